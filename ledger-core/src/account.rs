@@ -1,0 +1,214 @@
+//! Accounts: who holds hours or points, with limits the engine enforces.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::id::AccountId;
+use crate::unit::UnitId;
+
+/// What an account is for. The time-bank rules and reports use it; the engine itself treats every
+/// kind alike apart from the defaults of [`NewAccount::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum AccountKind {
+    /// A person who serves and is served. Floor 0 by default: a member cannot owe hours.
+    Member = 1,
+    /// A volunteer team. Its hours may only be donated.
+    Group = 2,
+    /// An issuing fund (a community's or a government's): the source of newly earned credits.
+    /// Its negative balance is what it has issued.
+    Issuer = 3,
+    /// A guarantee fund that buys care when hours cannot be honoured otherwise.
+    Guarantee = 4,
+    /// A clearing account between ledgers (portability between districts and cities).
+    Clearing = 5,
+    /// Where redeemed points go (a points supermarket).
+    Redemption = 6,
+    /// Where expired credits go.
+    Expiry = 7,
+    /// A donation pool: hours given away, and earnings above a cap where the policy says so.
+    Donation = 8,
+}
+
+impl AccountKind {
+    pub const ALL: [AccountKind; 8] = [
+        AccountKind::Member,
+        AccountKind::Group,
+        AccountKind::Issuer,
+        AccountKind::Guarantee,
+        AccountKind::Clearing,
+        AccountKind::Redemption,
+        AccountKind::Expiry,
+        AccountKind::Donation,
+    ];
+
+    /// The kind with this stable number.
+    pub fn from_u8(value: u8) -> Option<AccountKind> {
+        Self::ALL.into_iter().find(|k| *k as u8 == value)
+    }
+
+    /// The name used in policies, reports and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountKind::Member => "member",
+            AccountKind::Group => "group",
+            AccountKind::Issuer => "issuer",
+            AccountKind::Guarantee => "guarantee",
+            AccountKind::Clearing => "clearing",
+            AccountKind::Redemption => "redemption",
+            AccountKind::Expiry => "expiry",
+            AccountKind::Donation => "donation",
+        }
+    }
+
+    /// Whether the bank owes this account's credit balance to a person or group: these balances
+    /// make up the outstanding liability.
+    pub fn is_holder(self) -> bool {
+        matches!(self, AccountKind::Member | AccountKind::Group)
+    }
+}
+
+/// A request to open an account. The fields are fixed once the account exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccount {
+    pub id: AccountId,
+    pub unit: UnitId,
+    pub kind: AccountKind,
+    /// The community (or district) the account belongs to, for roll-ups. Opaque to the engine.
+    pub community: u32,
+    /// The host's own reference (never personal data: the journal is immutable).
+    pub user_data: u128,
+    /// The lowest balance (credits minus debits, pending debits included) the account may reach;
+    /// `None` for no floor. Must be zero or negative.
+    pub floor: Option<Decimal>,
+    /// The highest balance (credits minus debits, pending credits included); `None` for none.
+    pub ceiling: Option<Decimal>,
+    /// The first moment the account may pay for care with its hours (withdrawal eligibility),
+    /// as set by the host; `None` when the host sets no date. Enforced by the time-bank rules.
+    pub eligible_from: Option<u64>,
+}
+
+impl NewAccount {
+    /// An account with the usual limits for its kind: members and groups cannot go below zero;
+    /// issuers, clearing and other funds have no floor. No ceiling, no eligibility date.
+    pub fn new(id: AccountId, unit: UnitId, kind: AccountKind) -> NewAccount {
+        let floor = if kind.is_holder() {
+            Some(Decimal::ZERO)
+        } else {
+            None
+        };
+        NewAccount {
+            id,
+            unit,
+            kind,
+            community: 0,
+            user_data: 0,
+            floor,
+            ceiling: None,
+            eligible_from: None,
+        }
+    }
+
+    pub fn community(mut self, community: u32) -> Self {
+        self.community = community;
+        self
+    }
+
+    pub fn user_data(mut self, user_data: u128) -> Self {
+        self.user_data = user_data;
+        self
+    }
+
+    pub fn floor(mut self, floor: Option<Decimal>) -> Self {
+        self.floor = floor;
+        self
+    }
+
+    pub fn ceiling(mut self, ceiling: Option<Decimal>) -> Self {
+        self.ceiling = ceiling;
+        self
+    }
+
+    pub fn eligible_from(mut self, at: Option<u64>) -> Self {
+        self.eligible_from = at;
+        self
+    }
+}
+
+/// The four running totals of an account. Balances are derived from entries: every applied
+/// transfer adds to exactly one debit and one credit total, and nothing else changes them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balances {
+    pub debits_pending: Decimal,
+    pub debits_posted: Decimal,
+    pub credits_pending: Decimal,
+    pub credits_posted: Decimal,
+}
+
+impl Balances {
+    /// Posted credits minus posted debits: what the account holds.
+    pub fn posted(&self) -> Decimal {
+        self.credits_posted - self.debits_posted
+    }
+
+    /// What the account may still spend: the posted balance less pending debits (holds).
+    pub fn available(&self) -> Decimal {
+        self.credits_posted - self.debits_posted - self.debits_pending
+    }
+
+    /// The highest the balance could reach if every pending credit posted.
+    pub fn potential(&self) -> Decimal {
+        self.credits_posted + self.credits_pending - self.debits_posted
+    }
+}
+
+/// An account as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub unit: UnitId,
+    pub kind: AccountKind,
+    pub community: u32,
+    pub user_data: u128,
+    pub floor: Option<Decimal>,
+    pub ceiling: Option<Decimal>,
+    pub eligible_from: Option<u64>,
+    /// When the ledger created it (nanoseconds since the Unix epoch, assigned by the ledger).
+    pub timestamp: u64,
+    /// Closed accounts take no new transfers; voiding the closing transfer reopens them.
+    pub closed: bool,
+    pub balances: Balances,
+}
+
+impl Account {
+    pub(crate) fn open(spec: &NewAccount, timestamp: u64) -> Account {
+        Account {
+            id: spec.id,
+            unit: spec.unit,
+            kind: spec.kind,
+            community: spec.community,
+            user_data: spec.user_data,
+            floor: spec.floor,
+            ceiling: spec.ceiling,
+            eligible_from: spec.eligible_from,
+            timestamp,
+            closed: false,
+            balances: Balances::default(),
+        }
+    }
+
+    /// The creation request this account answers, for idempotent re-creation checks.
+    pub fn spec(&self) -> NewAccount {
+        NewAccount {
+            id: self.id,
+            unit: self.unit,
+            kind: self.kind,
+            community: self.community,
+            user_data: self.user_data,
+            floor: self.floor,
+            ceiling: self.ceiling,
+            eligible_from: self.eligible_from,
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Amounts: exact, strictly positive decimals within a unit's scale and below a named maximum.
+//!
+//! An `Amount` cannot hold a bad value: zero, negative, NaN, more decimals than the unit allows
+//! or more than [`AMOUNT_WHOLE_MAX`] are refused when it is made, never rounded.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::limits::{AMOUNT_WHOLE_MAX, UNIT_SCALE_MAX};
+
+/// A strictly positive quantity of some unit, with at most [`UNIT_SCALE_MAX`] decimals.
+///
+/// The value is kept normalized (no trailing zeros), so `1.5` and `1.50` are the same amount.
+/// Whether it fits a particular unit's scale is checked with [`Amount::fits_scale`] (the engine
+/// does so for every transfer) or up front with [`Amount::parse_in`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Decimal", into = "Decimal")]
+pub struct Amount(Decimal);
+
+/// Why a text or number is not an amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AmountError {
+    #[error("an amount must not be empty")]
+    Empty,
+    #[error("{0:?} is not a plain decimal number (digits, an optional '.' and digits)")]
+    Syntax(String),
+    #[error("an amount must be greater than zero")]
+    NotPositive,
+    #[error("{value} has more than {scale} decimal places")]
+    TooManyDecimals { value: String, scale: u32 },
+    #[error("{0} is larger than the largest amount ({max})", max = AMOUNT_WHOLE_MAX)]
+    TooLarge(String),
+}
+
+impl Amount {
+    /// The largest amount of one transfer.
+    pub const MAX: Amount = Amount(Decimal::from_parts(AMOUNT_WHOLE_MAX as u32, 0, 0, false, 0));
+
+    /// Parses a plain decimal such as `"12"` or `"1.25"`. Signs, exponents, separators, spaces
+    /// and non-ASCII digits are refused.
+    pub fn parse(text: &str) -> Result<Amount, AmountError> {
+        Self::parse_in(text, UNIT_SCALE_MAX)
+    }
+
+    /// Parses like [`Amount::parse`] and also refuses more than `scale` decimal places.
+    pub fn parse_in(text: &str, scale: u32) -> Result<Amount, AmountError> {
+        if text.is_empty() {
+            return Err(AmountError::Empty);
+        }
+        let (whole, fraction) = match text.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (text, None),
+        };
+        let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !plain(whole) || fraction.is_some_and(|f| !plain(f)) {
+            return Err(AmountError::Syntax(text.to_owned()));
+        }
+        // Trailing zeros carry no value; only significant decimals count against the scale.
+        let significant = fraction.map_or(0, |f| f.trim_end_matches('0').len());
+        if significant > scale as usize {
+            return Err(AmountError::TooManyDecimals {
+                value: text.to_owned(),
+                scale,
+            });
+        }
+        let whole_digits = whole.trim_start_matches('0');
+        if whole_digits.len() > 10 {
+            return Err(AmountError::TooLarge(text.to_owned()));
+        }
+        let trimmed = match fraction {
+            Some(f) => format!(
+                "{}.{}",
+                whole_digits_or_zero(whole_digits),
+                &f[..significant]
+            ),
+            None => whole_digits_or_zero(whole_digits).to_owned(),
+        };
+        let value = Decimal::from_str(&trimmed).map_err(|_| AmountError::Syntax(text.into()))?;
+        Self::from_decimal_in(value, scale)
+    }
+
+    /// The amount equal to `value`, refused when it is not positive, has more than `scale`
+    /// significant decimals, or exceeds [`Amount::MAX`].
+    pub fn from_decimal_in(value: Decimal, scale: u32) -> Result<Amount, AmountError> {
+        let value = value.normalize();
+        if value <= Decimal::ZERO {
+            return Err(AmountError::NotPositive);
+        }
+        if value.scale() > scale.min(UNIT_SCALE_MAX) {
+            return Err(AmountError::TooManyDecimals {
+                value: value.to_string(),
+                scale,
+            });
+        }
+        if value > Self::MAX.0 {
+            return Err(AmountError::TooLarge(value.to_string()));
+        }
+        Ok(Amount(value))
+    }
+
+    /// The amount of `minor` hundredths (for `scale` 2), thousandths (3) and so on: the
+    /// fixed-point form that C batch structs carry.
+    pub fn from_minor(minor: u64, scale: u32) -> Result<Amount, AmountError> {
+        if scale > UNIT_SCALE_MAX {
+            return Err(AmountError::TooManyDecimals {
+                value: minor.to_string(),
+                scale,
+            });
+        }
+        Self::from_decimal_in(Decimal::from_i128_with_scale(minor as i128, scale), scale)
+    }
+
+    /// The amount in minor units of `scale` (the inverse of [`Amount::from_minor`]), or `None`
+    /// when it has more decimals than `scale`.
+    pub fn to_minor(self, scale: u32) -> Option<u64> {
+        if !self.fits_scale(scale) {
+            return None;
+        }
+        let mut value = self.0;
+        value.rescale(scale);
+        u64::try_from(value.mantissa()).ok()
+    }
+
+    /// Whether the amount has at most `scale` decimal places.
+    pub fn fits_scale(self, scale: u32) -> bool {
+        self.0.scale() <= scale
+    }
+
+    /// The value as a decimal.
+    pub const fn value(self) -> Decimal {
+        self.0
+    }
+
+    /// The smaller of two amounts.
+    pub fn min(self, other: Amount) -> Amount {
+        if other.0 < self.0 {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+fn whole_digits_or_zero(digits: &str) -> &str {
+    if digits.is_empty() {
+        "0"
+    } else {
+        digits
+    }
+}
+
+impl TryFrom<Decimal> for Amount {
+    type Error = AmountError;
+    fn try_from(value: Decimal) -> Result<Self, AmountError> {
+        Self::from_decimal_in(value, UNIT_SCALE_MAX)
+    }
+}
+
+impl From<Amount> for Decimal {
+    fn from(amount: Amount) -> Decimal {
+        amount.0
+    }
+}
+
+impl FromStr for Amount {
+    type Err = AmountError;
+    fn from_str(text: &str) -> Result<Self, AmountError> {
+        Self::parse(text)
+    }
+}
+
+impl fmt::Debug for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Amount({})", self.0)
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_plain_decimals_exactly() {
+        assert_eq!(Amount::parse_in("1.50", 2).unwrap().to_string(), "1.5");
+        assert_eq!(Amount::parse_in("007", 0).unwrap().to_string(), "7");
+        assert_eq!(Amount::parse_in("0.25", 2).unwrap().to_minor(2), Some(25));
+        assert_eq!(Amount::parse_in("1000000000", 0).unwrap(), Amount::MAX);
+    }
+
+    #[test]
+    fn refuses_everything_else() {
+        let bad = [
+            "",
+            "1e3",
+            "NaN",
+            "-1",
+            "+1",
+            "0",
+            "0.00",
+            "1,5",
+            " 1",
+            "1 ",
+            ".5",
+            "5.",
+            "１",
+            "1000000000.01",
+            "99999999999",
+            "0x10",
+            "inf",
+        ];
+        for text in bad {
+            assert!(Amount::parse_in(text, 2).is_err(), "{text:?} was accepted");
+        }
+        assert_eq!(
+            Amount::parse_in("0.001", 2),
+            Err(AmountError::TooManyDecimals {
+                value: "0.001".into(),
+                scale: 2
+            })
+        );
+        assert!(matches!(
+            Amount::parse_in("1.5", 0),
+            Err(AmountError::TooManyDecimals { .. })
+        ));
+    }
+
+    #[test]
+    fn minor_units_round_trip() {
+        let a = Amount::from_minor(12_345, 2).unwrap();
+        assert_eq!(a.to_string(), "123.45");
+        assert_eq!(a.to_minor(2), Some(12_345));
+        assert_eq!(a.to_minor(1), None);
+        assert!(Amount::from_minor(0, 2).is_err());
+    }
+}

@@ -1,0 +1,53 @@
+//! Commands: every request that changes a ledger, in the form the store journals.
+//!
+//! Replaying the same commands with the same `now` values gives the same ledger.
+
+use serde::{Deserialize, Serialize};
+
+use crate::account::NewAccount;
+use crate::id::{AccountId, TransferId};
+use crate::result::EventResult;
+use crate::transfer::Transfer;
+
+/// A family link between two member accounts (symmetric: `a`–`b` is `b`–`a`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub a: AccountId,
+    pub b: AccountId,
+}
+
+/// The date from which an account may pay for care with its hours (`None`: no date, never).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Eligibility {
+    pub account: AccountId,
+    pub from: Option<u64>,
+}
+
+/// A recipient's rating (1 to 5) of a completed service transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub transfer: TransferId,
+    pub rating: u8,
+}
+
+/// A request to the state machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    CreateAccounts(Vec<NewAccount>),
+    CreateTransfers(Vec<Transfer>),
+    /// Release every pending transfer whose timeout has passed (and run the policy's sweeps).
+    Expire,
+    LinkAccounts(Vec<Link>),
+    UnlinkAccounts(Vec<Link>),
+    SetEligibility(Vec<Eligibility>),
+    RecordRatings(Vec<Rating>),
+}
+
+/// What a [`Command`] returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    /// One result per event, in the batch's order.
+    Events(Vec<EventResult>),
+    /// The pending transfers that expired, in the order released.
+    Expired(Vec<TransferId>),
+}

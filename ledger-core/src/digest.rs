@@ -1,0 +1,144 @@
+//! The state digest: a blake3 hash of the whole ledger in a canonical order and encoding.
+//!
+//! Two ledgers have equal digests exactly when they hold the same units, accounts, transfers,
+//! failed ids, clock and rule state. Maps are walked in id order; decimals are written as the
+//! 128-bit little-endian mantissa at the unit's scale, so `1.5` and `1.50` hash alike.
+
+use rust_decimal::Decimal;
+
+use crate::amount::Amount;
+use crate::ledger::Ledger;
+use crate::transfer::TransferState;
+
+/// The blake3 key-derivation context of the digest (domain separation from every other hash).
+pub const STATE_DIGEST_CONTEXT: &str = "timebank-ledger 2026-11 state digest v1";
+
+pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
+    let (units, accounts, transfers) = (&ledger.units, &ledger.accounts, &ledger.transfers);
+    let (failed, clock) = (&ledger.failed, ledger.clock);
+    let mut h = blake3::Hasher::new_derive_key(STATE_DIGEST_CONTEXT);
+    let scale_of = |unit: u16| units.get(&unit).map_or(0, |u| u.scale);
+
+    h.update(&(units.len() as u64).to_le_bytes());
+    for unit in units.values() {
+        h.update(&unit.id.to_le_bytes());
+        h.update(&unit.scale.to_le_bytes());
+        h.update(&(unit.name.len() as u64).to_le_bytes());
+        h.update(unit.name.as_bytes());
+    }
+
+    let mut ids: Vec<_> = accounts.keys().copied().collect();
+    ids.sort_unstable();
+    h.update(&(ids.len() as u64).to_le_bytes());
+    for id in ids {
+        let a = &accounts[&id];
+        let scale = scale_of(a.unit);
+        h.update(&a.id.get().to_le_bytes());
+        h.update(&a.unit.to_le_bytes());
+        h.update(&[a.kind as u8, u8::from(a.closed)]);
+        h.update(&a.community.to_le_bytes());
+        h.update(&a.user_data.to_le_bytes());
+        optional_decimal(&mut h, a.floor, scale);
+        optional_decimal(&mut h, a.ceiling, scale);
+        optional_u64(&mut h, a.eligible_from);
+        h.update(&a.timestamp.to_le_bytes());
+        let b = &a.balances;
+        for total in [
+            b.debits_pending,
+            b.debits_posted,
+            b.credits_pending,
+            b.credits_posted,
+        ] {
+            decimal(&mut h, total, scale);
+        }
+    }
+
+    let mut ids: Vec<_> = transfers.keys().copied().collect();
+    ids.sort_unstable();
+    h.update(&(ids.len() as u64).to_le_bytes());
+    for id in ids {
+        let t = &transfers[&id];
+        let r = &t.request;
+        let scale = scale_of(t.unit);
+        h.update(&r.id.get().to_le_bytes());
+        h.update(&r.debit_account_id.map_or(0, |a| a.get()).to_le_bytes());
+        h.update(&r.credit_account_id.map_or(0, |a| a.get()).to_le_bytes());
+        optional_amount(&mut h, r.amount);
+        h.update(&r.related_id.map_or(0, |a| a.get()).to_le_bytes());
+        h.update(&r.unit.to_le_bytes());
+        h.update(&r.code.to_le_bytes());
+        h.update(&r.flags.0.to_le_bytes());
+        h.update(&r.timeout_s.to_le_bytes());
+        h.update(&r.user_data.to_le_bytes());
+        h.update(&t.debit_account_id.get().to_le_bytes());
+        h.update(&t.credit_account_id.get().to_le_bytes());
+        h.update(&t.unit.to_le_bytes());
+        h.update(&t.code.to_le_bytes());
+        decimal(&mut h, t.amount.value(), scale);
+        h.update(&t.timestamp.to_le_bytes());
+        h.update(&[state_number(t.state)]);
+        h.update(&t.reversed_by.map_or(0, |a| a.get()).to_le_bytes());
+    }
+
+    let mut ids: Vec<_> = failed.keys().copied().collect();
+    ids.sort_unstable();
+    h.update(&(ids.len() as u64).to_le_bytes());
+    for id in ids {
+        h.update(&id.get().to_le_bytes());
+        h.update(&(failed[&id] as u16).to_le_bytes());
+    }
+
+    h.update(&clock.to_le_bytes());
+    ledger.rules.digest(&mut h);
+    *h.finalize().as_bytes()
+}
+
+/// The stable number of a transfer state (also used by the journal and the C ABI).
+pub fn state_number(state: TransferState) -> u8 {
+    match state {
+        TransferState::Posted => 1,
+        TransferState::Pending => 2,
+        TransferState::PendingPosted => 3,
+        TransferState::PendingVoided => 4,
+        TransferState::PendingExpired => 5,
+    }
+}
+
+fn decimal(h: &mut blake3::Hasher, value: Decimal, scale: u32) {
+    let mut v = value;
+    v.rescale(scale);
+    h.update(&v.mantissa().to_le_bytes());
+}
+
+fn optional_decimal(h: &mut blake3::Hasher, value: Option<Decimal>, scale: u32) {
+    match value {
+        None => h.update(&[0]),
+        Some(v) => {
+            h.update(&[1]);
+            decimal(h, v, scale);
+            h
+        }
+    };
+}
+
+fn optional_amount(h: &mut blake3::Hasher, value: Option<Amount>) {
+    match value {
+        None => h.update(&[0]),
+        Some(a) => {
+            let d = a.value();
+            h.update(&[1]);
+            h.update(&d.scale().to_le_bytes());
+            h.update(&d.mantissa().to_le_bytes())
+        }
+    };
+}
+
+fn optional_u64(h: &mut blake3::Hasher, value: Option<u64>) {
+    match value {
+        None => h.update(&[0]),
+        Some(v) => {
+            h.update(&[1]);
+            h.update(&v.to_le_bytes())
+        }
+    };
+}

@@ -1,0 +1,1009 @@
+//! The engine: a deterministic state machine over accounts and transfers.
+//!
+//! Every request carries the caller's `now`; the ledger turns it into strictly increasing event
+//! timestamps and never reads a clock. The same requests in the same order give the same results
+//! and the same [`Ledger::state_digest`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+
+use crate::account::{Account, Balances, NewAccount};
+use crate::amount::Amount;
+use crate::command::{Command, Eligibility, Link, Rating, Reply};
+use crate::id::{AccountId, IdMap, TransferId};
+use crate::limits::{
+    ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, PENDING_TIMEOUT_S_MAX, UNITS_MAX,
+};
+use crate::result::{EventResult, ResultCode};
+use crate::rules::{RuleContext, Rules, RulesUndo};
+use crate::transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
+use crate::unit::{Unit, UnitError, UnitId};
+
+/// A whole batch refused before any event in it was looked at. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    #[error("a batch must hold at least one event")]
+    Empty,
+    #[error("a batch holds at most {max} events, not {len}", max = BATCH_EVENTS_MAX)]
+    TooLarge { len: usize },
+    #[error("the ledger's clock would pass the largest timestamp")]
+    ClockExhausted,
+}
+
+/// What to put back if a linked chain fails. Every mutation of a chain pushes one entry first.
+#[derive(Debug, Clone)]
+enum Undo {
+    Account {
+        id: AccountId,
+        balances: Balances,
+        closed: bool,
+    },
+    TransferInserted(TransferId),
+    TransferState {
+        id: TransferId,
+        state: TransferState,
+        reversed_by: Option<TransferId>,
+    },
+    TimeoutInserted((u64, TransferId)),
+    TimeoutRemoved((u64, TransferId)),
+    Rules(RulesUndo),
+}
+
+/// A ledger: units, accounts, transfers and the rules that guard them.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub(crate) units: BTreeMap<UnitId, Unit>,
+    pub(crate) accounts: IdMap<AccountId, Account>,
+    pub(crate) transfers: IdMap<TransferId, TransferRecord>,
+    /// Ids whose standalone transfer failed with a transient code: never applied later.
+    pub(crate) failed: IdMap<TransferId, ResultCode>,
+    /// Pending transfers with a timeout, by when they expire.
+    pub(crate) timeouts: BTreeSet<(u64, TransferId)>,
+    /// The last timestamp given to an event.
+    pub(crate) clock: u64,
+    pub(crate) rules: Rules,
+    undo: Vec<Undo>,
+}
+
+impl Ledger {
+    /// An empty ledger keeping the given units, with no time-bank rules (every transfer that the
+    /// accounting allows is allowed).
+    pub fn new(units: Vec<Unit>) -> Result<Ledger, UnitError> {
+        Self::with_rules(units, Rules::default())
+    }
+
+    pub(crate) fn with_rules(units: Vec<Unit>, rules: Rules) -> Result<Ledger, UnitError> {
+        if units.is_empty() || units.len() > UNITS_MAX {
+            return Err(UnitError::Count(UNITS_MAX));
+        }
+        let mut map = BTreeMap::new();
+        for unit in units {
+            unit.validate()?;
+            let id = unit.id;
+            if map.insert(id, unit).is_some() {
+                return Err(UnitError::Duplicate(id));
+            }
+        }
+        Ok(Ledger {
+            units: map,
+            accounts: IdMap::default(),
+            transfers: IdMap::default(),
+            failed: IdMap::default(),
+            timeouts: BTreeSet::new(),
+            clock: 0,
+            rules,
+            undo: Vec::new(),
+        })
+    }
+
+    /// Applies one command at `now` (nanoseconds since the Unix epoch).
+    pub fn execute(&mut self, command: &Command, now: u64) -> Result<Reply, BatchError> {
+        match command {
+            Command::CreateAccounts(batch) => self.create_accounts(batch, now).map(Reply::Events),
+            Command::CreateTransfers(batch) => self.create_transfers(batch, now).map(Reply::Events),
+            Command::Expire => self.expire(now).map(Reply::Expired),
+            Command::LinkAccounts(batch) => self.link_accounts(batch, now).map(Reply::Events),
+            Command::UnlinkAccounts(batch) => self.unlink_accounts(batch, now).map(Reply::Events),
+            Command::SetEligibility(batch) => self.set_eligibility(batch, now).map(Reply::Events),
+            Command::RecordRatings(batch) => self.record_ratings(batch, now).map(Reply::Events),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Queries
+
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.units.values()
+    }
+
+    pub fn unit(&self, id: UnitId) -> Option<&Unit> {
+        self.units.get(&id)
+    }
+
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(&id)
+    }
+
+    pub fn transfer(&self, id: TransferId) -> Option<&TransferRecord> {
+        self.transfers.get(&id)
+    }
+
+    /// Every account, in no particular order.
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
+    /// Every transfer, in no particular order.
+    pub fn transfers(&self) -> impl Iterator<Item = &TransferRecord> {
+        self.transfers.values()
+    }
+
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    pub fn transfer_count(&self) -> usize {
+        self.transfers.len()
+    }
+
+    /// Pending transfers not yet posted, voided or expired.
+    pub fn pending_count(&self) -> usize {
+        self.transfers
+            .values()
+            .filter(|t| t.state == TransferState::Pending)
+            .count()
+    }
+
+    /// The last timestamp the ledger gave an event (0 before the first).
+    pub fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    /// The code an id failed with, if it did (see [`ResultCode::is_transient`]).
+    pub fn failed_code(&self, id: TransferId) -> Option<ResultCode> {
+        self.failed.get(&id).copied()
+    }
+
+    /// A blake3 hash of the whole state in a canonical order: equal digests mean equal ledgers.
+    pub fn state_digest(&self) -> [u8; 32] {
+        crate::digest::state_digest(self)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Time
+
+    /// Reserves `count` timestamps for a batch at `now`: strictly after every earlier one.
+    fn reserve_timestamps(&mut self, now: u64, count: usize) -> Result<u64, BatchError> {
+        let first = now.max(
+            self.clock
+                .checked_add(1)
+                .ok_or(BatchError::ClockExhausted)?,
+        );
+        let last = first
+            .checked_add(count as u64 - 1)
+            .ok_or(BatchError::ClockExhausted)?;
+        self.clock = last;
+        Ok(first)
+    }
+
+    fn check_batch(len: usize) -> Result<(), BatchError> {
+        match len {
+            0 => Err(BatchError::Empty),
+            n if n > BATCH_EVENTS_MAX => Err(BatchError::TooLarge { len: n }),
+            _ => Ok(()),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Accounts
+
+    /// Opens accounts. Each event stands alone; an id that exists with the same fields returns
+    /// `Exists`, with other fields `AccountExistsWithDifferentFields`.
+    pub fn create_accounts(
+        &mut self,
+        batch: &[NewAccount],
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        Self::check_batch(batch.len())?;
+        let first = self.reserve_timestamps(now, batch.len())?;
+        let results = batch
+            .iter()
+            .zip(first..)
+            .map(
+                |(spec, timestamp)| match self.create_account(spec, timestamp) {
+                    Ok(()) => EventResult {
+                        code: ResultCode::Ok,
+                        timestamp,
+                    },
+                    Err((code, timestamp)) => EventResult { code, timestamp },
+                },
+            )
+            .collect();
+        Ok(results)
+    }
+
+    fn create_account(
+        &mut self,
+        spec: &NewAccount,
+        timestamp: u64,
+    ) -> Result<(), (ResultCode, u64)> {
+        if let Some(existing) = self.accounts.get(&spec.id) {
+            return Err(if existing.spec() == *spec {
+                (ResultCode::Exists, existing.timestamp)
+            } else {
+                (ResultCode::AccountExistsWithDifferentFields, 0)
+            });
+        }
+        let unit = self
+            .units
+            .get(&spec.unit)
+            .ok_or((ResultCode::UnitNotFound, 0))?;
+        check_account_limits(spec, unit.scale).map_err(|code| (code, 0))?;
+        if self.accounts.len() >= ACCOUNTS_MAX {
+            return Err((ResultCode::AccountsFull, 0));
+        }
+        self.accounts
+            .insert(spec.id, Account::open(spec, timestamp));
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Transfers
+
+    /// Applies a batch of transfers, one result per event. Linked chains apply all-or-nothing:
+    /// the first failure keeps its own code and the rest of its chain gets `LinkedEventFailed`.
+    pub fn create_transfers(
+        &mut self,
+        batch: &[Transfer],
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        Self::check_batch(batch.len())?;
+        let first = self.reserve_timestamps(now, batch.len())?;
+        let mut results = Vec::with_capacity(batch.len());
+        let mut chain_start: Option<usize> = None;
+        let mut chain_failed = false;
+        self.undo.clear();
+        for (index, transfer) in batch.iter().enumerate() {
+            let timestamp = first + index as u64;
+            let linked = transfer.flags.contains(TransferFlags::LINKED);
+            if chain_start.is_none() && linked {
+                chain_start = Some(index);
+                chain_failed = false;
+            }
+            let result = if chain_failed {
+                EventResult {
+                    code: ResultCode::LinkedEventFailed,
+                    timestamp: 0,
+                }
+            } else if linked && index + 1 == batch.len() {
+                EventResult {
+                    code: ResultCode::LinkedEventChainOpen,
+                    timestamp: 0,
+                }
+            } else {
+                self.create_transfer(transfer, timestamp)
+            };
+            let failed = result.code != ResultCode::Ok;
+            match chain_start {
+                Some(start) if failed && !chain_failed => {
+                    self.rollback();
+                    for earlier in &mut results[start..index] {
+                        *earlier = EventResult {
+                            code: ResultCode::LinkedEventFailed,
+                            timestamp: 0,
+                        };
+                    }
+                    chain_failed = true;
+                }
+                None if failed && result.code.is_transient() => {
+                    self.failed.insert(transfer.id, result.code);
+                }
+                _ => {}
+            }
+            results.push(result);
+            if !linked {
+                chain_start = None;
+                chain_failed = false;
+                self.undo.clear();
+            }
+        }
+        debug_assert!(self.undo.is_empty() || chain_start.is_some());
+        self.undo.clear();
+        Ok(results)
+    }
+
+    fn rollback(&mut self) {
+        while let Some(entry) = self.undo.pop() {
+            match entry {
+                Undo::Account {
+                    id,
+                    balances,
+                    closed,
+                } => {
+                    // The account existed when the entry was pushed; accounts are never removed.
+                    let account = self.accounts.get_mut(&id).expect("undo of a known account");
+                    account.balances = balances;
+                    account.closed = closed;
+                }
+                Undo::TransferInserted(id) => {
+                    self.transfers.remove(&id);
+                }
+                Undo::TransferState {
+                    id,
+                    state,
+                    reversed_by,
+                } => {
+                    let record = self
+                        .transfers
+                        .get_mut(&id)
+                        .expect("undo of a known transfer");
+                    record.state = state;
+                    record.reversed_by = reversed_by;
+                }
+                Undo::TimeoutInserted(key) => {
+                    self.timeouts.remove(&key);
+                }
+                Undo::TimeoutRemoved(key) => {
+                    self.timeouts.insert(key);
+                }
+                Undo::Rules(undo) => self.rules.undo(undo),
+            }
+        }
+    }
+
+    fn create_transfer(&mut self, transfer: &Transfer, timestamp: u64) -> EventResult {
+        let outcome = check_shape(transfer).and_then(|()| {
+            if let Some(existing) = self.transfers.get(&transfer.id) {
+                return Err(match first_difference(&existing.request, transfer) {
+                    None => return Ok(Some(existing.timestamp)),
+                    Some(code) => code,
+                });
+            }
+            if self.failed.contains_key(&transfer.id) {
+                return Err(ResultCode::IdAlreadyFailed);
+            }
+            let flags = transfer.flags;
+            if flags.contains(TransferFlags::POST_PENDING)
+                || flags.contains(TransferFlags::VOID_PENDING)
+            {
+                self.resolve_pending(transfer, timestamp)?;
+            } else if flags.contains(TransferFlags::REVERSAL) {
+                self.reverse(transfer, timestamp)?;
+            } else {
+                self.apply_new(transfer, timestamp)?;
+            }
+            Ok(None)
+        });
+        match outcome {
+            Ok(None) => EventResult {
+                code: ResultCode::Ok,
+                timestamp,
+            },
+            Ok(Some(original)) => EventResult {
+                code: ResultCode::Exists,
+                timestamp: original,
+            },
+            Err(code) => EventResult { code, timestamp: 0 },
+        }
+    }
+
+    /// A plain or pending transfer (possibly balancing or closing).
+    fn apply_new(&mut self, t: &Transfer, timestamp: u64) -> Result<(), ResultCode> {
+        let debit_id = t.debit_account_id.ok_or(ResultCode::DebitAccountRequired)?;
+        let credit_id = t
+            .credit_account_id
+            .ok_or(ResultCode::CreditAccountRequired)?;
+        if debit_id == credit_id {
+            return Err(ResultCode::AccountsMustBeDifferent);
+        }
+        let requested = t.amount.ok_or(ResultCode::AmountRequired)?;
+        let unit = self.units.get(&t.unit).ok_or(ResultCode::UnitNotFound)?;
+        if !requested.fits_scale(unit.scale) {
+            return Err(ResultCode::AmountExceedsUnitScale);
+        }
+        let debit = self
+            .accounts
+            .get(&debit_id)
+            .ok_or(ResultCode::DebitAccountNotFound)?;
+        let credit = self
+            .accounts
+            .get(&credit_id)
+            .ok_or(ResultCode::CreditAccountNotFound)?;
+        if debit.unit != credit.unit {
+            return Err(ResultCode::AccountsMustHaveTheSameUnit);
+        }
+        if t.unit != debit.unit {
+            return Err(ResultCode::TransferMustHaveTheSameUnitAsAccounts);
+        }
+        if debit.closed {
+            return Err(ResultCode::DebitAccountClosed);
+        }
+        if credit.closed {
+            return Err(ResultCode::CreditAccountClosed);
+        }
+        let amount = balanced_amount(t.flags, requested, debit, credit)?;
+        let pending = t.flags.contains(TransferFlags::PENDING);
+        let context = RuleContext::new(t, debit, credit, amount, timestamp);
+        self.rules.check(&context, &self.accounts)?;
+        let (debit_after, credit_after) = if pending {
+            (
+                add_pending_debit(debit, amount)?,
+                add_pending_credit(credit, amount)?,
+            )
+        } else {
+            (
+                add_posted_debit(debit, amount)?,
+                add_posted_credit(credit, amount)?,
+            )
+        };
+        check_floor(debit, &debit_after)?;
+        check_ceiling(credit, &credit_after)?;
+        let close_debit = t.flags.contains(TransferFlags::CLOSING_DEBIT);
+        let close_credit = t.flags.contains(TransferFlags::CLOSING_CREDIT);
+        if (close_debit && !is_empty(&debit_after)) || (close_credit && !is_empty(&credit_after)) {
+            return Err(ResultCode::ClosingLeavesBalance);
+        }
+
+        let rules_undo = self.rules.record(&context);
+        self.undo.push(Undo::Rules(rules_undo));
+        self.set_account(debit_id, debit_after, close_debit);
+        self.set_account(credit_id, credit_after, close_credit);
+        let record = TransferRecord {
+            request: t.clone(),
+            debit_account_id: debit_id,
+            credit_account_id: credit_id,
+            unit: t.unit,
+            code: t.code,
+            amount,
+            timestamp,
+            state: if pending {
+                TransferState::Pending
+            } else {
+                TransferState::Posted
+            },
+            reversed_by: None,
+        };
+        if pending {
+            if let Some(at) = record.expires_at() {
+                self.timeouts.insert((at, t.id));
+                self.undo.push(Undo::TimeoutInserted((at, t.id)));
+            }
+        }
+        self.insert_transfer(record);
+        Ok(())
+    }
+
+    /// A post or a void of a pending transfer.
+    fn resolve_pending(&mut self, t: &Transfer, timestamp: u64) -> Result<(), ResultCode> {
+        // check_shape guarantees a related id for posts and voids.
+        let pending_id = t.related_id.ok_or(ResultCode::RelatedIdInvalid)?;
+        let pending = self
+            .transfers
+            .get(&pending_id)
+            .ok_or(ResultCode::PendingTransferNotFound)?;
+        if !pending.flags().contains(TransferFlags::PENDING) {
+            return Err(ResultCode::PendingTransferNotPending);
+        }
+        match pending.state {
+            TransferState::Pending => {}
+            TransferState::PendingPosted => return Err(ResultCode::PendingTransferAlreadyPosted),
+            TransferState::PendingVoided => return Err(ResultCode::PendingTransferAlreadyVoided),
+            TransferState::PendingExpired | TransferState::Posted => {
+                return Err(ResultCode::PendingTransferExpired)
+            }
+        }
+        if t.debit_account_id
+            .is_some_and(|id| id != pending.debit_account_id)
+        {
+            return Err(ResultCode::PendingTransferHasDifferentDebitAccountId);
+        }
+        if t.credit_account_id
+            .is_some_and(|id| id != pending.credit_account_id)
+        {
+            return Err(ResultCode::PendingTransferHasDifferentCreditAccountId);
+        }
+        if t.unit != 0 && t.unit != pending.unit {
+            return Err(ResultCode::PendingTransferHasDifferentUnit);
+        }
+        if t.code != 0 && t.code != pending.code {
+            return Err(ResultCode::PendingTransferHasDifferentCode);
+        }
+        if pending.expires_at().is_some_and(|at| at <= timestamp) {
+            return Err(ResultCode::PendingTransferExpired);
+        }
+        let post = t.flags.contains(TransferFlags::POST_PENDING);
+        let amount = match t.amount {
+            None => pending.amount,
+            Some(a) if a > pending.amount || (!post && a != pending.amount) => {
+                return Err(ResultCode::ExceedsPendingAmount)
+            }
+            Some(a) => a,
+        };
+        if let Some(unit) = self.units.get(&pending.unit) {
+            if !amount.fits_scale(unit.scale) {
+                return Err(ResultCode::AmountExceedsUnitScale);
+            }
+        }
+        let pending = pending.clone();
+        let debit = &self.accounts[&pending.debit_account_id];
+        let credit = &self.accounts[&pending.credit_account_id];
+        let mut debit_after = release_pending_debit(debit, pending.amount);
+        let mut credit_after = release_pending_credit(credit, pending.amount);
+        let mut rules_undo = None;
+        if post {
+            debit_after.debits_posted = checked_total(debit_after.debits_posted, amount)?;
+            credit_after.credits_posted = checked_total(credit_after.credits_posted, amount)?;
+            let context = RuleContext::posting(&pending, t, debit, credit, amount, timestamp);
+            self.rules.check(&context, &self.accounts)?;
+            rules_undo = Some(self.rules.record(&context));
+        }
+        if let Some(undo) = rules_undo {
+            self.undo.push(Undo::Rules(undo));
+        }
+        // Posting keeps a closed account closed; voiding a closing transfer reopens it.
+        let reopen_debit = !post && pending.flags().contains(TransferFlags::CLOSING_DEBIT);
+        let reopen_credit = !post && pending.flags().contains(TransferFlags::CLOSING_CREDIT);
+        let debit_closed = self.accounts[&pending.debit_account_id].closed && !reopen_debit;
+        let credit_closed = self.accounts[&pending.credit_account_id].closed && !reopen_credit;
+        self.set_account_state(pending.debit_account_id, debit_after, debit_closed);
+        self.set_account_state(pending.credit_account_id, credit_after, credit_closed);
+        let new_state = if post {
+            TransferState::PendingPosted
+        } else {
+            TransferState::PendingVoided
+        };
+        self.set_transfer_state(pending_id, new_state, None);
+        if let Some(at) = pending.expires_at() {
+            self.timeouts.remove(&(at, pending_id));
+            self.undo.push(Undo::TimeoutRemoved((at, pending_id)));
+        }
+        self.insert_transfer(TransferRecord {
+            request: t.clone(),
+            debit_account_id: pending.debit_account_id,
+            credit_account_id: pending.credit_account_id,
+            unit: pending.unit,
+            code: pending.code,
+            amount,
+            timestamp,
+            state: TransferState::Posted,
+            reversed_by: None,
+        });
+        Ok(())
+    }
+
+    /// A reversal: the original's amount moves back, and the original is marked reversed.
+    fn reverse(&mut self, t: &Transfer, timestamp: u64) -> Result<(), ResultCode> {
+        let original_id = t.related_id.ok_or(ResultCode::RelatedIdInvalid)?;
+        let original = self
+            .transfers
+            .get(&original_id)
+            .ok_or(ResultCode::ReversedTransferNotFound)?;
+        let reversible = original.state == TransferState::Posted
+            && !original.flags().contains(TransferFlags::VOID_PENDING)
+            && !original.flags().contains(TransferFlags::REVERSAL);
+        if !reversible {
+            return Err(ResultCode::TransferNotReversible);
+        }
+        if original.reversed_by.is_some() {
+            return Err(ResultCode::AlreadyReversed);
+        }
+        let differs = t
+            .debit_account_id
+            .is_some_and(|id| id != original.credit_account_id)
+            || t.credit_account_id
+                .is_some_and(|id| id != original.debit_account_id)
+            || (t.unit != 0 && t.unit != original.unit)
+            || (t.code != 0 && t.code != original.code)
+            || t.amount.is_some_and(|a| a != original.amount);
+        if differs {
+            return Err(ResultCode::ReversalDiffersFromOriginal);
+        }
+        let original = original.clone();
+        let debit = &self.accounts[&original.credit_account_id];
+        let credit = &self.accounts[&original.debit_account_id];
+        if debit.closed {
+            return Err(ResultCode::DebitAccountClosed);
+        }
+        if credit.closed {
+            return Err(ResultCode::CreditAccountClosed);
+        }
+        let amount = original.amount;
+        let context = RuleContext::reversing(&original, t, debit, credit, timestamp);
+        self.rules.check(&context, &self.accounts)?;
+        let debit_after = add_posted_debit(debit, amount)?;
+        let credit_after = add_posted_credit(credit, amount)?;
+        check_floor(debit, &debit_after)?;
+        check_ceiling(credit, &credit_after)?;
+        let rules_undo = self.rules.record(&context);
+        self.undo.push(Undo::Rules(rules_undo));
+        self.set_account(original.credit_account_id, debit_after, false);
+        self.set_account(original.debit_account_id, credit_after, false);
+        self.set_transfer_state(original_id, original.state, Some(t.id));
+        self.insert_transfer(TransferRecord {
+            request: t.clone(),
+            debit_account_id: original.credit_account_id,
+            credit_account_id: original.debit_account_id,
+            unit: original.unit,
+            code: original.code,
+            amount,
+            timestamp,
+            state: TransferState::Posted,
+            reversed_by: None,
+        });
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Relations the host registers: family links, eligibility dates, ratings
+
+    /// Registers family links (symmetric) between member accounts, along which gifts may move.
+    pub fn link_accounts(
+        &mut self,
+        batch: &[Link],
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        self.each_event(batch, now, |ledger, link| {
+            ledger.check_link(link)?;
+            ledger.rules.link(link.a, link.b)
+        })
+    }
+
+    /// Removes family links.
+    pub fn unlink_accounts(
+        &mut self,
+        batch: &[Link],
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        self.each_event(batch, now, |ledger, link| {
+            ledger.check_link(link)?;
+            ledger.rules.unlink(link.a, link.b)
+        })
+    }
+
+    /// Sets (or clears) the date from which an account may pay for care.
+    pub fn set_eligibility(
+        &mut self,
+        batch: &[Eligibility],
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        self.each_event(batch, now, |ledger, e| {
+            let account = ledger
+                .accounts
+                .get_mut(&e.account)
+                .ok_or(ResultCode::AccountNotFound)?;
+            account.eligible_from = e.from;
+            Ok(())
+        })
+    }
+
+    /// Records the recipient's rating (1 to 5) of a posted transfer, at most once.
+    pub fn record_ratings(
+        &mut self,
+        batch: &[Rating],
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        self.each_event(batch, now, |ledger, r| {
+            if !(1..=5).contains(&r.rating) {
+                return Err(ResultCode::RatingInvalid);
+            }
+            let record = ledger
+                .transfers
+                .get(&r.transfer)
+                .ok_or(ResultCode::TransferNotFound)?;
+            if record.state != TransferState::Posted {
+                return Err(ResultCode::TransferNotFound);
+            }
+            ledger.rules.rate(r.transfer, r.rating)
+        })
+    }
+
+    fn check_link(&self, link: &Link) -> Result<(), ResultCode> {
+        if link.a == link.b {
+            return Err(ResultCode::AccountsMustBeDifferent);
+        }
+        let a = self
+            .accounts
+            .get(&link.a)
+            .ok_or(ResultCode::AccountNotFound)?;
+        let b = self
+            .accounts
+            .get(&link.b)
+            .ok_or(ResultCode::AccountNotFound)?;
+        if a.kind != crate::account::AccountKind::Member
+            || b.kind != crate::account::AccountKind::Member
+            || a.unit != b.unit
+        {
+            return Err(ResultCode::LinkInvalid);
+        }
+        Ok(())
+    }
+
+    /// Applies a standalone (never linked) event to each item of a batch.
+    fn each_event<T>(
+        &mut self,
+        batch: &[T],
+        now: u64,
+        mut apply: impl FnMut(&mut Ledger, &T) -> Result<(), ResultCode>,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        Self::check_batch(batch.len())?;
+        let first = self.reserve_timestamps(now, batch.len())?;
+        Ok(batch
+            .iter()
+            .zip(first..)
+            .map(|(item, timestamp)| match apply(self, item) {
+                Ok(()) => EventResult {
+                    code: ResultCode::Ok,
+                    timestamp,
+                },
+                Err(code) => EventResult { code, timestamp: 0 },
+            })
+            .collect())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Expiry
+
+    /// Releases every pending transfer whose timeout has passed by `now`, oldest first.
+    pub fn expire(&mut self, now: u64) -> Result<Vec<TransferId>, BatchError> {
+        let timestamp = self.reserve_timestamps(now, 1)?;
+        let mut expired = Vec::new();
+        while let Some(&(at, id)) = self.timeouts.first() {
+            if at > timestamp {
+                break;
+            }
+            self.timeouts.remove(&(at, id));
+            let record = self.transfers[&id].clone();
+            let debit =
+                release_pending_debit(&self.accounts[&record.debit_account_id], record.amount);
+            let credit =
+                release_pending_credit(&self.accounts[&record.credit_account_id], record.amount);
+            let reopen_debit = record.flags().contains(TransferFlags::CLOSING_DEBIT);
+            let reopen_credit = record.flags().contains(TransferFlags::CLOSING_CREDIT);
+            let account = self
+                .accounts
+                .get_mut(&record.debit_account_id)
+                .expect("known account");
+            account.balances = debit;
+            account.closed &= !reopen_debit;
+            let account = self
+                .accounts
+                .get_mut(&record.credit_account_id)
+                .expect("known account");
+            account.balances = credit;
+            account.closed &= !reopen_credit;
+            let stored = self.transfers.get_mut(&id).expect("known transfer");
+            stored.state = TransferState::PendingExpired;
+            expired.push(id);
+        }
+        Ok(expired)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Mutations (each pushes its undo entry first)
+
+    fn set_account(&mut self, id: AccountId, balances: Balances, close: bool) {
+        let closed = self.accounts[&id].closed || close;
+        self.set_account_state(id, balances, closed);
+    }
+
+    fn set_account_state(&mut self, id: AccountId, balances: Balances, closed: bool) {
+        let account = self
+            .accounts
+            .get_mut(&id)
+            .expect("accounts are checked before mutation");
+        self.undo.push(Undo::Account {
+            id,
+            balances: account.balances,
+            closed: account.closed,
+        });
+        account.balances = balances;
+        account.closed = closed;
+    }
+
+    fn set_transfer_state(
+        &mut self,
+        id: TransferId,
+        state: TransferState,
+        reversed_by: Option<TransferId>,
+    ) {
+        let record = self
+            .transfers
+            .get_mut(&id)
+            .expect("transfers are checked before mutation");
+        self.undo.push(Undo::TransferState {
+            id,
+            state: record.state,
+            reversed_by: record.reversed_by,
+        });
+        record.state = state;
+        if reversed_by.is_some() {
+            record.reversed_by = reversed_by;
+        }
+    }
+
+    fn insert_transfer(&mut self, record: TransferRecord) {
+        let id = record.id();
+        self.undo.push(Undo::TransferInserted(id));
+        let previous = self.transfers.insert(id, record);
+        debug_assert!(previous.is_none(), "a transfer id is inserted once");
+    }
+}
+
+/// Checks that need nothing but the request itself.
+fn check_shape(t: &Transfer) -> Result<(), ResultCode> {
+    let flags = t.flags;
+    if flags.0 & !TransferFlags::ALL.0 != 0 {
+        return Err(ResultCode::FlagsReserved);
+    }
+    let kinds = [
+        TransferFlags::PENDING,
+        TransferFlags::POST_PENDING,
+        TransferFlags::VOID_PENDING,
+        TransferFlags::REVERSAL,
+    ];
+    if kinds.iter().filter(|k| flags.contains(**k)).count() > 1 {
+        return Err(ResultCode::FlagsAreMutuallyExclusive);
+    }
+    let resolving = flags.contains(TransferFlags::POST_PENDING)
+        || flags.contains(TransferFlags::VOID_PENDING)
+        || flags.contains(TransferFlags::REVERSAL);
+    let shaping = [
+        TransferFlags::BALANCING_DEBIT,
+        TransferFlags::BALANCING_CREDIT,
+        TransferFlags::CLOSING_DEBIT,
+        TransferFlags::CLOSING_CREDIT,
+    ];
+    if resolving && shaping.iter().any(|f| flags.contains(*f)) {
+        return Err(ResultCode::FlagsAreMutuallyExclusive);
+    }
+    if resolving != t.related_id.is_some() {
+        return Err(ResultCode::RelatedIdInvalid);
+    }
+    if t.timeout_s != 0 && !flags.contains(TransferFlags::PENDING) {
+        return Err(ResultCode::TimeoutReservedForPending);
+    }
+    if t.timeout_s > PENDING_TIMEOUT_S_MAX {
+        return Err(ResultCode::TimeoutTooLarge);
+    }
+    Ok(())
+}
+
+/// The first field in which a resubmitted request differs from the stored one.
+fn first_difference(stored: &Transfer, new: &Transfer) -> Option<ResultCode> {
+    if stored.flags != new.flags {
+        Some(ResultCode::ExistsWithDifferentFlags)
+    } else if stored.debit_account_id != new.debit_account_id {
+        Some(ResultCode::ExistsWithDifferentDebitAccountId)
+    } else if stored.credit_account_id != new.credit_account_id {
+        Some(ResultCode::ExistsWithDifferentCreditAccountId)
+    } else if stored.amount != new.amount {
+        Some(ResultCode::ExistsWithDifferentAmount)
+    } else if stored.related_id != new.related_id {
+        Some(ResultCode::ExistsWithDifferentRelatedId)
+    } else if stored.unit != new.unit {
+        Some(ResultCode::ExistsWithDifferentUnit)
+    } else if stored.code != new.code {
+        Some(ResultCode::ExistsWithDifferentCode)
+    } else if stored.timeout_s != new.timeout_s {
+        Some(ResultCode::ExistsWithDifferentTimeout)
+    } else if stored.user_data != new.user_data {
+        Some(ResultCode::ExistsWithDifferentUserData)
+    } else {
+        None
+    }
+}
+
+fn check_account_limits(spec: &NewAccount, scale: u32) -> Result<(), ResultCode> {
+    let max = Decimal::from(BALANCE_WHOLE_MAX);
+    for limit in [spec.floor, spec.ceiling].into_iter().flatten() {
+        if limit.normalize().scale() > scale || limit.abs() > max {
+            return Err(ResultCode::AccountLimitOutOfRange);
+        }
+    }
+    let floor_ok = spec.floor.is_none_or(|f| f <= Decimal::ZERO);
+    let ceiling_ok = spec.ceiling.is_none_or(|c| c >= Decimal::ZERO);
+    if !floor_ok || !ceiling_ok {
+        return Err(ResultCode::AccountLimitsInvalid);
+    }
+    Ok(())
+}
+
+/// The amount a (possibly balancing) transfer moves: the request, or less where a balancing
+/// flag lets the limits decide.
+fn balanced_amount(
+    flags: TransferFlags,
+    requested: Amount,
+    debit: &Account,
+    credit: &Account,
+) -> Result<Amount, ResultCode> {
+    let mut amount = requested;
+    if flags.contains(TransferFlags::BALANCING_DEBIT) {
+        if let Some(floor) = debit.floor {
+            let room = debit.balances.available() - floor;
+            amount = shrink_to(amount, room).ok_or(ResultCode::ExceedsFloor)?;
+        }
+    }
+    if flags.contains(TransferFlags::BALANCING_CREDIT) {
+        if let Some(ceiling) = credit.ceiling {
+            let room = ceiling - credit.balances.potential();
+            amount = shrink_to(amount, room).ok_or(ResultCode::ExceedsCeiling)?;
+        }
+    }
+    Ok(amount)
+}
+
+fn shrink_to(amount: Amount, room: Decimal) -> Option<Amount> {
+    if room >= amount.value() {
+        return Some(amount);
+    }
+    // Room is a difference of in-scale totals, so it is in scale too.
+    Amount::from_decimal_in(room, crate::limits::UNIT_SCALE_MAX).ok()
+}
+
+fn checked_total(total: Decimal, amount: Amount) -> Result<Decimal, ResultCode> {
+    total
+        .checked_add(amount.value())
+        .filter(|t| *t <= Decimal::from(BALANCE_WHOLE_MAX))
+        .ok_or(ResultCode::OverflowsBalance)
+}
+
+fn add_posted_debit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
+    let mut b = account.balances;
+    b.debits_posted = checked_total(b.debits_posted, amount)?;
+    Ok(b)
+}
+
+fn add_posted_credit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
+    let mut b = account.balances;
+    b.credits_posted = checked_total(b.credits_posted, amount)?;
+    Ok(b)
+}
+
+fn add_pending_debit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
+    let mut b = account.balances;
+    b.debits_pending = checked_total(b.debits_pending, amount)?;
+    Ok(b)
+}
+
+fn add_pending_credit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
+    let mut b = account.balances;
+    b.credits_pending = checked_total(b.credits_pending, amount)?;
+    Ok(b)
+}
+
+fn release_pending_debit(account: &Account, amount: Amount) -> Balances {
+    let mut b = account.balances;
+    b.debits_pending -= amount.value();
+    debug_assert!(b.debits_pending >= Decimal::ZERO);
+    b
+}
+
+fn release_pending_credit(account: &Account, amount: Amount) -> Balances {
+    let mut b = account.balances;
+    b.credits_pending -= amount.value();
+    debug_assert!(b.credits_pending >= Decimal::ZERO);
+    b
+}
+
+/// Debits may only grow where the floor allows; a balance already below its floor (impossible
+/// unless limits changed) may not sink further.
+fn check_floor(account: &Account, after: &Balances) -> Result<(), ResultCode> {
+    match account.floor {
+        Some(floor) if after.available() < floor => Err(ResultCode::ExceedsFloor),
+        _ => Ok(()),
+    }
+}
+
+fn check_ceiling(account: &Account, after: &Balances) -> Result<(), ResultCode> {
+    match account.ceiling {
+        Some(ceiling) if after.potential() > ceiling => Err(ResultCode::ExceedsCeiling),
+        _ => Ok(()),
+    }
+}
+
+/// Whether nothing is left on an account, posted or held.
+fn is_empty(b: &Balances) -> bool {
+    b.available().is_zero() && b.potential().is_zero()
+}

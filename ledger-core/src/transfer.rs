@@ -1,0 +1,220 @@
+//! Transfers: one debit, one credit, one amount. The only way a balance ever changes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::amount::Amount;
+use crate::id::{AccountId, TransferId};
+use crate::unit::UnitId;
+
+/// Flags that say what kind of event a transfer is. Stored as a `u16` bit set; the numbers are
+/// stable (they are written to the journal).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TransferFlags(pub u16);
+
+impl TransferFlags {
+    pub const NONE: TransferFlags = TransferFlags(0);
+    /// This event and the next one succeed or fail together. A chain ends at the first event
+    /// without the flag.
+    pub const LINKED: TransferFlags = TransferFlags(1 << 0);
+    /// A hold: the amount is reserved (pending) until posted, voided or expired.
+    pub const PENDING: TransferFlags = TransferFlags(1 << 1);
+    /// Posts the pending transfer `related_id`, fully or partly; the remainder is released.
+    pub const POST_PENDING: TransferFlags = TransferFlags(1 << 2);
+    /// Voids the pending transfer `related_id`, releasing the whole hold.
+    pub const VOID_PENDING: TransferFlags = TransferFlags(1 << 3);
+    /// Moves at most `amount`: as much as the debit account's floor allows.
+    pub const BALANCING_DEBIT: TransferFlags = TransferFlags(1 << 4);
+    /// Moves at most `amount`: as much as the credit account's ceiling allows.
+    pub const BALANCING_CREDIT: TransferFlags = TransferFlags(1 << 5);
+    /// Closes the debit account; its balance must be zero afterwards (so the transfer names
+    /// where the rest went).
+    pub const CLOSING_DEBIT: TransferFlags = TransferFlags(1 << 6);
+    /// Closes the credit account; its balance must be zero afterwards.
+    pub const CLOSING_CREDIT: TransferFlags = TransferFlags(1 << 7);
+    /// Reverses the posted transfer `related_id`: moves its amount back, at most once.
+    pub const REVERSAL: TransferFlags = TransferFlags(1 << 8);
+
+    /// Every defined bit; the rest are reserved and refused.
+    pub const ALL: TransferFlags = TransferFlags((1 << 9) - 1);
+
+    pub const fn contains(self, other: TransferFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub const fn union(self, other: TransferFlags) -> TransferFlags {
+        TransferFlags(self.0 | other.0)
+    }
+
+    pub const fn without(self, other: TransferFlags) -> TransferFlags {
+        TransferFlags(self.0 & !other.0)
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::ops::BitOr for TransferFlags {
+    type Output = TransferFlags;
+    fn bitor(self, rhs: TransferFlags) -> TransferFlags {
+        self.union(rhs)
+    }
+}
+
+/// A transfer request. Its `id` is the idempotency key.
+///
+/// For a post or a void, `debit_account_id`, `credit_account_id`, `unit`, `code` and `amount`
+/// may be left empty (`None` / 0) to mean "as in the pending transfer"; when given they must
+/// match it (the amount of a post may be smaller: the rest is released).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub id: TransferId,
+    pub debit_account_id: Option<AccountId>,
+    pub credit_account_id: Option<AccountId>,
+    pub amount: Option<Amount>,
+    /// For a post or void: the pending transfer. For a reversal: the transfer reversed.
+    pub related_id: Option<TransferId>,
+    pub unit: UnitId,
+    /// Purpose, such as a service category; the time-bank rules give codes their meaning.
+    pub code: u16,
+    pub flags: TransferFlags,
+    /// For a pending transfer: seconds after its timestamp when `expire` may release it;
+    /// 0 for never.
+    pub timeout_s: u32,
+    /// The host's own reference (never personal data).
+    pub user_data: u128,
+}
+
+impl Transfer {
+    /// A plain transfer of `amount` from `debit` to `credit`.
+    pub fn new(
+        id: TransferId,
+        debit: AccountId,
+        credit: AccountId,
+        amount: Amount,
+        unit: UnitId,
+    ) -> Transfer {
+        Transfer {
+            id,
+            debit_account_id: Some(debit),
+            credit_account_id: Some(credit),
+            amount: Some(amount),
+            related_id: None,
+            unit,
+            code: 0,
+            flags: TransferFlags::NONE,
+            timeout_s: 0,
+            user_data: 0,
+        }
+    }
+
+    /// Posts the pending transfer `pending`: all of it when `amount` is `None`.
+    pub fn post(id: TransferId, pending: TransferId, amount: Option<Amount>) -> Transfer {
+        Transfer::resolving(id, pending, amount, TransferFlags::POST_PENDING)
+    }
+
+    /// Voids the pending transfer `pending`.
+    pub fn void(id: TransferId, pending: TransferId) -> Transfer {
+        Transfer::resolving(id, pending, None, TransferFlags::VOID_PENDING)
+    }
+
+    /// Reverses the posted transfer `original`, moving its amount back.
+    pub fn reversal(id: TransferId, original: TransferId) -> Transfer {
+        Transfer::resolving(id, original, None, TransferFlags::REVERSAL)
+    }
+
+    fn resolving(
+        id: TransferId,
+        related: TransferId,
+        amount: Option<Amount>,
+        flags: TransferFlags,
+    ) -> Transfer {
+        Transfer {
+            id,
+            debit_account_id: None,
+            credit_account_id: None,
+            amount,
+            related_id: Some(related),
+            unit: 0,
+            code: 0,
+            flags,
+            timeout_s: 0,
+            user_data: 0,
+        }
+    }
+
+    pub fn code(mut self, code: u16) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn flags(mut self, flags: TransferFlags) -> Self {
+        self.flags = self.flags | flags;
+        self
+    }
+
+    pub fn timeout_s(mut self, timeout_s: u32) -> Self {
+        self.timeout_s = timeout_s;
+        self
+    }
+
+    pub fn user_data(mut self, user_data: u128) -> Self {
+        self.user_data = user_data;
+        self
+    }
+}
+
+/// Where a stored transfer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferState {
+    /// Applied to posted balances (a plain transfer, a post, a void's record, a reversal).
+    Posted,
+    /// A hold not yet resolved.
+    Pending,
+    /// A hold that a post resolved (the post is its own transfer).
+    PendingPosted,
+    /// A hold that a void released.
+    PendingVoided,
+    /// A hold that `expire` released after its timeout.
+    PendingExpired,
+}
+
+/// A transfer as the ledger keeps it: the request as given, plus what the ledger decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRecord {
+    /// The request exactly as submitted (for idempotent resubmission checks).
+    pub request: Transfer,
+    /// The accounts, unit and code it applied to (filled from the pending or original transfer
+    /// for a post, void or reversal).
+    pub debit_account_id: AccountId,
+    pub credit_account_id: AccountId,
+    pub unit: UnitId,
+    pub code: u16,
+    /// What moved (or was held, or released by a void).
+    pub amount: Amount,
+    /// Assigned by the ledger: nanoseconds since the Unix epoch, strictly increasing.
+    pub timestamp: u64,
+    pub state: TransferState,
+    /// The reversal that undid this transfer, if any.
+    pub reversed_by: Option<TransferId>,
+}
+
+impl TransferRecord {
+    pub fn id(&self) -> TransferId {
+        self.request.id
+    }
+
+    pub fn flags(&self) -> TransferFlags {
+        self.request.flags
+    }
+
+    /// When a pending transfer may be expired (`None` when it never times out).
+    pub fn expires_at(&self) -> Option<u64> {
+        match self.request.timeout_s {
+            0 => None,
+            t => Some(self.timestamp.saturating_add(u64::from(t) * 1_000_000_000)),
+        }
+    }
+}
