@@ -15,6 +15,7 @@ use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{
     ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, PENDING_TIMEOUT_S_MAX, UNITS_MAX,
 };
+use crate::policy::{Policy, PolicyError};
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{RuleContext, Rules, RulesUndo};
 use crate::transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
@@ -74,7 +75,13 @@ impl Ledger {
         Self::with_rules(units, Rules::default())
     }
 
-    pub(crate) fn with_rules(units: Vec<Unit>, rules: Rules) -> Result<Ledger, UnitError> {
+    /// An empty ledger under `policy`: its units, and the time-bank rules it enforces.
+    pub fn with_policy(policy: &Policy) -> Result<Ledger, PolicyError> {
+        policy.validate()?;
+        Ok(Self::with_rules(policy.units.clone(), Rules::default())?)
+    }
+
+    fn with_rules(units: Vec<Unit>, rules: Rules) -> Result<Ledger, UnitError> {
         if units.is_empty() || units.len() > UNITS_MAX {
             return Err(UnitError::Count(UNITS_MAX));
         }
