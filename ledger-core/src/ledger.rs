@@ -449,8 +449,22 @@ impl Ledger {
         check_ceiling(credit, &credit_after)?;
         let close_debit = t.flags.contains(TransferFlags::CLOSING_DEBIT);
         let close_credit = t.flags.contains(TransferFlags::CLOSING_CREDIT);
-        if (close_debit && !is_empty(&debit_after)) || (close_credit && !is_empty(&credit_after)) {
-            return Err(ResultCode::ClosingLeavesBalance);
+        if close_debit || close_credit {
+            // A closing hold empties the account when it posts: judge the balances it leaves
+            // then (with the hold still pending, the posted balance has not moved yet).
+            let (debit_settled, credit_settled) = if pending {
+                (
+                    add_posted_debit(debit, amount)?,
+                    add_posted_credit(credit, amount)?,
+                )
+            } else {
+                (debit_after, credit_after)
+            };
+            if (close_debit && !is_empty(&debit_settled))
+                || (close_credit && !is_empty(&credit_settled))
+            {
+                return Err(ResultCode::ClosingLeavesBalance);
+            }
         }
 
         let rules_undo = self.rules.record(&context);
@@ -532,6 +546,12 @@ impl Ledger {
             if !amount.fits_scale(unit.scale) {
                 return Err(ResultCode::AmountExceedsUnitScale);
             }
+        }
+        // Posting part of a closing hold would release the rest onto a closed account.
+        let closing = pending.flags().contains(TransferFlags::CLOSING_DEBIT)
+            || pending.flags().contains(TransferFlags::CLOSING_CREDIT);
+        if post && closing && amount != pending.amount {
+            return Err(ResultCode::ClosingLeavesBalance);
         }
         let pending = pending.clone();
         let debit = &self.accounts[&pending.debit_account_id];
