@@ -48,6 +48,7 @@ pub enum Command {
 pub enum Reply {
     /// One result per event, in the batch's order.
     Events(Vec<EventResult>),
-    /// The pending transfers that expired, in the order released.
+    /// The pending transfers that expired, in the order released; then the expiry sweeps the
+    /// policy made (ids with `SWEEP_TRANSFER_ID_BIT` set, in the order applied).
     Expired(Vec<TransferId>),
 }

@@ -78,7 +78,10 @@ impl Ledger {
     /// An empty ledger under `policy`: its units, and the time-bank rules it enforces.
     pub fn with_policy(policy: &Policy) -> Result<Ledger, PolicyError> {
         policy.validate()?;
-        Ok(Self::with_rules(policy.units.clone(), Rules::default())?)
+        Ok(Self::with_rules(
+            policy.units.clone(),
+            Rules::from_policy(policy),
+        )?)
     }
 
     fn with_rules(units: Vec<Unit>, rules: Rules) -> Result<Ledger, UnitError> {
@@ -217,7 +220,9 @@ impl Ledger {
         let first = self.reserve_timestamps(now, batch.len())?;
         let results = batch
             .iter()
-            .zip(first..)
+            // Inclusive: a batch may end at u64::MAX, and `first..` would overflow computing the
+            // successor of that last timestamp.
+            .zip(first..=u64::MAX)
             .map(
                 |(spec, timestamp)| match self.create_account(spec, timestamp) {
                     Ok(()) => EventResult {
@@ -758,7 +763,9 @@ impl Ledger {
         let first = self.reserve_timestamps(now, batch.len())?;
         Ok(batch
             .iter()
-            .zip(first..)
+            // Inclusive: a batch may end at u64::MAX, and `first..` would overflow computing the
+            // successor of that last timestamp.
+            .zip(first..=u64::MAX)
             .map(|(item, timestamp)| match apply(self, item) {
                 Ok(()) => EventResult {
                     code: ResultCode::Ok,
@@ -772,7 +779,10 @@ impl Ledger {
     // ---------------------------------------------------------------------------------------
     // Expiry
 
-    /// Releases every pending transfer whose timeout has passed by `now`, oldest first.
+    /// Releases every pending transfer whose timeout has passed by `now`, oldest first; then,
+    /// under a policy whose units expire, sweeps the credits past their lifetime to the unit's
+    /// expiry account. Returns the released holds, then the sweep transfers applied (their ids
+    /// have `SWEEP_TRANSFER_ID_BIT` set).
     pub fn expire(&mut self, now: u64) -> Result<Vec<TransferId>, BatchError> {
         let timestamp = self.reserve_timestamps(now, 1)?;
         let mut expired = Vec::new();
@@ -804,7 +814,30 @@ impl Ledger {
             stored.state = TransferState::PendingExpired;
             expired.push(id);
         }
+        self.sweep(timestamp, &mut expired);
         Ok(expired)
+    }
+
+    /// Applies the rules' due sweeps, each standalone; one that fails (its account closed or
+    /// missing) changes nothing and is tried again by the next `expire`.
+    fn sweep(&mut self, at: u64, applied: &mut Vec<TransferId>) {
+        let sweeps = self.rules.due_sweeps(at, &self.accounts);
+        if sweeps.is_empty() {
+            return;
+        }
+        // Past the year 2554 the clock is exhausted: no sweep then, rather than a partial one.
+        let Ok(first) = self.reserve_timestamps(at, sweeps.len()) else {
+            return;
+        };
+        self.rules.sweeping = true;
+        for (sweep, timestamp) in sweeps.iter().zip(first..=u64::MAX) {
+            self.undo.clear();
+            if self.create_transfer(sweep, timestamp).code == ResultCode::Ok {
+                applied.push(sweep.id);
+            }
+        }
+        self.rules.sweeping = false;
+        self.undo.clear();
     }
 
     // ---------------------------------------------------------------------------------------

@@ -104,6 +104,7 @@
 //! | 206 | `code_not_allowed` | | the code is not in the policy, or does not fit the accounts' kinds |
 //! | 207 | `rating_invalid` | | a rating outside 1–5 |
 //! | 208 | `already_rated` | | a transfer is rated at most once |
+//! | 209 | `transfer_id_reserved` | | with rules, ids with the top bit set are the ledger's own sweeps |
 #![forbid(unsafe_code)]
 
 pub mod account;
@@ -114,8 +115,10 @@ pub mod id;
 pub mod ledger;
 pub mod limits;
 pub mod policy;
+pub mod report;
 pub mod result;
 mod rules;
+pub mod timebank;
 pub mod transfer;
 pub mod unit;
 
@@ -124,8 +127,13 @@ pub use amount::{Amount, AmountError};
 pub use command::{Command, Eligibility, Link, Rating, Reply};
 pub use id::{AccountId, TransferId, ZeroId};
 pub use ledger::{BatchError, Ledger};
-pub use policy::{Policy, PolicyError};
+pub use policy::{
+    Cap, CodeRule, Excess, Expiry, GiftRules, Period, Policy, PolicyError, Purpose,
+    SWEEP_TRANSFER_ID_BIT,
+};
+pub use report::{FlowReport, LiabilityReport, Statement, StatementError};
 pub use result::{EventResult, ResultCode};
 pub use rust_decimal::Decimal;
+pub use timebank::{Plan, PlanError};
 pub use transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
 pub use unit::{Unit, UnitError, UnitId};

@@ -161,6 +161,8 @@ result_codes! {
     RatingInvalid = 207, "rating_invalid", false;
     /// The transfer already has a rating.
     AlreadyRated = 208, "already_rated", false;
+    /// A transfer id with the top bit set, which a ledger with rules keeps for its own sweeps.
+    TransferIdReserved = 209, "transfer_id_reserved", false;
 }
 
 impl From<ResultCode> for u16 {

@@ -2,16 +2,35 @@
 //!
 //! The engine calls [`Rules::check`] once all accounting checks but the limits have passed, and
 //! [`Rules::record`] as the transfer applies (the returned undo puts the rules' state back if the
-//! transfer's linked chain fails). With no policy, every transfer the accounting allows is allowed.
+//! transfer's linked chain fails). With no policy, or a policy without codes, every transfer the
+//! accounting allows is allowed.
+//!
+//! The rules keep their own state, all of it derived from applied transfers and host commands:
+//! - earnings per member and capped unit (current local day, current local month, lifetime),
+//!   counted on credits through service and care codes, decremented by reversals;
+//! - lots per holder account of each expiring unit (FIFO: debits consume the oldest first), with
+//!   an index of each account's oldest lot so `expire` finds what is due without a scan;
+//! - the posted history of every account, for statements;
+//! - family links, ratings and the number of sweeps made (which numbers sweep transfer ids).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::account::Account;
+use rust_decimal::Decimal;
+
+use crate::account::{Account, AccountKind};
 use crate::amount::Amount;
 use crate::id::{AccountId, IdMap, TransferId};
-use crate::limits::LINKS_PER_ACCOUNT_MAX;
+use crate::limits::{BATCH_EVENTS_MAX, LINKS_PER_ACCOUNT_MAX, UNIT_SCALE_MAX};
+use crate::policy::{Expiry, Period, Policy, Purpose, SWEEP_TRANSFER_ID_BIT};
 use crate::result::ResultCode;
 use crate::transfer::{Transfer, TransferFlags, TransferRecord};
+use crate::unit::UnitId;
+
+/// Most sweep transfers one `expire` makes; the rest wait for the next call.
+pub const SWEEPS_PER_EXPIRE_MAX: usize = BATCH_EVENTS_MAX;
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Which way a transfer moves value, as the rules see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,18 +40,19 @@ pub(crate) enum Movement {
     /// A hold: pending until posted or voided.
     Held,
     /// The post of a hold: posted now.
-    PostOfHold { pending_id: TransferId },
-    /// A reversal of a posted transfer.
-    Reversal { original_id: TransferId },
+    PostOfHold,
+    /// A reversal of a posted transfer applied at `original_timestamp`.
+    Reversal { original_timestamp: u64 },
 }
 
 /// What the rules are told about one transfer.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // Read by the time-bank policy checks.
 pub(crate) struct RuleContext<'a> {
     pub movement: Movement,
     pub transfer_id: TransferId,
     pub code: u16,
+    /// The flags that shape it (for a post, the hold's).
+    pub flags: TransferFlags,
     pub debit: &'a Account,
     pub credit: &'a Account,
     pub amount: Amount,
@@ -56,6 +76,7 @@ impl<'a> RuleContext<'a> {
             movement,
             transfer_id: t.id,
             code: t.code,
+            flags: t.flags,
             debit,
             credit,
             amount,
@@ -72,11 +93,10 @@ impl<'a> RuleContext<'a> {
         timestamp: u64,
     ) -> Self {
         RuleContext {
-            movement: Movement::PostOfHold {
-                pending_id: pending.id(),
-            },
+            movement: Movement::PostOfHold,
             transfer_id: t.id,
             code: pending.code,
+            flags: pending.flags(),
             debit,
             credit,
             amount,
@@ -93,10 +113,11 @@ impl<'a> RuleContext<'a> {
     ) -> Self {
         RuleContext {
             movement: Movement::Reversal {
-                original_id: original.id(),
+                original_timestamp: original.timestamp,
             },
             transfer_id: t.id,
             code: original.code,
+            flags: t.flags,
             debit,
             credit,
             amount: original.amount,
@@ -105,33 +126,404 @@ impl<'a> RuleContext<'a> {
     }
 }
 
-/// The rules' own state, and what undoes one recorded transfer.
+/// A policy compiled for fast look-ups on the apply path.
+#[derive(Debug, Clone)]
+struct Compiled {
+    policy: Policy,
+    /// Code -> (unit, purpose).
+    codes: BTreeMap<u16, (UnitId, Purpose)>,
+    caps: BTreeMap<UnitId, UnitCaps>,
+    expiry: BTreeMap<UnitId, Expiry>,
+    offset_s: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct UnitCaps {
+    day: Option<Decimal>,
+    month: Option<Decimal>,
+    lifetime: Option<Decimal>,
+}
+
+/// What one member has earned in one capped unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Earnings {
+    pub lifetime: Decimal,
+    /// The local day (days since 1970-01-01 in the policy's offset) `day_total` counts.
+    pub day: i64,
+    pub day_total: Decimal,
+    /// The local month (years × 12 + month − 1) `month_total` counts.
+    pub month: i64,
+    pub month_total: Decimal,
+}
+
+/// Part of a holder's balance in an expiring unit, and when it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lot {
+    pub expires_at: u64,
+    pub remaining: Decimal,
+}
+
+/// The rules' own state.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Rules {
+    compiled: Option<Box<Compiled>>,
     /// Family links, each stored once as (smaller id, larger id).
     links: BTreeSet<(AccountId, AccountId)>,
     links_per_account: IdMap<AccountId, usize>,
     ratings: BTreeMap<TransferId, u8>,
+    earnings: IdMap<AccountId, Earnings>,
+    lots: IdMap<AccountId, VecDeque<Lot>>,
+    /// (expiry of the oldest lot, account) for every account with lots.
+    lot_heads: BTreeSet<(u64, AccountId)>,
+    /// Posted transfers per account, in the order applied.
+    history: IdMap<AccountId, Vec<TransferId>>,
+    sweeps_made: u64,
+    /// Set by the ledger while it applies its own sweep transfers (reserved ids).
+    pub sweeping: bool,
 }
 
 /// Puts the rules' state back as it was before one [`Rules::record`].
-#[derive(Debug, Clone)]
-pub(crate) struct RulesUndo {}
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RulesUndo {
+    earnings: Option<(AccountId, Option<Earnings>)>,
+    lots: Vec<(AccountId, Option<VecDeque<Lot>>)>,
+    history: Option<(AccountId, AccountId)>,
+}
 
 impl Rules {
+    /// The rules of `policy` (none when it defines no codes). The policy is validated.
+    pub fn from_policy(policy: &Policy) -> Rules {
+        if !policy.has_rules() {
+            return Rules::default();
+        }
+        let codes = policy
+            .codes
+            .iter()
+            .map(|c| (c.code, (c.unit, c.purpose)))
+            .collect();
+        let mut caps: BTreeMap<UnitId, UnitCaps> = BTreeMap::new();
+        for cap in &policy.caps {
+            let entry = caps.entry(cap.unit).or_default();
+            let slot = match cap.period {
+                Period::Day => &mut entry.day,
+                Period::Month => &mut entry.month,
+                Period::Lifetime => &mut entry.lifetime,
+            };
+            *slot = Some(cap.limit);
+        }
+        let expiry = policy.expiry.iter().map(|e| (e.unit, e.clone())).collect();
+        Rules {
+            compiled: Some(Box::new(Compiled {
+                policy: policy.clone(),
+                codes,
+                caps,
+                expiry,
+                offset_s: i64::from(policy.utc_offset_minutes) * 60,
+            })),
+            ..Rules::default()
+        }
+    }
+
+    /// The policy whose rules apply, if any.
+    pub fn policy(&self) -> Option<&Policy> {
+        self.compiled.as_ref().map(|c| &c.policy)
+    }
+
     pub fn check(
         &self,
-        _context: &RuleContext<'_>,
+        context: &RuleContext<'_>,
         _accounts: &IdMap<AccountId, Account>,
     ) -> Result<(), ResultCode> {
+        let Some(p) = &self.compiled else {
+            return Ok(());
+        };
+        if context.transfer_id.get() & SWEEP_TRANSFER_ID_BIT != 0 && !self.sweeping {
+            return Err(ResultCode::TransferIdReserved);
+        }
+        // A reversal undoes a transfer the rules allowed; it is never refused by them.
+        if matches!(context.movement, Movement::Reversal { .. }) {
+            return Ok(());
+        }
+        let (debit, credit) = (context.debit, context.credit);
+        let purpose = match p.codes.get(&context.code) {
+            Some((unit, purpose)) if *unit == debit.unit => *purpose,
+            _ => return Err(ResultCode::CodeNotAllowed),
+        };
+        if debit.kind == AccountKind::Group && !group_may(purpose, credit.kind) {
+            return Err(ResultCode::GroupMayOnlyDonate);
+        }
+        if !kinds_fit(purpose, debit.kind, credit.kind) {
+            return Err(ResultCode::CodeNotAllowed);
+        }
+        if purpose == Purpose::Closing && !context.flags.contains(TransferFlags::CLOSING_DEBIT) {
+            return Err(ResultCode::CodeNotAllowed);
+        }
+        if purpose == Purpose::Gift
+            && credit.kind == AccountKind::Member
+            && !p.policy.gifts.any_member
+            && !self.linked(debit.id, credit.id)
+        {
+            return Err(ResultCode::GiftNotAllowed);
+        }
+        if purpose == Purpose::Care
+            && debit.kind == AccountKind::Member
+            && debit
+                .eligible_from
+                .is_none_or(|from| from > context.timestamp)
+        {
+            return Err(ResultCode::NotYetEligible);
+        }
+        if purpose.is_earning() && credit.kind == AccountKind::Member {
+            self.check_caps(p, credit, context.amount.value(), context.timestamp)?;
+        }
         Ok(())
     }
 
-    pub fn record(&mut self, _context: &RuleContext<'_>) -> RulesUndo {
-        RulesUndo {}
+    fn check_caps(
+        &self,
+        p: &Compiled,
+        credit: &Account,
+        amount: Decimal,
+        timestamp: u64,
+    ) -> Result<(), ResultCode> {
+        let Some(caps) = p.caps.get(&credit.unit) else {
+            return Ok(());
+        };
+        let earned = self.earned_at(p, credit.id, timestamp);
+        let checks = [
+            (caps.day, earned.day_total, ResultCode::CapExceededDaily),
+            (
+                caps.month,
+                earned.month_total,
+                ResultCode::CapExceededMonthly,
+            ),
+            (
+                caps.lifetime,
+                earned.lifetime,
+                ResultCode::CapExceededLifetime,
+            ),
+        ];
+        for (limit, so_far, code) in checks {
+            if limit.is_some_and(|limit| so_far + amount > limit) {
+                return Err(code);
+            }
+        }
+        Ok(())
     }
 
-    pub fn undo(&mut self, _undo: RulesUndo) {}
+    /// What `account` has earned in the local day and month of `timestamp`, and in all.
+    fn earned_at(&self, p: &Compiled, account: AccountId, timestamp: u64) -> Earnings {
+        let (day, month) = local_day_and_month(timestamp, p.offset_s);
+        let mut e = self.earnings.get(&account).copied().unwrap_or_default();
+        if e.day != day {
+            e.day_total = Decimal::ZERO;
+        }
+        if e.month != month {
+            e.month_total = Decimal::ZERO;
+        }
+        e.day = day;
+        e.month = month;
+        e
+    }
+
+    /// Headroom query for planners: what `account` earned (day, month, lifetime) as of
+    /// `timestamp`; zeros without a policy.
+    pub fn earnings(&self, account: AccountId, timestamp: u64) -> Earnings {
+        match &self.compiled {
+            Some(p) => self.earned_at(p, account, timestamp),
+            None => Earnings::default(),
+        }
+    }
+
+    pub fn record(&mut self, context: &RuleContext<'_>) -> RulesUndo {
+        let mut undo = RulesUndo::default();
+        let Some(p) = self.compiled.take() else {
+            return undo;
+        };
+        self.record_with(&p, context, &mut undo);
+        self.compiled = Some(p);
+        undo
+    }
+
+    fn record_with(&mut self, p: &Compiled, context: &RuleContext<'_>, undo: &mut RulesUndo) {
+        let (debit, credit) = (context.debit, context.credit);
+        let amount = context.amount.value();
+        let purpose = p.codes.get(&context.code).map(|(_, purpose)| *purpose);
+        let earning = purpose.is_some_and(Purpose::is_earning) && p.caps.contains_key(&debit.unit);
+        match context.movement {
+            Movement::Held => return,
+            Movement::Posted | Movement::PostOfHold => {
+                if earning && credit.kind == AccountKind::Member {
+                    let mut e = self.earned_at(p, credit.id, context.timestamp);
+                    e.day_total += amount;
+                    e.month_total += amount;
+                    e.lifetime += amount;
+                    undo.earnings = Some((credit.id, self.earnings.insert(credit.id, e)));
+                }
+            }
+            Movement::Reversal { original_timestamp } => {
+                // The reversal debits the account the original credited.
+                if earning && debit.kind == AccountKind::Member {
+                    if let Some(before) = self.earnings.get(&debit.id).copied() {
+                        let (day, month) = local_day_and_month(original_timestamp, p.offset_s);
+                        let mut e = before;
+                        let less = |total: Decimal| (total - amount).max(Decimal::ZERO);
+                        e.lifetime = less(e.lifetime);
+                        if e.day == day {
+                            e.day_total = less(e.day_total);
+                        }
+                        if e.month == month {
+                            e.month_total = less(e.month_total);
+                        }
+                        self.earnings.insert(debit.id, e);
+                        undo.earnings = Some((debit.id, Some(before)));
+                    }
+                }
+            }
+        }
+        if let Some(expiry) = p.expiry.get(&debit.unit) {
+            if debit.kind.is_holder() {
+                undo.lots
+                    .push((debit.id, self.lots.get(&debit.id).cloned()));
+                self.consume_lots(debit.id, amount);
+            }
+            if credit.kind.is_holder() {
+                undo.lots
+                    .push((credit.id, self.lots.get(&credit.id).cloned()));
+                let expires_at = lot_expiry(context.timestamp, p.offset_s, expiry.lifetime_days);
+                self.add_lot(credit.id, expires_at, amount);
+            }
+        }
+        self.history
+            .entry(debit.id)
+            .or_default()
+            .push(context.transfer_id);
+        self.history
+            .entry(credit.id)
+            .or_default()
+            .push(context.transfer_id);
+        undo.history = Some((debit.id, credit.id));
+    }
+
+    pub fn undo(&mut self, undo: RulesUndo) {
+        if let Some((a, b)) = undo.history {
+            for id in [b, a] {
+                if let Some(list) = self.history.get_mut(&id) {
+                    list.pop();
+                    if list.is_empty() {
+                        self.history.remove(&id);
+                    }
+                }
+            }
+        }
+        for (account, lots) in undo.lots.into_iter().rev() {
+            self.set_lots(account, lots.unwrap_or_default());
+        }
+        if let Some((account, earnings)) = undo.earnings {
+            match earnings {
+                Some(e) => self.earnings.insert(account, e),
+                None => self.earnings.remove(&account),
+            };
+        }
+    }
+
+    fn consume_lots(&mut self, account: AccountId, amount: Decimal) {
+        let mut lots = self.lots.get(&account).cloned().unwrap_or_default();
+        let mut left = amount;
+        while left > Decimal::ZERO {
+            let Some(front) = lots.front_mut() else { break };
+            let used = front.remaining.min(left);
+            front.remaining -= used;
+            left -= used;
+            if front.remaining.is_zero() {
+                lots.pop_front();
+            }
+        }
+        self.set_lots(account, lots);
+    }
+
+    fn add_lot(&mut self, account: AccountId, expires_at: u64, amount: Decimal) {
+        let mut lots = self.lots.get(&account).cloned().unwrap_or_default();
+        match lots.back_mut() {
+            // Credits of one local day share a lot, which bounds the lots per account.
+            Some(last) if last.expires_at == expires_at => last.remaining += amount,
+            _ => lots.push_back(Lot {
+                expires_at,
+                remaining: amount,
+            }),
+        }
+        self.set_lots(account, lots);
+    }
+
+    /// Replaces an account's lots, keeping the index of oldest lots in step.
+    fn set_lots(&mut self, account: AccountId, lots: VecDeque<Lot>) {
+        if let Some(head) = self.lots.get(&account).and_then(|l| l.front()) {
+            self.lot_heads.remove(&(head.expires_at, account));
+        }
+        match lots.front() {
+            Some(head) => {
+                self.lot_heads.insert((head.expires_at, account));
+                self.lots.insert(account, lots);
+            }
+            None => {
+                self.lots.remove(&account);
+            }
+        }
+    }
+
+    /// The sweep transfers due at `now`: per holder with lots expired by then, the expired
+    /// amount (at most what the account has available, so holds stay covered) to the unit's
+    /// expiry account. Sweep ids are `SWEEP_TRANSFER_ID_BIT | n` for the n-th sweep the ledger
+    /// makes (counted from 1), so they never meet a host's id.
+    pub fn due_sweeps(&mut self, now: u64, accounts: &IdMap<AccountId, Account>) -> Vec<Transfer> {
+        let Some(p) = &self.compiled else {
+            return Vec::new();
+        };
+        let mut sweeps = Vec::new();
+        for &(head, account_id) in &self.lot_heads {
+            if head > now || sweeps.len() >= SWEEPS_PER_EXPIRE_MAX {
+                break;
+            }
+            let (Some(account), Some(lots)) =
+                (accounts.get(&account_id), self.lots.get(&account_id))
+            else {
+                continue;
+            };
+            let Some(rule) = p.expiry.get(&account.unit) else {
+                continue;
+            };
+            let due: Decimal = lots
+                .iter()
+                .take_while(|lot| lot.expires_at <= now)
+                .map(|lot| lot.remaining)
+                .sum();
+            let amount = due.min(account.balances.available());
+            let Ok(amount) =
+                Amount::from_decimal_in(amount.min(Amount::MAX.value()), UNIT_SCALE_MAX)
+            else {
+                continue;
+            };
+            let number = self.sweeps_made + sweeps.len() as u64 + 1;
+            let id = TransferId::new(SWEEP_TRANSFER_ID_BIT | u128::from(number))
+                .expect("the sweep bit makes the id non-zero");
+            sweeps.push(
+                Transfer::new(id, account_id, rule.account, amount, account.unit).code(rule.code),
+            );
+        }
+        self.sweeps_made += sweeps.len() as u64;
+        sweeps
+    }
+
+    /// The posted transfers of `account` in the order applied, when the rules keep them.
+    pub fn history(&self, account: AccountId) -> Option<&[TransferId]> {
+        self.compiled.as_ref()?;
+        Some(self.history.get(&account).map_or(&[], Vec::as_slice))
+    }
+
+    /// The credits of `account` not yet expired or spent, oldest first.
+    pub fn lots(&self, account: AccountId) -> impl Iterator<Item = &Lot> {
+        self.lots.get(&account).into_iter().flatten()
+    }
 
     pub fn link(&mut self, a: AccountId, b: AccountId) -> Result<(), ResultCode> {
         let key = (a.min(b), a.max(b));
@@ -160,7 +552,6 @@ impl Rules {
         Ok(())
     }
 
-    #[allow(dead_code)]
     pub fn linked(&self, a: AccountId, b: AccountId) -> bool {
         self.links.contains(&(a.min(b), a.max(b)))
     }
@@ -173,12 +564,12 @@ impl Rules {
         Ok(())
     }
 
-    #[allow(dead_code)]
     pub fn rating(&self, transfer: TransferId) -> Option<u8> {
         self.ratings.get(&transfer).copied()
     }
 
-    /// Feeds the rules' state into the ledger's state digest.
+    /// Feeds the rules' state into the ledger's state digest (the history is derived from the
+    /// transfers, which the digest covers already).
     pub fn digest(&self, h: &mut blake3::Hasher) {
         h.update(&(self.links.len() as u64).to_le_bytes());
         for (a, b) in &self.links {
@@ -190,5 +581,127 @@ impl Rules {
             h.update(&t.get().to_le_bytes());
             h.update(&[*r]);
         }
+        let Some(p) = &self.compiled else {
+            return;
+        };
+        h.update(p.policy.to_json().as_bytes());
+        h.update(&self.sweeps_made.to_le_bytes());
+        let earnings: BTreeMap<_, _> = self.earnings.iter().collect();
+        h.update(&(earnings.len() as u64).to_le_bytes());
+        for (id, e) in earnings {
+            h.update(&id.get().to_le_bytes());
+            h.update(&e.day.to_le_bytes());
+            h.update(&e.month.to_le_bytes());
+            for total in [e.lifetime, e.day_total, e.month_total] {
+                h.update(&total.normalize().serialize());
+            }
+        }
+        let lots: BTreeMap<_, _> = self.lots.iter().collect();
+        h.update(&(lots.len() as u64).to_le_bytes());
+        for (id, list) in lots {
+            h.update(&id.get().to_le_bytes());
+            h.update(&(list.len() as u64).to_le_bytes());
+            for lot in list {
+                h.update(&lot.expires_at.to_le_bytes());
+                h.update(&lot.remaining.normalize().serialize());
+            }
+        }
+    }
+}
+
+/// Whether a group's account may be debited for `purpose` towards an account of `credit` kind:
+/// group-earned hours may only be donated (or expire, or close into a pool).
+fn group_may(purpose: Purpose, credit: AccountKind) -> bool {
+    match purpose {
+        Purpose::Donation | Purpose::Expiry => true,
+        Purpose::Closing | Purpose::Gift => credit == AccountKind::Donation,
+        _ => false,
+    }
+}
+
+/// Whether a code of `purpose` may move value from a `debit` account to a `credit` account.
+fn kinds_fit(purpose: Purpose, debit: AccountKind, credit: AccountKind) -> bool {
+    use AccountKind::*;
+    let fund = |k: AccountKind| matches!(k, Issuer | Guarantee | Donation);
+    match purpose {
+        Purpose::Service => fund(debit) && credit.is_holder(),
+        Purpose::Care => {
+            matches!(debit, Member | Guarantee | Donation)
+                && matches!(credit, Member | Group | Issuer | Guarantee)
+        }
+        Purpose::Gift => debit.is_holder() && matches!(credit, Member | Donation),
+        Purpose::Donation => (debit.is_holder() || fund(debit)) && credit == Donation,
+        Purpose::Award => debit == Issuer && credit.is_holder(),
+        Purpose::Redemption => debit.is_holder() && credit == Redemption,
+        Purpose::Expiry => (debit.is_holder() || debit == Donation) && credit == Expiry,
+        Purpose::Closing => {
+            debit.is_holder() && matches!(credit, Member | Donation | Issuer | Guarantee)
+        }
+        Purpose::Clearing => {
+            (debit == Clearing || credit == Clearing)
+                && !matches!(debit, Redemption | Expiry)
+                && !matches!(credit, Redemption | Expiry)
+        }
+        Purpose::Funding => !debit.is_holder() && !credit.is_holder(),
+    }
+}
+
+/// The local day (days since 1970-01-01) and month (year × 12 + month − 1) of a timestamp in
+/// nanoseconds since the Unix epoch, at `offset_s` seconds east of UTC.
+pub(crate) fn local_day_and_month(timestamp: u64, offset_s: i64) -> (i64, i64) {
+    let seconds = (timestamp / NANOS_PER_SECOND as u64) as i64 + offset_s;
+    let day = seconds.div_euclid(SECONDS_PER_DAY);
+    let (year, month) = civil_from_days(day);
+    (day, year * 12 + month - 1)
+}
+
+/// When a credit made at `timestamp` expires: at local midnight starting the day
+/// `lifetime_days` after the day it was credited.
+fn lot_expiry(timestamp: u64, offset_s: i64, lifetime_days: u32) -> u64 {
+    let (day, _) = local_day_and_month(timestamp, offset_s);
+    let seconds = (day + i64::from(lifetime_days)) * SECONDS_PER_DAY - offset_s;
+    u64::try_from(seconds.max(0))
+        .unwrap_or(0)
+        .saturating_mul(NANOS_PER_SECOND as u64)
+}
+
+/// The proleptic Gregorian (year, month 1–12) of a day count from 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_days_and_months_follow_the_offset() {
+        // 2026-01-31T16:30:00Z is 2026-02-01 00:30 in UTC+8.
+        let ts = 1_769_877_000 * 1_000_000_000u64;
+        let (utc_day, utc_month) = local_day_and_month(ts, 0);
+        let (cn_day, cn_month) = local_day_and_month(ts, 8 * 3600);
+        assert_eq!(cn_day, utc_day + 1);
+        assert_eq!(utc_month, 2026 * 12);
+        assert_eq!(cn_month, 2026 * 12 + 1);
+        assert_eq!(civil_from_days(0), (1970, 1));
+        assert_eq!(civil_from_days(59), (1970, 3));
+    }
+
+    #[test]
+    fn lots_expire_at_local_midnight() {
+        let offset = 8 * 3600;
+        let ts = 1_769_877_000 * 1_000_000_000u64; // 2026-02-01 00:30 local
+        let at = lot_expiry(ts, offset, 1);
+        // 2026-02-02 00:00 local is 2026-02-01T16:00:00Z.
+        assert_eq!(at, 1_769_961_600 * 1_000_000_000);
     }
 }

@@ -1,0 +1,387 @@
+//! Reports: what the bank owes its members, where hours came from and went, and statements.
+//!
+//! Every report is deterministic: rows are sorted (by unit, then community or account id), so the
+//! same ledger always prints the same report.
+//! - [`liability`]: the outstanding liability per unit, the sum of what members and groups
+//!   hold (posted balances), in total and by community. This is the figure a guarantee fund
+//!   stands behind.
+//! - [`flows`]: issued, withdrawn, donated, redeemed and expired totals per unit and per fund or
+//!   pool, net of reversals.
+//! - [`statement`]: an account's posted movements with a running balance, a page at a time.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+use crate::account::{Account, AccountKind};
+use crate::id::{AccountId, TransferId};
+use crate::ledger::Ledger;
+use crate::policy::Purpose;
+use crate::transfer::{TransferFlags, TransferRecord, TransferState};
+use crate::unit::UnitId;
+
+/// Most lines one statement page holds.
+pub const STATEMENT_PAGE_MAX: usize = 1_000;
+
+/// The outstanding liability of one unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitLiability {
+    pub unit: UnitId,
+    pub unit_name: String,
+    /// Held by members and groups together.
+    pub total: Decimal,
+    pub members: Decimal,
+    pub groups: Decimal,
+    /// Per community, sorted by community.
+    pub by_community: Vec<CommunityLiability>,
+}
+
+/// The liability towards the holders of one community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommunityLiability {
+    pub community: u32,
+    pub total: Decimal,
+    /// Member and group accounts of the community (including empty ones).
+    pub holders: u64,
+}
+
+/// The liability report: one entry per unit, sorted by unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiabilityReport {
+    pub units: Vec<UnitLiability>,
+}
+
+/// The outstanding liability per unit, in total and by community.
+pub fn liability(ledger: &Ledger) -> LiabilityReport {
+    let mut units: BTreeMap<UnitId, UnitLiability> = ledger
+        .units()
+        .map(|u| {
+            let row = UnitLiability {
+                unit: u.id,
+                unit_name: u.name.clone(),
+                total: Decimal::ZERO,
+                members: Decimal::ZERO,
+                groups: Decimal::ZERO,
+                by_community: Vec::new(),
+            };
+            (u.id, row)
+        })
+        .collect();
+    let mut communities: BTreeMap<(UnitId, u32), (Decimal, u64)> = BTreeMap::new();
+    for account in ledger.accounts().filter(|a| a.kind.is_holder()) {
+        let Some(row) = units.get_mut(&account.unit) else {
+            continue;
+        };
+        let balance = account.balances.posted();
+        row.total += balance;
+        match account.kind {
+            AccountKind::Member => row.members += balance,
+            _ => row.groups += balance,
+        }
+        let entry = communities
+            .entry((account.unit, account.community))
+            .or_default();
+        entry.0 += balance;
+        entry.1 += 1;
+    }
+    for ((unit, community), (total, holders)) in communities {
+        if let Some(row) = units.get_mut(&unit) {
+            row.by_community.push(CommunityLiability {
+                community,
+                total,
+                holders,
+            });
+        }
+    }
+    LiabilityReport {
+        units: units.into_values().collect(),
+    }
+}
+
+impl fmt::Display for LiabilityReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Outstanding liability (held by members and groups)")?;
+        for u in &self.units {
+            writeln!(
+                f,
+                "  {:<8} total {:>14}   members {:>14}   groups {:>12}",
+                u.unit_name, u.total, u.members, u.groups
+            )?;
+            for c in &u.by_community {
+                writeln!(
+                    f,
+                    "    community {:>6}: {:>14} ({} holders)",
+                    c.community, c.total, c.holders
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Totals by purpose, net of reversals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flows {
+    /// Newly earned credits and awarded points paid by funds (service and award codes).
+    pub issued: Decimal,
+    /// Care paid for with banked hours (care codes).
+    pub withdrawn: Decimal,
+    /// Given to donation pools (donations, gifts to pools, closings into pools).
+    pub donated: Decimal,
+    /// Points spent at redemption accounts.
+    pub redeemed: Decimal,
+    /// Swept to expiry accounts.
+    pub expired: Decimal,
+}
+
+/// The flows of one fund or pool (any account that is not a member or group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolFlows {
+    pub account: AccountId,
+    pub kind: AccountKind,
+    pub unit: UnitId,
+    pub community: u32,
+    pub flows: Flows,
+}
+
+/// Issued, withdrawn, donated, redeemed and expired totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowReport {
+    /// Per unit, sorted by unit.
+    pub units: Vec<(UnitId, Flows)>,
+    /// Per fund or pool with any flow, sorted by (unit, account).
+    pub pools: Vec<PoolFlows>,
+}
+
+/// Issued, withdrawn, donated, redeemed and expired totals per unit and per fund or pool.
+/// Purposes come from the ledger's policy; without one, from the accounts' kinds.
+pub fn flows(ledger: &Ledger) -> FlowReport {
+    let mut units: BTreeMap<UnitId, Flows> =
+        ledger.units().map(|u| (u.id, Flows::default())).collect();
+    let mut pools: BTreeMap<(UnitId, AccountId), Flows> = BTreeMap::new();
+    let codes: BTreeMap<u16, Purpose> = ledger
+        .rules
+        .policy()
+        .map(|p| p.codes.iter().map(|c| (c.code, c.purpose)).collect())
+        .unwrap_or_default();
+    for record in ledger.transfers().filter(|r| moved_posted_value(r)) {
+        // A reversal counts as its original, negated.
+        let reversal = record.flags().contains(TransferFlags::REVERSAL);
+        let (debit_id, credit_id, sign) = if reversal {
+            (
+                record.credit_account_id,
+                record.debit_account_id,
+                Decimal::NEGATIVE_ONE,
+            )
+        } else {
+            (
+                record.debit_account_id,
+                record.credit_account_id,
+                Decimal::ONE,
+            )
+        };
+        let (Some(debit), Some(credit)) = (ledger.account(debit_id), ledger.account(credit_id))
+        else {
+            continue;
+        };
+        let amount = record.amount.value() * sign;
+        let purpose = codes
+            .get(&record.code)
+            .copied()
+            .unwrap_or_else(|| purpose_by_kinds(debit, credit));
+        let (field, pool): (fn(&mut Flows) -> &mut Decimal, &Account) = match purpose {
+            Purpose::Service | Purpose::Award => (|f| &mut f.issued, debit),
+            Purpose::Care => (|f| &mut f.withdrawn, debit),
+            Purpose::Donation => (|f| &mut f.donated, credit),
+            Purpose::Gift | Purpose::Closing if credit.kind == AccountKind::Donation => {
+                (|f| &mut f.donated, credit)
+            }
+            Purpose::Redemption => (|f| &mut f.redeemed, credit),
+            Purpose::Expiry => (|f| &mut f.expired, credit),
+            _ => continue,
+        };
+        if let Some(total) = units.get_mut(&record.unit) {
+            *field(total) += amount;
+        }
+        if !pool.kind.is_holder() {
+            *field(pools.entry((record.unit, pool.id)).or_default()) += amount;
+        }
+    }
+    let pools = pools
+        .into_iter()
+        .filter_map(|((unit, id), flows)| {
+            let account = ledger.account(id)?;
+            Some(PoolFlows {
+                account: id,
+                kind: account.kind,
+                unit,
+                community: account.community,
+                flows,
+            })
+        })
+        .collect();
+    FlowReport {
+        units: units.into_iter().collect(),
+        pools,
+    }
+}
+
+impl fmt::Display for FlowReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<24} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            "flows", "issued", "withdrawn", "donated", "redeemed", "expired"
+        )?;
+        let row = |f: &mut fmt::Formatter<'_>, name: String, x: &Flows| {
+            writeln!(
+                f,
+                "{:<24} {:>12} {:>12} {:>12} {:>12} {:>12}",
+                name, x.issued, x.withdrawn, x.donated, x.redeemed, x.expired
+            )
+        };
+        for (unit, x) in &self.units {
+            row(f, format!("unit {unit}"), x)?;
+        }
+        for p in &self.pools {
+            row(
+                f,
+                format!("  {} {} (c{})", p.kind.name(), p.account, p.community),
+                &p.flows,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One posted movement of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementLine {
+    pub transfer: TransferId,
+    pub timestamp: u64,
+    pub code: u16,
+    /// The account on the other side.
+    pub counterparty: AccountId,
+    /// Positive for a credit to the account, negative for a debit.
+    pub amount: Decimal,
+    /// The posted balance after this movement.
+    pub balance: Decimal,
+    /// Whether this movement is a reversal of an earlier one.
+    pub reversal: bool,
+}
+
+/// A page of an account's statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub account: AccountId,
+    pub unit: UnitId,
+    /// The balance before the first line of this page.
+    pub opening_balance: Decimal,
+    pub lines: Vec<StatementLine>,
+    /// The `from` of the next page, when there is one.
+    pub next: Option<usize>,
+}
+
+/// Why a statement could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementError {
+    #[error("account {0} does not exist")]
+    AccountNotFound(AccountId),
+    #[error("a page holds 1 to {max} lines, not {0}", max = STATEMENT_PAGE_MAX)]
+    PageSize(usize),
+}
+
+/// An account's posted movements in the order applied, with a running balance: the lines
+/// `from..from + limit` (counting from 0). Holds appear when they are posted; voided and expired
+/// holds never moved the balance and do not appear.
+///
+/// Under a policy with rules the ledger keeps each account's history, so a statement costs one
+/// pass over that account's movements; otherwise it scans every transfer.
+pub fn statement(
+    ledger: &Ledger,
+    account_id: AccountId,
+    from: usize,
+    limit: usize,
+) -> Result<Statement, StatementError> {
+    let account = ledger
+        .account(account_id)
+        .ok_or(StatementError::AccountNotFound(account_id))?;
+    if limit == 0 || limit > STATEMENT_PAGE_MAX {
+        return Err(StatementError::PageSize(limit));
+    }
+    let history: Vec<&TransferRecord> = match ledger.rules.history(account_id) {
+        Some(ids) => ids.iter().filter_map(|id| ledger.transfer(*id)).collect(),
+        None => {
+            let mut all: Vec<_> = ledger
+                .transfers()
+                .filter(|r| moved_posted_value(r))
+                .filter(|r| r.debit_account_id == account_id || r.credit_account_id == account_id)
+                .collect();
+            all.sort_unstable_by_key(|r| r.timestamp);
+            all
+        }
+    };
+    let mut balance = Decimal::ZERO;
+    let mut opening_balance = Decimal::ZERO;
+    let mut lines = Vec::new();
+    for (index, record) in history.iter().enumerate() {
+        if index == from {
+            opening_balance = balance;
+        }
+        let credit = record.credit_account_id == account_id;
+        let amount = if credit {
+            record.amount.value()
+        } else {
+            -record.amount.value()
+        };
+        balance += amount;
+        if index >= from && lines.len() < limit {
+            lines.push(StatementLine {
+                transfer: record.id(),
+                timestamp: record.timestamp,
+                code: record.code,
+                counterparty: if credit {
+                    record.debit_account_id
+                } else {
+                    record.credit_account_id
+                },
+                amount,
+                balance,
+                reversal: record.flags().contains(TransferFlags::REVERSAL),
+            });
+        }
+    }
+    if from >= history.len() {
+        opening_balance = balance;
+    }
+    let end = from.saturating_add(lines.len());
+    Ok(Statement {
+        account: account_id,
+        unit: account.unit,
+        opening_balance,
+        lines,
+        next: (end < history.len()).then_some(end),
+    })
+}
+
+/// Whether a stored transfer moved posted balances (plain, post or reversal; not a hold, not a
+/// void's record).
+fn moved_posted_value(record: &TransferRecord) -> bool {
+    record.state == TransferState::Posted && !record.flags().contains(TransferFlags::VOID_PENDING)
+}
+
+/// The purpose of a transfer the policy does not describe, from the accounts' kinds.
+fn purpose_by_kinds(debit: &Account, credit: &Account) -> Purpose {
+    use AccountKind::*;
+    match (debit.kind, credit.kind) {
+        (Issuer, Member | Group) => Purpose::Service,
+        (Member, Member | Group) => Purpose::Care,
+        (_, Donation) => Purpose::Donation,
+        (_, Redemption) => Purpose::Redemption,
+        (_, Expiry) => Purpose::Expiry,
+        (Member | Group, _) => Purpose::Closing,
+        _ => Purpose::Funding,
+    }
+}
