@@ -159,7 +159,7 @@ fn balancing_debit_moves_what_the_floor_allows() {
     let mut f = Fixture::new();
     f.ok(&[hold(1, ALICE, BOB, "3")]);
     let sweep = pay(2, ALICE, FUND, "100").flags(TransferFlags::BALANCING_DEBIT);
-    f.ok(&[sweep.clone()]);
+    f.ok(std::slice::from_ref(&sweep));
     assert_eq!(f.record(2).amount, hours("7"));
     assert_eq!(f.record(2).request.amount, Some(hours("100")));
     assert_eq!(f.available(ALICE), dec("0"));

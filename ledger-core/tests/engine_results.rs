@@ -179,7 +179,7 @@ fn amount_exceeds_unit_scale() {
 fn exists_with_different_fields_names_the_first_differing_field() {
     let mut f = Fixture::new();
     let original = hold(1, ALICE, BOB, "1").code(7).timeout_s(60).user_data(42);
-    f.ok(&[original.clone()]);
+    f.ok(std::slice::from_ref(&original));
     let with = |change: fn(&mut Transfer)| {
         let mut t = original.clone();
         change(&mut t);
@@ -608,11 +608,14 @@ fn account_ok_and_exists_with_the_original_timestamp() {
         .community(3)
         .user_data(9);
     let now = f.tick();
-    let created = f.ledger.create_accounts(&[spec.clone()], now).unwrap();
+    let created = f
+        .ledger
+        .create_accounts(std::slice::from_ref(&spec), now)
+        .unwrap();
     assert_eq!(created[0].code, R::Ok);
     assert_eq!(created[0].timestamp, now);
     assert_eq!(f.account(50).timestamp, now);
-    refused_accounts(&mut f, &[spec.clone()], &[R::Exists]);
+    refused_accounts(&mut f, std::slice::from_ref(&spec), &[R::Exists]);
     let again = f.ledger.create_accounts(&[spec], f.now + 5).unwrap();
     assert_eq!(again[0].code, R::Exists);
     assert_eq!(again[0].timestamp, now);

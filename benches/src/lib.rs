@@ -1,0 +1,6 @@
+//! Benchmarks of the time-bank ledger (run with `cargo bench -p benches`). Nothing here is a
+//! test: a benchmark measures, a test checks. This library builds the workloads the benchmarks
+//! apply, so that generating them stays out of the measured path.
+#![forbid(unsafe_code)]
+
+pub mod workload;
