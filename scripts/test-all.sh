@@ -12,3 +12,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust: tests"
 cargo test --workspace --locked
+
+step "FFI: the C ABI from C, Python and Java"
+bash ledger-ffi/test.sh

@@ -1,0 +1,70 @@
+"""The time-bank ledger for Python.
+
+Hours and points are kept exactly (``decimal.Decimal``) in a durable, hash-chained store that an
+auditor can verify. Every failure raises the exception of its status (see ``timebank.errors``);
+a failed call changes nothing.
+
+>>> import timebank
+>>> timebank.parse_amount("2.50", scale=2)
+Decimal('2.50')
+"""
+
+from __future__ import annotations
+
+from ._library import LIBRARY_ENV, library, load_library
+from .amount import AmountLike, format_minor, from_minor, parse_amount, to_minor
+from .errors import (
+    BusyError,
+    ClosedError,
+    DamagedError,
+    InvalidAmountError,
+    InvalidArgumentError,
+    InvalidUtf8Error,
+    NotFoundError,
+    NullPointerError,
+    PanicError,
+    RefusedError,
+    StorageIOError,
+    TimebankError,
+)
+
+
+def version() -> str:
+    """The version of the loaded libtimebank."""
+    return library().timebank_version().decode("ascii")
+
+
+def status_name(status: int) -> str:
+    """The stable name of a C status code, such as ``"invalid_amount"``."""
+    return library().timebank_status_name(status).decode("ascii")
+
+
+def result_code_name(code: int) -> str:
+    """The stable name of a ledger result code, such as ``"exceeds_floor"`` for 110."""
+    return library().timebank_result_code_name(code).decode("ascii")
+
+
+__all__ = [
+    "LIBRARY_ENV",
+    "AmountLike",
+    "BusyError",
+    "ClosedError",
+    "DamagedError",
+    "InvalidAmountError",
+    "InvalidArgumentError",
+    "InvalidUtf8Error",
+    "NotFoundError",
+    "NullPointerError",
+    "PanicError",
+    "RefusedError",
+    "StorageIOError",
+    "TimebankError",
+    "format_minor",
+    "from_minor",
+    "load_library",
+    "parse_amount",
+    "result_code_name",
+    "status_name",
+    "to_minor",
+    "version",
+]

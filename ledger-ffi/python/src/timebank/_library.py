@@ -1,0 +1,92 @@
+"""Finding and loading libtimebank, and declaring the C functions' signatures for ctypes.
+
+The package ships the library it was built with (``libtimebank.so`` beside this file). Another
+one may be chosen with ``load_library(path)`` before the first call, or with the
+``TIMEBANK_LIBRARY`` environment variable.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from ctypes import POINTER, c_char_p, c_int32, c_uint16, c_uint32, c_uint64, c_void_p
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
+
+from .errors import error_for
+
+LIBRARY_ENV = "TIMEBANK_LIBRARY"
+_SHIPPED = Path(__file__).with_name("libtimebank.so")
+
+_lock = threading.Lock()
+_library: Optional[ctypes.CDLL] = None
+
+_status = c_int32
+_error_out = POINTER(c_void_p)
+
+# name: (argument types, return type). Mirrors include/timebank.h.
+SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
+    "timebank_version": ((), c_char_p),
+    "timebank_status_name": ((c_int32,), c_char_p),
+    "timebank_result_code_name": ((c_uint16,), c_char_p),
+    "timebank_string_free": ((c_void_p,), None),
+    "timebank_amount_parse": ((c_char_p, c_uint32, POINTER(c_uint64), _error_out), _status),
+    "timebank_amount_format": ((c_uint64, c_uint32, POINTER(c_void_p), _error_out), _status),
+}
+
+
+def load_library(path: Union[str, os.PathLike, None] = None) -> ctypes.CDLL:
+    """Loads libtimebank from ``path``, else from ``$TIMEBANK_LIBRARY``, else the shipped copy.
+
+    Call it before anything else to choose the library; later calls return the one loaded.
+    """
+    global _library
+    with _lock:
+        if _library is not None:
+            return _library
+        chosen = Path(path) if path is not None else None
+        if chosen is None and os.environ.get(LIBRARY_ENV):
+            chosen = Path(os.environ[LIBRARY_ENV])
+        if chosen is None:
+            chosen = _SHIPPED
+        if not chosen.is_file():
+            raise OSError(
+                f"libtimebank not found at {chosen}: build it with ledger-ffi/test.sh, pass its "
+                f"path to timebank.load_library(), or set {LIBRARY_ENV}"
+            )
+        library = ctypes.CDLL(str(chosen))
+        for name, (argtypes, restype) in SIGNATURES.items():
+            function = getattr(library, name)
+            function.argtypes = list(argtypes)
+            function.restype = restype
+        _library = library
+        return library
+
+
+def library() -> ctypes.CDLL:
+    """The loaded library (loading the default one on first use)."""
+    return _library if _library is not None else load_library()
+
+
+def take_string(pointer: c_void_p) -> str:
+    """Reads a string the library allocated, then frees it."""
+    if not pointer.value:
+        return ""
+    try:
+        return ctypes.string_at(pointer.value).decode("utf-8", "replace")
+    finally:
+        library().timebank_string_free(pointer)
+
+
+def raise_for(status: int, error: c_void_p) -> None:
+    """Raises the exception for a failed call, taking (and freeing) its message."""
+    message = take_string(error) or "no message"
+    raise error_for(status, message)
+
+
+def encode(text: str, argument: str) -> bytes:
+    """A Python string as the NUL-terminated UTF-8 that the library reads."""
+    if not isinstance(text, str):
+        raise TypeError(f"{argument} must be a str, not {type(text).__name__}")
+    return text.encode("utf-8", "surrogatepass")

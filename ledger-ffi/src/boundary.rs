@@ -1,0 +1,54 @@
+//! The panic boundary: every exported function runs its body through [`call`], which turns the
+//! body's `Result` into a status and an optional owned message, and a panic into
+//! `TIMEBANK_STATUS_PANIC`, so that no unwind ever crosses into C, Python or Java.
+
+use std::any::Any;
+use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::pointer;
+use crate::status::{Error, Status};
+
+/// Runs `body`, and on failure writes its message to `error_out` (when not NULL).
+///
+/// # Safety
+/// `error_out` is NULL or valid and aligned for a write of one `char *`.
+pub(crate) unsafe fn call(
+    error_out: *mut *mut c_char,
+    body: impl FnOnce() -> Result<(), Error>,
+) -> Status {
+    // Asserting unwind safety is sound here because nothing the body touched is used after a
+    // panic without a check: the store's lock reports poisoning, and a half-built value is
+    // dropped with the unwound frames.
+    let error = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return Status::Ok,
+        Ok(Err(error)) => error,
+        Err(payload) => Error::new(
+            Status::Panic,
+            format!(
+                "internal error (a bug in the library, please report it): {}",
+                panic_message(payload.as_ref())
+            ),
+        ),
+    };
+    // SAFETY: this function's contract is the one `write_error` needs.
+    unsafe { pointer::write_error(error_out, &error.message) };
+    error.status
+}
+
+/// Runs a body that returns a plain value rather than a status (a name lookup, a `_free`), so
+/// that even a bug there cannot unwind into the host: a panic gives `fallback` (its message has
+/// gone to stderr).
+pub(crate) fn call_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "no message"
+    }
+}

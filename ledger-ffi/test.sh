@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The C ABI and its packages, each tested from its own language (called by scripts/test-all.sh):
+# build libtimebank in release, check the committed header, run the C tests and the C example
+# against the shared and the static library under valgrind, then the Python package (pytest) and
+# the Java module (Maven, JUnit), then the Python and Java examples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+ffi="$root/ledger-ffi"
+target="${CARGO_TARGET_DIR:-$root/target}/release"
+build="$(mktemp -d)"
+trap 'rm -rf "$build"' EXIT
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "FFI: build libtimebank (release)"
+cargo build -p ledger-ffi --release --locked
+bash "$ffi/stage-library.sh" "$target/libtimebank.so"
+
+step "FFI: the committed header matches the code"
+bash "$ffi/check-header.sh"
+
+step "FFI: C tests and the C example, shared and static, under valgrind"
+if ! command -v valgrind >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
+fi
+cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -I "$ffi/include")
+static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
+valgrind=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all)
+shopt -s nullglob
+programs=("$ffi"/tests/c/test_*.c "$root"/examples/c/*.c)
+for source in "${programs[@]}"; do
+    name="$(basename "$source" .c)"
+    gcc "${cflags[@]}" -I "$ffi/tests/c" "$source" -o "$build/$name-shared" \
+        -L "$target" -ltimebank -Wl,-rpath,"$target"
+    gcc "${cflags[@]}" -I "$ffi/tests/c" "$source" -o "$build/$name-static" \
+        "$target/libtimebank.a" "${static_libs[@]}"
+    for kind in shared static; do
+        echo "-- $name ($kind)"
+        (cd "$build" && "${valgrind[@]}" "./$name-$kind")
+    done
+done
+
+step "FFI: Python package (pytest)"
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$ffi/python"
+python3 -c "import pytest" 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pytest
+(cd "$build" && python3 -m pytest -q -p no:cacheprovider "$ffi/python/tests")
+
+step "FFI: Java module (Maven, JUnit)"
+(cd "$ffi/java" && mvn -q -B -Dstyle.color=never install)
+
+step "FFI: Python and Java examples"
+for example in "$root"/examples/python/*.py; do
+    (cd "$build" && python3 "$example")
+done
+if [ -f "$root/examples/java/pom.xml" ]; then
+    (cd "$root/examples/java" && mvn -q -B -Dstyle.color=never compile exec:java)
+fi
