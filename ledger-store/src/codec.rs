@@ -1,0 +1,617 @@
+//! The binary encoding of commands in a record's body: compact, little-endian, exact for every
+//! field, and strict: every value has exactly one encoding, and decoding refuses anything else
+//! (unknown tags, reserved bits, zero ids, non-normalized amounts, trailing bytes).
+//!
+//! Layouts (offsets within an item; `docs/FORMAT.md` has the same tables):
+//!
+//! ```text
+//! body      : tag u8, then for every command but Expire: count u16 (1..=8190), then items
+//! transfer  : id u128, unit u16, code u16, flags u16, timeout_s u32, user_data u128,
+//!             present u8 (bit0 debit, bit1 credit, bit2 amount, bit3 related),
+//!             [debit u128] [credit u128] [amount: mantissa u64, scale u8] [related u128]
+//! account   : id u128, unit u16, kind u8, community u32, user_data u128,
+//!             present u8 (bit0 floor, bit1 ceiling, bit2 eligible_from),
+//!             [floor decimal] [ceiling decimal] [eligible_from u64]
+//! decimal   : sign_scale u8 (bit7 sign, bits 0-4 scale <= 28, bits 5-6 zero), magnitude u96
+//! link      : a u128, b u128
+//! eligibility: account u128, present u8 (0 or 1), [from u64]
+//! rating    : transfer u128, rating u8
+//! ```
+
+use ledger_core::limits::{BATCH_EVENTS_MAX, UNIT_SCALE_MAX};
+use ledger_core::{
+    AccountId, AccountKind, Amount, Command, Decimal, Eligibility, Link, NewAccount, Rating,
+    Transfer, TransferFlags, TransferId,
+};
+
+pub const TAG_CREATE_ACCOUNTS: u8 = 1;
+pub const TAG_CREATE_TRANSFERS: u8 = 2;
+pub const TAG_EXPIRE: u8 = 3;
+pub const TAG_LINK_ACCOUNTS: u8 = 4;
+pub const TAG_UNLINK_ACCOUNTS: u8 = 5;
+pub const TAG_SET_ELIGIBILITY: u8 = 6;
+pub const TAG_RECORD_RATINGS: u8 = 7;
+
+/// Offsets within an encoded transfer.
+pub const TRANSFER_OFFSET_ID: usize = 0;
+pub const TRANSFER_OFFSET_UNIT: usize = 16;
+pub const TRANSFER_OFFSET_CODE: usize = 18;
+pub const TRANSFER_OFFSET_FLAGS: usize = 20;
+pub const TRANSFER_OFFSET_TIMEOUT: usize = 22;
+pub const TRANSFER_OFFSET_USER_DATA: usize = 26;
+pub const TRANSFER_OFFSET_PRESENT: usize = 42;
+/// The fixed part of a transfer; the optional fields follow in the order of their bits.
+pub const TRANSFER_FIXED_BYTES: usize = 43;
+pub const AMOUNT_BYTES: usize = 9;
+pub const DECIMAL_BYTES: usize = 13;
+/// The largest encoded transfer (every optional field present).
+pub const TRANSFER_BYTES_MAX: usize = TRANSFER_FIXED_BYTES + 16 + 16 + AMOUNT_BYTES + 16;
+
+pub const PRESENT_DEBIT: u8 = 1 << 0;
+pub const PRESENT_CREDIT: u8 = 1 << 1;
+pub const PRESENT_AMOUNT: u8 = 1 << 2;
+pub const PRESENT_RELATED: u8 = 1 << 3;
+pub const PRESENT_FLOOR: u8 = 1 << 0;
+pub const PRESENT_CEILING: u8 = 1 << 1;
+pub const PRESENT_ELIGIBLE_FROM: u8 = 1 << 2;
+
+/// Offsets within an encoded account.
+pub const ACCOUNT_OFFSET_ID: usize = 0;
+pub const ACCOUNT_OFFSET_UNIT: usize = 16;
+pub const ACCOUNT_OFFSET_KIND: usize = 18;
+pub const ACCOUNT_OFFSET_COMMUNITY: usize = 19;
+pub const ACCOUNT_OFFSET_USER_DATA: usize = 23;
+pub const ACCOUNT_OFFSET_PRESENT: usize = 39;
+pub const ACCOUNT_FIXED_BYTES: usize = 40;
+
+/// The largest scale a `Decimal` carries.
+const DECIMAL_SCALE_MAX: u32 = 28;
+const DECIMAL_SIGN_BIT: u8 = 1 << 7;
+
+const _: () = assert!(TRANSFER_OFFSET_PRESENT + 1 == TRANSFER_FIXED_BYTES);
+const _: () = assert!(ACCOUNT_OFFSET_PRESENT + 1 == ACCOUNT_FIXED_BYTES);
+const _: () = assert!(TRANSFER_BYTES_MAX == 100);
+
+/// Why a body is not a canonical command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("the body ends inside {0}")]
+    Truncated(&'static str),
+    #[error("{0} bytes follow the last item")]
+    TrailingBytes(usize),
+    #[error("unknown command tag {0}")]
+    UnknownTag(u8),
+    #[error("event count {0} is outside 1..={max}", max = BATCH_EVENTS_MAX)]
+    Count(u16),
+    #[error("{field} is not canonical: {why}")]
+    Field {
+        field: &'static str,
+        why: &'static str,
+    },
+}
+
+fn bad(field: &'static str, why: &'static str) -> DecodeError {
+    DecodeError::Field { field, why }
+}
+
+// ------------------------------------------------------------------------------------------
+// Encoding: appends to a caller's buffer, no allocation per field.
+
+/// Appends the body of `command` to `buf`.
+///
+/// The engine refuses empty batches and batches above `BATCH_EVENTS_MAX` before changing
+/// anything, and the store journals only commands the engine accepted, so a count always fits.
+pub fn encode_command(buf: &mut Vec<u8>, command: &Command) {
+    match command {
+        Command::CreateAccounts(items) => {
+            list(buf, TAG_CREATE_ACCOUNTS, items, encode_account);
+        }
+        Command::CreateTransfers(items) => {
+            list(buf, TAG_CREATE_TRANSFERS, items, encode_transfer);
+        }
+        Command::Expire => buf.push(TAG_EXPIRE),
+        Command::LinkAccounts(items) => list(buf, TAG_LINK_ACCOUNTS, items, encode_link),
+        Command::UnlinkAccounts(items) => list(buf, TAG_UNLINK_ACCOUNTS, items, encode_link),
+        Command::SetEligibility(items) => {
+            list(buf, TAG_SET_ELIGIBILITY, items, encode_eligibility);
+        }
+        Command::RecordRatings(items) => list(buf, TAG_RECORD_RATINGS, items, encode_rating),
+    }
+}
+
+/// How many bytes [`encode_command`] will append: lets a writer reserve once.
+pub fn encoded_len_max(command: &Command) -> usize {
+    let per_item = match command {
+        Command::CreateAccounts(_) => ACCOUNT_FIXED_BYTES + 2 * DECIMAL_BYTES + 8,
+        Command::CreateTransfers(_) => TRANSFER_BYTES_MAX,
+        Command::Expire => 0,
+        Command::LinkAccounts(_) | Command::UnlinkAccounts(_) => 32,
+        Command::SetEligibility(_) => 25,
+        Command::RecordRatings(_) => 17,
+    };
+    3 + per_item * command_len(command)
+}
+
+/// The number of events in a command (0 for `Expire`).
+pub fn command_len(command: &Command) -> usize {
+    match command {
+        Command::CreateAccounts(v) => v.len(),
+        Command::CreateTransfers(v) => v.len(),
+        Command::Expire => 0,
+        Command::LinkAccounts(v) | Command::UnlinkAccounts(v) => v.len(),
+        Command::SetEligibility(v) => v.len(),
+        Command::RecordRatings(v) => v.len(),
+    }
+}
+
+fn list<T>(buf: &mut Vec<u8>, tag: u8, items: &[T], item: fn(&mut Vec<u8>, &T)) {
+    assert!(
+        !items.is_empty() && items.len() <= BATCH_EVENTS_MAX,
+        "the engine accepted a batch of {} events",
+        items.len()
+    );
+    buf.push(tag);
+    buf.extend_from_slice(&(items.len() as u16).to_le_bytes());
+    for x in items {
+        item(buf, x);
+    }
+}
+
+fn encode_transfer(buf: &mut Vec<u8>, t: &Transfer) {
+    buf.extend_from_slice(&t.id.get().to_le_bytes());
+    buf.extend_from_slice(&t.unit.to_le_bytes());
+    buf.extend_from_slice(&t.code.to_le_bytes());
+    buf.extend_from_slice(&t.flags.0.to_le_bytes());
+    buf.extend_from_slice(&t.timeout_s.to_le_bytes());
+    buf.extend_from_slice(&t.user_data.to_le_bytes());
+    let mut present = 0;
+    present |= if t.debit_account_id.is_some() {
+        PRESENT_DEBIT
+    } else {
+        0
+    };
+    present |= if t.credit_account_id.is_some() {
+        PRESENT_CREDIT
+    } else {
+        0
+    };
+    present |= if t.amount.is_some() {
+        PRESENT_AMOUNT
+    } else {
+        0
+    };
+    present |= if t.related_id.is_some() {
+        PRESENT_RELATED
+    } else {
+        0
+    };
+    buf.push(present);
+    if let Some(id) = t.debit_account_id {
+        buf.extend_from_slice(&id.get().to_le_bytes());
+    }
+    if let Some(id) = t.credit_account_id {
+        buf.extend_from_slice(&id.get().to_le_bytes());
+    }
+    if let Some(amount) = t.amount {
+        let value = amount.value();
+        // Invariant: an Amount is positive, normalized and below Amount::MAX (< 2^63 minor units).
+        let mantissa = u64::try_from(value.mantissa()).expect("amount mantissa fits u64");
+        buf.extend_from_slice(&mantissa.to_le_bytes());
+        buf.push(value.scale() as u8);
+    }
+    if let Some(id) = t.related_id {
+        buf.extend_from_slice(&id.get().to_le_bytes());
+    }
+}
+
+fn encode_account(buf: &mut Vec<u8>, a: &NewAccount) {
+    buf.extend_from_slice(&a.id.get().to_le_bytes());
+    buf.extend_from_slice(&a.unit.to_le_bytes());
+    buf.push(a.kind as u8);
+    buf.extend_from_slice(&a.community.to_le_bytes());
+    buf.extend_from_slice(&a.user_data.to_le_bytes());
+    let mut present = 0;
+    present |= if a.floor.is_some() { PRESENT_FLOOR } else { 0 };
+    present |= if a.ceiling.is_some() {
+        PRESENT_CEILING
+    } else {
+        0
+    };
+    present |= if a.eligible_from.is_some() {
+        PRESENT_ELIGIBLE_FROM
+    } else {
+        0
+    };
+    buf.push(present);
+    if let Some(d) = a.floor {
+        encode_decimal(buf, d);
+    }
+    if let Some(d) = a.ceiling {
+        encode_decimal(buf, d);
+    }
+    if let Some(at) = a.eligible_from {
+        buf.extend_from_slice(&at.to_le_bytes());
+    }
+}
+
+fn encode_decimal(buf: &mut Vec<u8>, d: Decimal) {
+    let sign = if d.is_sign_negative() {
+        DECIMAL_SIGN_BIT
+    } else {
+        0
+    };
+    buf.push(sign | d.scale() as u8);
+    let magnitude = d.mantissa().unsigned_abs();
+    buf.extend_from_slice(&magnitude.to_le_bytes()[..12]);
+}
+
+fn encode_link(buf: &mut Vec<u8>, l: &Link) {
+    buf.extend_from_slice(&l.a.get().to_le_bytes());
+    buf.extend_from_slice(&l.b.get().to_le_bytes());
+}
+
+fn encode_eligibility(buf: &mut Vec<u8>, e: &Eligibility) {
+    buf.extend_from_slice(&e.account.get().to_le_bytes());
+    match e.from {
+        Some(at) => {
+            buf.push(1);
+            buf.extend_from_slice(&at.to_le_bytes());
+        }
+        None => buf.push(0),
+    }
+}
+
+fn encode_rating(buf: &mut Vec<u8>, r: &Rating) {
+    buf.extend_from_slice(&r.transfer.get().to_le_bytes());
+    buf.push(r.rating);
+}
+
+// ------------------------------------------------------------------------------------------
+// Decoding: strict.
+
+/// Decodes a record body into the command it encodes, refusing any non-canonical byte.
+pub fn decode_command(body: &[u8]) -> Result<Command, DecodeError> {
+    let mut r = Reader { bytes: body, at: 0 };
+    let tag = r.u8("command tag")?;
+    let command = match tag {
+        TAG_EXPIRE => Command::Expire,
+        TAG_CREATE_ACCOUNTS => Command::CreateAccounts(r.list(decode_account)?),
+        TAG_CREATE_TRANSFERS => Command::CreateTransfers(r.list(decode_transfer)?),
+        TAG_LINK_ACCOUNTS => Command::LinkAccounts(r.list(decode_link)?),
+        TAG_UNLINK_ACCOUNTS => Command::UnlinkAccounts(r.list(decode_link)?),
+        TAG_SET_ELIGIBILITY => Command::SetEligibility(r.list(decode_eligibility)?),
+        TAG_RECORD_RATINGS => Command::RecordRatings(r.list(decode_rating)?),
+        other => return Err(DecodeError::UnknownTag(other)),
+    };
+    match body.len() - r.at {
+        0 => Ok(command),
+        n => Err(DecodeError::TrailingBytes(n)),
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
+        let end = self.at + N;
+        let slice = self
+            .bytes
+            .get(self.at..end)
+            .ok_or(DecodeError::Truncated(what))?;
+        self.at = end;
+        let mut out = [0u8; N];
+        out.copy_from_slice(slice);
+        Ok(out)
+    }
+
+    fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
+        Ok(self.take::<1>(what)?[0])
+    }
+    fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
+        Ok(u16::from_le_bytes(self.take(what)?))
+    }
+    fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.take(what)?))
+    }
+    fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+        Ok(u64::from_le_bytes(self.take(what)?))
+    }
+    fn u128(&mut self, what: &'static str) -> Result<u128, DecodeError> {
+        Ok(u128::from_le_bytes(self.take(what)?))
+    }
+    fn account_id(&mut self, what: &'static str) -> Result<AccountId, DecodeError> {
+        AccountId::new(self.u128(what)?).ok_or_else(|| bad(what, "an id must not be zero"))
+    }
+    fn transfer_id(&mut self, what: &'static str) -> Result<TransferId, DecodeError> {
+        TransferId::new(self.u128(what)?).ok_or_else(|| bad(what, "an id must not be zero"))
+    }
+    fn present(&mut self, what: &'static str, defined: u8) -> Result<u8, DecodeError> {
+        let bits = self.u8(what)?;
+        if bits & !defined != 0 {
+            return Err(bad(what, "an undefined bit is set"));
+        }
+        Ok(bits)
+    }
+
+    fn list<T>(
+        &mut self,
+        item: fn(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Vec<T>, DecodeError> {
+        let count = self.u16("event count")?;
+        if count == 0 || count as usize > BATCH_EVENTS_MAX {
+            return Err(DecodeError::Count(count));
+        }
+        let mut out = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            out.push(item(self)?);
+        }
+        Ok(out)
+    }
+}
+
+fn decode_transfer(r: &mut Reader<'_>) -> Result<Transfer, DecodeError> {
+    let id = r.transfer_id("transfer.id")?;
+    let unit = r.u16("transfer.unit")?;
+    let code = r.u16("transfer.code")?;
+    let flags = TransferFlags(r.u16("transfer.flags")?);
+    let timeout_s = r.u32("transfer.timeout_s")?;
+    let user_data = r.u128("transfer.user_data")?;
+    let all = PRESENT_DEBIT | PRESENT_CREDIT | PRESENT_AMOUNT | PRESENT_RELATED;
+    let present = r.present("transfer.present", all)?;
+    let debit_account_id = match present & PRESENT_DEBIT {
+        0 => None,
+        _ => Some(r.account_id("transfer.debit_account_id")?),
+    };
+    let credit_account_id = match present & PRESENT_CREDIT {
+        0 => None,
+        _ => Some(r.account_id("transfer.credit_account_id")?),
+    };
+    let amount = match present & PRESENT_AMOUNT {
+        0 => None,
+        _ => Some(decode_amount(r)?),
+    };
+    let related_id = match present & PRESENT_RELATED {
+        0 => None,
+        _ => Some(r.transfer_id("transfer.related_id")?),
+    };
+    Ok(Transfer {
+        id,
+        debit_account_id,
+        credit_account_id,
+        amount,
+        related_id,
+        unit,
+        code,
+        flags,
+        timeout_s,
+        user_data,
+    })
+}
+
+fn decode_amount(r: &mut Reader<'_>) -> Result<Amount, DecodeError> {
+    const FIELD: &str = "transfer.amount";
+    let mantissa = r.u64(FIELD)?;
+    let scale = u32::from(r.u8(FIELD)?);
+    if scale > UNIT_SCALE_MAX {
+        return Err(bad(FIELD, "scale above the largest unit scale"));
+    }
+    let value = Decimal::from_i128_with_scale(i128::from(mantissa), scale);
+    let amount = Amount::from_decimal_in(value, UNIT_SCALE_MAX)
+        .map_err(|_| bad(FIELD, "not a positive amount within Amount::MAX"))?;
+    // An Amount is normalized: a mantissa with trailing zeros at a scale above 0 is another
+    // encoding of a shorter one, so it is refused.
+    if amount.value().mantissa() != i128::from(mantissa) || amount.value().scale() != scale {
+        return Err(bad(FIELD, "not normalized (trailing zeros)"));
+    }
+    Ok(amount)
+}
+
+fn decode_account(r: &mut Reader<'_>) -> Result<NewAccount, DecodeError> {
+    let id = r.account_id("account.id")?;
+    let unit = r.u16("account.unit")?;
+    let kind_number = r.u8("account.kind")?;
+    let kind = AccountKind::from_u8(kind_number).ok_or_else(|| bad("account.kind", "unknown"))?;
+    let community = r.u32("account.community")?;
+    let user_data = r.u128("account.user_data")?;
+    let all = PRESENT_FLOOR | PRESENT_CEILING | PRESENT_ELIGIBLE_FROM;
+    let present = r.present("account.present", all)?;
+    let floor = match present & PRESENT_FLOOR {
+        0 => None,
+        _ => Some(decode_decimal(r, "account.floor")?),
+    };
+    let ceiling = match present & PRESENT_CEILING {
+        0 => None,
+        _ => Some(decode_decimal(r, "account.ceiling")?),
+    };
+    let eligible_from = match present & PRESENT_ELIGIBLE_FROM {
+        0 => None,
+        _ => Some(r.u64("account.eligible_from")?),
+    };
+    Ok(NewAccount {
+        id,
+        unit,
+        kind,
+        community,
+        user_data,
+        floor,
+        ceiling,
+        eligible_from,
+    })
+}
+
+fn decode_decimal(r: &mut Reader<'_>, field: &'static str) -> Result<Decimal, DecodeError> {
+    let sign_scale = r.u8(field)?;
+    let bytes: [u8; 12] = r.take(field)?;
+    let scale = u32::from(sign_scale & 0x1f);
+    if sign_scale & 0x60 != 0 || scale > DECIMAL_SCALE_MAX {
+        return Err(bad(field, "reserved bits set or scale above 28"));
+    }
+    let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let negative = sign_scale & DECIMAL_SIGN_BIT != 0;
+    Ok(Decimal::from_parts(
+        word(0),
+        word(4),
+        word(8),
+        negative,
+        scale,
+    ))
+}
+
+fn decode_link(r: &mut Reader<'_>) -> Result<Link, DecodeError> {
+    Ok(Link {
+        a: r.account_id("link.a")?,
+        b: r.account_id("link.b")?,
+    })
+}
+
+fn decode_eligibility(r: &mut Reader<'_>) -> Result<Eligibility, DecodeError> {
+    let account = r.account_id("eligibility.account")?;
+    let from = match r.u8("eligibility.present")? {
+        0 => None,
+        1 => Some(r.u64("eligibility.from")?),
+        _ => return Err(bad("eligibility.present", "must be 0 or 1")),
+    };
+    Ok(Eligibility { account, from })
+}
+
+fn decode_rating(r: &mut Reader<'_>) -> Result<Rating, DecodeError> {
+    Ok(Rating {
+        transfer: r.transfer_id("rating.transfer")?,
+        rating: r.u8("rating.rating")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn id(n: u128) -> AccountId {
+        AccountId::new(n).unwrap()
+    }
+    fn tid(n: u128) -> TransferId {
+        TransferId::new(n).unwrap()
+    }
+
+    fn samples() -> Vec<Command> {
+        let plain = Transfer::new(
+            tid(u128::MAX),
+            id(1),
+            id(2),
+            Amount::parse("12.25").unwrap(),
+            1,
+        )
+        .code(7)
+        .user_data(u128::MAX - 1);
+        let hold = Transfer::new(
+            tid(3),
+            id(1),
+            id(2),
+            Amount::parse("1000000000").unwrap(),
+            2,
+        )
+        .flags(TransferFlags::PENDING)
+        .timeout_s(3600);
+        let post = Transfer::post(tid(4), tid(3), Some(Amount::parse("0.000001").unwrap()));
+        let account = NewAccount::new(id(9), 1, AccountKind::Issuer)
+            .community(77)
+            .floor(Some(Decimal::from_str("-10.50").unwrap()))
+            .ceiling(Some(Decimal::from_str("1e3").unwrap()))
+            .eligible_from(Some(5));
+        vec![
+            Command::CreateTransfers(vec![plain, hold, post, Transfer::void(tid(5), tid(3))]),
+            Command::CreateAccounts(vec![
+                account,
+                NewAccount::new(id(10), 2, AccountKind::Member),
+            ]),
+            Command::Expire,
+            Command::LinkAccounts(vec![Link { a: id(1), b: id(2) }]),
+            Command::UnlinkAccounts(vec![Link { a: id(2), b: id(1) }]),
+            Command::SetEligibility(vec![
+                Eligibility {
+                    account: id(1),
+                    from: None,
+                },
+                Eligibility {
+                    account: id(2),
+                    from: Some(u64::MAX),
+                },
+            ]),
+            Command::RecordRatings(vec![Rating {
+                transfer: tid(1),
+                rating: 5,
+            }]),
+        ]
+    }
+
+    #[test]
+    fn every_command_round_trips_exactly() {
+        for command in samples() {
+            let mut buf = vec![];
+            encode_command(&mut buf, &command);
+            assert!(buf.len() <= encoded_len_max(&command));
+            let back = decode_command(&buf).unwrap();
+            assert_eq!(back, command);
+            // Decimal scales survive too (1e3 stays 1000 at scale 0; -10.50 keeps scale 2).
+            let mut again = vec![];
+            encode_command(&mut again, &back);
+            assert_eq!(again, buf);
+        }
+    }
+
+    #[test]
+    fn a_plain_transfer_takes_84_bytes() {
+        let t = Transfer::new(tid(1), id(1), id(2), Amount::parse("1").unwrap(), 1);
+        let mut buf = vec![];
+        encode_transfer(&mut buf, &t);
+        assert_eq!(buf.len(), TRANSFER_FIXED_BYTES + 16 + 16 + AMOUNT_BYTES);
+    }
+
+    #[test]
+    fn non_canonical_bodies_are_refused() {
+        let t = Transfer::new(tid(1), id(1), id(2), Amount::parse("1.5").unwrap(), 1);
+        let mut good = vec![];
+        encode_command(&mut good, &Command::CreateTransfers(vec![t]));
+        let amount_at = 3 + TRANSFER_FIXED_BYTES + 32;
+        type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+        let cases: Vec<(&str, Damage)> = vec![
+            ("trailing byte", Box::new(|b| b.push(0))),
+            (
+                "truncated",
+                Box::new(|b| {
+                    b.pop();
+                }),
+            ),
+            ("unknown tag", Box::new(|b| b[0] = 99)),
+            ("zero count", Box::new(|b| b[1..3].copy_from_slice(&[0, 0]))),
+            ("zero id", Box::new(|b| b[3..19].fill(0))),
+            (
+                "reserved present bit",
+                Box::new(|b| b[3 + TRANSFER_OFFSET_PRESENT] |= 0x80),
+            ),
+            // 1.5 written as 15.0 (mantissa 150, scale 2): same value, other bytes.
+            (
+                "unnormalized amount",
+                Box::new(move |b| {
+                    b[amount_at..amount_at + 8].copy_from_slice(&150u64.to_le_bytes());
+                    b[amount_at + 8] = 2;
+                }),
+            ),
+            (
+                "zero amount",
+                Box::new(move |b| b[amount_at..amount_at + 8].fill(0)),
+            ),
+            ("scale too large", Box::new(move |b| b[amount_at + 8] = 7)),
+        ];
+        for (name, damage) in cases {
+            let mut body = good.clone();
+            damage(&mut body);
+            assert!(decode_command(&body).is_err(), "{name} was accepted");
+        }
+        assert!(decode_command(&good).is_ok());
+    }
+}

@@ -1,0 +1,141 @@
+//! Errors. Corruption (the journal or index does not verify) is its own type, never folded into
+//! I/O: an I/O error may go away on retry, corruption never does.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::codec::DecodeError;
+use crate::record::FrameError;
+
+/// Everything a store operation can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The journal (or the index checked against it) does not verify. Nothing was repaired.
+    #[error(transparent)]
+    Corrupted(#[from] Corruption),
+    /// The sled index failed. The journal is unaffected; `rebuild_index` recreates the index.
+    #[error("index (sled) error: {0}")]
+    Index(#[from] sled::Error),
+    /// The engine refused the whole batch before looking at any event; nothing was journaled.
+    #[error("batch refused: {0}")]
+    Batch(#[from] ledger_core::BatchError),
+    /// The policy given to `Store::create` is invalid.
+    #[error("invalid policy: {0}")]
+    Policy(String),
+    #[error("a ledger already exists in {0}")]
+    AlreadyExists(PathBuf),
+    #[error("no ledger in {0} (no journal file)")]
+    NotFound(PathBuf),
+    /// `checkpoint()` needs the key in `StoreOptions::checkpoint_key`.
+    #[error("no checkpoint key was given in the store options")]
+    NoCheckpointKey,
+    /// A checkpoint text does not parse.
+    #[error("not a checkpoint text: {0}")]
+    CheckpointText(&'static str),
+    /// An earlier write or sync failed, so the in-memory state may be ahead of the disk. Every
+    /// later write fails with this; reopen the store to continue from what is durable.
+    #[error("the store stopped after a failed write or sync; reopen it")]
+    Poisoned,
+    /// The store was closed.
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// Where the journal stops verifying, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record {sequence} at byte offset {offset}: {reason}")]
+pub struct Corruption {
+    /// The sequence number the record at that place should have (records count from 0).
+    pub sequence: u64,
+    /// Its byte offset in the journal file.
+    pub offset: u64,
+    pub reason: CorruptionReason,
+}
+
+/// Why a record does not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CorruptionReason {
+    /// The frame is not well formed, and valid records follow it (so it is not a torn tail).
+    Frame(FrameError),
+    /// The stored hash does not match the record's bytes, and valid records follow it.
+    Checksum,
+    /// An incomplete or checksum-failing last record: a torn write, found by `verify` on a
+    /// journal that was not reopened since the crash (opening cuts it back and reports it).
+    TornTail,
+    /// The record's `prev_hash` is not the previous record's hash.
+    BrokenLink,
+    /// The sequence number is not the previous one plus one.
+    Sequence { found: u64 },
+    /// The first record is not a genesis record, or a later one is.
+    Genesis(&'static str),
+    /// `now` is below the previous record's (the store never journals time going back).
+    TimeWentBack { found: u64, previous: u64 },
+    /// The body does not decode.
+    Body(DecodeError),
+    /// The policy in the genesis record is not valid.
+    Policy(String),
+    /// The engine refused the command on replay, though it was accepted when journaled.
+    Replay(String),
+    /// A checkpoint record's body is not 64 bytes, or it is the first record.
+    CheckpointBody,
+    /// The state digest at a checkpoint differs from the replayed state.
+    CheckpointDigest,
+    /// The checkpoint's MAC does not verify under the given key.
+    CheckpointMac,
+    /// The sled index disagrees with the replayed state.
+    Index(String),
+}
+
+impl fmt::Display for CorruptionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CorruptionReason::Frame(e) => write!(f, "bad frame ({e}) with valid records after it"),
+            CorruptionReason::Checksum => {
+                write!(
+                    f,
+                    "checksum mismatch (stored hash differs) with valid records after it"
+                )
+            }
+            CorruptionReason::TornTail => {
+                write!(
+                    f,
+                    "torn tail: the last record is incomplete or fails its checksum"
+                )
+            }
+            CorruptionReason::BrokenLink => {
+                write!(
+                    f,
+                    "broken chain: prev_hash is not the previous record's hash"
+                )
+            }
+            CorruptionReason::Sequence { found } => write!(f, "sequence number {found} found"),
+            CorruptionReason::Genesis(why) => write!(f, "genesis: {why}"),
+            CorruptionReason::TimeWentBack { found, previous } => {
+                write!(f, "now {found} is before the previous record's {previous}")
+            }
+            CorruptionReason::Body(e) => write!(f, "body does not decode: {e}"),
+            CorruptionReason::Policy(e) => write!(f, "genesis policy is invalid: {e}"),
+            CorruptionReason::Replay(e) => write!(f, "the engine refused the command: {e}"),
+            CorruptionReason::CheckpointBody => {
+                write!(
+                    f,
+                    "a checkpoint body must be 64 bytes and follow the genesis record"
+                )
+            }
+            CorruptionReason::CheckpointDigest => {
+                write!(f, "checkpoint state digest differs from the replayed state")
+            }
+            CorruptionReason::CheckpointMac => {
+                write!(f, "checkpoint MAC does not verify under the key")
+            }
+            CorruptionReason::Index(why) => write!(f, "index disagrees with the journal: {why}"),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,246 @@
+//! The journal: one append-only file of hash-chained records, the store's source of truth.
+//!
+//! [`scan_frames`] finds record boundaries and tells a torn tail (a crash mid-write: nothing valid
+//! after the bad bytes) from damage (a bad record with valid ones after it).
+//! [`JournalWriter`] stages records in one buffer and makes a group of them durable with one
+//! append and one `fdatasync`.
+
+use std::io;
+
+use ledger_core::Command;
+
+use crate::checkpoint::Checkpoint;
+use crate::codec;
+use crate::error::{Corruption, CorruptionReason};
+use crate::file::JournalFile;
+use crate::record::{append_record, parse_frame, Hash, RecordHeader, RecordKind, RECORD_MAGIC};
+
+/// The journal's file name in the data directory.
+pub const JOURNAL_FILE_NAME: &str = "journal.tbj";
+
+/// Bytes at the end of a journal that are not a complete, valid record and that no valid record
+/// follows: what a crash mid-write leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// Where the torn bytes start: the journal is cut back to this length.
+    pub offset: u64,
+    /// How many bytes were cut.
+    pub len: u64,
+    /// The sequence number the torn record would have had.
+    pub sequence: u64,
+    /// What was wrong with it.
+    pub why: String,
+}
+
+/// Record boundaries: `(offset, length)` of every well-formed frame, in order.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub frames: Vec<(u64, u32)>,
+    /// Bytes after the last well-formed frame that cannot start one (a torn tail).
+    pub torn: Option<TornTail>,
+}
+
+/// Walks the frames of a journal image.
+///
+/// A malformed frame with a valid record somewhere after it is corruption; without one, it is
+/// a torn tail (reported in [`Scan::torn`], never silently dropped).
+pub fn scan_frames(bytes: &[u8]) -> Result<Scan, Corruption> {
+    let mut scan = Scan::default();
+    let mut offset = 0usize;
+    while offset < bytes.len() {
+        match parse_frame(&bytes[offset..], offset as u64) {
+            Ok(frame) => {
+                scan.frames.push((offset as u64, frame.len() as u32));
+                offset += frame.len();
+            }
+            Err(e) => {
+                let sequence = scan.frames.len() as u64;
+                torn_or_corrupt(bytes, offset, sequence, CorruptionReason::Frame(e))?;
+                scan.torn = Some(TornTail {
+                    offset: offset as u64,
+                    len: (bytes.len() - offset) as u64,
+                    sequence,
+                    why: e.to_string(),
+                });
+                break;
+            }
+        }
+    }
+    Ok(scan)
+}
+
+/// `Ok` when nothing valid follows the bad record at `offset` (a torn tail); otherwise the
+/// corruption `reason` at that record.
+pub fn torn_or_corrupt(
+    bytes: &[u8],
+    offset: usize,
+    sequence: u64,
+    reason: CorruptionReason,
+) -> Result<(), Corruption> {
+    match valid_record_after(bytes, offset + 1) {
+        None => Ok(()),
+        Some(_) => Err(Corruption {
+            sequence,
+            offset: offset as u64,
+            reason,
+        }),
+    }
+}
+
+/// The offset of the first complete record with a matching hash that starts at or after `from`.
+/// A torn write cannot produce one, so finding one means the bad bytes before it are damage.
+pub fn valid_record_after(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while at + RECORD_MAGIC.len() <= bytes.len() {
+        let found = bytes[at..].windows(4).position(|w| w == RECORD_MAGIC)?;
+        at += found;
+        if let Ok(frame) = parse_frame(&bytes[at..], at as u64) {
+            if frame.hash_matches() {
+                return Some(at);
+            }
+        }
+        at += 1;
+    }
+    None
+}
+
+/// The end of the chain: what the next record links to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// The last record's sequence number.
+    pub sequence: u64,
+    /// The last record's hash.
+    pub hash: Hash,
+    /// The last record's `now`.
+    pub now: u64,
+    /// The journal's length in bytes (where the next record goes).
+    pub len: u64,
+}
+
+/// Appends records to the journal file in groups: stage, then one write and one sync.
+#[derive(Debug)]
+pub struct JournalWriter {
+    file: Box<dyn JournalFile>,
+    /// The durable head.
+    head: Head,
+    /// The head including staged records.
+    staged_head: Head,
+    buf: Vec<u8>,
+}
+
+impl JournalWriter {
+    pub fn new(file: Box<dyn JournalFile>, head: Head) -> JournalWriter {
+        JournalWriter {
+            file,
+            head,
+            staged_head: head,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The durable head.
+    pub fn head(&self) -> Head {
+        self.head
+    }
+
+    /// The head if the staged records become durable.
+    pub fn staged_head(&self) -> Head {
+        self.staged_head
+    }
+
+    /// The `now` the next command runs at: never before the last journaled one, so replay sees
+    /// exactly the times that ran.
+    pub fn next_now(&self, requested: u64) -> u64 {
+        requested.max(self.staged_head.now)
+    }
+
+    /// Stages a command record at `now` (which must come from [`JournalWriter::next_now`]).
+    /// Returns its sequence number.
+    pub fn stage_command(&mut self, now: u64, command: &Command) -> u64 {
+        assert!(now >= self.staged_head.now, "journal time must not go back");
+        self.buf
+            .reserve(crate::record::RECORD_BYTES_MIN + codec::encoded_len_max(command));
+        self.stage(RecordKind::Command, now, |buf| {
+            codec::encode_command(buf, command)
+        })
+    }
+
+    /// Stages a checkpoint record for `checkpoint`, which must cover the staged head.
+    pub fn stage_checkpoint(&mut self, checkpoint: &Checkpoint) -> u64 {
+        assert_eq!(checkpoint.sequence, self.staged_head.sequence);
+        assert_eq!(checkpoint.head_hash, self.staged_head.hash);
+        let body = checkpoint.body();
+        self.stage(RecordKind::Checkpoint, self.staged_head.now, |buf| {
+            buf.extend_from_slice(&body)
+        })
+    }
+
+    fn stage(&mut self, kind: RecordKind, now: u64, body: impl FnOnce(&mut Vec<u8>)) -> u64 {
+        let sequence = self.staged_head.sequence + 1;
+        let header = RecordHeader {
+            kind,
+            sequence,
+            now,
+            prev_hash: self.staged_head.hash,
+        };
+        let start = self.buf.len();
+        let hash = append_record(&mut self.buf, &header, body);
+        self.staged_head = Head {
+            sequence,
+            hash,
+            now,
+            len: self.staged_head.len + (self.buf.len() - start) as u64,
+        };
+        sequence
+    }
+
+    /// Whether records are staged.
+    pub fn has_staged(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// Bytes staged so far.
+    pub fn staged_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Writes every staged record with one append and makes it durable with one `fdatasync`.
+    ///
+    /// On `Ok`: every staged record is durable and [`JournalWriter::head`] is the new head.
+    /// On `Err`: some, all or none of the staged bytes may be on disk (a torn tail at worst);
+    /// the durable head is unchanged, and the writer must not be used again (after a failed
+    /// `fdatasync` the kernel may have dropped the dirty pages, so a retry proves nothing).
+    pub fn commit(&mut self) -> io::Result<Head> {
+        if self.buf.is_empty() {
+            return Ok(self.head);
+        }
+        self.file.append(&self.buf)?;
+        self.file.sync()?;
+        self.buf.clear();
+        self.head = self.staged_head;
+        Ok(self.head)
+    }
+}
+
+/// Writes the genesis record for a new ledger into `file` and syncs it.
+///
+/// On `Ok`: the journal holds exactly the genesis record, durable. On `Err`: the file may hold
+/// part of it; opening it reports an unfinished creation.
+pub fn write_genesis(file: &mut dyn JournalFile, policy_json: &[u8], now: u64) -> io::Result<Head> {
+    let mut buf = Vec::with_capacity(policy_json.len() + crate::record::RECORD_BYTES_MIN);
+    let header = RecordHeader {
+        kind: RecordKind::Genesis,
+        sequence: 0,
+        now,
+        prev_hash: [0; 32],
+    };
+    let hash = append_record(&mut buf, &header, |b| b.extend_from_slice(policy_json));
+    file.append(&buf)?;
+    file.sync()?;
+    Ok(Head {
+        sequence: 0,
+        hash,
+        now,
+        len: buf.len() as u64,
+    })
+}

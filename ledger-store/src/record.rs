@@ -1,0 +1,293 @@
+//! The record frame: how one journal record is laid out, hashed and checked for shape.
+//!
+//! Every offset here is a named constant and `docs/FORMAT.md` uses the same names. All integers
+//! are little-endian. A record is
+//!
+//! ```text
+//! 0   4   magic "TBJR"
+//! 4   4   length: bytes of the whole record, this header and the trailing hash included
+//! 8   1   version (1)
+//! 9   1   kind (1 genesis, 2 command, 3 checkpoint)
+//! 10  2   reserved, zero
+//! 12  8   sequence (genesis 0, then +1 per record)
+//! 20  8   now: the nanosecond time the command ran at
+//! 28  32  the previous record's hash (zero in the genesis record)
+//! 60  n   body
+//! 60+n 32 this record's hash: blake3 derive_key(RECORD_HASH_CONTEXT) of bytes [0, 60+n)
+//! ```
+//!
+//! The trailing hash is both the checksum (it must match the bytes) and the chain link (the next
+//! record repeats it in its `prev_hash`).
+
+/// The first four bytes of every record, so a scan can find record starts.
+pub const RECORD_MAGIC: [u8; 4] = *b"TBJR";
+/// The only record version this code writes and reads.
+pub const FORMAT_VERSION: u8 = 1;
+
+pub const OFFSET_MAGIC: usize = 0;
+pub const OFFSET_LENGTH: usize = 4;
+pub const OFFSET_VERSION: usize = 8;
+pub const OFFSET_KIND: usize = 9;
+pub const OFFSET_RESERVED: usize = 10;
+pub const OFFSET_SEQUENCE: usize = 12;
+pub const OFFSET_NOW: usize = 20;
+pub const OFFSET_PREV_HASH: usize = 28;
+/// Where the body starts; the header's size.
+pub const OFFSET_BODY: usize = 60;
+pub const HEADER_BYTES: usize = OFFSET_BODY;
+pub const HASH_BYTES: usize = 32;
+/// The smallest record: a header, an empty body and the hash.
+pub const RECORD_BYTES_MIN: usize = HEADER_BYTES + HASH_BYTES;
+/// The largest record. A full batch of 8,190 transfers takes at most 819,000 body bytes; the
+/// genesis record's policy must also fit. A bound keeps a damaged length field from making a
+/// reader allocate or skip gigabytes.
+pub const RECORD_BYTES_MAX: usize = 4 << 20;
+
+/// The blake3 key-derivation context of record hashes (domain separation from the state digest
+/// and from checkpoint MACs).
+pub const RECORD_HASH_CONTEXT: &str = "timebank-ledger 2026-11 journal record v1";
+
+const _: () = assert!(OFFSET_LENGTH == OFFSET_MAGIC + 4);
+const _: () = assert!(OFFSET_VERSION == OFFSET_LENGTH + 4);
+const _: () = assert!(OFFSET_KIND == OFFSET_VERSION + 1);
+const _: () = assert!(OFFSET_RESERVED == OFFSET_KIND + 1);
+const _: () = assert!(OFFSET_SEQUENCE == OFFSET_RESERVED + 2);
+const _: () = assert!(OFFSET_NOW == OFFSET_SEQUENCE + 8);
+const _: () = assert!(OFFSET_PREV_HASH == OFFSET_NOW + 8);
+const _: () = assert!(OFFSET_BODY == OFFSET_PREV_HASH + HASH_BYTES);
+const _: () = assert!(RECORD_BYTES_MAX <= u32::MAX as usize);
+const _: () = assert!(
+    ledger_core::limits::BATCH_EVENTS_MAX * crate::codec::TRANSFER_BYTES_MAX + RECORD_BYTES_MIN + 3
+        < RECORD_BYTES_MAX
+);
+
+/// A 32-byte blake3 hash.
+pub type Hash = [u8; HASH_BYTES];
+
+/// What a record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RecordKind {
+    /// The first record: the ledger's policy as JSON.
+    Genesis = 1,
+    /// A command applied to the ledger (see `codec`).
+    Command = 2,
+    /// A checkpoint: state digest and keyed MAC (see `checkpoint`).
+    Checkpoint = 3,
+}
+
+impl RecordKind {
+    pub fn from_u8(value: u8) -> Option<RecordKind> {
+        match value {
+            1 => Some(RecordKind::Genesis),
+            2 => Some(RecordKind::Command),
+            3 => Some(RecordKind::Checkpoint),
+            _ => None,
+        }
+    }
+}
+
+/// The fields a writer chooses for a record's header.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordHeader {
+    pub kind: RecordKind,
+    pub sequence: u64,
+    pub now: u64,
+    pub prev_hash: Hash,
+}
+
+/// Appends one whole record to `buf`: header, the body that `body` writes, and the hash.
+/// Returns the record's hash. Nothing is allocated beyond `buf`'s growth.
+pub fn append_record(
+    buf: &mut Vec<u8>,
+    header: &RecordHeader,
+    body: impl FnOnce(&mut Vec<u8>),
+) -> Hash {
+    let start = buf.len();
+    buf.extend_from_slice(&RECORD_MAGIC);
+    buf.extend_from_slice(&0u32.to_le_bytes()); // length, patched below
+    buf.push(FORMAT_VERSION);
+    buf.push(header.kind as u8);
+    buf.extend_from_slice(&0u16.to_le_bytes());
+    buf.extend_from_slice(&header.sequence.to_le_bytes());
+    buf.extend_from_slice(&header.now.to_le_bytes());
+    buf.extend_from_slice(&header.prev_hash);
+    debug_assert_eq!(buf.len() - start, HEADER_BYTES);
+    body(buf);
+    let length = buf.len() - start + HASH_BYTES;
+    assert!(length <= RECORD_BYTES_MAX, "record of {length} bytes");
+    buf[start + OFFSET_LENGTH..start + OFFSET_LENGTH + 4]
+        .copy_from_slice(&(length as u32).to_le_bytes());
+    let hash = record_hash(&buf[start..]);
+    buf.extend_from_slice(&hash);
+    // Read back what was written: the frame must parse and verify (asserting the pair).
+    debug_assert!(parse_frame(&buf[start..], 0).is_ok_and(|f| f.hash_matches()));
+    hash
+}
+
+/// The hash of a record whose bytes before the trailing hash are `covered`.
+pub fn record_hash(covered: &[u8]) -> Hash {
+    let mut hasher = blake3::Hasher::new_derive_key(RECORD_HASH_CONTEXT);
+    hasher.update(covered);
+    *hasher.finalize().as_bytes()
+}
+
+/// Why bytes at some offset are not a well-formed record frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// Fewer bytes remain than the header or the declared length needs.
+    Incomplete,
+    BadMagic,
+    BadLength(u32),
+    UnsupportedVersion(u8),
+    UnknownKind(u8),
+    ReservedNotZero,
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Incomplete => {
+                write!(f, "the record is incomplete (the file ends inside it)")
+            }
+            FrameError::BadMagic => write!(f, "no record magic \"TBJR\" where a record must start"),
+            FrameError::BadLength(n) => write!(
+                f,
+                "record length {n} is outside {RECORD_BYTES_MIN}..={RECORD_BYTES_MAX}"
+            ),
+            FrameError::UnsupportedVersion(v) => write!(f, "record version {v} is not supported"),
+            FrameError::UnknownKind(k) => write!(f, "record kind {k} is unknown"),
+            FrameError::ReservedNotZero => write!(f, "the reserved header bytes are not zero"),
+        }
+    }
+}
+
+/// One record's bytes, with a frame that parsed (magic, length, version, kind). Its hash is not
+/// checked yet: see [`Frame::hash_matches`].
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// Byte offset of the record in its file.
+    pub offset: u64,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Frame<'a> {
+    pub fn kind(&self) -> RecordKind {
+        // Invariant: parse_frame accepted only known kinds.
+        RecordKind::from_u8(self.bytes[OFFSET_KIND]).expect("kind checked by parse_frame")
+    }
+
+    pub fn sequence(&self) -> u64 {
+        u64_at(self.bytes, OFFSET_SEQUENCE)
+    }
+
+    pub fn now(&self) -> u64 {
+        u64_at(self.bytes, OFFSET_NOW)
+    }
+
+    pub fn prev_hash(&self) -> Hash {
+        hash_at(self.bytes, OFFSET_PREV_HASH)
+    }
+
+    pub fn body(&self) -> &'a [u8] {
+        &self.bytes[OFFSET_BODY..self.bytes.len() - HASH_BYTES]
+    }
+
+    pub fn stored_hash(&self) -> Hash {
+        hash_at(self.bytes, self.bytes.len() - HASH_BYTES)
+    }
+
+    pub fn computed_hash(&self) -> Hash {
+        record_hash(&self.bytes[..self.bytes.len() - HASH_BYTES])
+    }
+
+    pub fn hash_matches(&self) -> bool {
+        self.stored_hash() == self.computed_hash()
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+/// Parses the frame of the record that starts at `rest[0]` (which is at `offset` in the file).
+pub fn parse_frame(rest: &[u8], offset: u64) -> Result<Frame<'_>, FrameError> {
+    if rest.len() < OFFSET_LENGTH + 4 {
+        // Too short even for magic and length: a partial magic still counts as a torn start.
+        let n = rest.len().min(4);
+        if rest[..n] != RECORD_MAGIC[..n] {
+            return Err(FrameError::BadMagic);
+        }
+        return Err(FrameError::Incomplete);
+    }
+    if rest[OFFSET_MAGIC..OFFSET_MAGIC + 4] != RECORD_MAGIC {
+        return Err(FrameError::BadMagic);
+    }
+    let length = u32::from_le_bytes(rest[OFFSET_LENGTH..OFFSET_LENGTH + 4].try_into().unwrap());
+    if (length as usize) < RECORD_BYTES_MIN || length as usize > RECORD_BYTES_MAX {
+        return Err(FrameError::BadLength(length));
+    }
+    if rest.len() < HEADER_BYTES.min(length as usize) {
+        return Err(FrameError::Incomplete);
+    }
+    if rest[OFFSET_VERSION] != FORMAT_VERSION {
+        return Err(FrameError::UnsupportedVersion(rest[OFFSET_VERSION]));
+    }
+    if RecordKind::from_u8(rest[OFFSET_KIND]).is_none() {
+        return Err(FrameError::UnknownKind(rest[OFFSET_KIND]));
+    }
+    if rest[OFFSET_RESERVED..OFFSET_RESERVED + 2] != [0, 0] {
+        return Err(FrameError::ReservedNotZero);
+    }
+    if rest.len() < length as usize {
+        return Err(FrameError::Incomplete);
+    }
+    Ok(Frame {
+        offset,
+        bytes: &rest[..length as usize],
+    })
+}
+
+pub(crate) fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+pub(crate) fn hash_at(bytes: &[u8], at: usize) -> Hash {
+    let mut hash = [0u8; HASH_BYTES];
+    hash.copy_from_slice(&bytes[at..at + HASH_BYTES]);
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_record_parses_back_with_its_fields() {
+        let mut buf = vec![];
+        let header = RecordHeader {
+            kind: RecordKind::Command,
+            sequence: 7,
+            now: 99,
+            prev_hash: [3; 32],
+        };
+        let hash = append_record(&mut buf, &header, |b| b.extend_from_slice(b"body"));
+        let frame = parse_frame(&buf, 0).unwrap();
+        assert_eq!(frame.kind(), RecordKind::Command);
+        assert_eq!((frame.sequence(), frame.now()), (7, 99));
+        assert_eq!(frame.prev_hash(), [3; 32]);
+        assert_eq!(frame.body(), b"body");
+        assert_eq!(frame.stored_hash(), hash);
+        assert!(frame.hash_matches());
+        assert_eq!(
+            parse_frame(&buf[..buf.len() - 1], 0).unwrap_err(),
+            FrameError::Incomplete
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! Replay: read a journal image, check every record, and rebuild the ledger from it.
+//!
+//! Two cores work at once: a scoped thread hashes records and checks sequence numbers and links
+//! ahead of the main thread, which decodes and applies each record only after it was checked. The
+//! first bad record, in journal order, is the one reported.
+
+use std::sync::mpsc;
+
+use ledger_core::{Command, Ledger, Policy, Reply};
+
+use crate::checkpoint::{
+    Checkpoint, CheckpointKey, CHECKPOINT_BODY_BYTES, CHECKPOINT_OFFSET_DIGEST,
+    CHECKPOINT_OFFSET_MAC,
+};
+use crate::codec;
+use crate::error::{Corruption, CorruptionReason};
+use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
+use crate::record::{hash_at, parse_frame, Frame, Hash, RecordKind};
+
+/// Records hashed between two messages from the hashing thread.
+const HASH_CHUNK_RECORDS: usize = 1024;
+/// Records applied between two progress reports.
+const PROGRESS_EVERY_RECORDS: u64 = 4096;
+
+/// How far a replay or verification has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub records_done: u64,
+    pub records_total: u64,
+}
+
+/// What a replay found.
+#[derive(Debug)]
+pub struct Replayed {
+    pub ledger: Ledger,
+    pub policy_json: Vec<u8>,
+    /// The last valid record.
+    pub head: Head,
+    /// Bytes after the last valid record that a crash left (not yet cut).
+    pub torn: Option<TornTail>,
+    /// Records replayed, genesis included.
+    pub records: u64,
+    /// Checkpoints whose state digest was checked (and MAC, when a key was given).
+    pub checkpoints: u64,
+    pub last_checkpoint: Option<Checkpoint>,
+}
+
+/// Called for every command record after it was applied: sequence, command, reply, ledger.
+pub type Observer<'a> = &'a mut dyn FnMut(u64, &Command, &Reply, &Ledger);
+
+enum Verdict {
+    /// Records before this index have good hashes, sequence numbers and links.
+    Good(usize),
+    /// Records before the index are good; this one is not.
+    Bad(usize, CorruptionReason),
+}
+
+/// Replays a journal image. Checks every checksum, link, sequence number, body and checkpoint
+/// digest, and every checkpoint MAC when `key` is given.
+pub fn replay(
+    bytes: &[u8],
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+    observer: Observer<'_>,
+) -> Result<Replayed, Corruption> {
+    let scan = scan_frames(bytes)?;
+    let frames = &scan.frames;
+    let total = frames.len() as u64;
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Verdict>(64);
+        scope.spawn(move || hash_and_link(bytes, frames, tx));
+        let mut state = ReplayState::default();
+        let mut verified = 0usize;
+        let mut bad: Option<(usize, CorruptionReason)> = None;
+        let mut torn = scan.torn.clone();
+        for (i, &(offset, len)) in frames.iter().enumerate() {
+            while verified <= i && bad.is_none() {
+                // Invariant: the hashing thread sends a final verdict for every frame.
+                match rx.recv().expect("the hashing thread reports every frame") {
+                    Verdict::Good(upto) => verified = upto,
+                    Verdict::Bad(index, reason) => {
+                        verified = index;
+                        bad = Some((index, reason));
+                    }
+                }
+            }
+            if i >= verified {
+                let (index, reason) = bad.take().expect("an unverified frame has a verdict");
+                debug_assert_eq!(index, i);
+                // Only a bad checksum can be a torn write: a record with a good hash was
+                // written whole, so a wrong sequence number or link in it is damage.
+                if reason != CorruptionReason::Checksum {
+                    return Err(Corruption {
+                        sequence: i as u64,
+                        offset,
+                        reason,
+                    });
+                }
+                torn_or_corrupt(bytes, offset as usize, i as u64, reason)?;
+                torn = Some(TornTail {
+                    offset,
+                    len: bytes.len() as u64 - offset,
+                    sequence: i as u64,
+                    why: "the record's checksum does not match".into(),
+                });
+                break;
+            }
+            // Invariant: scan_frames parsed this frame.
+            let frame = parse_frame(
+                &bytes[offset as usize..offset as usize + len as usize],
+                offset,
+            )
+            .expect("scanned frame parses");
+            state.apply(&frame, key, observer)?;
+            if state.records % PROGRESS_EVERY_RECORDS == 0 {
+                progress(Progress {
+                    records_done: state.records,
+                    records_total: total,
+                });
+            }
+        }
+        state.finish(torn, total, progress)
+    })
+}
+
+/// The hashing thread: checksum, sequence number and link of every frame, in order.
+fn hash_and_link(bytes: &[u8], frames: &[(u64, u32)], tx: mpsc::SyncSender<Verdict>) {
+    let mut prev: Hash = [0; 32];
+    for (i, &(offset, len)) in frames.iter().enumerate() {
+        let frame = Frame {
+            offset,
+            bytes: &bytes[offset as usize..offset as usize + len as usize],
+        };
+        let stored = frame.stored_hash();
+        let reason = if stored != frame.computed_hash() {
+            Some(CorruptionReason::Checksum)
+        } else if frame.sequence() != i as u64 {
+            Some(CorruptionReason::Sequence {
+                found: frame.sequence(),
+            })
+        } else if frame.prev_hash() != prev {
+            Some(CorruptionReason::BrokenLink)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let _ = tx.send(Verdict::Bad(i, reason));
+            return;
+        }
+        prev = stored;
+        if (i + 1) % HASH_CHUNK_RECORDS == 0 && tx.send(Verdict::Good(i + 1)).is_err() {
+            return; // the replay stopped early
+        }
+    }
+    let _ = tx.send(Verdict::Good(frames.len()));
+}
+
+#[derive(Default)]
+struct ReplayState {
+    ledger: Option<Ledger>,
+    policy_json: Vec<u8>,
+    head: Option<Head>,
+    records: u64,
+    checkpoints: u64,
+    last_checkpoint: Option<Checkpoint>,
+}
+
+impl ReplayState {
+    fn apply(
+        &mut self,
+        frame: &Frame<'_>,
+        key: Option<&CheckpointKey>,
+        observer: Observer<'_>,
+    ) -> Result<(), Corruption> {
+        let corrupt = |reason| Corruption {
+            sequence: frame.sequence(),
+            offset: frame.offset,
+            reason,
+        };
+        let now = frame.now();
+        if let Some(head) = self.head {
+            if now < head.now {
+                return Err(corrupt(CorruptionReason::TimeWentBack {
+                    found: now,
+                    previous: head.now,
+                }));
+            }
+        }
+        match (frame.kind(), self.ledger.as_mut()) {
+            (RecordKind::Genesis, None) => {
+                let policy: Policy = serde_json::from_slice(frame.body())
+                    .map_err(|e| corrupt(CorruptionReason::Policy(e.to_string())))?;
+                let ledger = Ledger::with_policy(&policy)
+                    .map_err(|e| corrupt(CorruptionReason::Policy(e.to_string())))?;
+                self.ledger = Some(ledger);
+                self.policy_json = frame.body().to_vec();
+            }
+            (_, None) => {
+                return Err(corrupt(CorruptionReason::Genesis(
+                    "the first record is not a genesis record",
+                )))
+            }
+            (RecordKind::Genesis, Some(_)) => {
+                return Err(corrupt(CorruptionReason::Genesis(
+                    "a genesis record after the first",
+                )))
+            }
+            (RecordKind::Command, Some(ledger)) => {
+                let command = codec::decode_command(frame.body())
+                    .map_err(|e| corrupt(CorruptionReason::Body(e)))?;
+                let reply = ledger
+                    .execute(&command, now)
+                    .map_err(|e| corrupt(CorruptionReason::Replay(e.to_string())))?;
+                observer(frame.sequence(), &command, &reply, ledger);
+            }
+            (RecordKind::Checkpoint, Some(ledger)) => {
+                let checkpoint = checkpoint_of(frame).map_err(corrupt)?;
+                if ledger.state_digest() != checkpoint.state_digest {
+                    return Err(corrupt(CorruptionReason::CheckpointDigest));
+                }
+                if key.is_some_and(|key| !checkpoint.verify_mac(key)) {
+                    return Err(corrupt(CorruptionReason::CheckpointMac));
+                }
+                self.checkpoints += 1;
+                self.last_checkpoint = Some(checkpoint);
+            }
+        }
+        self.records += 1;
+        self.head = Some(Head {
+            sequence: frame.sequence(),
+            hash: frame.stored_hash(),
+            now,
+            len: frame.offset + frame.len() as u64,
+        });
+        Ok(())
+    }
+
+    fn finish(
+        self,
+        torn: Option<TornTail>,
+        total: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Replayed, Corruption> {
+        let (Some(ledger), Some(head)) = (self.ledger, self.head) else {
+            return Err(Corruption {
+                sequence: 0,
+                offset: 0,
+                reason: CorruptionReason::Genesis(
+                    "no complete genesis record (the ledger's creation did not finish)",
+                ),
+            });
+        };
+        progress(Progress {
+            records_done: self.records,
+            records_total: total,
+        });
+        Ok(Replayed {
+            ledger,
+            policy_json: self.policy_json,
+            head,
+            torn,
+            records: self.records,
+            checkpoints: self.checkpoints,
+            last_checkpoint: self.last_checkpoint,
+        })
+    }
+}
+
+/// The checkpoint a checkpoint record states.
+pub fn checkpoint_of(frame: &Frame<'_>) -> Result<Checkpoint, CorruptionReason> {
+    let body = frame.body();
+    if body.len() != CHECKPOINT_BODY_BYTES || frame.sequence() == 0 {
+        return Err(CorruptionReason::CheckpointBody);
+    }
+    Ok(Checkpoint {
+        sequence: frame.sequence() - 1,
+        head_hash: frame.prev_hash(),
+        state_digest: hash_at(body, CHECKPOINT_OFFSET_DIGEST),
+        mac: hash_at(body, CHECKPOINT_OFFSET_MAC),
+    })
+}

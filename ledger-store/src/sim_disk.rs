@@ -1,0 +1,187 @@
+//! A simulated disk for crash tests and the fuzzer: files live in memory, every byte knows
+//! whether it was synced, I/O can be made to fail after a countdown, and [`SimDisk::crash`]
+//! models power loss by dropping, keeping part of, or garbling what was written after the last
+//! sync.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::file::{JournalFile, JournalIo};
+
+/// What power loss does to the bytes written after the last sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashMode {
+    /// They are lost.
+    DropUnsynced,
+    /// The first `n` of them reached the disk, the rest did not.
+    KeepUnsynced(usize),
+    /// They reached the disk as garbage of the same length (a torn or misdirected write).
+    GarbleUnsynced { seed: u64 },
+}
+
+#[derive(Debug, Default)]
+struct SimFile {
+    data: Vec<u8>,
+    synced_len: usize,
+}
+
+#[derive(Debug, Default)]
+struct SimState {
+    files: HashMap<PathBuf, SimFile>,
+    /// Appends and syncs left before every further one fails (`None`: never fail).
+    ops_before_failure: Option<u64>,
+}
+
+/// An in-memory [`JournalIo`]. Clones share the same disk.
+#[derive(Debug, Clone, Default)]
+pub struct SimDisk {
+    state: Arc<Mutex<SimState>>,
+}
+
+impl SimDisk {
+    pub fn new() -> SimDisk {
+        SimDisk::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SimState> {
+        // A panic while holding this lock is a test failure already; keep going for its report.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// After `ops` more appends or syncs succeed, every later one fails with an I/O error.
+    pub fn fail_after(&self, ops: u64) {
+        self.lock().ops_before_failure = Some(ops);
+    }
+
+    /// Lets I/O succeed again.
+    pub fn heal(&self) {
+        self.lock().ops_before_failure = None;
+    }
+
+    /// The bytes of a file as written so far (synced or not).
+    pub fn contents(&self, path: &Path) -> Option<Vec<u8>> {
+        self.lock().files.get(path).map(|f| f.data.clone())
+    }
+
+    /// How many bytes of a file are known durable.
+    pub fn synced_len(&self, path: &Path) -> Option<usize> {
+        self.lock().files.get(path).map(|f| f.synced_len)
+    }
+
+    /// Replaces a file's contents, all of them durable (to start from a chosen disk image).
+    pub fn set_contents(&self, path: &Path, bytes: Vec<u8>) {
+        let synced_len = bytes.len();
+        self.lock().files.insert(
+            path.to_path_buf(),
+            SimFile {
+                data: bytes,
+                synced_len,
+            },
+        );
+    }
+
+    /// Power loss: every file keeps its synced bytes, and what followed is treated by `mode`.
+    /// Afterwards everything on the disk counts as synced.
+    pub fn crash(&self, mode: CrashMode) {
+        let mut state = self.lock();
+        for file in state.files.values_mut() {
+            let synced = file.synced_len.min(file.data.len());
+            let unsynced = file.data.len() - synced;
+            match mode {
+                CrashMode::DropUnsynced => file.data.truncate(synced),
+                CrashMode::KeepUnsynced(n) => file.data.truncate(synced + n.min(unsynced)),
+                CrashMode::GarbleUnsynced { seed } => {
+                    let mut x = seed | 1;
+                    for byte in &mut file.data[synced..] {
+                        // xorshift64: garbage that differs from run to run only by seed.
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        *byte = x as u8;
+                    }
+                }
+            }
+            file.synced_len = file.data.len();
+        }
+        state.ops_before_failure = None;
+    }
+
+    fn spend_op(&self) -> io::Result<()> {
+        let mut state = self.lock();
+        match state.ops_before_failure {
+            Some(0) => Err(io::Error::other("simulated I/O failure")),
+            Some(n) => {
+                state.ops_before_failure = Some(n - 1);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl JournalIo for SimDisk {
+    fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>> {
+        Ok(self.contents(path))
+    }
+
+    fn create(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
+        let mut state = self.lock();
+        if state.files.contains_key(path) {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "file exists"));
+        }
+        state.files.insert(path.to_path_buf(), SimFile::default());
+        Ok(Box::new(SimHandle {
+            disk: self.clone(),
+            path: path.to_path_buf(),
+        }))
+    }
+
+    fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
+        if !self.lock().files.contains_key(path) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no such file"));
+        }
+        Ok(Box::new(SimHandle {
+            disk: self.clone(),
+            path: path.to_path_buf(),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct SimHandle {
+    disk: SimDisk,
+    path: PathBuf,
+}
+
+impl SimHandle {
+    fn with_file<T>(&self, f: impl FnOnce(&mut SimFile) -> T) -> io::Result<T> {
+        let mut state = self.disk.lock();
+        let file = state
+            .files
+            .get_mut(&self.path)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "file removed"))?;
+        Ok(f(file))
+    }
+}
+
+impl JournalFile for SimHandle {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.disk.spend_op()?;
+        self.with_file(|f| f.data.extend_from_slice(bytes))
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.disk.spend_op()?;
+        self.with_file(|f| f.synced_len = f.data.len())
+    }
+
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.disk.spend_op()?;
+        self.with_file(|f| {
+            f.data.truncate(len as usize);
+            f.synced_len = f.data.len();
+        })
+    }
+}

@@ -1,0 +1,996 @@
+//! The store: a ledger kept in memory, its journal on disk, its index in sled, and the threads
+//! that keep them in step.
+//!
+//! Writes go through one committer thread. Submitters queue commands; the committer takes every
+//! queued command at once (a group), applies each to the ledger under the write lock, stages one
+//! record per accepted command, writes the group with one append and one `fdatasync`, and only
+//! then answers the submitters. Readers take the read lock, which is never held during I/O, so
+//! they never wait for a sync. A second thread applies each durable group to the sled index.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle;
+
+use ledger_core::{
+    Account, AccountId, Balances, Command, EventResult, Ledger, NewAccount, Policy, Reply,
+    Transfer, TransferId, TransferRecord,
+};
+
+use crate::checkpoint::{Checkpoint, CheckpointKey};
+use crate::error::{Corruption, CorruptionReason, Error, Result};
+use crate::file::{JournalIo, OsIo};
+use crate::index::{Index, IndexDelta, REBUILD_CHUNK_TRANSFERS};
+use crate::journal::{
+    scan_frames, write_genesis, Head, JournalWriter, TornTail, JOURNAL_FILE_NAME,
+};
+use crate::record::{parse_frame, Hash};
+use crate::replay::{replay, Progress, Replayed};
+
+/// The sled directory's name in the data directory.
+pub const INDEX_DIR_NAME: &str = "index.sled";
+/// Most commands in one group commit; with full batches of 8,190 transfers this bounds a group
+/// to about 52 MB of journal bytes.
+pub const GROUP_COMMANDS_MAX: usize = 64;
+/// Most history entries one page returns.
+pub const HISTORY_PAGE_MAX: usize = 1000;
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The key that authenticates checkpoints. Keep it outside the data directory; without it
+    /// `checkpoint()` fails and checkpoint MACs are not checked (their digests still are).
+    pub checkpoint_key: Option<CheckpointKey>,
+    /// The journal's file layer (the real file system unless a test injects another).
+    pub io: Arc<dyn JournalIo>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            checkpoint_key: None,
+            io: Arc::new(OsIo),
+        }
+    }
+}
+
+impl StoreOptions {
+    pub fn checkpoint_key(mut self, key: CheckpointKey) -> Self {
+        self.checkpoint_key = Some(key);
+        self
+    }
+
+    pub fn io(mut self, io: Arc<dyn JournalIo>) -> Self {
+        self.io = io;
+        self
+    }
+}
+
+/// What the index needed when the store opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexRecovery {
+    /// It already reflected the whole journal.
+    UpToDate,
+    /// It reflected an earlier prefix and was caught up from that sequence.
+    CaughtUp { from: u64 },
+    /// It was missing, damaged or from another journal, and was rebuilt from the journal.
+    Rebuilt { why: String },
+}
+
+/// What opening found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenReport {
+    /// A torn tail that was cut back (its bytes are kept in `journal.tbj.torn-<offset>`).
+    pub torn_tail: Option<TornTail>,
+    pub index: IndexRecovery,
+    /// Records replayed, genesis included.
+    pub records: u64,
+    /// Checkpoints whose digest was checked (and MAC, when the key was given).
+    pub checkpoints_verified: u64,
+}
+
+/// A command that is durable, with what the engine answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// The journal record that holds it.
+    pub sequence: u64,
+    /// The time it ran at: the caller's `now`, or the previous command's when that was later.
+    pub now: u64,
+    pub reply: Reply,
+}
+
+impl Committed {
+    /// The per-event results (empty for a reply without events, such as `Expire`'s).
+    pub fn events(&self) -> &[EventResult] {
+        match &self.reply {
+            Reply::Events(results) => results,
+            _ => &[],
+        }
+    }
+}
+
+/// The store's head and state at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The last durable record.
+    pub head_sequence: u64,
+    pub head_hash: Hash,
+    pub journal_bytes: u64,
+    /// The digest of the state the durable head gives.
+    pub state_digest: Hash,
+    pub accounts: usize,
+    pub transfers: usize,
+    /// The journal sequence the sled index reflects.
+    pub indexed_sequence: u64,
+}
+
+/// Where a history page ends: pass it back to get the next page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryCursor {
+    pub timestamp: u64,
+    pub transfer: TransferId,
+}
+
+/// One page of an account's history, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub transfers: Vec<TransferRecord>,
+    /// `None` on the last page.
+    pub next: Option<HistoryCursor>,
+}
+
+/// What `verify` checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub records: u64,
+    pub journal_bytes: u64,
+    pub checkpoints_verified: u64,
+    /// Whether checkpoint MACs were checked (a key was given).
+    pub macs_checked: bool,
+    pub head_sequence: u64,
+    pub head_hash: Hash,
+    pub state_digest: Hash,
+    /// Whether the sled index was compared with the replayed state.
+    pub index_checked: bool,
+}
+
+type Reply1<T> = mpsc::SyncSender<Result<T>>;
+
+enum Job {
+    Command {
+        command: Command,
+        now: u64,
+        reply: Reply1<Committed>,
+    },
+    Checkpoint {
+        reply: Reply1<Checkpoint>,
+    },
+}
+
+/// A staged outcome waiting for the group's sync.
+enum Answer {
+    Command(Reply1<Committed>, Result<Committed>),
+    Checkpoint(Reply1<Checkpoint>, Result<Checkpoint>),
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: Vec<Job>,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct IndexProgress {
+    sequence: u64,
+    failed: Option<String>,
+}
+
+struct IndexJob {
+    delta: IndexDelta,
+    accounts: Vec<Account>,
+    marker: (u64, Hash),
+}
+
+struct Shared {
+    dir: PathBuf,
+    options: StoreOptions,
+    ledger: RwLock<Ledger>,
+    queue: Mutex<Queue>,
+    queue_ready: Condvar,
+    /// Held by the committer for each group, and by operations that need writes paused.
+    commit_gate: Mutex<()>,
+    durable: Mutex<Head>,
+    index: Index,
+    indexed: Mutex<IndexProgress>,
+    indexed_ready: Condvar,
+    poisoned: AtomicBool,
+}
+
+/// A durable ledger. Cheap to share across threads by reference (`&Store` is `Sync`).
+pub struct Store {
+    shared: Arc<Shared>,
+    committer: Option<JoinHandle<()>>,
+    indexer: Option<JoinHandle<()>>,
+    index_tx: Option<mpsc::Sender<IndexJob>>,
+    report: OpenReport,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.shared.dir)
+            .field("report", &self.report)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The store's threads do not panic while holding a lock; if one did, the data behind it
+    // is still consistent (every critical section is a plain assignment or a queue move).
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Store {
+    /// Creates a new ledger under `policy` in `dir` (created if missing) and opens it.
+    ///
+    /// On `Ok`: the journal holds a durable genesis record with the policy as JSON. On `Err`:
+    /// nothing exists (invalid policy, existing ledger), or the journal may hold part of a
+    /// genesis record, which a later `open` reports as an unfinished creation.
+    pub fn create(dir: &Path, policy: &Policy, options: StoreOptions) -> Result<Store> {
+        Ledger::with_policy(policy).map_err(|e| Error::Policy(e.to_string()))?;
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(JOURNAL_FILE_NAME);
+        if options.io.read(&path)?.is_some() {
+            return Err(Error::AlreadyExists(dir.to_path_buf()));
+        }
+        // Invariant: a validated Policy is plain data and always serializes.
+        let json = serde_json::to_vec(policy).expect("a policy serializes");
+        let mut file = options.io.create(&path)?;
+        write_genesis(file.as_mut(), &json, now_ns())?;
+        drop(file);
+        Store::open(dir, options)
+    }
+
+    /// Opens the ledger in `dir`: reads and verifies the whole journal, rebuilds the ledger by
+    /// replay, cuts back a torn tail (reported in [`Store::open_report`]), and catches the sled
+    /// index up (or rebuilds it when it is missing, damaged or from another journal).
+    ///
+    /// On `Ok`: the journal ends at its last complete record, durable, and the index reflects
+    /// it. On `Err(Corrupted)`: nothing was changed on disk; the error names the first bad
+    /// record. On other errors: the journal is unchanged unless the error came while cutting a
+    /// torn tail, in which case opening again redoes it.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<Store> {
+        let path = dir.join(JOURNAL_FILE_NAME);
+        let bytes = options
+            .io
+            .read(&path)?
+            .ok_or_else(|| Error::NotFound(dir.to_path_buf()))?;
+        let (index, mut rebuild_why) = open_index(&dir.join(INDEX_DIR_NAME))?;
+        let marker = match index.reflected() {
+            Ok(marker) => marker,
+            Err(e) => {
+                rebuild_why.get_or_insert(format!("unreadable marker: {e}"));
+                None
+            }
+        };
+        let catch_up_from = match (marker, &rebuild_why) {
+            (Some((sequence, hash)), None) if marker_matches(&bytes, sequence, &hash) => sequence,
+            (_, None) => {
+                rebuild_why = Some(match marker {
+                    None => "the index was empty or missing".into(),
+                    Some(_) => "the index reflects another journal or a lost record".into(),
+                });
+                0
+            }
+            (_, Some(_)) => 0,
+        };
+        if rebuild_why.is_some() {
+            index.clear()?;
+        }
+        let mut catch_up = CatchUp::new(&index, catch_up_from);
+        let replayed = replay(
+            &bytes,
+            options.checkpoint_key.as_ref(),
+            &mut |_| {},
+            &mut |seq, command, reply, ledger| catch_up.observe(seq, command, reply, ledger),
+        )?;
+        catch_up.finish(&replayed, rebuild_why.is_some())?;
+        drop(bytes);
+        if let Some(why) = &rebuild_why {
+            if let Some(diff) = index.compare(&replayed.ledger)? {
+                return Err(Corruption {
+                    sequence: replayed.head.sequence,
+                    offset: replayed.head.len,
+                    reason: CorruptionReason::Index(format!("after a rebuild ({why}): {diff}")),
+                }
+                .into());
+            }
+        }
+        let mut file = options.io.open_append(&path)?;
+        if let Some(torn) = &replayed.torn {
+            keep_torn_bytes(&options, dir, torn, &path)?;
+            file.truncate(torn.offset)?;
+        }
+        let report = OpenReport {
+            torn_tail: replayed.torn.clone(),
+            index: match rebuild_why {
+                Some(why) => IndexRecovery::Rebuilt { why },
+                None if catch_up_from == replayed.head.sequence => IndexRecovery::UpToDate,
+                None => IndexRecovery::CaughtUp {
+                    from: catch_up_from,
+                },
+            },
+            records: replayed.records,
+            checkpoints_verified: replayed.checkpoints,
+        };
+        let writer = JournalWriter::new(file, replayed.head);
+        Ok(Store::start(dir, options, replayed, index, writer, report))
+    }
+
+    fn start(
+        dir: &Path,
+        options: StoreOptions,
+        replayed: Replayed,
+        index: Index,
+        writer: JournalWriter,
+        report: OpenReport,
+    ) -> Store {
+        let head = replayed.head;
+        let shared = Arc::new(Shared {
+            dir: dir.to_path_buf(),
+            options,
+            ledger: RwLock::new(replayed.ledger),
+            queue: Mutex::new(Queue::default()),
+            queue_ready: Condvar::new(),
+            commit_gate: Mutex::new(()),
+            durable: Mutex::new(head),
+            index,
+            indexed: Mutex::new(IndexProgress {
+                sequence: head.sequence,
+                failed: None,
+            }),
+            indexed_ready: Condvar::new(),
+            poisoned: AtomicBool::new(false),
+        });
+        let (index_tx, index_rx) = mpsc::channel();
+        let committer = {
+            let shared = Arc::clone(&shared);
+            let index_tx = index_tx.clone();
+            std::thread::Builder::new()
+                .name("ledger-committer".into())
+                .spawn(move || commit_loop(&shared, writer, &index_tx))
+                .expect("spawning the committer thread")
+        };
+        let indexer = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("ledger-indexer".into())
+                .spawn(move || index_loop(&shared, index_rx))
+                .expect("spawning the indexer thread")
+        };
+        Store {
+            shared,
+            committer: Some(committer),
+            indexer: Some(indexer),
+            index_tx: Some(index_tx),
+            report,
+        }
+    }
+
+    /// What opening found: a torn tail cut back, how the index was recovered.
+    pub fn open_report(&self) -> &OpenReport {
+        &self.report
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Writes
+
+    /// Applies `command` at `now` (nanoseconds since the Unix epoch) and journals it. Many
+    /// threads may call this at once; their commands share one write and one `fdatasync`.
+    ///
+    /// The command runs at `max(now, the previous command's now)`, and that time is journaled,
+    /// so replay runs it exactly as it ran.
+    ///
+    /// On `Ok`: the command's record is durable, the reply is the engine's, and every reader
+    /// sees its effects. On `Err(Batch)`: the engine refused the whole batch; nothing changed
+    /// and nothing was journaled. On `Err(Io)`: the write or sync failed; the record may or may
+    /// not be on disk (reopen to learn which: it is either wholly there or cut as a torn tail),
+    /// and the store is poisoned. On `Err(Poisoned)` or `Err(Closed)`: nothing was done.
+    ///
+    /// Readers may see a group's effects while its sync is in flight; if that sync fails, the
+    /// store is poisoned and reopening returns to the durable state.
+    pub fn submit(&self, command: Command, now: u64) -> Result<Committed> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.enqueue(Job::Command {
+            command,
+            now,
+            reply: tx,
+        })?;
+        rx.recv().map_err(|_| Error::Closed)?
+    }
+
+    /// Creates accounts: [`Store::submit`] of `Command::CreateAccounts`, with the same promises.
+    pub fn create_accounts(&self, accounts: Vec<NewAccount>, now: u64) -> Result<Committed> {
+        self.submit(Command::CreateAccounts(accounts), now)
+    }
+
+    /// Creates transfers: [`Store::submit`] of `Command::CreateTransfers`, same promises.
+    pub fn create_transfers(&self, transfers: Vec<Transfer>, now: u64) -> Result<Committed> {
+        self.submit(Command::CreateTransfers(transfers), now)
+    }
+
+    /// Expires pending transfers whose timeout has passed at `now`: [`Store::submit`] of
+    /// `Command::Expire`, same promises.
+    pub fn expire(&self, now: u64) -> Result<Committed> {
+        self.submit(Command::Expire, now)
+    }
+
+    /// Journals a checkpoint of the current head and state, authenticated with the key.
+    ///
+    /// On `Ok`: the checkpoint record is durable and the returned checkpoint (publish its
+    /// [`Checkpoint::to_text`]) covers every record before it. On `Err(NoCheckpointKey)`:
+    /// nothing was done. On `Err(Io)`: as for [`Store::submit`].
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        if self.shared.options.checkpoint_key.is_none() {
+            return Err(Error::NoCheckpointKey);
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.enqueue(Job::Checkpoint { reply: tx })?;
+        rx.recv().map_err(|_| Error::Closed)?
+    }
+
+    fn enqueue(&self, job: Job) -> Result<()> {
+        if self.shared.poisoned.load(Ordering::Acquire) {
+            return Err(Error::Poisoned);
+        }
+        let mut queue = lock(&self.shared.queue);
+        if queue.closed {
+            return Err(Error::Closed);
+        }
+        queue.jobs.push(job);
+        self.shared.queue_ready.notify_one();
+        Ok(())
+    }
+
+    /// Stops the threads after the queued commands are durable, and flushes the index.
+    ///
+    /// On `Ok`: every command that was acknowledged is durable (it was before), and the index
+    /// was flushed. On `Err`: only the index flush failed; the journal is intact.
+    pub fn close(mut self) -> Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        lock(&self.shared.queue).closed = true;
+        self.shared.queue_ready.notify_all();
+        if let Some(handle) = self.committer.take() {
+            let _ = handle.join();
+        }
+        self.index_tx.take();
+        if let Some(handle) = self.indexer.take() {
+            let _ = handle.join();
+        }
+        self.shared.index.flush()?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Queries: from memory (never waiting for a sync) or from the index.
+
+    /// Runs `f` on the ledger (for reports the store does not wrap). Holds the read lock.
+    pub fn read<T>(&self, f: impl FnOnce(&Ledger) -> T) -> T {
+        f(&self.ledger())
+    }
+
+    fn ledger(&self) -> RwLockReadGuard<'_, Ledger> {
+        // A panic inside the engine is a bug; the state it left is still what replay rebuilds
+        // on the next open, so reads go on.
+        self.shared.ledger.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn account(&self, id: AccountId) -> Option<Account> {
+        self.ledger().account(id).cloned()
+    }
+
+    pub fn balances(&self, id: AccountId) -> Option<Balances> {
+        self.ledger().account(id).map(|a| a.balances)
+    }
+
+    pub fn transfer(&self, id: TransferId) -> Option<TransferRecord> {
+        self.ledger().transfer(id).cloned()
+    }
+
+    /// The sequence of the journal record that created a transfer, from the index.
+    pub fn transfer_sequence(&self, id: TransferId) -> Result<Option<u64>> {
+        self.wait_indexed()?;
+        Ok(self
+            .shared
+            .index
+            .transfer(id)?
+            .map(|(sequence, _)| sequence))
+    }
+
+    /// The account as the index holds it (equal to [`Store::account`] once indexed).
+    pub fn indexed_account(&self, id: AccountId) -> Result<Option<Account>> {
+        self.wait_indexed()?;
+        Ok(self.shared.index.account(id)?)
+    }
+
+    /// One page of an account's transfers, oldest first, at most `limit` (capped at
+    /// [`HISTORY_PAGE_MAX`]), starting after `after`.
+    pub fn history(
+        &self,
+        account: AccountId,
+        after: Option<HistoryCursor>,
+        limit: usize,
+    ) -> Result<HistoryPage> {
+        self.wait_indexed()?;
+        let limit = limit.clamp(1, HISTORY_PAGE_MAX);
+        let after = after.map(|c| (c.timestamp, c.transfer));
+        let mut keys = self.shared.index.history(account, after, limit + 1)?;
+        let more = keys.len() > limit;
+        keys.truncate(limit);
+        let ledger = self.ledger();
+        let transfers: Vec<TransferRecord> = keys
+            .iter()
+            .filter_map(|(_, id)| ledger.transfer(*id).cloned())
+            .collect();
+        let next = match (more, keys.last()) {
+            (true, Some(&(timestamp, transfer))) => Some(HistoryCursor {
+                timestamp,
+                transfer,
+            }),
+            _ => None,
+        };
+        Ok(HistoryPage { transfers, next })
+    }
+
+    /// The head, the state digest and counts.
+    pub fn status(&self) -> Status {
+        let ledger = self.ledger();
+        // The durable head is read under the ledger lock: the committer moves it only after
+        // applying, so the state seen is at least the head's (or a group ahead, mid-sync).
+        let head = *lock(&self.shared.durable);
+        Status {
+            head_sequence: head.sequence,
+            head_hash: head.hash,
+            journal_bytes: head.len,
+            state_digest: ledger.state_digest(),
+            accounts: ledger.account_count(),
+            transfers: ledger.transfer_count(),
+            indexed_sequence: lock(&self.shared.indexed).sequence,
+        }
+    }
+
+    pub fn state_digest(&self) -> Hash {
+        self.ledger().state_digest()
+    }
+
+    /// Waits until the index reflects every record durable at the time of the call. This waits
+    /// for the indexer, never for a sync.
+    fn wait_indexed(&self) -> Result<()> {
+        let target = lock(&self.shared.durable).sequence;
+        let mut progress = lock(&self.shared.indexed);
+        loop {
+            if let Some(why) = &progress.failed {
+                return Err(Error::Index(sled::Error::Unsupported(why.clone())));
+            }
+            if progress.sequence >= target {
+                return Ok(());
+            }
+            progress = self
+                .shared
+                .indexed_ready
+                .wait(progress)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Verification and repair
+
+    /// Verifies the whole store: every checksum, link and sequence number of the journal, every
+    /// checkpoint (digest; MAC too when the key was given), the replayed state against the live
+    /// one, and the sled index against it. Reports progress; uses two cores.
+    ///
+    /// Commits pause only while the index is compared with the live state.
+    pub fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
+        let (head, live_digest, index_diff) = {
+            let _gate = lock(&self.shared.commit_gate);
+            self.wait_indexed()?;
+            let head = *lock(&self.shared.durable);
+            let ledger = self.ledger();
+            (
+                head,
+                ledger.state_digest(),
+                self.shared.index.compare(&ledger)?,
+            )
+        };
+        let path = self.shared.dir.join(JOURNAL_FILE_NAME);
+        let mut bytes = self
+            .shared
+            .options
+            .io
+            .read(&path)?
+            .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
+        bytes.truncate(head.len as usize);
+        let key = self.shared.options.checkpoint_key;
+        let mut report = verify_bytes(&bytes, key.as_ref(), progress)?;
+        if report.state_digest != live_digest || report.head_hash != head.hash {
+            return Err(Corruption {
+                sequence: head.sequence,
+                offset: head.len,
+                reason: CorruptionReason::Replay(
+                    "the replayed state differs from the live state".into(),
+                ),
+            }
+            .into());
+        }
+        if let Some(diff) = index_diff {
+            return Err(Corruption {
+                sequence: head.sequence,
+                offset: head.len,
+                reason: CorruptionReason::Index(diff),
+            }
+            .into());
+        }
+        report.index_checked = true;
+        Ok(report)
+    }
+
+    /// Rebuilds the sled index from the journal and checks it against the live state.
+    ///
+    /// Commits pause while it runs. On `Ok`: the index reflects the durable head and equals
+    /// the live state. On `Err`: the index may be partly rebuilt; reopening rebuilds it again.
+    pub fn rebuild_index(&self) -> Result<()> {
+        let _gate = lock(&self.shared.commit_gate);
+        self.wait_indexed()?;
+        let head = *lock(&self.shared.durable);
+        let path = self.shared.dir.join(JOURNAL_FILE_NAME);
+        let mut bytes = self
+            .shared
+            .options
+            .io
+            .read(&path)?
+            .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
+        bytes.truncate(head.len as usize);
+        let index = &self.shared.index;
+        index.clear()?;
+        let mut catch_up = CatchUp::new(index, 0);
+        let key = self.shared.options.checkpoint_key;
+        let replayed = replay(&bytes, key.as_ref(), &mut |_| {}, &mut |s, c, r, l| {
+            catch_up.observe(s, c, r, l)
+        })?;
+        catch_up.finish(&replayed, true)?;
+        let ledger = self.ledger();
+        let diff = if replayed.ledger.state_digest() != ledger.state_digest() {
+            Some("the replayed state differs from the live state".to_owned())
+        } else {
+            index.compare(&ledger)?
+        };
+        match diff {
+            None => Ok(()),
+            Some(diff) => Err(Corruption {
+                sequence: head.sequence,
+                offset: head.len,
+                reason: CorruptionReason::Index(diff),
+            }
+            .into()),
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// Verifies a journal image without a store: checksums, links, sequence numbers, bodies,
+/// checkpoint digests (and MACs with a key). A torn tail is reported as corruption here: the
+/// ledger was not reopened since the crash.
+pub fn verify_bytes(
+    bytes: &[u8],
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VerifyReport> {
+    let replayed = replay(bytes, key, progress, &mut |_, _, _, _| {})?;
+    if let Some(torn) = replayed.torn {
+        return Err(Corruption {
+            sequence: torn.sequence,
+            offset: torn.offset,
+            reason: CorruptionReason::TornTail,
+        }
+        .into());
+    }
+    Ok(VerifyReport {
+        records: replayed.records,
+        journal_bytes: replayed.head.len,
+        checkpoints_verified: replayed.checkpoints,
+        macs_checked: key.is_some(),
+        head_sequence: replayed.head.sequence,
+        head_hash: replayed.head.hash,
+        state_digest: replayed.ledger.state_digest(),
+        index_checked: false,
+    })
+}
+
+/// Verifies the journal in `dir` without opening the store (and without its index): for
+/// auditors working on a copy. See [`verify_bytes`].
+pub fn verify_dir(
+    dir: &Path,
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VerifyReport> {
+    let bytes = std::fs::read(dir.join(JOURNAL_FILE_NAME)).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound(dir.to_path_buf()),
+        _ => Error::Io(e),
+    })?;
+    verify_bytes(&bytes, key, progress)
+}
+
+fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
+    match Index::open(path) {
+        Ok(index) => Ok((index, None)),
+        // Damage sled itself reports: the index is derived data, so start it afresh.
+        Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
+            std::fs::remove_dir_all(path)?;
+            Ok((
+                Index::open(path)?,
+                Some(format!("sled could not open it: {e}")),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether record `sequence` of the journal image has hash `hash` (checked on the stored hash;
+/// replay then checks that the stored hashes are right).
+fn marker_matches(bytes: &[u8], sequence: u64, hash: &Hash) -> bool {
+    let Ok(scan) = scan_frames(bytes) else {
+        return false;
+    };
+    scan.frames
+        .get(sequence as usize)
+        .is_some_and(|&(offset, len)| {
+            parse_frame(
+                &bytes[offset as usize..offset as usize + len as usize],
+                offset,
+            )
+            .is_ok_and(|f| f.sequence() == sequence && f.stored_hash() == *hash)
+        })
+}
+
+fn keep_torn_bytes(options: &StoreOptions, dir: &Path, torn: &TornTail, path: &Path) -> Result<()> {
+    let bytes = options.io.read(path)?.unwrap_or_default();
+    let kept = dir.join(format!("{JOURNAL_FILE_NAME}.torn-{}", torn.offset));
+    match options.io.create(&kept) {
+        Ok(mut file) => {
+            file.append(bytes.get(torn.offset as usize..).unwrap_or_default())?;
+            file.sync()?;
+            Ok(())
+        }
+        // Kept by an earlier open that stopped before cutting: the same bytes.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Index updates gathered during a replay, written in chunks.
+struct CatchUp<'a> {
+    index: &'a Index,
+    from: u64,
+    delta: IndexDelta,
+    error: Option<sled::Error>,
+}
+
+impl<'a> CatchUp<'a> {
+    fn new(index: &'a Index, from: u64) -> Self {
+        CatchUp {
+            index,
+            from,
+            delta: IndexDelta::default(),
+            error: None,
+        }
+    }
+
+    fn observe(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &Ledger) {
+        if sequence <= self.from || self.error.is_some() {
+            return;
+        }
+        self.delta.collect(sequence, command, reply, ledger);
+        if self.delta.transfers.len() >= REBUILD_CHUNK_TRANSFERS {
+            let chunk = IndexDelta {
+                transfers: std::mem::take(&mut self.delta.transfers),
+                ..IndexDelta::default()
+            };
+            // No marker: if this stops half way, the next open catches up from the old one.
+            if let Err(e) = self.index.apply(&chunk, &[], None) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn finish(self, replayed: &Replayed, all_accounts: bool) -> Result<()> {
+        if let Some(e) = self.error {
+            return Err(e.into());
+        }
+        let ledger = &replayed.ledger;
+        let accounts: Vec<Account> = if all_accounts || self.delta.all_accounts {
+            ledger.accounts().cloned().collect()
+        } else {
+            let ids = self.delta.accounts.iter();
+            ids.filter_map(|id| ledger.account(*id).cloned()).collect()
+        };
+        let marker = (replayed.head.sequence, replayed.head.hash);
+        self.index.apply(&self.delta, &accounts, Some(marker))?;
+        Ok(())
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// The committer and the indexer.
+
+fn commit_loop(shared: &Shared, mut writer: JournalWriter, index_tx: &mpsc::Sender<IndexJob>) {
+    while let Some(jobs) = next_group(shared) {
+        let _gate = lock(&shared.commit_gate);
+        if shared.poisoned.load(Ordering::Acquire) {
+            for job in jobs {
+                refuse(job, || Error::Poisoned);
+            }
+            continue;
+        }
+        let (answers, delta, accounts) = apply_group(shared, &mut writer, jobs);
+        if !writer.has_staged() {
+            deliver(answers);
+            continue;
+        }
+        match writer.commit() {
+            Ok(head) => {
+                *lock(&shared.durable) = head;
+                deliver(answers);
+                let job = IndexJob {
+                    delta,
+                    accounts,
+                    marker: (head.sequence, head.hash),
+                };
+                if index_tx.send(job).is_err() {
+                    // The indexer is gone only at shutdown, after the committer; nothing to do.
+                }
+            }
+            Err(e) => {
+                shared.poisoned.store(true, Ordering::Release);
+                deliver(answers.into_iter().map(|a| a.fail(&e)).collect());
+            }
+        }
+    }
+}
+
+/// Waits for queued jobs and takes up to a group's worth; `None` once closed and drained.
+fn next_group(shared: &Shared) -> Option<Vec<Job>> {
+    let mut queue = lock(&shared.queue);
+    while queue.jobs.is_empty() {
+        if queue.closed {
+            return None;
+        }
+        queue = shared
+            .queue_ready
+            .wait(queue)
+            .unwrap_or_else(|e| e.into_inner());
+    }
+    let take = queue.jobs.len().min(GROUP_COMMANDS_MAX);
+    Some(queue.jobs.drain(..take).collect())
+}
+
+fn apply_group(
+    shared: &Shared,
+    writer: &mut JournalWriter,
+    jobs: Vec<Job>,
+) -> (Vec<Answer>, IndexDelta, Vec<Account>) {
+    let mut ledger = shared.ledger.write().unwrap_or_else(|e| e.into_inner());
+    let mut answers = Vec::with_capacity(jobs.len());
+    let mut delta = IndexDelta::default();
+    for job in jobs {
+        match job {
+            Job::Command {
+                command,
+                now,
+                reply,
+            } => {
+                let now = writer.next_now(now);
+                let outcome = match ledger.execute(&command, now) {
+                    Err(e) => Err(Error::Batch(e)),
+                    Ok(engine_reply) => {
+                        let sequence = writer.stage_command(now, &command);
+                        delta.collect(sequence, &command, &engine_reply, &ledger);
+                        Ok(Committed {
+                            sequence,
+                            now,
+                            reply: engine_reply,
+                        })
+                    }
+                };
+                answers.push(Answer::Command(reply, outcome));
+            }
+            Job::Checkpoint { reply } => {
+                let outcome = match &shared.options.checkpoint_key {
+                    None => Err(Error::NoCheckpointKey),
+                    Some(key) => {
+                        let head = writer.staged_head();
+                        let checkpoint =
+                            Checkpoint::sign(head.sequence, head.hash, ledger.state_digest(), key);
+                        writer.stage_checkpoint(&checkpoint);
+                        Ok(checkpoint)
+                    }
+                };
+                answers.push(Answer::Checkpoint(reply, outcome));
+            }
+        }
+    }
+    let accounts = if delta.all_accounts {
+        ledger.accounts().cloned().collect()
+    } else {
+        let ids = delta.accounts.iter();
+        ids.filter_map(|id| ledger.account(*id).cloned()).collect()
+    };
+    (answers, delta, accounts)
+}
+
+impl Answer {
+    /// The answer when the group's write or sync failed: accepted commands get the I/O error.
+    fn fail(self, e: &std::io::Error) -> Answer {
+        let error = || Error::Io(std::io::Error::new(e.kind(), e.to_string()));
+        match self {
+            Answer::Command(tx, Ok(_)) => Answer::Command(tx, Err(error())),
+            Answer::Checkpoint(tx, Ok(_)) => Answer::Checkpoint(tx, Err(error())),
+            other => other,
+        }
+    }
+}
+
+fn deliver(answers: Vec<Answer>) {
+    for answer in answers {
+        // A submitter that stopped waiting (its thread ended) needs no answer.
+        match answer {
+            Answer::Command(tx, outcome) => drop(tx.send(outcome)),
+            Answer::Checkpoint(tx, outcome) => drop(tx.send(outcome)),
+        }
+    }
+}
+
+fn refuse(job: Job, error: impl Fn() -> Error) {
+    match job {
+        Job::Command { reply, .. } => drop(reply.send(Err(error()))),
+        Job::Checkpoint { reply } => drop(reply.send(Err(error()))),
+    }
+}
+
+fn index_loop(shared: &Shared, rx: mpsc::Receiver<IndexJob>) {
+    for job in rx {
+        let result = shared
+            .index
+            .apply(&job.delta, &job.accounts, Some(job.marker));
+        let mut progress = lock(&shared.indexed);
+        match result {
+            Ok(()) => progress.sequence = job.marker.0,
+            Err(e) => {
+                progress.failed = Some(format!("{e}; reopen or rebuild_index to repair"));
+            }
+        }
+        shared.indexed_ready.notify_all();
+        if progress.failed.is_some() {
+            return;
+        }
+    }
+}
