@@ -44,9 +44,12 @@ impl Plan {
         }
     }
 
-    /// The commands to execute, in order: the transfers, then the ratings (if any).
+    /// The commands to execute, in order: the transfers, then the ratings (each if any).
     pub fn commands(&self) -> Vec<Command> {
-        let mut commands = vec![Command::CreateTransfers(self.transfers.clone())];
+        let mut commands = Vec::new();
+        if !self.transfers.is_empty() {
+            commands.push(Command::CreateTransfers(self.transfers.clone()));
+        }
         if !self.ratings.is_empty() {
             commands.push(Command::RecordRatings(self.ratings.clone()));
         }
