@@ -25,6 +25,8 @@ const KEY_META: &[u8] = b"m";
 const PREFIX_ACCOUNT: u8 = b'a';
 const PREFIX_TRANSFER: u8 = b't';
 const PREFIX_HISTORY: u8 = b'h';
+/// How often opening retries sled's directory lock (about 2 s in all).
+const OPEN_LOCK_ATTEMPTS_MAX: u64 = 20;
 /// Transfers gathered before a rebuild writes them out, to bound memory.
 pub const REBUILD_CHUNK_TRANSFERS: usize = 65_536;
 
@@ -104,10 +106,24 @@ pub struct Index {
 }
 
 impl Index {
+    /// Opens (or creates) the index. sled releases its directory lock from background threads
+    /// shortly after the last handle is dropped, so a reopen in the same process retries the
+    /// lock for a bounded time before giving up.
     pub fn open(path: &Path) -> Result<Index, sled::Error> {
-        Ok(Index {
-            db: sled::open(path)?,
-        })
+        let mut attempt = 0;
+        loop {
+            match sled::open(path) {
+                Ok(db) => return Ok(Index { db }),
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && attempt < OPEN_LOCK_ATTEMPTS_MAX =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The journal sequence the index reflects and that record's hash, if the marker is there

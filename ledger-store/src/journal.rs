@@ -54,6 +54,24 @@ pub fn scan_frames(bytes: &[u8]) -> Result<Scan, Corruption> {
                 offset += frame.len();
             }
             Err(e) => {
+                // A damaged length in the previous record misplaces this one: when the previous
+                // record's own hash fails, it is the first bad record.
+                if let Some(&(prev_offset, prev_len)) = scan.frames.last() {
+                    let start = prev_offset as usize;
+                    let prev = &bytes[start..start + prev_len as usize];
+                    if !parse_frame(prev, prev_offset).is_ok_and(|f| f.hash_matches()) {
+                        let sequence = scan.frames.len() as u64 - 1;
+                        torn_or_corrupt(bytes, start, sequence, CorruptionReason::Checksum)?;
+                        scan.frames.pop();
+                        scan.torn = Some(TornTail {
+                            offset: prev_offset,
+                            len: (bytes.len() - start) as u64,
+                            sequence,
+                            why: "the record's checksum does not match".into(),
+                        });
+                        break;
+                    }
+                }
                 let sequence = scan.frames.len() as u64;
                 torn_or_corrupt(bytes, offset, sequence, CorruptionReason::Frame(e))?;
                 scan.torn = Some(TornTail {

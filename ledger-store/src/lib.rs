@@ -14,10 +14,11 @@
 //! # let _ = std::fs::remove_dir_all(&dir);
 //! let key = [42u8; 32]; // the host keeps this outside the data directory
 //! let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
-//! let store = Store::create(&dir, &policy, StoreOptions::default().checkpoint_key(key)).unwrap();
+//! let now = 1_767_225_600_000_000_000; // 2026-01-01T00:00:00Z in nanoseconds
+//! let options = StoreOptions::default().checkpoint_key(key);
+//! let store = Store::create(&dir, &policy, now, options).unwrap();
 //!
 //! let (fund, volunteer) = (AccountId::new(1).unwrap(), AccountId::new(2).unwrap());
-//! let now = 1_767_225_600_000_000_000;
 //! store.create_accounts(vec![NewAccount::new(fund, 1, AccountKind::Issuer),
 //!                            NewAccount::new(volunteer, 1, AccountKind::Member)], now).unwrap();
 //! let service = Transfer::new(TransferId::new(10).unwrap(), fund, volunteer,

@@ -230,19 +230,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
 impl Store {
-    /// Creates a new ledger under `policy` in `dir` (created if missing) and opens it.
+    /// Creates a new ledger under `policy` in `dir` (created if missing) and opens it. `now`
+    /// (nanoseconds since the Unix epoch, from the host's clock like every time) is journaled as
+    /// the creation time; no command runs before it.
     ///
     /// On `Ok`: the journal holds a durable genesis record with the policy as JSON. On `Err`:
     /// nothing exists (invalid policy, existing ledger), or the journal may hold part of a
     /// genesis record, which a later `open` reports as an unfinished creation.
-    pub fn create(dir: &Path, policy: &Policy, options: StoreOptions) -> Result<Store> {
+    pub fn create(dir: &Path, policy: &Policy, now: u64, options: StoreOptions) -> Result<Store> {
         Ledger::with_policy(policy).map_err(|e| Error::Policy(e.to_string()))?;
         std::fs::create_dir_all(dir)?;
         let path = dir.join(JOURNAL_FILE_NAME);
@@ -252,7 +248,7 @@ impl Store {
         // Invariant: a validated Policy is plain data and always serializes.
         let json = serde_json::to_vec(policy).expect("a policy serializes");
         let mut file = options.io.create(&path)?;
-        write_genesis(file.as_mut(), &json, now_ns())?;
+        write_genesis(file.as_mut(), &json, now)?;
         drop(file);
         Store::open(dir, options)
     }

@@ -1,0 +1,115 @@
+//! Helpers shared by the store's integration tests: scratch directories and a small ledger.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ledger_core::{
+    AccountId, AccountKind, Amount, NewAccount, Policy, Transfer, TransferFlags, TransferId, Unit,
+};
+use ledger_store::{Store, StoreOptions};
+
+pub const HOURS: u16 = 1;
+pub const NOW: u64 = 1_767_225_600_000_000_000;
+pub const KEY: [u8; 32] = [0x5a; 32];
+pub const FUND: u128 = 1;
+pub const MEMBERS: u128 = 8;
+
+/// A directory removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "ledger-store-test-{name}-{}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn policy() -> Policy {
+    Policy::units_only(vec![Unit::new(HOURS, "hours", 2)])
+}
+
+pub fn account(n: u128) -> AccountId {
+    AccountId::new(n).unwrap()
+}
+
+pub fn tid(n: u128) -> TransferId {
+    TransferId::new(n).unwrap()
+}
+
+/// A fund and `MEMBERS` members (ids 1 and 100..100+MEMBERS).
+pub fn accounts() -> Vec<NewAccount> {
+    let mut all = vec![NewAccount::new(account(FUND), HOURS, AccountKind::Issuer)];
+    for m in 0..MEMBERS {
+        all.push(NewAccount::new(account(100 + m), HOURS, AccountKind::Member).community(7));
+    }
+    all
+}
+
+/// A service of `hundredths` paid by the fund to member `m`.
+pub fn service(id: u128, m: u128, hundredths: u64) -> Transfer {
+    Transfer::new(
+        tid(id),
+        account(FUND),
+        account(100 + m % MEMBERS),
+        Amount::from_minor(hundredths, 2).unwrap(),
+        HOURS,
+    )
+    .code(1)
+}
+
+/// A hold from member to member that expires after `timeout_s`.
+pub fn hold(id: u128, from: u128, to: u128, timeout_s: u32) -> Transfer {
+    Transfer::new(
+        tid(id),
+        account(100 + from),
+        account(100 + to),
+        Amount::from_minor(5, 2).unwrap(),
+        HOURS,
+    )
+    .flags(TransferFlags::PENDING)
+    .timeout_s(timeout_s)
+}
+
+/// A batch of `n` services with ids from `first`.
+pub fn services(first: u128, n: usize) -> Vec<Transfer> {
+    (0..n as u128)
+        .map(|i| service(first + i, first + i, 1 + ((first + i) % 300) as u64))
+        .collect()
+}
+
+pub fn options() -> StoreOptions {
+    StoreOptions::default().checkpoint_key(KEY)
+}
+
+/// A new store in `dir` with the fund and members created.
+pub fn new_store(dir: &Path, options: StoreOptions) -> Store {
+    let store = Store::create(dir, &policy(), NOW, options).unwrap();
+    store.create_accounts(accounts(), NOW).unwrap();
+    store
+}
+
+/// A status without the index's progress (which moves on its own thread).
+pub fn durable(status: ledger_store::Status) -> ledger_store::Status {
+    ledger_store::Status {
+        indexed_sequence: 0,
+        ..status
+    }
+}

@@ -1,0 +1,175 @@
+//! Tampering with the journal is caught and the first bad record is named.
+//!
+//! A flipped byte anywhere in a record (any field), a deleted, reordered or duplicated record:
+//! `verify` fails naming that record's sequence number and offset, and `open` refuses the ledger
+//! instead of cutting it back. Rewriting a suffix with a correctly recomputed chain (and even a
+//! recomputed state digest) is still caught, by the checkpoint's keyed MAC.
+
+mod support;
+
+use ledger_core::{Amount, Command};
+use ledger_store::codec::{decode_command, encode_command};
+use ledger_store::journal::scan_frames;
+use ledger_store::record::{append_record, parse_frame, RecordHeader, RecordKind, OFFSET_BODY};
+use ledger_store::replay::replay;
+use ledger_store::{verify_bytes, CorruptionReason, Error, Store, StoreOptions, JOURNAL_FILE_NAME};
+use support::*;
+
+/// A ledger of genesis, accounts, 6 transfer batches with a checkpoint after the 3rd and the
+/// 6th: 10 records. Returns the journal bytes.
+fn ledger_bytes(dir: &Scratch) -> Vec<u8> {
+    let store = new_store(dir.path(), options());
+    for b in 0..6u128 {
+        store
+            .create_transfers(services(1 + b * 10, 10), NOW + b as u64)
+            .unwrap();
+        if b == 2 || b == 5 {
+            store.checkpoint().unwrap();
+        }
+    }
+    store.close().unwrap();
+    std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap()
+}
+
+fn frames(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let scan = scan_frames(bytes).unwrap();
+    scan.frames
+        .iter()
+        .map(|&(o, l)| (o as usize, l as usize))
+        .collect()
+}
+
+fn corruption(result: Result<ledger_store::VerifyReport, Error>) -> ledger_store::Corruption {
+    match result {
+        Err(Error::Corrupted(c)) => c,
+        other => panic!("expected corruption, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_any_field_of_a_record_names_that_record() {
+    let dir = Scratch::new("flip");
+    let bytes = ledger_bytes(&dir);
+    let frames = frames(&bytes);
+    assert_eq!(frames.len(), 10);
+    assert!(verify_bytes(&bytes, Some(&KEY), &mut |_| {}).is_ok());
+    // Every byte of a command record in the middle (record 4) and of the first checkpoint
+    // (record 5): magic, length, version, kind, reserved, sequence, now, prev_hash, body, hash.
+    for victim in [4usize, 5] {
+        let (offset, len) = frames[victim];
+        for at in offset..offset + len {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x01;
+            let c = corruption(verify_bytes(&damaged, Some(&KEY), &mut |_| {}));
+            assert_eq!(
+                (c.sequence, c.offset),
+                (victim as u64, offset as u64),
+                "flip at byte {} of record {victim}: {c}",
+                at - offset
+            );
+        }
+    }
+}
+
+#[test]
+fn deleted_reordered_and_duplicated_records_are_named() {
+    let dir = Scratch::new("reorder");
+    let bytes = ledger_bytes(&dir);
+    let f = frames(&bytes);
+    let record = |i: usize| &bytes[f[i].0..f[i].0 + f[i].1];
+    let join = |order: &[usize]| {
+        order
+            .iter()
+            .flat_map(|&i| record(i).to_vec())
+            .collect::<Vec<u8>>()
+    };
+    let cases: [(&str, Vec<usize>, u64); 4] = [
+        ("delete 4", vec![0, 1, 2, 3, 5, 6, 7, 8, 9], 4),
+        ("swap 3 and 4", vec![0, 1, 2, 4, 3, 5, 6, 7, 8, 9], 3),
+        ("duplicate 6", vec![0, 1, 2, 3, 4, 5, 6, 6, 7, 8, 9], 7),
+        ("delete the genesis", vec![1, 2, 3, 4, 5, 6, 7, 8, 9], 0),
+    ];
+    for (name, order, expected) in cases {
+        let damaged = join(&order);
+        let c = corruption(verify_bytes(&damaged, None, &mut |_| {}));
+        assert_eq!(c.sequence, expected, "{name}: {c}");
+        assert!(
+            matches!(
+                c.reason,
+                CorruptionReason::Sequence { .. } | CorruptionReason::BrokenLink
+            ),
+            "{name}: {c}"
+        );
+    }
+}
+
+#[test]
+fn opening_a_tampered_journal_fails_and_changes_nothing() {
+    let dir = Scratch::new("open-tampered");
+    let mut bytes = ledger_bytes(&dir);
+    let f = frames(&bytes);
+    bytes[f[3].0 + OFFSET_BODY + 5] ^= 0x80;
+    let path = dir.path().join(JOURNAL_FILE_NAME);
+    std::fs::write(&path, &bytes).unwrap();
+    match Store::open(dir.path(), options()) {
+        Err(Error::Corrupted(c)) => assert_eq!((c.sequence, c.offset), (3, f[3].0 as u64)),
+        other => panic!("a tampered journal opened: {other:?}"),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "open must not repair");
+}
+
+/// Rewrites every record from `from` on with correct hashes and links, changing the first
+/// transfer amount of record `from` and giving every later checkpoint the digest a replay of
+/// the rewritten journal gives. Only the checkpoint MACs (which need the key) stay old.
+fn forge_suffix(bytes: &[u8], from: usize) -> Vec<u8> {
+    let f = frames(bytes);
+    let mut out = bytes[..f[from].0].to_vec();
+    let mut prev = parse_frame(&bytes[f[from - 1].0..], 0)
+        .unwrap()
+        .stored_hash();
+    for (i, &(offset, len)) in f.iter().enumerate().skip(from) {
+        let frame = parse_frame(&bytes[offset..offset + len], offset as u64).unwrap();
+        let mut body = frame.body().to_vec();
+        if i == from {
+            let Ok(Command::CreateTransfers(mut transfers)) = decode_command(&body) else {
+                panic!("record {from} is not a transfer batch");
+            };
+            transfers[0].amount = Some(Amount::parse("2.99").unwrap());
+            body.clear();
+            encode_command(&mut body, &Command::CreateTransfers(transfers));
+        }
+        if frame.kind() == RecordKind::Checkpoint {
+            let replayed = replay(&out, None, &mut |_| {}, &mut |_, _, _, _| {}).unwrap();
+            body[..32].copy_from_slice(&replayed.ledger.state_digest());
+        }
+        let header = RecordHeader {
+            kind: frame.kind(),
+            sequence: frame.sequence(),
+            now: frame.now(),
+            prev_hash: prev,
+        };
+        prev = append_record(&mut out, &header, |b| b.extend_from_slice(&body));
+    }
+    out
+}
+
+#[test]
+fn a_suffix_rewritten_with_a_recomputed_chain_is_caught_by_the_keyed_checkpoint() {
+    let dir = Scratch::new("forge");
+    let bytes = ledger_bytes(&dir);
+    let forged = forge_suffix(&bytes, 3);
+    assert_ne!(forged, bytes);
+    // Without the key every link, checksum and digest checks out: only the key can tell.
+    let unkeyed = verify_bytes(&forged, None, &mut |_| {}).unwrap();
+    assert_eq!(unkeyed.records, 10);
+    let c = corruption(verify_bytes(&forged, Some(&KEY), &mut |_| {}));
+    assert_eq!(c.sequence, 5, "the first checkpoint after the rewrite: {c}");
+    assert_eq!(c.reason, CorruptionReason::CheckpointMac);
+    // The store refuses to open it with the key, too.
+    std::fs::write(dir.path().join(JOURNAL_FILE_NAME), &forged).unwrap();
+    assert!(matches!(
+        Store::open(dir.path(), options()),
+        Err(Error::Corrupted(_))
+    ));
+    assert!(Store::open(dir.path(), StoreOptions::default()).is_ok());
+}
