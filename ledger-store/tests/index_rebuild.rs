@@ -1,0 +1,121 @@
+//! The sled index is derived data: deleting it, damaging it, or leaving it behind the journal
+//! loses nothing. Reopening rebuilds or catches it up, and the state is unchanged.
+
+mod support;
+
+use ledger_store::{IndexRecovery, Store, INDEX_DIR_NAME};
+use support::*;
+
+fn populated(dir: &Scratch) -> (ledger_store::Status, Vec<u128>) {
+    let store = new_store(dir.path(), options());
+    for b in 0..5u128 {
+        store
+            .create_transfers(services(1 + b * 40, 40), NOW + b as u64)
+            .unwrap();
+    }
+    store.checkpoint().unwrap();
+    let page = store.history(account(101), None, 1000).unwrap();
+    let ids = page.transfers.iter().map(|t| t.id().get()).collect();
+    let status = durable(store.status());
+    store.close().unwrap();
+    (status, ids)
+}
+
+#[test]
+fn deleting_the_index_directory_rebuilds_it_with_the_same_state() {
+    let dir = Scratch::new("delete-index");
+    let (status, history) = populated(&dir);
+    std::fs::remove_dir_all(dir.path().join(INDEX_DIR_NAME)).unwrap();
+
+    let store = Store::open(dir.path(), options()).unwrap();
+    assert!(matches!(
+        store.open_report().index,
+        IndexRecovery::Rebuilt { .. }
+    ));
+    assert_eq!(durable(store.status()), status);
+    let page = store.history(account(101), None, 1000).unwrap();
+    assert_eq!(
+        page.transfers
+            .iter()
+            .map(|t| t.id().get())
+            .collect::<Vec<_>>(),
+        history
+    );
+    assert_eq!(
+        store.indexed_account(account(101)).unwrap(),
+        store.account(account(101))
+    );
+    store.verify(&mut |_| {}).unwrap();
+}
+
+#[test]
+fn a_damaged_index_is_rebuilt_and_an_explicit_rebuild_matches() {
+    let dir = Scratch::new("damage-index");
+    let (status, _) = populated(&dir);
+    // Overwrite every file sled keeps with garbage.
+    for entry in walk(&dir.path().join(INDEX_DIR_NAME)) {
+        let len = std::fs::metadata(&entry).unwrap().len() as usize;
+        std::fs::write(&entry, vec![0xA5; len.max(64)]).unwrap();
+    }
+    let store = Store::open(dir.path(), options()).unwrap();
+    assert!(matches!(
+        store.open_report().index,
+        IndexRecovery::Rebuilt { .. }
+    ));
+    assert_eq!(durable(store.status()), status);
+    store.rebuild_index().unwrap();
+    store.verify(&mut |_| {}).unwrap();
+    assert_eq!(durable(store.status()), status);
+}
+
+#[test]
+fn an_index_from_an_older_prefix_is_caught_up() {
+    let dir = Scratch::new("behind");
+    let store = new_store(dir.path(), options());
+    store.create_transfers(services(1, 10), NOW).unwrap();
+    store.close().unwrap();
+    let index_copy = dir.path().join("index-copy");
+    copy_dir(&dir.path().join(INDEX_DIR_NAME), &index_copy);
+
+    let store = Store::open(dir.path(), options()).unwrap();
+    store.create_transfers(services(11, 10), NOW + 1).unwrap();
+    let status = durable(store.status());
+    store.close().unwrap();
+    std::fs::remove_dir_all(dir.path().join(INDEX_DIR_NAME)).unwrap();
+    copy_dir(&index_copy, &dir.path().join(INDEX_DIR_NAME));
+
+    let store = Store::open(dir.path(), options()).unwrap();
+    assert_eq!(
+        store.open_report().index,
+        IndexRecovery::CaughtUp { from: 2 }
+    );
+    assert_eq!(durable(store.status()), status);
+    assert_eq!(store.transfer_sequence(tid(15)).unwrap(), Some(3));
+    store.verify(&mut |_| {}).unwrap();
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
