@@ -13,5 +13,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust: tests"
 cargo test --workspace --locked
 
+step "Rust: the community time-bank example runs and its books balance"
+cargo run --locked -q -p examples --bin community_month > /dev/null
+
 step "FFI: the C ABI from C, Python and Java"
 bash ledger-ffi/test.sh

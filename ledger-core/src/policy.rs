@@ -249,10 +249,10 @@ impl Policy {
         Ok(policy)
     }
 
-    /// The policy as TOML.
-    pub fn to_toml(&self) -> String {
-        // Every field is a plain table, array, string or number: serialization cannot fail.
-        toml::to_string(self).expect("a policy always serializes to TOML")
+    /// The policy as TOML. TOML integers are 64-bit: an expiry account id above `i64::MAX`
+    /// cannot be written (use JSON for such a policy).
+    pub fn to_toml(&self) -> Result<String, PolicyError> {
+        toml::to_string(self).map_err(|e| PolicyError::Toml(e.to_string()))
     }
 
     /// The policy as JSON.
@@ -422,7 +422,26 @@ mod tests {
             .iter()
             .filter(|c| c.purpose.is_weighted())
             .all(|c| c.weight() == Decimal::ONE));
-        assert_eq!(Policy::from_toml(&policy.to_toml()).unwrap(), policy);
+        assert_eq!(
+            Policy::from_toml(&policy.to_toml().unwrap()).unwrap(),
+            policy
+        );
+        assert_eq!(Policy::from_json(&policy.to_json()).unwrap(), policy);
+    }
+
+    #[test]
+    fn expiry_rules_round_trip_through_toml_and_json() {
+        let text = DEFAULT_POLICY_TOML.replace(
+            "#   [[expiry]]\n#   unit = 2\n#   lifetime_days = 365\n#   account = 9000000002   # the host's expiry account for points\n#   code = 504",
+            "[[expiry]]\nunit = 2\nlifetime_days = 365\naccount = 9000000002\ncode = 504",
+        );
+        let policy = Policy::from_toml(&text).unwrap();
+        assert_eq!(policy.expiry.len(), 1);
+        assert_eq!(policy.expiry[0].account.get(), 9_000_000_002);
+        assert_eq!(
+            Policy::from_toml(&policy.to_toml().unwrap()).unwrap(),
+            policy
+        );
         assert_eq!(Policy::from_json(&policy.to_json()).unwrap(), policy);
     }
 

@@ -14,6 +14,32 @@
 //! Caps whose policy says `excess = "donate"` make the planners split an earning into the part
 //! the provider may still earn and a donation of the rest from the same payer; caps that
 //! `reject` are left to the ledger, which refuses the credit.
+//!
+//! ```
+//! use ledger_core::timebank::{self, ServiceRecord};
+//! use ledger_core::{report, AccountId, AccountKind, Amount, Ledger, NewAccount, Policy,
+//!                   TransferId};
+//!
+//! let mut ledger = Ledger::with_policy(&Policy::default_policy()).unwrap();
+//! let (hours, now) = (1, 1_767_225_600_000_000_000);
+//! let (fund, volunteer) = (AccountId::new(1).unwrap(), AccountId::new(2).unwrap());
+//! ledger.create_accounts(&[
+//!     NewAccount::new(fund, hours, AccountKind::Issuer).community(7),
+//!     NewAccount::new(volunteer, hours, AccountKind::Member).community(7),
+//! ], now).unwrap();
+//!
+//! // Two hours of companionship (code 101) for a key elder, paid by the community fund.
+//! let record = ServiceRecord {
+//!     code: 101, payer: fund, provider: volunteer, hours: Amount::parse_in("2", 2).unwrap(),
+//!     donation: None, points: None, user_data: 0,
+//! };
+//! let plan = timebank::plan_service(&ledger, TransferId::new(10).unwrap(), &record, now).unwrap();
+//! for command in plan.commands() {
+//!     ledger.execute(&command, now + 1).unwrap();
+//! }
+//! let owed = report::liability(&ledger);
+//! assert_eq!(owed.units[0].total.to_string(), "2");
+//! ```
 
 use rust_decimal::Decimal;
 

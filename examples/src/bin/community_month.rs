@@ -393,6 +393,24 @@ fn main() {
         );
     }
     println!("state digest {}", hex(&bank.ledger.state_digest()));
+    assert_books_balance(&bank.ledger);
+}
+
+/// The example doubles as a check: per unit the books balance and the liability report equals
+/// what members and groups hold.
+fn assert_books_balance(ledger: &Ledger) {
+    let liability = report::liability(ledger);
+    for unit in ledger.units() {
+        let in_unit = || ledger.accounts().filter(|a| a.unit == unit.id);
+        let sum: Decimal = in_unit().map(|a| a.balances.posted()).sum();
+        assert!(sum.is_zero(), "unit {} does not balance", unit.name);
+        let held: Decimal = in_unit()
+            .filter(|a| a.kind.is_holder())
+            .map(|a| a.balances.posted())
+            .sum();
+        let reported = liability.units.iter().find(|u| u.unit == unit.id);
+        assert_eq!(reported.map(|u| u.total), Some(held));
+    }
 }
 
 /// The report, with the ten communities owed the most (the full list has one line per community).
