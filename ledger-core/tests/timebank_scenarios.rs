@@ -80,6 +80,18 @@ fn changning_volunteer_earns_at_most_two_a_day_and_six_hundred_in_all() {
 }
 
 #[test]
+fn the_daily_cap_counts_days_in_the_policys_time_zone() {
+    let policy = policy_with_caps(vec![cap(HOURS, Period::Day, "2", Excess::Reject)]);
+    let mut bank = bank_with_volunteer(&policy);
+    assert_eq!(serve(&mut bank, "2"), [ResultCode::Ok]);
+    // 01:00 to 09:00 in UTC+8 crosses midnight UTC but not midnight in Shanghai.
+    bank.tick(8 * NANOS_PER_HOUR);
+    assert_eq!(serve(&mut bank, "1"), [ResultCode::CapExceededDaily]);
+    bank.tick(15 * NANOS_PER_HOUR);
+    assert_eq!(serve(&mut bank, "1"), [ResultCode::Ok]);
+}
+
+#[test]
 fn a_reversal_gives_back_the_room_under_the_cap() {
     let policy = policy_with_caps(vec![cap(HOURS, Period::Day, "2", Excess::Reject)]);
     let mut bank = bank_with_volunteer(&policy);
