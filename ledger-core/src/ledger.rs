@@ -376,6 +376,7 @@ impl Ledger {
             if self.failed.contains_key(&transfer.id) {
                 return Err(ResultCode::IdAlreadyFailed);
             }
+            self.rules.check_id(transfer.id)?;
             let flags = transfer.flags;
             if flags.contains(TransferFlags::POST_PENDING)
                 || flags.contains(TransferFlags::VOID_PENDING)

@@ -229,6 +229,16 @@ impl Rules {
         self.compiled.as_ref().map(|c| &c.policy)
     }
 
+    /// Refuses a host's new transfer (of any kind: a void too) whose id has the sweep bit, under
+    /// a policy with rules.
+    pub fn check_id(&self, id: TransferId) -> Result<(), ResultCode> {
+        let reserved = id.get() & SWEEP_TRANSFER_ID_BIT != 0;
+        if reserved && self.compiled.is_some() && !self.sweeping {
+            return Err(ResultCode::TransferIdReserved);
+        }
+        Ok(())
+    }
+
     pub fn check(
         &self,
         context: &RuleContext<'_>,
@@ -237,9 +247,6 @@ impl Rules {
         let Some(p) = &self.compiled else {
             return Ok(());
         };
-        if context.transfer_id.get() & SWEEP_TRANSFER_ID_BIT != 0 && !self.sweeping {
-            return Err(ResultCode::TransferIdReserved);
-        }
         // A reversal undoes a transfer the rules allowed; it is never refused by them.
         if matches!(context.movement, Movement::Reversal { .. }) {
             return Ok(());
