@@ -350,7 +350,10 @@ fn points_are_awarded_redeemed_and_expire_oldest_first() {
     )
     .code(VOLUNTEERING_POINTS);
     let void = Transfer::void(tid(SWEEP_TRANSFER_ID_BIT | 4), tid(1));
-    let r = bank.ledger.create_transfers(&[t, void], bank.now + 1).unwrap();
+    let r = bank
+        .ledger
+        .create_transfers(&[t, void], bank.now + 1)
+        .unwrap();
     assert_eq!(r[0].code, ResultCode::TransferIdReserved);
     assert_eq!(r[1].code, ResultCode::TransferIdReserved);
     let flows = ledger_core::report::flows(&bank.ledger);
