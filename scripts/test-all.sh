@@ -16,5 +16,11 @@ cargo test --workspace --locked
 step "Rust: the community time-bank example runs and its books balance"
 cargo run --locked -q -p examples --bin community_month > /dev/null
 
+step "Store: the independent Python verifier against ledgers the Rust store writes"
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r ledger-store/verifier/requirements.txt
+cargo build --locked -q -p ledger-store --bin sample-ledger
+SAMPLE_LEDGER_BIN="${CARGO_TARGET_DIR:-target}/debug/sample-ledger" \
+  python3 -m pytest -q -p no:cacheprovider ledger-store/verifier
+
 step "FFI: the C ABI from C, Python and Java"
 bash ledger-ffi/test.sh

@@ -1,0 +1,166 @@
+"""The independent verifier against ledgers the Rust store writes, intact and tampered."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import verify_ledger as vl  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).parent / "verify_ledger.py"
+KEY_HEX = "5a" * 32
+KEY = bytes.fromhex(KEY_HEX)
+
+
+def sample_ledger_bin() -> list:
+    """The command that writes a sample ledger (built with cargo unless given)."""
+    given = os.environ.get("SAMPLE_LEDGER_BIN")
+    if given:
+        return [given]
+    return ["cargo", "run", "--quiet", "--locked", "-p", "ledger-store", "--bin", "sample-ledger",
+            "--"]
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("ledger") / "data"
+    out = subprocess.run(sample_ledger_bin() + [str(directory)], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout.splitlines()
+    head = out[0].split()
+    checkpoint = out[1].split(" ", 1)[1]
+    return directory, int(head[1]), head[2], checkpoint
+
+
+def journal(sample) -> bytes:
+    return (sample[0] / vl.JOURNAL_FILE_NAME).read_bytes()
+
+
+def frames(data: bytes) -> list:
+    out, offset = [], 0
+    while offset < len(data):
+        frame, _ = vl.parse_frame(data, offset)
+        out.append(frame)
+        offset += len(frame.data)
+    return out
+
+
+def run_cli(directory, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), str(directory), *args],
+                          capture_output=True, text=True)
+
+
+def expect_bad(data: bytes, sequence: int, offset: int, key=None, contains: str = "") -> str:
+    with pytest.raises(vl.Bad) as caught:
+        vl.verify_journal(data, key)
+    message = str(caught.value)
+    assert message.startswith(f"record {sequence} at byte offset {offset}:"), message
+    assert contains in message
+    return message
+
+
+def test_the_rust_ledger_verifies_with_and_without_the_key(sample):
+    directory, head_sequence, head_hex, checkpoint = sample
+    plain = run_cli(directory)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert f"head {head_sequence} {head_hex}" in plain.stdout
+    keyed = run_cli(directory, "--key-hex", KEY_HEX, "--checkpoint", checkpoint)
+    assert keyed.returncode == 0, keyed.stdout
+    assert "2 checkpoints (MACs checked)" in keyed.stdout
+
+
+def test_a_wrong_key_or_an_altered_checkpoint_line_fails(sample):
+    directory, _, _, checkpoint = sample
+    wrong = run_cli(directory, "--key-hex", "00" * 32)
+    assert wrong.returncode == 1
+    assert "checkpoint MAC does not verify" in wrong.stdout
+    words = checkpoint.split(" ")
+    words[2] = str(int(words[2]) - 1)  # claim an earlier sequence
+    moved = run_cli(directory, "--key-hex", KEY_HEX, "--checkpoint", " ".join(words))
+    assert moved.returncode == 1
+    unkeyed_moved = run_cli(directory, "--checkpoint", " ".join(words))
+    assert unkeyed_moved.returncode == 1, "the head hash of an earlier record differs"
+
+
+def test_a_flipped_byte_in_any_field_names_the_record(sample):
+    data = journal(sample)
+    victim = frames(data)[2]  # a transfer batch with records after it
+    for at in range(victim.offset, victim.offset + len(victim.data)):
+        damaged = bytearray(data)
+        damaged[at] ^= 0x01
+        expect_bad(bytes(damaged), 2, victim.offset)
+
+
+def test_deleted_duplicated_and_reordered_records_are_named(sample):
+    data = journal(sample)
+    records = [f.data for f in frames(data)]
+    offsets = [f.offset for f in frames(data)]
+
+    def joined(order):
+        return b"".join(records[i] for i in order)
+
+    n = len(records)
+    expect_bad(joined([i for i in range(n) if i != 4]), 4, offsets[4], contains="sequence")
+    expect_bad(joined([0, 1, 2, 4, 3] + list(range(5, n))), 3, offsets[3])
+    dup = joined([0, 1, 2, 3, 3] + list(range(4, n)))
+    expect_bad(dup, 4, offsets[4])
+
+
+def test_a_torn_tail_is_reported_at_its_offset(sample):
+    data = journal(sample)
+    last = frames(data)[-1]
+    for cut in (1, 10, len(last.data) - 1):
+        expect_bad(data[:last.offset + cut], len(frames(data)) - 1, last.offset,
+                   contains="torn tail")
+    expect_bad(data + b"\0" * 7, len(frames(data)), len(data), contains="torn tail")
+
+
+def test_a_rewritten_suffix_with_a_recomputed_chain_fails_only_with_the_key(sample, tmp_path):
+    data = journal(sample)
+    records = frames(data)
+    out = bytearray(data[:records[2].offset])
+    prev = records[1].stored_hash
+    for i, frame in enumerate(records[2:], start=2):
+        covered = bytearray(frame.data[:-32])
+        covered[vl.OFFSET_PREV_HASH:vl.OFFSET_PREV_HASH + 32] = prev
+        if i == 2:
+            # Change the first transfer's user_data: still a canonical body.
+            covered[vl.OFFSET_BODY + 3 + 26] ^= 0xFF
+        prev = vl.record_hash(bytes(covered))
+        out += covered + prev
+    forged = bytes(out)
+    assert vl.verify_journal(forged, None).records == len(records)
+    checkpoint = next(f for f in records if f.kind == vl.KIND_CHECKPOINT)
+    expect_bad(forged, checkpoint.sequence, checkpoint.offset, key=KEY, contains="MAC")
+    # And through the command line, on a copy of the directory.
+    copy = tmp_path / "forged"
+    shutil.copytree(sample[0], copy)
+    (copy / vl.JOURNAL_FILE_NAME).write_bytes(forged)
+    assert run_cli(copy).returncode == 0
+    result = run_cli(copy, "--key-hex", KEY_HEX)
+    assert result.returncode == 1
+    assert f"record {checkpoint.sequence} at byte offset {checkpoint.offset}" in result.stdout
+
+
+def test_non_canonical_bodies_are_refused(sample):
+    data = journal(sample)
+    record = frames(data)[2]
+    assert record.kind == vl.KIND_COMMAND
+    body = bytearray(record.body)
+    body[3 + 42] |= 0x80  # an undefined present bit of the first transfer
+    covered = bytearray(record.data[:vl.OFFSET_BODY]) + body
+    rebuilt = bytes(covered) + vl.record_hash(bytes(covered))
+    tail = data[record.offset + len(record.data):]
+    expect_bad(data[:record.offset] + rebuilt, 2, record.offset, contains="undefined bit")
+    assert tail  # the original continues, but the next link would break anyway
+
+
+def test_usage_errors_exit_with_2(tmp_path):
+    assert run_cli(tmp_path / "missing").returncode == 2
+    assert run_cli(tmp_path, "--key-hex", "abcd").returncode == 2

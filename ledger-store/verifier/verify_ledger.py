@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""An independent verifier for time-bank ledger directories, written from docs/FORMAT.md alone.
+
+Checks every record's frame and checksum, the hash chain, sequence numbers, time order, the
+canonical structure of every command body and, given the checkpoint key, every checkpoint MAC
+and a published checkpoint line.
+
+Usage: verify_ledger.py DATA_DIR [--key-hex HEX | --key-file PATH] [--checkpoint TEXT]
+Exit status: 0 verifies, 1 names the first bad record, 2 usage or I/O error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import os
+import struct
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+import blake3
+
+# FORMAT.md section 3.1
+JOURNAL_FILE_NAME = "journal.tbj"
+RECORD_MAGIC = b"TBJR"
+FORMAT_VERSION = 1
+OFFSET_MAGIC = 0
+OFFSET_LENGTH = 4
+OFFSET_VERSION = 8
+OFFSET_KIND = 9
+OFFSET_RESERVED = 10
+OFFSET_SEQUENCE = 12
+OFFSET_NOW = 20
+OFFSET_PREV_HASH = 28
+OFFSET_BODY = 60
+HASH_BYTES = 32
+RECORD_BYTES_MIN = OFFSET_BODY + HASH_BYTES
+RECORD_BYTES_MAX = 4 * 1024 * 1024
+KIND_GENESIS, KIND_COMMAND, KIND_CHECKPOINT = 1, 2, 3
+# FORMAT.md section 3.2 and 5
+RECORD_HASH_CONTEXT = "timebank-ledger 2026-11 journal record v1"
+CHECKPOINT_MAC_DOMAIN = b"timebank-ledger 2026-11 checkpoint v1"
+CHECKPOINT_TEXT_PREFIX = "timebank-checkpoint v1"
+CHECKPOINT_BODY_BYTES = 64
+# FORMAT.md section 4.2
+BATCH_EVENTS_MAX = 8190
+UNIT_SCALE_MAX = 6
+AMOUNT_MAX_WHOLE = 1_000_000_000
+ACCOUNT_KINDS = range(1, 9)
+TAG_CREATE_ACCOUNTS, TAG_CREATE_TRANSFERS, TAG_EXPIRE = 1, 2, 3
+TAG_LINK, TAG_UNLINK, TAG_ELIGIBILITY, TAG_RATINGS = 4, 5, 6, 7
+
+
+class Bad(Exception):
+    """A record that does not verify."""
+
+
+class BodyError(Exception):
+    """A body that is not a canonical command."""
+
+
+def record_hash(covered: bytes) -> bytes:
+    return blake3.blake3(covered, derive_key_context=RECORD_HASH_CONTEXT).digest()
+
+
+def checkpoint_mac(key: bytes, sequence: int, head: bytes, digest: bytes) -> bytes:
+    data = CHECKPOINT_MAC_DOMAIN + struct.pack("<Q", sequence) + head + digest
+    return blake3.blake3(data, key=key).digest()
+
+
+@dataclass
+class Frame:
+    offset: int
+    data: bytes
+
+    @property
+    def kind(self) -> int:
+        return self.data[OFFSET_KIND]
+
+    @property
+    def sequence(self) -> int:
+        return struct.unpack_from("<Q", self.data, OFFSET_SEQUENCE)[0]
+
+    @property
+    def now(self) -> int:
+        return struct.unpack_from("<Q", self.data, OFFSET_NOW)[0]
+
+    @property
+    def prev_hash(self) -> bytes:
+        return self.data[OFFSET_PREV_HASH:OFFSET_PREV_HASH + HASH_BYTES]
+
+    @property
+    def body(self) -> bytes:
+        return self.data[OFFSET_BODY:len(self.data) - HASH_BYTES]
+
+    @property
+    def stored_hash(self) -> bytes:
+        return self.data[len(self.data) - HASH_BYTES:]
+
+    def hash_matches(self) -> bool:
+        return record_hash(self.data[:len(self.data) - HASH_BYTES]) == self.stored_hash
+
+
+def parse_frame(journal: bytes, offset: int) -> tuple[Optional[Frame], str]:
+    """The frame at offset, or None and why not."""
+    rest = journal[offset:]
+    if len(rest) < OFFSET_LENGTH + 4:
+        if rest != RECORD_MAGIC[:len(rest)]:
+            return None, "no record magic where a record must start"
+        return None, "the record is incomplete (the file ends inside it)"
+    if rest[OFFSET_MAGIC:OFFSET_MAGIC + 4] != RECORD_MAGIC:
+        return None, "no record magic where a record must start"
+    (length,) = struct.unpack_from("<I", rest, OFFSET_LENGTH)
+    if not RECORD_BYTES_MIN <= length <= RECORD_BYTES_MAX:
+        return None, f"record length {length} is out of bounds"
+    if len(rest) < min(OFFSET_BODY, length):
+        return None, "the record is incomplete (the file ends inside it)"
+    if rest[OFFSET_VERSION] != FORMAT_VERSION:
+        return None, f"record version {rest[OFFSET_VERSION]} is not supported"
+    if rest[OFFSET_KIND] not in (KIND_GENESIS, KIND_COMMAND, KIND_CHECKPOINT):
+        return None, f"record kind {rest[OFFSET_KIND]} is unknown"
+    if rest[OFFSET_RESERVED:OFFSET_RESERVED + 2] != b"\0\0":
+        return None, "the reserved header bytes are not zero"
+    if len(rest) < length:
+        return None, "the record is incomplete (the file ends inside it)"
+    return Frame(offset, rest[:length]), ""
+
+
+def valid_record_after(journal: bytes, start: int) -> bool:
+    """Whether a whole record with a matching hash starts at or after start (FORMAT.md 7)."""
+    at = journal.find(RECORD_MAGIC, start)
+    while at != -1:
+        frame, _ = parse_frame(journal, at)
+        if frame is not None and frame.hash_matches():
+            return True
+        at = journal.find(RECORD_MAGIC, at + 1)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Command bodies (FORMAT.md 4.2): structure and canonical form.
+
+class Reader:
+    def __init__(self, data: bytes):
+        self.data, self.at = data, 0
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.at + n > len(self.data):
+            raise BodyError(f"the body ends inside {what}")
+        out = self.data[self.at:self.at + n]
+        self.at += n
+        return out
+
+    def uint(self, n: int, what: str) -> int:
+        return int.from_bytes(self.take(n, what), "little")
+
+    def id(self, what: str) -> int:
+        value = self.uint(16, what)
+        if value == 0:
+            raise BodyError(f"{what} is zero")
+        return value
+
+    def present(self, defined: int, what: str) -> int:
+        bits = self.uint(1, what)
+        if bits & ~defined:
+            raise BodyError(f"{what}: an undefined bit is set")
+        return bits
+
+
+def read_amount(r: Reader) -> None:
+    mantissa = r.uint(8, "transfer.amount")
+    scale = r.uint(1, "transfer.amount")
+    if scale > UNIT_SCALE_MAX:
+        raise BodyError("transfer.amount: scale above 6")
+    if mantissa == 0 or mantissa > AMOUNT_MAX_WHOLE * 10 ** scale:
+        raise BodyError("transfer.amount: not a positive amount within the maximum")
+    if scale > 0 and mantissa % 10 == 0:
+        raise BodyError("transfer.amount: not normalized (trailing zeros)")
+
+
+def read_transfer(r: Reader) -> None:
+    r.id("transfer.id")
+    r.take(2 + 2 + 2 + 4 + 16, "transfer fields")  # unit, code, flags, timeout_s, user_data
+    bits = r.present(0x0F, "transfer.present")
+    if bits & 1:
+        r.id("transfer.debit_account_id")
+    if bits & 2:
+        r.id("transfer.credit_account_id")
+    if bits & 4:
+        read_amount(r)
+    if bits & 8:
+        r.id("transfer.related_id")
+
+
+def read_decimal(r: Reader, what: str) -> None:
+    sign_scale = r.uint(1, what)
+    r.take(12, what)
+    if sign_scale & 0x60 or (sign_scale & 0x1F) > 28:
+        raise BodyError(f"{what}: reserved bits set or scale above 28")
+
+
+def read_account(r: Reader) -> None:
+    r.id("account.id")
+    r.take(2, "account.unit")
+    if r.uint(1, "account.kind") not in ACCOUNT_KINDS:
+        raise BodyError("account.kind is unknown")
+    r.take(4 + 16, "account fields")  # community, user_data
+    bits = r.present(0x07, "account.present")
+    if bits & 1:
+        read_decimal(r, "account.floor")
+    if bits & 2:
+        read_decimal(r, "account.ceiling")
+    if bits & 4:
+        r.take(8, "account.eligible_from")
+
+
+def read_link(r: Reader) -> None:
+    r.id("link.a")
+    r.id("link.b")
+
+
+def read_eligibility(r: Reader) -> None:
+    r.id("eligibility.account")
+    flag = r.uint(1, "eligibility.present")
+    if flag == 1:
+        r.take(8, "eligibility.from")
+    elif flag != 0:
+        raise BodyError("eligibility.present must be 0 or 1")
+
+
+def read_rating(r: Reader) -> None:
+    r.id("rating.transfer")
+    r.take(1, "rating.rating")
+
+
+ITEM_READERS = {
+    TAG_CREATE_ACCOUNTS: read_account,
+    TAG_CREATE_TRANSFERS: read_transfer,
+    TAG_LINK: read_link,
+    TAG_UNLINK: read_link,
+    TAG_ELIGIBILITY: read_eligibility,
+    TAG_RATINGS: read_rating,
+}
+
+
+def check_command(body: bytes) -> None:
+    r = Reader(body)
+    tag = r.uint(1, "command tag")
+    if tag != TAG_EXPIRE:
+        if tag not in ITEM_READERS:
+            raise BodyError(f"unknown command tag {tag}")
+        count = r.uint(2, "event count")
+        if not 1 <= count <= BATCH_EVENTS_MAX:
+            raise BodyError(f"event count {count} is outside 1..={BATCH_EVENTS_MAX}")
+        for _ in range(count):
+            ITEM_READERS[tag](r)
+    if r.at != len(body):
+        raise BodyError(f"{len(body) - r.at} bytes follow the last item")
+
+
+# ---------------------------------------------------------------------------------------------
+# The journal walk (FORMAT.md 3.3 and 7).
+
+@dataclass
+class Report:
+    records: int
+    head_sequence: int
+    head_hash: bytes
+    checkpoints: int
+    macs_checked: bool
+    hashes: list
+
+
+def fail(sequence: int, offset: int, why: str) -> Bad:
+    return Bad(f"record {sequence} at byte offset {offset}: {why}")
+
+
+def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
+    offset, prev_hash, prev_now, hashes, checkpoints = 0, bytes(32), None, [], 0
+    while offset < len(journal):
+        sequence = len(hashes)
+        frame, why = parse_frame(journal, offset)
+        if frame is None or not frame.hash_matches():
+            why = why or "checksum mismatch (the stored hash differs)"
+            if valid_record_after(journal, offset + 1):
+                raise fail(sequence, offset, f"{why}, with valid records after it")
+            raise fail(sequence, offset, f"torn tail: {why} (nothing valid follows; opening "
+                                         "the ledger cuts it back)")
+        if frame.sequence != sequence:
+            raise fail(sequence, offset, f"sequence number {frame.sequence} found")
+        if frame.prev_hash != prev_hash:
+            raise fail(sequence, offset, "broken chain: prev_hash is not the previous hash")
+        if (frame.kind == KIND_GENESIS) != (sequence == 0):
+            raise fail(sequence, offset, "genesis must be the first record and only it")
+        if prev_now is not None and frame.now < prev_now:
+            raise fail(sequence, offset, f"now {frame.now} is before {prev_now}")
+        if frame.kind == KIND_COMMAND:
+            try:
+                check_command(frame.body)
+            except BodyError as e:
+                raise fail(sequence, offset, f"body does not decode: {e}") from None
+        elif frame.kind == KIND_CHECKPOINT:
+            body = frame.body
+            if len(body) != CHECKPOINT_BODY_BYTES:
+                raise fail(sequence, offset, "a checkpoint body must be 64 bytes")
+            if key is not None:
+                expected = checkpoint_mac(key, sequence - 1, frame.prev_hash, body[:32])
+                if not hmac.compare_digest(expected, body[32:]):
+                    raise fail(sequence, offset, "checkpoint MAC does not verify under the key")
+            checkpoints += 1
+        prev_hash, prev_now = frame.stored_hash, frame.now
+        hashes.append(frame.stored_hash)
+        offset += len(frame.data)
+    if not hashes:
+        raise fail(0, 0, "no complete genesis record")
+    return Report(len(hashes), len(hashes) - 1, prev_hash, checkpoints, key is not None, hashes)
+
+
+def check_published(text: str, report: Report, key: Optional[bytes]) -> None:
+    """A published checkpoint line (FORMAT.md 5.3) against the journal."""
+    words = text.split()
+    prefix = CHECKPOINT_TEXT_PREFIX.split()
+    if words[:len(prefix)] != prefix or len(words) != len(prefix) + 4:
+        raise Bad("the checkpoint line is not in the v1 text form")
+    sequence_text, head_hex, digest_hex, mac_hex = words[len(prefix):]
+    if not sequence_text.isdigit():
+        raise Bad("the checkpoint's sequence is not a decimal number")
+    sequence = int(sequence_text)
+    head, digest, mac = (bytes.fromhex(h) for h in (head_hex, digest_hex, mac_hex))
+    if key is not None and not hmac.compare_digest(checkpoint_mac(key, sequence, head, digest), mac):
+        raise Bad("the published checkpoint's MAC does not verify under the key")
+    if sequence >= len(report.hashes):
+        raise Bad(f"the published checkpoint covers record {sequence}, beyond the journal's end")
+    if report.hashes[sequence] != head:
+        raise Bad(f"record {sequence}'s hash differs from the published checkpoint's head")
+
+
+def main(argv: list) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir")
+    parser.add_argument("--key-hex", help="the 32-byte checkpoint key, as 64 hex digits")
+    parser.add_argument("--key-file", help="a file holding the 32-byte key (raw bytes)")
+    parser.add_argument("--checkpoint", help="a published checkpoint line to check")
+    args = parser.parse_args(argv)
+    try:
+        key = None
+        if args.key_hex:
+            key = bytes.fromhex(args.key_hex)
+        elif args.key_file:
+            with open(args.key_file, "rb") as f:
+                key = f.read()
+        if key is not None and len(key) != 32:
+            raise ValueError("the key must be 32 bytes")
+        with open(os.path.join(args.data_dir, JOURNAL_FILE_NAME), "rb") as f:
+            journal = f.read()
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        report = verify_journal(journal, key)
+        if args.checkpoint:
+            check_published(args.checkpoint, report, key)
+    except (Bad, ValueError) as e:
+        print(f"FAILED: {e}")
+        return 1
+    macs = "MACs checked" if report.macs_checked else "MACs not checked (no key)"
+    print(f"ok: {report.records} records, head {report.head_sequence} "
+          f"{report.head_hash.hex()}, {report.checkpoints} checkpoints ({macs})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
