@@ -40,6 +40,14 @@
 //!            ResultCode::ExceedsFloor);
 //! ```
 //!
+//! # Time-bank rules
+//!
+//! A [`Policy`] (a TOML or JSON file; the shipped default is [`Policy::default_policy`]) gives
+//! transfer codes their meaning and sets caps, gift rules, eligibility and expiry; a ledger made
+//! with [`Ledger::with_policy`] enforces it whenever a transfer applies. [`timebank`] plans domain
+//! operations (services, bookings, gifts, points, closing, reversals) as transfers, and
+//! [`report`] gives the outstanding liability, flows per fund and pool, and statements.
+//!
 //! # Result codes
 //!
 //! Every event gets one [`ResultCode`]; the numbers are stable and shared by every language.
