@@ -500,8 +500,17 @@ fn assert_invariants(world: &World) {
     }
 }
 
+/// 48 sequences by default; 2,000 with `TIMEBANK_LONG=1`.
+fn cases() -> u32 {
+    if std::env::var_os("TIMEBANK_LONG").is_some() {
+        2_000
+    } else {
+        48
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn rules_and_invariants_hold_whatever_the_sequence(ops in proptest::collection::vec(op(), 1..80)) {
