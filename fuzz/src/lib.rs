@@ -1,0 +1,8 @@
+//! Shared code of the fuzz targets: the inputs they decode, the reference model of the engine,
+//! and the independent checks each target applies. The targets themselves (`fuzz_targets/`) are
+//! thin wrappers, so a failing input can be replayed with any of them.
+#![forbid(unsafe_code)]
+
+pub mod engine_check;
+pub mod model;
+pub mod scenario;

@@ -1,0 +1,798 @@
+//! A reference model of the ledger, written from the documented semantics (the result-code table
+//! in `ledger-core/src/lib.rs` and the docs of `Transfer`), as plainly as possible: ordered maps,
+//! integer amounts in millionths, and a whole copy of the state to roll a failed chain back
+//! (the engine keeps an undo log instead). The model is slow and obvious on purpose; where it and
+//! the engine disagree, one of them is wrong.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ledger_core::limits::{BALANCE_WHOLE_MAX, LINKS_PER_ACCOUNT_MAX, PENDING_TIMEOUT_S_MAX};
+use ledger_core::{BatchError, ResultCode as R};
+
+use crate::scenario::Exact;
+
+/// Every amount and balance of the model, in millionths of a unit (the ledger's largest scale).
+pub type Micro = i128;
+pub const MICRO_SCALE: u32 = 6;
+const BALANCE_MAX_MICRO: Micro = BALANCE_WHOLE_MAX as i128 * 1_000_000;
+
+pub mod flag {
+    pub const LINKED: u16 = 1 << 0;
+    pub const PENDING: u16 = 1 << 1;
+    pub const POST: u16 = 1 << 2;
+    pub const VOID: u16 = 1 << 3;
+    pub const BALANCING_DEBIT: u16 = 1 << 4;
+    pub const BALANCING_CREDIT: u16 = 1 << 5;
+    pub const CLOSING_DEBIT: u16 = 1 << 6;
+    pub const CLOSING_CREDIT: u16 = 1 << 7;
+    pub const REVERSAL: u16 = 1 << 8;
+    pub const ALL: u16 = (1 << 9) - 1;
+}
+
+pub const KIND_MEMBER: u8 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSpec {
+    pub id: u128,
+    pub unit: u16,
+    pub kind: u8,
+    pub community: u32,
+    pub user_data: u128,
+    pub floor: Option<Exact>,
+    pub ceiling: Option<Exact>,
+    pub eligible_from: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Balances {
+    pub debits_pending: Micro,
+    pub debits_posted: Micro,
+    pub credits_pending: Micro,
+    pub credits_posted: Micro,
+}
+
+impl Balances {
+    fn available(&self) -> Micro {
+        self.credits_posted - self.debits_posted - self.debits_pending
+    }
+
+    fn potential(&self) -> Micro {
+        self.credits_posted + self.credits_pending - self.debits_posted
+    }
+
+    fn is_empty(&self) -> bool {
+        self.available() == 0 && self.potential() == 0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub spec: AccountSpec,
+    pub timestamp: u64,
+    pub closed: bool,
+    pub balances: Balances,
+}
+
+impl Account {
+    fn floor(&self) -> Option<Micro> {
+        self.spec.floor.map(to_micro)
+    }
+
+    fn ceiling(&self) -> Option<Micro> {
+        self.spec.ceiling.map(to_micro)
+    }
+}
+
+/// A limit that was accepted (so its scale is at most the unit's) in millionths.
+fn to_micro((mantissa, scale): Exact) -> Micro {
+    mantissa * 10i128.pow(MICRO_SCALE - scale)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub id: u128,
+    pub debit: Option<u128>,
+    pub credit: Option<u128>,
+    pub amount: Option<Micro>,
+    pub related: Option<u128>,
+    pub unit: u16,
+    pub code: u16,
+    pub flags: u16,
+    pub timeout_s: u32,
+    pub user_data: u128,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Posted,
+    Pending,
+    PendingPosted,
+    PendingVoided,
+    PendingExpired,
+}
+
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub request: Request,
+    pub debit: u128,
+    pub credit: u128,
+    pub unit: u16,
+    pub code: u16,
+    pub amount: Micro,
+    pub timestamp: u64,
+    pub state: State,
+    pub reversed_by: Option<u128>,
+}
+
+impl Transfer {
+    fn expires_at(&self) -> Option<u64> {
+        match self.request.timeout_s {
+            0 => None,
+            t => Some(self.timestamp.saturating_add(u64::from(t) * 1_000_000_000)),
+        }
+    }
+}
+
+/// One event's outcome: a code and a timestamp (0 unless `Ok` or `Exists`).
+pub type Outcome = (R, u64);
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Unit id to scale.
+    pub units: BTreeMap<u16, u32>,
+    pub accounts: BTreeMap<u128, Account>,
+    pub transfers: BTreeMap<u128, Transfer>,
+    pub failed: BTreeMap<u128, R>,
+    pub links: BTreeSet<(u128, u128)>,
+    pub ratings: BTreeMap<u128, u8>,
+    pub clock: u64,
+}
+
+fn fits_scale(micro: Micro, scale: u32) -> bool {
+    micro % 10i128.pow(MICRO_SCALE - scale) == 0
+}
+
+fn add_total(total: Micro, amount: Micro) -> Result<Micro, R> {
+    let sum = total + amount;
+    if sum > BALANCE_MAX_MICRO {
+        return Err(R::OverflowsBalance);
+    }
+    Ok(sum)
+}
+
+fn has(flags: u16, f: u16) -> bool {
+    flags & f == f
+}
+
+impl Model {
+    pub fn new(units: &[(u16, u32)]) -> Model {
+        Model {
+            units: units.iter().copied().collect(),
+            accounts: BTreeMap::new(),
+            transfers: BTreeMap::new(),
+            failed: BTreeMap::new(),
+            links: BTreeSet::new(),
+            ratings: BTreeMap::new(),
+            clock: 0,
+        }
+    }
+
+    fn reserve(&mut self, now: u64, count: usize) -> Result<u64, BatchError> {
+        if count == 0 {
+            return Err(BatchError::Empty);
+        }
+        let first = now.max(
+            self.clock
+                .checked_add(1)
+                .ok_or(BatchError::ClockExhausted)?,
+        );
+        let last = first
+            .checked_add(count as u64 - 1)
+            .ok_or(BatchError::ClockExhausted)?;
+        self.clock = last;
+        Ok(first)
+    }
+
+    /// Standalone events: each gets `Ok` with its timestamp or its code with timestamp 0.
+    fn each<T>(
+        &mut self,
+        batch: &[T],
+        now: u64,
+        mut apply: impl FnMut(&mut Model, &T, u64) -> Result<(), R>,
+    ) -> Result<Vec<Outcome>, BatchError> {
+        let first = self.reserve(now, batch.len())?;
+        let mut out = Vec::new();
+        for (i, item) in batch.iter().enumerate() {
+            let ts = first + i as u64;
+            out.push(match apply(self, item, ts) {
+                Ok(()) => (R::Ok, ts),
+                Err(code) => (code, 0),
+            });
+        }
+        Ok(out)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Accounts
+
+    pub fn create_accounts(
+        &mut self,
+        batch: &[AccountSpec],
+        now: u64,
+    ) -> Result<Vec<Outcome>, BatchError> {
+        let first = self.reserve(now, batch.len())?;
+        let mut out = Vec::new();
+        for (i, spec) in batch.iter().enumerate() {
+            let ts = first + i as u64;
+            out.push(self.create_account(spec, ts));
+        }
+        Ok(out)
+    }
+
+    fn create_account(&mut self, spec: &AccountSpec, ts: u64) -> Outcome {
+        if let Some(existing) = self.accounts.get(&spec.id) {
+            return if existing.spec == *spec {
+                (R::Exists, existing.timestamp)
+            } else {
+                (R::AccountExistsWithDifferentFields, 0)
+            };
+        }
+        let Some(&scale) = self.units.get(&spec.unit) else {
+            return (R::UnitNotFound, 0);
+        };
+        let whole_max = i128::from(BALANCE_WHOLE_MAX);
+        for (mantissa, s) in [spec.floor, spec.ceiling].into_iter().flatten() {
+            let too_large = mantissa.abs() > whole_max * 10i128.pow(s);
+            if s > scale || too_large {
+                return (R::AccountLimitOutOfRange, 0);
+            }
+        }
+        if spec.floor.is_some_and(|(m, _)| m > 0) || spec.ceiling.is_some_and(|(m, _)| m < 0) {
+            return (R::AccountLimitsInvalid, 0);
+        }
+        let account = Account {
+            spec: spec.clone(),
+            timestamp: ts,
+            closed: false,
+            balances: Balances::default(),
+        };
+        self.accounts.insert(spec.id, account);
+        (R::Ok, ts)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Transfers
+
+    pub fn create_transfers(
+        &mut self,
+        batch: &[Request],
+        now: u64,
+    ) -> Result<Vec<Outcome>, BatchError> {
+        let first = self.reserve(now, batch.len())?;
+        let mut out: Vec<Outcome> = Vec::new();
+        let mut start = 0;
+        while start < batch.len() {
+            // A chain runs to the first event without the linked flag (or to the batch's end).
+            let mut end = start;
+            while has(batch[end].flags, flag::LINKED) && end + 1 < batch.len() {
+                end += 1;
+            }
+            let chain = end > start || has(batch[start].flags, flag::LINKED);
+            if !chain {
+                let outcome = self.create_transfer(&batch[start], first + start as u64);
+                if outcome.0.is_transient() {
+                    self.failed.insert(batch[start].id, outcome.0);
+                }
+                out.push(outcome);
+            } else {
+                self.apply_chain(&batch[start..=end], start, batch.len(), first, &mut out);
+            }
+            start = end + 1;
+        }
+        Ok(out)
+    }
+
+    fn apply_chain(
+        &mut self,
+        chain: &[Request],
+        offset: usize,
+        batch_len: usize,
+        first: u64,
+        out: &mut Vec<Outcome>,
+    ) {
+        let saved = self.clone();
+        let chain_start = out.len();
+        let mut failed = false;
+        for (i, request) in chain.iter().enumerate() {
+            let index = offset + i;
+            if failed {
+                out.push((R::LinkedEventFailed, 0));
+                continue;
+            }
+            let outcome = if has(request.flags, flag::LINKED) && index + 1 == batch_len {
+                (R::LinkedEventChainOpen, 0)
+            } else {
+                self.create_transfer(request, first + index as u64)
+            };
+            if outcome.0 != R::Ok {
+                *self = saved.clone();
+                for earlier in &mut out[chain_start..] {
+                    *earlier = (R::LinkedEventFailed, 0);
+                }
+                failed = true;
+            }
+            out.push(outcome);
+        }
+    }
+
+    fn create_transfer(&mut self, t: &Request, ts: u64) -> Outcome {
+        let result = self.shape(t).and_then(|()| {
+            if let Some(existing) = self.transfers.get(&t.id) {
+                return match first_difference(&existing.request, t) {
+                    None => Ok(Some(existing.timestamp)),
+                    Some(code) => Err(code),
+                };
+            }
+            if self.failed.contains_key(&t.id) {
+                return Err(R::IdAlreadyFailed);
+            }
+            if has(t.flags, flag::POST) || has(t.flags, flag::VOID) {
+                self.resolve(t, ts)?;
+            } else if has(t.flags, flag::REVERSAL) {
+                self.reverse(t, ts)?;
+            } else {
+                self.apply_new(t, ts)?;
+            }
+            Ok(None)
+        });
+        match result {
+            Ok(None) => (R::Ok, ts),
+            Ok(Some(original)) => (R::Exists, original),
+            Err(code) => (code, 0),
+        }
+    }
+
+    fn shape(&self, t: &Request) -> Result<(), R> {
+        if t.flags & !flag::ALL != 0 {
+            return Err(R::FlagsReserved);
+        }
+        let kinds = [flag::PENDING, flag::POST, flag::VOID, flag::REVERSAL];
+        if kinds.iter().filter(|k| has(t.flags, **k)).count() > 1 {
+            return Err(R::FlagsAreMutuallyExclusive);
+        }
+        let resolving = t.flags & (flag::POST | flag::VOID | flag::REVERSAL) != 0;
+        let shaping = flag::BALANCING_DEBIT
+            | flag::BALANCING_CREDIT
+            | flag::CLOSING_DEBIT
+            | flag::CLOSING_CREDIT;
+        if resolving && t.flags & shaping != 0 {
+            return Err(R::FlagsAreMutuallyExclusive);
+        }
+        if resolving != t.related.is_some() {
+            return Err(R::RelatedIdInvalid);
+        }
+        if t.timeout_s != 0 && !has(t.flags, flag::PENDING) {
+            return Err(R::TimeoutReservedForPending);
+        }
+        if t.timeout_s > PENDING_TIMEOUT_S_MAX {
+            return Err(R::TimeoutTooLarge);
+        }
+        Ok(())
+    }
+
+    fn apply_new(&mut self, t: &Request, ts: u64) -> Result<(), R> {
+        let debit_id = t.debit.ok_or(R::DebitAccountRequired)?;
+        let credit_id = t.credit.ok_or(R::CreditAccountRequired)?;
+        if debit_id == credit_id {
+            return Err(R::AccountsMustBeDifferent);
+        }
+        let requested = t.amount.ok_or(R::AmountRequired)?;
+        let scale = *self.units.get(&t.unit).ok_or(R::UnitNotFound)?;
+        if !fits_scale(requested, scale) {
+            return Err(R::AmountExceedsUnitScale);
+        }
+        let debit = self
+            .accounts
+            .get(&debit_id)
+            .ok_or(R::DebitAccountNotFound)?;
+        let credit = self
+            .accounts
+            .get(&credit_id)
+            .ok_or(R::CreditAccountNotFound)?;
+        if debit.spec.unit != credit.spec.unit {
+            return Err(R::AccountsMustHaveTheSameUnit);
+        }
+        if t.unit != debit.spec.unit {
+            return Err(R::TransferMustHaveTheSameUnitAsAccounts);
+        }
+        if debit.closed {
+            return Err(R::DebitAccountClosed);
+        }
+        if credit.closed {
+            return Err(R::CreditAccountClosed);
+        }
+        let mut amount = requested;
+        if has(t.flags, flag::BALANCING_DEBIT) {
+            if let Some(floor) = debit.floor() {
+                let room = debit.balances.available() - floor;
+                amount = shrink(amount, room).ok_or(R::ExceedsFloor)?;
+            }
+        }
+        if has(t.flags, flag::BALANCING_CREDIT) {
+            if let Some(ceiling) = credit.ceiling() {
+                let room = ceiling - credit.balances.potential();
+                amount = shrink(amount, room).ok_or(R::ExceedsCeiling)?;
+            }
+        }
+        let pending = has(t.flags, flag::PENDING);
+        let mut d = debit.balances;
+        let mut c = credit.balances;
+        if pending {
+            d.debits_pending = add_total(d.debits_pending, amount)?;
+            c.credits_pending = add_total(c.credits_pending, amount)?;
+        } else {
+            d.debits_posted = add_total(d.debits_posted, amount)?;
+            c.credits_posted = add_total(c.credits_posted, amount)?;
+        }
+        if debit.floor().is_some_and(|f| d.available() < f) {
+            return Err(R::ExceedsFloor);
+        }
+        if credit.ceiling().is_some_and(|c_max| c.potential() > c_max) {
+            return Err(R::ExceedsCeiling);
+        }
+        let close_debit = has(t.flags, flag::CLOSING_DEBIT);
+        let close_credit = has(t.flags, flag::CLOSING_CREDIT);
+        if close_debit || close_credit {
+            // A closing hold is judged by what it leaves once posted in full.
+            let (mut d_settled, mut c_settled) = (d, c);
+            if pending {
+                d_settled = debit.balances;
+                c_settled = credit.balances;
+                d_settled.debits_posted = add_total(d_settled.debits_posted, amount)?;
+                c_settled.credits_posted = add_total(c_settled.credits_posted, amount)?;
+            }
+            if (close_debit && !d_settled.is_empty()) || (close_credit && !c_settled.is_empty()) {
+                return Err(R::ClosingLeavesBalance);
+            }
+        }
+        let debit = self.accounts.get_mut(&debit_id).expect("checked above");
+        debit.balances = d;
+        debit.closed |= close_debit;
+        let credit = self.accounts.get_mut(&credit_id).expect("checked above");
+        credit.balances = c;
+        credit.closed |= close_credit;
+        let state = if pending {
+            State::Pending
+        } else {
+            State::Posted
+        };
+        self.insert(t, debit_id, credit_id, t.unit, t.code, amount, ts, state);
+        Ok(())
+    }
+
+    fn resolve(&mut self, t: &Request, ts: u64) -> Result<(), R> {
+        let pending_id = t.related.ok_or(R::RelatedIdInvalid)?;
+        let p = self
+            .transfers
+            .get(&pending_id)
+            .ok_or(R::PendingTransferNotFound)?;
+        if !has(p.request.flags, flag::PENDING) {
+            return Err(R::PendingTransferNotPending);
+        }
+        match p.state {
+            State::Pending => {}
+            State::PendingPosted => return Err(R::PendingTransferAlreadyPosted),
+            State::PendingVoided => return Err(R::PendingTransferAlreadyVoided),
+            State::PendingExpired | State::Posted => return Err(R::PendingTransferExpired),
+        }
+        if t.debit.is_some_and(|id| id != p.debit) {
+            return Err(R::PendingTransferHasDifferentDebitAccountId);
+        }
+        if t.credit.is_some_and(|id| id != p.credit) {
+            return Err(R::PendingTransferHasDifferentCreditAccountId);
+        }
+        if t.unit != 0 && t.unit != p.unit {
+            return Err(R::PendingTransferHasDifferentUnit);
+        }
+        if t.code != 0 && t.code != p.code {
+            return Err(R::PendingTransferHasDifferentCode);
+        }
+        if p.expires_at().is_some_and(|at| at <= ts) {
+            return Err(R::PendingTransferExpired);
+        }
+        let post = has(t.flags, flag::POST);
+        let amount = match t.amount {
+            None => p.amount,
+            Some(a) if a > p.amount || (!post && a != p.amount) => {
+                return Err(R::ExceedsPendingAmount)
+            }
+            Some(a) => a,
+        };
+        if !fits_scale(amount, self.units[&p.unit]) {
+            return Err(R::AmountExceedsUnitScale);
+        }
+        let closing = p.request.flags & (flag::CLOSING_DEBIT | flag::CLOSING_CREDIT) != 0;
+        if post && closing && amount != p.amount {
+            return Err(R::ClosingLeavesBalance);
+        }
+        let p = p.clone();
+        let mut d = self.accounts[&p.debit].balances;
+        let mut c = self.accounts[&p.credit].balances;
+        d.debits_pending -= p.amount;
+        c.credits_pending -= p.amount;
+        if post {
+            d.debits_posted = add_total(d.debits_posted, amount)?;
+            c.credits_posted = add_total(c.credits_posted, amount)?;
+        }
+        let reopen_debit = !post && has(p.request.flags, flag::CLOSING_DEBIT);
+        let reopen_credit = !post && has(p.request.flags, flag::CLOSING_CREDIT);
+        let debit = self
+            .accounts
+            .get_mut(&p.debit)
+            .expect("pending names an account");
+        debit.balances = d;
+        debit.closed &= !reopen_debit;
+        let credit = self
+            .accounts
+            .get_mut(&p.credit)
+            .expect("pending names an account");
+        credit.balances = c;
+        credit.closed &= !reopen_credit;
+        self.transfers
+            .get_mut(&pending_id)
+            .expect("found above")
+            .state = if post {
+            State::PendingPosted
+        } else {
+            State::PendingVoided
+        };
+        self.insert(
+            t,
+            p.debit,
+            p.credit,
+            p.unit,
+            p.code,
+            amount,
+            ts,
+            State::Posted,
+        );
+        Ok(())
+    }
+
+    fn reverse(&mut self, t: &Request, ts: u64) -> Result<(), R> {
+        let original_id = t.related.ok_or(R::RelatedIdInvalid)?;
+        let o = self
+            .transfers
+            .get(&original_id)
+            .ok_or(R::ReversedTransferNotFound)?;
+        let reversible = o.state == State::Posted
+            && !has(o.request.flags, flag::VOID)
+            && !has(o.request.flags, flag::REVERSAL);
+        if !reversible {
+            return Err(R::TransferNotReversible);
+        }
+        if o.reversed_by.is_some() {
+            return Err(R::AlreadyReversed);
+        }
+        let differs = t.debit.is_some_and(|id| id != o.credit)
+            || t.credit.is_some_and(|id| id != o.debit)
+            || (t.unit != 0 && t.unit != o.unit)
+            || (t.code != 0 && t.code != o.code)
+            || t.amount.is_some_and(|a| a != o.amount);
+        if differs {
+            return Err(R::ReversalDiffersFromOriginal);
+        }
+        let o = o.clone();
+        // The reversal debits the original's credit account and credits its debit account.
+        let debit = &self.accounts[&o.credit];
+        let credit = &self.accounts[&o.debit];
+        if debit.closed {
+            return Err(R::DebitAccountClosed);
+        }
+        if credit.closed {
+            return Err(R::CreditAccountClosed);
+        }
+        let mut d = debit.balances;
+        let mut c = credit.balances;
+        d.debits_posted = add_total(d.debits_posted, o.amount)?;
+        c.credits_posted = add_total(c.credits_posted, o.amount)?;
+        if debit.floor().is_some_and(|f| d.available() < f) {
+            return Err(R::ExceedsFloor);
+        }
+        if credit.ceiling().is_some_and(|c_max| c.potential() > c_max) {
+            return Err(R::ExceedsCeiling);
+        }
+        self.accounts.get_mut(&o.credit).expect("exists").balances = d;
+        self.accounts.get_mut(&o.debit).expect("exists").balances = c;
+        self.transfers
+            .get_mut(&original_id)
+            .expect("exists")
+            .reversed_by = Some(t.id);
+        self.insert(
+            t,
+            o.credit,
+            o.debit,
+            o.unit,
+            o.code,
+            o.amount,
+            ts,
+            State::Posted,
+        );
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert(
+        &mut self,
+        t: &Request,
+        debit: u128,
+        credit: u128,
+        unit: u16,
+        code: u16,
+        amount: Micro,
+        timestamp: u64,
+        state: State,
+    ) {
+        let record = Transfer {
+            request: t.clone(),
+            debit,
+            credit,
+            unit,
+            code,
+            amount,
+            timestamp,
+            state,
+            reversed_by: None,
+        };
+        assert!(self.transfers.insert(t.id, record).is_none());
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Expiry
+
+    pub fn expire(&mut self, now: u64) -> Result<Vec<u128>, BatchError> {
+        let ts = self.reserve(now, 1)?;
+        let mut due: Vec<(u64, u128)> = self
+            .transfers
+            .values()
+            .filter(|t| t.state == State::Pending)
+            .filter_map(|t| t.expires_at().map(|at| (at, t.request.id)))
+            .filter(|(at, _)| *at <= ts)
+            .collect();
+        due.sort_unstable();
+        for &(_, id) in &due {
+            let t = self.transfers.get_mut(&id).expect("collected above");
+            t.state = State::PendingExpired;
+            let (debit, credit, amount, flags) = (t.debit, t.credit, t.amount, t.request.flags);
+            let d = self.accounts.get_mut(&debit).expect("known account");
+            d.balances.debits_pending -= amount;
+            d.closed &= !has(flags, flag::CLOSING_DEBIT);
+            let c = self.accounts.get_mut(&credit).expect("known account");
+            c.balances.credits_pending -= amount;
+            c.closed &= !has(flags, flag::CLOSING_CREDIT);
+        }
+        Ok(due.into_iter().map(|(_, id)| id).collect())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Links, eligibility, ratings
+
+    fn check_link(&self, a: u128, b: u128) -> Result<(), R> {
+        if a == b {
+            return Err(R::AccountsMustBeDifferent);
+        }
+        let a = self.accounts.get(&a).ok_or(R::AccountNotFound)?;
+        let b = self.accounts.get(&b).ok_or(R::AccountNotFound)?;
+        let members = a.spec.kind == KIND_MEMBER && b.spec.kind == KIND_MEMBER;
+        if !members || a.spec.unit != b.spec.unit {
+            return Err(R::LinkInvalid);
+        }
+        Ok(())
+    }
+
+    fn link_count(&self, id: u128) -> usize {
+        self.links
+            .iter()
+            .filter(|(a, b)| *a == id || *b == id)
+            .count()
+    }
+
+    pub fn link(&mut self, batch: &[(u128, u128)], now: u64) -> Result<Vec<Outcome>, BatchError> {
+        self.each(batch, now, |m, &(a, b), _| {
+            m.check_link(a, b)?;
+            let key = (a.min(b), a.max(b));
+            if m.links.contains(&key) {
+                return Err(R::Exists);
+            }
+            if m.link_count(a) >= LINKS_PER_ACCOUNT_MAX || m.link_count(b) >= LINKS_PER_ACCOUNT_MAX
+            {
+                return Err(R::TooManyLinks);
+            }
+            m.links.insert(key);
+            Ok(())
+        })
+    }
+
+    pub fn unlink(&mut self, batch: &[(u128, u128)], now: u64) -> Result<Vec<Outcome>, BatchError> {
+        self.each(batch, now, |m, &(a, b), _| {
+            m.check_link(a, b)?;
+            if !m.links.remove(&(a.min(b), a.max(b))) {
+                return Err(R::LinkNotFound);
+            }
+            Ok(())
+        })
+    }
+
+    pub fn set_eligibility(
+        &mut self,
+        batch: &[(u128, Option<u64>)],
+        now: u64,
+    ) -> Result<Vec<Outcome>, BatchError> {
+        self.each(batch, now, |m, &(id, from), _| {
+            let account = m.accounts.get_mut(&id).ok_or(R::AccountNotFound)?;
+            account.spec.eligible_from = from;
+            Ok(())
+        })
+    }
+
+    pub fn rate(&mut self, batch: &[(u128, u8)], now: u64) -> Result<Vec<Outcome>, BatchError> {
+        self.each(batch, now, |m, &(id, rating), _| {
+            if !(1..=5).contains(&rating) {
+                return Err(R::RatingInvalid);
+            }
+            let t = m.transfers.get(&id).ok_or(R::TransferNotFound)?;
+            if t.state != State::Posted {
+                return Err(R::TransferNotFound);
+            }
+            if m.ratings.contains_key(&id) {
+                return Err(R::AlreadyRated);
+            }
+            m.ratings.insert(id, rating);
+            Ok(())
+        })
+    }
+}
+
+/// How much a balancing transfer may move given the room its limit leaves.
+fn shrink(amount: Micro, room: Micro) -> Option<Micro> {
+    if room >= amount {
+        Some(amount)
+    } else if room > 0 {
+        Some(room)
+    } else {
+        None
+    }
+}
+
+fn first_difference(stored: &Request, new: &Request) -> Option<R> {
+    let checks = [
+        (stored.flags != new.flags, R::ExistsWithDifferentFlags),
+        (
+            stored.debit != new.debit,
+            R::ExistsWithDifferentDebitAccountId,
+        ),
+        (
+            stored.credit != new.credit,
+            R::ExistsWithDifferentCreditAccountId,
+        ),
+        (stored.amount != new.amount, R::ExistsWithDifferentAmount),
+        (
+            stored.related != new.related,
+            R::ExistsWithDifferentRelatedId,
+        ),
+        (stored.unit != new.unit, R::ExistsWithDifferentUnit),
+        (stored.code != new.code, R::ExistsWithDifferentCode),
+        (
+            stored.timeout_s != new.timeout_s,
+            R::ExistsWithDifferentTimeout,
+        ),
+        (
+            stored.user_data != new.user_data,
+            R::ExistsWithDifferentUserData,
+        ),
+    ];
+    checks
+        .into_iter()
+        .find(|(differs, _)| *differs)
+        .map(|(_, code)| code)
+}
