@@ -180,7 +180,10 @@ impl World {
             bank.open(*n, HOURS, AccountKind::Member, (i % 2) as u32 + 1);
         }
         bank.open(GROUP, HOURS, AccountKind::Group, 1);
-        bank.open(POOL, HOURS, AccountKind::Donation, 0);
+        // The pool takes at most 30 hours: donations beyond are refused, and chains with them.
+        let pool = ledger_core::NewAccount::new(id(POOL), HOURS, AccountKind::Donation)
+            .ceiling(Some(dec("30")));
+        bank.ledger.create_accounts(&[pool], bank.now).unwrap();
         bank.open(POINTS_ISSUER, POINTS, AccountKind::Issuer, 0);
         for n in POINTS_MEMBERS {
             bank.open(n, POINTS, AccountKind::Member, 1);
@@ -480,6 +483,13 @@ fn assert_invariants(world: &World) {
             assert!(
                 a.balances.available() >= floor,
                 "account {} below its floor",
+                a.id
+            );
+        }
+        if let Some(ceiling) = a.ceiling {
+            assert!(
+                a.balances.potential() <= ceiling,
+                "account {} above its ceiling",
                 a.id
             );
         }

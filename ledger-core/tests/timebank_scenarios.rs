@@ -625,3 +625,58 @@ fn a_units_only_policy_allows_any_code() {
     let r = bank.ledger.create_transfers(&[raw], bank.now).unwrap();
     assert_eq!(r[0].code, ResultCode::Ok);
 }
+
+#[test]
+fn a_service_with_points_for_the_same_act_applies_all_or_nothing() {
+    let mut bank = bank_with_volunteer(&Policy::default_policy());
+    bank.open(11, POINTS, AccountKind::Issuer, 7);
+    let points = bank.open(12, POINTS, AccountKind::Member, 7);
+    let mut record = service(COMPANIONSHIP, 1, 2, "1.5");
+    record.points = Some(PointsAward {
+        code: VOLUNTEERING_POINTS,
+        issuer: id(11),
+        member: points,
+        acts: 1,
+    });
+    let plan = timebank::plan_service(&bank.ledger, bank.ids(), &record, bank.now).unwrap();
+    assert_eq!(plan.transfers.len(), 2);
+    bank.apply(&plan);
+    assert_eq!(
+        (bank.balance(id(2)), bank.balance(points)),
+        (dec("1.5"), dec("10"))
+    );
+
+    // An award code that is not the points unit's makes the whole chain fail: no hours either.
+    record.points.as_mut().unwrap().code = GIFT;
+    assert!(matches!(
+        timebank::plan_service(&bank.ledger, bank.ids(), &record, bank.now),
+        Err(PlanError::Code { code: GIFT, .. })
+    ));
+    let raw_award = Transfer::new(
+        bank.ids(),
+        id(11),
+        points,
+        Amount::parse_in("5", 0).unwrap(),
+        POINTS,
+    )
+    .code(DONATION);
+    let mut plan = timebank::plan_service(
+        &bank.ledger,
+        bank.ids(),
+        &service(COMPANIONSHIP, 1, 2, "1"),
+        bank.now,
+    )
+    .unwrap();
+    plan.transfers[0].flags = plan.transfers[0].flags | ledger_core::TransferFlags::LINKED;
+    plan.transfers.push(raw_award);
+    assert_eq!(bank.refused(&plan), ResultCode::CodeNotAllowed);
+    assert_eq!(
+        (bank.balance(id(2)), bank.balance(points)),
+        (dec("1.5"), dec("10"))
+    );
+    assert_eq!(
+        timebank::earnings(&bank.ledger, id(2), bank.now).lifetime,
+        dec("0"),
+        "no caps, nothing counted"
+    );
+}
