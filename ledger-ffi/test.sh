@@ -26,7 +26,8 @@ if ! command -v valgrind >/dev/null; then
 fi
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror -I "$ffi/include")
 static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
-valgrind=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all)
+valgrind=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+    --suppressions="$ffi/tests/c/valgrind.supp")
 shopt -s nullglob
 programs=("$ffi"/tests/c/test_*.c "$root"/examples/c/*.c)
 for source in "${programs[@]}"; do

@@ -17,6 +17,36 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+// `timebank_account_new.limits`: use `floor_minor` as the floor (instead of the kind's default).
+#define TIMEBANK_LIMIT_FLOOR 1
+
+// `timebank_account_new.limits`: no floor at all (the account may go negative without bound).
+#define TIMEBANK_LIMIT_NO_FLOOR 2
+
+// `timebank_account_new.limits`: use `ceiling_minor` as the ceiling.
+#define TIMEBANK_LIMIT_CEILING 4
+
+// Room for any balance or amount as text (at most 29 digits, a sign, a point) and its NUL.
+#define TIMEBANK_DECIMAL_BYTES 48
+
+// The length of a checkpoint key: 32 secret bytes, kept outside the data directory.
+#define TIMEBANK_CHECKPOINT_KEY_BYTES 32
+
+// `timebank_transfer_info.state`: applied to posted balances.
+#define TIMEBANK_TRANSFER_POSTED 1
+
+// A hold not yet resolved.
+#define TIMEBANK_TRANSFER_PENDING 2
+
+// A hold that a post resolved.
+#define TIMEBANK_TRANSFER_PENDING_POSTED 3
+
+// A hold that a void released.
+#define TIMEBANK_TRANSFER_PENDING_VOIDED 4
+
+// A hold that expired.
+#define TIMEBANK_TRANSFER_PENDING_EXPIRED 5
+
 // What a call did. The numbers are stable: hosts in every language switch on them.
 //
 // Only `TIMEBANK_STATUS_OK` means the call did what it was asked; with any other status no
@@ -61,9 +91,224 @@ typedef int32_t timebank_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// An open ledger store (opaque). Made by `timebank_store_open`, released by
+// `timebank_store_free`.
+typedef struct timebank_store timebank_store;
+
+// A 128-bit id (account, transfer, or the host's `user_data`): `lo` is the low 64 bits, `hi`
+// the high 64 bits. Zero (both halves zero) is never an account or transfer id.
+typedef struct timebank_id {
+  uint64_t lo;
+  uint64_t hi;
+} timebank_id;
+
+// A request to open an account. Kinds: 1 member, 2 group, 3 issuer, 4 guarantee, 5 clearing,
+// 6 redemption, 7 expiry, 8 donation. With `limits` 0 the kind's defaults apply (members and
+// groups cannot go below zero; funds have no floor; no ceiling).
+typedef struct timebank_account_new {
+  struct timebank_id id;
+  // The host's own reference (never personal data: the journal is immutable).
+  struct timebank_id user_data;
+  // The floor (zero or negative) and ceiling, in minor units of the unit's scale, used as
+  // `limits` says.
+  int64_t floor_minor;
+  int64_t ceiling_minor;
+  // The first moment (nanoseconds since the Unix epoch) the account may pay for care; 0 for
+  // no date.
+  uint64_t eligible_from;
+  uint32_t community;
+  uint16_t unit;
+  uint8_t kind;
+  // `TIMEBANK_LIMIT_*` bits.
+  uint8_t limits;
+} timebank_account_new;
+
+// An account as the ledger keeps it. Decimals are plain text (`"12.5"`, `"-3"`); an empty
+// `floor` or `ceiling` means none.
+typedef struct timebank_account {
+  struct timebank_id id;
+  struct timebank_id user_data;
+  // When the ledger created it (nanoseconds since the Unix epoch).
+  uint64_t timestamp;
+  // 0 for no eligibility date.
+  uint64_t eligible_from;
+  uint32_t community;
+  uint16_t unit;
+  uint8_t kind;
+  // 1 when closed.
+  uint8_t closed;
+  char floor[TIMEBANK_DECIMAL_BYTES];
+  char ceiling[TIMEBANK_DECIMAL_BYTES];
+  char debits_pending[TIMEBANK_DECIMAL_BYTES];
+  char debits_posted[TIMEBANK_DECIMAL_BYTES];
+  char credits_pending[TIMEBANK_DECIMAL_BYTES];
+  char credits_posted[TIMEBANK_DECIMAL_BYTES];
+  // Credits minus debits, posted: what the account holds.
+  char balance[TIMEBANK_DECIMAL_BYTES];
+  // The balance less pending debits (holds): what it may still spend.
+  char available[TIMEBANK_DECIMAL_BYTES];
+} timebank_account;
+
+// One posted movement of an account.
+typedef struct timebank_statement_line {
+  struct timebank_id transfer_id;
+  // The account on the other side.
+  struct timebank_id counterparty;
+  uint64_t timestamp;
+  uint16_t code;
+  // 1 when this movement reverses an earlier one.
+  uint8_t reversal;
+  uint8_t reserved[5];
+  // Positive for a credit to the account, negative for a debit (plain decimal text).
+  char amount[TIMEBANK_DECIMAL_BYTES];
+  // The posted balance after this movement.
+  char balance[TIMEBANK_DECIMAL_BYTES];
+} timebank_statement_line;
+
+// Where a statement page sits.
+typedef struct timebank_statement_page {
+  // Lines written to `lines_out`.
+  size_t count;
+  // The `from` of the next page (valid when `has_next` is 1).
+  size_t next_from;
+  uint8_t has_next;
+  uint8_t reserved[7];
+  // The balance before the page's first line.
+  char opening_balance[TIMEBANK_DECIMAL_BYTES];
+} timebank_statement_page;
+
+// The store's head and state.
+typedef struct timebank_store_info {
+  // The last durable journal record.
+  uint64_t head_sequence;
+  uint64_t journal_bytes;
+  uint64_t accounts;
+  uint64_t transfers;
+  // The journal record the sled index reflects.
+  uint64_t indexed_sequence;
+  // The head record's hash.
+  uint8_t head_hash[32];
+  // The digest of the ledger's whole state: equal digests, equal ledgers.
+  uint8_t state_digest[32];
+} timebank_store_info;
+
+// Called during `timebank_store_verify` with the records checked so far and in all.
+typedef void (*timebank_progress_fn)(void *context, uint64_t records_done, uint64_t records_total);
+
+// What `timebank_store_verify` checked.
+typedef struct timebank_verify_report {
+  uint64_t records;
+  uint64_t journal_bytes;
+  uint64_t checkpoints_verified;
+  uint64_t head_sequence;
+  // 1 when checkpoint MACs were checked (the store has the key).
+  uint8_t macs_checked;
+  // 1 when the sled index was compared with the replayed state.
+  uint8_t index_checked;
+  uint8_t reserved[6];
+  uint8_t head_hash[32];
+  uint8_t state_digest[32];
+} timebank_verify_report;
+
+// A transfer request with its amount in minor units of the unit's scale (250 is 2.5 hours at
+// scale 2). Zero ids and a zero amount mean "none": a post or void may leave the accounts, unit,
+// code and amount empty to mean "as in the pending transfer". Flags, as in the engine: 1
+// linked, 2 pending, 4 post pending, 8 void pending, 16 balancing debit, 32 balancing credit,
+// 64 closing debit, 128 closing credit, 256 reversal.
+typedef struct timebank_transfer {
+  struct timebank_id id;
+  struct timebank_id debit_account_id;
+  struct timebank_id credit_account_id;
+  // For a post or void: the pending transfer; for a reversal: the transfer reversed.
+  struct timebank_id related_id;
+  struct timebank_id user_data;
+  uint64_t amount_minor;
+  // For a pending transfer: seconds until `timebank_store_expire` may release it; 0 never.
+  uint32_t timeout_s;
+  uint16_t unit;
+  uint16_t code;
+  uint16_t flags;
+  // Must be zero.
+  uint16_t reserved[3];
+} timebank_transfer;
+
+// The same request with the amount as plain decimal text (NULL for none).
+typedef struct timebank_transfer_text {
+  struct timebank_id id;
+  struct timebank_id debit_account_id;
+  struct timebank_id credit_account_id;
+  struct timebank_id related_id;
+  struct timebank_id user_data;
+  const char *amount;
+  uint32_t timeout_s;
+  uint16_t unit;
+  uint16_t code;
+  uint16_t flags;
+  uint16_t reserved[3];
+} timebank_transfer_text;
+
+// A transfer as the ledger keeps it: the accounts, unit and code it applied to (for a post,
+// void or reversal, those of the transfer it resolves), what moved, and where it stands.
+typedef struct timebank_transfer_info {
+  struct timebank_id id;
+  struct timebank_id debit_account_id;
+  struct timebank_id credit_account_id;
+  // Zero when none.
+  struct timebank_id related_id;
+  struct timebank_id user_data;
+  // The reversal that undid it; zero when none.
+  struct timebank_id reversed_by;
+  // Nanoseconds since the Unix epoch, assigned by the ledger.
+  uint64_t timestamp;
+  uint32_t timeout_s;
+  uint16_t unit;
+  uint16_t code;
+  uint16_t flags;
+  // `TIMEBANK_TRANSFER_*`.
+  uint8_t state;
+  uint8_t reserved[5];
+  // What moved (or was held), as plain decimal text.
+  char amount[TIMEBANK_DECIMAL_BYTES];
+} timebank_transfer_info;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Creates `count` accounts at `now` (nanoseconds since the Unix epoch; 0 for the system clock)
+// in one durable command, and writes each account's result code (0 ok, 3 exists, 120
+// account_exists_with_different_fields, ...) to `codes_out[i]`.
+//
+// Errors: `INVALID_ARGUMENT` for a zero id, an unknown kind or limit bit, or a batch that is
+// empty or above 8190; nothing is created then.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `accounts` is NULL or points to `count` structs; `codes_out`
+// is NULL or valid for writes of `count` `uint16_t`; `error_out` is NULL or valid for a write of
+// one `char *`.
+timebank_status timebank_store_create_accounts(const struct timebank_store *store,
+                                               const struct timebank_account_new *accounts,
+                                               size_t count,
+                                               uint64_t now,
+                                               uint16_t *codes_out,
+                                               char **error_out);
+
+// Writes the account `id` to `*account_out`.
+//
+// Errors: `NOT_FOUND` for an unknown id, `INVALID_ARGUMENT` for zero.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `id` is NULL or points to one `timebank_id`; `account_out` is
+// NULL or valid for a write of one `timebank_account`; `error_out` is NULL or valid for a write
+// of one `char *`.
+timebank_status timebank_store_account(const struct timebank_store *store,
+                                       const struct timebank_id *id,
+                                       struct timebank_account *account_out,
+                                       char **error_out);
 
 // Checks that `text` is an amount of a unit with `scale` decimal places (a plain positive
 // decimal such as `"2.5"`, no sign, exponent, separator, space or non-ASCII digit, at most
@@ -99,6 +344,236 @@ timebank_status timebank_amount_format(uint64_t minor,
                                        char **text_out,
                                        char **error_out);
 
+// Records a service: `provider` earns `hours` × the code's weight, paid by `payer` (an issuing
+// fund for a service code). Above a cap whose excess is donated, the rest goes to `donation`
+// (NULL when the host knows no cap applies). Uses transfer ids from `first_id` on and writes how
+// many to `*transfers_out` (may be NULL).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; every id pointer is NULL or points to one `timebank_id`;
+// `hours` is NULL or a NUL-terminated string; `transfers_out` is NULL or valid for a write of
+// one `size_t`; `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_store_record_service(const struct timebank_store *store,
+                                              const struct timebank_id *first_id,
+                                              uint16_t code,
+                                              const struct timebank_id *payer,
+                                              const struct timebank_id *provider,
+                                              const char *hours,
+                                              const struct timebank_id *donation,
+                                              uint64_t now,
+                                              size_t *transfers_out,
+                                              char **error_out);
+
+// A care withdrawal: `member` pays `hours` × the care code's weight of its own hours to
+// `provider` (refused before the member's eligibility date: `not_yet_eligible`).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_withdraw(const struct timebank_store *store,
+                                        const struct timebank_id *first_id,
+                                        uint16_t code,
+                                        const struct timebank_id *member,
+                                        const struct timebank_id *provider,
+                                        const char *hours,
+                                        uint64_t now,
+                                        size_t *transfers_out,
+                                        char **error_out);
+
+// Books a service: holds `hours` × the code's weight of `payer`'s hours for `provider` (a
+// pending transfer `id`) until completed, cancelled, or released by `timebank_store_expire`
+// after `timeout_s` seconds (0: no deadline).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_book(const struct timebank_store *store,
+                                    const struct timebank_id *id,
+                                    uint16_t code,
+                                    const struct timebank_id *payer,
+                                    const struct timebank_id *provider,
+                                    const char *hours,
+                                    uint32_t timeout_s,
+                                    uint64_t now,
+                                    char **error_out);
+
+// Completes the booking `booking`: posts the hours served (`hours`, at most those booked; NULL
+// for all of them; the rest of the hold is released) and records the recipient's `rating`
+// (1 to 5; 0 for none). Uses transfer ids from `first_id` on.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_complete(const struct timebank_store *store,
+                                        const struct timebank_id *first_id,
+                                        const struct timebank_id *booking,
+                                        const char *hours,
+                                        uint8_t rating,
+                                        const struct timebank_id *donation,
+                                        uint64_t now,
+                                        size_t *transfers_out,
+                                        char **error_out);
+
+// Cancels the booking `booking` (transfer `id` voids the hold, releasing the payer's hours).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_cancel(const struct timebank_store *store,
+                                      const struct timebank_id *id,
+                                      const struct timebank_id *booking,
+                                      uint64_t now,
+                                      char **error_out);
+
+// Gives `amount` from `from` to `to` (a family member linked with `timebank_store_link`, or a
+// donation pool), with `code` (0 for the policy's gift or donation code).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_gift(const struct timebank_store *store,
+                                    const struct timebank_id *id,
+                                    const struct timebank_id *from,
+                                    const struct timebank_id *to,
+                                    const char *amount,
+                                    uint16_t code,
+                                    uint64_t now,
+                                    char **error_out);
+
+// Awards points: the award code's points per act × `acts`, from `issuer` to `member`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_award(const struct timebank_store *store,
+                                     const struct timebank_id *id,
+                                     uint16_t code,
+                                     const struct timebank_id *issuer,
+                                     const struct timebank_id *member,
+                                     uint32_t acts,
+                                     uint64_t now,
+                                     char **error_out);
+
+// Redeems `amount` points of `member` at `redemption` (a points supermarket), with `code` (0
+// for the policy's redemption code).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_redeem(const struct timebank_store *store,
+                                      const struct timebank_id *id,
+                                      const struct timebank_id *member,
+                                      const struct timebank_id *redemption,
+                                      const char *amount,
+                                      uint16_t code,
+                                      uint64_t now,
+                                      char **error_out);
+
+// Closes `account` (death, moving away, dormancy): its whole balance moves to `destination` (an
+// heir, a pool, a fund) by the closing transfer `id`, and it takes no new transfers. The history
+// stays. Refused while it has pending holds, or when its balance is zero.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_close_account(const struct timebank_store *store,
+                                             const struct timebank_id *id,
+                                             const struct timebank_id *account,
+                                             const struct timebank_id *destination,
+                                             uint64_t now,
+                                             char **error_out);
+
+// Reverses the posted transfer `original` with the new transfer `id`, which moves its amount
+// back and references it. A mistake is corrected this way, never by deletion; a transfer is
+// reversed at most once (`already_reversed`).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_record_service`.
+timebank_status timebank_store_reverse(const struct timebank_store *store,
+                                       const struct timebank_id *id,
+                                       const struct timebank_id *original,
+                                       uint64_t now,
+                                       char **error_out);
+
+// Registers a family link between the members `a` and `b` (spouse, direct relatives), along
+// which gifts are allowed. Linking twice is OK.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `a` and `b` are NULL or point to one `timebank_id` each;
+// `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_store_link(const struct timebank_store *store,
+                                    const struct timebank_id *a,
+                                    const struct timebank_id *b,
+                                    uint64_t now,
+                                    char **error_out);
+
+// Sets the first moment `account` may pay for care with its hours (`from`, nanoseconds since
+// the Unix epoch; 0 for no date), as the host decides eligibility.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `account` is NULL or points to one `timebank_id`;
+// `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_store_set_eligibility(const struct timebank_store *store,
+                                               const struct timebank_id *account,
+                                               uint64_t from,
+                                               uint64_t now,
+                                               char **error_out);
+
+// Writes the outstanding liability (the hours and points members and groups hold: what a
+// guarantee fund stands behind) to `*json_out` as JSON, freed with `timebank_string_free`:
+//
+// `{"units":[{"unit":1,"name":"hours","total":"12.5","members":"12.5","groups":"0",
+// "by_community":[{"community":7,"total":"12.5","holders":3}]}]}`
+//
+// Decimals are strings, so they stay exact in every language.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `json_out` and `error_out` are NULL or valid for a write of
+// one `char *`.
+timebank_status timebank_store_liability(const struct timebank_store *store,
+                                         char **json_out,
+                                         char **error_out);
+
+// Writes lines `from .. from + capacity` of the statement of `account` (its posted movements in
+// the order applied, oldest first, with a running balance) to `lines_out`, and where the page
+// sits to `*page_out`. `capacity` is 1 to 1000.
+//
+// Errors: `NOT_FOUND` for an unknown account; `INVALID_ARGUMENT` for a zero id or a capacity
+// out of range.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `account` is NULL or points to one `timebank_id`;
+// `lines_out` is NULL or valid for writes of `capacity` lines; `page_out` is NULL or valid for a
+// write of one `timebank_statement_page`; `error_out` is NULL or valid for a write of one
+// `char *`.
+timebank_status timebank_store_statement(const struct timebank_store *store,
+                                         const struct timebank_id *account,
+                                         size_t from,
+                                         struct timebank_statement_line *lines_out,
+                                         size_t capacity,
+                                         struct timebank_statement_page *page_out,
+                                         char **error_out);
+
 // The stable snake_case name of a status, such as `"invalid_amount"`, or `"unknown"` for a
 // number that is not a status: a static string the caller must not free.
 //
@@ -111,6 +586,106 @@ const char *timebank_status_name(int32_t status);
 // Thread safety: may be called from any thread at any time.
 const char *timebank_result_code_name(uint16_t code);
 
+// Opens the ledger in the directory `path`, creating it (and the directory) when there is none.
+//
+// `policy` is the policy as TOML or JSON text (JSON when it starts with `{`), or NULL for the
+// default policy (hours with 2 decimals, whole points, the default codes). For an existing
+// ledger, a given policy must equal the one it was created with. `checkpoint_key` is NULL or
+// points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
+//
+// On success `*store_out` is a new handle; free it with `timebank_store_free`. Errors:
+// `INVALID_ARGUMENT` (bad policy, or another policy than the ledger's), `BUSY` (already open),
+// `DAMAGED` (the journal does not verify), `IO`.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `path` and `policy` are NULL or NUL-terminated strings; `checkpoint_key` is NULL or points to
+// 32 readable bytes; `store_out` is NULL or valid for a write of one pointer; `error_out` is NULL
+// or valid for a write of one `char *`.
+timebank_status timebank_store_open(const char *path,
+                                    const char *policy,
+                                    const uint8_t *checkpoint_key,
+                                    struct timebank_store **store_out,
+                                    char **error_out);
+
+// Closes the store: waits for calls in flight on other threads, makes sure every acknowledged
+// command is durable, and releases the directory. The handle stays valid: later calls on it
+// return `TIMEBANK_STATUS_CLOSED`, and `timebank_store_free` releases it. Closing twice is OK.
+//
+// Thread safety: may be called while other threads use the handle (it waits for them).
+//
+// # Safety
+// `store` is NULL or a live handle from `timebank_store_open`; `error_out` is NULL or valid for
+// a write of one `char *`.
+timebank_status timebank_store_close(const struct timebank_store *store, char **error_out);
+
+// Closes the store if it is open and releases the handle. NULL does nothing.
+//
+// Thread safety: no other call may use the handle during or after this one.
+//
+// # Safety
+// `store` is NULL or a handle from `timebank_store_open` not freed before.
+void timebank_store_free(struct timebank_store *store);
+
+// Writes the store's head, counts and state digest to `*info_out`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `info_out` is NULL or valid for a write of one
+// `timebank_store_info`; `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_store_status(const struct timebank_store *store,
+                                      struct timebank_store_info *info_out,
+                                      char **error_out);
+
+// Journals a checkpoint of the current head and state, authenticated with the checkpoint key,
+// and writes its text (one line to publish) to `*text_out`, freed with `timebank_string_free`.
+//
+// Errors: `INVALID_ARGUMENT` when the store was opened without a checkpoint key; `IO`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `text_out` and `error_out` are NULL or valid for a write of
+// one `char *`.
+timebank_status timebank_store_checkpoint(const struct timebank_store *store,
+                                          char **text_out,
+                                          char **error_out);
+
+// Verifies the whole store: every checksum, link and sequence number of the journal, every
+// checkpoint, the replayed state against the live one, and the index against it. Calls
+// `progress` (when not NULL) with `context` as it goes, on the calling thread.
+//
+// Errors: `DAMAGED`, with a message naming the first bad record and why; `IO`.
+//
+// Thread safety: `store` may be used from several threads at once (commits pause only while
+// the index is compared).
+//
+// # Safety
+// `store` is NULL or a live handle; `progress` is NULL or a function safe to call with
+// `context`; `report_out` is NULL or valid for a write of one `timebank_verify_report`;
+// `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_store_verify(const struct timebank_store *store,
+                                      timebank_progress_fn progress,
+                                      void *context,
+                                      struct timebank_verify_report *report_out,
+                                      char **error_out);
+
+// Releases every pending transfer (booking) whose timeout has passed at `now` (nanoseconds
+// since the Unix epoch; 0 for the system clock), and runs the policy's expiry sweeps. Writes
+// how many holds were released to `*expired_out`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `expired_out` is NULL or valid for a write of one `size_t`;
+// `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_store_expire(const struct timebank_store *store,
+                                      uint64_t now,
+                                      size_t *expired_out,
+                                      char **error_out);
+
 // Frees a string that the library returned through a `char **` out-param (an error message, an
 // exported checkpoint, a report). NULL does nothing.
 //
@@ -119,6 +694,61 @@ const char *timebank_result_code_name(uint16_t code);
 // # Safety
 // `text` is NULL or a string returned by this library and not freed before.
 void timebank_string_free(char *text);
+
+// Submits `count` transfers at `now` (nanoseconds since the Unix epoch; 0 for the system clock)
+// in one durable command, and writes each transfer's result code (0 ok, 3 exists, 110
+// exceeds_floor, ...; see `timebank_result_code_name`) to `codes_out[i]`. A refused transfer
+// changes nothing; linked ones succeed or fail together.
+//
+// Errors (nothing is submitted): `INVALID_AMOUNT` for an amount above the maximum,
+// `INVALID_ARGUMENT` for a zero id, non-zero reserved fields, or a batch that is empty or above
+// 8190.
+//
+// Thread safety: `store` may be used from several threads at once; concurrent batches share
+// one journal write and sync.
+//
+// # Safety
+// `store` is NULL or a live handle; `transfers` is NULL or points to `count` structs;
+// `codes_out` is NULL or valid for writes of `count` `uint16_t`; `error_out` is NULL or valid
+// for a write of one `char *`.
+timebank_status timebank_store_submit_transfers(const struct timebank_store *store,
+                                                const struct timebank_transfer *transfers,
+                                                size_t count,
+                                                uint64_t now,
+                                                uint16_t *codes_out,
+                                                char **error_out);
+
+// Like `timebank_store_submit_transfers`, with each amount as plain decimal text (`"2.5"`;
+// NULL for none), validated exactly: `INVALID_AMOUNT` (and nothing submitted) for text such as
+// `"1e3"`, `"NaN"`, `"-1"`, `"0"`, `"1,5"`, full-width digits, more decimals than the unit has,
+// or more than the maximum; `INVALID_UTF8` for text that is not UTF-8.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_submit_transfers`; each `amount` is NULL or a NUL-terminated string.
+timebank_status timebank_store_submit_transfers_text(const struct timebank_store *store,
+                                                     const struct timebank_transfer_text *transfers,
+                                                     size_t count,
+                                                     uint64_t now,
+                                                     uint16_t *codes_out,
+                                                     char **error_out);
+
+// Writes the transfer `id` to `*transfer_out`.
+//
+// Errors: `NOT_FOUND` for an unknown id (including one that failed), `INVALID_ARGUMENT` for
+// zero.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `id` is NULL or points to one `timebank_id`; `transfer_out`
+// is NULL or valid for a write of one `timebank_transfer_info`; `error_out` is NULL or valid for
+// a write of one `char *`.
+timebank_status timebank_store_transfer(const struct timebank_store *store,
+                                        const struct timebank_id *id,
+                                        struct timebank_transfer_info *transfer_out,
+                                        char **error_out);
 
 // The library's version, such as `"0.1.0"`: a static string the caller must not free.
 //

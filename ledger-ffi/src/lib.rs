@@ -34,14 +34,34 @@
 //! assert_eq!(minor, 250, "an out-param is written only on success");
 //! ```
 
+// The exported types carry their C names (`timebank_store`, `timebank_id`), as the header shows
+// them.
+#![allow(non_camel_case_types)]
+
+mod account;
 mod amount;
 mod boundary;
+mod decimal;
+mod id;
+mod operation;
 mod pointer;
+mod report;
+mod statement;
 mod status;
+mod store;
 mod string;
+mod transfer;
 mod version;
 
+pub use account::*;
 pub use amount::{timebank_amount_format, timebank_amount_parse};
+pub use decimal::TIMEBANK_DECIMAL_BYTES;
+pub use id::timebank_id;
+pub use operation::*;
+pub use report::timebank_store_liability;
+pub use statement::*;
 pub use status::{timebank_result_code_name, timebank_status_name, Status};
+pub use store::*;
 pub use string::timebank_string_free;
+pub use transfer::*;
 pub use version::timebank_version;

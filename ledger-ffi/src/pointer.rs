@@ -33,6 +33,80 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, argument: &str) -> Result<&
     })
 }
 
+/// An optional string argument: NULL means none.
+///
+/// # Safety
+/// As for [`str_arg`].
+pub(crate) unsafe fn optional_str_arg<'a>(
+    ptr: *const c_char,
+    argument: &str,
+) -> Result<Option<&'a str>, Error> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: the caller's guarantee is the one `str_arg` needs.
+    unsafe { str_arg(ptr, argument) }.map(Some)
+}
+
+/// A borrowed array argument of `len` elements. NULL is accepted only when `len` is 0.
+///
+/// # Safety
+/// When `len > 0`, `ptr` is NULL or points to `len` initialized, aligned values of `T` that stay
+/// valid and unchanged for `'a`.
+pub(crate) unsafe fn slice_arg<'a, T>(
+    ptr: *const T,
+    len: usize,
+    argument: &str,
+) -> Result<&'a [T], Error> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Error::null(argument));
+    }
+    // SAFETY: not NULL, and the caller guarantees `len` valid, aligned elements for 'a.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// An optional fixed-size array argument (such as a 32-byte key): NULL means none.
+///
+/// # Safety
+/// `ptr` is NULL or points to `N` initialized values of `T` that stay valid for `'a`.
+pub(crate) unsafe fn optional_array_arg<'a, T, const N: usize>(
+    ptr: *const T,
+) -> Option<&'a [T; N]> {
+    // SAFETY: the caller guarantees NULL or `N` valid elements; `as_ref` checks for NULL.
+    unsafe { ptr.cast::<[T; N]>().as_ref() }
+}
+
+/// A shared reference to one value the host passes by pointer: a handle the library made with
+/// [`into_handle`], or a plain struct such as an id.
+///
+/// # Safety
+/// `ptr` is NULL or points to a valid, aligned `T` (for a handle: returned by [`into_handle`]
+/// and not yet passed to [`free_handle`]) that stays valid for `'a`.
+pub(crate) unsafe fn ref_arg<'a, T>(ptr: *const T, argument: &str) -> Result<&'a T, Error> {
+    // SAFETY: the caller guarantees NULL or a valid `T`, and `as_ref` checks for NULL.
+    unsafe { ptr.as_ref() }.ok_or_else(|| Error::null(argument))
+}
+
+/// Moves `value` to the heap and gives its address to the host as an opaque handle.
+pub(crate) fn into_handle<T>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
+
+/// Drops a handle made by [`into_handle`]. NULL does nothing.
+///
+/// # Safety
+/// `ptr` is NULL or a pointer returned by [`into_handle`] for the same `T`, not freed before, and
+/// no other call is using it.
+pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
+    if !ptr.is_null() {
+        // SAFETY: made by `Box::into_raw` in `into_handle`, freed once (the caller's guarantee).
+        drop(unsafe { Box::from_raw(ptr) });
+    }
+}
+
 /// An out-param, checked for NULL when the call starts and written only when it succeeds.
 #[derive(Debug)]
 pub(crate) struct Out<'a, T> {
@@ -72,6 +146,27 @@ pub(crate) unsafe fn optional_out_arg<'a, T>(ptr: *mut T) -> Option<Out<'a, T>> 
         ptr,
         lifetime: PhantomData,
     })
+}
+
+/// A writable array out-param of `len` elements. NULL is accepted only when `len` is 0.
+///
+/// # Safety
+/// When `len > 0`, `ptr` is NULL or valid and aligned for reads and writes of `len` values of
+/// `T` (initialized: `T` here is always a plain C struct or integer) for `'a`, and nothing else
+/// reads or writes them meanwhile.
+pub(crate) unsafe fn slice_out<'a, T>(
+    ptr: *mut T,
+    len: usize,
+    argument: &str,
+) -> Result<&'a mut [T], Error> {
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() {
+        return Err(Error::null(argument));
+    }
+    // SAFETY: not NULL; the caller guarantees `len` valid, exclusive elements for 'a.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
 }
 
 /// A string the library allocates for the host, freed with [`free_string`]. An interior NUL

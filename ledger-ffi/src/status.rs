@@ -117,8 +117,52 @@ impl Error {
         Error::new(Status::InvalidArgument, message)
     }
 
+    /// The ledger refused one event with `code`. The message reads "refused: NAME (NUMBER)",
+    /// which the Python and Java packages read the code back from.
+    pub fn refused(code: ResultCode) -> Error {
+        Error::new(
+            Status::Refused,
+            format!("refused: {} ({})", code.name(), code as u16),
+        )
+    }
+
     pub fn amount(argument: &str, error: &AmountError) -> Error {
         Error::new(Status::InvalidAmount, format!("{argument}: {error}"))
+    }
+}
+
+impl From<ledger_store::Error> for Error {
+    fn from(error: ledger_store::Error) -> Error {
+        use ledger_store::Error as E;
+        let status = match &error {
+            E::Io(_) => Status::Io,
+            // sled refuses a second open of the same directory with a lock error.
+            E::Index(e) if e.to_string().contains("lock") => Status::Busy,
+            E::Index(_) => Status::Io,
+            E::Corrupted(_) => Status::Damaged,
+            E::Batch(_) | E::Policy(_) | E::CheckpointText(_) | E::NoCheckpointKey => {
+                Status::InvalidArgument
+            }
+            E::AlreadyExists(_) => Status::InvalidArgument,
+            E::NotFound(_) => Status::NotFound,
+            E::Poisoned => Status::Io,
+            E::Closed => Status::Closed,
+            _ => Status::Io,
+        };
+        Error::new(status, error.to_string())
+    }
+}
+
+impl From<ledger_core::timebank::PlanError> for Error {
+    fn from(error: ledger_core::timebank::PlanError) -> Error {
+        use ledger_core::timebank::PlanError as P;
+        let status = match &error {
+            P::AccountNotFound(_) | P::TransferNotFound(_) => Status::NotFound,
+            P::Amount(_) => Status::InvalidAmount,
+            P::NotABooking(_) | P::HoldsPending(_) | P::NothingToClose(_) => Status::Refused,
+            _ => Status::InvalidArgument,
+        };
+        Error::new(status, error.to_string())
     }
 }
 

@@ -1,0 +1,201 @@
+//! Accounts: creating them in batches, reading one back.
+
+use std::ffi::c_char;
+
+use ledger_core::{AccountKind, Command, Decimal, NewAccount};
+
+use crate::boundary;
+use crate::decimal::{field, optional_field, TIMEBANK_DECIMAL_BYTES};
+use crate::id::timebank_id;
+use crate::pointer;
+use crate::status::{Error, Status};
+use crate::store::timebank_store;
+
+/// `timebank_account_new.limits`: use `floor_minor` as the floor (instead of the kind's default).
+pub const TIMEBANK_LIMIT_FLOOR: u8 = 1;
+/// `timebank_account_new.limits`: no floor at all (the account may go negative without bound).
+pub const TIMEBANK_LIMIT_NO_FLOOR: u8 = 2;
+/// `timebank_account_new.limits`: use `ceiling_minor` as the ceiling.
+pub const TIMEBANK_LIMIT_CEILING: u8 = 4;
+const LIMITS_ALL: u8 = TIMEBANK_LIMIT_FLOOR | TIMEBANK_LIMIT_NO_FLOOR | TIMEBANK_LIMIT_CEILING;
+
+/// A request to open an account. Kinds: 1 member, 2 group, 3 issuer, 4 guarantee, 5 clearing,
+/// 6 redemption, 7 expiry, 8 donation. With `limits` 0 the kind's defaults apply (members and
+/// groups cannot go below zero; funds have no floor; no ceiling).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct timebank_account_new {
+    pub id: timebank_id,
+    /// The host's own reference (never personal data: the journal is immutable).
+    pub user_data: timebank_id,
+    /// The floor (zero or negative) and ceiling, in minor units of the unit's scale, used as
+    /// `limits` says.
+    pub floor_minor: i64,
+    pub ceiling_minor: i64,
+    /// The first moment (nanoseconds since the Unix epoch) the account may pay for care; 0 for
+    /// no date.
+    pub eligible_from: u64,
+    pub community: u32,
+    pub unit: u16,
+    pub kind: u8,
+    /// `TIMEBANK_LIMIT_*` bits.
+    pub limits: u8,
+}
+
+impl timebank_account_new {
+    fn to_core(
+        self,
+        index: usize,
+        scale_of: &dyn Fn(u16) -> Option<u32>,
+    ) -> Result<NewAccount, Error> {
+        let at = |field: &str| format!("accounts[{index}].{field}");
+        let id = self.id.account(&at("id"))?;
+        let kind = AccountKind::from_u8(self.kind).ok_or_else(|| {
+            Error::invalid(format!("{}: no account kind {}", at("kind"), self.kind))
+        })?;
+        if self.limits & !LIMITS_ALL != 0 {
+            return Err(Error::invalid(format!("{}: unknown bits", at("limits"))));
+        }
+        // An unknown unit is the engine's to refuse (unit_not_found); limits then need no scale.
+        let scale = scale_of(self.unit).unwrap_or(0);
+        let minor = |v: i64| Decimal::from_i128_with_scale(i128::from(v), scale);
+        let mut spec = NewAccount::new(id, self.unit, kind)
+            .community(self.community)
+            .user_data(self.user_data.get())
+            .eligible_from((self.eligible_from != 0).then_some(self.eligible_from));
+        if self.limits & TIMEBANK_LIMIT_NO_FLOOR != 0 {
+            spec = spec.floor(None);
+        } else if self.limits & TIMEBANK_LIMIT_FLOOR != 0 {
+            spec = spec.floor(Some(minor(self.floor_minor)));
+        }
+        if self.limits & TIMEBANK_LIMIT_CEILING != 0 {
+            spec = spec.ceiling(Some(minor(self.ceiling_minor)));
+        }
+        Ok(spec)
+    }
+}
+
+/// Creates `count` accounts at `now` (nanoseconds since the Unix epoch; 0 for the system clock)
+/// in one durable command, and writes each account's result code (0 ok, 3 exists, 120
+/// account_exists_with_different_fields, ...) to `codes_out[i]`.
+///
+/// Errors: `INVALID_ARGUMENT` for a zero id, an unknown kind or limit bit, or a batch that is
+/// empty or above 8190; nothing is created then.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// `store` is NULL or a live handle; `accounts` is NULL or points to `count` structs; `codes_out`
+/// is NULL or valid for writes of `count` `uint16_t`; `error_out` is NULL or valid for a write of
+/// one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_create_accounts(
+    store: *const timebank_store,
+    accounts: *const timebank_account_new,
+    count: usize,
+    now: u64,
+    codes_out: *mut u16,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `accounts` and `count`.
+        let accounts = unsafe { pointer::slice_arg(accounts, count, "accounts") }?;
+        // SAFETY: the contract above covers `codes_out` and `count`.
+        let codes_out = unsafe { pointer::slice_out(codes_out, count, "codes_out") }?;
+        let scale_of = |unit| store.read(|l| l.unit(unit).map(|u| u.scale));
+        let specs = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a.to_core(i, &scale_of))
+            .collect::<Result<Vec<_>, _>>()?;
+        let committed = store.run(Command::CreateAccounts(specs), now)?;
+        for (slot, result) in codes_out.iter_mut().zip(committed.events()) {
+            *slot = result.code as u16;
+        }
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// An account as the ledger keeps it. Decimals are plain text (`"12.5"`, `"-3"`); an empty
+/// `floor` or `ceiling` means none.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct timebank_account {
+    pub id: timebank_id,
+    pub user_data: timebank_id,
+    /// When the ledger created it (nanoseconds since the Unix epoch).
+    pub timestamp: u64,
+    /// 0 for no eligibility date.
+    pub eligible_from: u64,
+    pub community: u32,
+    pub unit: u16,
+    pub kind: u8,
+    /// 1 when closed.
+    pub closed: u8,
+    pub floor: [c_char; TIMEBANK_DECIMAL_BYTES],
+    pub ceiling: [c_char; TIMEBANK_DECIMAL_BYTES],
+    pub debits_pending: [c_char; TIMEBANK_DECIMAL_BYTES],
+    pub debits_posted: [c_char; TIMEBANK_DECIMAL_BYTES],
+    pub credits_pending: [c_char; TIMEBANK_DECIMAL_BYTES],
+    pub credits_posted: [c_char; TIMEBANK_DECIMAL_BYTES],
+    /// Credits minus debits, posted: what the account holds.
+    pub balance: [c_char; TIMEBANK_DECIMAL_BYTES],
+    /// The balance less pending debits (holds): what it may still spend.
+    pub available: [c_char; TIMEBANK_DECIMAL_BYTES],
+}
+
+/// Writes the account `id` to `*account_out`.
+///
+/// Errors: `NOT_FOUND` for an unknown id, `INVALID_ARGUMENT` for zero.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// `store` is NULL or a live handle; `id` is NULL or points to one `timebank_id`; `account_out` is
+/// NULL or valid for a write of one `timebank_account`; `error_out` is NULL or valid for a write
+/// of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_account(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    account_out: *mut timebank_account,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `id`.
+        let id = unsafe { pointer::ref_arg(id, "id") }?.account("id")?;
+        // SAFETY: the contract above covers `account_out`.
+        let out = unsafe { pointer::out_arg(account_out, "account_out") }?;
+        let a = store
+            .account(id)
+            .ok_or_else(|| Error::new(Status::NotFound, format!("account {id} does not exist")))?;
+        let b = a.balances;
+        out.write(timebank_account {
+            id: a.id.into(),
+            user_data: timebank_id::from_u128(a.user_data),
+            timestamp: a.timestamp,
+            eligible_from: a.eligible_from.unwrap_or(0),
+            community: a.community,
+            unit: a.unit,
+            kind: a.kind as u8,
+            closed: u8::from(a.closed),
+            floor: optional_field(a.floor),
+            ceiling: optional_field(a.ceiling),
+            debits_pending: field(b.debits_pending),
+            debits_posted: field(b.debits_posted),
+            credits_pending: field(b.credits_pending),
+            credits_posted: field(b.credits_posted),
+            balance: field(b.posted()),
+            available: field(b.available()),
+        });
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}

@@ -1,0 +1,403 @@
+//! The store handle: open (or create) a durable ledger, close it, free it; its status,
+//! checkpoints, verification and the expiry sweep.
+//!
+//! A handle is safe to share between threads: every call takes a read lock on the open store
+//! (the store itself is thread-safe, and concurrent submissions share one group commit), and
+//! `timebank_store_close` takes the write lock, so it waits for calls in flight. After a close the
+//! handle stays allocated until `timebank_store_free`, and every other call on it returns
+//! `TIMEBANK_STATUS_CLOSED` instead of touching freed memory.
+
+use std::ffi::{c_char, c_void};
+use std::path::Path;
+use std::sync::{RwLock, RwLockReadGuard};
+
+use ledger_core::{Command, EventResult, Policy, ResultCode};
+use ledger_store::{CheckpointKey, Committed, Progress, Store, StoreOptions};
+
+use crate::boundary;
+use crate::pointer;
+use crate::status::{Error, Status};
+
+/// The length of a checkpoint key: 32 secret bytes, kept outside the data directory.
+pub const TIMEBANK_CHECKPOINT_KEY_BYTES: usize = 32;
+
+/// An open ledger store (opaque). Made by `timebank_store_open`, released by
+/// `timebank_store_free`.
+#[derive(Debug)]
+pub struct timebank_store {
+    store: RwLock<Option<Store>>,
+}
+
+impl timebank_store {
+    /// The open store, or `TIMEBANK_STATUS_CLOSED`.
+    pub(crate) fn open(&self) -> Result<OpenStore<'_>, Error> {
+        // A poisoned lock means a panic inside a call; the store behind it is still consistent
+        // (its own locks say so), so later calls go on.
+        let guard = self.store.read().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            return Err(Error::new(Status::Closed, "the store is closed"));
+        }
+        Ok(OpenStore(guard))
+    }
+}
+
+/// A read-locked, open store.
+pub(crate) struct OpenStore<'a>(RwLockReadGuard<'a, Option<Store>>);
+
+impl std::ops::Deref for OpenStore<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0.as_ref().expect("checked open when locked")
+    }
+}
+
+impl OpenStore<'_> {
+    /// Submits one command; a batch error (empty, too large) is an invalid argument.
+    pub(crate) fn run(&self, command: Command, now: u64) -> Result<Committed, Error> {
+        Ok(self.submit(command, now_or_clock(now))?)
+    }
+}
+
+/// `now`, or the system clock's time when the host passed 0.
+pub(crate) fn now_or_clock(now: u64) -> u64 {
+    if now != 0 {
+        return now;
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// The first event result that is neither `ok` nor `exists`, as a refusal; in a linked chain the
+/// event that failed is named, not the ones failed with it.
+pub(crate) fn refusal(results: &[EventResult]) -> Result<(), Error> {
+    let failed = |r: &&EventResult| !matches!(r.code, ResultCode::Ok | ResultCode::Exists);
+    let first = results
+        .iter()
+        .filter(failed)
+        .find(|r| r.code != ResultCode::LinkedEventFailed)
+        .or_else(|| results.iter().find(failed));
+    match first {
+        Some(result) => Err(Error::refused(result.code)),
+        None => Ok(()),
+    }
+}
+
+fn parse_policy(text: &str) -> Result<Policy, Error> {
+    // JSON starts with '{'; anything else is read as TOML.
+    let parsed = if text.trim_start().starts_with('{') {
+        Policy::from_json(text)
+    } else {
+        Policy::from_toml(text)
+    };
+    parsed.map_err(|e| Error::invalid(format!("policy: {e}")))
+}
+
+fn open_or_create(
+    dir: &Path,
+    policy: Option<Policy>,
+    options: StoreOptions,
+) -> Result<Store, Error> {
+    match Store::open(dir, options.clone()) {
+        Ok(store) => {
+            if let Some(wanted) = policy {
+                let same = store.read(|l| ledger_core::timebank::policy(l) == Some(&wanted));
+                if !same {
+                    return Err(Error::invalid(format!(
+                        "the ledger in {} was created under another policy",
+                        dir.display()
+                    )));
+                }
+            }
+            Ok(store)
+        }
+        Err(ledger_store::Error::NotFound(_)) => {
+            let policy = policy.unwrap_or_else(Policy::default_policy);
+            Ok(Store::create(dir, &policy, options)?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens the ledger in the directory `path`, creating it (and the directory) when there is none.
+///
+/// `policy` is the policy as TOML or JSON text (JSON when it starts with `{`), or NULL for the
+/// default policy (hours with 2 decimals, whole points, the default codes). For an existing
+/// ledger, a given policy must equal the one it was created with. `checkpoint_key` is NULL or
+/// points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
+///
+/// On success `*store_out` is a new handle; free it with `timebank_store_free`. Errors:
+/// `INVALID_ARGUMENT` (bad policy, or another policy than the ledger's), `BUSY` (already open),
+/// `DAMAGED` (the journal does not verify), `IO`.
+///
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// `path` and `policy` are NULL or NUL-terminated strings; `checkpoint_key` is NULL or points to
+/// 32 readable bytes; `store_out` is NULL or valid for a write of one pointer; `error_out` is NULL
+/// or valid for a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_open(
+    path: *const c_char,
+    policy: *const c_char,
+    checkpoint_key: *const u8,
+    store_out: *mut *mut timebank_store,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers every pointer read here.
+        let path = unsafe { pointer::str_arg(path, "path") }?;
+        // SAFETY: as above.
+        let policy = unsafe { pointer::optional_str_arg(policy, "policy") }?;
+        // SAFETY: as above.
+        let key = unsafe { pointer::optional_array_arg::<u8, 32>(checkpoint_key) };
+        // SAFETY: as above.
+        let store_out = unsafe { pointer::out_arg(store_out, "store_out") }?;
+        if path.is_empty() {
+            return Err(Error::invalid("path must not be empty"));
+        }
+        let policy = policy.map(parse_policy).transpose()?;
+        let mut options = StoreOptions::default();
+        if let Some(key) = key {
+            let key: CheckpointKey = *key;
+            options = options.checkpoint_key(key);
+        }
+        let store = open_or_create(Path::new(path), policy, options)?;
+        store_out.write(pointer::into_handle(timebank_store {
+            store: RwLock::new(Some(store)),
+        }));
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// Closes the store: waits for calls in flight on other threads, makes sure every acknowledged
+/// command is durable, and releases the directory. The handle stays valid: later calls on it
+/// return `TIMEBANK_STATUS_CLOSED`, and `timebank_store_free` releases it. Closing twice is OK.
+///
+/// Thread safety: may be called while other threads use the handle (it waits for them).
+///
+/// # Safety
+/// `store` is NULL or a live handle from `timebank_store_open`; `error_out` is NULL or valid for
+/// a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_close(
+    store: *const timebank_store,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let handle = unsafe { pointer::ref_arg(store, "store") }?;
+        let taken = handle
+            .store
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        match taken {
+            Some(store) => Ok(store.close()?),
+            None => Ok(()),
+        }
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// Closes the store if it is open and releases the handle. NULL does nothing.
+///
+/// Thread safety: no other call may use the handle during or after this one.
+///
+/// # Safety
+/// `store` is NULL or a handle from `timebank_store_open` not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_free(store: *mut timebank_store) {
+    boundary::call_or((), || {
+        // SAFETY: the caller's contract is the one `free_handle` needs; dropping the handle
+        // drops (and so closes) the store.
+        unsafe { pointer::free_handle(store) }
+    })
+}
+
+/// The store's head and state.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct timebank_store_info {
+    /// The last durable journal record.
+    pub head_sequence: u64,
+    pub journal_bytes: u64,
+    pub accounts: u64,
+    pub transfers: u64,
+    /// The journal record the sled index reflects.
+    pub indexed_sequence: u64,
+    /// The head record's hash.
+    pub head_hash: [u8; 32],
+    /// The digest of the ledger's whole state: equal digests, equal ledgers.
+    pub state_digest: [u8; 32],
+}
+
+/// Writes the store's head, counts and state digest to `*info_out`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// `store` is NULL or a live handle; `info_out` is NULL or valid for a write of one
+/// `timebank_store_info`; `error_out` is NULL or valid for a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_status(
+    store: *const timebank_store,
+    info_out: *mut timebank_store_info,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `info_out`.
+        let out = unsafe { pointer::out_arg(info_out, "info_out") }?;
+        let s = store.status();
+        out.write(timebank_store_info {
+            head_sequence: s.head_sequence,
+            journal_bytes: s.journal_bytes,
+            accounts: s.accounts as u64,
+            transfers: s.transfers as u64,
+            indexed_sequence: s.indexed_sequence,
+            head_hash: s.head_hash,
+            state_digest: s.state_digest,
+        });
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// Journals a checkpoint of the current head and state, authenticated with the checkpoint key,
+/// and writes its text (one line to publish) to `*text_out`, freed with `timebank_string_free`.
+///
+/// Errors: `INVALID_ARGUMENT` when the store was opened without a checkpoint key; `IO`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// `store` is NULL or a live handle; `text_out` and `error_out` are NULL or valid for a write of
+/// one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_checkpoint(
+    store: *const timebank_store,
+    text_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `text_out`.
+        let out = unsafe { pointer::out_arg(text_out, "text_out") }?;
+        let checkpoint = store.checkpoint()?;
+        out.write(pointer::owned_string(&checkpoint.to_text()));
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// Called during `timebank_store_verify` with the records checked so far and in all.
+pub type timebank_progress_fn =
+    Option<unsafe extern "C" fn(context: *mut c_void, records_done: u64, records_total: u64)>;
+
+/// What `timebank_store_verify` checked.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct timebank_verify_report {
+    pub records: u64,
+    pub journal_bytes: u64,
+    pub checkpoints_verified: u64,
+    pub head_sequence: u64,
+    /// 1 when checkpoint MACs were checked (the store has the key).
+    pub macs_checked: u8,
+    /// 1 when the sled index was compared with the replayed state.
+    pub index_checked: u8,
+    pub reserved: [u8; 6],
+    pub head_hash: [u8; 32],
+    pub state_digest: [u8; 32],
+}
+
+/// Verifies the whole store: every checksum, link and sequence number of the journal, every
+/// checkpoint, the replayed state against the live one, and the index against it. Calls
+/// `progress` (when not NULL) with `context` as it goes, on the calling thread.
+///
+/// Errors: `DAMAGED`, with a message naming the first bad record and why; `IO`.
+///
+/// Thread safety: `store` may be used from several threads at once (commits pause only while
+/// the index is compared).
+///
+/// # Safety
+/// `store` is NULL or a live handle; `progress` is NULL or a function safe to call with
+/// `context`; `report_out` is NULL or valid for a write of one `timebank_verify_report`;
+/// `error_out` is NULL or valid for a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_verify(
+    store: *const timebank_store,
+    progress: timebank_progress_fn,
+    context: *mut c_void,
+    report_out: *mut timebank_verify_report,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `report_out`.
+        let out = unsafe { pointer::out_arg(report_out, "report_out") }?;
+        let mut report_progress = |p: Progress| {
+            if let Some(callback) = progress {
+                // SAFETY: the caller guarantees `progress` may be called with `context`.
+                unsafe { callback(context, p.records_done, p.records_total) }
+            }
+        };
+        let r = store.verify(&mut report_progress)?;
+        out.write(timebank_verify_report {
+            records: r.records,
+            journal_bytes: r.journal_bytes,
+            checkpoints_verified: r.checkpoints_verified,
+            head_sequence: r.head_sequence,
+            macs_checked: u8::from(r.macs_checked),
+            index_checked: u8::from(r.index_checked),
+            reserved: [0; 6],
+            head_hash: r.head_hash,
+            state_digest: r.state_digest,
+        });
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// Releases every pending transfer (booking) whose timeout has passed at `now` (nanoseconds
+/// since the Unix epoch; 0 for the system clock), and runs the policy's expiry sweeps. Writes
+/// how many holds were released to `*expired_out`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// `store` is NULL or a live handle; `expired_out` is NULL or valid for a write of one `size_t`;
+/// `error_out` is NULL or valid for a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_expire(
+    store: *const timebank_store,
+    now: u64,
+    expired_out: *mut usize,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `expired_out`.
+        let out = unsafe { pointer::out_arg(expired_out, "expired_out") }?;
+        let committed = store.run(Command::Expire, now)?;
+        let expired = match committed.reply {
+            ledger_core::Reply::Expired(ids) => ids.len(),
+            ledger_core::Reply::Events(_) => 0,
+        };
+        out.write(expired);
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}

@@ -1,0 +1,343 @@
+//! Transfers: batches of C structs (amounts in minor units, for speed) or with decimal text
+//! (for convenience), and reading one back.
+
+use std::ffi::c_char;
+
+use ledger_core::{
+    Amount, Command, Ledger, Transfer, TransferFlags, TransferRecord, TransferState,
+};
+
+use crate::amount;
+use crate::boundary;
+use crate::decimal::{field, TIMEBANK_DECIMAL_BYTES};
+use crate::id::timebank_id;
+use crate::pointer;
+use crate::status::{Error, Status};
+use crate::store::{timebank_store, OpenStore};
+
+/// A transfer request with its amount in minor units of the unit's scale (250 is 2.5 hours at
+/// scale 2). Zero ids and a zero amount mean "none": a post or void may leave the accounts, unit,
+/// code and amount empty to mean "as in the pending transfer". Flags, as in the engine: 1
+/// linked, 2 pending, 4 post pending, 8 void pending, 16 balancing debit, 32 balancing credit,
+/// 64 closing debit, 128 closing credit, 256 reversal.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct timebank_transfer {
+    pub id: timebank_id,
+    pub debit_account_id: timebank_id,
+    pub credit_account_id: timebank_id,
+    /// For a post or void: the pending transfer; for a reversal: the transfer reversed.
+    pub related_id: timebank_id,
+    pub user_data: timebank_id,
+    pub amount_minor: u64,
+    /// For a pending transfer: seconds until `timebank_store_expire` may release it; 0 never.
+    pub timeout_s: u32,
+    pub unit: u16,
+    pub code: u16,
+    pub flags: u16,
+    /// Must be zero.
+    pub reserved: [u16; 3],
+}
+
+/// The same request with the amount as plain decimal text (NULL for none).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct timebank_transfer_text {
+    pub id: timebank_id,
+    pub debit_account_id: timebank_id,
+    pub credit_account_id: timebank_id,
+    pub related_id: timebank_id,
+    pub user_data: timebank_id,
+    pub amount: *const c_char,
+    pub timeout_s: u32,
+    pub unit: u16,
+    pub code: u16,
+    pub flags: u16,
+    pub reserved: [u16; 3],
+}
+
+/// The fields both forms share, and the amount in whichever form it came.
+struct Fields {
+    id: timebank_id,
+    debit: timebank_id,
+    credit: timebank_id,
+    related: timebank_id,
+    user_data: timebank_id,
+    timeout_s: u32,
+    unit: u16,
+    code: u16,
+    flags: u16,
+    reserved: [u16; 3],
+}
+
+enum AmountIn<'a> {
+    Minor(u64),
+    Text(Option<&'a str>),
+}
+
+/// The scale an amount of this transfer is written in: its unit's, or for a post, void or
+/// reversal that leaves the unit empty, the related transfer's unit's. `None` when neither
+/// exists (the engine refuses the transfer; its amount then needs no scale).
+fn scale_for(ledger: &Ledger, f: &Fields) -> Option<u32> {
+    let unit = match f.unit {
+        0 => ledger.transfer(f.related.optional_transfer()?)?.unit,
+        unit => unit,
+    };
+    ledger.unit(unit).map(|u| u.scale)
+}
+
+fn to_core(
+    ledger: &Ledger,
+    index: usize,
+    f: &Fields,
+    amount: AmountIn<'_>,
+) -> Result<Transfer, Error> {
+    let at = |field: &str| format!("transfers[{index}].{field}");
+    if f.reserved != [0; 3] {
+        return Err(Error::invalid(format!("{} must be zero", at("reserved"))));
+    }
+    let scale = scale_for(ledger, f).unwrap_or(ledger_core::limits::UNIT_SCALE_MAX);
+    let amount: Option<Amount> = match amount {
+        AmountIn::Minor(0) | AmountIn::Text(None) => None,
+        AmountIn::Minor(minor) => Some(amount::from_minor(minor, scale, &at("amount_minor"))?),
+        AmountIn::Text(Some(text)) => Some(amount::parse(text, scale, &at("amount"))?),
+    };
+    Ok(Transfer {
+        id: f.id.transfer(&at("id"))?,
+        debit_account_id: f.debit.optional_account(),
+        credit_account_id: f.credit.optional_account(),
+        amount,
+        related_id: f.related.optional_transfer(),
+        unit: f.unit,
+        code: f.code,
+        flags: TransferFlags(f.flags),
+        timeout_s: f.timeout_s,
+        user_data: f.user_data.get(),
+    })
+}
+
+fn submit(
+    store: &OpenStore<'_>,
+    transfers: Vec<Transfer>,
+    now: u64,
+    codes_out: &mut [u16],
+) -> Result<(), Error> {
+    let committed = store.run(Command::CreateTransfers(transfers), now)?;
+    for (slot, result) in codes_out.iter_mut().zip(committed.events()) {
+        *slot = result.code as u16;
+    }
+    Ok(())
+}
+
+/// Submits `count` transfers at `now` (nanoseconds since the Unix epoch; 0 for the system clock)
+/// in one durable command, and writes each transfer's result code (0 ok, 3 exists, 110
+/// exceeds_floor, ...; see `timebank_result_code_name`) to `codes_out[i]`. A refused transfer
+/// changes nothing; linked ones succeed or fail together.
+///
+/// Errors (nothing is submitted): `INVALID_AMOUNT` for an amount above the maximum,
+/// `INVALID_ARGUMENT` for a zero id, non-zero reserved fields, or a batch that is empty or above
+/// 8190.
+///
+/// Thread safety: `store` may be used from several threads at once; concurrent batches share
+/// one journal write and sync.
+///
+/// # Safety
+/// `store` is NULL or a live handle; `transfers` is NULL or points to `count` structs;
+/// `codes_out` is NULL or valid for writes of `count` `uint16_t`; `error_out` is NULL or valid
+/// for a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_submit_transfers(
+    store: *const timebank_store,
+    transfers: *const timebank_transfer,
+    count: usize,
+    now: u64,
+    codes_out: *mut u16,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `transfers` and `count`.
+        let transfers = unsafe { pointer::slice_arg(transfers, count, "transfers") }?;
+        // SAFETY: the contract above covers `codes_out` and `count`.
+        let codes_out = unsafe { pointer::slice_out(codes_out, count, "codes_out") }?;
+        let batch = store.read(|ledger| {
+            transfers
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let f = Fields {
+                        id: t.id,
+                        debit: t.debit_account_id,
+                        credit: t.credit_account_id,
+                        related: t.related_id,
+                        user_data: t.user_data,
+                        timeout_s: t.timeout_s,
+                        unit: t.unit,
+                        code: t.code,
+                        flags: t.flags,
+                        reserved: t.reserved,
+                    };
+                    to_core(ledger, i, &f, AmountIn::Minor(t.amount_minor))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        submit(&store, batch, now, codes_out)
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// Like `timebank_store_submit_transfers`, with each amount as plain decimal text (`"2.5"`;
+/// NULL for none), validated exactly: `INVALID_AMOUNT` (and nothing submitted) for text such as
+/// `"1e3"`, `"NaN"`, `"-1"`, `"0"`, `"1,5"`, full-width digits, more decimals than the unit has,
+/// or more than the maximum; `INVALID_UTF8` for text that is not UTF-8.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_submit_transfers`; each `amount` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_submit_transfers_text(
+    store: *const timebank_store,
+    transfers: *const timebank_transfer_text,
+    count: usize,
+    now: u64,
+    codes_out: *mut u16,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `transfers` and `count`.
+        let transfers = unsafe { pointer::slice_arg(transfers, count, "transfers") }?;
+        // SAFETY: the contract above covers `codes_out` and `count`.
+        let codes_out = unsafe { pointer::slice_out(codes_out, count, "codes_out") }?;
+        let batch = store.read(|ledger| {
+            transfers
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    // SAFETY: the contract above covers each `amount`.
+                    let text = unsafe {
+                        pointer::optional_str_arg(t.amount, &format!("transfers[{i}].amount"))
+                    }?;
+                    let f = Fields {
+                        id: t.id,
+                        debit: t.debit_account_id,
+                        credit: t.credit_account_id,
+                        related: t.related_id,
+                        user_data: t.user_data,
+                        timeout_s: t.timeout_s,
+                        unit: t.unit,
+                        code: t.code,
+                        flags: t.flags,
+                        reserved: t.reserved,
+                    };
+                    to_core(ledger, i, &f, AmountIn::Text(text))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        submit(&store, batch, now, codes_out)
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// `timebank_transfer_info.state`: applied to posted balances.
+pub const TIMEBANK_TRANSFER_POSTED: u8 = 1;
+/// A hold not yet resolved.
+pub const TIMEBANK_TRANSFER_PENDING: u8 = 2;
+/// A hold that a post resolved.
+pub const TIMEBANK_TRANSFER_PENDING_POSTED: u8 = 3;
+/// A hold that a void released.
+pub const TIMEBANK_TRANSFER_PENDING_VOIDED: u8 = 4;
+/// A hold that expired.
+pub const TIMEBANK_TRANSFER_PENDING_EXPIRED: u8 = 5;
+
+/// A transfer as the ledger keeps it: the accounts, unit and code it applied to (for a post,
+/// void or reversal, those of the transfer it resolves), what moved, and where it stands.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct timebank_transfer_info {
+    pub id: timebank_id,
+    pub debit_account_id: timebank_id,
+    pub credit_account_id: timebank_id,
+    /// Zero when none.
+    pub related_id: timebank_id,
+    pub user_data: timebank_id,
+    /// The reversal that undid it; zero when none.
+    pub reversed_by: timebank_id,
+    /// Nanoseconds since the Unix epoch, assigned by the ledger.
+    pub timestamp: u64,
+    pub timeout_s: u32,
+    pub unit: u16,
+    pub code: u16,
+    pub flags: u16,
+    /// `TIMEBANK_TRANSFER_*`.
+    pub state: u8,
+    pub reserved: [u8; 5],
+    /// What moved (or was held), as plain decimal text.
+    pub amount: [c_char; TIMEBANK_DECIMAL_BYTES],
+}
+
+pub(crate) fn info(r: &TransferRecord) -> timebank_transfer_info {
+    let state = match r.state {
+        TransferState::Posted => TIMEBANK_TRANSFER_POSTED,
+        TransferState::Pending => TIMEBANK_TRANSFER_PENDING,
+        TransferState::PendingPosted => TIMEBANK_TRANSFER_PENDING_POSTED,
+        TransferState::PendingVoided => TIMEBANK_TRANSFER_PENDING_VOIDED,
+        TransferState::PendingExpired => TIMEBANK_TRANSFER_PENDING_EXPIRED,
+    };
+    timebank_transfer_info {
+        id: r.id().into(),
+        debit_account_id: r.debit_account_id.into(),
+        credit_account_id: r.credit_account_id.into(),
+        related_id: r.request.related_id.map(Into::into).unwrap_or_default(),
+        user_data: timebank_id::from_u128(r.request.user_data),
+        reversed_by: r.reversed_by.map(Into::into).unwrap_or_default(),
+        timestamp: r.timestamp,
+        timeout_s: r.request.timeout_s,
+        unit: r.unit,
+        code: r.code,
+        flags: r.flags().0,
+        state,
+        reserved: [0; 5],
+        amount: field(r.amount.value()),
+    }
+}
+
+/// Writes the transfer `id` to `*transfer_out`.
+///
+/// Errors: `NOT_FOUND` for an unknown id (including one that failed), `INVALID_ARGUMENT` for
+/// zero.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// `store` is NULL or a live handle; `id` is NULL or points to one `timebank_id`; `transfer_out`
+/// is NULL or valid for a write of one `timebank_transfer_info`; `error_out` is NULL or valid for
+/// a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_transfer(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    transfer_out: *mut timebank_transfer_info,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `store`.
+        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        // SAFETY: the contract above covers `id`.
+        let id = unsafe { pointer::ref_arg(id, "id") }?.transfer("id")?;
+        // SAFETY: the contract above covers `transfer_out`.
+        let out = unsafe { pointer::out_arg(transfer_out, "transfer_out") }?;
+        let record = store
+            .transfer(id)
+            .ok_or_else(|| Error::new(Status::NotFound, format!("transfer {id} does not exist")))?;
+        out.write(info(&record));
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
