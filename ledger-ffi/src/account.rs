@@ -199,3 +199,7 @@ pub unsafe extern "C" fn timebank_store_account(
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }
 }
+
+// The layouts are part of the ABI: the Python and Java packages mirror them byte for byte.
+const _: () = assert!(std::mem::size_of::<timebank_account_new>() == 64);
+const _: () = assert!(std::mem::size_of::<timebank_account>() == 440);

@@ -59,3 +59,6 @@ impl From<TransferId> for timebank_id {
         timebank_id::from_u128(id.get())
     }
 }
+
+// The layouts are part of the ABI: the Python and Java packages mirror them byte for byte.
+const _: () = assert!(std::mem::size_of::<timebank_id>() == 16);

@@ -111,3 +111,7 @@ pub unsafe extern "C" fn timebank_store_statement(
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }
 }
+
+// The layouts are part of the ABI: the Python and Java packages mirror them byte for byte.
+const _: () = assert!(std::mem::size_of::<timebank_statement_line>() == 144);
+const _: () = assert!(std::mem::size_of::<timebank_statement_page>() == 72);

@@ -113,7 +113,8 @@ fn open_or_create(
         }
         Err(ledger_store::Error::NotFound(_)) => {
             let policy = policy.unwrap_or_else(Policy::default_policy);
-            Ok(Store::create(dir, &policy, options)?)
+            // The creation time is journaled; the host passes no time to open, so it is the clock.
+            Ok(Store::create(dir, &policy, now_or_clock(0), options)?)
         }
         Err(e) => Err(e.into()),
     }
@@ -401,3 +402,7 @@ pub unsafe extern "C" fn timebank_store_expire(
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }
 }
+
+// The layouts are part of the ABI: the Python and Java packages mirror them byte for byte.
+const _: () = assert!(std::mem::size_of::<timebank_store_info>() == 104);
+const _: () = assert!(std::mem::size_of::<timebank_verify_report>() == 104);

@@ -341,3 +341,8 @@ pub unsafe extern "C" fn timebank_store_transfer(
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }
 }
+
+// The layouts are part of the ABI: the Python and Java packages mirror them byte for byte.
+const _: () = assert!(std::mem::size_of::<timebank_transfer>() == 104);
+const _: () = assert!(std::mem::size_of::<timebank_transfer_text>() == 104);
+const _: () = assert!(std::mem::size_of::<timebank_transfer_info>() == 168);
