@@ -3,6 +3,8 @@
 //! thin wrappers, so a failing input can be replayed with any of them.
 #![forbid(unsafe_code)]
 
+pub mod amount_check;
 pub mod engine_check;
 pub mod model;
+pub mod policy_check;
 pub mod scenario;

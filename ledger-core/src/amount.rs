@@ -59,7 +59,10 @@ impl Amount {
         if !plain(whole) || fraction.is_some_and(|f| !plain(f)) {
             return Err(AmountError::Syntax(text.to_owned()));
         }
-        // Trailing zeros carry no value; only significant decimals count against the scale.
+        // Trailing zeros carry no value; only significant decimals count against the scale,
+        // which is never above the ledger's maximum (the decimal parser would round a longer
+        // fraction, so a tiny positive amount would be refused as zero).
+        let scale = scale.min(UNIT_SCALE_MAX);
         let significant = fraction.map_or(0, |f| f.trim_end_matches('0').len());
         if significant > scale as usize {
             return Err(AmountError::TooManyDecimals {

@@ -49,3 +49,23 @@ fn batch_ending_at_the_last_timestamp_does_not_overflow() {
     assert_eq!(results[0].timestamp, u64::MAX);
     assert_eq!(ledger.account(account(1)).unwrap().eligible_from, Some(1));
 }
+
+/// `Amount::parse_in("0.<37 zeros>56401", 75)` said "an amount must be greater than zero": the
+/// significant decimals were checked against the requested scale (75) rather than the ledger's
+/// maximum of six, so the 42-place fraction reached the decimal parser, which rounds past 28
+/// places, and the positive amount read as zero. Found by `amount_parse`. The scale is now capped
+/// at `UNIT_SCALE_MAX` before the check, so the text is refused for its decimals.
+#[test]
+fn tiny_amount_with_a_huge_scale_is_refused_for_its_decimals_not_as_zero() {
+    use ledger_core::{Amount, AmountError};
+    let tiny = format!("0.{}56401", "0".repeat(37));
+    assert!(matches!(
+        Amount::parse_in(&tiny, 75),
+        Err(AmountError::TooManyDecimals { scale: 6, .. })
+    ));
+    assert!(matches!(
+        Amount::parse_in("0.0000001", 8),
+        Err(AmountError::TooManyDecimals { .. })
+    ));
+    assert_eq!(Amount::parse_in("0.000001", 75).unwrap().to_string(), "0.000001");
+}
