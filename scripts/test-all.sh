@@ -24,3 +24,12 @@ SAMPLE_LEDGER_BIN="${CARGO_TARGET_DIR:-target}/debug/sample-ledger" \
 
 step "FFI: the C ABI from C, Python and Java"
 bash ledger-ffi/test.sh
+
+step "Fuzz: every target on its committed corpus (45 s each; 10 min each with TIMEBANK_LONG=1)"
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings
+if [ "${TIMEBANK_LONG:-0}" = 1 ]; then
+  bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-600}"
+else
+  bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-45}"
+fi
