@@ -112,7 +112,11 @@ impl Index {
     pub fn open(path: &Path) -> Result<Index, sled::Error> {
         let mut attempt = 0;
         loop {
-            match sled::open(path) {
+            // High-throughput mode: the index is written in large batches and read by key.
+            let config = sled::Config::new()
+                .path(path)
+                .mode(sled::Mode::HighThroughput);
+            match config.open() {
                 Ok(db) => return Ok(Index { db }),
                 Err(sled::Error::Io(e))
                     if e.to_string().contains("could not acquire lock")

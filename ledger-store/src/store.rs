@@ -7,6 +7,7 @@
 //! then answers the submitters. Readers take the read lock, which is never held during I/O, so
 //! they never wait for a sync. A second thread applies each durable group to the sled index.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
@@ -32,6 +33,11 @@ pub const INDEX_DIR_NAME: &str = "index.sled";
 /// Most commands in one group commit; with full batches of 8,190 transfers this bounds a group
 /// to about 52 MB of journal bytes.
 pub const GROUP_COMMANDS_MAX: usize = 64;
+/// How far the sled index may fall behind the journal, in transfers, before commits wait for
+/// it: bounds the memory the queued index updates take (about 64 bytes a transfer, 256 MiB).
+pub const INDEX_LAG_TRANSFERS_MAX: usize = 1 << 22;
+/// Most transfers the indexer writes in one sled batch (it merges queued groups up to this).
+pub const INDEX_BATCH_TRANSFERS_MAX: usize = 1 << 17;
 /// Most history entries one page returns.
 pub const HISTORY_PAGE_MAX: usize = 1000;
 
@@ -191,6 +197,14 @@ struct IndexJob {
     marker: (u64, Hash),
 }
 
+/// Durable groups waiting for the indexer.
+#[derive(Default)]
+struct IndexQueue {
+    jobs: VecDeque<IndexJob>,
+    transfers: usize,
+    closed: bool,
+}
+
 struct Shared {
     dir: PathBuf,
     options: StoreOptions,
@@ -201,6 +215,9 @@ struct Shared {
     commit_gate: Mutex<()>,
     durable: Mutex<Head>,
     index: Index,
+    index_queue: Mutex<IndexQueue>,
+    index_queue_ready: Condvar,
+    index_queue_room: Condvar,
     indexed: Mutex<IndexProgress>,
     indexed_ready: Condvar,
     poisoned: AtomicBool,
@@ -211,7 +228,6 @@ pub struct Store {
     shared: Arc<Shared>,
     committer: Option<JoinHandle<()>>,
     indexer: Option<JoinHandle<()>>,
-    index_tx: Option<mpsc::Sender<IndexJob>>,
     report: OpenReport,
 }
 
@@ -347,6 +363,9 @@ impl Store {
             commit_gate: Mutex::new(()),
             durable: Mutex::new(head),
             index,
+            index_queue: Mutex::new(IndexQueue::default()),
+            index_queue_ready: Condvar::new(),
+            index_queue_room: Condvar::new(),
             indexed: Mutex::new(IndexProgress {
                 sequence: head.sequence,
                 failed: None,
@@ -354,27 +373,24 @@ impl Store {
             indexed_ready: Condvar::new(),
             poisoned: AtomicBool::new(false),
         });
-        let (index_tx, index_rx) = mpsc::channel();
         let committer = {
             let shared = Arc::clone(&shared);
-            let index_tx = index_tx.clone();
             std::thread::Builder::new()
                 .name("ledger-committer".into())
-                .spawn(move || commit_loop(&shared, writer, &index_tx))
+                .spawn(move || commit_loop(&shared, writer))
                 .expect("spawning the committer thread")
         };
         let indexer = {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("ledger-indexer".into())
-                .spawn(move || index_loop(&shared, index_rx))
+                .spawn(move || index_loop(&shared))
                 .expect("spawning the indexer thread")
         };
         Store {
             shared,
             committer: Some(committer),
             indexer: Some(indexer),
-            index_tx: Some(index_tx),
             report,
         }
     }
@@ -473,7 +489,8 @@ impl Store {
         if let Some(handle) = self.committer.take() {
             let _ = handle.join();
         }
-        self.index_tx.take();
+        lock(&self.shared.index_queue).closed = true;
+        self.shared.index_queue_ready.notify_all();
         if let Some(handle) = self.indexer.take() {
             let _ = handle.join();
         }
@@ -838,7 +855,7 @@ impl<'a> CatchUp<'a> {
 // -------------------------------------------------------------------------------------------
 // The committer and the indexer.
 
-fn commit_loop(shared: &Shared, mut writer: JournalWriter, index_tx: &mpsc::Sender<IndexJob>) {
+fn commit_loop(shared: &Shared, mut writer: JournalWriter) {
     while let Some(jobs) = next_group(shared) {
         let _gate = lock(&shared.commit_gate);
         if shared.poisoned.load(Ordering::Acquire) {
@@ -861,9 +878,7 @@ fn commit_loop(shared: &Shared, mut writer: JournalWriter, index_tx: &mpsc::Send
                     accounts,
                     marker: (head.sequence, head.hash),
                 };
-                if index_tx.send(job).is_err() {
-                    // The indexer is gone only at shutdown, after the committer; nothing to do.
-                }
+                queue_index_job(shared, job);
             }
             Err(e) => {
                 shared.poisoned.store(true, Ordering::Release);
@@ -972,8 +987,61 @@ fn refuse(job: Job, error: impl Fn() -> Error) {
     }
 }
 
-fn index_loop(shared: &Shared, rx: mpsc::Receiver<IndexJob>) {
-    for job in rx {
+/// Hands a durable group to the indexer, waiting while the index is too far behind.
+fn queue_index_job(shared: &Shared, job: IndexJob) {
+    let mut queue = lock(&shared.index_queue);
+    while queue.transfers >= INDEX_LAG_TRANSFERS_MAX && !queue.jobs.is_empty() && !queue.closed {
+        queue = shared
+            .index_queue_room
+            .wait(queue)
+            .unwrap_or_else(|e| e.into_inner());
+    }
+    queue.transfers += job.delta.transfers.len();
+    queue.jobs.push_back(job);
+    shared.index_queue_ready.notify_one();
+}
+
+/// Takes queued groups, merged into one job of at most `INDEX_BATCH_TRANSFERS_MAX` transfers
+/// (or one group, if larger); `None` once closed and drained.
+fn next_index_job(shared: &Shared) -> Option<IndexJob> {
+    let mut queue = lock(&shared.index_queue);
+    while queue.jobs.is_empty() {
+        if queue.closed {
+            return None;
+        }
+        queue = shared
+            .index_queue_ready
+            .wait(queue)
+            .unwrap_or_else(|e| e.into_inner());
+    }
+    let mut merged = queue.jobs.pop_front()?;
+    let mut accounts: BTreeMap<AccountId, Account> =
+        merged.accounts.drain(..).map(|a| (a.id, a)).collect();
+    while let Some(next) = queue.jobs.front() {
+        if merged.delta.transfers.len() + next.delta.transfers.len() > INDEX_BATCH_TRANSFERS_MAX {
+            break;
+        }
+        let Some(next) = queue.jobs.pop_front() else {
+            break;
+        };
+        merged.delta.transfers.extend(next.delta.transfers);
+        // Later groups hold later states of an account: they win.
+        accounts.extend(next.accounts.into_iter().map(|a| (a.id, a)));
+        merged.marker = next.marker;
+    }
+    merged.accounts = accounts.into_values().collect();
+    queue.transfers = queue.jobs.iter().map(|j| j.delta.transfers.len()).sum();
+    shared.index_queue_room.notify_all();
+    Some(merged)
+}
+
+fn index_loop(shared: &Shared) {
+    while let Some(job) = next_index_job(shared) {
+        // After a failure, keep draining so that commits never wait on a dead index; queries
+        // that need the index report the failure until the store is reopened.
+        if lock(&shared.indexed).failed.is_some() {
+            continue;
+        }
         let result = shared
             .index
             .apply(&job.delta, &job.accounts, Some(job.marker));
@@ -985,8 +1053,5 @@ fn index_loop(shared: &Shared, rx: mpsc::Receiver<IndexJob>) {
             }
         }
         shared.indexed_ready.notify_all();
-        if progress.failed.is_some() {
-            return;
-        }
     }
 }

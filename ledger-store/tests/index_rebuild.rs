@@ -119,3 +119,33 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn verify_names_an_index_that_disagrees_with_the_journal_and_a_rebuild_fixes_it() {
+    use ledger_store::index::{Index, IndexDelta};
+    use ledger_store::{CorruptionReason, Error};
+    let dir = Scratch::new("index-differs");
+    populated(&dir);
+    {
+        // Change one account in the index behind the store's back, keeping its marker.
+        let index = Index::open(&dir.path().join(INDEX_DIR_NAME)).unwrap();
+        let mut changed = index.account(account(101)).unwrap().unwrap();
+        changed.community = 999;
+        index
+            .apply(&IndexDelta::default(), &[changed], None)
+            .unwrap();
+        index.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), options()).unwrap();
+    assert_eq!(store.open_report().index, IndexRecovery::UpToDate);
+    match store.verify(&mut |_| {}) {
+        Err(Error::Corrupted(c)) => assert!(matches!(c.reason, CorruptionReason::Index(_)), "{c}"),
+        other => panic!("a wrong index verified: {other:?}"),
+    }
+    store.rebuild_index().unwrap();
+    store.verify(&mut |_| {}).unwrap();
+    assert_eq!(
+        store.indexed_account(account(101)).unwrap(),
+        store.account(account(101))
+    );
+}

@@ -198,3 +198,26 @@ fn opening_a_directory_without_a_ledger_or_creating_twice_is_an_error() {
         Err(Error::AlreadyExists(_))
     ));
 }
+
+#[test]
+fn verify_reports_progress_up_to_every_record() {
+    let dir = Scratch::new("progress");
+    let store = new_store(dir.path(), options());
+    for b in 0..20u128 {
+        store.create_transfers(services(1 + b * 5, 5), NOW).unwrap();
+    }
+    let mut seen = vec![];
+    let report = store.verify(&mut |p| seen.push(p)).unwrap();
+    let last = seen.last().unwrap();
+    assert_eq!(last.records_done, report.records);
+    assert_eq!(last.records_total, report.records);
+    assert!(seen
+        .windows(2)
+        .all(|w| w[0].records_done <= w[1].records_done));
+}
+
+#[test]
+fn a_store_is_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Store>();
+}
