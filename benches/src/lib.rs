@@ -3,4 +3,8 @@
 //! apply, so that generating them stays out of the measured path.
 #![forbid(unsafe_code)]
 
+pub mod fixture;
+pub mod latency;
+pub mod raw_append;
+pub mod scratch_dir;
 pub mod workload;

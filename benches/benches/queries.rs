@@ -1,0 +1,57 @@
+//! Queries on an open store (issue 4): an account's history page from the sled index, a
+//! statement with running balances from the in-memory ledger, a balance and a transfer by id.
+//! Readers take the read lock only, so none of these waits for a commit's sync.
+//!
+//! The ledger holds `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000) spread over 10,000
+//! members, so a member's history holds about transfers / 10,000 entries.
+//!
+//! `cargo bench -p benches --bench queries`
+
+use std::hint::black_box;
+
+use benches::fixture::{build_store, transfers_from_env};
+use benches::scratch_dir::ScratchDir;
+use benches::workload::SplitMix;
+use criterion::{Criterion, Throughput};
+use ledger_core::{report, TransferId};
+
+const PAGE: usize = 100;
+
+fn main() {
+    let transfers = transfers_from_env();
+    let dir = ScratchDir::new("queries").expect("a scratch directory");
+    let (store, stream) = build_store(dir.path(), transfers);
+    let members = stream.members.clone();
+
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group(format!("queries/{transfers}_transfers"));
+    let mut rng = SplitMix::new(11);
+    group.throughput(Throughput::Elements(PAGE as u64));
+    group.bench_function(format!("history_page_{PAGE}"), |b| {
+        b.iter(|| {
+            let member = members[rng.below(members.len())];
+            black_box(store.history(member, None, PAGE).expect("a history page"))
+        })
+    });
+    group.bench_function(format!("statement_page_{PAGE}"), |b| {
+        b.iter(|| {
+            let member = members[rng.below(members.len())];
+            store.read(|ledger| {
+                black_box(report::statement(ledger, member, 0, PAGE).expect("a statement"))
+            })
+        })
+    });
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("balances", |b| {
+        b.iter(|| black_box(store.balances(members[rng.below(members.len())])))
+    });
+    group.bench_function("transfer_by_id", |b| {
+        b.iter(|| {
+            let id = 1 + rng.below(transfers) as u128;
+            black_box(store.transfer(TransferId::new(id).expect("non-zero")))
+        })
+    });
+    group.finish();
+    criterion.final_summary();
+    store.close().expect("the store closes");
+}
