@@ -17,7 +17,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use ledger_core::{Account, AccountId, Command, Ledger, Reply, ResultCode, TransferId};
+use ledger_core::{
+    Account, AccountId, Command, Ledger, Reply, ResultCode, TransferId, TransferRecord,
+    SWEEP_TRANSFER_ID_BIT,
+};
 
 use crate::record::Hash;
 
@@ -66,20 +69,19 @@ impl IndexDelta {
                         continue;
                     }
                     if let Some(record) = ledger.transfer(item.id) {
-                        self.transfers.push(IndexedTransfer {
-                            id: item.id,
-                            sequence,
-                            timestamp: record.timestamp,
-                            debit: record.debit_account_id,
-                            credit: record.credit_account_id,
-                        });
+                        self.push_transfer(sequence, record);
                         self.accounts.insert(record.debit_account_id);
                         self.accounts.insert(record.credit_account_id);
                     }
                 }
             }
             (Command::Expire, Reply::Expired(ids)) => {
+                // Released holds change balances; expiry sweeps are new transfers the engine
+                // made (their ids carry SWEEP_TRANSFER_ID_BIT) and are indexed like any other.
                 for record in ids.iter().filter_map(|id| ledger.transfer(*id)) {
+                    if record.id().get() & SWEEP_TRANSFER_ID_BIT != 0 {
+                        self.push_transfer(sequence, record);
+                    }
                     self.accounts.insert(record.debit_account_id);
                     self.accounts.insert(record.credit_account_id);
                 }
@@ -92,6 +94,16 @@ impl IndexDelta {
             // A reply of a shape this code does not know: be safe, refresh every account.
             _ => self.all_accounts = true,
         }
+    }
+
+    fn push_transfer(&mut self, sequence: u64, record: &TransferRecord) {
+        self.transfers.push(IndexedTransfer {
+            id: record.id(),
+            sequence,
+            timestamp: record.timestamp,
+            debit: record.debit_account_id,
+            credit: record.credit_account_id,
+        });
     }
 
     pub fn is_empty(&self) -> bool {

@@ -221,3 +221,58 @@ fn a_store_is_shared_between_threads() {
     fn shared<T: Send + Sync>() {}
     shared::<Store>();
 }
+
+#[test]
+fn expiry_sweeps_made_by_the_engine_are_journaled_indexed_and_replayed() {
+    use ledger_core::policy::Expiry;
+    use ledger_core::timebank::{plan_award, PointsAward};
+    use ledger_core::{AccountKind, NewAccount, Policy, SWEEP_TRANSFER_ID_BIT};
+    const POINTS: u16 = 2;
+    const DAY_NS: u64 = 86_400_000_000_000;
+    let dir = Scratch::new("sweeps");
+    let mut policy = Policy::default_policy();
+    policy.expiry.push(Expiry {
+        unit: POINTS,
+        lifetime_days: 30,
+        account: account(9),
+        code: 504,
+    });
+    let store = Store::create(dir.path(), &policy, NOW, options()).unwrap();
+    store
+        .create_accounts(
+            vec![
+                NewAccount::new(account(1), POINTS, AccountKind::Issuer),
+                NewAccount::new(account(2), POINTS, AccountKind::Member),
+                NewAccount::new(account(9), POINTS, AccountKind::Expiry),
+            ],
+            NOW,
+        )
+        .unwrap();
+    let award = PointsAward {
+        code: 401,
+        issuer: account(1),
+        member: account(2),
+        acts: 3,
+    };
+    let plan = store.read(|l| plan_award(l, tid(10), &award)).unwrap();
+    for command in plan.commands() {
+        let done = store.submit(command, NOW + 1).unwrap();
+        assert!(done.events().iter().all(|e| e.code == ResultCode::Ok));
+    }
+    let swept = store.expire(NOW + 31 * DAY_NS).unwrap();
+    let sweep = tid(SWEEP_TRANSFER_ID_BIT | 1);
+    assert_eq!(swept.reply, ledger_core::Reply::Expired(vec![sweep]));
+    assert_eq!(
+        store.transfer_sequence(sweep).unwrap(),
+        Some(swept.sequence)
+    );
+    let history = store.history(account(2), None, 10).unwrap();
+    let ids: Vec<_> = history.transfers.iter().map(|t| t.id()).collect();
+    assert_eq!(ids, [tid(10), sweep]);
+    store.verify(&mut |_| {}).unwrap();
+    let digest = store.state_digest();
+    store.close().unwrap();
+    let store = Store::open(dir.path(), options()).unwrap();
+    assert_eq!(store.state_digest(), digest);
+    store.verify(&mut |_| {}).unwrap();
+}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import json
 import os
 import struct
 import sys
@@ -295,7 +296,14 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
             raise fail(sequence, offset, "genesis must be the first record and only it")
         if prev_now is not None and frame.now < prev_now:
             raise fail(sequence, offset, f"now {frame.now} is before {prev_now}")
-        if frame.kind == KIND_COMMAND:
+        if frame.kind == KIND_GENESIS:
+            try:
+                policy = json.loads(frame.body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                policy = None
+            if not isinstance(policy, dict):
+                raise fail(sequence, offset, "the genesis body is not a JSON object")
+        elif frame.kind == KIND_COMMAND:
             try:
                 check_command(frame.body)
             except BodyError as e:
