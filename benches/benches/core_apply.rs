@@ -109,5 +109,8 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     criterion_benches(&mut criterion, &workload);
     criterion.final_summary();
-    summary(&workload);
+    // Under `--profile-time` criterion only runs the routines, for a profiler to watch them.
+    if !std::env::args().any(|a| a == "--profile-time") {
+        summary(&workload);
+    }
 }

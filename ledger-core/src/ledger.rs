@@ -14,6 +14,7 @@ use crate::command::{Command, Eligibility, Link, Rating, Reply};
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{
     ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, PENDING_TIMEOUT_S_MAX, UNITS_MAX,
+    UNIT_SCALE_MAX,
 };
 use crate::policy::{Policy, PolicyError};
 use crate::result::{EventResult, ResultCode};
@@ -66,6 +67,9 @@ pub struct Ledger {
     pub(crate) clock: u64,
     pub(crate) rules: Rules,
     undo: Vec<Undo>,
+    /// Whether the event being applied is linked to the next, so that its changes may have to
+    /// be undone. A standalone event refuses before it changes anything: it needs no undo log.
+    in_chain: bool,
 }
 
 impl Ledger {
@@ -105,6 +109,7 @@ impl Ledger {
             clock: 0,
             rules,
             undo: Vec::new(),
+            in_chain: false,
         })
     }
 
@@ -295,7 +300,10 @@ impl Ledger {
                     timestamp: 0,
                 }
             } else {
-                self.create_transfer(transfer, timestamp)
+                self.in_chain = linked;
+                let result = self.create_transfer(transfer, timestamp);
+                self.in_chain = false;
+                result
             };
             let failed = result.code != ResultCode::Ok;
             match chain_start {
@@ -474,7 +482,7 @@ impl Ledger {
         }
 
         let rules_undo = self.rules.record(&context);
-        self.undo.push(Undo::Rules(rules_undo));
+        self.push_undo(Undo::Rules(rules_undo));
         self.set_account(debit_id, debit_after, close_debit);
         self.set_account(credit_id, credit_after, close_credit);
         let record = TransferRecord {
@@ -495,7 +503,7 @@ impl Ledger {
         if pending {
             if let Some(at) = record.expires_at() {
                 self.timeouts.insert((at, t.id));
-                self.undo.push(Undo::TimeoutInserted((at, t.id)));
+                self.push_undo(Undo::TimeoutInserted((at, t.id)));
             }
         }
         self.insert_transfer(record);
@@ -573,7 +581,7 @@ impl Ledger {
             rules_undo = Some(self.rules.record(&context));
         }
         if let Some(undo) = rules_undo {
-            self.undo.push(Undo::Rules(undo));
+            self.push_undo(Undo::Rules(undo));
         }
         // Posting keeps a closed account closed; voiding a closing transfer reopens it.
         let reopen_debit = !post && pending.flags().contains(TransferFlags::CLOSING_DEBIT);
@@ -590,7 +598,7 @@ impl Ledger {
         self.set_transfer_state(pending_id, new_state, None);
         if let Some(at) = pending.expires_at() {
             self.timeouts.remove(&(at, pending_id));
-            self.undo.push(Undo::TimeoutRemoved((at, pending_id)));
+            self.push_undo(Undo::TimeoutRemoved((at, pending_id)));
         }
         self.insert_transfer(TransferRecord {
             request: t.clone(),
@@ -650,7 +658,7 @@ impl Ledger {
         check_floor(debit, &debit_after)?;
         check_ceiling(credit, &credit_after)?;
         let rules_undo = self.rules.record(&context);
-        self.undo.push(Undo::Rules(rules_undo));
+        self.push_undo(Undo::Rules(rules_undo));
         self.set_account(original.credit_account_id, debit_after, false);
         self.set_account(original.debit_account_id, credit_after, false);
         self.set_transfer_state(original_id, original.state, Some(t.id));
@@ -844,23 +852,35 @@ impl Ledger {
     // ---------------------------------------------------------------------------------------
     // Mutations (each pushes its undo entry first)
 
+    fn push_undo(&mut self, entry: Undo) {
+        if self.in_chain {
+            self.undo.push(entry);
+        }
+    }
+
     fn set_account(&mut self, id: AccountId, balances: Balances, close: bool) {
-        let closed = self.accounts[&id].closed || close;
-        self.set_account_state(id, balances, closed);
+        self.update_account(id, balances, |closed| closed || close);
     }
 
     fn set_account_state(&mut self, id: AccountId, balances: Balances, closed: bool) {
+        self.update_account(id, balances, |_| closed);
+    }
+
+    /// One lookup per account change: this is the hot path of every transfer.
+    fn update_account(&mut self, id: AccountId, balances: Balances, closed: impl Fn(bool) -> bool) {
         let account = self
             .accounts
             .get_mut(&id)
             .expect("accounts are checked before mutation");
-        self.undo.push(Undo::Account {
-            id,
-            balances: account.balances,
-            closed: account.closed,
-        });
+        if self.in_chain {
+            self.undo.push(Undo::Account {
+                id,
+                balances: account.balances,
+                closed: account.closed,
+            });
+        }
         account.balances = balances;
-        account.closed = closed;
+        account.closed = closed(account.closed);
     }
 
     fn set_transfer_state(
@@ -873,11 +893,13 @@ impl Ledger {
             .transfers
             .get_mut(&id)
             .expect("transfers are checked before mutation");
-        self.undo.push(Undo::TransferState {
-            id,
-            state: record.state,
-            reversed_by: record.reversed_by,
-        });
+        if self.in_chain {
+            self.undo.push(Undo::TransferState {
+                id,
+                state: record.state,
+                reversed_by: record.reversed_by,
+            });
+        }
         record.state = state;
         if reversed_by.is_some() {
             record.reversed_by = reversed_by;
@@ -886,7 +908,7 @@ impl Ledger {
 
     fn insert_transfer(&mut self, record: TransferRecord) {
         let id = record.id();
-        self.undo.push(Undo::TransferInserted(id));
+        self.push_undo(Undo::TransferInserted(id));
         let previous = self.transfers.insert(id, record);
         debug_assert!(previous.is_none(), "a transfer id is inserted once");
     }
@@ -1003,11 +1025,39 @@ fn shrink_to(amount: Amount, room: Decimal) -> Option<Amount> {
     Amount::from_decimal_in(room, crate::limits::UNIT_SCALE_MAX).ok()
 }
 
+/// `BALANCE_WHOLE_MAX` as a decimal, built once (it is below 2^64, so two words hold it).
+const BALANCE_MAX: Decimal = Decimal::from_parts(
+    BALANCE_WHOLE_MAX as u32,
+    (BALANCE_WHOLE_MAX >> 32) as u32,
+    0,
+    false,
+    0,
+);
+
 fn checked_total(total: Decimal, amount: Amount) -> Result<Decimal, ResultCode> {
     total
         .checked_add(amount.value())
-        .filter(|t| *t <= Decimal::from(BALANCE_WHOLE_MAX))
+        .filter(|t| within_balance_max(*t))
         .ok_or(ResultCode::OverflowsBalance)
+}
+
+/// `value <= BALANCE_MAX`, exactly, but by comparing integers at the value's own scale: a
+/// decimal comparison of two scales rescales first and costs several times more, twice per
+/// transfer.
+fn within_balance_max(value: Decimal) -> bool {
+    const POW10: [i128; UNIT_SCALE_MAX as usize + 1] = {
+        let mut table = [1i128; UNIT_SCALE_MAX as usize + 1];
+        let mut i = 1;
+        while i < table.len() {
+            table[i] = table[i - 1] * 10;
+            i += 1;
+        }
+        table
+    };
+    match POW10.get(value.scale() as usize) {
+        Some(power) => value.mantissa() <= BALANCE_WHOLE_MAX as i128 * power,
+        None => value <= BALANCE_MAX,
+    }
 }
 
 fn add_posted_debit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
