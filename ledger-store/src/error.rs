@@ -87,6 +87,8 @@ pub enum CorruptionReason {
     CheckpointDigest,
     /// The checkpoint's MAC does not verify under the given key.
     CheckpointMac,
+    /// A published checkpoint does not hold for this journal.
+    Published(&'static str),
     /// The sled index disagrees with the replayed state.
     Index(String),
 }
@@ -133,6 +135,7 @@ impl fmt::Display for CorruptionReason {
             CorruptionReason::CheckpointMac => {
                 write!(f, "checkpoint MAC does not verify under the key")
             }
+            CorruptionReason::Published(why) => write!(f, "published checkpoint: {why}"),
             CorruptionReason::Index(why) => write!(f, "index disagrees with the journal: {why}"),
         }
     }

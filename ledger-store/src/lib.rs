@@ -59,6 +59,6 @@ pub use journal::{TornTail, JOURNAL_FILE_NAME};
 pub use replay::Progress;
 pub use sim_disk::{CrashMode, SimDisk};
 pub use store::{
-    verify_bytes, verify_dir, Committed, HistoryCursor, HistoryPage, IndexRecovery, OpenReport,
-    Status, Store, StoreOptions, VerifyReport, INDEX_DIR_NAME,
+    verify_bytes, verify_dir, verify_published, Committed, HistoryCursor, HistoryPage,
+    IndexRecovery, OpenReport, Status, Store, StoreOptions, VerifyReport, INDEX_DIR_NAME,
 };

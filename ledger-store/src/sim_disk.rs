@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::file::{JournalFile, JournalIo};
 
@@ -32,12 +32,18 @@ struct SimState {
     files: HashMap<PathBuf, SimFile>,
     /// Appends and syncs left before every further one fails (`None`: never fail).
     ops_before_failure: Option<u64>,
+    /// Successful syncs so far.
+    syncs: u64,
+    /// While set, syncs wait (to line up submitters behind a slow disk in tests).
+    syncs_held: bool,
+    syncs_waiting: u64,
 }
 
 /// An in-memory [`JournalIo`]. Clones share the same disk.
 #[derive(Debug, Clone, Default)]
 pub struct SimDisk {
     state: Arc<Mutex<SimState>>,
+    held: Arc<Condvar>,
 }
 
 impl SimDisk {
@@ -53,6 +59,26 @@ impl SimDisk {
     /// After `ops` more appends or syncs succeed, every later one fails with an I/O error.
     pub fn fail_after(&self, ops: u64) {
         self.lock().ops_before_failure = Some(ops);
+    }
+
+    /// Makes every sync wait until [`SimDisk::release_syncs`].
+    pub fn hold_syncs(&self) {
+        self.lock().syncs_held = true;
+    }
+
+    pub fn release_syncs(&self) {
+        self.lock().syncs_held = false;
+        self.held.notify_all();
+    }
+
+    /// Syncs waiting behind [`SimDisk::hold_syncs`].
+    pub fn syncs_waiting(&self) -> u64 {
+        self.lock().syncs_waiting
+    }
+
+    /// Successful syncs so far.
+    pub fn sync_count(&self) -> u64 {
+        self.lock().syncs
     }
 
     /// Lets I/O succeed again.
@@ -173,8 +199,22 @@ impl JournalFile for SimHandle {
     }
 
     fn sync(&mut self) -> io::Result<()> {
+        {
+            let mut state = self.disk.lock();
+            state.syncs_waiting += 1;
+            while state.syncs_held {
+                state = self
+                    .disk
+                    .held
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+            state.syncs_waiting -= 1;
+        }
         self.disk.spend_op()?;
-        self.with_file(|f| f.synced_len = f.data.len())
+        self.with_file(|f| f.synced_len = f.data.len())?;
+        self.disk.lock().syncs += 1;
+        Ok(())
     }
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {

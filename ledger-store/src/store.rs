@@ -462,6 +462,11 @@ impl Store {
         rx.recv().map_err(|_| Error::Closed)?
     }
 
+    /// Commands and checkpoints queued for the next group commit (not yet being written).
+    pub fn queued(&self) -> usize {
+        lock(&self.shared.queue).jobs.len()
+    }
+
     fn enqueue(&self, job: Job) -> Result<()> {
         if self.shared.poisoned.load(Ordering::Acquire) {
             return Err(Error::Poisoned);
@@ -662,6 +667,25 @@ impl Store {
         Ok(report)
     }
 
+    /// Checks a published checkpoint against this store's durable journal
+    /// (see [`verify_published`]).
+    pub fn verify_published(&self, checkpoint: &Checkpoint) -> Result<()> {
+        let head = *lock(&self.shared.durable);
+        let path = self.shared.dir.join(JOURNAL_FILE_NAME);
+        let mut bytes = self
+            .shared
+            .options
+            .io
+            .read(&path)?
+            .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
+        bytes.truncate(head.len as usize);
+        verify_published(
+            &bytes,
+            checkpoint,
+            self.shared.options.checkpoint_key.as_ref(),
+        )
+    }
+
     /// Rebuilds the sled index from the journal and checks it against the live state.
     ///
     /// Commits pause while it runs. On `Ok`: the index reflects the durable head and equals
@@ -737,6 +761,54 @@ pub fn verify_bytes(
         state_digest: replayed.ledger.state_digest(),
         index_checked: false,
     })
+}
+
+/// Checks a published checkpoint (see [`Checkpoint::from_text`]) against a journal image: the
+/// journal up to record `checkpoint.sequence` verifies, that record's hash is the checkpoint's
+/// head hash, the state replayed through it has the checkpoint's digest, and, with the key, the
+/// MAC verifies. A rewritten history fails this even without the key.
+pub fn verify_published(
+    bytes: &[u8],
+    checkpoint: &Checkpoint,
+    key: Option<&CheckpointKey>,
+) -> Result<()> {
+    let published = |offset: u64, why| -> Error {
+        Corruption {
+            sequence: checkpoint.sequence,
+            offset,
+            reason: CorruptionReason::Published(why),
+        }
+        .into()
+    };
+    if key.is_some_and(|key| !checkpoint.verify_mac(key)) {
+        return Err(published(0, "the MAC does not verify under the key"));
+    }
+    let scan = scan_frames(bytes)?;
+    let index = usize::try_from(checkpoint.sequence).unwrap_or(usize::MAX);
+    let Some(&(offset, len)) = scan.frames.get(index) else {
+        return Err(published(
+            bytes.len() as u64,
+            "the journal ends before its record",
+        ));
+    };
+    let end = (offset + u64::from(len)) as usize;
+    let replayed = replay(&bytes[..end], key, &mut |_| {}, &mut |_, _, _, _| {})?;
+    if replayed.torn.is_some() || replayed.head.sequence != checkpoint.sequence {
+        return Err(published(offset, "its record does not verify"));
+    }
+    if replayed.head.hash != checkpoint.head_hash {
+        return Err(published(
+            offset,
+            "the record's hash differs from the published head",
+        ));
+    }
+    if replayed.ledger.state_digest() != checkpoint.state_digest {
+        return Err(published(
+            offset,
+            "the replayed state differs from the published digest",
+        ));
+    }
+    Ok(())
 }
 
 /// Verifies the journal in `dir` without opening the store (and without its index): for

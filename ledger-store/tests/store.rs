@@ -276,3 +276,35 @@ fn expiry_sweeps_made_by_the_engine_are_journaled_indexed_and_replayed() {
     assert_eq!(store.state_digest(), digest);
     store.verify(&mut |_| {}).unwrap();
 }
+
+/// Waits (without a deadline: a hang is a failure the harness reports) until `ready` holds.
+fn wait_until(ready: impl Fn() -> bool) {
+    while !ready() {
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn submitters_queued_behind_a_sync_share_the_next_write_and_sync() {
+    let dir = Scratch::new("group");
+    let disk = SimDisk::new();
+    let store = new_store(dir.path(), options().io(Arc::new(disk.clone())));
+    let syncs_before = disk.sync_count();
+    disk.hold_syncs();
+    std::thread::scope(|s| {
+        let store = &store;
+        let first = s.spawn(move || store.create_transfers(services(1, 1), NOW).unwrap());
+        wait_until(|| disk.syncs_waiting() == 1);
+        let rest: Vec<_> = (0..7u128)
+            .map(|t| s.spawn(move || store.create_transfers(services(10 + t, 1), NOW).unwrap()))
+            .collect();
+        wait_until(|| store.queued() == 7);
+        disk.release_syncs();
+        let first = first.join().unwrap();
+        let rest: Vec<_> = rest.into_iter().map(|h| h.join().unwrap()).collect();
+        // The seven queued while the first was syncing went out together, after it.
+        assert!(rest.iter().all(|c| c.sequence > first.sequence));
+    });
+    assert_eq!(disk.sync_count() - syncs_before, 2, "8 commands, 2 syncs");
+    assert_eq!(store.status().head_sequence, 1 + 8);
+}

@@ -12,7 +12,10 @@ use ledger_store::codec::{decode_command, encode_command};
 use ledger_store::journal::scan_frames;
 use ledger_store::record::{append_record, parse_frame, RecordHeader, RecordKind, OFFSET_BODY};
 use ledger_store::replay::replay;
-use ledger_store::{verify_bytes, CorruptionReason, Error, Store, StoreOptions, JOURNAL_FILE_NAME};
+use ledger_store::{
+    verify_bytes, verify_published, Checkpoint, CorruptionReason, Error, Store, StoreOptions,
+    JOURNAL_FILE_NAME,
+};
 use support::*;
 
 /// A ledger of genesis, accounts, 6 transfer batches with a checkpoint after the 3rd and the
@@ -172,4 +175,34 @@ fn a_suffix_rewritten_with_a_recomputed_chain_is_caught_by_the_keyed_checkpoint(
         Err(Error::Corrupted(_))
     ));
     assert!(Store::open(dir.path(), StoreOptions::default()).is_ok());
+}
+
+#[test]
+fn a_published_checkpoint_catches_a_rewritten_history_without_the_key() {
+    let dir = Scratch::new("published");
+    let store = new_store(dir.path(), options());
+    store.create_transfers(services(1, 10), NOW).unwrap();
+    let published = Checkpoint::from_text(&store.checkpoint().unwrap().to_text()).unwrap();
+    store.create_transfers(services(11, 10), NOW + 1).unwrap();
+    store.verify_published(&published).unwrap();
+    store.close().unwrap();
+    let bytes = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    verify_published(&bytes, &published, None).unwrap();
+    verify_published(&bytes, &published, Some(&KEY)).unwrap();
+
+    // The whole history after genesis rewritten, chain and checkpoint digests recomputed.
+    let forged = forge_suffix(&bytes, 2);
+    let c = match verify_published(&forged, &published, None) {
+        Err(Error::Corrupted(c)) => c,
+        other => panic!("a forged history matched the published checkpoint: {other:?}"),
+    };
+    assert_eq!(c.sequence, published.sequence);
+    assert!(matches!(c.reason, CorruptionReason::Published(_)), "{c}");
+    // A checkpoint line that was altered fails on its MAC.
+    let altered = Checkpoint {
+        state_digest: [0; 32],
+        ..published
+    };
+    assert!(verify_published(&bytes, &altered, Some(&KEY)).is_err());
+    assert!(verify_published(&bytes, &altered, None).is_err());
 }
