@@ -3,7 +3,12 @@
 //! A flipped byte anywhere in a record (any field), a deleted, reordered or duplicated record:
 //! `verify` fails naming that record's sequence number and offset, and `open` refuses the ledger
 //! instead of cutting it back. Rewriting a suffix with a correctly recomputed chain (and even a
-//! recomputed state digest) is still caught, by the checkpoint's keyed MAC.
+//! recomputed state digest) is still caught, by the checkpoint's keyed MAC, and a published
+//! checkpoint line catches it without the key.
+//!
+//! Guarded bug: a flipped bit in a record's length field made the frame scan stop at the *next*
+//! record (its magic was no longer where the bad length pointed), naming the wrong record. The
+//! scan now blames the previous record when its own hash fails.
 
 mod support;
 
