@@ -43,17 +43,21 @@ for source in "${programs[@]}"; do
 done
 
 step "FFI: Python package (pytest)"
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$ffi/python"
-python3 -c "import pytest" 2>/dev/null ||
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pytest
-(cd "$build" && python3 -m pytest -q -p no:cacheprovider "$ffi/python/tests")
+# A private environment, so the package under test is this one even when other checkouts on the
+# machine install theirs; pytest comes from the system's packages when it is there.
+python3 -m venv --system-site-packages "$build/venv"
+python="$build/venv/bin/python"
+pip=("$python" -m pip --quiet --disable-pip-version-check)
+"${pip[@]}" install "$ffi/python"
+"$python" -c "import pytest" 2>/dev/null || "${pip[@]}" install pytest
+(cd "$build" && "$python" -m pytest -q -p no:cacheprovider "$ffi/python/tests")
 
 step "FFI: Java module (Maven, JUnit)"
 (cd "$ffi/java" && mvn -q -B -Dstyle.color=never install)
 
 step "FFI: Python and Java examples"
 for example in "$root"/examples/python/*.py; do
-    (cd "$build" && python3 "$example")
+    (cd "$build" && "$python" "$example")
 done
 if [ -f "$root/examples/java/pom.xml" ]; then
     (cd "$root/examples/java" && mvn -q -B -Dstyle.color=never compile exec:java)

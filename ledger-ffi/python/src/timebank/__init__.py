@@ -13,6 +13,22 @@ from __future__ import annotations
 
 from ._library import LIBRARY_ENV, library, load_library
 from .amount import AmountLike, format_minor, from_minor, parse_amount, to_minor
+from .store import (
+    BATCH_MAX,
+    Account,
+    AccountKind,
+    NewAccount,
+    StatementLine,
+    StatementPage,
+    Store,
+    StoreStatus,
+    Transfer,
+    TransferBatch,
+    TransferFlags,
+    TransferRecord,
+    TransferState,
+    VerifyReport,
+)
 from .errors import (
     BusyError,
     ClosedError,
@@ -45,6 +61,20 @@ def result_code_name(code: int) -> str:
 
 
 __all__ = [
+    "BATCH_MAX",
+    "Account",
+    "AccountKind",
+    "NewAccount",
+    "StatementLine",
+    "StatementPage",
+    "Store",
+    "StoreStatus",
+    "Transfer",
+    "TransferBatch",
+    "TransferFlags",
+    "TransferRecord",
+    "TransferState",
+    "VerifyReport",
     "LIBRARY_ENV",
     "AmountLike",
     "BusyError",

@@ -10,10 +10,21 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from ctypes import POINTER, c_char_p, c_int32, c_uint16, c_uint32, c_uint64, c_void_p
+from ctypes import (
+    POINTER,
+    c_char_p,
+    c_int32,
+    c_size_t,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
+from . import _structs as S
 from .errors import error_for
 
 LIBRARY_ENV = "TIMEBANK_LIBRARY"
@@ -24,6 +35,7 @@ _library: Optional[ctypes.CDLL] = None
 
 _status = c_int32
 _error_out = POINTER(c_void_p)
+_id = POINTER(S.TimebankId)
 
 # name: (argument types, return type). Mirrors include/timebank.h.
 SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
@@ -33,6 +45,85 @@ SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
     "timebank_string_free": ((c_void_p,), None),
     "timebank_amount_parse": ((c_char_p, c_uint32, POINTER(c_uint64), _error_out), _status),
     "timebank_amount_format": ((c_uint64, c_uint32, POINTER(c_void_p), _error_out), _status),
+    "timebank_store_open": (
+        (c_char_p, c_char_p, c_char_p, POINTER(c_void_p), _error_out),
+        _status,
+    ),
+    "timebank_store_close": ((c_void_p, _error_out), _status),
+    "timebank_store_free": ((c_void_p,), None),
+    "timebank_store_status": ((c_void_p, POINTER(S.StoreInfoOut), _error_out), _status),
+    "timebank_store_checkpoint": ((c_void_p, POINTER(c_void_p), _error_out), _status),
+    "timebank_store_verify": (
+        (c_void_p, S.PROGRESS_FN, c_void_p, POINTER(S.VerifyReportOut), _error_out),
+        _status,
+    ),
+    "timebank_store_expire": ((c_void_p, c_uint64, POINTER(c_size_t), _error_out), _status),
+    "timebank_store_create_accounts": (
+        (c_void_p, POINTER(S.AccountNew), c_size_t, c_uint64, POINTER(c_uint16), _error_out),
+        _status,
+    ),
+    "timebank_store_account": (
+        (c_void_p, POINTER(S.TimebankId), POINTER(S.AccountOut), _error_out),
+        _status,
+    ),
+    "timebank_store_submit_transfers": (
+        (c_void_p, c_void_p, c_size_t, c_uint64, POINTER(c_uint16), _error_out),
+        _status,
+    ),
+    "timebank_store_submit_transfers_text": (
+        (c_void_p, POINTER(S.TransferTextIn), c_size_t, c_uint64, POINTER(c_uint16), _error_out),
+        _status,
+    ),
+    "timebank_store_transfer": (
+        (c_void_p, POINTER(S.TimebankId), POINTER(S.TransferOut), _error_out),
+        _status,
+    ),
+    "timebank_store_statement": (
+        (
+            c_void_p,
+            POINTER(S.TimebankId),
+            c_size_t,
+            POINTER(S.StatementLineOut),
+            c_size_t,
+            POINTER(S.StatementPageOut),
+            _error_out,
+        ),
+        _status,
+    ),
+    "timebank_store_liability": ((c_void_p, POINTER(c_void_p), _error_out), _status),
+    "timebank_store_record_service": (
+        (c_void_p, _id, c_uint16, _id, _id, c_char_p, _id, c_uint64, POINTER(c_size_t), _error_out),
+        _status,
+    ),
+    "timebank_store_withdraw": (
+        (c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint64, POINTER(c_size_t), _error_out),
+        _status,
+    ),
+    "timebank_store_book": (
+        (c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint32, c_uint64, _error_out),
+        _status,
+    ),
+    "timebank_store_complete": (
+        (c_void_p, _id, _id, c_char_p, c_uint8, _id, c_uint64, POINTER(c_size_t), _error_out),
+        _status,
+    ),
+    "timebank_store_cancel": ((c_void_p, _id, _id, c_uint64, _error_out), _status),
+    "timebank_store_gift": (
+        (c_void_p, _id, _id, _id, c_char_p, c_uint16, c_uint64, _error_out),
+        _status,
+    ),
+    "timebank_store_award": (
+        (c_void_p, _id, c_uint16, _id, _id, c_uint32, c_uint64, _error_out),
+        _status,
+    ),
+    "timebank_store_redeem": (
+        (c_void_p, _id, _id, _id, c_char_p, c_uint16, c_uint64, _error_out),
+        _status,
+    ),
+    "timebank_store_close_account": ((c_void_p, _id, _id, _id, c_uint64, _error_out), _status),
+    "timebank_store_reverse": ((c_void_p, _id, _id, c_uint64, _error_out), _status),
+    "timebank_store_link": ((c_void_p, _id, _id, c_uint64, _error_out), _status),
+    "timebank_store_set_eligibility": ((c_void_p, _id, c_uint64, c_uint64, _error_out), _status),
 }
 
 

@@ -1,0 +1,662 @@
+"""The durable ledger store: accounts, transfers, the time-bank operations, reports.
+
+A ``Store`` may be shared by several threads: the library is thread-safe, and calls release the
+GIL while they run, so concurrent submissions share one journal write and sync.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import struct
+import weakref
+from ctypes import byref, c_size_t, c_uint16, c_void_p
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import IntEnum, IntFlag
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+
+from . import _structs as S
+from ._library import encode, library, raise_for, take_string
+from .amount import AmountLike, amount_text
+from .errors import InvalidArgumentError, RefusedError
+
+Id = int
+"""Ids are ints from 1 to 2**128 - 1, chosen by the host (a UUID's ``.int`` fits)."""
+
+BATCH_MAX = 8190
+"""Most accounts or transfers in one batch."""
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class AccountKind(IntEnum):
+    MEMBER = 1
+    GROUP = 2
+    ISSUER = 3
+    GUARANTEE = 4
+    CLEARING = 5
+    REDEMPTION = 6
+    EXPIRY = 7
+    DONATION = 8
+
+
+class TransferFlags(IntFlag):
+    NONE = 0
+    LINKED = 1
+    PENDING = 2
+    POST_PENDING = 4
+    VOID_PENDING = 8
+    BALANCING_DEBIT = 16
+    BALANCING_CREDIT = 32
+    CLOSING_DEBIT = 64
+    CLOSING_CREDIT = 128
+    REVERSAL = 256
+
+
+class TransferState(IntEnum):
+    POSTED = 1
+    PENDING = 2
+    PENDING_POSTED = 3
+    PENDING_VOIDED = 4
+    PENDING_EXPIRED = 5
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """A request to open an account; limits are in the unit's minor units (None: the default)."""
+
+    id: Id
+    unit: int
+    kind: AccountKind
+    community: int = 0
+    user_data: int = 0
+    eligible_from: int = 0
+    floor_minor: Optional[int] = None
+    no_floor: bool = False
+    ceiling_minor: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Account:
+    id: Id
+    unit: int
+    kind: AccountKind
+    community: int
+    user_data: int
+    timestamp: int
+    eligible_from: int
+    closed: bool
+    floor: Optional[Decimal]
+    ceiling: Optional[Decimal]
+    debits_pending: Decimal
+    debits_posted: Decimal
+    credits_pending: Decimal
+    credits_posted: Decimal
+    balance: Decimal
+    """Posted credits minus posted debits: what the account holds."""
+    available: Decimal
+    """The balance less pending debits (holds)."""
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A transfer request with a decimal amount (None: as in the pending transfer)."""
+
+    id: Id
+    debit_account_id: Id = 0
+    credit_account_id: Id = 0
+    amount: Optional[AmountLike] = None
+    unit: int = 0
+    code: int = 0
+    flags: int = 0
+    related_id: Id = 0
+    timeout_s: int = 0
+    user_data: int = 0
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    id: Id
+    debit_account_id: Id
+    credit_account_id: Id
+    amount: Decimal
+    unit: int
+    code: int
+    flags: TransferFlags
+    state: TransferState
+    timestamp: int
+    related_id: Id
+    reversed_by: Id
+    timeout_s: int
+    user_data: int
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    transfer_id: Id
+    counterparty: Id
+    timestamp: int
+    code: int
+    amount: Decimal
+    """Positive for a credit, negative for a debit."""
+    balance: Decimal
+    reversal: bool
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    opening_balance: Decimal
+    lines: List[StatementLine]
+    next_from: Optional[int]
+    """The ``start`` of the next page, or None on the last one."""
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    head_sequence: int
+    journal_bytes: int
+    accounts: int
+    transfers: int
+    indexed_sequence: int
+    head_hash: bytes
+    state_digest: bytes
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    records: int
+    journal_bytes: int
+    checkpoints_verified: int
+    head_sequence: int
+    macs_checked: bool
+    index_checked: bool
+    head_hash: bytes
+    state_digest: bytes
+
+
+_TRANSFER_LAYOUT = struct.Struct("<10QQIHHH6x")
+assert _TRANSFER_LAYOUT.size == ctypes.sizeof(S.TransferIn)
+_MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+class TransferBatch:
+    """A batch of transfers packed straight into the C layout: the fast path, with amounts in
+    the unit's minor units (250 is 2.5 hours at scale 2). Reuse one with ``clear()``."""
+
+    __slots__ = ("_buffer", "_count", "capacity")
+
+    def __init__(self, capacity: int = BATCH_MAX) -> None:
+        if not 1 <= capacity <= BATCH_MAX:
+            raise InvalidArgumentError(f"capacity must be 1 to {BATCH_MAX}, not {capacity}")
+        self.capacity = capacity
+        self._buffer = bytearray(capacity * _TRANSFER_LAYOUT.size)
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def clear(self) -> None:
+        self._count = 0
+
+    def add(
+        self,
+        id: Id,
+        debit_account_id: Id,
+        credit_account_id: Id,
+        amount_minor: int,
+        unit: int,
+        code: int = 0,
+        flags: int = 0,
+        related_id: Id = 0,
+        timeout_s: int = 0,
+        user_data: int = 0,
+    ) -> None:
+        """Appends one transfer. Ids and amounts are checked by the library on submission."""
+        if self._count >= self.capacity:
+            raise InvalidArgumentError(f"the batch is full ({self.capacity} transfers)")
+        try:
+            _TRANSFER_LAYOUT.pack_into(
+                self._buffer,
+                self._count * _TRANSFER_LAYOUT.size,
+                id & _MASK64,
+                id >> 64,
+                debit_account_id & _MASK64,
+                debit_account_id >> 64,
+                credit_account_id & _MASK64,
+                credit_account_id >> 64,
+                related_id & _MASK64,
+                related_id >> 64,
+                user_data & _MASK64,
+                user_data >> 64,
+                amount_minor,
+                timeout_s,
+                unit,
+                code,
+                flags,
+            )
+        except struct.error as e:
+            raise InvalidArgumentError(f"a field is out of range: {e}") from None
+        self._count += 1
+
+
+_REFUSED_CODE = re.compile(r"\((\d+)\)")
+_MAX_ID_CHECK = S.ID_MAX
+
+
+def _id(value: Id, argument: str) -> "ctypes._Pointer[S.TimebankId]":
+    return byref(S.TimebankId.of(value, argument))  # type: ignore[return-value]
+
+
+def _optional_id(value: Optional[Id], argument: str) -> Any:
+    return None if not value else byref(S.TimebankId.of(value, argument))
+
+
+def _text(value: Optional[AmountLike], argument: str) -> Optional[bytes]:
+    return None if value is None else encode(amount_text(value, argument), argument)
+
+
+class Store:
+    """A durable ledger in a directory, opened (or created) on construction.
+
+    ``policy`` is the policy as TOML or JSON text (None: the default policy); ``checkpoint_key``
+    is 32 secret bytes kept outside the directory (None: no checkpoints). Use it as a context
+    manager, or call ``close()``. ``now`` arguments are nanoseconds since the Unix epoch, or 0
+    for the system clock.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        policy: Optional[str] = None,
+        checkpoint_key: Optional[bytes] = None,
+    ) -> None:
+        self._lib = library()
+        if checkpoint_key is not None and len(checkpoint_key) != 32:
+            raise InvalidArgumentError("checkpoint_key must be 32 bytes")
+        handle = c_void_p()
+        error = c_void_p()
+        status = self._lib.timebank_store_open(
+            encode(os.fspath(path), "path"),
+            None if policy is None else encode(policy, "policy"),
+            checkpoint_key,
+            byref(handle),
+            byref(error),
+        )
+        if status:
+            raise_for(status, error)
+        self._handle = handle
+        # The handle stays allocated after close() (calls then raise ClosedError); it is freed
+        # when the Store is garbage, when no call can be using it any more.
+        self._finalizer = weakref.finalize(self, self._lib.timebank_store_free, handle)
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the store (waiting for calls in flight); later calls raise ``ClosedError``."""
+        self._call(self._lib.timebank_store_close)
+
+    def _call(self, function: Callable[..., int], *args: Any) -> None:
+        error = c_void_p()
+        status = function(self._handle, *args, byref(error))
+        if status:
+            if status == RefusedError.status:
+                message = take_string(error)
+                found = _REFUSED_CODE.search(message)
+                raise RefusedError(message, int(found.group(1)) if found else None)
+            raise_for(status, error)
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def create_accounts(self, accounts: Sequence[NewAccount], now: int = 0) -> List[int]:
+        """Creates accounts in one durable command; returns each one's result code."""
+        array = (S.AccountNew * max(len(accounts), 1))()
+        for slot, a in zip(array, accounts):
+            slot.id = S.TimebankId.of(a.id, "id")
+            slot.user_data = S.TimebankId.of(a.user_data, "user_data")
+            slot.unit, slot.kind, slot.community = a.unit, int(a.kind), a.community
+            slot.eligible_from = a.eligible_from
+            limits = 0
+            if a.no_floor:
+                limits |= 2
+            elif a.floor_minor is not None:
+                limits |= 1
+                slot.floor_minor = a.floor_minor
+            if a.ceiling_minor is not None:
+                limits |= 4
+                slot.ceiling_minor = a.ceiling_minor
+            slot.limits = limits
+        codes = (c_uint16 * max(len(accounts), 1))()
+        self._call(self._lib.timebank_store_create_accounts, array, len(accounts), now, codes)
+        return list(codes[: len(accounts)])
+
+    def account(self, id: Id) -> Account:
+        """The account ``id``; ``NotFoundError`` when there is none."""
+        out = S.AccountOut()
+        self._call(self._lib.timebank_store_account, _id(id, "id"), byref(out))
+        return Account(
+            id=out.id.value,
+            unit=out.unit,
+            kind=AccountKind(out.kind),
+            community=out.community,
+            user_data=out.user_data.value,
+            timestamp=out.timestamp,
+            eligible_from=out.eligible_from,
+            closed=bool(out.closed),
+            floor=S.optional_decimal_of(out.floor),
+            ceiling=S.optional_decimal_of(out.ceiling),
+            debits_pending=S.decimal_of(out.debits_pending),
+            debits_posted=S.decimal_of(out.debits_posted),
+            credits_pending=S.decimal_of(out.credits_pending),
+            credits_posted=S.decimal_of(out.credits_posted),
+            balance=S.decimal_of(out.balance),
+            available=S.decimal_of(out.available),
+        )
+
+    def balance(self, id: Id) -> Decimal:
+        """The posted balance of account ``id``."""
+        return self.account(id).balance
+
+    # -- transfers -------------------------------------------------------------------------
+
+    def submit(self, batch: TransferBatch, now: int = 0) -> List[int]:
+        """Submits a packed batch in one durable command; returns each transfer's result code
+        (0 ok, 3 exists, 110 exceeds_floor, ...: see ``timebank.result_code_name``)."""
+        count = len(batch)
+        codes = (c_uint16 * max(count, 1))()
+        buffer = (ctypes.c_char * len(batch._buffer)).from_buffer(batch._buffer)
+        self._call(self._lib.timebank_store_submit_transfers, buffer, count, now, codes)
+        return list(codes[:count])
+
+    def submit_transfers(self, transfers: Sequence[Transfer], now: int = 0) -> List[int]:
+        """Submits transfers with decimal amounts in one durable command; returns each one's
+        result code. Amounts are checked exactly (``InvalidAmountError``, nothing submitted)."""
+        array = (S.TransferTextIn * max(len(transfers), 1))()
+        texts = [_text(t.amount, f"transfers[{i}].amount") for i, t in enumerate(transfers)]
+        for slot, t, text in zip(array, transfers, texts):
+            slot.id = S.TimebankId.of(t.id, "id")
+            slot.debit_account_id = S.TimebankId.of(t.debit_account_id, "debit_account_id")
+            slot.credit_account_id = S.TimebankId.of(t.credit_account_id, "credit_account_id")
+            slot.related_id = S.TimebankId.of(t.related_id, "related_id")
+            slot.user_data = S.TimebankId.of(t.user_data, "user_data")
+            slot.amount = text
+            slot.unit, slot.code, slot.flags, slot.timeout_s = t.unit, t.code, t.flags, t.timeout_s
+        codes = (c_uint16 * max(len(transfers), 1))()
+        self._call(
+            self._lib.timebank_store_submit_transfers_text, array, len(transfers), now, codes
+        )
+        return list(codes[: len(transfers)])
+
+    def transfer(self, id: Id) -> TransferRecord:
+        """The transfer ``id``; ``NotFoundError`` when there is none."""
+        out = S.TransferOut()
+        self._call(self._lib.timebank_store_transfer, _id(id, "id"), byref(out))
+        return TransferRecord(
+            id=out.id.value,
+            debit_account_id=out.debit_account_id.value,
+            credit_account_id=out.credit_account_id.value,
+            amount=S.decimal_of(out.amount),
+            unit=out.unit,
+            code=out.code,
+            flags=TransferFlags(out.flags),
+            state=TransferState(out.state),
+            timestamp=out.timestamp,
+            related_id=out.related_id.value,
+            reversed_by=out.reversed_by.value,
+            timeout_s=out.timeout_s,
+            user_data=out.user_data.value,
+        )
+
+    # -- time-bank operations --------------------------------------------------------------
+
+    def record_service(
+        self,
+        first_id: Id,
+        code: int,
+        payer: Id,
+        provider: Id,
+        hours: AmountLike,
+        donation: Optional[Id] = None,
+        now: int = 0,
+    ) -> int:
+        """``provider`` earns ``hours`` × the code's weight, paid by ``payer`` (a fund).
+        Returns how many transfer ids (from ``first_id`` on) it used."""
+        used = c_size_t()
+        self._call(
+            self._lib.timebank_store_record_service,
+            _id(first_id, "first_id"),
+            code,
+            _id(payer, "payer"),
+            _id(provider, "provider"),
+            _text(hours, "hours"),
+            _optional_id(donation, "donation"),
+            now,
+            byref(used),
+        )
+        return used.value
+
+    def withdraw(
+        self, first_id: Id, code: int, member: Id, provider: Id, hours: AmountLike, now: int = 0
+    ) -> int:
+        """A care withdrawal: ``member`` pays ``provider`` with its own hours."""
+        used = c_size_t()
+        self._call(
+            self._lib.timebank_store_withdraw,
+            _id(first_id, "first_id"),
+            code,
+            _id(member, "member"),
+            _id(provider, "provider"),
+            _text(hours, "hours"),
+            now,
+            byref(used),
+        )
+        return used.value
+
+    def book(
+        self,
+        id: Id,
+        code: int,
+        payer: Id,
+        provider: Id,
+        hours: AmountLike,
+        timeout_s: int = 0,
+        now: int = 0,
+    ) -> None:
+        """Holds ``payer``'s hours for ``provider`` until completed, cancelled or expired."""
+        self._call(
+            self._lib.timebank_store_book,
+            _id(id, "id"),
+            code,
+            _id(payer, "payer"),
+            _id(provider, "provider"),
+            _text(hours, "hours"),
+            timeout_s,
+            now,
+        )
+
+    def complete(
+        self,
+        first_id: Id,
+        booking: Id,
+        hours: Optional[AmountLike] = None,
+        rating: int = 0,
+        donation: Optional[Id] = None,
+        now: int = 0,
+    ) -> int:
+        """Posts the hours served of a booking (None: all) and records a 1-5 rating (0: none)."""
+        used = c_size_t()
+        self._call(
+            self._lib.timebank_store_complete,
+            _id(first_id, "first_id"),
+            _id(booking, "booking"),
+            _text(hours, "hours"),
+            rating,
+            _optional_id(donation, "donation"),
+            now,
+            byref(used),
+        )
+        return used.value
+
+    def cancel(self, id: Id, booking: Id, now: int = 0) -> None:
+        """Voids a booking's hold, releasing the payer's hours."""
+        self._call(self._lib.timebank_store_cancel, _id(id, "id"), _id(booking, "booking"), now)
+
+    def gift(
+        self, id: Id, sender: Id, recipient: Id, amount: AmountLike, code: int = 0, now: int = 0
+    ) -> None:
+        """Gives hours to a linked family member or a donation pool."""
+        self._call(
+            self._lib.timebank_store_gift,
+            _id(id, "id"),
+            _id(sender, "sender"),
+            _id(recipient, "recipient"),
+            _text(amount, "amount"),
+            code,
+            now,
+        )
+
+    def award(self, id: Id, code: int, issuer: Id, member: Id, acts: int = 1, now: int = 0) -> None:
+        """Awards the code's points per act × ``acts``."""
+        self._call(
+            self._lib.timebank_store_award,
+            _id(id, "id"),
+            code,
+            _id(issuer, "issuer"),
+            _id(member, "member"),
+            acts,
+            now,
+        )
+
+    def redeem(
+        self, id: Id, member: Id, redemption: Id, amount: AmountLike, code: int = 0, now: int = 0
+    ) -> None:
+        """Spends points at a redemption account (a points supermarket)."""
+        self._call(
+            self._lib.timebank_store_redeem,
+            _id(id, "id"),
+            _id(member, "member"),
+            _id(redemption, "redemption"),
+            _text(amount, "amount"),
+            code,
+            now,
+        )
+
+    def close_account(self, id: Id, account: Id, destination: Id, now: int = 0) -> None:
+        """Closes ``account``, moving its whole balance to ``destination``."""
+        self._call(
+            self._lib.timebank_store_close_account,
+            _id(id, "id"),
+            _id(account, "account"),
+            _id(destination, "destination"),
+            now,
+        )
+
+    def reverse(self, id: Id, original: Id, now: int = 0) -> None:
+        """Reverses a posted transfer with a new one that references it."""
+        self._call(self._lib.timebank_store_reverse, _id(id, "id"), _id(original, "original"), now)
+
+    def link(self, a: Id, b: Id, now: int = 0) -> None:
+        """Registers a family link, along which gifts are allowed."""
+        self._call(self._lib.timebank_store_link, _id(a, "a"), _id(b, "b"), now)
+
+    def set_eligibility(self, account: Id, eligible_from: int, now: int = 0) -> None:
+        """Sets when ``account`` may pay for care (ns since the epoch; 0 for no date)."""
+        self._call(
+            self._lib.timebank_store_set_eligibility,
+            _id(account, "account"),
+            eligible_from,
+            now,
+        )
+
+    def expire(self, now: int = 0) -> int:
+        """Releases holds whose timeout passed; returns how many."""
+        expired = c_size_t()
+        self._call(self._lib.timebank_store_expire, now, byref(expired))
+        return expired.value
+
+    # -- reports and audit -----------------------------------------------------------------
+
+    def statement(self, account: Id, start: int = 0, limit: int = 100) -> StatementPage:
+        """Lines ``start .. start + limit`` of the account's statement (limit 1 to 1000)."""
+        lines = (S.StatementLineOut * max(limit, 1))()
+        page = S.StatementPageOut()
+        self._call(
+            self._lib.timebank_store_statement,
+            _id(account, "account"),
+            start,
+            lines,
+            limit,
+            byref(page),
+        )
+        return StatementPage(
+            opening_balance=S.decimal_of(page.opening_balance),
+            lines=[
+                StatementLine(
+                    transfer_id=line.transfer_id.value,
+                    counterparty=line.counterparty.value,
+                    timestamp=line.timestamp,
+                    code=line.code,
+                    amount=S.decimal_of(line.amount),
+                    balance=S.decimal_of(line.balance),
+                    reversal=bool(line.reversal),
+                )
+                for line in lines[: page.count]
+            ],
+            next_from=page.next_from if page.has_next else None,
+        )
+
+    def liability(self) -> Dict[str, Any]:
+        """The outstanding liability per unit and community; decimals as ``Decimal``."""
+        text = c_void_p()
+        self._call(self._lib.timebank_store_liability, byref(text))
+        return json.loads(take_string(text), parse_float=Decimal, object_hook=_decimals)
+
+    def checkpoint(self) -> str:
+        """Journals a keyed checkpoint and returns its text (one line to publish)."""
+        text = c_void_p()
+        self._call(self._lib.timebank_store_checkpoint, byref(text))
+        return take_string(text)
+
+    def verify(self, progress: Optional[Callable[[int, int], None]] = None) -> VerifyReport:
+        """Verifies the journal, checkpoints, state and index; ``DamagedError`` names the first
+        bad record. ``progress(done, total)`` is called as it goes."""
+        callback = S.PROGRESS_FN(lambda _context, done, total: progress(done, total)) if progress else S.PROGRESS_FN()
+        out = S.VerifyReportOut()
+        self._call(self._lib.timebank_store_verify, callback, None, byref(out))
+        return VerifyReport(
+            records=out.records,
+            journal_bytes=out.journal_bytes,
+            checkpoints_verified=out.checkpoints_verified,
+            head_sequence=out.head_sequence,
+            macs_checked=bool(out.macs_checked),
+            index_checked=bool(out.index_checked),
+            head_hash=bytes(out.head_hash),
+            state_digest=bytes(out.state_digest),
+        )
+
+    def status(self) -> StoreStatus:
+        """The head, counts and the state digest (equal digests, equal ledgers)."""
+        out = S.StoreInfoOut()
+        self._call(self._lib.timebank_store_status, byref(out))
+        return StoreStatus(
+            head_sequence=out.head_sequence,
+            journal_bytes=out.journal_bytes,
+            accounts=out.accounts,
+            transfers=out.transfers,
+            indexed_sequence=out.indexed_sequence,
+            head_hash=bytes(out.head_hash),
+            state_digest=bytes(out.state_digest),
+        )
+
+
+_DECIMAL_KEYS = {"total", "members", "groups"}
+
+
+def _decimals(obj: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: Decimal(v) if k in _DECIMAL_KEYS else v for k, v in obj.items()}
