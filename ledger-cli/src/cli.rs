@@ -1,0 +1,466 @@
+//! The command line: every subcommand, its options and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::EXIT_CODES_HELP;
+
+/// The operator's and auditor's tool for a time-bank ledger.
+///
+/// A ledger lives in a data directory: an append-only, hash-chained journal (the truth) and an
+/// index rebuilt from it. Every write is durable (fsync'd) when the command returns. Amounts are
+/// exact decimals within the unit's scale (hours: 2 places, points: whole); times are RFC 3339
+/// (2026-03-01T08:00:00+08:00), a date (2026-03-01) or nanoseconds since 1970, and default to the
+/// system clock. Ids are positive integers the host chooses (up to 2^127 - 1 for transfers).
+#[derive(Debug, Parser)]
+#[command(name = "timebank", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The ledger's data directory.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "./timebank-data"
+    )]
+    pub data: PathBuf,
+    /// A policy file (TOML, or JSON when it ends in .json) for `init` and `simulate` on a new
+    /// ledger; default: the shipped policy (ledger-core/policy/default.toml). An existing ledger
+    /// keeps the policy it was created with.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The checkpoint key: a file holding 64 hexadecimal characters (32 bytes), e.g. made with
+    /// `openssl rand -hex 32 > key`. Keep it outside the data directory. With it, checkpoint
+    /// MACs are checked on every open.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Machine output: one JSON document (or JSON lines) on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The time the operation happens at (default: the system clock).
+    #[arg(long, global = true, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Create a new, empty ledger in the data directory under the policy.
+    Init,
+    /// Open, close, show or link accounts.
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// Book, complete or cancel a service (a hold on the payer's hours until it is done).
+    #[command(subcommand)]
+    Service(ServiceCmd),
+    /// Record a service done, in one step: the provider earns hours x the code's weight.
+    Record(RecordArgs),
+    /// Pay for care with a member's own banked hours ("withdraw care when old").
+    Withdraw(WithdrawArgs),
+    /// Give hours (or points) to a registered family member or a donation pool.
+    Gift(GiftArgs),
+    /// Award points for acts (the code gives points per act).
+    Award(AwardArgs),
+    /// Spend points at a redemption account (a points supermarket).
+    Redeem(RedeemArgs),
+    /// Reverse a posted transfer by a new transfer that references it (never by deletion).
+    Reverse(ReverseArgs),
+    /// Release bookings whose deadline passed, and run the policy's expiry sweeps.
+    Expire,
+    /// Show accounts' balances: posted, available (less holds), pending.
+    Balance(BalanceArgs),
+    /// An account's posted movements with a running balance, a page at a time.
+    Statement(StatementArgs),
+    /// Reports over the whole ledger.
+    #[command(subcommand)]
+    Report(ReportCmd),
+    /// The journal's head (sequence and hash), the state digest and counts.
+    Status,
+    /// Verify every record, link, checkpoint, the replayed state and the index. Exit 0 when
+    /// intact; exit 5 naming the first bad record otherwise. Reads only; repairs nothing.
+    Verify(VerifyArgs),
+    /// Write or check a keyed checkpoint (needs --key-file to write; to check a MAC).
+    #[command(subcommand)]
+    Checkpoint(CheckpointCmd),
+    /// Write every journal record as one JSON line (with its `seq` and `hash`).
+    Export(ExportArgs),
+    /// Apply an export's records (JSON lines) to the ledger in the data directory, creating it
+    /// if needed. Every line's hash is checked first; records the ledger already holds are
+    /// skipped, so importing twice changes nothing.
+    Import(ImportArgs),
+    /// Rebuild the index from the journal and check it against the replayed state.
+    RebuildIndex,
+    /// Run a seeded community time bank through the store, sized from the Bengbu report
+    /// (227 urban communities, 200+ volunteer teams, about 4,000 services a month). Prints one
+    /// JSON line per durable commit on stdout, {"seq": N, "head": "<hex>", "transfers": K},
+    /// after that commit is durable, and a summary on stderr.
+    Simulate(SimulateArgs),
+    /// The main job: simulate a month of a community time bank on the data directory, then
+    /// report what is owed and verify the ledger, with a readable summary.
+    Demo(SimulateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCmd {
+    /// Open an account.
+    Open(OpenArgs),
+    /// Close accounts: each one's whole balance moves to its named destination.
+    Close(CloseArgs),
+    /// Show an account: kind, unit, community, limits, balances.
+    Show(IdArg),
+    /// Register a family link (spouse, direct relative) between two members, for gifts.
+    Link(LinkArgs),
+    /// Remove a family link.
+    Unlink(LinkArgs),
+    /// Set the date from which a member may pay for care with its hours.
+    Eligibility(EligibilityArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Member,
+    Group,
+    Issuer,
+    Guarantee,
+    Clearing,
+    Redemption,
+    Expiry,
+    Donation,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The account id (a positive integer the host chooses).
+    pub id: u128,
+    /// What the account is.
+    #[arg(long, value_enum)]
+    pub kind: KindArg,
+    /// The unit, by name (hours, points) or number.
+    #[arg(long, default_value = "hours")]
+    pub unit: String,
+    /// The community (or district) it belongs to, for roll-ups.
+    #[arg(long, default_value_t = 0)]
+    pub community: u32,
+    /// The lowest balance (zero or negative); default 0 for members and groups, none for funds.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub floor: Option<String>,
+    /// The highest balance; default none.
+    #[arg(long, value_name = "AMOUNT")]
+    pub ceiling: Option<String>,
+    /// When the member may start paying for care with its hours.
+    #[arg(long, value_name = "TIME")]
+    pub eligible_from: Option<String>,
+    /// The host's own reference (never personal data: the journal is immutable).
+    #[arg(long, default_value_t = 0)]
+    pub user_data: u128,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// The account to close.
+    pub id: u128,
+    /// Where its balance goes (an heir, a pool or a fund).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub to: u128,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct IdArg {
+    /// The account id.
+    pub id: u128,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    pub a: u128,
+    pub b: u128,
+}
+
+#[derive(Debug, Args)]
+pub struct EligibilityArgs {
+    pub id: u128,
+    /// From when (omit with --never to remove the date).
+    #[arg(long, value_name = "TIME", required_unless_present = "never")]
+    pub from: Option<String>,
+    /// The member may never pay for care with its hours.
+    #[arg(long, conflicts_with = "from")]
+    pub never: bool,
+}
+
+/// The id of the (first) transfer an operation makes: the idempotency key.
+#[derive(Debug, Args)]
+pub struct TransferIdArg {
+    /// The transfer id to use (the next free one by default). Resubmitting an operation with
+    /// the same id changes nothing.
+    #[arg(long = "id", value_name = "TRANSFER")]
+    pub id: Option<u128>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCmd {
+    /// Book a service: the payer's hours are held for the provider.
+    Book(BookArgs),
+    /// Complete a booking: post the hours served (the rest is released) and record a rating.
+    Complete(CompleteArgs),
+    /// Cancel a booking: the hold is released.
+    Cancel(CancelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BookArgs {
+    /// Who pays: a fund (service codes) or the recipient's own hours (care codes).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub payer: u128,
+    /// Who serves and earns.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub provider: u128,
+    /// Hours booked (decimal, within the unit's scale).
+    #[arg(long)]
+    pub hours: String,
+    /// The service category code (see the policy).
+    #[arg(long)]
+    pub code: u16,
+    /// Seconds after which `expire` releases the booking (0: no deadline).
+    #[arg(long, default_value_t = 0)]
+    pub timeout: u32,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The booking's transfer id.
+    pub booking: u128,
+    /// Hours actually served (at most those booked; default all).
+    #[arg(long)]
+    pub hours: Option<String>,
+    /// The recipient's rating, 1 to 5.
+    #[arg(long)]
+    pub rating: Option<u8>,
+    /// Donation pool for hours above a cap that routes the excess to donation.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub donation: Option<u128>,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The booking's transfer id.
+    pub booking: u128,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The fund that pays (service codes) or the recipient (care codes).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub payer: u128,
+    /// The volunteer (or team) who served.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub provider: u128,
+    /// Hours served.
+    #[arg(long)]
+    pub hours: String,
+    /// The service category code (see the policy).
+    #[arg(long)]
+    pub code: u16,
+    /// Donation pool for hours above a cap that routes the excess to donation.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub donation: Option<u128>,
+    /// Also award points for the act, in the same all-or-nothing chain: the award code.
+    #[arg(long, requires_all = ["points_issuer", "points_member"])]
+    pub points_code: Option<u16>,
+    /// The points issuer.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub points_issuer: Option<u128>,
+    /// The member's points account.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub points_member: Option<u128>,
+    /// Acts the points are for.
+    #[arg(long, default_value_t = 1)]
+    pub acts: u32,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct WithdrawArgs {
+    /// The member paying with its own hours.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub member: u128,
+    /// Who gives the care and earns the hours.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub provider: u128,
+    /// Hours of care.
+    #[arg(long)]
+    pub hours: String,
+    /// The care code (default: the policy's first care code for the unit).
+    #[arg(long)]
+    pub code: Option<u16>,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct GiftArgs {
+    #[arg(long, value_name = "ACCOUNT")]
+    pub from: u128,
+    #[arg(long, value_name = "ACCOUNT")]
+    pub to: u128,
+    /// How much (in the accounts' unit).
+    #[arg(long)]
+    pub amount: String,
+    /// The code (default: the policy's gift code, or donation code for a pool).
+    #[arg(long)]
+    pub code: Option<u16>,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct AwardArgs {
+    /// The points issuer.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub issuer: u128,
+    /// The member's (or group's) points account.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub member: u128,
+    /// The award code (the policy gives its points per act).
+    #[arg(long)]
+    pub code: u16,
+    #[arg(long, default_value_t = 1)]
+    pub acts: u32,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RedeemArgs {
+    /// The member's points account.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub member: u128,
+    /// The redemption account (points supermarket).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub shop: u128,
+    #[arg(long)]
+    pub amount: String,
+    /// The code (default: the policy's redemption code).
+    #[arg(long)]
+    pub code: Option<u16>,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReverseArgs {
+    /// The posted transfer to reverse.
+    pub transfer: u128,
+    #[command(flatten)]
+    pub ids: TransferIdArg,
+}
+
+#[derive(Debug, Args)]
+pub struct BalanceArgs {
+    /// One or more account ids.
+    #[arg(required = true)]
+    pub ids: Vec<u128>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct StatementArgs {
+    /// The account.
+    pub id: u128,
+    /// The first line to show (counting from 0); the output names the next page's.
+    #[arg(long, default_value_t = 0)]
+    pub from: usize,
+    /// Lines per page (1 to 1000).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Output format (--json means json).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// The outstanding liability: hours and points the bank owes members and groups.
+    Liabilities(LiabilitiesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    Community,
+}
+
+#[derive(Debug, Args)]
+pub struct LiabilitiesArgs {
+    /// Break the totals down (by community).
+    #[arg(long, value_enum)]
+    pub by: Option<GroupBy>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Check the journal only (do not open the store or compare the index).
+    #[arg(long)]
+    pub journal_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckpointCmd {
+    /// Journal a checkpoint of the current head and state, and print its text line to publish.
+    Export,
+    /// Check a checkpoint text: its MAC (with --key-file), and that the journal's record has
+    /// that hash and the replayed state that digest.
+    Verify(CheckpointVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointVerifyArgs {
+    /// The checkpoint line ("timebank-checkpoint v1 ..."), or a file holding it, or - for stdin.
+    pub checkpoint: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export file (JSON lines), or - for stdin.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimulateArgs {
+    /// Days to simulate.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Communities (the report's city has 227 urban communities).
+    #[arg(long, default_value_t = 227)]
+    pub communities: u32,
+    /// The seed: the same seed on a fresh ledger at the same --at gives the same journal.
+    #[arg(long, default_value_t = 2024)]
+    pub seed: u64,
+}

@@ -1,0 +1,73 @@
+//! `timebank demo`, the README's main job: a month of a community time bank on the embedded
+//! store, then what is owed and whether the ledger verifies, in a readable summary. Run again,
+//! it continues the same ledger with another month.
+
+use ledger_core::report;
+
+use crate::cli::{SimulateArgs, VerifyArgs};
+use crate::error::{CliError, CliResult};
+use crate::liability::{print_table, view};
+use crate::session::Session;
+use crate::simulate::{open_or_create, simulate, summary};
+use crate::verify::{check, summary as verify_summary};
+
+/// Communities listed in the demo's liability table (the full list is
+/// `timebank report liabilities --by community`).
+const COMMUNITIES_SHOWN: usize = 5;
+
+pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
+    let (store, created) = open_or_create(session)?;
+    let before = store.status();
+    if created {
+        println!("Created a new ledger in {}", session.data().display());
+    } else {
+        println!(
+            "Continuing the ledger in {} ({} records, {} accounts, {} transfers so far)",
+            session.data().display(),
+            before.head_sequence + 1,
+            before.accounts,
+            before.transfers
+        );
+    }
+    let tally = simulate(&store, args, session.now()?, &mut |_| Ok(()))?;
+    println!("\n1. Recorded (every commit durable before the next):");
+    print!("{}", summary(&tally));
+
+    println!("\n2. Owed: the hours and points members and groups hold, which the bank must honour");
+    let liability = store.read(report::liability);
+    let mut units = view(&liability, true);
+    for unit in &mut units {
+        if let Some(communities) = &mut unit.by_community {
+            communities.sort_by(|a, b| b.total.cmp(&a.total).then(a.community.cmp(&b.community)));
+            communities.truncate(COMMUNITIES_SHOWN);
+        }
+    }
+    print_table(&units);
+    println!(
+        "  (the {COMMUNITIES_SHOWN} communities owed the most per unit; all of them: \
+         timebank report liabilities --by community)"
+    );
+    let after = store.status();
+    store.close()?;
+
+    println!("\n3. Verified: every record's checksum and link, the replayed state, the index");
+    let report = check(
+        session,
+        &VerifyArgs {
+            journal_only: false,
+        },
+    )
+    .map_err(CliError::from)?;
+    println!("  {}", verify_summary(&report));
+    if report.state_digest != after.state_digest {
+        return Err(CliError::damaged(
+            "the replayed state differs from the state the simulation left",
+        ));
+    }
+    println!(
+        "\nThe ledger is in {}: try `timebank status`, `timebank report liabilities --by \
+         community` or `timebank verify`.",
+        session.data().display()
+    );
+    Ok(())
+}

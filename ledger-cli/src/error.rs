@@ -1,0 +1,145 @@
+//! Failures, each with a human sentence and a stable exit code per kind of failure.
+//!
+//! The exit codes are part of the tool's interface (scripts test them); they are listed in
+//! `timebank --help` and in `ledger-cli/README.md`, and never renumbered.
+
+use std::fmt;
+use std::process::ExitCode;
+
+use ledger_core::timebank::PlanError;
+use ledger_core::ResultCode;
+use ledger_store::{Corruption, Error as StoreError};
+
+/// The kinds of failure, with their exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The command line or an input is not valid (bad amount, time, key file, options).
+    Usage = 2,
+    /// The data directory holds no ledger, or an account or transfer does not exist.
+    NotFound = 3,
+    /// A time-bank rule or the engine refused the operation; nothing changed.
+    Refused = 4,
+    /// The ledger (journal, index, checkpoint) or an import file does not verify.
+    Damaged = 5,
+    /// Reading or writing a file failed.
+    Io = 6,
+}
+
+/// The exit codes as `--help` and the README print them.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success (for verify: the ledger is intact)
+  2  usage: bad arguments or input (an amount with too many decimals, a bad time or key file)
+  3  not found: no ledger in the data directory, or no such account or transfer
+  4  refused by a time-bank rule or the engine (the result code is named); nothing changed
+  5  damaged: the journal, index or a checkpoint does not verify (the first bad record is
+     named), or an import file's hashes do not match
+  6  I/O error";
+
+/// A failure: its kind and the sentence printed on stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError {
+    pub kind: Kind,
+    pub message: String,
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+impl CliError {
+    pub fn new(kind: Kind, message: impl Into<String>) -> CliError {
+        CliError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError::new(Kind::Usage, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> CliError {
+        CliError::new(Kind::NotFound, message)
+    }
+
+    pub fn refused(message: impl Into<String>) -> CliError {
+        CliError::new(Kind::Refused, message)
+    }
+
+    pub fn damaged(message: impl Into<String>) -> CliError {
+        CliError::new(Kind::Damaged, message)
+    }
+
+    pub fn io(message: impl Into<String>) -> CliError {
+        CliError::new(Kind::Io, message)
+    }
+
+    /// The engine refused an event with `code`.
+    pub fn result_code(code: ResultCode, what: &str) -> CliError {
+        CliError::refused(format!(
+            "refused: {what} failed with {} ({})",
+            code.name(),
+            code as u16
+        ))
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.kind as u8)
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(error: StoreError) -> CliError {
+        match error {
+            StoreError::Io(e) => CliError::io(format!("I/O error: {e}")),
+            StoreError::Corrupted(c) => corruption(&c),
+            StoreError::Index(e) => CliError::io(format!(
+                "the index (sled) failed: {e}; `timebank rebuild-index` recreates it"
+            )),
+            StoreError::Batch(e) => CliError::refused(format!("refused: {e}")),
+            StoreError::Policy(e) => CliError::usage(format!("the policy is not valid: {e}")),
+            StoreError::AlreadyExists(dir) => CliError::usage(format!(
+                "a ledger already exists in {}; choose another --data directory",
+                dir.display()
+            )),
+            StoreError::NotFound(dir) => CliError::not_found(format!(
+                "no ledger in {} (run `timebank init` first, or pass --data)",
+                dir.display()
+            )),
+            StoreError::NoCheckpointKey => {
+                CliError::usage("this needs the checkpoint key: pass --key-file")
+            }
+            StoreError::CheckpointText(why) => {
+                CliError::usage(format!("not a checkpoint text: {why}"))
+            }
+            other => CliError::io(other.to_string()),
+        }
+    }
+}
+
+/// The sentence for a journal that does not verify: it names the first bad record.
+pub fn corruption(c: &Corruption) -> CliError {
+    CliError::damaged(format!(
+        "the ledger is damaged: first bad record {} (byte offset {}): {}",
+        c.sequence, c.offset, c.reason
+    ))
+}
+
+impl From<PlanError> for CliError {
+    fn from(error: PlanError) -> CliError {
+        match error {
+            PlanError::AccountNotFound(_) | PlanError::TransferNotFound(_) => {
+                CliError::not_found(error.to_string())
+            }
+            PlanError::Amount(_) | PlanError::RatingInvalid(_) | PlanError::Acts(_) => {
+                CliError::usage(error.to_string())
+            }
+            other => CliError::refused(format!("refused: {other}")),
+        }
+    }
+}

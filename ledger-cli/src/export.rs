@@ -1,0 +1,177 @@
+//! `timebank export`: every journal record as one JSON line, and the line format `import` reads.
+//!
+//! A line holds the record's header (`seq`, `now`, `prev`, `hash`: hashes in lower-case hex) and
+//! its content: the policy (genesis), the command, or the checkpoint's digest and MAC. The
+//! content determines the record's bytes exactly (docs/FORMAT.md), so a reader can recompute
+//! every hash from the lines alone; `import` does so before it changes anything.
+
+use std::io::{BufWriter, Write};
+
+use serde::{Deserialize, Serialize};
+
+use ledger_core::{Command, Policy};
+use ledger_store::checkpoint::hex;
+use ledger_store::codec::{decode_command, encode_command};
+use ledger_store::journal::scan_frames;
+use ledger_store::record::{append_record, parse_frame, Hash, RecordHeader, RecordKind};
+use ledger_store::replay::checkpoint_of;
+use ledger_store::{Checkpoint, JOURNAL_FILE_NAME};
+
+use crate::cli::ExportArgs;
+use crate::error::{corruption, CliError, CliResult};
+use crate::session::Session;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    Genesis,
+    Command,
+    Checkpoint,
+}
+
+/// One journal record as a JSON line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordLine {
+    pub seq: u64,
+    pub hash: String,
+    pub prev: String,
+    pub now: u64,
+    pub kind: LineKind,
+    /// Genesis: the ledger's policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
+    /// Command records: the command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Command>,
+    /// Checkpoint records: the state digest and MAC (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+}
+
+impl RecordLine {
+    /// The record's bytes, rebuilt from the line's content, and their hash. `None` when the
+    /// line lacks the content its kind needs.
+    pub fn rebuild(&self) -> Option<(Vec<u8>, Hash)> {
+        let (kind, body): (RecordKind, Vec<u8>) = match self.kind {
+            LineKind::Genesis => (
+                RecordKind::Genesis,
+                // The store writes the genesis policy the same way (serde_json of `Policy`).
+                serde_json::to_vec(self.policy.as_ref()?).ok()?,
+            ),
+            LineKind::Command => {
+                let mut body = Vec::new();
+                encode_command(&mut body, self.command.as_ref()?);
+                (RecordKind::Command, body)
+            }
+            LineKind::Checkpoint => {
+                let checkpoint = self.checkpoint()?;
+                (RecordKind::Checkpoint, checkpoint.body().to_vec())
+            }
+        };
+        let header = RecordHeader {
+            kind,
+            sequence: self.seq,
+            now: self.now,
+            prev_hash: unhex(&self.prev)?,
+        };
+        let mut bytes = Vec::new();
+        let hash = append_record(&mut bytes, &header, |b| b.extend_from_slice(&body));
+        Some((bytes, hash))
+    }
+
+    /// A checkpoint line's checkpoint (it covers the record before it).
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        Some(Checkpoint {
+            sequence: self.seq.checked_sub(1)?,
+            head_hash: unhex(&self.prev)?,
+            state_digest: unhex(self.state_digest.as_deref()?)?,
+            mac: unhex(self.mac.as_deref()?)?,
+        })
+    }
+}
+
+pub fn unhex(text: &str) -> Option<Hash> {
+    if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+        out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The journal's records as lines, read after opening the store (which verifies the whole
+/// journal and cuts back a torn tail).
+pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
+    let store = session.open()?;
+    let end = store.status().journal_bytes;
+    let path = session.data().join(JOURNAL_FILE_NAME);
+    let mut bytes = std::fs::read(&path)
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
+    store.close()?;
+    bytes.truncate(end as usize);
+    let scan = scan_frames(&bytes).map_err(|c| corruption(&c))?;
+    let mut lines = Vec::with_capacity(scan.frames.len());
+    for &(offset, len) in &scan.frames {
+        let start = offset as usize;
+        let frame = parse_frame(&bytes[start..start + len as usize], offset)
+            .map_err(|e| CliError::damaged(format!("record at byte {offset}: {e}")))?;
+        let bad = |why: String| CliError::damaged(format!("record {}: {why}", frame.sequence()));
+        let mut line = RecordLine {
+            seq: frame.sequence(),
+            hash: hex(&frame.stored_hash()),
+            prev: hex(&frame.prev_hash()),
+            now: frame.now(),
+            kind: LineKind::Command,
+            policy: None,
+            command: None,
+            state_digest: None,
+            mac: None,
+        };
+        match frame.kind() {
+            RecordKind::Genesis => {
+                line.kind = LineKind::Genesis;
+                line.policy =
+                    Some(serde_json::from_slice(frame.body()).map_err(|e| bad(e.to_string()))?);
+            }
+            RecordKind::Command => {
+                line.command = Some(decode_command(frame.body()).map_err(|e| bad(e.to_string()))?);
+            }
+            RecordKind::Checkpoint => {
+                let checkpoint = checkpoint_of(&frame).map_err(|e| bad(e.to_string()))?;
+                line.kind = LineKind::Checkpoint;
+                line.state_digest = Some(hex(&checkpoint.state_digest));
+                line.mac = Some(hex(&checkpoint.mac));
+            }
+        }
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+pub fn run(session: &Session, args: &ExportArgs) -> CliResult {
+    let lines = journal_lines(session)?;
+    let write_error = |e: std::io::Error| CliError::io(format!("cannot write the export: {e}"));
+    let sink: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| CliError::io(format!("cannot create {}: {e}", path.display())))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = BufWriter::new(sink);
+    for line in &lines {
+        serde_json::to_writer(&mut out, line)
+            .map_err(|e| CliError::io(format!("cannot write the export: {e}")))?;
+        out.write_all(b"\n").map_err(write_error)?;
+    }
+    out.flush().map_err(write_error)?;
+    if let Some(path) = &args.out {
+        eprintln!("exported {} records to {}", lines.len(), path.display());
+    }
+    Ok(())
+}

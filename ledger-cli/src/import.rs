@@ -1,0 +1,197 @@
+//! `timebank import`: apply an export's records to the ledger in the data directory.
+//!
+//! Every line is checked before anything changes: sequence numbers count from 0, each `prev` is
+//! the previous line's `hash`, times never go back, and each `hash` equals the hash of the record
+//! rebuilt from the line's content. Records the ledger already holds must be the same records
+//! (same hashes) and are skipped, so importing twice changes nothing. The rest are journaled in
+//! order at their own times, which rebuilds the same chain: the same head hash and state digest.
+
+use std::io::{BufRead, BufReader, Read};
+
+use serde::Serialize;
+
+use ledger_store::checkpoint::hex;
+use ledger_store::journal::scan_frames;
+use ledger_store::{Store, JOURNAL_FILE_NAME};
+
+use crate::cli::ImportArgs;
+use crate::error::{corruption, CliError, CliResult};
+use crate::export::{LineKind, RecordLine};
+use crate::output::print_json;
+use crate::session::Session;
+
+#[derive(Debug, Serialize)]
+struct Imported {
+    imported: u64,
+    skipped: u64,
+    seq: u64,
+    head: String,
+    state_digest: String,
+}
+
+pub fn run(session: &Session, args: &ImportArgs) -> CliResult {
+    let lines = read_lines(args)?;
+    check_chain(session, &lines)?;
+    let (store, held) = open_or_create(session, &lines)?;
+    let mut imported = 0u64;
+    for line in lines.iter().skip(held) {
+        let sequence = match (&line.kind, &line.command) {
+            (LineKind::Command, Some(command)) => store.submit(command.clone(), line.now)?.sequence,
+            (LineKind::Checkpoint, _) => store.checkpoint()?.sequence + 1,
+            _ => {
+                return Err(CliError::damaged(format!(
+                    "record {}: no content",
+                    line.seq
+                )))
+            }
+        };
+        if sequence != line.seq {
+            return Err(CliError::damaged(format!(
+                "record {} was journaled as record {sequence}: another writer used the ledger",
+                line.seq
+            )));
+        }
+        imported += 1;
+    }
+    let status = store.status();
+    let last = lines.last().map(|l| l.hash.clone()).unwrap_or_default();
+    if imported > 0 && hex(&status.head_hash) != last {
+        return Err(CliError::damaged(format!(
+            "after the import the head is {}, not the export's {last}",
+            hex(&status.head_hash)
+        )));
+    }
+    store.close()?;
+    if session.json() {
+        return print_json(&Imported {
+            imported,
+            skipped: held.min(lines.len()) as u64,
+            seq: status.head_sequence,
+            head: hex(&status.head_hash),
+            state_digest: hex(&status.state_digest),
+        });
+    }
+    println!(
+        "imported {imported} record(s), skipped {} already held; head record {} {}, state \
+         digest {}",
+        held.min(lines.len()),
+        status.head_sequence,
+        hex(&status.head_hash),
+        hex(&status.state_digest)
+    );
+    Ok(())
+}
+
+fn read_lines(args: &ImportArgs) -> CliResult<Vec<RecordLine>> {
+    let source: Box<dyn Read> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(&args.file).map_err(|e| {
+            let kind = match e.kind() {
+                std::io::ErrorKind::NotFound => CliError::not_found,
+                _ => CliError::io,
+            };
+            kind(format!("cannot open {}: {e}", args.file.display()))
+        })?)
+    };
+    let mut lines = Vec::new();
+    for (n, text) in BufReader::new(source).lines().enumerate() {
+        let text = text.map_err(|e| CliError::io(format!("cannot read the import: {e}")))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let line: RecordLine = serde_json::from_str(&text).map_err(|e| {
+            CliError::usage(format!("line {}: not an export record line: {e}", n + 1))
+        })?;
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        return Err(CliError::usage("the import holds no records"));
+    }
+    Ok(lines)
+}
+
+/// Checks the lines as a hash chain, and checkpoint MACs when the key is given.
+fn check_chain(session: &Session, lines: &[RecordLine]) -> CliResult {
+    let mut prev = "0".repeat(64);
+    let mut now = 0u64;
+    for (i, line) in lines.iter().enumerate() {
+        let bad = |why: &str| CliError::damaged(format!("import record {}: {why}", line.seq));
+        if line.seq != i as u64 {
+            return Err(bad(&format!("expected sequence number {i}")));
+        }
+        if (i == 0) != (line.kind == LineKind::Genesis) {
+            return Err(bad("only the first record is a genesis record"));
+        }
+        if line.prev != prev {
+            return Err(bad("`prev` is not the previous record's hash"));
+        }
+        if line.now < now {
+            return Err(bad("its time is before the previous record's"));
+        }
+        let (_, hash) = line
+            .rebuild()
+            .ok_or_else(|| bad("its content is missing or malformed"))?;
+        if hex(&hash) != line.hash {
+            return Err(bad("its hash does not match its content"));
+        }
+        if line.kind == LineKind::Checkpoint {
+            let checkpoint = line
+                .checkpoint()
+                .ok_or_else(|| bad("malformed checkpoint"))?;
+            match &session.key {
+                None => {
+                    return Err(CliError::usage(
+                        "the import holds checkpoint records: pass --key-file with the key that \
+                         signed them, so they can be journaled again",
+                    ))
+                }
+                Some(key) if !checkpoint.verify_mac(key) => {
+                    return Err(bad("its checkpoint MAC does not verify under this key"))
+                }
+                Some(_) => {}
+            }
+        }
+        prev = line.hash.clone();
+        now = line.now;
+    }
+    Ok(())
+}
+
+/// Opens the ledger (checking that it holds a prefix of the import, or the import is a prefix
+/// of it) or creates it from the genesis line. Returns how many of the lines it already holds.
+fn open_or_create(session: &Session, lines: &[RecordLine]) -> CliResult<(Store, usize)> {
+    let path = session.data().join(JOURNAL_FILE_NAME);
+    if !path.exists() {
+        let genesis = &lines[0];
+        let policy = genesis
+            .policy
+            .as_ref()
+            .ok_or_else(|| CliError::damaged("import record 0: no policy"))?;
+        let store = Store::create(session.data(), policy, genesis.now, session.options())?;
+        if hex(&store.status().head_hash) != genesis.hash {
+            return Err(CliError::damaged(
+                "the new ledger's genesis record differs from the import's",
+            ));
+        }
+        return Ok((store, 1));
+    }
+    let store = session.open()?;
+    let end = store.status().journal_bytes as usize;
+    let mut bytes = std::fs::read(&path)
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
+    bytes.truncate(end);
+    let scan = scan_frames(&bytes).map_err(|c| corruption(&c))?;
+    for (line, &(offset, len)) in lines.iter().zip(&scan.frames) {
+        let start = (offset + u64::from(len)) as usize - 32;
+        if hex(&bytes[start..start + 32]) != line.hash {
+            return Err(CliError::refused(format!(
+                "refused: the ledger in {} differs from the import at record {}: it is another \
+                 ledger's history",
+                session.data().display(),
+                line.seq
+            )));
+        }
+    }
+    Ok((store, scan.frames.len()))
+}

@@ -1,0 +1,98 @@
+//! `timebank`: the operator's and auditor's command-line tool for the time-bank ledger.
+//!
+//! Each run opens the ledger in `--data` (replaying and checking its journal), does one thing,
+//! and closes it; every write is durable before the command reports it. Failures print one
+//! sentence on stderr and exit with a code per kind of failure (see `error.rs` and the README).
+#![forbid(unsafe_code)]
+
+mod account;
+mod balance;
+mod checkpoint;
+mod cli;
+mod demo;
+mod error;
+mod export;
+mod import;
+mod liability;
+mod movement;
+mod output;
+mod progress;
+mod service;
+mod session;
+mod simulate;
+mod statement;
+mod status;
+mod submit;
+mod time;
+mod verify;
+mod workload;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Cmd, ReportCmd};
+use error::CliResult;
+use session::Session;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("timebank: {error}");
+            error.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    let session = Session::new(cli.global)?;
+    let s = &session;
+    match &cli.command {
+        Cmd::Init => status::init(s),
+        Cmd::Account(command) => account::run(s, command),
+        Cmd::Service(command) => service::run_service(s, command),
+        Cmd::Record(args) => service::record(s, args),
+        Cmd::Withdraw(args) => service::withdraw(s, args),
+        Cmd::Gift(args) => movement::gift(s, args),
+        Cmd::Award(args) => movement::award(s, args),
+        Cmd::Redeem(args) => movement::redeem(s, args),
+        Cmd::Reverse(args) => movement::reverse(s, args),
+        Cmd::Expire => movement::expire(s),
+        Cmd::Balance(args) => balance::run(s, args),
+        Cmd::Statement(args) => statement::run(s, args),
+        Cmd::Report(ReportCmd::Liabilities(args)) => liability::run(s, args),
+        Cmd::Status => status::status(s),
+        Cmd::Verify(args) => verify::run(s, args),
+        Cmd::Checkpoint(command) => checkpoint::run(s, command),
+        Cmd::Export(args) => export::run(s, args),
+        Cmd::Import(args) => import::run(s, args),
+        Cmd::RebuildIndex => rebuild_index(s),
+        Cmd::Simulate(args) => simulate::run(s, args),
+        Cmd::Demo(args) => demo::run(s, args),
+    }
+}
+
+fn rebuild_index(session: &Session) -> CliResult {
+    let store = session.open()?;
+    store.rebuild_index()?;
+    let status = store.status();
+    store.close()?;
+    if session.json() {
+        #[derive(serde::Serialize)]
+        struct Rebuilt {
+            rebuilt: bool,
+            indexed_seq: u64,
+        }
+        return output::print_json(&Rebuilt {
+            rebuilt: true,
+            indexed_seq: status.indexed_sequence,
+        });
+    }
+    println!(
+        "index rebuilt from the journal and checked: it reflects record {}",
+        status.indexed_sequence
+    );
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! Printing results: one JSON document for machines (`--json`), sentences and tables for people.
+//!
+//! JSON is written straight from typed values, so 128-bit ids stay exact numbers and decimals
+//! stay exact strings.
+
+use serde::Serialize;
+
+use ledger_store::checkpoint::hex;
+use ledger_store::{Committed, Store};
+
+use crate::error::{CliError, CliResult};
+use crate::submit::Outcome;
+
+/// Prints `value` as one line of JSON on stdout.
+pub fn print_json<T: Serialize>(value: &T) -> CliResult {
+    let text = serde_json::to_string(value)
+        .map_err(|e| CliError::io(format!("cannot write JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// What a write printed in JSON.
+#[derive(Debug, Serialize)]
+struct WriteOutput<'a> {
+    operation: &'a str,
+    /// False when every event already existed (a resubmission): nothing was written.
+    applied: bool,
+    /// The journal records that hold it.
+    records: Vec<u64>,
+    seq: u64,
+    head: String,
+    transfers: &'a [u128],
+}
+
+/// Reports a write: which transfers, which journal records, the new head.
+pub fn print_outcome(
+    store: &Store,
+    json: bool,
+    operation: &str,
+    transfers: &[u128],
+    outcome: &Outcome,
+) -> CliResult {
+    let records: Vec<u64> = match outcome {
+        Outcome::Applied(done) => done.iter().map(|c: &Committed| c.sequence).collect(),
+        Outcome::AlreadyApplied => Vec::new(),
+    };
+    let status = store.status();
+    if json {
+        return print_json(&WriteOutput {
+            operation,
+            applied: !records.is_empty(),
+            records,
+            seq: status.head_sequence,
+            head: hex(&status.head_hash),
+            transfers,
+        });
+    }
+    let ids = transfers
+        .iter()
+        .map(u128::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let plural = if transfers.len() == 1 { "" } else { "s" };
+    match outcome {
+        Outcome::AlreadyApplied => {
+            println!("{operation}: already recorded (transfer{plural} {ids}); nothing changed")
+        }
+        Outcome::Applied(_) if transfers.is_empty() => println!(
+            "{operation}: done (journal record {}, durable)",
+            status.head_sequence
+        ),
+        Outcome::Applied(_) => println!(
+            "{operation}: transfer{plural} {ids} (journal record {}, durable)",
+            status.head_sequence
+        ),
+    }
+    Ok(())
+}

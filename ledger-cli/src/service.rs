@@ -1,0 +1,143 @@
+//! Services: `record` (one step), `withdraw` (care paid with banked hours), and the life of a
+//! booking, `service book|complete|cancel` (held, then posted or voided).
+
+use ledger_core::policy::Purpose;
+use ledger_core::timebank::{self, Booking, Completion, Plan, PointsAward, ServiceRecord};
+use ledger_store::Store;
+
+use crate::cli::{
+    BookArgs, CancelArgs, CompleteArgs, RecordArgs, ServiceCmd, TransferIdArg, WithdrawArgs,
+};
+use crate::error::{CliError, CliResult};
+use crate::output::print_outcome;
+use crate::session::{account_id, amount_in, transfer_id, unit_of, Session};
+use crate::submit::{first_transfer_id, submit};
+
+pub fn run_service(session: &Session, command: &ServiceCmd) -> CliResult {
+    let store = session.open()?;
+    match command {
+        ServiceCmd::Book(args) => book(session, &store, args),
+        ServiceCmd::Complete(args) => complete(session, &store, args),
+        ServiceCmd::Cancel(args) => cancel(session, &store, args),
+    }
+}
+
+/// Plans with the ledger's state and the first free id, then submits and reports the plan.
+pub fn plan_and_submit(
+    session: &Session,
+    store: &Store,
+    ids: &TransferIdArg,
+    what: &str,
+    planner: impl FnOnce(&ledger_core::Ledger, ledger_core::TransferId) -> CliResult<Plan>,
+) -> CliResult {
+    let plan = store.read(|ledger| planner(ledger, first_transfer_id(ledger, ids.id)?))?;
+    let transfers: Vec<u128> = plan.transfers.iter().map(|t| t.id.get()).collect();
+    let outcome = submit(store, plan.commands(), session.now()?, what)?;
+    print_outcome(store, session.json(), what, &transfers, &outcome)
+}
+
+pub fn record(session: &Session, args: &RecordArgs) -> CliResult {
+    let store = session.open()?;
+    let (payer, provider) = (account_id(args.payer)?, account_id(args.provider)?);
+    unit_of(&store, payer)?;
+    let hours = amount_in(&store, unit_of(&store, provider)?, &args.hours)?;
+    let points = match (args.points_code, args.points_issuer, args.points_member) {
+        (Some(code), Some(issuer), Some(member)) => Some(PointsAward {
+            code,
+            issuer: account_id(issuer)?,
+            member: account_id(member)?,
+            acts: args.acts,
+        }),
+        _ => None,
+    };
+    let request = ServiceRecord {
+        code: args.code,
+        payer,
+        provider,
+        hours,
+        donation: args.donation.map(account_id).transpose()?,
+        points,
+        user_data: 0,
+    };
+    let now = session.now()?;
+    let what = format!("record service (code {}) by {provider}", args.code);
+    plan_and_submit(session, &store, &args.ids, &what, |ledger, first| {
+        Ok(timebank::plan_service(ledger, first, &request, now)?)
+    })
+}
+
+pub fn withdraw(session: &Session, args: &WithdrawArgs) -> CliResult {
+    let store = session.open()?;
+    let (member, provider) = (account_id(args.member)?, account_id(args.provider)?);
+    let unit = unit_of(&store, member)?;
+    unit_of(&store, provider)?;
+    let hours = amount_in(&store, unit, &args.hours)?;
+    let code = match args.code {
+        Some(code) => code,
+        None => store
+            .read(|ledger| {
+                timebank::policy(ledger)
+                    .and_then(|p| p.code_for(unit, Purpose::Care))
+                    .map(|c| c.code)
+            })
+            .ok_or_else(|| {
+                CliError::usage("the policy has no care code for this unit; pass --code")
+            })?,
+    };
+    let now = session.now()?;
+    let what = format!("withdraw care (code {code}) paid by {member}");
+    plan_and_submit(session, &store, &args.ids, &what, |ledger, first| {
+        Ok(timebank::plan_withdrawal(
+            ledger, first, code, member, provider, hours, now,
+        )?)
+    })
+}
+
+fn book(session: &Session, store: &Store, args: &BookArgs) -> CliResult {
+    let (payer, provider) = (account_id(args.payer)?, account_id(args.provider)?);
+    unit_of(store, payer)?;
+    let hours = amount_in(store, unit_of(store, provider)?, &args.hours)?;
+    let booking = Booking {
+        code: args.code,
+        payer,
+        provider,
+        hours,
+        timeout_s: args.timeout,
+        user_data: 0,
+    };
+    let what = format!("book service (code {}) from {provider}", args.code);
+    plan_and_submit(session, store, &args.ids, &what, |ledger, first| {
+        Ok(timebank::plan_booking(ledger, first, &booking)?)
+    })
+}
+
+fn complete(session: &Session, store: &Store, args: &CompleteArgs) -> CliResult {
+    let booking = transfer_id(args.booking)?;
+    let unit = store
+        .read(|ledger| ledger.transfer(booking).map(|t| t.unit))
+        .ok_or_else(|| CliError::not_found(format!("transfer {booking} does not exist")))?;
+    let hours = args
+        .hours
+        .as_deref()
+        .map(|h| amount_in(store, unit, h))
+        .transpose()?;
+    let completion = Completion {
+        booking,
+        hours,
+        rating: args.rating,
+        donation: args.donation.map(account_id).transpose()?,
+    };
+    let now = session.now()?;
+    let what = format!("complete booking {booking}");
+    plan_and_submit(session, store, &args.ids, &what, |ledger, first| {
+        Ok(timebank::plan_completion(ledger, first, &completion, now)?)
+    })
+}
+
+fn cancel(session: &Session, store: &Store, args: &CancelArgs) -> CliResult {
+    let booking = transfer_id(args.booking)?;
+    let what = format!("cancel booking {booking}");
+    plan_and_submit(session, store, &args.ids, &what, |ledger, first| {
+        Ok(timebank::plan_cancellation(ledger, first, booking)?)
+    })
+}

@@ -1,0 +1,153 @@
+//! What every subcommand shares: the data directory, the policy, the checkpoint key, the time,
+//! and opening the store (reporting what recovery did).
+
+use std::path::Path;
+
+use ledger_core::{AccountId, Amount, Policy, TransferId, UnitId};
+use ledger_store::{CheckpointKey, IndexRecovery, Store, StoreOptions};
+
+use crate::cli::Global;
+use crate::error::{CliError, CliResult};
+use crate::time::{parse_time, system_now};
+
+/// The global options, checked.
+#[derive(Debug)]
+pub struct Session {
+    pub global: Global,
+    pub key: Option<CheckpointKey>,
+}
+
+impl Session {
+    pub fn new(global: Global) -> CliResult<Session> {
+        let key = match &global.key_file {
+            Some(path) => Some(read_key_file(path)?),
+            None => None,
+        };
+        Ok(Session { global, key })
+    }
+
+    pub fn json(&self) -> bool {
+        self.global.json
+    }
+
+    pub fn data(&self) -> &Path {
+        &self.global.data
+    }
+
+    /// `--at`, or the system clock.
+    pub fn now(&self) -> CliResult<u64> {
+        match &self.global.at {
+            Some(text) => parse_time(text),
+            None => system_now(),
+        }
+    }
+
+    pub fn options(&self) -> StoreOptions {
+        match self.key {
+            Some(key) => StoreOptions::default().checkpoint_key(key),
+            None => StoreOptions::default(),
+        }
+    }
+
+    /// `--policy`, or the shipped default.
+    pub fn policy(&self) -> CliResult<Policy> {
+        let Some(path) = &self.global.policy else {
+            return Ok(Policy::default_policy());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::io(format!("cannot read the policy {}: {e}", path.display())))?;
+        let parsed = if path.extension().is_some_and(|e| e == "json") {
+            Policy::from_json(&text)
+        } else {
+            Policy::from_toml(&text)
+        };
+        parsed.map_err(|e| {
+            CliError::usage(format!("the policy {} is not valid: {e}", path.display()))
+        })
+    }
+
+    /// Opens the ledger in the data directory. Recovery (a torn tail cut back after a crash, an
+    /// index rebuilt) is reported on stderr: it is news an operator must see.
+    pub fn open(&self) -> CliResult<Store> {
+        let store = Store::open(self.data(), self.options())?;
+        let report = store.open_report();
+        if let Some(torn) = &report.torn_tail {
+            eprintln!(
+                "note: a crash left {} incomplete bytes at offset {} (record {}); they were cut \
+                 back and kept beside the journal",
+                torn.len, torn.offset, torn.sequence
+            );
+        }
+        if let IndexRecovery::Rebuilt { why } = &report.index {
+            if report.records > 1 {
+                eprintln!("note: the index was rebuilt from the journal ({why})");
+            }
+        }
+        Ok(store)
+    }
+}
+
+/// Reads a checkpoint key: 64 hexadecimal characters (32 bytes), surrounding whitespace
+/// allowed.
+pub fn read_key_file(path: &Path) -> CliResult<CheckpointKey> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("cannot read the key file {}: {e}", path.display())))?;
+    parse_key(text.trim()).ok_or_else(|| {
+        CliError::usage(format!(
+            "the key file {} must hold 64 hexadecimal characters (32 bytes)",
+            path.display()
+        ))
+    })
+}
+
+fn parse_key(text: &str) -> Option<CheckpointKey> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+        let pair = std::str::from_utf8(pair).ok()?;
+        key[i] = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(key)
+}
+
+pub fn account_id(value: u128) -> CliResult<AccountId> {
+    AccountId::new(value).ok_or_else(|| CliError::usage("an account id must not be 0"))
+}
+
+pub fn transfer_id(value: u128) -> CliResult<TransferId> {
+    TransferId::new(value).ok_or_else(|| CliError::usage("a transfer id must not be 0"))
+}
+
+/// Parses an amount exactly in the scale of `unit` (never rounded).
+pub fn amount_in(store: &Store, unit: UnitId, text: &str) -> CliResult<Amount> {
+    let (scale, name) = store.read(|ledger| {
+        ledger
+            .unit(unit)
+            .map(|u| (u.scale, u.name.clone()))
+            .unwrap_or((0, unit.to_string()))
+    });
+    Amount::parse_in(text, scale)
+        .map_err(|e| CliError::usage(format!("bad amount {text:?} in {name}: {e}")))
+}
+
+/// The unit of an account that must exist.
+pub fn unit_of(store: &Store, id: AccountId) -> CliResult<UnitId> {
+    store
+        .read(|ledger| ledger.account(id).map(|a| a.unit))
+        .ok_or_else(|| CliError::not_found(format!("account {id} does not exist")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_64_hex_characters() {
+        let text = "00".repeat(31) + "ff";
+        assert_eq!(parse_key(&text).unwrap()[31], 0xff);
+        assert!(parse_key(&text[2..]).is_none());
+        assert!(parse_key(&("zz".to_owned() + &text[2..])).is_none());
+    }
+}

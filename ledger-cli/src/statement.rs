@@ -1,0 +1,109 @@
+//! `timebank statement`: an account's posted movements with a running balance, paged, as a
+//! table, JSON or CSV.
+
+use serde::Serialize;
+
+use ledger_core::report::{self, StatementError, STATEMENT_PAGE_MAX};
+use ledger_core::Decimal;
+
+use crate::cli::{Format, StatementArgs};
+use crate::error::{CliError, CliResult};
+use crate::output::print_json;
+use crate::session::{account_id, Session};
+use crate::time::format_time;
+
+#[derive(Debug, Serialize)]
+struct Line {
+    transfer: u128,
+    time: String,
+    code: u16,
+    counterparty: u128,
+    amount: Decimal,
+    balance: Decimal,
+    reversal: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Page {
+    account: u128,
+    unit: String,
+    from: usize,
+    opening_balance: Decimal,
+    lines: Vec<Line>,
+    /// The `--from` of the next page, when there is one.
+    next: Option<usize>,
+}
+
+pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
+    let store = session.open()?;
+    let id = account_id(args.id)?;
+    let page = store.read(|ledger| {
+        let statement =
+            report::statement(ledger, id, args.from, args.limit).map_err(|e| match e {
+                StatementError::AccountNotFound(_) => CliError::not_found(e.to_string()),
+                _ => CliError::usage(format!("{e} (pass --limit from 1 to {STATEMENT_PAGE_MAX})")),
+            })?;
+        Ok::<_, CliError>(Page {
+            account: id.get(),
+            unit: ledger
+                .unit(statement.unit)
+                .map_or(String::new(), |u| u.name.clone()),
+            from: args.from,
+            opening_balance: statement.opening_balance,
+            lines: statement
+                .lines
+                .iter()
+                .map(|l| Line {
+                    transfer: l.transfer.get(),
+                    time: format_time(l.timestamp),
+                    code: l.code,
+                    counterparty: l.counterparty.get(),
+                    amount: l.amount,
+                    balance: l.balance,
+                    reversal: l.reversal,
+                })
+                .collect(),
+            next: statement.next,
+        })
+    })?;
+    let format = if session.json() {
+        Format::Json
+    } else {
+        args.format
+    };
+    match format {
+        Format::Json => print_json(&page),
+        Format::Csv => {
+            println!("transfer,time,code,counterparty,amount,balance,reversal");
+            for l in &page.lines {
+                println!(
+                    "{},{},{},{},{},{},{}",
+                    l.transfer, l.time, l.code, l.counterparty, l.amount, l.balance, l.reversal
+                );
+            }
+            Ok(())
+        }
+        Format::Table => {
+            println!(
+                "statement of account {} ({}), from line {}; opening balance {}",
+                page.account, page.unit, page.from, page.opening_balance
+            );
+            println!(
+                "{:<20} {:>12} {:>5} {:>20} {:>12} {:>12}",
+                "time", "transfer", "code", "counterparty", "amount", "balance"
+            );
+            for l in &page.lines {
+                let mark = if l.reversal { "  reversal" } else { "" };
+                println!(
+                    "{:<20} {:>12} {:>5} {:>20} {:>12} {:>12}{mark}",
+                    l.time, l.transfer, l.code, l.counterparty, l.amount, l.balance
+                );
+            }
+            match page.next {
+                Some(next) => println!("more: --from {next}"),
+                None => println!("end of statement"),
+            }
+            Ok(())
+        }
+    }
+}

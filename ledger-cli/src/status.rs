@@ -1,0 +1,89 @@
+//! `timebank init` and `timebank status`: create a ledger; show its head and state.
+
+use serde::Serialize;
+
+use ledger_store::checkpoint::hex;
+use ledger_store::{IndexRecovery, Store};
+
+use crate::error::CliResult;
+use crate::output::print_json;
+use crate::session::Session;
+
+#[derive(Debug, Serialize)]
+struct StatusView {
+    data: String,
+    /// The head: the last durable record's sequence number and hash.
+    seq: u64,
+    head: String,
+    state_digest: String,
+    journal_bytes: u64,
+    accounts: usize,
+    transfers: usize,
+    indexed_seq: u64,
+    units: Vec<String>,
+    /// What opening did: "up to date", "caught up", "rebuilt".
+    index_on_open: String,
+    torn_tail_cut: Option<u64>,
+}
+
+pub fn init(session: &Session) -> CliResult {
+    let policy = session.policy()?;
+    let store = Store::create(session.data(), &policy, session.now()?, session.options())?;
+    if session.json() {
+        return show(session, &store);
+    }
+    let units: Vec<String> = policy
+        .units
+        .iter()
+        .map(|u| format!("{} ({} decimals)", u.name, u.scale))
+        .collect();
+    println!(
+        "created a ledger in {} with units {}; {} policy codes",
+        session.data().display(),
+        units.join(", "),
+        policy.codes.len()
+    );
+    Ok(())
+}
+
+pub fn status(session: &Session) -> CliResult {
+    let store = session.open()?;
+    show(session, &store)
+}
+
+fn show(session: &Session, store: &Store) -> CliResult {
+    let s = store.status();
+    let report = store.open_report();
+    let view = StatusView {
+        data: session.data().display().to_string(),
+        seq: s.head_sequence,
+        head: hex(&s.head_hash),
+        state_digest: hex(&s.state_digest),
+        journal_bytes: s.journal_bytes,
+        accounts: s.accounts,
+        transfers: s.transfers,
+        indexed_seq: s.indexed_sequence,
+        units: store.read(|l| l.units().map(|u| u.name.clone()).collect()),
+        index_on_open: match &report.index {
+            IndexRecovery::UpToDate => "up to date".into(),
+            IndexRecovery::CaughtUp { from } => format!("caught up from record {from}"),
+            IndexRecovery::Rebuilt { why } => format!("rebuilt ({why})"),
+        },
+        torn_tail_cut: report.torn_tail.as_ref().map(|t| t.len),
+    };
+    if session.json() {
+        return print_json(&view);
+    }
+    println!("ledger        {}", view.data);
+    println!("head          record {} {}", view.seq, view.head);
+    println!("state digest  {}", view.state_digest);
+    println!("journal       {} bytes", view.journal_bytes);
+    println!("accounts      {}", view.accounts);
+    println!("transfers     {}", view.transfers);
+    println!("units         {}", view.units.join(", "));
+    println!(
+        "index         record {} ({})",
+        view.indexed_seq, view.index_on_open
+    );
+    Ok(())
+}
