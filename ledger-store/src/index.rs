@@ -29,7 +29,7 @@ const PREFIX_ACCOUNT: u8 = b'a';
 const PREFIX_TRANSFER: u8 = b't';
 const PREFIX_HISTORY: u8 = b'h';
 /// How often opening retries sled's directory lock (about 2 s in all).
-const OPEN_LOCK_ATTEMPTS_MAX: u64 = 20;
+const OPEN_LOCK_ATTEMPTS_MAX: u64 = 60;
 /// Transfers gathered before a rebuild writes them out, to bound memory.
 pub const REBUILD_CHUNK_TRANSFERS: usize = 65_536;
 
@@ -135,7 +135,7 @@ impl Index {
                         && attempt < OPEN_LOCK_ATTEMPTS_MAX =>
                 {
                     attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
+                    std::thread::sleep(std::time::Duration::from_millis(attempt));
                 }
                 Err(e) => return Err(e),
             }

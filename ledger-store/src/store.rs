@@ -274,8 +274,8 @@ impl Store {
     /// index up (or rebuilds it when it is missing, damaged or from another journal).
     ///
     /// On `Ok`: the journal ends at its last complete record, durable, and the index reflects
-    /// it. On `Err(Corrupted)`: nothing was changed on disk; the error names the first bad
-    /// record. On other errors: the journal is unchanged unless the error came while cutting a
+    /// it. On `Err(Corrupted)`: the journal was not changed (the derived index may have been
+    /// cleared or partly caught up); the error names the first bad record. On other errors: the journal is unchanged unless the error came while cutting a
     /// torn tail, in which case opening again redoes it.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store> {
         let path = dir.join(JOURNAL_FILE_NAME);

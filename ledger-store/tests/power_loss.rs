@@ -146,3 +146,27 @@ fn a_crash_during_a_group_commit_keeps_acknowledged_commits_and_all_or_nothing_o
         store.verify(&mut |_| {}).unwrap();
     }
 }
+
+#[test]
+fn a_crash_during_creation_is_reported_as_an_unfinished_ledger() {
+    let dir = Scratch::new("creation");
+    let disk = SimDisk::new();
+    drop(
+        Store::create(
+            dir.path(),
+            &policy(),
+            NOW,
+            options().io(Arc::new(disk.clone())),
+        )
+        .unwrap(),
+    );
+    let genesis = disk.contents(&journal_path(&dir)).unwrap();
+    for cut in [0, 1, genesis.len() / 2, genesis.len() - 1] {
+        let disk = SimDisk::new();
+        disk.set_contents(&journal_path(&dir), genesis[..cut].to_vec());
+        match Store::open(dir.path(), options().io(Arc::new(disk))) {
+            Err(Error::Corrupted(c)) => assert_eq!(c.sequence, 0, "cut at {cut}: {c}"),
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+    }
+}
