@@ -79,7 +79,7 @@
 //! | 53 | `transfer_must_have_the_same_unit_as_accounts` | | |
 //! | 54 | `debit_account_closed` | yes | |
 //! | 55 | `credit_account_closed` | yes | |
-//! | 56 | `closing_leaves_balance` | yes | a closing transfer must empty the account it closes |
+//! | 56 | `closing_leaves_balance` | yes | a closing transfer must empty the account it closes (a closing hold: once posted, so it posts in full or is voided) |
 //! | 57 | `account_not_found` | | a link, eligibility date or rating names no account |
 //! | 58 | `link_invalid` | | family links join two members of the same unit |
 //! | 59 | `too_many_links` | | `LINKS_PER_ACCOUNT_MAX` reached |

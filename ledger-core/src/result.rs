@@ -93,7 +93,8 @@ result_codes! {
     TransferMustHaveTheSameUnitAsAccounts = 53, "transfer_must_have_the_same_unit_as_accounts", false;
     DebitAccountClosed = 54, "debit_account_closed", true;
     CreditAccountClosed = 55, "credit_account_closed", true;
-    /// A closing transfer would leave a non-zero balance on the account it closes.
+    /// A closing transfer would leave a non-zero balance on the account it closes (a closing
+    /// hold is judged as posted, and may only be posted in full).
     ClosingLeavesBalance = 56, "closing_leaves_balance", true;
     /// A link, eligibility date or rating names an account that does not exist.
     AccountNotFound = 57, "account_not_found", false;
