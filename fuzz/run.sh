@@ -45,7 +45,7 @@ else
 --cfg fuzzing -Cdebug-assertions -Ccodegen-units=1 ${RUSTFLAGS:-}"
     bins=()
     for t in "${targets[@]}"; do bins+=(--bin "$t"); done
-    cargo build --release --locked --target "$triple" --target-dir "$target_dir" "${bins[@]}"
+    cargo build --release --target "$triple" --target-dir "$target_dir" "${bins[@]}"
 fi
 bin_dir="$target_dir/$triple/release"
 

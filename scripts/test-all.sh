@@ -27,7 +27,7 @@ bash ledger-ffi/test.sh
 
 step "Fuzz: every target on its committed corpus (45 s each; 10 min each with TIMEBANK_LONG=1)"
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
-cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 if [ "${TIMEBANK_LONG:-0}" = 1 ]; then
   bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-600}"
 else

@@ -20,13 +20,25 @@ use crate::scenario::{
 pub const UNITS: [(u16, u32); 3] = [(1, 2), (2, 0), (3, 6)];
 
 pub fn run(scenario: &Scenario) {
+    let (units, ledger, log) = run_checked(scenario);
+    check_replay(&units, &ledger, &log);
+    if std::env::var_os("TIMEBANK_FUZZ_STATS").is_some() {
+        print_stats(&log);
+    }
+}
+
+/// The commands a scenario ran, each with its `now` and reply.
+pub type Log = Vec<(Command, u64, Result<Reply, BatchError>)>;
+
+/// Runs a scenario with every per-step check; returns the units, the ledger and the log.
+pub fn run_checked(scenario: &Scenario) -> (Vec<Unit>, Ledger, Log) {
     let units: Vec<Unit> = UNITS
         .iter()
         .map(|&(id, scale)| Unit::new(id, &format!("unit{id}"), scale))
         .collect();
     let mut ledger = Ledger::new(units.clone()).expect("valid units");
     let mut model = Model::new(&UNITS);
-    let mut log: Vec<(Command, u64, Result<Reply, BatchError>)> = Vec::new();
+    let mut log: Log = Vec::new();
     let mut transfer_ids = BTreeSet::new();
     let mut now = NOW_START;
     let setup = Step {
@@ -46,10 +58,7 @@ pub fn run(scenario: &Scenario) {
         check_failure_changed_nothing(&before, &ledger, &command, &got, now);
         log.push((command, now, got));
     }
-    check_replay(&units, &ledger, &log);
-    if std::env::var_os("TIMEBANK_FUZZ_STATS").is_some() {
-        print_stats(&log);
-    }
+    (units, ledger, log)
 }
 
 /// With `TIMEBANK_FUZZ_STATS` set, prints how often each result code has come up so far, to
