@@ -1,5 +1,6 @@
 package org.timebank;
 
+import com.sun.jna.Callback;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
@@ -39,4 +40,64 @@ final class TimebankNative {
     static native int timebank_amount_parse(byte[] text, int scale, long[] minorOut, long[] errorOut);
 
     static native int timebank_amount_format(long minor, int scale, long[] textOut, long[] errorOut);
+
+    // Stores are passed as their address ({@code long}); ids as {@code long[2]} (lo, hi), which
+    // has the layout of {@code timebank_id}; out-structs as {@code byte[]} of the struct's size.
+
+    static native int timebank_store_open(byte[] path, byte[] policy, byte[] key, long[] storeOut, long[] errorOut);
+
+    static native int timebank_store_close(long store, long[] errorOut);
+
+    static native void timebank_store_free(long store);
+
+    static native int timebank_store_status(long store, byte[] infoOut, long[] errorOut);
+
+    static native int timebank_store_checkpoint(long store, long[] textOut, long[] errorOut);
+
+    static native int timebank_store_verify(long store, ProgressCallback progress, Pointer context, byte[] reportOut, long[] errorOut);
+
+    static native int timebank_store_expire(long store, long now, long[] expiredOut, long[] errorOut);
+
+    static native int timebank_store_create_accounts(long store, byte[] accounts, long count, long now, short[] codesOut, long[] errorOut);
+
+    static native int timebank_store_account(long store, long[] id, byte[] accountOut, long[] errorOut);
+
+    static native int timebank_store_submit_transfers(long store, byte[] transfers, long count, long now, short[] codesOut, long[] errorOut);
+
+    static native int timebank_store_submit_transfers_text(long store, Pointer transfers, long count, long now, short[] codesOut, long[] errorOut);
+
+    static native int timebank_store_transfer(long store, long[] id, byte[] transferOut, long[] errorOut);
+
+    static native int timebank_store_statement(long store, long[] account, long from, byte[] linesOut, long capacity, byte[] pageOut, long[] errorOut);
+
+    static native int timebank_store_liability(long store, long[] jsonOut, long[] errorOut);
+
+    static native int timebank_store_record_service(long store, long[] firstId, short code, long[] payer, long[] provider, byte[] hours, long[] donation, long now, long[] transfersOut, long[] errorOut);
+
+    static native int timebank_store_withdraw(long store, long[] firstId, short code, long[] member, long[] provider, byte[] hours, long now, long[] transfersOut, long[] errorOut);
+
+    static native int timebank_store_book(long store, long[] id, short code, long[] payer, long[] provider, byte[] hours, int timeoutS, long now, long[] errorOut);
+
+    static native int timebank_store_complete(long store, long[] firstId, long[] booking, byte[] hours, byte rating, long[] donation, long now, long[] transfersOut, long[] errorOut);
+
+    static native int timebank_store_cancel(long store, long[] id, long[] booking, long now, long[] errorOut);
+
+    static native int timebank_store_gift(long store, long[] id, long[] from, long[] to, byte[] amount, short code, long now, long[] errorOut);
+
+    static native int timebank_store_award(long store, long[] id, short code, long[] issuer, long[] member, int acts, long now, long[] errorOut);
+
+    static native int timebank_store_redeem(long store, long[] id, long[] member, long[] redemption, byte[] amount, short code, long now, long[] errorOut);
+
+    static native int timebank_store_close_account(long store, long[] id, long[] account, long[] destination, long now, long[] errorOut);
+
+    static native int timebank_store_reverse(long store, long[] id, long[] original, long now, long[] errorOut);
+
+    static native int timebank_store_link(long store, long[] a, long[] b, long now, long[] errorOut);
+
+    static native int timebank_store_set_eligibility(long store, long[] account, long from, long now, long[] errorOut);
+
+    /** {@code timebank_progress_fn}. */
+    interface ProgressCallback extends Callback {
+        void invoke(Pointer context, long recordsDone, long recordsTotal);
+    }
 }
