@@ -9,3 +9,4 @@ pub mod journal_check;
 pub mod model;
 pub mod policy_check;
 pub mod scenario;
+pub mod store_check;
