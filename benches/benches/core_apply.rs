@@ -53,12 +53,13 @@ fn criterion_benches(c: &mut Criterion, w: &Workload) {
     group.finish();
 }
 
-/// The median time of one batch, each applied to a fresh copy of its base (copy not timed).
-fn median_batch_time<S: Clone, B>(
+/// The best and the median time of one batch, each applied to a fresh copy of its base (the
+/// copy is not timed). On a shared machine the best is the least disturbed by other work.
+fn batch_times<S: Clone, B>(
     base: &S,
     batches: &[B],
     mut apply: impl FnMut(&mut S, &B),
-) -> Duration {
+) -> (Duration, Duration) {
     let mut times = Vec::with_capacity(SUMMARY_SAMPLES);
     for i in 0..SUMMARY_SAMPLES {
         let mut state = base.clone();
@@ -69,39 +70,38 @@ fn median_batch_time<S: Clone, B>(
         drop(black_box(state));
     }
     times.sort_unstable();
-    times[times.len() / 2]
+    (times[0], times[times.len() / 2])
 }
 
 fn summary(w: &Workload) {
     let events = w.shape.events_per_batch as f64;
-    let engine = median_batch_time(&w.base, &w.batches, |ledger, batch| {
+    let engine = batch_times(&w.base, &w.batches, |ledger, batch| {
         black_box(w.apply(ledger, batch));
     });
-    let naive = median_batch_time(&w.naive_base, &w.naive_batches, |balances, moves| {
+    let naive = batch_times(&w.naive_base, &w.naive_batches, |balances, moves| {
         naive_apply(balances, moves);
     });
-    let engine_rate = events / engine.as_secs_f64();
-    let naive_rate = events / naive.as_secs_f64();
-    let ratio = engine_rate / naive_rate;
+    let rate = |t: Duration| events / t.as_secs_f64();
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
     println!();
-    println!("core_apply summary: {} accounts, batches of {} events, median of {SUMMARY_SAMPLES} batches each", w.shape.accounts, w.shape.events_per_batch);
     println!(
-        "  engine: {:>8.3} M transfers/s ({:?} per batch); floor 5 M/s: {}",
-        engine_rate / 1e6,
-        engine,
-        verdict(engine_rate >= TRANSFERS_PER_S_FLOOR)
+        "core_apply summary: {} accounts, batches of {} events, {SUMMARY_SAMPLES} batches each",
+        w.shape.accounts, w.shape.events_per_batch
     );
-    println!(
-        "  naive:  {:>8.3} M transfers/s ({:?} per batch)",
-        naive_rate / 1e6,
-        naive
-    );
-    println!(
-        "  engine/naive: {:.1}%; floor 35%: {}",
-        ratio * 100.0,
-        verdict(ratio >= NAIVE_RATIO_FLOOR)
-    );
+    for (name, pick) in [("best", 0), ("median", 1)] {
+        let at = |times: (Duration, Duration)| if pick == 0 { times.0 } else { times.1 };
+        let (engine_rate, naive_rate) = (rate(at(engine)), rate(at(naive)));
+        let ratio = engine_rate / naive_rate;
+        println!(
+            "  {name:>6}: engine {:>7.3} M transfers/s, naive {:>7.3} M/s, engine/naive {:>5.1}%; \
+             floors: 5 M/s {}, 35% {}",
+            engine_rate / 1e6,
+            naive_rate / 1e6,
+            ratio * 100.0,
+            verdict(engine_rate >= TRANSFERS_PER_S_FLOOR),
+            verdict(ratio >= NAIVE_RATIO_FLOOR),
+        );
+    }
 }
 
 fn main() {
