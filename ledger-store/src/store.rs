@@ -927,7 +927,42 @@ impl<'a> CatchUp<'a> {
 // -------------------------------------------------------------------------------------------
 // The committer and the indexer.
 
+/// Closes the queue when the committer stops for any reason (a panic in the engine included),
+/// so that no submitter waits for an answer that will never come.
+struct CommitterExit<'a>(&'a Shared);
+
+impl Drop for CommitterExit<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.poisoned.store(true, Ordering::Release);
+        }
+        let mut queue = lock(&self.0.queue);
+        queue.closed = true;
+        for job in queue.jobs.drain(..) {
+            refuse(job, || Error::Closed);
+        }
+    }
+}
+
+/// Marks the index failed if the indexer stops unexpectedly, so queries report it instead of
+/// waiting, and lets commits go on without waiting for index room.
+struct IndexerExit<'a>(&'a Shared);
+
+impl Drop for IndexerExit<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(&self.0.indexed)
+                .failed
+                .get_or_insert_with(|| "the indexer stopped; reopen to rebuild".into());
+            self.0.indexed_ready.notify_all();
+            lock(&self.0.index_queue).closed = true;
+            self.0.index_queue_room.notify_all();
+        }
+    }
+}
+
 fn commit_loop(shared: &Shared, mut writer: JournalWriter) {
+    let _exit = CommitterExit(shared);
     while let Some(jobs) = next_group(shared) {
         let _gate = lock(&shared.commit_gate);
         if shared.poisoned.load(Ordering::Acquire) {
@@ -1108,6 +1143,7 @@ fn next_index_job(shared: &Shared) -> Option<IndexJob> {
 }
 
 fn index_loop(shared: &Shared) {
+    let _exit = IndexerExit(shared);
     while let Some(job) = next_index_job(shared) {
         // After a failure, keep draining so that commits never wait on a dead index; queries
         // that need the index report the failure until the store is reopened.
