@@ -1,0 +1,78 @@
+//! This ledger side by side with what a team would otherwise use and with the machine's limits,
+//! on one seeded time-bank workload, in one process (issue 7):
+//!
+//! 1. `timebank-store`: this ledger, durable (each batch `fdatasync`ed before it returns);
+//! 2. `SQLite`: rusqlite, WAL, `synchronous=FULL`, the same checks in SQL, a blake3 chain column;
+//! 3. `raw append+fdatasync`: the store's own journal bytes appended with one sync per batch;
+//! 4. `ledger-core`: the engine in memory (every rule, no disk);
+//! 5. `naive HashMap`: balances in a `HashMap`, no validation.
+//!
+//! `cargo run --release -p compare -- [--quick] [--json] [--batch N]`
+#![forbid(unsafe_code)]
+
+mod args;
+mod core_system;
+mod measurement;
+mod naive_system;
+mod raw_system;
+mod report;
+mod sqlite_system;
+mod store_system;
+mod timebank_workload;
+
+use std::process::ExitCode;
+
+use report::Comparison;
+use timebank_workload::TimeBankWorkload;
+
+fn run<'a>(workload: &'a TimeBankWorkload, args: &args::Args) -> Result<Comparison<'a>, String> {
+    let naive = naive_system::run(workload);
+    let core = core_system::run(workload)?;
+    let sqlite = sqlite_system::run(workload)?;
+    let (store, records) = store_system::run(workload)?;
+    let raw = raw_system::run(&records, workload.transfers())?;
+    // Every validating system must accept exactly what the engine accepted when the workload
+    // was made: otherwise they did not do the same work.
+    for m in [&core, &sqlite, &store] {
+        if m.accepted != Some(workload.accepted) {
+            return Err(format!(
+                "{} accepted {:?} events where the engine accepted {}: the systems disagree",
+                m.name, m.accepted, workload.accepted
+            ));
+        }
+    }
+    Ok(Comparison {
+        workload,
+        systems: vec![store, sqlite, raw, core, naive],
+        quick: args.quick,
+    })
+}
+
+fn main() -> ExitCode {
+    let args = match args::parse(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{}", args::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("compare: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let workload = TimeBankWorkload::generate(args.size);
+    match run(&workload, &args) {
+        Ok(comparison) if args.json => {
+            println!("{}", comparison.json());
+            ExitCode::SUCCESS
+        }
+        Ok(comparison) => {
+            print!("{}", comparison.table());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("compare: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

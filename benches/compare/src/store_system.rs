@@ -1,0 +1,99 @@
+//! This ledger: `ledger-store`, durable. Each batch is one `create_transfers` that returns only
+//! once its journal record is `fdatasync`ed; the run ends when the last batch is durable and the
+//! sled index (history, transfer ids) has caught up with it.
+
+use std::path::Path;
+use std::time::Instant;
+
+use benches::latency::Latencies;
+use benches::scratch_dir::{size_bytes, ScratchDir};
+use benches::workload::T0;
+use ledger_core::{Command, Policy, ResultCode, Transfer, TransferId};
+use ledger_store::journal::scan_frames;
+use ledger_store::{Store, StoreOptions, JOURNAL_FILE_NAME};
+
+use crate::measurement::Measurement;
+use crate::timebank_workload::{Op, TimeBankWorkload};
+
+/// The store's measurement, and the journal records the measured batches became (for the raw
+/// disk system to append the same bytes).
+pub fn run(w: &TimeBankWorkload) -> Result<(Measurement, Vec<Vec<u8>>), String> {
+    let dir = ScratchDir::new("compare-store").map_err(|e| e.to_string())?;
+    let err = |e: ledger_store::Error| e.to_string();
+    let store = Store::create(
+        dir.path(),
+        &Policy::default_policy(),
+        T0,
+        StoreOptions::default(),
+    )
+    .map_err(err)?;
+    for command in w.setup_commands() {
+        store.submit(command, T0).map_err(err)?;
+    }
+    store.close().map_err(err)?;
+    let journal = dir.path().join(JOURNAL_FILE_NAME);
+    let setup_journal_bytes = size_bytes(&journal);
+    let setup_bytes = size_bytes(dir.path());
+
+    let store = Store::open(dir.path(), StoreOptions::default()).map_err(err)?;
+    let batches: Vec<Vec<Transfer>> = w
+        .batches
+        .iter()
+        .map(|b| b.iter().map(Op::transfer).collect())
+        .collect();
+    let last_id = batches
+        .last()
+        .and_then(|b| b.last())
+        .map(|t| t.id)
+        .ok_or("the workload has no batches")?;
+    let mut latencies = Latencies::with_capacity(batches.len());
+    let mut accepted = 0;
+    let start = Instant::now();
+    for (batch, &now) in batches.into_iter().zip(&w.times) {
+        let t = Instant::now();
+        let done = store
+            .submit(Command::CreateTransfers(batch), now)
+            .map_err(err)?;
+        latencies.push(t.elapsed());
+        accepted += done
+            .events()
+            .iter()
+            .filter(|r| r.code == ResultCode::Ok)
+            .count();
+    }
+    wait_indexed(&store, last_id)?;
+    let elapsed = start.elapsed();
+    store.close().map_err(err)?;
+    let disk_bytes = size_bytes(dir.path()).saturating_sub(setup_bytes);
+    let records = measured_records(&journal, setup_journal_bytes)?;
+    let measurement = Measurement {
+        name: "timebank-store",
+        about: "this ledger, durable: journal fdatasync'd per batch, sled index caught up",
+        transfers: w.transfers(),
+        accepted: Some(accepted),
+        elapsed,
+        batches: latencies,
+        disk_bytes: Some(disk_bytes),
+    };
+    Ok((measurement, records))
+}
+
+/// Returns once the index reflects every durable record (a query of the index waits for it).
+fn wait_indexed(store: &Store, id: TransferId) -> Result<(), String> {
+    store
+        .transfer_sequence(id)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The journal records written after the first `from` bytes, one per measured batch.
+fn measured_records(journal: &Path, from: u64) -> Result<Vec<Vec<u8>>, String> {
+    let bytes = std::fs::read(journal).map_err(|e| e.to_string())?;
+    let scan = scan_frames(&bytes).map_err(|e| e.to_string())?;
+    Ok(scan
+        .frames
+        .iter()
+        .filter(|(offset, _)| *offset >= from)
+        .map(|&(offset, len)| bytes[offset as usize..offset as usize + len as usize].to_vec())
+        .collect())
+}
