@@ -75,6 +75,15 @@ struct Account {
     available: i64,
 }
 
+/// A hold row as a post or void reads it.
+struct Hold {
+    debit: Vec<u8>,
+    credit: Vec<u8>,
+    held: i64,
+    state: i64,
+    expires_at: Option<i64>,
+}
+
 struct Ledger {
     /// The last transfer row's hash.
     chain: [u8; 32],
@@ -285,15 +294,28 @@ fn transfer(tx: &Transaction, ledger: &mut Ledger, op: &Op, ts: u64) -> rusqlite
 /// Posts or voids a hold: it must be pending, not past its deadline, and a post at most its
 /// amount. The hold's pending amounts are released and the posted part moves.
 fn resolve(tx: &Transaction, ledger: &mut Ledger, op: &Op, ts: u64) -> rusqlite::Result<bool> {
-    let hold: Option<(Vec<u8>, Vec<u8>, i64, i64, Option<i64>)> = tx
+    let hold: Option<Hold> = tx
         .prepare_cached(
             "SELECT debit, credit, amount, state, expires_at FROM transfers WHERE id = ?1",
         )?
         .query_row([key(op.pending)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(Hold {
+                debit: r.get(0)?,
+                credit: r.get(1)?,
+                held: r.get(2)?,
+                state: r.get(3)?,
+                expires_at: r.get(4)?,
+            })
         })
         .optional()?;
-    let Some((debit, credit, held, state, expires_at)) = hold else {
+    let Some(Hold {
+        debit,
+        credit,
+        held,
+        state,
+        expires_at,
+    }) = hold
+    else {
         return Ok(false);
     };
     let posted = if op.kind == OpKind::Post {
