@@ -141,3 +141,22 @@ fn a_chain_is_refused_whole_when_one_event_has_a_bad_shape() {
         &[R::LinkedEventFailed, R::AccountsMustBeDifferent],
     );
 }
+
+#[test]
+fn a_chain_resubmitted_after_it_applied_fails_at_its_first_event_with_exists() {
+    let mut f = Fixture::new();
+    let chain = [linked(pay(1, ALICE, BOB, "1")), pay(2, BOB, ALICE, "2")];
+    let now = f.tick();
+    let first = f.ledger.create_transfers(&chain, now).unwrap();
+    assert!(first.iter().all(|r| r.code == R::Ok));
+    // As in TigerBeetle, `exists` is not `ok`: it breaks the chain. It keeps the original
+    // timestamp; nothing is applied twice.
+    let now = f.tick();
+    let again = f.ledger.create_transfers(&chain, now).unwrap();
+    assert_eq!(
+        (again[0].code, again[0].timestamp),
+        (R::Exists, first[0].timestamp)
+    );
+    assert_eq!(again[1].code, R::LinkedEventFailed);
+    assert_eq!(f.posted(ALICE), dec("11"));
+}

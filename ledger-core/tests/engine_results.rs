@@ -585,6 +585,24 @@ fn batch_errors_change_nothing_not_even_the_clock() {
     assert!(refused.is_empty(), "{:?}", &refused[..refused.len().min(3)]);
 }
 
+#[test]
+fn clock_exhausted_changes_nothing() {
+    let mut f = Fixture::new();
+    let last = f
+        .ledger
+        .create_transfers(&[pay(1, ALICE, BOB, "1")], u64::MAX)
+        .unwrap();
+    assert_eq!((last[0].code, last[0].timestamp), (R::Ok, u64::MAX));
+    let before = f.ledger.state_digest();
+    assert_eq!(
+        f.ledger
+            .create_transfers(&[pay(2, ALICE, BOB, "1")], u64::MAX),
+        Err(BatchError::ClockExhausted)
+    );
+    assert_eq!(f.ledger.expire(u64::MAX), Err(BatchError::ClockExhausted));
+    assert_eq!(f.ledger.state_digest(), before);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Account creation
 
