@@ -8,7 +8,7 @@ use ledger_store::Store;
 
 use crate::cli::{AccountCmd, CloseArgs, EligibilityArgs, KindArg, LinkArgs, OpenArgs};
 use crate::error::{CliError, CliResult};
-use crate::output::{print_json, print_outcome};
+use crate::output::{out, print_json, print_outcome};
 use crate::session::{account_id, Session};
 use crate::submit::{first_transfer_id, submit};
 use crate::time::{format_time, parse_time};
@@ -94,7 +94,7 @@ fn open(session: &Session, store: &Store, args: &OpenArgs) -> CliResult {
 }
 
 fn close(session: &Session, store: &Store, args: &CloseArgs) -> CliResult {
-    let (from, to) = (account_id(args.id)?, account_id(args.to)?);
+    let (from, to) = (account_id(args.account)?, account_id(args.to)?);
     let plan = store.read(|ledger| {
         let first = first_transfer_id(ledger, args.ids.id)?;
         let closing = Closing {
@@ -185,26 +185,27 @@ fn show(session: &Session, store: &Store, id: u128) -> CliResult {
         return print_json(&view);
     }
     let none = || "none".to_owned();
-    println!("account     {}", view.id);
-    println!("kind        {}", view.kind);
-    println!("unit        {} ({})", view.unit_name, view.unit);
-    println!("community   {}", view.community);
-    println!("opened      {}", view.opened);
-    println!("closed      {}", if view.closed { "yes" } else { "no" });
-    println!(
+    out!("account     {}", view.id)?;
+    out!("kind        {}", view.kind)?;
+    out!("unit        {} ({})", view.unit_name, view.unit)?;
+    out!("community   {}", view.community)?;
+    out!("opened      {}", view.opened)?;
+    out!("closed      {}", if view.closed { "yes" } else { "no" })?;
+    out!(
         "floor       {}",
         view.floor.map_or_else(none, |d| d.to_string())
-    );
-    println!(
+    )?;
+    out!(
         "ceiling     {}",
         view.ceiling.map_or_else(none, |d| d.to_string())
-    );
-    println!("eligible    {}", view.eligible_from.unwrap_or_else(none));
-    println!("posted      {}", view.posted);
-    println!("available   {}", view.available);
-    println!(
+    )?;
+    out!("eligible    {}", view.eligible_from.unwrap_or_else(none))?;
+    out!("posted      {}", view.posted)?;
+    out!("available   {}", view.available)?;
+    out!(
         "pending     -{} / +{}",
-        view.debits_pending, view.credits_pending
-    );
+        view.debits_pending,
+        view.credits_pending
+    )?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use ledger_core::Decimal;
 
 use crate::cli::BalanceArgs;
 use crate::error::{CliError, CliResult};
-use crate::output::print_json;
+use crate::output::{out, print_json};
 use crate::session::{account_id, Session};
 
 #[derive(Debug, Serialize)]
@@ -43,16 +43,26 @@ pub fn run(session: &Session, args: &BalanceArgs) -> CliResult {
     if session.json() {
         return print_json(&rows);
     }
-    println!(
+    out!(
         "{:>20} {:<8} {:>14} {:>14} {:>12} {:>12}",
-        "account", "unit", "posted", "available", "held out", "held in"
-    );
+        "account",
+        "unit",
+        "posted",
+        "available",
+        "held out",
+        "held in"
+    )?;
     for r in rows {
         let closed = if r.closed { "  (closed)" } else { "" };
-        println!(
+        out!(
             "{:>20} {:<8} {:>14} {:>14} {:>12} {:>12}{closed}",
-            r.account, r.unit, r.posted, r.available, r.debits_pending, r.credits_pending
-        );
+            r.account,
+            r.unit,
+            r.posted,
+            r.available,
+            r.debits_pending,
+            r.credits_pending
+        )?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use ledger_store::{verify_bytes, Checkpoint, JOURNAL_FILE_NAME};
 
 use crate::cli::{CheckpointCmd, CheckpointVerifyArgs};
 use crate::error::{corruption, CliError, CliResult};
-use crate::output::print_json;
+use crate::output::{out, print_json};
 use crate::progress::ProgressBar;
 use crate::session::Session;
 
@@ -47,7 +47,7 @@ fn export(session: &Session) -> CliResult {
             state_digest: hex(&checkpoint.state_digest),
         });
     }
-    println!("{}", checkpoint.to_text());
+    out!("{}", checkpoint.to_text())?;
     Ok(())
 }
 
@@ -139,10 +139,10 @@ fn verify(session: &Session, args: &CheckpointVerifyArgs) -> CliResult {
     } else {
         "MAC not checked (pass --key-file)"
     };
-    println!(
+    out!(
         "checkpoint valid: record {} has the checkpoint's hash and the replayed state its \
          digest; {mac}",
         checkpoint.sequence
-    );
+    )?;
     Ok(())
 }

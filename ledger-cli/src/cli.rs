@@ -165,7 +165,7 @@ pub struct OpenArgs {
 #[derive(Debug, Args)]
 pub struct CloseArgs {
     /// The account to close.
-    pub id: u128,
+    pub account: u128,
     /// Where its balance goes (an heir, a pool or a fund).
     #[arg(long, value_name = "ACCOUNT")]
     pub to: u128,
@@ -224,7 +224,7 @@ pub struct BookArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub provider: u128,
     /// Hours booked (decimal, within the unit's scale).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub hours: String,
     /// The service category code (see the policy).
     #[arg(long)]
@@ -241,7 +241,7 @@ pub struct CompleteArgs {
     /// The booking's transfer id.
     pub booking: u128,
     /// Hours actually served (at most those booked; default all).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub hours: Option<String>,
     /// The recipient's rating, 1 to 5.
     #[arg(long)]
@@ -270,7 +270,7 @@ pub struct RecordArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub provider: u128,
     /// Hours served.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub hours: String,
     /// The service category code (see the policy).
     #[arg(long)]
@@ -303,7 +303,7 @@ pub struct WithdrawArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub provider: u128,
     /// Hours of care.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub hours: String,
     /// The care code (default: the policy's first care code for the unit).
     #[arg(long)]
@@ -319,7 +319,7 @@ pub struct GiftArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub to: u128,
     /// How much (in the accounts' unit).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub amount: String,
     /// The code (default: the policy's gift code, or donation code for a pool).
     #[arg(long)]
@@ -353,7 +353,7 @@ pub struct RedeemArgs {
     /// The redemption account (points supermarket).
     #[arg(long, value_name = "ACCOUNT")]
     pub shop: u128,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub amount: String,
     /// The code (default: the policy's redemption code).
     #[arg(long)]
@@ -463,4 +463,14 @@ pub struct SimulateArgs {
     /// The seed: the same seed on a fresh ledger at the same --at gives the same journal.
     #[arg(long, default_value_t = 2024)]
     pub seed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

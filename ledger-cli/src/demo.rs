@@ -7,6 +7,7 @@ use ledger_core::report;
 use crate::cli::{SimulateArgs, VerifyArgs};
 use crate::error::{CliError, CliResult};
 use crate::liability::{print_table, view};
+use crate::output::out;
 use crate::session::Session;
 use crate::simulate::{open_or_create, simulate, summary};
 use crate::verify::{check, summary as verify_summary};
@@ -19,21 +20,21 @@ pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
     let (store, created) = open_or_create(session)?;
     let before = store.status();
     if created {
-        println!("Created a new ledger in {}", session.data().display());
+        out!("Created a new ledger in {}", session.data().display())?;
     } else {
-        println!(
+        out!(
             "Continuing the ledger in {} ({} records, {} accounts, {} transfers so far)",
             session.data().display(),
             before.head_sequence + 1,
             before.accounts,
             before.transfers
-        );
+        )?;
     }
     let tally = simulate(&store, args, session.now()?, &mut |_| Ok(()))?;
-    println!("\n1. Recorded (every commit durable before the next):");
-    print!("{}", summary(&tally));
+    out!("\n1. Recorded (every commit durable before the next):")?;
+    out!("{}", summary(&tally).trim_end())?;
 
-    println!("\n2. Owed: the hours and points members and groups hold, which the bank must honour");
+    out!("\n2. Owed: the hours and points members and groups hold, which the bank must honour")?;
     let liability = store.read(report::liability);
     let mut units = view(&liability, true);
     for unit in &mut units {
@@ -42,15 +43,15 @@ pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
             communities.truncate(COMMUNITIES_SHOWN);
         }
     }
-    print_table(&units);
-    println!(
+    print_table(&units)?;
+    out!(
         "  (the {COMMUNITIES_SHOWN} communities owed the most per unit; all of them: \
          timebank report liabilities --by community)"
-    );
+    )?;
     let after = store.status();
     store.close()?;
 
-    println!("\n3. Verified: every record's checksum and link, the replayed state, the index");
+    out!("\n3. Verified: every record's checksum and link, the replayed state, the index")?;
     let report = check(
         session,
         &VerifyArgs {
@@ -58,16 +59,16 @@ pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
         },
     )
     .map_err(CliError::from)?;
-    println!("  {}", verify_summary(&report));
+    out!("  {}", verify_summary(&report))?;
     if report.state_digest != after.state_digest {
         return Err(CliError::damaged(
             "the replayed state differs from the state the simulation left",
         ));
     }
-    println!(
+    out!(
         "\nThe ledger is in {}: try `timebank status`, `timebank report liabilities --by \
          community` or `timebank verify`.",
         session.data().display()
-    );
+    )?;
     Ok(())
 }

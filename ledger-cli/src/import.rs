@@ -17,7 +17,7 @@ use ledger_store::{Store, JOURNAL_FILE_NAME};
 use crate::cli::ImportArgs;
 use crate::error::{corruption, CliError, CliResult};
 use crate::export::{LineKind, RecordLine};
-use crate::output::print_json;
+use crate::output::{out, print_json};
 use crate::session::Session;
 
 #[derive(Debug, Serialize)]
@@ -71,14 +71,14 @@ pub fn run(session: &Session, args: &ImportArgs) -> CliResult {
             state_digest: hex(&status.state_digest),
         });
     }
-    println!(
+    out!(
         "imported {imported} record(s), skipped {} already held; head record {} {}, state \
          digest {}",
         held.min(lines.len()),
         status.head_sequence,
         hex(&status.head_hash),
         hex(&status.state_digest)
-    );
+    )?;
     Ok(())
 }
 

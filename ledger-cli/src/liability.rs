@@ -8,7 +8,7 @@ use ledger_core::{Decimal, UnitId};
 
 use crate::cli::{GroupBy, LiabilitiesArgs};
 use crate::error::CliResult;
-use crate::output::print_json;
+use crate::output::{out, print_json};
 use crate::session::Session;
 
 #[derive(Debug, Serialize)]
@@ -36,15 +36,15 @@ pub fn view(report: &LiabilityReport, by_community: bool) -> Vec<UnitView> {
         .map(|u| UnitView {
             unit: u.unit,
             unit_name: u.unit_name.clone(),
-            total: u.total,
-            members: u.members,
-            groups: u.groups,
+            total: u.total.normalize(),
+            members: u.members.normalize(),
+            groups: u.groups.normalize(),
             by_community: by_community.then(|| {
                 u.by_community
                     .iter()
                     .map(|c| CommunityView {
                         community: c.community,
-                        total: c.total,
+                        total: c.total.normalize(),
                         holders: c.holders,
                     })
                     .collect()
@@ -60,26 +60,34 @@ pub fn run(session: &Session, args: &LiabilitiesArgs) -> CliResult {
     if session.json() {
         return print_json(&units);
     }
-    print_table(&units);
-    Ok(())
+    print_table(&units)
 }
 
-pub fn print_table(units: &[UnitView]) {
-    println!("Outstanding liability (held by members and groups)");
-    println!(
+pub fn print_table(units: &[UnitView]) -> CliResult {
+    out!("Outstanding liability (held by members and groups)")?;
+    out!(
         "{:<10} {:>16} {:>16} {:>14}",
-        "unit", "total", "members", "groups"
-    );
+        "unit",
+        "total",
+        "members",
+        "groups"
+    )?;
     for u in units {
-        println!(
+        out!(
             "{:<10} {:>16} {:>16} {:>14}",
-            u.unit_name, u.total, u.members, u.groups
-        );
+            u.unit_name,
+            u.total,
+            u.members,
+            u.groups
+        )?;
         for c in u.by_community.iter().flatten() {
-            println!(
+            out!(
                 "  community {:>8} {:>16}   ({} holders)",
-                c.community, c.total, c.holders
-            );
+                c.community,
+                c.total,
+                c.holders
+            )?;
         }
     }
+    Ok(())
 }

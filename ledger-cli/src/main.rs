@@ -33,6 +33,7 @@ use clap::Parser;
 
 use cli::{Cli, Cmd, ReportCmd};
 use error::CliResult;
+use output::out;
 use session::Session;
 
 fn main() -> ExitCode {
@@ -90,9 +91,9 @@ fn rebuild_index(session: &Session) -> CliResult {
             indexed_seq: status.indexed_sequence,
         });
     }
-    println!(
+    out!(
         "index rebuilt from the journal and checked: it reflects record {}",
         status.indexed_sequence
-    );
+    )?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use ledger_store::checkpoint::hex;
 
 use crate::cli::{AwardArgs, GiftArgs, RedeemArgs, ReverseArgs};
 use crate::error::CliResult;
-use crate::output::print_json;
+use crate::output::{out, print_json};
 use crate::service::plan_and_submit;
 use crate::session::{account_id, amount_in, transfer_id, unit_of, Session};
 
@@ -93,13 +93,13 @@ pub fn expire(session: &Session) -> CliResult {
             expired,
         });
     }
-    println!(
+    out!(
         "expire: {} transfer(s) released or swept (journal record {}, durable)",
         expired.len(),
         done.sequence
-    );
+    )?;
     for id in expired {
-        println!("  {id}");
+        out!("  {id}")?;
     }
     Ok(())
 }

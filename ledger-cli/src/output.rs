@@ -3,6 +3,8 @@
 //! JSON is written straight from typed values, so 128-bit ids stay exact numbers and decimals
 //! stay exact strings.
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use ledger_store::checkpoint::hex;
@@ -11,12 +13,27 @@ use ledger_store::{Committed, Store};
 use crate::error::{CliError, CliResult};
 use crate::submit::Outcome;
 
+/// Prints a line on stdout; a closed stdout (`timebank ... | head`) is an error, never a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
+
+pub fn write_line(args: std::fmt::Arguments<'_>) -> CliResult {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .map_err(|e| CliError::io(format!("cannot write to stdout: {e}")))
+}
+
 /// Prints `value` as one line of JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> CliResult {
     let text = serde_json::to_string(value)
         .map_err(|e| CliError::io(format!("cannot write JSON: {e}")))?;
-    println!("{text}");
-    Ok(())
+    out!("{text}")
 }
 
 /// What a write printed in JSON.
@@ -63,16 +80,16 @@ pub fn print_outcome(
     let plural = if transfers.len() == 1 { "" } else { "s" };
     match outcome {
         Outcome::AlreadyApplied => {
-            println!("{operation}: already recorded (transfer{plural} {ids}); nothing changed")
+            out!("{operation}: already recorded (transfer{plural} {ids}); nothing changed")?
         }
-        Outcome::Applied(_) if transfers.is_empty() => println!(
+        Outcome::Applied(_) if transfers.is_empty() => out!(
             "{operation}: done (journal record {}, durable)",
             status.head_sequence
-        ),
-        Outcome::Applied(_) => println!(
+        )?,
+        Outcome::Applied(_) => out!(
             "{operation}: transfer{plural} {ids} (journal record {}, durable)",
             status.head_sequence
-        ),
+        )?,
     }
     Ok(())
 }

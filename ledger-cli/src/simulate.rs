@@ -378,7 +378,14 @@ impl Simulation<'_> {
     /// Opens the city's accounts (those not open yet). Elders new to the ledger bring hours
     /// banked in earlier years, a registered child, and may pay for care from the start.
     fn setup(&mut self, start: u64) -> CliResult {
-        let specs = self.accounts();
+        // Accounts from an earlier run stay as they are (their eligibility date was set since,
+        // so asking to create them again would differ).
+        let specs: Vec<NewAccount> = self.store.read(|ledger| {
+            self.accounts()
+                .into_iter()
+                .filter(|spec| ledger.account(spec.id).is_none())
+                .collect()
+        });
         let elders: std::collections::BTreeSet<AccountId> = (1..=self.communities)
             .flat_map(|c| (0..ELDERS).map(move |i| city::elder(c, i)))
             .collect();
@@ -743,20 +750,31 @@ pub fn summary(t: &Tally) -> String {
     };
     line(format!(
         "{} services recorded: {} hours earned",
-        t.services, t.service_hours
+        t.services,
+        t.service_hours.normalize()
     ));
     line(format!(
         "{} care withdrawals paid with banked hours: {} hours ({} bookings made, {} completed \
          and rated, {} cancelled, {} released at their deadline)",
-        t.withdrawals, t.withdrawn_hours, t.bookings, t.completed, t.cancelled, t.released
+        t.withdrawals,
+        t.withdrawn_hours.normalize(),
+        t.bookings,
+        t.completed,
+        t.cancelled,
+        t.released
     ));
     line(format!(
         "{} gifts from children to registered parents: {} hours; {} team donations to pools",
-        t.gifts, t.gift_hours, t.team_donations
+        t.gifts,
+        t.gift_hours.normalize(),
+        t.team_donations
     ));
     line(format!(
         "{} points awards: {} points; {} redemptions: {} points",
-        t.awards, t.points_awarded, t.redemptions, t.points_redeemed
+        t.awards,
+        t.points_awarded.normalize(),
+        t.redemptions,
+        t.points_redeemed.normalize()
     ));
     if t.short_of_hours > 0 {
         line(format!(
@@ -779,6 +797,6 @@ pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
     let json = &mut |line: &CommitLine| print_json(line);
     let tally = simulate(&store, args, session.now()?, json)?;
     store.close()?;
-    eprint!("{}", summary(&tally));
+    eprintln!("{}", summary(&tally).trim_end());
     Ok(())
 }

@@ -8,7 +8,7 @@ use ledger_core::Decimal;
 
 use crate::cli::{Format, StatementArgs};
 use crate::error::{CliError, CliResult};
-use crate::output::print_json;
+use crate::output::{out, print_json};
 use crate::session::{account_id, Session};
 use crate::time::format_time;
 
@@ -74,34 +74,53 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
     match format {
         Format::Json => print_json(&page),
         Format::Csv => {
-            println!("transfer,time,code,counterparty,amount,balance,reversal");
+            out!("transfer,time,code,counterparty,amount,balance,reversal")?;
             for l in &page.lines {
-                println!(
+                out!(
                     "{},{},{},{},{},{},{}",
-                    l.transfer, l.time, l.code, l.counterparty, l.amount, l.balance, l.reversal
-                );
+                    l.transfer,
+                    l.time,
+                    l.code,
+                    l.counterparty,
+                    l.amount,
+                    l.balance,
+                    l.reversal
+                )?;
             }
             Ok(())
         }
         Format::Table => {
-            println!(
+            out!(
                 "statement of account {} ({}), from line {}; opening balance {}",
-                page.account, page.unit, page.from, page.opening_balance
-            );
-            println!(
+                page.account,
+                page.unit,
+                page.from,
+                page.opening_balance
+            )?;
+            out!(
                 "{:<20} {:>12} {:>5} {:>20} {:>12} {:>12}",
-                "time", "transfer", "code", "counterparty", "amount", "balance"
-            );
+                "time",
+                "transfer",
+                "code",
+                "counterparty",
+                "amount",
+                "balance"
+            )?;
             for l in &page.lines {
                 let mark = if l.reversal { "  reversal" } else { "" };
-                println!(
+                out!(
                     "{:<20} {:>12} {:>5} {:>20} {:>12} {:>12}{mark}",
-                    l.time, l.transfer, l.code, l.counterparty, l.amount, l.balance
-                );
+                    l.time,
+                    l.transfer,
+                    l.code,
+                    l.counterparty,
+                    l.amount,
+                    l.balance
+                )?;
             }
             match page.next {
-                Some(next) => println!("more: --from {next}"),
-                None => println!("end of statement"),
+                Some(next) => out!("more: --from {next}")?,
+                None => out!("end of statement")?,
             }
             Ok(())
         }

@@ -6,7 +6,7 @@ use ledger_store::checkpoint::hex;
 use ledger_store::{IndexRecovery, Store};
 
 use crate::error::CliResult;
-use crate::output::print_json;
+use crate::output::{out, print_json};
 use crate::session::Session;
 
 #[derive(Debug, Serialize)]
@@ -37,12 +37,12 @@ pub fn init(session: &Session) -> CliResult {
         .iter()
         .map(|u| format!("{} ({} decimals)", u.name, u.scale))
         .collect();
-    println!(
+    out!(
         "created a ledger in {} with units {}; {} policy codes",
         session.data().display(),
         units.join(", "),
         policy.codes.len()
-    );
+    )?;
     Ok(())
 }
 
@@ -74,16 +74,17 @@ fn show(session: &Session, store: &Store) -> CliResult {
     if session.json() {
         return print_json(&view);
     }
-    println!("ledger        {}", view.data);
-    println!("head          record {} {}", view.seq, view.head);
-    println!("state digest  {}", view.state_digest);
-    println!("journal       {} bytes", view.journal_bytes);
-    println!("accounts      {}", view.accounts);
-    println!("transfers     {}", view.transfers);
-    println!("units         {}", view.units.join(", "));
-    println!(
+    out!("ledger        {}", view.data)?;
+    out!("head          record {} {}", view.seq, view.head)?;
+    out!("state digest  {}", view.state_digest)?;
+    out!("journal       {} bytes", view.journal_bytes)?;
+    out!("accounts      {}", view.accounts)?;
+    out!("transfers     {}", view.transfers)?;
+    out!("units         {}", view.units.join(", "))?;
+    out!(
         "index         record {} ({})",
-        view.indexed_seq, view.index_on_open
-    );
+        view.indexed_seq,
+        view.index_on_open
+    )?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use ledger_store::{verify_dir, Corruption, CorruptionReason, Error as StoreError
 
 use crate::cli::VerifyArgs;
 use crate::error::{corruption, CliError, CliResult};
-use crate::output::print_json;
+use crate::output::{out, print_json};
 use crate::progress::ProgressBar;
 use crate::session::Session;
 
@@ -46,7 +46,7 @@ pub fn run(session: &Session, args: &VerifyArgs) -> CliResult {
                     reason: None,
                 });
             }
-            println!("{}", summary(&report));
+            out!("{}", summary(&report))?;
             Ok(())
         }
         Err(StoreError::Corrupted(c)) => {

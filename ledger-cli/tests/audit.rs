@@ -1,0 +1,266 @@
+//! The auditor's side: verify (and what it says about a damaged journal), checkpoints, export
+//! and import, and the simulation's durable commit lines.
+
+mod support;
+
+use support::{run_in, Bank, START};
+
+/// A ledger with a little history: accounts, services, a gift, points.
+fn busy_bank() -> Bank {
+    let bank = Bank::new().with_accounts();
+    bank.ok(&[
+        "record",
+        "--payer",
+        "1",
+        "--provider",
+        "2",
+        "--hours",
+        "3",
+        "--code",
+        "101",
+    ]);
+    bank.ok(&[
+        "record",
+        "--payer",
+        "1",
+        "--provider",
+        "3",
+        "--hours",
+        "1.25",
+        "--code",
+        "104",
+    ]);
+    bank.ok(&["account", "link", "2", "3"]);
+    bank.ok(&["gift", "--from", "2", "--to", "3", "--amount", "0.5"]);
+    bank.ok(&["award", "--issuer", "11", "--member", "12", "--code", "401"]);
+    bank
+}
+
+/// Byte offsets of the journal's records (docs/FORMAT.md: each starts with "TBJR" and a u32
+/// little-endian length of the whole record).
+fn record_offsets(journal: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    while at < journal.len() {
+        assert_eq!(&journal[at..at + 4], b"TBJR");
+        offsets.push(at);
+        at += u32::from_le_bytes(journal[at + 4..at + 8].try_into().unwrap()) as usize;
+    }
+    offsets
+}
+
+fn write_key(bank: &Bank) -> String {
+    let path = bank.path("checkpoint.key");
+    std::fs::write(&path, format!("{}\n", "5a".repeat(32))).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn verify_passes_an_intact_ledger() {
+    let bank = busy_bank();
+    let verdict = bank.ok(&["--json", "verify"]).json();
+    assert_eq!(verdict["intact"], true);
+    assert_eq!(verdict["index_checked"], true);
+    assert_eq!(verdict["seq"], bank.status()["seq"]);
+    let text = bank.ok(&["verify"]).stdout;
+    assert!(text.starts_with("intact:"), "{text}");
+}
+
+#[test]
+fn verify_names_the_record_whose_byte_was_flipped() {
+    let bank = busy_bank();
+    let path = bank.data().join("journal.tbj");
+    let mut journal = std::fs::read(&path).unwrap();
+    let offsets = record_offsets(&journal);
+    assert!(offsets.len() > 8);
+    let damaged = 5;
+    // A byte inside record 5's body (after its 60-byte header).
+    journal[offsets[damaged] + 61] ^= 0x01;
+    std::fs::write(&path, &journal).unwrap();
+
+    let run = bank.fails(&["verify"], 5, "first bad record 5");
+    assert!(run.stderr.contains("checksum"), "{}", run.stderr);
+    let json = bank.run(&["--json", "verify"]);
+    assert_eq!(json.code, 5);
+    let verdict = json.json();
+    assert_eq!(verdict["intact"], false);
+    assert_eq!(verdict["first_bad_record"], damaged);
+    assert_eq!(verdict["offset"], offsets[damaged]);
+    // Every other command refuses the damaged ledger too, rather than guess.
+    bank.fails(&["status"], 5, "first bad record 5");
+}
+
+#[test]
+fn export_then_import_into_a_fresh_ledger_gives_the_same_state_and_twice_changes_nothing() {
+    let bank = busy_bank();
+    let export = bank.ok(&["export"]).stdout;
+    let lines: Vec<serde_json::Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let status = bank.status();
+    assert_eq!(lines.len() as u64, status["seq"].as_u64().unwrap() + 1);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["seq"], i, "one line per record, in order");
+        assert_eq!(line["hash"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(lines.last().unwrap()["hash"], status["head"]);
+    let file = bank.path("export.jsonl");
+    std::fs::write(&file, &export).unwrap();
+
+    let fresh = bank.path("fresh");
+    let file = file.to_str().unwrap();
+    let imported = run_in(&fresh, START, &["--json", "import", file]);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let first = imported.json();
+    assert_eq!(first["state_digest"], status["state_digest"]);
+    assert_eq!(first["head"], status["head"]);
+    let again = run_in(&fresh, START, &["--json", "import", file]).json();
+    assert_eq!(again["imported"], 0);
+    assert_eq!(again["state_digest"], status["state_digest"]);
+    assert_eq!(again["seq"], status["seq"]);
+    // The original ledger also holds every record already.
+    assert_eq!(bank.ok(&["--json", "import", file]).json()["imported"], 0);
+}
+
+#[test]
+fn import_refuses_a_tampered_export_and_another_ledgers_history() {
+    let bank = busy_bank();
+    let export = bank.ok(&["export"]).stdout;
+    let tampered = export.replacen("\"3\"", "\"30\"", 1);
+    assert_ne!(tampered, export, "the export holds the 3-hour service");
+    let file = bank.path("tampered.jsonl");
+    std::fs::write(&file, tampered).unwrap();
+    let fresh = bank.path("fresh");
+    let run = run_in(&fresh, START, &["import", file.to_str().unwrap()]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stderr.contains("hash does not match"), "{}", run.stderr);
+    assert!(!fresh.exists(), "nothing was created");
+
+    let other = Bank::new();
+    other.ok(&["account", "open", "1", "--kind", "issuer"]);
+    let file = bank.path("export.jsonl");
+    std::fs::write(&file, export).unwrap();
+    other.fails(
+        &["import", file.to_str().unwrap()],
+        4,
+        "differs from the import at record 1",
+    );
+}
+
+#[test]
+fn checkpoints_are_exported_verified_and_survive_an_import() {
+    let bank = busy_bank();
+    let key = write_key(&bank);
+    let text = bank
+        .ok(&["--key-file", &key, "checkpoint", "export"])
+        .stdout;
+    assert!(text.starts_with("timebank-checkpoint v1 "), "{text}");
+    let line = text.trim();
+    let ok = bank
+        .ok(&["--key-file", &key, "--json", "checkpoint", "verify", line])
+        .json();
+    assert_eq!(ok["valid"], true);
+    assert_eq!(ok["mac_checked"], true);
+    // Without the key the journal side is still checked.
+    bank.ok(&["checkpoint", "verify", line]);
+    // A forged MAC is caught with the key.
+    let forged = format!(
+        "{}{}",
+        &line[..line.len() - 2],
+        if line.ends_with("00") { "11" } else { "00" }
+    );
+    bank.fails(
+        &["--key-file", &key, "checkpoint", "verify", &forged],
+        5,
+        "MAC",
+    );
+    // The checkpoint record is verified with the rest of the journal.
+    let verdict = bank.ok(&["--key-file", &key, "--json", "verify"]).json();
+    assert_eq!(verdict["checkpoints_verified"], 1);
+    assert_eq!(verdict["macs_checked"], true);
+
+    let file = bank.path("export.jsonl");
+    bank.ok(&["export", "--out", file.to_str().unwrap()]);
+    let fresh = bank.path("fresh");
+    let file = file.to_str().unwrap();
+    let without_key = run_in(&fresh, START, &["import", file]);
+    assert_eq!(without_key.code, 2, "{without_key:?}");
+    assert!(without_key.stderr.contains("--key-file"));
+    let imported = run_in(
+        &fresh,
+        START,
+        &["--key-file", &key, "--json", "import", file],
+    );
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert_eq!(imported.json()["head"], bank.status()["head"]);
+}
+
+#[test]
+fn simulate_prints_one_line_per_durable_commit_and_the_ledger_verifies() {
+    let bank = Bank::empty();
+    let args = [
+        "simulate",
+        "--days",
+        "2",
+        "--communities",
+        "2",
+        "--seed",
+        "7",
+    ];
+    let run = bank.ok(&args);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() > 5, "{}", run.stdout);
+    for pair in lines.windows(2) {
+        assert_eq!(
+            pair[1]["seq"].as_u64(),
+            pair[0]["seq"].as_u64().map(|s| s + 1)
+        );
+    }
+    let transfers: u64 = lines.iter().map(|l| l["transfers"].as_u64().unwrap()).sum();
+    assert!(transfers > 0);
+    let status = bank.status();
+    let last = lines.last().unwrap();
+    assert_eq!(last["seq"], status["seq"]);
+    assert_eq!(last["head"], status["head"]);
+    assert!(run.stderr.contains("services recorded"), "{}", run.stderr);
+    bank.ok(&["verify"]);
+
+    // The same seed on a fresh ledger at the same time writes the same journal.
+    let twin = Bank::empty();
+    let again = twin.ok(&args);
+    assert_eq!(again.stdout, run.stdout);
+    // A second run continues the same ledger.
+    let more = bank.ok(&args);
+    let first: serde_json::Value =
+        serde_json::from_str(more.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["seq"].as_u64(), last["seq"].as_u64().map(|s| s + 1));
+    bank.ok(&["verify"]);
+}
+
+#[test]
+fn demo_records_reports_and_verifies_and_runs_again() {
+    let bank = Bank::empty();
+    let args = ["demo", "--days", "2", "--communities", "2"];
+    let first = bank.ok(&args);
+    for part in [
+        "Recorded",
+        "Owed",
+        "Outstanding liability",
+        "Verified",
+        "intact",
+    ] {
+        assert!(first.stdout.contains(part), "{part}: {}", first.stdout);
+    }
+    let second = bank.ok(&args);
+    assert!(
+        second.stdout.contains("Continuing the ledger"),
+        "{}",
+        second.stdout
+    );
+    assert!(second.stdout.contains("intact"), "{}", second.stdout);
+}
