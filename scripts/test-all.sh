@@ -25,6 +25,12 @@ SAMPLE_LEDGER_BIN="${CARGO_TARGET_DIR:-target}/debug/sample-ledger" \
 step "FFI: the C ABI from C, Python and Java"
 bash ledger-ffi/test.sh
 
+step "Benchmarks: instruction counts of the hot paths against the committed baseline (callgrind)"
+bash benches/icount/check.sh
+
+step "Benchmarks: the side-by-side comparison, quick (prints its table; wall time is not gated)"
+cargo run --release --locked -q -p compare -- --quick
+
 step "Fuzz: every target on its committed corpus (45 s each; 10 min each with TIMEBANK_LONG=1)"
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings

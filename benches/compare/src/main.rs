@@ -1,7 +1,8 @@
 //! This ledger side by side with what a team would otherwise use and with the machine's limits,
 //! on one seeded time-bank workload, in one process (issue 7):
 //!
-//! 1. `timebank-store`: this ledger, durable (each batch `fdatasync`ed before it returns);
+//! 1. `timebank-store`: this ledger, durable (each batch `fdatasync`ed before it returns), timed
+//!    to the last acknowledgement and, as `timebank-store+index`, until its sled index caught up;
 //! 2. `SQLite`: rusqlite, WAL, `synchronous=FULL`, the same checks in SQL, a blake3 chain column;
 //! 3. `raw append+fdatasync`: the store's own journal bytes appended with one sync per batch;
 //! 4. `ledger-core`: the engine in memory (every rule, no disk);
@@ -29,11 +30,11 @@ fn run<'a>(workload: &'a TimeBankWorkload, args: &args::Args) -> Result<Comparis
     let naive = naive_system::run(workload);
     let core = core_system::run(workload)?;
     let sqlite = sqlite_system::run(workload)?;
-    let (store, records) = store_system::run(workload)?;
-    let raw = raw_system::run(&records, workload.transfers())?;
+    let store = store_system::run(workload)?;
+    let raw = raw_system::run(&store.records, workload.transfers())?;
     // Every validating system must accept exactly what the engine accepted when the workload
     // was made: otherwise they did not do the same work.
-    for m in [&core, &sqlite, &store] {
+    for m in [&core, &sqlite, &store.durable] {
         if m.accepted != Some(workload.accepted) {
             return Err(format!(
                 "{} accepted {:?} events where the engine accepted {}: the systems disagree",
@@ -43,7 +44,7 @@ fn run<'a>(workload: &'a TimeBankWorkload, args: &args::Args) -> Result<Comparis
     }
     Ok(Comparison {
         workload,
-        systems: vec![store, sqlite, raw, core, naive],
+        systems: vec![store.durable, store.indexed, sqlite, raw, core, naive],
         quick: args.quick,
     })
 }

@@ -15,6 +15,8 @@ struct Floor {
     min: f64,
     /// The batch size the floor is stated at, if any.
     at_batch: Option<usize>,
+    /// What the ratio divides by.
+    base: &'static str,
 }
 
 pub struct Comparison<'a> {
@@ -34,30 +36,35 @@ impl Comparison<'_> {
 
     fn floors(&self) -> Vec<Floor> {
         let mut floors = Vec::new();
-        let (store, sqlite, raw) = (
-            self.rate("timebank-store"),
-            self.rate("SQLite"),
-            self.rate("raw append+fdatasync"),
-        );
-        if let (Some(store), Some(sqlite)) = (store, sqlite) {
-            floors.push(Floor {
-                what: "timebank-store / SQLite",
-                ratio: store / sqlite,
-                min: 5.0,
-                at_batch: Some(1000),
-            });
-        }
-        if let (Some(store), Some(raw)) = (store, raw) {
-            floors.push(Floor {
-                what: "timebank-store / raw disk",
-                ratio: store / raw,
-                min: 0.25,
-                at_batch: Some(8190),
-            });
+        let sqlite = self.rate("SQLite");
+        let raw = self.rate("raw append+fdatasync");
+        for what in ["timebank-store", "timebank-store+index"] {
+            let Some(rate) = self.rate(what) else {
+                continue;
+            };
+            if let Some(sqlite) = sqlite {
+                floors.push(Floor {
+                    what,
+                    base: "SQLite",
+                    ratio: rate / sqlite,
+                    min: 5.0,
+                    at_batch: Some(1000),
+                });
+            }
+            if let Some(raw) = raw {
+                floors.push(Floor {
+                    what,
+                    base: "raw disk",
+                    ratio: rate / raw,
+                    min: 0.25,
+                    at_batch: Some(8190),
+                });
+            }
         }
         if let (Some(core), Some(naive)) = (self.rate("ledger-core"), self.rate("naive HashMap")) {
             floors.push(Floor {
-                what: "ledger-core / naive HashMap",
+                what: "ledger-core",
+                base: "naive HashMap",
                 ratio: core / naive,
                 min: 0.35,
                 at_batch: None,
@@ -129,8 +136,9 @@ impl Comparison<'_> {
             };
             let _ = writeln!(
                 out,
-                "  {}: {:.2} (floor {}): {}{note}",
+                "  {} / {}: {:.2} (floor {}): {}{note}",
                 f.what,
+                f.base,
                 f.ratio,
                 f.min,
                 if f.ratio >= f.min { "met" } else { "MISSED" }
@@ -167,7 +175,7 @@ impl Comparison<'_> {
         let floors: Vec<Value> = self
             .floors()
             .iter()
-            .map(|f| json!({"what": f.what, "ratio": f.ratio, "floor": f.min, "met": f.ratio >= f.min, "stated_at_batch": f.at_batch}))
+            .map(|f| json!({"what": format!("{} / {}", f.what, f.base), "ratio": f.ratio, "floor": f.min, "met": f.ratio >= f.min, "stated_at_batch": f.at_batch}))
             .collect();
         json!({
             "workload": {
