@@ -35,7 +35,7 @@ step "Fuzz: every target on its committed corpus (45 s each; 10 min each with TI
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 if [ "${TIMEBANK_LONG:-0}" = 1 ]; then
-  bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-600}"
+  FUZZ_JOBS="${FUZZ_JOBS:-2}" bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-600}"
 else
-  bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-45}"
+  FUZZ_JOBS="${FUZZ_JOBS:-2}" bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-45}"
 fi
