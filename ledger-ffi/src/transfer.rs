@@ -70,17 +70,71 @@ struct Fields {
     reserved: [u16; 3],
 }
 
+impl Fields {
+    fn of(t: &timebank_transfer) -> Fields {
+        Fields {
+            id: t.id,
+            debit: t.debit_account_id,
+            credit: t.credit_account_id,
+            related: t.related_id,
+            user_data: t.user_data,
+            timeout_s: t.timeout_s,
+            unit: t.unit,
+            code: t.code,
+            flags: t.flags,
+            reserved: t.reserved,
+        }
+    }
+
+    fn of_text(t: &timebank_transfer_text) -> Fields {
+        Fields {
+            id: t.id,
+            debit: t.debit_account_id,
+            credit: t.credit_account_id,
+            related: t.related_id,
+            user_data: t.user_data,
+            timeout_s: t.timeout_s,
+            unit: t.unit,
+            code: t.code,
+            flags: t.flags,
+            reserved: t.reserved,
+        }
+    }
+}
+
+/// Converts a batch in order, so a post or void can find the scale of a hold earlier in it.
+fn convert<'a>(
+    ledger: &Ledger,
+    count: usize,
+    item: impl Fn(usize) -> Result<(Fields, AmountIn<'a>), Error>,
+) -> Result<Vec<Transfer>, Error> {
+    let mut batch = Vec::with_capacity(count);
+    for i in 0..count {
+        let (fields, amount) = item(i)?;
+        let transfer = to_core(ledger, &batch, i, &fields, amount)?;
+        batch.push(transfer);
+    }
+    Ok(batch)
+}
+
 enum AmountIn<'a> {
     Minor(u64),
     Text(Option<&'a str>),
 }
 
 /// The scale an amount of this transfer is written in: its unit's, or for a post, void or
-/// reversal that leaves the unit empty, the related transfer's unit's. `None` when neither
-/// exists (the engine refuses the transfer; its amount then needs no scale).
-fn scale_for(ledger: &Ledger, f: &Fields) -> Option<u32> {
+/// reversal that leaves the unit empty, the related transfer's unit's (in the ledger, or earlier
+/// in the same batch). `None` when neither exists (the engine refuses the transfer; its amount
+/// then needs no scale).
+fn scale_for(ledger: &Ledger, f: &Fields, earlier: &[Transfer]) -> Option<u32> {
     let unit = match f.unit {
-        0 => ledger.transfer(f.related.optional_transfer()?)?.unit,
+        0 => {
+            let related = f.related.optional_transfer()?;
+            match ledger.transfer(related) {
+                Some(record) => record.unit,
+                None => earlier.iter().rev().find(|t| t.id == related)?.unit,
+            }
+        }
         unit => unit,
     };
     ledger.unit(unit).map(|u| u.scale)
@@ -88,6 +142,7 @@ fn scale_for(ledger: &Ledger, f: &Fields) -> Option<u32> {
 
 fn to_core(
     ledger: &Ledger,
+    earlier: &[Transfer],
     index: usize,
     f: &Fields,
     amount: AmountIn<'_>,
@@ -96,7 +151,7 @@ fn to_core(
     if f.reserved != [0; 3] {
         return Err(Error::invalid(format!("{} must be zero", at("reserved"))));
     }
-    let scale = scale_for(ledger, f).unwrap_or(ledger_core::limits::UNIT_SCALE_MAX);
+    let scale = scale_for(ledger, f, earlier).unwrap_or(ledger_core::limits::UNIT_SCALE_MAX);
     let amount: Option<Amount> = match amount {
         AmountIn::Minor(0) | AmountIn::Text(None) => None,
         AmountIn::Minor(minor) => Some(amount::from_minor(minor, scale, &at("amount_minor"))?),
@@ -162,25 +217,10 @@ pub unsafe extern "C" fn timebank_store_submit_transfers(
         // SAFETY: the contract above covers `codes_out` and `count`.
         let codes_out = unsafe { pointer::slice_out(codes_out, count, "codes_out") }?;
         let batch = store.read(|ledger| {
-            transfers
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    let f = Fields {
-                        id: t.id,
-                        debit: t.debit_account_id,
-                        credit: t.credit_account_id,
-                        related: t.related_id,
-                        user_data: t.user_data,
-                        timeout_s: t.timeout_s,
-                        unit: t.unit,
-                        code: t.code,
-                        flags: t.flags,
-                        reserved: t.reserved,
-                    };
-                    to_core(ledger, i, &f, AmountIn::Minor(t.amount_minor))
-                })
-                .collect::<Result<Vec<_>, _>>()
+            convert(ledger, transfers.len(), |i| {
+                let t = &transfers[i];
+                Ok((Fields::of(t), AmountIn::Minor(t.amount_minor)))
+            })
         })?;
         submit(&store, batch, now, codes_out)
     };
@@ -214,29 +254,14 @@ pub unsafe extern "C" fn timebank_store_submit_transfers_text(
         // SAFETY: the contract above covers `codes_out` and `count`.
         let codes_out = unsafe { pointer::slice_out(codes_out, count, "codes_out") }?;
         let batch = store.read(|ledger| {
-            transfers
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    // SAFETY: the contract above covers each `amount`.
-                    let text = unsafe {
-                        pointer::optional_str_arg(t.amount, &format!("transfers[{i}].amount"))
-                    }?;
-                    let f = Fields {
-                        id: t.id,
-                        debit: t.debit_account_id,
-                        credit: t.credit_account_id,
-                        related: t.related_id,
-                        user_data: t.user_data,
-                        timeout_s: t.timeout_s,
-                        unit: t.unit,
-                        code: t.code,
-                        flags: t.flags,
-                        reserved: t.reserved,
-                    };
-                    to_core(ledger, i, &f, AmountIn::Text(text))
-                })
-                .collect::<Result<Vec<_>, _>>()
+            convert(ledger, transfers.len(), |i| {
+                let t = &transfers[i];
+                // SAFETY: the contract above covers each `amount`.
+                let text = unsafe {
+                    pointer::optional_str_arg(t.amount, &format!("transfers[{i}].amount"))
+                }?;
+                Ok((Fields::of_text(t), AmountIn::Text(text)))
+            })
         })?;
         submit(&store, batch, now, codes_out)
     };
