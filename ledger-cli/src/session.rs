@@ -70,6 +70,12 @@ impl Session {
     /// index rebuilt) is reported on stderr: it is news an operator must see.
     pub fn open(&self) -> CliResult<Store> {
         let store = Store::open(self.data(), self.options())?;
+        if let Some(policy) = &self.global.policy {
+            eprintln!(
+                "note: --policy {} is not used: this ledger keeps the policy it was created with",
+                policy.display()
+            );
+        }
         let report = store.open_report();
         if let Some(torn) = &report.torn_tail {
             eprintln!(
