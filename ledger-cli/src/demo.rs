@@ -9,7 +9,8 @@ use crate::error::{CliError, CliResult};
 use crate::liability::{print_table, view};
 use crate::output::out;
 use crate::session::Session;
-use crate::simulate::{open_or_create, simulate, summary};
+use crate::simulate::{open_or_create, simulate};
+use crate::tally::summary;
 use crate::verify::{check, summary as verify_summary};
 
 /// Communities listed in the demo's liability table (the full list is

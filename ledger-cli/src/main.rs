@@ -23,6 +23,7 @@ mod simulate;
 mod statement;
 mod status;
 mod submit;
+mod tally;
 mod time;
 mod verify;
 mod workload;

@@ -6,10 +6,7 @@
 //! expire, children's gifts of hours to their registered parents, points awarded and spent, and
 //! an expiry sweep. Every commit is durable before its line is printed.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
-
-use serde::Serialize;
 
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::policy::{Purpose, SWEEP_TRANSFER_ID_BIT};
@@ -28,7 +25,8 @@ use crate::error::{CliError, CliResult};
 use crate::output::print_json;
 use crate::session::Session;
 use crate::submit::first_transfer_id;
-use crate::time::{format_time, NANOS_PER_DAY};
+use crate::tally::{summary, CommitLine, Tally};
+use crate::time::NANOS_PER_DAY;
 use crate::workload::{self as city, Dice, ELDERS, VOLUNTEERS};
 
 const NANOS_PER_HOUR: u64 = NANOS_PER_DAY / 24;
@@ -36,46 +34,6 @@ const NANOS_PER_HOUR: u64 = NANOS_PER_DAY / 24;
 const ACCOUNTS_PER_BATCH: usize = 8_000;
 /// Bookings not done by then are released by `expire`.
 const BOOKING_TIMEOUT_S: u32 = 2 * 86_400;
-
-/// One durable commit, as printed on stdout.
-#[derive(Debug, Serialize)]
-pub struct CommitLine {
-    pub seq: u64,
-    pub head: String,
-    pub transfers: usize,
-}
-
-/// What the simulation did.
-#[derive(Debug, Default)]
-pub struct Tally {
-    pub first_day: u64,
-    pub days: u32,
-    pub communities: u32,
-    pub teams: u32,
-    pub accounts_opened: u64,
-    pub commits: u64,
-    pub services: u64,
-    pub service_hours: Decimal,
-    pub withdrawals: u64,
-    pub withdrawn_hours: Decimal,
-    pub bookings: u64,
-    pub completed: u64,
-    pub cancelled: u64,
-    pub released: u64,
-    pub gifts: u64,
-    pub gift_hours: Decimal,
-    pub team_donations: u64,
-    pub awards: u64,
-    pub points_awarded: Decimal,
-    pub redemptions: u64,
-    pub points_redeemed: Decimal,
-    /// Requests for care skipped because the elder had too few hours left.
-    pub short_of_hours: u64,
-    /// Events the ledger refused, by result code.
-    pub refused: BTreeMap<ResultCode, u64>,
-    pub seq: u64,
-    pub head: String,
-}
 
 /// What one planned operation is, to count it when it applies.
 #[derive(Debug, Clone, Copy)]
@@ -262,12 +220,9 @@ impl Simulation<'_> {
                 self.next_id += plan.transfers.len().max(1) as u128;
                 Ok(Some(plan))
             }
-            Err(_) => {
-                *self
-                    .tally
-                    .refused
-                    .entry(ResultCode::CodeNotAllowed)
-                    .or_default() += 1;
+            Err(e) => {
+                self.tally.not_planned += 1;
+                self.tally.first_not_planned.get_or_insert(e.to_string());
                 Ok(None)
             }
         }
@@ -730,66 +685,6 @@ pub fn open_or_create(session: &Session) -> CliResult<(Store, bool)> {
     let policy = session.policy()?;
     let store = Store::create(session.data(), &policy, session.now()?, session.options())?;
     Ok((store, true))
-}
-
-/// The summary for people (stderr for `simulate`, stdout for `demo`).
-pub fn summary(t: &Tally) -> String {
-    let mut text = format!(
-        "Simulated {} day(s) from {} in {} communities with {} volunteer teams \
-         ({} accounts opened):\n",
-        t.days,
-        format_time(t.first_day),
-        t.communities,
-        t.teams,
-        t.accounts_opened
-    );
-    let mut line = |s: String| {
-        text.push_str("  ");
-        text.push_str(&s);
-        text.push('\n');
-    };
-    line(format!(
-        "{} services recorded: {} hours earned",
-        t.services,
-        t.service_hours.normalize()
-    ));
-    line(format!(
-        "{} care withdrawals paid with banked hours: {} hours ({} bookings made, {} completed \
-         and rated, {} cancelled, {} released at their deadline)",
-        t.withdrawals,
-        t.withdrawn_hours.normalize(),
-        t.bookings,
-        t.completed,
-        t.cancelled,
-        t.released
-    ));
-    line(format!(
-        "{} gifts from children to registered parents: {} hours; {} team donations to pools",
-        t.gifts,
-        t.gift_hours.normalize(),
-        t.team_donations
-    ));
-    line(format!(
-        "{} points awards: {} points; {} redemptions: {} points",
-        t.awards,
-        t.points_awarded.normalize(),
-        t.redemptions,
-        t.points_redeemed.normalize()
-    ));
-    if t.short_of_hours > 0 {
-        line(format!(
-            "{} requests for care not made: the elder had too few hours left",
-            t.short_of_hours
-        ));
-    }
-    for (code, count) in &t.refused {
-        line(format!("{count} event(s) refused with {}", code.name()));
-    }
-    line(format!(
-        "{} durable commits; head record {} {}",
-        t.commits, t.seq, t.head
-    ));
-    text
 }
 
 pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {

@@ -91,6 +91,28 @@ fn verify_names_the_record_whose_byte_was_flipped() {
 }
 
 #[test]
+fn verify_reports_a_torn_tail_and_opening_cuts_it_back() {
+    let bank = busy_bank();
+    let before = bank.status();
+    let path = bank.data().join("journal.tbj");
+    let journal = std::fs::read(&path).unwrap();
+    let last = *record_offsets(&journal).last().unwrap();
+    // A crash in the middle of writing the last record.
+    std::fs::write(&path, &journal[..last + 70]).unwrap();
+
+    bank.fails(&["verify"], 5, "torn tail");
+    let status = bank.ok(&["--json", "status"]);
+    assert!(status.stderr.contains("cut"), "{}", status.stderr);
+    let seq = before["seq"].as_u64().unwrap();
+    assert_eq!(
+        status.json()["seq"],
+        seq - 1,
+        "back to the last complete record"
+    );
+    bank.ok(&["verify"]);
+}
+
+#[test]
 fn export_then_import_into_a_fresh_ledger_gives_the_same_state_and_twice_changes_nothing() {
     let bank = busy_bank();
     let export = bank.ok(&["export"]).stdout;
