@@ -38,6 +38,8 @@ pub const GROUP_COMMANDS_MAX: usize = 64;
 pub const INDEX_LAG_TRANSFERS_MAX: usize = 1 << 22;
 /// Most transfers the indexer writes in one sled batch (it merges queued groups up to this).
 pub const INDEX_BATCH_TRANSFERS_MAX: usize = 1 << 17;
+/// Most copies of torn tails cut at the same offset that the data directory keeps.
+const TORN_COPIES_MAX: u32 = 100;
 /// Most history entries one page returns.
 pub const HISTORY_PAGE_MAX: usize = 1000;
 
@@ -859,17 +861,32 @@ fn marker_matches(bytes: &[u8], sequence: u64, hash: &Hash) -> bool {
 
 fn keep_torn_bytes(options: &StoreOptions, dir: &Path, torn: &TornTail, path: &Path) -> Result<()> {
     let bytes = options.io.read(path)?.unwrap_or_default();
-    let kept = dir.join(format!("{JOURNAL_FILE_NAME}.torn-{}", torn.offset));
-    match options.io.create(&kept) {
-        Ok(mut file) => {
-            file.append(bytes.get(torn.offset as usize..).unwrap_or_default())?;
-            file.sync()?;
-            Ok(())
+    let tail = bytes.get(torn.offset as usize..).unwrap_or_default();
+    let base = format!("{JOURNAL_FILE_NAME}.torn-{}", torn.offset);
+    // A later crash can tear at the same offset: never overwrite, never drop, what was kept.
+    for attempt in 0..TORN_COPIES_MAX {
+        let name = match attempt {
+            0 => base.clone(),
+            n => format!("{base}.{n}"),
+        };
+        let kept = dir.join(name);
+        if options.io.read(&kept)?.as_deref() == Some(tail) {
+            return Ok(()); // kept by an earlier open that stopped before cutting
         }
-        // Kept by an earlier open that stopped before cutting: the same bytes.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e.into()),
+        match options.io.create(&kept) {
+            Ok(mut file) => {
+                file.append(tail)?;
+                file.sync()?;
+                return Ok(());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
+    Err(Error::Io(std::io::Error::other(format!(
+        "{TORN_COPIES_MAX} torn tails at offset {} are kept already; move them away",
+        torn.offset
+    ))))
 }
 
 /// Index updates gathered during a replay, written in chunks.

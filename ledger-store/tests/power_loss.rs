@@ -170,3 +170,25 @@ fn a_crash_during_creation_is_reported_as_an_unfinished_ledger() {
         }
     }
 }
+
+#[test]
+fn torn_tails_cut_at_the_same_offset_are_all_kept() {
+    let dir = Scratch::new("two-tears");
+    let disk = SimDisk::new();
+    build(&dir, &disk, 2);
+    let full = disk.contents(&journal_path(&dir)).unwrap();
+    for garbage in [&b"first tear"[..], &b"second tear"[..]] {
+        let mut bytes = full.clone();
+        bytes.extend_from_slice(garbage);
+        disk.set_contents(&journal_path(&dir), bytes);
+        let store = Store::open(dir.path(), options().io(Arc::new(disk.clone()))).unwrap();
+        assert!(store.open_report().torn_tail.is_some());
+        store.close().unwrap();
+    }
+    let kept = dir
+        .path()
+        .join(format!("{JOURNAL_FILE_NAME}.torn-{}", full.len()));
+    assert_eq!(disk.contents(&kept).unwrap(), b"first tear");
+    let second = kept.with_extension(format!("torn-{}.1", full.len()));
+    assert_eq!(disk.contents(&second).unwrap(), b"second tear");
+}
