@@ -597,6 +597,13 @@ impl Store {
         self.ledger().state_digest()
     }
 
+    fn check_not_poisoned(&self) -> Result<()> {
+        match self.shared.poisoned.load(Ordering::Acquire) {
+            true => Err(Error::Poisoned),
+            false => Ok(()),
+        }
+    }
+
     /// Waits until the index reflects every record durable at the time of the call. This waits
     /// for the indexer, never for a sync.
     fn wait_indexed(&self) -> Result<()> {
@@ -625,9 +632,12 @@ impl Store {
     /// one, and the sled index against it. Reports progress; uses two cores.
     ///
     /// Commits pause only while the index is compared with the live state.
+    /// A poisoned store's memory may be ahead of its journal, so it is not compared: reopen it
+    /// (or use [`verify_dir`]) first.
     pub fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
         let (head, live_digest, index_diff) = {
             let _gate = lock(&self.shared.commit_gate);
+            self.check_not_poisoned()?;
             self.wait_indexed()?;
             let head = *lock(&self.shared.durable);
             let ledger = self.ledger();
@@ -694,6 +704,7 @@ impl Store {
     /// the live state. On `Err`: the index may be partly rebuilt; reopening rebuilds it again.
     pub fn rebuild_index(&self) -> Result<()> {
         let _gate = lock(&self.shared.commit_gate);
+        self.check_not_poisoned()?;
         self.wait_indexed()?;
         let head = *lock(&self.shared.durable);
         let path = self.shared.dir.join(JOURNAL_FILE_NAME);

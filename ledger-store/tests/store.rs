@@ -181,6 +181,7 @@ fn a_failed_sync_poisons_the_store_and_reopening_returns_to_what_is_durable() {
         store.create_transfers(services(20, 5), NOW),
         Err(Error::Poisoned)
     ));
+    assert!(matches!(store.verify(&mut |_| {}), Err(Error::Poisoned)));
     drop(store);
     disk.crash(ledger_store::CrashMode::DropUnsynced);
     let store = Store::open(dir.path(), opts).unwrap();
