@@ -48,7 +48,14 @@ pub fn run_checked(scenario: &Scenario) -> (Vec<Unit>, Ledger, Log) {
     for step in std::iter::once(&setup).chain(scenario.steps.iter().take(STEPS_MAX)) {
         now = step.time.apply(now);
         let before = ledger.clone();
-        let (command, got, want) = apply(&mut ledger, &mut model, &step.op, now, &mut transfer_ids);
+        let (command, got, want) = apply(
+            &mut ledger,
+            &mut model,
+            &step.op,
+            now,
+            &mut transfer_ids,
+            &[],
+        );
         assert_eq!(
             got, want,
             "engine and model disagree on {command:?} at {now}"
@@ -63,7 +70,7 @@ pub fn run_checked(scenario: &Scenario) -> (Vec<Unit>, Ledger, Log) {
 
 /// With `TIMEBANK_FUZZ_STATS` set, prints how often each result code has come up so far, to
 /// see which paths a corpus reaches (`engine_model -runs=0 corpus/engine_model`).
-fn print_stats(log: &[(Command, u64, Result<Reply, BatchError>)]) {
+pub(crate) fn print_stats(log: &[(Command, u64, Result<Reply, BatchError>)]) {
     use std::collections::BTreeMap;
     use std::sync::Mutex;
     static COUNTS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
@@ -98,7 +105,7 @@ fn print_stats(log: &[(Command, u64, Result<Reply, BatchError>)]) {
 /// Accounts 1 to 6, opened before every scenario so that most transfers find their accounts
 /// (ids 7 and 8 and the wider ones are left to the scenario): an issuing fund and three kinds
 /// of holder in hours (one with a ceiling of 10), and a fund and a member in points.
-fn standard_accounts() -> Vec<AccountSpec> {
+pub(crate) fn standard_accounts() -> Vec<AccountSpec> {
     const HOURS: UnitRef = UnitRef(6);
     const POINTS: UnitRef = UnitRef(2);
     // Indexes into `AccountKind::ALL`.
@@ -128,12 +135,13 @@ fn standard_accounts() -> Vec<AccountSpec> {
 type Outcomes = Result<Vec<(ResultCode, u64)>, BatchError>;
 
 /// Applies one op to both; returns the command and both replies in the engine's terms.
-fn apply(
+pub(crate) fn apply(
     ledger: &mut Ledger,
     model: &mut Model,
     op: &Op,
     now: u64,
     transfer_ids: &mut BTreeSet<u128>,
+    codes: &[u16],
 ) -> (
     Command,
     Result<Reply, BatchError>,
@@ -149,7 +157,7 @@ fn apply(
         Op::CreateTransfers(specs) => {
             let specs = &specs[..specs.len().min(EVENTS_MAX)];
             let (engine, modelled): (Vec<_>, Vec<_>) =
-                specs.iter().map(|t| transfer(t, model)).unzip();
+                specs.iter().map(|t| transfer(t, model, codes)).unzip();
             transfer_ids.extend(modelled.iter().map(|r| r.id));
             let want = model.create_transfers(&modelled, now);
             (Command::CreateTransfers(engine), want)
@@ -256,7 +264,8 @@ fn account(spec: &AccountSpec) -> (NewAccount, model::AccountSpec) {
     (engine, modelled)
 }
 
-fn transfer(spec: &TransferSpec, model: &Model) -> (Transfer, model::Request) {
+/// `codes`: the policy's transfer codes to draw from (empty: codes 0 to 3).
+fn transfer(spec: &TransferSpec, model: &Model, codes: &[u16]) -> (Transfer, model::Request) {
     let mut r = model::Request {
         id: spec.id.value(),
         debit: None,
@@ -264,7 +273,12 @@ fn transfer(spec: &TransferSpec, model: &Model) -> (Transfer, model::Request) {
         amount: None,
         related: None,
         unit: 0,
-        code: u16::from(spec.code % 4),
+        code: match codes {
+            [] => u16::from(spec.code % 4),
+            // Now and then a code the policy does not define.
+            _ if spec.code >= 0xF8 => u16::from(spec.code),
+            _ => codes[usize::from(spec.code) % codes.len()],
+        },
         // A quarter of transfers are linked to the next: longer chains rarely all apply.
         flags: if spec.linked.is_multiple_of(4) {
             flag::LINKED
@@ -325,7 +339,7 @@ fn transfer(spec: &TransferSpec, model: &Model) -> (Transfer, model::Request) {
                 _ => flag::REVERSAL,
             };
             // Resolving transfers mostly leave the code to the related transfer.
-            if spec.code >= 4 {
+            if spec.code % 8 >= 2 {
                 r.code = 0;
             }
             if let Some(Echo {
@@ -413,7 +427,7 @@ fn micro(value: Decimal) -> Micro {
 }
 
 /// What holds for any ledger, whatever the model says.
-fn check_invariants(ledger: &Ledger) {
+pub(crate) fn check_invariants(ledger: &Ledger) {
     use std::collections::BTreeMap;
     // Per unit: [posted credits - posted debits, pending debits, pending credits].
     let mut per_unit: BTreeMap<u16, [Micro; 3]> = BTreeMap::new();
@@ -588,7 +602,7 @@ fn check_same_state(ledger: &Ledger, model: &Model, transfer_ids: &BTreeSet<u128
 
 /// A command whose every event failed (or that expired nothing) changes nothing but the clock:
 /// the digest equals that of the ledger before it with only the clock moved on.
-fn check_failure_changed_nothing(
+pub(crate) fn check_failure_changed_nothing(
     before: &Ledger,
     after: &Ledger,
     command: &Command,
@@ -637,7 +651,19 @@ fn check_replay(
     ledger: &Ledger,
     log: &[(Command, u64, Result<Reply, BatchError>)],
 ) {
-    let mut replayed = Ledger::new(units.to_vec()).expect("valid units");
+    check_replay_from(
+        Ledger::new(units.to_vec()).expect("valid units"),
+        ledger,
+        log,
+    );
+}
+
+/// Replays `log` on `replayed` (a fresh ledger) and compares with `ledger`.
+pub(crate) fn check_replay_from(
+    mut replayed: Ledger,
+    ledger: &Ledger,
+    log: &[(Command, u64, Result<Reply, BatchError>)],
+) {
     for (command, now, reply) in log {
         let text = serde_json::to_string(command).expect("commands serialize");
         let decoded: Command = serde_json::from_str(&text).expect("commands deserialize");

@@ -8,5 +8,6 @@ pub mod engine_check;
 pub mod journal_check;
 pub mod model;
 pub mod policy_check;
+pub mod policy_engine_check;
 pub mod scenario;
 pub mod store_check;
