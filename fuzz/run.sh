@@ -31,9 +31,10 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 target_dir="${FUZZ_TARGET_DIR:-$PWD/target}"
 if command -v cargo-fuzz >/dev/null 2>&1 && rustup run nightly rustc --version >/dev/null 2>&1; then
     echo "fuzz: building with cargo-fuzz on nightly (AddressSanitizer)"
+    # cargo-fuzz finds `fuzz/` from the repository root.
     for t in "${targets[@]}"; do
-        cargo +nightly fuzz build --release --debug-assertions --target "$triple" \
-            --target-dir "$target_dir" "$t"
+        (cd .. && cargo +nightly fuzz build --release --debug-assertions --target "$triple" \
+            --target-dir "$target_dir" "$t")
     done
 else
     echo "fuzz: building with stable cargo and sanitizer-coverage flags (no cargo-fuzz/nightly)"
