@@ -163,6 +163,7 @@ fn check_chain(session: &Session, lines: &[RecordLine]) -> CliResult {
 fn open_or_create(session: &Session, lines: &[RecordLine]) -> CliResult<(Store, usize)> {
     let path = session.data().join(JOURNAL_FILE_NAME);
     if !path.exists() {
+        session.lock(true)?;
         let genesis = &lines[0];
         let policy = genesis
             .policy

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> CliResult {
     let session = Session::new(cli.global)?;
     let s = &session;
+    s.lock(false)?;
     match &cli.command {
         Cmd::Init => status::init(s),
         Cmd::Account(command) => account::run(s, command),

@@ -1,7 +1,11 @@
 //! What every subcommand shares: the data directory, the policy, the checkpoint key, the time,
 //! and opening the store (reporting what recovery did).
 
+use std::cell::OnceCell;
+use std::fs::File;
 use std::path::Path;
+
+use fs2::FileExt;
 
 use ledger_core::{AccountId, Amount, Policy, TransferId, UnitId};
 use ledger_store::{CheckpointKey, IndexRecovery, Store, StoreOptions};
@@ -10,11 +14,16 @@ use crate::cli::Global;
 use crate::error::{CliError, CliResult};
 use crate::time::{parse_time, system_now};
 
+/// The lock file in the data directory: one `timebank` process at a time uses a ledger.
+pub const LOCK_FILE_NAME: &str = "timebank.lock";
+
 /// The global options, checked.
 #[derive(Debug)]
 pub struct Session {
     pub global: Global,
     pub key: Option<CheckpointKey>,
+    /// The data directory's lock, held until the process exits.
+    lock: OnceCell<File>,
 }
 
 impl Session {
@@ -23,7 +32,46 @@ impl Session {
             Some(path) => Some(read_key_file(path)?),
             None => None,
         };
-        Ok(Session { global, key })
+        Ok(Session {
+            global,
+            key,
+            lock: OnceCell::new(),
+        })
+    }
+
+    /// Takes the data directory's exclusive lock (waiting while another `timebank` holds it),
+    /// creating the directory when `create` is set. The store reads the journal before anything
+    /// else, so a second process must not open it while one writes: it could take a group
+    /// being written for a torn tail. Without a directory (and `create` unset) there is nothing
+    /// to lock.
+    pub fn lock(&self, create: bool) -> CliResult {
+        if self.lock.get().is_some() {
+            return Ok(());
+        }
+        let dir = self.data();
+        if !dir.exists() && !create {
+            return Ok(());
+        }
+        let io = |e: std::io::Error| {
+            CliError::io(format!("cannot lock the data directory {}: {e}", dir.display()))
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE_NAME))
+            .map_err(io)?;
+        if file.try_lock_exclusive().is_err() {
+            eprintln!(
+                "note: another timebank process is using {}; waiting for it",
+                dir.display()
+            );
+            file.lock_exclusive().map_err(io)?;
+        }
+        // Invariant: checked empty above, and the session is used by one thread.
+        let _ = self.lock.set(file);
+        Ok(())
     }
 
     pub fn json(&self) -> bool {

@@ -683,6 +683,7 @@ pub fn open_or_create(session: &Session) -> CliResult<(Store, bool)> {
         return Ok((session.open()?, false));
     }
     let policy = session.policy()?;
+    session.lock(true)?;
     let store = Store::create(session.data(), &policy, session.now()?, session.options())?;
     Ok((store, true))
 }

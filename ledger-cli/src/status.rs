@@ -28,6 +28,7 @@ struct StatusView {
 
 pub fn init(session: &Session) -> CliResult {
     let policy = session.policy()?;
+    session.lock(true)?;
     let store = Store::create(session.data(), &policy, session.now()?, session.options())?;
     if session.json() {
         return show(session, &store);

@@ -286,3 +286,34 @@ fn demo_records_reports_and_verifies_and_runs_again() {
     );
     assert!(second.stdout.contains("intact"), "{}", second.stdout);
 }
+
+/// Two processes on one ledger: the second waits for the first, so it never reads a group
+/// being written (it would take it for a torn tail) nor rebuilds the index under the writer.
+#[test]
+fn a_second_process_waits_for_the_first() {
+    let bank = Bank::new();
+    let writer = std::process::Command::new(env!("CARGO_BIN_EXE_timebank"))
+        .arg("--data")
+        .arg(bank.data())
+        .args([
+            "--at",
+            START,
+            "simulate",
+            "--days",
+            "3",
+            "--communities",
+            "2",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the simulation starts");
+    let mut writer = writer;
+    for _ in 0..5 {
+        let status = bank.ok(&["--json", "status"]).json();
+        assert_eq!(status["index_on_open"], "up to date", "{status}");
+        assert_eq!(status["torn_tail_cut"], serde_json::Value::Null);
+    }
+    assert!(writer.wait().unwrap().success());
+    bank.ok(&["verify"]);
+}
