@@ -53,7 +53,10 @@ impl Session {
             return Ok(());
         }
         let io = |e: std::io::Error| {
-            CliError::io(format!("cannot lock the data directory {}: {e}", dir.display()))
+            CliError::io(format!(
+                "cannot lock the data directory {}: {e}",
+                dir.display()
+            ))
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let file = File::options()
