@@ -135,33 +135,25 @@ pub struct Head {
     pub len: u64,
 }
 
-/// Appends records to the journal file in groups: stage, then one write and one sync.
+/// Stages records for the journal: assigns sequence numbers, links and times, and encodes them
+/// into one buffer per group. [`write_durably`] then writes a group with one append and one
+/// `fdatasync`.
 #[derive(Debug)]
 pub struct JournalWriter {
-    file: Box<dyn JournalFile>,
-    /// The durable head.
-    head: Head,
-    /// The head including staged records.
+    /// The head including staged records (durable or not).
     staged_head: Head,
     buf: Vec<u8>,
 }
 
 impl JournalWriter {
-    pub fn new(file: Box<dyn JournalFile>, head: Head) -> JournalWriter {
+    pub fn new(head: Head) -> JournalWriter {
         JournalWriter {
-            file,
-            head,
             staged_head: head,
             buf: Vec::new(),
         }
     }
 
-    /// The durable head.
-    pub fn head(&self) -> Head {
-        self.head
-    }
-
-    /// The head if the staged records become durable.
+    /// The head once every staged record is durable.
     pub fn staged_head(&self) -> Head {
         self.staged_head
     }
@@ -217,27 +209,20 @@ impl JournalWriter {
         !self.buf.is_empty()
     }
 
-    /// Bytes staged so far.
-    pub fn staged_bytes(&self) -> usize {
-        self.buf.len()
+    /// Takes the staged group's bytes and the head they lead to, for [`write_durably`].
+    pub fn take_staged(&mut self) -> (Vec<u8>, Head) {
+        (std::mem::take(&mut self.buf), self.staged_head)
     }
+}
 
-    /// Writes every staged record with one append and makes it durable with one `fdatasync`.
-    ///
-    /// On `Ok`: every staged record is durable and [`JournalWriter::head`] is the new head.
-    /// On `Err`: some, all or none of the staged bytes may be on disk (a torn tail at worst);
-    /// the durable head is unchanged, and the writer must not be used again (after a failed
-    /// `fdatasync` the kernel may have dropped the dirty pages, so a retry proves nothing).
-    pub fn commit(&mut self) -> io::Result<Head> {
-        if self.buf.is_empty() {
-            return Ok(self.head);
-        }
-        self.file.append(&self.buf)?;
-        self.file.sync()?;
-        self.buf.clear();
-        self.head = self.staged_head;
-        Ok(self.head)
-    }
+/// Writes a group of records with one append and makes it durable with one `fdatasync`.
+///
+/// On `Ok`: every byte of `group` is durable. On `Err`: some, all or none of it may be on disk
+/// (a torn tail at worst), and the file must not be written again (after a failed `fdatasync`
+/// the kernel may have dropped the dirty pages, so a retry proves nothing).
+pub fn write_durably(file: &mut dyn JournalFile, group: &[u8]) -> io::Result<()> {
+    file.append(group)?;
+    file.sync()
 }
 
 /// Writes the genesis record for a new ledger into `file` and syncs it.

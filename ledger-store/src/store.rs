@@ -1,15 +1,17 @@
 //! The store: a ledger kept in memory, its journal on disk, its index in sled, and the threads
 //! that keep them in step.
 //!
-//! Writes go through one committer thread. Submitters queue commands; the committer takes every
-//! queued command at once (a group), applies each to the ledger under the write lock, stages one
-//! record per accepted command, writes the group with one append and one `fdatasync`, and only
-//! then answers the submitters. Readers take the read lock, which is never held during I/O, so
-//! they never wait for a sync. A second thread applies each durable group to the sled index.
+//! Writes go through a two-stage pipeline. Submitters queue commands; the committer thread takes
+//! every queued command at once (a group), applies each to the ledger under the write lock and
+//! stages one record per accepted command in one buffer; the syncer thread writes that buffer
+//! with one append and one `fdatasync`, and only then answers the group's submitters. While one
+//! group syncs, the next is applied (at most `SYNC_PIPELINE_DEPTH` groups wait for the disk).
+//! Readers take the read lock, which is never held during I/O, so they never wait for a sync.
+//! A third thread applies each durable group to the sled index.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 
@@ -20,16 +22,20 @@ use ledger_core::{
 
 use crate::checkpoint::{Checkpoint, CheckpointKey};
 use crate::error::{Corruption, CorruptionReason, Error, Result};
-use crate::file::{JournalIo, OsIo};
+use crate::file::{JournalFile, JournalIo, OsIo};
 use crate::index::{Index, IndexDelta, REBUILD_CHUNK_TRANSFERS};
 use crate::journal::{
-    scan_frames, write_genesis, Head, JournalWriter, TornTail, JOURNAL_FILE_NAME,
+    scan_frames, write_durably, write_genesis, Head, JournalWriter, TornTail, JOURNAL_FILE_NAME,
 };
 use crate::record::{parse_frame, Hash};
 use crate::replay::{replay, Progress, Replayed};
 
 /// The sled directory's name in the data directory.
 pub const INDEX_DIR_NAME: &str = "index.sled";
+/// Groups applied and waiting for the syncer (beyond the one it is writing): enough to keep the
+/// engine busy while the disk syncs, few enough that readers run at most a group or two ahead
+/// of the disk.
+pub const SYNC_PIPELINE_DEPTH: usize = 1;
 /// Most commands in one group commit; with full batches of 8,190 transfers this bounds a group
 /// to about 52 MB of journal bytes.
 pub const GROUP_COMMANDS_MAX: usize = 64;
@@ -199,6 +205,15 @@ struct IndexJob {
     marker: (u64, Hash),
 }
 
+/// An applied group on its way to the disk.
+struct SyncJob {
+    bytes: Vec<u8>,
+    head: Head,
+    answers: Vec<Answer>,
+    delta: IndexDelta,
+    accounts: Vec<Account>,
+}
+
 /// Durable groups waiting for the indexer.
 #[derive(Default)]
 struct IndexQueue {
@@ -215,6 +230,11 @@ struct Shared {
     queue_ready: Condvar,
     /// Held by the committer for each group, and by operations that need writes paused.
     commit_gate: Mutex<()>,
+    /// Groups handed to the syncer and not yet finished.
+    in_flight: Mutex<usize>,
+    in_flight_done: Condvar,
+    /// Commands and checkpoints accepted and not yet answered.
+    pending: AtomicUsize,
     durable: Mutex<Head>,
     index: Index,
     index_queue: Mutex<IndexQueue>,
@@ -229,6 +249,7 @@ struct Shared {
 pub struct Store {
     shared: Arc<Shared>,
     committer: Option<JoinHandle<()>>,
+    syncer: Option<JoinHandle<()>>,
     indexer: Option<JoinHandle<()>>,
     report: OpenReport,
 }
@@ -343,8 +364,15 @@ impl Store {
             records: replayed.records,
             checkpoints_verified: replayed.checkpoints,
         };
-        let writer = JournalWriter::new(file, replayed.head);
-        Ok(Store::start(dir, options, replayed, index, writer, report))
+        let writer = JournalWriter::new(replayed.head);
+        Ok(Store::start(
+            dir,
+            options,
+            replayed,
+            index,
+            (writer, file),
+            report,
+        ))
     }
 
     fn start(
@@ -352,7 +380,7 @@ impl Store {
         options: StoreOptions,
         replayed: Replayed,
         index: Index,
-        writer: JournalWriter,
+        (writer, file): (JournalWriter, Box<dyn JournalFile>),
         report: OpenReport,
     ) -> Store {
         let head = replayed.head;
@@ -363,6 +391,9 @@ impl Store {
             queue: Mutex::new(Queue::default()),
             queue_ready: Condvar::new(),
             commit_gate: Mutex::new(()),
+            in_flight: Mutex::new(0),
+            in_flight_done: Condvar::new(),
+            pending: AtomicUsize::new(0),
             durable: Mutex::new(head),
             index,
             index_queue: Mutex::new(IndexQueue::default()),
@@ -375,12 +406,20 @@ impl Store {
             indexed_ready: Condvar::new(),
             poisoned: AtomicBool::new(false),
         });
+        let (sync_tx, sync_rx) = mpsc::sync_channel(SYNC_PIPELINE_DEPTH);
         let committer = {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("ledger-committer".into())
-                .spawn(move || commit_loop(&shared, writer))
+                .spawn(move || commit_loop(&shared, writer, &sync_tx))
                 .expect("spawning the committer thread")
+        };
+        let syncer = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("ledger-syncer".into())
+                .spawn(move || sync_loop(&shared, file, sync_rx))
+                .expect("spawning the syncer thread")
         };
         let indexer = {
             let shared = Arc::clone(&shared);
@@ -392,6 +431,7 @@ impl Store {
         Store {
             shared,
             committer: Some(committer),
+            syncer: Some(syncer),
             indexer: Some(indexer),
             report,
         }
@@ -464,9 +504,10 @@ impl Store {
         rx.recv().map_err(|_| Error::Closed)?
     }
 
-    /// Commands and checkpoints queued for the next group commit (not yet being written).
-    pub fn queued(&self) -> usize {
-        lock(&self.shared.queue).jobs.len()
+    /// Commands and checkpoints accepted and not yet answered (queued, being applied, or
+    /// waiting for their sync).
+    pub fn pending(&self) -> usize {
+        self.shared.pending.load(Ordering::Acquire)
     }
 
     fn enqueue(&self, job: Job) -> Result<()> {
@@ -477,6 +518,7 @@ impl Store {
         if queue.closed {
             return Err(Error::Closed);
         }
+        self.shared.pending.fetch_add(1, Ordering::AcqRel);
         queue.jobs.push(job);
         self.shared.queue_ready.notify_one();
         Ok(())
@@ -493,7 +535,11 @@ impl Store {
     fn shutdown(&mut self) -> Result<()> {
         lock(&self.shared.queue).closed = true;
         self.shared.queue_ready.notify_all();
+        // The committer drains the queue and exits, which ends the syncer's channel.
         if let Some(handle) = self.committer.take() {
+            let _ = handle.join();
+        }
+        if let Some(handle) = self.syncer.take() {
             let _ = handle.join();
         }
         lock(&self.shared.index_queue).closed = true;
@@ -597,6 +643,19 @@ impl Store {
         self.ledger().state_digest()
     }
 
+    /// Waits until no applied group is waiting for its sync (call with the commit gate held,
+    /// so that the state in memory is then exactly the durable head's).
+    fn wait_synced(&self) {
+        let mut in_flight = lock(&self.shared.in_flight);
+        while *in_flight > 0 {
+            in_flight = self
+                .shared
+                .in_flight_done
+                .wait(in_flight)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     fn check_not_poisoned(&self) -> Result<()> {
         match self.shared.poisoned.load(Ordering::Acquire) {
             true => Err(Error::Poisoned),
@@ -637,6 +696,7 @@ impl Store {
     pub fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
         let (head, live_digest, index_diff) = {
             let _gate = lock(&self.shared.commit_gate);
+            self.wait_synced();
             self.check_not_poisoned()?;
             self.wait_indexed()?;
             let head = *lock(&self.shared.durable);
@@ -704,6 +764,7 @@ impl Store {
     /// the live state. On `Err`: the index may be partly rebuilt; reopening rebuilds it again.
     pub fn rebuild_index(&self) -> Result<()> {
         let _gate = lock(&self.shared.commit_gate);
+        self.wait_synced();
         self.check_not_poisoned()?;
         self.wait_indexed()?;
         let head = *lock(&self.shared.durable);
@@ -967,7 +1028,7 @@ impl Drop for CommitterExit<'_> {
         let mut queue = lock(&self.0.queue);
         queue.closed = true;
         for job in queue.jobs.drain(..) {
-            refuse(job, || Error::Closed);
+            refuse(self.0, job, || Error::Closed);
         }
     }
 }
@@ -989,38 +1050,78 @@ impl Drop for IndexerExit<'_> {
     }
 }
 
-fn commit_loop(shared: &Shared, mut writer: JournalWriter) {
+fn commit_loop(shared: &Shared, mut writer: JournalWriter, sync_tx: &mpsc::SyncSender<SyncJob>) {
     let _exit = CommitterExit(shared);
     while let Some(jobs) = next_group(shared) {
         let _gate = lock(&shared.commit_gate);
         if shared.poisoned.load(Ordering::Acquire) {
             for job in jobs {
-                refuse(job, || Error::Poisoned);
+                refuse(shared, job, || Error::Poisoned);
             }
             continue;
         }
         let (answers, delta, accounts) = apply_group(shared, &mut writer, jobs);
         if !writer.has_staged() {
-            deliver(answers);
+            deliver(shared, answers);
             continue;
         }
-        match writer.commit() {
-            Ok(head) => {
-                *lock(&shared.durable) = head;
-                deliver(answers);
-                let job = IndexJob {
-                    delta,
-                    accounts,
-                    marker: (head.sequence, head.hash),
+        let (bytes, head) = writer.take_staged();
+        *lock(&shared.in_flight) += 1;
+        let job = SyncJob {
+            bytes,
+            head,
+            answers,
+            delta,
+            accounts,
+        };
+        if let Err(mpsc::SendError(job)) = sync_tx.send(job) {
+            // The syncer stopped (it only does so after a panic): nothing more can be durable.
+            shared.poisoned.store(true, Ordering::Release);
+            let gone = std::io::Error::other("the journal writer stopped");
+            deliver(
+                shared,
+                job.answers.into_iter().map(|a| a.fail(&gone)).collect(),
+            );
+            finish_in_flight(shared);
+        }
+    }
+}
+
+/// The syncer: writes each applied group with one append and one `fdatasync`, then answers.
+fn sync_loop(shared: &Shared, mut file: Box<dyn JournalFile>, rx: mpsc::Receiver<SyncJob>) {
+    for job in rx {
+        let outcome = match shared.poisoned.load(Ordering::Acquire) {
+            // A group applied after a failed sync: its records follow a hole, never write them.
+            true => Err(std::io::Error::other("an earlier sync failed")),
+            false => write_durably(file.as_mut(), &job.bytes),
+        };
+        match outcome {
+            Ok(()) => {
+                *lock(&shared.durable) = job.head;
+                deliver(shared, job.answers);
+                let index_job = IndexJob {
+                    delta: job.delta,
+                    accounts: job.accounts,
+                    marker: (job.head.sequence, job.head.hash),
                 };
-                queue_index_job(shared, job);
+                queue_index_job(shared, index_job);
             }
             Err(e) => {
                 shared.poisoned.store(true, Ordering::Release);
-                deliver(answers.into_iter().map(|a| a.fail(&e)).collect());
+                deliver(
+                    shared,
+                    job.answers.into_iter().map(|a| a.fail(&e)).collect(),
+                );
             }
         }
+        finish_in_flight(shared);
     }
+}
+
+fn finish_in_flight(shared: &Shared) {
+    let mut in_flight = lock(&shared.in_flight);
+    *in_flight = in_flight.saturating_sub(1);
+    shared.in_flight_done.notify_all();
 }
 
 /// Waits for queued jobs and takes up to a group's worth; `None` once closed and drained.
@@ -1105,8 +1206,9 @@ impl Answer {
     }
 }
 
-fn deliver(answers: Vec<Answer>) {
+fn deliver(shared: &Shared, answers: Vec<Answer>) {
     for answer in answers {
+        shared.pending.fetch_sub(1, Ordering::AcqRel);
         // A submitter that stopped waiting (its thread ended) needs no answer.
         match answer {
             Answer::Command(tx, outcome) => drop(tx.send(outcome)),
@@ -1115,7 +1217,8 @@ fn deliver(answers: Vec<Answer>) {
     }
 }
 
-fn refuse(job: Job, error: impl Fn() -> Error) {
+fn refuse(shared: &Shared, job: Job, error: impl Fn() -> Error) {
+    shared.pending.fetch_sub(1, Ordering::AcqRel);
     match job {
         Job::Command { reply, .. } => drop(reply.send(Err(error()))),
         Job::Checkpoint { reply } => drop(reply.send(Err(error()))),
