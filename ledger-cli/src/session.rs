@@ -59,12 +59,24 @@ impl Session {
             ))
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let file = File::options()
+        let opened = File::options()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(dir.join(LOCK_FILE_NAME))
-            .map_err(io)?;
+            .open(dir.join(LOCK_FILE_NAME));
+        let file = match opened {
+            Ok(file) => file,
+            // An auditor's read-only copy: nobody writes it, so reading without the lock is
+            // safe (and a command that must write fails on its own, saying why).
+            Err(e) if is_read_only(&e) => {
+                eprintln!(
+                    "note: {} is read-only; reading it without the lock",
+                    dir.display()
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(io(e)),
+        };
         if file.try_lock_exclusive().is_err() {
             eprintln!(
                 "note: another timebank process is using {}; waiting for it",
@@ -142,6 +154,13 @@ impl Session {
         }
         Ok(store)
     }
+}
+
+fn is_read_only(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+    )
 }
 
 /// Reads a checkpoint key: 64 hexadecimal characters (32 bytes), surrounding whitespace
