@@ -67,5 +67,8 @@ fn tiny_amount_with_a_huge_scale_is_refused_for_its_decimals_not_as_zero() {
         Amount::parse_in("0.0000001", 8),
         Err(AmountError::TooManyDecimals { .. })
     ));
-    assert_eq!(Amount::parse_in("0.000001", 75).unwrap().to_string(), "0.000001");
+    assert_eq!(
+        Amount::parse_in("0.000001", 75).unwrap().to_string(),
+        "0.000001"
+    );
 }
