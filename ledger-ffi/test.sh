@@ -11,7 +11,7 @@ target="${CARGO_TARGET_DIR:-$root/target}/release"
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (at %ss)\n' "$*" "$SECONDS"; }
 
 step "FFI: build libtimebank (release)"
 cargo build -p ledger-ffi --release --locked
@@ -62,3 +62,4 @@ done
 if [ -f "$root/examples/java/pom.xml" ]; then
     (cd "$root/examples/java" && mvn -q -B -Dstyle.color=never compile exec:java)
 fi
+printf "\nFFI: all steps passed in %ss\n" "$SECONDS"
