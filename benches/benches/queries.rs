@@ -9,8 +9,7 @@
 
 use std::hint::black_box;
 
-use benches::fixture::{build_store, transfers_from_env};
-use benches::scratch_dir::ScratchDir;
+use benches::fixture::prepare;
 use benches::workload::SplitMix;
 use criterion::{Criterion, Throughput};
 use ledger_core::{report, TransferId};
@@ -18,9 +17,8 @@ use ledger_core::{report, TransferId};
 const PAGE: usize = 100;
 
 fn main() {
-    let transfers = transfers_from_env();
-    let dir = ScratchDir::new("queries").expect("a scratch directory");
-    let (store, stream) = build_store(dir.path(), transfers);
+    let (fixture, store, stream) = prepare("queries");
+    let transfers = fixture.transfers;
     let members = stream.members.clone();
 
     let mut criterion = Criterion::default().configure_from_args();

@@ -1,15 +1,15 @@
 //! Reopen (issue 4): `Store::open` reads the whole journal, checks every record, replays it into
 //! the in-memory ledger and confirms the sled index is up to date. Measured on a closed ledger of
-//! `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000). Floor named by the issue (printed,
+//! `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000; `TIMEBANK_BENCH_LEDGER=<dir>` keeps it
+//! for the next run, see `src/fixture.rs`). Floor named by the issue (printed,
 //! never asserted): a 10 M-transfer ledger reopens within 2 s.
 //!
 //! `TIMEBANK_BENCH_TRANSFERS=10000000 cargo bench -p benches --bench reopen`
 
 use std::time::{Duration, Instant};
 
-use benches::fixture::{build_store, transfers_from_env, CHECKPOINT_KEY};
-use benches::scratch_dir::ScratchDir;
-use criterion::{Criterion, Throughput};
+use benches::fixture::{prepare, CHECKPOINT_KEY};
+use criterion::{Criterion, SamplingMode, Throughput};
 use ledger_store::{IndexRecovery, Store, StoreOptions};
 
 const REOPEN_10M_FLOOR: Duration = Duration::from_secs(2);
@@ -20,14 +20,14 @@ fn open(dir: &std::path::Path) -> Store {
 }
 
 fn main() {
-    let transfers = transfers_from_env();
-    let dir = ScratchDir::new("reopen").expect("a scratch directory");
-    let (store, _) = build_store(dir.path(), transfers);
+    let (fixture, store, _) = prepare("reopen");
     store.close().expect("the store closes");
+    let (dir, transfers) = (fixture.dir.as_path(), fixture.transfers);
 
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group(format!("reopen/{transfers}_transfers"));
     group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(transfers as u64));
     group.bench_function("open", |b| {
@@ -35,7 +35,7 @@ fn main() {
             let mut total = Duration::ZERO;
             for _ in 0..iterations {
                 let start = Instant::now();
-                let store = open(dir.path());
+                let store = open(dir);
                 total += start.elapsed();
                 store.close().expect("the store closes");
             }
@@ -47,7 +47,7 @@ fn main() {
 
     if !std::env::args().any(|a| a == "--profile-time") {
         let start = Instant::now();
-        let store = open(dir.path());
+        let store = open(dir);
         let elapsed = start.elapsed();
         let report = store.open_report().clone();
         store.close().expect("the store closes");

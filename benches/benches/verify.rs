@@ -3,24 +3,23 @@
 //! and applies). Measured without a store (`verify_dir`, what an auditor runs on a copy) and on an
 //! open store (`Store::verify`, which also compares the sled index with the replayed state).
 //!
-//! The ledger holds `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000) in full batches.
+//! The ledger holds `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000) in full batches; set
+//! `TIMEBANK_BENCH_LEDGER=<dir>` to keep it there for the next run (see `src/fixture.rs`).
 //! Floor named by the issue (printed, never asserted): 5 M transfers/s on 2 cores.
 //!
 //! `TIMEBANK_BENCH_TRANSFERS=10000000 cargo bench -p benches --bench verify`
 
 use std::time::{Duration, Instant};
 
-use benches::fixture::{build_store, transfers_from_env, CHECKPOINT_KEY};
-use benches::scratch_dir::ScratchDir;
-use criterion::{Criterion, Throughput};
+use benches::fixture::{prepare, CHECKPOINT_KEY};
+use criterion::{Criterion, SamplingMode, Throughput};
 use ledger_store::verify_dir;
 
 const TRANSFERS_PER_S_FLOOR: f64 = 5_000_000.0;
 
 fn main() {
-    let transfers = transfers_from_env();
-    let dir = ScratchDir::new("verify").expect("a scratch directory");
-    let (store, _) = build_store(dir.path(), transfers);
+    let (fixture, store, _) = prepare("verify");
+    let (dir, transfers) = (fixture.dir.as_path(), fixture.transfers);
     // Let the index catch up before timing: a query waits for it.
     store
         .transfer_sequence(ledger_core::TransferId::new(1).expect("non-zero"))
@@ -29,10 +28,11 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group(format!("verify/{transfers}_transfers"));
     group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(transfers as u64));
     group.bench_function("journal_with_key", |b| {
-        b.iter(|| verify_dir(dir.path(), Some(&CHECKPOINT_KEY), &mut |_| {}).expect("verifies"))
+        b.iter(|| verify_dir(dir, Some(&CHECKPOINT_KEY), &mut |_| {}).expect("verifies"))
     });
     group.bench_function("store_with_index", |b| {
         b.iter(|| store.verify(&mut |_| {}).expect("verifies"))
@@ -42,7 +42,7 @@ fn main() {
 
     if !std::env::args().any(|a| a == "--profile-time") {
         let start = Instant::now();
-        let report = verify_dir(dir.path(), Some(&CHECKPOINT_KEY), &mut |_| {}).expect("verifies");
+        let report = verify_dir(dir, Some(&CHECKPOINT_KEY), &mut |_| {}).expect("verifies");
         let elapsed = start.elapsed();
         let rate = transfers as f64 / elapsed.as_secs_f64();
         println!();

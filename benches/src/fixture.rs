@@ -2,9 +2,11 @@
 //!
 //! Funds of 100 communities pay members for services (code 101 of the default policy) in full
 //! batches. The size comes from `TIMEBANK_BENCH_TRANSFERS` so that a large case (10 M transfers)
-//! can be measured by hand while `cargo bench` stays short.
+//! can be measured by hand while `cargo bench` stays short. Building a large ledger takes long
+//! (the sled index is the slow part), so `TIMEBANK_BENCH_LEDGER=<dir>` keeps it in `<dir>` and
+//! later runs reuse it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::{
@@ -12,12 +14,15 @@ use ledger_core::{
 };
 use ledger_store::{Store, StoreOptions};
 
+use crate::scratch_dir::ScratchDir;
 use crate::workload::{SplitMix, T0};
 
 /// The variable that sets how many transfers the store benchmarks' ledger holds.
 pub const TRANSFERS_ENV: &str = "TIMEBANK_BENCH_TRANSFERS";
 /// The size when the variable is not set: a few seconds to build on two cores.
 pub const TRANSFERS_DEFAULT: usize = 200_000;
+/// The variable that names a directory to keep the benchmarks' ledger in, and reuse it from.
+pub const LEDGER_ENV: &str = "TIMEBANK_BENCH_LEDGER";
 pub const COMMUNITIES: usize = 100;
 pub const MEMBERS: usize = 10_000;
 /// The policy's first service code ("companionship").
@@ -124,4 +129,42 @@ pub fn build_store(dir: &Path, transfers: usize) -> (Store, ServiceStream) {
     }
     store.checkpoint().expect("a checkpoint of the fixture");
     (store, stream)
+}
+
+/// The ledger a store benchmark reads: kept in `TIMEBANK_BENCH_LEDGER` when set, else in a
+/// scratch directory removed on drop.
+#[derive(Debug)]
+pub struct Fixture {
+    pub dir: PathBuf,
+    /// Transfers the ledger holds.
+    pub transfers: usize,
+    _scratch: Option<ScratchDir>,
+}
+
+/// Opens the benchmarks' ledger (building it when it does not exist yet) and the stream that
+/// made it. With `TIMEBANK_BENCH_LEDGER` set to an existing ledger, its size is whatever it was
+/// built with.
+pub fn prepare(name: &str) -> (Fixture, Store, ServiceStream) {
+    let (dir, scratch) = match std::env::var_os(LEDGER_ENV) {
+        Some(dir) => (PathBuf::from(dir), None),
+        None => {
+            let scratch = ScratchDir::new(name).expect("a scratch directory");
+            (scratch.path().to_path_buf(), Some(scratch))
+        }
+    };
+    let (store, stream) = if dir.join(ledger_store::JOURNAL_FILE_NAME).exists() {
+        let options = StoreOptions::default().checkpoint_key(CHECKPOINT_KEY);
+        let store = Store::open(&dir, options).expect("the kept ledger opens");
+        (store, ServiceStream::new(2026))
+    } else {
+        build_store(&dir, transfers_from_env())
+    };
+    // Every transfer of the fixture is a service record.
+    let transfers = store.status().transfers;
+    let fixture = Fixture {
+        dir,
+        transfers,
+        _scratch: scratch,
+    };
+    (fixture, store, stream)
 }
