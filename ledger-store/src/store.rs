@@ -220,6 +220,20 @@ struct IndexQueue {
     jobs: VecDeque<IndexJob>,
     transfers: usize,
     closed: bool,
+    /// While set, the indexer applies nothing beyond this sequence (verify holds the index
+    /// still there while it compares, and commits go on).
+    pause_at: Option<u64>,
+}
+
+impl IndexQueue {
+    /// Whether the front job may be applied now.
+    fn ready(&self) -> bool {
+        match (self.jobs.front(), self.pause_at) {
+            (None, _) => false,
+            (Some(job), Some(pause)) => job.marker.0 <= pause,
+            (Some(_), None) => true,
+        }
+    }
 }
 
 struct Shared {
@@ -666,7 +680,10 @@ impl Store {
     /// Waits until the index reflects every record durable at the time of the call. This waits
     /// for the indexer, never for a sync.
     fn wait_indexed(&self) -> Result<()> {
-        let target = lock(&self.shared.durable).sequence;
+        self.wait_indexed_to(lock(&self.shared.durable).sequence)
+    }
+
+    fn wait_indexed_to(&self, target: u64) -> Result<()> {
         let mut progress = lock(&self.shared.indexed);
         loop {
             if let Some(why) = &progress.failed {
@@ -690,21 +707,21 @@ impl Store {
     /// checkpoint (digest; MAC too when the key was given), the replayed state against the live
     /// one, and the sled index against it. Reports progress; uses two cores.
     ///
-    /// Commits pause only while the index is compared with the live state.
+    /// Commits pause only while the head and its state digest are noted; the index is then held
+    /// at that head until it has been compared (commits go on; the index catches up after).
     /// A poisoned store's memory may be ahead of its journal, so it is not compared: reopen it
     /// (or use [`verify_dir`]) first.
     pub fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
-        let (head, live_digest, index_diff) = {
+        let (head, live_digest, _pause) = {
             let _gate = lock(&self.shared.commit_gate);
             self.wait_synced();
             self.check_not_poisoned()?;
-            self.wait_indexed()?;
             let head = *lock(&self.shared.durable);
-            let ledger = self.ledger();
+            // Hold the index at this head while it is compared; commits go on meanwhile.
             (
                 head,
-                ledger.state_digest(),
-                self.shared.index.compare(&ledger)?,
+                self.state_digest(),
+                IndexPause::new(&self.shared, head.sequence),
             )
         };
         let path = self.shared.dir.join(JOURNAL_FILE_NAME);
@@ -716,24 +733,23 @@ impl Store {
             .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
         bytes.truncate(head.len as usize);
         let key = self.shared.options.checkpoint_key;
-        let mut report = verify_bytes(&bytes, key.as_ref(), progress)?;
+        let replayed = replay(&bytes, key.as_ref(), progress, &mut |_, _, _, _| {})?;
+        let mut report = report_of(&replayed, key.is_some())?;
+        let mismatch = |reason| -> Error {
+            Corruption {
+                sequence: head.sequence,
+                offset: head.len,
+                reason,
+            }
+            .into()
+        };
         if report.state_digest != live_digest || report.head_hash != head.hash {
-            return Err(Corruption {
-                sequence: head.sequence,
-                offset: head.len,
-                reason: CorruptionReason::Replay(
-                    "the replayed state differs from the live state".into(),
-                ),
-            }
-            .into());
+            let why = "the replayed state differs from the live state".into();
+            return Err(mismatch(CorruptionReason::Replay(why)));
         }
-        if let Some(diff) = index_diff {
-            return Err(Corruption {
-                sequence: head.sequence,
-                offset: head.len,
-                reason: CorruptionReason::Index(diff),
-            }
-            .into());
+        self.wait_indexed_to(head.sequence)?;
+        if let Some(diff) = self.shared.index.compare(&replayed.ledger)? {
+            return Err(mismatch(CorruptionReason::Index(diff)));
         }
         report.index_checked = true;
         Ok(report)
@@ -817,7 +833,12 @@ pub fn verify_bytes(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport> {
     let replayed = replay(bytes, key, progress, &mut |_, _, _, _| {})?;
-    if let Some(torn) = replayed.torn {
+    report_of(&replayed, key.is_some())
+}
+
+/// The report of a replay; a torn tail still in the image is corruption here.
+fn report_of(replayed: &Replayed, macs_checked: bool) -> Result<VerifyReport> {
+    if let Some(torn) = &replayed.torn {
         return Err(Corruption {
             sequence: torn.sequence,
             offset: torn.offset,
@@ -829,7 +850,7 @@ pub fn verify_bytes(
         records: replayed.records,
         journal_bytes: replayed.head.len,
         checkpoints_verified: replayed.checkpoints,
-        macs_checked: key.is_some(),
+        macs_checked,
         head_sequence: replayed.head.sequence,
         head_hash: replayed.head.hash,
         state_digest: replayed.ledger.state_digest(),
@@ -1225,6 +1246,23 @@ fn refuse(shared: &Shared, job: Job, error: impl Fn() -> Error) {
     }
 }
 
+/// Holds the indexer at a sequence until dropped.
+struct IndexPause<'a>(&'a Shared);
+
+impl<'a> IndexPause<'a> {
+    fn new(shared: &'a Shared, at: u64) -> Self {
+        lock(&shared.index_queue).pause_at = Some(at);
+        IndexPause(shared)
+    }
+}
+
+impl Drop for IndexPause<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.index_queue).pause_at = None;
+        self.0.index_queue_ready.notify_all();
+    }
+}
+
 /// Hands a durable group to the indexer, waiting while the index is too far behind.
 fn queue_index_job(shared: &Shared, job: IndexJob) {
     let mut queue = lock(&shared.index_queue);
@@ -1243,8 +1281,8 @@ fn queue_index_job(shared: &Shared, job: IndexJob) {
 /// (or one group, if larger); `None` once closed and drained.
 fn next_index_job(shared: &Shared) -> Option<IndexJob> {
     let mut queue = lock(&shared.index_queue);
-    while queue.jobs.is_empty() {
-        if queue.closed {
+    while !queue.ready() {
+        if queue.closed && queue.pause_at.is_none() && queue.jobs.is_empty() {
             return None;
         }
         queue = shared
@@ -1256,7 +1294,9 @@ fn next_index_job(shared: &Shared) -> Option<IndexJob> {
     let mut accounts: BTreeMap<AccountId, Account> =
         merged.accounts.drain(..).map(|a| (a.id, a)).collect();
     while let Some(next) = queue.jobs.front() {
-        if merged.delta.transfers.len() + next.delta.transfers.len() > INDEX_BATCH_TRANSFERS_MAX {
+        if merged.delta.transfers.len() + next.delta.transfers.len() > INDEX_BATCH_TRANSFERS_MAX
+            || queue.pause_at.is_some_and(|pause| next.marker.0 > pause)
+        {
             break;
         }
         let Some(next) = queue.jobs.pop_front() else {

@@ -315,3 +315,27 @@ fn submitters_queued_behind_a_sync_share_writes_and_syncs() {
     assert_eq!(store.status().head_sequence, 1 + 16);
     assert_eq!(store.pending(), 0);
 }
+
+#[test]
+fn verify_runs_while_commits_go_on() {
+    let dir = Scratch::new("verify-live");
+    let store = new_store(dir.path(), options());
+    store.create_transfers(services(1, 50), NOW).unwrap();
+    std::thread::scope(|s| {
+        let store = &store;
+        let writer = s.spawn(move || {
+            for b in 1..40u128 {
+                store
+                    .create_transfers(services(1 + b * 50, 50), NOW)
+                    .unwrap();
+            }
+        });
+        for _ in 0..3 {
+            let report = store.verify(&mut |_| {}).unwrap();
+            assert!(report.index_checked);
+        }
+        writer.join().unwrap();
+    });
+    assert_eq!(store.status().transfers, 40 * 50);
+    store.verify(&mut |_| {}).unwrap();
+}
