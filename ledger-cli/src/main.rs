@@ -30,7 +30,7 @@ mod workload;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Cmd, ReportCmd};
 use error::CliResult;
@@ -38,7 +38,7 @@ use output::out;
 use session::Session;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -46,6 +46,17 @@ fn main() -> ExitCode {
             error.exit_code()
         }
     }
+}
+
+/// Parses the command line, with the exit codes in every subcommand's `--help` too.
+fn parse() -> Cli {
+    fn with_exit_codes(command: clap::Command) -> clap::Command {
+        command
+            .after_help(error::EXIT_CODES_HELP)
+            .mut_subcommands(with_exit_codes)
+    }
+    let matches = with_exit_codes(Cli::command()).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 fn run(cli: Cli) -> CliResult {

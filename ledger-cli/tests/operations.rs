@@ -422,7 +422,7 @@ fn every_subcommand_has_help_and_the_exit_codes_are_listed() {
         args.push("--help");
         let run = bank.ok(&args);
         assert!(
-            run.stdout.contains("Usage:"),
+            run.stdout.contains("Usage:") && run.stdout.contains("Exit codes:"),
             "{sub} --help: {}",
             run.stdout
         );
