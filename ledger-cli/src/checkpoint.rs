@@ -6,13 +6,12 @@ use std::io::Read;
 use serde::Serialize;
 
 use ledger_store::checkpoint::hex;
-use ledger_store::journal::scan_frames;
-use ledger_store::{verify_bytes, Checkpoint, JOURNAL_FILE_NAME};
+use ledger_store::store::verify_published;
+use ledger_store::{Checkpoint, CorruptionReason, Error as StoreError, JOURNAL_FILE_NAME};
 
 use crate::cli::{CheckpointCmd, CheckpointVerifyArgs};
-use crate::error::{corruption, CliError, CliResult};
+use crate::error::{CliError, CliResult};
 use crate::output::{out, print_json};
-use crate::progress::ProgressBar;
 use crate::session::Session;
 
 pub fn run(session: &Session, command: &CheckpointCmd) -> CliResult {
@@ -80,15 +79,7 @@ struct Verified {
 fn verify(session: &Session, args: &CheckpointVerifyArgs) -> CliResult {
     let text = checkpoint_text(&args.checkpoint)?;
     let checkpoint = Checkpoint::from_text(&text)?;
-    let mac_checked =
-        match &session.key {
-            Some(key) if !checkpoint.verify_mac(key) => return Err(CliError::damaged(
-                "the checkpoint's MAC does not verify under this key: it was not signed with it, \
-                 or it was altered",
-            )),
-            Some(_) => true,
-            None => false,
-        };
+    let mac_checked = session.key.is_some();
     let path = session.data().join(JOURNAL_FILE_NAME);
     let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => CliError::not_found(format!(
@@ -97,35 +88,15 @@ fn verify(session: &Session, args: &CheckpointVerifyArgs) -> CliResult {
         )),
         _ => CliError::io(format!("cannot read {}: {e}", path.display())),
     })?;
-    let scan = scan_frames(&bytes).map_err(|c| corruption(&c))?;
-    let &(offset, len) = usize::try_from(checkpoint.sequence)
-        .ok()
-        .and_then(|i| scan.frames.get(i))
-        .ok_or_else(|| {
-            CliError::damaged(format!(
-                "the journal has no record {}: it ends before the checkpoint (the ledger was \
-                 cut back or replaced)",
-                checkpoint.sequence
-            ))
-        })?;
-    let mut bar = ProgressBar::new("replaying");
-    let prefix = &bytes[..(offset + u64::from(len)) as usize];
-    let report = verify_bytes(prefix, session.key.as_ref(), &mut |p| bar.update(p));
-    bar.finish();
-    let report = report?;
-    if report.head_hash != checkpoint.head_hash {
-        return Err(CliError::damaged(format!(
-            "record {} has hash {}, not the checkpoint's {}: the history was rewritten",
-            checkpoint.sequence,
-            hex(&report.head_hash),
-            hex(&checkpoint.head_hash)
-        )));
-    }
-    if report.state_digest != checkpoint.state_digest {
-        return Err(CliError::damaged(format!(
-            "the state replayed to record {} differs from the checkpoint's digest",
-            checkpoint.sequence
-        )));
+    match verify_published(&bytes, &checkpoint, session.key.as_ref()) {
+        Ok(()) => {}
+        Err(StoreError::Corrupted(c)) if matches!(c.reason, CorruptionReason::Published(_)) => {
+            return Err(CliError::damaged(format!(
+                "the checkpoint does not hold for this ledger: {} (record {})",
+                c.reason, c.sequence
+            )))
+        }
+        Err(e) => return Err(e.into()),
     }
     if session.json() {
         return print_json(&Verified {

@@ -197,6 +197,13 @@ fn checkpoints_are_exported_verified_and_survive_an_import() {
         5,
         "MAC",
     );
+    // Another ledger's history does not hold it.
+    let other = Bank::new().with_accounts();
+    other.fails(
+        &["checkpoint", "verify", line],
+        5,
+        "does not hold for this ledger",
+    );
     // The checkpoint record is verified with the rest of the journal.
     let verdict = bank.ok(&["--key-file", &key, "--json", "verify"]).json();
     assert_eq!(verdict["checkpoints_verified"], 1);
