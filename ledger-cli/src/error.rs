@@ -29,12 +29,14 @@ pub enum Kind {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (for verify: the ledger is intact)
-  2  usage: bad arguments or input (an amount with too many decimals, a bad time or key file)
+  2  usage: bad arguments or input (an amount with too many decimals, a bad time or key file,
+     init where a ledger exists)
   3  not found: no ledger in the data directory, or no such account or transfer
-  4  refused by a time-bank rule or the engine (the result code is named); nothing changed
+  4  refused by a time-bank rule or the engine (the result code is named), or an import of
+     another ledger's history; nothing changed
   5  damaged: the journal, index or a checkpoint does not verify (the first bad record is
-     named), or an import file's hashes do not match
-  6  I/O error";
+     named), or an import file's hashes do not match its content
+  6  I/O error (including a closed stdout)";
 
 /// A failure: its kind and the sentence printed on stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
