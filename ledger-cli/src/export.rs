@@ -9,11 +9,14 @@ use std::io::{BufWriter, Write};
 
 use serde::{Deserialize, Serialize};
 
+use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::{Command, Policy};
 use ledger_store::checkpoint::hex;
-use ledger_store::codec::{decode_command, encode_command};
+use ledger_store::codec::{command_len, decode_command, encode_command};
 use ledger_store::journal::scan_frames;
-use ledger_store::record::{append_record, parse_frame, Hash, RecordHeader, RecordKind};
+use ledger_store::record::{
+    append_record, parse_frame, Hash, RecordHeader, RecordKind, RECORD_BYTES_MAX, RECORD_BYTES_MIN,
+};
 use ledger_store::replay::checkpoint_of;
 use ledger_store::{Checkpoint, JOURNAL_FILE_NAME};
 
@@ -62,8 +65,15 @@ impl RecordLine {
                 serde_json::to_vec(self.policy.as_ref()?).ok()?,
             ),
             LineKind::Command => {
+                let command = self.command.as_ref()?;
+                // The encoder takes only batches the engine accepts (it asserts so).
+                let events = command_len(command);
+                if !matches!(command, Command::Expire) && !(1..=BATCH_EVENTS_MAX).contains(&events)
+                {
+                    return None;
+                }
                 let mut body = Vec::new();
-                encode_command(&mut body, self.command.as_ref()?);
+                encode_command(&mut body, command);
                 (RecordKind::Command, body)
             }
             LineKind::Checkpoint => {
@@ -71,6 +81,9 @@ impl RecordLine {
                 (RecordKind::Checkpoint, checkpoint.body().to_vec())
             }
         };
+        if body.len() > RECORD_BYTES_MAX - RECORD_BYTES_MIN {
+            return None; // no journal holds a record this large
+        }
         let header = RecordHeader {
             kind,
             sequence: self.seq,

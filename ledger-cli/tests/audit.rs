@@ -159,6 +159,19 @@ fn import_refuses_a_tampered_export_and_another_ledgers_history() {
     assert!(run.stderr.contains("hash does not match"), "{}", run.stderr);
     assert!(!fresh.exists(), "nothing was created");
 
+    // A line whose content no journal could hold (an empty batch) is refused, not a crash.
+    let mut lines: Vec<&str> = export.lines().collect();
+    let empty = lines[1].replace(
+        &lines[1][lines[1].find("\"command\":").unwrap()..],
+        "\"command\":{\"CreateTransfers\":[]}}",
+    );
+    lines[1] = &empty;
+    let file = bank.path("empty-batch.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let run = run_in(&fresh, START, &["import", file.to_str().unwrap()]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stderr.contains("import record 1"), "{}", run.stderr);
+
     let other = Bank::new();
     other.ok(&["account", "open", "1", "--kind", "issuer"]);
     let file = bank.path("export.jsonl");
