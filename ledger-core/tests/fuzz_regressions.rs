@@ -72,3 +72,43 @@ fn tiny_amount_with_a_huge_scale_is_refused_for_its_decimals_not_as_zero() {
         "0.000001"
     );
 }
+
+/// A floor written with more decimal places than its unit keeps, all trailing zeros (`-1.500`
+/// for an hours unit of 2 places), was accepted, since its value fits the scale, but kept as
+/// written; the fixed-point balance checks then read its mantissa at the unit's scale, so
+/// `-1.500` counted as `-15.00` (release builds) or tripped a debug assertion. Found by
+/// `engine_model` with a balancing transfer against such a floor. Limits are now read at the
+/// unit's scale whatever their own.
+#[test]
+fn limit_written_with_trailing_zeros_keeps_its_value() {
+    use ledger_core::{Amount, Decimal, Transfer, TransferFlags, TransferId};
+    let mut ledger = hours_ledger();
+    let fund = NewAccount::new(account(1), 1, AccountKind::Issuer);
+    let member =
+        NewAccount::new(account(2), 1, AccountKind::Member).floor(Some(Decimal::new(-1500, 3)));
+    let results = ledger.create_accounts(&[fund, member], 1).unwrap();
+    assert!(results.iter().all(|r| r.code == ResultCode::Ok));
+    let pay = |id: u128, amount: &str| {
+        Transfer::new(
+            TransferId::new(id).unwrap(),
+            account(2),
+            account(1),
+            Amount::parse_in(amount, 2).unwrap(),
+            1,
+        )
+    };
+    // 1.5 hours of credit, then not a hundredth more.
+    let r = ledger
+        .create_transfers(&[pay(10, "1.5"), pay(11, "0.01")], 2)
+        .unwrap();
+    assert_eq!(r[0].code, ResultCode::Ok);
+    assert_eq!(r[1].code, ResultCode::ExceedsFloor);
+    // A balancing transfer moves only what the floor leaves: nothing.
+    let balancing = pay(12, "5").flags(TransferFlags::BALANCING_DEBIT);
+    let r = ledger.create_transfers(&[balancing], 3).unwrap();
+    assert_eq!(r[0].code, ResultCode::ExceedsFloor);
+    assert_eq!(
+        ledger.account(account(2)).unwrap().balances.posted(),
+        Decimal::new(-15, 1)
+    );
+}
