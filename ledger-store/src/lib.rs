@@ -5,6 +5,12 @@
 //! `docs/FORMAT.md` specifies every byte on disk; `verifier/verify_ledger.py` checks a ledger
 //! from that document alone.
 //!
+//! Where things are: [`record`] (the frame and record hash), [`codec`] (commands in bytes),
+//! [`journal`] (scanning, torn tails, staging groups), [`replay`] (checking and rebuilding on two
+//! cores), [`checkpoint`] (keyed checkpoints and their text), [`index`] (sled), [`store`] (the
+//! pipeline: committer, syncer, indexer; queries; verify), [`file`] (the I/O trait) and
+//! [`sim_disk`] (power loss and I/O failures for tests and fuzzing).
+//!
 //! ```
 //! use ledger_core::{AccountId, AccountKind, Amount, NewAccount, Policy, ResultCode, Transfer,
 //!                   TransferId, Unit};
