@@ -12,6 +12,8 @@ build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
 
 step() { printf '\n==> %s (at %ss)\n' "$*" "$SECONDS"; }
+# Maven, quiet and in batch mode; its logger still writes colour resets, which are dropped.
+mvn_quiet() { mvn -q -B "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'; }
 
 step "FFI: build libtimebank (release)"
 cargo build -p ledger-ffi --release --locked
@@ -53,13 +55,13 @@ pip=("$python" -m pip --quiet --disable-pip-version-check)
 (cd "$build" && "$python" -m pytest -q -p no:cacheprovider "$ffi/python/tests")
 
 step "FFI: Java module (Maven, JUnit)"
-(cd "$ffi/java" && mvn -q -B -Dstyle.color=never install)
+(cd "$ffi/java" && mvn_quiet install)
 
 step "FFI: Python and Java examples"
 for example in "$root"/examples/python/*.py; do
     (cd "$build" && "$python" "$example")
 done
 if [ -f "$root/examples/java/pom.xml" ]; then
-    (cd "$root/examples/java" && mvn -q -B -Dstyle.color=never compile exec:java)
+    (cd "$root/examples/java" && mvn_quiet compile exec:java)
 fi
 printf "\nFFI: all steps passed in %ss\n" "$SECONDS"

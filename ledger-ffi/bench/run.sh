@@ -19,7 +19,7 @@ gcc -std=c11 -O2 -I "$ffi/include" "$ffi/bench/bench_c.c" -o "$work/bench_c" \
     -L "$target" -ltimebank -Wl,-rpath,"$target"
 python3 -m venv --system-site-packages "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$ffi/python"
-(cd "$ffi/java" && mvn -q -B -Dstyle.color=never -DskipTests package)
+(cd "$ffi/java" && mvn -q -B -DskipTests package 2>&1 | sed 's/\x1b\[[0-9;]*m//g')
 jna="$(find ~/.m2/repository/net/java/dev/jna/jna -name 'jna-*.jar' | sort | tail -1)"
 jar="$(ls "$ffi"/java/target/timebank-*.jar)"
 
