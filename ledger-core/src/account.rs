@@ -136,7 +136,8 @@ impl NewAccount {
     }
 }
 
-/// The four running totals of an account. Balances are derived from entries: every applied
+/// The four running totals of an account, each kept at the unit's scale (`2.50` hours); the
+/// derived balances below are normalized (`2.5`). Balances are derived from entries: every applied
 /// transfer adds to exactly one debit and one credit total, and nothing else changes them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balances {
@@ -149,17 +150,17 @@ pub struct Balances {
 impl Balances {
     /// Posted credits minus posted debits: what the account holds.
     pub fn posted(&self) -> Decimal {
-        self.credits_posted - self.debits_posted
+        (self.credits_posted - self.debits_posted).normalize()
     }
 
     /// What the account may still spend: the posted balance less pending debits (holds).
     pub fn available(&self) -> Decimal {
-        self.credits_posted - self.debits_posted - self.debits_pending
+        (self.credits_posted - self.debits_posted - self.debits_pending).normalize()
     }
 
     /// The highest the balance could reach if every pending credit posted.
     pub fn potential(&self) -> Decimal {
-        self.credits_posted + self.credits_pending - self.debits_posted
+        (self.credits_posted + self.credits_pending - self.debits_posted).normalize()
     }
 }
 
@@ -182,7 +183,10 @@ pub struct Account {
 }
 
 impl Account {
-    pub(crate) fn open(spec: &NewAccount, timestamp: u64) -> Account {
+    /// A new account with zero totals written at its unit's `scale` (the engine keeps every
+    /// total at that scale).
+    pub(crate) fn open(spec: &NewAccount, scale: u32, timestamp: u64) -> Account {
+        let zero = Decimal::new(0, scale);
         Account {
             id: spec.id,
             unit: spec.unit,
@@ -194,7 +198,12 @@ impl Account {
             eligible_from: spec.eligible_from,
             timestamp,
             closed: false,
-            balances: Balances::default(),
+            balances: Balances {
+                debits_pending: zero,
+                debits_posted: zero,
+                credits_pending: zero,
+                credits_posted: zero,
+            },
         }
     }
 

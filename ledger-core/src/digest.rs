@@ -53,7 +53,7 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
         }
     }
 
-    let mut ids: Vec<_> = transfers.keys().copied().collect();
+    let mut ids: Vec<_> = transfers.iter().map(|t| t.id()).collect();
     ids.sort_unstable();
     h.update(&(ids.len() as u64).to_le_bytes());
     for id in ids {

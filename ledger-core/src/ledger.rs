@@ -20,6 +20,7 @@ use crate::policy::{Policy, PolicyError};
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{RuleContext, Rules, RulesUndo};
 use crate::transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
+use crate::transfer_table::TransferTable;
 use crate::unit::{Unit, UnitError, UnitId};
 
 /// A whole batch refused before any event in it was looked at. Nothing changed.
@@ -58,7 +59,7 @@ enum Undo {
 pub struct Ledger {
     pub(crate) units: BTreeMap<UnitId, Unit>,
     pub(crate) accounts: IdMap<AccountId, Account>,
-    pub(crate) transfers: IdMap<TransferId, TransferRecord>,
+    pub(crate) transfers: TransferTable,
     /// Ids whose standalone transfer failed with a transient code: never applied later.
     pub(crate) failed: IdMap<TransferId, ResultCode>,
     /// Pending transfers with a timeout, by when they expire.
@@ -103,7 +104,7 @@ impl Ledger {
         Ok(Ledger {
             units: map,
             accounts: IdMap::default(),
-            transfers: IdMap::default(),
+            transfers: TransferTable::default(),
             failed: IdMap::default(),
             timeouts: BTreeSet::new(),
             clock: 0,
@@ -150,9 +151,9 @@ impl Ledger {
         self.accounts.values()
     }
 
-    /// Every transfer, in no particular order.
+    /// Every transfer, in the order applied.
     pub fn transfers(&self) -> impl Iterator<Item = &TransferRecord> {
-        self.transfers.values()
+        self.transfers.iter()
     }
 
     pub fn account_count(&self) -> usize {
@@ -166,7 +167,7 @@ impl Ledger {
     /// Pending transfers not yet posted, voided or expired.
     pub fn pending_count(&self) -> usize {
         self.transfers
-            .values()
+            .iter()
             .filter(|t| t.state == TransferState::Pending)
             .count()
     }
@@ -262,7 +263,7 @@ impl Ledger {
             return Err((ResultCode::AccountsFull, 0));
         }
         self.accounts
-            .insert(spec.id, Account::open(spec, timestamp));
+            .insert(spec.id, Account::open(spec, unit.scale, timestamp));
         Ok(())
     }
 
@@ -348,7 +349,7 @@ impl Ledger {
                     account.closed = closed;
                 }
                 Undo::TransferInserted(id) => {
-                    self.transfers.remove(&id);
+                    self.transfers.pop(id);
                 }
                 Undo::TransferState {
                     id,
@@ -383,6 +384,9 @@ impl Ledger {
             }
             if self.failed.contains_key(&transfer.id) {
                 return Err(ResultCode::IdAlreadyFailed);
+            }
+            if self.transfers.is_full() {
+                return Err(ResultCode::TransfersFull);
             }
             self.rules.check_id(transfer.id)?;
             let flags = transfer.flags;
@@ -444,38 +448,33 @@ impl Ledger {
         if credit.closed {
             return Err(ResultCode::CreditAccountClosed);
         }
-        let amount = balanced_amount(t.flags, requested, debit, credit)?;
+        let scale = unit.scale;
+        let amount = balanced_amount(t.flags, requested, debit, credit, scale)?;
         let pending = t.flags.contains(TransferFlags::PENDING);
         let context = RuleContext::new(t, debit, credit, amount, timestamp);
         self.rules.check(&context, &self.accounts)?;
-        let (debit_after, credit_after) = if pending {
-            (
-                add_pending_debit(debit, amount)?,
-                add_pending_credit(credit, amount)?,
-            )
+        let minor = amount_minor(amount, scale);
+        let (mut debit_after, mut credit_after) = (debit.balances, credit.balances);
+        if pending {
+            add_to(&mut debit_after.debits_pending, minor, scale)?;
+            add_to(&mut credit_after.credits_pending, minor, scale)?;
         } else {
-            (
-                add_posted_debit(debit, amount)?,
-                add_posted_credit(credit, amount)?,
-            )
-        };
-        check_floor(debit, &debit_after)?;
-        check_ceiling(credit, &credit_after)?;
+            add_to(&mut debit_after.debits_posted, minor, scale)?;
+            add_to(&mut credit_after.credits_posted, minor, scale)?;
+        }
+        check_floor(debit, &debit_after, scale)?;
+        check_ceiling(credit, &credit_after, scale)?;
         let close_debit = t.flags.contains(TransferFlags::CLOSING_DEBIT);
         let close_credit = t.flags.contains(TransferFlags::CLOSING_CREDIT);
         if close_debit || close_credit {
             // A closing hold empties the account when it posts: judge the balances it leaves
             // then (with the hold still pending, the posted balance has not moved yet).
-            let (debit_settled, credit_settled) = if pending {
-                (
-                    add_posted_debit(debit, amount)?,
-                    add_posted_credit(credit, amount)?,
-                )
-            } else {
-                (debit_after, credit_after)
-            };
-            if (close_debit && !is_empty(&debit_settled))
-                || (close_credit && !is_empty(&credit_settled))
+            let mut debit_settled = Totals::of(&debit.balances, scale);
+            let mut credit_settled = Totals::of(&credit.balances, scale);
+            debit_settled.debits_posted = add_total(debit_settled.debits_posted, minor, scale)?;
+            credit_settled.credits_posted = add_total(credit_settled.credits_posted, minor, scale)?;
+            if (close_debit && !debit_settled.is_empty())
+                || (close_credit && !credit_settled.is_empty())
             {
                 return Err(ResultCode::ClosingLeavesBalance);
             }
@@ -556,10 +555,10 @@ impl Ledger {
             }
             Some(a) => a,
         };
-        if let Some(unit) = self.units.get(&pending.unit) {
-            if !amount.fits_scale(unit.scale) {
-                return Err(ResultCode::AmountExceedsUnitScale);
-            }
+        // A stored transfer's unit exists: units are fixed for the ledger's life.
+        let scale = self.units.get(&pending.unit).map_or(0, |u| u.scale);
+        if !amount.fits_scale(scale) {
+            return Err(ResultCode::AmountExceedsUnitScale);
         }
         // Posting part of a closing hold would release the rest onto a closed account.
         let closing = pending.flags().contains(TransferFlags::CLOSING_DEBIT)
@@ -570,12 +569,15 @@ impl Ledger {
         let pending = pending.clone();
         let debit = &self.accounts[&pending.debit_account_id];
         let credit = &self.accounts[&pending.credit_account_id];
-        let mut debit_after = release_pending_debit(debit, pending.amount);
-        let mut credit_after = release_pending_credit(credit, pending.amount);
+        let held = amount_minor(pending.amount, scale);
+        let (mut debit_after, mut credit_after) = (debit.balances, credit.balances);
+        release_from(&mut debit_after.debits_pending, held, scale);
+        release_from(&mut credit_after.credits_pending, held, scale);
         let mut rules_undo = None;
         if post {
-            debit_after.debits_posted = checked_total(debit_after.debits_posted, amount)?;
-            credit_after.credits_posted = checked_total(credit_after.credits_posted, amount)?;
+            let minor = amount_minor(amount, scale);
+            add_to(&mut debit_after.debits_posted, minor, scale)?;
+            add_to(&mut credit_after.credits_posted, minor, scale)?;
             let context = RuleContext::posting(&pending, t, debit, credit, amount, timestamp);
             self.rules.check(&context, &self.accounts)?;
             rules_undo = Some(self.rules.record(&context));
@@ -653,10 +655,13 @@ impl Ledger {
         let amount = original.amount;
         let context = RuleContext::reversing(&original, t, debit, credit, timestamp);
         self.rules.check(&context, &self.accounts)?;
-        let debit_after = add_posted_debit(debit, amount)?;
-        let credit_after = add_posted_credit(credit, amount)?;
-        check_floor(debit, &debit_after)?;
-        check_ceiling(credit, &credit_after)?;
+        let scale = self.units.get(&original.unit).map_or(0, |u| u.scale);
+        let minor = amount_minor(amount, scale);
+        let (mut debit_after, mut credit_after) = (debit.balances, credit.balances);
+        add_to(&mut debit_after.debits_posted, minor, scale)?;
+        add_to(&mut credit_after.credits_posted, minor, scale)?;
+        check_floor(debit, &debit_after, scale)?;
+        check_ceiling(credit, &credit_after, scale)?;
         let rules_undo = self.rules.record(&context);
         self.push_undo(Undo::Rules(rules_undo));
         self.set_account(original.credit_account_id, debit_after, false);
@@ -801,10 +806,12 @@ impl Ledger {
             }
             self.timeouts.remove(&(at, id));
             let record = self.transfers[&id].clone();
-            let debit =
-                release_pending_debit(&self.accounts[&record.debit_account_id], record.amount);
-            let credit =
-                release_pending_credit(&self.accounts[&record.credit_account_id], record.amount);
+            let scale = self.units.get(&record.unit).map_or(0, |u| u.scale);
+            let held = amount_minor(record.amount, scale);
+            let mut debit = self.accounts[&record.debit_account_id].balances;
+            let mut credit = self.accounts[&record.credit_account_id].balances;
+            release_from(&mut debit.debits_pending, held, scale);
+            release_from(&mut credit.credits_pending, held, scale);
             let reopen_debit = record.flags().contains(TransferFlags::CLOSING_DEBIT);
             let reopen_credit = record.flags().contains(TransferFlags::CLOSING_CREDIT);
             let account = self
@@ -909,8 +916,7 @@ impl Ledger {
     fn insert_transfer(&mut self, record: TransferRecord) {
         let id = record.id();
         self.push_undo(Undo::TransferInserted(id));
-        let previous = self.transfers.insert(id, record);
-        debug_assert!(previous.is_none(), "a transfer id is inserted once");
+        self.transfers.push(record);
     }
 }
 
@@ -993,6 +999,122 @@ fn check_account_limits(spec: &NewAccount, scale: u32) -> Result<(), ResultCode>
     Ok(())
 }
 
+/// Powers of ten up to the largest unit scale.
+const POW10: [i128; UNIT_SCALE_MAX as usize + 1] = {
+    let mut table = [1i128; UNIT_SCALE_MAX as usize + 1];
+    let mut i = 1;
+    while i < table.len() {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// The largest total a balance may reach, in minor units of each scale.
+const BALANCE_MAX_MINOR: [i128; UNIT_SCALE_MAX as usize + 1] = {
+    let mut table = [0i128; UNIT_SCALE_MAX as usize + 1];
+    let mut i = 0;
+    while i < table.len() {
+        table[i] = BALANCE_WHOLE_MAX as i128 * POW10[i];
+        i += 1;
+    }
+    table
+};
+
+/// A decimal in minor units of `scale` (hundredths for 2). Every decimal the engine handles has
+/// at most the unit's scale (amounts and limits are checked on entry; totals are kept at it), so
+/// the common case is the mantissa itself and the rest one multiplication that cannot overflow.
+fn to_minor(value: Decimal, scale: u32) -> i128 {
+    let own = value.scale();
+    if own == scale || value.is_zero() {
+        return value.mantissa();
+    }
+    debug_assert!(own < scale, "{value} has more than {scale} decimals");
+    value.mantissa() * POW10[(scale - own.min(scale)) as usize]
+}
+
+/// An amount in minor units of `scale`. Amounts are below 2^50 minor units, so u64 arithmetic
+/// (one machine multiply) is exact here; 128-bit multiplication with overflow checks is not free.
+fn amount_minor(amount: Amount, scale: u32) -> i128 {
+    let value = amount.value();
+    let own = value.scale().min(scale);
+    let mantissa = value.mantissa() as u64;
+    i128::from(mantissa * POW10[(scale - own) as usize] as u64)
+}
+
+/// An account's four totals in minor units of its unit. The engine does its arithmetic on these
+/// integers (exact, and several times cheaper than decimal arithmetic) and writes the totals back
+/// as decimals at the unit's scale.
+#[derive(Debug, Clone, Copy)]
+struct Totals {
+    debits_pending: i128,
+    debits_posted: i128,
+    credits_pending: i128,
+    credits_posted: i128,
+}
+
+impl Totals {
+    fn of(b: &Balances, scale: u32) -> Totals {
+        Totals {
+            debits_pending: to_minor(b.debits_pending, scale),
+            debits_posted: to_minor(b.debits_posted, scale),
+            credits_pending: to_minor(b.credits_pending, scale),
+            credits_posted: to_minor(b.credits_posted, scale),
+        }
+    }
+
+    /// Posted balance less pending debits (see `Balances::available`).
+    fn available(&self) -> i128 {
+        self.credits_posted - self.debits_posted - self.debits_pending
+    }
+
+    /// Posted balance plus pending credits (see `Balances::potential`).
+    fn potential(&self) -> i128 {
+        self.credits_posted + self.credits_pending - self.debits_posted
+    }
+
+    /// Whether nothing is left on the account, posted or held.
+    fn is_empty(&self) -> bool {
+        self.available() == 0 && self.potential() == 0
+    }
+}
+
+/// A total in minor units as a decimal at `scale`. Totals are at most `BALANCE_MAX_MINOR`, far
+/// inside Decimal's 96-bit mantissa, so the words are taken as they are.
+fn total_decimal(total: i128, scale: u32) -> Decimal {
+    let magnitude = total.unsigned_abs();
+    debug_assert!(magnitude < 1 << 96);
+    Decimal::from_parts(
+        magnitude as u32,
+        (magnitude >> 32) as u32,
+        (magnitude >> 64) as u32,
+        total < 0,
+        scale,
+    )
+}
+
+/// Adds `amount` (minor units) to one decimal total kept at `scale`, refused past the maximum.
+fn add_to(total: &mut Decimal, amount: i128, scale: u32) -> Result<(), ResultCode> {
+    *total = total_decimal(add_total(to_minor(*total, scale), amount, scale)?, scale);
+    Ok(())
+}
+
+/// Takes a released hold (minor units) off one pending total kept at `scale`.
+fn release_from(total: &mut Decimal, amount: i128, scale: u32) {
+    let left = to_minor(*total, scale) - amount;
+    debug_assert!(left >= 0, "a hold is released at most once");
+    *total = total_decimal(left, scale);
+}
+
+/// `total + amount`, refused past `BALANCE_WHOLE_MAX` (checked arithmetic: an overflow in a
+/// ledger is never wrapped or saturated).
+fn add_total(total: i128, amount: i128, scale: u32) -> Result<i128, ResultCode> {
+    total
+        .checked_add(amount)
+        .filter(|t| *t <= BALANCE_MAX_MINOR[scale as usize])
+        .ok_or(ResultCode::OverflowsBalance)
+}
+
 /// The amount a (possibly balancing) transfer moves: the request, or less where a balancing
 /// flag lets the limits decide.
 fn balanced_amount(
@@ -1000,121 +1122,51 @@ fn balanced_amount(
     requested: Amount,
     debit: &Account,
     credit: &Account,
+    scale: u32,
 ) -> Result<Amount, ResultCode> {
     let mut amount = requested;
     if flags.contains(TransferFlags::BALANCING_DEBIT) {
         if let Some(floor) = debit.floor {
-            let room = debit.balances.available() - floor;
-            amount = shrink_to(amount, room).ok_or(ResultCode::ExceedsFloor)?;
+            let room = Totals::of(&debit.balances, scale).available() - to_minor(floor, scale);
+            amount = shrink_to(amount, room, scale).ok_or(ResultCode::ExceedsFloor)?;
         }
     }
     if flags.contains(TransferFlags::BALANCING_CREDIT) {
         if let Some(ceiling) = credit.ceiling {
-            let room = ceiling - credit.balances.potential();
-            amount = shrink_to(amount, room).ok_or(ResultCode::ExceedsCeiling)?;
+            let room = to_minor(ceiling, scale) - Totals::of(&credit.balances, scale).potential();
+            amount = shrink_to(amount, room, scale).ok_or(ResultCode::ExceedsCeiling)?;
         }
     }
     Ok(amount)
 }
 
-fn shrink_to(amount: Amount, room: Decimal) -> Option<Amount> {
-    if room >= amount.value() {
+fn shrink_to(amount: Amount, room: i128, scale: u32) -> Option<Amount> {
+    if room >= amount_minor(amount, scale) {
         return Some(amount);
     }
-    // Room is a difference of in-scale totals, so it is in scale too.
-    Amount::from_decimal_in(room, crate::limits::UNIT_SCALE_MAX).ok()
+    // Here 0 < room < amount, so it fits u64; at or below zero nothing can move.
+    let room = u64::try_from(room).ok()?;
+    Amount::from_minor(room, scale).ok()
 }
 
-/// `BALANCE_WHOLE_MAX` as a decimal, built once (it is below 2^64, so two words hold it).
-const BALANCE_MAX: Decimal = Decimal::from_parts(
-    BALANCE_WHOLE_MAX as u32,
-    (BALANCE_WHOLE_MAX >> 32) as u32,
-    0,
-    false,
-    0,
-);
-
-fn checked_total(total: Decimal, amount: Amount) -> Result<Decimal, ResultCode> {
-    total
-        .checked_add(amount.value())
-        .filter(|t| within_balance_max(*t))
-        .ok_or(ResultCode::OverflowsBalance)
-}
-
-/// `value <= BALANCE_MAX`, exactly, but by comparing integers at the value's own scale: a
-/// decimal comparison of two scales rescales first and costs several times more, twice per
-/// transfer.
-fn within_balance_max(value: Decimal) -> bool {
-    const POW10: [i128; UNIT_SCALE_MAX as usize + 1] = {
-        let mut table = [1i128; UNIT_SCALE_MAX as usize + 1];
-        let mut i = 1;
-        while i < table.len() {
-            table[i] = table[i - 1] * 10;
-            i += 1;
-        }
-        table
+/// Debits may only grow where the floor allows (pending debits count against it).
+fn check_floor(account: &Account, after: &Balances, scale: u32) -> Result<(), ResultCode> {
+    let Some(floor) = account.floor else {
+        return Ok(());
     };
-    match POW10.get(value.scale() as usize) {
-        Some(power) => value.mantissa() <= BALANCE_WHOLE_MAX as i128 * power,
-        None => value <= BALANCE_MAX,
+    if Totals::of(after, scale).available() < to_minor(floor, scale) {
+        return Err(ResultCode::ExceedsFloor);
     }
+    Ok(())
 }
 
-fn add_posted_debit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
-    let mut b = account.balances;
-    b.debits_posted = checked_total(b.debits_posted, amount)?;
-    Ok(b)
-}
-
-fn add_posted_credit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
-    let mut b = account.balances;
-    b.credits_posted = checked_total(b.credits_posted, amount)?;
-    Ok(b)
-}
-
-fn add_pending_debit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
-    let mut b = account.balances;
-    b.debits_pending = checked_total(b.debits_pending, amount)?;
-    Ok(b)
-}
-
-fn add_pending_credit(account: &Account, amount: Amount) -> Result<Balances, ResultCode> {
-    let mut b = account.balances;
-    b.credits_pending = checked_total(b.credits_pending, amount)?;
-    Ok(b)
-}
-
-fn release_pending_debit(account: &Account, amount: Amount) -> Balances {
-    let mut b = account.balances;
-    b.debits_pending -= amount.value();
-    debug_assert!(b.debits_pending >= Decimal::ZERO);
-    b
-}
-
-fn release_pending_credit(account: &Account, amount: Amount) -> Balances {
-    let mut b = account.balances;
-    b.credits_pending -= amount.value();
-    debug_assert!(b.credits_pending >= Decimal::ZERO);
-    b
-}
-
-/// Debits may only grow where the floor allows; a balance already below its floor (impossible
-/// unless limits changed) may not sink further.
-fn check_floor(account: &Account, after: &Balances) -> Result<(), ResultCode> {
-    match account.floor {
-        Some(floor) if after.available() < floor => Err(ResultCode::ExceedsFloor),
-        _ => Ok(()),
+/// Credits may only grow where the ceiling allows (pending credits count against it).
+fn check_ceiling(account: &Account, after: &Balances, scale: u32) -> Result<(), ResultCode> {
+    let Some(ceiling) = account.ceiling else {
+        return Ok(());
+    };
+    if Totals::of(after, scale).potential() > to_minor(ceiling, scale) {
+        return Err(ResultCode::ExceedsCeiling);
     }
-}
-
-fn check_ceiling(account: &Account, after: &Balances) -> Result<(), ResultCode> {
-    match account.ceiling {
-        Some(ceiling) if after.potential() > ceiling => Err(ResultCode::ExceedsCeiling),
-        _ => Ok(()),
-    }
-}
-
-/// Whether nothing is left on an account, posted or held.
-fn is_empty(b: &Balances) -> bool {
-    b.available().is_zero() && b.potential().is_zero()
+    Ok(())
 }

@@ -103,6 +103,7 @@
 //! | 121 | `account_limits_invalid` | | floor above zero, or ceiling below zero |
 //! | 122 | `account_limit_out_of_range` | | a limit has too many decimals or is too large |
 //! | 123 | `accounts_full` | yes | `ACCOUNTS_MAX` reached |
+//! | 124 | `transfers_full` | yes | `TRANSFERS_MAX` reached |
 //! | 200 | `cap_exceeded_daily` | yes | time-bank rule: daily earning cap |
 //! | 201 | `cap_exceeded_monthly` | yes | monthly earning cap |
 //! | 202 | `cap_exceeded_lifetime` | yes | lifetime earning cap |
@@ -128,6 +129,7 @@ pub mod result;
 mod rules;
 pub mod timebank;
 pub mod transfer;
+pub mod transfer_table;
 pub mod unit;
 
 pub use account::{Account, AccountKind, Balances, NewAccount};

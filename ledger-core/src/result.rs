@@ -143,6 +143,8 @@ result_codes! {
     AccountLimitOutOfRange = 122, "account_limit_out_of_range", false;
     /// The ledger holds its maximum number of accounts.
     AccountsFull = 123, "accounts_full", true;
+    /// The ledger holds its maximum number of transfers.
+    TransfersFull = 124, "transfers_full", true;
 
     /// The credit would take the account past a daily earning cap (rejecting caps).
     CapExceededDaily = 200, "cap_exceeded_daily", true;
