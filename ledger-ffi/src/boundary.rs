@@ -52,3 +52,42 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
         "no message"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let mut message: *mut c_char = std::ptr::null_mut();
+        // SAFETY: `message` is a valid out-param for one `char *`.
+        let status = unsafe { call(&mut message, || panic!("a bug in a body")) };
+        assert_eq!(status, Status::Panic);
+        assert!(!message.is_null());
+        // SAFETY: `call` wrote a NUL-terminated string made by `owned_string`.
+        let text = unsafe { std::ffi::CStr::from_ptr(message) }
+            .to_str()
+            .unwrap()
+            .to_owned();
+        // SAFETY: the string came from the library and is freed once.
+        unsafe { pointer::free_string(message) };
+        assert!(text.contains("a bug in a body"), "{text}");
+        assert_eq!(call_or(7, || panic!("in a name lookup")), 7);
+    }
+
+    #[test]
+    fn an_error_leaves_its_message_and_success_leaves_none() {
+        let mut message: *mut c_char = std::ptr::null_mut();
+        // SAFETY: `message` is a valid out-param for one `char *`.
+        let status = unsafe { call(&mut message, || Ok(())) };
+        assert_eq!(status, Status::Ok);
+        assert!(message.is_null(), "no message on success");
+        // SAFETY: as above; NULL error_out is allowed too.
+        let status = unsafe {
+            call(std::ptr::null_mut(), || {
+                Err(Error::new(Status::NotFound, "no such account"))
+            })
+        };
+        assert_eq!(status, Status::NotFound);
+    }
+}
