@@ -52,7 +52,7 @@ static int run(const char *dir) {
     }
     timebank_account_new accounts[3];
     memset(accounts, 0, sizeof accounts);
-    const uint8_t kinds[3] = {3, 1, 1}; /* the fund is an issuer; the others are members */
+    const uint8_t kinds[3] = {TIMEBANK_KIND_ISSUER, TIMEBANK_KIND_MEMBER, TIMEBANK_KIND_MEMBER};
     for (int i = 0; i < 3; i++) {
         accounts[i].id = id_of((uint64_t)i + 1);
         accounts[i].unit = HOURS;
@@ -73,9 +73,9 @@ static int run(const char *dir) {
         transfer(3, ELDER, VOLUNTEER, 200),
         transfer(4, 0, 0, 150),
     };
-    batch[2].flags = 2; /* pending */
+    batch[2].flags = TIMEBANK_FLAG_PENDING;
     batch[2].timeout_s = 86400;
-    batch[3].flags = 4; /* post pending */
+    batch[3].flags = TIMEBANK_FLAG_POST_PENDING;
     batch[3].related_id = id_of(3);
     batch[3].unit = 0;
     status = timebank_store_submit_transfers(store, batch, 4, 0, codes, &error);

@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i <= MEMBERS; i++) {
         accounts[i].id.lo = (uint64_t)i + 1;
         accounts[i].unit = HOURS;
-        accounts[i].kind = i == 0 ? 3 : 1;
+        accounts[i].kind = i == 0 ? TIMEBANK_KIND_ISSUER : TIMEBANK_KIND_MEMBER;
     }
     check(timebank_store_create_accounts(store, accounts, MEMBERS + 1, 0, codes, &error), error,
           "accounts");

@@ -26,11 +26,62 @@
 // `timebank_account_new.limits`: use `ceiling_minor` as the ceiling.
 #define TIMEBANK_LIMIT_CEILING 4
 
+// `timebank_account_new.kind`: a person who serves and is served (cannot go below zero).
+#define TIMEBANK_KIND_MEMBER 1
+
+// A volunteer team; its hours may only be donated.
+#define TIMEBANK_KIND_GROUP 2
+
+// An issuing fund: the source of earned credits.
+#define TIMEBANK_KIND_ISSUER 3
+
+// A guarantee fund.
+#define TIMEBANK_KIND_GUARANTEE 4
+
+// A clearing account between ledgers.
+#define TIMEBANK_KIND_CLEARING 5
+
+// Where redeemed points go (a points supermarket).
+#define TIMEBANK_KIND_REDEMPTION 6
+
+// Where expired credits go.
+#define TIMEBANK_KIND_EXPIRY 7
+
+// A donation pool.
+#define TIMEBANK_KIND_DONATION 8
+
 // Room for any balance or amount as text (at most 29 digits, a sign, a point) and its NUL.
 #define TIMEBANK_DECIMAL_BYTES 48
 
 // The length of a checkpoint key: 32 secret bytes, kept outside the data directory.
 #define TIMEBANK_CHECKPOINT_KEY_BYTES 32
+
+// `timebank_transfer.flags`: this transfer and the next succeed or fail together.
+#define TIMEBANK_FLAG_LINKED 1
+
+// A hold (pending transfer), until posted, voided or expired.
+#define TIMEBANK_FLAG_PENDING 2
+
+// Posts the hold `related_id`, fully or partly.
+#define TIMEBANK_FLAG_POST_PENDING 4
+
+// Voids the hold `related_id`.
+#define TIMEBANK_FLAG_VOID_PENDING 8
+
+// Moves at most `amount`: as much as the debit account's floor allows.
+#define TIMEBANK_FLAG_BALANCING_DEBIT 16
+
+// Moves at most `amount`: as much as the credit account's ceiling allows.
+#define TIMEBANK_FLAG_BALANCING_CREDIT 32
+
+// Closes the debit account (its balance must end at zero).
+#define TIMEBANK_FLAG_CLOSING_DEBIT 64
+
+// Closes the credit account.
+#define TIMEBANK_FLAG_CLOSING_CREDIT 128
+
+// Reverses the posted transfer `related_id`.
+#define TIMEBANK_FLAG_REVERSAL 256
 
 // `timebank_transfer_info.state`: applied to posted balances.
 #define TIMEBANK_TRANSFER_POSTED 1
@@ -102,9 +153,8 @@ typedef struct timebank_id {
   uint64_t hi;
 } timebank_id;
 
-// A request to open an account. Kinds: 1 member, 2 group, 3 issuer, 4 guarantee, 5 clearing,
-// 6 redemption, 7 expiry, 8 donation. With `limits` 0 the kind's defaults apply (members and
-// groups cannot go below zero; funds have no floor; no ceiling).
+// A request to open an account, of kind `TIMEBANK_KIND_*`. With `limits` 0 the kind's defaults
+// apply (members and groups cannot go below zero; funds have no floor; no ceiling).
 typedef struct timebank_account_new {
   struct timebank_id id;
   // The host's own reference (never personal data: the journal is immutable).
@@ -212,9 +262,7 @@ typedef struct timebank_verify_report {
 
 // A transfer request with its amount in minor units of the unit's scale (250 is 2.5 hours at
 // scale 2). Zero ids and a zero amount mean "none": a post or void may leave the accounts, unit,
-// code and amount empty to mean "as in the pending transfer". Flags, as in the engine: 1
-// linked, 2 pending, 4 post pending, 8 void pending, 16 balancing debit, 32 balancing credit,
-// 64 closing debit, 128 closing credit, 256 reversal.
+// code and amount empty to mean "as in the pending transfer". `flags` are `TIMEBANK_FLAG_*`.
 typedef struct timebank_transfer {
   struct timebank_id id;
   struct timebank_id debit_account_id;

@@ -19,9 +19,25 @@ pub const TIMEBANK_LIMIT_NO_FLOOR: u8 = 2;
 pub const TIMEBANK_LIMIT_CEILING: u8 = 4;
 const LIMITS_ALL: u8 = TIMEBANK_LIMIT_FLOOR | TIMEBANK_LIMIT_NO_FLOOR | TIMEBANK_LIMIT_CEILING;
 
-/// A request to open an account. Kinds: 1 member, 2 group, 3 issuer, 4 guarantee, 5 clearing,
-/// 6 redemption, 7 expiry, 8 donation. With `limits` 0 the kind's defaults apply (members and
-/// groups cannot go below zero; funds have no floor; no ceiling).
+/// `timebank_account_new.kind`: a person who serves and is served (cannot go below zero).
+pub const TIMEBANK_KIND_MEMBER: u8 = 1;
+/// A volunteer team; its hours may only be donated.
+pub const TIMEBANK_KIND_GROUP: u8 = 2;
+/// An issuing fund: the source of earned credits.
+pub const TIMEBANK_KIND_ISSUER: u8 = 3;
+/// A guarantee fund.
+pub const TIMEBANK_KIND_GUARANTEE: u8 = 4;
+/// A clearing account between ledgers.
+pub const TIMEBANK_KIND_CLEARING: u8 = 5;
+/// Where redeemed points go (a points supermarket).
+pub const TIMEBANK_KIND_REDEMPTION: u8 = 6;
+/// Where expired credits go.
+pub const TIMEBANK_KIND_EXPIRY: u8 = 7;
+/// A donation pool.
+pub const TIMEBANK_KIND_DONATION: u8 = 8;
+
+/// A request to open an account, of kind `TIMEBANK_KIND_*`. With `limits` 0 the kind's defaults
+/// apply (members and groups cannot go below zero; funds have no floor; no ceiling).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_account_new {
@@ -203,3 +219,13 @@ pub unsafe extern "C" fn timebank_store_account(
 // The layouts are part of the ABI: the Python and Java packages mirror them byte for byte.
 const _: () = assert!(std::mem::size_of::<timebank_account_new>() == 64);
 const _: () = assert!(std::mem::size_of::<timebank_account>() == 440);
+
+// The kind numbers are the engine's; written as literals for cbindgen.
+const _: () = assert!(TIMEBANK_KIND_MEMBER == AccountKind::Member as u8);
+const _: () = assert!(TIMEBANK_KIND_GROUP == AccountKind::Group as u8);
+const _: () = assert!(TIMEBANK_KIND_ISSUER == AccountKind::Issuer as u8);
+const _: () = assert!(TIMEBANK_KIND_GUARANTEE == AccountKind::Guarantee as u8);
+const _: () = assert!(TIMEBANK_KIND_CLEARING == AccountKind::Clearing as u8);
+const _: () = assert!(TIMEBANK_KIND_REDEMPTION == AccountKind::Redemption as u8);
+const _: () = assert!(TIMEBANK_KIND_EXPIRY == AccountKind::Expiry as u8);
+const _: () = assert!(TIMEBANK_KIND_DONATION == AccountKind::Donation as u8);

@@ -15,11 +15,28 @@ use crate::pointer;
 use crate::status::{Error, Status};
 use crate::store::{timebank_store, OpenStore};
 
+/// `timebank_transfer.flags`: this transfer and the next succeed or fail together.
+pub const TIMEBANK_FLAG_LINKED: u16 = 1;
+/// A hold (pending transfer), until posted, voided or expired.
+pub const TIMEBANK_FLAG_PENDING: u16 = 2;
+/// Posts the hold `related_id`, fully or partly.
+pub const TIMEBANK_FLAG_POST_PENDING: u16 = 4;
+/// Voids the hold `related_id`.
+pub const TIMEBANK_FLAG_VOID_PENDING: u16 = 8;
+/// Moves at most `amount`: as much as the debit account's floor allows.
+pub const TIMEBANK_FLAG_BALANCING_DEBIT: u16 = 16;
+/// Moves at most `amount`: as much as the credit account's ceiling allows.
+pub const TIMEBANK_FLAG_BALANCING_CREDIT: u16 = 32;
+/// Closes the debit account (its balance must end at zero).
+pub const TIMEBANK_FLAG_CLOSING_DEBIT: u16 = 64;
+/// Closes the credit account.
+pub const TIMEBANK_FLAG_CLOSING_CREDIT: u16 = 128;
+/// Reverses the posted transfer `related_id`.
+pub const TIMEBANK_FLAG_REVERSAL: u16 = 256;
+
 /// A transfer request with its amount in minor units of the unit's scale (250 is 2.5 hours at
 /// scale 2). Zero ids and a zero amount mean "none": a post or void may leave the accounts, unit,
-/// code and amount empty to mean "as in the pending transfer". Flags, as in the engine: 1
-/// linked, 2 pending, 4 post pending, 8 void pending, 16 balancing debit, 32 balancing credit,
-/// 64 closing debit, 128 closing credit, 256 reversal.
+/// code and amount empty to mean "as in the pending transfer". `flags` are `TIMEBANK_FLAG_*`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_transfer {
@@ -371,3 +388,14 @@ pub unsafe extern "C" fn timebank_store_transfer(
 const _: () = assert!(std::mem::size_of::<timebank_transfer>() == 104);
 const _: () = assert!(std::mem::size_of::<timebank_transfer_text>() == 104);
 const _: () = assert!(std::mem::size_of::<timebank_transfer_info>() == 168);
+
+// The flag numbers are the engine's (they are journaled); written as literals for cbindgen.
+const _: () = assert!(TIMEBANK_FLAG_LINKED == TransferFlags::LINKED.0);
+const _: () = assert!(TIMEBANK_FLAG_PENDING == TransferFlags::PENDING.0);
+const _: () = assert!(TIMEBANK_FLAG_POST_PENDING == TransferFlags::POST_PENDING.0);
+const _: () = assert!(TIMEBANK_FLAG_VOID_PENDING == TransferFlags::VOID_PENDING.0);
+const _: () = assert!(TIMEBANK_FLAG_BALANCING_DEBIT == TransferFlags::BALANCING_DEBIT.0);
+const _: () = assert!(TIMEBANK_FLAG_BALANCING_CREDIT == TransferFlags::BALANCING_CREDIT.0);
+const _: () = assert!(TIMEBANK_FLAG_CLOSING_DEBIT == TransferFlags::CLOSING_DEBIT.0);
+const _: () = assert!(TIMEBANK_FLAG_CLOSING_CREDIT == TransferFlags::CLOSING_CREDIT.0);
+const _: () = assert!(TIMEBANK_FLAG_REVERSAL == TransferFlags::REVERSAL.0);

@@ -17,7 +17,7 @@ static timebank_store *open_store(void) {
 static void create_accounts(timebank_store *store) {
     timebank_account_new accounts[3];
     memset(accounts, 0, sizeof accounts);
-    const uint8_t kinds[3] = {3, 1, 1}; /* issuer, member, member */
+    const uint8_t kinds[3] = {TIMEBANK_KIND_ISSUER, TIMEBANK_KIND_MEMBER, TIMEBANK_KIND_MEMBER};
     for (int i = 0; i < 3; i++) {
         accounts[i].id = id_of((uint64_t)i + 1);
         accounts[i].unit = HOURS;
