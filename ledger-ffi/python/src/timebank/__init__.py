@@ -47,17 +47,17 @@ from .errors import (
 
 def version() -> str:
     """The version of the loaded libtimebank."""
-    return library().timebank_version().decode("ascii")
+    return str(library().timebank_version().decode("ascii"))
 
 
 def status_name(status: int) -> str:
     """The stable name of a C status code, such as ``"invalid_amount"``."""
-    return library().timebank_status_name(status).decode("ascii")
+    return str(library().timebank_status_name(status).decode("ascii"))
 
 
 def result_code_name(code: int) -> str:
     """The stable name of a ledger result code, such as ``"exceeds_floor"`` for 110."""
-    return library().timebank_result_code_name(code).decode("ascii")
+    return str(library().timebank_result_code_name(code).decode("ascii"))
 
 
 __all__ = [

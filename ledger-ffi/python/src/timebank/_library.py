@@ -127,7 +127,7 @@ SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
 }
 
 
-def load_library(path: Union[str, os.PathLike, None] = None) -> ctypes.CDLL:
+def load_library(path: Union[str, "os.PathLike[str]", None] = None) -> ctypes.CDLL:
     """Loads libtimebank from ``path``, else from ``$TIMEBANK_LIBRARY``, else the shipped copy.
 
     Call it before anything else to choose the library; later calls return the one loaded.

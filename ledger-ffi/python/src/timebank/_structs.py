@@ -26,7 +26,7 @@ class TimebankId(ctypes.Structure):
 
     @property
     def value(self) -> int:
-        return (self.hi << 64) | self.lo
+        return int((self.hi << 64) | self.lo)
 
 
 def decimal_of(field: bytes) -> Decimal:

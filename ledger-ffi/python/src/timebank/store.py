@@ -13,10 +13,10 @@ import re
 import struct
 import weakref
 from ctypes import byref, c_size_t, c_uint16, c_void_p
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum, IntFlag
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from . import _structs as S
 from ._library import encode, library, raise_for, take_string
@@ -243,7 +243,6 @@ class TransferBatch:
 
 
 _REFUSED_CODE = re.compile(r"\((\d+)\)")
-_MAX_ID_CHECK = S.ID_MAX
 
 
 def _id(value: Id, argument: str) -> "ctypes._Pointer[S.TimebankId]":
@@ -615,7 +614,10 @@ class Store:
         """The outstanding liability per unit and community; decimals as ``Decimal``."""
         text = c_void_p()
         self._call(self._lib.timebank_store_liability, byref(text))
-        return json.loads(take_string(text), parse_float=Decimal, object_hook=_decimals)
+        report: Dict[str, Any] = json.loads(
+            take_string(text), parse_float=Decimal, object_hook=_decimals
+        )
+        return report
 
     def checkpoint(self) -> str:
         """Journals a keyed checkpoint and returns its text (one line to publish)."""
@@ -626,7 +628,12 @@ class Store:
     def verify(self, progress: Optional[Callable[[int, int], None]] = None) -> VerifyReport:
         """Verifies the journal, checkpoints, state and index; ``DamagedError`` names the first
         bad record. ``progress(done, total)`` is called as it goes."""
-        callback = S.PROGRESS_FN(lambda _context, done, total: progress(done, total)) if progress else S.PROGRESS_FN()
+        def report(_context: object, done: int, total: int) -> None:
+            if progress is not None:
+                progress(done, total)
+
+        # A NULL function pointer when no progress is wanted; the library then calls nothing.
+        callback = S.PROGRESS_FN(report) if progress else S.PROGRESS_FN()
         out = S.VerifyReportOut()
         self._call(self._lib.timebank_store_verify, callback, None, byref(out))
         return VerifyReport(
