@@ -193,8 +193,9 @@ impl Account {
             kind: spec.kind,
             community: spec.community,
             user_data: spec.user_data,
-            floor: spec.floor,
-            ceiling: spec.ceiling,
+            // Limits are kept at the unit's scale, like the totals they are compared with.
+            floor: spec.floor.map(|f| at_scale(f, scale)),
+            ceiling: spec.ceiling.map(|c| at_scale(c, scale)),
             eligible_from: spec.eligible_from,
             timestamp,
             closed: false,
@@ -220,4 +221,12 @@ impl Account {
             eligible_from: self.eligible_from,
         }
     }
+}
+
+/// `value` written with exactly `scale` decimal places. Callers pass values with at most `scale`
+/// significant decimals, so nothing is rounded.
+fn at_scale(value: Decimal, scale: u32) -> Decimal {
+    let mut exact = value.normalize();
+    exact.rescale(scale);
+    exact
 }

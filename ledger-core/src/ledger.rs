@@ -1029,8 +1029,15 @@ fn to_minor(value: Decimal, scale: u32) -> i128 {
     if own == scale || value.is_zero() {
         return value.mantissa();
     }
-    debug_assert!(own < scale, "{value} has more than {scale} decimals");
-    value.mantissa() * POW10[(scale - own.min(scale)) as usize]
+    if own > scale {
+        // Written with trailing zeros past the unit's scale (`-1.500` for 2 places): the value
+        // has at most `scale` significant decimals (checked on entry), so rescaling is exact.
+        let mut exact = value;
+        exact.rescale(scale);
+        debug_assert_eq!(exact, value, "{value} has more than {scale} decimals");
+        return exact.mantissa();
+    }
+    value.mantissa() * POW10[(scale - own) as usize]
 }
 
 /// An amount in minor units of `scale`. Amounts are below 2^50 minor units, so u64 arithmetic
