@@ -30,6 +30,17 @@ pub enum Error {
     AlreadyExists(PathBuf),
     #[error("no ledger in {0} (no journal file)")]
     NotFound(PathBuf),
+    /// Another open store (in this process or another) holds the data directory's lock file.
+    /// Nothing was read or changed; close the other store first.
+    #[error(
+        "the ledger in {0} is in use: another open store holds its lock file (LOCK); close it \
+         first"
+    )]
+    Locked(PathBuf),
+    /// The bytes given to `Store::create_from_genesis` are not exactly one valid genesis
+    /// record. Nothing was written.
+    #[error("not a valid genesis record: {0}")]
+    InvalidGenesis(String),
     /// `checkpoint()` needs the key in `StoreOptions::checkpoint_key`.
     #[error("no checkpoint key was given in the store options")]
     NoCheckpointKey,

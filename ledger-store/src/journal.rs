@@ -225,11 +225,8 @@ pub fn write_durably(file: &mut dyn JournalFile, group: &[u8]) -> io::Result<()>
     file.sync()
 }
 
-/// Writes the genesis record for a new ledger into `file` and syncs it.
-///
-/// On `Ok`: the journal holds exactly the genesis record, durable. On `Err`: the file may hold
-/// part of it; opening it reports an unfinished creation.
-pub fn write_genesis(file: &mut dyn JournalFile, policy_json: &[u8], now: u64) -> io::Result<Head> {
+/// The genesis record of a new ledger: its bytes and the head they make.
+pub fn genesis_record(policy_json: &[u8], now: u64) -> (Vec<u8>, Head) {
     let mut buf = Vec::with_capacity(policy_json.len() + crate::record::RECORD_BYTES_MIN);
     let header = RecordHeader {
         kind: RecordKind::Genesis,
@@ -238,12 +235,21 @@ pub fn write_genesis(file: &mut dyn JournalFile, policy_json: &[u8], now: u64) -
         prev_hash: [0; 32],
     };
     let hash = append_record(&mut buf, &header, |b| b.extend_from_slice(policy_json));
-    file.append(&buf)?;
-    file.sync()?;
-    Ok(Head {
+    let head = Head {
         sequence: 0,
         hash,
         now,
         len: buf.len() as u64,
-    })
+    };
+    (buf, head)
+}
+
+/// Writes the genesis record for a new ledger into `file` and syncs it.
+///
+/// On `Ok`: the journal holds exactly the genesis record, durable. On `Err`: the file may hold
+/// part of it; opening it reports an unfinished creation.
+pub fn write_genesis(file: &mut dyn JournalFile, policy_json: &[u8], now: u64) -> io::Result<Head> {
+    let (bytes, head) = genesis_record(policy_json, now);
+    write_durably(file, &bytes)?;
+    Ok(head)
 }

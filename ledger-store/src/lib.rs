@@ -53,6 +53,7 @@ pub mod error;
 pub mod file;
 pub mod index;
 pub mod journal;
+pub mod lock;
 pub mod record;
 pub mod replay;
 pub mod sim_disk;
@@ -62,6 +63,7 @@ pub use checkpoint::{Checkpoint, CheckpointKey};
 pub use error::{Corruption, CorruptionReason, Error, Result};
 pub use file::{JournalFile, JournalIo, OsIo};
 pub use journal::{TornTail, JOURNAL_FILE_NAME};
+pub use lock::LOCK_FILE_NAME;
 pub use replay::Progress;
 pub use sim_disk::{CrashMode, SimDisk};
 pub use store::{

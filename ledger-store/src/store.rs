@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 
@@ -25,8 +25,9 @@ use crate::error::{Corruption, CorruptionReason, Error, Result};
 use crate::file::{JournalFile, JournalIo, OsIo};
 use crate::index::{Index, IndexDelta, REBUILD_CHUNK_TRANSFERS};
 use crate::journal::{
-    scan_frames, write_durably, write_genesis, Head, JournalWriter, TornTail, JOURNAL_FILE_NAME,
+    genesis_record, scan_frames, write_durably, Head, JournalWriter, TornTail, JOURNAL_FILE_NAME,
 };
+use crate::lock::DirLock;
 use crate::record::{parse_frame, Hash};
 use crate::replay::{replay, Progress, Replayed};
 
@@ -108,6 +109,10 @@ pub struct OpenReport {
 pub struct Committed {
     /// The journal record that holds it.
     pub sequence: u64,
+    /// That record's hash: the chain's head once it is durable (what [`Status::head_hash`]
+    /// reports while no later record was written), so a caller can publish `(sequence, hash)`
+    /// without reading the journal.
+    pub hash: Hash,
     /// The time it ran at: the caller's `now`, or the previous command's when that was later.
     pub now: u64,
     pub reply: Reply,
@@ -130,8 +135,10 @@ pub struct Status {
     pub head_sequence: u64,
     pub head_hash: Hash,
     pub journal_bytes: u64,
-    /// The digest of the state the durable head gives.
+    /// The digest of the state after the durable head (and not of a group whose sync is still
+    /// in flight).
     pub state_digest: Hash,
+    /// Accounts and transfers in that state.
     pub accounts: usize,
     pub transfers: usize,
     /// The journal sequence the sled index reflects.
@@ -250,6 +257,12 @@ struct Shared {
     /// Commands and checkpoints accepted and not yet answered.
     pending: AtomicUsize,
     durable: Mutex<Head>,
+    /// The sequence of the last record applied to `ledger` (durable or not); written by the
+    /// committer under the ledger's write lock.
+    applied: AtomicU64,
+    /// The state digest and counts at a durable head, so `status` computes the digest (which
+    /// takes time in proportion to the ledger) once per head rather than once per call.
+    digest_cache: Mutex<Option<HeadState>>,
     index: Index,
     index_queue: Mutex<IndexQueue>,
     index_queue_ready: Condvar,
@@ -259,6 +272,15 @@ struct Shared {
     poisoned: AtomicBool,
 }
 
+/// The state at one durable head, as `status` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HeadState {
+    head: Head,
+    state_digest: Hash,
+    accounts: usize,
+    transfers: usize,
+}
+
 /// A durable ledger. Cheap to share across threads by reference (`&Store` is `Sync`).
 pub struct Store {
     shared: Arc<Shared>,
@@ -266,6 +288,9 @@ pub struct Store {
     syncer: Option<JoinHandle<()>>,
     indexer: Option<JoinHandle<()>>,
     report: OpenReport,
+    /// The data directory's lock. Declared last so that it is released only after everything
+    /// above (the threads, the journal file, sled) was dropped.
+    _lock: DirLock,
 }
 
 impl std::fmt::Debug for Store {
@@ -288,33 +313,87 @@ impl Store {
     /// (nanoseconds since the Unix epoch, from the host's clock like every time) is journaled as
     /// the creation time; no command runs before it.
     ///
+    /// Like [`Store::open`], it first takes the data directory's lock (the file `LOCK`, created
+    /// here) and holds it as long as the store lives; another holder makes it fail fast with
+    /// `Err(Locked)`.
+    ///
     /// On `Ok`: the journal holds a durable genesis record with the policy as JSON. On `Err`:
-    /// nothing exists (invalid policy, existing ledger), or the journal may hold part of a
-    /// genesis record, which a later `open` reports as an unfinished creation.
+    /// nothing exists (invalid policy, existing ledger, `Locked`), or the journal may hold part
+    /// of a genesis record, which a later `open` reports as an unfinished creation.
     pub fn create(dir: &Path, policy: &Policy, now: u64, options: StoreOptions) -> Result<Store> {
         Ledger::with_policy(policy).map_err(|e| Error::Policy(e.to_string()))?;
+        // Invariant: a validated Policy is plain data and always serializes.
+        let json = serde_json::to_vec(policy).expect("a policy serializes");
+        let (genesis, _) = genesis_record(&json, now);
+        Store::create_with(dir, &genesis, options)
+    }
+
+    /// Creates a new ledger in `dir` whose genesis record is `genesis`, byte for byte (for
+    /// instance the first record of an exported journal: the new ledger then has the same
+    /// genesis hash, whatever later versions do to `Policy`'s JSON form), and opens it.
+    ///
+    /// `genesis` must be exactly one complete record as `docs/FORMAT.md` §3 and §4.1 specify:
+    /// well formed, its hash matching, kind genesis, sequence 0, `prev_hash` zero, and a body
+    /// that is a valid policy. Locking is as for [`Store::create`].
+    ///
+    /// On `Ok`: the journal holds exactly `genesis`, durable. On `Err(InvalidGenesis)` or
+    /// `Err(Policy)`: nothing was written. Other errors: as for [`Store::create`].
+    pub fn create_from_genesis(dir: &Path, genesis: &[u8], options: StoreOptions) -> Result<Store> {
+        check_genesis(genesis)?;
+        Store::create_with(dir, genesis, options)
+    }
+
+    /// Locks `dir`, writes a checked genesis record as a new journal, and opens it.
+    fn create_with(dir: &Path, genesis: &[u8], options: StoreOptions) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
+        let lock = DirLock::acquire(dir, true)?;
         let path = dir.join(JOURNAL_FILE_NAME);
         if options.io.read(&path)?.is_some() {
             return Err(Error::AlreadyExists(dir.to_path_buf()));
         }
-        // Invariant: a validated Policy is plain data and always serializes.
-        let json = serde_json::to_vec(policy).expect("a policy serializes");
         let mut file = options.io.create(&path)?;
-        write_genesis(file.as_mut(), &json, now)?;
+        write_durably(file.as_mut(), genesis)?;
         drop(file);
-        Store::open(dir, options)
+        Store::open_locked(dir, options, lock)
     }
 
-    /// Opens the ledger in `dir`: reads and verifies the whole journal, rebuilds the ledger by
-    /// replay, cuts back a torn tail (reported in [`Store::open_report`]), and catches the sled
-    /// index up (or rebuilds it when it is missing, damaged or from another journal).
+    /// Opens the ledger in `dir`: takes the data directory's lock, reads and verifies the whole
+    /// journal, rebuilds the ledger by replay, cuts back a torn tail (reported in
+    /// [`Store::open_report`]), and catches the sled index up (or rebuilds it when it is
+    /// missing, damaged or from another journal).
+    ///
+    /// The lock is an exclusive operating-system lock on the file `LOCK` in `dir` (created if a
+    /// ledger is there without one), taken before anything is read and held until the store is
+    /// closed or dropped. While another store holds it, in this process or another, opening
+    /// fails at once with `Err(Locked)` and reads nothing: a second reader could take a group
+    /// being written for a torn tail and cut it. A process that dies releases its lock.
     ///
     /// On `Ok`: the journal ends at its last complete record, durable, and the index reflects
-    /// it. On `Err(Corrupted)`: the journal was not changed (the derived index may have been
-    /// cleared or partly caught up); the error names the first bad record. On other errors: the journal is unchanged unless the error came while cutting a
-    /// torn tail, in which case opening again redoes it.
+    /// it. On `Err(Locked)` or `Err(NotFound)`: nothing was read or changed. On
+    /// `Err(Corrupted)`: the journal was not changed (the derived index may have been cleared
+    /// or partly caught up); the error names the first bad record. On other errors: the
+    /// journal is unchanged unless the error came while cutting a torn tail, in which case
+    /// opening again redoes it.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store> {
+        let lock = match DirLock::acquire(dir, false) {
+            Ok(lock) => lock,
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                // No lock file: no ledger here (do not leave a file behind), or a ledger that
+                // was written before the store locked its directory.
+                if !DirLock::exists(dir)?
+                    && options.io.read(&dir.join(JOURNAL_FILE_NAME))?.is_none()
+                {
+                    return Err(Error::NotFound(dir.to_path_buf()));
+                }
+                DirLock::acquire(dir, true)?
+            }
+            Err(e) => return Err(e),
+        };
+        Store::open_locked(dir, options, lock)
+    }
+
+    /// [`Store::open`] once the directory's lock is held.
+    fn open_locked(dir: &Path, options: StoreOptions, lock: DirLock) -> Result<Store> {
         let path = dir.join(JOURNAL_FILE_NAME);
         let bytes = options
             .io
@@ -386,6 +465,7 @@ impl Store {
             index,
             (writer, file),
             report,
+            lock,
         ))
     }
 
@@ -396,6 +476,7 @@ impl Store {
         index: Index,
         (writer, file): (JournalWriter, Box<dyn JournalFile>),
         report: OpenReport,
+        lock: DirLock,
     ) -> Store {
         let head = replayed.head;
         let shared = Arc::new(Shared {
@@ -409,6 +490,8 @@ impl Store {
             in_flight_done: Condvar::new(),
             pending: AtomicUsize::new(0),
             durable: Mutex::new(head),
+            applied: AtomicU64::new(head.sequence),
+            digest_cache: Mutex::new(None),
             index,
             index_queue: Mutex::new(IndexQueue::default()),
             index_queue_ready: Condvar::new(),
@@ -448,6 +531,7 @@ impl Store {
             syncer: Some(syncer),
             indexer: Some(indexer),
             report,
+            _lock: lock,
         }
     }
 
@@ -636,25 +720,69 @@ impl Store {
         Ok(HistoryPage { transfers, next })
     }
 
-    /// The head, the state digest and counts.
+    /// The durable head, the state digest after it, and counts, all of one moment.
+    ///
+    /// The digest takes time in proportion to the ledger, so it is computed once per head and
+    /// kept: calls while the head does not move are cheap. When a group's sync is in flight
+    /// (the state in memory is ahead of the durable head), this waits for that sync, so that
+    /// the digest is the durable head's. On a poisoned store (a sync failed) the state in
+    /// memory may be ahead of the journal; reopen it for a status that matches the disk.
     pub fn status(&self) -> Status {
-        let ledger = self.ledger();
-        // The durable head is read under the ledger lock: the committer moves it only after
-        // applying, so the state seen is at least the head's (or a group ahead, mid-sync).
-        let head = *lock(&self.shared.durable);
+        let at_head = self.head_state();
         Status {
-            head_sequence: head.sequence,
-            head_hash: head.hash,
-            journal_bytes: head.len,
-            state_digest: ledger.state_digest(),
-            accounts: ledger.account_count(),
-            transfers: ledger.transfer_count(),
+            head_sequence: at_head.head.sequence,
+            head_hash: at_head.head.hash,
+            journal_bytes: at_head.head.len,
+            state_digest: at_head.state_digest,
+            accounts: at_head.accounts,
+            transfers: at_head.transfers,
             indexed_sequence: lock(&self.shared.indexed).sequence,
         }
     }
 
+    /// The state digest after the durable head (see [`Store::status`]).
     pub fn state_digest(&self) -> Hash {
-        self.ledger().state_digest()
+        self.head_state().state_digest
+    }
+
+    /// The durable head's state: from the cache, or computed when the state in memory is the
+    /// head's (pausing commits for one in-flight sync at most when it is not).
+    fn head_state(&self) -> HeadState {
+        let head = *lock(&self.shared.durable);
+        if let Some(cached) = *lock(&self.shared.digest_cache) {
+            if cached.head == head {
+                return cached;
+            }
+        }
+        if let Some(state) = self.head_state_now() {
+            return state;
+        }
+        // A group is being synced: hold the next one back until it is durable, as verify does.
+        let _gate = lock(&self.shared.commit_gate);
+        self.wait_synced();
+        self.head_state_now().unwrap_or_else(|| {
+            // Only a poisoned store stays ahead of its durable head; see `status`.
+            let ledger = self.ledger();
+            head_state_of(*lock(&self.shared.durable), &ledger)
+        })
+    }
+
+    /// The durable head's state, when the state in memory is exactly the head's.
+    fn head_state_now(&self) -> Option<HeadState> {
+        let ledger = self.ledger();
+        // Under the read lock `applied` cannot move; the durable head only moves up to it.
+        let head = *lock(&self.shared.durable);
+        if self.shared.applied.load(Ordering::Acquire) != head.sequence {
+            return None;
+        }
+        let state = head_state_of(head, &ledger);
+        drop(ledger);
+        let mut cache = lock(&self.shared.digest_cache);
+        // Keep the later of two heads computed at once.
+        if cache.is_none_or(|c| c.head.sequence <= head.sequence) {
+            *cache = Some(state);
+        }
+        Some(state)
     }
 
     /// Waits until no applied group is waiting for its sync (call with the commit gate held,
@@ -720,7 +848,8 @@ impl Store {
             // Hold the index at this head while it is compared; commits go on meanwhile.
             (
                 head,
-                self.state_digest(),
+                self.head_state_now()
+                    .map_or_else(|| self.ledger().state_digest(), |s| s.state_digest),
                 IndexPause::new(&self.shared, head.sequence),
             )
         };
@@ -918,6 +1047,38 @@ pub fn verify_dir(
         _ => Error::Io(e),
     })?;
     verify_bytes(&bytes, key, progress)
+}
+
+fn head_state_of(head: Head, ledger: &Ledger) -> HeadState {
+    HeadState {
+        head,
+        state_digest: ledger.state_digest(),
+        accounts: ledger.account_count(),
+        transfers: ledger.transfer_count(),
+    }
+}
+
+/// Checks that `genesis` is exactly one valid genesis record: a well-formed frame filling all
+/// of it, its hash matching, then (by replaying it as a whole journal) kind genesis, sequence
+/// 0, zero `prev_hash` and a valid policy.
+fn check_genesis(genesis: &[u8]) -> Result<()> {
+    let invalid = |why: String| Error::InvalidGenesis(why);
+    let frame = parse_frame(genesis, 0).map_err(|e| invalid(e.to_string()))?;
+    if frame.len() != genesis.len() {
+        return Err(invalid(format!(
+            "{} bytes follow the {}-byte record",
+            genesis.len() - frame.len(),
+            frame.len()
+        )));
+    }
+    if !frame.hash_matches() {
+        return Err(invalid("its stored hash does not match its bytes".into()));
+    }
+    replay(genesis, None, &mut |_| {}, &mut |_, _, _, _| {}).map_err(|c| match c.reason {
+        CorruptionReason::Policy(e) => Error::Policy(e),
+        reason => invalid(reason.to_string()),
+    })?;
+    Ok(())
 }
 
 fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
@@ -1184,6 +1345,7 @@ fn apply_group(
                         delta.collect(sequence, &command, &engine_reply, &ledger);
                         Ok(Committed {
                             sequence,
+                            hash: writer.staged_head().hash,
                             now,
                             reply: engine_reply,
                         })
@@ -1212,6 +1374,9 @@ fn apply_group(
         let ids = delta.accounts.iter();
         ids.filter_map(|id| ledger.account(*id).cloned()).collect()
     };
+    // Under the write lock: a reader holding the read lock sees the state and this together.
+    let applied = writer.staged_head().sequence;
+    shared.applied.store(applied, Ordering::Release);
     (answers, delta, accounts)
 }
 
