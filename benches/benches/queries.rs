@@ -20,6 +20,10 @@ fn main() {
     let (fixture, store, stream) = prepare("queries");
     let transfers = fixture.transfers;
     let members = stream.members.clone();
+    // Let the index catch up before timing: a history page waits for it.
+    store
+        .transfer_sequence(TransferId::new(1).expect("non-zero"))
+        .expect("indexed");
 
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group(format!("queries/{transfers}_transfers"));
