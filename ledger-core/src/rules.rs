@@ -577,7 +577,7 @@ impl Rules {
 
     /// Feeds the rules' state into the ledger's state digest (the history is derived from the
     /// transfers, which the digest covers already).
-    pub fn digest(&self, h: &mut blake3::Hasher) {
+    pub fn digest(&self, h: &mut crate::digest::Digester) {
         h.update(&(self.links.len() as u64).to_le_bytes());
         for (a, b) in &self.links {
             h.update(&a.get().to_le_bytes());
