@@ -248,7 +248,11 @@ impl Ledger {
         timestamp: u64,
     ) -> Result<(), (ResultCode, u64)> {
         if let Some(existing) = self.accounts.get(&spec.id) {
-            return Err(if existing.spec() == *spec {
+            // The eligibility date may have moved since (`SetEligibility`); a retried creation
+            // is the same account whatever date it carries.
+            let mut stored = existing.spec();
+            stored.eligible_from = spec.eligible_from;
+            return Err(if stored == *spec {
                 (ResultCode::Exists, existing.timestamp)
             } else {
                 (ResultCode::AccountExistsWithDifferentFields, 0)
@@ -738,7 +742,13 @@ impl Ledger {
                 .transfers
                 .get(&r.transfer)
                 .ok_or(ResultCode::TransferNotFound)?;
-            if record.state != TransferState::Posted {
+            // Only what moved value for a service can be rated: not a hold (its post is rated),
+            // not the record of a void, not a reversal.
+            let flags = record.flags();
+            if record.state != TransferState::Posted
+                || flags.contains(TransferFlags::VOID_PENDING)
+                || flags.contains(TransferFlags::REVERSAL)
+            {
                 return Err(ResultCode::TransferNotFound);
             }
             ledger.rules.rate(r.transfer, r.rating)

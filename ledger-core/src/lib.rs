@@ -99,7 +99,7 @@
 //! | 110 | `exceeds_floor` | yes | debit account would go below its floor (holds included) |
 //! | 111 | `exceeds_ceiling` | yes | credit account would go above its ceiling (holds included) |
 //! | 112 | `overflows_balance` | yes | a total would pass `BALANCE_WHOLE_MAX` |
-//! | 120 | `account_exists_with_different_fields` | | |
+//! | 120 | `account_exists_with_different_fields` | | the id exists with other fields (the eligibility date, which `SetEligibility` moves, aside) |
 //! | 121 | `account_limits_invalid` | | floor above zero, or ceiling below zero |
 //! | 122 | `account_limit_out_of_range` | | a limit has too many decimals or is too large |
 //! | 123 | `accounts_full` | yes | `ACCOUNTS_MAX` reached |

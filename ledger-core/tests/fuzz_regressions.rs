@@ -112,3 +112,83 @@ fn limit_written_with_trailing_zeros_keeps_its_value() {
         Decimal::new(-15, 1)
     );
 }
+
+/// Retrying an account's creation after the host moved its eligibility date
+/// (`SetEligibility`) answered `account_exists_with_different_fields`, so a host that retried a
+/// creation it had no answer for saw a failure for an account that was there. The creation
+/// compared the stored account, eligibility date included, with the request; the date is state
+/// the host changes later, not part of what the account is. Noticed by `engine_model`. The
+/// comparison now leaves the date out.
+#[test]
+fn account_creation_retried_after_an_eligibility_change_exists() {
+    let mut ledger = hours_ledger();
+    let member = NewAccount::new(account(1), 1, AccountKind::Member);
+    let created = ledger
+        .create_accounts(std::slice::from_ref(&member), 1)
+        .unwrap();
+    assert_eq!(created[0].code, ResultCode::Ok);
+    let moved = Eligibility {
+        account: account(1),
+        from: Some(1_000),
+    };
+    assert_eq!(
+        ledger.set_eligibility(&[moved], 2).unwrap()[0].code,
+        ResultCode::Ok
+    );
+    let retried = ledger
+        .create_accounts(std::slice::from_ref(&member), 3)
+        .unwrap();
+    assert_eq!(retried[0].code, ResultCode::Exists);
+    assert_eq!(retried[0].timestamp, created[0].timestamp);
+    assert_eq!(
+        ledger.account(account(1)).unwrap().eligible_from,
+        Some(1_000)
+    );
+    // Any other field still makes it a different account.
+    let other = member.community(9);
+    assert_eq!(
+        ledger.create_accounts(&[other], 4).unwrap()[0].code,
+        ResultCode::AccountExistsWithDifferentFields
+    );
+}
+
+/// A rating could be recorded against the record of a void or of a reversal, since both are
+/// stored as posted: a recipient could "rate" a cancelled booking. Noticed by `engine_model`.
+/// Ratings now name only transfers that moved value for a service (a plain transfer or a post).
+#[test]
+fn a_void_or_a_reversal_cannot_be_rated() {
+    use ledger_core::{Amount, Rating, Transfer, TransferFlags, TransferId};
+    let mut ledger = hours_ledger();
+    let fund = NewAccount::new(account(1), 1, AccountKind::Issuer);
+    let member = NewAccount::new(account(2), 1, AccountKind::Member);
+    ledger.create_accounts(&[fund, member], 1).unwrap();
+    let id = |n| TransferId::new(n).unwrap();
+    let two = Amount::parse_in("2", 2).unwrap();
+    let batch = [
+        Transfer::new(id(10), account(1), account(2), two, 1),
+        Transfer::new(id(11), account(1), account(2), two, 1).flags(TransferFlags::PENDING),
+        Transfer::void(id(12), id(11)),
+        Transfer::reversal(id(13), id(10)),
+    ];
+    let results = ledger.create_transfers(&batch, 2).unwrap();
+    assert!(results.iter().all(|r| r.code == ResultCode::Ok));
+    let rate = |transfer| Rating {
+        transfer,
+        rating: 5,
+    };
+    let codes: Vec<_> = ledger
+        .record_ratings(&[rate(id(11)), rate(id(12)), rate(id(13)), rate(id(10))], 3)
+        .unwrap()
+        .iter()
+        .map(|r| r.code)
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ResultCode::TransferNotFound,
+            ResultCode::TransferNotFound,
+            ResultCode::TransferNotFound,
+            ResultCode::Ok
+        ]
+    );
+}
