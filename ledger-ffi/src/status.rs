@@ -136,6 +136,8 @@ impl From<ledger_store::Error> for Error {
         use ledger_store::Error as E;
         let status = match &error {
             E::Io(_) => Status::Io,
+            // The store's lock on its data directory refuses a second open.
+            E::Locked(_) => Status::Busy,
             // sled refuses a second open of the same directory with a lock error.
             E::Index(e) if e.to_string().contains("lock") => Status::Busy,
             E::Index(_) => Status::Io,
@@ -143,7 +145,7 @@ impl From<ledger_store::Error> for Error {
             E::Batch(_) | E::Policy(_) | E::CheckpointText(_) | E::NoCheckpointKey => {
                 Status::InvalidArgument
             }
-            E::AlreadyExists(_) => Status::InvalidArgument,
+            E::AlreadyExists(_) | E::InvalidGenesis(_) => Status::InvalidArgument,
             E::NotFound(_) => Status::NotFound,
             E::Poisoned => Status::Io,
             E::Closed => Status::Closed,
