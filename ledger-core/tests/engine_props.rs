@@ -844,7 +844,7 @@ impl History {
         }
         let debit = self.account(r.unit, r.debit);
         let mut credit = self.account(r.unit, r.credit);
-        if debit == credit && r.credit % 8 != 0 {
+        if debit == credit && !r.credit.is_multiple_of(8) {
             // Mostly two different accounts of the unit.
             credit = self.account(r.unit, r.credit.wrapping_add(1).max(3));
         }
@@ -862,7 +862,9 @@ impl History {
         };
         let related = match r.kind {
             // Now and then any earlier transfer, whatever it was.
-            Kind::Post | Kind::Void | Kind::Reversal | Kind::Raw(_) if r.related % 10 == 0 => {
+            Kind::Post | Kind::Void | Kind::Reversal | Kind::Raw(_)
+                if r.related.is_multiple_of(10) =>
+            {
                 pick(&self.all, r.related / 10)
             }
             Kind::Post | Kind::Void => pick(&self.holds, r.related),

@@ -285,7 +285,7 @@ impl Generator {
             // Members fill communities row by row; every third row is elders, and the member
             // one row below an elder (same community) is its younger relative.
             let c = i % size.communities;
-            let elder = (i / size.communities) % 3 == 0;
+            let elder = (i / size.communities).is_multiple_of(3);
             accounts.push(AccountSpec {
                 id,
                 fund: false,
