@@ -7,8 +7,8 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) |
-//! | `a` ++ account id (u128 BE) | the account, as JSON |
+//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte) |
+//! | `a` ++ account id (u128 BE) | the account, 118 bytes (see `docs/FORMAT.md` §10) |
 //! | `t` ++ transfer id (u128 BE) | sequence of the record that created it (u64 LE) ++ timestamp (u64 LE) |
 //! | `h` ++ account id (BE) ++ timestamp (u64 BE) ++ transfer id (BE) | empty |
 //!
@@ -22,9 +22,14 @@ use ledger_core::{
     SWEEP_TRANSFER_ID_BIT,
 };
 
+use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
 use crate::record::Hash;
 
 const KEY_META: &[u8] = b"m";
+/// The layout of the values below; an index written in another layout (or before the marker
+/// carried one) reads as having no marker, so opening rebuilds it.
+const INDEX_FORMAT: u8 = 2;
+const MARKER_BYTES: usize = 8 + 32 + 1;
 const PREFIX_ACCOUNT: u8 = b'a';
 const PREFIX_TRANSFER: u8 = b't';
 const PREFIX_HISTORY: u8 = b'h';
@@ -147,9 +152,9 @@ impl Index {
     pub fn reflected(&self) -> Result<Option<(u64, Hash)>, sled::Error> {
         Ok(self.db.get(KEY_META)?.and_then(|v| {
             let bytes: &[u8] = &v;
-            (bytes.len() == 40).then(|| {
+            (bytes.len() == MARKER_BYTES && bytes[40] == INDEX_FORMAT).then(|| {
                 let mut hash = [0u8; 32];
-                hash.copy_from_slice(&bytes[8..]);
+                hash.copy_from_slice(&bytes[8..40]);
                 (
                     u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default()),
                     hash,
@@ -185,15 +190,16 @@ impl Index {
                 batch.insert(&history_key(account, t.timestamp, t.id)[..], &[][..]);
             }
         }
+        let mut value = [0u8; ACCOUNT_VALUE_BYTES];
         for account in accounts {
-            // Invariant: an Account always serializes (plain numbers, decimals and strings).
-            let json = serde_json::to_vec(account).expect("an account serializes");
-            batch.insert(&account_key(account.id)[..], json);
+            encode_account(account, &mut value);
+            batch.insert(&account_key(account.id)[..], &value[..]);
         }
         if let Some((sequence, hash)) = marker {
-            let mut value = [0u8; 40];
+            let mut value = [0u8; MARKER_BYTES];
             value[..8].copy_from_slice(&sequence.to_le_bytes());
-            value[8..].copy_from_slice(&hash);
+            value[8..40].copy_from_slice(&hash);
+            value[40] = INDEX_FORMAT;
             batch.insert(KEY_META, &value[..]);
         }
         self.db.apply_batch(batch)
@@ -209,7 +215,7 @@ impl Index {
         Ok(self
             .db
             .get(account_key(id))?
-            .and_then(|v| serde_json::from_slice(&v).ok()))
+            .and_then(|v| decode_account(id, &v)))
     }
 
     /// The sequence of the record that created a transfer, and its timestamp.
@@ -264,7 +270,7 @@ impl Index {
             let (key, value) = entry?;
             accounts += 1;
             let id = id_in(&key).and_then(AccountId::new);
-            let stored: Option<Account> = serde_json::from_slice(&value).ok();
+            let stored = id.and_then(|id| decode_account(id, &value));
             match (id.and_then(|id| ledger.account(id)), stored) {
                 (Some(live), Some(stored)) if *live == stored => {}
                 _ => return Ok(Some(format!("account {:?} differs", id))),

@@ -52,6 +52,7 @@ pub mod codec;
 pub mod error;
 pub mod file;
 pub mod index;
+mod index_account;
 pub mod journal;
 pub mod lock;
 pub mod record;

@@ -1,0 +1,192 @@
+//! An account as the sled index stores it: a fixed-size little-endian record (FORMAT.md §10),
+//! several times smaller and cheaper to write than JSON. The id is the key's, not repeated.
+
+use ledger_core::{Account, AccountId, AccountKind, Balances, Decimal};
+
+/// The size of every account value.
+pub const ACCOUNT_VALUE_BYTES: usize = 118;
+
+const OFFSET_UNIT: usize = 0;
+const OFFSET_KIND: usize = 2;
+const OFFSET_COMMUNITY: usize = 3;
+const OFFSET_USER_DATA: usize = 7;
+const OFFSET_TIMESTAMP: usize = 23;
+const OFFSET_FLAGS: usize = 31;
+const OFFSET_ELIGIBLE_FROM: usize = 32;
+const OFFSET_FLOOR: usize = 40;
+const OFFSET_CEILING: usize = 53;
+const OFFSET_DEBITS_PENDING: usize = 66;
+const OFFSET_DEBITS_POSTED: usize = 79;
+const OFFSET_CREDITS_PENDING: usize = 92;
+const OFFSET_CREDITS_POSTED: usize = 105;
+const DECIMAL_BYTES: usize = 13;
+const _: () = assert!(OFFSET_CREDITS_POSTED + DECIMAL_BYTES == ACCOUNT_VALUE_BYTES);
+
+const FLAG_CLOSED: u8 = 1;
+const FLAG_FLOOR: u8 = 1 << 1;
+const FLAG_CEILING: u8 = 1 << 2;
+const FLAG_ELIGIBLE_FROM: u8 = 1 << 3;
+const FLAGS_DEFINED: u8 = FLAG_CLOSED | FLAG_FLOOR | FLAG_CEILING | FLAG_ELIGIBLE_FROM;
+
+const DECIMAL_SIGN_BIT: u8 = 1 << 7;
+const DECIMAL_SCALE_MASK: u8 = 0x1f;
+const DECIMAL_SCALE_MAX: u32 = 28;
+
+/// Writes `account` into `out` (every byte, absent optional fields as zeros).
+pub fn encode_account(account: &Account, out: &mut [u8; ACCOUNT_VALUE_BYTES]) {
+    out.fill(0);
+    out[OFFSET_UNIT..OFFSET_KIND].copy_from_slice(&account.unit.to_le_bytes());
+    out[OFFSET_KIND] = account.kind as u8;
+    out[OFFSET_COMMUNITY..OFFSET_USER_DATA].copy_from_slice(&account.community.to_le_bytes());
+    out[OFFSET_USER_DATA..OFFSET_TIMESTAMP].copy_from_slice(&account.user_data.to_le_bytes());
+    out[OFFSET_TIMESTAMP..OFFSET_FLAGS].copy_from_slice(&account.timestamp.to_le_bytes());
+    let mut flags = 0;
+    if account.closed {
+        flags |= FLAG_CLOSED;
+    }
+    if let Some(floor) = account.floor {
+        flags |= FLAG_FLOOR;
+        put_decimal(out, OFFSET_FLOOR, floor);
+    }
+    if let Some(ceiling) = account.ceiling {
+        flags |= FLAG_CEILING;
+        put_decimal(out, OFFSET_CEILING, ceiling);
+    }
+    if let Some(from) = account.eligible_from {
+        flags |= FLAG_ELIGIBLE_FROM;
+        out[OFFSET_ELIGIBLE_FROM..OFFSET_FLOOR].copy_from_slice(&from.to_le_bytes());
+    }
+    out[OFFSET_FLAGS] = flags;
+    let b = &account.balances;
+    put_decimal(out, OFFSET_DEBITS_PENDING, b.debits_pending);
+    put_decimal(out, OFFSET_DEBITS_POSTED, b.debits_posted);
+    put_decimal(out, OFFSET_CREDITS_PENDING, b.credits_pending);
+    put_decimal(out, OFFSET_CREDITS_POSTED, b.credits_posted);
+}
+
+/// The account stored under `id`, or `None` when `value` is not a well-formed account value.
+pub fn decode_account(id: AccountId, value: &[u8]) -> Option<Account> {
+    let value: &[u8; ACCOUNT_VALUE_BYTES] = value.try_into().ok()?;
+    let flags = value[OFFSET_FLAGS];
+    if flags & !FLAGS_DEFINED != 0 {
+        return None;
+    }
+    let optional = |flag: u8, at: usize| {
+        if flags & flag != 0 {
+            get_decimal(value, at).map(Some)
+        } else {
+            Some(None)
+        }
+    };
+    Some(Account {
+        id,
+        unit: u16::from_le_bytes(array(value, OFFSET_UNIT)),
+        kind: AccountKind::from_u8(value[OFFSET_KIND])?,
+        community: u32::from_le_bytes(array(value, OFFSET_COMMUNITY)),
+        user_data: u128::from_le_bytes(array(value, OFFSET_USER_DATA)),
+        floor: optional(FLAG_FLOOR, OFFSET_FLOOR)?,
+        ceiling: optional(FLAG_CEILING, OFFSET_CEILING)?,
+        eligible_from: (flags & FLAG_ELIGIBLE_FROM != 0)
+            .then(|| u64::from_le_bytes(array(value, OFFSET_ELIGIBLE_FROM))),
+        timestamp: u64::from_le_bytes(array(value, OFFSET_TIMESTAMP)),
+        closed: flags & FLAG_CLOSED != 0,
+        balances: Balances {
+            debits_pending: get_decimal(value, OFFSET_DEBITS_PENDING)?,
+            debits_posted: get_decimal(value, OFFSET_DEBITS_POSTED)?,
+            credits_pending: get_decimal(value, OFFSET_CREDITS_PENDING)?,
+            credits_posted: get_decimal(value, OFFSET_CREDITS_POSTED)?,
+        },
+    })
+}
+
+fn array<const N: usize>(value: &[u8; ACCOUNT_VALUE_BYTES], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&value[at..at + N]);
+    out
+}
+
+/// A decimal as in the journal (§4): sign (bit 7) and scale (bits 0–4) in one byte, then the
+/// 96-bit magnitude, little-endian.
+fn put_decimal(out: &mut [u8; ACCOUNT_VALUE_BYTES], at: usize, d: Decimal) {
+    let sign = if d.is_sign_negative() {
+        DECIMAL_SIGN_BIT
+    } else {
+        0
+    };
+    out[at] = sign | d.scale() as u8;
+    out[at + 1..at + DECIMAL_BYTES]
+        .copy_from_slice(&d.mantissa().unsigned_abs().to_le_bytes()[..12]);
+}
+
+fn get_decimal(value: &[u8; ACCOUNT_VALUE_BYTES], at: usize) -> Option<Decimal> {
+    let sign_scale = value[at];
+    let scale = u32::from(sign_scale & DECIMAL_SCALE_MASK);
+    if sign_scale & !(DECIMAL_SIGN_BIT | DECIMAL_SCALE_MASK) != 0 || scale > DECIMAL_SCALE_MAX {
+        return None;
+    }
+    let word = |i: usize| u32::from_le_bytes(array(value, at + 1 + i));
+    Some(Decimal::from_parts(
+        word(0),
+        word(4),
+        word(8),
+        sign_scale & DECIMAL_SIGN_BIT != 0,
+        scale,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn sample() -> Account {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        Account {
+            id: AccountId::new(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10).unwrap(),
+            unit: 7,
+            kind: AccountKind::Issuer,
+            community: 0xdead_beef,
+            user_data: u128::MAX - 5,
+            floor: Some(d("-10.50")),
+            ceiling: None,
+            eligible_from: Some(1_700_000_000_000_000_000),
+            timestamp: 42,
+            closed: true,
+            balances: Balances {
+                debits_pending: d("0.00"),
+                debits_posted: d("79228162514264337593543950335"),
+                credits_pending: d("1.5"),
+                credits_posted: d("-0.0000000000000000000000000001"),
+            },
+        }
+    }
+
+    #[test]
+    fn an_account_round_trips_with_its_scales() {
+        let account = sample();
+        let mut value = [0u8; ACCOUNT_VALUE_BYTES];
+        encode_account(&account, &mut value);
+        let back = decode_account(account.id, &value).unwrap();
+        assert_eq!(back, account);
+        // Equal decimals may differ in scale: the stored scale is the engine's.
+        assert_eq!(back.floor.unwrap().scale(), 2);
+        assert_eq!(back.balances.debits_pending.scale(), 2);
+        assert_eq!(back.ceiling, None);
+    }
+
+    #[test]
+    fn malformed_values_read_as_no_account() {
+        let account = sample();
+        let mut value = [0u8; ACCOUNT_VALUE_BYTES];
+        encode_account(&account, &mut value);
+        assert!(decode_account(account.id, &value[..ACCOUNT_VALUE_BYTES - 1]).is_none());
+        for (at, byte) in [(OFFSET_KIND, 0), (OFFSET_FLAGS, 0x10), (OFFSET_FLOOR, 29)] {
+            let mut bad = value;
+            bad[at] = byte;
+            assert!(
+                decode_account(account.id, &bad).is_none(),
+                "byte {at} = {byte}"
+            );
+        }
+    }
+}
