@@ -10,11 +10,12 @@
 //! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte) |
 //! | `a` ++ account id (u128 BE) | the account, 118 bytes (see `docs/FORMAT.md` §10) |
 //! | `t` ++ transfer id (u128 BE) | sequence of the record that created it (u64 LE) ++ timestamp (u64 LE) |
-//! | `h` ++ account id (BE) ++ timestamp (u64 BE) ++ transfer id (BE) | empty |
+//! | `h` ++ account id (BE) ++ first entry's timestamp (u64 BE) ++ its transfer id (BE) | up to 64 history entries (see `index_history`) |
 //!
 //! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use std::path::Path;
 
 use ledger_core::{
@@ -23,16 +24,19 @@ use ledger_core::{
 };
 
 use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
+use crate::index_history::{
+    account_prefix, bucket_key, decode_bucket, encode_bucket, key_order, split_buckets, Entry,
+    BUCKET_ENTRIES_MAX, PREFIX_HISTORY,
+};
 use crate::record::Hash;
 
 const KEY_META: &[u8] = b"m";
 /// The layout of the values below; an index written in another layout (or before the marker
 /// carried one) reads as having no marker, so opening rebuilds it.
-const INDEX_FORMAT: u8 = 2;
+const INDEX_FORMAT: u8 = 3;
 const MARKER_BYTES: usize = 8 + 32 + 1;
 const PREFIX_ACCOUNT: u8 = b'a';
 const PREFIX_TRANSFER: u8 = b't';
-const PREFIX_HISTORY: u8 = b'h';
 /// How often opening retries sled's directory lock (about 2 s in all).
 const OPEN_LOCK_ATTEMPTS_MAX: u64 = 60;
 /// Transfers gathered before a rebuild writes them out, to bound memory.
@@ -181,14 +185,23 @@ impl Index {
         marker: Option<(u64, Hash)>,
     ) -> Result<(), sled::Error> {
         let mut batch = sled::Batch::default();
+        let mut histories: BTreeMap<AccountId, Vec<Entry>> = BTreeMap::new();
         for t in &delta.transfers {
             let mut value = [0u8; 16];
             value[..8].copy_from_slice(&t.sequence.to_le_bytes());
             value[8..].copy_from_slice(&t.timestamp.to_le_bytes());
             batch.insert(&transfer_key(t.id)[..], &value[..]);
             for account in [t.debit, t.credit] {
-                batch.insert(&history_key(account, t.timestamp, t.id)[..], &[][..]);
+                histories
+                    .entry(account)
+                    .or_default()
+                    .push((t.timestamp, t.id));
             }
+        }
+        for (account, mut entries) in histories {
+            entries.sort_by_key(|e| key_order(*e));
+            entries.dedup();
+            self.add_history(&mut batch, account, &entries)?;
         }
         let mut value = [0u8; ACCOUNT_VALUE_BYTES];
         for account in accounts {
@@ -203,6 +216,69 @@ impl Index {
             batch.insert(KEY_META, &value[..]);
         }
         self.db.apply_batch(batch)
+    }
+
+    /// Adds `entries` (sorted, new) to `account`'s history in `batch`: each run of them goes
+    /// into the bucket that holds its first entry, which is rewritten (split when over
+    /// [`BUCKET_ENTRIES_MAX`]). Entries arrive in timestamp order, so normally this appends to
+    /// the account's last bucket, or starts a new one when that is full.
+    fn add_history(
+        &self,
+        batch: &mut sled::Batch,
+        account: AccountId,
+        entries: &[Entry],
+    ) -> Result<(), sled::Error> {
+        let prefix = account_prefix(account);
+        let mut rest = entries;
+        while let Some(&first) = rest.first() {
+            let first_key = bucket_key(account, first);
+            let holder = self
+                .db
+                .range(&prefix[..]..=&first_key[..])
+                .next_back()
+                .transpose()?;
+            let after = match &holder {
+                Some((key, _)) => Bound::Excluded(key.to_vec()),
+                None => Bound::Included(prefix.to_vec()),
+            };
+            let next_key = self
+                .db
+                .range::<Vec<u8>, _>((after, Bound::Unbounded))
+                .next()
+                .transpose()?
+                .map(|(key, _)| key)
+                .filter(|key| key.starts_with(&prefix));
+            let run = match &next_key {
+                Some(next) => rest
+                    .iter()
+                    .take_while(|e| bucket_key(account, **e)[..] < next[..])
+                    .count(),
+                None => rest.len(),
+            };
+            let mut merged = match holder {
+                Some((_, value)) => decode_bucket(&value).ok_or_else(|| {
+                    sled::Error::Unsupported(format!(
+                        "the index's history of account {} is damaged; rebuild the index",
+                        account.get()
+                    ))
+                })?,
+                None => Vec::new(),
+            };
+            // A full bucket that the run only follows stays as it is.
+            if merged.len() >= BUCKET_ENTRIES_MAX
+                && merged.last().map(|e| key_order(*e)) < Some(key_order(first))
+            {
+                merged.clear();
+            }
+            merged.extend_from_slice(&rest[..run]);
+            merged.sort_by_key(|e| key_order(*e));
+            merged.dedup();
+            for bucket in split_buckets(&merged) {
+                batch.insert(&bucket_key(account, bucket[0])[..], encode_bucket(bucket));
+            }
+            rest = &rest[run..];
+        }
+        Ok(())
     }
 
     /// Writes the index's dirty pages out (sled's own flush: not a durability promise, which
@@ -240,25 +316,29 @@ impl Index {
         after: Option<(u64, TransferId)>,
         limit: usize,
     ) -> Result<Vec<(u64, TransferId)>, sled::Error> {
-        let mut prefix = vec![PREFIX_HISTORY];
-        prefix.extend_from_slice(&account.get().to_be_bytes());
+        let prefix = account_prefix(account);
+        // Start at the bucket that holds `after` (the last one keyed at or before it).
         let start = match after {
-            Some((timestamp, id)) => {
-                let mut key = history_key(account, timestamp, id).to_vec();
-                key.push(0); // the smallest key after `after`
-                key
-            }
-            None => prefix.clone(),
+            Some(entry) => self
+                .db
+                .range(&prefix[..]..=&bucket_key(account, entry)[..])
+                .next_back()
+                .transpose()?
+                .map_or_else(|| prefix.to_vec(), |(key, _)| key.to_vec()),
+            None => prefix.to_vec(),
         };
+        let after = after.map(key_order);
         let mut out = Vec::with_capacity(limit.min(1024));
-        for entry in self.db.range(start..) {
-            let (key, _) = entry?;
+        for bucket in self.db.range(start..) {
+            let (key, value) = bucket?;
             if !key.starts_with(&prefix) || out.len() == limit {
                 break;
             }
-            if let Some(parsed) = parse_history_key(&key) {
-                out.push(parsed);
-            }
+            let entries = decode_bucket(&value).unwrap_or_default();
+            let newer = entries
+                .into_iter()
+                .filter(|e| after.is_none_or(|after| key_order(*e) > after));
+            out.extend(newer.take(limit - out.len()));
         }
         Ok(out)
     }
@@ -299,7 +379,20 @@ impl Index {
                 ledger.transfer_count()
             )));
         }
-        let history = self.db.scan_prefix([PREFIX_HISTORY]).count();
+        let mut history = 0usize;
+        for bucket in self.db.scan_prefix([PREFIX_HISTORY]) {
+            let (key, value) = bucket?;
+            let entries = decode_bucket(&value).filter(|entries| {
+                let first = id_in(&key)
+                    .and_then(AccountId::new)
+                    .map(|a| bucket_key(a, entries[0]));
+                first.is_some_and(|first| first[..] == key[..])
+            });
+            match entries {
+                Some(entries) => history += entries.len(),
+                None => return Ok(Some(format!("history bucket {key:?} is damaged"))),
+            }
+        }
         if history != 2 * transfers {
             return Ok(Some(format!(
                 "{history} history entries for {transfers} transfers (expected two each)"
@@ -321,23 +414,101 @@ fn transfer_key(id: TransferId) -> [u8; 17] {
     key
 }
 
-fn history_key(account: AccountId, timestamp: u64, id: TransferId) -> [u8; 41] {
-    let mut key = [PREFIX_HISTORY; 41];
-    key[1..17].copy_from_slice(&account.get().to_be_bytes());
-    key[17..25].copy_from_slice(&timestamp.to_be_bytes());
-    key[25..].copy_from_slice(&id.get().to_be_bytes());
-    key
-}
-
-fn parse_history_key(key: &[u8]) -> Option<(u64, TransferId)> {
-    if key.len() != 41 {
-        return None;
-    }
-    let timestamp = u64::from_be_bytes(key[17..25].try_into().ok()?);
-    let id = TransferId::new(u128::from_be_bytes(key[25..].try_into().ok()?))?;
-    Some((timestamp, id))
-}
-
 fn id_in(key: &[u8]) -> Option<u128> {
     Some(u128::from_be_bytes(key.get(1..17)?.try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aid(n: u128) -> AccountId {
+        AccountId::new(n).unwrap()
+    }
+
+    fn tid(n: u128) -> TransferId {
+        TransferId::new(n).unwrap()
+    }
+
+    fn delta(transfers: impl IntoIterator<Item = (u64, u128)>) -> IndexDelta {
+        IndexDelta {
+            transfers: transfers
+                .into_iter()
+                .map(|(timestamp, id)| IndexedTransfer {
+                    id: tid(id),
+                    sequence: 1,
+                    timestamp,
+                    debit: aid(1),
+                    credit: aid(2 + id % 2),
+                })
+                .collect(),
+            ..IndexDelta::default()
+        }
+    }
+
+    /// Every page of `limit` after every possible cursor, against the expected history.
+    fn assert_pages(index: &Index, account: AccountId, expected: &[(u64, TransferId)]) {
+        for limit in [1, 7, BUCKET_ENTRIES_MAX, 1000] {
+            for skip in 0..=expected.len() {
+                let after = skip.checked_sub(1).map(|i| expected[i]);
+                let page = index.history(account, after, limit).unwrap();
+                let end = (skip + limit).min(expected.len());
+                assert_eq!(page, expected[skip..end], "after {after:?}, limit {limit}");
+            }
+        }
+    }
+
+    #[test]
+    fn history_spans_buckets_and_pages_like_one_sorted_list() {
+        let dir = std::env::temp_dir().join(format!("ledger-index-history-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let index = Index::open(&dir).unwrap();
+        // 300 transfers in groups of uneven size (some groups fill and split buckets), then
+        // entries older than what is stored (they go into the bucket that holds them).
+        let mut groups: Vec<Vec<(u64, u128)>> = vec![];
+        let mut id = 1u128;
+        for size in [1usize, 5, 63, 64, 65, 2, 100] {
+            groups.push(
+                (0..size)
+                    .map(|_| (1000 + id as u64 * 10, next(&mut id)))
+                    .collect(),
+            );
+        }
+        groups.push(vec![
+            (1005, 9001),
+            (1505, 9002),
+            (1000 + 10 * 250 + 5, 9003),
+        ]);
+        for group in &groups {
+            index
+                .apply(&delta(group.iter().copied()), &[], None)
+                .unwrap();
+        }
+        let mut all: Vec<(u64, TransferId)> = groups
+            .iter()
+            .flatten()
+            .map(|&(ts, id)| (ts, tid(id)))
+            .collect();
+        all.sort_by_key(|e| key_order(*e));
+        assert_pages(&index, aid(1), &all);
+        let buckets = index.db.scan_prefix(account_prefix(aid(1))).count();
+        assert!(
+            buckets > all.len() / BUCKET_ENTRIES_MAX,
+            "{buckets} buckets"
+        );
+        let odd: Vec<_> = all
+            .iter()
+            .copied()
+            .filter(|(_, id)| id.get() % 2 == 1)
+            .collect();
+        assert_pages(&index, aid(3), &odd);
+        assert_eq!(index.history(aid(4), None, 10).unwrap(), vec![]);
+        drop(index);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn next(id: &mut u128) -> u128 {
+        *id += 1;
+        *id - 1
+    }
 }

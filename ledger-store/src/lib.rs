@@ -53,6 +53,7 @@ pub mod error;
 pub mod file;
 pub mod index;
 mod index_account;
+mod index_history;
 pub mod journal;
 pub mod lock;
 pub mod record;
