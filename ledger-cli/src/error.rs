@@ -23,6 +23,8 @@ pub enum Kind {
     Damaged = 5,
     /// Reading or writing a file failed.
     Io = 6,
+    /// Another process (not a `timebank` run, which would wait) has the ledger open.
+    InUse = 7,
 }
 
 /// The exit codes as `--help` and the README print them.
@@ -36,7 +38,9 @@ Exit codes:
      another ledger's history; nothing changed
   5  damaged: the journal, index or a checkpoint does not verify (the first bad record is
      named), or an import file's hashes do not match its content
-  6  I/O error (including a closed stdout)";
+  6  I/O error (including a closed stdout)
+  7  in use: another process (a service embedding the store) has the ledger open; nothing
+     changed (a second timebank run waits for the first instead)";
 
 /// A failure: its kind and the sentence printed on stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +77,10 @@ impl CliError {
 
     pub fn io(message: impl Into<String>) -> CliError {
         CliError::new(Kind::Io, message)
+    }
+
+    pub fn in_use(message: impl Into<String>) -> CliError {
+        CliError::new(Kind::InUse, message)
     }
 
     /// The engine refused an event with `code`.
@@ -113,6 +121,15 @@ impl From<StoreError> for CliError {
                 "no ledger in {} (run `timebank init` first, or pass --data)",
                 dir.display()
             )),
+            StoreError::Locked(dir) => CliError::in_use(format!(
+                "the ledger in {} is in use by another process (it holds {}); nothing was \
+                 changed: try again once that process has closed the ledger",
+                dir.display(),
+                dir.join(ledger_store::LOCK_FILE_NAME).display()
+            )),
+            StoreError::InvalidGenesis(why) => {
+                CliError::damaged(format!("the import's genesis record is not valid: {why}"))
+            }
             StoreError::NoCheckpointKey => {
                 CliError::usage("this needs the checkpoint key: pass --key-file")
             }

@@ -4,6 +4,10 @@
 //! its content: the policy (genesis), the command, or the checkpoint's digest and MAC. The
 //! content determines the record's bytes exactly (docs/FORMAT.md), so a reader can recompute
 //! every hash from the lines alone; `import` does so before it changes anything.
+//!
+//! The genesis line also carries the genesis record's exact bytes (`record`, hex): the policy's
+//! JSON form may change between versions, and re-serializing an old policy would then give
+//! another genesis hash, so `import` creates the ledger from those bytes instead.
 
 use std::io::{BufWriter, Write};
 
@@ -41,9 +45,13 @@ pub struct RecordLine {
     pub prev: String,
     pub now: u64,
     pub kind: LineKind,
-    /// Genesis: the ledger's policy.
+    /// Genesis: the ledger's policy (for readers; `record` is what `import` uses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Policy>,
+    /// Genesis: the whole genesis record, byte for byte (hex). Exports written before it
+    /// existed lack it; their genesis is rebuilt from `policy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
     /// Command records: the command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Command>,
@@ -59,9 +67,11 @@ impl RecordLine {
     /// line lacks the content its kind needs.
     pub fn rebuild(&self) -> Option<(Vec<u8>, Hash)> {
         let (kind, body): (RecordKind, Vec<u8>) = match self.kind {
+            LineKind::Genesis if self.record.is_some() => return self.genesis_record(),
             LineKind::Genesis => (
                 RecordKind::Genesis,
-                // The store writes the genesis policy the same way (serde_json of `Policy`).
+                // An export without `record`: the store wrote the policy as serde_json of
+                // `Policy`, which this version reproduces as long as that form is unchanged.
                 serde_json::to_vec(self.policy.as_ref()?).ok()?,
             ),
             LineKind::Command => {
@@ -95,6 +105,29 @@ impl RecordLine {
         Some((bytes, hash))
     }
 
+    /// A genesis line's `record` bytes and their hash, when they are one whole, intact genesis
+    /// record with the line's header, and (when the line shows a policy) the same policy.
+    fn genesis_record(&self) -> Option<(Vec<u8>, Hash)> {
+        let bytes = unhex_bytes(self.record.as_deref()?)?;
+        let frame = parse_frame(&bytes, 0).ok()?;
+        let fits = frame.len() == bytes.len()
+            && frame.hash_matches()
+            && frame.kind() == RecordKind::Genesis
+            && frame.sequence() == self.seq
+            && frame.now() == self.now
+            && Some(frame.prev_hash()) == unhex(&self.prev);
+        if !fits {
+            return None;
+        }
+        if let Some(policy) = &self.policy {
+            if serde_json::from_slice::<Policy>(frame.body()).ok().as_ref() != Some(policy) {
+                return None;
+            }
+        }
+        let hash = frame.stored_hash();
+        Some((bytes, hash))
+    }
+
     /// A checkpoint line's checkpoint (it covers the record before it).
     pub fn checkpoint(&self) -> Option<Checkpoint> {
         Some(Checkpoint {
@@ -106,15 +139,25 @@ impl RecordLine {
     }
 }
 
+/// A 32-byte hash from 64 lower-case hex digits.
 pub fn unhex(text: &str) -> Option<Hash> {
-    if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if text.len() != 64 {
         return None;
     }
-    let mut out = [0u8; 32];
-    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-        out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    unhex_bytes(text)?.try_into().ok()
+}
+
+/// Bytes from lower-case hex (an even number of digits; nothing else).
+pub fn unhex_bytes(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2)
+        || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return None;
     }
-    Some(out)
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
 }
 
 /// The journal's records as lines, read after opening the store (which verifies the whole
@@ -131,7 +174,8 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
     let mut lines = Vec::with_capacity(scan.frames.len());
     for &(offset, len) in &scan.frames {
         let start = offset as usize;
-        let frame = parse_frame(&bytes[start..start + len as usize], offset)
+        let raw = &bytes[start..start + len as usize];
+        let frame = parse_frame(raw, offset)
             .map_err(|e| CliError::damaged(format!("record at byte {offset}: {e}")))?;
         let bad = |why: String| CliError::damaged(format!("record {}: {why}", frame.sequence()));
         let mut line = RecordLine {
@@ -141,6 +185,7 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
             now: frame.now(),
             kind: LineKind::Command,
             policy: None,
+            record: None,
             command: None,
             state_digest: None,
             mac: None,
@@ -150,6 +195,7 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
                 line.kind = LineKind::Genesis;
                 line.policy =
                     Some(serde_json::from_slice(frame.body()).map_err(|e| bad(e.to_string()))?);
+                line.record = Some(hex(raw));
             }
             RecordKind::Command => {
                 line.command = Some(decode_command(frame.body()).map_err(|e| bad(e.to_string()))?);

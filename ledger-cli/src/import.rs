@@ -2,7 +2,9 @@
 //!
 //! Every line is checked before anything changes: sequence numbers count from 0, each `prev` is
 //! the previous line's `hash`, times never go back, and each `hash` equals the hash of the record
-//! rebuilt from the line's content. Records the ledger already holds must be the same records
+//! rebuilt from the line's content. A new ledger is created from the genesis line's exact record
+//! bytes (`Store::create_from_genesis`), never from a re-serialized policy. Records the ledger
+//! already holds must be the same records
 //! (same hashes) and are skipped, so importing twice changes nothing. The rest are journaled in
 //! order at their own times, which rebuilds the same chain: the same head hash and state digest.
 
@@ -36,7 +38,18 @@ pub fn run(session: &Session, args: &ImportArgs) -> CliResult {
     let mut imported = 0u64;
     for line in lines.iter().skip(held) {
         let sequence = match (&line.kind, &line.command) {
-            (LineKind::Command, Some(command)) => store.submit(command.clone(), line.now)?.sequence,
+            (LineKind::Command, Some(command)) => {
+                let done = store.submit(command.clone(), line.now)?;
+                if hex(&done.hash) != line.hash {
+                    return Err(CliError::damaged(format!(
+                        "record {} was journaled with hash {}, not the export's {}",
+                        line.seq,
+                        hex(&done.hash),
+                        line.hash
+                    )));
+                }
+                done.sequence
+            }
             (LineKind::Checkpoint, _) => store.checkpoint()?.sequence + 1,
             _ => {
                 return Err(CliError::damaged(format!(
@@ -165,11 +178,11 @@ fn open_or_create(session: &Session, lines: &[RecordLine]) -> CliResult<(Store, 
     if !path.exists() {
         session.lock(true)?;
         let genesis = &lines[0];
-        let policy = genesis
-            .policy
-            .as_ref()
-            .ok_or_else(|| CliError::damaged("import record 0: no policy"))?;
-        let store = Store::create(session.data(), policy, genesis.now, session.options())?;
+        // Checked by `check_chain`: the exact record the export's ledger began with.
+        let (bytes, _) = genesis
+            .rebuild()
+            .ok_or_else(|| CliError::damaged("import record 0: no genesis record"))?;
+        let store = Store::create_from_genesis(session.data(), &bytes, session.options())?;
         if hex(&store.status().head_hash) != genesis.hash {
             return Err(CliError::damaged(
                 "the new ledger's genesis record differs from the import's",

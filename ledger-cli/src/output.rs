@@ -61,14 +61,26 @@ pub fn print_outcome(
         Outcome::Applied(done) => done.iter().map(|c: &Committed| c.sequence).collect(),
         Outcome::AlreadyApplied => Vec::new(),
     };
-    let status = store.status();
+    // The head is the last record this write made; a resubmission made none, so the
+    // ledger's head is unchanged.
+    let last = match outcome {
+        Outcome::Applied(done) => done.last(),
+        Outcome::AlreadyApplied => None,
+    };
+    let (seq, head) = match last {
+        Some(committed) => (committed.sequence, committed.hash),
+        None => {
+            let status = store.status();
+            (status.head_sequence, status.head_hash)
+        }
+    };
     if json {
         return print_json(&WriteOutput {
             operation,
             applied: !records.is_empty(),
             records,
-            seq: status.head_sequence,
-            head: hex(&status.head_hash),
+            seq,
+            head: hex(&head),
             transfers,
         });
     }
@@ -82,14 +94,12 @@ pub fn print_outcome(
         Outcome::AlreadyApplied => {
             out!("{operation}: already recorded (transfer{plural} {ids}); nothing changed")?
         }
-        Outcome::Applied(_) if transfers.is_empty() => out!(
-            "{operation}: done (journal record {}, durable)",
-            status.head_sequence
-        )?,
-        Outcome::Applied(_) => out!(
-            "{operation}: transfer{plural} {ids} (journal record {}, durable)",
-            status.head_sequence
-        )?,
+        Outcome::Applied(_) if transfers.is_empty() => {
+            out!("{operation}: done (journal record {seq}, durable)")?
+        }
+        Outcome::Applied(_) => {
+            out!("{operation}: transfer{plural} {ids} (journal record {seq}, durable)")?
+        }
     }
     Ok(())
 }

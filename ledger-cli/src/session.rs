@@ -15,6 +15,12 @@ use crate::error::{CliError, CliResult};
 use crate::time::{parse_time, system_now};
 
 /// The lock file in the data directory: one `timebank` process at a time uses a ledger.
+///
+/// The store takes its own lock (`LOCK`) but fails at once when it is held, while operators
+/// want a second `timebank` run to wait for the first. Blocking on the store's file first
+/// would not do: the store locks it again through another handle, which the same process's
+/// first lock refuses. So runs queue on this file, and only a holder of the store that is not
+/// a `timebank` run (a service embedding the store) makes a run fail, with exit code 7.
 pub const LOCK_FILE_NAME: &str = "timebank.lock";
 
 /// The global options, checked.

@@ -6,8 +6,6 @@
 //! expire, children's gifts of hours to their registered parents, points awarded and spent, and
 //! an expiry sweep. Every commit is durable before its line is printed.
 
-use std::io::{Read, Seek, SeekFrom};
-
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::policy::{Purpose, SWEEP_TRANSFER_ID_BIT};
 use ledger_core::timebank::{
@@ -191,7 +189,7 @@ impl Simulation<'_> {
         }
         let line = CommitLine {
             seq: done.sequence,
-            head: journal_head(self.store)?,
+            head: hex(&done.hash),
             transfers,
         };
         self.tally.commits += 1;
@@ -663,18 +661,6 @@ impl Simulation<'_> {
         }
         self.submit(plans).map(drop)
     }
-}
-
-/// The hash of the journal's last record: its last 32 bytes (docs/FORMAT.md). Read after a
-/// commit returned, so the record is durable; the tool is the journal's only writer.
-fn journal_head(store: &Store) -> CliResult<String> {
-    let path = store.dir().join(JOURNAL_FILE_NAME);
-    let io = |e: std::io::Error| CliError::io(format!("cannot read {}: {e}", path.display()));
-    let mut file = std::fs::File::open(&path).map_err(io)?;
-    file.seek(SeekFrom::End(-32)).map_err(io)?;
-    let mut hash = [0u8; 32];
-    file.read_exact(&mut hash).map_err(io)?;
-    Ok(hex(&hash))
 }
 
 /// Opens the ledger in the data directory, creating it under the policy when there is none.

@@ -49,6 +49,10 @@ fn record_offsets(journal: &[u8]) -> Vec<usize> {
     offsets
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn write_key(bank: &Bank) -> String {
     let path = bank.path("checkpoint.key");
     std::fs::write(&path, format!("{}\n", "5a".repeat(32))).unwrap();
@@ -270,6 +274,14 @@ fn simulate_prints_one_line_per_durable_commit_and_the_ledger_verifies() {
     assert_eq!(last["seq"], status["seq"]);
     assert_eq!(last["head"], status["head"]);
     assert!(run.stderr.contains("services recorded"), "{}", run.stderr);
+    // Each line names the record it made by that record's own hash (its last 32 bytes).
+    let journal = std::fs::read(bank.data().join(ledger_store::JOURNAL_FILE_NAME)).unwrap();
+    let mut ends: Vec<usize> = record_offsets(&journal).into_iter().skip(1).collect();
+    ends.push(journal.len());
+    for line in &lines {
+        let end = ends[line["seq"].as_u64().unwrap() as usize];
+        assert_eq!(line["head"], hex(&journal[end - 32..end]), "{line}");
+    }
     bank.ok(&["verify"]);
 
     // The same seed on a fresh ledger at the same time writes the same journal.
@@ -336,4 +348,93 @@ fn a_second_process_waits_for_the_first() {
     }
     assert!(writer.wait().unwrap().success());
     bank.ok(&["verify"]);
+}
+
+/// A ledger whose genesis policy JSON is not what this version's serializer writes (as after a
+/// change to `Policy`'s JSON form): its export still imports, from the genesis record's bytes.
+#[test]
+fn import_keeps_the_exact_genesis_record_whatever_the_policy_serializes_to() {
+    let bank = Bank::empty();
+    let policy = ledger_core::Policy::default_policy();
+    let pretty = serde_json::to_vec_pretty(&policy).unwrap();
+    assert_ne!(pretty, serde_json::to_vec(&policy).unwrap());
+    let (genesis, _) = ledger_store::journal::genesis_record(&pretty, 1_772_326_800_000_000_000);
+    let store = ledger_store::Store::create_from_genesis(
+        &bank.data(),
+        &genesis,
+        ledger_store::StoreOptions::default(),
+    )
+    .unwrap();
+    store.close().unwrap();
+    bank.ok(&[
+        "account", "open", "1", "--kind", "issuer", "--unit", "hours",
+    ]);
+    let status = bank.status();
+
+    let export = bank.ok(&["export"]).stdout;
+    let first: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["record"],
+        hex(&genesis),
+        "the genesis line carries its exact bytes"
+    );
+    let file = bank.path("export.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let fresh = bank.path("fresh");
+    let imported = run_in(&fresh, START, &["--json", "import", file.to_str().unwrap()]);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert_eq!(imported.json()["head"], status["head"]);
+    assert_eq!(imported.json()["state_digest"], status["state_digest"]);
+    let again = run_in(&fresh, START, &["--json", "import", file.to_str().unwrap()]).json();
+    assert_eq!(again["imported"], 0);
+    assert_eq!(again["head"], status["head"]);
+
+    // A genesis record altered by one byte is refused before anything is created.
+    let mut bad = genesis.clone();
+    let last = bad.len() - 40;
+    bad[last] ^= 1;
+    let tampered = export.replacen(&hex(&genesis), &hex(&bad), 1);
+    std::fs::write(&file, tampered).unwrap();
+    let other = bank.path("other");
+    let run = run_in(&other, START, &["import", file.to_str().unwrap()]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("import record 0"), "{}", run.stderr);
+    assert!(!other.join(ledger_store::JOURNAL_FILE_NAME).exists());
+}
+
+/// Another process embedding the store (here: this test) holds the ledger: a run fails at once
+/// with its own exit code and sentence, and changes nothing.
+#[test]
+fn a_ledger_held_by_another_process_is_reported_in_use() {
+    let bank = Bank::new().with_accounts();
+    let before = bank.status();
+    let store =
+        ledger_store::Store::open(&bank.data(), ledger_store::StoreOptions::default()).unwrap();
+    for args in [
+        &["status"][..],
+        &[
+            "record",
+            "--payer",
+            "1",
+            "--provider",
+            "2",
+            "--hours",
+            "1",
+            "--code",
+            "101",
+        ][..],
+    ] {
+        let run = bank.run(args);
+        assert_eq!(run.code, 7, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("in use by another process"),
+            "{}",
+            run.stderr
+        );
+    }
+    store.close().unwrap();
+    let after = bank.status();
+    for field in ["seq", "head", "state_digest"] {
+        assert_eq!(after[field], before[field], "{field}");
+    }
 }
