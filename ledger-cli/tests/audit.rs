@@ -147,6 +147,25 @@ fn export_then_import_into_a_fresh_ledger_gives_the_same_state_and_twice_changes
     assert_eq!(again["seq"], status["seq"]);
     // The original ledger also holds every record already.
     assert_eq!(bank.ok(&["--json", "import", file]).json()["imported"], 0);
+
+    // An export written before genesis lines carried `record` still imports (from `policy`).
+    let mut genesis = lines[0].clone();
+    assert!(genesis["record"].is_string(), "{genesis}");
+    genesis.as_object_mut().unwrap().remove("record");
+    let older: String = std::iter::once(genesis.to_string())
+        .chain(export.lines().skip(1).map(str::to_owned))
+        .map(|l| l + "\n")
+        .collect();
+    let older_file = bank.path("older.jsonl");
+    std::fs::write(&older_file, older).unwrap();
+    let older_fresh = bank.path("older-fresh");
+    let imported = run_in(
+        &older_fresh,
+        START,
+        &["--json", "import", older_file.to_str().unwrap()],
+    );
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert_eq!(imported.json()["head"], status["head"]);
 }
 
 #[test]
