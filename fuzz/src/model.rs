@@ -231,7 +231,13 @@ impl Model {
 
     fn create_account(&mut self, spec: &AccountSpec, ts: u64) -> Outcome {
         if let Some(existing) = self.accounts.get(&spec.id) {
-            return if existing.spec == *spec {
+            // The eligibility date is not part of what an account is: the host moves it later
+            // (`SetEligibility`), and a retried creation still finds its account.
+            let same = AccountSpec {
+                eligible_from: spec.eligible_from,
+                ..existing.spec.clone()
+            };
+            return if same == *spec {
                 (R::Exists, existing.timestamp)
             } else {
                 (R::AccountExistsWithDifferentFields, 0)
@@ -741,7 +747,9 @@ impl Model {
                 return Err(R::RatingInvalid);
             }
             let t = m.transfers.get(&id).ok_or(R::TransferNotFound)?;
-            if t.state != State::Posted {
+            // Only what moved value for a service is rated: not a void's record, not a reversal.
+            let resolving = t.request.flags & (flag::VOID | flag::REVERSAL) != 0;
+            if t.state != State::Posted || resolving {
                 return Err(R::TransferNotFound);
             }
             if m.ratings.contains_key(&id) {
