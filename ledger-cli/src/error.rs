@@ -4,6 +4,7 @@
 //! `timebank --help` and in `ledger-cli/README.md`, and never renumbered.
 
 use std::fmt;
+use std::path::Path;
 use std::process::ExitCode;
 
 use ledger_core::timebank::PlanError;
@@ -141,6 +142,27 @@ impl From<StoreError> for CliError {
     }
 }
 
+/// Most characters of an argument quoted in a message; longer ones are cut in the middle, so a
+/// 128 KiB argument does not fill the terminal (or a log) with itself.
+pub const QUOTED_CHARS_MAX: usize = 120;
+
+/// `text` as a message quotes it: whole when short, else its start and end around "...".
+pub fn shorten(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= QUOTED_CHARS_MAX {
+        return text.to_owned();
+    }
+    let keep = QUOTED_CHARS_MAX / 2 - 2;
+    let head: String = text.chars().take(keep).collect();
+    let tail: String = text.chars().skip(count - keep).collect();
+    format!("{head}...{tail} ({count} characters)")
+}
+
+/// A path as a message quotes it (see [`shorten`]).
+pub fn shorten_path(path: &Path) -> String {
+    shorten(&path.display().to_string())
+}
+
 /// The sentence for a journal that does not verify: it names the first bad record.
 pub fn corruption(c: &Corruption) -> CliError {
     CliError::damaged(format!(
@@ -160,5 +182,21 @@ impl From<PlanError> for CliError {
             }
             other => CliError::refused(format!("refused: {other}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_arguments_are_quoted_shortened() {
+        assert_eq!(shorten("short"), "short");
+        let long = "x".repeat(131_072);
+        let quoted = shorten(&long);
+        assert!(quoted.len() < 200, "{quoted}");
+        assert!(quoted.ends_with("(131072 characters)"));
+        let multibyte = "时".repeat(500);
+        assert!(shorten(&multibyte).contains("..."));
     }
 }

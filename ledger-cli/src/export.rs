@@ -213,6 +213,9 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
 }
 
 pub fn run(session: &Session, args: &ExportArgs) -> CliResult {
+    if let Some(path) = &args.out {
+        crate::paths::refuse_inside_data(path, session.data(), "the export's --out")?;
+    }
     let lines = journal_lines(session)?;
     let write_error = |e: std::io::Error| CliError::io(format!("cannot write the export: {e}"));
     let sink: Box<dyn Write> = match &args.out {
@@ -230,7 +233,7 @@ pub fn run(session: &Session, args: &ExportArgs) -> CliResult {
     }
     out.flush().map_err(write_error)?;
     if let Some(path) = &args.out {
-        eprintln!("exported {} records to {}", lines.len(), path.display());
+        crate::output::note!("exported {} records to {}", lines.len(), path.display());
     }
     Ok(())
 }

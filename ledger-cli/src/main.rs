@@ -16,6 +16,7 @@ mod import;
 mod liability;
 mod movement;
 mod output;
+mod paths;
 mod progress;
 mod service;
 mod session;
@@ -42,7 +43,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("timebank: {error}");
+            output::note!("timebank: {error}");
             error.exit_code()
         }
     }

@@ -21,6 +21,23 @@ macro_rules! out {
 }
 pub(crate) use out;
 
+/// Prints a line on stderr, ignoring a failure: `eprintln!` panics when stderr cannot be written
+/// (`2>/dev/full`, a closed pipe), which would turn every exit code into 101. A message that
+/// cannot be shown is lost; the exit code still says what happened.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::output::write_note(format_args!($($arg)*))
+    };
+}
+pub(crate) use note;
+
+pub fn write_note(args: std::fmt::Arguments<'_>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_fmt(args)
+        .and_then(|()| stderr.write_all(b"\n"));
+}
+
 pub fn write_line(args: std::fmt::Arguments<'_>) -> CliResult {
     let mut stdout = std::io::stdout().lock();
     stdout

@@ -44,7 +44,7 @@ impl ProgressBar {
     /// Ends the bar's line so later output starts on its own line.
     pub fn finish(&mut self) {
         if self.drawn {
-            eprintln!();
+            crate::output::note!("");
             self.drawn = false;
         }
     }

@@ -75,7 +75,7 @@ impl Session {
             // An auditor's read-only copy: nobody writes it, so reading without the lock is
             // safe (and a command that must write fails on its own, saying why).
             Err(e) if is_read_only(&e) => {
-                eprintln!(
+                crate::output::note!(
                     "note: {} is read-only; reading it without the lock",
                     dir.display()
                 );
@@ -84,7 +84,7 @@ impl Session {
             Err(e) => return Err(io(e)),
         };
         if file.try_lock_exclusive().is_err() {
-            eprintln!(
+            crate::output::note!(
                 "note: another timebank process is using {}; waiting for it",
                 dir.display()
             );
@@ -140,22 +140,24 @@ impl Session {
     pub fn open(&self) -> CliResult<Store> {
         let store = Store::open(self.data(), self.options())?;
         if let Some(policy) = &self.global.policy {
-            eprintln!(
+            crate::output::note!(
                 "note: --policy {} is not used: this ledger keeps the policy it was created with",
                 policy.display()
             );
         }
         let report = store.open_report();
         if let Some(torn) = &report.torn_tail {
-            eprintln!(
+            crate::output::note!(
                 "note: a crash left {} incomplete bytes at offset {} (record {}); they were cut \
                  back and kept beside the journal",
-                torn.len, torn.offset, torn.sequence
+                torn.len,
+                torn.offset,
+                torn.sequence
             );
         }
         if let IndexRecovery::Rebuilt { why } = &report.index {
             if report.records > 1 {
-                eprintln!("note: the index was rebuilt from the journal ({why})");
+                crate::output::note!("note: the index was rebuilt from the journal ({why})");
             }
         }
         Ok(store)

@@ -679,6 +679,6 @@ pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
     let json = &mut |line: &CommitLine| print_json(line);
     let tally = simulate(&store, args, session.now()?, json)?;
     store.close()?;
-    eprintln!("{}", summary(&tally).trim_end());
+    crate::output::note!("{}", summary(&tally).trim_end());
     Ok(())
 }
