@@ -56,8 +56,10 @@ mod index_account;
 mod index_history;
 pub mod journal;
 pub mod lock;
+pub mod merkle;
 pub mod record;
 pub mod replay;
+pub mod signed_checkpoint;
 pub mod sim_disk;
 pub mod store;
 
