@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use ledger_core::timebank::PlanError;
 use ledger_core::ResultCode;
-use ledger_store::{Corruption, Error as StoreError};
+use ledger_store::{Corruption, CorruptionReason, Error as StoreError};
 
 /// The kinds of failure, with their exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,8 @@ Exit codes:
   4  refused by a time-bank rule or the engine (the result code is named), or an import of
      another ledger's history; nothing changed
   5  damaged: the journal, index or a checkpoint does not verify (the first bad record is
-     named), or an import file's hashes do not match its content
+     named), or an import file's hashes do not match its content; or a record written by a
+     newer timebank (its format version is named; nothing is cut or changed)
   6  I/O error (including a closed stdout)
   7  in use: another process (a service embedding the store) has the ledger open; nothing
      changed (a second timebank run waits for the first instead)";
@@ -165,6 +166,13 @@ pub fn shorten_path(path: &Path) -> String {
 
 /// The sentence for a journal that does not verify: it names the first bad record.
 pub fn corruption(c: &Corruption) -> CliError {
+    if let CorruptionReason::Unreadable { .. } = c.reason {
+        // Not damage: a record this binary cannot read. Nothing is cut or changed.
+        return CliError::damaged(format!(
+            "record {} (byte offset {}) was {}; nothing was changed: use a newer timebank",
+            c.sequence, c.offset, c.reason
+        ));
+    }
     CliError::damaged(format!(
         "the ledger is damaged: first bad record {} (byte offset {}): {}",
         c.sequence, c.offset, c.reason

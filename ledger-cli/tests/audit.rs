@@ -457,3 +457,53 @@ fn a_ledger_held_by_another_process_is_reported_in_use() {
         assert_eq!(after[field], before[field], "{field}");
     }
 }
+
+/// Two whole records of a newer format version (hashes and links correct) after a ledger's
+/// history: `status`, `verify` and a write refuse with exit 5, name the version, and leave every
+/// byte in place (an older binary used to cut them as a torn tail and fork the history).
+#[test]
+fn records_of_a_newer_format_version_are_refused_never_cut() {
+    let bank = busy_bank();
+    let path = bank.data().join("journal.tbj");
+    let mut journal = std::fs::read(&path).unwrap();
+    for _ in 0..2 {
+        let last = *record_offsets(&journal).last().unwrap();
+        let prev = &journal[last..];
+        let mut record = b"TBJR\0\0\0\0".to_vec();
+        record.push(3); // format version 3
+        record.push(2); // a command
+        record.extend_from_slice(&[0, 0]);
+        let sequence = u64::from_le_bytes(prev[12..20].try_into().unwrap()) + 1;
+        record.extend_from_slice(&sequence.to_le_bytes());
+        record.extend_from_slice(&prev[20..28]);
+        record.extend_from_slice(&prev[prev.len() - 32..]);
+        record.extend_from_slice(b"a body this binary cannot read");
+        let length = (record.len() + 32) as u32;
+        record[4..8].copy_from_slice(&length.to_le_bytes());
+        let hash = ledger_store::record::record_hash(&record);
+        record.extend_from_slice(&hash);
+        journal.extend_from_slice(&record);
+    }
+    std::fs::write(&path, &journal).unwrap();
+    let expected = "written by a newer timebank (format version 3); this binary reads up to";
+    bank.fails(&["status"], 5, expected);
+    bank.fails(&["verify"], 5, expected);
+    let write = [
+        "record",
+        "--payer",
+        "1",
+        "--provider",
+        "2",
+        "--hours",
+        "1",
+        "--code",
+        "101",
+    ];
+    bank.fails(&write, 5, expected);
+    assert_eq!(std::fs::read(&path).unwrap(), journal);
+    let names: Vec<String> = std::fs::read_dir(bank.data())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("torn")), "{names:?}");
+}

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::codec::DecodeError;
-use crate::record::FrameError;
+use crate::record::{FrameError, FORMAT_VERSION};
 
 /// Everything a store operation can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,9 @@ pub enum CorruptionReason {
     /// An incomplete or checksum-failing last record: a torn write, found by `verify` on a
     /// journal that was not reopened since the crash (opening cuts it back and reports it).
     TornTail,
+    /// A whole record whose hash matches but whose format version or record kind this binary
+    /// does not know: written by a newer binary (or an older format). Refused, never cut.
+    Unreadable { version: u8, kind: u8 },
     /// The record's `prev_hash` is not the previous record's hash.
     BrokenLink,
     /// The sequence number is not the previous one plus one.
@@ -119,6 +122,28 @@ impl fmt::Display for CorruptionReason {
                     f,
                     "torn tail: the last record is incomplete or fails its checksum"
                 )
+            }
+            CorruptionReason::Unreadable { version, kind } => {
+                let max = FORMAT_VERSION;
+                if *version < max {
+                    write!(
+                        f,
+                        "written in format version {version}, which this binary does not read \
+                         (it reads format version {max} only)"
+                    )
+                } else if *version > max {
+                    write!(
+                        f,
+                        "written by a newer timebank (format version {version}); this binary \
+                         reads up to {max}"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "written by a newer timebank (record kind {kind} of format version \
+                         {version} is unknown here); this binary reads up to {max}"
+                    )
+                }
             }
             CorruptionReason::BrokenLink => {
                 write!(

@@ -13,7 +13,9 @@ use crate::checkpoint::Checkpoint;
 use crate::codec;
 use crate::error::{Corruption, CorruptionReason};
 use crate::file::JournalFile;
-use crate::record::{append_record, parse_frame, Hash, RecordHeader, RecordKind, RECORD_MAGIC};
+use crate::record::{
+    append_record, parse_frame, unknown_record, Hash, RecordHeader, RecordKind, RECORD_MAGIC,
+};
 
 /// The journal's file name in the data directory.
 pub const JOURNAL_FILE_NAME: &str = "journal.tbj";
@@ -73,6 +75,14 @@ pub fn scan_frames(bytes: &[u8]) -> Result<Scan, Corruption> {
                     }
                 }
                 let sequence = scan.frames.len() as u64;
+                if let Some((version, kind)) = unknown_record(&bytes[offset..]) {
+                    // Written whole by another binary: refused wherever it stands, never cut.
+                    return Err(Corruption {
+                        sequence,
+                        offset: offset as u64,
+                        reason: CorruptionReason::Unreadable { version, kind },
+                    });
+                }
                 torn_or_corrupt(bytes, offset, sequence, CorruptionReason::Frame(e))?;
                 scan.torn = Some(TornTail {
                     offset: offset as u64,
@@ -112,10 +122,13 @@ pub fn valid_record_after(bytes: &[u8], from: usize) -> Option<usize> {
     while at + RECORD_MAGIC.len() <= bytes.len() {
         let found = bytes[at..].windows(4).position(|w| w == RECORD_MAGIC)?;
         at += found;
-        if let Ok(frame) = parse_frame(&bytes[at..], at as u64) {
-            if frame.hash_matches() {
-                return Some(at);
-            }
+        let whole = match parse_frame(&bytes[at..], at as u64) {
+            Ok(frame) => frame.hash_matches(),
+            // A newer binary's record counts too: bad bytes before it are damage.
+            Err(_) => unknown_record(&bytes[at..]).is_some(),
+        };
+        if whole {
+            return Some(at);
         }
         at += 1;
     }

@@ -231,7 +231,10 @@ pub fn parse_frame(rest: &[u8], offset: u64) -> Result<Frame<'_>, FrameError> {
     if (length as usize) < RECORD_BYTES_MIN || length as usize > RECORD_BYTES_MAX {
         return Err(FrameError::BadLength(length));
     }
-    if rest.len() < HEADER_BYTES.min(length as usize) {
+    // Completeness first: only a whole record can be judged by its version and kind (a whole
+    // record of an unknown version or kind whose hash matches was written by a newer binary and
+    // is refused, never cut as a torn tail; see `unknown_record`).
+    if rest.len() < length as usize {
         return Err(FrameError::Incomplete);
     }
     if rest[OFFSET_VERSION] != FORMAT_VERSION {
@@ -243,13 +246,28 @@ pub fn parse_frame(rest: &[u8], offset: u64) -> Result<Frame<'_>, FrameError> {
     if rest[OFFSET_RESERVED..OFFSET_RESERVED + 2] != [0, 0] {
         return Err(FrameError::ReservedNotZero);
     }
-    if rest.len() < length as usize {
-        return Err(FrameError::Incomplete);
-    }
     Ok(Frame {
         offset,
         bytes: &rest[..length as usize],
     })
+}
+
+/// A whole record this binary cannot read: the version and kind of the record at `rest[0]` when
+/// its frame is complete and its stored hash matches but its version or kind is unknown here.
+///
+/// A torn write cannot produce a matching hash, so such a record was written whole, by a newer
+/// (or, for a version below [`FORMAT_VERSION`], an older) binary: it is refused, never cut.
+pub fn unknown_record(rest: &[u8]) -> Option<(u8, u8)> {
+    match parse_frame(rest, 0) {
+        Err(FrameError::UnsupportedVersion(_) | FrameError::UnknownKind(_)) => {}
+        _ => return None,
+    }
+    // parse_frame checked the magic, the length bounds and that the whole record is present.
+    let length = u32::from_le_bytes(rest[OFFSET_LENGTH..OFFSET_LENGTH + 4].try_into().ok()?);
+    let whole = &rest[..length as usize];
+    let covered = &whole[..whole.len() - HASH_BYTES];
+    (record_hash(covered) == hash_at(whole, whole.len() - HASH_BYTES))
+        .then(|| (rest[OFFSET_VERSION], rest[OFFSET_KIND]))
 }
 
 pub(crate) fn u64_at(bytes: &[u8], at: usize) -> u64 {

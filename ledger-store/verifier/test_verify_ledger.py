@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,27 @@ def test_non_canonical_bodies_are_refused(sample):
 def test_usage_errors_exit_with_2(tmp_path):
     assert run_cli(tmp_path / "missing").returncode == 2
     assert run_cli(tmp_path, "--key-hex", "abcd").returncode == 2
+
+
+def future_record(previous: vl.Frame, version: int, kind: int, body: bytes) -> bytes:
+    header = bytearray(vl.RECORD_MAGIC + bytes(4) + bytes([version, kind, 0, 0]))
+    header += struct.pack("<QQ", previous.sequence + 1, previous.now) + previous.stored_hash
+    covered = header + body
+    covered[vl.OFFSET_LENGTH:vl.OFFSET_LENGTH + 4] = struct.pack("<I", len(covered) + 32)
+    return bytes(covered) + vl.record_hash(bytes(covered))
+
+
+def test_a_newer_format_version_is_refused_not_a_torn_tail(sample):
+    data = journal(sample)
+    last = frames(data)[-1]
+    newer = future_record(last, 3, vl.KIND_COMMAND, b"from the future")
+    n = len(frames(data))
+    expect_bad(data + newer, n, len(data),
+               contains=f"written by a newer timebank (format version 3); this binary reads up "
+                        f"to {vl.FORMAT_VERSION}")
+    # Torn bytes after it change nothing; a newer record whose hash fails is a torn tail.
+    expect_bad(data + newer + b"TBJR", n, len(data), contains="newer timebank")
+    damaged = newer[:-1] + bytes([newer[-1] ^ 1])
+    expect_bad(data + damaged, n, len(data), contains="torn tail")
+    unknown_kind = future_record(last, vl.FORMAT_VERSION, 99, b"")
+    expect_bad(data + unknown_kind, n, len(data), contains="record kind 99")

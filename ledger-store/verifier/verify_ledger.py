@@ -39,6 +39,7 @@ HASH_BYTES = 32
 RECORD_BYTES_MIN = OFFSET_BODY + HASH_BYTES
 RECORD_BYTES_MAX = 4 * 1024 * 1024
 KIND_GENESIS, KIND_COMMAND, KIND_CHECKPOINT = 1, 2, 3
+KNOWN_KINDS = (KIND_GENESIS, KIND_COMMAND, KIND_CHECKPOINT)
 # FORMAT.md section 3.2 and 5
 RECORD_HASH_CONTEXT = "timebank-ledger 2026-11 journal record v1"
 CHECKPOINT_MAC_DOMAIN = b"timebank-ledger 2026-11 checkpoint v1"
@@ -115,17 +116,39 @@ def parse_frame(journal: bytes, offset: int) -> tuple[Optional[Frame], str]:
     (length,) = struct.unpack_from("<I", rest, OFFSET_LENGTH)
     if not RECORD_BYTES_MIN <= length <= RECORD_BYTES_MAX:
         return None, f"record length {length} is out of bounds"
-    if len(rest) < min(OFFSET_BODY, length):
+    if len(rest) < length:
         return None, "the record is incomplete (the file ends inside it)"
     if rest[OFFSET_VERSION] != FORMAT_VERSION:
         return None, f"record version {rest[OFFSET_VERSION]} is not supported"
-    if rest[OFFSET_KIND] not in (KIND_GENESIS, KIND_COMMAND, KIND_CHECKPOINT):
+    if rest[OFFSET_KIND] not in KNOWN_KINDS:
         return None, f"record kind {rest[OFFSET_KIND]} is unknown"
     if rest[OFFSET_RESERVED:OFFSET_RESERVED + 2] != b"\0\0":
         return None, "the reserved header bytes are not zero"
-    if len(rest) < length:
-        return None, "the record is incomplete (the file ends inside it)"
     return Frame(offset, rest[:length]), ""
+
+
+def unreadable(journal: bytes, offset: int) -> Optional[str]:
+    """Why a whole record of an unknown version or kind, whose hash matches, cannot be read
+    (FORMAT.md 6): it was written whole by another binary, so it is refused, never a torn tail."""
+    rest = journal[offset:]
+    if len(rest) < RECORD_BYTES_MIN or rest[:4] != RECORD_MAGIC:
+        return None
+    (length,) = struct.unpack_from("<I", rest, OFFSET_LENGTH)
+    if not RECORD_BYTES_MIN <= length <= RECORD_BYTES_MAX or len(rest) < length:
+        return None
+    version, kind = rest[OFFSET_VERSION], rest[OFFSET_KIND]
+    if version == FORMAT_VERSION and kind in KNOWN_KINDS:
+        return None
+    if record_hash(rest[:length - HASH_BYTES]) != rest[length - HASH_BYTES:length]:
+        return None
+    if version < FORMAT_VERSION:
+        return (f"written in format version {version}, which this binary does not read "
+                f"(it reads format version {FORMAT_VERSION} only)")
+    if version > FORMAT_VERSION:
+        return (f"written by a newer timebank (format version {version}); this binary reads "
+                f"up to {FORMAT_VERSION}")
+    return (f"written by a newer timebank (record kind {kind} of format version {version} is "
+            f"unknown here); this binary reads up to {FORMAT_VERSION}")
 
 
 def valid_record_after(journal: bytes, start: int) -> bool:
@@ -133,7 +156,7 @@ def valid_record_after(journal: bytes, start: int) -> bool:
     at = journal.find(RECORD_MAGIC, start)
     while at != -1:
         frame, _ = parse_frame(journal, at)
-        if frame is not None and frame.hash_matches():
+        if (frame is not None and frame.hash_matches()) or unreadable(journal, at):
             return True
         at = journal.find(RECORD_MAGIC, at + 1)
     return False
@@ -282,6 +305,9 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
     while offset < len(journal):
         sequence = len(hashes)
         frame, why = parse_frame(journal, offset)
+        newer = unreadable(journal, offset) if frame is None else None
+        if newer:
+            raise fail(sequence, offset, newer)
         if frame is None or not frame.hash_matches():
             why = why or "checksum mismatch (the stored hash differs)"
             if valid_record_after(journal, offset + 1):
