@@ -26,6 +26,10 @@ pub enum Kind {
     Io = 6,
     /// Another process (not a `timebank` run, which would wait) has the ledger open.
     InUse = 7,
+    /// A write's sync failed, or its report could not be printed after it was durable: the
+    /// operation may or may not have happened. Check before retrying (or retry with the same
+    /// `--id`, which changes nothing if it happened).
+    OutcomeUnknown = 8,
 }
 
 /// The exit codes as `--help` and the README print them.
@@ -42,7 +46,10 @@ Exit codes:
      newer timebank (its format version is named; nothing is cut or changed)
   6  I/O error (including a closed stdout)
   7  in use: another process (a service embedding the store) has the ledger open; nothing
-     changed (a second timebank run waits for the first instead)";
+     changed (a second timebank run waits for the first instead)
+  8  outcome unknown: a write's sync failed, or its report could not be printed once it was
+     durable; it may have happened (the message names the record and ids to check; retrying
+     with the same --id changes nothing if it did)";
 
 /// A failure: its kind and the sentence printed on stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +92,10 @@ impl CliError {
         CliError::new(Kind::InUse, message)
     }
 
+    pub fn outcome_unknown(message: impl Into<String>) -> CliError {
+        CliError::new(Kind::OutcomeUnknown, message)
+    }
+
     /// The engine refused an event with `code`.
     pub fn result_code(code: ResultCode, what: &str) -> CliError {
         CliError::refused(format!(
@@ -110,6 +121,11 @@ impl From<StoreError> for CliError {
         match error {
             StoreError::Io(e) => CliError::io(format!("I/O error: {e}")),
             StoreError::Corrupted(c) => corruption(&c),
+            StoreError::OutcomeUnknown { sequence, error } => CliError::outcome_unknown(format!(
+                "outcome unknown: writing journal record {sequence} failed ({error}), but it may \
+                 be durable; run `timebank status` (head record {sequence} means it happened) \
+                 before retrying"
+            )),
             StoreError::Index(e) => CliError::io(format!(
                 "the index (sled) failed: {e}; `timebank rebuild-index` recreates it"
             )),

@@ -74,6 +74,26 @@ pub fn print_outcome(
     transfers: &[u128],
     outcome: &Outcome,
 ) -> CliResult {
+    print_outcome_lines(store, json, operation, transfers, outcome).map_err(|e| {
+        // The write is durable, but whoever runs the tool cannot learn so from stdout.
+        match outcome {
+            Outcome::Applied(done) => CliError::outcome_unknown(format!(
+                "{operation} is durable (journal record {}) but its report could not be printed: \
+                 {e}",
+                done.last().map_or(0, |c| c.sequence)
+            )),
+            Outcome::AlreadyApplied => e,
+        }
+    })
+}
+
+fn print_outcome_lines(
+    store: &Store,
+    json: bool,
+    operation: &str,
+    transfers: &[u128],
+    outcome: &Outcome,
+) -> CliResult {
     let records: Vec<u64> = match outcome {
         Outcome::Applied(done) => done.iter().map(|c: &Committed| c.sequence).collect(),
         Outcome::AlreadyApplied => Vec::new(),

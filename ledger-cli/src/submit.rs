@@ -6,7 +6,7 @@
 
 use ledger_core::policy::SWEEP_TRANSFER_ID_BIT;
 use ledger_core::{Command, Ledger, Reply, ResultCode, TransferId};
-use ledger_store::{Committed, Store};
+use ledger_store::{Committed, Error as StoreError, Store};
 
 use crate::error::{CliError, CliResult};
 
@@ -72,11 +72,35 @@ pub fn submit(store: &Store, commands: Vec<Command>, now: u64, what: &str) -> Cl
     }
     let mut committed = Vec::with_capacity(commands.len());
     for command in commands {
-        let done = store.submit(command, now)?;
+        let ids = transfer_ids(&command);
+        let done = store.submit(command, now).map_err(|e| match e {
+            StoreError::OutcomeUnknown { .. } if !ids.is_empty() => {
+                let mut error = CliError::from(e);
+                error.message.push_str(&format!(
+                    "; its transfer ids are {ids}: retrying with --id {} changes nothing if it \
+                     happened",
+                    ids.split(',').next().unwrap_or_default()
+                ));
+                error
+            }
+            other => other.into(),
+        })?;
         check(&done.reply, what)?;
         committed.push(done);
     }
     Ok(Outcome::Applied(committed))
+}
+
+/// The transfer ids a command creates, comma-separated (empty for other commands).
+fn transfer_ids(command: &Command) -> String {
+    match command {
+        Command::CreateTransfers(transfers) => transfers
+            .iter()
+            .map(|t| t.id.get().to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => String::new(),
+    }
 }
 
 /// `Ok(true)` when every event already existed, `Ok(false)` when they applied; otherwise the

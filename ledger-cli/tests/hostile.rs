@@ -105,3 +105,44 @@ fn long_arguments_are_quoted_shortened() {
         run.stderr.len()
     );
 }
+
+#[test]
+fn a_write_whose_report_cannot_be_printed_is_an_unknown_outcome_and_a_retry_with_its_id_is_safe() {
+    let bank = Bank::new().with_accounts();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let record = [
+        "record",
+        "--payer",
+        "1",
+        "--provider",
+        "2",
+        "--hours",
+        "1.5",
+        "--code",
+        "101",
+        "--id",
+        "500",
+    ];
+    let run = Command::new(env!("CARGO_BIN_EXE_timebank"))
+        .args(["--data", bank.data().to_str().unwrap(), "--at", &bank.at])
+        .args(record)
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(8), "{run:?}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("is durable (journal record"), "{stderr}");
+    // The retry with the same id changes nothing.
+    let head = bank.status()["seq"].clone();
+    let retry = bank.ok(&record);
+    assert!(
+        retry.stdout.contains("already recorded"),
+        "{}",
+        retry.stdout
+    );
+    assert_eq!(bank.status()["seq"], head);
+    bank.ok(&["verify"]);
+}

@@ -47,6 +47,21 @@ pub enum Error {
     /// A checkpoint text does not parse.
     #[error("not a checkpoint text: {0}")]
     CheckpointText(&'static str),
+    /// The write or `fdatasync` of the record that holds this command failed, so whether it is
+    /// durable is unknown: the bytes may all have reached the disk. The store is poisoned.
+    /// Reopen it and look for `sequence` (or for the command's own ids, e.g. with
+    /// `Store::transfer`): the record is either wholly there or cut back as a torn tail, never
+    /// half applied. Do not resubmit under new ids before checking, or the command may apply
+    /// twice; resubmitting with the same ids is safe (the engine answers "exists").
+    #[error(
+        "the outcome of record {sequence} is unknown: its write or sync failed ({error}), but it \
+         may be durable; reopen the ledger and check for it before retrying"
+    )]
+    OutcomeUnknown {
+        /// The journal record that would hold the command (its sequence number once durable).
+        sequence: u64,
+        error: std::io::Error,
+    },
     /// An earlier write or sync failed, so the in-memory state may be ahead of the disk. Every
     /// later write fails with this; reopen the store to continue from what is durable.
     #[error("the store stopped after a failed write or sync; reopen it")]

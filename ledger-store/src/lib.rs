@@ -69,7 +69,7 @@ pub use file::{JournalFile, JournalIo, OsIo};
 pub use journal::{TornTail, JOURNAL_FILE_NAME};
 pub use lock::LOCK_FILE_NAME;
 pub use replay::Progress;
-pub use sim_disk::{CrashMode, SimDisk};
+pub use sim_disk::{CrashMode, SimDisk, SimOp};
 pub use store::{
     verify_bytes, verify_dir, verify_published, Committed, HistoryCursor, HistoryPage,
     IndexRecovery, OpenReport, Status, Store, StoreOptions, VerifyReport, INDEX_DIR_NAME,

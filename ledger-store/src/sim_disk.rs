@@ -21,6 +21,19 @@ pub enum CrashMode {
     GarbleUnsynced { seed: u64 },
 }
 
+/// The kinds of file operation a [`SimDisk`] counts, to fail one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SimOp {
+    /// Appending bytes (a failed append writes the first half of them, as a short write may).
+    Append,
+    /// `fdatasync`.
+    Sync,
+    /// Cutting a file back.
+    Truncate,
+    /// Creating a file.
+    Create,
+}
+
 #[derive(Debug, Default)]
 struct SimFile {
     data: Vec<u8>,
@@ -34,6 +47,10 @@ struct SimState {
     ops_before_failure: Option<u64>,
     /// Successful syncs so far.
     syncs: u64,
+    /// Operations of each kind started so far (failed ones included).
+    started: HashMap<SimOp, u64>,
+    /// Fail the operation of this kind with this index (counted by `started`), once.
+    fail_at: Option<(SimOp, u64)>,
     /// While set, syncs wait (to line up submitters behind a slow disk in tests).
     syncs_held: bool,
     syncs_waiting: u64,
@@ -59,6 +76,19 @@ impl SimDisk {
     /// After `ops` more appends or syncs succeed, every later one fails with an I/O error.
     pub fn fail_after(&self, ops: u64) {
         self.lock().ops_before_failure = Some(ops);
+    }
+
+    /// Makes the operation of kind `op` with index `index` (counting every such operation
+    /// since the disk was made, from 0) fail with an I/O error, once; the ones after it
+    /// succeed again, as they may on a real disk. Sweeping `index` over every call a workload
+    /// makes tests a failure at every point.
+    pub fn fail_at(&self, op: SimOp, index: u64) {
+        self.lock().fail_at = Some((op, index));
+    }
+
+    /// How many operations of kind `op` were started so far.
+    pub fn started(&self, op: SimOp) -> u64 {
+        self.lock().started.get(&op).copied().unwrap_or(0)
     }
 
     /// Makes every sync wait until [`SimDisk::release_syncs`].
@@ -134,8 +164,20 @@ impl SimDisk {
         state.ops_before_failure = None;
     }
 
-    fn spend_op(&self) -> io::Result<()> {
+    fn spend_op(&self, op: SimOp) -> io::Result<()> {
         let mut state = self.lock();
+        let started = state.started.entry(op).or_insert(0);
+        let index = *started;
+        *started += 1;
+        if state.fail_at == Some((op, index)) {
+            state.fail_at = None;
+            return Err(io::Error::other(format!(
+                "simulated failure of {op:?} number {index}"
+            )));
+        }
+        if op == SimOp::Create {
+            return Ok(()); // `fail_after` counts appends, syncs and truncations only
+        }
         match state.ops_before_failure {
             Some(0) => Err(io::Error::other("simulated I/O failure")),
             Some(n) => {
@@ -153,6 +195,7 @@ impl JournalIo for SimDisk {
     }
 
     fn create(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
+        self.spend_op(SimOp::Create)?;
         let mut state = self.lock();
         if state.files.contains_key(path) {
             return Err(io::Error::new(io::ErrorKind::AlreadyExists, "file exists"));
@@ -194,7 +237,11 @@ impl SimHandle {
 
 impl JournalFile for SimHandle {
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.disk.spend_op()?;
+        if let Err(e) = self.disk.spend_op(SimOp::Append) {
+            // A failed write may still have written part of its bytes.
+            self.with_file(|f| f.data.extend_from_slice(&bytes[..bytes.len() / 2]))?;
+            return Err(e);
+        }
         self.with_file(|f| f.data.extend_from_slice(bytes))
     }
 
@@ -211,14 +258,14 @@ impl JournalFile for SimHandle {
             }
             state.syncs_waiting -= 1;
         }
-        self.disk.spend_op()?;
+        self.disk.spend_op(SimOp::Sync)?;
         self.with_file(|f| f.synced_len = f.data.len())?;
         self.disk.lock().syncs += 1;
         Ok(())
     }
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {
-        self.disk.spend_op()?;
+        self.disk.spend_op(SimOp::Truncate)?;
         self.with_file(|f| {
             f.data.truncate(len as usize);
             f.synced_len = f.data.len();

@@ -556,9 +556,10 @@ impl Store {
     ///
     /// On `Ok`: the command's record is durable, the reply is the engine's, and every reader
     /// sees its effects. On `Err(Batch)`: the engine refused the whole batch; nothing changed
-    /// and nothing was journaled. On `Err(Io)`: the write or sync failed; the record may or may
-    /// not be on disk (reopen to learn which: it is either wholly there or cut as a torn tail),
-    /// and the store is poisoned. On `Err(Poisoned)` or `Err(Closed)`: nothing was done.
+    /// and nothing was journaled. On `Err(OutcomeUnknown)`: the write or sync failed; the
+    /// record may or may not be on disk (reopen to learn which: it is either wholly there or
+    /// cut as a torn tail), and the store is poisoned. On `Err(Poisoned)` or `Err(Closed)`:
+    /// nothing was journaled.
     ///
     /// Readers may see a group's effects while its sync is in flight; if that sync fails, the
     /// store is poisoned and reopening returns to the durable state.
@@ -592,7 +593,7 @@ impl Store {
     ///
     /// On `Ok`: the checkpoint record is durable and the returned checkpoint (publish its
     /// [`Checkpoint::to_text`]) covers every record before it. On `Err(NoCheckpointKey)`:
-    /// nothing was done. On `Err(Io)`: as for [`Store::submit`].
+    /// nothing was done. On `Err(OutcomeUnknown)`: as for [`Store::submit`].
     pub fn checkpoint(&self) -> Result<Checkpoint> {
         if self.shared.options.checkpoint_key.is_none() {
             return Err(Error::NoCheckpointKey);
@@ -1258,11 +1259,11 @@ fn commit_loop(shared: &Shared, mut writer: JournalWriter, sync_tx: &mpsc::SyncS
         };
         if let Err(mpsc::SendError(job)) = sync_tx.send(job) {
             // The syncer stopped (it only does so after a panic): nothing more can be durable.
+            // The group was never written.
             shared.poisoned.store(true, Ordering::Release);
-            let gone = std::io::Error::other("the journal writer stopped");
             deliver(
                 shared,
-                job.answers.into_iter().map(|a| a.fail(&gone)).collect(),
+                job.answers.into_iter().map(Answer::refuse).collect(),
             );
             finish_in_flight(shared);
         }
@@ -1272,12 +1273,15 @@ fn commit_loop(shared: &Shared, mut writer: JournalWriter, sync_tx: &mpsc::SyncS
 /// The syncer: writes each applied group with one append and one `fdatasync`, then answers.
 fn sync_loop(shared: &Shared, mut file: Box<dyn JournalFile>, rx: mpsc::Receiver<SyncJob>) {
     for job in rx {
-        let outcome = match shared.poisoned.load(Ordering::Acquire) {
-            // A group applied after a failed sync: its records follow a hole, never write them.
-            true => Err(std::io::Error::other("an earlier sync failed")),
-            false => write_durably(file.as_mut(), &job.bytes),
-        };
-        match outcome {
+        if shared.poisoned.load(Ordering::Acquire) {
+            // A group applied after a failed sync: its records follow a hole, never write
+            // them. They are known not to be durable.
+            let refused = job.answers.into_iter().map(Answer::refuse).collect();
+            deliver(shared, refused);
+            finish_in_flight(shared);
+            continue;
+        }
+        match write_durably(file.as_mut(), &job.bytes) {
             Ok(()) => {
                 *lock(&shared.durable) = job.head;
                 deliver(shared, job.answers);
@@ -1381,12 +1385,27 @@ fn apply_group(
 }
 
 impl Answer {
-    /// The answer when the group's write or sync failed: accepted commands get the I/O error.
+    /// The answer when the group's write or sync failed: the outcome of each accepted command
+    /// is unknown (the bytes may have reached the disk).
     fn fail(self, e: &std::io::Error) -> Answer {
-        let error = || Error::Io(std::io::Error::new(e.kind(), e.to_string()));
+        let unknown = |sequence| Error::OutcomeUnknown {
+            sequence,
+            error: std::io::Error::new(e.kind(), e.to_string()),
+        };
         match self {
-            Answer::Command(tx, Ok(_)) => Answer::Command(tx, Err(error())),
-            Answer::Checkpoint(tx, Ok(_)) => Answer::Checkpoint(tx, Err(error())),
+            Answer::Command(tx, Ok(done)) => Answer::Command(tx, Err(unknown(done.sequence))),
+            Answer::Checkpoint(tx, Ok(checkpoint)) => {
+                Answer::Checkpoint(tx, Err(unknown(checkpoint.sequence + 1)))
+            }
+            other => other,
+        }
+    }
+
+    /// The answer for a group that was never written (an earlier sync failed).
+    fn refuse(self) -> Answer {
+        match self {
+            Answer::Command(tx, Ok(_)) => Answer::Command(tx, Err(Error::Poisoned)),
+            Answer::Checkpoint(tx, Ok(_)) => Answer::Checkpoint(tx, Err(Error::Poisoned)),
             other => other,
         }
     }

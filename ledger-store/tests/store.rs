@@ -175,7 +175,7 @@ fn a_failed_sync_poisons_the_store_and_reopening_returns_to_what_is_durable() {
     disk.fail_after(1); // the append succeeds, the sync fails
     assert!(matches!(
         store.create_transfers(services(10, 5), NOW),
-        Err(Error::Io(_))
+        Err(Error::OutcomeUnknown { .. })
     ));
     assert!(matches!(
         store.create_transfers(services(20, 5), NOW),
