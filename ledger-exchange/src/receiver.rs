@@ -1,0 +1,166 @@
+//! The receiving side: apply an offer (credit the destination from the clearing account for the
+//! offering ledger) or refuse it, and answer with a signed receipt or refusal.
+//!
+//! The receiver's decision is the exchange's: once it credits, the offer is honoured whatever
+//! arrives later (a duplicate gets the receipt again), and once it refuses finally, it never
+//! credits (the engine remembers a failed credit id; a refusal for lateness is given only when
+//! the journal's clock has passed the deadline, so no later command can run before it).
+
+use ledger_core::{AccountId, Ledger, ResultCode, Transfer, TransferRecord};
+
+use crate::id::clearing_account;
+use crate::message::{Body, Header, JournalRef, Message, Receipt, Refusal};
+use crate::peer::Peers;
+use crate::signature::Signer;
+use crate::unit_map::{clearing_code, unit_of};
+use crate::verdict::Verdict;
+
+/// What to do with an authenticated offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferDecision {
+    /// Submit this credit, then answer with [`receipt`] when it applies (or exists), else with
+    /// [`refusal`] of `refused_by_ledger` and the engine's code.
+    Credit(Transfer),
+    /// Credited before: answer with the receipt again.
+    Credited { credited_at: u64 },
+    /// Refuse (final or not, as the verdict says), with the engine's code for
+    /// `refused_by_ledger`.
+    Refuse { verdict: Verdict, ledger_code: u16 },
+    /// The deadline has passed by `now` but not by the journal's clock: journal `now` first
+    /// (any command at `now` will do; the store's `expire`), then refuse `past_deadline`.
+    JournalTimeThenRefuse,
+}
+
+/// Decides on an offer. `Err` when it is not an authentic offer for this ledger (answer it with
+/// a refusal of that verdict, which is never final).
+pub fn on_offer(
+    ledger: &Ledger,
+    peers: &Peers,
+    offer: &Message,
+    now: u64,
+) -> Result<OfferDecision, Verdict> {
+    let peer = peers.authenticate(offer)?;
+    let Body::Offer(o) = &offer.body else {
+        return Err(Verdict::Malformed);
+    };
+    let exchange = offer.header.exchange;
+    if exchange.origin != peer.id {
+        // An offer comes from the ledger that makes it.
+        return Err(Verdict::Malformed);
+    }
+    let refuse = |verdict: Verdict| {
+        Ok(OfferDecision::Refuse {
+            verdict,
+            ledger_code: 0,
+        })
+    };
+    let Some(unit) = unit_of(ledger, &o.unit) else {
+        return refuse(Verdict::UnitUnknown);
+    };
+    let clearing = clearing_account(peer.id, unit.id);
+    if ledger.account(clearing).is_none() {
+        // Registered in the list but not in this journal: a local fault, not a decision.
+        return Err(Verdict::UnknownPeer);
+    }
+    let credit_id = exchange.credit_transfer();
+    if let Some(existing) = ledger.transfer(credit_id) {
+        return match o.amount.in_scale(unit.scale) {
+            Some(amount) if same_credit(existing, clearing, o.destination, amount) => {
+                Ok(OfferDecision::Credited {
+                    credited_at: existing.timestamp,
+                })
+            }
+            _ => Err(Verdict::ConflictingOffer),
+        };
+    }
+    if let Some(code) = ledger.failed_code(credit_id) {
+        return Ok(OfferDecision::Refuse {
+            verdict: Verdict::RefusedByLedger,
+            ledger_code: code as u16,
+        });
+    }
+    let Some(code) = clearing_code(ledger, unit.id) else {
+        return refuse(Verdict::UnitNotExchangeable);
+    };
+    let Some(amount) = o.amount.in_scale(unit.scale) else {
+        return refuse(Verdict::AmountOutsideScale);
+    };
+    if let Some(account) = ledger.account(o.destination) {
+        if !account.kind.is_holder() || account.unit != unit.id {
+            return refuse(Verdict::DestinationInvalid);
+        }
+    }
+    if ledger.clock() > o.deadline {
+        return refuse(Verdict::PastDeadline);
+    }
+    if now > o.deadline {
+        return Ok(OfferDecision::JournalTimeThenRefuse);
+    }
+    Ok(OfferDecision::Credit(
+        Transfer::new(credit_id, clearing, o.destination, amount, unit.id)
+            .code(code)
+            .user_data(u128::from(exchange.number)),
+    ))
+}
+
+fn same_credit(
+    existing: &TransferRecord,
+    clearing: AccountId,
+    destination: AccountId,
+    amount: ledger_core::Amount,
+) -> bool {
+    existing.debit_account_id == clearing
+        && existing.credit_account_id == destination
+        && existing.amount == amount
+}
+
+/// The verdict and engine code for a credit the engine answered with `code`: `Ok` means answer
+/// with a receipt.
+pub fn credit_outcome(code: ResultCode) -> Result<(), (Verdict, u16)> {
+    match code {
+        ResultCode::Ok | ResultCode::Exists => Ok(()),
+        other => Err((Verdict::RefusedByLedger, other as u16)),
+    }
+}
+
+fn answer_header(peers: &Peers, offer: &Message, journal: JournalRef, signer: &Signer) -> Header {
+    Header {
+        from: peers.own(),
+        to: offer.header.from,
+        exchange: offer.header.exchange,
+        journal,
+        signer: signer.public_key(),
+    }
+}
+
+/// The receipt for `offer`, naming the journal record that holds the credit (or a later one).
+pub fn receipt(
+    peers: &Peers,
+    offer: &Message,
+    journal: JournalRef,
+    credited_at: u64,
+    signer: &Signer,
+) -> Message {
+    let body = Body::Receipt(Receipt {
+        offer_hash: offer.offer_hash(),
+        credited_at,
+    });
+    Message::sign(answer_header(peers, offer, journal, signer), body, signer)
+}
+
+/// The refusal of `offer`, naming the journal's head when it was decided.
+pub fn refusal(
+    peers: &Peers,
+    offer: &Message,
+    journal: JournalRef,
+    verdict: Verdict,
+    ledger_code: u16,
+    signer: &Signer,
+) -> Message {
+    let body = Body::Refusal(Refusal {
+        offer_hash: offer.offer_hash(),
+        verdict,
+        ledger_code,
+    });
+    Message::sign(answer_header(peers, offer, journal, signer), body, signer)
+}
