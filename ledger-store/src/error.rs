@@ -69,6 +69,19 @@ pub enum Error {
     /// The store was closed.
     #[error("the store is closed")]
     Closed,
+    /// A signing key of one cryptographic profile was used on a ledger of the other.
+    #[error("the ledger's profile is {ledger} but the signing key is {key}")]
+    WrongProfile {
+        ledger: &'static str,
+        key: &'static str,
+    },
+    /// A proof was asked for records or tree sizes the ledger does not have.
+    #[error("no proof: {0}")]
+    NoProof(String),
+    /// A signed checkpoint does not match this ledger: its tree of that size has another root
+    /// (the checkpoint is of another ledger, or this ledger's history was rewritten).
+    #[error("the checkpoint does not match this ledger: {0}")]
+    CheckpointMismatch(String),
 }
 
 /// Where the journal stops verifying, and why.

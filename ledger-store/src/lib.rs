@@ -57,6 +57,8 @@ mod index_history;
 pub mod journal;
 pub mod lock;
 pub mod merkle;
+pub mod profile;
+pub mod proof;
 pub mod record;
 pub mod replay;
 pub mod signed_checkpoint;

@@ -15,6 +15,7 @@ use crate::checkpoint::{
 use crate::codec;
 use crate::error::{Corruption, CorruptionReason};
 use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
+use crate::profile::{split_genesis_body, CryptoProfile};
 use crate::record::{hash_at, parse_frame, Frame, Hash, RecordKind};
 
 /// Records hashed between two messages from the hashing thread.
@@ -34,6 +35,8 @@ pub struct Progress {
 pub struct Replayed {
     pub ledger: Ledger,
     pub policy_json: Vec<u8>,
+    /// The cryptographic profile the genesis record names.
+    pub profile: CryptoProfile,
     /// The last valid record.
     pub head: Head,
     /// Bytes after the last valid record that a crash left (not yet cut).
@@ -159,6 +162,7 @@ fn hash_and_link(bytes: &[u8], frames: &[(u64, u32)], tx: mpsc::SyncSender<Verdi
 struct ReplayState {
     ledger: Option<Ledger>,
     policy_json: Vec<u8>,
+    profile: CryptoProfile,
     head: Option<Head>,
     records: u64,
     checkpoints: u64,
@@ -188,8 +192,11 @@ impl ReplayState {
         }
         match (frame.kind(), self.ledger.as_mut()) {
             (RecordKind::Genesis, None) => {
-                let policy: Policy = serde_json::from_slice(frame.body())
+                let (profile, policy) = split_genesis_body(frame.body())
+                    .map_err(|e| corrupt(CorruptionReason::Policy(e)))?;
+                let policy: Policy = serde_json::from_slice(&policy)
                     .map_err(|e| corrupt(CorruptionReason::Policy(e.to_string())))?;
+                self.profile = profile;
                 let ledger = Ledger::with_policy(&policy)
                     .map_err(|e| corrupt(CorruptionReason::Policy(e.to_string())))?;
                 self.ledger = Some(ledger);
@@ -257,6 +264,7 @@ impl ReplayState {
         Ok(Replayed {
             ledger,
             policy_json: self.policy_json,
+            profile: self.profile,
             head,
             torn,
             records: self.records,

@@ -19,7 +19,7 @@ use ed25519_dalek::Signer as _;
 use ed25519_dalek::Verifier as _;
 
 use crate::checkpoint::hex;
-use crate::merkle::TreeHash;
+use crate::profile::CryptoProfile;
 use crate::record::Hash;
 
 /// Bytes that start the signed message, so a checkpoint signature can never be taken for a
@@ -31,58 +31,6 @@ pub const SIGNED_CHECKPOINT_TEXT_PREFIX: &str = "timebank-signed-checkpoint v1";
 pub const SM2_DISTINGUISHING_ID: &str = "1234567812345678";
 /// Bytes of a signature in either profile: Ed25519's R ‖ S, SM2's r ‖ s (big-endian).
 pub const SIGNATURE_BYTES: usize = 64;
-
-/// The ledger's cryptographic profile, chosen when it is created and kept in its genesis record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum CryptoProfile {
-    /// SHA-256 tree, Ed25519 signatures.
-    #[default]
-    Standard,
-    /// 国密: SM3 tree, SM2 signatures.
-    Gm,
-}
-
-impl CryptoProfile {
-    /// Its name in genesis records, proofs and checkpoint lines: `standard` or `gm`.
-    pub fn name(self) -> &'static str {
-        match self {
-            CryptoProfile::Standard => "standard",
-            CryptoProfile::Gm => "gm",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<CryptoProfile> {
-        match name {
-            "standard" => Some(CryptoProfile::Standard),
-            "gm" => Some(CryptoProfile::Gm),
-            _ => None,
-        }
-    }
-
-    /// The byte that stands for the profile in the signed message.
-    pub fn code(self) -> u8 {
-        match self {
-            CryptoProfile::Standard => 1,
-            CryptoProfile::Gm => 2,
-        }
-    }
-
-    /// The tree's hash function under this profile.
-    pub fn tree_hash(self) -> TreeHash {
-        match self {
-            CryptoProfile::Standard => TreeHash::Sha256,
-            CryptoProfile::Gm => TreeHash::Sm3,
-        }
-    }
-
-    /// Bytes of a public key: 32 (Ed25519) or 65 (SM2, uncompressed `04 ‖ x ‖ y`).
-    pub fn public_key_bytes(self) -> usize {
-        match self {
-            CryptoProfile::Standard => 32,
-            CryptoProfile::Gm => 65,
-        }
-    }
-}
 
 /// Why a signed checkpoint does not check out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
