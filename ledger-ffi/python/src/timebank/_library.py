@@ -175,9 +175,3 @@ def raise_for(status: int, error: c_void_p) -> None:
     message = take_string(error) or "no message"
     raise error_for(status, message)
 
-
-def encode(text: str, argument: str) -> bytes:
-    """A Python string as the NUL-terminated UTF-8 that the library reads."""
-    if not isinstance(text, str):
-        raise TypeError(f"{argument} must be a str, not {type(text).__name__}")
-    return text.encode("utf-8", "surrogatepass")

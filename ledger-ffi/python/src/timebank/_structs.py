@@ -16,12 +16,10 @@ class TimebankId(ctypes.Structure):
 
     @classmethod
     def of(cls, value: int, argument: str = "id") -> "TimebankId":
-        from .errors import InvalidArgumentError
+        """The id ``value`` (0 to 2**128 - 1; the library refuses 0 where an id is needed)."""
+        from ._arguments import u128
 
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
-        if not 0 <= value <= ID_MAX:
-            raise InvalidArgumentError(f"{argument} must be 0 to 2**128 - 1, not {value}")
+        value = u128(value, argument)
         return cls(value & 0xFFFF_FFFF_FFFF_FFFF, value >> 64)
 
     @property

@@ -6,7 +6,8 @@ import ctypes
 from decimal import Decimal
 from typing import Union
 
-from ._library import encode, library, raise_for, take_string
+from . import _arguments as A
+from ._library import library, raise_for, take_string
 
 AmountLike = Union[Decimal, int, str]
 """What the package accepts as an amount: a Decimal, an int, or plain decimal text."""
@@ -41,8 +42,9 @@ def to_minor(amount: AmountLike, scale: int) -> int:
     """The amount in minor units of ``scale`` (``Decimal("2.5")`` at scale 2 is 250)."""
     minor = ctypes.c_uint64()
     error = ctypes.c_void_p()
+    text = A.amount_bytes(amount_text(amount), "amount")
     status = library().timebank_amount_parse(
-        encode(amount_text(amount), "amount"), scale, ctypes.byref(minor), ctypes.byref(error)
+        text, A.u32(scale, "scale"), ctypes.byref(minor), ctypes.byref(error)
     )
     if status:
         raise_for(status, error)
@@ -50,7 +52,9 @@ def to_minor(amount: AmountLike, scale: int) -> int:
 
 
 def from_minor(minor: int, scale: int) -> Decimal:
-    """The Decimal for ``minor`` units of ``scale`` (exact: 250 at scale 2 is 2.5)."""
+    """The Decimal for ``minor`` units of ``scale``, at that scale (250 at scale 2 is 2.50)."""
+    minor = A.integer(minor, "minor", -A.U128_MAX, A.U128_MAX)
+    scale = A.u32(scale, "scale")
     return Decimal(minor).scaleb(-scale)
 
 
@@ -59,7 +63,7 @@ def format_minor(minor: int, scale: int) -> str:
     text = ctypes.c_void_p()
     error = ctypes.c_void_p()
     status = library().timebank_amount_format(
-        minor, scale, ctypes.byref(text), ctypes.byref(error)
+        A.u64(minor, "minor"), A.u32(scale, "scale"), ctypes.byref(text), ctypes.byref(error)
     )
     if status:
         raise_for(status, error)

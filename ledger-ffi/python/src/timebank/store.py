@@ -11,6 +11,7 @@ import json
 import os
 import re
 import struct
+import warnings
 import weakref
 from ctypes import byref, c_size_t, c_uint16, c_void_p
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from enum import IntEnum, IntFlag
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from . import _structs as S
-from ._library import encode, library, raise_for, take_string
+from . import _arguments as A
+from ._library import library, raise_for, take_string
 from .amount import AmountLike, amount_text
 from .errors import InvalidArgumentError, RefusedError
 
@@ -28,6 +30,9 @@ Id = int
 
 BATCH_MAX = 8190
 """Most accounts or transfers in one batch."""
+
+STATEMENT_LIMIT_MAX = 1000
+"""Most lines in one statement page."""
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -189,8 +194,7 @@ class TransferBatch:
     __slots__ = ("_buffer", "_count", "capacity")
 
     def __init__(self, capacity: int = BATCH_MAX) -> None:
-        if not 1 <= capacity <= BATCH_MAX:
-            raise InvalidArgumentError(f"capacity must be 1 to {BATCH_MAX}, not {capacity}")
+        capacity = A.integer(capacity, "capacity", 1, BATCH_MAX)
         self.capacity = capacity
         self._buffer = bytearray(capacity * _TRANSFER_LAYOUT.size)
         self._count = 0
@@ -214,32 +218,76 @@ class TransferBatch:
         timeout_s: int = 0,
         user_data: int = 0,
     ) -> None:
-        """Appends one transfer. Ids and amounts are checked by the library on submission."""
+        """Appends one transfer. Every field is range-checked here (``InvalidArgumentError``
+        naming it, nothing appended); ids and amounts are checked again on submission."""
         if self._count >= self.capacity:
             raise InvalidArgumentError(f"the batch is full ({self.capacity} transfers)")
-        try:
-            _TRANSFER_LAYOUT.pack_into(
-                self._buffer,
-                self._count * _TRANSFER_LAYOUT.size,
-                id & _MASK64,
-                id >> 64,
-                debit_account_id & _MASK64,
-                debit_account_id >> 64,
-                credit_account_id & _MASK64,
-                credit_account_id >> 64,
-                related_id & _MASK64,
-                related_id >> 64,
-                user_data & _MASK64,
-                user_data >> 64,
-                amount_minor,
-                timeout_s,
-                unit,
-                code,
-                flags,
-            )
-        except struct.error as e:
-            raise InvalidArgumentError(f"a field is out of range: {e}") from None
+        id = A.u128(id, "id")
+        debit_account_id = A.u128(debit_account_id, "debit_account_id")
+        credit_account_id = A.u128(credit_account_id, "credit_account_id")
+        related_id = A.u128(related_id, "related_id")
+        user_data = A.u128(user_data, "user_data")
+        amount_minor = A.u64(amount_minor, "amount_minor")
+        timeout_s = A.u32(timeout_s, "timeout_s")
+        unit, code, flags = A.u16(unit, "unit"), A.u16(code, "code"), A.u16(flags, "flags")
+        _TRANSFER_LAYOUT.pack_into(
+            self._buffer,
+            self._count * _TRANSFER_LAYOUT.size,
+            id & _MASK64,
+            id >> 64,
+            debit_account_id & _MASK64,
+            debit_account_id >> 64,
+            credit_account_id & _MASK64,
+            credit_account_id >> 64,
+            related_id & _MASK64,
+            related_id >> 64,
+            user_data & _MASK64,
+            user_data >> 64,
+            amount_minor,
+            timeout_s,
+            unit,
+            code,
+            flags,
+        )
         self._count += 1
+
+
+def _pack_account(slot: S.AccountNew, a: NewAccount, name: str) -> None:
+    """One NewAccount into its C struct, every field range-checked and named."""
+    if not isinstance(a, NewAccount):
+        raise TypeError(f"{name} must be a NewAccount, not {type(a).__name__}")
+    slot.id = S.TimebankId.of(a.id, f"{name}.id")
+    slot.user_data = S.TimebankId.of(a.user_data, f"{name}.user_data")
+    slot.unit = A.u16(a.unit, f"{name}.unit")
+    slot.kind = A.u8(a.kind, f"{name}.kind")
+    slot.community = A.u32(a.community, f"{name}.community")
+    slot.eligible_from = A.u64(a.eligible_from, f"{name}.eligible_from")
+    if not isinstance(a.no_floor, bool):
+        raise TypeError(f"{name}.no_floor must be a bool, not {type(a.no_floor).__name__}")
+    limits = 0
+    if a.no_floor:
+        limits |= 2
+    elif a.floor_minor is not None:
+        limits |= 1
+        slot.floor_minor = A.i64(a.floor_minor, f"{name}.floor_minor")
+    if a.ceiling_minor is not None:
+        limits |= 4
+        slot.ceiling_minor = A.i64(a.ceiling_minor, f"{name}.ceiling_minor")
+    slot.limits = limits
+
+
+def _pack_transfer(slot: S.TransferTextIn, t: Transfer, text: Optional[bytes], name: str) -> None:
+    """One Transfer into its C struct (``text`` is its checked amount), every field named."""
+    slot.id = S.TimebankId.of(t.id, f"{name}.id")
+    slot.debit_account_id = S.TimebankId.of(t.debit_account_id, f"{name}.debit_account_id")
+    slot.credit_account_id = S.TimebankId.of(t.credit_account_id, f"{name}.credit_account_id")
+    slot.related_id = S.TimebankId.of(t.related_id, f"{name}.related_id")
+    slot.user_data = S.TimebankId.of(t.user_data, f"{name}.user_data")
+    slot.amount = text
+    slot.unit = A.u16(t.unit, f"{name}.unit")
+    slot.code = A.u16(t.code, f"{name}.code")
+    slot.flags = A.u16(t.flags, f"{name}.flags")
+    slot.timeout_s = A.u32(t.timeout_s, f"{name}.timeout_s")
 
 
 _REFUSED_CODE = re.compile(r"\((\d+)\)")
@@ -254,7 +302,39 @@ def _optional_id(value: Optional[Id], argument: str) -> Any:
 
 
 def _text(value: Optional[AmountLike], argument: str) -> Optional[bytes]:
-    return None if value is None else encode(amount_text(value, argument), argument)
+    return None if value is None else A.amount_bytes(amount_text(value, argument), argument)
+
+
+class _HandleState:
+    """What the finalizer of a Store needs to know without holding the Store."""
+
+    __slots__ = ("closed", "path")
+
+    def __init__(self, path: str) -> None:
+        self.closed = False
+        self.path = path
+
+
+def _release(lib: ctypes.CDLL, handle: c_void_p, state: _HandleState) -> None:
+    if not state.closed:
+        warnings.warn(
+            f"timebank.Store({state.path}) was never closed; close it or use `with`",
+            ResourceWarning,
+            stacklevel=2,
+        )
+    lib.timebank_store_free(handle)
+
+
+def _checkpoint_key(key: object) -> Optional[bytes]:
+    """The checkpoint key: exactly 32 raw bytes (any byte values, NUL included)."""
+    if key is None:
+        return None
+    if not isinstance(key, (bytes, bytearray, memoryview)):
+        raise TypeError(f"checkpoint_key must be bytes, not {type(key).__name__}")
+    raw = bytes(key)
+    if len(raw) != 32:
+        raise InvalidArgumentError(f"checkpoint_key must be 32 bytes, not {len(raw)}")
+    return raw
 
 
 class Store:
@@ -273,23 +353,22 @@ class Store:
         checkpoint_key: Optional[bytes] = None,
     ) -> None:
         self._lib = library()
-        if checkpoint_key is not None and len(checkpoint_key) != 32:
-            raise InvalidArgumentError("checkpoint_key must be 32 bytes")
+        path_bytes = A.path(path, "path")
+        policy_bytes = A.optional_text(policy, "policy")
+        key = _checkpoint_key(checkpoint_key)
         handle = c_void_p()
         error = c_void_p()
         status = self._lib.timebank_store_open(
-            encode(os.fspath(path), "path"),
-            None if policy is None else encode(policy, "policy"),
-            checkpoint_key,
-            byref(handle),
-            byref(error),
+            path_bytes, policy_bytes, key, byref(handle), byref(error)
         )
         if status:
             raise_for(status, error)
         self._handle = handle
+        self._state = _HandleState(repr(os.fspath(path)))
         # The handle stays allocated after close() (calls then raise ClosedError); it is freed
-        # when the Store is garbage, when no call can be using it any more.
-        self._finalizer = weakref.finalize(self, self._lib.timebank_store_free, handle)
+        # when the Store is garbage, when no call can be using it any more. A store never
+        # closed is closed then, with a ResourceWarning, as an unclosed file is.
+        self._finalizer = weakref.finalize(self, _release, self._lib, handle, self._state)
 
     def __enter__(self) -> "Store":
         return self
@@ -298,7 +377,9 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Closes the store (waiting for calls in flight); later calls raise ``ClosedError``."""
+        """Closes the store (waiting for calls in flight); later calls raise ``ClosedError``.
+        Closing twice is fine."""
+        self._state.closed = True
         self._call(self._lib.timebank_store_close)
 
     def _call(self, function: Callable[..., int], *args: Any) -> None:
@@ -316,23 +397,12 @@ class Store:
     def create_accounts(self, accounts: Sequence[NewAccount], now: int = 0) -> List[int]:
         """Creates accounts in one durable command; returns each one's result code."""
         array = (S.AccountNew * max(len(accounts), 1))()
-        for slot, a in zip(array, accounts):
-            slot.id = S.TimebankId.of(a.id, "id")
-            slot.user_data = S.TimebankId.of(a.user_data, "user_data")
-            slot.unit, slot.kind, slot.community = a.unit, int(a.kind), a.community
-            slot.eligible_from = a.eligible_from
-            limits = 0
-            if a.no_floor:
-                limits |= 2
-            elif a.floor_minor is not None:
-                limits |= 1
-                slot.floor_minor = a.floor_minor
-            if a.ceiling_minor is not None:
-                limits |= 4
-                slot.ceiling_minor = a.ceiling_minor
-            slot.limits = limits
+        for i, (slot, a) in enumerate(zip(array, accounts)):
+            _pack_account(slot, a, f"accounts[{i}]")
         codes = (c_uint16 * max(len(accounts), 1))()
-        self._call(self._lib.timebank_store_create_accounts, array, len(accounts), now, codes)
+        self._call(
+            self._lib.timebank_store_create_accounts, array, len(accounts), A.u64(now, "now"), codes
+        )
         return list(codes[: len(accounts)])
 
     def account(self, id: Id) -> Account:
@@ -370,25 +440,28 @@ class Store:
         count = len(batch)
         codes = (c_uint16 * max(count, 1))()
         buffer = (ctypes.c_char * len(batch._buffer)).from_buffer(batch._buffer)
-        self._call(self._lib.timebank_store_submit_transfers, buffer, count, now, codes)
+        self._call(
+            self._lib.timebank_store_submit_transfers, buffer, count, A.u64(now, "now"), codes
+        )
         return list(codes[:count])
 
     def submit_transfers(self, transfers: Sequence[Transfer], now: int = 0) -> List[int]:
         """Submits transfers with decimal amounts in one durable command; returns each one's
         result code. Amounts are checked exactly (``InvalidAmountError``, nothing submitted)."""
         array = (S.TransferTextIn * max(len(transfers), 1))()
+        for i, t in enumerate(transfers):
+            if not isinstance(t, Transfer):
+                raise TypeError(f"transfers[{i}] must be a Transfer, not {type(t).__name__}")
         texts = [_text(t.amount, f"transfers[{i}].amount") for i, t in enumerate(transfers)]
-        for slot, t, text in zip(array, transfers, texts):
-            slot.id = S.TimebankId.of(t.id, "id")
-            slot.debit_account_id = S.TimebankId.of(t.debit_account_id, "debit_account_id")
-            slot.credit_account_id = S.TimebankId.of(t.credit_account_id, "credit_account_id")
-            slot.related_id = S.TimebankId.of(t.related_id, "related_id")
-            slot.user_data = S.TimebankId.of(t.user_data, "user_data")
-            slot.amount = text
-            slot.unit, slot.code, slot.flags, slot.timeout_s = t.unit, t.code, t.flags, t.timeout_s
+        for i, (slot, t, text) in enumerate(zip(array, transfers, texts)):
+            _pack_transfer(slot, t, text, f"transfers[{i}]")
         codes = (c_uint16 * max(len(transfers), 1))()
         self._call(
-            self._lib.timebank_store_submit_transfers_text, array, len(transfers), now, codes
+            self._lib.timebank_store_submit_transfers_text,
+            array,
+            len(transfers),
+            A.u64(now, "now"),
+            codes,
         )
         return list(codes[: len(transfers)])
 
@@ -430,12 +503,12 @@ class Store:
         self._call(
             self._lib.timebank_store_record_service,
             _id(first_id, "first_id"),
-            code,
+            A.u16(code, "code"),
             _id(payer, "payer"),
             _id(provider, "provider"),
             _text(hours, "hours"),
             _optional_id(donation, "donation"),
-            now,
+            A.u64(now, "now"),
             byref(used),
         )
         return used.value
@@ -448,11 +521,11 @@ class Store:
         self._call(
             self._lib.timebank_store_withdraw,
             _id(first_id, "first_id"),
-            code,
+            A.u16(code, "code"),
             _id(member, "member"),
             _id(provider, "provider"),
             _text(hours, "hours"),
-            now,
+            A.u64(now, "now"),
             byref(used),
         )
         return used.value
@@ -471,12 +544,12 @@ class Store:
         self._call(
             self._lib.timebank_store_book,
             _id(id, "id"),
-            code,
+            A.u16(code, "code"),
             _id(payer, "payer"),
             _id(provider, "provider"),
             _text(hours, "hours"),
-            timeout_s,
-            now,
+            A.u32(timeout_s, "timeout_s"),
+            A.u64(now, "now"),
         )
 
     def complete(
@@ -495,16 +568,21 @@ class Store:
             _id(first_id, "first_id"),
             _id(booking, "booking"),
             _text(hours, "hours"),
-            rating,
+            A.u8(rating, "rating"),
             _optional_id(donation, "donation"),
-            now,
+            A.u64(now, "now"),
             byref(used),
         )
         return used.value
 
     def cancel(self, id: Id, booking: Id, now: int = 0) -> None:
         """Voids a booking's hold, releasing the payer's hours."""
-        self._call(self._lib.timebank_store_cancel, _id(id, "id"), _id(booking, "booking"), now)
+        self._call(
+            self._lib.timebank_store_cancel,
+            _id(id, "id"),
+            _id(booking, "booking"),
+            A.u64(now, "now"),
+        )
 
     def gift(
         self, id: Id, sender: Id, recipient: Id, amount: AmountLike, code: int = 0, now: int = 0
@@ -516,8 +594,8 @@ class Store:
             _id(sender, "sender"),
             _id(recipient, "recipient"),
             _text(amount, "amount"),
-            code,
-            now,
+            A.u16(code, "code"),
+            A.u64(now, "now"),
         )
 
     def award(self, id: Id, code: int, issuer: Id, member: Id, acts: int = 1, now: int = 0) -> None:
@@ -525,11 +603,11 @@ class Store:
         self._call(
             self._lib.timebank_store_award,
             _id(id, "id"),
-            code,
+            A.u16(code, "code"),
             _id(issuer, "issuer"),
             _id(member, "member"),
-            acts,
-            now,
+            A.u32(acts, "acts"),
+            A.u64(now, "now"),
         )
 
     def redeem(
@@ -542,8 +620,8 @@ class Store:
             _id(member, "member"),
             _id(redemption, "redemption"),
             _text(amount, "amount"),
-            code,
-            now,
+            A.u16(code, "code"),
+            A.u64(now, "now"),
         )
 
     def close_account(self, id: Id, account: Id, destination: Id, now: int = 0) -> None:
@@ -553,46 +631,47 @@ class Store:
             _id(id, "id"),
             _id(account, "account"),
             _id(destination, "destination"),
-            now,
+            A.u64(now, "now"),
         )
 
     def reverse(self, id: Id, original: Id, now: int = 0) -> None:
         """Reverses a posted transfer with a new one that references it."""
-        self._call(self._lib.timebank_store_reverse, _id(id, "id"), _id(original, "original"), now)
+        self._call(
+            self._lib.timebank_store_reverse,
+            _id(id, "id"),
+            _id(original, "original"),
+            A.u64(now, "now"),
+        )
 
     def link(self, a: Id, b: Id, now: int = 0) -> None:
         """Registers a family link, along which gifts are allowed."""
-        self._call(self._lib.timebank_store_link, _id(a, "a"), _id(b, "b"), now)
+        self._call(self._lib.timebank_store_link, _id(a, "a"), _id(b, "b"), A.u64(now, "now"))
 
     def set_eligibility(self, account: Id, eligible_from: int, now: int = 0) -> None:
         """Sets when ``account`` may pay for care (ns since the epoch; 0 for no date)."""
         self._call(
             self._lib.timebank_store_set_eligibility,
             _id(account, "account"),
-            eligible_from,
-            now,
+            A.u64(eligible_from, "eligible_from"),
+            A.u64(now, "now"),
         )
 
     def expire(self, now: int = 0) -> int:
         """Releases holds whose timeout passed; returns how many."""
         expired = c_size_t()
-        self._call(self._lib.timebank_store_expire, now, byref(expired))
+        self._call(self._lib.timebank_store_expire, A.u64(now, "now"), byref(expired))
         return expired.value
 
     # -- reports and audit -----------------------------------------------------------------
 
     def statement(self, account: Id, start: int = 0, limit: int = 100) -> StatementPage:
         """Lines ``start .. start + limit`` of the account's statement (limit 1 to 1000)."""
-        lines = (S.StatementLineOut * max(limit, 1))()
+        account_id = _id(account, "account")
+        start = A.size(start, "start")
+        limit = A.integer(limit, "limit", 1, STATEMENT_LIMIT_MAX)
+        lines = (S.StatementLineOut * limit)()
         page = S.StatementPageOut()
-        self._call(
-            self._lib.timebank_store_statement,
-            _id(account, "account"),
-            start,
-            lines,
-            limit,
-            byref(page),
-        )
+        self._call(self._lib.timebank_store_statement, account_id, start, lines, limit, byref(page))
         return StatementPage(
             opening_balance=S.decimal_of(page.opening_balance),
             lines=[
