@@ -3,13 +3,14 @@ package org.timebank;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 
-/** An account as the ledger keeps it; decimals are exact. */
+/** An account as the ledger keeps it; decimals are exact, at the unit's scale ("0.50"). */
 public final class Account {
-    public final long id;
+    public final UInt128 id;
     public final int unit;
     public final AccountKind kind;
-    public final int community;
-    public final long userData;
+    /** 0 to 2^32 - 1 (a {@code uint32_t}). */
+    public final long community;
+    public final UInt128 userData;
     public final long timestamp;
     public final long eligibleFrom;
     public final boolean closed;
@@ -28,22 +29,21 @@ public final class Account {
 
     Account(byte[] raw) {
         ByteBuffer b = Layout.wrap(raw);
-        id = b.getLong(0);
-        userData = b.getLong(16);
-        timestamp = b.getLong(32);
-        eligibleFrom = b.getLong(40);
-        community = b.getInt(48);
-        unit = b.getShort(52) & 0xffff;
-        kind = AccountKind.of(b.get(54));
-        closed = b.get(55) != 0;
-        int d = 56;
-        floor = Layout.decimal(b, d);
-        ceiling = Layout.decimal(b, d + 48);
-        debitsPending = Layout.decimal(b, d + 96);
-        debitsPosted = Layout.decimal(b, d + 144);
-        creditsPending = Layout.decimal(b, d + 192);
-        creditsPosted = Layout.decimal(b, d + 240);
-        balance = Layout.decimal(b, d + 288);
-        available = Layout.decimal(b, d + 336);
+        id = Layout.id(b, Layout.ACCOUNT_ID);
+        userData = Layout.id(b, Layout.ACCOUNT_USER_DATA);
+        timestamp = b.getLong(Layout.ACCOUNT_TIMESTAMP);
+        eligibleFrom = b.getLong(Layout.ACCOUNT_ELIGIBLE_FROM);
+        community = b.getInt(Layout.ACCOUNT_COMMUNITY) & 0xffff_ffffL;
+        unit = b.getShort(Layout.ACCOUNT_UNIT) & 0xffff;
+        kind = AccountKind.of(b.get(Layout.ACCOUNT_KIND) & 0xff);
+        closed = b.get(Layout.ACCOUNT_CLOSED) != 0;
+        floor = Layout.decimal(b, Layout.ACCOUNT_FLOOR);
+        ceiling = Layout.decimal(b, Layout.ACCOUNT_CEILING);
+        debitsPending = Layout.decimal(b, Layout.ACCOUNT_DEBITS_PENDING);
+        debitsPosted = Layout.decimal(b, Layout.ACCOUNT_DEBITS_POSTED);
+        creditsPending = Layout.decimal(b, Layout.ACCOUNT_CREDITS_PENDING);
+        creditsPosted = Layout.decimal(b, Layout.ACCOUNT_CREDITS_POSTED);
+        balance = Layout.decimal(b, Layout.ACCOUNT_BALANCE);
+        available = Layout.decimal(b, Layout.ACCOUNT_AVAILABLE);
     }
 }

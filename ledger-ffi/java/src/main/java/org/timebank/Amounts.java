@@ -22,20 +22,27 @@ public final class Amounts {
     /**
      * The amount written as plain decimal text ({@code "2.5"}) in minor units of {@code scale}.
      * Anything else ({@code "1e3"}, {@code "NaN"}, {@code "-1"}, {@code "1,5"}, full-width
-     * digits) is refused.
+     * digits, a NUL inside) is refused.
      *
      * @throws InvalidAmountException if the text is not such an amount
      */
     public static long toMinor(String amount, int scale) {
+        if (amount != null && amount.indexOf('\0') >= 0) {
+            throw new InvalidAmountException("amount contains a NUL character at index " + amount.indexOf('\0'));
+        }
+        int scaleBits = Arguments.u32(scale, "scale");
         long[] minor = new long[1];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_amount_parse(Calls.cString(amount), scale, minor, error), error);
+        Calls.check(TimebankNative.timebank_amount_parse(Calls.cString(amount), scaleBits, minor, error), error);
         return minor[0];
     }
 
-    /** The amount of {@code minor} units of {@code scale}, exactly (250 at scale 2 is 2.50). */
+    /**
+     * The amount of {@code minor} units of {@code scale}, exactly and at that scale (250 at
+     * scale 2 is 2.50, 50 is 0.50, so {@code equals} holds with 2-decimal values).
+     */
     public static BigDecimal fromMinor(long minor, int scale) {
-        return BigDecimal.valueOf(minor, scale);
+        return BigDecimal.valueOf(minor, Arguments.within(scale, 0, Integer.MAX_VALUE, "scale"));
     }
 
     /** The amount checked as the ledger checks it for a unit of {@code scale} places. */

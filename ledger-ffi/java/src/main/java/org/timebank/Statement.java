@@ -10,23 +10,23 @@ import java.util.List;
 public final class Statement {
     /** One movement. */
     public static final class Line {
-        public final long transferId;
-        public final long counterparty;
+        public final UInt128 transferId;
+        public final UInt128 counterparty;
         public final long timestamp;
         public final int code;
-        /** Positive for a credit, negative for a debit. */
+        /** Positive for a credit, negative for a debit; at the unit's scale. */
         public final BigDecimal amount;
         public final BigDecimal balance;
         public final boolean reversal;
 
         Line(ByteBuffer b, int o) {
-            transferId = b.getLong(o);
-            counterparty = b.getLong(o + 16);
-            timestamp = b.getLong(o + 32);
-            code = b.getShort(o + 40) & 0xffff;
-            reversal = b.get(o + 42) != 0;
-            amount = Layout.decimal(b, o + 48);
-            balance = Layout.decimal(b, o + 96);
+            transferId = Layout.id(b, o + Layout.LINE_TRANSFER_ID);
+            counterparty = Layout.id(b, o + Layout.LINE_COUNTERPARTY);
+            timestamp = b.getLong(o + Layout.LINE_TIMESTAMP);
+            code = b.getShort(o + Layout.LINE_CODE) & 0xffff;
+            reversal = b.get(o + Layout.LINE_REVERSAL) != 0;
+            amount = Layout.decimal(b, o + Layout.LINE_AMOUNT);
+            balance = Layout.decimal(b, o + Layout.LINE_BALANCE);
         }
     }
 
@@ -38,9 +38,9 @@ public final class Statement {
     Statement(byte[] rawLines, byte[] rawPage) {
         ByteBuffer page = Layout.wrap(rawPage);
         ByteBuffer lineBytes = Layout.wrap(rawLines);
-        int count = (int) page.getLong(0);
-        nextFrom = page.get(16) != 0 ? page.getLong(8) : -1;
-        openingBalance = Layout.decimal(page, 24);
+        int count = (int) page.getLong(Layout.PAGE_COUNT); // at most the capacity, 1000
+        nextFrom = page.get(Layout.PAGE_HAS_NEXT) != 0 ? page.getLong(Layout.PAGE_NEXT_FROM) : -1;
+        openingBalance = Layout.decimal(page, Layout.PAGE_OPENING_BALANCE);
         List<Line> list = new ArrayList<Line>(count);
         for (int i = 0; i < count; i++) {
             list.add(new Line(lineBytes, i * Layout.STATEMENT_LINE));

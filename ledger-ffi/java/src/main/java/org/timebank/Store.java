@@ -13,21 +13,41 @@ import java.util.List;
  * audit. Open it with try-with-resources.
  *
  * <p>A store may be used from several threads at once: the library is thread-safe, and
- * concurrent submissions share one journal write and sync. Ids are unsigned 64-bit numbers the
- * host chooses (zero is never an id). {@code now} arguments are nanoseconds since the Unix epoch,
- * or 0 for the system clock. Every failure throws the {@link TimebankException} subclass of its
- * status, and changes nothing.
+ * concurrent submissions share one journal write and sync. Ids are unsigned 128-bit numbers the
+ * host chooses ({@link UInt128}; zero is never an id); every id-taking method also has a {@code
+ * long} form for ids below 2^63 (a negative {@code long} is refused, never read as unsigned).
+ * {@code now} arguments are nanoseconds since the Unix epoch, or 0 for the system clock.
+ *
+ * <p>Every argument is range-checked against its C type before the call: a value that does not
+ * fit (a code above 65535, a negative {@code now}, a {@code timeoutS} above 2^32 - 1, a text with
+ * a NUL in it) throws {@link IllegalArgumentException} naming the parameter, and nothing is
+ * called. Every failure of the call itself throws the {@link TimebankException} subclass of its
+ * status and changes nothing, except a {@link RefusedException} from a write: the ledger
+ * journals the refused attempt (the head and state digest move on; no balance changes).
  */
 public final class Store implements AutoCloseable {
+    /** Most lines in one statement page. */
+    public static final int STATEMENT_LIMIT_MAX = 1000;
+
     private final long handle;
 
     private Store(long handle) {
         this.handle = handle;
+        HandleCleaner.register(this, handle);
     }
 
     /** The native handle, for tests of the raw bindings. */
     long handle() {
         return handle;
+    }
+
+    /**
+     * Throws the exception for a failed call, after the call: the fence keeps this store (and
+     * so its handle) alive until the native call has returned, whatever the JIT does.
+     */
+    private void check(int status, long[] error) {
+        Reachability.fence(this);
+        Calls.check(status, error);
     }
 
     /** Opens the ledger in {@code path}, creating it under the default policy if there is none. */
@@ -38,37 +58,32 @@ public final class Store implements AutoCloseable {
     /**
      * Opens (or creates) the ledger in {@code path}. {@code policy} is TOML or JSON text
      * ({@code null}: the default policy); {@code checkpointKey} is 32 secret bytes kept outside
-     * the directory ({@code null}: no checkpoints).
+     * the directory ({@code null}: no checkpoints). A NUL in {@code path} or {@code policy} is
+     * refused ({@link IllegalArgumentException}); the key's bytes may be anything.
      */
     public static Store open(String path, String policy, byte[] checkpointKey) {
+        byte[] pathText = Calls.cString(Arguments.text(path, "path"));
+        byte[] policyText = Calls.cString(Arguments.text(policy, "policy"));
         if (checkpointKey != null && checkpointKey.length != 32) {
-            throw new InvalidArgumentException("checkpointKey must be 32 bytes");
+            throw new IllegalArgumentException("checkpointKey must be 32 bytes, not " + checkpointKey.length);
         }
         long[] out = new long[1];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_open(Calls.cString(path), Calls.cString(policy), checkpointKey, out, error), error);
+        Calls.check(TimebankNative.timebank_store_open(pathText, policyText, checkpointKey, out, error), error);
         return new Store(out[0]);
     }
 
     /**
-     * Closes the store, waiting for calls in flight on other threads; later calls throw
-     * {@link ClosedException}. The native handle itself is freed when this object is collected,
-     * so a late call from another thread can never touch freed memory.
+     * Closes the store, waiting for calls in flight on other threads; later calls throw {@link
+     * ClosedException}. Closing twice is fine. The native handle itself is freed once this
+     * object is unreachable (a phantom-reference cleaner, never {@code finalize()}), so a late
+     * call from another thread never touches freed memory; a store never closed is closed
+     * then.
      */
     @Override
     public void close() {
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_close(handle, error), error);
-    }
-
-    @Override
-    @SuppressWarnings("deprecation") // Java 8 has no Cleaner; finalize is its way to free native memory.
-    protected void finalize() throws Throwable {
-        try {
-            TimebankNative.timebank_store_free(handle);
-        } finally {
-            super.finalize();
-        }
+        check(TimebankNative.timebank_store_close(handle, error), error);
     }
 
     // -- accounts ----------------------------------------------------------------------------
@@ -79,38 +94,59 @@ public final class Store implements AutoCloseable {
         byte[] raw = new byte[Math.max(n, 1) * Layout.ACCOUNT_NEW];
         ByteBuffer b = Layout.wrap(raw);
         for (int i = 0; i < n; i++) {
-            NewAccount a = accounts.get(i);
-            int o = i * Layout.ACCOUNT_NEW;
-            int limits = 0;
-            if (a.noFloor) {
-                limits |= 2;
-            } else if (a.floorMinor != null) {
-                limits |= 1;
-                b.putLong(o + 32, a.floorMinor);
-            }
-            if (a.ceilingMinor != null) {
-                limits |= 4;
-                b.putLong(o + 40, a.ceilingMinor);
-            }
-            b.putLong(o, a.id).putLong(o + 16, a.userData).putLong(o + 48, a.eligibleFrom);
-            b.putInt(o + 56, a.community).putShort(o + 60, (short) a.unit);
-            b.put(o + 62, (byte) (a.kind == null ? 0 : a.kind.number)).put(o + 63, (byte) limits);
+            pack(b, i * Layout.ACCOUNT_NEW, accounts.get(i), "accounts[" + i + "]");
         }
         short[] codes = new short[Math.max(n, 1)];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_create_accounts(handle, raw, n, now, codes, error), error);
+        check(TimebankNative.timebank_store_create_accounts(handle, raw, n, Arguments.u64(now, "now"), codes, error), error);
         return unsigned(codes, n);
     }
 
+    private static void pack(ByteBuffer b, int o, NewAccount a, String name) {
+        if (a == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (a.kind == null) {
+            throw new IllegalArgumentException(name + ".kind must not be null");
+        }
+        int limits = 0;
+        if (a.noFloor) {
+            limits |= 2;
+        } else if (a.floorMinor != null) {
+            limits |= 1;
+            b.putLong(o + Layout.ACCOUNT_NEW_FLOOR_MINOR, a.floorMinor);
+        }
+        if (a.ceilingMinor != null) {
+            limits |= 4;
+            b.putLong(o + Layout.ACCOUNT_NEW_CEILING_MINOR, a.ceilingMinor);
+        }
+        Layout.putId(b, o + Layout.ACCOUNT_NEW_ID, a.id);
+        Layout.putId(b, o + Layout.ACCOUNT_NEW_USER_DATA, a.userData);
+        b.putLong(o + Layout.ACCOUNT_NEW_ELIGIBLE_FROM, Arguments.u64(a.eligibleFrom, name + ".eligibleFrom"));
+        b.putInt(o + Layout.ACCOUNT_NEW_COMMUNITY, Arguments.u32(a.community, name + ".community"));
+        b.putShort(o + Layout.ACCOUNT_NEW_UNIT, Arguments.u16(a.unit, name + ".unit"));
+        b.put(o + Layout.ACCOUNT_NEW_KIND, Arguments.u8(a.kind.number, name + ".kind"));
+        b.put(o + Layout.ACCOUNT_NEW_LIMITS, (byte) limits); // 0 to 7
+    }
+
     /** The account {@code id}; {@link NotFoundException} when there is none. */
-    public Account account(long id) {
+    public Account account(UInt128 id) {
+        long[] idArg = Arguments.idArg(id, "id");
         byte[] raw = new byte[Layout.ACCOUNT];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_account(handle, Layout.id(id), raw, error), error);
+        check(TimebankNative.timebank_store_account(handle, idArg, raw, error), error);
         return new Account(raw);
     }
 
-    /** The posted balance of account {@code id}. */
+    public Account account(long id) {
+        return account(Arguments.id(id, "id"));
+    }
+
+    /** The posted balance of account {@code id}, at the unit's scale ("0.50"). */
+    public BigDecimal balance(UInt128 id) {
+        return account(id).balance;
+    }
+
     public BigDecimal balance(long id) {
         return account(id).balance;
     }
@@ -119,9 +155,13 @@ public final class Store implements AutoCloseable {
 
     /** Submits a packed batch in one durable command; returns each transfer's result code. */
     public int[] submit(TransferBatch batch, long now) {
+        if (batch == null) {
+            throw new IllegalArgumentException("batch must not be null");
+        }
         short[] codes = new short[Math.max(batch.count, 1)];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_submit_transfers(handle, batch.bytes, batch.count, now, codes, error), error);
+        check(TimebankNative.timebank_store_submit_transfers(handle, batch.bytes, batch.count, Arguments.u64(now, "now"),
+                codes, error), error);
         return unsigned(codes, batch.count);
     }
 
@@ -132,161 +172,300 @@ public final class Store implements AutoCloseable {
      */
     public int[] submitTransfers(List<Transfer> transfers, long now) {
         int n = transfers.size();
+        long nowArg = Arguments.u64(now, "now");
         Memory block = new Memory((long) Math.max(n, 1) * Layout.TRANSFER_TEXT);
         block.clear();
         List<Memory> texts = new ArrayList<Memory>(n); // kept alive until the call returns
         for (int i = 0; i < n; i++) {
             Transfer t = transfers.get(i);
+            String name = "transfers[" + i + "]";
+            if (t == null) {
+                throw new IllegalArgumentException(name + " must not be null");
+            }
             long o = (long) i * Layout.TRANSFER_TEXT;
-            block.setLong(o, t.id);
-            block.setLong(o + 16, t.debit);
-            block.setLong(o + 32, t.credit);
-            block.setLong(o + 48, t.relatedId);
-            block.setLong(o + 64, t.userData);
+            putId(block, o + Layout.TEXT_ID, t.id);
+            putId(block, o + Layout.TEXT_DEBIT_ACCOUNT_ID, t.debit);
+            putId(block, o + Layout.TEXT_CREDIT_ACCOUNT_ID, t.credit);
+            putId(block, o + Layout.TEXT_RELATED_ID, t.relatedId);
+            putId(block, o + Layout.TEXT_USER_DATA, t.userData);
             if (t.amount != null) {
                 byte[] text = Calls.cString(t.amount.toPlainString());
                 Memory m = new Memory(text.length);
                 m.write(0, text, 0, text.length);
                 texts.add(m);
-                block.setPointer(o + 80, m);
+                block.setPointer(o + Layout.TEXT_AMOUNT, m);
             }
-            block.setInt(o + 88, t.timeoutS);
-            block.setShort(o + 92, (short) t.unit);
-            block.setShort(o + 94, (short) t.code);
-            block.setShort(o + 96, (short) t.flags);
+            block.setInt(o + Layout.TEXT_TIMEOUT_S, Arguments.u32(t.timeoutS, name + ".timeoutS"));
+            block.setShort(o + Layout.TEXT_UNIT, Arguments.u16(t.unit, name + ".unit"));
+            block.setShort(o + Layout.TEXT_CODE, Arguments.u16(t.code, name + ".code"));
+            block.setShort(o + Layout.TEXT_FLAGS, Arguments.u16(t.flags, name + ".flags"));
         }
         short[] codes = new short[Math.max(n, 1)];
         long[] error = new long[1];
-        int status = TimebankNative.timebank_store_submit_transfers_text(handle, block, n, now, codes, error);
-        texts.clear();
-        Calls.check(status, error);
+        int status = TimebankNative.timebank_store_submit_transfers_text(handle, block, n, nowArg, codes, error);
+        Reachability.fence(texts);
+        Reachability.fence(block);
+        check(status, error);
         return unsigned(codes, n);
     }
 
+    private static void putId(Memory block, long offset, UInt128 id) {
+        block.setLong(offset + Layout.ID_LO, id.low());
+        block.setLong(offset + Layout.ID_HI, id.high());
+    }
+
     /** The transfer {@code id}; {@link NotFoundException} when there is none. */
-    public TransferRecord transfer(long id) {
+    public TransferRecord transfer(UInt128 id) {
+        long[] idArg = Arguments.idArg(id, "id");
         byte[] raw = new byte[Layout.TRANSFER_INFO];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_transfer(handle, Layout.id(id), raw, error), error);
+        check(TimebankNative.timebank_store_transfer(handle, idArg, raw, error), error);
         return new TransferRecord(raw);
+    }
+
+    public TransferRecord transfer(long id) {
+        return transfer(Arguments.id(id, "id"));
     }
 
     // -- time-bank operations ----------------------------------------------------------------
 
     /**
      * {@code provider} earns {@code hours} times the code's weight, paid by {@code payer} (a
-     * fund); above a cap whose excess is donated, the rest goes to {@code donation} (0: none).
-     * Returns how many transfer ids, from {@code firstId} on, it used.
+     * fund); above a cap whose excess is donated, the rest goes to {@code donation} ({@code
+     * null} or zero: none). Returns how many transfer ids, from {@code firstId} on, it used.
      */
-    public int recordService(long firstId, int code, long payer, long provider, BigDecimal hours, long donation, long now) {
+    public int recordService(UInt128 firstId, int code, UInt128 payer, UInt128 provider, BigDecimal hours, UInt128 donation,
+            long now) {
+        long[] first = Arguments.idArg(firstId, "firstId");
+        short codeBits = Arguments.u16(code, "code");
+        long[] payerArg = Arguments.idArg(payer, "payer");
+        long[] providerArg = Arguments.idArg(provider, "provider");
+        long nowArg = Arguments.u64(now, "now");
         long[] used = new long[1];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_record_service(handle, Layout.id(firstId), (short) code, Layout.id(payer),
-                Layout.id(provider), amount(hours), Layout.optionalId(donation), now, used, error), error);
-        return (int) used[0];
+        check(TimebankNative.timebank_store_record_service(handle, first, codeBits, payerArg, providerArg, amount(hours),
+                Arguments.optionalIdArg(donation), nowArg, used, error), error);
+        return (int) used[0]; // a handful of transfers
+    }
+
+    public int recordService(long firstId, int code, long payer, long provider, BigDecimal hours, long donation, long now) {
+        return recordService(Arguments.id(firstId, "firstId"), code, Arguments.id(payer, "payer"),
+                Arguments.id(provider, "provider"), hours, Arguments.id(donation, "donation"), now);
     }
 
     /** A care withdrawal: {@code member} pays {@code provider} with its own hours. */
+    public int withdraw(UInt128 firstId, int code, UInt128 member, UInt128 provider, BigDecimal hours, long now) {
+        long[] first = Arguments.idArg(firstId, "firstId");
+        short codeBits = Arguments.u16(code, "code");
+        long[] memberArg = Arguments.idArg(member, "member");
+        long[] providerArg = Arguments.idArg(provider, "provider");
+        long nowArg = Arguments.u64(now, "now");
+        long[] used = new long[1];
+        long[] error = new long[1];
+        check(TimebankNative.timebank_store_withdraw(handle, first, codeBits, memberArg, providerArg, amount(hours), nowArg,
+                used, error), error);
+        return (int) used[0];
+    }
+
     public int withdraw(long firstId, int code, long member, long provider, BigDecimal hours, long now) {
+        return withdraw(Arguments.id(firstId, "firstId"), code, Arguments.id(member, "member"),
+                Arguments.id(provider, "provider"), hours, now);
+    }
+
+    /**
+     * Holds {@code payer}'s hours for {@code provider} until completed, cancelled or expired
+     * ({@code timeoutS} 0 to 2^32 - 1 seconds).
+     */
+    public void book(UInt128 id, int code, UInt128 payer, UInt128 provider, BigDecimal hours, long timeoutS, long now) {
+        long[] idArg = Arguments.idArg(id, "id");
+        short codeBits = Arguments.u16(code, "code");
+        long[] payerArg = Arguments.idArg(payer, "payer");
+        long[] providerArg = Arguments.idArg(provider, "provider");
+        int timeout = Arguments.u32(timeoutS, "timeoutS");
+        long nowArg = Arguments.u64(now, "now");
+        long[] error = new long[1];
+        check(TimebankNative.timebank_store_book(handle, idArg, codeBits, payerArg, providerArg, amount(hours), timeout,
+                nowArg, error), error);
+    }
+
+    public void book(long id, int code, long payer, long provider, BigDecimal hours, long timeoutS, long now) {
+        book(Arguments.id(id, "id"), code, Arguments.id(payer, "payer"), Arguments.id(provider, "provider"), hours,
+                timeoutS, now);
+    }
+
+    /**
+     * Posts the hours served ({@code null}: all) and records a 1-5 rating (0: none; 0 to 255
+     * pass the boundary, the ledger refuses above 5).
+     */
+    public int complete(UInt128 firstId, UInt128 booking, BigDecimal hours, int rating, UInt128 donation, long now) {
+        long[] first = Arguments.idArg(firstId, "firstId");
+        long[] bookingArg = Arguments.idArg(booking, "booking");
+        byte ratingBits = Arguments.u8(rating, "rating");
+        long nowArg = Arguments.u64(now, "now");
         long[] used = new long[1];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_withdraw(handle, Layout.id(firstId), (short) code, Layout.id(member),
-                Layout.id(provider), amount(hours), now, used, error), error);
+        check(TimebankNative.timebank_store_complete(handle, first, bookingArg, amount(hours), ratingBits,
+                Arguments.optionalIdArg(donation), nowArg, used, error), error);
         return (int) used[0];
     }
 
-    /** Holds {@code payer}'s hours for {@code provider} until completed, cancelled or expired. */
-    public void book(long id, int code, long payer, long provider, BigDecimal hours, int timeoutS, long now) {
-        long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_book(handle, Layout.id(id), (short) code, Layout.id(payer), Layout.id(provider),
-                amount(hours), timeoutS, now, error), error);
-    }
-
-    /** Posts the hours served ({@code null}: all) and records a 1-5 rating (0: none). */
     public int complete(long firstId, long booking, BigDecimal hours, int rating, long donation, long now) {
-        long[] used = new long[1];
-        long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_complete(handle, Layout.id(firstId), Layout.id(booking), amount(hours),
-                (byte) rating, Layout.optionalId(donation), now, used, error), error);
-        return (int) used[0];
+        return complete(Arguments.id(firstId, "firstId"), Arguments.id(booking, "booking"), hours, rating,
+                Arguments.id(donation, "donation"), now);
     }
 
     /** Voids a booking's hold, releasing the payer's hours. */
-    public void cancel(long id, long booking, long now) {
+    public void cancel(UInt128 id, UInt128 booking, long now) {
+        long[] idArg = Arguments.idArg(id, "id");
+        long[] bookingArg = Arguments.idArg(booking, "booking");
+        long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_cancel(handle, Layout.id(id), Layout.id(booking), now, error), error);
+        check(TimebankNative.timebank_store_cancel(handle, idArg, bookingArg, nowArg, error), error);
+    }
+
+    public void cancel(long id, long booking, long now) {
+        cancel(Arguments.id(id, "id"), Arguments.id(booking, "booking"), now);
     }
 
     /** Gives hours to a linked family member or a donation pool ({@code code} 0: the policy's). */
-    public void gift(long id, long from, long to, BigDecimal amount, int code, long now) {
+    public void gift(UInt128 id, UInt128 from, UInt128 to, BigDecimal amount, int code, long now) {
+        long[] idArg = Arguments.idArg(id, "id");
+        long[] fromArg = Arguments.idArg(from, "from");
+        long[] toArg = Arguments.idArg(to, "to");
+        short codeBits = Arguments.u16(code, "code");
+        long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_gift(handle, Layout.id(id), Layout.id(from), Layout.id(to), amount(amount),
-                (short) code, now, error), error);
+        check(TimebankNative.timebank_store_gift(handle, idArg, fromArg, toArg, amount(amount), codeBits, nowArg, error),
+                error);
     }
 
-    /** Awards the code's points per act times {@code acts}. */
-    public void award(long id, int code, long issuer, long member, int acts, long now) {
+    public void gift(long id, long from, long to, BigDecimal amount, int code, long now) {
+        gift(Arguments.id(id, "id"), Arguments.id(from, "from"), Arguments.id(to, "to"), amount, code, now);
+    }
+
+    /** Awards the code's points per act times {@code acts} (0 to 2^32 - 1). */
+    public void award(UInt128 id, int code, UInt128 issuer, UInt128 member, long acts, long now) {
+        long[] idArg = Arguments.idArg(id, "id");
+        short codeBits = Arguments.u16(code, "code");
+        long[] issuerArg = Arguments.idArg(issuer, "issuer");
+        long[] memberArg = Arguments.idArg(member, "member");
+        int actsBits = Arguments.u32(acts, "acts");
+        long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_award(handle, Layout.id(id), (short) code, Layout.id(issuer), Layout.id(member),
-                acts, now, error), error);
+        check(TimebankNative.timebank_store_award(handle, idArg, codeBits, issuerArg, memberArg, actsBits, nowArg, error),
+                error);
+    }
+
+    public void award(long id, int code, long issuer, long member, long acts, long now) {
+        award(Arguments.id(id, "id"), code, Arguments.id(issuer, "issuer"), Arguments.id(member, "member"), acts, now);
     }
 
     /** Spends points at a redemption account ({@code code} 0: the policy's). */
-    public void redeem(long id, long member, long redemption, BigDecimal amount, int code, long now) {
+    public void redeem(UInt128 id, UInt128 member, UInt128 redemption, BigDecimal amount, int code, long now) {
+        long[] idArg = Arguments.idArg(id, "id");
+        long[] memberArg = Arguments.idArg(member, "member");
+        long[] redemptionArg = Arguments.idArg(redemption, "redemption");
+        short codeBits = Arguments.u16(code, "code");
+        long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_redeem(handle, Layout.id(id), Layout.id(member), Layout.id(redemption),
-                amount(amount), (short) code, now, error), error);
+        check(TimebankNative.timebank_store_redeem(handle, idArg, memberArg, redemptionArg, amount(amount), codeBits,
+                nowArg, error), error);
+    }
+
+    public void redeem(long id, long member, long redemption, BigDecimal amount, int code, long now) {
+        redeem(Arguments.id(id, "id"), Arguments.id(member, "member"), Arguments.id(redemption, "redemption"), amount,
+                code, now);
     }
 
     /** Closes {@code account}, moving its whole balance to {@code destination}. */
-    public void closeAccount(long id, long account, long destination, long now) {
+    public void closeAccount(UInt128 id, UInt128 account, UInt128 destination, long now) {
+        long[] idArg = Arguments.idArg(id, "id");
+        long[] accountArg = Arguments.idArg(account, "account");
+        long[] destinationArg = Arguments.idArg(destination, "destination");
+        long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_close_account(handle, Layout.id(id), Layout.id(account), Layout.id(destination),
-                now, error), error);
+        check(TimebankNative.timebank_store_close_account(handle, idArg, accountArg, destinationArg, nowArg, error), error);
+    }
+
+    public void closeAccount(long id, long account, long destination, long now) {
+        closeAccount(Arguments.id(id, "id"), Arguments.id(account, "account"), Arguments.id(destination, "destination"),
+                now);
     }
 
     /** Reverses a posted transfer with a new one that references it. */
-    public void reverse(long id, long original, long now) {
+    public void reverse(UInt128 id, UInt128 original, long now) {
+        long[] idArg = Arguments.idArg(id, "id");
+        long[] originalArg = Arguments.idArg(original, "original");
+        long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_reverse(handle, Layout.id(id), Layout.id(original), now, error), error);
+        check(TimebankNative.timebank_store_reverse(handle, idArg, originalArg, nowArg, error), error);
+    }
+
+    public void reverse(long id, long original, long now) {
+        reverse(Arguments.id(id, "id"), Arguments.id(original, "original"), now);
     }
 
     /** Registers a family link, along which gifts are allowed. */
-    public void link(long a, long b, long now) {
+    public void link(UInt128 a, UInt128 b, long now) {
+        long[] aArg = Arguments.idArg(a, "a");
+        long[] bArg = Arguments.idArg(b, "b");
+        long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_link(handle, Layout.id(a), Layout.id(b), now, error), error);
+        check(TimebankNative.timebank_store_link(handle, aArg, bArg, nowArg, error), error);
+    }
+
+    public void link(long a, long b, long now) {
+        link(Arguments.id(a, "a"), Arguments.id(b, "b"), now);
     }
 
     /** Sets when {@code account} may pay for care (ns since the epoch; 0 for no date). */
-    public void setEligibility(long account, long from, long now) {
+    public void setEligibility(UInt128 account, long from, long now) {
+        long[] accountArg = Arguments.idArg(account, "account");
+        long fromArg = Arguments.u64(from, "from");
+        long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_set_eligibility(handle, Layout.id(account), from, now, error), error);
+        check(TimebankNative.timebank_store_set_eligibility(handle, accountArg, fromArg, nowArg, error), error);
+    }
+
+    public void setEligibility(long account, long from, long now) {
+        setEligibility(Arguments.id(account, "account"), from, now);
     }
 
     /** Releases holds whose timeout passed; returns how many. */
     public long expire(long now) {
+        long nowArg = Arguments.u64(now, "now");
         long[] expired = new long[1];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_expire(handle, now, expired, error), error);
+        check(TimebankNative.timebank_store_expire(handle, nowArg, expired, error), error);
         return expired[0];
     }
 
     // -- reports and audit -------------------------------------------------------------------
 
-    /** Lines {@code from .. from + limit} of the account's statement ({@code limit} 1 to 1000). */
-    public Statement statement(long account, long from, int limit) {
-        byte[] lines = new byte[Math.max(limit, 1) * Layout.STATEMENT_LINE];
+    /**
+     * Lines {@code from .. from + limit} of the account's statement ({@code from} not negative,
+     * {@code limit} 1 to {@link #STATEMENT_LIMIT_MAX}).
+     */
+    public Statement statement(UInt128 account, long from, int limit) {
+        long[] accountArg = Arguments.idArg(account, "account");
+        long fromArg = Arguments.u64(from, "from");
+        int capacity = Arguments.within(limit, 1, STATEMENT_LIMIT_MAX, "limit");
+        byte[] lines = new byte[capacity * Layout.STATEMENT_LINE];
         byte[] page = new byte[Layout.STATEMENT_PAGE];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_statement(handle, Layout.id(account), from, lines, limit, page, error), error);
+        check(TimebankNative.timebank_store_statement(handle, accountArg, fromArg, lines, capacity, page, error), error);
         return new Statement(lines, page);
+    }
+
+    public Statement statement(long account, long from, int limit) {
+        return statement(Arguments.id(account, "account"), from, limit);
     }
 
     /** The outstanding liability per unit and community, as JSON with decimals as strings. */
     public String liabilityJson() {
         long[] json = new long[1];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_liability(handle, json, error), error);
+        check(TimebankNative.timebank_store_liability(handle, json, error), error);
         return Calls.take(json[0]);
     }
 
@@ -294,26 +473,45 @@ public final class Store implements AutoCloseable {
     public String checkpoint() {
         long[] text = new long[1];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_checkpoint(handle, text, error), error);
+        check(TimebankNative.timebank_store_checkpoint(handle, text, error), error);
         return Calls.take(text[0]);
     }
 
     /** Called by {@link #verify} as it goes. */
     public interface Progress {
-        void update(long recordsDone, long recordsTotal);
+        /**
+         * {@code recordsDone} of {@code recordsTotal} records are verified. Return {@code false}
+         * to stop: {@code verify} then throws {@link CancelledException}. A throwable thrown here
+         * also stops it, and {@code verify} rethrows that throwable itself. Calls on this store
+         * from here throw {@link ReentrantException}.
+         */
+        boolean update(long recordsDone, long recordsTotal);
     }
 
     /** Verifies the journal, checkpoints, state and index; {@link DamagedException} names the first bad record. */
     public VerifyReport verify(final Progress progress) {
         byte[] raw = new byte[Layout.VERIFY_REPORT];
         long[] error = new long[1];
+        final Throwable[] thrown = new Throwable[1];
         TimebankNative.ProgressCallback callback = progress == null ? null : new TimebankNative.ProgressCallback() {
             @Override
-            public void invoke(Pointer context, long done, long total) {
-                progress.update(done, total);
+            public int invoke(Pointer context, long done, long total) {
+                try {
+                    return progress.update(done, total) ? 0 : 1;
+                } catch (Throwable e) { // never across C: kept, the call cancelled, then rethrown
+                    thrown[0] = e;
+                    return 1;
+                }
             }
         };
-        Calls.check(TimebankNative.timebank_store_verify(handle, callback, null, raw, error), error);
+        int status = TimebankNative.timebank_store_verify(handle, callback, null, raw, error);
+        Reachability.fence(callback);
+        if (thrown[0] != null) {
+            Reachability.fence(this);
+            Calls.discard(error);
+            throw Calls.rethrow(thrown[0]);
+        }
+        check(status, error);
         return new VerifyReport(raw);
     }
 
@@ -321,10 +519,11 @@ public final class Store implements AutoCloseable {
     public StoreStatus status() {
         byte[] raw = new byte[Layout.STORE_INFO];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_status(handle, raw, error), error);
+        check(TimebankNative.timebank_store_status(handle, raw, error), error);
         return new StoreStatus(raw);
     }
 
+    /** An amount as NUL-terminated plain text ({@code null} stays NULL). */
     private static byte[] amount(BigDecimal amount) {
         return amount == null ? null : Calls.cString(amount.toPlainString());
     }

@@ -14,13 +14,13 @@ public final class StoreStatus {
 
     StoreStatus(byte[] raw) {
         ByteBuffer b = Layout.wrap(raw);
-        headSequence = b.getLong(0);
-        journalBytes = b.getLong(8);
-        accounts = b.getLong(16);
-        transfers = b.getLong(24);
-        indexedSequence = b.getLong(32);
-        headHash = Layout.bytes(b, 40, 32);
-        stateDigest = Layout.bytes(b, 72, 32);
+        headSequence = b.getLong(Layout.INFO_HEAD_SEQUENCE);
+        journalBytes = b.getLong(Layout.INFO_JOURNAL_BYTES);
+        accounts = b.getLong(Layout.INFO_ACCOUNTS);
+        transfers = b.getLong(Layout.INFO_TRANSFERS);
+        indexedSequence = b.getLong(Layout.INFO_INDEXED_SEQUENCE);
+        headHash = Layout.bytes(b, Layout.INFO_HEAD_HASH, 32);
+        stateDigest = Layout.bytes(b, Layout.INFO_STATE_DIGEST, 32);
     }
 
     public byte[] headHash() {

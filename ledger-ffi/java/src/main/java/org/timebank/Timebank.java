@@ -16,6 +16,6 @@ public final class Timebank {
 
     /** The stable name of a ledger result code, such as {@code "exceeds_floor"} for 110. */
     public static String resultCodeName(int code) {
-        return Calls.peek(TimebankNative.timebank_result_code_name((short) code));
+        return Calls.peek(TimebankNative.timebank_result_code_name(Arguments.u16(code, "code")));
     }
 }

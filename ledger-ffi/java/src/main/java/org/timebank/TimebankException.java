@@ -50,6 +50,16 @@ public class TimebankException extends RuntimeException {
                 return new PanicException(message);
             case BusyException.STATUS:
                 return new BusyException(message);
+            case InvalidHandleException.STATUS:
+                return new InvalidHandleException(message);
+            case InvalidTimeException.STATUS:
+                return new InvalidTimeException(message);
+            case CancelledException.STATUS:
+                return new CancelledException(message);
+            case ReentrantException.STATUS:
+                return new ReentrantException(message);
+            case OutcomeUnknownException.STATUS:
+                return new OutcomeUnknownException(message);
             default:
                 return new TimebankException(status, "status " + status + ": " + message);
         }

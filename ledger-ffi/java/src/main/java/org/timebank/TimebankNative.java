@@ -96,8 +96,8 @@ final class TimebankNative {
 
     static native int timebank_store_set_eligibility(long store, long[] account, long from, long now, long[] errorOut);
 
-    /** {@code timebank_progress_fn}. */
+    /** {@code timebank_progress_fn}: returns 0 to go on, anything else to cancel. */
     interface ProgressCallback extends Callback {
-        void invoke(Pointer context, long recordsDone, long recordsTotal);
+        int invoke(Pointer context, long recordsDone, long recordsTotal);
     }
 }

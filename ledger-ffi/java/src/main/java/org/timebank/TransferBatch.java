@@ -22,9 +22,7 @@ public final class TransferBatch {
     int count;
 
     public TransferBatch(int capacity) {
-        if (capacity < 1 || capacity > MAX) {
-            throw new InvalidArgumentException("capacity must be 1 to " + MAX + ", not " + capacity);
-        }
+        Arguments.within(capacity, 1, MAX, "capacity");
         this.capacity = capacity;
         this.bytes = new byte[capacity * Layout.TRANSFER];
         this.buffer = Layout.wrap(bytes);
@@ -38,27 +36,53 @@ public final class TransferBatch {
         count = 0;
     }
 
-    /** Appends a plain transfer. */
+    /** Appends a plain transfer (ids below 2^63). */
     public TransferBatch add(long id, long debit, long credit, long amountMinor, int unit, int code) {
         return add(id, debit, credit, amountMinor, unit, code, 0, 0, 0, 0);
     }
 
-    /** Appends a transfer with every field (ids and amounts are checked on submission). */
+    /** Appends a transfer with every field (ids below 2^63; see the {@link UInt128} form). */
     public TransferBatch add(long id, long debit, long credit, long amountMinor, int unit, int code,
-            int flags, long relatedId, int timeoutS, long userData) {
+            int flags, long relatedId, long timeoutS, long userData) {
+        return add(Arguments.id(id, "id"), Arguments.id(debit, "debit"), Arguments.id(credit, "credit"), amountMinor,
+                unit, code, flags, Arguments.id(relatedId, "relatedId"), timeoutS, Arguments.id(userData, "userData"));
+    }
+
+    /**
+     * Appends a transfer with every field. Each is range-checked here ({@link
+     * IllegalArgumentException} naming it, nothing appended): {@code amountMinor} not negative,
+     * {@code unit}, {@code code}, {@code flags} 0 to 65535, {@code timeoutS} 0 to 2^32 - 1. Ids
+     * and amounts are checked again by the library on submission.
+     */
+    public TransferBatch add(UInt128 id, UInt128 debit, UInt128 credit, long amountMinor, int unit, int code,
+            int flags, UInt128 relatedId, long timeoutS, UInt128 userData) {
         if (count >= capacity) {
             throw new InvalidArgumentException("the batch is full (" + capacity + " transfers)");
         }
+        Arguments.id(id, "id");
+        Arguments.id(debit, "debit");
+        Arguments.id(credit, "credit");
+        Arguments.id(relatedId, "relatedId");
+        Arguments.id(userData, "userData");
+        long amount = Arguments.u64(amountMinor, "amountMinor");
+        int timeout = Arguments.u32(timeoutS, "timeoutS");
+        short unitBits = Arguments.u16(unit, "unit");
+        short codeBits = Arguments.u16(code, "code");
+        short flagBits = Arguments.u16(flags, "flags");
         int o = count * Layout.TRANSFER;
-        buffer.putLong(o, id).putLong(o + 8, 0);
-        buffer.putLong(o + 16, debit).putLong(o + 24, 0);
-        buffer.putLong(o + 32, credit).putLong(o + 40, 0);
-        buffer.putLong(o + 48, relatedId).putLong(o + 56, 0);
-        buffer.putLong(o + 64, userData).putLong(o + 72, 0);
-        buffer.putLong(o + 80, amountMinor);
-        buffer.putInt(o + 88, timeoutS);
-        buffer.putShort(o + 92, (short) unit).putShort(o + 94, (short) code).putShort(o + 96, (short) flags);
-        buffer.putShort(o + 98, (short) 0).putShort(o + 100, (short) 0).putShort(o + 102, (short) 0);
+        Layout.putId(buffer, o + Layout.TRANSFER_ID, id);
+        Layout.putId(buffer, o + Layout.TRANSFER_DEBIT_ACCOUNT_ID, debit);
+        Layout.putId(buffer, o + Layout.TRANSFER_CREDIT_ACCOUNT_ID, credit);
+        Layout.putId(buffer, o + Layout.TRANSFER_RELATED_ID, relatedId);
+        Layout.putId(buffer, o + Layout.TRANSFER_USER_DATA, userData);
+        buffer.putLong(o + Layout.TRANSFER_AMOUNT_MINOR, amount);
+        buffer.putInt(o + Layout.TRANSFER_TIMEOUT_S, timeout);
+        buffer.putShort(o + Layout.TRANSFER_UNIT, unitBits);
+        buffer.putShort(o + Layout.TRANSFER_CODE, codeBits);
+        buffer.putShort(o + Layout.TRANSFER_FLAGS, flagBits);
+        for (int r = 0; r < 6; r++) {
+            buffer.put(o + Layout.TRANSFER_RESERVED + r, (byte) 0);
+        }
         count++;
         return this;
     }

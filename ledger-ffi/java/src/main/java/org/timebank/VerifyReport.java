@@ -14,13 +14,13 @@ public final class VerifyReport {
 
     VerifyReport(byte[] raw) {
         ByteBuffer b = Layout.wrap(raw);
-        records = b.getLong(0);
-        journalBytes = b.getLong(8);
-        checkpointsVerified = b.getLong(16);
-        headSequence = b.getLong(24);
-        macsChecked = b.get(32) != 0;
-        indexChecked = b.get(33) != 0;
-        stateDigest = Layout.bytes(b, 72, 32);
+        records = b.getLong(Layout.REPORT_RECORDS);
+        journalBytes = b.getLong(Layout.REPORT_JOURNAL_BYTES);
+        checkpointsVerified = b.getLong(Layout.REPORT_CHECKPOINTS_VERIFIED);
+        headSequence = b.getLong(Layout.REPORT_HEAD_SEQUENCE);
+        macsChecked = b.get(Layout.REPORT_MACS_CHECKED) != 0;
+        indexChecked = b.get(Layout.REPORT_INDEX_CHECKED) != 0;
+        stateDigest = Layout.bytes(b, Layout.REPORT_STATE_DIGEST, 32);
     }
 
     public byte[] stateDigest() {

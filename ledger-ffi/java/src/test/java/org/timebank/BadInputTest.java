@@ -58,7 +58,7 @@ class BadInputTest {
         byte[] text = Calls.cString(amount);
         long[] error = new long[1];
         unchanged(InvalidAmountException.class, () -> Calls.check(TimebankNative.timebank_store_gift(
-                storeHandle(), Layout.id(10), Layout.id(VOLUNTEER), Layout.id(ELDER), text, (short) 0, 0, error), error));
+                storeHandle(), rawId(10), rawId(VOLUNTEER), rawId(ELDER), text, (short) 0, 0, error), error));
     }
 
     @Test
@@ -78,7 +78,7 @@ class BadInputTest {
         invalid[0] = (byte) 0xff;
         long[] error = new long[1];
         unchanged(InvalidUtf8Exception.class, () -> Calls.check(TimebankNative.timebank_store_gift(
-                storeHandle(), Layout.id(13), Layout.id(VOLUNTEER), Layout.id(ELDER), invalid, (short) 0, 0, error), error));
+                storeHandle(), rawId(13), rawId(VOLUNTEER), rawId(ELDER), invalid, (short) 0, 0, error), error));
     }
 
     @Test
@@ -88,7 +88,7 @@ class BadInputTest {
         unchanged(NullArgumentException.class, () -> Calls.check(
                 TimebankNative.timebank_store_account(storeHandle(), null, new byte[Layout.ACCOUNT], error), error));
         unchanged(NullArgumentException.class, () -> Calls.check(
-                TimebankNative.timebank_store_account(0, Layout.id(1), new byte[Layout.ACCOUNT], error), error));
+                TimebankNative.timebank_store_account(0, rawId(1), new byte[Layout.ACCOUNT], error), error));
         unchanged(NullArgumentException.class, () -> Calls.check(
                 TimebankNative.timebank_store_submit_transfers(storeHandle(), null, 1, 0, new short[1], error), error));
     }
@@ -117,7 +117,7 @@ class BadInputTest {
     void badPolicyAndBusyDirectory() {
         assertThrows(InvalidArgumentException.class, () -> Store.open(dir.resolve("other").toString(), "units = 5", null));
         assertThrows(BusyException.class, () -> Store.open(dir.resolve("ledger")));
-        assertThrows(InvalidArgumentException.class, () -> Store.open(dir.resolve("third").toString(), null, new byte[3]));
+        assertThrows(IllegalArgumentException.class, () -> Store.open(dir.resolve("third").toString(), null, new byte[3]));
     }
 
     private long storeHandle() {

@@ -12,6 +12,11 @@ final class Fixture {
 
     private Fixture() {}
 
+    /** An id as the raw {@code timebank_id} the native bindings take (lo, hi). */
+    static long[] rawId(long id) {
+        return new long[] {id, 0};
+    }
+
     static Store open(Path dir) {
         Store store = Store.open(dir.resolve("ledger").toString(), null, new byte[32]);
         int[] codes = store.createAccounts(Arrays.asList(

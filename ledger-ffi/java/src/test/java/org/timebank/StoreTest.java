@@ -50,7 +50,7 @@ class StoreTest {
             TransferRecord record = store.transfer(103);
             assertAmount("1.25", record.amount);
             assertEquals(TransferRecord.POSTED, record.state);
-            assertEquals(VOLUNTEER, record.creditAccountId);
+            assertEquals(UInt128.of(VOLUNTEER), record.creditAccountId);
         }
     }
 
@@ -93,7 +93,7 @@ class StoreTest {
             assertAmount("18", store.balance(MEMBER_POINTS));
             store.reverse(15, 14, NOW + 7);
             assertAmount("30", store.balance(MEMBER_POINTS));
-            assertEquals(15, store.transfer(14).reversedBy);
+            assertEquals(UInt128.of(15), store.transfer(14).reversedBy);
             assertEquals(102, assertThrows(RefusedException.class, () -> store.reverse(16, 14, NOW + 8)).code());
             store.closeAccount(17, VOLUNTEER, POOL, NOW + 9);
             Account closed = store.account(VOLUNTEER);
@@ -119,7 +119,7 @@ class StoreTest {
             Statement last = store.statement(VOLUNTEER, 4, 2);
             assertAmount("6", last.openingBalance);
             assertEquals(-1, last.nextFrom);
-            assertEquals(FUND, last.lines.get(0).counterparty);
+            assertEquals(UInt128.of(FUND), last.lines.get(0).counterparty);
 
             assertTrue(store.checkpoint().startsWith("timebank-checkpoint v1 "));
             final List<long[]> seen = new ArrayList<long[]>();
