@@ -53,7 +53,7 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Create a new, empty ledger in the data directory under the policy.
-    Init,
+    Init(InitArgs),
     /// Open, close, show or link accounts.
     #[command(subcommand)]
     Account(AccountCmd),
@@ -86,9 +86,15 @@ pub enum Cmd {
     /// Verify every record, link, checkpoint, the replayed state and the index. Exit 0 when
     /// intact; exit 5 naming the first bad record otherwise. Reads only; repairs nothing.
     Verify(VerifyArgs),
-    /// Write or check a keyed checkpoint (needs --key-file to write; to check a MAC).
+    /// Write or check a keyed checkpoint (needs --key-file to write; to check a MAC), or sign
+    /// and check a public-key checkpoint (Ed25519, or SM2 in the gm profile).
     #[command(subcommand)]
     Checkpoint(CheckpointCmd),
+    /// Make a proof (one JSON document on stdout) that a member or auditor checks offline with
+    /// the signer's public key: a transfer is in a signed checkpoint's history, an account's
+    /// statement is, or a later checkpoint extends an earlier one. Or check such a proof.
+    #[command(subcommand)]
+    Proof(ProofCmd),
     /// Write every journal record as one JSON line (with its `seq` and `hash`).
     Export(ExportArgs),
     /// Apply an export's records (JSON lines) to the ledger in the data directory, creating it
@@ -428,15 +434,126 @@ pub struct VerifyArgs {
 pub enum CheckpointCmd {
     /// Journal a checkpoint of the current head and state, and print its text line to publish.
     Export,
-    /// Check a checkpoint text: its MAC (with --key-file), and that the journal's record has
-    /// that hash and the replayed state that digest.
+    /// Check a checkpoint line. A keyed line ("timebank-checkpoint v1"): its MAC (with
+    /// --key-file), and that the journal's record has that hash and the replayed state that
+    /// digest. A signed line ("timebank-signed-checkpoint v1"): its signature under
+    /// --public-key (exit 9 when another key signed it, 5 when it was altered), then, unless
+    /// --offline, that the ledger's tree, head and state at that size are the line's.
     Verify(CheckpointVerifyArgs),
+    /// Sign a checkpoint of the durable head with --signing-key-file (Ed25519, or SM2 on a gm
+    /// ledger) and print its line to publish. Writes nothing to the ledger.
+    Sign(SigningKeyArg),
+    /// Make a new signing key: write its 32 secret bytes as 64 hex characters to a new file
+    /// (keep it outside the data directory) and print the public key to publish.
+    Keygen(KeygenArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct CheckpointVerifyArgs {
-    /// The checkpoint line ("timebank-checkpoint v1 ..."), or a file holding it, or - for stdin.
+    /// The checkpoint line, or a file holding it, or - for stdin.
     pub checkpoint: String,
+    /// The public key the signed line must be signed by: hex (64 characters for Ed25519, 130
+    /// for SM2), or a file holding it.
+    #[arg(long, value_name = "HEX|FILE")]
+    pub public_key: Option<String>,
+    /// Check only the signature, without a ledger.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SigningKeyArg {
+    /// The signing key: a file holding 64 hexadecimal characters (32 secret bytes), e.g. made
+    /// with `timebank checkpoint keygen`. Keep it outside the data directory.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key_file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The new key file (must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The profile the key signs for: standard (Ed25519) or gm (SM2).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Standard)]
+    pub profile: ProfileArg,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The cryptographic profile, kept for the ledger's life: standard (SHA-256 Merkle tree,
+    /// Ed25519 checkpoint signatures) or gm (国密: SM3 tree, SM2 signatures).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Standard)]
+    pub profile: ProfileArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    Standard,
+    Gm,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProofCmd {
+    /// Prove that the record which made a transfer is in a signed checkpoint's history.
+    Inclusion(InclusionArgs),
+    /// Prove that every record holding an account's transfers is in a signed checkpoint's
+    /// history (the member's statement).
+    Statement(StatementProofArgs),
+    /// Prove that the history the --to checkpoint signs extends the one --from signs.
+    Consistency(ConsistencyArgs),
+    /// Check a proof document offline (exit 0 valid, 9 signed by another key, 5 invalid).
+    Verify(ProofVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProofTarget {
+    /// The signed checkpoint line (or a file holding it) to prove against. Without it: the
+    /// durable head, signed with --signing-key-file when given (else unsigned: the proof then
+    /// carries only the root).
+    #[arg(long, value_name = "LINE|FILE")]
+    pub checkpoint: Option<String>,
+    /// Sign a checkpoint of the head to prove against (when --checkpoint is not given).
+    #[arg(long, value_name = "FILE")]
+    pub signing_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InclusionArgs {
+    /// The transfer id.
+    #[arg(long)]
+    pub transfer: u128,
+    #[command(flatten)]
+    pub target: ProofTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct StatementProofArgs {
+    /// The account id.
+    #[arg(long)]
+    pub account: u128,
+    #[command(flatten)]
+    pub target: ProofTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsistencyArgs {
+    /// The earlier signed checkpoint line (or a file holding it).
+    #[arg(long, value_name = "LINE|FILE")]
+    pub from: String,
+    /// The later signed checkpoint line (or a file holding it).
+    #[arg(long, value_name = "LINE|FILE")]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ProofVerifyArgs {
+    /// The proof document (JSON), or - for stdin.
+    pub proof: PathBuf,
+    /// The public key its checkpoint must be signed by (hex, or a file holding it). Without
+    /// it, only the proof's hashes are checked against its own root.
+    #[arg(long, value_name = "HEX|FILE")]
+    pub public_key: Option<String>,
 }
 
 #[derive(Debug, Args)]

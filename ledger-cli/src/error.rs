@@ -30,6 +30,9 @@ pub enum Kind {
     /// operation may or may not have happened. Check before retrying (or retry with the same
     /// `--id`, which changes nothing if it happened).
     OutcomeUnknown = 8,
+    /// A signed checkpoint (or a proof's) was signed by another key than the one given: not
+    /// damage, but not evidence either. Nothing was changed.
+    WrongKey = 9,
 }
 
 /// The exit codes as `--help` and the README print them.
@@ -49,7 +52,9 @@ Exit codes:
      changed (a second timebank run waits for the first instead)
   8  outcome unknown: a write's sync failed, or its report could not be printed once it was
      durable; it may have happened (the message names the record and ids to check; retrying
-     with the same --id changes nothing if it did)";
+     with the same --id changes nothing if it did)
+  9  not signed by this key: a signed checkpoint or proof names another public key (or
+     profile) than --public-key; it says nothing about damage (an altered one is exit 5)";
 
 /// A failure: its kind and the sentence printed on stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +91,10 @@ impl CliError {
 
     pub fn io(message: impl Into<String>) -> CliError {
         CliError::new(Kind::Io, message)
+    }
+
+    pub fn wrong_key(message: impl Into<String>) -> CliError {
+        CliError::new(Kind::WrongKey, message)
     }
 
     pub fn in_use(message: impl Into<String>) -> CliError {
@@ -153,6 +162,11 @@ impl From<StoreError> for CliError {
             }
             StoreError::CheckpointText(why) => {
                 CliError::usage(format!("not a checkpoint text: {why}"))
+            }
+            e @ StoreError::WrongProfile { .. } => CliError::usage(e.to_string()),
+            StoreError::NoProof(why) => CliError::not_found(format!("no proof: {why}")),
+            StoreError::CheckpointMismatch(why) => {
+                CliError::damaged(format!("the checkpoint does not match this ledger: {why}"))
             }
             other => CliError::io(other.to_string()),
         }

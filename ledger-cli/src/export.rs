@@ -18,6 +18,7 @@ use ledger_core::{Command, Policy};
 use ledger_store::checkpoint::hex;
 use ledger_store::codec::{command_len, decode_command, encode_command};
 use ledger_store::journal::scan_frames;
+use ledger_store::profile::split_genesis_body;
 use ledger_store::record::{
     append_record, parse_frame, Hash, RecordHeader, RecordKind, RECORD_BYTES_MAX, RECORD_BYTES_MIN,
 };
@@ -120,7 +121,8 @@ impl RecordLine {
             return None;
         }
         if let Some(policy) = &self.policy {
-            if serde_json::from_slice::<Policy>(frame.body()).ok().as_ref() != Some(policy) {
+            let (_, body) = split_genesis_body(frame.body()).ok()?;
+            if serde_json::from_slice::<Policy>(&body).ok().as_ref() != Some(policy) {
                 return None;
             }
         }
@@ -193,8 +195,9 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
         match frame.kind() {
             RecordKind::Genesis => {
                 line.kind = LineKind::Genesis;
-                line.policy =
-                    Some(serde_json::from_slice(frame.body()).map_err(|e| bad(e.to_string()))?);
+                // The policy without the profile member (the record keeps both).
+                let (_, body) = split_genesis_body(frame.body()).map_err(bad)?;
+                line.policy = Some(serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?);
                 line.record = Some(hex(raw));
             }
             RecordKind::Command => {

@@ -18,6 +18,7 @@ mod movement;
 mod output;
 mod paths;
 mod progress;
+mod proof;
 mod service;
 mod session;
 mod simulate;
@@ -65,7 +66,7 @@ fn run(cli: Cli) -> CliResult {
     let s = &session;
     s.lock(false)?;
     match &cli.command {
-        Cmd::Init => status::init(s),
+        Cmd::Init(args) => status::init(s, args),
         Cmd::Account(command) => account::run(s, command),
         Cmd::Service(command) => service::run_service(s, command),
         Cmd::Record(args) => service::record(s, args),
@@ -81,6 +82,7 @@ fn run(cli: Cli) -> CliResult {
         Cmd::Status => status::status(s),
         Cmd::Verify(args) => verify::run(s, args),
         Cmd::Checkpoint(command) => checkpoint::run(s, command),
+        Cmd::Proof(command) => proof::run(s, command),
         Cmd::Export(args) => export::run(s, args),
         Cmd::Import(args) => import::run(s, args),
         Cmd::RebuildIndex => rebuild_index(s),

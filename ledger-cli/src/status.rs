@@ -3,7 +3,10 @@
 use serde::Serialize;
 
 use ledger_store::checkpoint::hex;
+use ledger_store::profile::CryptoProfile;
 use ledger_store::{IndexRecovery, Store};
+
+use crate::cli::{InitArgs, ProfileArg};
 
 use crate::error::CliResult;
 use crate::output::{out, print_json};
@@ -21,15 +24,27 @@ struct StatusView {
     transfers: usize,
     indexed_seq: u64,
     units: Vec<String>,
+    /// The cryptographic profile: "standard" or "gm".
+    profile: String,
     /// What opening did: "up to date", "caught up", "rebuilt".
     index_on_open: String,
     torn_tail_cut: Option<u64>,
 }
 
-pub fn init(session: &Session) -> CliResult {
+pub fn init(session: &Session, args: &InitArgs) -> CliResult {
     let policy = session.policy()?;
     session.lock(true)?;
-    let store = Store::create(session.data(), &policy, session.now()?, session.options())?;
+    let profile = match args.profile {
+        ProfileArg::Standard => CryptoProfile::Standard,
+        ProfileArg::Gm => CryptoProfile::Gm,
+    };
+    let store = Store::create_in_profile(
+        session.data(),
+        &policy,
+        profile,
+        session.now()?,
+        session.options(),
+    )?;
     if session.json() {
         return show(session, &store);
     }
@@ -39,10 +54,11 @@ pub fn init(session: &Session) -> CliResult {
         .map(|u| format!("{} ({} decimals)", u.name, u.scale))
         .collect();
     out!(
-        "created a ledger in {} with units {}; {} policy codes",
+        "created a ledger in {} with units {}; {} policy codes; {} profile",
         session.data().display(),
         units.join(", "),
-        policy.codes.len()
+        policy.codes.len(),
+        profile.name()
     )?;
     Ok(())
 }
@@ -65,6 +81,7 @@ fn show(session: &Session, store: &Store) -> CliResult {
         transfers: s.transfers,
         indexed_seq: s.indexed_sequence,
         units: store.read(|l| l.units().map(|u| u.name.clone()).collect()),
+        profile: store.profile().name().into(),
         index_on_open: match &report.index {
             IndexRecovery::UpToDate => "up to date".into(),
             IndexRecovery::CaughtUp { from } => format!("caught up from record {from}"),
@@ -82,6 +99,7 @@ fn show(session: &Session, store: &Store) -> CliResult {
     out!("accounts      {}", view.accounts)?;
     out!("transfers     {}", view.transfers)?;
     out!("units         {}", view.units.join(", "))?;
+    out!("profile       {}", view.profile)?;
     out!(
         "index         record {} ({})",
         view.indexed_seq,
