@@ -387,6 +387,7 @@ fn transfer(spec: &TransferSpec, model: &Model, codes: &[u16]) -> (Transfer, mod
         flags: TransferFlags(r.flags),
         timeout_s: r.timeout_s,
         user_data: r.user_data,
+        served_at: None,
     };
     (engine, r)
 }

@@ -3,7 +3,7 @@
 //! through both of its text forms.
 
 use arbitrary::{Arbitrary, Unstructured};
-use ledger_core::policy::{Cap, CodeRule, Excess, Expiry, GiftRules, Period, Purpose};
+use ledger_core::policy::{Cap, CodeRule, Excess, Expiry, GiftRules, Period, Purpose, Rounding};
 use ledger_core::{AccountId, Decimal, Ledger, Policy, Unit};
 
 /// The first byte picks the form: `T` the rest is TOML, `J` JSON, anything else a policy built
@@ -141,6 +141,9 @@ impl PolicySpec {
                 })
                 .collect(),
             utc_offset_minutes: i32::from(self.utc_offset_minutes),
+            // Drawn from the offset's bits so the input layout stays as the corpus has it;
+            // now and then above LATE_DAYS_MAX.
+            late_days_max: u32::from(self.utc_offset_minutes.unsigned_abs() % 400),
             codes: self
                 .codes
                 .iter()
@@ -152,6 +155,12 @@ impl PolicySpec {
                     purpose: PURPOSES[usize::from(c.purpose) % PURPOSES.len()],
                     weight: c.weight.map(DecimalSpec::value),
                     points: c.points.map(DecimalSpec::value),
+                    // Odd names round half-even: allowed on weighted codes only.
+                    rounding: if c.name_len % 2 == 1 {
+                        Rounding::HalfEven
+                    } else {
+                        Rounding::Refuse
+                    },
                 })
                 .collect(),
             caps: self

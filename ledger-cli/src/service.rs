@@ -51,6 +51,7 @@ pub fn record(session: &Session, args: &RecordArgs) -> CliResult {
         _ => None,
     };
     let request = ServiceRecord {
+        served_at: None,
         code: args.code,
         payer,
         provider,
@@ -122,6 +123,7 @@ fn complete(session: &Session, store: &Store, args: &CompleteArgs) -> CliResult 
         .map(|h| amount_in(store, unit, h))
         .transpose()?;
     let completion = Completion {
+        served_at: None,
         booking,
         hours,
         rating: args.rating,

@@ -380,6 +380,7 @@ impl Simulation<'_> {
                 let banked = Amount::from_minor(2_000 + u64::from(self.dice.below(40)) * 100, 2)
                     .expect("positive hours");
                 let record = ServiceRecord {
+                    served_at: None,
                     code,
                     payer: city::fund(c),
                     provider: elder,
@@ -456,6 +457,7 @@ impl Simulation<'_> {
             let code =
                 self.codes.service[self.dice.below(self.codes.service.len() as u32) as usize];
             let record = ServiceRecord {
+                served_at: None,
                 code,
                 payer: city::fund(c),
                 provider,
@@ -542,6 +544,7 @@ impl Simulation<'_> {
                 let served = if roll < 20 { half } else { None };
                 let rating = Some(3 + self.dice.below(3) as u8);
                 let completion = Completion {
+                    served_at: None,
                     booking,
                     hours: served,
                     rating,

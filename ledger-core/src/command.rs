@@ -41,6 +41,9 @@ pub enum Command {
     UnlinkAccounts(Vec<Link>),
     SetEligibility(Vec<Eligibility>),
     RecordRatings(Vec<Rating>),
+    /// Close accounts whose balance is zero and that hold nothing pending (an account with a
+    /// balance closes by a closing transfer that names where the balance goes).
+    CloseAccounts(Vec<AccountId>),
 }
 
 /// What a [`Command`] returned.

@@ -124,6 +124,7 @@ impl Ledger {
             Command::UnlinkAccounts(batch) => self.unlink_accounts(batch, now).map(Reply::Events),
             Command::SetEligibility(batch) => self.set_eligibility(batch, now).map(Reply::Events),
             Command::RecordRatings(batch) => self.record_ratings(batch, now).map(Reply::Events),
+            Command::CloseAccounts(batch) => self.close_accounts(batch, now).map(Reply::Events),
         }
     }
 
@@ -392,6 +393,9 @@ impl Ledger {
             if self.transfers.is_full() {
                 return Err(ResultCode::TransfersFull);
             }
+            if transfer.served_at.is_some_and(|at| at > timestamp) {
+                return Err(ResultCode::ServedAtInFuture);
+            }
             self.rules.check_id(transfer.id)?;
             let flags = transfer.flags;
             if flags.contains(TransferFlags::POST_PENDING)
@@ -453,6 +457,7 @@ impl Ledger {
             return Err(ResultCode::CreditAccountClosed);
         }
         let scale = unit.scale;
+        let requested = self.rules.credits(t.code, t.unit, requested, scale)?;
         let amount = balanced_amount(t.flags, requested, debit, credit, scale)?;
         let pending = t.flags.contains(TransferFlags::PENDING);
         let context = RuleContext::new(t, debit, credit, amount, timestamp);
@@ -552,15 +557,18 @@ impl Ledger {
             return Err(ResultCode::PendingTransferExpired);
         }
         let post = t.flags.contains(TransferFlags::POST_PENDING);
-        let amount = match t.amount {
-            None => pending.amount,
-            Some(a) if a > pending.amount || (!post && a != pending.amount) => {
-                return Err(ResultCode::ExceedsPendingAmount)
-            }
-            Some(a) => a,
-        };
         // A stored transfer's unit exists: units are fixed for the ledger's life.
         let scale = self.units.get(&pending.unit).map_or(0, |u| u.scale);
+        // A post names the hours served (the ledger credits hours × weight), a void the
+        // amount held.
+        let amount = match t.amount {
+            None => pending.amount,
+            Some(a) if post => self.rules.credits(pending.code, pending.unit, a, scale)?,
+            Some(a) => a,
+        };
+        if amount > pending.amount || (!post && amount != pending.amount) {
+            return Err(ResultCode::ExceedsPendingAmount);
+        }
         if !amount.fits_scale(scale) {
             return Err(ResultCode::AmountExceedsUnitScale);
         }
@@ -752,6 +760,32 @@ impl Ledger {
                 return Err(ResultCode::TransferNotFound);
             }
             ledger.rules.rate(r.transfer, r.rating)
+        })
+    }
+
+    /// Closes empty accounts: the balance zero, nothing pending (DOMAIN.md §3.11: a dormant
+    /// account closes, its history kept). An account already closed gives `Exists`.
+    pub fn close_accounts(
+        &mut self,
+        batch: &[AccountId],
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        self.each_event(batch, now, |ledger, id| {
+            let account = ledger
+                .accounts
+                .get_mut(id)
+                .ok_or(ResultCode::AccountNotFound)?;
+            if account.closed {
+                return Err(ResultCode::Exists);
+            }
+            let b = account.balances;
+            let empty =
+                b.posted().is_zero() && b.debits_pending.is_zero() && b.credits_pending.is_zero();
+            if !empty {
+                return Err(ResultCode::ClosingLeavesBalance);
+            }
+            account.closed = true;
+            Ok(())
         })
     }
 
@@ -960,6 +994,12 @@ fn check_shape(t: &Transfer) -> Result<(), ResultCode> {
     if resolving != t.related_id.is_some() {
         return Err(ResultCode::RelatedIdInvalid);
     }
+    let no_service = flags.contains(TransferFlags::PENDING)
+        || flags.contains(TransferFlags::VOID_PENDING)
+        || flags.contains(TransferFlags::REVERSAL);
+    if t.served_at.is_some() && no_service {
+        return Err(ResultCode::ServedAtNotAllowed);
+    }
     if t.timeout_s != 0 && !flags.contains(TransferFlags::PENDING) {
         return Err(ResultCode::TimeoutReservedForPending);
     }
@@ -989,6 +1029,8 @@ fn first_difference(stored: &Transfer, new: &Transfer) -> Option<ResultCode> {
         Some(ResultCode::ExistsWithDifferentTimeout)
     } else if stored.user_data != new.user_data {
         Some(ResultCode::ExistsWithDifferentUserData)
+    } else if stored.served_at != new.served_at {
+        Some(ResultCode::ExistsWithDifferentServedAt)
     } else {
         None
     }

@@ -72,7 +72,9 @@
 //! | 18 | `timeout_too_large` | | timeout above `PENDING_TIMEOUT_S_MAX` |
 //! | 19 | `unit_not_found` | | no such unit |
 //! | 20 | `amount_exceeds_unit_scale` | | more decimals than the unit allows |
-//! | 30–38 | `exists_with_different_*` | | the id exists; names the first differing field (flags, debit_account_id, credit_account_id, amount, related_id, unit, code, timeout, user_data) |
+//! | 21 | `served_at_not_allowed` | | `served_at` on a hold, void or reversal (only plain transfers and posts say when a service was done) |
+//! | 22 | `served_at_in_future` | yes | `served_at` after the event's own timestamp |
+//! | 30–39 | `exists_with_different_*` | | the id exists; names the first differing field (flags, debit_account_id, credit_account_id, amount, related_id, unit, code, timeout, user_data, served_at) |
 //! | 50 | `debit_account_not_found` | yes | |
 //! | 51 | `credit_account_not_found` | yes | |
 //! | 52 | `accounts_must_have_the_same_unit` | | |
@@ -114,6 +116,13 @@
 //! | 207 | `rating_invalid` | | a rating outside 1–5 |
 //! | 208 | `already_rated` | | a transfer is rated at most once |
 //! | 209 | `transfer_id_reserved` | | with rules, ids with the top bit set are the ledger's own sweeps |
+//! | 210 | `served_at_too_late` | yes | `served_at` more local days back than the policy's `late_days_max` |
+//! | 211 | `weighted_amount_inexact` | | hours × weight has more decimals than the unit and the code's `rounding` is `refuse` |
+//! | 212 | `closing_destination_not_allowed` | yes | a closing's balance may go to a fund, a pool, or a member the gift rule allows |
+//! | 213 | `holds_pending` | yes | planner: an account to close still has holds |
+//! | 214 | `not_a_booking` | yes | planner: the transfer named is not a pending booking |
+//! | 215 | `donation_account_required` | yes | planner: the earning passes a donate cap and names no pool |
+//! | 216 | `acts_invalid` | | planner: a points award for zero acts |
 #![forbid(unsafe_code)]
 
 pub mod account;

@@ -33,6 +33,8 @@ pub const POLICY_CAPS_MAX: usize = 64;
 pub const WEIGHT_MAX: u32 = 100;
 /// The longest lifetime of a unit's credits, in days (a century).
 pub const LIFETIME_DAYS_MAX: u32 = 36_525;
+/// The most days a service may be recorded after it was done (a year).
+pub const LATE_DAYS_MAX: u32 = 366;
 /// The widest UTC offset, in minutes (UTC-12 to UTC+14).
 pub const UTC_OFFSET_MINUTES_MAX: i32 = 14 * 60;
 
@@ -45,6 +47,11 @@ pub struct Policy {
     /// Where days and months begin, in minutes east of UTC (480 for China, UTC+8).
     #[serde(default)]
     pub utc_offset_minutes: i32,
+    /// How many local days after a service was done it may still be recorded (a transfer's
+    /// `served_at`); 0, the default, allows the same local day only. A `served_at` after the
+    /// event is always refused. (DOMAIN.md §3.8: sign-in sheets are typed in later.)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub late_days_max: u32,
     /// What each transfer code means. Empty: no time-bank rules, any code is allowed.
     #[serde(default)]
     pub codes: Vec<CodeRule>,
@@ -57,6 +64,10 @@ pub struct Policy {
     /// Units whose credits expire, and where expired credits go.
     #[serde(default)]
     pub expiry: Vec<Expiry>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What a transfer code means, and so which accounts it may join.
@@ -117,12 +128,50 @@ pub struct CodeRule {
     /// Points per act (award codes only; required for them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<Decimal>,
+    /// What to do when hours × weight has more decimals than the unit keeps (weighted codes
+    /// only): refuse the transfer (the default) or round half-even to the unit's scale.
+    #[serde(default, skip_serializing_if = "Rounding::is_refuse")]
+    pub rounding: Rounding,
+}
+
+/// How a weighted code turns hours into credits that do not fit the unit's scale.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Refused with `weighted_amount_inexact`: the host chooses the hours again.
+    #[default]
+    Refuse,
+    /// Rounded half to even at the unit's scale (banker's rounding: no drift either way).
+    HalfEven,
+}
+
+impl Rounding {
+    fn is_refuse(&self) -> bool {
+        *self == Rounding::Refuse
+    }
 }
 
 impl CodeRule {
     /// The category weight (1 unless the policy says otherwise).
     pub fn weight(&self) -> Decimal {
         self.weight.unwrap_or(Decimal::ONE)
+    }
+
+    /// The credits `hours` earn under this code at `scale`: `hours × weight`, exact or rounded
+    /// as the code's `rounding` says; `None` when it is refused (inexact, or rounded to zero)
+    /// or overflows.
+    pub fn credits(&self, hours: Decimal, scale: u32) -> Option<Decimal> {
+        if !self.purpose.is_weighted() {
+            return Some(hours);
+        }
+        let exact = hours.checked_mul(self.weight())?;
+        let kept = match self.rounding {
+            Rounding::Refuse if exact.normalize().scale() > scale => return None,
+            Rounding::Refuse => exact,
+            Rounding::HalfEven => exact
+                .round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointNearestEven),
+        };
+        (kept > Decimal::ZERO).then_some(kept)
     }
 }
 
@@ -189,6 +238,8 @@ pub enum PolicyError {
     UnitCount,
     #[error("the UTC offset {0} minutes is outside -{max}..={max}", max = UTC_OFFSET_MINUTES_MAX)]
     UtcOffset(i32),
+    #[error("late_days_max {0} is above {max}", max = LATE_DAYS_MAX)]
+    LateDays(u32),
     #[error("at most {max} codes and {caps} caps", max = POLICY_CODES_MAX, caps = POLICY_CAPS_MAX)]
     TooManyRules,
     #[error("code {0} is defined twice")]
@@ -221,6 +272,7 @@ impl Policy {
         Policy {
             units,
             utc_offset_minutes: 0,
+            late_days_max: 0,
             codes: Vec::new(),
             caps: Vec::new(),
             gifts: GiftRules::default(),
@@ -297,6 +349,9 @@ impl Policy {
         if self.utc_offset_minutes.abs() > UTC_OFFSET_MINUTES_MAX {
             return Err(PolicyError::UtcOffset(self.utc_offset_minutes));
         }
+        if self.late_days_max > LATE_DAYS_MAX {
+            return Err(PolicyError::LateDays(self.late_days_max));
+        }
         if self.codes.len() > POLICY_CODES_MAX || self.caps.len() > POLICY_CAPS_MAX {
             return Err(PolicyError::TooManyRules);
         }
@@ -346,6 +401,9 @@ impl Policy {
                 return field("the weight has more than 4 decimal places")
             }
             _ => {}
+        }
+        if rule.rounding != Rounding::Refuse && !rule.purpose.is_weighted() {
+            return field("only service and care codes have a rounding");
         }
         match (rule.purpose, rule.points) {
             (Purpose::Award, None) => field("an award code needs `points` per act"),

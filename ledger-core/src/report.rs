@@ -259,7 +259,10 @@ impl fmt::Display for FlowReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatementLine {
     pub transfer: TransferId,
+    /// When the ledger recorded it.
     pub timestamp: u64,
+    /// When the service it pays for was done (`timestamp` unless recorded later).
+    pub served_at: u64,
     pub code: u16,
     /// The account on the other side.
     pub counterparty: AccountId,
@@ -341,6 +344,7 @@ pub fn statement(
             lines.push(StatementLine {
                 transfer: record.id(),
                 timestamp: record.timestamp,
+                served_at: record.served_at(),
                 code: record.code,
                 counterparty: if credit {
                     record.debit_account_id

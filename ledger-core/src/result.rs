@@ -74,6 +74,11 @@ result_codes! {
     UnitNotFound = 19, "unit_not_found", false;
     /// The amount has more decimal places than the unit allows.
     AmountExceedsUnitScale = 20, "amount_exceeds_unit_scale", false;
+    /// `served_at` on a hold, a void or a reversal (only a service's credit, a plain transfer or
+    /// a post, says when the service was done).
+    ServedAtNotAllowed = 21, "served_at_not_allowed", false;
+    /// `served_at` is after the time the ledger gives the event: a service not yet done.
+    ServedAtInFuture = 22, "served_at_in_future", true;
 
     ExistsWithDifferentFlags = 30, "exists_with_different_flags", false;
     ExistsWithDifferentDebitAccountId = 31, "exists_with_different_debit_account_id", false;
@@ -84,6 +89,7 @@ result_codes! {
     ExistsWithDifferentCode = 36, "exists_with_different_code", false;
     ExistsWithDifferentTimeout = 37, "exists_with_different_timeout", false;
     ExistsWithDifferentUserData = 38, "exists_with_different_user_data", false;
+    ExistsWithDifferentServedAt = 39, "exists_with_different_served_at", false;
 
     DebitAccountNotFound = 50, "debit_account_not_found", true;
     CreditAccountNotFound = 51, "credit_account_not_found", true;
@@ -166,6 +172,23 @@ result_codes! {
     AlreadyRated = 208, "already_rated", false;
     /// A transfer id with the top bit set, which a ledger with rules keeps for its own sweeps.
     TransferIdReserved = 209, "transfer_id_reserved", false;
+    /// `served_at` is more local days before the event than the policy's `late_days_max`.
+    ServedAtTooLate = 210, "served_at_too_late", true;
+    /// Hours times the code's weight has more decimals than the unit, and the code's
+    /// `rounding` is `"refuse"`.
+    WeightedAmountInexact = 211, "weighted_amount_inexact", false;
+    /// A closing names a member the gift rule does not allow (not family, where the policy
+    /// requires it) as the destination of the balance.
+    ClosingDestinationNotAllowed = 212, "closing_destination_not_allowed", true;
+    /// An account to close has pending holds (planner): post or void them first.
+    HoldsPending = 213, "holds_pending", true;
+    /// The transfer named as a booking is not a pending booking (planner).
+    NotABooking = 214, "not_a_booking", true;
+    /// An earning passes a cap whose excess goes to donation, and no donation pool was named
+    /// (planner).
+    DonationAccountRequired = 215, "donation_account_required", true;
+    /// Zero acts for a points award (planner).
+    ActsInvalid = 216, "acts_invalid", false;
 }
 
 impl From<ResultCode> for u16 {

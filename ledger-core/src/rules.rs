@@ -6,8 +6,9 @@
 //! accounting allows is allowed.
 //!
 //! The rules keep their own state, all of it derived from applied transfers and host commands:
-//! - earnings per member and capped unit (current local day, current local month, lifetime),
-//!   counted on credits through service and care codes, decremented by reversals;
+//! - earnings per member and capped unit (lifetime, and per local day and month of service
+//!   still open to late records), counted on credits through service and care codes when they
+//!   are earned (a plain transfer or a post, never a hold), decremented by reversals;
 //! - lots per holder account of each expiring unit (FIFO: debits consume the oldest first), with
 //!   an index of each account's oldest lot so `expire` finds what is due without a scan;
 //! - the posted history of every account, for statements;
@@ -21,7 +22,7 @@ use crate::account::{Account, AccountKind};
 use crate::amount::Amount;
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{BATCH_EVENTS_MAX, LINKS_PER_ACCOUNT_MAX, UNIT_SCALE_MAX};
-use crate::policy::{Expiry, Period, Policy, Purpose, SWEEP_TRANSFER_ID_BIT};
+use crate::policy::{CodeRule, Expiry, Period, Policy, Purpose, SWEEP_TRANSFER_ID_BIT};
 use crate::result::ResultCode;
 use crate::transfer::{Transfer, TransferFlags, TransferRecord};
 use crate::unit::UnitId;
@@ -41,8 +42,8 @@ pub(crate) enum Movement {
     Held,
     /// The post of a hold: posted now.
     PostOfHold,
-    /// A reversal of a posted transfer applied at `original_timestamp`.
-    Reversal { original_timestamp: u64 },
+    /// A reversal of a posted transfer (the context's `served_at` is the original's).
+    Reversal,
 }
 
 /// What the rules are told about one transfer.
@@ -57,6 +58,9 @@ pub(crate) struct RuleContext<'a> {
     pub credit: &'a Account,
     pub amount: Amount,
     pub timestamp: u64,
+    /// When the service was done (the event's timestamp unless the request says otherwise; for
+    /// a reversal, the original's).
+    pub served_at: u64,
 }
 
 impl<'a> RuleContext<'a> {
@@ -81,6 +85,7 @@ impl<'a> RuleContext<'a> {
             credit,
             amount,
             timestamp,
+            served_at: t.served_at.unwrap_or(timestamp),
         }
     }
 
@@ -101,6 +106,7 @@ impl<'a> RuleContext<'a> {
             credit,
             amount,
             timestamp,
+            served_at: t.served_at.unwrap_or(timestamp),
         }
     }
 
@@ -112,9 +118,7 @@ impl<'a> RuleContext<'a> {
         timestamp: u64,
     ) -> Self {
         RuleContext {
-            movement: Movement::Reversal {
-                original_timestamp: original.timestamp,
-            },
+            movement: Movement::Reversal,
             transfer_id: t.id,
             code: original.code,
             flags: t.flags,
@@ -122,6 +126,7 @@ impl<'a> RuleContext<'a> {
             credit,
             amount: original.amount,
             timestamp,
+            served_at: original.served_at(),
         }
     }
 }
@@ -132,6 +137,8 @@ struct Compiled {
     policy: Policy,
     /// Code -> (unit, purpose).
     codes: BTreeMap<u16, (UnitId, Purpose)>,
+    /// Service and care codes whose credits are not simply the hours (weight other than 1).
+    weighted: BTreeMap<u16, CodeRule>,
     caps: BTreeMap<UnitId, UnitCaps>,
     expiry: BTreeMap<UnitId, Expiry>,
     offset_s: i64,
@@ -144,16 +151,24 @@ struct UnitCaps {
     lifetime: Option<Decimal>,
 }
 
-/// What one member has earned in one capped unit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What one member has earned in one capped unit: in all, and per local day and month of
+/// service still open to records (a service may be recorded up to the policy's
+/// `late_days_max` days after it was done, and caps count the day it was done).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Earnings {
     pub lifetime: Decimal,
-    /// The local day (days since 1970-01-01 in the policy's offset) `day_total` counts.
-    pub day: i64,
-    pub day_total: Decimal,
-    /// The local month (years × 12 + month − 1) `month_total` counts.
-    pub month: i64,
-    pub month_total: Decimal,
+    /// Local day (days since 1970-01-01 in the policy's offset) -> earned on services that day.
+    pub days: BTreeMap<i64, Decimal>,
+    /// Local month (years × 12 + month − 1) -> earned on services that month.
+    pub months: BTreeMap<i64, Decimal>,
+}
+
+/// What a member earned in the local day and month of one moment, and in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Earned {
+    pub day: Decimal,
+    pub month: Decimal,
+    pub lifetime: Decimal,
 }
 
 /// Part of a holder's balance in an expiring unit, and when it expires.
@@ -212,10 +227,17 @@ impl Rules {
             *slot = Some(cap.limit);
         }
         let expiry = policy.expiry.iter().map(|e| (e.unit, e.clone())).collect();
+        let weighted = policy
+            .codes
+            .iter()
+            .filter(|c| c.purpose.is_weighted() && c.weight() != Decimal::ONE)
+            .map(|c| (c.code, c.clone()))
+            .collect();
         Rules {
             compiled: Some(Box::new(Compiled {
                 policy: policy.clone(),
                 codes,
+                weighted,
                 caps,
                 expiry,
                 offset_s: i64::from(policy.utc_offset_minutes) * 60,
@@ -248,7 +270,7 @@ impl Rules {
             return Ok(());
         };
         // A reversal undoes a transfer the rules allowed; it is never refused by them.
-        if matches!(context.movement, Movement::Reversal { .. }) {
+        if context.movement == Movement::Reversal {
             return Ok(());
         }
         let (debit, credit) = (context.debit, context.credit);
@@ -272,18 +294,62 @@ impl Rules {
         {
             return Err(ResultCode::GiftNotAllowed);
         }
+        // A closing's balance goes where a gift could (DOMAIN.md §3.11): a fund or pool, or a
+        // member the gift rule allows.
+        if purpose == Purpose::Closing
+            && credit.kind == AccountKind::Member
+            && !p.policy.gifts.any_member
+            && !self.linked(debit.id, credit.id)
+        {
+            return Err(ResultCode::ClosingDestinationNotAllowed);
+        }
+        let held = context.movement == Movement::Held;
+        if !held {
+            let late =
+                local_day(context.timestamp, p.offset_s) - local_day(context.served_at, p.offset_s);
+            if late > i64::from(p.policy.late_days_max) {
+                return Err(ResultCode::ServedAtTooLate);
+            }
+        }
+        // Care is judged on the day it was received; a booking, on the day it is made.
         if purpose == Purpose::Care
             && debit.kind == AccountKind::Member
             && debit
                 .eligible_from
-                .is_none_or(|from| from > context.timestamp)
+                .is_none_or(|from| from > context.served_at)
         {
             return Err(ResultCode::NotYetEligible);
         }
-        if purpose.is_earning() && credit.kind == AccountKind::Member {
-            self.check_caps(p, credit, context.amount.value(), context.timestamp)?;
+        // Caps count what a person earns, when it is earned (DOMAIN.md §3.3): a booking only
+        // reserves the payer's hours, and its completion is judged on the day served.
+        if !held && purpose.is_earning() && credit.kind == AccountKind::Member {
+            self.check_caps(p, credit, context.amount.value(), context.served_at)?;
         }
         Ok(())
+    }
+
+    /// The credits a transfer of `code` moves for `requested` hours: hours × the code's weight
+    /// (DOMAIN.md §3.2), so no host credits a weight-2 hour as 1. Codes of weight 1 and codes
+    /// without a weight move what was asked.
+    pub fn credits(
+        &self,
+        code: u16,
+        unit: UnitId,
+        requested: Amount,
+        scale: u32,
+    ) -> Result<Amount, ResultCode> {
+        let weighted = self.compiled.as_ref().and_then(|p| p.weighted.get(&code));
+        // A code of another unit is refused by `check` (`code_not_allowed`).
+        let Some(rule) = weighted.filter(|rule| rule.unit == unit) else {
+            return Ok(requested);
+        };
+        if !requested.fits_scale(scale) {
+            return Err(ResultCode::AmountExceedsUnitScale);
+        }
+        let credits = rule
+            .credits(requested.value(), scale)
+            .ok_or(ResultCode::WeightedAmountInexact)?;
+        Amount::from_decimal_in(credits, scale).map_err(|_| ResultCode::OverflowsBalance)
     }
 
     fn check_caps(
@@ -298,12 +364,8 @@ impl Rules {
         };
         let earned = self.earned_at(p, credit.id, timestamp);
         let checks = [
-            (caps.day, earned.day_total, ResultCode::CapExceededDaily),
-            (
-                caps.month,
-                earned.month_total,
-                ResultCode::CapExceededMonthly,
-            ),
+            (caps.day, earned.day, ResultCode::CapExceededDaily),
+            (caps.month, earned.month, ResultCode::CapExceededMonthly),
             (
                 caps.lifetime,
                 earned.lifetime,
@@ -318,27 +380,26 @@ impl Rules {
         Ok(())
     }
 
-    /// What `account` has earned in the local day and month of `timestamp`, and in all.
-    fn earned_at(&self, p: &Compiled, account: AccountId, timestamp: u64) -> Earnings {
-        let (day, month) = local_day_and_month(timestamp, p.offset_s);
-        let mut e = self.earnings.get(&account).copied().unwrap_or_default();
-        if e.day != day {
-            e.day_total = Decimal::ZERO;
+    /// What `account` has earned on services of the local day and month of `served_at`, and
+    /// in all.
+    fn earned_at(&self, p: &Compiled, account: AccountId, served_at: u64) -> Earned {
+        let (day, month) = local_day_and_month(served_at, p.offset_s);
+        let Some(e) = self.earnings.get(&account) else {
+            return Earned::default();
+        };
+        Earned {
+            day: e.days.get(&day).copied().unwrap_or_default(),
+            month: e.months.get(&month).copied().unwrap_or_default(),
+            lifetime: e.lifetime,
         }
-        if e.month != month {
-            e.month_total = Decimal::ZERO;
-        }
-        e.day = day;
-        e.month = month;
-        e
     }
 
-    /// Headroom query for planners: what `account` earned (day, month, lifetime) as of
-    /// `timestamp`; zeros without a policy.
-    pub fn earnings(&self, account: AccountId, timestamp: u64) -> Earnings {
+    /// Headroom query for planners: what `account` earned (day, month, lifetime) on services
+    /// of the local day and month of `served_at`; zeros without a policy.
+    pub fn earnings(&self, account: AccountId, served_at: u64) -> Earned {
         match &self.compiled {
-            Some(p) => self.earned_at(p, account, timestamp),
-            None => Earnings::default(),
+            Some(p) => self.earned_at(p, account, served_at),
+            None => Earned::default(),
         }
     }
 
@@ -361,26 +422,32 @@ impl Rules {
             Movement::Held => return,
             Movement::Posted | Movement::PostOfHold => {
                 if earning && credit.kind == AccountKind::Member {
-                    let mut e = self.earned_at(p, credit.id, context.timestamp);
-                    e.day_total += amount;
-                    e.month_total += amount;
+                    let before = self.earnings.get(&credit.id).cloned();
+                    let mut e = before.clone().unwrap_or_default();
+                    let (day, month) = local_day_and_month(context.served_at, p.offset_s);
+                    *e.days.entry(day).or_default() += amount;
+                    *e.months.entry(month).or_default() += amount;
                     e.lifetime += amount;
-                    undo.earnings = Some((credit.id, self.earnings.insert(credit.id, e)));
+                    forget_closed_periods(&mut e, p, context.timestamp);
+                    self.earnings.insert(credit.id, e);
+                    undo.earnings = Some((credit.id, before));
                 }
             }
-            Movement::Reversal { original_timestamp } => {
-                // The reversal debits the account the original credited.
+            Movement::Reversal => {
+                // The reversal debits the account the original credited, and gives back the
+                // room in the day and month the original was served, while they are open.
                 if earning && debit.kind == AccountKind::Member {
-                    if let Some(before) = self.earnings.get(&debit.id).copied() {
-                        let (day, month) = local_day_and_month(original_timestamp, p.offset_s);
-                        let mut e = before;
-                        let less = |total: Decimal| (total - amount).max(Decimal::ZERO);
-                        e.lifetime = less(e.lifetime);
-                        if e.day == day {
-                            e.day_total = less(e.day_total);
+                    if let Some(before) = self.earnings.get(&debit.id).cloned() {
+                        let (day, month) = local_day_and_month(context.served_at, p.offset_s);
+                        let mut e = before.clone();
+                        let less =
+                            |total: &mut Decimal| *total = (*total - amount).max(Decimal::ZERO);
+                        less(&mut e.lifetime);
+                        if let Some(total) = e.days.get_mut(&day) {
+                            less(total);
                         }
-                        if e.month == month {
-                            e.month_total = less(e.month_total);
+                        if let Some(total) = e.months.get_mut(&month) {
+                            less(total);
                         }
                         self.earnings.insert(debit.id, e);
                         undo.earnings = Some((debit.id, Some(before)));
@@ -597,10 +664,13 @@ impl Rules {
         h.update(&(earnings.len() as u64).to_le_bytes());
         for (id, e) in earnings {
             h.update(&id.get().to_le_bytes());
-            h.update(&e.day.to_le_bytes());
-            h.update(&e.month.to_le_bytes());
-            for total in [e.lifetime, e.day_total, e.month_total] {
-                h.update(&total.normalize().serialize());
+            h.update(&e.lifetime.normalize().serialize());
+            for periods in [&e.days, &e.months] {
+                h.update(&(periods.len() as u64).to_le_bytes());
+                for (period, total) in periods {
+                    h.update(&period.to_le_bytes());
+                    h.update(&total.normalize().serialize());
+                }
             }
         }
         let lots: BTreeMap<_, _> = self.lots.iter().collect();
@@ -653,13 +723,30 @@ fn kinds_fit(purpose: Purpose, debit: AccountKind, credit: AccountKind) -> bool 
     }
 }
 
+/// Drops the days and months no service can be recorded for any more at `timestamp` (more than
+/// `late_days_max` local days back): they can take no more credits, and a reversal of a service
+/// done then no longer gives room back.
+fn forget_closed_periods(e: &mut Earnings, p: &Compiled, timestamp: u64) {
+    let oldest_day = local_day(timestamp, p.offset_s) - i64::from(p.policy.late_days_max);
+    let (_, oldest_month) = month_of_day(oldest_day);
+    e.days.retain(|day, _| *day >= oldest_day);
+    e.months.retain(|month, _| *month >= oldest_month);
+}
+
+fn local_day(timestamp: u64, offset_s: i64) -> i64 {
+    local_day_and_month(timestamp, offset_s).0
+}
+
+fn month_of_day(day: i64) -> (i64, i64) {
+    let (year, month) = civil_from_days(day);
+    (day, year * 12 + month - 1)
+}
+
 /// The local day (days since 1970-01-01) and month (year × 12 + month − 1) of a timestamp in
 /// nanoseconds since the Unix epoch, at `offset_s` seconds east of UTC.
 pub(crate) fn local_day_and_month(timestamp: u64, offset_s: i64) -> (i64, i64) {
     let seconds = (timestamp / NANOS_PER_SECOND as u64) as i64 + offset_s;
-    let day = seconds.div_euclid(SECONDS_PER_DAY);
-    let (year, month) = civil_from_days(day);
-    (day, year * 12 + month - 1)
+    month_of_day(seconds.div_euclid(SECONDS_PER_DAY))
 }
 
 /// When a credit made at `timestamp` expires: at local midnight starting the day

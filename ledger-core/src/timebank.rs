@@ -11,9 +11,14 @@
 //! A plan numbers its transfers with consecutive ids from the `first_id` it is given
 //! (`first_id`, `first_id + 1`, ...); [`Plan::transfers`] says which ids it used.
 //!
-//! Caps whose policy says `excess = "donate"` make the planners split an earning into the part
-//! the provider may still earn and a donation of the rest from the same payer; caps that
-//! `reject` are left to the ledger, which refuses the credit.
+//! Caps count what a provider earns on the local day (and month) the service was done
+//! (`served_at`), when it is earned: a service record, or a booking's completion. A booking only
+//! holds the payer's hours. Caps whose policy says `excess = "donate"` make the planners split an
+//! earning into the part the provider may still earn and a donation of the rest from the same
+//! payer; caps that `reject` are left to the ledger, which refuses the credit.
+//!
+//! Service and care transfers carry the hours served; the ledger credits `hours × weight`.
+//! Every [`PlanError`] has a stable result code ([`PlanError::code`]).
 //!
 //! ```
 //! use ledger_core::timebank::{self, ServiceRecord};
@@ -31,7 +36,7 @@
 //! // Two hours of companionship (code 101) for a key elder, paid by the community fund.
 //! let record = ServiceRecord {
 //!     code: 101, payer: fund, provider: volunteer, hours: Amount::parse_in("2", 2).unwrap(),
-//!     donation: None, points: None, user_data: 0,
+//!     served_at: None, donation: None, points: None, user_data: 0,
 //! };
 //! let plan = timebank::plan_service(&ledger, TransferId::new(10).unwrap(), &record, now).unwrap();
 //! for command in plan.commands() {
@@ -50,7 +55,8 @@ use crate::id::{AccountId, TransferId};
 use crate::ledger::Ledger;
 use crate::limits::UNIT_SCALE_MAX;
 use crate::policy::{Excess, Period, Policy, Purpose};
-use crate::transfer::{Transfer, TransferFlags, TransferState};
+use crate::result::ResultCode;
+use crate::transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
 use crate::unit::UnitId;
 
 /// The transfers (and ratings) that carry out one domain operation.
@@ -60,6 +66,8 @@ pub struct Plan {
     pub transfers: Vec<Transfer>,
     /// Ratings to record once the transfers applied.
     pub ratings: Vec<Rating>,
+    /// Empty accounts to close once the transfers applied (a closing with nothing to move).
+    pub closes: Vec<AccountId>,
 }
 
 impl Plan {
@@ -67,10 +75,11 @@ impl Plan {
         Plan {
             transfers: vec![transfer],
             ratings: Vec::new(),
+            closes: Vec::new(),
         }
     }
 
-    /// The commands to execute, in order: the transfers, then the ratings (each if any).
+    /// The commands to execute, in order: the transfers, the ratings, the closes (each if any).
     pub fn commands(&self) -> Vec<Command> {
         let mut commands = Vec::new();
         if !self.transfers.is_empty() {
@@ -78,6 +87,9 @@ impl Plan {
         }
         if !self.ratings.is_empty() {
             commands.push(Command::RecordRatings(self.ratings.clone()));
+        }
+        if !self.closes.is_empty() {
+            commands.push(Command::CloseAccounts(self.closes.clone()));
         }
         commands
     }
@@ -109,14 +121,34 @@ pub enum PlanError {
     DonationAccountRequired,
     #[error("rating {0} is outside 1 to 5")]
     RatingInvalid(u8),
-    #[error("account {0} has a zero balance: nothing to move before closing")]
-    NothingToClose(AccountId),
     #[error("account {0} has pending holds: post or void them before closing")]
     HoldsPending(AccountId),
     #[error("the plan's ids would pass the largest host id")]
     IdsExhausted,
     #[error("{0} acts is not a positive number of acts")]
     Acts(u32),
+    #[error("the hours times the code's weight are not exact in the unit: {0}")]
+    Inexact(ResultCode),
+}
+
+impl PlanError {
+    /// The stable result code of this refusal, the same a host would get had the ledger judged
+    /// the transfers itself (planner-only refusals have codes of their own).
+    pub fn code(&self) -> ResultCode {
+        match self {
+            PlanError::AccountNotFound(_) => ResultCode::AccountNotFound,
+            PlanError::TransferNotFound(_) => ResultCode::TransferNotFound,
+            PlanError::NotABooking(_) => ResultCode::NotABooking,
+            PlanError::Code { .. } | PlanError::NoCode { .. } => ResultCode::CodeNotAllowed,
+            PlanError::Amount(_) => ResultCode::AmountExceedsUnitScale,
+            PlanError::DonationAccountRequired => ResultCode::DonationAccountRequired,
+            PlanError::RatingInvalid(_) => ResultCode::RatingInvalid,
+            PlanError::HoldsPending(_) => ResultCode::HoldsPending,
+            PlanError::IdsExhausted => ResultCode::TransferIdReserved,
+            PlanError::Acts(_) => ResultCode::ActsInvalid,
+            PlanError::Inexact(code) => *code,
+        }
+    }
 }
 
 /// A service or a care withdrawal: `provider` earns `hours × weight` of the code's category,
@@ -127,7 +159,10 @@ pub struct ServiceRecord {
     pub code: u16,
     pub payer: AccountId,
     pub provider: AccountId,
+    /// The hours served (the ledger credits `hours × weight`).
     pub hours: Amount,
+    /// When the service was done, if earlier than the record (caps count that local day).
+    pub served_at: Option<u64>,
     /// Where the excess above a donate cap goes (needed only when a cap is passed).
     pub donation: Option<AccountId>,
     pub points: Option<PointsAward>,
@@ -163,6 +198,8 @@ pub struct Completion {
     pub hours: Option<Amount>,
     pub rating: Option<u8>,
     pub donation: Option<AccountId>,
+    /// When the service was done, if earlier than the completion is recorded.
+    pub served_at: Option<u64>,
 }
 
 /// Hours (or points) given by `from` to `to`: a family member or a donation pool.
@@ -185,7 +222,8 @@ pub struct Redemption {
 }
 
 /// Closing accounts (death, moving away, dormancy): each account's whole balance moves to its
-/// named destination (an heir, a pool, a fund) by a closing transfer; all in one chain.
+/// named destination by a closing transfer, all in one chain; an empty account simply closes.
+/// The destination is a fund, a pool, or a member the gift rule allows (DOMAIN.md §3.11).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closing {
     /// (account to close, where its balance goes).
@@ -201,16 +239,24 @@ pub fn plan_service(
 ) -> Result<Plan, PlanError> {
     let payer = account(ledger, request.payer)?;
     let provider = account(ledger, request.provider)?;
-    let amount = earned_amount(ledger, request.code, provider.unit, request.hours)?;
+    let credits = earned_amount(ledger, request.code, provider.unit, request.hours)?;
+    let served_at = request.served_at.unwrap_or(now);
     let mut ids = Ids::new(first_id);
     let mut transfers = Vec::new();
-    let (capped, excess) = split_at_donate_caps(ledger, provider, amount, now);
+    let (capped, excess) = split_at_donate_caps(
+        ledger,
+        provider,
+        request.code,
+        request.hours,
+        credits,
+        served_at,
+    )?;
     if let Some(capped) = capped {
-        transfers.push(
-            Transfer::new(ids.next()?, payer.id, provider.id, capped, provider.unit)
-                .code(request.code)
-                .user_data(request.user_data),
-        );
+        let mut t = Transfer::new(ids.next()?, payer.id, provider.id, capped, provider.unit)
+            .code(request.code)
+            .user_data(request.user_data);
+        t.served_at = request.served_at;
+        transfers.push(t);
     }
     if let Some(excess) = excess {
         transfers.push(donation(ledger, &mut ids, payer, request.donation, excess)?);
@@ -237,6 +283,7 @@ pub fn plan_withdrawal(
         payer: member,
         provider,
         hours,
+        served_at: None,
         donation: None,
         points: None,
         user_data: 0,
@@ -245,13 +292,14 @@ pub fn plan_withdrawal(
     plan_service(ledger, first_id, &request, now)
 }
 
-/// Plans a booking: one pending transfer holding the payer's hours.
+/// Plans a booking: one pending transfer holding `hours × weight` of the payer's hours. The
+/// provider's caps are not consulted: they are judged when the booking is completed.
 pub fn plan_booking(ledger: &Ledger, id: TransferId, booking: &Booking) -> Result<Plan, PlanError> {
     let payer = account(ledger, booking.payer)?;
     let provider = account(ledger, booking.provider)?;
-    let amount = earned_amount(ledger, booking.code, provider.unit, booking.hours)?;
+    earned_amount(ledger, booking.code, provider.unit, booking.hours)?;
     Ok(Plan::single(
-        Transfer::new(id, payer.id, provider.id, amount, provider.unit)
+        Transfer::new(id, payer.id, provider.id, booking.hours, provider.unit)
             .code(booking.code)
             .flags(TransferFlags::PENDING)
             .timeout_s(booking.timeout_s)
@@ -275,16 +323,30 @@ pub fn plan_completion(
     }
     let payer = account(ledger, hold.debit_account_id)?;
     let provider = account(ledger, hold.credit_account_id)?;
-    let amount = match completion.hours {
+    // A booking's request holds the hours booked; the hold itself, their credits.
+    let booked = hold.request.amount.unwrap_or(hold.amount);
+    let hours = completion.hours.unwrap_or(booked);
+    let credits = match completion.hours {
         Some(hours) => earned_amount(ledger, hold.code, hold.unit, hours)?,
         None => hold.amount,
     };
+    let served_at = completion.served_at.unwrap_or(now);
     let mut ids = Ids::new(first_id);
     let mut transfers = Vec::new();
-    let (capped, excess) = split_at_donate_caps(ledger, provider, amount, now);
+    let (capped, excess) =
+        split_at_donate_caps(ledger, provider, hold.code, hours, credits, served_at)?;
     let first = ids.next()?;
     transfers.push(match capped {
-        Some(capped) => Transfer::post(first, hold.id(), Some(capped)),
+        Some(capped) if completion.hours.is_none() && capped == booked => {
+            let mut post = Transfer::post(first, hold.id(), None);
+            post.served_at = completion.served_at;
+            post
+        }
+        Some(capped) => {
+            let mut post = Transfer::post(first, hold.id(), Some(capped));
+            post.served_at = completion.served_at;
+            post
+        }
         None => Transfer::void(first, hold.id()),
     });
     if let Some(excess) = excess {
@@ -359,6 +421,7 @@ pub fn plan_closing(
 ) -> Result<Plan, PlanError> {
     let mut ids = Ids::new(first_id);
     let mut transfers = Vec::new();
+    let mut empty = Vec::new();
     for &(closed, destination) in &closing.accounts {
         let from = account(ledger, closed)?;
         account(ledger, destination)?;
@@ -366,8 +429,11 @@ pub fn plan_closing(
         if !b.debits_pending.is_zero() || !b.credits_pending.is_zero() {
             return Err(PlanError::HoldsPending(closed));
         }
-        let amount = Amount::from_decimal_in(b.posted(), UNIT_SCALE_MAX)
-            .map_err(|_| PlanError::NothingToClose(closed))?;
+        let Ok(amount) = Amount::from_decimal_in(b.posted(), UNIT_SCALE_MAX) else {
+            // Nothing to move: the account closes as it is.
+            empty.push(closed);
+            continue;
+        };
         let code = code_or_default(ledger, None, from.unit, Purpose::Closing)?;
         transfers.push(
             Transfer::new(ids.next()?, closed, destination, amount, from.unit)
@@ -375,7 +441,9 @@ pub fn plan_closing(
                 .flags(TransferFlags::CLOSING_DEBIT),
         );
     }
-    Ok(chain(transfers, Vec::new()))
+    let mut plan = chain(transfers, Vec::new());
+    plan.closes = empty;
+    Ok(plan)
 }
 
 /// Plans the reversal of a posted transfer: a new transfer that moves its amount back and
@@ -391,29 +459,39 @@ pub fn plan_reversal(
     Ok(Plan::single(Transfer::reversal(id, original)))
 }
 
-/// What `account` may still earn before the first cap of `excess` kind (any kind when `None`)
-/// at `now`; `None` when no such cap applies. Members only: caps count a person's earnings.
+/// What `account` may still earn on a service done at `now` before the first cap of `excess`
+/// kind (any kind when `None`); `None` when no such cap applies. Members only: caps count a
+/// person's earnings.
 pub fn headroom(
     ledger: &Ledger,
     account: AccountId,
     excess: Option<Excess>,
     now: u64,
 ) -> Option<Decimal> {
+    headroom_at(ledger, account, excess, now)
+}
+
+/// What `account` may still earn on a service done at `served_at` (see [`headroom`]).
+fn headroom_at(
+    ledger: &Ledger,
+    account: AccountId,
+    excess: Option<Excess>,
+    served_at: u64,
+) -> Option<Decimal> {
     let policy = ledger.rules.policy()?;
     let holder = ledger.account(account)?;
     if holder.kind != AccountKind::Member {
         return None;
     }
-    let at = now.max(ledger.clock().saturating_add(1));
-    let earned = ledger.rules.earnings(account, at);
+    let earned = ledger.rules.earnings(account, served_at);
     policy
         .caps
         .iter()
         .filter(|cap| cap.unit == holder.unit && excess.is_none_or(|e| e == cap.excess))
         .map(|cap| {
             let so_far = match cap.period {
-                Period::Day => earned.day_total,
-                Period::Month => earned.month_total,
+                Period::Day => earned.day,
+                Period::Month => earned.month,
                 Period::Lifetime => earned.lifetime,
             };
             (cap.limit - so_far).max(Decimal::ZERO)
@@ -421,14 +499,13 @@ pub fn headroom(
         .min()
 }
 
-/// What `account` has earned through service and care codes (local day and month of `now`, and
-/// in all), counted only for units with caps.
-pub fn earnings(ledger: &Ledger, account: AccountId, now: u64) -> EarningsSummary {
-    let at = now.max(ledger.clock().saturating_add(1));
-    let e = ledger.rules.earnings(account, at);
+/// What `account` has earned through service and care codes (on services of the local day and
+/// month of `served_at`, and in all), counted only for units with caps.
+pub fn earnings(ledger: &Ledger, account: AccountId, served_at: u64) -> EarningsSummary {
+    let e = ledger.rules.earnings(account, served_at);
     EarningsSummary {
-        day: e.day_total,
-        month: e.month_total,
+        day: e.day,
+        month: e.month,
         lifetime: e.lifetime,
     }
 }
@@ -497,14 +574,18 @@ fn chain(mut transfers: Vec<Transfer>, ratings: Vec<Rating>) -> Plan {
     for t in &mut transfers[..last] {
         t.flags = t.flags | TransferFlags::LINKED;
     }
-    Plan { transfers, ratings }
+    Plan {
+        transfers,
+        ratings,
+        closes: Vec::new(),
+    }
 }
 
 fn account(ledger: &Ledger, id: AccountId) -> Result<&Account, PlanError> {
     ledger.account(id).ok_or(PlanError::AccountNotFound(id))
 }
 
-fn booking(ledger: &Ledger, id: TransferId) -> Result<&crate::transfer::TransferRecord, PlanError> {
+fn booking(ledger: &Ledger, id: TransferId) -> Result<&TransferRecord, PlanError> {
     let hold = ledger.transfer(id).ok_or(PlanError::TransferNotFound(id))?;
     if hold.state != TransferState::Pending {
         return Err(PlanError::NotABooking(id));
@@ -549,7 +630,8 @@ fn code_or_default(
     }
 }
 
-/// `hours × weight` of a service or care code, exact in the unit's scale (never rounded).
+/// The credits `hours` of a service or care code earn (`hours × weight`, as the ledger
+/// computes them), checking that the code is one and the hours fit the unit.
 fn earned_amount(
     ledger: &Ledger,
     code: u16,
@@ -557,9 +639,9 @@ fn earned_amount(
     hours: Amount,
 ) -> Result<Amount, PlanError> {
     let scale = ledger.unit(unit).map_or(UNIT_SCALE_MAX, |u| u.scale);
-    let weight = match ledger.rules.policy() {
-        Some(policy) => match policy.code(code) {
-            Some(rule) if rule.unit == unit && rule.purpose.is_weighted() => rule.weight(),
+    if let Some(policy) = ledger.rules.policy() {
+        match policy.code(code) {
+            Some(rule) if rule.unit == unit && rule.purpose.is_weighted() => {}
             _ => {
                 return Err(PlanError::Code {
                     code,
@@ -567,30 +649,58 @@ fn earned_amount(
                     purpose: Purpose::Service,
                 })
             }
-        },
-        None => Decimal::ONE,
-    };
-    let value = hours.value().checked_mul(weight).unwrap_or(Decimal::MAX);
-    Amount::from_decimal_in(value, scale).map_err(PlanError::Amount)
+        }
+    }
+    let hours = Amount::from_decimal_in(hours.value(), scale).map_err(PlanError::Amount)?;
+    ledger
+        .rules
+        .credits(code, unit, hours, scale)
+        .map_err(PlanError::Inexact)
 }
 
-/// Splits an earning at the donate caps: (what the provider may earn, the excess).
+/// Splits an earning of `hours` (worth `credits`) at the donate caps on the day it was served:
+/// (the hours the provider is credited for, the credits above the cap that go to donation).
+/// With a weight, the provider's part is the most hours whose credits stay within the room.
 fn split_at_donate_caps(
     ledger: &Ledger,
     provider: &Account,
-    amount: Amount,
-    now: u64,
-) -> (Option<Amount>, Option<Amount>) {
-    let Some(room) = headroom(ledger, provider.id, Some(Excess::Donate), now) else {
-        return (Some(amount), None);
+    code: u16,
+    hours: Amount,
+    credits: Amount,
+    served_at: u64,
+) -> Result<(Option<Amount>, Option<Amount>), PlanError> {
+    let Some(room) = headroom_at(ledger, provider.id, Some(Excess::Donate), served_at) else {
+        return Ok((Some(hours), None));
     };
-    if room >= amount.value() {
-        return (Some(amount), None);
+    if room >= credits.value() {
+        return Ok((Some(hours), None));
     }
-    // Room and amount are in the unit's scale, so both parts are too.
-    let capped = Amount::from_decimal_in(room, UNIT_SCALE_MAX).ok();
-    let excess = Amount::from_decimal_in(amount.value() - room, UNIT_SCALE_MAX).ok();
-    (capped, excess)
+    let scale = ledger
+        .unit(provider.unit)
+        .map_or(UNIT_SCALE_MAX, |u| u.scale);
+    let rule = ledger.rules.policy().and_then(|p| p.code(code));
+    let weight = rule.map_or(Decimal::ONE, |r| r.weight());
+    // Start from room / weight truncated to the scale and step down one minor unit at a time
+    // until the credits fit (a weight has at most 4 decimals: a few steps at most).
+    let minor = Decimal::new(1, scale);
+    let mut part = (room / weight).trunc_with_scale(scale);
+    let mut earned = Decimal::ZERO;
+    while part > Decimal::ZERO {
+        match rule.map_or(Some(part), |r| r.credits(part, scale)) {
+            Some(c) if c <= room => {
+                earned = c;
+                break;
+            }
+            _ => part -= minor,
+        }
+    }
+    let capped = Amount::from_decimal_in(part, scale).ok();
+    if capped.is_none() {
+        earned = Decimal::ZERO;
+    }
+    // Both totals are in the unit's scale, so the excess is too.
+    let excess = Amount::from_decimal_in(credits.value() - earned, scale).ok();
+    Ok((capped, excess))
 }
 
 fn donation(

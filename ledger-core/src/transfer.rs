@@ -84,6 +84,12 @@ pub struct Transfer {
     pub timeout_s: u32,
     /// The host's own reference (never personal data).
     pub user_data: u128,
+    /// When the service this transfer pays for was done, in nanoseconds since the Unix epoch,
+    /// if not at the event's own time (a sign-in sheet typed in later). Plain transfers and
+    /// posts only. Caps count the local day of this time, statements show it; the policy's
+    /// `late_days_max` bounds how far back it may be, and it may not be after the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_at: Option<u64>,
 }
 
 impl Transfer {
@@ -106,6 +112,7 @@ impl Transfer {
             flags: TransferFlags::NONE,
             timeout_s: 0,
             user_data: 0,
+            served_at: None,
         }
     }
 
@@ -141,6 +148,7 @@ impl Transfer {
             flags,
             timeout_s: 0,
             user_data: 0,
+            served_at: None,
         }
     }
 
@@ -161,6 +169,12 @@ impl Transfer {
 
     pub fn user_data(mut self, user_data: u128) -> Self {
         self.user_data = user_data;
+        self
+    }
+
+    /// Says when the service was done (the field `served_at`).
+    pub fn served_at(mut self, served_at: u64) -> Self {
+        self.served_at = Some(served_at);
         self
     }
 }
@@ -208,6 +222,12 @@ impl TransferRecord {
 
     pub fn flags(&self) -> TransferFlags {
         self.request.flags
+    }
+
+    /// When the service it pays for was done: `served_at` if the request gave one, else the
+    /// event's timestamp.
+    pub fn served_at(&self) -> u64 {
+        self.request.served_at.unwrap_or(self.timestamp)
     }
 
     /// When a pending transfer may be expired (`None` when it never times out).

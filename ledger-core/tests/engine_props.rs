@@ -859,6 +859,7 @@ impl History {
             flags,
             timeout_s: r.timeout_s,
             user_data: r.user_data,
+            served_at: None,
         };
         let related = match r.kind {
             // Now and then any earlier transfer, whatever it was.

@@ -212,6 +212,7 @@ impl World {
                 personal,
             } => {
                 let record = timebank::ServiceRecord {
+                    served_at: None,
                     code: if personal {
                         PERSONAL_CARE
                     } else {
@@ -275,6 +276,7 @@ impl World {
                 rating,
             } => {
                 let completion = Completion {
+                    served_at: None,
                     booking: pick(&self.bookings, booking)?,
                     hours: q.map(quarters),
                     rating: (rating > 0).then_some(rating),
@@ -320,6 +322,7 @@ impl World {
             } => {
                 let t = raw_transfer(first, (debit, credit, code, q));
                 Ok(timebank::Plan {
+                    closes: Vec::new(),
                     transfers: vec![t],
                     ratings: vec![],
                 })
@@ -331,6 +334,7 @@ impl World {
                 let second = tid(first.get() + 1);
                 let a = raw_transfer(first, a).flags(TransferFlags::LINKED);
                 Ok(timebank::Plan {
+                    closes: Vec::new(),
                     transfers: vec![a, raw_transfer(second, b)],
                     ratings: vec![],
                 })

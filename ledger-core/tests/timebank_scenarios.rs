@@ -14,6 +14,7 @@ use timebank_support::*;
 
 fn service(code: u16, payer: u128, provider: u128, h: &str) -> ServiceRecord {
     ServiceRecord {
+        served_at: None,
         code,
         payer: id(payer),
         provider: id(provider),
@@ -404,6 +405,7 @@ fn a_booking_held_partly_completed_releases_the_remainder() {
     assert_eq!(bank.balance(id(3)), dec("10"));
 
     let completion = Completion {
+        served_at: None,
         booking: hold,
         hours: Some(hours("2")),
         rating: Some(5),
@@ -427,6 +429,7 @@ fn a_booking_held_partly_completed_releases_the_remainder() {
     // A rating is recorded once; a second completion finds no pending booking.
     assert_eq!(
         bank.submit(&ledger_core::timebank::Plan {
+            closes: Vec::new(),
             transfers: vec![],
             ratings: plan.ratings.clone()
         })
@@ -438,6 +441,7 @@ fn a_booking_held_partly_completed_releases_the_remainder() {
         Err(PlanError::NotABooking(hold))
     );
     let bad = Completion {
+        served_at: None,
         rating: Some(6),
         ..completion
     };
@@ -447,6 +451,7 @@ fn a_booking_held_partly_completed_releases_the_remainder() {
             &bank.ledger,
             bank.ids(),
             &Completion {
+                served_at: None,
                 booking: hold,
                 ..bad
             },
@@ -527,6 +532,9 @@ fn an_account_is_closed_into_the_heirs_account() {
     let plan = timebank::plan_award(&bank.ledger, bank.ids(), &award).unwrap();
     bank.apply(&plan);
 
+    // The heirs are family: a closing's balance goes where a gift could.
+    bank.link(id(2), heir);
+    bank.link(points, heir_points);
     let closing = Closing {
         accounts: vec![(id(2), heir), (points, heir_points)],
     };

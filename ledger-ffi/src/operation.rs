@@ -137,6 +137,7 @@ pub unsafe extern "C" fn timebank_store_record_service(
             )
         };
         let request = ServiceRecord {
+            served_at: None,
             code,
             payer,
             provider,
@@ -276,6 +277,7 @@ pub unsafe extern "C" fn timebank_store_complete(
             .map(|text| amount_of(ledger, hold.credit_account_id, text, "hours"))
             .transpose()?;
         let completion = Completion {
+            served_at: None,
             booking,
             hours,
             rating: (rating != 0).then_some(rating),

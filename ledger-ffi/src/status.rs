@@ -161,7 +161,9 @@ impl From<ledger_core::timebank::PlanError> for Error {
         let status = match &error {
             P::AccountNotFound(_) | P::TransferNotFound(_) => Status::NotFound,
             P::Amount(_) => Status::InvalidAmount,
-            P::NotABooking(_) | P::HoldsPending(_) | P::NothingToClose(_) => Status::Refused,
+            P::NotABooking(_) | P::HoldsPending(_) | P::DonationAccountRequired | P::Inexact(_) => {
+                Status::Refused
+            }
             _ => Status::InvalidArgument,
         };
         Error::new(status, error.to_string())

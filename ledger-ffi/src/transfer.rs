@@ -175,6 +175,7 @@ fn to_core(
         AmountIn::Text(Some(text)) => Some(amount::parse(text, scale, &at("amount"))?),
     };
     Ok(Transfer {
+        served_at: None,
         id: f.id.transfer(&at("id"))?,
         debit_account_id: f.debit.optional_account(),
         credit_account_id: f.credit.optional_account(),

@@ -31,6 +31,7 @@ pub const TAG_LINK_ACCOUNTS: u8 = 4;
 pub const TAG_UNLINK_ACCOUNTS: u8 = 5;
 pub const TAG_SET_ELIGIBILITY: u8 = 6;
 pub const TAG_RECORD_RATINGS: u8 = 7;
+pub const TAG_CLOSE_ACCOUNTS: u8 = 8;
 
 /// Offsets within an encoded transfer.
 pub const TRANSFER_OFFSET_ID: usize = 0;
@@ -45,12 +46,13 @@ pub const TRANSFER_FIXED_BYTES: usize = 43;
 pub const AMOUNT_BYTES: usize = 9;
 pub const DECIMAL_BYTES: usize = 13;
 /// The largest encoded transfer (every optional field present).
-pub const TRANSFER_BYTES_MAX: usize = TRANSFER_FIXED_BYTES + 16 + 16 + AMOUNT_BYTES + 16;
+pub const TRANSFER_BYTES_MAX: usize = TRANSFER_FIXED_BYTES + 16 + 16 + AMOUNT_BYTES + 16 + 8;
 
 pub const PRESENT_DEBIT: u8 = 1 << 0;
 pub const PRESENT_CREDIT: u8 = 1 << 1;
 pub const PRESENT_AMOUNT: u8 = 1 << 2;
 pub const PRESENT_RELATED: u8 = 1 << 3;
+pub const PRESENT_SERVED_AT: u8 = 1 << 4;
 pub const PRESENT_FLOOR: u8 = 1 << 0;
 pub const PRESENT_CEILING: u8 = 1 << 1;
 pub const PRESENT_ELIGIBLE_FROM: u8 = 1 << 2;
@@ -70,7 +72,7 @@ const DECIMAL_SIGN_BIT: u8 = 1 << 7;
 
 const _: () = assert!(TRANSFER_OFFSET_PRESENT + 1 == TRANSFER_FIXED_BYTES);
 const _: () = assert!(ACCOUNT_OFFSET_PRESENT + 1 == ACCOUNT_FIXED_BYTES);
-const _: () = assert!(TRANSFER_BYTES_MAX == 100);
+const _: () = assert!(TRANSFER_BYTES_MAX == 108);
 
 /// Why a body is not a canonical command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,6 +119,7 @@ pub fn encode_command(buf: &mut Vec<u8>, command: &Command) {
             list(buf, TAG_SET_ELIGIBILITY, items, encode_eligibility);
         }
         Command::RecordRatings(items) => list(buf, TAG_RECORD_RATINGS, items, encode_rating),
+        Command::CloseAccounts(items) => list(buf, TAG_CLOSE_ACCOUNTS, items, encode_account_id),
     }
 }
 
@@ -129,6 +132,7 @@ pub fn encoded_len_max(command: &Command) -> usize {
         Command::LinkAccounts(_) | Command::UnlinkAccounts(_) => 32,
         Command::SetEligibility(_) => 25,
         Command::RecordRatings(_) => 17,
+        Command::CloseAccounts(_) => 16,
     };
     3 + per_item * command_len(command)
 }
@@ -142,6 +146,7 @@ pub fn command_len(command: &Command) -> usize {
         Command::LinkAccounts(v) | Command::UnlinkAccounts(v) => v.len(),
         Command::SetEligibility(v) => v.len(),
         Command::RecordRatings(v) => v.len(),
+        Command::CloseAccounts(v) => v.len(),
     }
 }
 
@@ -186,6 +191,11 @@ fn encode_transfer(buf: &mut Vec<u8>, t: &Transfer) {
     } else {
         0
     };
+    present |= if t.served_at.is_some() {
+        PRESENT_SERVED_AT
+    } else {
+        0
+    };
     buf.push(present);
     if let Some(id) = t.debit_account_id {
         buf.extend_from_slice(&id.get().to_le_bytes());
@@ -203,6 +213,13 @@ fn encode_transfer(buf: &mut Vec<u8>, t: &Transfer) {
     if let Some(id) = t.related_id {
         buf.extend_from_slice(&id.get().to_le_bytes());
     }
+    if let Some(at) = t.served_at {
+        buf.extend_from_slice(&at.to_le_bytes());
+    }
+}
+
+fn encode_account_id(buf: &mut Vec<u8>, id: &AccountId) {
+    buf.extend_from_slice(&id.get().to_le_bytes());
 }
 
 fn encode_account(buf: &mut Vec<u8>, a: &NewAccount) {
@@ -282,6 +299,7 @@ pub fn decode_command(body: &[u8]) -> Result<Command, DecodeError> {
         TAG_UNLINK_ACCOUNTS => Command::UnlinkAccounts(r.list(decode_link)?),
         TAG_SET_ELIGIBILITY => Command::SetEligibility(r.list(decode_eligibility)?),
         TAG_RECORD_RATINGS => Command::RecordRatings(r.list(decode_rating)?),
+        TAG_CLOSE_ACCOUNTS => Command::CloseAccounts(r.list(|r| r.account_id("close.account"))?),
         other => return Err(DecodeError::UnknownTag(other)),
     };
     match body.len() - r.at {
@@ -360,7 +378,7 @@ fn decode_transfer(r: &mut Reader<'_>) -> Result<Transfer, DecodeError> {
     let flags = TransferFlags(r.u16("transfer.flags")?);
     let timeout_s = r.u32("transfer.timeout_s")?;
     let user_data = r.u128("transfer.user_data")?;
-    let all = PRESENT_DEBIT | PRESENT_CREDIT | PRESENT_AMOUNT | PRESENT_RELATED;
+    let all = PRESENT_DEBIT | PRESENT_CREDIT | PRESENT_AMOUNT | PRESENT_RELATED | PRESENT_SERVED_AT;
     let present = r.present("transfer.present", all)?;
     let debit_account_id = match present & PRESENT_DEBIT {
         0 => None,
@@ -378,6 +396,10 @@ fn decode_transfer(r: &mut Reader<'_>) -> Result<Transfer, DecodeError> {
         0 => None,
         _ => Some(r.transfer_id("transfer.related_id")?),
     };
+    let served_at = match present & PRESENT_SERVED_AT {
+        0 => None,
+        _ => Some(r.u64("transfer.served_at")?),
+    };
     Ok(Transfer {
         id,
         debit_account_id,
@@ -389,6 +411,7 @@ fn decode_transfer(r: &mut Reader<'_>) -> Result<Transfer, DecodeError> {
         flags,
         timeout_s,
         user_data,
+        served_at,
     })
 }
 
@@ -516,7 +539,8 @@ mod tests {
         )
         .flags(TransferFlags::PENDING)
         .timeout_s(3600);
-        let post = Transfer::post(tid(4), tid(3), Some(Amount::parse("0.000001").unwrap()));
+        let post = Transfer::post(tid(4), tid(3), Some(Amount::parse("0.000001").unwrap()))
+            .served_at(u64::MAX);
         let account = NewAccount::new(id(9), 1, AccountKind::Issuer)
             .community(77)
             .floor(Some(Decimal::from_str("-10.50").unwrap()))
@@ -529,6 +553,7 @@ mod tests {
                 NewAccount::new(id(10), 2, AccountKind::Member),
             ]),
             Command::Expire,
+            Command::CloseAccounts(vec![id(1), id(u128::MAX)]),
             Command::LinkAccounts(vec![Link { a: id(1), b: id(2) }]),
             Command::UnlinkAccounts(vec![Link { a: id(2), b: id(1) }]),
             Command::SetEligibility(vec![

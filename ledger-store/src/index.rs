@@ -98,6 +98,9 @@ impl IndexDelta {
             (Command::SetEligibility(items), _) => {
                 self.accounts.extend(items.iter().map(|e| e.account));
             }
+            (Command::CloseAccounts(items), _) => {
+                self.accounts.extend(items.iter().copied());
+            }
             (Command::LinkAccounts(_) | Command::UnlinkAccounts(_), _) => {}
             (Command::RecordRatings(_), _) => {}
             // A reply of a shape this code does not know: be safe, refresh every account.

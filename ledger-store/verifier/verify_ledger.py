@@ -52,6 +52,7 @@ AMOUNT_MAX_WHOLE = 1_000_000_000
 ACCOUNT_KINDS = range(1, 9)
 TAG_CREATE_ACCOUNTS, TAG_CREATE_TRANSFERS, TAG_EXPIRE = 1, 2, 3
 TAG_LINK, TAG_UNLINK, TAG_ELIGIBILITY, TAG_RATINGS = 4, 5, 6, 7
+TAG_CLOSE_ACCOUNTS = 8
 
 
 class Bad(Exception):
@@ -206,7 +207,7 @@ def read_amount(r: Reader) -> None:
 def read_transfer(r: Reader) -> None:
     r.id("transfer.id")
     r.take(2 + 2 + 2 + 4 + 16, "transfer fields")  # unit, code, flags, timeout_s, user_data
-    bits = r.present(0x0F, "transfer.present")
+    bits = r.present(0x1F, "transfer.present")
     if bits & 1:
         r.id("transfer.debit_account_id")
     if bits & 2:
@@ -215,6 +216,8 @@ def read_transfer(r: Reader) -> None:
         read_amount(r)
     if bits & 8:
         r.id("transfer.related_id")
+    if bits & 16:
+        r.take(8, "transfer.served_at")
 
 
 def read_decimal(r: Reader, what: str) -> None:
@@ -258,6 +261,10 @@ def read_rating(r: Reader) -> None:
     r.take(1, "rating.rating")
 
 
+def read_close(r: Reader) -> None:
+    r.id("close.account")
+
+
 ITEM_READERS = {
     TAG_CREATE_ACCOUNTS: read_account,
     TAG_CREATE_TRANSFERS: read_transfer,
@@ -265,6 +272,7 @@ ITEM_READERS = {
     TAG_UNLINK: read_link,
     TAG_ELIGIBILITY: read_eligibility,
     TAG_RATINGS: read_rating,
+    TAG_CLOSE_ACCOUNTS: read_close,
 }
 
 

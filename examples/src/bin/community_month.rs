@@ -171,6 +171,7 @@ fn earlier_years(bank: &mut Bank, dice: &mut Dice) {
             let banked =
                 Amount::from_minor(2_000 + u64::from(dice.below(40)) * 100, 2).expect("hours");
             let record = ServiceRecord {
+                served_at: None,
                 code: 101,
                 payer: fund(c),
                 provider: member(c, i),
@@ -227,6 +228,7 @@ fn one_day(bank: &mut Bank, dice: &mut Dice, bookings: &mut Vec<TransferId>) {
             (200 + category, elder(dice, c))
         };
         let record = ServiceRecord {
+            served_at: None,
             code,
             payer,
             provider,
@@ -262,6 +264,7 @@ fn one_day(bank: &mut Bank, dice: &mut Dice, bookings: &mut Vec<TransferId>) {
         let roll = dice.below(100);
         let plan = if roll < 85 {
             let completion = Completion {
+                served_at: None,
                 booking,
                 hours: (roll < 25).then(|| Amount::from_minor(50, 2).expect("half an hour")),
                 rating: Some(if dice.below(10) == 0 {

@@ -79,7 +79,8 @@ fn run() -> Result<(), Error> {
     store.checkpoint()?;
     store.create_transfers(
         vec![
-            Transfer::post(transfer(14)?, transfer(13)?, Some(amount("0.5")?)),
+            // Says when the service was done: a moment before it is recorded.
+            Transfer::post(transfer(14)?, transfer(13)?, Some(amount("0.5")?)).served_at(NOW + 1),
             Transfer::reversal(transfer(15)?, transfer(11)?),
             // Fails (the unit has 2 decimals): failed events are journaled too.
             Transfer::new(transfer(16)?, fund, alice, amount("0.001")?, 1),
@@ -112,6 +113,8 @@ fn run() -> Result<(), Error> {
         vec![Transfer::void(transfer(17)?, transfer(12)?)],
         NOW + 121_000_000_000,
     )?;
+    // The shop never received anything: an empty account closes.
+    store.submit(Command::CloseAccounts(vec![shop]), NOW + 122_000_000_000)?;
     let status = store.status();
     println!("head {} {}", status.head_sequence, hex(&status.head_hash));
     println!("checkpoint {}", checkpoint.to_text());
