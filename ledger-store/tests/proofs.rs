@@ -251,3 +251,32 @@ fn a_key_of_the_other_profile_signs_nothing() {
     let b = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     assert_eq!(&b[..a.len()], &a[..]);
 }
+
+/// The proofs in `verifier/testdata` (written by `timebank`, checked by the Python and
+/// JavaScript verifiers too) verify here with their public key, and not with the other key.
+#[test]
+fn the_shared_proof_fixtures_verify_in_rust() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/testdata");
+    let read = |name: &str| std::fs::read_to_string(data.join(name)).unwrap();
+    let unhex = |text: String| ledger_store::signed_checkpoint::unhex(text.trim()).unwrap();
+    for profile in ["standard", "gm"] {
+        let public = unhex(read(&format!("{profile}.public-key")));
+        let other = unhex(read(&format!("{profile}.other-public-key")));
+        let inclusion = InclusionProof::from_json(&read(&format!("{profile}.inclusion.json")));
+        let inclusion = inclusion.unwrap();
+        assert_eq!(inclusion.verify(Some(&public)), Ok(()));
+        assert_eq!(
+            inclusion.verify(Some(&other)),
+            Err(ProofFailure::NotSignedByKey)
+        );
+        let statement = StatementProof::from_json(&read(&format!("{profile}.statement.json")));
+        assert_eq!(statement.unwrap().verify(Some(&public)), Ok(()));
+        let consistency =
+            ConsistencyProof::from_json(&read(&format!("{profile}.consistency.json")));
+        assert_eq!(consistency.unwrap().verify(Some(&public)), Ok(()));
+        for n in [1, 2] {
+            let line = SignedCheckpoint::from_text(&read(&format!("{profile}.checkpoint-{n}")));
+            assert_eq!(line.unwrap().verify(&public), Ok(()));
+        }
+    }
+}
