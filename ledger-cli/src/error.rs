@@ -203,6 +203,14 @@ pub fn corruption(c: &Corruption) -> CliError {
             c.sequence, c.offset, c.reason
         ));
     }
+    if let CorruptionReason::Index(why) = &c.reason {
+        // The journal verified: the derived index alone is at fault.
+        return CliError::damaged(format!(
+            "the index is damaged: it disagrees with the journal ({why}); the journal is intact \
+             through record {} ({} bytes): `timebank rebuild-index` rebuilds the index from it",
+            c.sequence, c.offset
+        ));
+    }
     CliError::damaged(format!(
         "the ledger is damaged: first bad record {} (byte offset {}): {}",
         c.sequence, c.offset, c.reason

@@ -22,7 +22,11 @@ struct Verdict {
     checkpoints_verified: Option<u64>,
     macs_checked: Option<bool>,
     index_checked: Option<bool>,
-    /// When not intact: the first bad record, where it starts, and why.
+    /// When not intact: what is damaged, "journal" or "index" (the derived index alone: the
+    /// journal verified, and `rebuild-index` repairs it).
+    damaged: Option<&'static str>,
+    /// When not intact: the first bad record, where it starts, and why (for the index: the
+    /// journal's head and end, which verified).
     first_bad_record: Option<u64>,
     offset: Option<u64>,
     reason: Option<String>,
@@ -41,6 +45,7 @@ pub fn run(session: &Session, args: &VerifyArgs) -> CliResult {
                     checkpoints_verified: Some(report.checkpoints_verified),
                     macs_checked: Some(report.macs_checked),
                     index_checked: Some(report.index_checked),
+                    damaged: None,
                     first_bad_record: None,
                     offset: None,
                     reason: None,
@@ -60,6 +65,11 @@ pub fn run(session: &Session, args: &VerifyArgs) -> CliResult {
                     checkpoints_verified: None,
                     macs_checked: None,
                     index_checked: None,
+                    damaged: Some(if c.is_index_only() {
+                        "index"
+                    } else {
+                        "journal"
+                    }),
                     first_bad_record: Some(c.sequence),
                     offset: Some(c.offset),
                     reason: Some(c.reason.to_string()),

@@ -85,14 +85,41 @@ pub enum Error {
 }
 
 /// Where the journal stops verifying, and why.
+///
+/// When the reason is [`CorruptionReason::Index`] the journal itself verified: `sequence` and
+/// `offset` are its head and end, and the fault is the derived index's alone (rebuild it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("record {sequence} at byte offset {offset}: {reason}")]
 pub struct Corruption {
     /// The sequence number the record at that place should have (records count from 0).
     pub sequence: u64,
     /// Its byte offset in the journal file.
     pub offset: u64,
     pub reason: CorruptionReason,
+}
+
+impl fmt::Display for Corruption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            CorruptionReason::Index(why) => write!(
+                f,
+                "the index disagrees with the journal ({why}); the journal verifies through \
+                 record {} ({} bytes): rebuild the index from it",
+                self.sequence, self.offset
+            ),
+            reason => write!(
+                f,
+                "record {} at byte offset {}: {reason}",
+                self.sequence, self.offset
+            ),
+        }
+    }
+}
+
+impl Corruption {
+    /// Whether the fault is the derived index's alone (the journal verified).
+    pub fn is_index_only(&self) -> bool {
+        matches!(self.reason, CorruptionReason::Index(_))
+    }
 }
 
 /// Why a record does not verify.

@@ -2,21 +2,34 @@
 //! answer well (history pages, where a transfer was journaled) and for hosts that read accounts
 //! without replaying.
 //!
-//! One sled tree; every update is one atomic `apply_batch` that also moves the "journal
-//! sequence reflected" marker, so the index is always exactly some prefix of the journal.
+//! The index lives in one sled tree, a *generation* named `index-<n>`; sled's default tree
+//! holds only `live`, the name of the generation in use. Every update of the live generation is
+//! one atomic `apply_batch` that also moves its mark (the journal sequence reflected), so a
+//! generation is always exactly some prefix of the journal. A rebuild never clears the live
+//! generation: it fills a fresh one beside it, flushes it, marks it, flushes, and only then
+//! points `live` at it and drops the old one. A crash at any point leaves `live` naming a whole
+//! generation (the old or the new), never a half-cleared tree that claims to be current.
 //!
 //! | key | value |
 //! |---|---|
-//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte) |
+//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte) ++ accounts (u64 LE) ++ transfers (u64 LE) |
 //! | `a` ++ account id (u128 BE) | the account, 118 bytes (see `docs/FORMAT.md` §10) |
 //! | `t` ++ transfer id (u128 BE) | sequence of the record that created it (u64 LE) ++ timestamp (u64 LE) |
 //! | `h` ++ account id (BE) ++ first entry's timestamp (u64 BE) ++ its transfer id (BE) | up to 64 history entries (see `index_history`) |
 //!
-//! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order.
+//! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order. The
+//! counts in the mark are the index's fingerprint: opening checks them against the journal
+//! replayed to the mark, and probes the tree for them, before it trusts the mark.
+//!
+//! Every call into sled runs inside [`contain`]: sled 0.34 panics on some I/O errors (an
+//! `fsync` failing with EIO unwraps in its log writer); such a panic becomes an error here, so
+//! a failing index never takes the process down, and never touches the journal.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::{RwLock, RwLockReadGuard};
 
 use ledger_core::{
     Account, AccountId, Command, Ledger, Reply, ResultCode, TransferId, TransferRecord,
@@ -31,16 +44,82 @@ use crate::index_history::{
 use crate::record::Hash;
 
 const KEY_META: &[u8] = b"m";
+/// In sled's default tree: the name of the live generation.
+const KEY_LIVE: &[u8] = b"live";
+/// Generations are named this followed by a number.
+const GENERATION_PREFIX: &str = "index-";
 /// The layout of the values below; an index written in another layout (or before the marker
 /// carried one) reads as having no marker, so opening rebuilds it.
-const INDEX_FORMAT: u8 = 3;
-const MARKER_BYTES: usize = 8 + 32 + 1;
+const INDEX_FORMAT: u8 = 4;
+const MARKER_BYTES: usize = 8 + 32 + 1 + 8 + 8;
 const PREFIX_ACCOUNT: u8 = b'a';
 const PREFIX_TRANSFER: u8 = b't';
 /// How often opening retries sled's directory lock (about 2 s in all).
 const OPEN_LOCK_ATTEMPTS_MAX: u64 = 60;
 /// Transfers gathered before a rebuild writes them out, to bound memory.
 pub const REBUILD_CHUNK_TRANSFERS: usize = 65_536;
+
+/// Runs a call into sled, turning a panic inside it into an error (see the module docs).
+pub fn contain<T>(call: impl FnOnce() -> Result<T, sled::Error>) -> Result<T, sled::Error> {
+    match catch_unwind(AssertUnwindSafe(call)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let why = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            Err(sled::Error::ReportableBug(format!(
+                "sled panicked ({why}); the journal is unaffected"
+            )))
+        }
+    }
+}
+
+/// The index's high-water mark: the journal record it reflects, and its fingerprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexMark {
+    pub sequence: u64,
+    pub hash: Hash,
+    /// Accounts and transfers in the ledger after record `sequence`.
+    pub accounts: u64,
+    pub transfers: u64,
+}
+
+impl IndexMark {
+    /// The mark of the state `ledger` after record `sequence` with hash `hash`.
+    pub fn of(sequence: u64, hash: Hash, ledger: &Ledger) -> IndexMark {
+        IndexMark {
+            sequence,
+            hash,
+            accounts: ledger.account_count() as u64,
+            transfers: ledger.transfer_count() as u64,
+        }
+    }
+
+    fn encode(&self) -> [u8; MARKER_BYTES] {
+        let mut value = [0u8; MARKER_BYTES];
+        value[..8].copy_from_slice(&self.sequence.to_le_bytes());
+        value[8..40].copy_from_slice(&self.hash);
+        value[40] = INDEX_FORMAT;
+        value[41..49].copy_from_slice(&self.accounts.to_le_bytes());
+        value[49..57].copy_from_slice(&self.transfers.to_le_bytes());
+        value
+    }
+
+    fn decode(bytes: &[u8]) -> Option<IndexMark> {
+        if bytes.len() != MARKER_BYTES || bytes[40] != INDEX_FORMAT {
+            return None;
+        }
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
+        Some(IndexMark {
+            sequence: word(0),
+            hash: bytes[8..40].try_into().ok()?,
+            accounts: word(41),
+            transfers: word(49),
+        })
+    }
+}
 
 /// A transfer as the index keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,25 +202,39 @@ impl IndexDelta {
     }
 }
 
-/// The sled index of one ledger.
+/// The sled index of one ledger: the database and its live generation.
 #[derive(Debug)]
 pub struct Index {
+    /// `None` only while dropping (see `Drop`).
+    open: Option<OpenIndex>,
+}
+
+#[derive(Debug)]
+struct OpenIndex {
     db: sled::Db,
+    live: RwLock<IndexTree>,
+}
+
+/// One generation of the index (a sled tree). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct IndexTree {
+    name: String,
+    tree: sled::Tree,
 }
 
 impl Index {
-    /// Opens (or creates) the index. sled releases its directory lock from background threads
-    /// shortly after the last handle is dropped, so a reopen in the same process retries the
-    /// lock for a bounded time before giving up.
+    /// Opens (or creates) the index, and drops generations an interrupted rebuild left behind.
+    /// sled releases its directory lock from background threads shortly after the last handle
+    /// is dropped, so a reopen in the same process retries the lock for a bounded time.
     pub fn open(path: &Path) -> Result<Index, sled::Error> {
         let mut attempt = 0;
-        loop {
+        let db = loop {
             // High-throughput mode: the index is written in large batches and read by key.
             let config = sled::Config::new()
                 .path(path)
                 .mode(sled::Mode::HighThroughput);
-            match config.open() {
-                Ok(db) => return Ok(Index { db }),
+            match contain(|| config.open()) {
+                Ok(db) => break db,
                 Err(sled::Error::Io(e))
                     if e.to_string().contains("could not acquire lock")
                         && attempt < OPEN_LOCK_ATTEMPTS_MAX =>
@@ -151,28 +244,149 @@ impl Index {
                 }
                 Err(e) => return Err(e),
             }
-        }
+        };
+        let name = match contain(|| db.get(KEY_LIVE))? {
+            Some(name) => String::from_utf8_lossy(&name).into_owned(),
+            // A new index, or one of a layout before generations: it starts at generation 1,
+            // which has no mark, so opening rebuilds it.
+            None => format!("{GENERATION_PREFIX}1"),
+        };
+        let tree = contain(|| db.open_tree(&name))?;
+        let index = Index {
+            open: Some(OpenIndex {
+                db,
+                live: RwLock::new(IndexTree { name, tree }),
+            }),
+        };
+        index.drop_other_generations()?;
+        Ok(index)
     }
 
-    /// The journal sequence the index reflects and that record's hash, if the marker is there
-    /// and well formed.
-    pub fn reflected(&self) -> Result<Option<(u64, Hash)>, sled::Error> {
-        Ok(self.db.get(KEY_META)?.and_then(|v| {
-            let bytes: &[u8] = &v;
-            (bytes.len() == MARKER_BYTES && bytes[40] == INDEX_FORMAT).then(|| {
-                let mut hash = [0u8; 32];
-                hash.copy_from_slice(&bytes[8..40]);
-                (
-                    u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default()),
-                    hash,
-                )
+    fn inner(&self) -> &OpenIndex {
+        // Invariant: `open` is taken only in `drop`.
+        self.open.as_ref().expect("the index is open")
+    }
+
+    fn db(&self) -> &sled::Db {
+        &self.inner().db
+    }
+
+    /// The live generation.
+    pub fn live(&self) -> IndexTree {
+        self.live_guard().clone()
+    }
+
+    fn live_guard(&self) -> RwLockReadGuard<'_, IndexTree> {
+        // The guarded value is a handle; a panic while holding it leaves it whole.
+        self.inner().live.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new, empty generation beside the live one, to rebuild into; the live one is
+    /// untouched until [`Index::swap_in`].
+    pub fn fresh(&self) -> Result<IndexTree, sled::Error> {
+        let live = self.live();
+        let number: u64 = live
+            .name
+            .strip_prefix(GENERATION_PREFIX)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let name = format!("{GENERATION_PREFIX}{}", number + 1);
+        let db = self.db();
+        contain(|| {
+            db.drop_tree(&name)?; // a leftover of an interrupted rebuild
+            Ok(IndexTree {
+                tree: db.open_tree(&name)?,
+                name: name.clone(),
             })
-        }))
+        })
     }
 
-    /// Removes everything (before a rebuild).
-    pub fn clear(&self) -> Result<(), sled::Error> {
-        self.db.clear()
+    /// Makes `fresh` (filled and marked) the live generation: flushes it, points `live` at it,
+    /// flushes again, then drops the old generation. On `Err` the live generation is the old
+    /// one or the new one, each whole.
+    pub fn swap_in(&self, fresh: IndexTree) -> Result<(), sled::Error> {
+        let db = self.db();
+        contain(|| {
+            db.flush()?;
+            db.insert(KEY_LIVE, fresh.name.as_bytes())?;
+            db.flush()?;
+            Ok(())
+        })?;
+        *self.inner().live.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        self.drop_other_generations()
+    }
+
+    /// Drops every generation but the live one, and what an index of the layout before
+    /// generations kept in the default tree.
+    fn drop_other_generations(&self) -> Result<(), sled::Error> {
+        let live = self.live().name;
+        let db = self.db();
+        contain(|| {
+            for name in db.tree_names() {
+                let name = String::from_utf8_lossy(&name).into_owned();
+                if name.starts_with(GENERATION_PREFIX) && name != live {
+                    db.drop_tree(name.as_bytes())?;
+                }
+            }
+            let stale: Vec<sled::IVec> = db
+                .iter()
+                .keys()
+                .filter(|k| k.as_ref().map_or(true, |k| &k[..] != KEY_LIVE))
+                .collect::<Result<_, _>>()?;
+            for key in stale {
+                db.remove(key)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes the index's dirty pages out (sled's own flush: not a durability promise, which
+    /// is fine for data the journal can rebuild).
+    pub fn flush(&self) -> Result<(), sled::Error> {
+        contain(|| self.db().flush().map(|_| ()))
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        // sled flushes when its last handle goes, and may panic doing so on an I/O error.
+        let open = self.open.take();
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(open)));
+    }
+}
+
+impl IndexTree {
+    /// The mark, if there and well formed.
+    pub fn mark(&self) -> Result<Option<IndexMark>, sled::Error> {
+        contain(|| Ok(self.tree.get(KEY_META)?.and_then(|v| IndexMark::decode(&v))))
+    }
+
+    /// A cheap check that the tree holds what its mark claims: keys of each kind where the
+    /// mark counts any. The first difference, if any.
+    pub fn probe(&self, mark: &IndexMark) -> Result<Option<String>, sled::Error> {
+        let has = |prefix: u8| -> Result<bool, sled::Error> {
+            contain(|| {
+                Ok(self
+                    .tree
+                    .scan_prefix([prefix])
+                    .next()
+                    .transpose()?
+                    .is_some())
+            })
+        };
+        for (prefix, what, counted) in [
+            (PREFIX_ACCOUNT, "accounts", mark.accounts),
+            (PREFIX_TRANSFER, "transfers", mark.transfers),
+            (PREFIX_HISTORY, "history entries", mark.transfers),
+        ] {
+            if has(prefix)? != (counted > 0) {
+                return Ok(Some(format!(
+                    "its mark counts {counted} {what} but the tree {} any",
+                    if counted > 0 { "lacks" } else { "holds" }
+                )));
+            }
+        }
+        Ok(None)
     }
 
     /// Applies `delta` and moves the marker to `(sequence, hash)`, atomically. Account values
@@ -185,7 +399,16 @@ impl Index {
         &self,
         delta: &IndexDelta,
         accounts: &[Account],
-        marker: Option<(u64, Hash)>,
+        mark: Option<IndexMark>,
+    ) -> Result<(), sled::Error> {
+        contain(|| self.apply_uncontained(delta, accounts, mark))
+    }
+
+    fn apply_uncontained(
+        &self,
+        delta: &IndexDelta,
+        accounts: &[Account],
+        mark: Option<IndexMark>,
     ) -> Result<(), sled::Error> {
         let mut batch = sled::Batch::default();
         let mut histories: BTreeMap<AccountId, Vec<Entry>> = BTreeMap::new();
@@ -211,14 +434,11 @@ impl Index {
             encode_account(account, &mut value);
             batch.insert(&account_key(account.id)[..], &value[..]);
         }
-        if let Some((sequence, hash)) = marker {
-            let mut value = [0u8; MARKER_BYTES];
-            value[..8].copy_from_slice(&sequence.to_le_bytes());
-            value[8..40].copy_from_slice(&hash);
-            value[40] = INDEX_FORMAT;
-            batch.insert(KEY_META, &value[..]);
+        // In the same atomic batch as the data it covers: the mark never runs ahead of it.
+        if let Some(mark) = mark {
+            batch.insert(KEY_META, &mark.encode()[..]);
         }
-        self.db.apply_batch(batch)
+        self.tree.apply_batch(batch)
     }
 
     /// Adds `entries` (sorted, new) to `account`'s history in `batch`: each run of them goes
@@ -236,7 +456,7 @@ impl Index {
         while let Some(&first) = rest.first() {
             let first_key = bucket_key(account, first);
             let holder = self
-                .db
+                .tree
                 .range(&prefix[..]..=&first_key[..])
                 .next_back()
                 .transpose()?;
@@ -245,7 +465,7 @@ impl Index {
                 None => Bound::Included(prefix.to_vec()),
             };
             let next_key = self
-                .db
+                .tree
                 .range::<Vec<u8>, _>((after, Bound::Unbounded))
                 .next()
                 .transpose()?
@@ -284,22 +504,22 @@ impl Index {
         Ok(())
     }
 
-    /// Writes the index's dirty pages out (sled's own flush: not a durability promise, which
-    /// is fine for data the journal can rebuild).
-    pub fn flush(&self) -> Result<(), sled::Error> {
-        self.db.flush().map(|_| ())
-    }
-
     pub fn account(&self, id: AccountId) -> Result<Option<Account>, sled::Error> {
-        Ok(self
-            .db
-            .get(account_key(id))?
-            .and_then(|v| decode_account(id, &v)))
+        contain(|| {
+            Ok(self
+                .tree
+                .get(account_key(id))?
+                .and_then(|v| decode_account(id, &v)))
+        })
     }
 
     /// The sequence of the record that created a transfer, and its timestamp.
     pub fn transfer(&self, id: TransferId) -> Result<Option<(u64, u64)>, sled::Error> {
-        Ok(self.db.get(transfer_key(id))?.and_then(|v| {
+        contain(|| self.transfer_uncontained(id))
+    }
+
+    fn transfer_uncontained(&self, id: TransferId) -> Result<Option<(u64, u64)>, sled::Error> {
+        Ok(self.tree.get(transfer_key(id))?.and_then(|v| {
             let bytes: &[u8] = &v;
             (bytes.len() == 16).then(|| {
                 let word = |at: usize| {
@@ -319,11 +539,20 @@ impl Index {
         after: Option<(u64, TransferId)>,
         limit: usize,
     ) -> Result<Vec<(u64, TransferId)>, sled::Error> {
+        contain(|| self.history_uncontained(account, after, limit))
+    }
+
+    fn history_uncontained(
+        &self,
+        account: AccountId,
+        after: Option<(u64, TransferId)>,
+        limit: usize,
+    ) -> Result<Vec<(u64, TransferId)>, sled::Error> {
         let prefix = account_prefix(account);
         // Start at the bucket that holds `after` (the last one keyed at or before it).
         let start = match after {
             Some(entry) => self
-                .db
+                .tree
                 .range(&prefix[..]..=&bucket_key(account, entry)[..])
                 .next_back()
                 .transpose()?
@@ -332,7 +561,7 @@ impl Index {
         };
         let after = after.map(key_order);
         let mut out = Vec::with_capacity(limit.min(1024));
-        for bucket in self.db.range(start..) {
+        for bucket in self.tree.range(start..) {
             let (key, value) = bucket?;
             if !key.starts_with(&prefix) || out.len() == limit {
                 break;
@@ -348,8 +577,12 @@ impl Index {
 
     /// Compares the index with a replayed ledger; the first difference, if any.
     pub fn compare(&self, ledger: &Ledger) -> Result<Option<String>, sled::Error> {
+        contain(|| self.compare_uncontained(ledger))
+    }
+
+    fn compare_uncontained(&self, ledger: &Ledger) -> Result<Option<String>, sled::Error> {
         let mut accounts = 0usize;
-        for entry in self.db.scan_prefix([PREFIX_ACCOUNT]) {
+        for entry in self.tree.scan_prefix([PREFIX_ACCOUNT]) {
             let (key, value) = entry?;
             accounts += 1;
             let id = id_in(&key).and_then(AccountId::new);
@@ -366,7 +599,7 @@ impl Index {
             )));
         }
         let mut transfers = 0usize;
-        for entry in self.db.scan_prefix([PREFIX_TRANSFER]) {
+        for entry in self.tree.scan_prefix([PREFIX_TRANSFER]) {
             let (key, _) = entry?;
             transfers += 1;
             let id = id_in(&key).and_then(TransferId::new);
@@ -383,7 +616,7 @@ impl Index {
             )));
         }
         let mut history = 0usize;
-        for bucket in self.db.scan_prefix([PREFIX_HISTORY]) {
+        for bucket in self.tree.scan_prefix([PREFIX_HISTORY]) {
             let (key, value) = bucket?;
             let entries = decode_bucket(&value).filter(|entries| {
                 let first = id_in(&key)
@@ -450,7 +683,7 @@ mod tests {
     }
 
     /// Every page of `limit` after every possible cursor, against the expected history.
-    fn assert_pages(index: &Index, account: AccountId, expected: &[(u64, TransferId)]) {
+    fn assert_pages(index: &IndexTree, account: AccountId, expected: &[(u64, TransferId)]) {
         for limit in [1, 7, BUCKET_ENTRIES_MAX, 1000] {
             for skip in 0..=expected.len() {
                 let after = skip.checked_sub(1).map(|i| expected[i]);
@@ -465,7 +698,8 @@ mod tests {
     fn history_spans_buckets_and_pages_like_one_sorted_list() {
         let dir = std::env::temp_dir().join(format!("ledger-index-history-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let index = Index::open(&dir).unwrap();
+        let db = Index::open(&dir).unwrap();
+        let index = db.live();
         // 300 transfers in groups of uneven size (some groups fill and split buckets), then
         // entries older than what is stored (they go into the bucket that holds them).
         let mut groups: Vec<Vec<(u64, u128)>> = vec![];
@@ -494,7 +728,7 @@ mod tests {
             .collect();
         all.sort_by_key(|e| key_order(*e));
         assert_pages(&index, aid(1), &all);
-        let buckets = index.db.scan_prefix(account_prefix(aid(1))).count();
+        let buckets = index.tree.scan_prefix(account_prefix(aid(1))).count();
         assert!(
             buckets > all.len() / BUCKET_ENTRIES_MAX,
             "{buckets} buckets"
@@ -506,7 +740,65 @@ mod tests {
             .collect();
         assert_pages(&index, aid(3), &odd);
         assert_eq!(index.history(aid(4), None, 10).unwrap(), vec![]);
+        drop((index, db));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_panic_inside_sled_is_an_error() {
+        let result: Result<(), sled::Error> = contain(|| panic!("EIO in the log writer"));
+        match result {
+            Err(sled::Error::ReportableBug(why)) => assert!(why.contains("EIO"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rebuild_fills_a_fresh_generation_and_the_live_one_changes_only_at_the_swap() {
+        let dir = std::env::temp_dir().join(format!("ledger-index-swap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mark = |sequence| IndexMark {
+            sequence,
+            hash: [sequence as u8; 32],
+            accounts: 0,
+            transfers: 3,
+        };
+        let index = Index::open(&dir).unwrap();
+        index
+            .live()
+            .apply(&delta([(1, 1), (2, 2), (3, 3)]), &[], Some(mark(5)))
+            .unwrap();
+        // A rebuild interrupted before its swap leaves the live generation as it was.
+        let fresh = index.fresh().unwrap();
+        fresh.apply(&delta([(1, 1)]), &[], None).unwrap();
+        drop(fresh);
         drop(index);
+        let index = Index::open(&dir).unwrap();
+        assert_eq!(index.live().mark().unwrap(), Some(mark(5)));
+        assert_eq!(index.live().transfer(tid(3)).unwrap(), Some((1, 3)));
+        // A finished rebuild is live after the swap, and after a reopen.
+        let fresh = index.fresh().unwrap();
+        fresh
+            .apply(&delta([(1, 1), (2, 2), (3, 3), (4, 4)]), &[], Some(mark(6)))
+            .unwrap();
+        index.swap_in(fresh).unwrap();
+        assert_eq!(index.live().mark().unwrap(), Some(mark(6)));
+        drop(index);
+        let index = Index::open(&dir).unwrap();
+        assert_eq!(index.live().mark().unwrap(), Some(mark(6)));
+        assert_eq!(index.live().transfer(tid(4)).unwrap(), Some((1, 4)));
+        let generations = index
+            .db()
+            .tree_names()
+            .into_iter()
+            .filter(|n| n.starts_with(GENERATION_PREFIX.as_bytes()))
+            .count();
+        assert_eq!(generations, 1, "the old generation was dropped");
+        // The probe sees a tree that lacks what its mark counts.
+        let empty = index.fresh().unwrap();
+        assert!(empty.probe(&mark(6)).unwrap().is_some());
+        assert!(index.live().probe(&mark(6)).unwrap().is_none());
+        drop((empty, index));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -24,7 +24,7 @@ use crate::checkpoint::hex;
 use crate::checkpoint::{Checkpoint, CheckpointKey};
 use crate::error::{Corruption, CorruptionReason, Error, Result};
 use crate::file::{JournalFile, JournalIo, OsIo};
-use crate::index::{Index, IndexDelta, REBUILD_CHUNK_TRANSFERS};
+use crate::index::{Index, IndexDelta, IndexMark, IndexTree, REBUILD_CHUNK_TRANSFERS};
 use crate::journal::{
     genesis_record, scan_frames, write_durably, Head, JournalWriter, TornTail, JOURNAL_FILE_NAME,
 };
@@ -216,7 +216,7 @@ struct IndexProgress {
 struct IndexJob {
     delta: IndexDelta,
     accounts: Vec<Account>,
-    marker: (u64, Hash),
+    marker: IndexMark,
 }
 
 /// An applied group on its way to the disk.
@@ -226,6 +226,8 @@ struct SyncJob {
     answers: Vec<Answer>,
     delta: IndexDelta,
     accounts: Vec<Account>,
+    /// Accounts and transfers in the ledger after the group (the index mark's fingerprint).
+    counts: (u64, u64),
 }
 
 /// Durable groups waiting for the indexer.
@@ -244,7 +246,7 @@ impl IndexQueue {
     fn ready(&self) -> bool {
         match (self.jobs.front(), self.pause_at) {
             (None, _) => false,
-            (Some(job), Some(pause)) => job.marker.0 <= pause,
+            (Some(job), Some(pause)) => job.marker.sequence <= pause,
             (Some(_), None) => true,
         }
     }
@@ -426,17 +428,31 @@ impl Store {
             .read(&path)?
             .ok_or_else(|| Error::NotFound(dir.to_path_buf()))?;
         let (index, mut rebuild_why) = open_index(&dir.join(INDEX_DIR_NAME))?;
-        let marker = match index.reflected() {
-            Ok(marker) => marker,
+        let live = index.live();
+        let mark = match live.mark() {
+            Ok(mark) => mark,
             Err(e) => {
-                rebuild_why.get_or_insert(format!("unreadable marker: {e}"));
+                rebuild_why.get_or_insert(format!("unreadable mark: {e}"));
                 None
             }
         };
-        let catch_up_from = match (marker, &rebuild_why) {
-            (Some((sequence, hash)), None) if marker_matches(&bytes, sequence, &hash) => sequence,
+        let catch_up_from = match (mark, &rebuild_why) {
+            (Some(m), None) if marker_matches(&bytes, m.sequence, &m.hash) => {
+                // The mark names a record of this journal; does the tree hold what it claims?
+                match live.probe(&m) {
+                    Ok(None) => m.sequence,
+                    Ok(Some(diff)) => {
+                        rebuild_why = Some(format!("the index diverged from its mark: {diff}"));
+                        0
+                    }
+                    Err(e) => {
+                        rebuild_why = Some(format!("unreadable index: {e}"));
+                        0
+                    }
+                }
+            }
             (_, None) => {
-                rebuild_why = Some(match marker {
+                rebuild_why = Some(match mark {
                     None => "the index was empty or missing".into(),
                     Some(_) => "the index reflects another journal or a lost record".into(),
                 });
@@ -444,29 +460,38 @@ impl Store {
             }
             (_, Some(_)) => 0,
         };
-        if rebuild_why.is_some() {
-            index.clear()?;
-        }
-        let mut catch_up = CatchUp::new(&index, catch_up_from);
-        let replayed = replay(
-            &bytes,
-            options.checkpoint_key.as_ref(),
-            &mut |_| {},
-            &mut |seq, command, reply, ledger| catch_up.observe(seq, command, reply, ledger),
-        )?;
-        catch_up.finish(&replayed, rebuild_why.is_some())?;
+        let key = options.checkpoint_key.as_ref();
+        let replayed = match (&rebuild_why, mark) {
+            (None, Some(mark)) => {
+                let mut catch_up = CatchUp::new(live, catch_up_from);
+                let replayed = replay(&bytes, key, &mut |_| {}, &mut |s, c, r, l| {
+                    catch_up.observe(s, c, r, l)
+                })?;
+                let counted = catch_up.counts_at_from;
+                if counted == (mark.accounts, mark.transfers) {
+                    catch_up.finish(&replayed, false)?;
+                    replayed
+                } else {
+                    // The fingerprint differs: the index is not what its mark says. Rebuild
+                    // it (a second replay, on this rare path only).
+                    let why = format!(
+                        "the index diverged from its mark: it counts {} accounts and {} \
+                         transfers at record {}, the journal {} and {}",
+                        mark.accounts, mark.transfers, mark.sequence, counted.0, counted.1
+                    );
+                    let replayed = rebuild_generation(&index, &bytes, key, &why)?;
+                    rebuild_why = Some(why);
+                    replayed
+                }
+            }
+            // No mark always comes with a reason to rebuild.
+            (why, _) => {
+                let why = why.as_deref().unwrap_or("the index has no mark");
+                rebuild_generation(&index, &bytes, key, why)?
+            }
+        };
         let tree = journal_tree(&bytes, replayed.records, replayed.profile.tree_hash())?;
         drop(bytes);
-        if let Some(why) = &rebuild_why {
-            if let Some(diff) = index.compare(&replayed.ledger)? {
-                return Err(Corruption {
-                    sequence: replayed.head.sequence,
-                    offset: replayed.head.len,
-                    reason: CorruptionReason::Index(format!("after a rebuild ({why}): {diff}")),
-                }
-                .into());
-            }
-        }
         let mut file = options.io.open_append(&path)?;
         if let Some(torn) = &replayed.torn {
             keep_torn_bytes(&options, dir, torn, &path)?;
@@ -711,6 +736,7 @@ impl Store {
         Ok(self
             .shared
             .index
+            .live()
             .transfer(id)?
             .map(|(sequence, _)| sequence))
     }
@@ -718,7 +744,7 @@ impl Store {
     /// The account as the index holds it (equal to [`Store::account`] once indexed).
     pub fn indexed_account(&self, id: AccountId) -> Result<Option<Account>> {
         self.wait_indexed()?;
-        Ok(self.shared.index.account(id)?)
+        Ok(self.shared.index.live().account(id)?)
     }
 
     /// One page of an account's transfers, oldest first, at most `limit` (capped at
@@ -732,7 +758,11 @@ impl Store {
         self.wait_indexed()?;
         let limit = limit.clamp(1, HISTORY_PAGE_MAX);
         let after = after.map(|c| (c.timestamp, c.transfer));
-        let mut keys = self.shared.index.history(account, after, limit + 1)?;
+        let mut keys = self
+            .shared
+            .index
+            .live()
+            .history(account, after, limit + 1)?;
         let more = keys.len() > limit;
         keys.truncate(limit);
         let ledger = self.ledger();
@@ -907,7 +937,7 @@ impl Store {
             return Err(mismatch(CorruptionReason::Replay(why)));
         }
         self.wait_indexed_to(head.sequence)?;
-        if let Some(diff) = self.shared.index.compare(&replayed.ledger)? {
+        if let Some(diff) = self.shared.index.live().compare(&replayed.ledger)? {
             return Err(mismatch(CorruptionReason::Index(diff)));
         }
         report.index_checked = true;
@@ -935,8 +965,11 @@ impl Store {
 
     /// Rebuilds the sled index from the journal and checks it against the live state.
     ///
-    /// Commits pause while it runs. On `Ok`: the index reflects the durable head and equals
-    /// the live state. On `Err`: the index may be partly rebuilt; reopening rebuilds it again.
+    /// The new index is built beside the old one and replaces it only once it is whole and
+    /// checked, so an interruption (a crash, a kill) leaves the old index in use, never a
+    /// half-cleared one. Commits pause while it runs. On `Ok`: the index reflects the durable
+    /// head and equals the live state. On `Err`: the old index or the new one is in use, each
+    /// whole and marked with what it reflects.
     pub fn rebuild_index(&self) -> Result<()> {
         let _gate = lock(&self.shared.commit_gate);
         self.wait_synced();
@@ -951,29 +984,19 @@ impl Store {
             .read(&path)?
             .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
         bytes.truncate(head.len as usize);
-        let index = &self.shared.index;
-        index.clear()?;
-        let mut catch_up = CatchUp::new(index, 0);
         let key = self.shared.options.checkpoint_key;
-        let replayed = replay(&bytes, key.as_ref(), &mut |_| {}, &mut |s, c, r, l| {
-            catch_up.observe(s, c, r, l)
-        })?;
-        catch_up.finish(&replayed, true)?;
-        let ledger = self.ledger();
-        let diff = if replayed.ledger.state_digest() != ledger.state_digest() {
-            Some("the replayed state differs from the live state".to_owned())
-        } else {
-            index.compare(&ledger)?
-        };
-        match diff {
-            None => Ok(()),
-            Some(diff) => Err(Corruption {
+        let replayed =
+            rebuild_generation(&self.shared.index, &bytes, key.as_ref(), "rebuild_index")?;
+        if replayed.ledger.state_digest() != self.ledger().state_digest() {
+            let why = "the replayed state differs from the live state".to_owned();
+            return Err(Corruption {
                 sequence: head.sequence,
                 offset: head.len,
-                reason: CorruptionReason::Index(diff),
+                reason: CorruptionReason::Replay(why),
             }
-            .into()),
+            .into());
         }
+        Ok(())
     }
 }
 
@@ -1182,10 +1205,11 @@ impl Store {
             let page = self
                 .shared
                 .index
+                .live()
                 .history(account, after, HISTORY_PAGE_MAX + 1)?;
             let more = page.len() > HISTORY_PAGE_MAX;
             for &(_, id) in page.iter().take(HISTORY_PAGE_MAX) {
-                let Some((sequence, _)) = self.shared.index.transfer(id)? else {
+                let Some((sequence, _)) = self.shared.index.live().transfer(id)? else {
                     continue;
                 };
                 if sequence < tree_size {
@@ -1470,26 +1494,36 @@ fn keep_torn_bytes(options: &StoreOptions, dir: &Path, torn: &TornTail, path: &P
     ))))
 }
 
-/// Index updates gathered during a replay, written in chunks.
-struct CatchUp<'a> {
-    index: &'a Index,
+/// Index updates gathered during a replay, written in chunks to one generation.
+struct CatchUp {
+    index: IndexTree,
     from: u64,
     delta: IndexDelta,
     error: Option<sled::Error>,
+    /// Accounts and transfers after record `from` (what a mark at `from` must count).
+    counts_at_from: (u64, u64),
 }
 
-impl<'a> CatchUp<'a> {
-    fn new(index: &'a Index, from: u64) -> Self {
+impl CatchUp {
+    fn new(index: IndexTree, from: u64) -> Self {
         CatchUp {
             index,
             from,
             delta: IndexDelta::default(),
             error: None,
+            counts_at_from: (0, 0),
         }
     }
 
     fn observe(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &Ledger) {
-        if sequence <= self.from || self.error.is_some() {
+        if sequence <= self.from {
+            self.counts_at_from = (
+                ledger.account_count() as u64,
+                ledger.transfer_count() as u64,
+            );
+            return;
+        }
+        if self.error.is_some() {
             return;
         }
         self.delta.collect(sequence, command, reply, ledger);
@@ -1498,13 +1532,14 @@ impl<'a> CatchUp<'a> {
                 transfers: std::mem::take(&mut self.delta.transfers),
                 ..IndexDelta::default()
             };
-            // No marker: if this stops half way, the next open catches up from the old one.
+            // No mark: if this stops half way, the next open catches up from the old one.
             if let Err(e) = self.index.apply(&chunk, &[], None) {
                 self.error = Some(e);
             }
         }
     }
 
+    /// Writes what is left with the mark of the replayed head.
     fn finish(self, replayed: &Replayed, all_accounts: bool) -> Result<()> {
         if let Some(e) = self.error {
             return Err(e.into());
@@ -1516,10 +1551,45 @@ impl<'a> CatchUp<'a> {
             let ids = self.delta.accounts.iter();
             ids.filter_map(|id| ledger.account(*id).cloned()).collect()
         };
-        let marker = (replayed.head.sequence, replayed.head.hash);
-        self.index.apply(&self.delta, &accounts, Some(marker))?;
+        let mark = IndexMark::of(replayed.head.sequence, replayed.head.hash, ledger);
+        self.index.apply(&self.delta, &accounts, Some(mark))?;
         Ok(())
     }
+}
+
+/// Fills a fresh index generation from the journal image `bytes`, checks it against the
+/// replayed state, and makes it live. The live generation stays as it was until the swap, so
+/// an interruption anywhere leaves a whole index (old or new) behind.
+fn rebuild_generation(
+    index: &Index,
+    bytes: &[u8],
+    key: Option<&CheckpointKey>,
+    why: &str,
+) -> Result<Replayed> {
+    let fresh = index.fresh()?;
+    let mut catch_up = CatchUp::new(fresh.clone(), 0);
+    let replayed = replay(bytes, key, &mut |_| {}, &mut |s, c, r, l| {
+        catch_up.observe(s, c, r, l)
+    })?;
+    catch_up.finish(&replayed, true)?;
+    if let Some(diff) = fresh.compare(&replayed.ledger)? {
+        return Err(index_damage(
+            &replayed,
+            format!("after a rebuild ({why}): {diff}"),
+        ));
+    }
+    index.swap_in(fresh)?;
+    Ok(replayed)
+}
+
+/// The index disagrees with a journal that verifies (never a fault of the journal).
+fn index_damage(replayed: &Replayed, why: String) -> Error {
+    Corruption {
+        sequence: replayed.head.sequence,
+        offset: replayed.head.len,
+        reason: CorruptionReason::Index(why),
+    }
+    .into()
 }
 
 // -------------------------------------------------------------------------------------------
@@ -1569,7 +1639,7 @@ fn commit_loop(shared: &Shared, mut writer: JournalWriter, sync_tx: &mpsc::SyncS
             }
             continue;
         }
-        let (answers, delta, accounts) = apply_group(shared, &mut writer, jobs);
+        let (answers, delta, accounts, counts) = apply_group(shared, &mut writer, jobs);
         if !writer.has_staged() {
             deliver(shared, answers);
             continue;
@@ -1582,6 +1652,7 @@ fn commit_loop(shared: &Shared, mut writer: JournalWriter, sync_tx: &mpsc::SyncS
             answers,
             delta,
             accounts,
+            counts,
         };
         if let Err(mpsc::SendError(job)) = sync_tx.send(job) {
             // The syncer stopped (it only does so after a panic): nothing more can be durable.
@@ -1615,7 +1686,12 @@ fn sync_loop(shared: &Shared, mut file: Box<dyn JournalFile>, rx: mpsc::Receiver
                 let index_job = IndexJob {
                     delta: job.delta,
                     accounts: job.accounts,
-                    marker: (job.head.sequence, job.head.hash),
+                    marker: IndexMark {
+                        sequence: job.head.sequence,
+                        hash: job.head.hash,
+                        accounts: job.counts.0,
+                        transfers: job.counts.1,
+                    },
                 };
                 queue_index_job(shared, index_job);
             }
@@ -1657,7 +1733,7 @@ fn apply_group(
     shared: &Shared,
     writer: &mut JournalWriter,
     jobs: Vec<Job>,
-) -> (Vec<Answer>, IndexDelta, Vec<Account>) {
+) -> (Vec<Answer>, IndexDelta, Vec<Account>, (u64, u64)) {
     let mut ledger = shared.ledger.write().unwrap_or_else(|e| e.into_inner());
     let mut answers = Vec::with_capacity(jobs.len());
     let mut delta = IndexDelta::default();
@@ -1708,7 +1784,11 @@ fn apply_group(
     // Under the write lock: a reader holding the read lock sees the state and this together.
     let applied = writer.staged_head().sequence;
     shared.applied.store(applied, Ordering::Release);
-    (answers, delta, accounts)
+    let counts = (
+        ledger.account_count() as u64,
+        ledger.transfer_count() as u64,
+    );
+    (answers, delta, accounts, counts)
 }
 
 impl Answer {
@@ -1806,7 +1886,9 @@ fn next_index_job(shared: &Shared) -> Option<IndexJob> {
         merged.accounts.drain(..).map(|a| (a.id, a)).collect();
     while let Some(next) = queue.jobs.front() {
         if merged.delta.transfers.len() + next.delta.transfers.len() > INDEX_BATCH_TRANSFERS_MAX
-            || queue.pause_at.is_some_and(|pause| next.marker.0 > pause)
+            || queue
+                .pause_at
+                .is_some_and(|pause| next.marker.sequence > pause)
         {
             break;
         }
@@ -1834,10 +1916,11 @@ fn index_loop(shared: &Shared) {
         }
         let result = shared
             .index
+            .live()
             .apply(&job.delta, &job.accounts, Some(job.marker));
         let mut progress = lock(&shared.indexed);
         match result {
-            Ok(()) => progress.sequence = job.marker.0,
+            Ok(()) => progress.sequence = job.marker.sequence,
             Err(e) => {
                 progress.failed = Some(format!("{e}; reopen or rebuild_index to repair"));
             }
