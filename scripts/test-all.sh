@@ -22,6 +22,9 @@ cargo build --locked -q -p ledger-store --bin sample-ledger
 SAMPLE_LEDGER_BIN="${CARGO_TARGET_DIR:-target}/debug/sample-ledger" \
   python3 -m pytest -q -p no:cacheprovider ledger-store/verifier
 
+step "Store: the dependency-free JavaScript proof verifier (Node's test runner), on the same proofs"
+(cd ledger-store/verifier/js && node --test test/)
+
 step "FFI: the C ABI from C, Python and Java"
 bash ledger-ffi/test.sh
 
