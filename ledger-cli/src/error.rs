@@ -11,6 +11,8 @@ use ledger_core::timebank::PlanError;
 use ledger_core::ResultCode;
 use ledger_store::{Corruption, CorruptionReason, Error as StoreError};
 
+use crate::import::IMPORT_STAGING_DIR_NAME;
+
 /// The kinds of failure, with their exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -144,9 +146,24 @@ impl From<StoreError> for CliError {
                 "a ledger already exists in {}; choose another --data directory",
                 dir.display()
             )),
+            StoreError::NotFound(dir) if dir.join(IMPORT_STAGING_DIR_NAME).exists() => {
+                CliError::not_found(format!(
+                    "no ledger in {}: an import into it was interrupted before it finished \
+                     (it left {}); run the same `timebank import` again, which clears that \
+                     and starts over",
+                    shorten_path(&dir),
+                    IMPORT_STAGING_DIR_NAME
+                ))
+            }
             StoreError::NotFound(dir) => CliError::not_found(format!(
                 "no ledger in {} (run `timebank init` first, or pass --data)",
-                dir.display()
+                shorten_path(&dir)
+            )),
+            StoreError::UnfinishedCreation(dir) => CliError::not_found(format!(
+                "no ledger in {}: its creation was interrupted (the journal holds no complete \
+                 genesis record, so nothing in it was ever acknowledged); run `timebank init` \
+                 (or the interrupted `timebank import`) again, which clears it",
+                shorten_path(&dir)
             )),
             StoreError::Locked(dir) => CliError::in_use(format!(
                 "the ledger in {} is in use by another process (it holds {}); nothing was \

@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use ledger_store::checkpoint::hex;
 use ledger_store::journal::scan_frames;
-use ledger_store::{Store, JOURNAL_FILE_NAME};
+use std::path::Path;
+
+use ledger_store::{Error as StoreError, Status, Store, INDEX_DIR_NAME, JOURNAL_FILE_NAME};
 
 use crate::cli::ImportArgs;
 use crate::error::{corruption, CliError, CliResult};
@@ -31,10 +33,47 @@ struct Imported {
     state_digest: String,
 }
 
+/// Where an import into a new ledger is built (inside the data directory), until it is whole.
+pub const IMPORT_STAGING_DIR_NAME: &str = "import.staging";
+
 pub fn run(session: &Session, args: &ImportArgs) -> CliResult {
     let lines = read_lines(args)?;
     check_chain(session, &lines)?;
-    let (store, held) = open_or_create(session, &lines)?;
+    let (status, imported, held) = match open_existing(session, &lines)? {
+        Some((store, held)) => {
+            let (status, imported) = apply_lines(&store, &lines, held)?;
+            store.close()?;
+            (status, imported, held)
+        }
+        None => {
+            // The genesis record counts as held, as when a ledger is opened.
+            let (status, imported) = import_new(session, &lines)?;
+            (status, imported, 1)
+        }
+    };
+    if session.json() {
+        return print_json(&Imported {
+            imported,
+            skipped: held.min(lines.len()) as u64,
+            seq: status.head_sequence,
+            head: hex(&status.head_hash),
+            state_digest: hex(&status.state_digest),
+        });
+    }
+    out!(
+        "imported {imported} record(s), skipped {} already held; head record {} {}, state \
+         digest {}",
+        held.min(lines.len()),
+        status.head_sequence,
+        hex(&status.head_hash),
+        hex(&status.state_digest)
+    )?;
+    Ok(())
+}
+
+/// Journals the lines from `held` on, each checked to land with the export's hash and
+/// sequence number. Returns the status after them and how many were journaled.
+fn apply_lines(store: &Store, lines: &[RecordLine], held: usize) -> CliResult<(Status, u64)> {
     let mut imported = 0u64;
     for line in lines.iter().skip(held) {
         let sequence = match (&line.kind, &line.command) {
@@ -74,25 +113,55 @@ pub fn run(session: &Session, args: &ImportArgs) -> CliResult {
             hex(&status.head_hash)
         )));
     }
-    store.close()?;
-    if session.json() {
-        return print_json(&Imported {
-            imported,
-            skipped: held.min(lines.len()) as u64,
-            seq: status.head_sequence,
-            head: hex(&status.head_hash),
-            state_digest: hex(&status.state_digest),
-        });
+    Ok((status, imported))
+}
+
+/// Imports into a new ledger atomically: the whole ledger is built in `DIR/import.staging`,
+/// closed, and moved into `DIR` with the journal's rename last. A crash before that rename
+/// leaves no journal in `DIR` (and a staging directory the next import clears); after it, the
+/// whole import. Returns the status and how many records were journaled after the genesis
+/// record.
+fn import_new(session: &Session, lines: &[RecordLine]) -> CliResult<(Status, u64)> {
+    session.lock(true)?;
+    let data = session.data();
+    let staging = data.join(IMPORT_STAGING_DIR_NAME);
+    let io = |what: &str, e: std::io::Error| CliError::io(format!("cannot {what}: {e}"));
+    if staging.exists() {
+        // What an interrupted import left: never a ledger anyone used.
+        std::fs::remove_dir_all(&staging)
+            .map_err(|e| io("clear an interrupted import's staging directory", e))?;
     }
-    out!(
-        "imported {imported} record(s), skipped {} already held; head record {} {}, state \
-         digest {}",
-        held.min(lines.len()),
-        status.head_sequence,
-        hex(&status.head_hash),
-        hex(&status.state_digest)
+    let genesis = &lines[0];
+    // Checked by `check_chain`: the exact record the export's ledger began with.
+    let (bytes, _) = genesis
+        .rebuild()
+        .ok_or_else(|| CliError::damaged("import record 0: no genesis record"))?;
+    let store = Store::create_from_genesis(&staging, &bytes, session.options())?;
+    if hex(&store.status().head_hash) != genesis.hash {
+        return Err(CliError::damaged(
+            "the new ledger's genesis record differs from the import's",
+        ));
+    }
+    let (status, imported) = apply_lines(&store, lines, 1)?;
+    store.close()?;
+    publish(&staging, data).map_err(|e| io("move the imported ledger into place", e))?;
+    Ok((status, imported))
+}
+
+/// Moves a whole ledger from `staging` into `data`: the index first, the journal last (the
+/// rename that makes the ledger exist), then the directory is synced.
+fn publish(staging: &Path, data: &Path) -> std::io::Result<()> {
+    let index = data.join(INDEX_DIR_NAME);
+    if index.exists() {
+        std::fs::remove_dir_all(&index)?; // derived data of no ledger
+    }
+    std::fs::rename(staging.join(INDEX_DIR_NAME), &index)?;
+    std::fs::rename(
+        staging.join(JOURNAL_FILE_NAME),
+        data.join(JOURNAL_FILE_NAME),
     )?;
-    Ok(())
+    std::fs::File::open(data)?.sync_all()?;
+    std::fs::remove_dir_all(staging)
 }
 
 fn read_lines(args: &ImportArgs) -> CliResult<Vec<RecordLine>> {
@@ -171,26 +240,19 @@ fn check_chain(session: &Session, lines: &[RecordLine]) -> CliResult {
     Ok(())
 }
 
-/// Opens the ledger (checking that it holds a prefix of the import, or the import is a prefix
-/// of it) or creates it from the genesis line. Returns how many of the lines it already holds.
-fn open_or_create(session: &Session, lines: &[RecordLine]) -> CliResult<(Store, usize)> {
+/// Opens the ledger, checking that it holds a prefix of the import (or the import is a prefix
+/// of it), and returns it with how many of the lines it already holds; `None` when there is no
+/// ledger yet (no journal, or one an interrupted creation left).
+fn open_existing(session: &Session, lines: &[RecordLine]) -> CliResult<Option<(Store, usize)>> {
     let path = session.data().join(JOURNAL_FILE_NAME);
     if !path.exists() {
-        session.lock(true)?;
-        let genesis = &lines[0];
-        // Checked by `check_chain`: the exact record the export's ledger began with.
-        let (bytes, _) = genesis
-            .rebuild()
-            .ok_or_else(|| CliError::damaged("import record 0: no genesis record"))?;
-        let store = Store::create_from_genesis(session.data(), &bytes, session.options())?;
-        if hex(&store.status().head_hash) != genesis.hash {
-            return Err(CliError::damaged(
-                "the new ledger's genesis record differs from the import's",
-            ));
-        }
-        return Ok((store, 1));
+        return Ok(None);
     }
-    let store = session.open()?;
+    let store = match session.try_open() {
+        Ok(store) => store,
+        Err(StoreError::UnfinishedCreation(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let end = store.status().journal_bytes as usize;
     let mut bytes = std::fs::read(&path)
         .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
@@ -207,5 +269,5 @@ fn open_or_create(session: &Session, lines: &[RecordLine]) -> CliResult<(Store, 
             )));
         }
     }
-    Ok((store, scan.frames.len()))
+    Ok(Some((store, scan.frames.len())))
 }

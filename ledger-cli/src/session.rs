@@ -64,8 +64,8 @@ impl Session {
                 dir.display()
             ))
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let opened = File::options()
+        ledger_store::file::create_private_dir(dir).map_err(io)?;
+        let opened = ledger_store::file::private_file(&mut File::options())
             .create(true)
             .truncate(false)
             .write(true)
@@ -138,6 +138,11 @@ impl Session {
     /// Opens the ledger in the data directory. Recovery (a torn tail cut back after a crash, an
     /// index rebuilt) is reported on stderr: it is news an operator must see.
     pub fn open(&self) -> CliResult<Store> {
+        Ok(self.try_open()?)
+    }
+
+    /// [`Session::open`], with the store's own error.
+    pub fn try_open(&self) -> Result<Store, ledger_store::Error> {
         let store = Store::open(self.data(), self.options())?;
         if let Some(policy) = &self.global.policy {
             crate::output::note!(

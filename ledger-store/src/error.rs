@@ -30,6 +30,15 @@ pub enum Error {
     AlreadyExists(PathBuf),
     #[error("no ledger in {0} (no journal file)")]
     NotFound(PathBuf),
+    /// The journal holds no complete record: a creation (`create`, `create_from_genesis`)
+    /// stopped before its genesis record was durable, so nothing was ever acknowledged in it.
+    /// Nothing was changed; creating the ledger again in the same directory clears it.
+    #[error(
+        "{0} holds an unfinished ledger creation (a journal without a complete genesis \
+         record; nothing in it was ever acknowledged): create the ledger again there, which \
+         clears it"
+    )]
+    UnfinishedCreation(PathBuf),
     /// Another open store (in this process or another) holds the data directory's lock file.
     /// Nothing was read or changed; close the other store first.
     #[error(

@@ -12,6 +12,14 @@ pub trait JournalIo: Send + Sync + Debug {
     fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>>;
     /// Creates a new, empty file (failing if it exists) and makes its name durable.
     fn create(&self, path: &Path) -> io::Result<Box<dyn JournalFile>>;
+    /// Creates `path` holding exactly `bytes`, durable, all at once: the bytes go to a
+    /// temporary sibling (`<name>.creating`) that is synced and renamed into place, and the
+    /// directory is synced. A crash leaves no file at `path` or the whole one, never part of
+    /// it. Fails with `AlreadyExists` when `path` exists (the caller holds the directory's
+    /// lock, so nothing else creates it meanwhile).
+    fn create_whole(&self, path: &Path, bytes: &[u8]) -> io::Result<()>;
+    /// Removes a file.
+    fn remove(&self, path: &Path) -> io::Result<()>;
     /// Opens an existing file for appending at its end.
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>>;
 }
@@ -40,10 +48,7 @@ impl JournalIo for OsIo {
     }
 
     fn create(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
-        let file = OpenOptions::new()
-            .append(true)
-            .create_new(true)
-            .open(path)?;
+        let file = private_file(OpenOptions::new().append(true).create_new(true)).open(path)?;
         file.sync_all()?;
         // A new file's name lives in its directory: sync the directory so a crash cannot lose
         // the file after its first records were acknowledged.
@@ -53,10 +58,80 @@ impl JournalIo for OsIo {
         Ok(Box::new(OsFile { file }))
     }
 
+    fn create_whole(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        if path.try_exists()? {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the file exists",
+            ));
+        }
+        let temporary = creating_path(path);
+        // A leftover of a creation that crashed: it was never renamed, so never used.
+        match std::fs::remove_file(&temporary) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut file =
+            private_file(OpenOptions::new().write(true).create_new(true)).open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temporary, path)?;
+        // The rename lives in the directory: sync it, as for a new file.
+        if let Some(dir) = path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)?;
+        if let Some(dir) = path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
         let file = OpenOptions::new().append(true).open(path)?;
         Ok(Box::new(OsFile { file }))
     }
+}
+
+/// The temporary name [`JournalIo::create_whole`] writes `path` under.
+pub fn creating_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".creating");
+    path.with_file_name(name)
+}
+
+/// Files the store creates are readable and writable by their owner alone (0600), whatever
+/// the umask: a ledger holds members' hours and care records.
+pub fn private_file(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+/// Creates `dir` (and missing parents) as a private directory (0700 whatever the umask; an
+/// existing directory keeps its mode).
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        if !dir.exists() {
+            builder.create(dir)?;
+            // `mode` is filtered by the umask; set it exactly.
+            return std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+    builder.create(dir)
 }
 
 #[derive(Debug)]

@@ -35,7 +35,7 @@ impl DirLock {
         let path = dir.join(LOCK_FILE_NAME);
         // Write access is not needed to lock; asking for it only when creating lets a store on
         // a read-only directory fail later with the journal's own error.
-        let file = OpenOptions::new()
+        let file = crate::file::private_file(&mut OpenOptions::new())
             .read(true)
             .write(create)
             .create(create)

@@ -207,6 +207,31 @@ impl JournalIo for SimDisk {
         }))
     }
 
+    fn create_whole(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        // The temporary file's write and sync can fail like any; until the rename nothing is
+        // at `path`.
+        self.spend_op(SimOp::Create)?;
+        self.spend_op(SimOp::Append)?;
+        self.spend_op(SimOp::Sync)?;
+        let mut state = self.lock();
+        if state.files.contains_key(path) {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "file exists"));
+        }
+        let file = SimFile {
+            data: bytes.to_vec(),
+            synced_len: bytes.len(),
+        };
+        state.files.insert(path.to_path_buf(), file);
+        Ok(())
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        match self.lock().files.remove(path) {
+            Some(_) => Ok(()),
+            None => Err(io::Error::new(io::ErrorKind::NotFound, "no such file")),
+        }
+    }
+
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
         if !self.lock().files.contains_key(path) {
             return Err(io::Error::new(io::ErrorKind::NotFound, "no such file"));

@@ -23,7 +23,7 @@ use ledger_core::{
 use crate::checkpoint::hex;
 use crate::checkpoint::{Checkpoint, CheckpointKey};
 use crate::error::{Corruption, CorruptionReason, Error, Result};
-use crate::file::{JournalFile, JournalIo, OsIo};
+use crate::file::{create_private_dir, JournalFile, JournalIo, OsIo};
 use crate::index::{Index, IndexDelta, IndexMark, IndexTree, REBUILD_CHUNK_TRANSFERS};
 use crate::journal::{
     genesis_record, scan_frames, write_durably, Head, JournalWriter, TornTail, JOURNAL_FILE_NAME,
@@ -371,17 +371,19 @@ impl Store {
         Store::create_with(dir, genesis, options)
     }
 
-    /// Locks `dir`, writes a checked genesis record as a new journal, and opens it.
+    /// Locks `dir`, writes a checked genesis record as a new journal, all at once, and opens
+    /// it. A journal left by a creation that did not finish (no complete genesis record: it
+    /// never acknowledged anything) is removed first.
     fn create_with(dir: &Path, genesis: &[u8], options: StoreOptions) -> Result<Store> {
-        std::fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
         let lock = DirLock::acquire(dir, true)?;
         let path = dir.join(JOURNAL_FILE_NAME);
-        if options.io.read(&path)?.is_some() {
-            return Err(Error::AlreadyExists(dir.to_path_buf()));
+        match options.io.read(&path)? {
+            Some(bytes) if is_unfinished_creation(&bytes) => options.io.remove(&path)?,
+            Some(_) => return Err(Error::AlreadyExists(dir.to_path_buf())),
+            None => {}
         }
-        let mut file = options.io.create(&path)?;
-        write_durably(file.as_mut(), genesis)?;
-        drop(file);
+        options.io.create_whole(&path, genesis)?;
         Store::open_locked(dir, options, lock)
     }
 
@@ -427,6 +429,9 @@ impl Store {
             .io
             .read(&path)?
             .ok_or_else(|| Error::NotFound(dir.to_path_buf()))?;
+        if is_unfinished_creation(&bytes) {
+            return Err(Error::UnfinishedCreation(dir.to_path_buf()));
+        }
         let (index, mut rebuild_why) = open_index(&dir.join(INDEX_DIR_NAME))?;
         let live = index.live();
         let mark = match live.mark() {
@@ -1433,11 +1438,14 @@ fn check_genesis(genesis: &[u8]) -> Result<()> {
 }
 
 fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
+    // sled creates its files with the umask's modes; a private directory keeps them private.
+    create_private_dir(path)?;
     match Index::open(path) {
         Ok(index) => Ok((index, None)),
         // Damage sled itself reports: the index is derived data, so start it afresh.
         Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
             std::fs::remove_dir_all(path)?;
+            create_private_dir(path)?;
             Ok((
                 Index::open(path)?,
                 Some(format!("sled could not open it: {e}")),
@@ -1445,6 +1453,14 @@ fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether a journal image is what an unfinished creation leaves: no complete record at all
+/// (an empty file, or part of a genesis record). Such a journal never acknowledged anything.
+/// (The store creates journals whole since it writes them through `create_whole`; earlier
+/// versions, and crashes of theirs, could leave these.)
+fn is_unfinished_creation(bytes: &[u8]) -> bool {
+    scan_frames(bytes).is_ok_and(|scan| scan.frames.is_empty())
 }
 
 /// Whether record `sequence` of the journal image has hash `hash` (checked on the stored hash;

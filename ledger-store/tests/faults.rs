@@ -62,8 +62,14 @@ fn check_after_crash(dir: &Scratch, disk: &SimDisk, answers: &Answers, case: &st
     let opts = options().io(Arc::new(disk.clone()));
     let store = match Store::open(dir.path(), opts) {
         Ok(store) => store,
-        // Creation failed before the genesis record was durable: nothing was acknowledged.
-        Err(Error::NotFound(_) | Error::Corrupted(_)) if answers.acked.is_empty() => return,
+        // Creation failed: it left no journal at all (it is written whole), and creating
+        // again succeeds.
+        Err(Error::NotFound(_)) if answers.acked.is_empty() => {
+            let opts = options().io(Arc::new(disk.clone()));
+            Store::create(dir.path(), &policy(), NOW, opts)
+                .unwrap_or_else(|e| panic!("{case}: creating again failed with {e:?}"));
+            return;
+        }
         Err(e) => panic!("{case}: reopening failed with {e:?}"),
     };
     for &id in &answers.acked {
@@ -150,4 +156,50 @@ fn a_sync_failure_is_an_unknown_outcome_and_later_commits_are_refused_unwritten(
     let store = Store::open(dir.path(), options().io(Arc::new(disk.clone()))).unwrap();
     assert!(store.transfer(tid(1)).is_some());
     assert!(store.transfer(tid(10)).is_none());
+}
+
+/// A crash during `create` once left an empty (or half-written) journal: `create` then said "a
+/// ledger already exists" and every other call failed as damage. Now a journal is created whole
+/// (written aside, synced, renamed), and a journal left unfinished by an earlier version is
+/// named as such on open and cleared by the next `create`.
+#[test]
+fn an_unfinished_creation_is_named_on_open_and_cleared_by_creating_again() {
+    let dir = Scratch::new("faults-unfinished");
+    let journal = dir.path().join(ledger_store::JOURNAL_FILE_NAME);
+    let disk = SimDisk::new();
+    let made = Store::create(
+        dir.path(),
+        &policy(),
+        NOW,
+        options().io(Arc::new(disk.clone())),
+    );
+    drop(made.unwrap());
+    let genesis_len = disk.contents(&journal).unwrap().len();
+    let full = disk.contents(&journal).unwrap();
+    for cut in [0, 1, genesis_len / 2] {
+        let disk = SimDisk::new();
+        disk.set_contents(&journal, full[..cut].to_vec());
+        let opts = options().io(Arc::new(disk.clone()));
+        match Store::open(dir.path(), opts.clone()) {
+            Err(e @ Error::UnfinishedCreation(_)) => {
+                assert!(e.to_string().contains("create the ledger again"), "{e}")
+            }
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+        assert_eq!(
+            disk.contents(&journal).unwrap().len(),
+            cut,
+            "open changed it"
+        );
+        let store = Store::create(dir.path(), &policy(), NOW, opts).unwrap();
+        assert_eq!(store.status().head_sequence, 0);
+    }
+    // A complete ledger is never cleared.
+    let disk = SimDisk::new();
+    disk.set_contents(&journal, full);
+    let opts = options().io(Arc::new(disk.clone()));
+    assert!(matches!(
+        Store::create(dir.path(), &policy(), NOW, opts),
+        Err(Error::AlreadyExists(_))
+    ));
 }
