@@ -1,0 +1,170 @@
+//! The Merkle tree over the journal: proof generation time and size at 10 million leaves, in
+//! both profiles (SHA-256 and SM3), and what keeping the tree costs a durable commit.
+//!
+//! `cargo bench -p benches --bench merkle` (leaves: `TIMEBANK_BENCH_LEAVES`, default 10,000,000;
+//! durable commits measured: `TIMEBANK_BENCH_COMMITS`, default 2,000)
+//!
+//! Prints one table: building the tree (per leaf), an inclusion and a consistency proof at random
+//! positions (p50/p99, hashes and bytes), verifying one, and the tree's share of a batch-1
+//! durable commit (the syncer adds one leaf per record: `MerkleTree::push`, measured here per
+//! record, against `Store::create_transfers` of one transfer measured on the same machine).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use benches::fixture::ServiceStream;
+use benches::latency::Latencies;
+use benches::scratch_dir::ScratchDir;
+use benches::workload::T0;
+use ledger_core::limits::BATCH_EVENTS_MAX;
+use ledger_core::Policy;
+use ledger_store::merkle::{verify_consistency, verify_inclusion, MerkleTree, TreeHash};
+use ledger_store::{Store, StoreOptions};
+
+const PROOFS: usize = 20_000;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// A deterministic stand-in for record hashes (their values do not change the cost).
+fn record_hash(i: u64) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[..8].copy_from_slice(&i.to_le_bytes());
+    h[8..16].copy_from_slice(&i.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes());
+    h
+}
+
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn profile(hash: TreeHash, leaves: u64) -> f64 {
+    let start = Instant::now();
+    let mut tree = MerkleTree::new(hash);
+    for i in 0..leaves {
+        tree.push(&record_hash(i));
+    }
+    let build = start.elapsed();
+    let push_us = micros(build) / leaves as f64;
+    println!(
+        "{:>6} | build {leaves} leaves: {:.1} s, {:.3} us a leaf (about {} MiB of hashes)",
+        hash.name(),
+        build.as_secs_f64(),
+        push_us,
+        (leaves * 64) >> 20
+    );
+    let root = tree.root(leaves).expect("the whole tree");
+    let mut rng = SplitMix(2026);
+    let (mut make, mut check) = (Latencies::with_capacity(PROOFS), Latencies::default());
+    let mut hashes = 0;
+    for n in 0..PROOFS {
+        let index = rng.below(leaves);
+        let start = Instant::now();
+        let path = black_box(tree.inclusion_proof(index, leaves).expect("in range"));
+        make.push(start.elapsed());
+        hashes = hashes.max(path.len());
+        if n % 20 == 0 {
+            let start = Instant::now();
+            let ok = verify_inclusion(hash, index, leaves, &record_hash(index), &path, &root);
+            check.push(start.elapsed());
+            assert!(ok.is_ok());
+        }
+    }
+    println!(
+        "{:>6} | inclusion proof: p50 {:.1} us, p99 {:.1} us to make; {} hashes = {} bytes \
+         (hex in JSON: {} characters); verify p50 {:.1} us",
+        hash.name(),
+        micros(make.percentile(50.0)),
+        micros(make.percentile(99.0)),
+        hashes,
+        hashes * 32,
+        hashes * 66,
+        micros(check.percentile(50.0)),
+    );
+    let (mut make, mut check) = (Latencies::with_capacity(PROOFS), Latencies::default());
+    let mut hashes = 0;
+    for n in 0..PROOFS {
+        let old = 1 + rng.below(leaves);
+        let start = Instant::now();
+        let proof = black_box(tree.consistency_proof(old, leaves).expect("in range"));
+        make.push(start.elapsed());
+        hashes = hashes.max(proof.len());
+        if n % 20 == 0 {
+            let old_root = tree.root(old).expect("in range");
+            let start = Instant::now();
+            let ok = verify_consistency(hash, old, leaves, &old_root, &root, &proof);
+            check.push(start.elapsed());
+            assert!(ok.is_ok());
+        }
+    }
+    println!(
+        "{:>6} | consistency proof: p50 {:.1} us, p99 {:.1} us to make; at most {} hashes = {} \
+         bytes; verify p50 {:.1} us",
+        hash.name(),
+        micros(make.percentile(50.0)),
+        micros(make.percentile(99.0)),
+        hashes,
+        hashes * 32,
+        micros(check.percentile(50.0)),
+    );
+    push_us
+}
+
+/// Mean time of a durable batch-1 commit (`create_transfers` of one transfer) on this machine.
+fn durable_commit_us(commits: usize) -> f64 {
+    let dir = ScratchDir::new("merkle-durable").expect("a scratch directory");
+    let mut stream = ServiceStream::new(7);
+    let store = Store::create(
+        dir.path(),
+        &Policy::default_policy(),
+        T0,
+        StoreOptions::default(),
+    )
+    .expect("a new store");
+    for chunk in stream.accounts().chunks(BATCH_EVENTS_MAX) {
+        store.create_accounts(chunk.to_vec(), T0).expect("accounts");
+    }
+    let start = Instant::now();
+    for _ in 0..commits {
+        let (batch, now) = stream.batch(1);
+        store.create_transfers(batch, now).expect("durable");
+    }
+    let each = micros(start.elapsed()) / commits as f64;
+    store.close().expect("closed");
+    each
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` and test harness probes
+    }
+    let leaves = env_or("TIMEBANK_BENCH_LEAVES", 10_000_000) as u64;
+    let commits = env_or("TIMEBANK_BENCH_COMMITS", 2_000);
+    println!("merkle: {leaves} leaves, {PROOFS} proofs each at random positions");
+    let sha = profile(TreeHash::Sha256, leaves);
+    let sm3 = profile(TreeHash::Sm3, leaves);
+    let commit = durable_commit_us(commits);
+    println!(
+        "durable | batch-1 commit {commit:.1} us (mean of {commits}); the tree adds one leaf a \
+         record: sha256 {sha:.3} us = {:.2}%, sm3 {sm3:.3} us = {:.2}% of it (a batch of 8,190 \
+         transfers is one record too, so one leaf)",
+        100.0 * sha / commit,
+        100.0 * sm3 / commit
+    );
+}
