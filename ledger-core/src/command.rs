@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::NewAccount;
 use crate::id::{AccountId, TransferId};
+use crate::operation::Operation;
 use crate::result::EventResult;
 use crate::transfer::Transfer;
 
@@ -44,6 +45,9 @@ pub enum Command {
     /// Close accounts whose balance is zero and that hold nothing pending (an account with a
     /// balance closes by a closing transfer that names where the balance goes).
     CloseAccounts(Vec<AccountId>),
+    /// A domain operation, planned and applied by the ledger in one step, idempotent by its
+    /// id (see [`crate::operation`]).
+    Operate(Operation),
 }
 
 /// What a [`Command`] returned.

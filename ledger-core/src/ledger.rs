@@ -16,6 +16,7 @@ use crate::limits::{
     ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, PENDING_TIMEOUT_S_MAX, UNITS_MAX,
     UNIT_SCALE_MAX,
 };
+use crate::operation::Operations;
 use crate::policy::{Policy, PolicyError};
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{RuleContext, Rules, RulesUndo};
@@ -67,6 +68,7 @@ pub struct Ledger {
     /// The last timestamp given to an event.
     pub(crate) clock: u64,
     pub(crate) rules: Rules,
+    pub(crate) operations: Operations,
     undo: Vec<Undo>,
     /// Whether the event being applied is linked to the next, so that its changes may have to
     /// be undone. A standalone event refuses before it changes anything: it needs no undo log.
@@ -109,6 +111,7 @@ impl Ledger {
             timeouts: BTreeSet::new(),
             clock: 0,
             rules,
+            operations: Operations::default(),
             undo: Vec::new(),
             in_chain: false,
         })
@@ -125,6 +128,7 @@ impl Ledger {
             Command::SetEligibility(batch) => self.set_eligibility(batch, now).map(Reply::Events),
             Command::RecordRatings(batch) => self.record_ratings(batch, now).map(Reply::Events),
             Command::CloseAccounts(batch) => self.close_accounts(batch, now).map(Reply::Events),
+            Command::Operate(operation) => self.operate(operation, now).map(Reply::Events),
         }
     }
 
@@ -203,6 +207,11 @@ impl Ledger {
             .ok_or(BatchError::ClockExhausted)?;
         self.clock = last;
         Ok(first)
+    }
+
+    /// Reserves one timestamp at `now` (a command that makes no event still moves the clock).
+    pub(crate) fn reserve_one(&mut self, now: u64) -> Result<u64, BatchError> {
+        self.reserve_timestamps(now, 1)
     }
 
     fn check_batch(len: usize) -> Result<(), BatchError> {

@@ -45,7 +45,9 @@
 //! A [`Policy`] (a TOML or JSON file; the shipped default is [`Policy::default_policy`]) gives
 //! transfer codes their meaning and sets caps, gift rules, eligibility and expiry; a ledger made
 //! with [`Ledger::with_policy`] enforces it whenever a transfer applies. [`timebank`] plans domain
-//! operations (services, bookings, gifts, points, closing, reversals) as transfers, and
+//! operations (services, bookings, gifts, points, closing, reversals) as transfers;
+//! [`Command::Operate`] hands one to the ledger to plan and apply in one step, idempotent by its
+//! request id ([`operation`]), and
 //! [`report`] gives the outstanding liability, flows per fund and pool, and statements.
 //!
 //! # Result codes
@@ -75,6 +77,7 @@
 //! | 21 | `served_at_not_allowed` | | `served_at` on a hold, void or reversal (only plain transfers and posts say when a service was done) |
 //! | 22 | `served_at_in_future` | yes | `served_at` after the event's own timestamp |
 //! | 30–39 | `exists_with_different_*` | | the id exists; names the first differing field (flags, debit_account_id, credit_account_id, amount, related_id, unit, code, timeout, user_data, served_at) |
+//! | 40–45 | `operation_exists_with_different_*` | | an operation id ran before with other arguments; names the first that differs (kind, accounts, amount, code, served_at, details) |
 //! | 50 | `debit_account_not_found` | yes | |
 //! | 51 | `credit_account_not_found` | yes | |
 //! | 52 | `accounts_must_have_the_same_unit` | | |
@@ -132,6 +135,7 @@ pub mod digest;
 pub mod id;
 pub mod ledger;
 pub mod limits;
+pub mod operation;
 pub mod policy;
 pub mod report;
 pub mod result;

@@ -90,6 +90,18 @@ result_codes! {
     ExistsWithDifferentTimeout = 37, "exists_with_different_timeout", false;
     ExistsWithDifferentUserData = 38, "exists_with_different_user_data", false;
     ExistsWithDifferentServedAt = 39, "exists_with_different_served_at", false;
+    /// An operation id ran before as another kind of operation.
+    OperationExistsWithDifferentKind = 40, "operation_exists_with_different_kind", false;
+    /// An operation id ran before naming other accounts (or another booking or original).
+    OperationExistsWithDifferentAccounts = 41, "operation_exists_with_different_accounts", false;
+    /// An operation id ran before with other hours, amount or acts.
+    OperationExistsWithDifferentAmount = 42, "operation_exists_with_different_amount", false;
+    /// An operation id ran before with another code.
+    OperationExistsWithDifferentCode = 43, "operation_exists_with_different_code", false;
+    /// An operation id ran before with another `served_at`.
+    OperationExistsWithDifferentServedAt = 44, "operation_exists_with_different_served_at", false;
+    /// An operation id ran before with other details (rating, points, timeout, user data).
+    OperationExistsWithDifferentDetails = 45, "operation_exists_with_different_details", false;
 
     DebitAccountNotFound = 50, "debit_account_not_found", true;
     CreditAccountNotFound = 51, "credit_account_not_found", true;

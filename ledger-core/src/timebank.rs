@@ -47,6 +47,7 @@
 //! ```
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::account::{Account, AccountKind};
 use crate::amount::{Amount, AmountError};
@@ -154,7 +155,7 @@ impl PlanError {
 /// A service or a care withdrawal: `provider` earns `hours × weight` of the code's category,
 /// paid by `payer` (an issuing fund for a service code, the recipient's own hours for a care
 /// code). Optional points for the same act go with it, in the same chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceRecord {
     pub code: u16,
     pub payer: AccountId,
@@ -170,7 +171,7 @@ pub struct ServiceRecord {
 }
 
 /// Points for `acts` acts of the award code's kind, from `issuer` to `member`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PointsAward {
     pub code: u16,
     pub issuer: AccountId,
@@ -180,7 +181,7 @@ pub struct PointsAward {
 
 /// A booking: `hours × weight` of the payer's hours held for the provider until completed,
 /// cancelled, or released by `expire` after `timeout_s` seconds (0: no deadline).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Booking {
     pub code: u16,
     pub payer: AccountId,
@@ -192,7 +193,7 @@ pub struct Booking {
 
 /// The completion of a booking: the hours actually served (at most those booked; `None` for
 /// all), and the recipient's rating.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Completion {
     pub booking: TransferId,
     pub hours: Option<Amount>,
@@ -203,7 +204,7 @@ pub struct Completion {
 }
 
 /// Hours (or points) given by `from` to `to`: a family member or a donation pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gift {
     pub from: AccountId,
     pub to: AccountId,
@@ -213,7 +214,7 @@ pub struct Gift {
 }
 
 /// Points spent at a redemption account (a points supermarket).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redemption {
     pub member: AccountId,
     pub redemption: AccountId,
@@ -224,7 +225,7 @@ pub struct Redemption {
 /// Closing accounts (death, moving away, dormancy): each account's whole balance moves to its
 /// named destination by a closing transfer, all in one chain; an empty account simply closes.
 /// The destination is a fund, a pool, or a member the gift rule allows (DOMAIN.md §3.11).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closing {
     /// (account to close, where its balance goes).
     pub accounts: Vec<(AccountId, AccountId)>,

@@ -32,6 +32,7 @@ pub const TAG_UNLINK_ACCOUNTS: u8 = 5;
 pub const TAG_SET_ELIGIBILITY: u8 = 6;
 pub const TAG_RECORD_RATINGS: u8 = 7;
 pub const TAG_CLOSE_ACCOUNTS: u8 = 8;
+pub const TAG_OPERATE: u8 = 9;
 
 /// Offsets within an encoded transfer.
 pub const TRANSFER_OFFSET_ID: usize = 0;
@@ -93,7 +94,7 @@ pub enum DecodeError {
     },
 }
 
-fn bad(field: &'static str, why: &'static str) -> DecodeError {
+pub(crate) fn bad(field: &'static str, why: &'static str) -> DecodeError {
     DecodeError::Field { field, why }
 }
 
@@ -120,6 +121,10 @@ pub fn encode_command(buf: &mut Vec<u8>, command: &Command) {
         }
         Command::RecordRatings(items) => list(buf, TAG_RECORD_RATINGS, items, encode_rating),
         Command::CloseAccounts(items) => list(buf, TAG_CLOSE_ACCOUNTS, items, encode_account_id),
+        Command::Operate(operation) => {
+            buf.push(TAG_OPERATE);
+            crate::codec_operation::encode(buf, operation);
+        }
     }
 }
 
@@ -133,6 +138,9 @@ pub fn encoded_len_max(command: &Command) -> usize {
         Command::SetEligibility(_) => 25,
         Command::RecordRatings(_) => 17,
         Command::CloseAccounts(_) => 16,
+        Command::Operate(operation) => {
+            return 1 + crate::codec_operation::encoded_len_max(operation)
+        }
     };
     3 + per_item * command_len(command)
 }
@@ -147,6 +155,7 @@ pub fn command_len(command: &Command) -> usize {
         Command::SetEligibility(v) => v.len(),
         Command::RecordRatings(v) => v.len(),
         Command::CloseAccounts(v) => v.len(),
+        Command::Operate(_) => 1,
     }
 }
 
@@ -204,11 +213,7 @@ fn encode_transfer(buf: &mut Vec<u8>, t: &Transfer) {
         buf.extend_from_slice(&id.get().to_le_bytes());
     }
     if let Some(amount) = t.amount {
-        let value = amount.value();
-        // Invariant: an Amount is positive, normalized and below Amount::MAX (< 2^63 minor units).
-        let mantissa = u64::try_from(value.mantissa()).expect("amount mantissa fits u64");
-        buf.extend_from_slice(&mantissa.to_le_bytes());
-        buf.push(value.scale() as u8);
+        encode_amount(buf, amount);
     }
     if let Some(id) = t.related_id {
         buf.extend_from_slice(&id.get().to_le_bytes());
@@ -218,7 +223,15 @@ fn encode_transfer(buf: &mut Vec<u8>, t: &Transfer) {
     }
 }
 
-fn encode_account_id(buf: &mut Vec<u8>, id: &AccountId) {
+pub(crate) fn encode_amount(buf: &mut Vec<u8>, amount: Amount) {
+    let value = amount.value();
+    // Invariant: an Amount is positive, normalized and below Amount::MAX (< 2^63 minor units).
+    let mantissa = u64::try_from(value.mantissa()).expect("amount mantissa fits u64");
+    buf.extend_from_slice(&mantissa.to_le_bytes());
+    buf.push(value.scale() as u8);
+}
+
+pub(crate) fn encode_account_id(buf: &mut Vec<u8>, id: &AccountId) {
     buf.extend_from_slice(&id.get().to_le_bytes());
 }
 
@@ -300,6 +313,7 @@ pub fn decode_command(body: &[u8]) -> Result<Command, DecodeError> {
         TAG_SET_ELIGIBILITY => Command::SetEligibility(r.list(decode_eligibility)?),
         TAG_RECORD_RATINGS => Command::RecordRatings(r.list(decode_rating)?),
         TAG_CLOSE_ACCOUNTS => Command::CloseAccounts(r.list(|r| r.account_id("close.account"))?),
+        TAG_OPERATE => Command::Operate(crate::codec_operation::decode(&mut r)?),
         other => return Err(DecodeError::UnknownTag(other)),
     };
     match body.len() - r.at {
@@ -308,13 +322,16 @@ pub fn decode_command(body: &[u8]) -> Result<Command, DecodeError> {
     }
 }
 
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
+    pub(crate) fn take<const N: usize>(
+        &mut self,
+        what: &'static str,
+    ) -> Result<[u8; N], DecodeError> {
         let end = self.at + N;
         let slice = self
             .bytes
@@ -326,28 +343,28 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
+    pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
         Ok(self.take::<1>(what)?[0])
     }
-    fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
+    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
         Ok(u16::from_le_bytes(self.take(what)?))
     }
-    fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
+    pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
         Ok(u32::from_le_bytes(self.take(what)?))
     }
-    fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+    pub(crate) fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
         Ok(u64::from_le_bytes(self.take(what)?))
     }
-    fn u128(&mut self, what: &'static str) -> Result<u128, DecodeError> {
+    pub(crate) fn u128(&mut self, what: &'static str) -> Result<u128, DecodeError> {
         Ok(u128::from_le_bytes(self.take(what)?))
     }
-    fn account_id(&mut self, what: &'static str) -> Result<AccountId, DecodeError> {
+    pub(crate) fn account_id(&mut self, what: &'static str) -> Result<AccountId, DecodeError> {
         AccountId::new(self.u128(what)?).ok_or_else(|| bad(what, "an id must not be zero"))
     }
-    fn transfer_id(&mut self, what: &'static str) -> Result<TransferId, DecodeError> {
+    pub(crate) fn transfer_id(&mut self, what: &'static str) -> Result<TransferId, DecodeError> {
         TransferId::new(self.u128(what)?).ok_or_else(|| bad(what, "an id must not be zero"))
     }
-    fn present(&mut self, what: &'static str, defined: u8) -> Result<u8, DecodeError> {
+    pub(crate) fn present(&mut self, what: &'static str, defined: u8) -> Result<u8, DecodeError> {
         let bits = self.u8(what)?;
         if bits & !defined != 0 {
             return Err(bad(what, "an undefined bit is set"));
@@ -355,7 +372,7 @@ impl<'a> Reader<'a> {
         Ok(bits)
     }
 
-    fn list<T>(
+    pub(crate) fn list<T>(
         &mut self,
         item: fn(&mut Self) -> Result<T, DecodeError>,
     ) -> Result<Vec<T>, DecodeError> {
@@ -390,7 +407,7 @@ fn decode_transfer(r: &mut Reader<'_>) -> Result<Transfer, DecodeError> {
     };
     let amount = match present & PRESENT_AMOUNT {
         0 => None,
-        _ => Some(decode_amount(r)?),
+        _ => Some(decode_amount(r, "transfer.amount")?),
     };
     let related_id = match present & PRESENT_RELATED {
         0 => None,
@@ -415,20 +432,22 @@ fn decode_transfer(r: &mut Reader<'_>) -> Result<Transfer, DecodeError> {
     })
 }
 
-fn decode_amount(r: &mut Reader<'_>) -> Result<Amount, DecodeError> {
-    const FIELD: &str = "transfer.amount";
-    let mantissa = r.u64(FIELD)?;
-    let scale = u32::from(r.u8(FIELD)?);
+pub(crate) fn decode_amount(
+    r: &mut Reader<'_>,
+    field: &'static str,
+) -> Result<Amount, DecodeError> {
+    let mantissa = r.u64(field)?;
+    let scale = u32::from(r.u8(field)?);
     if scale > UNIT_SCALE_MAX {
-        return Err(bad(FIELD, "scale above the largest unit scale"));
+        return Err(bad(field, "scale above the largest unit scale"));
     }
     let value = Decimal::from_i128_with_scale(i128::from(mantissa), scale);
     let amount = Amount::from_decimal_in(value, UNIT_SCALE_MAX)
-        .map_err(|_| bad(FIELD, "not a positive amount within Amount::MAX"))?;
+        .map_err(|_| bad(field, "not a positive amount within Amount::MAX"))?;
     // An Amount is normalized: a mantissa with trailing zeros at a scale above 0 is another
     // encoding of a shorter one, so it is refused.
     if amount.value().mantissa() != i128::from(mantissa) || amount.value().scale() != scale {
-        return Err(bad(FIELD, "not normalized (trailing zeros)"));
+        return Err(bad(field, "not normalized (trailing zeros)"));
     }
     Ok(amount)
 }
@@ -546,7 +565,7 @@ mod tests {
             .floor(Some(Decimal::from_str("-10.50").unwrap()))
             .ceiling(Some(Decimal::from_str("1e3").unwrap()))
             .eligible_from(Some(5));
-        vec![
+        let samples = vec![
             Command::CreateTransfers(vec![plain, hold, post, Transfer::void(tid(5), tid(3))]),
             Command::CreateAccounts(vec![
                 account,
@@ -570,7 +589,98 @@ mod tests {
                 transfer: tid(1),
                 rating: 5,
             }]),
-        ]
+        ];
+        [samples, operation_samples()].concat()
+    }
+
+    /// One operation of each kind, every optional field both present and absent.
+    fn operation_samples() -> Vec<Command> {
+        use ledger_core::operation::{Operation, OperationKind as K};
+        use ledger_core::timebank::{
+            Booking, Closing, Completion, Gift, PointsAward, Redemption, ServiceRecord,
+        };
+        let hours = Amount::parse("1.25").unwrap();
+        let award = PointsAward {
+            code: 401,
+            issuer: id(5),
+            member: id(6),
+            acts: u32::MAX,
+        };
+        let service = ServiceRecord {
+            code: 101,
+            payer: id(1),
+            provider: id(2),
+            hours,
+            served_at: Some(u64::MAX),
+            donation: Some(id(9)),
+            points: Some(award.clone()),
+            user_data: u128::MAX,
+        };
+        let kinds = vec![
+            K::Service(service.clone()),
+            K::Service(ServiceRecord {
+                served_at: None,
+                donation: None,
+                points: None,
+                ..service
+            }),
+            K::Booking(Booking {
+                code: 201,
+                payer: id(3),
+                provider: id(2),
+                hours,
+                timeout_s: 3600,
+                user_data: 7,
+            }),
+            K::Completion(Completion {
+                booking: tid(40),
+                hours: Some(hours),
+                rating: Some(5),
+                donation: Some(id(9)),
+                served_at: Some(1),
+            }),
+            K::Completion(Completion {
+                booking: tid(40),
+                hours: None,
+                rating: None,
+                donation: None,
+                served_at: None,
+            }),
+            K::Cancellation { booking: tid(41) },
+            K::Gift(Gift {
+                from: id(2),
+                to: id(3),
+                amount: hours,
+                code: Some(301),
+            }),
+            K::Gift(Gift {
+                from: id(2),
+                to: id(3),
+                amount: hours,
+                code: None,
+            }),
+            K::Award(award),
+            K::Redemption(Redemption {
+                member: id(6),
+                redemption: id(7),
+                amount: Amount::parse("30").unwrap(),
+                code: None,
+            }),
+            K::Closing(Closing {
+                accounts: vec![(id(2), id(3)), (id(6), id(9))],
+            }),
+            K::Reversal {
+                original: tid(u128::MAX),
+            },
+        ];
+        let mut samples = Vec::new();
+        for (n, kind) in kinds.into_iter().enumerate() {
+            samples.push(Command::Operate(Operation {
+                id: tid(1000 + n as u128),
+                kind,
+            }));
+        }
+        samples
     }
 
     #[test]

@@ -180,6 +180,29 @@ impl IndexDelta {
             (Command::CloseAccounts(items), _) => {
                 self.accounts.extend(items.iter().copied());
             }
+            (Command::Operate(operation), Reply::Events(results)) => {
+                // The results are the plan's transfers, ratings, then closes; a retry answers
+                // `exists` and indexes nothing again.
+                let Some(record) = ledger.operation(operation.id) else {
+                    return;
+                };
+                for (id, result) in record.transfers.iter().zip(results) {
+                    if result.code != ResultCode::Ok {
+                        continue;
+                    }
+                    if let Some(transfer) = ledger.transfer(*id) {
+                        self.push_transfer(sequence, transfer);
+                        self.accounts.insert(transfer.debit_account_id);
+                        self.accounts.insert(transfer.credit_account_id);
+                    }
+                }
+                let closes = results.len().saturating_sub(record.closes.len());
+                for (account, result) in record.closes.iter().zip(&results[closes..]) {
+                    if result.code == ResultCode::Ok {
+                        self.accounts.insert(*account);
+                    }
+                }
+            }
             (Command::LinkAccounts(_) | Command::UnlinkAccounts(_), _) => {}
             (Command::RecordRatings(_), _) => {}
             // A reply of a shape this code does not know: be safe, refresh every account.

@@ -49,6 +49,7 @@
 
 pub mod checkpoint;
 pub mod codec;
+mod codec_operation;
 pub mod error;
 pub mod file;
 pub mod index;

@@ -52,7 +52,7 @@ AMOUNT_MAX_WHOLE = 1_000_000_000
 ACCOUNT_KINDS = range(1, 9)
 TAG_CREATE_ACCOUNTS, TAG_CREATE_TRANSFERS, TAG_EXPIRE = 1, 2, 3
 TAG_LINK, TAG_UNLINK, TAG_ELIGIBILITY, TAG_RATINGS = 4, 5, 6, 7
-TAG_CLOSE_ACCOUNTS = 8
+TAG_CLOSE_ACCOUNTS, TAG_OPERATE = 8, 9
 
 
 class Bad(Exception):
@@ -276,10 +276,81 @@ ITEM_READERS = {
 }
 
 
+def read_code_option(r: Reader, what: str) -> None:
+    flag = r.uint(1, what)
+    if flag == 1:
+        r.take(2, what)
+    elif flag != 0:
+        raise BodyError(f"{what}: the present byte must be 0 or 1")
+
+
+def read_award(r: Reader) -> None:
+    r.take(2, "award.code")
+    r.id("award.issuer")
+    r.id("award.member")
+    r.take(4, "award.acts")
+
+
+def read_operation(r: Reader) -> None:
+    """One domain operation (tag 9): FORMAT.md §4.2, the Operate table."""
+    r.id("operation.id")
+    kind = r.uint(1, "operation.kind")
+    if kind == 1:  # service
+        r.take(2, "service.code")
+        r.id("service.payer")
+        r.id("service.provider")
+        read_amount(r)
+        r.take(16, "service.user_data")
+        bits = r.present(0x07, "service.present")
+        if bits & 1:
+            r.take(8, "service.served_at")
+        if bits & 2:
+            r.id("service.donation")
+        if bits & 4:
+            read_award(r)
+    elif kind == 2:  # booking
+        r.take(2, "booking.code")
+        r.id("booking.payer")
+        r.id("booking.provider")
+        read_amount(r)
+        r.take(4 + 16, "booking fields")  # timeout_s, user_data
+    elif kind == 3:  # completion
+        r.id("completion.booking")
+        bits = r.present(0x0F, "completion.present")
+        if bits & 1:
+            read_amount(r)
+        if bits & 2:
+            r.take(1, "completion.rating")
+        if bits & 4:
+            r.id("completion.donation")
+        if bits & 8:
+            r.take(8, "completion.served_at")
+    elif kind in (4, 9):  # cancellation, reversal
+        r.id("operation.related")
+    elif kind in (5, 7):  # gift, redemption
+        r.id("operation.from")
+        r.id("operation.to")
+        read_amount(r)
+        read_code_option(r, "operation.code")
+    elif kind == 6:  # award
+        read_award(r)
+    elif kind == 8:  # closing
+        count = r.uint(2, "closing.count")
+        if not 1 <= count <= BATCH_EVENTS_MAX:
+            raise BodyError(f"closing.count {count} is outside 1..={BATCH_EVENTS_MAX}")
+        for _ in range(count):
+            r.id("closing.account")
+            r.id("closing.destination")
+    else:
+        raise BodyError(f"operation.kind {kind} is unknown")
+
+
 def check_command(body: bytes) -> None:
     r = Reader(body)
     tag = r.uint(1, "command tag")
-    if tag != TAG_EXPIRE:
+    if tag == TAG_OPERATE:
+        read_operation(r)
+    elif tag != TAG_EXPIRE:
         if tag not in ITEM_READERS:
             raise BodyError(f"unknown command tag {tag}")
         count = r.uint(2, "event count")

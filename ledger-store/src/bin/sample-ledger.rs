@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use ledger_core::operation::{Operation, OperationKind};
+use ledger_core::timebank::ServiceRecord;
 use ledger_core::{
     AccountId, AccountKind, Amount, Command, Decimal, Eligibility, Link, NewAccount, Policy,
     Rating, Transfer, TransferFlags, TransferId, Unit,
@@ -115,6 +117,22 @@ fn run() -> Result<(), Error> {
     )?;
     // The shop never received anything: an empty account closes.
     store.submit(Command::CloseAccounts(vec![shop]), NOW + 122_000_000_000)?;
+    // A domain operation in one record: a service typed in a second after it was done.
+    let service = ServiceRecord {
+        code: 3,
+        payer: fund,
+        provider: alice,
+        hours: amount("1.5")?,
+        served_at: Some(NOW + 122_000_000_000),
+        donation: None,
+        points: None,
+        user_data: 0,
+    };
+    let operation = Operation {
+        id: transfer(20)?,
+        kind: OperationKind::Service(service),
+    };
+    store.submit(Command::Operate(operation), NOW + 123_000_000_000)?;
     let status = store.status();
     println!("head {} {}", status.head_sequence, hex(&status.head_hash));
     println!("checkpoint {}", checkpoint.to_text());

@@ -1,0 +1,303 @@
+//! Domain operations as one command: planned and applied by the ledger itself, in one step.
+//!
+//! A host that plans with [`crate::timebank`] and then submits the plan reads the ledger, lets
+//! go, and writes: two hosts recording services for one member can both plan "under the cap",
+//! and a retry after a timeout re-plans against a ledger that has moved on. A
+//! [`crate::Command::Operate`] closes both gaps. The ledger plans the
+//! operation against its state at that moment and applies the plan's transfers, ratings and
+//! closes within the same command (one journal record in the store, so a completion and its
+//! rating are never split), and it remembers the outcome under the operation's id:
+//!
+//! - the same id with the same arguments returns the original outcome, whatever the ledger's
+//!   state now: each event that applied then answers `exists` with its original timestamp, each
+//!   refusal answers its original code; nothing changes;
+//! - the same id with other arguments is refused, with a code naming the first argument that
+//!   differs (`operation_exists_with_different_*`), and nothing changes.
+//!
+//! The operation's id is also the first of the consecutive transfer ids its plan uses.
+//! A refusal by the planner (an unknown account, a transfer that is not a booking) is one event
+//! with the planner's result code ([`crate::timebank::PlanError::code`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, Reply};
+use crate::id::{AccountId, TransferId};
+use crate::ledger::{BatchError, Ledger};
+use crate::limits::BATCH_EVENTS_MAX;
+use crate::result::{EventResult, ResultCode};
+use crate::timebank::{
+    self, Booking, Closing, Completion, Gift, Plan, PlanError, PointsAward, Redemption,
+    ServiceRecord,
+};
+
+/// One domain operation and the host's request id for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// The request id: retries carry the same one. Also the first transfer id of the plan.
+    pub id: TransferId,
+    pub kind: OperationKind,
+}
+
+/// What the operation does (see the planners in [`crate::timebank`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperationKind {
+    /// A service (or a care withdrawal) done, with optional points for the same act.
+    Service(ServiceRecord),
+    /// A booking holding the payer's hours.
+    Booking(Booking),
+    /// A booking's completion with its rating, in one step.
+    Completion(Completion),
+    /// A booking's cancellation.
+    Cancellation { booking: TransferId },
+    /// Hours to family or a pool.
+    Gift(Gift),
+    /// Points for acts.
+    Award(PointsAward),
+    /// Points spent.
+    Redemption(Redemption),
+    /// Accounts closed, their balances moved (or closed empty).
+    Closing(Closing),
+    /// A posted transfer reversed.
+    Reversal { original: TransferId },
+}
+
+impl OperationKind {
+    /// The stable name of the kind, as the CLI and the journal docs use it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OperationKind::Service(_) => "service",
+            OperationKind::Booking(_) => "booking",
+            OperationKind::Completion(_) => "completion",
+            OperationKind::Cancellation { .. } => "cancellation",
+            OperationKind::Gift(_) => "gift",
+            OperationKind::Award(_) => "award",
+            OperationKind::Redemption(_) => "redemption",
+            OperationKind::Closing(_) => "closing",
+            OperationKind::Reversal { .. } => "reversal",
+        }
+    }
+}
+
+/// What the ledger remembers of an operation it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationRecord {
+    pub kind: OperationKind,
+    /// The outcome as first returned: the plan's transfer events, then its ratings, then its
+    /// closes; or one event with the planner's refusal.
+    pub results: Vec<EventResult>,
+    /// The transfer ids of the plan, in the order of the first results.
+    pub transfers: Vec<TransferId>,
+    /// The accounts the plan closed empty, in the order of the last results.
+    pub closes: Vec<AccountId>,
+}
+
+/// The operations a ledger ran, by id.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Operations {
+    pub by_id: BTreeMap<TransferId, OperationRecord>,
+}
+
+impl Operations {
+    /// Feeds the operations into the state digest; nothing when there are none, so a ledger
+    /// that never ran one keeps the digest it always had.
+    pub fn digest(&self, h: &mut crate::digest::Digester) {
+        if self.by_id.is_empty() {
+            return;
+        }
+        h.update(&(self.by_id.len() as u64).to_le_bytes());
+        for (id, record) in &self.by_id {
+            h.update(&id.get().to_le_bytes());
+            h.update(record.kind.name().as_bytes());
+            h.update(&(record.results.len() as u64).to_le_bytes());
+            for r in &record.results {
+                h.update(&u16::from(r.code).to_le_bytes());
+                h.update(&r.timestamp.to_le_bytes());
+            }
+        }
+    }
+}
+
+impl Ledger {
+    /// Runs a domain operation at `now` (see the module docs): plans it against the ledger as it
+    /// is, applies the plan, and remembers the outcome under the operation's id.
+    pub fn operate(
+        &mut self,
+        operation: &Operation,
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        // A closing names 1 to BATCH_EVENTS_MAX accounts, as a batch holds events.
+        if let OperationKind::Closing(c) = &operation.kind {
+            match c.accounts.len() {
+                0 => return Err(BatchError::Empty),
+                len if len > BATCH_EVENTS_MAX => return Err(BatchError::TooLarge { len }),
+                _ => {}
+            }
+        }
+        if let Some(record) = self.operations.by_id.get(&operation.id) {
+            let results = match first_difference(&record.kind, &operation.kind) {
+                None => retried(&record.results),
+                Some(code) => vec![EventResult { code, timestamp: 0 }],
+            };
+            // Like every command, a retry takes a timestamp, so the clock says it was asked.
+            self.reserve_one(now)?;
+            return Ok(results);
+        }
+        let at = now.max(self.clock().saturating_add(1));
+        let (results, plan) = match plan(self, operation, at) {
+            Err(error) => {
+                self.reserve_one(now)?;
+                let refused = EventResult {
+                    code: error.code(),
+                    timestamp: 0,
+                };
+                (vec![refused], None)
+            }
+            Ok(plan) => (self.apply_plan(&plan, now)?, Some(plan)),
+        };
+        let (transfers, closes) = plan
+            .map(|p| (p.transfers.iter().map(|t| t.id).collect(), p.closes))
+            .unwrap_or_default();
+        self.operations.by_id.insert(
+            operation.id,
+            OperationRecord {
+                kind: operation.kind.clone(),
+                results: results.clone(),
+                transfers,
+                closes,
+            },
+        );
+        Ok(results)
+    }
+
+    /// The outcome of the operation with this id, if the ledger ran one.
+    pub fn operation(&self, id: TransferId) -> Option<&OperationRecord> {
+        self.operations.by_id.get(&id)
+    }
+
+    /// Applies a plan's commands in order; ratings and closes only when every transfer applied
+    /// (they are refused with `linked_event_failed` otherwise, and change nothing).
+    fn apply_plan(&mut self, plan: &Plan, now: u64) -> Result<Vec<EventResult>, BatchError> {
+        let mut results = Vec::new();
+        for command in plan.commands() {
+            let failed = results.iter().any(|r: &EventResult| !r.is_ok());
+            let size = match &command {
+                Command::CreateTransfers(v) => v.len(),
+                Command::RecordRatings(v) => v.len(),
+                Command::CloseAccounts(v) => v.len(),
+                _ => 0,
+            };
+            if failed {
+                let skipped = EventResult {
+                    code: ResultCode::LinkedEventFailed,
+                    timestamp: 0,
+                };
+                results.extend(std::iter::repeat_n(skipped, size));
+                continue;
+            }
+            match self.execute(&command, now)? {
+                Reply::Events(events) => results.extend(events),
+                Reply::Expired(_) => unreachable!("a plan never expires holds"),
+            }
+        }
+        Ok(results)
+    }
+}
+
+/// Plans the operation against the ledger at `at`.
+fn plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<Plan, PlanError> {
+    let id = operation.id;
+    match &operation.kind {
+        OperationKind::Service(r) => timebank::plan_service(ledger, id, r, at),
+        OperationKind::Booking(b) => timebank::plan_booking(ledger, id, b),
+        OperationKind::Completion(c) => timebank::plan_completion(ledger, id, c, at),
+        OperationKind::Cancellation { booking } => {
+            timebank::plan_cancellation(ledger, id, *booking)
+        }
+        OperationKind::Gift(g) => timebank::plan_gift(ledger, id, g),
+        OperationKind::Award(a) => timebank::plan_award(ledger, id, a),
+        OperationKind::Redemption(r) => timebank::plan_redemption(ledger, id, r),
+        OperationKind::Closing(c) => timebank::plan_closing(ledger, id, c),
+        OperationKind::Reversal { original } => timebank::plan_reversal(ledger, id, *original),
+    }
+}
+
+/// The outcome a retry gets: what applied answers `exists` (with its original timestamp),
+/// a refusal its original code.
+fn retried(results: &[EventResult]) -> Vec<EventResult> {
+    results
+        .iter()
+        .map(|r| match r.code {
+            ResultCode::Ok => EventResult {
+                code: ResultCode::Exists,
+                timestamp: r.timestamp,
+            },
+            _ => *r,
+        })
+        .collect()
+}
+
+/// The first argument in which a retried operation differs from the one first run.
+fn first_difference(stored: &OperationKind, new: &OperationKind) -> Option<ResultCode> {
+    use OperationKind as K;
+    use ResultCode as R;
+    if stored == new {
+        return None;
+    }
+    let differs = |accounts: bool, amount: bool, code: bool, served: bool| {
+        Some(if accounts {
+            R::OperationExistsWithDifferentAccounts
+        } else if amount {
+            R::OperationExistsWithDifferentAmount
+        } else if code {
+            R::OperationExistsWithDifferentCode
+        } else if served {
+            R::OperationExistsWithDifferentServedAt
+        } else {
+            R::OperationExistsWithDifferentDetails
+        })
+    };
+    match (stored, new) {
+        (K::Service(a), K::Service(b)) => differs(
+            (a.payer, a.provider, a.donation) != (b.payer, b.provider, b.donation),
+            a.hours != b.hours,
+            a.code != b.code,
+            a.served_at != b.served_at,
+        ),
+        (K::Booking(a), K::Booking(b)) => differs(
+            (a.payer, a.provider) != (b.payer, b.provider),
+            a.hours != b.hours,
+            a.code != b.code,
+            false,
+        ),
+        (K::Completion(a), K::Completion(b)) => differs(
+            (a.booking, a.donation) != (b.booking, b.donation),
+            a.hours != b.hours,
+            false,
+            a.served_at != b.served_at,
+        ),
+        (K::Gift(a), K::Gift(b)) => differs(
+            (a.from, a.to) != (b.from, b.to),
+            a.amount != b.amount,
+            a.code != b.code,
+            false,
+        ),
+        (K::Award(a), K::Award(b)) => differs(
+            (a.issuer, a.member) != (b.issuer, b.member),
+            a.acts != b.acts,
+            a.code != b.code,
+            false,
+        ),
+        (K::Redemption(a), K::Redemption(b)) => differs(
+            (a.member, a.redemption) != (b.member, b.redemption),
+            a.amount != b.amount,
+            a.code != b.code,
+            false,
+        ),
+        (K::Closing(_), K::Closing(_))
+        | (K::Cancellation { .. }, K::Cancellation { .. })
+        | (K::Reversal { .. }, K::Reversal { .. }) => differs(true, false, false, false),
+        _ => Some(R::OperationExistsWithDifferentKind),
+    }
+}
