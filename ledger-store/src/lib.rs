@@ -51,6 +51,7 @@ pub mod checkpoint;
 pub mod codec;
 mod codec_operation;
 pub mod error;
+pub mod exchange;
 pub mod file;
 pub mod index;
 mod index_account;
