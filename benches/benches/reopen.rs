@@ -15,7 +15,9 @@ use ledger_store::{IndexRecovery, Store, StoreOptions};
 const REOPEN_10M_FLOOR: Duration = Duration::from_secs(2);
 
 fn open(dir: &std::path::Path) -> Store {
-    let options = StoreOptions::default().checkpoint_key(CHECKPOINT_KEY);
+    let options = StoreOptions::default()
+        .checkpoint_key(CHECKPOINT_KEY)
+        .any_time();
     Store::open(dir, options).expect("the ledger reopens")
 }
 

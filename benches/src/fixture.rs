@@ -109,7 +109,10 @@ fn account_id(rng: &mut SplitMix) -> AccountId {
 /// the end; returns it open, with the stream that made it (to make more).
 pub fn build_store(dir: &Path, transfers: usize) -> (Store, ServiceStream) {
     let mut stream = ServiceStream::new(2026);
-    let options = StoreOptions::default().checkpoint_key(CHECKPOINT_KEY);
+    // The workload's clock runs a second per batch from T0, ahead of the wall clock.
+    let options = StoreOptions::default()
+        .checkpoint_key(CHECKPOINT_KEY)
+        .any_time();
     let store = Store::create(dir, &Policy::default_policy(), T0, options)
         .expect("a new store in an empty directory");
     for chunk in stream.accounts().chunks(BATCH_EVENTS_MAX) {
@@ -153,7 +156,9 @@ pub fn prepare(name: &str) -> (Fixture, Store, ServiceStream) {
         }
     };
     let (store, stream) = if dir.join(ledger_store::JOURNAL_FILE_NAME).exists() {
-        let options = StoreOptions::default().checkpoint_key(CHECKPOINT_KEY);
+        let options = StoreOptions::default()
+            .checkpoint_key(CHECKPOINT_KEY)
+            .any_time();
         let store = Store::open(&dir, options).expect("the kept ledger opens");
         (store, ServiceStream::new(2026))
     } else {

@@ -185,6 +185,9 @@ impl From<StoreError> for CliError {
             StoreError::CheckpointMismatch(why) => {
                 CliError::damaged(format!("the checkpoint does not match this ledger: {why}"))
             }
+            StoreError::InvalidTime(why) => CliError::usage(format!(
+                "the time is not plausible, nothing was changed: {why} (check --at)"
+            )),
             other => CliError::io(other.to_string()),
         }
     }

@@ -136,7 +136,8 @@ fn import_new(session: &Session, lines: &[RecordLine]) -> CliResult<(Status, u64
     let (bytes, _) = genesis
         .rebuild()
         .ok_or_else(|| CliError::damaged("import record 0: no genesis record"))?;
-    let store = Store::create_from_genesis(&staging, &bytes, session.options())?;
+    // The import replays times recorded elsewhere (perhaps by a simulation): no time guard.
+    let store = Store::create_from_genesis(&staging, &bytes, session.simulation_options())?;
     if hex(&store.status().head_hash) != genesis.hash {
         return Err(CliError::damaged(
             "the new ledger's genesis record differs from the import's",
@@ -248,7 +249,7 @@ fn open_existing(session: &Session, lines: &[RecordLine]) -> CliResult<Option<(S
     if !path.exists() {
         return Ok(None);
     }
-    let store = match session.try_open() {
+    let store = match session.try_open_with(session.simulation_options()) {
         Ok(store) => store,
         Err(StoreError::UnfinishedCreation(_)) => return Ok(None),
         Err(e) => return Err(e.into()),

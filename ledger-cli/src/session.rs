@@ -111,11 +111,19 @@ impl Session {
         }
     }
 
+    /// The store options: the checkpoint key, and the default time guard (a `--at` before the
+    /// ledger's creation or more than 5 minutes ahead of the clock is refused).
     pub fn options(&self) -> StoreOptions {
         match self.key {
             Some(key) => StoreOptions::default().checkpoint_key(key),
             None => StoreOptions::default(),
         }
+    }
+
+    /// The options for a simulation, which runs months ahead of the clock, or for an import,
+    /// which replays times recorded elsewhere: the time guard is off.
+    pub fn simulation_options(&self) -> StoreOptions {
+        self.options().any_time()
     }
 
     /// `--policy`, or the shipped default.
@@ -138,12 +146,22 @@ impl Session {
     /// Opens the ledger in the data directory. Recovery (a torn tail cut back after a crash, an
     /// index rebuilt) is reported on stderr: it is news an operator must see.
     pub fn open(&self) -> CliResult<Store> {
-        Ok(self.try_open()?)
+        self.open_with(self.options())
+    }
+
+    /// [`Session::open`] with these options.
+    pub fn open_with(&self, options: StoreOptions) -> CliResult<Store> {
+        Ok(self.try_open_with(options)?)
     }
 
     /// [`Session::open`], with the store's own error.
     pub fn try_open(&self) -> Result<Store, ledger_store::Error> {
-        let store = Store::open(self.data(), self.options())?;
+        self.try_open_with(self.options())
+    }
+
+    /// [`Session::open_with`], with the store's own error.
+    pub fn try_open_with(&self, options: StoreOptions) -> Result<Store, ledger_store::Error> {
+        let store = Store::open(self.data(), options)?;
         if let Some(policy) = &self.global.policy {
             crate::output::note!(
                 "note: --policy {} is not used: this ledger keeps the policy it was created with",

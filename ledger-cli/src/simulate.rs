@@ -666,14 +666,16 @@ impl Simulation<'_> {
     }
 }
 
-/// Opens the ledger in the data directory, creating it under the policy when there is none.
+/// Opens the ledger in the data directory, creating it under the policy when there is none. A
+/// simulation runs months ahead of the clock, so the store's time guard is off.
 pub fn open_or_create(session: &Session) -> CliResult<(Store, bool)> {
+    let options = session.simulation_options();
     if session.data().join(JOURNAL_FILE_NAME).exists() {
-        return Ok((session.open()?, false));
+        return Ok((session.open_with(options)?, false));
     }
     let policy = session.policy()?;
     session.lock(true)?;
-    let store = Store::create(session.data(), &policy, session.now()?, session.options())?;
+    let store = Store::create(session.data(), &policy, session.now()?, options)?;
     Ok((store, true))
 }
 

@@ -91,6 +91,10 @@ pub enum Error {
     /// (the checkpoint is of another ledger, or this ledger's history was rewritten).
     #[error("the checkpoint does not match this ledger: {0}")]
     CheckpointMismatch(String),
+    /// The time guard ([`crate::TimeGuard`]) refused the caller's `now`: it is not a plausible
+    /// wall-clock time. Nothing was applied or journaled.
+    #[error("implausible time: {0}")]
+    InvalidTime(#[from] crate::time_guard::TimeRefusal),
 }
 
 /// Where the journal stops verifying, and why.

@@ -66,6 +66,7 @@ pub mod replay;
 pub mod signed_checkpoint;
 pub mod sim_disk;
 pub mod store;
+pub mod time_guard;
 
 pub use checkpoint::{Checkpoint, CheckpointKey};
 pub use error::{Corruption, CorruptionReason, Error, Result};
@@ -78,3 +79,4 @@ pub use store::{
     verify_bytes, verify_dir, verify_published, Committed, HistoryCursor, HistoryPage,
     IndexRecovery, OpenReport, Status, Store, StoreOptions, VerifyReport, INDEX_DIR_NAME,
 };
+pub use time_guard::{TimeGuard, TimeRefusal, CLOCK_SKEW_MAX_NS_DEFAULT};

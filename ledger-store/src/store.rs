@@ -37,6 +37,7 @@ use crate::proof::{
 use crate::record::{parse_frame, Hash, HASH_BYTES, OFFSET_LENGTH};
 use crate::replay::{replay, Progress, Replayed};
 use crate::signed_checkpoint::{CheckpointClaim, SignedCheckpoint, SigningKey};
+use crate::time_guard::TimeGuard;
 
 /// The sled directory's name in the data directory.
 pub const INDEX_DIR_NAME: &str = "index.sled";
@@ -65,6 +66,9 @@ pub struct StoreOptions {
     pub checkpoint_key: Option<CheckpointKey>,
     /// The journal's file layer (the real file system unless a test injects another).
     pub io: Arc<dyn JournalIo>,
+    /// Which `now` values writes accept: by default plausible wall-clock times only (see
+    /// [`TimeGuard`]); simulations that run ahead of the clock pass [`TimeGuard::AnyTime`].
+    pub time_guard: TimeGuard,
 }
 
 impl Default for StoreOptions {
@@ -72,6 +76,7 @@ impl Default for StoreOptions {
         StoreOptions {
             checkpoint_key: None,
             io: Arc::new(OsIo),
+            time_guard: TimeGuard::default(),
         }
     }
 }
@@ -85,6 +90,16 @@ impl StoreOptions {
     pub fn io(mut self, io: Arc<dyn JournalIo>) -> Self {
         self.io = io;
         self
+    }
+
+    pub fn time_guard(mut self, guard: TimeGuard) -> Self {
+        self.time_guard = guard;
+        self
+    }
+
+    /// Accepts any `now` ([`TimeGuard::AnyTime`]): for simulations that run ahead of the clock.
+    pub fn any_time(self) -> Self {
+        self.time_guard(TimeGuard::AnyTime)
     }
 }
 
@@ -261,6 +276,8 @@ struct Shared {
     /// returned: the syncer grows it before it moves `durable`, so it always covers the
     /// durable head). Held only to push or to read hashes, never with another lock.
     tree: Mutex<MerkleTree>,
+    /// The genesis record's `now`: the time guard refuses commands before it.
+    created: u64,
     ledger: RwLock<Ledger>,
     queue: Mutex<Queue>,
     queue_ready: Condvar,
@@ -317,6 +334,15 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The `now` of the journal's genesis record (the ledger's creation time). `bytes` was replayed
+/// successfully, so it starts with a well-formed genesis record.
+fn genesis_now(bytes: &[u8]) -> u64 {
+    // Invariant: replay accepted the journal, whose first record is a complete genesis record.
+    parse_frame(bytes, 0)
+        .expect("a replayed journal starts with a genesis record")
+        .now()
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // The store's threads do not panic while holding a lock; if one did, the data behind it
     // is still consistent (every critical section is a plain assignment or a queue move).
@@ -333,7 +359,8 @@ impl Store {
     /// `Err(Locked)`.
     ///
     /// On `Ok`: the journal holds a durable genesis record with the policy as JSON. On `Err`:
-    /// nothing exists (invalid policy, existing ledger, `Locked`), or the journal may hold part
+    /// nothing exists (invalid policy, a `now` the time guard refuses (`InvalidTime`), existing
+    /// ledger, `Locked`), or the journal may hold part
     /// of a genesis record, which a later `open` reports as an unfinished creation.
     pub fn create(dir: &Path, policy: &Policy, now: u64, options: StoreOptions) -> Result<Store> {
         Store::create_in_profile(dir, policy, CryptoProfile::Standard, now, options)
@@ -349,6 +376,7 @@ impl Store {
         now: u64,
         options: StoreOptions,
     ) -> Result<Store> {
+        options.time_guard.check(now, 0)?;
         Ledger::with_policy(policy).map_err(|e| Error::Policy(e.to_string()))?;
         // Invariant: a validated Policy is plain data and always serializes.
         let json = serde_json::to_vec(policy).expect("a policy serializes");
@@ -496,6 +524,7 @@ impl Store {
             }
         };
         let tree = journal_tree(&bytes, replayed.records, replayed.profile.tree_hash())?;
+        let created = genesis_now(&bytes);
         drop(bytes);
         let mut file = options.io.open_append(&path)?;
         if let Some(torn) = &replayed.torn {
@@ -517,7 +546,7 @@ impl Store {
         let writer = JournalWriter::new(replayed.head);
         Ok(Store::start(
             dir,
-            options,
+            (options, created),
             (replayed, tree),
             index,
             (writer, file),
@@ -528,7 +557,7 @@ impl Store {
 
     fn start(
         dir: &Path,
-        options: StoreOptions,
+        (options, created): (StoreOptions, u64),
         (replayed, tree): (Replayed, MerkleTree),
         index: Index,
         (writer, file): (JournalWriter, Box<dyn JournalFile>),
@@ -541,6 +570,7 @@ impl Store {
             options,
             profile: replayed.profile,
             tree: Mutex::new(tree),
+            created,
             ledger: RwLock::new(replayed.ledger),
             queue: Mutex::new(Queue::default()),
             queue_ready: Condvar::new(),
@@ -613,6 +643,11 @@ impl Store {
     /// The command runs at `max(now, the previous command's now)`, and that time is journaled,
     /// so replay runs it exactly as it ran.
     ///
+    /// The store's time guard ([`StoreOptions::time_guard`]) checks `now` first: by default a
+    /// time more than the allowed skew ahead of the system clock, or before the ledger's
+    /// creation by more than it, is refused with `Err(InvalidTime)`, and nothing is applied or
+    /// journaled.
+    ///
     /// On `Ok`: the command's record is durable, the reply is the engine's, and every reader
     /// sees its effects. On `Err(Batch)`: the engine refused the whole batch; nothing changed
     /// and nothing was journaled. On `Err(OutcomeUnknown)`: the write or sync failed; the
@@ -623,6 +658,7 @@ impl Store {
     /// Readers may see a group's effects while its sync is in flight; if that sync fails, the
     /// store is poisoned and reopening returns to the durable state.
     pub fn submit(&self, command: Command, now: u64) -> Result<Committed> {
+        self.check_time(now)?;
         let (tx, rx) = mpsc::sync_channel(1);
         self.enqueue(Job::Command {
             command,
@@ -630,6 +666,17 @@ impl Store {
             reply: tx,
         })?;
         rx.recv().map_err(|_| Error::Closed)?
+    }
+
+    /// Whether [`Store::submit`] would accept `now` under the store's time guard: `Ok`, or
+    /// `Err(InvalidTime)` saying why not. For callers that plan work at `now` before they
+    /// submit it.
+    pub fn check_time(&self, now: u64) -> Result<()> {
+        Ok(self
+            .shared
+            .options
+            .time_guard
+            .check(now, self.shared.created)?)
     }
 
     /// Creates accounts: [`Store::submit`] of `Command::CreateAccounts`, with the same promises.

@@ -34,7 +34,8 @@ pub fn run(w: &TimeBankWorkload) -> Result<StoreRun, String> {
         dir.path(),
         &Policy::default_policy(),
         T0,
-        StoreOptions::default(),
+        // The workload's clock runs ahead of the wall clock.
+        StoreOptions::default().any_time(),
     )
     .map_err(err)?;
     for command in w.setup_commands() {
@@ -45,7 +46,7 @@ pub fn run(w: &TimeBankWorkload) -> Result<StoreRun, String> {
     let setup_journal_bytes = size_bytes(&journal);
     let setup_bytes = size_bytes(dir.path());
 
-    let store = Store::open(dir.path(), StoreOptions::default()).map_err(err)?;
+    let store = Store::open(dir.path(), StoreOptions::default().any_time()).map_err(err)?;
     let batches: Vec<Vec<Transfer>> = w
         .batches
         .iter()
