@@ -22,6 +22,10 @@ bash "$ffi/stage-library.sh" "$target/libtimebank.so"
 step "FFI: the committed header matches the code"
 bash "$ffi/check-header.sh"
 
+step "FFI: the C layout of every public struct is the one the packages and Rust expect"
+gcc -std=c11 -Wall -Wextra -Werror -I "$ffi/include" "$ffi/tests/c/layout.c" -o "$build/layout"
+"$build/layout" | diff -u "$ffi/tests/c/layout.expected" -
+
 step "FFI: C tests and the C example, shared and static, under valgrind"
 if ! command -v valgrind >/dev/null; then
     apt-get update -qq && apt-get install -y -qq valgrind >/dev/null

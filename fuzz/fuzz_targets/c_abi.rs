@@ -195,8 +195,7 @@ fn store(plan: &StorePlan) {
         // SAFETY: `handle` is live until freed below.
         let status = unsafe { timebank_store_close(handle, &mut error) };
         settle(status, error, "timebank_store_close");
-        // SAFETY: `handle` came from open and is freed once.
-        unsafe { timebank_store_free(handle) };
+        timebank_store_free(handle);
     } else {
         assert!(handle.is_null(), "an out-param written on failure");
     }

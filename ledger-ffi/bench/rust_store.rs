@@ -92,8 +92,7 @@ fn main() {
         assert_eq!(status, timebank::Status::Ok);
     });
     println!("rust   single: {per_call:>10.0} ns/call (timebank_store_account)");
-    // SAFETY: the handle came from timebank_store_open and is not used after this.
-    unsafe { timebank::timebank_store_free(handle) };
+    timebank::timebank_store_free(handle);
 }
 
 /// Nanoseconds per call of the fastest of five rounds of `calls / 5` calls: on a shared machine

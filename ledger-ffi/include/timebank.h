@@ -4,10 +4,30 @@
  * Generated from ledger-ffi/src by cbindgen; do not edit by hand.
  *
  * Conventions: every function returns a timebank_status; out-params are written only when it is
- * TIMEBANK_STATUS_OK; the last argument, error_out, may be NULL, and on failure receives a
- * message to free with timebank_string_free. Amounts are plain decimal strings ("2.5"), or, in
- * batch structs, integers of the unit's minor units (250 for 2.5 hours at scale 2). Ids are
- * 128-bit, passed as two 64-bit halves (lo, hi); zero is never an id.
+ * TIMEBANK_STATUS_OK. The last argument, error_out, may be NULL; when it is not, every call
+ * writes it: NULL on success, on failure a message to free with timebank_string_free (so one
+ * `char *error` reused across calls is never stale). Amounts are plain decimal strings ("2.5"),
+ * or, in batch structs, integers of the unit's minor units (250 for 2.5 hours at scale 2); the
+ * library writes amounts and balances at the unit's scale ("2.50"). Ids are 128-bit, passed as
+ * two 64-bit halves (lo, hi); zero is never an id. Integers have exact widths (uint16_t codes,
+ * uint8_t ratings, ...); counts are size_t and checked against their documented maximum before
+ * any element is read.
+ *
+ * Strings are NUL-terminated UTF-8: text that is not UTF-8 is TIMEBANK_STATUS_INVALID_UTF8. The
+ * first NUL ends a string, so a host whose strings may hold NUL (Python str, Java String) must
+ * refuse such a string itself before the call (the Python and Java packages do); every string
+ * argument of this ABI is NUL-terminated, none is length-delimited.
+ *
+ * Statuses every store call may return besides those it lists: NULL_POINTER (a NULL pointer
+ * argument that must not be), INVALID_HANDLE (the store handle is freed or was never made;
+ * nothing is read through it), CLOSED (the store was closed), REENTRANT (called from inside one
+ * of that store's own callbacks), PANIC (a bug, caught). Every call that takes `now` may also
+ * return INVALID_TIME (nothing written: see timebank_open_options) and OUTCOME_UNKNOWN (the
+ * journal write or sync failed: the command may or may not be durable; reopen and look its ids
+ * up). With any status but OK nothing changed, except REFUSED from a write: the attempt is
+ * journaled (head and state digest move on, the refused ids are remembered with their result
+ * code), balances do not change. Every REFUSED message begins "refused: NAME (NUMBER)", and
+ * timebank_error_result_code reads NUMBER back.
  */
 
 #ifndef TIMEBANK_H
@@ -53,8 +73,16 @@
 // Room for any balance or amount as text (at most 29 digits, a sign, a point) and its NUL.
 #define TIMEBANK_DECIMAL_BYTES 48
 
+// Most store handles live at once in one process (slots in the registry).
+#define TIMEBANK_STORES_OPEN_MAX 65536
+
 // The length of a checkpoint key: 32 secret bytes, kept outside the data directory.
 #define TIMEBANK_CHECKPOINT_KEY_BYTES 32
+
+// `timebank_open_options.flags`: accept any `now` (the time guard off), for simulations that
+// run ahead of the clock. Never for a live ledger: one wrong `now` then stamps every later
+// event with it.
+#define TIMEBANK_OPEN_ANY_TIME 1
 
 // `timebank_transfer.flags`: this transfer and the next succeed or fail together.
 #define TIMEBANK_FLAG_LINKED 1
@@ -98,10 +126,18 @@
 // A hold that expired.
 #define TIMEBANK_TRANSFER_PENDING_EXPIRED 5
 
+// Most transfers or accounts in one batch (`count` of `timebank_store_submit_transfers`,
+// `timebank_store_submit_transfers_text` and `timebank_store_create_accounts`).
+#define TIMEBANK_BATCH_MAX 8190
+
 // What a call did. The numbers are stable: hosts in every language switch on them.
 //
-// Only `TIMEBANK_STATUS_OK` means the call did what it was asked; with any other status no
-// out-param was written and nothing changed in the ledger.
+// Only `TIMEBANK_STATUS_OK` means the call did what it was asked. With any other status no
+// out-param was written (`error_out` aside) and the ledger did not change, with two exceptions
+// said exactly: `TIMEBANK_STATUS_REFUSED` from a write means the ledger looked at the request
+// and said no, and that attempt is journaled (the journal head and the state digest move on,
+// the refused ids are remembered with their result code; no balance changes); and
+// `TIMEBANK_STATUS_OUTCOME_UNKNOWN` means a write may or may not be durable.
 enum timebank_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : int32_t
@@ -119,8 +155,9 @@ enum timebank_status
   TIMEBANK_STATUS_INVALID_AMOUNT = 4,
   // An account, transfer or unit named by the call does not exist.
   TIMEBANK_STATUS_NOT_FOUND = 5,
-  // The ledger refused the event: a rule or an accounting check said no (the message names
-  // the ledger's result code).
+  // The ledger refused the event: a rule or an accounting check said no. The attempt is
+  // journaled (no balance changes). The message always begins `refused: NAME (NUMBER)`, the
+  // ledger's result code; `timebank_error_result_code` reads the number back.
   TIMEBANK_STATUS_REFUSED = 6,
   // The ledger on disk is damaged: a record or checkpoint does not verify.
   TIMEBANK_STATUS_DAMAGED = 7,
@@ -133,6 +170,22 @@ enum timebank_status
   TIMEBANK_STATUS_PANIC = 10,
   // The store is already open, in this process or another one.
   TIMEBANK_STATUS_BUSY = 11,
+  // The handle is not a live store handle: freed, or never returned by
+  // `timebank_store_open`. Nothing was read through it.
+  TIMEBANK_STATUS_INVALID_HANDLE = 12,
+  // `now` is not a plausible wall-clock time for this store's time guard (more than the
+  // allowed skew ahead of the system clock, or before the ledger's creation by more than
+  // it); nothing was
+  // written, not even a journal record. See `timebank_open_options`.
+  TIMEBANK_STATUS_INVALID_TIME = 13,
+  // A callback asked to stop (it returned non-zero); the call changed nothing.
+  TIMEBANK_STATUS_CANCELLED = 14,
+  // A call on a store from inside one of that store's own callbacks: refused (it would wait
+  // for itself), nothing done. Return from the callback first.
+  TIMEBANK_STATUS_REENTRANT = 15,
+  // A write whose journal write or sync failed: the command may or may not be durable. The
+  // store refuses further writes; reopen it and look the command's ids up to learn which.
+  TIMEBANK_STATUS_OUTCOME_UNKNOWN = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -143,7 +196,8 @@ typedef int32_t timebank_status;
 #endif // __cplusplus
 
 // An open ledger store (opaque). Made by `timebank_store_open`, released by
-// `timebank_store_free`.
+// `timebank_store_free`. A `timebank_store *` is a token the library checks on every call; it
+// is never an address the host may read.
 typedef struct timebank_store timebank_store;
 
 // A 128-bit id (account, transfer, or the host's `user_data`): `lo` is the low 64 bits, `hi`
@@ -173,7 +227,8 @@ typedef struct timebank_account_new {
   uint8_t limits;
 } timebank_account_new;
 
-// An account as the ledger keeps it. Decimals are plain text (`"12.5"`, `"-3"`); an empty
+// An account as the ledger keeps it. Decimals are plain text at the unit's scale (`"12.50"`,
+// `"-3.00"` in a unit of 2 decimals); an empty
 // `floor` or `ceiling` means none.
 typedef struct timebank_account {
   struct timebank_id id;
@@ -227,6 +282,20 @@ typedef struct timebank_statement_page {
   char opening_balance[TIMEBANK_DECIMAL_BYTES];
 } timebank_statement_page;
 
+// How to open a store (`timebank_store_open_with_options`). All zero is the default.
+//
+// The time guard: every write's `now` (after 0 is replaced by the system clock) must be at most
+// `clock_skew_max_ns` ahead of the system clock and at most as much before the ledger's
+// creation; otherwise the call returns `TIMEBANK_STATUS_INVALID_TIME` and nothing is written, not even a
+// journal record. Creating a ledger runs at the system clock.
+typedef struct timebank_open_options {
+  // How far ahead of the system clock a `now` may be, in nanoseconds; 0 for the default,
+  // 5 minutes (300000000000).
+  uint64_t clock_skew_max_ns;
+  // `TIMEBANK_OPEN_*` bits; any other bit is `TIMEBANK_STATUS_INVALID_ARGUMENT`.
+  uint32_t flags;
+} timebank_open_options;
+
 // The store's head and state.
 typedef struct timebank_store_info {
   // The last durable journal record.
@@ -242,8 +311,12 @@ typedef struct timebank_store_info {
   uint8_t state_digest[32];
 } timebank_store_info;
 
-// Called during `timebank_store_verify` with the records checked so far and in all.
-typedef void (*timebank_progress_fn)(void *context, uint64_t records_done, uint64_t records_total);
+// Called during `timebank_store_verify` with the records checked so far and in all, on the
+// thread that called verify. Return 0 to go on; any other value stops the verification, which
+// then returns `TIMEBANK_STATUS_CANCELLED` (verification changes nothing either way). A call
+// on the same store from inside the callback returns `TIMEBANK_STATUS_REENTRANT`; calls on
+// other stores are allowed.
+typedef int32_t (*timebank_progress_fn)(void *context, uint64_t records_done, uint64_t records_total);
 
 // What `timebank_store_verify` checked.
 typedef struct timebank_verify_report {
@@ -315,7 +388,7 @@ typedef struct timebank_transfer_info {
   // `TIMEBANK_TRANSFER_*`.
   uint8_t state;
   uint8_t reserved[5];
-  // What moved (or was held), as plain decimal text.
+  // What moved (or was held), as plain decimal text at the unit's scale (`"2.50"`).
   char amount[TIMEBANK_DECIMAL_BYTES];
 } timebank_transfer_info;
 
@@ -327,8 +400,10 @@ extern "C" {
 // in one durable command, and writes each account's result code (0 ok, 3 exists, 120
 // account_exists_with_different_fields, ...) to `codes_out[i]`.
 //
-// Errors: `INVALID_ARGUMENT` for a zero id, an unknown kind or limit bit, or a batch that is
-// empty or above 8190; nothing is created then.
+// Errors (nothing is created): `INVALID_ARGUMENT` for a `count` of 0 or above
+// `TIMEBANK_BATCH_MAX` (checked before `accounts` is read), a zero id, an unknown kind or limit
+// bit; `INVALID_TIME`; `OUTCOME_UNKNOWN` when the journal write or sync failed. A refused
+// account (a non-zero code) is journaled with the batch, as for transfers.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -377,8 +452,8 @@ timebank_status timebank_amount_parse(const char *text,
                                       uint64_t *minor_out,
                                       char **error_out);
 
-// Writes the amount of `minor` units of `scale` as plain decimal text (250 at scale 2 is
-// `"2.5"`) to `*text_out`, a string the caller frees with `timebank_string_free`.
+// Writes the amount of `minor` units of `scale` as plain decimal text at that scale (250 at
+// scale 2 is `"2.50"`) to `*text_out`, a string the caller frees with `timebank_string_free`.
 //
 // Errors: `TIMEBANK_STATUS_INVALID_AMOUNT` for 0 or more than the largest amount,
 // `TIMEBANK_STATUS_INVALID_ARGUMENT` for a scale above 6.
@@ -586,10 +661,10 @@ timebank_status timebank_store_set_eligibility(const struct timebank_store *stor
 // Writes the outstanding liability (the hours and points members and groups hold: what a
 // guarantee fund stands behind) to `*json_out` as JSON, freed with `timebank_string_free`:
 //
-// `{"units":[{"unit":1,"name":"hours","total":"12.5","members":"12.5","groups":"0",
-// "by_community":[{"community":7,"total":"12.5","holders":3}]}]}`
+// `{"units":[{"unit":1,"name":"hours","total":"12.50","members":"12.50","groups":"0.00",
+// "by_community":[{"community":7,"total":"12.50","holders":3}]}]}`
 //
-// Decimals are strings, so they stay exact in every language.
+// Decimals are strings at the unit's scale, so they stay exact in every language.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -622,6 +697,21 @@ timebank_status timebank_store_statement(const struct timebank_store *store,
                                          struct timebank_statement_page *page_out,
                                          char **error_out);
 
+// Writes the ledger result code a failed call's message carries to `*code_out`: every
+// `TIMEBANK_STATUS_REFUSED` message begins `refused: NAME (NUMBER)`, and this reads `NUMBER`
+// back (110 for `refused: exceeds_floor (110)`), so a host needs no parsing of its own.
+//
+// Errors: `NOT_FOUND` when the message carries no result code (it is not a refusal's).
+//
+// Thread safety: may be called from any thread at any time.
+//
+// # Safety
+// `message` is NULL or a NUL-terminated string; `code_out` is NULL or valid for a write of one
+// `uint16_t`; `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_error_result_code(const char *message,
+                                           uint16_t *code_out,
+                                           char **error_out);
+
 // The stable snake_case name of a status, such as `"invalid_amount"`, or `"unknown"` for a
 // number that is not a status: a static string the caller must not free.
 //
@@ -634,46 +724,70 @@ const char *timebank_status_name(int32_t status);
 // Thread safety: may be called from any thread at any time.
 const char *timebank_result_code_name(uint16_t code);
 
-// Opens the ledger in the directory `path`, creating it (and the directory) when there is none.
-//
-// `policy` is the policy as TOML or JSON text (JSON when it starts with `{`), or NULL for the
-// default policy (hours with 2 decimals, whole points, the default codes). For an existing
-// ledger, a given policy must equal the one it was created with. `checkpoint_key` is NULL or
-// points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
-//
-// On success `*store_out` is a new handle; free it with `timebank_store_free`. Errors:
-// `INVALID_ARGUMENT` (bad policy, or another policy than the ledger's), `BUSY` (already open),
-// `DAMAGED` (the journal does not verify), `IO`.
+// Opens the ledger in the directory `path`, creating it (and the directory) when there is none,
+// with the default options (the time guard on, 5 minutes of clock skew): as
+// `timebank_store_open_with_options` with `options` NULL.
 //
 // Thread safety: may be called from any thread.
 //
 // # Safety
-// `path` and `policy` are NULL or NUL-terminated strings; `checkpoint_key` is NULL or points to
-// 32 readable bytes; `store_out` is NULL or valid for a write of one pointer; `error_out` is NULL
-// or valid for a write of one `char *`.
+// As for `timebank_store_open_with_options`.
 timebank_status timebank_store_open(const char *path,
                                     const char *policy,
                                     const uint8_t *checkpoint_key,
                                     struct timebank_store **store_out,
                                     char **error_out);
 
-// Closes the store: waits for calls in flight on other threads, makes sure every acknowledged
-// command is durable, and releases the directory. The handle stays valid: later calls on it
-// return `TIMEBANK_STATUS_CLOSED`, and `timebank_store_free` releases it. Closing twice is OK.
+// Opens the ledger in the directory `path`, creating it (and the directory) when there is none.
+//
+// `policy` is the policy as TOML or JSON text (JSON when it starts with `{`), or NULL for the
+// default policy (hours with 2 decimals, whole points, the default codes). For an existing
+// ledger, a given policy must equal the one it was created with. `checkpoint_key` is NULL or
+// points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
+// `options` is NULL for the defaults, or see `timebank_open_options` (the time guard).
+//
+// On success `*store_out` is a new handle; free it with `timebank_store_free`. A handle is a
+// checked token, not an address: a freed or never-made one is `TIMEBANK_STATUS_INVALID_HANDLE`
+// in every call. Errors: `INVALID_ARGUMENT` (empty path, bad policy, another policy than the
+// ledger's, unknown option flags), `BUSY` (the ledger is already open, in this process or
+// another, or 65536 stores are open in this process), `DAMAGED` (the journal does not verify),
+// `IO`.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `path` and `policy` are NULL or NUL-terminated strings; `checkpoint_key` is NULL or points to
+// 32 readable bytes; `options` is NULL or points to one `timebank_open_options`; `store_out` is
+// NULL or valid for a write of one pointer; `error_out` is NULL or valid for a write of one
+// `char *`.
+timebank_status timebank_store_open_with_options(const char *path,
+                                                 const char *policy,
+                                                 const uint8_t *checkpoint_key,
+                                                 const struct timebank_open_options *options,
+                                                 struct timebank_store **store_out,
+                                                 char **error_out);
+
+// Closes the store: new calls on the handle return `TIMEBANK_STATUS_CLOSED` at once, a verify
+// in flight stops at its next progress report (returning `CLOSED`), other calls in flight on
+// other threads are waited for; then every acknowledged command is made durable and the
+// directory is released. The handle stays valid: later calls on it return `CLOSED`, and
+// `timebank_store_free` releases it. Closing twice is OK.
+//
+// Errors: `REENTRANT` when called from inside one of this store's callbacks (it would wait for
+// itself; nothing is closed); `INVALID_HANDLE`; `IO`.
 //
 // Thread safety: may be called while other threads use the handle (it waits for them).
 //
 // # Safety
-// `store` is NULL or a live handle from `timebank_store_open`; `error_out` is NULL or valid for
-// a write of one `char *`.
+// `error_out` is NULL or valid for a write of one `char *`.
 timebank_status timebank_store_close(const struct timebank_store *store, char **error_out);
 
-// Closes the store if it is open and releases the handle. NULL does nothing.
+// Releases the handle, closing the store if it is open. NULL, a freed handle and a never-made
+// one do nothing. While a call on the handle is in flight (on another thread, or this one when
+// freed from inside a callback) the store stays open until that call returns; the handle is
+// invalid at once either way.
 //
-// Thread safety: no other call may use the handle during or after this one.
-//
-// # Safety
-// `store` is NULL or a handle from `timebank_store_open` not freed before.
+// Thread safety: may be called from any thread, also while other threads use the handle.
 void timebank_store_free(struct timebank_store *store);
 
 // Writes the store's head, counts and state digest to `*info_out`.
@@ -703,9 +817,12 @@ timebank_status timebank_store_checkpoint(const struct timebank_store *store,
 
 // Verifies the whole store: every checksum, link and sequence number of the journal, every
 // checkpoint, the replayed state against the live one, and the index against it. Calls
-// `progress` (when not NULL) with `context` as it goes, on the calling thread.
+// `progress` (when not NULL) with `context` as it goes, on the calling thread (see
+// `timebank_progress_fn`).
 //
-// Errors: `DAMAGED`, with a message naming the first bad record and why; `IO`.
+// Errors: `DAMAGED`, with a message naming the first bad record and why; `CANCELLED` when the
+// callback returned non-zero; `CLOSED` when `timebank_store_close` started on another thread
+// meanwhile (the verification stops at its next progress report); `IO`.
 //
 // Thread safety: `store` may be used from several threads at once (commits pause only while
 // the index is compared).
@@ -746,11 +863,13 @@ void timebank_string_free(char *text);
 // Submits `count` transfers at `now` (nanoseconds since the Unix epoch; 0 for the system clock)
 // in one durable command, and writes each transfer's result code (0 ok, 3 exists, 110
 // exceeds_floor, ...; see `timebank_result_code_name`) to `codes_out[i]`. A refused transfer
-// changes nothing; linked ones succeed or fail together.
+// moves no balance, but it is journaled with the batch (the head and state digest move on, and
+// its id is remembered with its code); linked ones succeed or fail together.
 //
-// Errors (nothing is submitted): `INVALID_AMOUNT` for an amount above the maximum,
-// `INVALID_ARGUMENT` for a zero id, non-zero reserved fields, or a batch that is empty or above
-// 8190.
+// Errors (nothing is read beyond what is said, nothing is submitted): `INVALID_ARGUMENT` for a
+// `count` of 0 or above `TIMEBANK_BATCH_MAX` (checked before `transfers` is read), a zero id or
+// non-zero reserved fields; `INVALID_AMOUNT` for an amount above the maximum; `INVALID_TIME`;
+// `OUTCOME_UNKNOWN` when the journal write or sync failed.
 //
 // Thread safety: `store` may be used from several threads at once; concurrent batches share
 // one journal write and sync.
@@ -766,7 +885,8 @@ timebank_status timebank_store_submit_transfers(const struct timebank_store *sto
                                                 uint16_t *codes_out,
                                                 char **error_out);
 
-// Like `timebank_store_submit_transfers`, with each amount as plain decimal text (`"2.5"`;
+// Like `timebank_store_submit_transfers` (the same errors, and `INVALID_UTF8`), with each
+// amount as plain decimal text (`"2.5"`;
 // NULL for none), validated exactly: `INVALID_AMOUNT` (and nothing submitted) for text such as
 // `"1e3"`, `"NaN"`, `"-1"`, `"0"`, `"1,5"`, full-width digits, more decimals than the unit has,
 // or more than the maximum; `INVALID_UTF8` for text that is not UTF-8.

@@ -6,10 +6,11 @@ use ledger_core::{AccountKind, Command, Decimal, NewAccount};
 
 use crate::boundary;
 use crate::decimal::{field, optional_field, TIMEBANK_DECIMAL_BYTES};
+use crate::handle;
+use crate::handle::timebank_store;
 use crate::id::timebank_id;
 use crate::pointer;
 use crate::status::{Error, Status};
-use crate::store::timebank_store;
 
 /// `timebank_account_new.limits`: use `floor_minor` as the floor (instead of the kind's default).
 pub const TIMEBANK_LIMIT_FLOOR: u8 = 1;
@@ -95,8 +96,10 @@ impl timebank_account_new {
 /// in one durable command, and writes each account's result code (0 ok, 3 exists, 120
 /// account_exists_with_different_fields, ...) to `codes_out[i]`.
 ///
-/// Errors: `INVALID_ARGUMENT` for a zero id, an unknown kind or limit bit, or a batch that is
-/// empty or above 8190; nothing is created then.
+/// Errors (nothing is created): `INVALID_ARGUMENT` for a `count` of 0 or above
+/// `TIMEBANK_BATCH_MAX` (checked before `accounts` is read), a zero id, an unknown kind or limit
+/// bit; `INVALID_TIME`; `OUTCOME_UNKNOWN` when the journal write or sync failed. A refused
+/// account (a non-zero code) is journaled with the batch, as for transfers.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -114,8 +117,9 @@ pub unsafe extern "C" fn timebank_store_create_accounts(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
+        let count = pointer::batch_count(count, "count")?;
         // SAFETY: the contract above covers `accounts` and `count`.
         let accounts = unsafe { pointer::slice_arg(accounts, count, "accounts") }?;
         // SAFETY: the contract above covers `codes_out` and `count`.
@@ -136,7 +140,8 @@ pub unsafe extern "C" fn timebank_store_create_accounts(
     unsafe { boundary::call(error_out, body) }
 }
 
-/// An account as the ledger keeps it. Decimals are plain text (`"12.5"`, `"-3"`); an empty
+/// An account as the ledger keeps it. Decimals are plain text at the unit's scale (`"12.50"`,
+/// `"-3.00"` in a unit of 2 decimals); an empty
 /// `floor` or `ceiling` means none.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -182,8 +187,8 @@ pub unsafe extern "C" fn timebank_store_account(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: the contract above covers `id`.
         let id = unsafe { pointer::ref_arg(id, "id") }?.account("id")?;
         // SAFETY: the contract above covers `account_out`.
@@ -192,6 +197,7 @@ pub unsafe extern "C" fn timebank_store_account(
             .account(id)
             .ok_or_else(|| Error::new(Status::NotFound, format!("account {id} does not exist")))?;
         let b = a.balances;
+        let scale = store.read(|l| l.unit(a.unit).map_or(0, |u| u.scale));
         out.write(timebank_account {
             id: a.id.into(),
             user_data: timebank_id::from_u128(a.user_data),
@@ -201,14 +207,14 @@ pub unsafe extern "C" fn timebank_store_account(
             unit: a.unit,
             kind: a.kind as u8,
             closed: u8::from(a.closed),
-            floor: optional_field(a.floor),
-            ceiling: optional_field(a.ceiling),
-            debits_pending: field(b.debits_pending),
-            debits_posted: field(b.debits_posted),
-            credits_pending: field(b.credits_pending),
-            credits_posted: field(b.credits_posted),
-            balance: field(b.posted()),
-            available: field(b.available()),
+            floor: optional_field(a.floor, scale),
+            ceiling: optional_field(a.ceiling, scale),
+            debits_pending: field(b.debits_pending, scale),
+            debits_posted: field(b.debits_posted, scale),
+            credits_pending: field(b.credits_pending, scale),
+            credits_posted: field(b.credits_posted, scale),
+            balance: field(b.posted(), scale),
+            available: field(b.available(), scale),
         });
         Ok(())
     };

@@ -70,8 +70,8 @@ pub unsafe extern "C" fn timebank_amount_parse(
     unsafe { boundary::call(error_out, body) }
 }
 
-/// Writes the amount of `minor` units of `scale` as plain decimal text (250 at scale 2 is
-/// `"2.5"`) to `*text_out`, a string the caller frees with `timebank_string_free`.
+/// Writes the amount of `minor` units of `scale` as plain decimal text at that scale (250 at
+/// scale 2 is `"2.50"`) to `*text_out`, a string the caller frees with `timebank_string_free`.
 ///
 /// Errors: `TIMEBANK_STATUS_INVALID_AMOUNT` for 0 or more than the largest amount,
 /// `TIMEBANK_STATUS_INVALID_ARGUMENT` for a scale above 6.
@@ -91,7 +91,10 @@ pub unsafe extern "C" fn timebank_amount_format(
         // SAFETY: the contract above covers `text_out`.
         let text_out = unsafe { pointer::out_arg(text_out, "text_out") }?;
         let amount = from_minor(minor, scale, "minor")?;
-        text_out.write(pointer::owned_string(&amount.to_string()));
+        text_out.write(pointer::owned_string(&crate::decimal::at_scale(
+            amount.value(),
+            scale,
+        )));
         Ok(())
     };
     // SAFETY: the contract above covers `error_out`.

@@ -9,7 +9,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::pointer;
 use crate::status::{Error, Status};
 
-/// Runs `body`, and on failure writes its message to `error_out` (when not NULL).
+/// Runs `body`, and writes to `error_out` (when not NULL) its message on failure, or NULL on
+/// success: the host's `char *error` is always current, so freeing it after every call is safe.
 ///
 /// # Safety
 /// `error_out` is NULL or valid and aligned for a write of one `char *`.
@@ -21,7 +22,11 @@ pub(crate) unsafe fn call(
     // panic without a check: the store's lock reports poisoning, and a half-built value is
     // dropped with the unwound frames.
     let error = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => return Status::Ok,
+        Ok(Ok(())) => {
+            // SAFETY: this function's contract is the one `clear_error` needs.
+            unsafe { pointer::clear_error(error_out) };
+            return Status::Ok;
+        }
         Ok(Err(error)) => error,
         Err(payload) => Error::new(
             Status::Panic,
@@ -77,11 +82,12 @@ mod tests {
 
     #[test]
     fn an_error_leaves_its_message_and_success_leaves_none() {
-        let mut message: *mut c_char = std::ptr::null_mut();
+        // A stale pointer left from an earlier failure (never freed through it here).
+        let mut message: *mut c_char = pointer::token_handle(0x10);
         // SAFETY: `message` is a valid out-param for one `char *`.
         let status = unsafe { call(&mut message, || Ok(())) };
         assert_eq!(status, Status::Ok);
-        assert!(message.is_null(), "no message on success");
+        assert!(message.is_null(), "success sets error_out to NULL");
         // SAFETY: as above; NULL error_out is allowed too.
         let status = unsafe {
             call(std::ptr::null_mut(), || {

@@ -41,7 +41,9 @@
 mod account;
 mod amount;
 mod boundary;
+mod callback;
 mod decimal;
+mod handle;
 mod id;
 mod operation;
 mod pointer;
@@ -56,11 +58,14 @@ mod version;
 pub use account::*;
 pub use amount::{timebank_amount_format, timebank_amount_parse};
 pub use decimal::TIMEBANK_DECIMAL_BYTES;
+pub use handle::{timebank_store, TIMEBANK_STORES_OPEN_MAX};
 pub use id::timebank_id;
 pub use operation::*;
 pub use report::timebank_store_liability;
 pub use statement::*;
-pub use status::{timebank_result_code_name, timebank_status_name, Status};
+pub use status::{
+    timebank_error_result_code, timebank_result_code_name, timebank_status_name, Status,
+};
 pub use store::*;
 pub use string::timebank_string_free;
 pub use transfer::*;

@@ -16,10 +16,12 @@ use ledger_core::{AccountId, Amount, Command, Eligibility, Ledger, Link};
 
 use crate::amount;
 use crate::boundary;
+use crate::handle;
+use crate::handle::{timebank_store, OpenStore};
 use crate::id::timebank_id;
 use crate::pointer;
 use crate::status::{Error, Status};
-use crate::store::{now_or_clock, refusal, timebank_store, OpenStore};
+use crate::store::{now_or_clock, refusal};
 
 /// Submits a plan's commands in order; the first refusal stops it.
 fn execute(store: &OpenStore<'_>, plan: &Plan, now: u64) -> Result<usize, Error> {
@@ -63,11 +65,13 @@ unsafe fn operation(
     plan: impl FnOnce(&Ledger, u64) -> Result<Plan, Error>,
 ) -> Status {
     let body = || {
-        // SAFETY: this function's contract covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: this function's contract covers `transfers_out`.
         let out = unsafe { pointer::optional_out_arg(transfers_out) };
         let now = now_or_clock(now);
+        // Refused before planning, so the status is the same whatever the plan would say.
+        store.check_time(now)?;
         let plan = store.read(|ledger| plan(ledger, now))?;
         let transfers = execute(&store, &plan, now)?;
         if let Some(out) = out {
@@ -514,8 +518,8 @@ unsafe fn registry_change(
     command: impl FnOnce() -> Result<Command, Error>,
 ) -> Status {
     let body = || {
-        // SAFETY: this function's contract covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         let committed = store.run(command()?, now)?;
         refusal(committed.events())
     };

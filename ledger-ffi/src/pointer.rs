@@ -48,6 +48,19 @@ pub(crate) unsafe fn optional_str_arg<'a>(
     unsafe { str_arg(ptr, argument) }.map(Some)
 }
 
+/// Checks a batch's element count against the batch maximum before anything is read or
+/// allocated: a count the host got wrong (`SIZE_MAX`, `1 << 36`, one more than its array holds
+/// and above the maximum) is refused here, never used.
+pub(crate) fn batch_count(count: usize, argument: &str) -> Result<usize, Error> {
+    let max = ledger_core::limits::BATCH_EVENTS_MAX;
+    if count == 0 || count > max {
+        return Err(Error::invalid(format!(
+            "{argument} must be 1 to {max}, not {count}; nothing was read"
+        )));
+    }
+    Ok(count)
+}
+
 /// A borrowed array argument of `len` elements. NULL is accepted only when `len` is 0.
 ///
 /// # Safety
@@ -79,32 +92,33 @@ pub(crate) unsafe fn optional_array_arg<'a, T, const N: usize>(
     unsafe { ptr.cast::<[T; N]>().as_ref() }
 }
 
-/// A shared reference to one value the host passes by pointer: a handle the library made with
-/// [`into_handle`], or a plain struct such as an id.
+/// A shared reference to one value the host passes by pointer, such as an id.
 ///
 /// # Safety
-/// `ptr` is NULL or points to a valid, aligned `T` (for a handle: returned by [`into_handle`]
-/// and not yet passed to [`free_handle`]) that stays valid for `'a`.
+/// `ptr` is NULL or points to a valid, aligned `T` that stays valid for `'a`.
 pub(crate) unsafe fn ref_arg<'a, T>(ptr: *const T, argument: &str) -> Result<&'a T, Error> {
     // SAFETY: the caller guarantees NULL or a valid `T`, and `as_ref` checks for NULL.
     unsafe { ptr.as_ref() }.ok_or_else(|| Error::null(argument))
 }
 
-/// Moves `value` to the heap and gives its address to the host as an opaque handle.
-pub(crate) fn into_handle<T>(value: T) -> *mut T {
-    Box::into_raw(Box::new(value))
-}
-
-/// Drops a handle made by [`into_handle`]. NULL does nothing.
+/// An optional struct argument: NULL means none (the defaults).
 ///
 /// # Safety
-/// `ptr` is NULL or a pointer returned by [`into_handle`] for the same `T`, not freed before, and
-/// no other call is using it.
-pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
-    if !ptr.is_null() {
-        // SAFETY: made by `Box::into_raw` in `into_handle`, freed once (the caller's guarantee).
-        drop(unsafe { Box::from_raw(ptr) });
-    }
+/// `ptr` is NULL or points to a valid, aligned `T` that stays valid for `'a`.
+pub(crate) unsafe fn optional_ref_arg<'a, T>(ptr: *const T) -> Option<&'a T> {
+    // SAFETY: the caller guarantees NULL or a valid `T`, and `as_ref` checks for NULL.
+    unsafe { ptr.as_ref() }
+}
+
+/// A handle token (see `handle.rs`) as the pointer the host holds. It points at nothing and is
+/// never dereferenced.
+pub(crate) fn token_handle<T>(token: usize) -> *mut T {
+    std::ptr::without_provenance_mut(token)
+}
+
+/// The token a handle pointer carries (its address; nothing is read through it).
+pub(crate) fn handle_token<T>(handle: *const T) -> usize {
+    handle.addr()
 }
 
 /// An out-param, checked for NULL when the call starts and written only when it succeeds.
@@ -203,5 +217,16 @@ pub(crate) unsafe fn write_error(error_out: *mut *mut c_char, message: &str) {
     // SAFETY: the caller's guarantee is the one `optional_out_arg` needs.
     if let Some(out) = unsafe { optional_out_arg(error_out) } {
         out.write(owned_string(message));
+    }
+}
+
+/// Sets the host's optional `error_out` to NULL (the call succeeded).
+///
+/// # Safety
+/// `error_out` is NULL or valid and aligned for a write of one `char *`.
+pub(crate) unsafe fn clear_error(error_out: *mut *mut c_char) {
+    // SAFETY: the caller's guarantee is the one `optional_out_arg` needs.
+    if let Some(out) = unsafe { optional_out_arg(error_out) } {
+        out.write(std::ptr::null_mut());
     }
 }

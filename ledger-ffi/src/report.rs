@@ -6,17 +6,19 @@ use ledger_core::report::liability;
 use serde_json::json;
 
 use crate::boundary;
+use crate::decimal::at_scale;
+use crate::handle;
+use crate::handle::timebank_store;
 use crate::pointer;
 use crate::status::Status;
-use crate::store::timebank_store;
 
 /// Writes the outstanding liability (the hours and points members and groups hold: what a
 /// guarantee fund stands behind) to `*json_out` as JSON, freed with `timebank_string_free`:
 ///
-/// `{"units":[{"unit":1,"name":"hours","total":"12.5","members":"12.5","groups":"0",
-/// "by_community":[{"community":7,"total":"12.5","holders":3}]}]}`
+/// `{"units":[{"unit":1,"name":"hours","total":"12.50","members":"12.50","groups":"0.00",
+/// "by_community":[{"community":7,"total":"12.50","holders":3}]}]}`
 ///
-/// Decimals are strings, so they stay exact in every language.
+/// Decimals are strings at the unit's scale, so they stay exact in every language.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -30,22 +32,31 @@ pub unsafe extern "C" fn timebank_store_liability(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: the contract above covers `json_out`.
         let out = unsafe { pointer::out_arg(json_out, "json_out") }?;
-        let report = store.read(liability);
+        let (report, scales) = store.read(|l| {
+            let report = liability(l);
+            let scales: Vec<u32> = report
+                .units
+                .iter()
+                .map(|u| l.unit(u.unit).map_or(0, |unit| unit.scale))
+                .collect();
+            (report, scales)
+        });
         let units: Vec<_> = report
             .units
             .iter()
-            .map(|u| {
+            .zip(scales)
+            .map(|(u, scale)| {
                 let communities: Vec<_> = u
                     .by_community
                     .iter()
                     .map(|c| {
                         json!({
                             "community": c.community,
-                            "total": c.total.normalize().to_string(),
+                            "total": at_scale(c.total, scale),
                             "holders": c.holders,
                         })
                     })
@@ -53,9 +64,9 @@ pub unsafe extern "C" fn timebank_store_liability(
                 json!({
                     "unit": u.unit,
                     "name": u.unit_name,
-                    "total": u.total.normalize().to_string(),
-                    "members": u.members.normalize().to_string(),
-                    "groups": u.groups.normalize().to_string(),
+                    "total": at_scale(u.total, scale),
+                    "members": at_scale(u.members, scale),
+                    "groups": at_scale(u.groups, scale),
                     "by_community": communities,
                 })
             })

@@ -6,10 +6,11 @@ use ledger_core::report::{statement, StatementError, STATEMENT_PAGE_MAX};
 
 use crate::boundary;
 use crate::decimal::{field, TIMEBANK_DECIMAL_BYTES};
+use crate::handle;
+use crate::handle::timebank_store;
 use crate::id::timebank_id;
 use crate::pointer;
 use crate::status::{Error, Status};
-use crate::store::timebank_store;
 
 /// One posted movement of an account.
 #[repr(C)]
@@ -68,8 +69,8 @@ pub unsafe extern "C" fn timebank_store_statement(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: the contract above covers `account`.
         let account = unsafe { pointer::ref_arg(account, "account") }?.account("account")?;
         if capacity == 0 || capacity > STATEMENT_PAGE_MAX {
@@ -81,8 +82,14 @@ pub unsafe extern "C" fn timebank_store_statement(
         let lines_out = unsafe { pointer::slice_out(lines_out, capacity, "lines_out") }?;
         // SAFETY: the contract above covers `page_out`.
         let page_out = unsafe { pointer::out_arg(page_out, "page_out") }?;
-        let page = store
-            .read(|l| statement(l, account, from, capacity))
+        let (page, scale) = store
+            .read(|l| {
+                let scale = l
+                    .account(account)
+                    .and_then(|a| l.unit(a.unit))
+                    .map_or(0, |u| u.scale);
+                statement(l, account, from, capacity).map(|page| (page, scale))
+            })
             .map_err(|e| match e {
                 StatementError::AccountNotFound(_) => Error::new(Status::NotFound, e.to_string()),
                 _ => Error::invalid(e.to_string()),
@@ -95,8 +102,8 @@ pub unsafe extern "C" fn timebank_store_statement(
                 code: line.code,
                 reversal: u8::from(line.reversal),
                 reserved: [0; 5],
-                amount: field(line.amount),
-                balance: field(line.balance),
+                amount: field(line.amount, scale),
+                balance: field(line.balance, scale),
             };
         }
         page_out.write(timebank_statement_page {
@@ -104,7 +111,7 @@ pub unsafe extern "C" fn timebank_store_statement(
             next_from: page.next.unwrap_or(0),
             has_next: u8::from(page.next.is_some()),
             reserved: [0; 7],
-            opening_balance: field(page.opening_balance),
+            opening_balance: field(page.opening_balance, scale),
         });
         Ok(())
     };

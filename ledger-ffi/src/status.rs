@@ -8,8 +8,12 @@ use ledger_core::{AmountError, ResultCode};
 
 /// What a call did. The numbers are stable: hosts in every language switch on them.
 ///
-/// Only `TIMEBANK_STATUS_OK` means the call did what it was asked; with any other status no
-/// out-param was written and nothing changed in the ledger.
+/// Only `TIMEBANK_STATUS_OK` means the call did what it was asked. With any other status no
+/// out-param was written (`error_out` aside) and the ledger did not change, with two exceptions
+/// said exactly: `TIMEBANK_STATUS_REFUSED` from a write means the ledger looked at the request
+/// and said no, and that attempt is journaled (the journal head and the state digest move on,
+/// the refused ids are remembered with their result code; no balance changes); and
+/// `TIMEBANK_STATUS_OUTCOME_UNKNOWN` means a write may or may not be durable.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -25,8 +29,9 @@ pub enum Status {
     InvalidAmount = 4,
     /// An account, transfer or unit named by the call does not exist.
     NotFound = 5,
-    /// The ledger refused the event: a rule or an accounting check said no (the message names
-    /// the ledger's result code).
+    /// The ledger refused the event: a rule or an accounting check said no. The attempt is
+    /// journaled (no balance changes). The message always begins `refused: NAME (NUMBER)`, the
+    /// ledger's result code; `timebank_error_result_code` reads the number back.
     Refused = 6,
     /// The ledger on disk is damaged: a record or checkpoint does not verify.
     Damaged = 7,
@@ -39,10 +44,26 @@ pub enum Status {
     Panic = 10,
     /// The store is already open, in this process or another one.
     Busy = 11,
+    /// The handle is not a live store handle: freed, or never returned by
+    /// `timebank_store_open`. Nothing was read through it.
+    InvalidHandle = 12,
+    /// `now` is not a plausible wall-clock time for this store's time guard (more than the
+    /// allowed skew ahead of the system clock, or before the ledger's creation by more than
+    /// it); nothing was
+    /// written, not even a journal record. See `timebank_open_options`.
+    InvalidTime = 13,
+    /// A callback asked to stop (it returned non-zero); the call changed nothing.
+    Cancelled = 14,
+    /// A call on a store from inside one of that store's own callbacks: refused (it would wait
+    /// for itself), nothing done. Return from the callback first.
+    Reentrant = 15,
+    /// A write whose journal write or sync failed: the command may or may not be durable. The
+    /// store refuses further writes; reopen it and look the command's ids up to learn which.
+    OutcomeUnknown = 16,
 }
 
 /// Every status, in numeric order.
-const STATUSES: [Status; 12] = [
+const STATUSES: [Status; 17] = [
     Status::Ok,
     Status::NullPointer,
     Status::InvalidUtf8,
@@ -55,11 +76,16 @@ const STATUSES: [Status; 12] = [
     Status::Closed,
     Status::Panic,
     Status::Busy,
+    Status::InvalidHandle,
+    Status::InvalidTime,
+    Status::Cancelled,
+    Status::Reentrant,
+    Status::OutcomeUnknown,
 ];
 
 impl Status {
     /// Every status, in numeric order.
-    pub fn all() -> [Status; 12] {
+    pub fn all() -> [Status; 17] {
         STATUSES
     }
 
@@ -78,6 +104,11 @@ impl Status {
             Status::Closed => b"closed\0",
             Status::Panic => b"panic\0",
             Status::Busy => b"busy\0",
+            Status::InvalidHandle => b"invalid_handle\0",
+            Status::InvalidTime => b"invalid_time\0",
+            Status::Cancelled => b"cancelled\0",
+            Status::Reentrant => b"reentrant\0",
+            Status::OutcomeUnknown => b"outcome_unknown\0",
         }
     }
 
@@ -120,10 +151,7 @@ impl Error {
     /// The ledger refused one event with `code`. The message reads "refused: NAME (NUMBER)",
     /// which the Python and Java packages read the code back from.
     pub fn refused(code: ResultCode) -> Error {
-        Error::new(
-            Status::Refused,
-            format!("refused: {} ({})", code.name(), code as u16),
-        )
+        Error::new(Status::Refused, refused_prefix(code))
     }
 
     pub fn amount(argument: &str, error: &AmountError) -> Error {
@@ -147,8 +175,11 @@ impl From<ledger_store::Error> for Error {
             }
             E::AlreadyExists(_) | E::InvalidGenesis(_) => Status::InvalidArgument,
             E::NotFound(_) => Status::NotFound,
+            // A failed write or sync: the command may or may not be durable.
+            E::OutcomeUnknown { .. } => Status::OutcomeUnknown,
             E::Poisoned => Status::Io,
             E::Closed => Status::Closed,
+            E::InvalidTime(_) => Status::InvalidTime,
             _ => Status::Io,
         };
         Error::new(status, error.to_string())
@@ -161,13 +192,70 @@ impl From<ledger_core::timebank::PlanError> for Error {
         let status = match &error {
             P::AccountNotFound(_) | P::TransferNotFound(_) => Status::NotFound,
             P::Amount(_) => Status::InvalidAmount,
+            // Refused while planning, before any command: nothing is journaled. The message
+            // carries the refusal's result code, as every refusal's does.
             P::NotABooking(_) | P::HoldsPending(_) | P::DonationAccountRequired | P::Inexact(_) => {
-                Status::Refused
+                return Error::new(
+                    Status::Refused,
+                    format!(
+                        "{}: {error}; nothing was journaled",
+                        refused_prefix(error.code())
+                    ),
+                )
             }
             _ => Status::InvalidArgument,
         };
         Error::new(status, error.to_string())
     }
+}
+
+/// The stable start of every `TIMEBANK_STATUS_REFUSED` message: `refused: NAME (NUMBER)`.
+fn refused_prefix(code: ResultCode) -> String {
+    format!("refused: {} ({})", code.name(), code as u16)
+}
+
+/// The result code a `TIMEBANK_STATUS_REFUSED` message carries, read from its stable start.
+pub(crate) fn result_code_of(message: &str) -> Option<u16> {
+    let rest = message.strip_prefix("refused: ")?;
+    let (name, rest) = rest.split_once(" (")?;
+    let (number, _) = rest.split_once(')')?;
+    let code = ResultCode::from_u16(number.parse().ok()?)?;
+    (code.name() == name).then_some(code as u16)
+}
+
+/// Writes the ledger result code a failed call's message carries to `*code_out`: every
+/// `TIMEBANK_STATUS_REFUSED` message begins `refused: NAME (NUMBER)`, and this reads `NUMBER`
+/// back (110 for `refused: exceeds_floor (110)`), so a host needs no parsing of its own.
+///
+/// Errors: `NOT_FOUND` when the message carries no result code (it is not a refusal's).
+///
+/// Thread safety: may be called from any thread at any time.
+///
+/// # Safety
+/// `message` is NULL or a NUL-terminated string; `code_out` is NULL or valid for a write of one
+/// `uint16_t`; `error_out` is NULL or valid for a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_error_result_code(
+    message: *const c_char,
+    code_out: *mut u16,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        // SAFETY: the contract above covers `message`.
+        let message = unsafe { crate::pointer::str_arg(message, "message") }?;
+        // SAFETY: the contract above covers `code_out`.
+        let out = unsafe { crate::pointer::out_arg(code_out, "code_out") }?;
+        let code = result_code_of(message).ok_or_else(|| {
+            Error::new(
+                Status::NotFound,
+                "the message carries no ledger result code",
+            )
+        })?;
+        out.write(code);
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { crate::boundary::call(error_out, body) }
 }
 
 /// Room for the longest result code name and its NUL.
@@ -234,5 +322,22 @@ mod tests {
         }
         assert_eq!(Status::Refused.name(), "refused");
         assert_eq!(Status::from_i32(-1), None);
+        assert_eq!(Status::OutcomeUnknown as i32, 16);
+    }
+
+    #[test]
+    fn every_refusal_message_carries_its_code() {
+        for &code in ResultCode::ALL {
+            let error = Error::refused(code);
+            assert_eq!(result_code_of(&error.message), Some(code as u16));
+        }
+        let not_booked =
+            ledger_core::timebank::PlanError::NotABooking(ledger_core::TransferId::new(5).unwrap());
+        let code = not_booked.code() as u16;
+        let planned = Error::from(not_booked);
+        assert_eq!(planned.status, Status::Refused);
+        assert_eq!(result_code_of(&planned.message), Some(code));
+        assert_eq!(result_code_of("refused: exceeds_floor (111)"), None);
+        assert_eq!(result_code_of("no such account"), None);
     }
 }

@@ -1,58 +1,30 @@
 //! The store handle: open (or create) a durable ledger, close it, free it; its status,
 //! checkpoints, verification and the expiry sweep.
 //!
-//! A handle is safe to share between threads: every call takes a read lock on the open store
-//! (the store itself is thread-safe, and concurrent submissions share one group commit), and
-//! `timebank_store_close` takes the write lock, so it waits for calls in flight. After a close the
-//! handle stays allocated until `timebank_store_free`, and every other call on it returns
-//! `TIMEBANK_STATUS_CLOSED` instead of touching freed memory.
+//! A handle is safe to share between threads (the store itself is thread-safe, and concurrent
+//! submissions share one group commit); `handle.rs` says how handles are checked, closed and
+//! freed without ever dangling.
 
 use std::ffi::{c_char, c_void};
 use std::path::Path;
-use std::sync::{RwLock, RwLockReadGuard};
 
 use ledger_core::{Command, EventResult, Policy, ResultCode};
 use ledger_store::{CheckpointKey, Committed, Progress, Store, StoreOptions};
+use ledger_store::{TimeGuard, CLOCK_SKEW_MAX_NS_DEFAULT};
 
 use crate::boundary;
+use crate::callback::{self, Stop};
+use crate::handle::{self, timebank_store, OpenStore};
 use crate::pointer;
 use crate::status::{Error, Status};
 
 /// The length of a checkpoint key: 32 secret bytes, kept outside the data directory.
 pub const TIMEBANK_CHECKPOINT_KEY_BYTES: usize = 32;
 
-/// An open ledger store (opaque). Made by `timebank_store_open`, released by
-/// `timebank_store_free`.
-#[derive(Debug)]
-pub struct timebank_store {
-    store: RwLock<Option<Store>>,
-}
-
-impl timebank_store {
-    /// The open store, or `TIMEBANK_STATUS_CLOSED`.
-    pub(crate) fn open(&self) -> Result<OpenStore<'_>, Error> {
-        // A poisoned lock means a panic inside a call; the store behind it is still consistent
-        // (its own locks say so), so later calls go on.
-        let guard = self.store.read().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            return Err(Error::new(Status::Closed, "the store is closed"));
-        }
-        Ok(OpenStore(guard))
-    }
-}
-
-/// A read-locked, open store.
-pub(crate) struct OpenStore<'a>(RwLockReadGuard<'a, Option<Store>>);
-
-impl std::ops::Deref for OpenStore<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0.as_ref().expect("checked open when locked")
-    }
-}
-
 impl OpenStore<'_> {
-    /// Submits one command; a batch error (empty, too large) is an invalid argument.
+    /// Submits one command. A batch error (empty, too large) is `INVALID_ARGUMENT`, a `now` the
+    /// time guard refuses `INVALID_TIME` (nothing written either way), and a failed write or
+    /// sync `OUTCOME_UNKNOWN`: the command's record may or may not be durable.
     pub(crate) fn run(&self, command: Command, now: u64) -> Result<Committed, Error> {
         Ok(self.submit(command, now_or_clock(now))?)
     }
@@ -63,9 +35,7 @@ pub(crate) fn now_or_clock(now: u64) -> u64 {
     if now != 0 {
         return now;
     }
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    ledger_store::time_guard::system_clock_ns().max(1)
 }
 
 /// The first event result that is neither `ok` nor `exists`, as a refusal; in a linked chain the
@@ -120,28 +90,106 @@ fn open_or_create(
     }
 }
 
+/// `timebank_open_options.flags`: accept any `now` (the time guard off), for simulations that
+/// run ahead of the clock. Never for a live ledger: one wrong `now` then stamps every later
+/// event with it.
+pub const TIMEBANK_OPEN_ANY_TIME: u32 = 1;
+/// Every flag `timebank_open_options.flags` knows.
+const OPEN_FLAGS_ALL: u32 = TIMEBANK_OPEN_ANY_TIME;
+
+/// How to open a store (`timebank_store_open_with_options`). All zero is the default.
+///
+/// The time guard: every write's `now` (after 0 is replaced by the system clock) must be at most
+/// `clock_skew_max_ns` ahead of the system clock and at most as much before the ledger's
+/// creation; otherwise the call returns `TIMEBANK_STATUS_INVALID_TIME` and nothing is written, not even a
+/// journal record. Creating a ledger runs at the system clock.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct timebank_open_options {
+    /// How far ahead of the system clock a `now` may be, in nanoseconds; 0 for the default,
+    /// 5 minutes (300000000000).
+    pub clock_skew_max_ns: u64,
+    /// `TIMEBANK_OPEN_*` bits; any other bit is `TIMEBANK_STATUS_INVALID_ARGUMENT`.
+    pub flags: u32,
+}
+
+impl timebank_open_options {
+    fn time_guard(&self) -> Result<TimeGuard, Error> {
+        if self.flags & !OPEN_FLAGS_ALL != 0 {
+            return Err(Error::invalid(format!(
+                "options.flags: unknown bits {:#x}",
+                self.flags & !OPEN_FLAGS_ALL
+            )));
+        }
+        if self.flags & TIMEBANK_OPEN_ANY_TIME != 0 {
+            return Ok(TimeGuard::AnyTime);
+        }
+        Ok(TimeGuard::WallClock {
+            clock_skew_max_ns: match self.clock_skew_max_ns {
+                0 => CLOCK_SKEW_MAX_NS_DEFAULT,
+                skew => skew,
+            },
+        })
+    }
+}
+
+/// Opens the ledger in the directory `path`, creating it (and the directory) when there is none,
+/// with the default options (the time guard on, 5 minutes of clock skew): as
+/// `timebank_store_open_with_options` with `options` NULL.
+///
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// As for `timebank_store_open_with_options`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_open(
+    path: *const c_char,
+    policy: *const c_char,
+    checkpoint_key: *const u8,
+    store_out: *mut *mut timebank_store,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the same contract.
+    unsafe {
+        timebank_store_open_with_options(
+            path,
+            policy,
+            checkpoint_key,
+            std::ptr::null(),
+            store_out,
+            error_out,
+        )
+    }
+}
+
 /// Opens the ledger in the directory `path`, creating it (and the directory) when there is none.
 ///
 /// `policy` is the policy as TOML or JSON text (JSON when it starts with `{`), or NULL for the
 /// default policy (hours with 2 decimals, whole points, the default codes). For an existing
 /// ledger, a given policy must equal the one it was created with. `checkpoint_key` is NULL or
 /// points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
+/// `options` is NULL for the defaults, or see `timebank_open_options` (the time guard).
 ///
-/// On success `*store_out` is a new handle; free it with `timebank_store_free`. Errors:
-/// `INVALID_ARGUMENT` (bad policy, or another policy than the ledger's), `BUSY` (already open),
-/// `DAMAGED` (the journal does not verify), `IO`.
+/// On success `*store_out` is a new handle; free it with `timebank_store_free`. A handle is a
+/// checked token, not an address: a freed or never-made one is `TIMEBANK_STATUS_INVALID_HANDLE`
+/// in every call. Errors: `INVALID_ARGUMENT` (empty path, bad policy, another policy than the
+/// ledger's, unknown option flags), `BUSY` (the ledger is already open, in this process or
+/// another, or 65536 stores are open in this process), `DAMAGED` (the journal does not verify),
+/// `IO`.
 ///
 /// Thread safety: may be called from any thread.
 ///
 /// # Safety
 /// `path` and `policy` are NULL or NUL-terminated strings; `checkpoint_key` is NULL or points to
-/// 32 readable bytes; `store_out` is NULL or valid for a write of one pointer; `error_out` is NULL
-/// or valid for a write of one `char *`.
+/// 32 readable bytes; `options` is NULL or points to one `timebank_open_options`; `store_out` is
+/// NULL or valid for a write of one pointer; `error_out` is NULL or valid for a write of one
+/// `char *`.
 #[no_mangle]
-pub unsafe extern "C" fn timebank_store_open(
+pub unsafe extern "C" fn timebank_store_open_with_options(
     path: *const c_char,
     policy: *const c_char,
     checkpoint_key: *const u8,
+    options: *const timebank_open_options,
     store_out: *mut *mut timebank_store,
     error_out: *mut *mut c_char,
 ) -> Status {
@@ -153,69 +201,61 @@ pub unsafe extern "C" fn timebank_store_open(
         // SAFETY: as above.
         let key = unsafe { pointer::optional_array_arg::<u8, 32>(checkpoint_key) };
         // SAFETY: as above.
+        let options = unsafe { pointer::optional_ref_arg(options) }
+            .copied()
+            .unwrap_or_default();
+        // SAFETY: as above.
         let store_out = unsafe { pointer::out_arg(store_out, "store_out") }?;
         if path.is_empty() {
             return Err(Error::invalid("path must not be empty"));
         }
+        let mut store_options = StoreOptions::default().time_guard(options.time_guard()?);
         let policy = policy.map(parse_policy).transpose()?;
-        let mut options = StoreOptions::default();
         if let Some(key) = key {
             let key: CheckpointKey = *key;
-            options = options.checkpoint_key(key);
+            store_options = store_options.checkpoint_key(key);
         }
-        let store = open_or_create(Path::new(path), policy, options)?;
-        store_out.write(pointer::into_handle(timebank_store {
-            store: RwLock::new(Some(store)),
-        }));
+        let store = open_or_create(Path::new(path), policy, store_options)?;
+        store_out.write(handle::register(store)?);
         Ok(())
     };
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }
 }
 
-/// Closes the store: waits for calls in flight on other threads, makes sure every acknowledged
-/// command is durable, and releases the directory. The handle stays valid: later calls on it
-/// return `TIMEBANK_STATUS_CLOSED`, and `timebank_store_free` releases it. Closing twice is OK.
+/// Closes the store: new calls on the handle return `TIMEBANK_STATUS_CLOSED` at once, a verify
+/// in flight stops at its next progress report (returning `CLOSED`), other calls in flight on
+/// other threads are waited for; then every acknowledged command is made durable and the
+/// directory is released. The handle stays valid: later calls on it return `CLOSED`, and
+/// `timebank_store_free` releases it. Closing twice is OK.
+///
+/// Errors: `REENTRANT` when called from inside one of this store's callbacks (it would wait for
+/// itself; nothing is closed); `INVALID_HANDLE`; `IO`.
 ///
 /// Thread safety: may be called while other threads use the handle (it waits for them).
 ///
 /// # Safety
-/// `store` is NULL or a live handle from `timebank_store_open`; `error_out` is NULL or valid for
-/// a write of one `char *`.
+/// `error_out` is NULL or valid for a write of one `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn timebank_store_close(
     store: *const timebank_store,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let body = || {
-        // SAFETY: the contract above covers `store`.
-        let handle = unsafe { pointer::ref_arg(store, "store") }?;
-        let taken = handle
-            .store
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        match taken {
-            Some(store) => Ok(store.close()?),
-            None => Ok(()),
-        }
-    };
+    let body = || handle::enter(store)?.close();
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }
 }
 
-/// Closes the store if it is open and releases the handle. NULL does nothing.
+/// Releases the handle, closing the store if it is open. NULL, a freed handle and a never-made
+/// one do nothing. While a call on the handle is in flight (on another thread, or this one when
+/// freed from inside a callback) the store stays open until that call returns; the handle is
+/// invalid at once either way.
 ///
-/// Thread safety: no other call may use the handle during or after this one.
-///
-/// # Safety
-/// `store` is NULL or a handle from `timebank_store_open` not freed before.
+/// Thread safety: may be called from any thread, also while other threads use the handle.
 #[no_mangle]
-pub unsafe extern "C" fn timebank_store_free(store: *mut timebank_store) {
+pub extern "C" fn timebank_store_free(store: *mut timebank_store) {
     boundary::call_or((), || {
-        // SAFETY: the caller's contract is the one `free_handle` needs; dropping the handle
-        // drops (and so closes) the store.
-        unsafe { pointer::free_handle(store) }
+        handle::unregister(store);
     })
 }
 
@@ -250,8 +290,8 @@ pub unsafe extern "C" fn timebank_store_status(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: the contract above covers `info_out`.
         let out = unsafe { pointer::out_arg(info_out, "info_out") }?;
         let s = store.status();
@@ -287,8 +327,8 @@ pub unsafe extern "C" fn timebank_store_checkpoint(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: the contract above covers `text_out`.
         let out = unsafe { pointer::out_arg(text_out, "text_out") }?;
         let checkpoint = store.checkpoint()?;
@@ -299,9 +339,14 @@ pub unsafe extern "C" fn timebank_store_checkpoint(
     unsafe { boundary::call(error_out, body) }
 }
 
-/// Called during `timebank_store_verify` with the records checked so far and in all.
-pub type timebank_progress_fn =
-    Option<unsafe extern "C" fn(context: *mut c_void, records_done: u64, records_total: u64)>;
+/// Called during `timebank_store_verify` with the records checked so far and in all, on the
+/// thread that called verify. Return 0 to go on; any other value stops the verification, which
+/// then returns `TIMEBANK_STATUS_CANCELLED` (verification changes nothing either way). A call
+/// on the same store from inside the callback returns `TIMEBANK_STATUS_REENTRANT`; calls on
+/// other stores are allowed.
+pub type timebank_progress_fn = Option<
+    unsafe extern "C" fn(context: *mut c_void, records_done: u64, records_total: u64) -> i32,
+>;
 
 /// What `timebank_store_verify` checked.
 #[repr(C)]
@@ -322,9 +367,12 @@ pub struct timebank_verify_report {
 
 /// Verifies the whole store: every checksum, link and sequence number of the journal, every
 /// checkpoint, the replayed state against the live one, and the index against it. Calls
-/// `progress` (when not NULL) with `context` as it goes, on the calling thread.
+/// `progress` (when not NULL) with `context` as it goes, on the calling thread (see
+/// `timebank_progress_fn`).
 ///
-/// Errors: `DAMAGED`, with a message naming the first bad record and why; `IO`.
+/// Errors: `DAMAGED`, with a message naming the first bad record and why; `CANCELLED` when the
+/// callback returned non-zero; `CLOSED` when `timebank_store_close` started on another thread
+/// meanwhile (the verification stops at its next progress report); `IO`.
 ///
 /// Thread safety: `store` may be used from several threads at once (commits pause only while
 /// the index is compared).
@@ -342,17 +390,22 @@ pub unsafe extern "C" fn timebank_store_verify(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: the contract above covers `report_out`.
         let out = unsafe { pointer::out_arg(report_out, "report_out") }?;
         let mut report_progress = |p: Progress| {
+            if call.closing() {
+                callback::stop(Stop::Closing);
+            }
             if let Some(callback) = progress {
                 // SAFETY: the caller guarantees `progress` may be called with `context`.
-                unsafe { callback(context, p.records_done, p.records_total) }
+                if unsafe { callback(context, p.records_done, p.records_total) } != 0 {
+                    callback::stop(Stop::Cancelled);
+                }
             }
         };
-        let r = store.verify(&mut report_progress)?;
+        let r = callback::stoppable(|| Ok(store.verify(&mut report_progress)?))?;
         out.write(timebank_verify_report {
             records: r.records,
             journal_bytes: r.journal_bytes,
@@ -387,8 +440,8 @@ pub unsafe extern "C" fn timebank_store_expire(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: the contract above covers `expired_out`.
         let out = unsafe { pointer::out_arg(expired_out, "expired_out") }?;
         let committed = store.run(Command::Expire, now)?;

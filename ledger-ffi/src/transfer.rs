@@ -10,10 +10,11 @@ use ledger_core::{
 use crate::amount;
 use crate::boundary;
 use crate::decimal::{field, TIMEBANK_DECIMAL_BYTES};
+use crate::handle;
+use crate::handle::{timebank_store, OpenStore};
 use crate::id::timebank_id;
 use crate::pointer;
 use crate::status::{Error, Status};
-use crate::store::{timebank_store, OpenStore};
 
 /// `timebank_transfer.flags`: this transfer and the next succeed or fail together.
 pub const TIMEBANK_FLAG_LINKED: u16 = 1;
@@ -205,11 +206,13 @@ fn submit(
 /// Submits `count` transfers at `now` (nanoseconds since the Unix epoch; 0 for the system clock)
 /// in one durable command, and writes each transfer's result code (0 ok, 3 exists, 110
 /// exceeds_floor, ...; see `timebank_result_code_name`) to `codes_out[i]`. A refused transfer
-/// changes nothing; linked ones succeed or fail together.
+/// moves no balance, but it is journaled with the batch (the head and state digest move on, and
+/// its id is remembered with its code); linked ones succeed or fail together.
 ///
-/// Errors (nothing is submitted): `INVALID_AMOUNT` for an amount above the maximum,
-/// `INVALID_ARGUMENT` for a zero id, non-zero reserved fields, or a batch that is empty or above
-/// 8190.
+/// Errors (nothing is read beyond what is said, nothing is submitted): `INVALID_ARGUMENT` for a
+/// `count` of 0 or above `TIMEBANK_BATCH_MAX` (checked before `transfers` is read), a zero id or
+/// non-zero reserved fields; `INVALID_AMOUNT` for an amount above the maximum; `INVALID_TIME`;
+/// `OUTCOME_UNKNOWN` when the journal write or sync failed.
 ///
 /// Thread safety: `store` may be used from several threads at once; concurrent batches share
 /// one journal write and sync.
@@ -228,8 +231,9 @@ pub unsafe extern "C" fn timebank_store_submit_transfers(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
+        let count = pointer::batch_count(count, "count")?;
         // SAFETY: the contract above covers `transfers` and `count`.
         let transfers = unsafe { pointer::slice_arg(transfers, count, "transfers") }?;
         // SAFETY: the contract above covers `codes_out` and `count`.
@@ -246,7 +250,8 @@ pub unsafe extern "C" fn timebank_store_submit_transfers(
     unsafe { boundary::call(error_out, body) }
 }
 
-/// Like `timebank_store_submit_transfers`, with each amount as plain decimal text (`"2.5"`;
+/// Like `timebank_store_submit_transfers` (the same errors, and `INVALID_UTF8`), with each
+/// amount as plain decimal text (`"2.5"`;
 /// NULL for none), validated exactly: `INVALID_AMOUNT` (and nothing submitted) for text such as
 /// `"1e3"`, `"NaN"`, `"-1"`, `"0"`, `"1,5"`, full-width digits, more decimals than the unit has,
 /// or more than the maximum; `INVALID_UTF8` for text that is not UTF-8.
@@ -265,8 +270,9 @@ pub unsafe extern "C" fn timebank_store_submit_transfers_text(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
+        let count = pointer::batch_count(count, "count")?;
         // SAFETY: the contract above covers `transfers` and `count`.
         let transfers = unsafe { pointer::slice_arg(transfers, count, "transfers") }?;
         // SAFETY: the contract above covers `codes_out` and `count`.
@@ -320,11 +326,12 @@ pub struct timebank_transfer_info {
     /// `TIMEBANK_TRANSFER_*`.
     pub state: u8,
     pub reserved: [u8; 5],
-    /// What moved (or was held), as plain decimal text.
+    /// What moved (or was held), as plain decimal text at the unit's scale (`"2.50"`).
     pub amount: [c_char; TIMEBANK_DECIMAL_BYTES],
 }
 
-pub(crate) fn info(r: &TransferRecord) -> timebank_transfer_info {
+/// The transfer as the host reads it; `scale` is its unit's.
+pub(crate) fn info(r: &TransferRecord, scale: u32) -> timebank_transfer_info {
     let state = match r.state {
         TransferState::Posted => TIMEBANK_TRANSFER_POSTED,
         TransferState::Pending => TIMEBANK_TRANSFER_PENDING,
@@ -346,7 +353,7 @@ pub(crate) fn info(r: &TransferRecord) -> timebank_transfer_info {
         flags: r.flags().0,
         state,
         reserved: [0; 5],
-        amount: field(r.amount.value()),
+        amount: field(r.amount.value(), scale),
     }
 }
 
@@ -369,8 +376,8 @@ pub unsafe extern "C" fn timebank_store_transfer(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        // SAFETY: the contract above covers `store`.
-        let store = unsafe { pointer::ref_arg(store, "store") }?.open()?;
+        let call = handle::enter(store)?;
+        let store = call.open()?;
         // SAFETY: the contract above covers `id`.
         let id = unsafe { pointer::ref_arg(id, "id") }?.transfer("id")?;
         // SAFETY: the contract above covers `transfer_out`.
@@ -378,12 +385,18 @@ pub unsafe extern "C" fn timebank_store_transfer(
         let record = store
             .transfer(id)
             .ok_or_else(|| Error::new(Status::NotFound, format!("transfer {id} does not exist")))?;
-        out.write(info(&record));
+        let scale = store.read(|l| l.unit(record.unit).map_or(0, |u| u.scale));
+        out.write(info(&record, scale));
         Ok(())
     };
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }
 }
+
+/// Most transfers or accounts in one batch (`count` of `timebank_store_submit_transfers`,
+/// `timebank_store_submit_transfers_text` and `timebank_store_create_accounts`).
+pub const TIMEBANK_BATCH_MAX: usize = 8190;
+const _: () = assert!(TIMEBANK_BATCH_MAX == ledger_core::limits::BATCH_EVENTS_MAX);
 
 // The layouts are part of the ABI: the Python and Java packages mirror them byte for byte.
 const _: () = assert!(std::mem::size_of::<timebank_transfer>() == 104);

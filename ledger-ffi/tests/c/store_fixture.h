@@ -4,6 +4,7 @@
 
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,13 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 }
 
 static void remove_store_dir(void) { nftw(fixture_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* The system clock in nanoseconds since the Unix epoch. */
+static uint64_t wall_clock_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
 
 static timebank_id id_of(uint64_t n) {
     timebank_id id = {n, 0};

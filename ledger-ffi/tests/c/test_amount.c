@@ -17,7 +17,7 @@ static void parses_exact_amounts(void) {
 
     char *text = NULL;
     CHECK_OK(timebank_amount_format(250, 2, &text, &error), &error);
-    CHECK(text != NULL && strcmp(text, "2.5") == 0);
+    CHECK(text != NULL && strcmp(text, "2.50") == 0);
     timebank_string_free(text);
 }
 

@@ -171,7 +171,7 @@ class VerifyReportOut(ctypes.Structure):
     ]
 
 
-PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_uint64, c_uint64)
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, c_uint64, c_uint64)
 
 SIZES = {
     TimebankId: 16,

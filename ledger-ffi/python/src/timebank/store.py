@@ -707,9 +707,10 @@ class Store:
     def verify(self, progress: Optional[Callable[[int, int], None]] = None) -> VerifyReport:
         """Verifies the journal, checkpoints, state and index; ``DamagedError`` names the first
         bad record. ``progress(done, total)`` is called as it goes."""
-        def report(_context: object, done: int, total: int) -> None:
+        def report(_context: object, done: int, total: int) -> int:
             if progress is not None:
                 progress(done, total)
+            return 0  # go on
 
         # A NULL function pointer when no progress is wanted; the library then calls nothing.
         callback = S.PROGRESS_FN(report) if progress else S.PROGRESS_FN()

@@ -100,7 +100,7 @@ class StoreTest {
             assertTrue(closed.closed);
             assertAmount("0", closed.balance);
             assertAmount("3", store.balance(POOL));
-            assertTrue(store.liabilityJson().contains("\"total\":\"1\""), store.liabilityJson());
+            assertTrue(store.liabilityJson().contains("\"total\":\"1.00\""), store.liabilityJson());
         }
     }
 
