@@ -154,11 +154,6 @@ impl Session {
         Ok(self.try_open_with(options)?)
     }
 
-    /// [`Session::open`], with the store's own error.
-    pub fn try_open(&self) -> Result<Store, ledger_store::Error> {
-        self.try_open_with(self.options())
-    }
-
     /// [`Session::open_with`], with the store's own error.
     pub fn try_open_with(&self, options: StoreOptions) -> Result<Store, ledger_store::Error> {
         let store = Store::open(self.data(), options)?;
