@@ -945,7 +945,8 @@ impl Store {
 
     /// Verifies the whole store: every checksum, link and sequence number of the journal, every
     /// checkpoint (digest; MAC too when the key was given), the replayed state against the live
-    /// one, and the sled index against it. Reports progress; uses two cores.
+    /// one, the Merkle tree against the journal's record hashes, and the sled index against it.
+    /// Reports progress; uses two cores.
     ///
     /// Commits pause only while the head and its state digest are noted; the index is then held
     /// at that head until it has been compared (commits go on; the index catches up after).
@@ -986,6 +987,14 @@ impl Store {
         };
         if report.state_digest != live_digest || report.head_hash != head.hash {
             let why = "the replayed state differs from the live state".into();
+            return Err(mismatch(CorruptionReason::Replay(why)));
+        }
+        // The tree in memory (what proofs and signed checkpoints come from) against one built
+        // afresh from the verified journal.
+        let size = head.sequence + 1;
+        let rebuilt = journal_tree(&bytes, replayed.records, self.shared.profile.tree_hash())?;
+        if rebuilt.root(size) != self.tree_root(size) {
+            let why = "the Merkle tree in memory differs from the journal's".into();
             return Err(mismatch(CorruptionReason::Replay(why)));
         }
         self.wait_indexed_to(head.sequence)?;
