@@ -95,6 +95,8 @@ pub enum Cmd {
     /// statement is, or a later checkpoint extends an earlier one. Or check such a proof.
     #[command(subcommand)]
     Proof(ProofCmd),
+    /// Move hours to and from other ledgers (通存通兑): peers, offers, receipts, positions.
+    Exchange(ExchangeArgs),
     /// Write every journal record as one JSON line (with its `seq` and `hash`).
     Export(ExportArgs),
     /// Apply an export's records (JSON lines) to the ledger in the data directory, creating it
@@ -590,4 +592,84 @@ mod tests {
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ExchangeArgs {
+    /// This ledger's signing key for exchange messages: a file of 64 hexadecimal characters
+    /// (make one with `timebank checkpoint keygen --out FILE`; publish its public key to peers).
+    /// Keep it outside the data directory. Needed by every exchange command but `peer list`.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key_file: Option<PathBuf>,
+    /// This ledger's id in the federation (e.g. its 6-digit administrative division code):
+    /// needed the first time, kept in DIR/exchange/peers.json after.
+    #[arg(long, value_name = "ID")]
+    pub ledger_id: Option<u64>,
+    #[command(subcommand)]
+    pub command: ExchangeCmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExchangeCmd {
+    /// Register or list peer ledgers.
+    #[command(subcommand)]
+    Peer(PeerCmd),
+    /// Hold a member's hours and write the signed offer to deliver to the peer.
+    Send(SendArgs),
+    /// Handle a message from a peer (an offer, a receipt or a refusal; JSON or bytes) and write
+    /// the answer to deliver back (for an offer: a receipt or a refusal).
+    Receive {
+        /// The message file.
+        file: PathBuf,
+        /// Where to write the answer (default: stdout).
+        #[arg(long, value_name = "FILE")]
+        reply: Option<PathBuf>,
+    },
+    /// Write again the offers past their deadline that are still unanswered: the peer answers
+    /// each with its receipt, or a final refusal on which the hold is voided.
+    Expire {
+        /// A directory to write them to (offer-ORIGIN-NUMBER.json); default: stdout.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+    /// What this ledger owes each peer (positive) or is owed (negative), per unit.
+    Positions,
+    /// Offers still waiting for an answer.
+    Pending,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeerCmd {
+    /// Register a peer: its id and Ed25519 public key (64 hex characters). Opens its clearing
+    /// accounts (one per unit); registering it again with the same key changes nothing.
+    Add { id: u64, public_key: String },
+    /// List this ledger's id and its peers.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The exchange number: never reuse one (sending the same request again changes nothing).
+    #[arg(long)]
+    pub number: u64,
+    /// The peer ledger's id.
+    #[arg(long)]
+    pub to: u64,
+    /// The unit, by name or number.
+    #[arg(long, default_value = "hours")]
+    pub unit: String,
+    #[arg(long)]
+    pub amount: String,
+    /// The member whose hours leave.
+    #[arg(long)]
+    pub from_account: u128,
+    /// The member (or care provider) credited on the peer ledger.
+    #[arg(long)]
+    pub to_account: u128,
+    /// When the peer must have applied the offer by (a time, as for --at).
+    #[arg(long)]
+    pub deadline: String,
+    /// Write the offer here (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

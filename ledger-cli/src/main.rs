@@ -11,6 +11,7 @@ mod checkpoint;
 mod cli;
 mod demo;
 mod error;
+mod exchange;
 mod export;
 mod import;
 mod liability;
@@ -83,6 +84,7 @@ fn run(cli: Cli) -> CliResult {
         Cmd::Verify(args) => verify::run(s, args),
         Cmd::Checkpoint(command) => checkpoint::run(s, command),
         Cmd::Proof(command) => proof::run(s, command),
+        Cmd::Exchange(args) => exchange::run(s, args),
         Cmd::Export(args) => export::run(s, args),
         Cmd::Import(args) => import::run(s, args),
         Cmd::RebuildIndex => rebuild_index(s),
