@@ -76,6 +76,10 @@
 // Most store handles live at once in one process (slots in the registry).
 #define TIMEBANK_STORES_OPEN_MAX 65536
 
+// The length of a signing key: 32 secret bytes (the Ed25519 seed, or the SM2 secret scalar
+// big-endian), kept outside the data directory.
+#define TIMEBANK_SIGNING_KEY_BYTES 32
+
 // The length of a checkpoint key: 32 secret bytes, kept outside the data directory.
 #define TIMEBANK_CHECKPOINT_KEY_BYTES 32
 
@@ -186,6 +190,10 @@ enum timebank_status
   // A write whose journal write or sync failed: the command may or may not be durable. The
   // store refuses further writes; reopen it and look the command's ids up to learn which.
   TIMEBANK_STATUS_OUTCOME_UNKNOWN = 16,
+  // A signed checkpoint (or a proof's) names another public key or profile than the one the
+  // host trusts: not evidence, but no statement about damage either (an altered one is
+  // `DAMAGED`). Nothing changed.
+  TIMEBANK_STATUS_NOT_SIGNED_BY_KEY = 17,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -657,6 +665,133 @@ timebank_status timebank_store_set_eligibility(const struct timebank_store *stor
                                                uint64_t from,
                                                uint64_t now,
                                                char **error_out);
+
+// Writes the public key of a signing key (lower-case hex: 64 characters for Ed25519, 130 for
+// SM2's `04 ‖ x ‖ y`) to `*public_key_out`, freed with `timebank_string_free`. `profile` is
+// `"standard"` (Ed25519) or `"gm"` (SM2).
+//
+// Errors: `INVALID_ARGUMENT` for an unknown profile or an SM2 key out of range.
+//
+// Thread safety: may be called from any thread at any time.
+//
+// # Safety
+// `profile` is NULL or a NUL-terminated string; `signing_key` is NULL or points to
+// `TIMEBANK_SIGNING_KEY_BYTES` bytes; `public_key_out` and `error_out` are NULL or valid for a
+// write of one `char *`.
+timebank_status timebank_signing_key_public(const char *profile,
+                                            const uint8_t *signing_key,
+                                            char **public_key_out,
+                                            char **error_out);
+
+// Signs a checkpoint of the durable head (tree size, Merkle root, head hash, state digest,
+// time) with the ledger profile's signature (Ed25519, or SM2 on a `gm` ledger) and writes its
+// one-line text to `*line_out`, freed with `timebank_string_free`. Writes nothing to the
+// ledger.
+//
+// Errors: `INVALID_ARGUMENT` for an SM2 key out of range.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `signing_key` is NULL or points to
+// `TIMEBANK_SIGNING_KEY_BYTES` bytes; `line_out` and `error_out` are NULL or valid for a write
+// of one `char *`.
+timebank_status timebank_store_sign_checkpoint(const struct timebank_store *store,
+                                               const uint8_t *signing_key,
+                                               char **line_out,
+                                               char **error_out);
+
+// Writes the proof (a JSON document, `docs/FORMAT.md` §15) that the record which made
+// `transfer` is in the history `checkpoint` signs to `*json_out`, freed with
+// `timebank_string_free`. `checkpoint` is a signed checkpoint line, or NULL for the durable
+// head (the proof then carries its root, unsigned).
+//
+// Errors: `NOT_FOUND` when there is no such transfer or it came after the checkpoint;
+// `INVALID_ARGUMENT` for a zero id, or a checkpoint line that does not parse or is of the
+// other profile; `DAMAGED` when this ledger's tree of the checkpoint's size has another root
+// (a rewritten history, or the checkpoint of another ledger).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `transfer` is NULL or points to one `timebank_id`;
+// `checkpoint` is NULL or a NUL-terminated string; `json_out` and `error_out` are NULL or
+// valid for a write of one `char *`.
+timebank_status timebank_store_prove_inclusion(const struct timebank_store *store,
+                                               const struct timebank_id *transfer,
+                                               const char *checkpoint,
+                                               char **json_out,
+                                               char **error_out);
+
+// Writes the proof that every record holding a transfer of `account` up to `checkpoint` (a
+// signed line, or NULL for the durable head) is in its history (the member's statement,
+// checkable offline) to `*json_out`, freed with `timebank_string_free`.
+//
+// Errors: `NOT_FOUND` when the account's transfers are in more than 1,000 records;
+// otherwise as `timebank_store_prove_inclusion`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As `timebank_store_prove_inclusion`, with `account` for `transfer`.
+timebank_status timebank_store_prove_statement(const struct timebank_store *store,
+                                               const struct timebank_id *account,
+                                               const char *checkpoint,
+                                               char **json_out,
+                                               char **error_out);
+
+// Writes the proof that the history the signed checkpoint line `to` signs extends the one
+// `from` signs to `*json_out`, freed with `timebank_string_free`.
+//
+// Errors: `INVALID_ARGUMENT` for a line that does not parse, or `from` larger than `to`;
+// `NOT_FOUND` for a checkpoint beyond this ledger's head; `DAMAGED` when this ledger's tree of
+// a checkpoint's size has another root (a rewritten history).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `from` and `to` are NULL or NUL-terminated strings;
+// `json_out` and `error_out` are NULL or valid for a write of one `char *`.
+timebank_status timebank_store_prove_consistency(const struct timebank_store *store,
+                                                 const char *from,
+                                                 const char *to,
+                                                 char **json_out,
+                                                 char **error_out);
+
+// Checks a proof document (`docs/FORMAT.md` §15) offline, without a store, and writes its kind
+// (`"inclusion"`, `"statement"` or `"consistency"`) to `*kind_out`, freed with
+// `timebank_string_free`. With `public_key` (lower-case hex), the proof's checkpoint must be
+// signed by that key; with NULL, only its hashes are checked against its own root.
+//
+// Errors: `NOT_SIGNED_BY_KEY` when the checkpoint names another key or profile (no statement
+// about damage); `DAMAGED` when the proof does not hold (an altered hash, record, root or
+// checkpoint; a checkpoint of another tree); `INVALID_ARGUMENT` when the text is not a proof
+// document or the key is not hex of a key's length.
+//
+// Thread safety: may be called from any thread at any time.
+//
+// # Safety
+// `proof_json` and `public_key` are NULL or NUL-terminated strings; `kind_out` and `error_out`
+// are NULL or valid for a write of one `char *`.
+timebank_status timebank_proof_verify(const char *proof_json,
+                                      const char *public_key,
+                                      char **kind_out,
+                                      char **error_out);
+
+// Checks a signed checkpoint line's signature under `public_key` (lower-case hex), offline.
+//
+// Errors: `NOT_SIGNED_BY_KEY` when the line names another key or profile; `DAMAGED` when it
+// names this key but its signature does not verify (it was altered or forged);
+// `INVALID_ARGUMENT` when the line does not parse or the key is not hex of a key's length.
+//
+// Thread safety: may be called from any thread at any time.
+//
+// # Safety
+// `line` and `public_key` are NULL or NUL-terminated strings; `error_out` is NULL or valid for
+// a write of one `char *`.
+timebank_status timebank_checkpoint_verify_signed(const char *line,
+                                                  const char *public_key,
+                                                  char **error_out);
 
 // Writes the outstanding liability (the hours and points members and groups hold: what a
 // guarantee fund stands behind) to `*json_out` as JSON, freed with `timebank_string_free`:

@@ -47,6 +47,7 @@ mod handle;
 mod id;
 mod operation;
 mod pointer;
+mod proof;
 mod report;
 mod statement;
 mod status;
@@ -61,6 +62,7 @@ pub use decimal::TIMEBANK_DECIMAL_BYTES;
 pub use handle::{timebank_store, TIMEBANK_STORES_OPEN_MAX};
 pub use id::timebank_id;
 pub use operation::*;
+pub use proof::*;
 pub use report::timebank_store_liability;
 pub use statement::*;
 pub use status::{

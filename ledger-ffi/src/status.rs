@@ -60,10 +60,14 @@ pub enum Status {
     /// A write whose journal write or sync failed: the command may or may not be durable. The
     /// store refuses further writes; reopen it and look the command's ids up to learn which.
     OutcomeUnknown = 16,
+    /// A signed checkpoint (or a proof's) names another public key or profile than the one the
+    /// host trusts: not evidence, but no statement about damage either (an altered one is
+    /// `DAMAGED`). Nothing changed.
+    NotSignedByKey = 17,
 }
 
 /// Every status, in numeric order.
-const STATUSES: [Status; 17] = [
+const STATUSES: [Status; 18] = [
     Status::Ok,
     Status::NullPointer,
     Status::InvalidUtf8,
@@ -81,11 +85,12 @@ const STATUSES: [Status; 17] = [
     Status::Cancelled,
     Status::Reentrant,
     Status::OutcomeUnknown,
+    Status::NotSignedByKey,
 ];
 
 impl Status {
     /// Every status, in numeric order.
-    pub fn all() -> [Status; 17] {
+    pub fn all() -> [Status; 18] {
         STATUSES
     }
 
@@ -109,6 +114,7 @@ impl Status {
             Status::Cancelled => b"cancelled\0",
             Status::Reentrant => b"reentrant\0",
             Status::OutcomeUnknown => b"outcome_unknown\0",
+            Status::NotSignedByKey => b"not_signed_by_key\0",
         }
     }
 
