@@ -29,8 +29,18 @@ from .store import (
     TransferState,
     VerifyReport,
 )
+from .proof import (
+    prove_consistency,
+    prove_inclusion,
+    prove_statement,
+    sign_checkpoint,
+    signing_public_key,
+    verify_proof,
+    verify_signed_checkpoint,
+)
 from .errors import (
     BusyError,
+    NotSignedByKeyError,
     ClosedError,
     DamagedError,
     InvalidAmountError,
@@ -62,6 +72,14 @@ def result_code_name(code: int) -> str:
 
 __all__ = [
     "BATCH_MAX",
+    "NotSignedByKeyError",
+    "prove_consistency",
+    "prove_inclusion",
+    "prove_statement",
+    "sign_checkpoint",
+    "signing_public_key",
+    "verify_proof",
+    "verify_signed_checkpoint",
     "Account",
     "AccountKind",
     "NewAccount",

@@ -86,6 +86,14 @@ class BusyError(TimebankError):
     status, status_name = 11, "busy"
 
 
+class NotSignedByKeyError(TimebankError):
+    """A signed checkpoint (or a proof's) names another public key or profile than the one
+    trusted: not evidence, but no statement about damage either (an altered one is
+    ``DamagedError``)."""
+
+    status, status_name = 17, "not_signed_by_key"
+
+
 ERRORS_BY_STATUS: Dict[int, Type[TimebankError]] = {
     cls.status: cls
     for cls in (
@@ -100,6 +108,7 @@ ERRORS_BY_STATUS: Dict[int, Type[TimebankError]] = {
         ClosedError,
         PanicError,
         BusyError,
+        NotSignedByKeyError,
     )
 }
 
