@@ -60,6 +60,8 @@ public class TimebankException extends RuntimeException {
                 return new ReentrantException(message);
             case OutcomeUnknownException.STATUS:
                 return new OutcomeUnknownException(message);
+            case NotSignedByKeyException.STATUS:
+                return new NotSignedByKeyException(message);
             default:
                 return new TimebankException(status, "status " + status + ": " + message);
         }
