@@ -394,6 +394,128 @@ static void close_during_a_callback(void) {
     remove_store_dir();
 }
 
+/* free() on one thread while another is inside a call on the same handle: the call finishes on
+ * a live store, the handle is invalid at once, and the store closes when the call returns. */
+struct freer {
+    timebank_store *store;
+    volatile int done;
+};
+
+static void *free_store(void *context) {
+    struct freer *freer = context;
+    timebank_store_free(freer->store);
+    freer->done = 1;
+    return NULL;
+}
+
+static int32_t free_from_another_thread(void *context, uint64_t done, uint64_t total) {
+    struct freer *freer = context;
+    (void)done;
+    (void)total;
+    pthread_t thread;
+    pthread_create(&thread, NULL, free_store, freer);
+    pthread_join(thread, NULL); /* free returns at once: it never waits for this call */
+    return 0;
+}
+
+static void free_during_a_call(void) {
+    const char *dir = temp_store_dir();
+    timebank_store *store = open_in(dir, NULL);
+    create_accounts(store);
+    struct freer freer = {store, 0};
+    timebank_verify_report report;
+    char *error = NULL;
+    CHECK_OK(timebank_store_verify(store, free_from_another_thread, &freer, &report, &error),
+             &error);
+    CHECK(freer.done == 1 && report.records >= 2);
+    timebank_store_info info;
+    CHECK_FAILS(timebank_store_status(store, &info, &error), TIMEBANK_STATUS_INVALID_HANDLE,
+                &error);
+    timebank_store *reopened = open_in(dir, NULL); /* the store closed when the call returned */
+    timebank_store_free(reopened);
+    remove_store_dir();
+}
+
+/* The statuses that need a damaged, busy or failing disk, each really returned. */
+static void flip_journal_byte(const char *dir, long offset) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/journal.tbj", dir);
+    FILE *file = fopen(path, "r+b");
+    CHECK(file != NULL);
+    if (file == NULL) {
+        return;
+    }
+    fseek(file, offset, SEEK_SET);
+    int byte = fgetc(file);
+    fseek(file, offset, SEEK_SET);
+    fputc(byte ^ 0x55, file);
+    fclose(file);
+}
+
+static void disk_statuses(void) {
+    const char *dir = temp_store_dir();
+    char *error = NULL;
+    timebank_store *store = open_in(dir, NULL);
+    create_accounts(store);
+    timebank_store *second = NULL;
+    CHECK_FAILS(timebank_store_open(dir, NULL, NULL, &second, &error), TIMEBANK_STATUS_BUSY,
+                &error);
+    CHECK_FAILS(timebank_store_open("\xff\xfe", NULL, NULL, &second, &error),
+                TIMEBANK_STATUS_INVALID_UTF8, &error);
+    char file_path[128];
+    snprintf(file_path, sizeof file_path, "%s/journal.tbj/below-a-file", dir);
+    CHECK_FAILS(timebank_store_open(file_path, NULL, NULL, &second, &error), TIMEBANK_STATUS_IO,
+                &error); /* a directory cannot be made below a file */
+    CHECK(second == NULL);
+
+    /* A write whose journal append fails (the file size limit, as a full disk would): the
+     * outcome is unknown; later writes are refused until the store is reopened, and reopened
+     * the record is either wholly there or cut. */
+    timebank_store_info info;
+    CHECK_OK(timebank_store_status(store, &info, &error), &error);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit saved, limit;
+    getrlimit(RLIMIT_FSIZE, &saved);
+    limit = saved;
+    limit.rlim_cur = (rlim_t)info.journal_bytes + 16;
+    setrlimit(RLIMIT_FSIZE, &limit);
+    timebank_transfer t = service(500, 100);
+    uint16_t codes[1];
+    CHECK_FAILS(timebank_store_submit_transfers(store, &t, 1, 0, codes, &error),
+                TIMEBANK_STATUS_OUTCOME_UNKNOWN, &error);
+    setrlimit(RLIMIT_FSIZE, &saved);
+    timebank_transfer again = service(501, 100);
+    timebank_status later = timebank_store_submit_transfers(store, &again, 1, 0, codes, &error);
+    CHECK(later != TIMEBANK_STATUS_OK);
+    timebank_string_free(error);
+    error = NULL;
+    timebank_store_free(store);
+    store = open_in(dir, NULL);
+    timebank_transfer_info found;
+    timebank_status lookup = timebank_store_transfer(store, &t.id, &found, &error);
+    CHECK(lookup == TIMEBANK_STATUS_OK || lookup == TIMEBANK_STATUS_NOT_FOUND);
+    timebank_string_free(error);
+    error = NULL;
+    CHECK_BALANCE(store, MEMBER, lookup == TIMEBANK_STATUS_OK ? "1.00" : "0.00");
+
+    /* Damage inside the journal, with a valid record after it: DAMAGED, nothing repaired. */
+    timebank_transfer more[2] = {service(502, 100), service(503, 100)};
+    CHECK_OK(timebank_store_submit_transfers(store, &more[0], 1, 0, codes, &error), &error);
+    timebank_store_info middle;
+    CHECK_OK(timebank_store_status(store, &middle, &error), &error);
+    CHECK_OK(timebank_store_submit_transfers(store, &more[1], 1, 0, codes, &error), &error);
+    CHECK_OK(timebank_store_close(store, &error), &error);
+    timebank_store_free(store);
+    /* A byte inside the record before the last: the last one still verifies after it, so this
+     * is damage, not a torn tail. */
+    flip_journal_byte(dir, (long)middle.journal_bytes - 40);
+    timebank_store *damaged = NULL;
+    CHECK_FAILS(timebank_store_open(dir, NULL, NULL, &damaged, &error), TIMEBANK_STATUS_DAMAGED,
+                &error);
+    CHECK(damaged == NULL);
+    remove_store_dir();
+}
+
 int main(void) {
     time_guard();
     counts_checked_before_use();
@@ -402,5 +524,7 @@ int main(void) {
     refusals_carry_their_code();
     callbacks_cancel_and_refuse_reentry();
     close_during_a_callback();
+    free_during_a_call();
+    disk_statuses();
     return summary("test_host_proof");
 }
