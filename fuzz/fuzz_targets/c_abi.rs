@@ -1,9 +1,12 @@
 //! The C ABI of `ledger-ffi` on arbitrary bytes and strings, called as a C host would: strings
 //! that are not UTF-8, NULL pointers, scales and ids out of range, transfer structs with any
-//! field values, calls on closed handles. No call may crash or report `TIMEBANK_STATUS_PANIC`
-//! (a bug caught at the boundary); out-params are written only on success; a successful amount
-//! parse agrees with `Amount::parse_in`; every returned string is freed with the library's
-//! own free function.
+//! field values, calls on closed, freed and forged handles, batch counts above the maximum with
+//! a short array, and clock values from the plausible to 2^64 - 1. No call may crash or report
+//! `TIMEBANK_STATUS_PANIC` (a bug caught at the boundary); out-params are written only on
+//! success; a successful amount parse agrees with `Amount::parse_in`; a forged or freed handle is
+//! `INVALID_HANDLE`; an oversized count is `INVALID_ARGUMENT` before anything is read; under the
+//! time guard an implausible `now` is never accepted and a refused one leaves the journal head
+//! where it was; every returned string is freed with the library's own free function.
 #![no_main]
 
 use std::ffi::{c_char, CStr, CString};
@@ -18,6 +21,8 @@ use timebank::*;
 struct Input {
     amounts: Vec<(Vec<u8>, u8, bool)>,
     formats: Vec<(u64, u8)>,
+    /// Handle values no open call ever returned (no store is open while they are tried).
+    forged_handles: Vec<usize>,
     /// A store is opened (it is slow: a directory and an index) for one input in a few.
     store: Option<StorePlan>,
 }
@@ -25,17 +30,68 @@ struct Input {
 #[derive(Arbitrary, Debug)]
 struct StorePlan {
     policy: Option<Vec<u8>>,
+    /// Opened with `TIMEBANK_OPEN_ANY_TIME` (the time guard off), or with the guard and this
+    /// skew in seconds (0: the default).
+    any_time: bool,
+    skew_s: u16,
     calls: Vec<StoreCall>,
 }
 
 #[derive(Arbitrary, Debug)]
 enum StoreCall {
-    Transfers(Vec<RawTransfer>, u64),
-    TextTransfers(Vec<(RawTransfer, Option<Vec<u8>>)>, u64),
+    Transfers(Vec<RawTransfer>, Clock),
+    TextTransfers(Vec<(RawTransfer, Option<Vec<u8>>)>, Clock),
+    /// A count above the batch maximum (at least 8191, up to `SIZE_MAX`) with a one-element
+    /// array: refused before anything is read.
+    OversizedBatch(RawTransfer, u64),
     Status,
-    Expire(u64),
-    Verify,
+    Expire(Clock),
+    Verify {
+        cancel: bool,
+    },
     Close,
+    /// Freed: every later call on the handle must say `INVALID_HANDLE`.
+    Free,
+}
+
+/// A `now` as hosts get it wrong and right.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Clock {
+    /// 0: the system clock.
+    System,
+    /// The wall clock moved by a number of seconds (a host's small skew, or minutes off).
+    Wall(i16),
+    MinusOne,
+    TwoToThe63,
+    /// Nanoseconds multiplied by 1000 (wrapping, as in C).
+    NanosTimes1000,
+    Raw(u64),
+}
+
+impl Clock {
+    fn ns(self) -> u64 {
+        let wall = wall_clock_ns();
+        match self {
+            Clock::System => 0,
+            Clock::Wall(s) => wall.wrapping_add_signed(i64::from(s) * 1_000_000_000),
+            Clock::MinusOne => u64::MAX,
+            Clock::TwoToThe63 => 1 << 63,
+            Clock::NanosTimes1000 => wall.wrapping_mul(1000),
+            Clock::Raw(n) => n,
+        }
+    }
+}
+
+fn wall_clock_ns() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Whether the time guard with `skew_ns` must refuse `now`: more than the skew ahead of the
+/// clock (read after the call, so a value the guard accepted is never counted here), or so far
+/// before any ledger made in this run that no creation time could excuse it.
+fn implausible(now: u64, skew_ns: u64) -> bool {
+    now != 0 && (now > wall_clock_ns().saturating_add(skew_ns) || now < 1_700_000_000_000_000_000)
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -157,13 +213,50 @@ fn amounts(input: &Input) {
         if settle(status, error, "timebank_amount_format") == Status::Ok {
             let printed = message(text);
             let amount = Amount::from_minor(minor, scale).expect("formatted, so valid");
-            assert_eq!(printed, amount.to_string());
+            // The same amount, written at the scale: exactly `scale` decimals.
+            assert_eq!(
+                Amount::parse_in(&printed, scale).ok(),
+                Some(amount),
+                "{printed}"
+            );
+            let decimals = printed.split_once('.').map_or(0, |(_, d)| d.len());
+            assert_eq!(decimals, scale as usize, "{printed} at scale {scale}");
             // SAFETY: `text` was returned by the library and is freed once.
             unsafe { timebank_string_free(text) };
         } else {
             assert!(text.is_null(), "an out-param written on failure");
         }
     }
+}
+
+/// Handle values no open call returned: `INVALID_HANDLE` (or `NULL_POINTER` for 0), never a read.
+fn forged_handles(input: &Input) {
+    for &token in input.forged_handles.iter().take(8) {
+        let handle: *const timebank_store = ptr::without_provenance(token);
+        let mut info = std::mem::MaybeUninit::<timebank_store_info>::uninit();
+        let mut error = ptr::null_mut();
+        // SAFETY: the library never dereferences a handle; `info` and `error` are live.
+        let status = unsafe { timebank_store_status(handle, info.as_mut_ptr(), &mut error) };
+        let status = settle(status, error, "timebank_store_status(forged)");
+        let expected = if token == 0 {
+            Status::NullPointer
+        } else {
+            Status::InvalidHandle
+        };
+        assert_eq!(status, expected, "handle {token:#x}");
+        timebank_store_free(handle.cast_mut());
+    }
+}
+
+/// The journal head, or `None` when the handle is no longer usable.
+fn head(handle: *mut timebank_store) -> Option<u64> {
+    let mut info = std::mem::MaybeUninit::<timebank_store_info>::uninit();
+    let mut error = ptr::null_mut();
+    // SAFETY: `info` and `error` are live; a handle is a checked token.
+    let status = unsafe { timebank_store_status(handle, info.as_mut_ptr(), &mut error) };
+    // SAFETY: written, since the call succeeded.
+    (settle(status, error, "timebank_store_status") == Status::Ok)
+        .then(|| unsafe { info.assume_init() }.head_sequence)
 }
 
 fn store(plan: &StorePlan) {
@@ -176,23 +269,51 @@ fn store(plan: &StorePlan) {
     let mut handle: *mut timebank_store = ptr::null_mut();
     let mut error = ptr::null_mut();
     let policy_ptr = policy.as_ref().map_or(ptr::null(), |p| p.as_ptr());
-    // SAFETY: the strings are NUL-terminated or NULL; the out-params are live.
+    let skew_ns = match plan.skew_s {
+        0 => 300_000_000_000,
+        s => u64::from(s) * 1_000_000_000,
+    };
+    let options = timebank_open_options {
+        clock_skew_max_ns: u64::from(plan.skew_s) * 1_000_000_000,
+        flags: if plan.any_time {
+            TIMEBANK_OPEN_ANY_TIME
+        } else {
+            0
+        },
+    };
+    // SAFETY: the strings are NUL-terminated or NULL; the options and out-params are live.
     let status = unsafe {
-        timebank_store_open(
+        timebank_store_open_with_options(
             path.as_ptr(),
             policy_ptr,
             ptr::null(),
+            &options,
             &mut handle,
             &mut error,
         )
     };
     if settle(status, error, "timebank_store_open") == Status::Ok {
         assert!(!handle.is_null());
+        let guard = (!plan.any_time).then_some(skew_ns);
+        let mut freed = false;
         for call in plan.calls.iter().take(8) {
-            store_call(handle, call);
+            let before = head(handle);
+            let (status, now) = store_call(handle, call);
+            if freed && !matches!(call, StoreCall::Free) {
+                assert_eq!(status, Status::InvalidHandle, "a call on a freed handle");
+            }
+            freed |= matches!(call, StoreCall::Free);
+            if let (Some(skew), Some(now)) = (guard, now) {
+                if implausible(now, skew) {
+                    assert_ne!(status, Status::Ok, "the guard accepted now = {now}");
+                }
+            }
+            if status == Status::InvalidTime {
+                assert_eq!(head(handle), before, "a refused time wrote a record");
+            }
         }
         let mut error = ptr::null_mut();
-        // SAFETY: `handle` is live until freed below.
+        // SAFETY: a handle is a checked token (closing a freed one is INVALID_HANDLE).
         let status = unsafe { timebank_store_close(handle, &mut error) };
         settle(status, error, "timebank_store_close");
         timebank_store_free(handle);
@@ -202,10 +323,12 @@ fn store(plan: &StorePlan) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn store_call(handle: *mut timebank_store, call: &StoreCall) {
+/// Makes one call; returns its status and the `now` it passed, if any.
+fn store_call(handle: *mut timebank_store, call: &StoreCall) -> (Status, Option<u64>) {
     let mut error = ptr::null_mut();
     match call {
-        StoreCall::Transfers(raw, now) => {
+        StoreCall::Transfers(raw, clock) => {
+            let now = clock.ns();
             let batch: Vec<timebank_transfer> =
                 raw.iter().take(16).map(RawTransfer::binary).collect();
             let mut codes = vec![u16::MAX; batch.len()];
@@ -215,14 +338,18 @@ fn store_call(handle: *mut timebank_store, call: &StoreCall) {
                     handle,
                     batch.as_ptr(),
                     batch.len(),
-                    *now,
+                    now,
                     codes.as_mut_ptr(),
                     &mut error,
                 )
             };
-            settle(status, error, "timebank_store_submit_transfers");
+            (
+                settle(status, error, "timebank_store_submit_transfers"),
+                Some(now),
+            )
         }
-        StoreCall::TextTransfers(raw, now) => {
+        StoreCall::TextTransfers(raw, clock) => {
+            let now = clock.ns();
             let texts: Vec<Option<CString>> = raw
                 .iter()
                 .take(16)
@@ -255,53 +382,96 @@ fn store_call(handle: *mut timebank_store, call: &StoreCall) {
                     handle,
                     batch.as_ptr(),
                     batch.len(),
-                    *now,
+                    now,
                     codes.as_mut_ptr(),
                     &mut error,
                 )
             };
-            settle(status, error, "timebank_store_submit_transfers_text");
+            (
+                settle(status, error, "timebank_store_submit_transfers_text"),
+                Some(now),
+            )
+        }
+        StoreCall::OversizedBatch(raw, count) => {
+            let one = raw.binary();
+            let count = usize::try_from(*count)
+                .unwrap_or(usize::MAX)
+                .max(TIMEBANK_BATCH_MAX + 1);
+            let mut code = u16::MAX;
+            // SAFETY: the arrays hold one element; the contract's count check comes before any
+            // read (AddressSanitizer would catch a read past them).
+            let status = unsafe {
+                timebank_store_submit_transfers(handle, &one, count, 0, &mut code, &mut error)
+            };
+            let status = settle(status, error, "timebank_store_submit_transfers(oversized)");
+            assert!(
+                matches!(
+                    status,
+                    Status::InvalidArgument | Status::Closed | Status::InvalidHandle
+                ),
+                "count {count}: {status:?}"
+            );
+            assert_eq!(code, u16::MAX, "an out-param written on failure");
+            (status, None)
         }
         StoreCall::Status => {
             let mut info = std::mem::MaybeUninit::<timebank_store_info>::uninit();
-            // SAFETY: `info` is valid for a write; `handle` is live.
+            // SAFETY: `info` is valid for a write; a handle is a checked token.
             let status = unsafe { timebank_store_status(handle, info.as_mut_ptr(), &mut error) };
-            settle(status, error, "timebank_store_status");
+            (settle(status, error, "timebank_store_status"), None)
         }
-        StoreCall::Expire(now) => {
+        StoreCall::Expire(clock) => {
+            let now = clock.ns();
             let mut expired = 0usize;
-            // SAFETY: the out-params are live; `handle` is live.
-            let status = unsafe { timebank_store_expire(handle, *now, &mut expired, &mut error) };
-            settle(status, error, "timebank_store_expire");
+            // SAFETY: the out-params are live; a handle is a checked token.
+            let status = unsafe { timebank_store_expire(handle, now, &mut expired, &mut error) };
+            (settle(status, error, "timebank_store_expire"), Some(now))
         }
-        StoreCall::Verify => {
+        StoreCall::Verify { cancel } => {
             let mut report = std::mem::MaybeUninit::uninit();
-            // SAFETY: no callback; `report` is valid for a write; `handle` is live.
+            let progress: timebank_progress_fn = if *cancel { Some(stop) } else { None };
+            // SAFETY: the callback takes no context; `report` is valid for a write.
             let status = unsafe {
                 timebank_store_verify(
                     handle,
-                    None,
+                    progress,
                     ptr::null_mut(),
                     report.as_mut_ptr(),
                     &mut error,
                 )
             };
             let status = settle(status, error, "timebank_store_verify");
+            let expected = if *cancel {
+                Status::Cancelled
+            } else {
+                Status::Ok
+            };
             assert!(
-                matches!(status, Status::Ok | Status::Closed),
+                matches!(status, Status::Closed | Status::InvalidHandle) || status == expected,
                 "a store written through the C ABI verifies (or was closed): {status:?}"
             );
+            (status, None)
         }
         StoreCall::Close => {
-            // SAFETY: `handle` is live; closing twice is allowed (later calls say CLOSED).
+            // SAFETY: closing twice is allowed (later calls say CLOSED).
             let status = unsafe { timebank_store_close(handle, &mut error) };
-            settle(status, error, "timebank_store_close");
+            (settle(status, error, "timebank_store_close"), None)
+        }
+        StoreCall::Free => {
+            timebank_store_free(handle);
+            (Status::Ok, None)
         }
     }
 }
 
+/// A progress callback that asks to stop.
+unsafe extern "C" fn stop(_context: *mut std::ffi::c_void, _done: u64, _total: u64) -> i32 {
+    1
+}
+
 fuzz_target!(|input: Input| {
     amounts(&input);
+    forged_handles(&input);
     if let Some(plan) = &input.store {
         store(plan);
     }
