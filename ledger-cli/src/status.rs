@@ -26,6 +26,9 @@ struct StatusView {
     units: Vec<String>,
     /// The cryptographic profile: "standard" or "gm".
     profile: String,
+    /// The Merkle tree over the durable records: its size (head + 1) and root.
+    tree_size: u64,
+    tree_root: String,
     /// What opening did: "up to date", "caught up", "rebuilt".
     index_on_open: String,
     torn_tail_cut: Option<u64>,
@@ -70,6 +73,7 @@ pub fn status(session: &Session) -> CliResult {
 
 fn show(session: &Session, store: &Store) -> CliResult {
     let s = store.status();
+    let claim = store.checkpoint_claim();
     let report = store.open_report();
     let view = StatusView {
         data: session.data().display().to_string(),
@@ -82,6 +86,8 @@ fn show(session: &Session, store: &Store) -> CliResult {
         indexed_seq: s.indexed_sequence,
         units: store.read(|l| l.units().map(|u| u.name.clone()).collect()),
         profile: store.profile().name().into(),
+        tree_size: claim.tree_size,
+        tree_root: hex(&claim.root),
         index_on_open: match &report.index {
             IndexRecovery::UpToDate => "up to date".into(),
             IndexRecovery::CaughtUp { from } => format!("caught up from record {from}"),
@@ -100,6 +106,11 @@ fn show(session: &Session, store: &Store) -> CliResult {
     out!("transfers     {}", view.transfers)?;
     out!("units         {}", view.units.join(", "))?;
     out!("profile       {}", view.profile)?;
+    out!(
+        "merkle root   {} ({} records)",
+        view.tree_root,
+        view.tree_size
+    )?;
     out!(
         "index         record {} ({})",
         view.indexed_seq,

@@ -62,6 +62,9 @@ fn a_statement_checks_out_offline_with_the_public_key_in_both_profiles() {
         let signed = bank.ok(&["--json", "checkpoint", "sign", "--signing-key-file", key]);
         assert_eq!(signed.json()["checkpoint"], line);
         assert_eq!(signed.json()["public_key"], public.as_str());
+        let status = bank.status();
+        assert_eq!(status["tree_root"], signed.json()["root"]);
+        assert_eq!(status["tree_size"], signed.json()["tree_size"]);
 
         bank.ok(&["checkpoint", "verify", line, "--public-key", &public]);
         let other = keygen(&bank, profile, "other.key");

@@ -267,11 +267,17 @@ impl StatementProof {
         };
         let transfers = list("transfers")?
             .iter()
-            .map(|t| Ok((id(t, "transfer")?, number(t, "leaf_index")?)))
+            .map(|t| {
+                exact_members(t, STATEMENT_TRANSFER_MEMBERS, "a transfers entry")?;
+                Ok((id(t, "transfer")?, number(t, "leaf_index")?))
+            })
             .collect::<Result<Vec<_>, ProofFailure>>()?;
         let records = list("records")?
             .iter()
-            .map(RecordProof::from_json)
+            .map(|r| {
+                exact_members(r, RECORD_MEMBERS, "a records entry")?;
+                RecordProof::from_json(r)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(StatementProof {
             profile,
@@ -400,7 +406,64 @@ fn document(text: &str, format: &str) -> Result<Value, ProofFailure> {
             "\"proof\" is not \"{format}\""
         )));
     }
+    let members = match format {
+        INCLUSION_PROOF_FORMAT => INCLUSION_MEMBERS,
+        STATEMENT_PROOF_FORMAT => STATEMENT_MEMBERS,
+        _ => CONSISTENCY_MEMBERS,
+    };
+    exact_members(&value, members, "the document")?;
     Ok(value)
+}
+
+/// The members of each object, exactly: a document with another member (a misspelt
+/// `"Transfer"` would otherwise read as no transfer) or without one is malformed.
+const INCLUSION_MEMBERS: &[&str] = &[
+    "proof",
+    "profile",
+    "tree_size",
+    "root",
+    "checkpoint",
+    "transfer",
+    "leaf_index",
+    "record",
+    "path",
+];
+const STATEMENT_MEMBERS: &[&str] = &[
+    "proof",
+    "profile",
+    "tree_size",
+    "root",
+    "checkpoint",
+    "account",
+    "transfers",
+    "records",
+];
+const STATEMENT_TRANSFER_MEMBERS: &[&str] = &["transfer", "leaf_index"];
+const RECORD_MEMBERS: &[&str] = &["leaf_index", "record", "path"];
+const CONSISTENCY_MEMBERS: &[&str] = &[
+    "proof",
+    "profile",
+    "old_size",
+    "new_size",
+    "old_root",
+    "new_root",
+    "path",
+    "old_checkpoint",
+    "new_checkpoint",
+];
+
+fn exact_members(value: &Value, members: &[&str], what: &str) -> Result<(), ProofFailure> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| malformed(&format!("{what} is not a JSON object")))?;
+    let exact = object.len() == members.len() && members.iter().all(|m| object.contains_key(*m));
+    match exact {
+        true => Ok(()),
+        false => Err(malformed(&format!(
+            "{what} must have exactly the members {}",
+            members.join(", ")
+        ))),
+    }
 }
 
 fn merge(into: &mut Value, from: Value) {

@@ -280,3 +280,74 @@ fn the_shared_proof_fixtures_verify_in_rust() {
         }
     }
 }
+
+/// Hostile documents: every single-byte change of a valid proof or checkpoint line, and random
+/// bytes, either fail to parse or fail to verify (or parse to the very same proof); none panics.
+#[test]
+fn altered_or_random_documents_never_verify_and_never_panic() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/testdata");
+    let read = |name: &str| std::fs::read_to_string(data.join(name)).unwrap();
+    let public =
+        ledger_store::signed_checkpoint::unhex(read("standard.public-key").trim()).unwrap();
+    let original = read("standard.inclusion.json");
+    let proof = InclusionProof::from_json(&original).unwrap();
+    let mut rng = Rng(0x5eed);
+    for at in 0..original.len() {
+        let mut bytes = original.clone().into_bytes();
+        bytes[at] = match bytes[at] {
+            b'0' => b'1',
+            b'a' => b'b',
+            other => other ^ (1 << rng.below(7)),
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        if let Ok(parsed) = InclusionProof::from_json(&text) {
+            if parsed != proof {
+                assert!(
+                    parsed.verify(Some(&public)).is_err(),
+                    "byte {at} changed: {text}"
+                );
+            }
+        }
+    }
+    let line = read("standard.checkpoint-2");
+    let signed = SignedCheckpoint::from_text(&line).unwrap();
+    for at in 0..line.trim().len() {
+        let mut bytes = line.clone().into_bytes();
+        bytes[at] ^= 1 << rng.below(7);
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        if let Ok(parsed) = SignedCheckpoint::from_text(&text) {
+            if parsed != signed {
+                assert!(parsed.verify(&public).is_err(), "byte {at} changed: {text}");
+            }
+        }
+    }
+    for _ in 0..2000 {
+        let len = rng.below(300) as usize;
+        let text: String = (0..len)
+            .map(|_| char::from(b" {}[]\":,0123456789abcdefproftrnulx"[rng.below(34) as usize]))
+            .collect();
+        if let Ok(p) = InclusionProof::from_json(&text) {
+            assert!(p.verify(Some(&public)).is_err());
+        }
+        assert!(StatementProof::from_json(&text).is_err_or_fails(&public));
+        let _ = ConsistencyProof::from_json(&text).map(|p| p.verify(Some(&public)));
+        let _ = SignedCheckpoint::from_text(&text);
+    }
+}
+
+trait ErrOrFails {
+    fn is_err_or_fails(&self, public: &[u8]) -> bool;
+}
+
+impl ErrOrFails for Result<StatementProof, ProofFailure> {
+    fn is_err_or_fails(&self, public: &[u8]) -> bool {
+        match self {
+            Err(_) => true,
+            Ok(p) => p.verify(Some(public)).is_err(),
+        }
+    }
+}

@@ -190,3 +190,21 @@ def test_the_command_line_exit_codes(capsys):
     assert vp.main(["--checkpoint", line, "--public-key", key("standard").hex()]) == 0
     assert vp.main(["--checkpoint", line.replace(" standard ", " gm "),
                     "--public-key", key("standard").hex()]) == 2
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_document_with_another_or_a_missing_member_is_not_a_proof(profile):
+    for kind in KINDS:
+        doc = fixture(profile, kind)
+        bad = copy.deepcopy(doc)
+        bad["extra"] = None
+        with pytest.raises(vp.Malformed):
+            vp.verify_document(bad, key(profile))
+        bad = copy.deepcopy(doc)
+        del bad["path" if kind != "statement" else "records"]
+        with pytest.raises(vp.Malformed):
+            vp.verify_document(bad, key(profile))
+    doc = fixture(profile, "inclusion")
+    doc["Transfer"] = doc.pop("transfer")
+    with pytest.raises(vp.Malformed):
+        vp.verify_document(doc, key(profile))

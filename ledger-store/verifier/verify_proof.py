@@ -270,6 +270,24 @@ def holds_transfer(data, transfer):
 
 # --- proof documents (§15) ---------------------------------------------------------------------
 
+# The members of each object, exactly (FORMAT.md §15): another member, or a missing one, makes
+# the document malformed (a misspelt "Transfer" must not quietly drop the transfer check).
+MEMBERS = {
+    "timebank-inclusion-proof v1": {"proof", "profile", "tree_size", "root", "checkpoint",
+                                    "transfer", "leaf_index", "record", "path"},
+    "timebank-statement-proof v1": {"proof", "profile", "tree_size", "root", "checkpoint",
+                                    "account", "transfers", "records"},
+    "timebank-consistency-proof v1": {"proof", "profile", "old_size", "new_size", "old_root",
+                                      "new_root", "path", "old_checkpoint", "new_checkpoint"},
+}
+TRANSFER_MEMBERS = {"transfer", "leaf_index"}
+RECORD_MEMBERS = {"leaf_index", "record", "path"}
+
+
+def exact_members(obj, members, what):
+    if not isinstance(obj, dict) or set(obj) != members:
+        raise Malformed(f"{what} must have exactly the members {', '.join(sorted(members))}")
+
 def field(doc, name, kind):
     value = doc.get(name)
     if not isinstance(value, kind) or isinstance(value, bool):
@@ -311,6 +329,7 @@ def check_signed(profile, size, root, cp, key):
 
 
 def verify_record_proof(profile, size, root, entry):
+    exact_members(entry, RECORD_MEMBERS, "a records entry")
     index = field(entry, "leaf_index", int)
     data = unhex(field(entry, "record", str), None, "record")
     stored = check_record(data, index)
@@ -320,6 +339,9 @@ def verify_record_proof(profile, size, root, entry):
 
 def verify_document(doc, key):
     kind = doc.get("proof")
+    if kind not in MEMBERS:
+        raise Malformed('"proof" names no known proof format')
+    exact_members(doc, MEMBERS[kind], "the document")
     profile = field(doc, "profile", str)
     if profile not in PROFILES:
         raise Malformed('profile is neither "standard" nor "gm"')
@@ -336,7 +358,9 @@ def verify_document(doc, key):
     root = unhex(doc.get("root"), 32, "root")
     check_signed(profile, size, root, optional_checkpoint(doc, "checkpoint"), key)
     if kind == "timebank-inclusion-proof v1":
-        _, data = verify_record_proof(profile, size, root, doc)
+        index = field(doc, "leaf_index", int)
+        data = unhex(field(doc, "record", str), None, "record")
+        verify_inclusion(profile, index, size, check_record(data, index), hashes(doc, "path"), root)
         if doc.get("transfer") is not None:
             transfer = ident(doc["transfer"], "transfer")
             if not holds_transfer(data, transfer):
@@ -348,6 +372,7 @@ def verify_document(doc, key):
         raise Malformed("more records than a statement proof carries")
     held = dict(verify_record_proof(profile, size, root, r) for r in records)
     for entry in field(doc, "transfers", list):
+        exact_members(entry, TRANSFER_MEMBERS, "a transfers entry")
         transfer = ident(entry.get("transfer"), "transfer")
         index = field(entry, "leaf_index", int)
         if index not in held or not holds_transfer(held[index], transfer):

@@ -127,6 +127,22 @@ export function holdsTransfer(record, transfer) {
   return false;
 }
 
+// The members of each object, exactly (FORMAT.md §15): another member, or a missing one, makes
+// the document malformed (a misspelt "Transfer" must not quietly drop the transfer check).
+const MEMBERS = {
+  'timebank-inclusion-proof v1': ['proof', 'profile', 'tree_size', 'root', 'checkpoint', 'transfer', 'leaf_index', 'record', 'path'],
+  'timebank-statement-proof v1': ['proof', 'profile', 'tree_size', 'root', 'checkpoint', 'account', 'transfers', 'records'],
+  'timebank-consistency-proof v1': ['proof', 'profile', 'old_size', 'new_size', 'old_root', 'new_root', 'path', 'old_checkpoint', 'new_checkpoint'],
+};
+const TRANSFER_MEMBERS = ['transfer', 'leaf_index'];
+const RECORD_MEMBERS = ['leaf_index', 'record', 'path'];
+
+function exactMembers(obj, members, what) {
+  const ok = obj !== null && typeof obj === 'object' && !Array.isArray(obj)
+    && Object.keys(obj).length === members.length && members.every((m) => Object.hasOwn(obj, m));
+  if (!ok) throw new Malformed(`${what} must have exactly the members ${members.join(', ')}`);
+}
+
 function field(doc, name, type) {
   const value = doc[name];
   const ok = type === 'integer' ? Number.isSafeInteger(value) && value >= 0
@@ -179,6 +195,8 @@ async function verifyRecordProof(profile, size, root, entry) {
  */
 export async function verifyProof(doc, publicKeyHex = null) {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Malformed('not a JSON object');
+  if (!Object.hasOwn(MEMBERS, doc.proof)) throw new Malformed('"proof" names no known proof format');
+  exactMembers(doc, MEMBERS[doc.proof], 'the document');
   const key = publicKeyHex === null ? null : hexField(publicKeyHex.trim(), null, 'the public key');
   const profile = field(doc, 'profile', 'string');
   if (!(profile in PROFILE_CODES)) throw new Malformed('profile is neither "standard" nor "gm"');
@@ -209,10 +227,12 @@ export async function verifyProof(doc, publicKeyHex = null) {
   if (records.length > STATEMENT_RECORDS_MAX) throw new Malformed('more records than a statement proof carries');
   const held = new Map();
   for (const entry of records) {
+    exactMembers(entry, RECORD_MEMBERS, 'a records entry');
     const [index, record] = await verifyRecordProof(profile, size, root, entry);
     held.set(index, record);
   }
   for (const entry of field(doc, 'transfers', 'array')) {
+    exactMembers(entry, TRANSFER_MEMBERS, 'a transfers entry');
     const transfer = id(entry.transfer, 'transfer');
     const index = field(entry, 'leaf_index', 'integer');
     if (!held.has(index) || !holdsTransfer(held.get(index), transfer)) {

@@ -116,3 +116,18 @@ for (const profile of ['standard', 'gm']) {
     assert.equal(await verifyProof({ ...doc, checkpoint: null }), 'inclusion');
   });
 }
+
+for (const profile of ['standard', 'gm']) {
+  test(`${profile}: a document with another or a missing member is not a proof`, async () => {
+    for (const kind of ['inclusion', 'statement', 'consistency']) {
+      const doc = fixture(profile, kind);
+      await assert.rejects(verifyProof({ ...doc, extra: null }, publicKey(profile)), Malformed);
+      const missing = { ...doc };
+      delete missing[kind === 'statement' ? 'records' : 'path'];
+      await assert.rejects(verifyProof(missing, publicKey(profile)), Malformed);
+    }
+    const doc = fixture(profile, 'inclusion');
+    const { transfer, ...rest } = doc;
+    await assert.rejects(verifyProof({ ...rest, Transfer: transfer }, publicKey(profile)), Malformed);
+  });
+}
