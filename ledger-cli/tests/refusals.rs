@@ -245,3 +245,29 @@ fn a_bad_key_file_is_a_usage_error() {
     );
     bank.fails(&["checkpoint", "export"], 2, "--key-file");
 }
+
+/// An implausible `--at` (decades ahead of the clock) is refused by the store's time guard
+/// before anything is journaled: exit 2, and the ledger's clock is not pushed into the future.
+#[test]
+fn a_time_far_ahead_of_the_clock_is_refused_and_changes_nothing() {
+    let bank = Bank::new().with_accounts();
+    let before = bank.status();
+    let run = support::run_in(
+        &bank.data(),
+        "2099-01-01T00:00:00Z",
+        &[
+            "record",
+            "--payer",
+            "1",
+            "--provider",
+            "2",
+            "--hours",
+            "1",
+            "--code",
+            "101",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("not plausible"), "{}", run.stderr);
+    assert_eq!(bank.status(), before, "the refused time changed the ledger");
+}
