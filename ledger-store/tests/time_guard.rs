@@ -31,20 +31,27 @@ fn an_implausible_now_is_refused_and_writes_nothing() {
     ];
     for now in implausible {
         let refused = store.create_transfers(services(1, 1), now);
-        assert!(matches!(refused, Err(Error::InvalidTime(_))), "{now}: {refused:?}");
+        assert!(
+            matches!(refused, Err(Error::InvalidTime(_))),
+            "{now}: {refused:?}"
+        );
         assert!(matches!(store.expire(now), Err(Error::InvalidTime(_))));
         assert!(store.check_time(now).is_err());
     }
     assert_eq!(store.status(), before, "no record, no state change");
     // The ledger goes on at the clock, and after a reopen.
-    store.create_transfers(services(1, 1), system_clock_ns()).unwrap();
+    store
+        .create_transfers(services(1, 1), system_clock_ns())
+        .unwrap();
     store.close().unwrap();
     let store = Store::open(dir.path(), options()).unwrap();
     assert!(matches!(
         store.create_transfers(services(2, 1), u64::MAX),
         Err(Error::InvalidTime(TimeRefusal::AheadOfClock { .. }))
     ));
-    store.create_transfers(services(2, 1), system_clock_ns()).unwrap();
+    store
+        .create_transfers(services(2, 1), system_clock_ns())
+        .unwrap();
     store.verify(&mut |_| {}).unwrap();
 }
 
@@ -58,7 +65,9 @@ fn a_lagging_clock_within_the_skew_is_accepted_and_creation_is_guarded_too() {
     ));
     let created = system_clock_ns();
     let store = Store::create(dir.path(), &policy(), created, options()).unwrap();
-    store.create_accounts(accounts(), created - 60 * SECOND_NS).unwrap();
+    store
+        .create_accounts(accounts(), created - 60 * SECOND_NS)
+        .unwrap();
     let early = created - CLOCK_SKEW_MAX_NS_DEFAULT - 1;
     assert!(matches!(
         store.create_transfers(services(1, 1), early),
