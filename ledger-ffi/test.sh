@@ -58,8 +58,10 @@ pip=("$python" -m pip --quiet --disable-pip-version-check)
 "$python" -c "import pytest" 2>/dev/null || "${pip[@]}" install pytest
 (cd "$build" && "$python" -m pytest -q -p no:cacheprovider "$ffi/python/tests")
 
-step "FFI: Java module (Maven, JUnit)"
-(cd "$ffi/java" && mvn_quiet install)
+step "FFI: Java module (Maven, JUnit), with the cross-language test against the Python package"
+# CrossLanguageTest writes a ledger with ids above 2^64 for this Python to read, and reads one it
+# wrote; LayoutTest (like the Python one) compiles tests/c/layout.c with gcc.
+(cd "$ffi/java" && mvn_quiet install -Dtimebank.python="$python")
 
 step "FFI: Python and Java examples"
 for example in "$root"/examples/python/*.py; do

@@ -41,7 +41,7 @@ def test_amounts_are_exact_decimals() -> None:
     assert timebank.to_minor(Decimal("1E+3"), 0) == 1000  # a Decimal that is exactly 1000
     assert timebank.to_minor(7, 2) == 700
     assert timebank.from_minor(250, 2) == Decimal("2.5")
-    assert timebank.format_minor(250, 2) == "2.50"
+    assert timebank.format_minor(250, 2) == "2.50"  # at the unit's scale
     assert timebank.parse_amount("1000000000", 2) == Decimal("1000000000")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import warnings
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -168,3 +169,11 @@ def test_an_unclosed_store_warns(tmp_path: Path) -> None:
         del again
         gc.collect()
 
+
+
+def test_amounts_come_back_at_the_units_scale(store: Store) -> None:
+    store.record_service(1, SERVICE, FUND, VOLUNTEER, "0.5", now=NOW)
+    assert str(timebank.from_minor(50, 2)) == "0.50"
+    assert str(store.transfer(1).amount) == "0.50"
+    assert str(store.balance(VOLUNTEER)) == "0.50"
+    assert store.balance(VOLUNTEER) == Decimal("0.5")

@@ -11,6 +11,8 @@ Decimal('2.50')
 
 from __future__ import annotations
 
+from ._arguments import i32 as _i32
+from ._arguments import u16 as _u16
 from ._library import LIBRARY_ENV, library, load_library
 from .amount import AmountLike, format_minor, from_minor, parse_amount, to_minor
 from .store import (
@@ -40,15 +42,20 @@ from .proof import (
 )
 from .errors import (
     BusyError,
-    NotSignedByKeyError,
+    CancelledError,
     ClosedError,
     DamagedError,
     InvalidAmountError,
     InvalidArgumentError,
+    InvalidHandleError,
+    InvalidTimeError,
     InvalidUtf8Error,
     NotFoundError,
+    NotSignedByKeyError,
     NullPointerError,
+    OutcomeUnknownError,
     PanicError,
+    ReentrantError,
     RefusedError,
     StorageIOError,
     TimebankError,
@@ -62,12 +69,12 @@ def version() -> str:
 
 def status_name(status: int) -> str:
     """The stable name of a C status code, such as ``"invalid_amount"``."""
-    return str(library().timebank_status_name(status).decode("ascii"))
+    return str(library().timebank_status_name(_i32(status, "status")).decode("ascii"))
 
 
 def result_code_name(code: int) -> str:
     """The stable name of a ledger result code, such as ``"exceeds_floor"`` for 110."""
-    return str(library().timebank_result_code_name(code).decode("ascii"))
+    return str(library().timebank_result_code_name(_u16(code, "code")).decode("ascii"))
 
 
 __all__ = [
@@ -96,14 +103,19 @@ __all__ = [
     "LIBRARY_ENV",
     "AmountLike",
     "BusyError",
+    "CancelledError",
     "ClosedError",
     "DamagedError",
     "InvalidAmountError",
     "InvalidArgumentError",
+    "InvalidHandleError",
+    "InvalidTimeError",
     "InvalidUtf8Error",
     "NotFoundError",
     "NullPointerError",
+    "OutcomeUnknownError",
     "PanicError",
+    "ReentrantError",
     "RefusedError",
     "StorageIOError",
     "TimebankError",

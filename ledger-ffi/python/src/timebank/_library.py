@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 from . import _structs as S
-from .errors import error_for
+from .errors import RefusedError, error_for
 
 LIBRARY_ENV = "TIMEBANK_LIBRARY"
 _SHIPPED = Path(__file__).with_name("libtimebank.so")
@@ -49,6 +49,11 @@ SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
         (c_char_p, c_char_p, c_char_p, POINTER(c_void_p), _error_out),
         _status,
     ),
+    "timebank_store_open_with_options": (
+        (c_char_p, c_char_p, c_char_p, POINTER(S.OpenOptions), POINTER(c_void_p), _error_out),
+        _status,
+    ),
+    "timebank_error_result_code": ((c_char_p, POINTER(c_uint16), _error_out), _status),
     "timebank_store_close": ((c_void_p, _error_out), _status),
     "timebank_store_free": ((c_void_p,), None),
     "timebank_store_status": ((c_void_p, POINTER(S.StoreInfoOut), _error_out), _status),
@@ -171,7 +176,14 @@ def take_string(pointer: c_void_p) -> str:
 
 
 def raise_for(status: int, error: c_void_p) -> None:
-    """Raises the exception for a failed call, taking (and freeing) its message."""
+    """Raises the exception for a failed call, taking (and freeing) its message. A refusal
+    carries its ledger result code, read back from the message by the library."""
     message = take_string(error) or "no message"
+    if status == RefusedError.status:
+        code = c_uint16()
+        found = library().timebank_error_result_code(
+            message.encode("utf-8", "replace"), ctypes.byref(code), None
+        )
+        raise RefusedError(message, code.value if found == 0 else -1)
     raise error_for(status, message)
 

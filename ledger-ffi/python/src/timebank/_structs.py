@@ -36,6 +36,16 @@ def optional_decimal_of(field: bytes) -> Optional[Decimal]:
     return decimal_of(field) if field else None
 
 
+class OpenOptions(ctypes.Structure):
+    _fields_ = [
+        ("clock_skew_max_ns", c_uint64),
+        ("flags", c_uint32),
+    ]
+
+
+OPEN_ANY_TIME = 1
+
+
 class AccountNew(ctypes.Structure):
     _fields_ = [
         ("id", TimebankId),
@@ -171,10 +181,12 @@ class VerifyReportOut(ctypes.Structure):
     ]
 
 
+# Returns 0 to go on, anything else to cancel the call.
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, c_uint64, c_uint64)
 
 SIZES = {
     TimebankId: 16,
+    OpenOptions: 16,
     AccountNew: 64,
     AccountOut: 440,
     TransferIn: 104,

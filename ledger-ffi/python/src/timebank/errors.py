@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Type
+from typing import Dict, Type
 
 
 class TimebankError(Exception):
@@ -47,11 +47,13 @@ class NotFoundError(TimebankError, LookupError):
 
 
 class RefusedError(TimebankError):
-    """The ledger refused the event; ``code`` is its result code (such as 110, exceeds_floor)."""
+    """The ledger refused the event; ``code`` is its result code (such as 110, exceeds_floor),
+    always present. A refused write is journaled: the head and the state digest move on (the
+    refused ids are remembered with their code), balances do not change."""
 
     status, status_name = 6, "refused"
 
-    def __init__(self, message: str, code: Optional[int] = None) -> None:
+    def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
 
@@ -86,6 +88,38 @@ class BusyError(TimebankError):
     status, status_name = 11, "busy"
 
 
+class InvalidHandleError(TimebankError):
+    """The handle is not a live store handle (freed, or never opened); nothing was read."""
+
+    status, status_name = 12, "invalid_handle"
+
+
+class InvalidTimeError(TimebankError, ValueError):
+    """``now`` is not a plausible wall-clock time for the store's time guard (before the ledger
+    was created, or further ahead of the system clock than the allowed skew); nothing written."""
+
+    status, status_name = 13, "invalid_time"
+
+
+class CancelledError(TimebankError):
+    """A callback asked to stop (returned ``False``); the call changed nothing."""
+
+    status, status_name = 14, "cancelled"
+
+
+class ReentrantError(TimebankError):
+    """A call on a store from inside one of that store's own callbacks: refused, nothing done."""
+
+    status, status_name = 15, "reentrant"
+
+
+class OutcomeUnknownError(TimebankError):
+    """A write whose journal write or sync failed: it may or may not be durable. Reopen the
+    store and look the command's ids up to learn which."""
+
+    status, status_name = 16, "outcome_unknown"
+
+
 class NotSignedByKeyError(TimebankError):
     """A signed checkpoint (or a proof's) names another public key or profile than the one
     trusted: not evidence, but no statement about damage either (an altered one is
@@ -108,6 +142,11 @@ ERRORS_BY_STATUS: Dict[int, Type[TimebankError]] = {
         ClosedError,
         PanicError,
         BusyError,
+        InvalidHandleError,
+        InvalidTimeError,
+        CancelledError,
+        ReentrantError,
+        OutcomeUnknownError,
         NotSignedByKeyError,
     )
 }
@@ -116,6 +155,8 @@ ERRORS_BY_STATUS: Dict[int, Type[TimebankError]] = {
 def error_for(status: int, message: str) -> TimebankError:
     """The exception for a failed call's status and message."""
     cls = ERRORS_BY_STATUS.get(status)
+    if cls is RefusedError:
+        return RefusedError(message, -1)  # raise_for reads the code; this is the fallback
     if cls is None:
         error = TimebankError(f"status {status}: {message}")
         error.status = status

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import re
 import struct
 import warnings
 import weakref
@@ -23,7 +22,7 @@ from . import _structs as S
 from . import _arguments as A
 from ._library import library, raise_for, take_string
 from .amount import AmountLike, amount_text
-from .errors import InvalidArgumentError, RefusedError
+from .errors import InvalidArgumentError, TimebankError
 
 Id = int
 """Ids are ints from 1 to 2**128 - 1, chosen by the host (a UUID's ``.int`` fits)."""
@@ -290,9 +289,6 @@ def _pack_transfer(slot: S.TransferTextIn, t: Transfer, text: Optional[bytes], n
     slot.timeout_s = A.u32(t.timeout_s, f"{name}.timeout_s")
 
 
-_REFUSED_CODE = re.compile(r"\((\d+)\)")
-
-
 def _id(value: Id, argument: str) -> "ctypes._Pointer[S.TimebankId]":
     return byref(S.TimebankId.of(value, argument))  # type: ignore[return-value]
 
@@ -344,6 +340,12 @@ class Store:
     is 32 secret bytes kept outside the directory (None: no checkpoints). Use it as a context
     manager, or call ``close()``. ``now`` arguments are nanoseconds since the Unix epoch, or 0
     for the system clock.
+
+    The time guard: every write's ``now`` must be a plausible wall-clock time, at most
+    ``clock_skew_max_ns`` (0: the default, 5 minutes) ahead of the system clock and not before
+    the ledger was created (less the same skew); any other ``now`` raises ``InvalidTimeError``
+    and nothing is written. ``any_time=True`` turns the guard off, for simulations that run
+    ahead of the clock, never for a live ledger.
     """
 
     def __init__(
@@ -351,15 +353,23 @@ class Store:
         path: PathLike,
         policy: Optional[str] = None,
         checkpoint_key: Optional[bytes] = None,
+        *,
+        clock_skew_max_ns: int = 0,
+        any_time: bool = False,
     ) -> None:
         self._lib = library()
         path_bytes = A.path(path, "path")
         policy_bytes = A.optional_text(policy, "policy")
         key = _checkpoint_key(checkpoint_key)
+        if not isinstance(any_time, bool):
+            raise TypeError(f"any_time must be a bool, not {type(any_time).__name__}")
+        options = S.OpenOptions(
+            A.u64(clock_skew_max_ns, "clock_skew_max_ns"), S.OPEN_ANY_TIME if any_time else 0
+        )
         handle = c_void_p()
         error = c_void_p()
-        status = self._lib.timebank_store_open(
-            path_bytes, policy_bytes, key, byref(handle), byref(error)
+        status = self._lib.timebank_store_open_with_options(
+            path_bytes, policy_bytes, key, byref(options), byref(handle), byref(error)
         )
         if status:
             raise_for(status, error)
@@ -379,17 +389,13 @@ class Store:
     def close(self) -> None:
         """Closes the store (waiting for calls in flight); later calls raise ``ClosedError``.
         Closing twice is fine."""
-        self._state.closed = True
         self._call(self._lib.timebank_store_close)
+        self._state.closed = True
 
     def _call(self, function: Callable[..., int], *args: Any) -> None:
         error = c_void_p()
         status = function(self._handle, *args, byref(error))
         if status:
-            if status == RefusedError.status:
-                message = take_string(error)
-                found = _REFUSED_CODE.search(message)
-                raise RefusedError(message, int(found.group(1)) if found else None)
             raise_for(status, error)
 
     # -- accounts --------------------------------------------------------------------------
@@ -704,18 +710,33 @@ class Store:
         self._call(self._lib.timebank_store_checkpoint, byref(text))
         return take_string(text)
 
-    def verify(self, progress: Optional[Callable[[int, int], None]] = None) -> VerifyReport:
+    def verify(self, progress: Optional[Callable[[int, int], Optional[bool]]] = None) -> VerifyReport:
         """Verifies the journal, checkpoints, state and index; ``DamagedError`` names the first
-        bad record. ``progress(done, total)`` is called as it goes."""
+        bad record. ``progress(done, total)`` is called as it goes, on the calling thread:
+        returning ``False`` stops the verification (``CancelledError``); an exception raised in
+        it stops it too and is re-raised here; a call on this store from inside it raises
+        ``ReentrantError``."""
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress must be callable, not {type(progress).__name__}")
+        raised: List[BaseException] = []
+
         def report(_context: object, done: int, total: int) -> int:
-            if progress is not None:
-                progress(done, total)
-            return 0  # go on
+            try:
+                return 1 if progress(done, total) is False else 0  # type: ignore[misc]
+            except BaseException as e:  # never across C: kept, the call cancelled, re-raised
+                raised.append(e)
+                return 1
 
         # A NULL function pointer when no progress is wanted; the library then calls nothing.
-        callback = S.PROGRESS_FN(report) if progress else S.PROGRESS_FN()
+        callback = S.PROGRESS_FN(report) if progress is not None else S.PROGRESS_FN()
         out = S.VerifyReportOut()
-        self._call(self._lib.timebank_store_verify, callback, None, byref(out))
+        try:
+            self._call(self._lib.timebank_store_verify, callback, None, byref(out))
+        except TimebankError:
+            if not raised:
+                raise
+        if raised:
+            raise raised[0]
         return VerifyReport(
             records=out.records,
             journal_bytes=out.journal_bytes,
