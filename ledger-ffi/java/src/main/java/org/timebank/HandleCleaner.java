@@ -5,10 +5,11 @@ import java.lang.ref.ReferenceQueue;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The safety net behind {@link Store#close()}: when a {@link Store} becomes unreachable, its
- * native handle is freed (closing the store first if the program never closed it). It is what
+ * The safety net behind {@link Store#close()}: when a {@link Store} the program never closed
+ * becomes unreachable, its native handle is freed (which closes the store). It is what
  * {@code java.lang.ref.Cleaner} does on Java 9 and later, written for Java 8: a phantom
  * reference per store and one daemon thread that frees the handles of collected stores. No
  * {@code finalize()}: the store object cannot be resurrected, and the free runs only once the
@@ -29,17 +30,17 @@ final class HandleCleaner {
 
     private HandleCleaner() {}
 
-    /** Frees {@code handle} once {@code owner} is unreachable. */
-    static void register(Object owner, long handle) {
-        LIVE.add(new Registration(owner, handle));
+    /** Frees {@code handle} once {@code owner} is unreachable, unless released before. */
+    static Registration register(Object owner, long handle) {
+        Registration registration = new Registration(owner, handle);
+        LIVE.add(registration);
+        return registration;
     }
 
     private static void run() {
         while (true) {
             try {
-                Registration registration = (Registration) QUEUE.remove();
-                LIVE.remove(registration);
-                TimebankNative.timebank_store_free(registration.handle);
+                ((Registration) QUEUE.remove()).release();
             } catch (InterruptedException e) {
                 // A daemon thread that lives as long as the JVM: keep cleaning.
             } catch (Throwable e) {
@@ -48,12 +49,22 @@ final class HandleCleaner {
         }
     }
 
-    private static final class Registration extends PhantomReference<Object> {
-        final long handle;
+    /** One handle to free, once: by {@link #release()} (an explicit close) or by the cleaner. */
+    static final class Registration extends PhantomReference<Object> {
+        private final AtomicLong handle;
 
         Registration(Object owner, long handle) {
             super(owner, QUEUE);
-            this.handle = handle;
+            this.handle = new AtomicLong(handle);
+        }
+
+        /** Frees the handle if nobody has; later calls do nothing. */
+        void release() {
+            long taken = handle.getAndSet(0);
+            if (taken != 0) {
+                LIVE.remove(this);
+                TimebankNative.timebank_store_free(taken);
+            }
         }
     }
 }

@@ -30,10 +30,13 @@ final class Layout {
             this.size = size;
         }
 
-        /** As {@code layout.c} prints it: {@code struct.field offset size}. */
+        /**
+         * As {@code layout.c} prints it: {@code struct.field offset size} for a field, {@code
+         * struct sizeof size} for a struct.
+         */
         @Override
         public String toString() {
-            return struct + "." + name + " " + offset + " " + size;
+            return name.isEmpty() ? struct + " sizeof " + size : struct + "." + name + " " + offset + " " + size;
         }
     }
 
@@ -57,6 +60,11 @@ final class Layout {
     static final int ID = size(S_ID, 16);
     static final int ID_LO = field(S_ID, "lo", 0, 8);
     static final int ID_HI = field(S_ID, "hi", 8, 8);
+
+    static final String S_OPTIONS = "timebank_open_options";
+    static final int OPEN_OPTIONS = size(S_OPTIONS, 16);
+    static final int OPTIONS_CLOCK_SKEW_MAX_NS = field(S_OPTIONS, "clock_skew_max_ns", 0, 8);
+    static final int OPTIONS_FLAGS = field(S_OPTIONS, "flags", 8, 4);
 
     static final String S_ACCOUNT_NEW = "timebank_account_new";
     static final int ACCOUNT_NEW = size(S_ACCOUNT_NEW, 64);
@@ -182,7 +190,7 @@ final class Layout {
         return Collections.unmodifiableList(FIELDS);
     }
 
-    /** Every struct's size ({@link Field#size}; name and offset unused). */
+    /** Every struct's size ({@link Field#size}; the name is empty). */
     static List<Field> sizes() {
         return Collections.unmodifiableList(SIZES);
     }

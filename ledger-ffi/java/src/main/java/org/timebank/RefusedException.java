@@ -1,16 +1,11 @@
 package org.timebank;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
 /** The ledger refused the event; {@link #code()} is its result code (such as 110, exceeds_floor). */
 public class RefusedException extends TimebankException {
     private static final long serialVersionUID = 1L;
 
     /** The C status code, {@code TIMEBANK_STATUS_REFUSED}. */
     public static final int STATUS = 6;
-
-    private static final Pattern CODE = Pattern.compile("\\((\\d+)\\)");
 
     private final int code;
 
@@ -19,7 +14,11 @@ public class RefusedException extends TimebankException {
         this.code = code;
     }
 
-    /** The ledger's result code (see the table in {@code timebank.h}), or -1 if unknown. */
+    /**
+     * The ledger's result code (see the table in {@code timebank.h}); every refusal carries one.
+     * A refused write is journaled: the head and the state digest move on (the refused ids are
+     * remembered with their code), balances do not change.
+     */
     public int code() {
         return code;
     }
@@ -29,9 +28,10 @@ public class RefusedException extends TimebankException {
         return code < 0 ? "unknown" : Timebank.resultCodeName(code);
     }
 
-    /** The code in a refusal message, which reads "refused: name (number)...". */
+    /** The code in a refusal message ("refused: NAME (NUMBER)..."), read back by the library. */
     static int codeIn(String message) {
-        Matcher matcher = CODE.matcher(message);
-        return matcher.find() ? Integer.parseInt(matcher.group(1)) : -1;
+        short[] code = new short[1];
+        int status = TimebankNative.timebank_error_result_code(Calls.cString(message.replace('\0', ' ')), code, null);
+        return status == 0 ? code[0] & 0xffff : -1;
     }
 }

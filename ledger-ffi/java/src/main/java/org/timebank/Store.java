@@ -30,10 +30,12 @@ public final class Store implements AutoCloseable {
     public static final int STATEMENT_LIMIT_MAX = 1000;
 
     private final long handle;
+    private final HandleCleaner.Registration registration;
+    private volatile boolean closed;
 
     private Store(long handle) {
         this.handle = handle;
-        HandleCleaner.register(this, handle);
+        this.registration = HandleCleaner.register(this, handle);
     }
 
     /** The native handle, for tests of the raw bindings. */
@@ -47,6 +49,11 @@ public final class Store implements AutoCloseable {
      */
     private void check(int status, long[] error) {
         Reachability.fence(this);
+        if (status == InvalidHandleException.STATUS && closed) {
+            // A call that raced close(): the handle was freed after the store closed.
+            Calls.discard(error);
+            throw new ClosedException("the store is closed");
+        }
         Calls.check(status, error);
     }
 
@@ -62,6 +69,17 @@ public final class Store implements AutoCloseable {
      * refused ({@link IllegalArgumentException}); the key's bytes may be anything.
      */
     public static Store open(String path, String policy, byte[] checkpointKey) {
+        return open(path, policy, checkpointKey, new OpenOptions());
+    }
+
+    /**
+     * Opens (or creates) the ledger in {@code path} with {@code options} (the time guard: see
+     * {@link OpenOptions}).
+     */
+    public static Store open(String path, String policy, byte[] checkpointKey, OpenOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
         byte[] pathText = Calls.cString(Arguments.text(path, "path"));
         byte[] policyText = Calls.cString(Arguments.text(policy, "policy"));
         if (checkpointKey != null && checkpointKey.length != 32) {
@@ -69,21 +87,36 @@ public final class Store implements AutoCloseable {
         }
         long[] out = new long[1];
         long[] error = new long[1];
-        Calls.check(TimebankNative.timebank_store_open(pathText, policyText, checkpointKey, out, error), error);
+        Calls.check(TimebankNative.timebank_store_open_with_options(pathText, policyText, checkpointKey, options.toBytes(),
+                out, error), error);
         return new Store(out[0]);
     }
 
     /**
-     * Closes the store, waiting for calls in flight on other threads; later calls throw {@link
-     * ClosedException}. Closing twice is fine. The native handle itself is freed once this
-     * object is unreachable (a phantom-reference cleaner, never {@code finalize()}), so a late
-     * call from another thread never touches freed memory; a store never closed is closed
-     * then.
+     * Closes the store, waiting for calls in flight on other threads, and frees its native
+     * handle; later calls throw {@link ClosedException}. Closing twice is fine. A store the
+     * program never closes is freed (and so closed) once it is unreachable, by a
+     * phantom-reference cleaner (never {@code finalize()}); a call in flight keeps it reachable
+     * to its end. Handles are checked tokens in the library, so a call racing a close can
+     * never touch freed memory.
      */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_close(handle, error), error);
+        int status = TimebankNative.timebank_store_close(handle, error);
+        if (status == ReentrantException.STATUS) {
+            check(status, error); // from inside one of its callbacks: refused, still open
+        }
+        closed = true;
+        registration.release();
+        if (status == InvalidHandleException.STATUS) {
+            Calls.discard(error); // another thread's close freed it first
+            return;
+        }
+        check(status, error);
     }
 
     // -- accounts ----------------------------------------------------------------------------

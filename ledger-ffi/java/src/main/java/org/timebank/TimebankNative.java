@@ -41,10 +41,15 @@ final class TimebankNative {
 
     static native int timebank_amount_format(long minor, int scale, long[] textOut, long[] errorOut);
 
-    // Stores are passed as their address ({@code long}); ids as {@code long[2]} (lo, hi), which
+    // Stores are passed as their handle token ({@code long}); ids as {@code long[2]} (lo, hi), which
     // has the layout of {@code timebank_id}; out-structs as {@code byte[]} of the struct's size.
 
     static native int timebank_store_open(byte[] path, byte[] policy, byte[] key, long[] storeOut, long[] errorOut);
+
+    static native int timebank_store_open_with_options(byte[] path, byte[] policy, byte[] key, byte[] options, long[] storeOut,
+            long[] errorOut);
+
+    static native int timebank_error_result_code(byte[] message, short[] codeOut, long[] errorOut);
 
     static native int timebank_store_close(long store, long[] errorOut);
 

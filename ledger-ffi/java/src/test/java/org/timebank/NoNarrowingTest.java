@@ -119,7 +119,8 @@ class NoNarrowingTest {
         assertEquals(high, record.creditAccountId);
         assertEquals(transfer, record.id);
         assertEquals(high, store.account(high).id);
-        assertEquals(0, new BigDecimal("2").compareTo(store.balance(high)));
-        assertEquals(0, new BigDecimal("5").compareTo(store.balance(VOLUNTEER)), "the low-half namesake is untouched");
+        assertEquals(new BigDecimal("2.00"), store.balance(high), "at the unit's scale, so equals works");
+        assertEquals(new BigDecimal("5.00"), store.balance(VOLUNTEER), "the low-half namesake is untouched");
+        assertEquals(Amounts.fromMinor(200, 2), record.amount);
     }
 }
