@@ -122,6 +122,10 @@ def test_type_errors_name_the_parameter(store: Store) -> None:
     refused(s, lambda: s.link(VOLUNTEER, None), TypeError, "b")  # type: ignore
     refused(s, lambda: s.submit_transfers([(1, 2, 3)]), TypeError, "transfers[0]")  # type: ignore
     refused(s, lambda: s.create_accounts([None]), TypeError, "accounts[0]")  # type: ignore
+    refused(s, lambda: s.create_accounts(7), TypeError, "accounts")  # type: ignore
+    refused(s, lambda: s.submit_transfers("abc"), TypeError, "transfers")  # type: ignore
+    refused(s, lambda: s.submit([]), TypeError, "batch")  # type: ignore
+    refused(s, lambda: s.verify(5), TypeError, "progress")  # type: ignore
     with pytest.raises(TypeError, match="scale"):
         timebank.to_minor("1", scale="2")  # type: ignore
     with pytest.raises(TypeError, match="path"):

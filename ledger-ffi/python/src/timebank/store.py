@@ -289,6 +289,11 @@ def _pack_transfer(slot: S.TransferTextIn, t: Transfer, text: Optional[bytes], n
     slot.timeout_s = A.u32(t.timeout_s, f"{name}.timeout_s")
 
 
+def _sequence(value: object, argument: str) -> None:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{argument} must be a list, not {type(value).__name__}")
+
+
 def _id(value: Id, argument: str) -> "ctypes._Pointer[S.TimebankId]":
     return byref(S.TimebankId.of(value, argument))  # type: ignore[return-value]
 
@@ -402,6 +407,7 @@ class Store:
 
     def create_accounts(self, accounts: Sequence[NewAccount], now: int = 0) -> List[int]:
         """Creates accounts in one durable command; returns each one's result code."""
+        _sequence(accounts, "accounts")
         array = (S.AccountNew * max(len(accounts), 1))()
         for i, (slot, a) in enumerate(zip(array, accounts)):
             _pack_account(slot, a, f"accounts[{i}]")
@@ -443,6 +449,8 @@ class Store:
     def submit(self, batch: TransferBatch, now: int = 0) -> List[int]:
         """Submits a packed batch in one durable command; returns each transfer's result code
         (0 ok, 3 exists, 110 exceeds_floor, ...: see ``timebank.result_code_name``)."""
+        if not isinstance(batch, TransferBatch):
+            raise TypeError(f"batch must be a TransferBatch, not {type(batch).__name__}")
         count = len(batch)
         codes = (c_uint16 * max(count, 1))()
         buffer = (ctypes.c_char * len(batch._buffer)).from_buffer(batch._buffer)
@@ -455,6 +463,7 @@ class Store:
         """Submits transfers with decimal amounts in one durable command; returns each one's
         result code. Amounts are checked exactly (``InvalidAmountError``, nothing submitted)."""
         array = (S.TransferTextIn * max(len(transfers), 1))()
+        _sequence(transfers, "transfers")
         for i, t in enumerate(transfers):
             if not isinstance(t, Transfer):
                 raise TypeError(f"transfers[{i}] must be a Transfer, not {type(t).__name__}")
