@@ -3,6 +3,7 @@ the Rust quickstart (ledger-core/examples/quickstart.rs) through the Python pack
 store. Run: python3 examples/python/quickstart.py (after pip install ledger-ffi/python)."""
 
 import tempfile
+import time
 from decimal import Decimal
 
 import timebank
@@ -35,3 +36,14 @@ with tempfile.TemporaryDirectory() as directory, Store(directory, policy=POLICY)
     for name, account in [("fund", FUND), ("volunteer", VOLUNTEER), ("elder", ELDER)]:
         print(f"{name:>9}: {store.balance(account):>6} hours")
     print(f"state digest: {store.status().state_digest.hex()}")
+
+    # Ids are 128-bit: 2**64 + 2 is its own member, never member 2.
+    assert store.create_accounts([NewAccount(2**64 + VOLUNTEER, HOURS, AccountKind.MEMBER)]) == [0]
+    # The time guard: a `now` an hour ahead of the clock is refused, and nothing is written.
+    digest = store.status().state_digest
+    try:
+        store.submit_transfers([Transfer(5, FUND, 2**64 + VOLUNTEER, "1", HOURS)],
+                               now=time.time_ns() + 3600 * 10**9)
+    except timebank.InvalidTimeError as refused:
+        print(f"an hour ahead: {refused.status_name}")
+    assert store.status().state_digest == digest and store.balance(2**64 + VOLUNTEER) == 0

@@ -9,11 +9,13 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.timebank.AccountKind;
+import org.timebank.InvalidTimeException;
 import org.timebank.NewAccount;
 import org.timebank.Store;
 import org.timebank.Timebank;
 import org.timebank.Transfer;
 import org.timebank.TransferBatch;
+import org.timebank.UInt128;
 
 /**
  * A volunteer earns hours from a community fund, holds some for a booking, and spends them: the
@@ -58,6 +60,19 @@ public final class Quickstart {
                 digest.append(String.format("%02x", b));
             }
             System.out.println("state digest: " + digest);
+
+            // Ids are 128-bit: 2^64 + 2 is its own member, never member 2.
+            UInt128 high = UInt128.of(1, VOLUNTEER);
+            store.createAccounts(Arrays.asList(new NewAccount(high, HOURS, AccountKind.MEMBER)), 0);
+            // The time guard: a now an hour ahead of the clock is refused, and nothing is written.
+            long anHourAhead = System.currentTimeMillis() * 1_000_000L + 3_600_000_000_000L;
+            try {
+                store.submitTransfers(Arrays.asList(new Transfer(UInt128.of(5), UInt128.of(FUND), high, BigDecimal.ONE,
+                        HOURS, 0)), anHourAhead);
+            } catch (InvalidTimeException refused) {
+                System.out.println("an hour ahead: " + refused.statusName());
+            }
+            System.out.printf("%s: %s hours%n", high, store.balance(high).toPlainString());
         } finally {
             try (Stream<Path> paths = Files.walk(dir)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
