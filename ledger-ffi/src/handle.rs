@@ -4,8 +4,9 @@
 //! with `TIMEBANK_STATUS_INVALID_HANDLE` instead of being read.
 //!
 //! Locks and what they guard, in the order they are taken:
-//! 1. `REGISTRY` (a mutex): the slots. Held only to look a token up or to free it, never during
-//!    a call's work, so `_free` never waits for a call and a call never waits for `_free`.
+//! 1. `REGISTRY` (a read-write lock): the slots. Read to look a token up (calls on many threads
+//!    at once), written to register or free a handle; never held during a call's work, so
+//!    `_free` never waits for a call and a call never waits for `_free`.
 //! 2. `Entry::store` (a read-write lock): the open store. Every call holds it for reading; only
 //!    `_close` takes it for writing, after setting `Entry::closing`, which makes new calls
 //!    return `TIMEBANK_STATUS_CLOSED` at once rather than queue behind the close.
@@ -18,7 +19,7 @@
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ledger_store::Store;
 
@@ -80,15 +81,19 @@ struct Registry {
     cursor: usize,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+static REGISTRY: RwLock<Registry> = RwLock::new(Registry {
     slots: [Slot::EMPTY; TIMEBANK_STORES_OPEN_MAX],
     cursor: 0,
 });
 
-fn registry() -> MutexGuard<'static, Registry> {
-    // Every critical section is a plain move of an `Arc` or an index; a panic inside one
-    // (there is none) would leave the registry consistent.
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+// Every critical section is a plain move or clone of an `Arc` or an index; a panic inside one
+// (there is none) would leave the registry consistent, so a poisoned lock is used as it is.
+fn registry() -> RwLockReadGuard<'static, Registry> {
+    REGISTRY.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn registry_mut() -> RwLockWriteGuard<'static, Registry> {
+    REGISTRY.write().unwrap_or_else(|e| e.into_inner())
 }
 
 thread_local! {
@@ -103,7 +108,7 @@ pub(crate) fn register(store: Store) -> Result<*mut timebank_store, Error> {
         store: RwLock::new(Some(store)),
         closing: AtomicBool::new(false),
     });
-    let mut registry = registry();
+    let mut registry = registry_mut();
     // Opening is rare next to calls: a linear search from the cursor is cheap enough.
     let start = registry.cursor;
     let index = (0..TIMEBANK_STORES_OPEN_MAX)
@@ -127,7 +132,7 @@ pub(crate) fn register(store: Store) -> Result<*mut timebank_store, Error> {
 /// is in flight). Returns false for a token that names no live handle.
 pub(crate) fn unregister(handle: *const timebank_store) -> bool {
     let entry = {
-        let mut registry = registry();
+        let mut registry = registry_mut();
         let Some(index) = live_slot(&registry, pointer::handle_token(handle)) else {
             return false;
         };
