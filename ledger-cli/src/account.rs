@@ -14,7 +14,10 @@ use crate::submit::{first_transfer_id, submit};
 use crate::time::{format_time, parse_time};
 
 pub fn run(session: &Session, command: &AccountCmd) -> CliResult {
-    let store = session.open()?;
+    let store = match command {
+        AccountCmd::Show(_) => session.open_for_reading()?,
+        _ => session.open()?,
+    };
     match command {
         AccountCmd::Open(args) => open(session, &store, args),
         AccountCmd::Close(args) => close(session, &store, args),

@@ -21,7 +21,7 @@ struct BalanceRow {
 }
 
 pub fn run(session: &Session, args: &BalanceArgs) -> CliResult {
-    let store = session.open()?;
+    let store = session.open_for_reading()?;
     let mut rows = Vec::with_capacity(args.ids.len());
     for &id in &args.ids {
         let id = account_id(id)?;

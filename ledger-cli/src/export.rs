@@ -165,7 +165,7 @@ pub fn unhex_bytes(text: &str) -> Option<Vec<u8>> {
 /// The journal's records as lines, read after opening the store (which verifies the whole
 /// journal and cuts back a torn tail).
 pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
-    let store = session.open()?;
+    let store = session.open_for_reading()?;
     let end = store.status().journal_bytes;
     let path = session.data().join(JOURNAL_FILE_NAME);
     let mut bytes = std::fs::read(&path)

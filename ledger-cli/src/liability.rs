@@ -54,7 +54,7 @@ pub fn view(report: &LiabilityReport, by_community: bool) -> Vec<UnitView> {
 }
 
 pub fn run(session: &Session, args: &LiabilitiesArgs) -> CliResult {
-    let store = session.open()?;
+    let store = session.open_for_reading()?;
     let by_community = args.by == Some(GroupBy::Community);
     let units = view(&store.read(report::liability), by_community);
     if session.json() {

@@ -154,6 +154,35 @@ impl Session {
         Ok(self.try_open_with(options)?)
     }
 
+    /// [`Session::open`], with the store's own error.
+    pub fn try_open(&self) -> Result<Store, ledger_store::Error> {
+        self.try_open_with(self.options())
+    }
+
+    /// Opens the ledger for a command that only reads. When the data directory cannot be
+    /// written (a read-only mount, a copy without write permission, a full disk) the ledger is
+    /// opened read-only instead, with a note: the journal is only read, and the index is
+    /// built in memory from it (slower; nothing in the directory changes).
+    pub fn open_for_reading(&self) -> CliResult<Store> {
+        Ok(self.try_open_for_reading()?)
+    }
+
+    /// [`Session::open_for_reading`], with the store's own error.
+    pub fn try_open_for_reading(&self) -> Result<Store, ledger_store::Error> {
+        match self.try_open() {
+            Err(e) if cannot_write(&e) => {
+                crate::output::note!(
+                    "note: {} cannot be written ({e}); reading it read-only: the index is built \
+                     in memory from the journal (slower), a torn tail is reported but not cut, \
+                     and nothing in the directory changes",
+                    crate::error::shorten_path(self.data())
+                );
+                self.try_open_with(self.options().read_only())
+            }
+            other => other,
+        }
+    }
+
     /// [`Session::open_with`], with the store's own error.
     pub fn try_open_with(&self, options: StoreOptions) -> Result<Store, ledger_store::Error> {
         let store = Store::open(self.data(), options)?;
@@ -164,7 +193,15 @@ impl Session {
             );
         }
         let report = store.open_report();
-        if let Some(torn) = &report.torn_tail {
+        if let (Some(torn), true) = (&report.torn_tail, report.read_only) {
+            crate::output::note!(
+                "note: a crash left {} incomplete bytes at offset {} (record {}); read-only, so \
+                 they were left in place (the state shown is the records before them)",
+                torn.len,
+                torn.offset,
+                torn.sequence
+            );
+        } else if let Some(torn) = &report.torn_tail {
             crate::output::note!(
                 "note: a crash left {} incomplete bytes at offset {} (record {}); they were cut \
                  back and kept beside the journal",
@@ -179,6 +216,16 @@ impl Session {
             }
         }
         Ok(store)
+    }
+}
+
+/// Whether opening failed because the data directory (or its index) cannot be written.
+fn cannot_write(error: &ledger_store::Error) -> bool {
+    match error {
+        ledger_store::Error::Io(e) => ledger_store::store::is_refusal_to_write(e),
+        // The index is derived: any failure of it can be worked around read-only.
+        ledger_store::Error::Index(_) => true,
+        _ => false,
     }
 }
 

@@ -35,7 +35,7 @@ struct Page {
 }
 
 pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
-    let store = session.open()?;
+    let store = session.open_for_reading()?;
     let id = account_id(args.id)?;
     let page = store.read(|ledger| {
         let statement =

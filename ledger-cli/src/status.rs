@@ -29,9 +29,13 @@ struct StatusView {
     /// The Merkle tree over the durable records: its size (head + 1) and root.
     tree_size: u64,
     tree_root: String,
-    /// What opening did: "up to date", "caught up", "rebuilt".
+    /// What opening did: "up to date", "caught up", "rebuilt", or "read-only: ..." when the
+    /// directory could not be written.
     index_on_open: String,
+    /// The length of a torn tail that opening cut back (left in place when read-only).
     torn_tail_cut: Option<u64>,
+    /// Whether the directory could not be written and the ledger was read read-only.
+    read_only: bool,
 }
 
 pub fn init(session: &Session, args: &InitArgs) -> CliResult {
@@ -67,7 +71,7 @@ pub fn init(session: &Session, args: &InitArgs) -> CliResult {
 }
 
 pub fn status(session: &Session) -> CliResult {
-    let store = session.open()?;
+    let store = session.open_for_reading()?;
     show(session, &store)
 }
 
@@ -92,8 +96,10 @@ fn show(session: &Session, store: &Store) -> CliResult {
             IndexRecovery::UpToDate => "up to date".into(),
             IndexRecovery::CaughtUp { from } => format!("caught up from record {from}"),
             IndexRecovery::Rebuilt { why } => format!("rebuilt ({why})"),
+            IndexRecovery::Temporary => "read-only: built in memory from the journal".into(),
         },
         torn_tail_cut: report.torn_tail.as_ref().map(|t| t.len),
+        read_only: report.read_only,
     };
     if session.json() {
         return print_json(&view);

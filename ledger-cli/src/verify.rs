@@ -126,7 +126,7 @@ pub fn check(session: &Session, args: &VerifyArgs) -> Result<VerifyReport, Store
     if args.journal_only {
         return Ok(journal);
     }
-    let store = ledger_store::Store::open(session.data(), session.options())?;
+    let store = session.try_open_for_reading()?;
     let mut bar = ProgressBar::new("checking the index");
     let report = store.verify(&mut |p| bar.update(p));
     bar.finish();

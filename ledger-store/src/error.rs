@@ -75,6 +75,9 @@ pub enum Error {
     /// later write fails with this; reopen the store to continue from what is durable.
     #[error("the store stopped after a failed write or sync; reopen it")]
     Poisoned,
+    /// The store was opened read-only (`StoreOptions::read_only`); nothing was done.
+    #[error("the ledger was opened read-only; nothing was written")]
+    ReadOnly,
     /// The store was closed.
     #[error("the store is closed")]
     Closed,

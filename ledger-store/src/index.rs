@@ -285,6 +285,41 @@ impl Index {
         Ok(index)
     }
 
+    /// A temporary index, in memory where the system allows (sled's temporary mode keeps it in
+    /// `/dev/shm` on Linux) and removed when dropped: for a store that must not write its data
+    /// directory.
+    pub fn open_temporary() -> Result<Index, sled::Error> {
+        let config = sled::Config::new()
+            .temporary(true)
+            .mode(sled::Mode::HighThroughput);
+        let db = match contain(|| config.open()) {
+            Ok(db) => db,
+            // No usable /dev/shm: the system's temporary directory.
+            Err(_) => {
+                let path = std::env::temp_dir().join(format!(
+                    "timebank-index-{}-{}",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos())
+                ));
+                let config = sled::Config::new()
+                    .path(path)
+                    .temporary(true)
+                    .mode(sled::Mode::HighThroughput);
+                contain(|| config.open())?
+            }
+        };
+        let name = format!("{GENERATION_PREFIX}1");
+        let tree = contain(|| db.open_tree(&name))?;
+        Ok(Index {
+            open: Some(OpenIndex {
+                db,
+                live: RwLock::new(IndexTree { name, tree }),
+            }),
+        })
+    }
+
     fn inner(&self) -> &OpenIndex {
         // Invariant: `open` is taken only in `drop`.
         self.open.as_ref().expect("the index is open")

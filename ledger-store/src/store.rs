@@ -69,6 +69,9 @@ pub struct StoreOptions {
     /// Which `now` values writes accept: by default plausible wall-clock times only (see
     /// [`TimeGuard`]); simulations that run ahead of the clock pass [`TimeGuard::AnyTime`].
     pub time_guard: TimeGuard,
+    /// Open without writing anything in the data directory (an auditor's read-only copy, a
+    /// backup, a full disk): see [`Store::open`].
+    pub read_only: bool,
 }
 
 impl Default for StoreOptions {
@@ -77,6 +80,7 @@ impl Default for StoreOptions {
             checkpoint_key: None,
             io: Arc::new(OsIo),
             time_guard: TimeGuard::default(),
+            read_only: false,
         }
     }
 }
@@ -101,6 +105,12 @@ impl StoreOptions {
     pub fn any_time(self) -> Self {
         self.time_guard(TimeGuard::AnyTime)
     }
+
+    /// Opens read-only (see [`StoreOptions::read_only`]).
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
 }
 
 /// What the index needed when the store opened.
@@ -112,13 +122,19 @@ pub enum IndexRecovery {
     CaughtUp { from: u64 },
     /// It was missing, damaged or from another journal, and was rebuilt from the journal.
     Rebuilt { why: String },
+    /// The store was opened read-only: the index on disk was not used, and a temporary one
+    /// (in memory) was built from the journal.
+    Temporary,
 }
 
 /// What opening found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenReport {
-    /// A torn tail that was cut back (its bytes are kept in `journal.tbj.torn-<offset>`).
+    /// A torn tail that was cut back (its bytes are kept in `journal.tbj.torn-<offset>`); on a
+    /// read-only store, found and left as it is (the state is the records before it).
     pub torn_tail: Option<TornTail>,
+    /// Whether the store was opened read-only ([`StoreOptions::read_only`]).
+    pub read_only: bool,
     pub index: IndexRecovery,
     /// Records replayed, genesis included.
     pub records: u64,
@@ -322,7 +338,8 @@ pub struct Store {
     report: OpenReport,
     /// The data directory's lock. Declared last so that it is released only after everything
     /// above (the threads, the journal file, sled) was dropped.
-    _lock: DirLock,
+    /// `None` only for a read-only store on a directory where the lock file cannot be made.
+    _lock: Option<DirLock>,
 }
 
 impl std::fmt::Debug for Store {
@@ -412,7 +429,7 @@ impl Store {
             None => {}
         }
         options.io.create_whole(&path, genesis)?;
-        Store::open_locked(dir, options, lock)
+        Store::open_locked(dir, options, Some(lock))
     }
 
     /// Opens the ledger in `dir`: takes the data directory's lock, reads and verifies the whole
@@ -426,6 +443,13 @@ impl Store {
     /// fails at once with `Err(Locked)` and reads nothing: a second reader could take a group
     /// being written for a torn tail and cut it. A process that dies releases its lock.
     ///
+    /// With [`StoreOptions::read_only`] nothing in the directory is written: the journal is
+    /// only read (a torn tail is reported in [`OpenReport::torn_tail`], not cut), the index on
+    /// disk is not used (queries use a temporary index built in memory from the journal, so
+    /// opening takes about as long as a rebuild), the lock is taken when the lock file can be
+    /// opened, and every write fails with `Err(ReadOnly)`. This is for read-only media, full
+    /// disks and auditors' copies.
+    ///
     /// On `Ok`: the journal ends at its last complete record, durable, and the index reflects
     /// it. On `Err(Locked)` or `Err(NotFound)`: nothing was read or changed. On
     /// `Err(Corrupted)`: the journal was not changed (the derived index may have been cleared
@@ -433,9 +457,10 @@ impl Store {
     /// journal is unchanged unless the error came while cutting a torn tail, in which case
     /// opening again redoes it.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store> {
+        use std::io::ErrorKind::NotFound;
         let lock = match DirLock::acquire(dir, false) {
-            Ok(lock) => lock,
-            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(lock) => Some(lock),
+            Err(Error::Io(e)) if e.kind() == NotFound => {
                 // No lock file: no ledger here (do not leave a file behind), or a ledger that
                 // was written before the store locked its directory.
                 if !DirLock::exists(dir)?
@@ -443,15 +468,22 @@ impl Store {
                 {
                     return Err(Error::NotFound(dir.to_path_buf()));
                 }
-                DirLock::acquire(dir, true)?
+                match DirLock::acquire(dir, !options.read_only) {
+                    Ok(lock) => Some(lock),
+                    // Read-only, on a directory without a lock file: nothing can be created.
+                    Err(Error::Io(e)) if options.read_only && e.kind() == NotFound => None,
+                    Err(e) => return Err(e),
+                }
             }
+            // A read-only medium may refuse even to open the lock file; nobody writes there.
+            Err(Error::Io(e)) if options.read_only && is_refusal_to_write(&e) => None,
             Err(e) => return Err(e),
         };
         Store::open_locked(dir, options, lock)
     }
 
     /// [`Store::open`] once the directory's lock is held.
-    fn open_locked(dir: &Path, options: StoreOptions, lock: DirLock) -> Result<Store> {
+    fn open_locked(dir: &Path, options: StoreOptions, lock: Option<DirLock>) -> Result<Store> {
         let path = dir.join(JOURNAL_FILE_NAME);
         let bytes = options
             .io
@@ -460,7 +492,13 @@ impl Store {
         if is_unfinished_creation(&bytes) {
             return Err(Error::UnfinishedCreation(dir.to_path_buf()));
         }
-        let (index, mut rebuild_why) = open_index(&dir.join(INDEX_DIR_NAME))?;
+        let (index, mut rebuild_why) = match options.read_only {
+            true => (
+                Index::open_temporary()?,
+                Some("opened read-only: a temporary index built from the journal".into()),
+            ),
+            false => open_index(&dir.join(INDEX_DIR_NAME))?,
+        };
         let live = index.live();
         let mark = match live.mark() {
             Ok(mark) => mark,
@@ -526,14 +564,22 @@ impl Store {
         let tree = journal_tree(&bytes, replayed.records, replayed.profile.tree_hash())?;
         let created = genesis_now(&bytes);
         drop(bytes);
-        let mut file = options.io.open_append(&path)?;
-        if let Some(torn) = &replayed.torn {
-            keep_torn_bytes(&options, dir, torn, &path)?;
-            file.truncate(torn.offset)?;
-        }
+        let file: Box<dyn JournalFile> = match options.read_only {
+            true => Box::new(ReadOnlyJournal),
+            false => {
+                let mut file = options.io.open_append(&path)?;
+                if let Some(torn) = &replayed.torn {
+                    keep_torn_bytes(&options, dir, torn, &path)?;
+                    file.truncate(torn.offset)?;
+                }
+                file
+            }
+        };
         let report = OpenReport {
             torn_tail: replayed.torn.clone(),
+            read_only: options.read_only,
             index: match rebuild_why {
+                _ if options.read_only => IndexRecovery::Temporary,
                 Some(why) => IndexRecovery::Rebuilt { why },
                 None if catch_up_from == replayed.head.sequence => IndexRecovery::UpToDate,
                 None => IndexRecovery::CaughtUp {
@@ -562,7 +608,7 @@ impl Store {
         index: Index,
         (writer, file): (JournalWriter, Box<dyn JournalFile>),
         report: OpenReport,
-        lock: DirLock,
+        lock: Option<DirLock>,
     ) -> Store {
         let head = replayed.head;
         let shared = Arc::new(Shared {
@@ -716,6 +762,9 @@ impl Store {
     }
 
     fn enqueue(&self, job: Job) -> Result<()> {
+        if self.shared.options.read_only {
+            return Err(Error::ReadOnly);
+        }
         if self.shared.poisoned.load(Ordering::Acquire) {
             return Err(Error::Poisoned);
         }
@@ -1032,6 +1081,9 @@ impl Store {
     /// head and equals the live state. On `Err`: the old index or the new one is in use, each
     /// whole and marked with what it reflects.
     pub fn rebuild_index(&self) -> Result<()> {
+        if self.shared.options.read_only {
+            return Err(Error::ReadOnly);
+        }
         let _gate = lock(&self.shared.commit_gate);
         self.wait_synced();
         self.check_not_poisoned()?;
@@ -1509,6 +1561,33 @@ fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The journal file of a read-only store: the store refuses writes before they reach it.
+#[derive(Debug)]
+struct ReadOnlyJournal;
+
+impl JournalFile for ReadOnlyJournal {
+    fn append(&mut self, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other("the store is read-only"))
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        Ok(()) // nothing was written
+    }
+
+    fn truncate(&mut self, _: u64) -> std::io::Result<()> {
+        Err(std::io::Error::other("the store is read-only"))
+    }
+}
+
+/// Whether an I/O error says the medium refuses writes (read-only, no permission, full).
+pub fn is_refusal_to_write(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        error.kind(),
+        K::PermissionDenied | K::ReadOnlyFilesystem | K::StorageFull | K::QuotaExceeded
+    )
 }
 
 /// Whether a journal image is what an unfinished creation leaves: no complete record at all

@@ -203,3 +203,41 @@ fn an_unfinished_creation_is_named_on_open_and_cleared_by_creating_again() {
         Err(Error::AlreadyExists(_))
     ));
 }
+
+/// A read-only store writes nothing: a torn tail is reported and left, the index is a
+/// temporary one built from the journal, and every write is refused.
+#[test]
+fn a_read_only_store_answers_from_the_journal_and_writes_nothing() {
+    let dir = Scratch::new("faults-read-only");
+    let disk = SimDisk::new();
+    let store = new_store(dir.path(), options().io(Arc::new(disk.clone())));
+    store.create_transfers(services(1, 5), NOW).unwrap();
+    let status = durable(store.status());
+    drop(store);
+    let journal = dir.path().join(ledger_store::JOURNAL_FILE_NAME);
+    let mut bytes = disk.contents(&journal).unwrap();
+    bytes.extend_from_slice(b"half a record");
+    disk.set_contents(&journal, bytes.clone());
+    std::fs::remove_dir_all(dir.path().join(ledger_store::INDEX_DIR_NAME)).unwrap();
+    let store = Store::open(dir.path(), options().io(Arc::new(disk.clone())).read_only()).unwrap();
+    let report = store.open_report();
+    assert!(report.read_only && report.torn_tail.is_some());
+    assert_eq!(report.index, ledger_store::IndexRecovery::Temporary);
+    assert_eq!(durable(store.status()), status);
+    let page = store.history(account(101), None, 100).unwrap();
+    assert!(!page.transfers.is_empty());
+    assert!(matches!(
+        store.create_transfers(services(50, 1), NOW),
+        Err(Error::ReadOnly)
+    ));
+    assert!(matches!(store.rebuild_index(), Err(Error::ReadOnly)));
+    // The records before the tail verify, index included.
+    assert!(store.verify(&mut |_| {}).unwrap().index_checked);
+    drop(store);
+    assert_eq!(
+        disk.contents(&journal).unwrap(),
+        bytes,
+        "the journal changed"
+    );
+    assert!(!dir.path().join(ledger_store::INDEX_DIR_NAME).exists());
+}
