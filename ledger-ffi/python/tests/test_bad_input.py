@@ -14,6 +14,7 @@ from timebank import (
     BusyError,
     InvalidAmountError,
     InvalidArgumentError,
+    InvalidHandleError,
     InvalidUtf8Error,
     NotFoundError,
     NullPointerError,
@@ -22,6 +23,7 @@ from timebank import (
     Transfer,
     TransferBatch,
 )
+from timebank import _structs as S
 from timebank._library import library
 
 from conftest import ELDER, FUND, HOURS, NOW, VOLUNTEER
@@ -100,6 +102,20 @@ def test_null_pointers_at_the_c_boundary(funded: Store) -> None:
     assert lib.timebank_store_account(None, None, None, None) == NullPointerError.status
     with pytest.raises(NullPointerError):
         funded._call(lib.timebank_store_transfer, None, None)
+
+
+def test_a_forged_or_freed_handle_is_refused_not_read(tmp_path: Path) -> None:
+    lib = library()
+    status = lib.timebank_store_status(ctypes.c_void_p(12345), ctypes.byref(S.StoreInfoOut()), None)
+    assert status == InvalidHandleError.status
+    store = Store(tmp_path / "freed")
+    handle = store._handle
+    store.close()
+    store._finalizer()  # frees the handle now, as garbage collection would
+    assert lib.timebank_store_status(handle, ctypes.byref(S.StoreInfoOut()), None) == (
+        InvalidHandleError.status
+    )
+    lib.timebank_store_free(handle)  # a second free is refused too, never a double free
 
 
 def test_bad_policy_and_busy_directory(funded: Store, tmp_path: Path) -> None:

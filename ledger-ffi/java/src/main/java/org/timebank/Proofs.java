@@ -37,8 +37,7 @@ public final class Proofs {
         long[] out = new long[1];
         long[] error = new long[1];
         int status = ProofNative.timebank_store_sign_checkpoint(store.handle(), key(signingKey), out, error);
-        Reachability.fence(store);
-        Calls.check(status, error);
+        store.check(status, error);
         return Calls.take(out[0]);
     }
 
@@ -50,8 +49,7 @@ public final class Proofs {
         long[] out = new long[1];
         long[] error = new long[1];
         int status = ProofNative.timebank_store_prove_inclusion(store.handle(), Arguments.idArg(transfer, "transfer"), text(checkpoint, "checkpoint"), out, error);
-        Reachability.fence(store);
-        Calls.check(status, error);
+        store.check(status, error);
         return Calls.take(out[0]);
     }
 
@@ -60,8 +58,7 @@ public final class Proofs {
         long[] out = new long[1];
         long[] error = new long[1];
         int status = ProofNative.timebank_store_prove_statement(store.handle(), Arguments.idArg(account, "account"), text(checkpoint, "checkpoint"), out, error);
-        Reachability.fence(store);
-        Calls.check(status, error);
+        store.check(status, error);
         return Calls.take(out[0]);
     }
 
@@ -70,8 +67,7 @@ public final class Proofs {
         long[] out = new long[1];
         long[] error = new long[1];
         int status = ProofNative.timebank_store_prove_consistency(store.handle(), text(from, "from"), text(to, "to"), out, error);
-        Reachability.fence(store);
-        Calls.check(status, error);
+        store.check(status, error);
         return Calls.take(out[0]);
     }
 

@@ -44,10 +44,11 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Throws the exception for a failed call, after the call: the fence keeps this store (and
-     * so its handle) alive until the native call has returned, whatever the JIT does.
+     * Throws the exception for a failed call on this store, after the call: the fence keeps
+     * this store (and so its handle) alive until the native call has returned, whatever the JIT
+     * does, and a call that raced {@link #close()} is {@link ClosedException}.
      */
-    private void check(int status, long[] error) {
+    void check(int status, long[] error) {
         Reachability.fence(this);
         if (status == InvalidHandleException.STATUS && closed) {
             // A call that raced close(): the handle was freed after the store closed.

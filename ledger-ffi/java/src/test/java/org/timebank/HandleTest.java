@@ -25,6 +25,7 @@ class HandleTest {
         store.close(); // twice is fine
         assertThrows(ClosedException.class, () -> store.account(Fixture.VOLUNTEER));
         assertThrows(ClosedException.class, store::status);
+        assertThrows(ClosedException.class, () -> Proofs.proveStatement(store, UInt128.of(Fixture.VOLUNTEER), null));
         assertThrows(ClosedException.class,
                 () -> store.recordService(1, Fixture.SERVICE, Fixture.FUND, Fixture.VOLUNTEER, BigDecimal.ONE, 0, 0));
         long[] error = new long[1];
