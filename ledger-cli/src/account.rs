@@ -2,16 +2,17 @@
 
 use serde::Serialize;
 
-use ledger_core::timebank::{self, Closing};
+use ledger_core::operation::OperationKind;
+use ledger_core::timebank::Closing;
 use ledger_core::{AccountKind, Command, Decimal, Eligibility, Link, NewAccount, UnitId};
 use ledger_store::Store;
 
 use crate::cli::{AccountCmd, CloseArgs, EligibilityArgs, KindArg, LinkArgs, OpenArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{out, print_json, print_outcome};
-use crate::session::{account_id, Session};
-use crate::submit::{first_transfer_id, submit};
-use crate::time::{format_time, parse_time};
+use crate::session::{account_id, unit_of, Session};
+use crate::submit::submit;
+use crate::time::{format_time_in, parse_time};
 
 pub fn run(session: &Session, command: &AccountCmd) -> CliResult {
     let store = match command {
@@ -90,7 +91,7 @@ fn open(session: &Session, store: &Store, args: &OpenArgs) -> CliResult {
     let outcome = submit(
         store,
         vec![Command::CreateAccounts(vec![spec])],
-        session.now()?,
+        session.write_time(store)?,
         &what,
     )?;
     print_outcome(store, session.json(), &what, &[], &outcome)
@@ -98,17 +99,19 @@ fn open(session: &Session, store: &Store, args: &OpenArgs) -> CliResult {
 
 fn close(session: &Session, store: &Store, args: &CloseArgs) -> CliResult {
     let (from, to) = (account_id(args.account)?, account_id(args.to)?);
-    let plan = store.read(|ledger| {
-        let first = first_transfer_id(ledger, args.ids.id)?;
-        let closing = Closing {
-            accounts: vec![(from, to)],
-        };
-        Ok::<_, CliError>(timebank::plan_closing(ledger, first, &closing)?)
-    })?;
-    let ids: Vec<u128> = plan.transfers.iter().map(|t| t.id.get()).collect();
+    unit_of(store, from)?;
+    unit_of(store, to)?;
+    let closing = Closing {
+        accounts: vec![(from, to)],
+    };
     let what = format!("close account {from} into {to}");
-    let outcome = submit(store, plan.commands(), session.now()?, &what)?;
-    print_outcome(store, session.json(), &what, &ids, &outcome)
+    crate::service::operate(
+        session,
+        store,
+        &args.ids,
+        &what,
+        OperationKind::Closing(closing),
+    )
 }
 
 fn link(session: &Session, store: &Store, args: &LinkArgs, add: bool) -> CliResult {
@@ -122,7 +125,7 @@ fn link(session: &Session, store: &Store, args: &LinkArgs, add: bool) -> CliResu
         (Command::UnlinkAccounts(vec![link]), "unlink")
     };
     let what = format!("{what} accounts {} and {}", link.a, link.b);
-    let outcome = submit(store, vec![command], session.now()?, &what)?;
+    let outcome = submit(store, vec![command], session.write_time(store)?, &what)?;
     print_outcome(store, session.json(), &what, &[], &outcome)
 }
 
@@ -134,7 +137,7 @@ fn eligibility(session: &Session, store: &Store, args: &EligibilityArgs) -> CliR
     };
     let what = format!("set the eligibility of account {account}");
     let command = Command::SetEligibility(vec![Eligibility { account, from }]);
-    let outcome = submit(store, vec![command], session.now()?, &what)?;
+    let outcome = submit(store, vec![command], session.write_time(store)?, &what)?;
     print_outcome(store, session.json(), &what, &[], &outcome)
 }
 
@@ -159,6 +162,7 @@ struct AccountView {
 
 fn show(session: &Session, store: &Store, id: u128) -> CliResult {
     let id = account_id(id)?;
+    let zone = session.zone(store);
     let view = store
         .read(|ledger| {
             let a = ledger.account(id)?;
@@ -174,8 +178,8 @@ fn show(session: &Session, store: &Store, id: u128) -> CliResult {
                 user_data: a.user_data,
                 floor: a.floor,
                 ceiling: a.ceiling,
-                eligible_from: a.eligible_from.map(format_time),
-                opened: format_time(a.timestamp),
+                eligible_from: a.eligible_from.map(|t| format_time_in(t, zone)),
+                opened: format_time_in(a.timestamp, zone),
                 closed: a.closed,
                 posted: a.balances.posted(),
                 available: a.balances.available(),

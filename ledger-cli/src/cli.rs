@@ -257,6 +257,10 @@ pub struct CompleteArgs {
     /// Donation pool for hours above a cap that routes the excess to donation.
     #[arg(long, value_name = "ACCOUNT")]
     pub donation: Option<u128>,
+    /// When the service was done, if before now (a sign-in sheet typed in later): RFC 3339, a
+    /// date or nanoseconds. Caps count that day; the policy's `late_days_max` bounds how late.
+    #[arg(long, value_name = "TIME")]
+    pub served_at: Option<String>,
     #[command(flatten)]
     pub ids: TransferIdArg,
 }
@@ -298,6 +302,10 @@ pub struct RecordArgs {
     /// Acts the points are for.
     #[arg(long, default_value_t = 1)]
     pub acts: u32,
+    /// When the service was done, if before now (a sign-in sheet typed in later): RFC 3339, a
+    /// date or nanoseconds. Caps count that day; the policy's `late_days_max` bounds how late.
+    #[arg(long, value_name = "TIME")]
+    pub served_at: Option<String>,
     #[command(flatten)]
     pub ids: TransferIdArg,
 }
@@ -316,6 +324,10 @@ pub struct WithdrawArgs {
     /// The care code (default: the policy's first care code for the unit).
     #[arg(long)]
     pub code: Option<u16>,
+    /// When the service was done, if before now (a sign-in sheet typed in later): RFC 3339, a
+    /// date or nanoseconds. Caps count that day; the policy's `late_days_max` bounds how late.
+    #[arg(long, value_name = "TIME")]
+    pub served_at: Option<String>,
     #[command(flatten)]
     pub ids: TransferIdArg,
 }

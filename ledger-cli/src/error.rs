@@ -109,11 +109,18 @@ impl CliError {
 
     /// The engine refused an event with `code`.
     pub fn result_code(code: ResultCode, what: &str) -> CliError {
-        CliError::refused(format!(
+        let message = format!(
             "refused: {what} failed with {} ({})",
             code.name(),
             code as u16
-        ))
+        );
+        match code {
+            // What the operation names does not exist: the same exit code as everywhere else.
+            ResultCode::AccountNotFound | ResultCode::TransferNotFound => {
+                CliError::not_found(message)
+            }
+            _ => CliError::refused(message),
+        }
     }
 
     pub fn exit_code(&self) -> ExitCode {
@@ -246,7 +253,14 @@ impl From<PlanError> for CliError {
             PlanError::Amount(_) | PlanError::RatingInvalid(_) | PlanError::Acts(_) => {
                 CliError::usage(error.to_string())
             }
-            other => CliError::refused(format!("refused: {other}")),
+            other => {
+                let code = other.code();
+                CliError::refused(format!(
+                    "refused: {other}: {} ({})",
+                    code.name(),
+                    code as u16
+                ))
+            }
         }
     }
 }

@@ -2,14 +2,15 @@
 
 use serde::Serialize;
 
-use ledger_core::timebank::{self, Gift, PointsAward, Redemption};
+use ledger_core::operation::OperationKind;
+use ledger_core::timebank::{Gift, PointsAward, Redemption};
 use ledger_core::{Command, Reply};
 use ledger_store::checkpoint::hex;
 
 use crate::cli::{AwardArgs, GiftArgs, RedeemArgs, ReverseArgs};
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::{out, print_json};
-use crate::service::plan_and_submit;
+use crate::service::operate;
 use crate::session::{account_id, amount_in, transfer_id, unit_of, Session};
 
 pub fn gift(session: &Session, args: &GiftArgs) -> CliResult {
@@ -24,9 +25,7 @@ pub fn gift(session: &Session, args: &GiftArgs) -> CliResult {
         code: args.code,
     };
     let what = format!("gift from {from} to {to}");
-    plan_and_submit(session, &store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_gift(ledger, first, &gift)?)
-    })
+    operate(session, &store, &args.ids, &what, OperationKind::Gift(gift))
 }
 
 pub fn award(session: &Session, args: &AwardArgs) -> CliResult {
@@ -38,9 +37,13 @@ pub fn award(session: &Session, args: &AwardArgs) -> CliResult {
         acts: args.acts,
     };
     let what = format!("award points (code {}) to {}", args.code, award.member);
-    plan_and_submit(session, &store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_award(ledger, first, &award)?)
-    })
+    operate(
+        session,
+        &store,
+        &args.ids,
+        &what,
+        OperationKind::Award(award),
+    )
 }
 
 pub fn redeem(session: &Session, args: &RedeemArgs) -> CliResult {
@@ -55,18 +58,31 @@ pub fn redeem(session: &Session, args: &RedeemArgs) -> CliResult {
         code: args.code,
     };
     let what = format!("redeem points of {member} at {shop}");
-    plan_and_submit(session, &store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_redemption(ledger, first, &request)?)
-    })
+    operate(
+        session,
+        &store,
+        &args.ids,
+        &what,
+        OperationKind::Redemption(request),
+    )
 }
 
 pub fn reverse(session: &Session, args: &ReverseArgs) -> CliResult {
     let store = session.open()?;
     let original = transfer_id(args.transfer)?;
+    if store.transfer(original).is_none() {
+        return Err(CliError::not_found(format!(
+            "transfer {original} does not exist"
+        )));
+    }
     let what = format!("reverse transfer {original}");
-    plan_and_submit(session, &store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_reversal(ledger, first, original)?)
-    })
+    operate(
+        session,
+        &store,
+        &args.ids,
+        &what,
+        OperationKind::Reversal { original },
+    )
 }
 
 #[derive(Debug, Serialize)]
@@ -80,7 +96,7 @@ struct ExpireOutput {
 /// Expiry always journals (the sweep time is part of the history), even when nothing expired.
 pub fn expire(session: &Session) -> CliResult {
     let store = session.open()?;
-    let done = store.submit(Command::Expire, session.now()?)?;
+    let done = store.submit(Command::Expire, session.write_time(&store)?)?;
     let expired: Vec<u128> = match &done.reply {
         Reply::Expired(ids) => ids.iter().map(|id| id.get()).collect(),
         Reply::Events(_) => Vec::new(),

@@ -1,8 +1,10 @@
 //! Services: `record` (one step), `withdraw` (care paid with banked hours), and the life of a
 //! booking, `service book|complete|cancel` (held, then posted or voided).
 
+use ledger_core::operation::{Operation, OperationKind};
 use ledger_core::policy::Purpose;
-use ledger_core::timebank::{self, Booking, Completion, Plan, PointsAward, ServiceRecord};
+use ledger_core::timebank::{self, Booking, Completion, PointsAward, ServiceRecord};
+use ledger_core::Command;
 use ledger_store::Store;
 
 use crate::cli::{
@@ -12,6 +14,7 @@ use crate::error::{CliError, CliResult};
 use crate::output::print_outcome;
 use crate::session::{account_id, amount_in, transfer_id, unit_of, Session};
 use crate::submit::{first_transfer_id, submit};
+use crate::time::parse_time;
 
 pub fn run_service(session: &Session, command: &ServiceCmd) -> CliResult {
     let store = session.open()?;
@@ -22,17 +25,25 @@ pub fn run_service(session: &Session, command: &ServiceCmd) -> CliResult {
     }
 }
 
-/// Plans with the ledger's state and the first free id, then submits and reports the plan.
-pub fn plan_and_submit(
+/// Submits a domain operation under `--id` (or the first free id): the ledger plans and
+/// applies it in one journal record, and a retry with the same id and arguments changes
+/// nothing and reports what happened.
+pub fn operate(
     session: &Session,
     store: &Store,
     ids: &TransferIdArg,
     what: &str,
-    planner: impl FnOnce(&ledger_core::Ledger, ledger_core::TransferId) -> CliResult<Plan>,
+    kind: OperationKind,
 ) -> CliResult {
-    let plan = store.read(|ledger| planner(ledger, first_transfer_id(ledger, ids.id)?))?;
-    let transfers: Vec<u128> = plan.transfers.iter().map(|t| t.id.get()).collect();
-    let outcome = submit(store, plan.commands(), session.now()?, what)?;
+    let id = store.read(|ledger| first_transfer_id(ledger, ids.id))?;
+    let command = Command::Operate(Operation { id, kind });
+    let outcome = submit(store, vec![command], session.write_time(store)?, what)?;
+    let transfers: Vec<u128> = store.read(|ledger| {
+        ledger
+            .operation(id)
+            .map(|r| r.transfers.iter().map(|t| t.get()).collect())
+            .unwrap_or_default()
+    });
     print_outcome(store, session.json(), what, &transfers, &outcome)
 }
 
@@ -51,7 +62,7 @@ pub fn record(session: &Session, args: &RecordArgs) -> CliResult {
         _ => None,
     };
     let request = ServiceRecord {
-        served_at: None,
+        served_at: args.served_at.as_deref().map(parse_time).transpose()?,
         code: args.code,
         payer,
         provider,
@@ -60,11 +71,14 @@ pub fn record(session: &Session, args: &RecordArgs) -> CliResult {
         points,
         user_data: 0,
     };
-    let now = session.now()?;
     let what = format!("record service (code {}) by {provider}", args.code);
-    plan_and_submit(session, &store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_service(ledger, first, &request, now)?)
-    })
+    operate(
+        session,
+        &store,
+        &args.ids,
+        &what,
+        OperationKind::Service(request),
+    )
 }
 
 pub fn withdraw(session: &Session, args: &WithdrawArgs) -> CliResult {
@@ -85,13 +99,24 @@ pub fn withdraw(session: &Session, args: &WithdrawArgs) -> CliResult {
                 CliError::usage("the policy has no care code for this unit; pass --code")
             })?,
     };
-    let now = session.now()?;
+    let request = ServiceRecord {
+        code,
+        payer: member,
+        provider,
+        hours,
+        served_at: args.served_at.as_deref().map(parse_time).transpose()?,
+        donation: None,
+        points: None,
+        user_data: 0,
+    };
     let what = format!("withdraw care (code {code}) paid by {member}");
-    plan_and_submit(session, &store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_withdrawal(
-            ledger, first, code, member, provider, hours, now,
-        )?)
-    })
+    operate(
+        session,
+        &store,
+        &args.ids,
+        &what,
+        OperationKind::Service(request),
+    )
 }
 
 fn book(session: &Session, store: &Store, args: &BookArgs) -> CliResult {
@@ -107,9 +132,13 @@ fn book(session: &Session, store: &Store, args: &BookArgs) -> CliResult {
         user_data: 0,
     };
     let what = format!("book service (code {}) from {provider}", args.code);
-    plan_and_submit(session, store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_booking(ledger, first, &booking)?)
-    })
+    operate(
+        session,
+        store,
+        &args.ids,
+        &what,
+        OperationKind::Booking(booking),
+    )
 }
 
 fn complete(session: &Session, store: &Store, args: &CompleteArgs) -> CliResult {
@@ -123,23 +152,30 @@ fn complete(session: &Session, store: &Store, args: &CompleteArgs) -> CliResult 
         .map(|h| amount_in(store, unit, h))
         .transpose()?;
     let completion = Completion {
-        served_at: None,
+        served_at: args.served_at.as_deref().map(parse_time).transpose()?,
         booking,
         hours,
         rating: args.rating,
         donation: args.donation.map(account_id).transpose()?,
     };
-    let now = session.now()?;
     let what = format!("complete booking {booking}");
-    plan_and_submit(session, store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_completion(ledger, first, &completion, now)?)
-    })
+    operate(
+        session,
+        store,
+        &args.ids,
+        &what,
+        OperationKind::Completion(completion),
+    )
 }
 
 fn cancel(session: &Session, store: &Store, args: &CancelArgs) -> CliResult {
     let booking = transfer_id(args.booking)?;
     let what = format!("cancel booking {booking}");
-    plan_and_submit(session, store, &args.ids, &what, |ledger, first| {
-        Ok(timebank::plan_cancellation(ledger, first, booking)?)
-    })
+    operate(
+        session,
+        store,
+        &args.ids,
+        &what,
+        OperationKind::Cancellation { booking },
+    )
 }

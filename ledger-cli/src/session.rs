@@ -12,7 +12,7 @@ use ledger_store::{CheckpointKey, IndexRecovery, Store, StoreOptions};
 
 use crate::cli::Global;
 use crate::error::{CliError, CliResult};
-use crate::time::{parse_time, system_now};
+use crate::time::{format_time_in, parse_time, system_now};
 
 /// The lock file in the data directory: one `timebank` process at a time uses a ledger.
 ///
@@ -34,6 +34,10 @@ pub struct Session {
 
 impl Session {
     pub fn new(global: Global) -> CliResult<Session> {
+        // A `--at` that does not parse is an error for every command, reads included.
+        if let Some(text) = &global.at {
+            parse_time(text)?;
+        }
         let key = match &global.key_file {
             Some(path) => Some(read_key_file(path)?),
             None => None,
@@ -109,6 +113,31 @@ impl Session {
             Some(text) => parse_time(text),
             None => system_now(),
         }
+    }
+
+    /// The time of a write: `--at`, or the system clock. An explicit `--at` before the second
+    /// of the ledger's clock (the last time it gave an event) is refused rather than moved
+    /// forward. Within that second the ledger gives each event of a batch its own nanosecond,
+    /// so a script may repeat one `--at` for several commands.
+    pub fn write_time(&self, store: &Store) -> CliResult<u64> {
+        let now = self.now()?;
+        let clock = store.read(|ledger| ledger.clock());
+        let clock_second = clock - clock % crate::time::NANOS_PER_SECOND;
+        if self.global.at.is_some() && now < clock_second {
+            return Err(CliError::usage(format!(
+                "--at {} is before the ledger's clock ({}): a ledger's events only move forward",
+                format_time_in(now, self.zone(store)),
+                format_time_in(clock, self.zone(store)),
+            )));
+        }
+        Ok(now)
+    }
+
+    /// The policy's time zone, minutes east of UTC (0 for a ledger without rules).
+    pub fn zone(&self, store: &Store) -> i32 {
+        store.read(|ledger| {
+            ledger_core::timebank::policy(ledger).map_or(0, |p| p.utc_offset_minutes)
+        })
     }
 
     /// The store options: the checkpoint key, and the default time guard (a `--at` before the

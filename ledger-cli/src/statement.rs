@@ -10,12 +10,15 @@ use crate::cli::{Format, StatementArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{out, print_json};
 use crate::session::{account_id, Session};
-use crate::time::format_time;
+use crate::time::format_time_in;
 
 #[derive(Debug, Serialize)]
 struct Line {
     transfer: u128,
+    /// When the ledger recorded it, in the policy's time zone.
     time: String,
+    /// When the service was done (the same as `time` unless typed in later).
+    served: String,
     code: u16,
     counterparty: u128,
     amount: Decimal,
@@ -37,6 +40,7 @@ struct Page {
 pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
     let store = session.open_for_reading()?;
     let id = account_id(args.id)?;
+    let zone = session.zone(&store);
     let page = store.read(|ledger| {
         let statement =
             report::statement(ledger, id, args.from, args.limit).map_err(|e| match e {
@@ -55,7 +59,8 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
                 .iter()
                 .map(|l| Line {
                     transfer: l.transfer.get(),
-                    time: format_time(l.timestamp),
+                    time: format_time_in(l.timestamp, zone),
+                    served: format_time_in(l.served_at, zone),
                     code: l.code,
                     counterparty: l.counterparty.get(),
                     amount: l.amount,
@@ -74,12 +79,13 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
     match format {
         Format::Json => print_json(&page),
         Format::Csv => {
-            out!("transfer,time,code,counterparty,amount,balance,reversal")?;
+            out!("transfer,time,served,code,counterparty,amount,balance,reversal")?;
             for l in &page.lines {
                 out!(
-                    "{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{}",
                     l.transfer,
                     l.time,
+                    l.served,
                     l.code,
                     l.counterparty,
                     l.amount,
@@ -98,8 +104,9 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
                 page.opening_balance
             )?;
             out!(
-                "{:<20} {:>12} {:>5} {:>20} {:>12} {:>12}",
+                "{:<25} {:<25} {:>12} {:>5} {:>20} {:>12} {:>12}",
                 "time",
+                "served",
                 "transfer",
                 "code",
                 "counterparty",
@@ -109,8 +116,9 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
             for l in &page.lines {
                 let mark = if l.reversal { "  reversal" } else { "" };
                 out!(
-                    "{:<20} {:>12} {:>5} {:>20} {:>12} {:>12}{mark}",
+                    "{:<25} {:<25} {:>12} {:>5} {:>20} {:>12} {:>12}{mark}",
                     l.time,
+                    l.served,
                     l.transfer,
                     l.code,
                     l.counterparty,

@@ -33,9 +33,11 @@ pub fn first_transfer_id(ledger: &Ledger, explicit: Option<u128>) -> CliResult<T
         }
         return crate::session::transfer_id(id);
     }
+    // Operation ids count too: a refused operation made no transfer but keeps its id.
     let highest = ledger
         .transfers()
         .map(|t| t.id().get())
+        .chain(ledger.operations().map(|(id, _)| id.get()))
         .filter(|id| id & SWEEP_TRANSFER_ID_BIT == 0)
         .max()
         .unwrap_or(0);

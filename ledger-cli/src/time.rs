@@ -148,11 +148,27 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// RFC 3339 in UTC, to the second (`2026-01-01T00:00:00Z`).
 pub fn format_time(nanos: u64) -> String {
-    let seconds = (nanos / NANOS_PER_SECOND) as i64;
+    format_time_in(nanos, 0)
+}
+
+/// RFC 3339 in a zone `offset_minutes` east of UTC (the policy's), to the second:
+/// `2026-01-01T08:00:00+08:00`, or `...Z` for UTC.
+pub fn format_time_in(nanos: u64, offset_minutes: i32) -> String {
+    let offset_s = i64::from(offset_minutes) * 60;
+    let seconds = (nanos / NANOS_PER_SECOND) as i64 + offset_s;
     let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
     let s = seconds.rem_euclid(86_400);
+    let zone = match offset_minutes {
+        0 => "Z".to_string(),
+        o => format!(
+            "{}{:02}:{:02}",
+            if o < 0 { '-' } else { '+' },
+            o.unsigned_abs() / 60,
+            o.unsigned_abs() % 60
+        ),
+    };
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{zone}",
         s / 3600,
         s % 3600 / 60,
         s % 60
@@ -175,6 +191,14 @@ mod tests {
         );
         assert_eq!(parse_time(&new_year.to_string()).unwrap(), new_year);
         assert_eq!(format_time(new_year), "2026-01-01T00:00:00Z");
+        assert_eq!(format_time_in(new_year, 480), "2026-01-01T08:00:00+08:00");
+        assert_eq!(format_time_in(new_year, -90), "2025-12-31T22:30:00-01:30");
+        for zone in [480, -90, 0] {
+            assert_eq!(
+                parse_time(&format_time_in(new_year, zone)).unwrap(),
+                new_year
+            );
+        }
         assert_eq!(
             format_time(parse_time("2028-02-29T23:59:59Z").unwrap()),
             "2028-02-29T23:59:59Z"

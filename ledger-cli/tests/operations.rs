@@ -44,7 +44,8 @@ fn accounts_open_show_link_set_eligibility_and_close() {
     bank.ok(&["account", "unlink", "2", "3"]);
     bank.ok(&["account", "eligibility", "3", "--from", "2026-01-01"]);
     let shown = bank.ok(&["--json", "account", "show", "3"]).json();
-    assert_eq!(shown["eligible_from"], "2026-01-01T00:00:00Z");
+    // Times print in the policy's zone (UTC+8 in the shipped policy).
+    assert_eq!(shown["eligible_from"], "2026-01-01T08:00:00+08:00");
 
     bank.ok(&[
         "record",
@@ -308,7 +309,7 @@ fn statements_page_in_table_json_and_csv() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "transfer,time,code,counterparty,amount,balance,reversal"
+        "transfer,time,served,code,counterparty,amount,balance,reversal"
     );
     assert_eq!(rows.len(), 4);
     assert!(rows[3].ends_with(",102,1,0.5,3.5,false"), "{}", rows[3]);

@@ -171,6 +171,14 @@ impl Ledger {
         Ok(results)
     }
 
+    /// Every operation the ledger ran, by id.
+    pub fn operations(&self) -> impl Iterator<Item = (TransferId, &OperationRecord)> {
+        self.operations
+            .by_id
+            .iter()
+            .map(|(id, record)| (*id, record))
+    }
+
     /// The outcome of the operation with this id, if the ledger ran one.
     pub fn operation(&self, id: TransferId) -> Option<&OperationRecord> {
         self.operations.by_id.get(&id)

@@ -21,6 +21,9 @@ pub const STATEMENT_PROOF_FORMAT: &str = "timebank-statement-proof v1";
 pub const CONSISTENCY_PROOF_FORMAT: &str = "timebank-consistency-proof v1";
 /// Most records one statement proof carries (a page of history touches at most this many).
 pub const STATEMENT_RECORDS_MAX: usize = 1000;
+/// Most transfers one operation's plan makes, but for a closing (one per account): a service's
+/// earned part, its donated excess and its points (FORMAT.md §4.2, Operate).
+pub const OPERATION_TRANSFERS_MAX: u128 = 3;
 
 /// Why a proof does not check out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,7 +102,8 @@ impl RecordProof {
     }
 
     /// Whether the record is the one that made `transfer`: a create-transfers record listing
-    /// it, or (for transfers the engine makes itself, which no record lists) an expiry record.
+    /// it, an operation whose plan numbers it, or (for transfers the engine makes itself, which
+    /// no record lists) an expiry record.
     pub fn holds_transfer(&self, transfer: u128) -> bool {
         let Ok(frame) = parse_frame(&self.record, 0) else {
             return false;
@@ -112,6 +116,17 @@ impl RecordProof {
                 items.iter().any(|t| t.id.get() == transfer)
             }
             Ok(ledger_core::Command::Expire) => true,
+            // An operation's plan numbers its transfers from the operation id: at most 3 (a
+            // service: the earned part, the donated excess, the points), or one per account
+            // a closing names.
+            Ok(ledger_core::Command::Operate(op)) => {
+                let count = match &op.kind {
+                    ledger_core::operation::OperationKind::Closing(c) => c.accounts.len() as u128,
+                    _ => OPERATION_TRANSFERS_MAX,
+                };
+                let first = op.id.get();
+                transfer >= first && transfer - first < count
+            }
             _ => false,
         }
     }

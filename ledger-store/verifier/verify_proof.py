@@ -30,6 +30,9 @@ PROOF_HASHES_MAX = 65
 KIND_COMMAND = 2
 TAG_CREATE_TRANSFERS = 2
 TAG_EXPIRE = 3
+TAG_OPERATE = 9
+KIND_CLOSING = 8
+OPERATION_TRANSFERS_MAX = 3  # a service: the earned part, the donated excess, the points
 
 
 class Malformed(Exception):
@@ -251,7 +254,7 @@ def transfer_ids(body):
         ids.append(int.from_bytes(body[at:at + 16], "little"))
         present = body[at + 42]
         at += 43
-        for bit, size in ((0, 16), (1, 16), (2, 9), (3, 16)):
+        for bit, size in ((0, 16), (1, 16), (2, 9), (3, 16), (4, 8)):
             if present >> bit & 1:
                 at += size
     if at != len(body):
@@ -265,6 +268,13 @@ def holds_transfer(data, transfer):
     body = data[60:-32]
     if body[:1] == bytes([TAG_EXPIRE]):
         return True  # transfers the engine made itself are listed in no record
+    if body[:1] == bytes([TAG_OPERATE]) and len(body) >= 18:
+        # An operation's plan numbers its transfers from the operation id (FORMAT.md §4.2).
+        first = int.from_bytes(body[1:17], "little")
+        count = OPERATION_TRANSFERS_MAX
+        if body[17] == KIND_CLOSING and len(body) >= 20:
+            count = int.from_bytes(body[18:20], "little")
+        return first <= transfer < first + count
     return body[:1] == bytes([TAG_CREATE_TRANSFERS]) and transfer in transfer_ids(body)
 
 

@@ -24,7 +24,10 @@ const PROFILE_CODES = { standard: 1, gm: 2 };
 const PUBLIC_KEY_BYTES = { standard: 32, gm: 65 };
 const RECORD_HASH_CONTEXT = 'timebank-ledger 2026-11 journal record v1';
 const RECORD_BYTES_MIN = 92;
-const KIND_COMMAND = 2, TAG_CREATE_TRANSFERS = 2, TAG_EXPIRE = 3;
+const KIND_COMMAND = 2, TAG_CREATE_TRANSFERS = 2, TAG_EXPIRE = 3, TAG_OPERATE = 9;
+// An operation's plan numbers its transfers from the operation id (FORMAT.md §4.2): at most 3
+// (a service: the earned part, the donated excess, the points), or one per account closed.
+const KIND_CLOSING = 8, OPERATION_TRANSFERS_MAX = 3n;
 const STATEMENT_RECORDS_MAX = 1000;
 
 function hexField(text, length, what) {
@@ -113,6 +116,13 @@ export function holdsTransfer(record, transfer) {
   if (record[9] !== KIND_COMMAND) return false;
   const body = record.subarray(60, record.length - 32);
   if (body[0] === TAG_EXPIRE) return true;
+  if (body[0] === TAG_OPERATE && body.length >= 18) {
+    const ops = new DataView(body.buffer, body.byteOffset, body.length);
+    const first = ops.getBigUint64(1, true) | (ops.getBigUint64(9, true) << 64n);
+    let count = OPERATION_TRANSFERS_MAX;
+    if (body[17] === KIND_CLOSING && body.length >= 20) count = BigInt(ops.getUint16(18, true));
+    return transfer >= first && transfer < first + count;
+  }
   if (body[0] !== TAG_CREATE_TRANSFERS || body.length < 3) return false;
   const view = new DataView(body.buffer, body.byteOffset, body.length);
   const count = view.getUint16(1, true);
@@ -122,7 +132,7 @@ export function holdsTransfer(record, transfer) {
     const id = view.getBigUint64(at, true) | (view.getBigUint64(at + 8, true) << 64n);
     if (id === transfer) return true;
     const present = body[at + 42];
-    at += 43 + (present & 1 ? 16 : 0) + (present & 2 ? 16 : 0) + (present & 4 ? 9 : 0) + (present & 8 ? 16 : 0);
+    at += 43 + (present & 1 ? 16 : 0) + (present & 2 ? 16 : 0) + (present & 4 ? 9 : 0) + (present & 8 ? 16 : 0) + (present & 16 ? 8 : 0);
   }
   return false;
 }
