@@ -287,6 +287,13 @@ fn transfer(spec: &TransferSpec, model: &Model, codes: &[u16]) -> (Transfer, mod
         },
         timeout_s: 0,
         user_data: u128::from(spec.user_data % 3),
+        // The rest of the byte says, now and then, that the service was done at the start (in
+        // the past) or at the end of time (ahead of any event).
+        served_at: match spec.user_data / 3 % 8 {
+            0 => Some(NOW_START),
+            1 => Some(u64::MAX),
+            _ => None,
+        },
     };
     let amount;
     match &spec.kind {
@@ -387,7 +394,7 @@ fn transfer(spec: &TransferSpec, model: &Model, codes: &[u16]) -> (Transfer, mod
         flags: TransferFlags(r.flags),
         timeout_s: r.timeout_s,
         user_data: r.user_data,
-        served_at: None,
+        served_at: r.served_at,
     };
     (engine, r)
 }
@@ -561,6 +568,7 @@ fn check_same_state(ledger: &Ledger, model: &Model, transfer_ids: &BTreeSet<u128
             flags: q.flags.0,
             timeout_s: q.timeout_s,
             user_data: q.user_data,
+            served_at: q.served_at,
         };
         assert_eq!(request, m.request, "request of transfer {id}");
         let state = match t.state {

@@ -100,6 +100,8 @@ pub struct Request {
     pub flags: u16,
     pub timeout_s: u32,
     pub user_data: u128,
+    /// When the service was done, if the request says (plain transfers and posts only).
+    pub served_at: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,6 +344,9 @@ impl Model {
             if self.failed.contains_key(&t.id) {
                 return Err(R::IdAlreadyFailed);
             }
+            if t.served_at.is_some_and(|at| at > ts) {
+                return Err(R::ServedAtInFuture);
+            }
             if has(t.flags, flag::POST) || has(t.flags, flag::VOID) {
                 self.resolve(t, ts)?;
             } else if has(t.flags, flag::REVERSAL) {
@@ -376,6 +381,10 @@ impl Model {
         }
         if resolving != t.related.is_some() {
             return Err(R::RelatedIdInvalid);
+        }
+        let no_service = t.flags & (flag::PENDING | flag::VOID | flag::REVERSAL) != 0;
+        if t.served_at.is_some() && no_service {
+            return Err(R::ServedAtNotAllowed);
         }
         if t.timeout_s != 0 && !has(t.flags, flag::PENDING) {
             return Err(R::TimeoutReservedForPending);
@@ -797,6 +806,10 @@ fn first_difference(stored: &Request, new: &Request) -> Option<R> {
         (
             stored.user_data != new.user_data,
             R::ExistsWithDifferentUserData,
+        ),
+        (
+            stored.served_at != new.served_at,
+            R::ExistsWithDifferentServedAt,
         ),
     ];
     checks

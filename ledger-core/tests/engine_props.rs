@@ -169,6 +169,10 @@ fn shape(t: &Transfer) -> Result<(), R> {
     if resolving != t.related_id.is_some() {
         return Err(R::RelatedIdInvalid);
     }
+    // Only a plain transfer or a post says when a service was done.
+    if t.served_at.is_some() && (has(F::PENDING) || has(F::VOID_PENDING) || has(F::REVERSAL)) {
+        return Err(R::ServedAtNotAllowed);
+    }
     if t.timeout_s != 0 && !has(F::PENDING) {
         return Err(R::TimeoutReservedForPending);
     }
@@ -198,6 +202,7 @@ fn first_difference(a: &Transfer, b: &Transfer) -> Option<R> {
         (a.code != b.code, R::ExistsWithDifferentCode),
         (a.timeout_s != b.timeout_s, R::ExistsWithDifferentTimeout),
         (a.user_data != b.user_data, R::ExistsWithDifferentUserData),
+        (a.served_at != b.served_at, R::ExistsWithDifferentServedAt),
     ];
     checks
         .into_iter()
@@ -301,6 +306,9 @@ impl Model {
             }
             if self.failed.contains_key(&t.id.get()) {
                 return Err(R::IdAlreadyFailed);
+            }
+            if t.served_at.is_some_and(|at| at > timestamp) {
+                return Err(R::ServedAtInFuture);
             }
             if t.flags.contains(F::POST_PENDING) || t.flags.contains(F::VOID_PENDING) {
                 self.resolve(t, timestamp)?;
@@ -859,7 +867,14 @@ impl History {
             flags,
             timeout_s: r.timeout_s,
             user_data: r.user_data,
-            served_at: None,
+            // `repeat` shapes only posts, voids and reversals; here it says, now and then, that
+            // the service was done at the start (in the past) or at the end of time (ahead).
+            served_at: match (r.kind, r.repeat % 16) {
+                (Kind::Post | Kind::Void | Kind::Reversal, _) => None,
+                (_, 0) => Some(T0),
+                (_, 1) => Some(u64::MAX),
+                _ => None,
+            },
         };
         let related = match r.kind {
             // Now and then any earlier transfer, whatever it was.
@@ -916,6 +931,7 @@ fn changed(mut t: Transfer, change: Option<u8>) -> Transfer {
         Some(5) => t.unit = if t.unit == POINTS { HOURS } else { POINTS },
         Some(6) => t.code += 1,
         Some(7) => t.timeout_s += 1,
+        Some(8) => t.served_at = Some(t.served_at.map_or(T0, |at| at ^ 1)),
         Some(_) => t.user_data += 1,
     }
     t
@@ -1004,7 +1020,7 @@ fn recipe() -> impl Strategy<Value = Recipe> {
 fn event() -> impl Strategy<Value = Event> {
     prop_oneof![
         14 => recipe().prop_map(Event::New),
-        1 => (any::<usize>(), prop_oneof![1 => Just(None), 1 => (0u8..=8).prop_map(Some)])
+        1 => (any::<usize>(), prop_oneof![1 => Just(None), 1 => (0u8..=9).prop_map(Some)])
             .prop_map(|(back, change)| Event::Resubmit { back, change }),
     ]
 }
