@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
-from timebank import Store, TransferBatch
+from timebank import ClosedError, Store, TransferBatch
 
 from conftest import FUND, HOURS, NOW, VOLUNTEER
 
@@ -60,3 +60,33 @@ def test_close_while_other_threads_read(store: Store) -> None:
     for r in readers:
         r.join()
     assert set(outcomes) <= {"ClosedError"}
+
+
+def test_calls_racing_close_raise_closed_and_nothing_else(store: Store) -> None:
+    """Threads reading and writing while another closes the store: each call either completes or
+    raises ClosedError; none crashes, hangs or raises anything else."""
+    unexpected: list = []
+    started = threading.Barrier(THREADS + 1)
+
+    def hammer(worker: int) -> None:
+        started.wait()
+        try:
+            for i in range(2000):
+                store.balance(VOLUNTEER)
+                batch = TransferBatch(1)
+                batch.add(5_000_000 * (worker + 1) + i, FUND, VOLUNTEER, 1, HOURS, SERVICE)
+                store.submit(batch, now=NOW)
+        except ClosedError:
+            return
+        except BaseException as e:  # reported below, on the main thread
+            unexpected.append(e)
+
+    workers = [threading.Thread(target=hammer, args=(w,)) for w in range(THREADS)]
+    for worker in workers:
+        worker.start()
+    started.wait()
+    store.close()
+    for worker in workers:
+        worker.join(120)
+        assert not worker.is_alive(), "a call hung after close"
+    assert unexpected == []

@@ -221,14 +221,34 @@ class TransferBatch:
         naming it, nothing appended); ids and amounts are checked again on submission."""
         if self._count >= self.capacity:
             raise InvalidArgumentError(f"the batch is full ({self.capacity} transfers)")
-        id = A.u128(id, "id")
-        debit_account_id = A.u128(debit_account_id, "debit_account_id")
-        credit_account_id = A.u128(credit_account_id, "credit_account_id")
-        related_id = A.u128(related_id, "related_id")
-        user_data = A.u128(user_data, "user_data")
-        amount_minor = A.u64(amount_minor, "amount_minor")
-        timeout_s = A.u32(timeout_s, "timeout_s")
-        unit, code, flags = A.u16(unit, "unit"), A.u16(code, "code"), A.u16(flags, "flags")
+        # The fast path: plain ints, all in range; anything else takes the named checks, which
+        # raise for the first bad field.
+        if not (
+            type(id) is int
+            and type(debit_account_id) is int
+            and type(credit_account_id) is int
+            and type(related_id) is int
+            and type(user_data) is int
+            and type(amount_minor) is int
+            and type(timeout_s) is int
+            and type(unit) is int
+            and type(code) is int
+            and type(flags) is int
+            # x >> n == 0 exactly when 0 <= x < 2**n (a negative x shifts to -1), and an OR of
+            # non-negative ints is below 2**n only when each one is.
+            and (id | debit_account_id | credit_account_id | related_id | user_data) >> 128 == 0
+            and amount_minor >> 64 == 0
+            and timeout_s >> 32 == 0
+            and (unit | code | flags) >> 16 == 0
+        ):
+            id = A.u128(id, "id")
+            debit_account_id = A.u128(debit_account_id, "debit_account_id")
+            credit_account_id = A.u128(credit_account_id, "credit_account_id")
+            related_id = A.u128(related_id, "related_id")
+            user_data = A.u128(user_data, "user_data")
+            amount_minor = A.u64(amount_minor, "amount_minor")
+            timeout_s = A.u32(timeout_s, "timeout_s")
+            unit, code, flags = A.u16(unit, "unit"), A.u16(code, "code"), A.u16(flags, "flags")
         _TRANSFER_LAYOUT.pack_into(
             self._buffer,
             self._count * _TRANSFER_LAYOUT.size,
