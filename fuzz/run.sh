@@ -10,7 +10,8 @@
 # fresh machine needs nothing beyond stable Rust and a C++ compiler. Either way the binaries are
 # run directly, with libFuzzer's own options.
 #
-# Environment: FUZZ_TARGET_DIR (default: target/ next to this script), FUZZ_JOBS (targets run
+# Environment: FUZZ_TARGET_DIR (default: $CARGO_TARGET_DIR/fuzz when CARGO_TARGET_DIR is set,
+# else target/ next to this script; its own folder since its flags differ), FUZZ_JOBS (targets run
 # at once, default 1), FUZZ_KEEP=1 keeps the scratch corpora (printed at the end).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -28,7 +29,9 @@ else
 fi
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"
-target_dir="${FUZZ_TARGET_DIR:-$PWD/target}"
+default_target_dir="$PWD/target"
+[ -z "${CARGO_TARGET_DIR:-}" ] || default_target_dir="$CARGO_TARGET_DIR/fuzz"
+target_dir="${FUZZ_TARGET_DIR:-$default_target_dir}"
 if command -v cargo-fuzz >/dev/null 2>&1 && rustup run nightly rustc --version >/dev/null 2>&1; then
     echo "fuzz: building with cargo-fuzz on nightly (AddressSanitizer)"
     # cargo-fuzz finds `fuzz/` from the repository root.

@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
 # Every test in every language. CI runs exactly this (see .ci/run and the README).
 # Long soaks and fuzz runs are behind TIMEBANK_LONG=1; the default is the short version.
+# The last line counts the steps below: `N passed, 0 failed`, or the failed step and
+# `N passed, 1 failed` with a non-zero exit (the first failing step stops the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+passed=0
+current=""
+step() {
+    [ -z "$current" ] || passed=$((passed + 1))
+    current="$*"
+    printf '\n==> %s (at %ss)\n' "$*" "$SECONDS"
+}
+summary() {
+    local status=$?
+    if [ "$status" = 0 ]; then
+        [ -z "$current" ] || passed=$((passed + 1))
+        printf '\n%s passed, 0 failed\n' "$passed"
+    else
+        printf '\nfailed (exit %s): %s\n%s passed, 1 failed\n' "$status" "$current" "$passed"
+    fi
+}
+trap summary EXIT
 
 step "Rust: format, lints (warnings are errors)"
 cargo fmt --all -- --check
