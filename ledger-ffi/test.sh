@@ -57,7 +57,7 @@ prefix="$build/prefix"
 bash "$ffi/install.sh" "$prefix" "$libraries/linux-x86-64"
 # What a host does: the flags come from timebank.pc; programs load libtimebank.so.0 (the SONAME).
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-readlink "$prefix/lib/libtimebank.so" | grep -qx 'libtimebank.so.0'
+readlink "$prefix/lib/libtimebank.so" | grep -x 'libtimebank.so.0' >/dev/null
 cflags=(-std=c11 -O1 -g -Wall -Wextra -Werror $(pkg-config --cflags timebank) -I "$ffi/tests/c")
 shared_libs=($(pkg-config --libs timebank) -Wl,-rpath,"$prefix/lib")
 static_libs=($(pkg-config --static --libs timebank | sed 's/-ltimebank\b/-l:libtimebank.a/'))
@@ -69,7 +69,7 @@ for source in "${programs[@]}"; do
     name="$(basename "$source" .c)"
     gcc "${cflags[@]}" "$source" -o "$build/$name-shared" "${shared_libs[@]}"
     gcc "${cflags[@]}" "$source" -o "$build/$name-static" "${static_libs[@]}"
-    readelf -d "$build/$name-shared" | grep -q 'NEEDED.*\[libtimebank.so.0\]'
+    readelf -d "$build/$name-shared" | grep 'NEEDED.*\[libtimebank.so.0\]' >/dev/null
     for kind in shared static; do
         echo "-- $name ($kind)"
         (cd "$build" && "${valgrind[@]}" "./$name-$kind")
@@ -121,9 +121,10 @@ if [ "$aarch64" = 1 ]; then
 fi
 for arch in x86_64 $([ "$aarch64" = 1 ] && echo aarch64); do
     wheel="$(ls "$wheels"/timebank-*-py3-none-manylinux_2_17_"$arch".manylinux2014_"$arch".whl)"
-    unzip -l "$wheel" | grep -q ' timebank/libtimebank.so$'
+    unzip -l "$wheel" | grep ' timebank/libtimebank.so$' >/dev/null
     "$python" -m auditwheel show "$wheel" | tee "$build/auditwheel.txt"
-    tr '\n' ' ' < "$build/auditwheel.txt" | grep -q "is consistent with the following platform tag: \"manylinux_2_17_$arch\""
+    tr '\n' ' ' < "$build/auditwheel.txt" |
+        grep "consistent with the following platform tag: \"manylinux_2_17_$arch\"" >/dev/null
 done
 
 step "FFI: Python package from its wheel (pytest)"
@@ -139,7 +140,7 @@ if [ "$aarch64" = 1 ]; then
     (cd "$ffi/java" && mvn_quiet install -Dtimebank.python="$python")
     jar="$(ls "$ffi"/java/target/timebank-*[0-9].jar)"
     for platform in linux-x86-64 linux-aarch64; do
-        unzip -l "$jar" | grep -q " $platform/libtimebank.so$"
+        unzip -l "$jar" | grep " $platform/libtimebank.so$" >/dev/null
     done
     ls "$ffi"/java/target/timebank-*-sources.jar "$ffi"/java/target/timebank-*-javadoc.jar >/dev/null
 else
