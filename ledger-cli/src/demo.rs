@@ -8,6 +8,7 @@ use crate::cli::{SimulateArgs, VerifyArgs};
 use crate::error::{CliError, CliResult};
 use crate::liability::{print_table, view};
 use crate::output::out;
+use crate::reconcile;
 use crate::session::Session;
 use crate::simulate::{open_or_create, simulate};
 use crate::tally::summary;
@@ -31,9 +32,17 @@ pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
             before.transfers
         )?;
     }
+    let (owed_before, clock_before) =
+        store.read(|ledger| (reconcile::owed(ledger), ledger.clock()));
     let tally = simulate(&store, args, session.now()?, &mut |_| Ok(()))?;
     out!("\n1. Recorded (every commit durable before the next):")?;
     out!("{}", summary(&tally).trim_end())?;
+    out!(
+        "\n   Reconciled: what members and groups were owed before this run, what came in and \
+         went out, and what they are owed now (credited by funds: services, points awards and \
+         the hours the elders this run opened brought with them)"
+    )?;
+    store.read(|ledger| reconcile::print(ledger, &owed_before, clock_before))?;
 
     out!("\n2. Owed: the hours and points members and groups hold, which the bank must honour")?;
     let liability = store.read(report::liability);

@@ -20,6 +20,7 @@ mod output;
 mod paths;
 mod progress;
 mod proof;
+mod reconcile;
 mod service;
 mod session;
 mod simulate;

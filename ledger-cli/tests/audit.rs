@@ -336,6 +336,23 @@ fn demo_records_reports_and_verifies_and_runs_again() {
         second.stdout
     );
     assert!(second.stdout.contains("intact"), "{}", second.stdout);
+    // The second run starts from what the first left owed, and its figures add up.
+    assert!(second.stdout.contains("Reconciled"), "{}", second.stdout);
+    assert!(
+        !second.stdout.contains("owed before 0 "),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        !second.stdout.contains("DOES NOT ADD UP"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second.stdout.contains("moved between members"),
+        "{}",
+        second.stdout
+    );
 }
 
 /// Two processes on one ledger: the second waits for the first, so it never reads a group
