@@ -10,6 +10,7 @@ from typing import Callable
 
 import pytest
 
+import timebank
 from timebank import (
     BusyError,
     InvalidAmountError,
@@ -91,6 +92,26 @@ def test_refusals_carry_the_result_code(funded: Store) -> None:
         funded.gift(26, VOLUNTEER, ELDER, "1")
     assert refused.value.code == 204  # gift_not_allowed: no family link
     assert funded.balance(ELDER) == 0
+
+
+def test_every_refusal_carries_its_result_code(funded: Store) -> None:
+    """Refusals while planning (not a booking) and while applying (no family link, an
+    eligibility date missing, already reversed) all carry the ledger's result code, never
+    None, and the code's name is the one the message starts with."""
+    funded.reverse(30, original=1, now=NOW)
+    attempts = [
+        (lambda: funded.cancel(31, booking=1, now=NOW), 214),  # not_a_booking
+        (lambda: funded.complete(32, booking=1, now=NOW), 214),
+        (lambda: funded.gift(33, VOLUNTEER, ELDER, "1", now=NOW), 204),  # gift_not_allowed
+        (lambda: funded.withdraw(34, 201, ELDER, VOLUNTEER, "1", now=NOW), 203),
+        (lambda: funded.reverse(35, original=1, now=NOW), 102),  # already_reversed
+    ]
+    for attempt, code in attempts:
+        with pytest.raises(RefusedError) as refused:
+            attempt()
+        assert refused.value.code == code
+        name = timebank.result_code_name(code)
+        assert refused.value.message.startswith(f"refused: {name} ({code})")
 
 
 def test_null_pointers_at_the_c_boundary(funded: Store) -> None:

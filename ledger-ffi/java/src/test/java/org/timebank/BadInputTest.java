@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.timebank.Fixture.*;
 
 import java.math.BigDecimal;
@@ -111,6 +112,27 @@ class BadInputTest {
         assertEquals(204, e.code());
         assertEquals("gift_not_allowed", e.codeName());
         assertEquals(0, store.balance(ELDER).signum());
+    }
+
+    @Test
+    void everyRefusalCarriesItsResultCode() {
+        // Refused while planning (not a booking) and while applying (no family link, no
+        // eligibility date, already reversed): the code is always there, named as the message says.
+        store.reverse(30, 1, NOW);
+        Object[][] attempts = {
+            {(Executable) () -> store.cancel(31, 1, NOW), 214},
+            {(Executable) () -> store.complete(32, 1, null, 0, 0, NOW), 214},
+            {(Executable) () -> store.gift(33, VOLUNTEER, ELDER, BigDecimal.ONE, 0, NOW), 204},
+            {(Executable) () -> store.withdraw(34, CARE, ELDER, VOLUNTEER, BigDecimal.ONE, NOW), 203},
+            {(Executable) () -> store.reverse(35, 1, NOW), 102},
+        };
+        for (Object[] attempt : attempts) {
+            RefusedException e = assertThrows(RefusedException.class, (Executable) attempt[0]);
+            int code = (Integer) attempt[1];
+            assertEquals(code, e.code());
+            assertTrue(e.getMessage().startsWith("refused: " + Timebank.resultCodeName(code) + " (" + code + ")"),
+                    e.getMessage());
+        }
     }
 
     @Test
