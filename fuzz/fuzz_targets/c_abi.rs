@@ -337,7 +337,7 @@ fn store_call(handle: *mut timebank_store, call: &StoreCall) -> (Status, Option<
                 timebank_store_submit_transfers(
                     handle,
                     batch.as_ptr(),
-                    batch.len(),
+                    batch.len() as u64,
                     now,
                     codes.as_mut_ptr(),
                     &mut error,
@@ -381,7 +381,7 @@ fn store_call(handle: *mut timebank_store, call: &StoreCall) -> (Status, Option<
                 timebank_store_submit_transfers_text(
                     handle,
                     batch.as_ptr(),
-                    batch.len(),
+                    batch.len() as u64,
                     now,
                     codes.as_mut_ptr(),
                     &mut error,
@@ -394,9 +394,7 @@ fn store_call(handle: *mut timebank_store, call: &StoreCall) -> (Status, Option<
         }
         StoreCall::OversizedBatch(raw, count) => {
             let one = raw.binary();
-            let count = usize::try_from(*count)
-                .unwrap_or(usize::MAX)
-                .max(TIMEBANK_BATCH_MAX + 1);
+            let count = (*count).max(TIMEBANK_BATCH_MAX as u64 + 1);
             let mut code = u16::MAX;
             // SAFETY: the arrays hold one element; the contract's count check comes before any
             // read (AddressSanitizer would catch a read past them).
@@ -422,7 +420,7 @@ fn store_call(handle: *mut timebank_store, call: &StoreCall) -> (Status, Option<
         }
         StoreCall::Expire(clock) => {
             let now = clock.ns();
-            let mut expired = 0usize;
+            let mut expired = 0u64;
             // SAFETY: the out-params are live; a handle is a checked token.
             let status = unsafe { timebank_store_expire(handle, now, &mut expired, &mut error) };
             (settle(status, error, "timebank_store_expire"), Some(now))

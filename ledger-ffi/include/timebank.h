@@ -10,8 +10,8 @@
  * or, in batch structs, integers of the unit's minor units (250 for 2.5 hours at scale 2); the
  * library writes amounts and balances at the unit's scale ("2.50"). Ids are 128-bit, passed as
  * two 64-bit halves (lo, hi); zero is never an id. Integers have exact widths (uint16_t codes,
- * uint8_t ratings, ...); counts are size_t and checked against their documented maximum before
- * any element is read.
+ * uint8_t ratings, uint64_t counts, ...), and a count is checked against its documented maximum
+ * before any element is read.
  *
  * Strings are NUL-terminated UTF-8: text that is not UTF-8 is TIMEBANK_STATUS_INVALID_UTF8. The
  * first NUL ends a string, so a host whose strings may hold NUL (Python str, Java String) must
@@ -281,9 +281,9 @@ typedef struct timebank_statement_line {
 // Where a statement page sits.
 typedef struct timebank_statement_page {
   // Lines written to `lines_out`.
-  size_t count;
+  uint64_t count;
   // The `from` of the next page (valid when `has_next` is 1).
-  size_t next_from;
+  uint64_t next_from;
   uint8_t has_next;
   uint8_t reserved[7];
   // The balance before the page's first line.
@@ -421,7 +421,7 @@ extern "C" {
 // one `char *`.
 timebank_status timebank_store_create_accounts(const struct timebank_store *store,
                                                const struct timebank_account_new *accounts,
-                                               size_t count,
+                                               uint64_t count,
                                                uint64_t now,
                                                uint16_t *codes_out,
                                                char **error_out);
@@ -485,7 +485,7 @@ timebank_status timebank_amount_format(uint64_t minor,
 // # Safety
 // `store` is NULL or a live handle; every id pointer is NULL or points to one `timebank_id`;
 // `hours` is NULL or a NUL-terminated string; `transfers_out` is NULL or valid for a write of
-// one `size_t`; `error_out` is NULL or valid for a write of one `char *`.
+// one `uint64_t`; `error_out` is NULL or valid for a write of one `char *`.
 timebank_status timebank_store_record_service(const struct timebank_store *store,
                                               const struct timebank_id *first_id,
                                               uint16_t code,
@@ -494,7 +494,7 @@ timebank_status timebank_store_record_service(const struct timebank_store *store
                                               const char *hours,
                                               const struct timebank_id *donation,
                                               uint64_t now,
-                                              size_t *transfers_out,
+                                              uint64_t *transfers_out,
                                               char **error_out);
 
 // A care withdrawal: `member` pays `hours` × the care code's weight of its own hours to
@@ -511,7 +511,7 @@ timebank_status timebank_store_withdraw(const struct timebank_store *store,
                                         const struct timebank_id *provider,
                                         const char *hours,
                                         uint64_t now,
-                                        size_t *transfers_out,
+                                        uint64_t *transfers_out,
                                         char **error_out);
 
 // Books a service: holds `hours` × the code's weight of `payer`'s hours for `provider` (a
@@ -547,7 +547,7 @@ timebank_status timebank_store_complete(const struct timebank_store *store,
                                         uint8_t rating,
                                         const struct timebank_id *donation,
                                         uint64_t now,
-                                        size_t *transfers_out,
+                                        uint64_t *transfers_out,
                                         char **error_out);
 
 // Cancels the booking `booking` (transfer `id` voids the hold, releasing the payer's hours).
@@ -826,9 +826,9 @@ timebank_status timebank_store_liability(const struct timebank_store *store,
 // `char *`.
 timebank_status timebank_store_statement(const struct timebank_store *store,
                                          const struct timebank_id *account,
-                                         size_t from,
+                                         uint64_t from,
                                          struct timebank_statement_line *lines_out,
-                                         size_t capacity,
+                                         uint64_t capacity,
                                          struct timebank_statement_page *page_out,
                                          char **error_out);
 
@@ -979,11 +979,11 @@ timebank_status timebank_store_verify(const struct timebank_store *store,
 // Thread safety: `store` may be used from several threads at once.
 //
 // # Safety
-// `store` is NULL or a live handle; `expired_out` is NULL or valid for a write of one `size_t`;
+// `store` is NULL or a live handle; `expired_out` is NULL or valid for a write of one `uint64_t`;
 // `error_out` is NULL or valid for a write of one `char *`.
 timebank_status timebank_store_expire(const struct timebank_store *store,
                                       uint64_t now,
-                                      size_t *expired_out,
+                                      uint64_t *expired_out,
                                       char **error_out);
 
 // Frees a string that the library returned through a `char **` out-param (an error message, an
@@ -1015,7 +1015,7 @@ void timebank_string_free(char *text);
 // for a write of one `char *`.
 timebank_status timebank_store_submit_transfers(const struct timebank_store *store,
                                                 const struct timebank_transfer *transfers,
-                                                size_t count,
+                                                uint64_t count,
                                                 uint64_t now,
                                                 uint16_t *codes_out,
                                                 char **error_out);
@@ -1032,7 +1032,7 @@ timebank_status timebank_store_submit_transfers(const struct timebank_store *sto
 // As for `timebank_store_submit_transfers`; each `amount` is NULL or a NUL-terminated string.
 timebank_status timebank_store_submit_transfers_text(const struct timebank_store *store,
                                                      const struct timebank_transfer_text *transfers,
-                                                     size_t count,
+                                                     uint64_t count,
                                                      uint64_t now,
                                                      uint16_t *codes_out,
                                                      char **error_out);

@@ -111,7 +111,7 @@ impl timebank_account_new {
 pub unsafe extern "C" fn timebank_store_create_accounts(
     store: *const timebank_store,
     accounts: *const timebank_account_new,
-    count: usize,
+    count: u64,
     now: u64,
     codes_out: *mut u16,
     error_out: *mut *mut c_char,

@@ -55,12 +55,12 @@ fn amount_of(
 /// The parts every operation shares: the open store, `now`, and the panic boundary.
 ///
 /// # Safety
-/// `store` is NULL or a live handle; `transfers_out` is NULL or valid for a write of one `size_t`;
+/// `store` is NULL or a live handle; `transfers_out` is NULL or valid for a write of one `uint64_t`;
 /// `error_out` is NULL or valid for a write of one `char *`.
 unsafe fn operation(
     store: *const timebank_store,
     now: u64,
-    transfers_out: *mut usize,
+    transfers_out: *mut u64,
     error_out: *mut *mut c_char,
     plan: impl FnOnce(&Ledger, u64) -> Result<Plan, Error>,
 ) -> Status {
@@ -75,7 +75,7 @@ unsafe fn operation(
         let plan = store.read(|ledger| plan(ledger, now))?;
         let transfers = execute(&store, &plan, now)?;
         if let Some(out) = out {
-            out.write(transfers);
+            out.write(transfers as u64);
         }
         Ok(())
     };
@@ -114,7 +114,7 @@ unsafe fn optional_id_arg(id: *const timebank_id) -> Option<timebank_id> {
 /// # Safety
 /// `store` is NULL or a live handle; every id pointer is NULL or points to one `timebank_id`;
 /// `hours` is NULL or a NUL-terminated string; `transfers_out` is NULL or valid for a write of
-/// one `size_t`; `error_out` is NULL or valid for a write of one `char *`.
+/// one `uint64_t`; `error_out` is NULL or valid for a write of one `char *`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
 pub unsafe extern "C" fn timebank_store_record_service(
@@ -126,7 +126,7 @@ pub unsafe extern "C" fn timebank_store_record_service(
     hours: *const c_char,
     donation: *const timebank_id,
     now: u64,
-    transfers_out: *mut usize,
+    transfers_out: *mut u64,
     error_out: *mut *mut c_char,
 ) -> Status {
     let plan = |ledger: &Ledger, now: u64| {
@@ -173,7 +173,7 @@ pub unsafe extern "C" fn timebank_store_withdraw(
     provider: *const timebank_id,
     hours: *const c_char,
     now: u64,
-    transfers_out: *mut usize,
+    transfers_out: *mut u64,
     error_out: *mut *mut c_char,
 ) -> Status {
     let plan = |ledger: &Ledger, now: u64| {
@@ -258,7 +258,7 @@ pub unsafe extern "C" fn timebank_store_complete(
     rating: u8,
     donation: *const timebank_id,
     now: u64,
-    transfers_out: *mut usize,
+    transfers_out: *mut u64,
     error_out: *mut *mut c_char,
 ) -> Status {
     let plan = |ledger: &Ledger, now: u64| {

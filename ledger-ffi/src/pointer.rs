@@ -51,14 +51,14 @@ pub(crate) unsafe fn optional_str_arg<'a>(
 /// Checks a batch's element count against the batch maximum before anything is read or
 /// allocated: a count the host got wrong (`SIZE_MAX`, `1 << 36`, one more than its array holds
 /// and above the maximum) is refused here, never used.
-pub(crate) fn batch_count(count: usize, argument: &str) -> Result<usize, Error> {
+pub(crate) fn batch_count(count: u64, argument: &str) -> Result<usize, Error> {
     let max = ledger_core::limits::BATCH_EVENTS_MAX;
-    if count == 0 || count > max {
-        return Err(Error::invalid(format!(
+    match usize::try_from(count) {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(Error::invalid(format!(
             "{argument} must be 1 to {max}, not {count}; nothing was read"
-        )));
+        ))),
     }
-    Ok(count)
 }
 
 /// A borrowed array argument of `len` elements. NULL is accepted only when `len` is 0.

@@ -35,9 +35,9 @@ pub struct timebank_statement_line {
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_statement_page {
     /// Lines written to `lines_out`.
-    pub count: usize,
+    pub count: u64,
     /// The `from` of the next page (valid when `has_next` is 1).
-    pub next_from: usize,
+    pub next_from: u64,
     pub has_next: u8,
     pub reserved: [u8; 7],
     /// The balance before the page's first line.
@@ -62,9 +62,9 @@ pub struct timebank_statement_page {
 pub unsafe extern "C" fn timebank_store_statement(
     store: *const timebank_store,
     account: *const timebank_id,
-    from: usize,
+    from: u64,
     lines_out: *mut timebank_statement_line,
-    capacity: usize,
+    capacity: u64,
     page_out: *mut timebank_statement_page,
     error_out: *mut *mut c_char,
 ) -> Status {
@@ -73,11 +73,16 @@ pub unsafe extern "C" fn timebank_store_statement(
         let store = call.open()?;
         // SAFETY: the contract above covers `account`.
         let account = unsafe { pointer::ref_arg(account, "account") }?.account("account")?;
-        if capacity == 0 || capacity > STATEMENT_PAGE_MAX {
-            return Err(Error::invalid(format!(
-                "capacity must be 1 to {STATEMENT_PAGE_MAX}, not {capacity}"
-            )));
-        }
+        let capacity = match usize::try_from(capacity) {
+            Ok(c) if (1..=STATEMENT_PAGE_MAX).contains(&c) => c,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "capacity must be 1 to {STATEMENT_PAGE_MAX}, not {capacity}"
+                )))
+            }
+        };
+        // A start past any history (even past what `size_t` holds) is an empty page.
+        let from = usize::try_from(from).unwrap_or(usize::MAX);
         // SAFETY: the contract above covers `lines_out` and `capacity`.
         let lines_out = unsafe { pointer::slice_out(lines_out, capacity, "lines_out") }?;
         // SAFETY: the contract above covers `page_out`.
@@ -107,8 +112,8 @@ pub unsafe extern "C" fn timebank_store_statement(
             };
         }
         page_out.write(timebank_statement_page {
-            count: page.lines.len(),
-            next_from: page.next.unwrap_or(0),
+            count: page.lines.len() as u64,
+            next_from: page.next.unwrap_or(0) as u64,
             has_next: u8::from(page.next.is_some()),
             reserved: [0; 7],
             opening_balance: field(page.opening_balance, scale),

@@ -430,13 +430,13 @@ pub unsafe extern "C" fn timebank_store_verify(
 /// Thread safety: `store` may be used from several threads at once.
 ///
 /// # Safety
-/// `store` is NULL or a live handle; `expired_out` is NULL or valid for a write of one `size_t`;
+/// `store` is NULL or a live handle; `expired_out` is NULL or valid for a write of one `uint64_t`;
 /// `error_out` is NULL or valid for a write of one `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn timebank_store_expire(
     store: *const timebank_store,
     now: u64,
-    expired_out: *mut usize,
+    expired_out: *mut u64,
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
@@ -449,7 +449,7 @@ pub unsafe extern "C" fn timebank_store_expire(
             ledger_core::Reply::Expired(ids) => ids.len(),
             ledger_core::Reply::Events(_) => 0,
         };
-        out.write(expired);
+        out.write(expired as u64);
         Ok(())
     };
     // SAFETY: the contract above covers `error_out`.

@@ -225,7 +225,7 @@ fn submit(
 pub unsafe extern "C" fn timebank_store_submit_transfers(
     store: *const timebank_store,
     transfers: *const timebank_transfer,
-    count: usize,
+    count: u64,
     now: u64,
     codes_out: *mut u16,
     error_out: *mut *mut c_char,
@@ -264,7 +264,7 @@ pub unsafe extern "C" fn timebank_store_submit_transfers(
 pub unsafe extern "C" fn timebank_store_submit_transfers_text(
     store: *const timebank_store,
     transfers: *const timebank_transfer_text,
-    count: usize,
+    count: u64,
     now: u64,
     codes_out: *mut u16,
     error_out: *mut *mut c_char,

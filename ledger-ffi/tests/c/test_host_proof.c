@@ -87,7 +87,7 @@ static void time_guard(void) {
         CHECK_FAILS(timebank_store_record_service(store, &id, SERVICE, &fund, &member, "1", NULL,
                                                   bad[i], NULL, &error),
                     TIMEBANK_STATUS_INVALID_TIME, &error);
-        size_t expired = 7;
+        uint64_t expired = 7;
         CHECK_FAILS(timebank_store_expire(store, bad[i], &expired, &error),
                     TIMEBANK_STATUS_INVALID_TIME, &error);
         CHECK(expired == 7);
@@ -157,7 +157,7 @@ static void counts_checked_before_use(void) {
     account.unit = HOURS;
     account.kind = TIMEBANK_KIND_MEMBER;
     uint16_t codes[1];
-    const size_t counts[] = {(size_t)1 << 36, SIZE_MAX, TIMEBANK_BATCH_MAX + 1, 0};
+    const uint64_t counts[] = {(uint64_t)1 << 36, SIZE_MAX, UINT64_MAX, TIMEBANK_BATCH_MAX + 1, 0};
     char *error = NULL;
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         CHECK_FAILS(timebank_store_submit_transfers(store, &one, counts[i], 0, codes, &error),

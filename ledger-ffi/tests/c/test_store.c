@@ -128,7 +128,7 @@ static void checkpoints_and_verification(timebank_store *store) {
     CHECK(progress_calls > 0);
     CHECK_OK(timebank_store_verify(store, NULL, NULL, &report, &error), &error);
 
-    size_t expired = 99;
+    uint64_t expired = 99;
     CHECK_OK(timebank_store_expire(store, NOW + 10, &expired, &error), &error);
     CHECK(expired == 0);
 }
