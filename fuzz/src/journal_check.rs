@@ -8,7 +8,8 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use ledger_core::{Command, Ledger, Policy, Reply};
-use ledger_store::codec::{decode_command, encode_command};
+use ledger_store::codec::{decode_body, decode_command, encode_body, encode_command};
+use ledger_store::outcome::outcome_of;
 use ledger_store::record::{append_record, Hash, RecordHeader, RecordKind};
 use ledger_store::replay::replay;
 
@@ -62,6 +63,11 @@ fn check_body(body: &[u8]) {
         encode_command(&mut again, &command);
         assert_eq!(again, body, "{command:?} decoded from a non-canonical body");
     }
+    if let Ok((command, outcome)) = decode_body(body) {
+        let mut again = Vec::new();
+        encode_body(&mut again, &command, &outcome);
+        assert_eq!(again, body, "{outcome:?} decoded from a non-canonical body");
+    }
 }
 
 /// A journal as written: its bytes, where each record ends, and the digest after each record.
@@ -101,13 +107,14 @@ fn write_journal(scenario: &Scenario) -> Written {
     // The store journals commands the engine accepted, with time never going back.
     for (command, at, _) in &log {
         now = now.max(*at);
-        let Ok(_reply) = ledger.execute(command, now) else {
+        let Ok(reply) = ledger.execute(command, now) else {
             continue;
         };
+        let outcome = outcome_of(command, &reply, &ledger);
         push(
             RecordKind::Command,
             now,
-            &|b| encode_command(b, command),
+            &|b| encode_body(b, command, &outcome),
             &mut bytes,
         );
         digests.push(ledger.state_digest());

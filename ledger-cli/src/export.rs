@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::{Command, Policy};
 use ledger_store::checkpoint::hex;
-use ledger_store::codec::{command_len, decode_command, encode_command};
+use ledger_store::codec::{command_len, decode_body, encode_command};
 use ledger_store::journal::scan_frames;
 use ledger_store::profile::split_genesis_body;
 use ledger_store::record::{
@@ -56,6 +56,11 @@ pub struct RecordLine {
     /// Command records: the command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Command>,
+    /// Command records: the rest of the body after the command, hex: its outcome and
+    /// annotation count (docs/FORMAT.md §4.4 and §4.5), which `import` checks against what
+    /// the engine answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
     /// Checkpoint records: the state digest and MAC (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_digest: Option<String>,
@@ -85,6 +90,8 @@ impl RecordLine {
                 }
                 let mut body = Vec::new();
                 encode_command(&mut body, command);
+                body.extend_from_slice(&unhex_bytes(self.outcome.as_deref()?)?);
+                decode_body(&body).ok()?;
                 (RecordKind::Command, body)
             }
             LineKind::Checkpoint => {
@@ -189,6 +196,7 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
             policy: None,
             record: None,
             command: None,
+            outcome: None,
             state_digest: None,
             mac: None,
         };
@@ -201,7 +209,11 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
                 line.record = Some(hex(raw));
             }
             RecordKind::Command => {
-                line.command = Some(decode_command(frame.body()).map_err(|e| bad(e.to_string()))?);
+                let (command, _) = decode_body(frame.body()).map_err(|e| bad(e.to_string()))?;
+                let mut alone = Vec::new();
+                encode_command(&mut alone, &command);
+                line.outcome = Some(hex(&frame.body()[alone.len()..]));
+                line.command = Some(command);
             }
             RecordKind::Checkpoint => {
                 let checkpoint = checkpoint_of(&frame).map_err(|e| bad(e.to_string()))?;

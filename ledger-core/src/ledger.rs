@@ -13,8 +13,8 @@ use crate::amount::Amount;
 use crate::command::{Command, Eligibility, Link, Rating, Reply};
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{
-    ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, PENDING_TIMEOUT_S_MAX, UNITS_MAX,
-    UNIT_SCALE_MAX,
+    ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, EXPIRED_PER_EXPIRE_MAX,
+    PENDING_TIMEOUT_S_MAX, UNITS_MAX, UNIT_SCALE_MAX,
 };
 use crate::operation::Operations;
 use crate::policy::{Policy, PolicyError};
@@ -846,7 +846,8 @@ impl Ledger {
     // ---------------------------------------------------------------------------------------
     // Expiry
 
-    /// Releases every pending transfer whose timeout has passed by `now`, oldest first; then,
+    /// Releases the pending transfers whose timeout has passed by `now`, oldest first (at most
+    /// `EXPIRED_PER_EXPIRE_MAX`; the rest wait for the next call); then,
     /// under a policy whose units expire, sweeps the credits past their lifetime to the unit's
     /// expiry account. Returns the released holds, then the sweep transfers applied (their ids
     /// have `SWEEP_TRANSFER_ID_BIT` set).
@@ -854,7 +855,7 @@ impl Ledger {
         let timestamp = self.reserve_timestamps(now, 1)?;
         let mut expired = Vec::new();
         while let Some(&(at, id)) = self.timeouts.first() {
-            if at > timestamp {
+            if at > timestamp || expired.len() >= EXPIRED_PER_EXPIRE_MAX {
                 break;
             }
             self.timeouts.remove(&(at, id));

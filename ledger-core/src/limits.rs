@@ -34,6 +34,10 @@ pub const BALANCE_WHOLE_MAX: u64 = 1_000_000_000_000_000;
 /// forever.
 pub const PENDING_TIMEOUT_S_MAX: u32 = 10 * 366 * 24 * 3600;
 
+/// Most holds one `expire` releases; the rest wait for the next call. It bounds what one
+/// journal record says about an expiry (every released hold is listed in its outcome).
+pub const EXPIRED_PER_EXPIRE_MAX: usize = BATCH_EVENTS_MAX;
+
 const _: () = assert!(BATCH_EVENTS_MAX <= u16::MAX as usize);
 const _: () = assert!(AMOUNT_WHOLE_MAX < BALANCE_WHOLE_MAX);
 // A balance at its limit, at the largest scale, still fits Decimal's 96-bit mantissa (7.9e28).

@@ -19,6 +19,8 @@
 //! ```
 
 use ledger_core::limits::{BATCH_EVENTS_MAX, UNIT_SCALE_MAX};
+
+use crate::outcome::{decode_outcome, encode_outcome, Outcome, EXPIRE_ITEMS_MAX};
 use ledger_core::{
     AccountId, AccountKind, Amount, Command, Decimal, Eligibility, Link, NewAccount, Rating,
     Transfer, TransferFlags, TransferId,
@@ -128,7 +130,7 @@ pub fn encode_command(buf: &mut Vec<u8>, command: &Command) {
     }
 }
 
-/// How many bytes [`encode_command`] will append: lets a writer reserve once.
+/// How many bytes [`encode_body`] appends at most: lets a writer reserve once.
 pub fn encoded_len_max(command: &Command) -> usize {
     let per_item = match command {
         Command::CreateAccounts(_) => ACCOUNT_FIXED_BYTES + 2 * DECIMAL_BYTES + 8,
@@ -139,10 +141,31 @@ pub fn encoded_len_max(command: &Command) -> usize {
         Command::RecordRatings(_) => 17,
         Command::CloseAccounts(_) => 16,
         Command::Operate(operation) => {
-            return 1 + crate::codec_operation::encoded_len_max(operation)
+            let events = 3 * BATCH_EVENTS_MAX;
+            let made = 2 * BATCH_EVENTS_MAX;
+            return 1
+                + crate::codec_operation::encoded_len_max(operation)
+                + 4
+                + events * crate::outcome::EVENT_OUTCOME_BYTES
+                + 4
+                + made * crate::outcome::MADE_BYTES_MAX
+                + 1;
         }
     };
-    3 + per_item * command_len(command)
+    let outcome = match command {
+        // Code and timestamp, resolved byte, both sides, amount and held amount.
+        Command::CreateTransfers(_) => 10 + 1 + 32 + 2 * AMOUNT_BYTES,
+        Command::Expire => 0,
+        _ => 10,
+    };
+    let expire = match command {
+        Command::Expire => {
+            8 + EXPIRE_ITEMS_MAX * (crate::outcome::RELEASED_BYTES + crate::outcome::SWEPT_BYTES)
+        }
+        _ => 0,
+    };
+    // Tag and count, items and their outcomes, the annotation count.
+    3 + (per_item + outcome) * command_len(command) + expire + 1
 }
 
 /// The number of events in a command (0 for `Expire`).
@@ -266,7 +289,8 @@ fn encode_account(buf: &mut Vec<u8>, a: &NewAccount) {
 }
 
 fn encode_decimal(buf: &mut Vec<u8>, d: Decimal) {
-    let sign = if d.is_sign_negative() {
+    // Zero is written without a sign (a host's -0 is 0): every value has exactly one encoding.
+    let sign = if d.is_sign_negative() && !d.is_zero() {
         DECIMAL_SIGN_BIT
     } else {
         0
@@ -300,9 +324,44 @@ fn encode_rating(buf: &mut Vec<u8>, r: &Rating) {
 // ------------------------------------------------------------------------------------------
 // Decoding: strict.
 
-/// Decodes a record body into the command it encodes, refusing any non-canonical byte.
-pub fn decode_command(body: &[u8]) -> Result<Command, DecodeError> {
+/// Appends a command record's whole body: the command, its outcome, and the annotation count
+/// (0: format version 2 defines no annotations).
+pub fn encode_body(buf: &mut Vec<u8>, command: &Command, outcome: &Outcome) {
+    encode_command(buf, command);
+    encode_outcome(buf, command, outcome);
+    buf.push(0);
+}
+
+/// Decodes a command record's whole body into its command and outcome, refusing any
+/// non-canonical byte.
+pub fn decode_body(body: &[u8]) -> Result<(Command, Outcome), DecodeError> {
     let mut r = Reader { bytes: body, at: 0 };
+    let command = read_command(&mut r)?;
+    let outcome = decode_outcome(&mut r, &command)?;
+    if r.u8("annotation count")? != 0 {
+        return Err(bad(
+            "annotation count",
+            "format version 2 defines no annotations",
+        ));
+    }
+    match body.len() - r.at {
+        0 => Ok((command, outcome)),
+        n => Err(DecodeError::TrailingBytes(n)),
+    }
+}
+
+/// Decodes the bytes of one command alone (as [`encode_command`] writes them), refusing any
+/// non-canonical byte.
+pub fn decode_command(bytes: &[u8]) -> Result<Command, DecodeError> {
+    let mut r = Reader { bytes, at: 0 };
+    let command = read_command(&mut r)?;
+    match bytes.len() - r.at {
+        0 => Ok(command),
+        n => Err(DecodeError::TrailingBytes(n)),
+    }
+}
+
+fn read_command(r: &mut Reader<'_>) -> Result<Command, DecodeError> {
     let tag = r.u8("command tag")?;
     let command = match tag {
         TAG_EXPIRE => Command::Expire,
@@ -313,18 +372,15 @@ pub fn decode_command(body: &[u8]) -> Result<Command, DecodeError> {
         TAG_SET_ELIGIBILITY => Command::SetEligibility(r.list(decode_eligibility)?),
         TAG_RECORD_RATINGS => Command::RecordRatings(r.list(decode_rating)?),
         TAG_CLOSE_ACCOUNTS => Command::CloseAccounts(r.list(|r| r.account_id("close.account"))?),
-        TAG_OPERATE => Command::Operate(crate::codec_operation::decode(&mut r)?),
+        TAG_OPERATE => Command::Operate(crate::codec_operation::decode(r)?),
         other => return Err(DecodeError::UnknownTag(other)),
     };
-    match body.len() - r.at {
-        0 => Ok(command),
-        n => Err(DecodeError::TrailingBytes(n)),
-    }
+    Ok(command)
 }
 
 pub(crate) struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) at: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -494,6 +550,10 @@ fn decode_decimal(r: &mut Reader<'_>, field: &'static str) -> Result<Decimal, De
     }
     let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
     let negative = sign_scale & DECIMAL_SIGN_BIT != 0;
+    // -0 is another encoding of 0: every value has exactly one.
+    if negative && bytes == [0; 12] {
+        return Err(bad(field, "negative zero"));
+    }
     Ok(Decimal::from_parts(
         word(0),
         word(4),

@@ -166,6 +166,10 @@ pub enum CorruptionReason {
     Policy(String),
     /// The engine refused the command on replay, though it was accepted when journaled.
     Replay(String),
+    /// Replayed through the engine, the command gives another outcome than the one its record
+    /// carries (the first difference, such as "event 3: recorded ok, engine says
+    /// exceeds_floor").
+    OutcomeDiffers(String),
     /// A checkpoint record's body is not 64 bytes, or it is the first record.
     CheckpointBody,
     /// The state digest at a checkpoint differs from the replayed state.
@@ -230,6 +234,7 @@ impl fmt::Display for CorruptionReason {
             CorruptionReason::Body(e) => write!(f, "body does not decode: {e}"),
             CorruptionReason::Policy(e) => write!(f, "genesis policy is invalid: {e}"),
             CorruptionReason::Replay(e) => write!(f, "the engine refused the command: {e}"),
+            CorruptionReason::OutcomeDiffers(why) => write!(f, "replay differs at {why}"),
             CorruptionReason::CheckpointBody => {
                 write!(
                     f,

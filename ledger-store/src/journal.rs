@@ -13,6 +13,7 @@ use crate::checkpoint::Checkpoint;
 use crate::codec;
 use crate::error::{Corruption, CorruptionReason};
 use crate::file::JournalFile;
+use crate::outcome::Outcome;
 use crate::record::{
     append_record, parse_frame, unknown_record, Hash, RecordHeader, RecordKind, RECORD_MAGIC,
 };
@@ -177,14 +178,14 @@ impl JournalWriter {
         requested.max(self.staged_head.now)
     }
 
-    /// Stages a command record at `now` (which must come from [`JournalWriter::next_now`]).
-    /// Returns its sequence number.
-    pub fn stage_command(&mut self, now: u64, command: &Command) -> u64 {
+    /// Stages a command record at `now` (which must come from [`JournalWriter::next_now`]),
+    /// carrying the outcome the engine gave it. Returns its sequence number.
+    pub fn stage_command(&mut self, now: u64, command: &Command, outcome: &Outcome) -> u64 {
         assert!(now >= self.staged_head.now, "journal time must not go back");
         self.buf
             .reserve(crate::record::RECORD_BYTES_MIN + codec::encoded_len_max(command));
         self.stage(RecordKind::Command, now, |buf| {
-            codec::encode_command(buf, command)
+            codec::encode_body(buf, command, outcome)
         })
     }
 

@@ -59,6 +59,7 @@ mod index_history;
 pub mod journal;
 pub mod lock;
 pub mod merkle;
+pub mod outcome;
 pub mod profile;
 pub mod proof;
 pub mod record;

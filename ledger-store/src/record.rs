@@ -6,7 +6,7 @@
 //! ```text
 //! 0   4   magic "TBJR"
 //! 4   4   length: bytes of the whole record, this header and the trailing hash included
-//! 8   1   version (1)
+//! 8   1   version (2)
 //! 9   1   kind (1 genesis, 2 command, 3 checkpoint)
 //! 10  2   reserved, zero
 //! 12  8   sequence (genesis 0, then +1 per record)
@@ -22,7 +22,7 @@
 /// The first four bytes of every record, so a scan can find record starts.
 pub const RECORD_MAGIC: [u8; 4] = *b"TBJR";
 /// The only record version this code writes and reads.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 
 pub const OFFSET_MAGIC: usize = 0;
 pub const OFFSET_LENGTH: usize = 4;
@@ -56,8 +56,19 @@ const _: () = assert!(OFFSET_NOW == OFFSET_SEQUENCE + 8);
 const _: () = assert!(OFFSET_PREV_HASH == OFFSET_NOW + 8);
 const _: () = assert!(OFFSET_BODY == OFFSET_PREV_HASH + HASH_BYTES);
 const _: () = assert!(RECORD_BYTES_MAX <= u32::MAX as usize);
+// The largest command record (a full batch of the largest transfers, each with the largest
+// outcome, or the largest expiry) fits.
 const _: () = assert!(
-    ledger_core::limits::BATCH_EVENTS_MAX * crate::codec::TRANSFER_BYTES_MAX + RECORD_BYTES_MIN + 3
+    ledger_core::limits::BATCH_EVENTS_MAX * (crate::codec::TRANSFER_BYTES_MAX + 61)
+        + RECORD_BYTES_MIN
+        + 4
+        < RECORD_BYTES_MAX
+);
+const _: () = assert!(
+    crate::outcome::EXPIRE_ITEMS_MAX
+        * (crate::outcome::RELEASED_BYTES + crate::outcome::SWEPT_BYTES)
+        + RECORD_BYTES_MIN
+        + 10
         < RECORD_BYTES_MAX
 );
 

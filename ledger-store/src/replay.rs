@@ -15,6 +15,7 @@ use crate::checkpoint::{
 use crate::codec;
 use crate::error::{Corruption, CorruptionReason};
 use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
+use crate::outcome::{first_difference, outcome_of};
 use crate::profile::{split_genesis_body, CryptoProfile};
 use crate::record::{hash_at, parse_frame, Frame, Hash, RecordKind};
 
@@ -213,11 +214,16 @@ impl ReplayState {
                 )))
             }
             (RecordKind::Command, Some(ledger)) => {
-                let command = codec::decode_command(frame.body())
+                let (command, recorded) = codec::decode_body(frame.body())
                     .map_err(|e| corrupt(CorruptionReason::Body(e)))?;
                 let reply = ledger
                     .execute(&command, now)
                     .map_err(|e| corrupt(CorruptionReason::Replay(e.to_string())))?;
+                let engine = outcome_of(&command, &reply, ledger);
+                if engine != recorded {
+                    let why = first_difference(&recorded, &engine);
+                    return Err(corrupt(CorruptionReason::OutcomeDiffers(why)));
+                }
                 observer(frame.sequence(), &command, &reply, ledger);
             }
             (RecordKind::Checkpoint, Some(ledger)) => {

@@ -30,6 +30,7 @@ use crate::journal::{
 };
 use crate::lock::DirLock;
 use crate::merkle::{MerkleTree, TreeHash};
+use crate::outcome::outcome_of;
 use crate::profile::{genesis_body, CryptoProfile};
 use crate::proof::{
     ConsistencyProof, InclusionProof, RecordProof, StatementProof, STATEMENT_RECORDS_MAX,
@@ -1899,7 +1900,8 @@ fn apply_group(
                 let outcome = match ledger.execute(&command, now) {
                     Err(e) => Err(Error::Batch(e)),
                     Ok(engine_reply) => {
-                        let sequence = writer.stage_command(now, &command);
+                        let outcome = outcome_of(&command, &engine_reply, &ledger);
+                        let sequence = writer.stage_command(now, &command, &outcome);
                         delta.collect(sequence, &command, &engine_reply, &ledger);
                         Ok(Committed {
                             sequence,

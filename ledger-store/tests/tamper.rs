@@ -13,7 +13,7 @@
 mod support;
 
 use ledger_core::{Amount, Command};
-use ledger_store::codec::{decode_command, encode_command};
+use ledger_store::codec::{decode_body, encode_body};
 use ledger_store::journal::scan_frames;
 use ledger_store::record::{append_record, parse_frame, RecordHeader, RecordKind, OFFSET_BODY};
 use ledger_store::replay::replay;
@@ -139,12 +139,13 @@ fn forge_suffix(bytes: &[u8], from: usize) -> Vec<u8> {
         let frame = parse_frame(&bytes[offset..offset + len], offset as u64).unwrap();
         let mut body = frame.body().to_vec();
         if i == from {
-            let Ok(Command::CreateTransfers(mut transfers)) = decode_command(&body) else {
+            let Ok((Command::CreateTransfers(mut transfers), outcome)) = decode_body(&body) else {
                 panic!("record {from} is not a transfer batch");
             };
+            // A plain transfer's outcome does not repeat its amount: it stays as it was.
             transfers[0].amount = Some(Amount::parse("2.99").unwrap());
             body.clear();
-            encode_command(&mut body, &Command::CreateTransfers(transfers));
+            encode_body(&mut body, &Command::CreateTransfers(transfers), &outcome);
         }
         if frame.kind() == RecordKind::Checkpoint {
             let replayed = replay(&out, None, &mut |_| {}, &mut |_, _, _, _| {}).unwrap();

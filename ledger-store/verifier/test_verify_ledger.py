@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -189,3 +191,79 @@ def test_a_newer_format_version_is_refused_not_a_torn_tail(sample):
     expect_bad(data + damaged, n, len(data), contains="torn tail")
     unknown_kind = future_record(last, vl.FORMAT_VERSION, 99, b"")
     expect_bad(data + unknown_kind, n, len(data), contains="record kind 99")
+
+
+def timebank_cmd() -> list:
+    """The command that runs timebank (built with cargo unless given)."""
+    given = os.environ.get("TIMEBANK_BIN")
+    if given:
+        return [given]
+    return ["cargo", "run", "--quiet", "--locked", "-p", "ledger-cli", "--bin", "timebank", "--"]
+
+
+def timebank(directory, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(timebank_cmd() + ["--data", str(directory), *args], cwd=REPO,
+                          capture_output=True, text=True)
+
+
+def test_balances_recomputed_from_outcomes_match_timebank(sample, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(sample[0], copy)
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY_HEX + "\n")
+    result = run_cli(copy, "--key-file", str(key_file), "--balances")
+    assert result.returncode == 0, result.stdout + result.stderr
+    ours = {row["account"]: row for row in json.loads(result.stdout)}
+    assert sorted(ours) == [1, 2, 3, 4]
+    shown = timebank(copy, "--json", "balance", "1", "2", "3", "4")
+    assert shown.returncode == 0, shown.stderr
+    for row in json.loads(shown.stdout):
+        mine = ours[row["account"]]
+        for field in ("posted", "available", "debits_pending", "credits_pending"):
+            assert Decimal(mine[field]) == Decimal(str(row[field])), (row, mine, field)
+    # Per unit, the posted balances sum to zero.
+    for unit in {r["unit"] for r in ours.values()}:
+        assert sum(Decimal(r["posted"]) for r in ours.values() if r["unit"] == unit) == 0
+
+
+def test_a_rehashed_record_holding_an_overdraft(sample, tmp_path):
+    """The first transfer (fund to alice, 2.5) rewritten to 1001 hours, past the fund's floor of
+    -1000.50, with every later hash and link recomputed: without the key the bytes hold, and
+    the outcomes give the overdraft; the keyed checkpoint catches it, and a replay disagrees
+    with the recorded outcome."""
+    data = journal(sample)
+    records = frames(data)
+    victim = records[2]
+    body = bytearray(victim.body)
+    amount_at = 3 + 43 + 32  # the first transfer's amount: after its fixed part and both sides
+    body[amount_at:amount_at + 9] = struct.pack("<QB", 1001, 0)
+    out = bytearray(data[:victim.offset])
+    prev = records[1].stored_hash
+    for frame in records[2:]:
+        covered = bytearray(frame.data[:vl.OFFSET_BODY])
+        covered[vl.OFFSET_PREV_HASH:vl.OFFSET_PREV_HASH + 32] = prev
+        covered += body if frame is victim else frame.body
+        struct.pack_into("<I", covered, vl.OFFSET_LENGTH, len(covered) + 32)
+        prev = vl.record_hash(bytes(covered))
+        out += covered + prev
+    forged = bytes(out)
+    report = vl.verify_journal(forged, None)
+    fund = report.balances.accounts[1]
+    assert fund["credits_posted"] - fund["debits_posted"] < Decimal("-1000.50")
+    checkpoint = next(f for f in records if f.kind == vl.KIND_CHECKPOINT)
+    expect_bad(forged, checkpoint.sequence, checkpoint.offset, key=KEY, contains="MAC")
+    copy = tmp_path / "forged"
+    shutil.copytree(sample[0], copy)
+    (copy / vl.JOURNAL_FILE_NAME).write_bytes(forged)
+    assert run_cli(copy).returncode == 0
+    replayed = timebank(copy, "verify", "--journal-only")
+    assert replayed.returncode == 5, replayed.stdout + replayed.stderr
+    assert "replay differs at event 0: recorded ok, engine says exceeds_floor" in replayed.stderr
+
+
+def test_the_key_file_is_read_as_timebank_reads_it(sample, tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("  " + KEY_HEX.upper() + "\n")
+    assert run_cli(sample[0], "--key-file", str(key_file)).returncode == 0
+    key_file.write_bytes(KEY)
+    assert run_cli(sample[0], "--key-file", str(key_file)).returncode == 2

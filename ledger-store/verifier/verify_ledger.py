@@ -5,7 +5,10 @@ Checks every record's frame and checksum, the hash chain, sequence numbers, time
 canonical structure of every command body and, given the checkpoint key, every checkpoint MAC
 and a published checkpoint line.
 
-Usage: verify_ledger.py DATA_DIR [--key-hex HEX | --key-file PATH] [--checkpoint TEXT]
+It also recomputes every account's balances from the records' outcomes alone (no time-bank
+rule), and with --balances prints them as JSON.
+
+Usage: verify_ledger.py DATA_DIR [--key-hex HEX | --key-file PATH] [--checkpoint TEXT] [--balances]
 Exit status: 0 verifies, 1 names the first bad record, 2 usage or I/O error.
 """
 
@@ -18,6 +21,7 @@ import os
 import struct
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Optional
 
 import blake3
@@ -25,7 +29,7 @@ import blake3
 # FORMAT.md section 3.1
 JOURNAL_FILE_NAME = "journal.tbj"
 RECORD_MAGIC = b"TBJR"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 OFFSET_MAGIC = 0
 OFFSET_LENGTH = 4
 OFFSET_VERSION = 8
@@ -193,43 +197,54 @@ class Reader:
         return bits
 
 
-def read_amount(r: Reader) -> None:
-    mantissa = r.uint(8, "transfer.amount")
-    scale = r.uint(1, "transfer.amount")
+def read_amount(r: Reader, what: str = "transfer.amount") -> Decimal:
+    mantissa = r.uint(8, what)
+    scale = r.uint(1, what)
     if scale > UNIT_SCALE_MAX:
         raise BodyError("transfer.amount: scale above 6")
     if mantissa == 0 or mantissa > AMOUNT_MAX_WHOLE * 10 ** scale:
         raise BodyError("transfer.amount: not a positive amount within the maximum")
     if scale > 0 and mantissa % 10 == 0:
         raise BodyError("transfer.amount: not normalized (trailing zeros)")
+    return Decimal(mantissa).scaleb(-scale)
 
 
-def read_transfer(r: Reader) -> None:
+@dataclass
+class TransferItem:
+    flags: int
+    debit: Optional[int]
+    credit: Optional[int]
+    amount: Optional[Decimal]
+
+
+def read_transfer(r: Reader) -> TransferItem:
     r.id("transfer.id")
-    r.take(2 + 2 + 2 + 4 + 16, "transfer fields")  # unit, code, flags, timeout_s, user_data
+    r.take(2 + 2, "transfer fields")  # unit, code
+    flags = r.uint(2, "transfer.flags")
+    r.take(4 + 16, "transfer fields")  # timeout_s, user_data
     bits = r.present(0x1F, "transfer.present")
-    if bits & 1:
-        r.id("transfer.debit_account_id")
-    if bits & 2:
-        r.id("transfer.credit_account_id")
-    if bits & 4:
-        read_amount(r)
+    debit = r.id("transfer.debit_account_id") if bits & 1 else None
+    credit = r.id("transfer.credit_account_id") if bits & 2 else None
+    amount = read_amount(r) if bits & 4 else None
     if bits & 8:
         r.id("transfer.related_id")
     if bits & 16:
         r.take(8, "transfer.served_at")
+    return TransferItem(flags, debit, credit, amount)
 
 
 def read_decimal(r: Reader, what: str) -> None:
     sign_scale = r.uint(1, what)
-    r.take(12, what)
+    magnitude = r.take(12, what)
     if sign_scale & 0x60 or (sign_scale & 0x1F) > 28:
         raise BodyError(f"{what}: reserved bits set or scale above 28")
+    if sign_scale & 0x80 and magnitude == bytes(12):
+        raise BodyError(f"{what}: negative zero")
 
 
-def read_account(r: Reader) -> None:
-    r.id("account.id")
-    r.take(2, "account.unit")
+def read_account(r: Reader) -> tuple:
+    account = r.id("account.id")
+    unit = r.uint(2, "account.unit")
     if r.uint(1, "account.kind") not in ACCOUNT_KINDS:
         raise BodyError("account.kind is unknown")
     r.take(4 + 16, "account fields")  # community, user_data
@@ -240,6 +255,7 @@ def read_account(r: Reader) -> None:
         read_decimal(r, "account.ceiling")
     if bits & 4:
         r.take(8, "account.eligible_from")
+    return account, unit
 
 
 def read_link(r: Reader) -> None:
@@ -345,9 +361,11 @@ def read_operation(r: Reader) -> None:
         raise BodyError(f"operation.kind {kind} is unknown")
 
 
-def check_command(body: bytes) -> None:
+def check_command(body: bytes, balances: Optional["Balances"] = None) -> None:
+    """Decodes a command record's body (FORMAT.md 4.2 to 4.5) and applies its outcome."""
     r = Reader(body)
     tag = r.uint(1, "command tag")
+    items: list = []
     if tag == TAG_OPERATE:
         read_operation(r)
     elif tag != TAG_EXPIRE:
@@ -356,10 +374,134 @@ def check_command(body: bytes) -> None:
         count = r.uint(2, "event count")
         if not 1 <= count <= BATCH_EVENTS_MAX:
             raise BodyError(f"event count {count} is outside 1..={BATCH_EVENTS_MAX}")
-        for _ in range(count):
-            ITEM_READERS[tag](r)
+        items = [ITEM_READERS[tag](r) for _ in range(count)]
+    balances = balances if balances is not None else Balances()
+    if tag == TAG_EXPIRE:
+        read_expiry_outcome(r, balances)
+    elif tag == TAG_OPERATE:
+        read_operation_outcome(r, balances)
+    else:
+        for item in items:
+            read_event_outcome(r, tag, item, balances)
+    if r.uint(1, "annotation count") != 0:
+        raise BodyError("annotation count: format version 2 defines no annotations")
     if r.at != len(body):
         raise BodyError(f"{len(body) - r.at} bytes follow the last item")
+
+
+# ---------------------------------------------------------------------------------------------
+# Outcomes and balances (FORMAT.md 4.4 and 4.6).
+
+FLAG_PENDING, FLAG_POST, FLAG_VOID = 1 << 1, 1 << 2, 1 << 3
+RESULT_OK = 0
+EXPIRE_ITEMS_MAX = 8190
+
+
+class Balances:
+    """Every account's four totals, recomputed from outcomes alone."""
+
+    def __init__(self) -> None:
+        self.accounts: dict = {}  # id -> {"unit": n, four totals as Decimal}
+
+    def open(self, account: int, unit: int) -> None:
+        zero = Decimal(0)
+        self.accounts[account] = {"unit": unit, "debits_pending": zero, "debits_posted": zero,
+                                  "credits_pending": zero, "credits_posted": zero}
+
+    def add(self, account: int, total: str, amount: Decimal) -> None:
+        if account not in self.accounts:
+            raise BodyError(f"an outcome moves account {account}, which was never created")
+        self.accounts[account][total] += amount
+
+    def move(self, debit: int, credit: int, amount: Decimal, pending: bool, sign: int = 1) -> None:
+        side = "pending" if pending else "posted"
+        self.add(debit, f"debits_{side}", sign * amount)
+        self.add(credit, f"credits_{side}", sign * amount)
+
+
+def read_event_outcome(r: Reader, tag: int, item, balances: Balances) -> None:
+    code = r.uint(2, "outcome.code")
+    r.uint(8, "outcome.timestamp")
+    if code != RESULT_OK:
+        return
+    if tag == TAG_CREATE_ACCOUNTS:
+        balances.open(*item)
+        return
+    if tag != TAG_CREATE_TRANSFERS:
+        return
+    bits = r.present(0x0F, "outcome.resolved")
+    debit = r.id("outcome.debit") if bits & 1 else None
+    credit = r.id("outcome.credit") if bits & 2 else None
+    amount = read_amount(r, "outcome.amount") if bits & 4 else None
+    held = read_amount(r, "outcome.held") if bits & 8 else None
+    for name, resolved, given in (("debit", debit, item.debit), ("credit", credit, item.credit),
+                                  ("amount", amount, item.amount)):
+        if resolved is not None and resolved == given:
+            raise BodyError(f"outcome.{name}: repeats the request (a second encoding)")
+    if bool(item.flags & FLAG_POST) != (held is not None):
+        raise BodyError("outcome.held: present exactly for a post")
+    debit = debit if debit is not None else item.debit
+    credit = credit if credit is not None else item.credit
+    amount = amount if amount is not None else item.amount
+    if debit is None or credit is None or amount is None:
+        raise BodyError("an applied transfer without its sides or amount")
+    apply_transfer(balances, item.flags, debit, credit, amount, held)
+
+
+OPERATION_ITEMS_MAX = 3 * BATCH_EVENTS_MAX
+
+
+def read_operation_outcome(r: Reader, balances: Balances) -> None:
+    """An operation's events, then every transfer it made (FORMAT.md 4.4)."""
+    events = r.uint(4, "outcome.events")
+    if events > OPERATION_ITEMS_MAX:
+        raise BodyError("outcome.events: more items than one command makes")
+    r.take(10 * events, "outcome.events")  # code, timestamp each
+    made = r.uint(4, "outcome.made")
+    if made > OPERATION_ITEMS_MAX:
+        raise BodyError("outcome.made: more items than one command makes")
+    for _ in range(made):
+        r.id("outcome.id")
+        flags = r.uint(2, "outcome.flags")
+        debit, credit = r.id("outcome.debit"), r.id("outcome.credit")
+        amount = read_amount(r, "outcome.amount")
+        held = read_amount(r, "outcome.held") if flags & FLAG_POST else None
+        apply_transfer(balances, flags, debit, credit, amount, held)
+
+
+def apply_transfer(balances: Balances, flags: int, debit: int, credit: int, amount: Decimal,
+                   held: Optional[Decimal]) -> None:
+    """One applied transfer's effect on the four totals (FORMAT.md 4.6)."""
+    if flags & FLAG_PENDING:
+        balances.move(debit, credit, amount, pending=True)
+    elif flags & FLAG_POST:
+        balances.move(debit, credit, held, pending=True, sign=-1)
+        balances.move(debit, credit, amount, pending=False)
+    elif flags & FLAG_VOID:
+        balances.move(debit, credit, amount, pending=True, sign=-1)
+    else:
+        balances.move(debit, credit, amount, pending=False)
+
+
+def read_movement(r: Reader) -> tuple:
+    r.id("outcome.id")
+    return r.id("outcome.debit"), r.id("outcome.credit"), read_amount(r, "outcome.amount")
+
+
+def read_expiry_outcome(r: Reader, balances: Balances) -> None:
+    released = r.uint(4, "outcome.released")
+    if released > EXPIRE_ITEMS_MAX:
+        raise BodyError("outcome.released: more than 8190 items")
+    for _ in range(released):
+        debit, credit, amount = read_movement(r)
+        balances.move(debit, credit, amount, pending=True, sign=-1)
+    swept = r.uint(4, "outcome.swept")
+    if swept > EXPIRE_ITEMS_MAX:
+        raise BodyError("outcome.swept: more than 8190 items")
+    for _ in range(swept):
+        debit, credit, amount = read_movement(r)
+        r.take(2 + 8, "outcome.sweep")  # code, timestamp
+        balances.move(debit, credit, amount, pending=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,6 +515,7 @@ class Report:
     checkpoints: int
     macs_checked: bool
     hashes: list
+    balances: "Balances"
 
 
 def fail(sequence: int, offset: int, why: str) -> Bad:
@@ -381,6 +524,7 @@ def fail(sequence: int, offset: int, why: str) -> Bad:
 
 def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
     offset, prev_hash, prev_now, hashes, checkpoints = 0, bytes(32), None, [], 0
+    balances = Balances()
     while offset < len(journal):
         sequence = len(hashes)
         frame, why = parse_frame(journal, offset)
@@ -410,7 +554,7 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
                 raise fail(sequence, offset, "the genesis body is not a JSON object")
         elif frame.kind == KIND_COMMAND:
             try:
-                check_command(frame.body)
+                check_command(frame.body, balances)
             except BodyError as e:
                 raise fail(sequence, offset, f"body does not decode: {e}") from None
         elif frame.kind == KIND_CHECKPOINT:
@@ -427,7 +571,8 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
         offset += len(frame.data)
     if not hashes:
         raise fail(0, 0, "no complete genesis record")
-    return Report(len(hashes), len(hashes) - 1, prev_hash, checkpoints, key is not None, hashes)
+    return Report(len(hashes), len(hashes) - 1, prev_hash, checkpoints, key is not None, hashes,
+                  balances)
 
 
 def check_published(text: str, report: Report, key: Optional[bytes]) -> None:
@@ -449,20 +594,49 @@ def check_published(text: str, report: Report, key: Optional[bytes]) -> None:
         raise Bad(f"record {sequence}'s hash differs from the published checkpoint's head")
 
 
+def read_key_file(path: str) -> bytes:
+    """The key file format timebank reads: 64 hex digits, surrounding whitespace ignored."""
+    with open(path, "r", encoding="ascii") as f:
+        text = f.read().strip()
+    if len(text) != 64 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        raise ValueError("the key file must hold the 32-byte key as 64 hex digits")
+    return bytes.fromhex(text)
+
+
+def balance_rows(balances: Balances) -> list:
+    """Every account's balances (FORMAT.md 4.6), sorted by id; decimals as strings."""
+    rows = []
+    for account in sorted(balances.accounts):
+        b = balances.accounts[account]
+        posted = b["credits_posted"] - b["debits_posted"]
+        rows.append({
+            "account": account,
+            "unit": b["unit"],
+            "posted": str(posted),
+            "available": str(posted - b["debits_pending"]),
+            "debits_pending": str(b["debits_pending"]),
+            "credits_pending": str(b["credits_pending"]),
+        })
+    return rows
+
+
 def main(argv: list) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir")
     parser.add_argument("--key-hex", help="the 32-byte checkpoint key, as 64 hex digits")
-    parser.add_argument("--key-file", help="a file holding the 32-byte key (raw bytes)")
+    parser.add_argument("--key-file", help="a key file as timebank reads it: the 32-byte key "
+                                           "as 64 hex digits (surrounding whitespace ignored)")
     parser.add_argument("--checkpoint", help="a published checkpoint line to check")
+    parser.add_argument("--balances", action="store_true",
+                        help="print every account's balances, recomputed from the outcomes, "
+                             "as one JSON array")
     args = parser.parse_args(argv)
     try:
         key = None
         if args.key_hex:
             key = bytes.fromhex(args.key_hex)
         elif args.key_file:
-            with open(args.key_file, "rb") as f:
-                key = f.read()
+            key = read_key_file(args.key_file)
         if key is not None and len(key) != 32:
             raise ValueError("the key must be 32 bytes")
         with open(os.path.join(args.data_dir, JOURNAL_FILE_NAME), "rb") as f:
@@ -477,6 +651,9 @@ def main(argv: list) -> int:
     except (Bad, ValueError) as e:
         print(f"FAILED: {e}")
         return 1
+    if args.balances:
+        print(json.dumps(balance_rows(report.balances)))
+        return 0
     macs = "MACs checked" if report.macs_checked else "MACs not checked (no key)"
     print(f"ok: {report.records} records, head {report.head_sequence} "
           f"{report.head_hash.hex()}, {report.checkpoints} checkpoints ({macs})")
