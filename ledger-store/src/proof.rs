@@ -10,8 +10,9 @@
 use serde_json::{json, Value};
 
 use crate::checkpoint::hex;
-use crate::codec::decode_command;
+use crate::codec::decode_body;
 use crate::merkle::{verify_consistency, verify_inclusion, PROOF_HASHES_MAX};
+use crate::outcome::Outcome;
 use crate::profile::CryptoProfile;
 use crate::record::{parse_frame, Hash, RecordKind};
 use crate::signed_checkpoint::{unhex, SignatureError, SignedCheckpoint};
@@ -111,22 +112,16 @@ impl RecordProof {
         if frame.kind() != RecordKind::Command {
             return false;
         }
-        match decode_command(frame.body()) {
-            Ok(ledger_core::Command::CreateTransfers(items)) => {
+        match decode_body(frame.body()) {
+            Ok((ledger_core::Command::CreateTransfers(items), _)) => {
                 items.iter().any(|t| t.id.get() == transfer)
             }
-            Ok(ledger_core::Command::Expire) => true,
-            // An operation's plan numbers its transfers from the operation id: at most 3 (a
-            // service: the earned part, the donated excess, the points), or one per account
-            // a closing names.
-            Ok(ledger_core::Command::Operate(op)) => {
-                let count = match &op.kind {
-                    ledger_core::operation::OperationKind::Closing(c) => c.accounts.len() as u128,
-                    _ => OPERATION_TRANSFERS_MAX,
-                };
-                let first = op.id.get();
-                transfer >= first && transfer - first < count
+            // The transfers the ledger made itself are listed in these records' outcomes.
+            Ok((_, Outcome::Expired { released, swept })) => {
+                released.iter().any(|m| m.id.get() == transfer)
+                    || swept.iter().any(|s| s.movement.id.get() == transfer)
             }
+            Ok((_, Outcome::Operated { made, .. })) => made.iter().any(|m| m.id.get() == transfer),
             _ => false,
         }
     }

@@ -111,7 +111,7 @@ function checkRecord(record, leafIndex) {
 }
 
 /** Whether the record made `transfer` (a BigInt): a CreateTransfers body listing it, or an
- * Expire record (the engine's own transfers are listed in no record). */
+ * Expire or Operate record (the engine's own transfers are listed in its outcome). */
 export function holdsTransfer(record, transfer) {
   if (record[9] !== KIND_COMMAND) return false;
   const body = record.subarray(60, record.length - 32);
