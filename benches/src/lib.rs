@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fixture;
+pub mod journal_image;
 pub mod latency;
 pub mod raw_append;
 pub mod scratch_dir;

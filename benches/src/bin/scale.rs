@@ -1,0 +1,94 @@
+//! The journal at scale: writes (or reuses) a journal of N service transfers across the
+//! fixture's accounts with the store's own writer (every record with its outcome), then times
+//! `verify_dir` and a replay through the engine, and prints one JSON object.
+//!
+//! `cargo run --release -p benches --bin scale -- --transfers N [--dir DIR] --json`
+//!
+//! Without `--dir` the journal goes to a scratch directory that is removed afterwards. With it,
+//! an existing journal there is reused (its transfer count is what it holds, not N).
+//! `verify_dir` still replays every command through the engine (a verify that only sums the
+//! outcomes is not written yet), so the two figures measure nearly the same work.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use benches::journal_image::write_journal;
+use benches::scratch_dir::ScratchDir;
+use ledger_store::replay::replay;
+use ledger_store::{verify_dir, JOURNAL_FILE_NAME};
+
+struct Args {
+    transfers: usize,
+    dir: Option<PathBuf>,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let (mut transfers, mut dir) = (None, None);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--transfers" => {
+                let n = args.next().ok_or("--transfers needs a number")?;
+                transfers = Some(n.replace('_', "").parse().map_err(|_| format!("{n:?}"))?);
+            }
+            "--dir" => dir = Some(PathBuf::from(args.next().ok_or("--dir needs a path")?)),
+            "--json" => {}
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Args {
+        transfers: transfers.ok_or("usage: scale --transfers N [--dir DIR] --json")?,
+        dir,
+    })
+}
+
+fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
+    let mut write_s = None;
+    if !dir.join(JOURNAL_FILE_NAME).exists() {
+        let start = Instant::now();
+        write_journal(dir, transfers)?;
+        write_s = Some(start.elapsed().as_secs_f64());
+    }
+    let start = Instant::now();
+    let report = verify_dir(dir, None, &mut |_| {}).map_err(|e| e.to_string())?;
+    let verify_s = start.elapsed().as_secs_f64();
+    let bytes = std::fs::read(dir.join(JOURNAL_FILE_NAME)).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let replayed =
+        replay(&bytes, None, &mut |_| {}, &mut |_, _, _, _| {}).map_err(|e| e.to_string())?;
+    let replay_s = start.elapsed().as_secs_f64();
+    let held = replayed.ledger.transfer_count();
+    let per_s = |seconds: f64| (held as f64 / seconds).round();
+    Ok(format!(
+        "{{\"transfers\":{held},\"records\":{},\"journal_bytes\":{},\"bytes_per_transfer\":{:.2},\
+         \"segments\":1,\"write_s\":{},\"verify_s\":{verify_s:.3},\"verify_transfers_per_s\":{},\
+         \"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{}}}",
+        report.records,
+        report.journal_bytes,
+        report.journal_bytes as f64 / held.max(1) as f64,
+        write_s.map_or("null".into(), |s| format!("{s:.3}")),
+        per_s(verify_s),
+        per_s(replay_s),
+    ))
+}
+
+fn main() -> ExitCode {
+    let result = parse().and_then(|args| match &args.dir {
+        Some(dir) => measure(dir, args.transfers),
+        None => {
+            let scratch = ScratchDir::new("scale").map_err(|e| e.to_string())?;
+            measure(scratch.path(), args.transfers)
+        }
+    });
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("scale: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

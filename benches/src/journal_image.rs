@@ -1,0 +1,58 @@
+//! A journal of service transfers written without a store: the same bytes a store writes (the
+//! engine runs every command, so each record carries its outcome), without the sled index that
+//! bounds a store's write speed at tens of millions of transfers.
+
+use std::path::Path;
+
+use ledger_core::limits::BATCH_EVENTS_MAX;
+use ledger_core::{Command, Ledger, Policy};
+use ledger_store::file::{JournalIo, OsIo};
+use ledger_store::journal::{write_durably, write_genesis, JournalWriter};
+use ledger_store::outcome::outcome_of;
+use ledger_store::JOURNAL_FILE_NAME;
+
+use crate::fixture::ServiceStream;
+use crate::workload::T0;
+
+/// Records written with one sync (the sync is not what this measures).
+const RECORDS_PER_WRITE: usize = 64;
+
+/// Writes `dir/journal.tbj`: the fixture's accounts, then `transfers` service transfers in full
+/// batches.
+pub fn write_journal(dir: &Path, transfers: usize) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let io = OsIo;
+    let mut file = io
+        .create(&dir.join(JOURNAL_FILE_NAME))
+        .map_err(|e| e.to_string())?;
+    let policy = Policy::default_policy();
+    let mut ledger = Ledger::with_policy(&policy).map_err(|e| e.to_string())?;
+    let json = policy.to_json().into_bytes();
+    let head = write_genesis(file.as_mut(), &json, T0).map_err(|e| e.to_string())?;
+    let mut writer = JournalWriter::new(head);
+    // Each record carries its outcome, so the engine runs every command (as the store does).
+    let mut stage = |writer: &mut JournalWriter, now: u64, command: Command| {
+        let now = writer.next_now(now);
+        let reply = ledger.execute(&command, now).map_err(|e| e.to_string())?;
+        let outcome = outcome_of(&command, &reply, &ledger);
+        writer.stage_command(now, &command, &outcome);
+        Ok::<(), String>(())
+    };
+    let mut stream = ServiceStream::new(2026);
+    for chunk in stream.accounts().chunks(BATCH_EVENTS_MAX) {
+        stage(&mut writer, T0, Command::CreateAccounts(chunk.to_vec()))?;
+    }
+    let (mut left, mut staged) = (transfers, 0);
+    while left > 0 {
+        let (batch, now) = stream.batch(left.min(BATCH_EVENTS_MAX));
+        left -= batch.len();
+        stage(&mut writer, now, Command::CreateTransfers(batch))?;
+        staged += 1;
+        if staged == RECORDS_PER_WRITE || left == 0 {
+            let (group, _) = writer.take_staged();
+            write_durably(file.as_mut(), &group).map_err(|e| e.to_string())?;
+            staged = 0;
+        }
+    }
+    Ok(())
+}
