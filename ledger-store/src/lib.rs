@@ -47,6 +47,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod checkpoint;
 pub mod codec;
 mod codec_operation;

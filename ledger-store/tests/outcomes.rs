@@ -195,3 +195,58 @@ fn posts_voids_reversals_and_expiries_carry_what_the_ledger_resolved() {
     assert!(swept.is_empty());
     verify_bytes(&bytes, None, &mut |_| {}).unwrap();
 }
+
+/// The audit sums every balance from the outcomes alone (no engine) and gets the engine's.
+#[test]
+fn balances_summed_from_the_outcomes_equal_the_engines() {
+    let dir = Scratch::new("outcome-audit");
+    let store = new_store(dir.path(), options());
+    store.create_transfers(services(1, 8), NOW).unwrap();
+    store
+        .create_transfers(
+            vec![
+                hold(20, 0, 1, 0),
+                hold(21, 4, 3, 0),
+                hold(22, 6, 5, 1),
+                Transfer::post(tid(23), tid(20), Some(Amount::parse("0.02").unwrap())),
+                Transfer::void(tid(24), tid(21)),
+                Transfer::reversal(tid(25), tid(1)),
+            ],
+            NOW,
+        )
+        .unwrap();
+    store.expire(NOW + 10_000_000_000).unwrap();
+    store.checkpoint().unwrap();
+    let engine: Vec<_> = store.read(|l| l.accounts().cloned().collect());
+    store.close().unwrap();
+    let bytes = journal(&dir);
+    let audit = ledger_store::audit::audit(&bytes, Some(&KEY)).unwrap();
+    assert_eq!(audit.checkpoints, 1);
+    assert_eq!(audit.accounts.len(), engine.len());
+    for account in engine {
+        let (unit, totals) = audit.accounts[&account.id];
+        assert_eq!(unit, account.unit);
+        assert_eq!(
+            totals,
+            ledger_store::audit::Totals::of(&account.balances),
+            "{}",
+            account.id
+        );
+    }
+    // A record re-hashed with a changed amount: the chain holds, the key does not.
+    let (command, outcome) = decode_body(&body_of(&bytes, 2)).unwrap();
+    let Command::CreateTransfers(mut items) = command else {
+        panic!("a transfer batch");
+    };
+    items[0].amount = Some(Amount::parse("500").unwrap());
+    let mut body = Vec::new();
+    encode_body(&mut body, &Command::CreateTransfers(items), &outcome);
+    let forged = rewrite(&bytes, 2, &body);
+    let unkeyed = ledger_store::audit::audit(&forged, None).unwrap();
+    let fund = unkeyed.accounts[&account(FUND)].1;
+    assert!(fund.debits_posted > 500_000_000);
+    let Err(c) = ledger_store::audit::audit(&forged, Some(&KEY)) else {
+        panic!("the keyed checkpoint missed a rewritten record");
+    };
+    assert_eq!(c.reason, CorruptionReason::CheckpointMac);
+}

@@ -6,8 +6,9 @@
 //!
 //! Without `--dir` the journal goes to a scratch directory that is removed afterwards. With it,
 //! an existing journal there is reused (its transfer count is what it holds, not N).
-//! `verify_dir` still replays every command through the engine (a verify that only sums the
-//! outcomes is not written yet), so the two figures measure nearly the same work.
+//! `verify_dir` still replays every command through the engine, so `verify` and `replay`
+//! measure nearly the same work; `audit` is `ledger_store::audit::audit`: frames, hashes, chain
+//! and every balance summed from the outcomes on two cores, without the engine.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -58,18 +59,26 @@ fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
     let replayed =
         replay(&bytes, None, &mut |_| {}, &mut |_, _, _, _| {}).map_err(|e| e.to_string())?;
     let replay_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let audited = ledger_store::audit::audit(&bytes, None).map_err(|e| e.to_string())?;
+    let audit_s = start.elapsed().as_secs_f64();
+    if audited.records != report.records {
+        return Err("the audit and verify_dir disagree on the records".into());
+    }
     let held = replayed.ledger.transfer_count();
     let per_s = |seconds: f64| (held as f64 / seconds).round();
     Ok(format!(
         "{{\"transfers\":{held},\"records\":{},\"journal_bytes\":{},\"bytes_per_transfer\":{:.2},\
          \"segments\":1,\"write_s\":{},\"verify_s\":{verify_s:.3},\"verify_transfers_per_s\":{},\
-         \"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{}}}",
+         \"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{},\"audit_s\":{audit_s:.3},\
+         \"audit_transfers_per_s\":{}}}",
         report.records,
         report.journal_bytes,
         report.journal_bytes as f64 / held.max(1) as f64,
         write_s.map_or("null".into(), |s| format!("{s:.3}")),
         per_s(verify_s),
         per_s(replay_s),
+        per_s(audit_s),
     ))
 }
 

@@ -1,0 +1,312 @@
+//! Verification at hash speed: every frame, checksum, sequence number, link and time, every body
+//! decoded canonically, every checkpoint MAC (with the key), and every account's balances summed
+//! from the records' outcomes (`docs/FORMAT.md` §4.6) without running the engine.
+//!
+//! Both cores work: each thread checks the hashes and sums the outcomes of half of the records;
+//! the halves' sums are then added (sums commute). The chain, times and checkpoints are checked
+//! in order afterwards, which costs little. A replay (`replay.rs`) checks more (the engine
+//! agrees with every outcome, checkpoint digests), at engine speed.
+
+use std::collections::HashMap;
+
+use ledger_core::limits::UNIT_SCALE_MAX;
+use ledger_core::{AccountId, Amount, Balances, Command, Decimal, ResultCode, TransferFlags};
+
+use crate::checkpoint::CheckpointKey;
+use crate::codec::decode_body;
+use crate::error::{Corruption, CorruptionReason};
+use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
+use crate::outcome::{applied, Outcome};
+use crate::record::{parse_frame, Frame, Hash, RecordKind};
+use crate::replay::checkpoint_of;
+
+/// An account's four totals in millionths of its unit (`UNIT_SCALE_MAX` decimals).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub debits_pending: i128,
+    pub debits_posted: i128,
+    pub credits_pending: i128,
+    pub credits_posted: i128,
+}
+
+impl Totals {
+    /// The totals of the engine's balances, in the same millionths.
+    pub fn of(balances: &Balances) -> Totals {
+        Totals {
+            debits_pending: millionths(balances.debits_pending),
+            debits_posted: millionths(balances.debits_posted),
+            credits_pending: millionths(balances.credits_pending),
+            credits_posted: millionths(balances.credits_posted),
+        }
+    }
+
+    fn add(&mut self, other: &Totals) {
+        self.debits_pending += other.debits_pending;
+        self.debits_posted += other.debits_posted;
+        self.credits_pending += other.credits_pending;
+        self.credits_posted += other.credits_posted;
+    }
+}
+
+fn millionths(value: Decimal) -> i128 {
+    let mut v = value;
+    v.rescale(UNIT_SCALE_MAX);
+    v.mantissa()
+}
+
+fn amount_millionths(amount: Amount) -> i128 {
+    millionths(amount.value())
+}
+
+/// What an audit found.
+#[derive(Debug)]
+pub struct Audit {
+    pub records: u64,
+    pub head: Head,
+    pub checkpoints: u64,
+    /// Every account created, with its unit and its totals summed from the outcomes.
+    pub accounts: HashMap<AccountId, (u16, Totals)>,
+    pub torn: Option<TornTail>,
+}
+
+/// Sums of one slice of records.
+#[derive(Default)]
+struct Part {
+    created: Vec<(AccountId, u16)>,
+    moved: HashMap<AccountId, Totals>,
+}
+
+impl Part {
+    fn totals(&mut self, id: AccountId) -> &mut Totals {
+        self.moved.entry(id).or_default()
+    }
+
+    fn post(&mut self, debit: AccountId, credit: AccountId, amount: i128) {
+        self.totals(debit).debits_posted += amount;
+        self.totals(credit).credits_posted += amount;
+    }
+
+    fn hold(&mut self, debit: AccountId, credit: AccountId, amount: i128) {
+        self.totals(debit).debits_pending += amount;
+        self.totals(credit).credits_pending += amount;
+    }
+
+    /// One applied transfer (FORMAT.md §4.6).
+    fn apply(&mut self, flags: TransferFlags, d: AccountId, c: AccountId, a: i128, held: i128) {
+        if flags.contains(TransferFlags::PENDING) {
+            self.hold(d, c, a);
+        } else if flags.contains(TransferFlags::POST_PENDING) {
+            self.hold(d, c, -held);
+            self.post(d, c, a);
+        } else if flags.contains(TransferFlags::VOID_PENDING) {
+            self.hold(d, c, -a);
+        } else {
+            self.post(d, c, a);
+        }
+    }
+
+    fn record(&mut self, frame: &Frame<'_>) -> Result<(), CorruptionReason> {
+        if frame.kind() != RecordKind::Command {
+            return Ok(());
+        }
+        let (command, outcome) = decode_body(frame.body()).map_err(CorruptionReason::Body)?;
+        match (&command, &outcome) {
+            (Command::CreateAccounts(items), Outcome::Events(events)) => {
+                for (item, event) in items.iter().zip(events) {
+                    if event.code == ResultCode::Ok {
+                        self.created.push((item.id, item.unit));
+                    }
+                }
+            }
+            (Command::CreateTransfers(items), Outcome::Events(events)) => {
+                for (item, event) in items.iter().zip(events) {
+                    if event.code != ResultCode::Ok {
+                        continue;
+                    }
+                    // decode_body checked that the sides and amount are known.
+                    let t = applied(item, &event.resolved).map_err(CorruptionReason::Body)?;
+                    let held = t.held.map_or(0, amount_millionths);
+                    self.apply(item.flags, t.debit, t.credit, amount_millionths(t.amount), held);
+                }
+            }
+            (_, Outcome::Operated { made, .. }) => {
+                for m in made {
+                    let held = m.held.map_or(0, amount_millionths);
+                    self.apply(m.flags, m.debit, m.credit, amount_millionths(m.amount), held);
+                }
+            }
+            (_, Outcome::Expired { released, swept }) => {
+                for m in released {
+                    self.hold(m.debit, m.credit, -amount_millionths(m.amount));
+                }
+                for s in swept {
+                    let m = &s.movement;
+                    self.post(m.debit, m.credit, amount_millionths(m.amount));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Checks and sums the records `frames` (their index in the journal starts at `first`).
+fn check_part(
+    bytes: &[u8],
+    frames: &[(u64, u32)],
+    first: usize,
+) -> Result<Part, (usize, CorruptionReason)> {
+    let mut part = Part::default();
+    for (i, &(offset, len)) in frames.iter().enumerate() {
+        let raw = &bytes[offset as usize..offset as usize + len as usize];
+        // Invariant: scan_frames parsed this frame.
+        let frame = parse_frame(raw, offset).expect("scanned frame parses");
+        if !frame.hash_matches() {
+            return Err((first + i, CorruptionReason::Checksum));
+        }
+        part.record(&frame).map_err(|r| (first + i, r))?;
+    }
+    Ok(part)
+}
+
+/// Audits a journal image without the engine (see the module docs). With `key`, every
+/// checkpoint's MAC is checked; without it, only its place in the chain.
+pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corruption> {
+    let scan = scan_frames(bytes)?;
+    let mut frames = scan.frames.as_slice();
+    let mut torn = scan.torn.clone();
+    let middle = frames.len() / 2;
+    let (a, b) = std::thread::scope(|s| {
+        let second = s.spawn(|| check_part(bytes, &frames[middle..], middle));
+        let first = check_part(bytes, &frames[..middle], 0);
+        (first, second.join().expect("the audit thread does not panic"))
+    });
+    let mut parts = Vec::new();
+    for result in [a, b] {
+        match result {
+            Ok(part) => parts.push(part),
+            Err((index, reason)) => {
+                let offset = frames[index].0;
+                let corrupt = Corruption {
+                    sequence: index as u64,
+                    offset,
+                    reason: reason.clone(),
+                };
+                // A checksum failing in the last records with nothing valid after: a torn tail.
+                if reason != CorruptionReason::Checksum {
+                    return Err(corrupt);
+                }
+                torn_or_corrupt(bytes, offset as usize, index as u64, reason)?;
+                torn = Some(TornTail {
+                    offset,
+                    len: bytes.len() as u64 - offset,
+                    sequence: index as u64,
+                    why: "the record's checksum does not match".into(),
+                });
+                frames = &frames[..index];
+                break;
+            }
+        }
+    }
+    let (head, checkpoints) = check_chain(bytes, frames, key)?;
+    let mut accounts: HashMap<AccountId, (u16, Totals)> = HashMap::new();
+    for part in &parts {
+        for &(id, unit) in &part.created {
+            accounts.insert(id, (unit, Totals::default()));
+        }
+    }
+    for part in parts {
+        for (id, totals) in part.moved {
+            let Some((_, sum)) = accounts.get_mut(&id) else {
+                return Err(Corruption {
+                    sequence: head.sequence,
+                    offset: head.len,
+                    reason: CorruptionReason::Body(crate::codec::DecodeError::Field {
+                        field: "outcome",
+                        why: "a transfer moves an account that was never created",
+                    }),
+                });
+            };
+            sum.add(&totals);
+        }
+    }
+    Ok(Audit {
+        records: frames.len() as u64,
+        head,
+        checkpoints,
+        accounts,
+        torn,
+    })
+}
+
+/// Sequence numbers, links, times, the genesis record and checkpoints, in order.
+fn check_chain(
+    bytes: &[u8],
+    frames: &[(u64, u32)],
+    key: Option<&CheckpointKey>,
+) -> Result<(Head, u64), Corruption> {
+    let mut prev: Hash = [0; 32];
+    let mut head: Option<Head> = None;
+    let mut checkpoints = 0;
+    for (i, &(offset, len)) in frames.iter().enumerate() {
+        let raw = &bytes[offset as usize..offset as usize + len as usize];
+        let frame = parse_frame(raw, offset).expect("scanned frame parses");
+        let corrupt = |reason| Corruption {
+            sequence: i as u64,
+            offset,
+            reason,
+        };
+        if frame.sequence() != i as u64 {
+            return Err(corrupt(CorruptionReason::Sequence {
+                found: frame.sequence(),
+            }));
+        }
+        if frame.prev_hash() != prev {
+            return Err(corrupt(CorruptionReason::BrokenLink));
+        }
+        if let Some(h) = head {
+            if frame.now() < h.now {
+                return Err(corrupt(CorruptionReason::TimeWentBack {
+                    found: frame.now(),
+                    previous: h.now,
+                }));
+            }
+        }
+        match (frame.kind(), i) {
+            (RecordKind::Genesis, 0) => {}
+            (_, 0) => {
+                return Err(corrupt(CorruptionReason::Genesis(
+                    "the first record is not a genesis record",
+                )))
+            }
+            (RecordKind::Genesis, _) => {
+                return Err(corrupt(CorruptionReason::Genesis(
+                    "a genesis record after the first",
+                )))
+            }
+            (RecordKind::Checkpoint, _) => {
+                let checkpoint = checkpoint_of(&frame).map_err(corrupt)?;
+                if key.is_some_and(|key| !checkpoint.verify_mac(key)) {
+                    return Err(corrupt(CorruptionReason::CheckpointMac));
+                }
+                checkpoints += 1;
+            }
+            (RecordKind::Command, _) => {}
+        }
+        prev = frame.stored_hash();
+        head = Some(Head {
+            sequence: i as u64,
+            hash: prev,
+            now: frame.now(),
+            len: offset + u64::from(len),
+        });
+    }
+    let head = head.ok_or(Corruption {
+        sequence: 0,
+        offset: 0,
+        reason: CorruptionReason::Genesis(
+            "no complete genesis record (the ledger's creation did not finish)",
+        ),
+    })?;
+    Ok((head, checkpoints))
+}
