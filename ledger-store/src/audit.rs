@@ -126,13 +126,25 @@ impl Part {
                     // decode_body checked that the sides and amount are known.
                     let t = applied(item, &event.resolved).map_err(CorruptionReason::Body)?;
                     let held = t.held.map_or(0, amount_millionths);
-                    self.apply(item.flags, t.debit, t.credit, amount_millionths(t.amount), held);
+                    self.apply(
+                        item.flags,
+                        t.debit,
+                        t.credit,
+                        amount_millionths(t.amount),
+                        held,
+                    );
                 }
             }
             (_, Outcome::Operated { made, .. }) => {
                 for m in made {
                     let held = m.held.map_or(0, amount_millionths);
-                    self.apply(m.flags, m.debit, m.credit, amount_millionths(m.amount), held);
+                    self.apply(
+                        m.flags,
+                        m.debit,
+                        m.credit,
+                        amount_millionths(m.amount),
+                        held,
+                    );
                 }
             }
             (_, Outcome::Expired { released, swept }) => {
@@ -179,7 +191,10 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
     let (a, b) = std::thread::scope(|s| {
         let second = s.spawn(|| check_part(bytes, &frames[middle..], middle));
         let first = check_part(bytes, &frames[..middle], 0);
-        (first, second.join().expect("the audit thread does not panic"))
+        (
+            first,
+            second.join().expect("the audit thread does not panic"),
+        )
     });
     let mut parts = Vec::new();
     for result in [a, b] {
