@@ -13,8 +13,9 @@ use std::process::ExitCode;
 
 use benches::fixture::ServiceStream;
 use benches::workload::{Shape, Workload};
-use ledger_core::{Command, Ledger, Transfer};
-use ledger_store::codec::encode_command;
+use ledger_core::{Command, Ledger, ResultCode, Transfer};
+use ledger_store::codec::encode_body;
+use ledger_store::outcome::{EventOutcome, Outcome, Resolved};
 use ledger_store::record::{
     append_record, parse_frame, record_hash, Hash, RecordHeader, RecordKind,
 };
@@ -73,9 +74,22 @@ fn hash_chain() {
     let bodies: Vec<Vec<u8>> = (0..RECORDS)
         .map(|i| {
             let n = if i == 0 { 8_190 } else { 1 + (i * 37) % 100 };
-            let (batch, _) = stream.batch(n);
+            let (batch, now) = stream.batch(n);
+            // Every transfer applied: each carries its outcome (code, timestamp, resolved
+            // byte), as the store journals it.
+            let events = (0..batch.len() as u64)
+                .map(|k| EventOutcome {
+                    code: ResultCode::Ok,
+                    timestamp: now + k,
+                    resolved: Resolved::default(),
+                })
+                .collect();
             let mut body = Vec::new();
-            encode_command(&mut body, &Command::CreateTransfers(batch));
+            encode_body(
+                &mut body,
+                &Command::CreateTransfers(batch),
+                &Outcome::Events(events),
+            );
             body
         })
         .collect();
