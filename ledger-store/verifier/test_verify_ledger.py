@@ -267,3 +267,35 @@ def test_the_key_file_is_read_as_timebank_reads_it(sample, tmp_path):
     assert run_cli(sample[0], "--key-file", str(key_file)).returncode == 0
     key_file.write_bytes(KEY)
     assert run_cli(sample[0], "--key-file", str(key_file)).returncode == 2
+
+
+def test_every_case_is_labelled_as_timebank_verify_labels_it(sample, tmp_path):
+    """Torn tail, damage, a newer version and a truncated genesis: the same words, record and
+    offset as `timebank verify`."""
+    data = journal(sample)
+    records = frames(data)
+    last = records[-1]
+    flipped = bytearray(data)
+    flipped[records[2].offset + vl.OFFSET_BODY + 5] ^= 1
+    cases = {
+        "torn": data[:last.offset + 10],
+        "damage": bytes(flipped),
+        "newer": data + future_record(last, 3, vl.KIND_COMMAND, b"x"),
+        "genesis": data[:records[0].offset + 20],
+    }
+    for name, image in cases.items():
+        with pytest.raises(vl.Bad) as caught:
+            vl.verify_journal(image, None)
+        ours = str(caught.value)  # "record S at byte offset O: reason"
+        sequence, rest = ours.removeprefix("record ").split(" at byte offset ", 1)
+        offset, reason = rest.split(": ", 1)
+        copy = tmp_path / name
+        shutil.copytree(sample[0], copy)
+        (copy / vl.JOURNAL_FILE_NAME).write_bytes(image)
+        theirs = timebank(copy, "verify", "--journal-only")
+        assert theirs.returncode == 5, (name, theirs.stderr)
+        assert reason in theirs.stderr, (name, reason, theirs.stderr)
+        if name == "newer":
+            assert f"record {sequence} (byte offset {offset})" in theirs.stderr
+        else:
+            assert f"first bad record {sequence} (byte offset {offset})" in theirs.stderr

@@ -59,6 +59,9 @@ TAG_LINK, TAG_UNLINK, TAG_ELIGIBILITY, TAG_RATINGS = 4, 5, 6, 7
 TAG_CLOSE_ACCOUNTS, TAG_OPERATE = 8, 9
 
 
+TORN_TAIL = "torn tail: the last record is incomplete or fails its checksum"
+
+
 class Bad(Exception):
     """A record that does not verify."""
 
@@ -114,13 +117,13 @@ def parse_frame(journal: bytes, offset: int) -> tuple[Optional[Frame], str]:
     rest = journal[offset:]
     if len(rest) < OFFSET_LENGTH + 4:
         if rest != RECORD_MAGIC[:len(rest)]:
-            return None, "no record magic where a record must start"
+            return None, 'no record magic "TBJR" where a record must start'
         return None, "the record is incomplete (the file ends inside it)"
     if rest[OFFSET_MAGIC:OFFSET_MAGIC + 4] != RECORD_MAGIC:
-        return None, "no record magic where a record must start"
+        return None, 'no record magic "TBJR" where a record must start'
     (length,) = struct.unpack_from("<I", rest, OFFSET_LENGTH)
     if not RECORD_BYTES_MIN <= length <= RECORD_BYTES_MAX:
-        return None, f"record length {length} is out of bounds"
+        return None, f"record length {length} is outside {RECORD_BYTES_MIN}..={RECORD_BYTES_MAX}"
     if len(rest) < length:
         return None, "the record is incomplete (the file ends inside it)"
     if rest[OFFSET_VERSION] != FORMAT_VERSION:
@@ -532,11 +535,15 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
         if newer:
             raise fail(sequence, offset, newer)
         if frame is None or not frame.hash_matches():
-            why = why or "checksum mismatch (the stored hash differs)"
+            # The same words as `timebank verify` (CorruptionReason's Display in error.rs).
             if valid_record_after(journal, offset + 1):
-                raise fail(sequence, offset, f"{why}, with valid records after it")
-            raise fail(sequence, offset, f"torn tail: {why} (nothing valid follows; opening "
-                                         "the ledger cuts it back)")
+                if frame is None:
+                    raise fail(sequence, offset, f"bad frame ({why}) with valid records after it")
+                raise fail(sequence, offset, "checksum mismatch (stored hash differs) with valid "
+                                             "records after it")
+            if sequence == 0:
+                break  # no whole genesis record: reported below, as timebank does
+            raise fail(sequence, offset, TORN_TAIL)
         if frame.sequence != sequence:
             raise fail(sequence, offset, f"sequence number {frame.sequence} found")
         if frame.prev_hash != prev_hash:
@@ -570,7 +577,8 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
         hashes.append(frame.stored_hash)
         offset += len(frame.data)
     if not hashes:
-        raise fail(0, 0, "no complete genesis record")
+        raise fail(0, 0, "genesis: no complete genesis record (the ledger's creation did not "
+                         "finish)")
     return Report(len(hashes), len(hashes) - 1, prev_hash, checkpoints, key is not None, hashes,
                   balances)
 
