@@ -148,7 +148,7 @@ struct SignedView {
 
 fn sign(session: &Session, args: &SigningKeyArg) -> CliResult {
     let store = session.open()?;
-    let key = read_signing_key(&args.signing_key_file, store.profile())?;
+    let key = read_signing_key(session, &args.signing_key_file, store.profile())?;
     let signed = store.sign_checkpoint(&key)?;
     store.close()?;
     print_signed(session, &signed)
@@ -173,8 +173,12 @@ pub fn print_signed(session: &Session, signed: &SignedCheckpoint) -> CliResult {
 }
 
 /// Reads a signing key file (64 hex characters) for `profile`.
-pub fn read_signing_key(path: &std::path::Path, profile: CryptoProfile) -> CliResult<SigningKey> {
-    let secret = crate::session::read_key_file(path)?;
+pub fn read_signing_key(
+    session: &Session,
+    path: &std::path::Path,
+    profile: CryptoProfile,
+) -> CliResult<SigningKey> {
+    let secret = crate::session::read_key_file(path, &session.key_rules())?;
     SigningKey::from_secret(profile, &secret).map_err(|e| {
         CliError::usage(format!(
             "the signing key {} is not valid: {e}",
@@ -241,8 +245,7 @@ fn write_new_secret(path: &std::path::Path, text: &str) -> CliResult {
 /// A public key given inline (hex) or in a file.
 pub fn public_key_arg(arg: &str) -> CliResult<Vec<u8>> {
     let text = match std::path::Path::new(arg).is_file() {
-        true => std::fs::read_to_string(arg)
-            .map_err(|e| CliError::io(format!("cannot read the public key {arg}: {e}")))?,
+        true => crate::input::read_text(std::path::Path::new(arg), "the public key")?,
         false => arg.to_owned(),
     };
     ledger_store::signed_checkpoint::unhex(text.trim())

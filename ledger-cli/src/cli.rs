@@ -48,6 +48,14 @@ pub struct Global {
     /// The time the operation happens at (default: the system clock).
     #[arg(long, global = true, value_name = "TIME")]
     pub at: Option<String>,
+    /// Use a key file even when it is inside the data directory or other users can read it
+    /// (by default such a key is refused, exit 2: it is copied with every copy of the ledger).
+    #[arg(long, global = true)]
+    pub allow_exposed_key: bool,
+    /// How long to wait for another timebank run that holds the ledger before giving up with
+    /// exit 7 (default: wait as long as it takes). 0 gives up at once.
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

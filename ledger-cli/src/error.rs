@@ -41,8 +41,9 @@ pub enum Kind {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (for verify: the ledger is intact)
-  2  usage: bad arguments or input (an amount with too many decimals, a bad time or key file,
-     init where a ledger exists)
+  2  usage: bad arguments or input (an amount with too many decimals, a bad time, a bad key
+     file or one in the data directory or readable by others, a missing or unreadable input
+     file, init where a ledger exists)
   3  not found: no ledger in the data directory, or no such account or transfer
   4  refused by a time-bank rule or the engine (the result code is named), or an import of
      another ledger's history; nothing changed
@@ -50,8 +51,9 @@ Exit codes:
      named), or an import file's hashes do not match its content; or a record written by a
      newer timebank (its format version is named; nothing is cut or changed)
   6  I/O error (including a closed stdout)
-  7  in use: another process (a service embedding the store) has the ledger open; nothing
-     changed (a second timebank run waits for the first instead)
+  7  in use: another process (a service embedding the store) has the ledger open, or another
+     timebank run held it longer than --lock-timeout; nothing changed (without --lock-timeout
+     a second timebank run waits for the first)
   8  outcome unknown: a write's sync failed, or its report could not be printed once it was
      durable; it may have happened (the message names the record and ids to check; retrying
      with the same --id changes nothing if it did)

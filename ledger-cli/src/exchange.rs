@@ -28,7 +28,7 @@ pub fn run(session: &Session, args: &ExchangeArgs) -> CliResult {
 }
 
 fn with_exchange(session: &Session, args: &ExchangeArgs, store: &Store) -> CliResult {
-    let signer = read_signer(args)?;
+    let signer = read_signer(session, args)?;
     let own = args.ledger_id.map(peer_id).transpose()?;
     let now = session.now()?;
     let mut exchange = Exchange::open(store, own, signer, now).map_err(exchange_error)?;
@@ -52,8 +52,7 @@ fn with_exchange(session: &Session, args: &ExchangeArgs, store: &Store) -> CliRe
         ExchangeCmd::Peer(PeerCmd::List) => unreachable!("listed without the key"),
         ExchangeCmd::Send(send) => send_offer(session, store, &mut exchange, send, now),
         ExchangeCmd::Receive { file, reply } => {
-            let bytes = std::fs::read(file)
-                .map_err(|e| CliError::io(format!("cannot read {}: {e}", file.display())))?;
+            let bytes = crate::input::read(file, "the message")?;
             let received = exchange
                 .receive(store, &bytes, now)
                 .map_err(exchange_error)?;
@@ -272,15 +271,14 @@ fn peer_list(session: &Session) -> CliResult {
     Ok(())
 }
 
-fn read_signer(args: &ExchangeArgs) -> CliResult<Signer> {
+fn read_signer(session: &Session, args: &ExchangeArgs) -> CliResult<Signer> {
     let path = args.signing_key_file.as_deref().ok_or_else(|| {
         CliError::usage(
             "exchanges are signed: pass --signing-key-file (make one with `timebank checkpoint \
              keygen --out FILE`)",
         )
     })?;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
+    let text = crate::input::read_secret(path, "the signing key file", &session.key_rules())?;
     Signer::from_hex(&text).ok_or_else(|| {
         CliError::usage(format!(
             "the signing key file {} must hold 64 hexadecimal characters",

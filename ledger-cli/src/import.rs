@@ -169,13 +169,7 @@ fn read_lines(args: &ImportArgs) -> CliResult<Vec<RecordLine>> {
     let source: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin())
     } else {
-        Box::new(std::fs::File::open(&args.file).map_err(|e| {
-            let kind = match e.kind() {
-                std::io::ErrorKind::NotFound => CliError::not_found,
-                _ => CliError::io,
-            };
-            kind(format!("cannot open {}: {e}", args.file.display()))
-        })?)
+        Box::new(crate::input::open(&args.file, "the import file")?)
     };
     let mut lines = Vec::new();
     for (n, text) in BufReader::new(source).lines().enumerate() {

@@ -14,6 +14,7 @@ mod error;
 mod exchange;
 mod export;
 mod import;
+mod input;
 mod liability;
 mod movement;
 mod output;

@@ -21,7 +21,7 @@ pub fn run(session: &Session, command: &ProofCmd) -> CliResult {
         ProofCmd::Inclusion(args) => {
             let transfer = transfer_id(args.transfer)?;
             let store = session.open()?;
-            let checkpoint = target(&store, &args.target)?;
+            let checkpoint = target(session, &store, &args.target)?;
             let proof = store.prove_inclusion(transfer, checkpoint)?;
             store.close()?;
             out!("{}", proof.to_json())
@@ -29,7 +29,7 @@ pub fn run(session: &Session, command: &ProofCmd) -> CliResult {
         ProofCmd::Statement(args) => {
             let account = account_id(args.account)?;
             let store = session.open()?;
-            let checkpoint = target(&store, &args.target)?;
+            let checkpoint = target(session, &store, &args.target)?;
             let proof = store.prove_statement(account, checkpoint)?;
             store.close()?;
             out!("{}", proof.to_json())
@@ -52,11 +52,15 @@ fn signed_line(arg: &str) -> CliResult<SignedCheckpoint> {
 
 /// The checkpoint to prove against: the given line, or the head signed with the given key, or
 /// none (the head, unsigned).
-fn target(store: &Store, target: &ProofTarget) -> CliResult<Option<SignedCheckpoint>> {
+fn target(
+    session: &Session,
+    store: &Store,
+    target: &ProofTarget,
+) -> CliResult<Option<SignedCheckpoint>> {
     match (&target.checkpoint, &target.signing_key_file) {
         (Some(line), _) => signed_line(line).map(Some),
         (None, Some(path)) => {
-            let key = read_signing_key(path, store.profile())?;
+            let key = read_signing_key(session, path, store.profile())?;
             Ok(Some(store.sign_checkpoint(&key)?))
         }
         (None, None) => Ok(None),
@@ -78,12 +82,7 @@ fn verify(session: &Session, args: &ProofVerifyArgs) -> CliResult {
             .map_err(|e| CliError::io(format!("cannot read stdin: {e}")))?;
         text
     } else {
-        std::fs::read_to_string(&args.proof).map_err(|e| {
-            CliError::io(format!(
-                "cannot read the proof {}: {e}",
-                args.proof.display()
-            ))
-        })?
+        crate::input::read_text(&args.proof, "the proof")?
     };
     let key = args.public_key.as_deref().map(public_key_arg).transpose()?;
     let key = key.as_deref();

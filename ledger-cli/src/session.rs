@@ -12,6 +12,7 @@ use ledger_store::{CheckpointKey, IndexRecovery, Store, StoreOptions};
 
 use crate::cli::Global;
 use crate::error::{CliError, CliResult};
+use crate::input::KeyRules;
 use crate::time::{format_time_in, parse_time, system_now};
 
 /// The lock file in the data directory: one `timebank` process at a time uses a ledger.
@@ -39,7 +40,13 @@ impl Session {
             parse_time(text)?;
         }
         let key = match &global.key_file {
-            Some(path) => Some(read_key_file(path)?),
+            Some(path) => Some(read_key_file(
+                path,
+                &KeyRules {
+                    data: &global.data,
+                    allow_exposed: global.allow_exposed_key,
+                },
+            )?),
             None => None,
         };
         Ok(Session {
@@ -92,11 +99,28 @@ impl Session {
                 "note: another timebank process is using {}; waiting for it",
                 dir.display()
             );
-            file.lock_exclusive().map_err(io)?;
+            match self.global.lock_timeout {
+                None => file.lock_exclusive().map_err(io)?,
+                Some(seconds) => wait_for_lock(&file, seconds).map_err(|()| {
+                    CliError::in_use(format!(
+                        "another timebank process held {} for {seconds} s (--lock-timeout); \
+                         nothing changed",
+                        dir.display()
+                    ))
+                })?,
+            }
         }
         // Invariant: checked empty above, and the session is used by one thread.
         let _ = self.lock.set(file);
         Ok(())
+    }
+
+    /// Where secret key files may be read from (see [`crate::input::read_secret`]).
+    pub fn key_rules(&self) -> KeyRules<'_> {
+        KeyRules {
+            data: &self.global.data,
+            allow_exposed: self.global.allow_exposed_key,
+        }
     }
 
     pub fn json(&self) -> bool {
@@ -160,8 +184,7 @@ impl Session {
         let Some(path) = &self.global.policy else {
             return Ok(Policy::default_policy());
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| CliError::io(format!("cannot read the policy {}: {e}", path.display())))?;
+        let text = crate::input::read_text(path, "the policy")?;
         let parsed = if path.extension().is_some_and(|e| e == "json") {
             Policy::from_json(&text)
         } else {
@@ -258,6 +281,20 @@ fn cannot_write(error: &ledger_store::Error) -> bool {
     }
 }
 
+/// Polls the lock until `seconds` have passed (flock has no timed wait).
+fn wait_for_lock(file: &File, seconds: u64) -> Result<(), ()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if file.try_lock_exclusive().is_ok() {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 fn is_read_only(error: &std::io::Error) -> bool {
     matches!(
         error.kind(),
@@ -267,9 +304,8 @@ fn is_read_only(error: &std::io::Error) -> bool {
 
 /// Reads a checkpoint key: 64 hexadecimal characters (32 bytes), surrounding whitespace
 /// allowed.
-pub fn read_key_file(path: &Path) -> CliResult<CheckpointKey> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::io(format!("cannot read the key file {}: {e}", path.display())))?;
+pub fn read_key_file(path: &Path, rules: &KeyRules) -> CliResult<CheckpointKey> {
+    let text = crate::input::read_secret(path, "the key file", rules)?;
     parse_key(text.trim()).ok_or_else(|| {
         CliError::usage(format!(
             "the key file {} must hold 64 hexadecimal characters (32 bytes)",

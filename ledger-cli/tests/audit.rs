@@ -56,6 +56,7 @@ fn hex(bytes: &[u8]) -> String {
 fn write_key(bank: &Bank) -> String {
     let path = bank.path("checkpoint.key");
     std::fs::write(&path, format!("{}\n", "5a".repeat(32))).unwrap();
+    support::owner_only(&path);
     path.to_string_lossy().into_owned()
 }
 

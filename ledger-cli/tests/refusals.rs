@@ -238,6 +238,7 @@ fn a_bad_key_file_is_a_usage_error() {
     let bank = Bank::new();
     let key = bank.path("key");
     std::fs::write(&key, "not hex").unwrap();
+    support::owner_only(&key);
     bank.fails(
         &["--key-file", key.to_str().unwrap(), "status"],
         2,

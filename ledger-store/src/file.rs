@@ -40,6 +40,7 @@ pub struct OsIo;
 
 impl JournalIo for OsIo {
     fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>> {
+        refuse_non_regular(path)?;
         match std::fs::read(path) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -93,9 +94,39 @@ impl JournalIo for OsIo {
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
+        refuse_non_regular(path)?;
         let file = OpenOptions::new().append(true).open(path)?;
         Ok(Box::new(OsFile { file }))
     }
+}
+
+/// Refuses a journal path that exists but is not a regular file (`InvalidInput`): reading a
+/// FIFO would wait forever, a device or a directory is no journal, and appending through a
+/// symbolic link would write wherever it points, outside the data directory's lock. A missing
+/// path is left to the caller.
+pub fn refuse_non_regular(path: &Path) -> io::Result<()> {
+    let file_type = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata.file_type(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if file_type.is_file() {
+        return Ok(());
+    }
+    let what = if file_type.is_symlink() {
+        "a symbolic link"
+    } else if file_type.is_dir() {
+        "a directory"
+    } else {
+        "a FIFO, socket or device"
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} is {what}, not a regular file: a journal is a regular file in the data directory",
+            path.display()
+        ),
+    ))
 }
 
 /// The temporary name [`JournalIo::create_whole`] writes `path` under.

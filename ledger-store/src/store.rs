@@ -1507,7 +1507,9 @@ pub fn verify_dir(
     key: Option<&CheckpointKey>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport> {
-    let bytes = std::fs::read(dir.join(JOURNAL_FILE_NAME)).map_err(|e| match e.kind() {
+    let path = dir.join(JOURNAL_FILE_NAME);
+    crate::file::refuse_non_regular(&path)?;
+    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::NotFound(dir.to_path_buf()),
         _ => Error::Io(e),
     })?;

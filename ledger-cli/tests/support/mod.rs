@@ -133,3 +133,9 @@ pub fn decimal(value: &serde_json::Value) -> String {
         .unwrap_or_else(|| panic!("{value} is not a string"))
         .to_owned()
 }
+
+/// Makes a key file readable by its owner alone, as `timebank` requires of keys.
+pub fn owner_only(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
