@@ -82,6 +82,9 @@ pub enum Cmd {
     Reverse(ReverseArgs),
     /// Release bookings whose deadline passed, and run the policy's expiry sweeps.
     Expire,
+    /// Amend the ledger's policy from a date on, or show the policy in force at a time.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
     /// Show accounts' balances: posted, available (less holds), pending.
     Balance(BalanceArgs),
     /// An account's posted movements with a running balance, a page at a time.
@@ -137,6 +140,28 @@ pub enum AccountCmd {
     Unlink(LinkArgs),
     /// Set the date from which a member may pay for care with its hours.
     Eligibility(EligibilityArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Amend the policy: FILE (TOML, or JSON when it ends in .json) is the whole new policy, in
+    /// force from --from on. It keeps the ledger's units, codes and every expiry rule in force;
+    /// --from must be after the ledger's last event and after any earlier amendment. Services
+    /// done before --from stay judged under the rules of their day, even when recorded later.
+    Amend(PolicyAmendArgs),
+    /// Show the policy in force at --at (default: now) as TOML, with every amendment's date;
+    /// with --json: {"at", "from", "policy", "versions"}.
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyAmendArgs {
+    /// The amended policy.
+    pub file: PathBuf,
+    /// When it takes effect (a time, or a date: its midnight in UTC unless the time says its
+    /// zone, e.g. 2026-07-01T00:00:00+08:00).
+    #[arg(long, value_name = "TIME")]
+    pub from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

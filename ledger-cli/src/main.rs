@@ -19,6 +19,7 @@ mod liability;
 mod movement;
 mod output;
 mod paths;
+mod policy;
 mod progress;
 mod proof;
 mod reconcile;
@@ -79,6 +80,7 @@ fn run(cli: Cli) -> CliResult {
         Cmd::Redeem(args) => movement::redeem(s, args),
         Cmd::Reverse(args) => movement::reverse(s, args),
         Cmd::Expire => movement::expire(s),
+        Cmd::Policy(command) => policy::run(s, command),
         Cmd::Balance(args) => balance::run(s, args),
         Cmd::Statement(args) => statement::run(s, args),
         Cmd::Report(ReportCmd::Liabilities(args)) => liability::run(s, args),

@@ -157,10 +157,12 @@ impl Session {
         Ok(now)
     }
 
-    /// The policy's time zone, minutes east of UTC (0 for a ledger without rules).
+    /// The time zone of the policy in force at the ledger's clock, minutes east of UTC (0 for
+    /// a ledger without rules).
     pub fn zone(&self, store: &Store) -> i32 {
         store.read(|ledger| {
-            ledger_core::timebank::policy(ledger).map_or(0, |p| p.utc_offset_minutes)
+            ledger_core::timebank::policy_at(ledger, ledger.clock())
+                .map_or(0, |p| p.utc_offset_minutes)
         })
     }
 
@@ -181,18 +183,10 @@ impl Session {
 
     /// `--policy`, or the shipped default.
     pub fn policy(&self) -> CliResult<Policy> {
-        let Some(path) = &self.global.policy else {
-            return Ok(Policy::default_policy());
-        };
-        let text = crate::input::read_text(path, "the policy")?;
-        let parsed = if path.extension().is_some_and(|e| e == "json") {
-            Policy::from_json(&text)
-        } else {
-            Policy::from_toml(&text)
-        };
-        parsed.map_err(|e| {
-            CliError::usage(format!("the policy {} is not valid: {e}", path.display()))
-        })
+        match &self.global.policy {
+            Some(path) => read_policy_file(path),
+            None => Ok(Policy::default_policy()),
+        }
     }
 
     /// Opens the ledger in the data directory. Recovery (a torn tail cut back after a crash, an
@@ -324,6 +318,17 @@ fn parse_key(text: &str) -> Option<CheckpointKey> {
         key[i] = u8::from_str_radix(pair, 16).ok()?;
     }
     Some(key)
+}
+
+/// A policy file: JSON when its name ends in `.json`, TOML otherwise; validated.
+pub fn read_policy_file(path: &Path) -> CliResult<Policy> {
+    let text = crate::input::read_text(path, "the policy")?;
+    let parsed = if path.extension().is_some_and(|e| e == "json") {
+        Policy::from_json(&text)
+    } else {
+        Policy::from_toml(&text)
+    };
+    parsed.map_err(|e| CliError::usage(format!("the policy {} is not valid: {e}", path.display())))
 }
 
 pub fn account_id(value: u128) -> CliResult<AccountId> {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::NewAccount;
+use crate::amendment::Amendment;
 use crate::id::{AccountId, TransferId};
 use crate::operation::Operation;
 use crate::result::EventResult;
@@ -48,6 +49,8 @@ pub enum Command {
     /// A domain operation, planned and applied by the ledger in one step, idempotent by its
     /// id (see [`crate::operation`]).
     Operate(Operation),
+    /// Amends the policy from an effective time on (see [`crate::amendment`]); one event.
+    AmendPolicy(Amendment),
 }
 
 /// What a [`Command`] returned.

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
-use crate::account::{Account, Balances, NewAccount};
+use crate::account::{Account, AccountKind, Balances, NewAccount};
+use crate::amendment::{Amendment, AmendmentError};
 use crate::amount::Amount;
 use crate::command::{Command, Eligibility, Link, Rating, Reply};
 use crate::id::{AccountId, IdMap, TransferId};
@@ -34,6 +35,8 @@ pub enum BatchError {
     TooLarge { len: usize },
     #[error("the ledger's clock would pass the largest timestamp")]
     ClockExhausted,
+    #[error(transparent)]
+    Amendment(#[from] AmendmentError),
 }
 
 /// What to put back if a linked chain fails. Every mutation of a chain pushes one entry first.
@@ -129,6 +132,7 @@ impl Ledger {
             Command::RecordRatings(batch) => self.record_ratings(batch, now).map(Reply::Events),
             Command::CloseAccounts(batch) => self.close_accounts(batch, now).map(Reply::Events),
             Command::Operate(operation) => self.operate(operation, now).map(Reply::Events),
+            Command::AmendPolicy(amendment) => self.amend_policy(amendment, now).map(Reply::Events),
         }
     }
 
@@ -466,7 +470,10 @@ impl Ledger {
             return Err(ResultCode::CreditAccountClosed);
         }
         let scale = unit.scale;
-        let requested = self.rules.credits(t.code, t.unit, requested, scale)?;
+        let served_at = t.served_at.unwrap_or(timestamp);
+        let requested = self
+            .rules
+            .credits(t.code, t.unit, requested, scale, served_at)?;
         let amount = balanced_amount(t.flags, requested, debit, credit, scale)?;
         let pending = t.flags.contains(TransferFlags::PENDING);
         let context = RuleContext::new(t, debit, credit, amount, timestamp);
@@ -572,7 +579,11 @@ impl Ledger {
         // amount held.
         let amount = match t.amount {
             None => pending.amount,
-            Some(a) if post => self.rules.credits(pending.code, pending.unit, a, scale)?,
+            Some(a) if post => {
+                let served_at = t.served_at.unwrap_or(timestamp);
+                self.rules
+                    .credits(pending.code, pending.unit, a, scale, served_at)?
+            }
             Some(a) => a,
         };
         if amount > pending.amount || (!post && amount != pending.amount) {
@@ -841,6 +852,71 @@ impl Ledger {
                 Err(code) => EventResult { code, timestamp: 0 },
             })
             .collect())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Policy amendments
+
+    /// Amends the policy from `amendment.from` on ([`crate::amendment`]): one event, or the
+    /// whole command refused with [`BatchError::Amendment`] (nothing changed, the clock
+    /// included).
+    pub fn amend_policy(
+        &mut self,
+        amendment: &Amendment,
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        self.check_amendment(amendment)?;
+        let timestamp = self.reserve_one(now)?;
+        self.rules.amend(amendment, &self.transfers, &self.accounts);
+        Ok(vec![EventResult {
+            code: ResultCode::Ok,
+            timestamp,
+        }])
+    }
+
+    fn check_amendment(&self, amendment: &Amendment) -> Result<(), AmendmentError> {
+        let current = self
+            .rules
+            .policy_at(u64::MAX)
+            .ok_or(AmendmentError::LedgerWithoutRules)?;
+        let new = &amendment.policy;
+        new.validate().map_err(AmendmentError::Invalid)?;
+        if !new.has_rules() {
+            return Err(AmendmentError::RulesRemoved);
+        }
+        let mut units = new.units.clone();
+        units.sort_by_key(|u| u.id);
+        if units.iter().ne(self.units.values()) {
+            return Err(AmendmentError::UnitsChanged);
+        }
+        if let Some(dropped) = current
+            .expiry
+            .iter()
+            .find(|old| new.expiry.iter().all(|e| e.unit != old.unit))
+        {
+            return Err(AmendmentError::ExpiryDropped(dropped.unit));
+        }
+        for expiry in &new.expiry {
+            match self.accounts.get(&expiry.account) {
+                Some(a) if a.kind == AccountKind::Expiry && a.unit == expiry.unit => {}
+                _ => return Err(AmendmentError::ExpiryAccountNotFound(expiry.account)),
+            }
+        }
+        if amendment.from <= self.clock {
+            return Err(AmendmentError::NotAfterClock {
+                from: amendment.from,
+                clock: self.clock,
+            });
+        }
+        if let Some(previous) = self.rules.last_amendment() {
+            if amendment.from <= previous {
+                return Err(AmendmentError::NotAfterPreviousAmendment {
+                    from: amendment.from,
+                    previous,
+                });
+            }
+        }
+        Ok(())
     }
 
     // ---------------------------------------------------------------------------------------

@@ -47,7 +47,8 @@
 //! with [`Ledger::with_policy`] enforces it whenever a transfer applies. [`timebank`] plans domain
 //! operations (services, bookings, gifts, points, closing, reversals) as transfers;
 //! [`Command::Operate`] hands one to the ledger to plan and apply in one step, idempotent by its
-//! request id ([`operation`]), and
+//! request id ([`operation`]); [`Command::AmendPolicy`] amends the policy from an effective time
+//! on, each service judged under the policy in force on the day it was done ([`amendment`]); and
 //! [`report`] gives the outstanding liability, flows per fund and pool, and statements.
 //!
 //! # Result codes
@@ -129,6 +130,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod amendment;
 pub mod amount;
 pub mod command;
 pub mod digest;
@@ -146,6 +148,7 @@ pub mod transfer_table;
 pub mod unit;
 
 pub use account::{Account, AccountKind, Balances, NewAccount};
+pub use amendment::{Amendment, AmendmentError};
 pub use amount::{Amount, AmountError};
 pub use command::{Command, Eligibility, Link, Rating, Reply};
 pub use id::{AccountId, TransferId, ZeroId};

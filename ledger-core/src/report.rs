@@ -160,11 +160,13 @@ pub fn flows(ledger: &Ledger) -> FlowReport {
     let mut units: BTreeMap<UnitId, Flows> =
         ledger.units().map(|u| (u.id, Flows::default())).collect();
     let mut pools: BTreeMap<(UnitId, AccountId), Flows> = BTreeMap::new();
-    let codes: BTreeMap<u16, Purpose> = ledger
-        .rules
-        .policy()
-        .map(|p| p.codes.iter().map(|c| (c.code, c.purpose)).collect())
-        .unwrap_or_default();
+    // A code's purpose in the policy in force when the transfer's service was done (an
+    // amendment may redefine a code).
+    let versions = ledger.rules.versions();
+    let purpose_of = |code: u16, served_at: u64| {
+        let (_, policy) = versions.iter().rev().find(|(from, _)| *from <= served_at)?;
+        policy.code(code).map(|c| c.purpose)
+    };
     for record in ledger.transfers().filter(|r| moved_posted_value(r)) {
         // A reversal counts as its original, negated.
         let reversal = record.flags().contains(TransferFlags::REVERSAL);
@@ -186,10 +188,13 @@ pub fn flows(ledger: &Ledger) -> FlowReport {
             continue;
         };
         let amount = record.amount.value() * sign;
-        let purpose = codes
-            .get(&record.code)
-            .copied()
-            .unwrap_or_else(|| purpose_by_kinds(debit, credit));
+        // A reversal is judged as its original, at the original's service time.
+        let original = reversal
+            .then(|| record.request.related_id.and_then(|id| ledger.transfer(id)))
+            .flatten();
+        let served_at = original.unwrap_or(record).served_at();
+        let purpose =
+            purpose_of(record.code, served_at).unwrap_or_else(|| purpose_by_kinds(debit, credit));
         let (field, pool): (fn(&mut Flows) -> &mut Decimal, &Account) = match purpose {
             Purpose::Service | Purpose::Award => (|f| &mut f.issued, debit),
             Purpose::Care => (|f| &mut f.withdrawn, debit),

@@ -9,22 +9,30 @@
 //! - earnings per member and capped unit (lifetime, and per local day and month of service
 //!   still open to late records), counted on credits through service and care codes when they
 //!   are earned (a plain transfer or a post, never a hold), decremented by reversals;
-//! - lots per holder account of each expiring unit (FIFO: debits consume the oldest first), with
+//! - lots per holder account of each expiring unit, by expiry (debits consume what expires
+//!   soonest first: under one lifetime, the oldest), with
 //!   an index of each account's oldest lot so `expire` finds what is due without a scan;
 //! - the posted history of every account, for statements;
 //! - family links, ratings and the number of sweeps made (which numbers sweep transfer ids).
+//!
+//! A policy may be amended from an effective time ([`crate::amendment`]): the rules keep every
+//! version and judge each movement under the one in force when the service was done
+//! (`served_at`: codes, kinds, weights, caps, late days, the local day) and its lots under the
+//! one in force at its timestamp (expiry).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rust_decimal::Decimal;
 
 use crate::account::{Account, AccountKind};
+use crate::amendment::Amendment;
 use crate::amount::Amount;
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{BATCH_EVENTS_MAX, LINKS_PER_ACCOUNT_MAX, UNIT_SCALE_MAX};
 use crate::policy::{CodeRule, Expiry, Period, Policy, Purpose, SWEEP_TRANSFER_ID_BIT};
 use crate::result::ResultCode;
 use crate::transfer::{Transfer, TransferFlags, TransferRecord};
+use crate::transfer_table::TransferTable;
 use crate::unit::UnitId;
 
 /// Most sweep transfers one `expire` makes; the rest wait for the next call.
@@ -131,9 +139,48 @@ impl<'a> RuleContext<'a> {
     }
 }
 
+/// Every version of the policy: the one the ledger was created with (in force from time 0) and
+/// its amendments, by effective time.
+#[derive(Debug, Clone)]
+struct Versions {
+    base: Compiled,
+    /// Ascending by `from`, each after the previous.
+    amendments: Vec<Compiled>,
+    /// Units whose earnings are counted: those some version caps.
+    tracked: BTreeSet<UnitId>,
+    /// How many local days back a day's earnings stay open to late records: the largest
+    /// `late_days_max` of any version, one more when versions' zones differ (a day boundary
+    /// then moves by up to a day).
+    open_days: i64,
+}
+
+impl Versions {
+    /// The version in force at `at`.
+    fn at(&self, at: u64) -> &Compiled {
+        self.amendments
+            .iter()
+            .rev()
+            .find(|c| c.from <= at)
+            .unwrap_or(&self.base)
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Compiled> {
+        std::iter::once(&self.base).chain(&self.amendments)
+    }
+
+    fn summarize(&mut self) {
+        self.tracked = self.all().flat_map(|c| c.caps.keys().copied()).collect();
+        let late = self.all().map(|c| c.policy.late_days_max).max();
+        let zones: BTreeSet<i64> = self.all().map(|c| c.offset_s).collect();
+        self.open_days = i64::from(late.unwrap_or(0)) + i64::from(zones.len() > 1);
+    }
+}
+
 /// A policy compiled for fast look-ups on the apply path.
 #[derive(Debug, Clone)]
 struct Compiled {
+    /// When it takes effect (0 for the policy the ledger was created with).
+    from: u64,
     policy: Policy,
     /// Code -> (unit, purpose).
     codes: BTreeMap<u16, (UnitId, Purpose)>,
@@ -181,7 +228,7 @@ pub(crate) struct Lot {
 /// The rules' own state.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Rules {
-    compiled: Option<Box<Compiled>>,
+    compiled: Option<Box<Versions>>,
     /// Family links, each stored once as (smaller id, larger id).
     links: BTreeSet<(AccountId, AccountId)>,
     links_per_account: IdMap<AccountId, usize>,
@@ -211,6 +258,112 @@ impl Rules {
         if !policy.has_rules() {
             return Rules::default();
         }
+        let mut versions = Versions {
+            base: Compiled::new(0, policy),
+            amendments: Vec::new(),
+            tracked: BTreeSet::new(),
+            open_days: 0,
+        };
+        versions.summarize();
+        Rules {
+            compiled: Some(Box::new(versions)),
+            ..Rules::default()
+        }
+    }
+
+    /// The policy the ledger was created with, if it has rules.
+    pub fn policy(&self) -> Option<&Policy> {
+        self.compiled.as_ref().map(|v| &v.base.policy)
+    }
+
+    /// The policy in force at `at`, if the ledger has rules.
+    pub fn policy_at(&self, at: u64) -> Option<&Policy> {
+        self.compiled.as_ref().map(|v| &v.at(at).policy)
+    }
+
+    /// Every version of the policy with its effective time (0 for the first), in order.
+    pub fn versions(&self) -> Vec<(u64, &Policy)> {
+        self.compiled
+            .iter()
+            .flat_map(|v| v.all().map(|c| (c.from, &c.policy)))
+            .collect()
+    }
+
+    /// The effective time of the last amendment, if any.
+    pub fn last_amendment(&self) -> Option<u64> {
+        self.compiled.as_ref()?.amendments.last().map(|c| c.from)
+    }
+
+    /// Adds an amendment the ledger checked ([`crate::amendment`]). A unit no earlier version
+    /// capped has its earnings counted from the ledger's history now, so a new lifetime cap
+    /// counts what was earned before it.
+    pub fn amend(
+        &mut self,
+        amendment: &Amendment,
+        transfers: &TransferTable,
+        accounts: &IdMap<AccountId, Account>,
+    ) {
+        let Some(mut versions) = self.compiled.take() else {
+            return;
+        };
+        let before = versions.tracked.clone();
+        versions
+            .amendments
+            .push(Compiled::new(amendment.from, &amendment.policy));
+        versions.summarize();
+        for &unit in versions.tracked.difference(&before) {
+            self.recount_earnings(&versions, unit, transfers, accounts);
+        }
+        self.compiled = Some(versions);
+    }
+
+    /// Counts the earnings in `unit` from the ledger's posted transfers, in the order applied.
+    fn recount_earnings(
+        &mut self,
+        versions: &Versions,
+        unit: UnitId,
+        transfers: &TransferTable,
+        accounts: &IdMap<AccountId, Account>,
+    ) {
+        for record in transfers.iter().filter(|r| r.unit == unit) {
+            let flags = record.flags();
+            let (movement, served_at) = if flags.contains(TransferFlags::PENDING)
+                || flags.contains(TransferFlags::VOID_PENDING)
+            {
+                continue;
+            } else if flags.contains(TransferFlags::REVERSAL) {
+                let original = record.request.related_id.and_then(|id| transfers.get(&id));
+                let served_at = original.map_or(record.timestamp, TransferRecord::served_at);
+                (Movement::Reversal, served_at)
+            } else if flags.contains(TransferFlags::POST_PENDING) {
+                (Movement::PostOfHold, record.served_at())
+            } else {
+                (Movement::Posted, record.served_at())
+            };
+            let (Some(debit), Some(credit)) = (
+                accounts.get(&record.debit_account_id),
+                accounts.get(&record.credit_account_id),
+            ) else {
+                continue;
+            };
+            let context = RuleContext {
+                movement,
+                transfer_id: record.id(),
+                code: record.code,
+                flags,
+                debit,
+                credit,
+                amount: record.amount,
+                timestamp: record.timestamp,
+                served_at,
+            };
+            self.record_earnings(versions, &context);
+        }
+    }
+}
+
+impl Compiled {
+    fn new(from: u64, policy: &Policy) -> Compiled {
         let codes = policy
             .codes
             .iter()
@@ -233,24 +386,19 @@ impl Rules {
             .filter(|c| c.purpose.is_weighted() && c.weight() != Decimal::ONE)
             .map(|c| (c.code, c.clone()))
             .collect();
-        Rules {
-            compiled: Some(Box::new(Compiled {
-                policy: policy.clone(),
-                codes,
-                weighted,
-                caps,
-                expiry,
-                offset_s: i64::from(policy.utc_offset_minutes) * 60,
-            })),
-            ..Rules::default()
+        Compiled {
+            from,
+            policy: policy.clone(),
+            codes,
+            weighted,
+            caps,
+            expiry,
+            offset_s: i64::from(policy.utc_offset_minutes) * 60,
         }
     }
+}
 
-    /// The policy whose rules apply, if any.
-    pub fn policy(&self) -> Option<&Policy> {
-        self.compiled.as_ref().map(|c| &c.policy)
-    }
-
+impl Rules {
     /// Refuses a host's new transfer (of any kind: a void too) whose id has the sweep bit, under
     /// a policy with rules.
     pub fn check_id(&self, id: TransferId) -> Result<(), ResultCode> {
@@ -266,13 +414,15 @@ impl Rules {
         context: &RuleContext<'_>,
         _accounts: &IdMap<AccountId, Account>,
     ) -> Result<(), ResultCode> {
-        let Some(p) = &self.compiled else {
+        let Some(versions) = &self.compiled else {
             return Ok(());
         };
         // A reversal undoes a transfer the rules allowed; it is never refused by them.
         if context.movement == Movement::Reversal {
             return Ok(());
         }
+        // Judged under the policy in force when the service was done.
+        let p = versions.at(context.served_at);
         let (debit, credit) = (context.debit, context.credit);
         let purpose = match p.codes.get(&context.code) {
             Some((unit, purpose)) if *unit == debit.unit => *purpose,
@@ -337,8 +487,12 @@ impl Rules {
         unit: UnitId,
         requested: Amount,
         scale: u32,
+        served_at: u64,
     ) -> Result<Amount, ResultCode> {
-        let weighted = self.compiled.as_ref().and_then(|p| p.weighted.get(&code));
+        let weighted = self
+            .compiled
+            .as_ref()
+            .and_then(|v| v.at(served_at).weighted.get(&code));
         // A code of another unit is refused by `check` (`code_not_allowed`).
         let Some(rule) = weighted.filter(|rule| rule.unit == unit) else {
             return Ok(requested);
@@ -398,7 +552,7 @@ impl Rules {
     /// of the local day and month of `served_at`; zeros without a policy.
     pub fn earnings(&self, account: AccountId, served_at: u64) -> Earned {
         match &self.compiled {
-            Some(p) => self.earned_at(p, account, served_at),
+            Some(v) => self.earned_at(v.at(served_at), account, served_at),
             None => Earned::default(),
         }
     }
@@ -413,48 +567,15 @@ impl Rules {
         undo
     }
 
-    fn record_with(&mut self, p: &Compiled, context: &RuleContext<'_>, undo: &mut RulesUndo) {
+    fn record_with(&mut self, v: &Versions, context: &RuleContext<'_>, undo: &mut RulesUndo) {
+        if context.movement == Movement::Held {
+            return;
+        }
         let (debit, credit) = (context.debit, context.credit);
         let amount = context.amount.value();
-        let purpose = p.codes.get(&context.code).map(|(_, purpose)| *purpose);
-        let earning = purpose.is_some_and(Purpose::is_earning) && p.caps.contains_key(&debit.unit);
-        match context.movement {
-            Movement::Held => return,
-            Movement::Posted | Movement::PostOfHold => {
-                if earning && credit.kind == AccountKind::Member {
-                    let before = self.earnings.get(&credit.id).cloned();
-                    let mut e = before.clone().unwrap_or_default();
-                    let (day, month) = local_day_and_month(context.served_at, p.offset_s);
-                    *e.days.entry(day).or_default() += amount;
-                    *e.months.entry(month).or_default() += amount;
-                    e.lifetime += amount;
-                    forget_closed_periods(&mut e, p, context.timestamp);
-                    self.earnings.insert(credit.id, e);
-                    undo.earnings = Some((credit.id, before));
-                }
-            }
-            Movement::Reversal => {
-                // The reversal debits the account the original credited, and gives back the
-                // room in the day and month the original was served, while they are open.
-                if earning && debit.kind == AccountKind::Member {
-                    if let Some(before) = self.earnings.get(&debit.id).cloned() {
-                        let (day, month) = local_day_and_month(context.served_at, p.offset_s);
-                        let mut e = before.clone();
-                        let less =
-                            |total: &mut Decimal| *total = (*total - amount).max(Decimal::ZERO);
-                        less(&mut e.lifetime);
-                        if let Some(total) = e.days.get_mut(&day) {
-                            less(total);
-                        }
-                        if let Some(total) = e.months.get_mut(&month) {
-                            less(total);
-                        }
-                        self.earnings.insert(debit.id, e);
-                        undo.earnings = Some((debit.id, Some(before)));
-                    }
-                }
-            }
-        }
+        undo.earnings = self.record_earnings(v, context);
+        // Lots follow the policy in force when the credit is made.
+        let p = v.at(context.timestamp);
         if let Some(expiry) = p.expiry.get(&debit.unit) {
             if debit.kind.is_holder() {
                 undo.lots
@@ -477,6 +598,59 @@ impl Rules {
             .or_default()
             .push(context.transfer_id);
         undo.history = Some((debit.id, credit.id));
+    }
+
+    /// Counts an earning (or gives one back, for a reversal) under the policy in force when the
+    /// service was done; returns what to put back.
+    fn record_earnings(
+        &mut self,
+        v: &Versions,
+        context: &RuleContext<'_>,
+    ) -> Option<(AccountId, Option<Earnings>)> {
+        let (debit, credit) = (context.debit, context.credit);
+        let amount = context.amount.value();
+        let p = v.at(context.served_at);
+        let purpose = p.codes.get(&context.code).map(|(_, purpose)| *purpose);
+        let earning = purpose.is_some_and(Purpose::is_earning) && v.tracked.contains(&debit.unit);
+        let mut undo = None;
+        match context.movement {
+            Movement::Held => {}
+            Movement::Posted | Movement::PostOfHold => {
+                if earning && credit.kind == AccountKind::Member {
+                    let before = self.earnings.get(&credit.id).cloned();
+                    let mut e = before.clone().unwrap_or_default();
+                    let (day, month) = local_day_and_month(context.served_at, p.offset_s);
+                    *e.days.entry(day).or_default() += amount;
+                    *e.months.entry(month).or_default() += amount;
+                    e.lifetime += amount;
+                    forget_closed_periods(&mut e, v, context.timestamp);
+                    self.earnings.insert(credit.id, e);
+                    undo = Some((credit.id, before));
+                }
+            }
+            Movement::Reversal => {
+                // The reversal debits the account the original credited, and gives back the
+                // room in the day and month the original was served, while they are open.
+                if earning && debit.kind == AccountKind::Member {
+                    if let Some(before) = self.earnings.get(&debit.id).cloned() {
+                        let (day, month) = local_day_and_month(context.served_at, p.offset_s);
+                        let mut e = before.clone();
+                        let less =
+                            |total: &mut Decimal| *total = (*total - amount).max(Decimal::ZERO);
+                        less(&mut e.lifetime);
+                        if let Some(total) = e.days.get_mut(&day) {
+                            less(total);
+                        }
+                        if let Some(total) = e.months.get_mut(&month) {
+                            less(total);
+                        }
+                        self.earnings.insert(debit.id, e);
+                        undo = Some((debit.id, Some(before)));
+                    }
+                }
+            }
+        }
+        undo
     }
 
     pub fn undo(&mut self, undo: RulesUndo) {
@@ -516,15 +690,23 @@ impl Rules {
         self.set_lots(account, lots);
     }
 
+    /// Adds a lot in order of expiry, so debits spend what expires soonest first. Under one
+    /// lifetime that is the order credited; after an amendment shortens it, a newer lot may
+    /// expire before an older one.
     fn add_lot(&mut self, account: AccountId, expires_at: u64, amount: Decimal) {
         let mut lots = self.lots.get(&account).cloned().unwrap_or_default();
-        match lots.back_mut() {
-            // Credits of one local day share a lot, which bounds the lots per account.
-            Some(last) if last.expires_at == expires_at => last.remaining += amount,
-            _ => lots.push_back(Lot {
-                expires_at,
-                remaining: amount,
-            }),
+        let at = lots.partition_point(|lot| lot.expires_at < expires_at);
+        match lots.get_mut(at) {
+            // Credits expiring on one local midnight share a lot, which bounds the lots per
+            // account.
+            Some(lot) if lot.expires_at == expires_at => lot.remaining += amount,
+            _ => lots.insert(
+                at,
+                Lot {
+                    expires_at,
+                    remaining: amount,
+                },
+            ),
         }
         self.set_lots(account, lots);
     }
@@ -550,9 +732,10 @@ impl Rules {
     /// expiry account. Sweep ids are `SWEEP_TRANSFER_ID_BIT | n` for the n-th sweep the ledger
     /// makes (counted from 1), so they never meet a host's id.
     pub fn due_sweeps(&mut self, now: u64, accounts: &IdMap<AccountId, Account>) -> Vec<Transfer> {
-        let Some(p) = &self.compiled else {
+        let Some(versions) = &self.compiled else {
             return Vec::new();
         };
+        let p = versions.at(now);
         let mut sweeps = Vec::new();
         for &(head, account_id) in &self.lot_heads {
             if head > now || sweeps.len() >= SWEEPS_PER_EXPIRE_MAX {
@@ -655,10 +838,10 @@ impl Rules {
             h.update(&t.get().to_le_bytes());
             h.update(&[*r]);
         }
-        let Some(p) = &self.compiled else {
+        let Some(versions) = &self.compiled else {
             return;
         };
-        h.update(p.policy.to_json().as_bytes());
+        h.update(versions.base.policy.to_json().as_bytes());
         h.update(&self.sweeps_made.to_le_bytes());
         let earnings: BTreeMap<_, _> = self.earnings.iter().collect();
         h.update(&(earnings.len() as u64).to_le_bytes());
@@ -681,6 +864,14 @@ impl Rules {
             for lot in list {
                 h.update(&lot.expires_at.to_le_bytes());
                 h.update(&lot.remaining.normalize().serialize());
+            }
+        }
+        // Only an amended policy adds this part, so a ledger never amended keeps its digest.
+        if !versions.amendments.is_empty() {
+            h.update(&(versions.amendments.len() as u64).to_le_bytes());
+            for amendment in &versions.amendments {
+                h.update(&amendment.from.to_le_bytes());
+                h.update(amendment.policy.to_json().as_bytes());
             }
         }
     }
@@ -726,8 +917,8 @@ fn kinds_fit(purpose: Purpose, debit: AccountKind, credit: AccountKind) -> bool 
 /// Drops the days and months no service can be recorded for any more at `timestamp` (more than
 /// `late_days_max` local days back): they can take no more credits, and a reversal of a service
 /// done then no longer gives room back.
-fn forget_closed_periods(e: &mut Earnings, p: &Compiled, timestamp: u64) {
-    let oldest_day = local_day(timestamp, p.offset_s) - i64::from(p.policy.late_days_max);
+fn forget_closed_periods(e: &mut Earnings, v: &Versions, timestamp: u64) {
+    let oldest_day = local_day(timestamp, v.at(timestamp).offset_s) - v.open_days;
     let (_, oldest_month) = month_of_day(oldest_day);
     e.days.retain(|day, _| *day >= oldest_day);
     e.months.retain(|month, _| *month >= oldest_month);

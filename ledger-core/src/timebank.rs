@@ -240,8 +240,14 @@ pub fn plan_service(
 ) -> Result<Plan, PlanError> {
     let payer = account(ledger, request.payer)?;
     let provider = account(ledger, request.provider)?;
-    let credits = earned_amount(ledger, request.code, provider.unit, request.hours)?;
     let served_at = request.served_at.unwrap_or(now);
+    let credits = earned_amount(
+        ledger,
+        request.code,
+        provider.unit,
+        request.hours,
+        served_at,
+    )?;
     let mut ids = Ids::new(first_id);
     let mut transfers = Vec::new();
     let (capped, excess) = split_at_donate_caps(
@@ -289,7 +295,8 @@ pub fn plan_withdrawal(
         points: None,
         user_data: 0,
     };
-    expect_purpose(ledger, code, account(ledger, member)?.unit, Purpose::Care)?;
+    let unit = account(ledger, member)?.unit;
+    expect_purpose(ledger, code, unit, Purpose::Care, now)?;
     plan_service(ledger, first_id, &request, now)
 }
 
@@ -298,7 +305,8 @@ pub fn plan_withdrawal(
 pub fn plan_booking(ledger: &Ledger, id: TransferId, booking: &Booking) -> Result<Plan, PlanError> {
     let payer = account(ledger, booking.payer)?;
     let provider = account(ledger, booking.provider)?;
-    earned_amount(ledger, booking.code, provider.unit, booking.hours)?;
+    let at = next_event_time(ledger);
+    earned_amount(ledger, booking.code, provider.unit, booking.hours, at)?;
     Ok(Plan::single(
         Transfer::new(id, payer.id, provider.id, booking.hours, provider.unit)
             .code(booking.code)
@@ -327,11 +335,11 @@ pub fn plan_completion(
     // A booking's request holds the hours booked; the hold itself, their credits.
     let booked = hold.request.amount.unwrap_or(hold.amount);
     let hours = completion.hours.unwrap_or(booked);
+    let served_at = completion.served_at.unwrap_or(now);
     let credits = match completion.hours {
-        Some(hours) => earned_amount(ledger, hold.code, hold.unit, hours)?,
+        Some(hours) => earned_amount(ledger, hold.code, hold.unit, hours, served_at)?,
         None => hold.amount,
     };
-    let served_at = completion.served_at.unwrap_or(now);
     let mut ids = Ids::new(first_id);
     let mut transfers = Vec::new();
     let (capped, excess) =
@@ -479,7 +487,7 @@ fn headroom_at(
     excess: Option<Excess>,
     served_at: u64,
 ) -> Option<Decimal> {
-    let policy = ledger.rules.policy()?;
+    let policy = ledger.rules.policy_at(served_at)?;
     let holder = ledger.account(account)?;
     if holder.kind != AccountKind::Member {
         return None;
@@ -519,9 +527,23 @@ pub struct EarningsSummary {
     pub lifetime: Decimal,
 }
 
-/// The policy the ledger enforces (`None` when it has no time-bank rules).
+/// The policy the ledger was created with (`None` when it has no time-bank rules); see
+/// [`policy_at`] for the one in force at a time.
 pub fn policy(ledger: &Ledger) -> Option<&Policy> {
     ledger.rules.policy()
+}
+
+/// The policy in force at `at` (`None` when the ledger has no time-bank rules): the last
+/// amendment whose effective time is at or before `at`, else the policy the ledger was created
+/// with ([`crate::amendment`]).
+pub fn policy_at(ledger: &Ledger, at: u64) -> Option<&Policy> {
+    ledger.rules.policy_at(at)
+}
+
+/// Every version of the ledger's policy with its effective time (0 for the policy the ledger
+/// was created with), in order; empty without time-bank rules.
+pub fn policy_versions(ledger: &Ledger) -> Vec<(u64, &Policy)> {
+    ledger.rules.versions()
 }
 
 /// Whether two accounts are linked as family.
@@ -586,6 +608,12 @@ fn account(ledger: &Ledger, id: AccountId) -> Result<&Account, PlanError> {
     ledger.account(id).ok_or(PlanError::AccountNotFound(id))
 }
 
+/// The time a planner that is given none judges by: the ledger's next event (a plan applies
+/// after every event so far).
+fn next_event_time(ledger: &Ledger) -> u64 {
+    ledger.clock().saturating_add(1)
+}
+
 fn booking(ledger: &Ledger, id: TransferId) -> Result<&TransferRecord, PlanError> {
     let hold = ledger.transfer(id).ok_or(PlanError::TransferNotFound(id))?;
     if hold.state != TransferState::Pending {
@@ -600,8 +628,9 @@ fn expect_purpose(
     code: u16,
     unit: UnitId,
     purpose: Purpose,
+    at: u64,
 ) -> Result<(), PlanError> {
-    match ledger.rules.policy() {
+    match ledger.rules.policy_at(at) {
         Some(policy) => match policy.code(code) {
             Some(rule) if rule.unit == unit && rule.purpose == purpose => Ok(()),
             _ => Err(PlanError::Code {
@@ -624,7 +653,7 @@ fn code_or_default(
         Some(code) => Ok(code),
         None => ledger
             .rules
-            .policy()
+            .policy_at(next_event_time(ledger))
             .and_then(|p| p.code_for(unit, purpose))
             .map(|rule| rule.code)
             .ok_or(PlanError::NoCode { unit, purpose }),
@@ -638,9 +667,10 @@ fn earned_amount(
     code: u16,
     unit: UnitId,
     hours: Amount,
+    served_at: u64,
 ) -> Result<Amount, PlanError> {
     let scale = ledger.unit(unit).map_or(UNIT_SCALE_MAX, |u| u.scale);
-    if let Some(policy) = ledger.rules.policy() {
+    if let Some(policy) = ledger.rules.policy_at(served_at) {
         match policy.code(code) {
             Some(rule) if rule.unit == unit && rule.purpose.is_weighted() => {}
             _ => {
@@ -655,7 +685,7 @@ fn earned_amount(
     let hours = Amount::from_decimal_in(hours.value(), scale).map_err(PlanError::Amount)?;
     ledger
         .rules
-        .credits(code, unit, hours, scale)
+        .credits(code, unit, hours, scale, served_at)
         .map_err(PlanError::Inexact)
 }
 
@@ -679,7 +709,7 @@ fn split_at_donate_caps(
     let scale = ledger
         .unit(provider.unit)
         .map_or(UNIT_SCALE_MAX, |u| u.scale);
-    let rule = ledger.rules.policy().and_then(|p| p.code(code));
+    let rule = ledger.rules.policy_at(served_at).and_then(|p| p.code(code));
     let weight = rule.map_or(Decimal::ONE, |r| r.weight());
     // Start from room / weight truncated to the scale and step down one minor unit at a time
     // until the credits fit (a weight has at most 4 decimals: a few steps at most).
@@ -728,7 +758,7 @@ fn award_transfer(
         return Err(PlanError::Acts(award.acts));
     }
     let unit = issuer.unit;
-    let per_act = match ledger.rules.policy() {
+    let per_act = match ledger.rules.policy_at(next_event_time(ledger)) {
         Some(policy) => match policy.code(award.code) {
             Some(rule) if rule.unit == unit && rule.purpose == Purpose::Award => {
                 rule.points.unwrap_or(Decimal::ONE)

@@ -16,14 +16,15 @@
 //! link      : a u128, b u128
 //! eligibility: account u128, present u8 (0 or 1), [from u64]
 //! rating    : transfer u128, rating u8
+//! amendment : from u64, length u32, the policy as `Policy::to_json` writes it (length bytes)
 //! ```
 
 use ledger_core::limits::{BATCH_EVENTS_MAX, UNIT_SCALE_MAX};
 
 use crate::outcome::{decode_outcome, encode_outcome, Outcome, EXPIRE_ITEMS_MAX};
 use ledger_core::{
-    AccountId, AccountKind, Amount, Command, Decimal, Eligibility, Link, NewAccount, Rating,
-    Transfer, TransferFlags, TransferId,
+    AccountId, AccountKind, Amendment, Amount, Command, Decimal, Eligibility, Link, NewAccount,
+    Rating, Transfer, TransferFlags, TransferId,
 };
 
 pub const TAG_CREATE_ACCOUNTS: u8 = 1;
@@ -35,6 +36,10 @@ pub const TAG_SET_ELIGIBILITY: u8 = 6;
 pub const TAG_RECORD_RATINGS: u8 = 7;
 pub const TAG_CLOSE_ACCOUNTS: u8 = 8;
 pub const TAG_OPERATE: u8 = 9;
+/// A policy amendment (format version 3 on).
+pub const TAG_AMEND_POLICY: u8 = 10;
+/// The largest policy an amendment carries, in bytes of JSON (a record must fit).
+pub const AMENDMENT_POLICY_BYTES_MAX: usize = 1 << 20;
 
 /// Offsets within an encoded transfer.
 pub const TRANSFER_OFFSET_ID: usize = 0;
@@ -127,7 +132,43 @@ pub fn encode_command(buf: &mut Vec<u8>, command: &Command) {
             buf.push(TAG_OPERATE);
             crate::codec_operation::encode(buf, operation);
         }
+        Command::AmendPolicy(amendment) => encode_amendment(buf, amendment),
     }
+}
+
+/// Tag, effective time, then the policy's JSON with its length. The engine accepted the
+/// amendment, so its policy is valid, and a valid policy's JSON (at most 1,024 codes with
+/// names of at most 64 bytes, 64 caps) stays far below `AMENDMENT_POLICY_BYTES_MAX`.
+fn encode_amendment(buf: &mut Vec<u8>, amendment: &Amendment) {
+    let json = amendment.policy.to_json();
+    buf.push(TAG_AMEND_POLICY);
+    buf.extend_from_slice(&amendment.from.to_le_bytes());
+    buf.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    buf.extend_from_slice(json.as_bytes());
+}
+
+fn decode_amendment(r: &mut Reader<'_>) -> Result<Amendment, DecodeError> {
+    let from = r.u64("amendment.from")?;
+    let length = r.u32("amendment.length")? as usize;
+    if length > AMENDMENT_POLICY_BYTES_MAX {
+        return Err(bad("amendment.length", "above 1 MiB"));
+    }
+    let end = r.at + length;
+    let bytes = r
+        .bytes
+        .get(r.at..end)
+        .ok_or(DecodeError::Truncated("amendment.policy"))?;
+    r.at = end;
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("amendment.policy", "not UTF-8"))?;
+    let policy = ledger_core::Policy::from_json(text)
+        .map_err(|_| bad("amendment.policy", "not a valid policy"))?;
+    if policy.to_json() != text {
+        return Err(bad(
+            "amendment.policy",
+            "not the policy's one JSON form (Policy::to_json)",
+        ));
+    }
+    Ok(Amendment { from, policy })
 }
 
 /// How many bytes [`encode_body`] appends at most: lets a writer reserve once.
@@ -140,6 +181,7 @@ pub fn encoded_len_max(command: &Command) -> usize {
         Command::SetEligibility(_) => 25,
         Command::RecordRatings(_) => 17,
         Command::CloseAccounts(_) => 16,
+        Command::AmendPolicy(amendment) => 8 + 4 + amendment.policy.to_json().len(),
         Command::Operate(operation) => {
             let events = 3 * BATCH_EVENTS_MAX;
             let made = 2 * BATCH_EVENTS_MAX;
@@ -178,7 +220,7 @@ pub fn command_len(command: &Command) -> usize {
         Command::SetEligibility(v) => v.len(),
         Command::RecordRatings(v) => v.len(),
         Command::CloseAccounts(v) => v.len(),
-        Command::Operate(_) => 1,
+        Command::Operate(_) | Command::AmendPolicy(_) => 1,
     }
 }
 
@@ -325,7 +367,7 @@ fn encode_rating(buf: &mut Vec<u8>, r: &Rating) {
 // Decoding: strict.
 
 /// Appends a command record's whole body: the command, its outcome, and the annotation count
-/// (0: format version 2 defines no annotations).
+/// (0: format versions 2 and 3 define no annotations).
 pub fn encode_body(buf: &mut Vec<u8>, command: &Command, outcome: &Outcome) {
     encode_command(buf, command);
     encode_outcome(buf, command, outcome);
@@ -341,7 +383,7 @@ pub fn decode_body(body: &[u8]) -> Result<(Command, Outcome), DecodeError> {
     if r.u8("annotation count")? != 0 {
         return Err(bad(
             "annotation count",
-            "format version 2 defines no annotations",
+            "format versions 2 and 3 define no annotations",
         ));
     }
     match body.len() - r.at {
@@ -373,6 +415,7 @@ fn read_command(r: &mut Reader<'_>) -> Result<Command, DecodeError> {
         TAG_RECORD_RATINGS => Command::RecordRatings(r.list(decode_rating)?),
         TAG_CLOSE_ACCOUNTS => Command::CloseAccounts(r.list(|r| r.account_id("close.account"))?),
         TAG_OPERATE => Command::Operate(crate::codec_operation::decode(r)?),
+        TAG_AMEND_POLICY => Command::AmendPolicy(decode_amendment(r)?),
         other => return Err(DecodeError::UnknownTag(other)),
     };
     Ok(command)
@@ -633,6 +676,7 @@ mod tests {
             ]),
             Command::Expire,
             Command::CloseAccounts(vec![id(1), id(u128::MAX)]),
+            amendment(1),
             Command::LinkAccounts(vec![Link { a: id(1), b: id(2) }]),
             Command::UnlinkAccounts(vec![Link { a: id(2), b: id(1) }]),
             Command::SetEligibility(vec![
@@ -756,6 +800,47 @@ mod tests {
             encode_command(&mut again, &back);
             assert_eq!(again, buf);
         }
+    }
+
+    fn amendment(from: u64) -> Command {
+        let mut policy = ledger_core::Policy::default_policy();
+        policy.late_days_max = 7;
+        Command::AmendPolicy(Amendment { from, policy })
+    }
+
+    #[test]
+    fn an_amendment_round_trips_and_only_its_one_json_form_decodes() {
+        let command = amendment(u64::MAX);
+        let mut buf = vec![];
+        encode_command(&mut buf, &command);
+        assert_eq!(buf[0], TAG_AMEND_POLICY);
+        assert_eq!(&buf[1..9], &u64::MAX.to_le_bytes());
+        let json = u32::from_le_bytes(buf[9..13].try_into().unwrap()) as usize;
+        assert_eq!(json, buf.len() - 13);
+        assert!(buf.len() <= encoded_len_max(&command));
+        assert_eq!(decode_command(&buf).unwrap(), command);
+
+        // The same policy with a space added is another encoding: refused.
+        let mut spaced = buf[..13].to_vec();
+        spaced.extend_from_slice(b" ");
+        spaced.extend_from_slice(&buf[13..]);
+        spaced[9..13].copy_from_slice(&(json as u32 + 1).to_le_bytes());
+        let e = decode_command(&spaced).unwrap_err();
+        assert!(e.to_string().contains("one JSON form"), "{e}");
+        // A policy that does not validate, and a length past the end.
+        let mut invalid = buf.clone();
+        let text = String::from_utf8(buf[13..].to_vec()).unwrap();
+        let bad_text = text.replace("\"late_days_max\":7", "\"late_days_max\":9999");
+        invalid.truncate(13);
+        invalid.extend_from_slice(bad_text.as_bytes());
+        let e = decode_command(&invalid).unwrap_err();
+        assert!(e.to_string().contains("not a valid policy"), "{e}");
+        let mut long = buf.clone();
+        long[9..13].copy_from_slice(&(json as u32 + 1).to_le_bytes());
+        assert_eq!(
+            decode_command(&long).unwrap_err(),
+            DecodeError::Truncated("amendment.policy")
+        );
     }
 
     #[test]

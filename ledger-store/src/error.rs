@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::codec::DecodeError;
-use crate::record::{FrameError, FORMAT_VERSION};
+use crate::record::{FrameError, FORMAT_VERSION, FORMAT_VERSION_MIN};
 
 /// Everything a store operation can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -199,12 +199,12 @@ impl fmt::Display for CorruptionReason {
                 )
             }
             CorruptionReason::Unreadable { version, kind } => {
-                let max = FORMAT_VERSION;
-                if *version < max {
+                let (min, max) = (FORMAT_VERSION_MIN, FORMAT_VERSION);
+                if *version < min {
                     write!(
                         f,
                         "written in format version {version}, which this binary does not read \
-                         (it reads format version {max} only)"
+                         (it reads format versions {min} to {max})"
                     )
                 } else if *version > max {
                     write!(

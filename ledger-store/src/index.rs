@@ -205,6 +205,7 @@ impl IndexDelta {
             }
             (Command::LinkAccounts(_) | Command::UnlinkAccounts(_), _) => {}
             (Command::RecordRatings(_), _) => {}
+            (Command::AmendPolicy(_), _) => {}
             // A reply of a shape this code does not know: be safe, refresh every account.
             _ => self.all_accounts = true,
         }

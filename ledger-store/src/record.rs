@@ -6,7 +6,7 @@
 //! ```text
 //! 0   4   magic "TBJR"
 //! 4   4   length: bytes of the whole record, this header and the trailing hash included
-//! 8   1   version (2)
+//! 8   1   version (3; 2 is read too)
 //! 9   1   kind (1 genesis, 2 command, 3 checkpoint)
 //! 10  2   reserved, zero
 //! 12  8   sequence (genesis 0, then +1 per record)
@@ -21,8 +21,11 @@
 
 /// The first four bytes of every record, so a scan can find record starts.
 pub const RECORD_MAGIC: [u8; 4] = *b"TBJR";
-/// The only record version this code writes and reads.
-pub const FORMAT_VERSION: u8 = 2;
+/// The record version this code writes, and the newest it reads.
+pub const FORMAT_VERSION: u8 = 3;
+/// The oldest record version this code reads (version 3 only added command tag 10, so a
+/// version-2 record reads as it always did).
+pub const FORMAT_VERSION_MIN: u8 = 2;
 
 pub const OFFSET_MAGIC: usize = 0;
 pub const OFFSET_LENGTH: usize = 4;
@@ -248,7 +251,7 @@ pub fn parse_frame(rest: &[u8], offset: u64) -> Result<Frame<'_>, FrameError> {
     if rest.len() < length as usize {
         return Err(FrameError::Incomplete);
     }
-    if rest[OFFSET_VERSION] != FORMAT_VERSION {
+    if !(FORMAT_VERSION_MIN..=FORMAT_VERSION).contains(&rest[OFFSET_VERSION]) {
         return Err(FrameError::UnsupportedVersion(rest[OFFSET_VERSION]));
     }
     if RecordKind::from_u8(rest[OFFSET_KIND]).is_none() {
@@ -267,7 +270,7 @@ pub fn parse_frame(rest: &[u8], offset: u64) -> Result<Frame<'_>, FrameError> {
 /// its frame is complete and its stored hash matches but its version or kind is unknown here.
 ///
 /// A torn write cannot produce a matching hash, so such a record was written whole, by a newer
-/// (or, for a version below [`FORMAT_VERSION`], an older) binary: it is refused, never cut.
+/// (or, for a version below [`FORMAT_VERSION_MIN`], an older) binary: it is refused, never cut.
 pub fn unknown_record(rest: &[u8]) -> Option<(u8, u8)> {
     match parse_frame(rest, 0) {
         Err(FrameError::UnsupportedVersion(_) | FrameError::UnknownKind(_)) => {}

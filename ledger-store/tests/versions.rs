@@ -122,17 +122,18 @@ fn whole_records_of_a_newer_version_are_refused_and_left_in_place() {
 }
 
 #[test]
-fn a_synthetic_version_3_is_refused_even_when_a_torn_tail_follows_it() {
+fn a_synthetic_newer_version_is_refused_even_when_a_torn_tail_follows_it() {
     let (dir, journal) = ledger("versions-three");
     let sequence = scan_frames(&journal).unwrap().frames.len() as u64;
     let mut bytes = journal.clone();
-    bytes.extend_from_slice(&foreign_record(&last_record(&journal), 3, 2, &[7; 40]));
+    let future = FORMAT_VERSION + 1;
+    bytes.extend_from_slice(&foreign_record(&last_record(&journal), future, 2, &[7; 40]));
     // A crash during the newer binary's next write.
     bytes.extend_from_slice(b"TBJR\x00\x01");
     let path = dir.path().join(JOURNAL_FILE_NAME);
     std::fs::write(&path, &bytes).unwrap();
     let error = Store::open(dir.path(), options()).unwrap_err();
-    assert_unreadable(error, sequence, journal.len() as u64, 3, 2);
+    assert_unreadable(error, sequence, journal.len() as u64, future, 2);
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
 }
 

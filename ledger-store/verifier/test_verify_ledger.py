@@ -180,10 +180,10 @@ def future_record(previous: vl.Frame, version: int, kind: int, body: bytes) -> b
 def test_a_newer_format_version_is_refused_not_a_torn_tail(sample):
     data = journal(sample)
     last = frames(data)[-1]
-    newer = future_record(last, 3, vl.KIND_COMMAND, b"from the future")
+    newer = future_record(last, vl.FORMAT_VERSION + 1, vl.KIND_COMMAND, b"from the future")
     n = len(frames(data))
     expect_bad(data + newer, n, len(data),
-               contains=f"written by a newer timebank (format version 3); this binary reads up "
+               contains=f"written by a newer timebank (format version {vl.FORMAT_VERSION + 1}); this binary reads up "
                         f"to {vl.FORMAT_VERSION}")
     # Torn bytes after it change nothing; a newer record whose hash fails is a torn tail.
     expect_bad(data + newer + b"TBJR", n, len(data), contains="newer timebank")
@@ -280,7 +280,7 @@ def test_every_case_is_labelled_as_timebank_verify_labels_it(sample, tmp_path):
     cases = {
         "torn": data[:last.offset + 10],
         "damage": bytes(flipped),
-        "newer": data + future_record(last, 3, vl.KIND_COMMAND, b"x"),
+        "newer": data + future_record(last, vl.FORMAT_VERSION + 1, vl.KIND_COMMAND, b"x"),
         "genesis": data[:records[0].offset + 20],
     }
     for name, image in cases.items():
@@ -299,3 +299,65 @@ def test_every_case_is_labelled_as_timebank_verify_labels_it(sample, tmp_path):
             assert f"record {sequence} (byte offset {offset})" in theirs.stderr
         else:
             assert f"first bad record {sequence} (byte offset {offset})" in theirs.stderr
+
+
+def amended_ledger(tmp_path) -> Path:
+    """A ledger under the shipped policy, amended from 1 July 2026 with a daily cap."""
+    data = tmp_path / "amended"
+    at = "2026-03-01T09:00:00+08:00"
+    assert timebank(data, "--at", at, "init").returncode == 0
+    for account, kind in (("1", "issuer"), ("2", "member")):
+        opened = timebank(data, "--at", at, "account", "open", account, "--kind", kind)
+        assert opened.returncode == 0, opened.stderr
+    shipped = (REPO / "ledger-core" / "policy" / "default.toml").read_text()
+    policy = tmp_path / "amended.toml"
+    policy.write_text(shipped + '\n[[caps]]\nunit = 1\nperiod = "day"\nlimit = "2"\n'
+                                'excess = "reject"\n')
+    amended = timebank(data, "--at", at, "policy", "amend", str(policy), "--from",
+                       "2026-07-01T00:00:00+08:00")
+    assert amended.returncode == 0, amended.stderr
+    return data
+
+
+def test_amendments_are_followed_and_match_timebank(tmp_path):
+    data = amended_ledger(tmp_path)
+    result = run_cli(data, "--policies")
+    assert result.returncode == 0, result.stdout + result.stderr
+    ours = json.loads(result.stdout)
+    assert [v["from"] for v in ours] == [0, 1_782_835_200_000_000_000]
+    for version in ours:
+        at = str(max(version["from"], 1))
+        shown = timebank(data, "--json", "--at", at, "policy", "show")
+        assert shown.returncode == 0, shown.stderr
+        theirs = json.loads(shown.stdout)
+        assert theirs["from"] == version["from"]
+        assert theirs["policy"] == version["policy"]
+    assert ours[1]["policy"]["caps"][0]["limit"] == "2"
+
+
+def test_an_amendment_that_changes_the_units_or_goes_back_in_time_is_refused(tmp_path):
+    data = amended_ledger(tmp_path)
+    image = (data / vl.JOURNAL_FILE_NAME).read_bytes()
+    records = frames(image)
+    last = records[-1]
+    assert last.body[0] == vl.TAG_AMEND_POLICY
+
+    def rewritten(body: bytes) -> bytes:
+        """The journal with its last record's body replaced, rehashed (no key catches it)."""
+        covered = bytearray(last.data[:vl.OFFSET_BODY]) + body
+        struct.pack_into("<I", covered, vl.OFFSET_LENGTH, len(covered) + 32)
+        return image[:last.offset] + bytes(covered) + vl.record_hash(bytes(covered))
+
+    start, length = struct.unpack_from("<QI", last.body, 1)
+    text = last.body[13:13 + length].decode()
+    rest = last.body[13 + length:]
+    for policy_text, when, expected in (
+        (text.replace('"scale":2', '"scale":3'), start, "units differ"),
+        (text, 1, "not after the previous command's time"),
+        (text.replace('{"units"', '{ "units"'), start, "one JSON form"),
+    ):
+        raw = policy_text.encode()
+        body = bytes([vl.TAG_AMEND_POLICY]) + struct.pack("<QI", when, len(raw)) + raw + rest
+        with pytest.raises(vl.Bad) as caught:
+            vl.verify_journal(rewritten(body), None)
+        assert expected in str(caught.value), (expected, str(caught.value))

@@ -6,9 +6,13 @@ canonical structure of every command body and, given the checkpoint key, every c
 and a published checkpoint line.
 
 It also recomputes every account's balances from the records' outcomes alone (no time-bank
-rule), and with --balances prints them as JSON.
+rule), and with --balances prints them as JSON. It follows policy amendments (command tag 10):
+each keeps the genesis policy's units, takes effect after the previous command and after the
+previous amendment, and keeps every expiry rule in force; with --policies it prints every
+version of the policy with its effective time as JSON.
 
-Usage: verify_ledger.py DATA_DIR [--key-hex HEX | --key-file PATH] [--checkpoint TEXT] [--balances]
+Usage: verify_ledger.py DATA_DIR [--key-hex HEX | --key-file PATH] [--checkpoint TEXT]
+                        [--balances | --policies]
 Exit status: 0 verifies, 1 names the first bad record, 2 usage or I/O error.
 """
 
@@ -29,7 +33,8 @@ import blake3
 # FORMAT.md section 3.1
 JOURNAL_FILE_NAME = "journal.tbj"
 RECORD_MAGIC = b"TBJR"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+FORMAT_VERSION_MIN = 2
 OFFSET_MAGIC = 0
 OFFSET_LENGTH = 4
 OFFSET_VERSION = 8
@@ -56,7 +61,8 @@ AMOUNT_MAX_WHOLE = 1_000_000_000
 ACCOUNT_KINDS = range(1, 9)
 TAG_CREATE_ACCOUNTS, TAG_CREATE_TRANSFERS, TAG_EXPIRE = 1, 2, 3
 TAG_LINK, TAG_UNLINK, TAG_ELIGIBILITY, TAG_RATINGS = 4, 5, 6, 7
-TAG_CLOSE_ACCOUNTS, TAG_OPERATE = 8, 9
+TAG_CLOSE_ACCOUNTS, TAG_OPERATE, TAG_AMEND_POLICY = 8, 9, 10
+AMENDMENT_POLICY_BYTES_MAX = 1 << 20
 
 
 TORN_TAIL = "torn tail: the last record is incomplete or fails its checksum"
@@ -126,7 +132,7 @@ def parse_frame(journal: bytes, offset: int) -> tuple[Optional[Frame], str]:
         return None, f"record length {length} is outside {RECORD_BYTES_MIN}..={RECORD_BYTES_MAX}"
     if len(rest) < length:
         return None, "the record is incomplete (the file ends inside it)"
-    if rest[OFFSET_VERSION] != FORMAT_VERSION:
+    if not FORMAT_VERSION_MIN <= rest[OFFSET_VERSION] <= FORMAT_VERSION:
         return None, f"record version {rest[OFFSET_VERSION]} is not supported"
     if rest[OFFSET_KIND] not in KNOWN_KINDS:
         return None, f"record kind {rest[OFFSET_KIND]} is unknown"
@@ -145,13 +151,13 @@ def unreadable(journal: bytes, offset: int) -> Optional[str]:
     if not RECORD_BYTES_MIN <= length <= RECORD_BYTES_MAX or len(rest) < length:
         return None
     version, kind = rest[OFFSET_VERSION], rest[OFFSET_KIND]
-    if version == FORMAT_VERSION and kind in KNOWN_KINDS:
+    if FORMAT_VERSION_MIN <= version <= FORMAT_VERSION and kind in KNOWN_KINDS:
         return None
     if record_hash(rest[:length - HASH_BYTES]) != rest[length - HASH_BYTES:length]:
         return None
-    if version < FORMAT_VERSION:
+    if version < FORMAT_VERSION_MIN:
         return (f"written in format version {version}, which this binary does not read "
-                f"(it reads format version {FORMAT_VERSION} only)")
+                f"(it reads format versions {FORMAT_VERSION_MIN} to {FORMAT_VERSION})")
     if version > FORMAT_VERSION:
         return (f"written by a newer timebank (format version {version}); this binary reads "
                 f"up to {FORMAT_VERSION}")
@@ -364,14 +370,38 @@ def read_operation(r: Reader) -> None:
         raise BodyError(f"operation.kind {kind} is unknown")
 
 
-def check_command(body: bytes, balances: Optional["Balances"] = None) -> None:
-    """Decodes a command record's body (FORMAT.md 4.2 to 4.5) and applies its outcome."""
+def read_amendment(r: Reader) -> tuple:
+    """A policy amendment (tag 10): its effective time and the policy, in its one JSON form."""
+    start = r.uint(8, "amendment.from")
+    length = r.uint(4, "amendment.length")
+    if length > AMENDMENT_POLICY_BYTES_MAX:
+        raise BodyError("amendment.length: above 1 MiB")
+    raw = r.take(length, "amendment.policy")
+    try:
+        text = raw.decode("utf-8")
+        policy = json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        raise BodyError("amendment.policy: not a JSON policy") from None
+    if not isinstance(policy, dict):
+        raise BodyError("amendment.policy: not a JSON object")
+    if json.dumps(policy, separators=(",", ":"), ensure_ascii=False) != text:
+        raise BodyError("amendment.policy: not the policy's one JSON form (compact)")
+    return start, policy
+
+
+def check_command(body: bytes, balances: Optional["Balances"] = None) -> Optional[tuple]:
+    """Decodes a command record's body (FORMAT.md 4.2 to 4.5) and applies its outcome. Returns
+    (effective time, policy) for an amendment, None for any other command."""
     r = Reader(body)
     tag = r.uint(1, "command tag")
     items: list = []
+    amendment = None
     if tag == TAG_OPERATE:
         read_operation(r)
-    elif tag != TAG_EXPIRE:
+    elif tag == TAG_AMEND_POLICY:
+        amendment = read_amendment(r)
+        items = [None]
+    elif tag != TAG_EXPIRE and tag != TAG_AMEND_POLICY:
         if tag not in ITEM_READERS:
             raise BodyError(f"unknown command tag {tag}")
         count = r.uint(2, "event count")
@@ -387,9 +417,30 @@ def check_command(body: bytes, balances: Optional["Balances"] = None) -> None:
         for item in items:
             read_event_outcome(r, tag, item, balances)
     if r.uint(1, "annotation count") != 0:
-        raise BodyError("annotation count: format version 2 defines no annotations")
+        raise BodyError("annotation count: format versions 2 and 3 define no annotations")
     if r.at != len(body):
         raise BodyError(f"{len(body) - r.at} bytes follow the last item")
+    return amendment
+
+
+def check_amendment(policies: list, start: int, policy: dict, previous_now: int) -> None:
+    """What the engine requires of an amendment that a reader without it can check (FORMAT.md
+    4.2): the genesis policy's units, codes, an effective time after the previous command's
+    time and after the previous amendment's, and an expiry rule for every unit that expires."""
+    by_id = lambda units: sorted(units, key=lambda u: u.get("id"))  # noqa: E731
+    if by_id(policy.get("units", [])) != by_id(policies[0][1].get("units", [])):
+        raise BodyError("amendment.policy: the units differ from the genesis policy's")
+    if not policy.get("codes"):
+        raise BodyError("amendment.policy: an amended policy defines codes")
+    if start <= previous_now:
+        raise BodyError(f"amendment.from: {start} is not after the previous command's time "
+                        f"{previous_now}")
+    if len(policies) > 1 and start <= policies[-1][0]:
+        raise BodyError(f"amendment.from: {start} is not after the previous amendment's "
+                        f"{policies[-1][0]}")
+    expiring = {e.get("unit") for e in policies[-1][1].get("expiry", [])}
+    if not expiring <= {e.get("unit") for e in policy.get("expiry", [])}:
+        raise BodyError("amendment.policy: drops an expiry rule in force")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,6 +570,7 @@ class Report:
     macs_checked: bool
     hashes: list
     balances: "Balances"
+    policies: list  # (effective time, policy), the genesis policy first at 0
 
 
 def fail(sequence: int, offset: int, why: str) -> Bad:
@@ -528,6 +580,8 @@ def fail(sequence: int, offset: int, why: str) -> Bad:
 def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
     offset, prev_hash, prev_now, hashes, checkpoints = 0, bytes(32), None, [], 0
     balances = Balances()
+    policies: list = []
+    command_now = 0
     while offset < len(journal):
         sequence = len(hashes)
         frame, why = parse_frame(journal, offset)
@@ -559,11 +613,17 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
                 policy = None
             if not isinstance(policy, dict):
                 raise fail(sequence, offset, "the genesis body is not a JSON object")
+            policy.pop("crypto_profile", None)
+            policies.append((0, policy))
         elif frame.kind == KIND_COMMAND:
             try:
-                check_command(frame.body, balances)
+                amendment = check_command(frame.body, balances)
+                if amendment is not None:
+                    check_amendment(policies, *amendment, command_now)
+                    policies.append(amendment)
             except BodyError as e:
                 raise fail(sequence, offset, f"body does not decode: {e}") from None
+            command_now = frame.now
         elif frame.kind == KIND_CHECKPOINT:
             body = frame.body
             if len(body) != CHECKPOINT_BODY_BYTES:
@@ -580,7 +640,7 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
         raise fail(0, 0, "genesis: no complete genesis record (the ledger's creation did not "
                          "finish)")
     return Report(len(hashes), len(hashes) - 1, prev_hash, checkpoints, key is not None, hashes,
-                  balances)
+                  balances, policies)
 
 
 def check_published(text: str, report: Report, key: Optional[bytes]) -> None:
@@ -638,6 +698,9 @@ def main(argv: list) -> int:
     parser.add_argument("--balances", action="store_true",
                         help="print every account's balances, recomputed from the outcomes, "
                              "as one JSON array")
+    parser.add_argument("--policies", action="store_true",
+                        help="print every version of the policy as one JSON array of "
+                             "{\"from\": effective time in ns, \"policy\": the policy}")
     args = parser.parse_args(argv)
     try:
         key = None
@@ -661,6 +724,9 @@ def main(argv: list) -> int:
         return 1
     if args.balances:
         print(json.dumps(balance_rows(report.balances)))
+        return 0
+    if args.policies:
+        print(json.dumps([{"from": start, "policy": p} for start, p in report.policies]))
         return 0
     macs = "MACs checked" if report.macs_checked else "MACs not checked (no key)"
     print(f"ok: {report.records} records, head {report.head_sequence} "
