@@ -9,8 +9,9 @@
 # is `cargo zigbuild --release --target <arch>-unknown-linux-gnu.2.17` (zig links against the
 # glibc 2.17 symbol versions whatever the build machine's glibc); missing tools are installed from
 # their registries: the Rust target (rustup), zig (the `ziglang` package on PyPI) and
-# cargo-zigbuild (crates.io, about 3 minutes to compile once). Exit status 3 means a tool could
-# not be installed on this machine (nothing was built); any other failure is the build's.
+# cargo-zigbuild (its prebuilt package on PyPI; crates.io if that fails). Exit status 3 means a
+# tool could not be installed on this machine (nothing was built); any other failure is the
+# build's.
 set -euo pipefail
 arch="${1:?usage: build-library.sh x86_64|aarch64 OUT_DIR}"
 out="${2:?usage: build-library.sh x86_64|aarch64 OUT_DIR}"
@@ -22,6 +23,9 @@ case "$arch" in
 esac
 # The oldest glibc the shipped library needs: manylinux2014's, CentOS 7's.
 glibc=2.17
+# The build tools, pinned so that every machine links the same way.
+ZIG_VERSION=0.17.1
+CARGO_ZIGBUILD_VERSION=0.24.1
 triple="$arch-unknown-linux-gnu"
 unavailable() { echo "build-library.sh: $* could not be installed on this machine" >&2; exit 3; }
 
@@ -29,14 +33,20 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$triple"; then
     echo "build-library.sh: adding the Rust target $triple" >&2
     rustup target add "$triple" >&2 || unavailable "the Rust target $triple"
 fi
+pip_install() {
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$@" >&2
+}
 if ! command -v zig >/dev/null && ! python3 -m ziglang version >/dev/null 2>&1; then
     echo "build-library.sh: installing zig (PyPI package ziglang)" >&2
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore ziglang >&2 ||
-        unavailable "zig (ziglang)"
+    pip_install "ziglang==$ZIG_VERSION" || unavailable "zig (ziglang)"
 fi
 if ! command -v cargo-zigbuild >/dev/null; then
-    echo "build-library.sh: installing cargo-zigbuild (crates.io)" >&2
-    cargo install --locked --quiet cargo-zigbuild >&2 || unavailable "cargo-zigbuild"
+    # PyPI carries a prebuilt cargo-zigbuild; compiling it from crates.io takes minutes.
+    echo "build-library.sh: installing cargo-zigbuild (PyPI)" >&2
+    pip_install "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION" &&
+        PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH" ||
+        cargo install --locked --quiet cargo-zigbuild --version "$CARGO_ZIGBUILD_VERSION" >&2 ||
+        unavailable "cargo-zigbuild"
 fi
 
 (cd "$root" && cargo zigbuild --release --locked -p ledger-ffi --lib --target "$triple.$glibc" >&2)
