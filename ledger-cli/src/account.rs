@@ -91,6 +91,7 @@ fn open(session: &Session, store: &Store, args: &OpenArgs) -> CliResult {
     let outcome = submit(
         store,
         vec![Command::CreateAccounts(vec![spec])],
+        session.attribution()?,
         session.write_time(store)?,
         &what,
     )?;
@@ -125,7 +126,8 @@ fn link(session: &Session, store: &Store, args: &LinkArgs, add: bool) -> CliResu
         (Command::UnlinkAccounts(vec![link]), "unlink")
     };
     let what = format!("{what} accounts {} and {}", link.a, link.b);
-    let outcome = submit(store, vec![command], session.write_time(store)?, &what)?;
+    let (who, now) = (session.attribution()?, session.write_time(store)?);
+    let outcome = submit(store, vec![command], who, now, &what)?;
     print_outcome(store, session.json(), &what, &[], &outcome)
 }
 
@@ -137,7 +139,8 @@ fn eligibility(session: &Session, store: &Store, args: &EligibilityArgs) -> CliR
     };
     let what = format!("set the eligibility of account {account}");
     let command = Command::SetEligibility(vec![Eligibility { account, from }]);
-    let outcome = submit(store, vec![command], session.write_time(store)?, &what)?;
+    let (who, now) = (session.attribution()?, session.write_time(store)?);
+    let outcome = submit(store, vec![command], who, now, &what)?;
     print_outcome(store, session.json(), &what, &[], &outcome)
 }
 

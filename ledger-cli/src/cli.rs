@@ -34,7 +34,7 @@ pub struct Global {
     pub data: PathBuf,
     /// A policy file (TOML, or JSON when it ends in .json) for `init` and `simulate` on a new
     /// ledger; default: the shipped policy (ledger-core/policy/default.toml). An existing ledger
-    /// keeps the policy it was created with.
+    /// keeps the policy it was created with until `policy amend` changes it from a date on.
     #[arg(long, global = true, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// The checkpoint key: a file holding 64 hexadecimal characters (32 bytes), e.g. made with
@@ -52,6 +52,16 @@ pub struct Global {
     /// (by default such a key is refused, exit 2: it is copied with every copy of the ledger).
     #[arg(long, global = true)]
     pub allow_exposed_key: bool,
+    /// Who runs the command: the host's operator id (a positive number, never a name),
+    /// journaled with every write and shown in statements and exports. Default: the
+    /// TIMEBANK_OPERATOR environment variable, else 4294967296 + the Unix user id running
+    /// timebank (so it is never 0 and never meets a host's own 32-bit staff numbers).
+    #[arg(long, global = true, value_name = "ID")]
+    pub operator: Option<u64>,
+    /// Why: the host's reason code (a number from its own table), journaled with the write.
+    /// Required for `reverse` and `account close` (refused with reason_required, exit 4).
+    #[arg(long, global = true, value_name = "CODE")]
+    pub reason: Option<u32>,
     /// How long to wait for another timebank run that holds the ledger before giving up with
     /// exit 7 (default: wait as long as it takes). 0 gives up at once.
     #[arg(long, global = true, value_name = "SECONDS")]

@@ -34,7 +34,8 @@ pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
     }
     let (owed_before, clock_before) =
         store.read(|ledger| (reconcile::owed(ledger), ledger.clock()));
-    let tally = simulate(&store, args, session.now()?, &mut |_| Ok(()))?;
+    let who = session.attribution()?;
+    let tally = simulate(&store, args, who, session.now()?, &mut |_| Ok(()))?;
     out!("\n1. Recorded (every commit durable before the next):")?;
     out!("{}", summary(&tally).trim_end())?;
     out!(

@@ -14,13 +14,14 @@ use std::io::{BufWriter, Write};
 use serde::{Deserialize, Serialize};
 
 use ledger_core::limits::BATCH_EVENTS_MAX;
-use ledger_core::{Command, Policy};
+use ledger_core::{Attribution, Command, Policy};
 use ledger_store::checkpoint::hex;
-use ledger_store::codec::{command_len, decode_body, encode_command};
+use ledger_store::codec::{command_len, decode_record_body, encode_command};
 use ledger_store::journal::scan_frames;
 use ledger_store::profile::split_genesis_body;
 use ledger_store::record::{
-    append_record, parse_frame, Hash, RecordHeader, RecordKind, RECORD_BYTES_MAX, RECORD_BYTES_MIN,
+    append_record, parse_frame, Hash, RecordHeader, RecordKind, FORMAT_VERSION, RECORD_BYTES_MAX,
+    RECORD_BYTES_MIN,
 };
 use ledger_store::replay::checkpoint_of;
 use ledger_store::{Checkpoint, JOURNAL_FILE_NAME};
@@ -57,10 +58,16 @@ pub struct RecordLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Command>,
     /// Command records: the rest of the body after the command, hex: its outcome and
-    /// annotation count (docs/FORMAT.md §4.4 and §4.5), which `import` checks against what
-    /// the engine answers.
+    /// annotations (docs/FORMAT.md §4.4 and §4.5), which `import` checks against what the
+    /// engine answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// Command records: who ran the command (the host's operator id), when it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<u64>,
+    /// Command records: the command's reason code, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<u32>,
     /// Checkpoint records: the state digest and MAC (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_digest: Option<String>,
@@ -91,7 +98,11 @@ impl RecordLine {
                 let mut body = Vec::new();
                 encode_command(&mut body, command);
                 body.extend_from_slice(&unhex_bytes(self.outcome.as_deref()?)?);
-                decode_body(&body).ok()?;
+                let (_, _, who) = decode_record_body(&body, FORMAT_VERSION).ok()?;
+                // The fields shown must be the ones the bytes hold.
+                if who != self.attribution() {
+                    return None;
+                }
                 (RecordKind::Command, body)
             }
             LineKind::Checkpoint => {
@@ -135,6 +146,14 @@ impl RecordLine {
         }
         let hash = frame.stored_hash();
         Some((bytes, hash))
+    }
+
+    /// A command line's attribution (operator 0 when the line gives none).
+    pub fn attribution(&self) -> Attribution {
+        Attribution {
+            operator: self.operator.unwrap_or(0),
+            reason: self.reason,
+        }
     }
 
     /// A checkpoint line's checkpoint (it covers the record before it).
@@ -197,6 +216,8 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
             record: None,
             command: None,
             outcome: None,
+            operator: None,
+            reason: None,
             state_digest: None,
             mac: None,
         };
@@ -209,11 +230,14 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
                 line.record = Some(hex(raw));
             }
             RecordKind::Command => {
-                let (command, _) = decode_body(frame.body()).map_err(|e| bad(e.to_string()))?;
+                let (command, _, who) = decode_record_body(frame.body(), frame.version())
+                    .map_err(|e| bad(e.to_string()))?;
                 let mut alone = Vec::new();
                 encode_command(&mut alone, &command);
                 line.outcome = Some(hex(&frame.body()[alone.len()..]));
                 line.command = Some(command);
+                line.operator = who.is_given().then_some(who.operator);
+                line.reason = who.reason;
             }
             RecordKind::Checkpoint => {
                 let checkpoint = checkpoint_of(&frame).map_err(|e| bad(e.to_string()))?;

@@ -78,7 +78,7 @@ fn apply_lines(store: &Store, lines: &[RecordLine], held: usize) -> CliResult<(S
     for line in lines.iter().skip(held) {
         let sequence = match (&line.kind, &line.command) {
             (LineKind::Command, Some(command)) => {
-                let done = store.submit(command.clone(), line.now)?;
+                let done = store.submit_by(command.clone(), line.attribution(), line.now)?;
                 if hex(&done.hash) != line.hash {
                     return Err(CliError::damaged(format!(
                         "record {} was journaled with hash {}, not the export's {}",

@@ -96,7 +96,8 @@ struct ExpireOutput {
 /// Expiry always journals (the sweep time is part of the history), even when nothing expired.
 pub fn expire(session: &Session) -> CliResult {
     let store = session.open()?;
-    let done = store.submit(Command::Expire, session.write_time(&store)?)?;
+    let who = session.attribution()?;
+    let done = store.submit_by(Command::Expire, who, session.write_time(&store)?)?;
     let expired: Vec<u128> = match &done.reply {
         Reply::Expired(ids) => ids.iter().map(|id| id.get()).collect(),
         Reply::Events(_) => Vec::new(),

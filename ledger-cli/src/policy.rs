@@ -33,7 +33,7 @@ fn amend(session: &Session, args: &PolicyAmendArgs) -> CliResult {
     let store = session.open()?;
     let now = session.write_time(&store)?;
     let amendment = Amendment { from, policy };
-    let done = store.submit(Command::AmendPolicy(amendment), now)?;
+    let done = store.submit_by(Command::AmendPolicy(amendment), session.attribution()?, now)?;
     if session.json() {
         return print_json(&Amended {
             seq: done.sequence,

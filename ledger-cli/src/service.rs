@@ -37,7 +37,8 @@ pub fn operate(
 ) -> CliResult {
     let id = store.read(|ledger| first_transfer_id(ledger, ids.id))?;
     let command = Command::Operate(Operation { id, kind });
-    let outcome = submit(store, vec![command], session.write_time(store)?, what)?;
+    let (who, now) = (session.attribution()?, session.write_time(store)?);
+    let outcome = submit(store, vec![command], who, now, what)?;
     let transfers: Vec<u128> = store.read(|ledger| {
         ledger
             .operation(id)

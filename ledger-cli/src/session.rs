@@ -7,7 +7,7 @@ use std::path::Path;
 
 use fs2::FileExt;
 
-use ledger_core::{AccountId, Amount, Policy, TransferId, UnitId};
+use ledger_core::{AccountId, Amount, Attribution, Policy, TransferId, UnitId};
 use ledger_store::{CheckpointKey, IndexRecovery, Store, StoreOptions};
 
 use crate::cli::Global;
@@ -131,6 +131,29 @@ impl Session {
         &self.global.data
     }
 
+    /// `--operator` (else `TIMEBANK_OPERATOR`, else the local account's default) and
+    /// `--reason`: who runs this command, and why.
+    pub fn attribution(&self) -> CliResult<Attribution> {
+        let operator = match (self.global.operator, std::env::var(OPERATOR_ENV)) {
+            (Some(id), _) => id,
+            (None, Ok(text)) => text.trim().parse().map_err(|_| {
+                CliError::usage(format!(
+                    "{OPERATOR_ENV}={text:?} is not an operator id (a positive integer)"
+                ))
+            })?,
+            (None, Err(_)) => local_operator(),
+        };
+        if operator == 0 {
+            return Err(CliError::usage(
+                "operator 0 means \"not given\": an operator id is a positive integer",
+            ));
+        }
+        Ok(Attribution {
+            operator,
+            reason: self.global.reason,
+        })
+    }
+
     /// `--at`, or the system clock.
     pub fn now(&self) -> CliResult<u64> {
         match &self.global.at {
@@ -234,7 +257,8 @@ impl Session {
         let store = Store::open(self.data(), options)?;
         if let Some(policy) = &self.global.policy {
             crate::output::note!(
-                "note: --policy {} is not used: this ledger keeps the policy it was created with",
+                "note: --policy {} is not used: this ledger keeps its own policy (change it from a \
+                 date on with `timebank policy amend`)",
                 policy.display()
             );
         }
@@ -318,6 +342,25 @@ fn parse_key(text: &str) -> Option<CheckpointKey> {
         key[i] = u8::from_str_radix(pair, 16).ok()?;
     }
     Some(key)
+}
+
+/// The environment variable that names the operator when `--operator` does not.
+pub const OPERATOR_ENV: &str = "TIMEBANK_OPERATOR";
+
+/// Operator ids from 2^32 on are the command line's defaults for local accounts.
+const LOCAL_OPERATORS: u64 = 1 << 32;
+
+/// The default operator: 2^32 + the Unix user id that runs the process (the owner of
+/// `/proc/self`); 2^32 where that cannot be read.
+fn local_operator() -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(me) = std::fs::metadata("/proc/self") {
+            return LOCAL_OPERATORS + u64::from(me.uid());
+        }
+    }
+    LOCAL_OPERATORS
 }
 
 /// A policy file: JSON when its name ends in `.json`, TOML otherwise; validated.

@@ -12,8 +12,8 @@ use ledger_core::timebank::{
     self, Booking, Completion, Gift, Plan, PointsAward, Redemption, ServiceRecord,
 };
 use ledger_core::{
-    AccountId, AccountKind, Amount, Command, Decimal, Eligibility, EventResult, Ledger, Link,
-    NewAccount, Rating, Reply, ResultCode, TransferId, UnitId,
+    AccountId, AccountKind, Amount, Attribution, Command, Decimal, Eligibility, EventResult,
+    Ledger, Link, NewAccount, Rating, Reply, ResultCode, TransferId, UnitId,
 };
 use ledger_store::checkpoint::hex;
 use ledger_store::{Store, JOURNAL_FILE_NAME};
@@ -99,6 +99,8 @@ impl Codes {
 /// The simulation's state while it runs.
 struct Simulation<'a> {
     store: &'a Store,
+    /// Who runs the simulation (every command it journals carries it).
+    who: Attribution,
     dice: Dice,
     codes: Codes,
     next_id: u128,
@@ -110,10 +112,12 @@ struct Simulation<'a> {
     on_commit: &'a mut dyn FnMut(&CommitLine) -> CliResult,
 }
 
-/// Runs a simulation on `store`, calling `on_commit` after each durable commit.
+/// Runs a simulation on `store` on behalf of `who`, calling `on_commit` after each durable
+/// commit.
 pub fn simulate(
     store: &Store,
     args: &SimulateArgs,
+    who: Attribution,
     now: u64,
     on_commit: &mut dyn FnMut(&CommitLine) -> CliResult,
 ) -> CliResult<Tally> {
@@ -140,6 +144,7 @@ pub fn simulate(
     let start = now.max(clock.saturating_add(1));
     let mut sim = Simulation {
         store,
+        who,
         dice: Dice::new(args.seed),
         codes,
         next_id,
@@ -170,7 +175,7 @@ impl Simulation<'_> {
             Command::CreateTransfers(batch) => batch.len(),
             _ => 0,
         };
-        let done = self.store.submit(command, self.now)?;
+        let done = self.store.submit_by(command, self.who, self.now)?;
         self.now = done.now.saturating_add(1);
         let (results, transfers) = match done.reply {
             Reply::Events(results) => (results, transfers),
@@ -682,7 +687,7 @@ pub fn open_or_create(session: &Session) -> CliResult<(Store, bool)> {
 pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
     let (store, _) = open_or_create(session)?;
     let json = &mut |line: &CommitLine| print_json(line);
-    let tally = simulate(&store, args, session.now()?, json)?;
+    let tally = simulate(&store, args, session.attribution()?, session.now()?, json)?;
     store.close()?;
     crate::output::note!("{}", summary(&tally).trim_end());
     Ok(())

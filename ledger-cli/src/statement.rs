@@ -24,6 +24,10 @@ struct Line {
     amount: Decimal,
     balance: Decimal,
     reversal: bool,
+    /// Who recorded it: the operator of the command that made it (0: not given).
+    operator: u64,
+    /// The command's reason code, when it gave one.
+    reason: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +70,8 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
                     amount: l.amount,
                     balance: l.balance,
                     reversal: l.reversal,
+                    operator: l.operator,
+                    reason: l.reason,
                 })
                 .collect(),
             next: statement.next,
@@ -79,10 +85,11 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
     match format {
         Format::Json => print_json(&page),
         Format::Csv => {
-            out!("transfer,time,served,code,counterparty,amount,balance,reversal")?;
+            out!("transfer,time,served,code,counterparty,amount,balance,reversal,operator,reason")?;
             for l in &page.lines {
+                let reason = l.reason.map_or(String::new(), |r| r.to_string());
                 out!(
-                    "{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{reason}",
                     l.transfer,
                     l.time,
                     l.served,
@@ -90,7 +97,8 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
                     l.counterparty,
                     l.amount,
                     l.balance,
-                    l.reversal
+                    l.reversal,
+                    l.operator
                 )?;
             }
             Ok(())
@@ -104,26 +112,31 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
                 page.opening_balance
             )?;
             out!(
-                "{:<25} {:<25} {:>12} {:>5} {:>20} {:>12} {:>12}",
+                "{:<25} {:<25} {:>12} {:>5} {:>20} {:>12} {:>12} {:>20} {:>10}",
                 "time",
                 "served",
                 "transfer",
                 "code",
                 "counterparty",
                 "amount",
-                "balance"
+                "balance",
+                "operator",
+                "reason"
             )?;
             for l in &page.lines {
                 let mark = if l.reversal { "  reversal" } else { "" };
+                let reason = l.reason.map_or("-".to_string(), |r| r.to_string());
                 out!(
-                    "{:<25} {:<25} {:>12} {:>5} {:>20} {:>12} {:>12}{mark}",
+                    "{:<25} {:<25} {:>12} {:>5} {:>20} {:>12} {:>12} {:>20} {:>10}{mark}",
                     l.time,
                     l.served,
                     l.transfer,
                     l.code,
                     l.counterparty,
                     l.amount,
-                    l.balance
+                    l.balance,
+                    l.operator,
+                    reason
                 )?;
             }
             match page.next {

@@ -5,7 +5,7 @@
 //! submission; the store still enforces every rule when the commands apply.
 
 use ledger_core::policy::SWEEP_TRANSFER_ID_BIT;
-use ledger_core::{Command, Ledger, Reply, ResultCode, TransferId};
+use ledger_core::{Attribution, Command, Ledger, Reply, ResultCode, TransferId};
 use ledger_store::{Committed, Error as StoreError, Store};
 
 use crate::error::{CliError, CliResult};
@@ -51,9 +51,15 @@ pub fn first_transfer_id(ledger: &Ledger, explicit: Option<u128>) -> CliResult<T
     crate::session::transfer_id(first)
 }
 
-/// Tries `commands` on a copy of the ledger at `now`, then journals them. `what` names the
-/// operation in messages.
-pub fn submit(store: &Store, commands: Vec<Command>, now: u64, what: &str) -> CliResult<Outcome> {
+/// Tries `commands` on a copy of the ledger at `now`, then journals them on behalf of `who`.
+/// `what` names the operation in messages.
+pub fn submit(
+    store: &Store,
+    commands: Vec<Command>,
+    who: Attribution,
+    now: u64,
+    what: &str,
+) -> CliResult<Outcome> {
     if commands.is_empty() {
         return Err(CliError::refused(format!(
             "refused: {what} has nothing to do"
@@ -64,7 +70,7 @@ pub fn submit(store: &Store, commands: Vec<Command>, now: u64, what: &str) -> Cl
         let mut trial = store.read(|ledger| ledger.clone());
         for command in &commands {
             let reply = trial
-                .execute(command, now)
+                .execute_by(command, who, now)
                 .map_err(|e| CliError::refused(format!("refused: {what}: {e}")))?;
             all_existed &= check(&reply, what)?;
         }
@@ -75,7 +81,7 @@ pub fn submit(store: &Store, commands: Vec<Command>, now: u64, what: &str) -> Cl
     let mut committed = Vec::with_capacity(commands.len());
     for command in commands {
         let ids = transfer_ids(&command);
-        let done = store.submit(command, now).map_err(|e| match e {
+        let done = store.submit_by(command, who, now).map_err(|e| match e {
             StoreError::OutcomeUnknown { .. } if !ids.is_empty() => {
                 let mut error = CliError::from(e);
                 error.message.push_str(&format!(

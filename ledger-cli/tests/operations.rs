@@ -58,7 +58,7 @@ fn accounts_open_show_link_set_eligibility_and_close() {
         "--code",
         "101",
     ]);
-    let closed = bank.ok(&["account", "close", "2", "--to", "4"]);
+    let closed = bank.ok(&["--reason", "7", "account", "close", "2", "--to", "4"]);
     assert!(
         closed.stdout.contains("close account 2 into 4"),
         "{}",
@@ -248,9 +248,15 @@ fn reverse_moves_a_transfer_back_once() {
         "101",
     ]);
     let original = run.json()["transfers"][0].as_u64().unwrap().to_string();
-    bank.ok(&["reverse", &original]);
+    // A correction needs a reason (the host's code for why).
+    bank.fails(&["reverse", &original], 4, "reason_required");
+    bank.ok(&["--reason", "3", "reverse", &original]);
     assert_eq!(posted(&bank, "2"), "0");
-    bank.fails(&["reverse", &original], 4, "already_reversed");
+    bank.fails(
+        &["--reason", "3", "reverse", &original],
+        4,
+        "already_reversed",
+    );
 }
 
 #[test]
@@ -309,10 +315,10 @@ fn statements_page_in_table_json_and_csv() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "transfer,time,served,code,counterparty,amount,balance,reversal"
+        "transfer,time,served,code,counterparty,amount,balance,reversal,operator,reason"
     );
     assert_eq!(rows.len(), 4);
-    assert!(rows[3].ends_with(",102,1,0.5,3.5,false"), "{}", rows[3]);
+    assert!(rows[3].contains(",102,1,0.5,3.5,false,"), "{}", rows[3]);
     let table = bank.ok(&["statement", "2", "--limit", "1"]).stdout;
     assert!(table.contains("more: --from 1"), "{table}");
 }

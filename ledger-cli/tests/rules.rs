@@ -146,7 +146,7 @@ fn a_completion_retried_under_its_id_is_done_and_other_arguments_are_named() {
 #[test]
 fn an_empty_account_closes_and_a_balance_goes_only_where_a_gift_could() {
     let bank = Bank::new().with_accounts();
-    bank.ok(&["account", "close", "3", "--to", "4"]);
+    bank.ok(&["--reason", "7", "account", "close", "3", "--to", "4"]);
     let shown = bank.ok(&["--json", "account", "show", "3"]).json();
     assert_eq!(shown["closed"], true);
     assert_eq!(record(&bank, "1", &[]).code, 0);
@@ -161,12 +161,12 @@ fn an_empty_account_closes_and_a_balance_goes_only_where_a_gift_could() {
         "7",
     ]);
     bank.fails(
-        &["account", "close", "2", "--to", "5"],
+        &["--reason", "7", "account", "close", "2", "--to", "5"],
         4,
         "closing_destination_not_allowed (212)",
     );
     bank.ok(&["account", "link", "2", "5"]);
-    bank.ok(&["account", "close", "2", "--to", "5"]);
+    bank.ok(&["--reason", "7", "account", "close", "2", "--to", "5"]);
     let balance = bank.ok(&["--json", "balance", "5"]).json();
     assert_eq!(support::decimal(&balance[0]["posted"]), "1");
 }

@@ -129,6 +129,7 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
     h.update(&clock.to_le_bytes());
     ledger.rules.digest(&mut h);
     ledger.operations.digest(&mut h);
+    ledger.attributions.digest(&mut h);
     h.finalize()
 }
 

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use crate::account::{Account, AccountKind, Balances, NewAccount};
 use crate::amendment::{Amendment, AmendmentError};
 use crate::amount::Amount;
+use crate::attribution::{Attribution, Attributions};
 use crate::command::{Command, Eligibility, Link, Rating, Reply};
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{
@@ -72,6 +73,10 @@ pub struct Ledger {
     pub(crate) clock: u64,
     pub(crate) rules: Rules,
     pub(crate) operations: Operations,
+    /// Who ran each command (see [`crate::attribution`]).
+    pub(crate) attributions: Attributions,
+    /// The attribution of the command being applied.
+    acting: Attribution,
     undo: Vec<Undo>,
     /// Whether the event being applied is linked to the next, so that its changes may have to
     /// be undone. A standalone event refuses before it changes anything: it needs no undo log.
@@ -115,13 +120,55 @@ impl Ledger {
             clock: 0,
             rules,
             operations: Operations::default(),
+            attributions: Attributions::default(),
+            acting: Attribution::NONE,
             undo: Vec::new(),
             in_chain: false,
         })
     }
 
-    /// Applies one command at `now` (nanoseconds since the Unix epoch).
+    /// Applies one command at `now` (nanoseconds since the Unix epoch), without attribution
+    /// (operator 0); see [`Ledger::execute_by`].
     pub fn execute(&mut self, command: &Command, now: u64) -> Result<Reply, BatchError> {
+        self.execute_by(command, Attribution::NONE, now)
+    }
+
+    /// Applies one command at `now` on behalf of `who`: every event it makes keeps that
+    /// attribution ([`Ledger::attribution_at`]); under a policy with rules, a reversal or a
+    /// closing by a command with an operator needs a reason (`reason_required`).
+    pub fn execute_by(
+        &mut self,
+        command: &Command,
+        who: Attribution,
+        now: u64,
+    ) -> Result<Reply, BatchError> {
+        let first = now.max(self.clock.saturating_add(1));
+        self.acting = who;
+        let reply = self.dispatch(command, now);
+        self.acting = Attribution::NONE;
+        if reply.is_ok() && self.clock >= first {
+            self.attributions.record(first, who);
+        }
+        reply
+    }
+
+    /// The attribution of the command that gave the event at `timestamp`.
+    pub fn attribution_at(&self, timestamp: u64) -> Attribution {
+        self.attributions.at(timestamp)
+    }
+
+    /// Refuses a reversal or a closing without a reason, by a command with an operator under a
+    /// policy with rules.
+    pub(crate) fn check_reason(&self) -> Result<(), ResultCode> {
+        let required = self.acting.is_given() && self.rules.policy().is_some();
+        if required && self.acting.reason.is_none() {
+            return Err(ResultCode::ReasonRequired);
+        }
+        Ok(())
+    }
+
+    /// Applies a command under the attribution in `self.acting`.
+    pub(crate) fn dispatch(&mut self, command: &Command, now: u64) -> Result<Reply, BatchError> {
         match command {
             Command::CreateAccounts(batch) => self.create_accounts(batch, now).map(Reply::Events),
             Command::CreateTransfers(batch) => self.create_transfers(batch, now).map(Reply::Events),
@@ -411,6 +458,11 @@ impl Ledger {
             }
             self.rules.check_id(transfer.id)?;
             let flags = transfer.flags;
+            let closing = flags.contains(TransferFlags::CLOSING_DEBIT)
+                || flags.contains(TransferFlags::CLOSING_CREDIT);
+            if closing || flags.contains(TransferFlags::REVERSAL) {
+                self.check_reason()?;
+            }
             if flags.contains(TransferFlags::POST_PENDING)
                 || flags.contains(TransferFlags::VOID_PENDING)
             {
@@ -791,13 +843,15 @@ impl Ledger {
         now: u64,
     ) -> Result<Vec<EventResult>, BatchError> {
         self.each_event(batch, now, |ledger, id| {
+            let known = ledger.accounts.get(id);
+            if known.ok_or(ResultCode::AccountNotFound)?.closed {
+                return Err(ResultCode::Exists);
+            }
+            ledger.check_reason()?;
             let account = ledger
                 .accounts
                 .get_mut(id)
                 .ok_or(ResultCode::AccountNotFound)?;
-            if account.closed {
-                return Err(ResultCode::Exists);
-            }
             let b = account.balances;
             let empty =
                 b.posted().is_zero() && b.debits_pending.is_zero() && b.credits_pending.is_zero();

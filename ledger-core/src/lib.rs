@@ -127,11 +127,13 @@
 //! | 214 | `not_a_booking` | yes | planner: the transfer named is not a pending booking |
 //! | 215 | `donation_account_required` | yes | planner: the earning passes a donate cap and names no pool |
 //! | 216 | `acts_invalid` | | planner: a points award for zero acts |
+//! | 217 | `reason_required` | | under a policy with rules, a reversal or a closing by an attributed command names no reason |
 #![forbid(unsafe_code)]
 
 pub mod account;
 pub mod amendment;
 pub mod amount;
+pub mod attribution;
 pub mod command;
 pub mod digest;
 pub mod id;
@@ -150,6 +152,7 @@ pub mod unit;
 pub use account::{Account, AccountKind, Balances, NewAccount};
 pub use amendment::{Amendment, AmendmentError};
 pub use amount::{Amount, AmountError};
+pub use attribution::Attribution;
 pub use command::{Command, Eligibility, Link, Rating, Reply};
 pub use id::{AccountId, TransferId, ZeroId};
 pub use ledger::{BatchError, Ledger};

@@ -144,6 +144,17 @@ impl Ledger {
             self.reserve_one(now)?;
             return Ok(results);
         }
+        // A correction needs a reason; refused before anything is remembered, so the host can
+        // send it again under the same id with one.
+        if matches!(
+            operation.kind,
+            OperationKind::Reversal { .. } | OperationKind::Closing(_)
+        ) {
+            if let Err(code) = self.check_reason() {
+                self.reserve_one(now)?;
+                return Ok(vec![EventResult { code, timestamp: 0 }]);
+            }
+        }
         let at = now.max(self.clock().saturating_add(1));
         let (results, plan) = match plan(self, operation, at) {
             Err(error) => {
@@ -204,7 +215,7 @@ impl Ledger {
                 results.extend(std::iter::repeat_n(skipped, size));
                 continue;
             }
-            match self.execute(&command, now)? {
+            match self.dispatch(&command, now)? {
                 Reply::Events(events) => results.extend(events),
                 Reply::Expired(_) => unreachable!("a plan never expires holds"),
             }

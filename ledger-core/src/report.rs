@@ -277,6 +277,10 @@ pub struct StatementLine {
     pub balance: Decimal,
     /// Whether this movement is a reversal of an earlier one.
     pub reversal: bool,
+    /// Who recorded it: the operator of the command that made it (0: not given).
+    pub operator: u64,
+    /// Why, when the command gave a reason code.
+    pub reason: Option<u32>,
 }
 
 /// A page of an account's statement.
@@ -359,6 +363,8 @@ pub fn statement(
                 amount,
                 balance,
                 reversal: record.flags().contains(TransferFlags::REVERSAL),
+                operator: ledger.attribution_at(record.timestamp).operator,
+                reason: ledger.attribution_at(record.timestamp).reason,
             });
         }
     }

@@ -201,6 +201,9 @@ result_codes! {
     DonationAccountRequired = 215, "donation_account_required", true;
     /// Zero acts for a points award (planner).
     ActsInvalid = 216, "acts_invalid", false;
+    /// Under a policy with rules, a reversal or a closing (a closing transfer, closing an empty
+    /// account, or those operations) by a command with an operator gives no reason code.
+    ReasonRequired = 217, "reason_required", false;
 }
 
 impl From<ResultCode> for u16 {

@@ -13,7 +13,7 @@ use ledger_core::limits::UNIT_SCALE_MAX;
 use ledger_core::{AccountId, Amount, Balances, Command, Decimal, ResultCode, TransferFlags};
 
 use crate::checkpoint::CheckpointKey;
-use crate::codec::decode_body;
+use crate::codec::decode_record_body;
 use crate::error::{Corruption, CorruptionReason};
 use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
 use crate::outcome::{applied, Outcome};
@@ -109,7 +109,8 @@ impl Part {
         if frame.kind() != RecordKind::Command {
             return Ok(());
         }
-        let (command, outcome) = decode_body(frame.body()).map_err(CorruptionReason::Body)?;
+        let (command, outcome, _) =
+            decode_record_body(frame.body(), frame.version()).map_err(CorruptionReason::Body)?;
         match (&command, &outcome) {
             (Command::CreateAccounts(items), Outcome::Events(events)) => {
                 for (item, event) in items.iter().zip(events) {

@@ -23,8 +23,8 @@ use ledger_core::limits::{BATCH_EVENTS_MAX, UNIT_SCALE_MAX};
 
 use crate::outcome::{decode_outcome, encode_outcome, Outcome, EXPIRE_ITEMS_MAX};
 use ledger_core::{
-    AccountId, AccountKind, Amendment, Amount, Command, Decimal, Eligibility, Link, NewAccount,
-    Rating, Transfer, TransferFlags, TransferId,
+    AccountId, AccountKind, Amendment, Amount, Attribution, Command, Decimal, Eligibility, Link,
+    NewAccount, Rating, Transfer, TransferFlags, TransferId,
 };
 
 pub const TAG_CREATE_ACCOUNTS: u8 = 1;
@@ -38,6 +38,12 @@ pub const TAG_CLOSE_ACCOUNTS: u8 = 8;
 pub const TAG_OPERATE: u8 = 9;
 /// A policy amendment (format version 3 on).
 pub const TAG_AMEND_POLICY: u8 = 10;
+/// Annotation tags (format version 4 on): who ran the command and why.
+pub const ANNOTATION_OPERATOR: u8 = 1;
+pub const ANNOTATION_REASON: u8 = 2;
+/// The most bytes a command's annotations take: the count, then the operator (1 + 2 + 8) and
+/// the reason (1 + 2 + 4).
+pub const ANNOTATIONS_BYTES_MAX: usize = 1 + 11 + 7;
 /// The largest policy an amendment carries, in bytes of JSON (a record must fit).
 pub const AMENDMENT_POLICY_BYTES_MAX: usize = 1 << 20;
 
@@ -191,7 +197,7 @@ pub fn encoded_len_max(command: &Command) -> usize {
                 + events * crate::outcome::EVENT_OUTCOME_BYTES
                 + 4
                 + made * crate::outcome::MADE_BYTES_MAX
-                + 1;
+                + ANNOTATIONS_BYTES_MAX;
         }
     };
     let outcome = match command {
@@ -206,8 +212,8 @@ pub fn encoded_len_max(command: &Command) -> usize {
         }
         _ => 0,
     };
-    // Tag and count, items and their outcomes, the annotation count.
-    3 + (per_item + outcome) * command_len(command) + expire + 1
+    // Tag and count, items and their outcomes, the annotations.
+    3 + (per_item + outcome) * command_len(command) + expire + ANNOTATIONS_BYTES_MAX
 }
 
 /// The number of events in a command (0 for `Expire`).
@@ -366,30 +372,90 @@ fn encode_rating(buf: &mut Vec<u8>, r: &Rating) {
 // ------------------------------------------------------------------------------------------
 // Decoding: strict.
 
-/// Appends a command record's whole body: the command, its outcome, and the annotation count
-/// (0: format versions 2 and 3 define no annotations).
+/// Appends a command record's whole body without attribution: the command, its outcome, and
+/// an annotation count of 0 (as format versions 2 and 3 write every body).
 pub fn encode_body(buf: &mut Vec<u8>, command: &Command, outcome: &Outcome) {
-    encode_command(buf, command);
-    encode_outcome(buf, command, outcome);
-    buf.push(0);
+    encode_body_by(buf, command, outcome, Attribution::NONE);
 }
 
-/// Decodes a command record's whole body into its command and outcome, refusing any
-/// non-canonical byte.
+/// Appends a command record's whole body: the command, its outcome, and its annotations (the
+/// operator when given, the reason when given; format version 4).
+pub fn encode_body_by(buf: &mut Vec<u8>, command: &Command, outcome: &Outcome, who: Attribution) {
+    encode_command(buf, command);
+    encode_outcome(buf, command, outcome);
+    let count = u8::from(who.is_given()) + u8::from(who.reason.is_some());
+    buf.push(count);
+    if who.is_given() {
+        buf.push(ANNOTATION_OPERATOR);
+        buf.extend_from_slice(&8u16.to_le_bytes());
+        buf.extend_from_slice(&who.operator.to_le_bytes());
+    }
+    if let Some(reason) = who.reason {
+        buf.push(ANNOTATION_REASON);
+        buf.extend_from_slice(&4u16.to_le_bytes());
+        buf.extend_from_slice(&reason.to_le_bytes());
+    }
+}
+
+/// Decodes a body without annotations (as format versions 2 and 3 write every body) into its
+/// command and outcome, refusing any non-canonical byte.
 pub fn decode_body(body: &[u8]) -> Result<(Command, Outcome), DecodeError> {
+    decode_record_body(body, 3).map(|(command, outcome, _)| (command, outcome))
+}
+
+/// Decodes the body of a command record of format `version` into its command, outcome and
+/// attribution, refusing any non-canonical byte (annotations exist from version 4 on).
+pub fn decode_record_body(
+    body: &[u8],
+    version: u8,
+) -> Result<(Command, Outcome, Attribution), DecodeError> {
     let mut r = Reader { bytes: body, at: 0 };
     let command = read_command(&mut r)?;
     let outcome = decode_outcome(&mut r, &command)?;
-    if r.u8("annotation count")? != 0 {
+    let who = decode_annotations(&mut r, version)?;
+    match body.len() - r.at {
+        0 => Ok((command, outcome, who)),
+        n => Err(DecodeError::TrailingBytes(n)),
+    }
+}
+
+/// The annotations: a count, then `tag u8, length u16, value` with tags strictly ascending:
+/// 1 operator (u64, not 0: an operator not given is left out), 2 reason (u32).
+fn decode_annotations(r: &mut Reader<'_>, version: u8) -> Result<Attribution, DecodeError> {
+    let count = r.u8("annotation count")?;
+    if version < 4 && count != 0 {
         return Err(bad(
             "annotation count",
             "format versions 2 and 3 define no annotations",
         ));
     }
-    match body.len() - r.at {
-        0 => Ok((command, outcome)),
-        n => Err(DecodeError::TrailingBytes(n)),
+    let mut who = Attribution::NONE;
+    let mut last = 0u8;
+    for _ in 0..count {
+        let tag = r.u8("annotation tag")?;
+        if tag <= last {
+            return Err(bad("annotation tag", "tags must be strictly ascending"));
+        }
+        last = tag;
+        let length = r.u16("annotation length")?;
+        match (tag, length) {
+            (ANNOTATION_OPERATOR, 8) => {
+                who.operator = r.u64("annotation operator")?;
+                if who.operator == 0 {
+                    return Err(bad("annotation operator", "operator 0 is left out"));
+                }
+            }
+            (ANNOTATION_REASON, 4) => who.reason = Some(r.u32("annotation reason")?),
+            (ANNOTATION_OPERATOR | ANNOTATION_REASON, _) => {
+                return Err(bad(
+                    "annotation length",
+                    "not the length of the tag's value",
+                ))
+            }
+            _ => return Err(bad("annotation tag", "unknown tag")),
+        }
     }
+    Ok(who)
 }
 
 /// Decodes the bytes of one command alone (as [`encode_command`] writes them), refusing any
@@ -841,6 +907,52 @@ mod tests {
             decode_command(&long).unwrap_err(),
             DecodeError::Truncated("amendment.policy")
         );
+    }
+
+    #[test]
+    fn annotations_round_trip_and_only_their_one_encoding_decodes() {
+        let command = Command::Expire;
+        let outcome = Outcome::Expired {
+            released: vec![],
+            swept: vec![],
+        };
+        let cases = [
+            (Attribution::NONE, 1),
+            (Attribution::by(7), 12),
+            (Attribution::NONE.because(u32::MAX), 8),
+            (Attribution::by(u64::MAX).because(0), 19),
+        ];
+        for (who, bytes) in cases {
+            let mut body = vec![];
+            encode_body_by(&mut body, &command, &outcome, who);
+            let mut bare = vec![];
+            encode_body(&mut bare, &command, &outcome);
+            assert_eq!(body.len() - bare.len() + 1, bytes);
+            assert_eq!(decode_record_body(&body, 4).unwrap().2, who);
+            if who != Attribution::NONE {
+                // Versions 2 and 3 have no annotations.
+                assert!(decode_record_body(&body, 3).is_err());
+                assert!(decode_body(&body).is_err());
+            }
+        }
+        let mut bare = vec![];
+        encode_body(&mut bare, &command, &outcome);
+        bare.pop();
+        let refused = [
+            (vec![1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0], "operator 0"),
+            (vec![1, 3, 0, 0], "unknown tag"),
+            (vec![1, 2, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0], "length"),
+            (
+                vec![2, 2, 4, 0, 1, 0, 0, 0, 1, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+                "ascending",
+            ),
+        ];
+        for (tail, why) in refused {
+            let mut body = bare.clone();
+            body.extend_from_slice(&tail);
+            let e = decode_record_body(&body, 4).unwrap_err();
+            assert!(e.to_string().contains(why), "{e} lacks {why}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::io;
 
-use ledger_core::Command;
+use ledger_core::{Attribution, Command};
 
 use crate::checkpoint::Checkpoint;
 use crate::codec;
@@ -181,11 +181,22 @@ impl JournalWriter {
     /// Stages a command record at `now` (which must come from [`JournalWriter::next_now`]),
     /// carrying the outcome the engine gave it. Returns its sequence number.
     pub fn stage_command(&mut self, now: u64, command: &Command, outcome: &Outcome) -> u64 {
+        self.stage_command_by(now, command, outcome, Attribution::NONE)
+    }
+
+    /// [`JournalWriter::stage_command`] with the command's attribution (its annotations).
+    pub fn stage_command_by(
+        &mut self,
+        now: u64,
+        command: &Command,
+        outcome: &Outcome,
+        who: Attribution,
+    ) -> u64 {
         assert!(now >= self.staged_head.now, "journal time must not go back");
         self.buf
             .reserve(crate::record::RECORD_BYTES_MIN + codec::encoded_len_max(command));
         self.stage(RecordKind::Command, now, |buf| {
-            codec::encode_body(buf, command, outcome)
+            codec::encode_body_by(buf, command, outcome, who)
         })
     }
 

@@ -10,7 +10,7 @@
 use serde_json::{json, Value};
 
 use crate::checkpoint::hex;
-use crate::codec::decode_body;
+use crate::codec::decode_record_body;
 use crate::merkle::{verify_consistency, verify_inclusion, PROOF_HASHES_MAX};
 use crate::outcome::Outcome;
 use crate::profile::CryptoProfile;
@@ -112,16 +112,18 @@ impl RecordProof {
         if frame.kind() != RecordKind::Command {
             return false;
         }
-        match decode_body(frame.body()) {
-            Ok((ledger_core::Command::CreateTransfers(items), _)) => {
+        match decode_record_body(frame.body(), frame.version()) {
+            Ok((ledger_core::Command::CreateTransfers(items), _, _)) => {
                 items.iter().any(|t| t.id.get() == transfer)
             }
             // The transfers the ledger made itself are listed in these records' outcomes.
-            Ok((_, Outcome::Expired { released, swept })) => {
+            Ok((_, Outcome::Expired { released, swept }, _)) => {
                 released.iter().any(|m| m.id.get() == transfer)
                     || swept.iter().any(|s| s.movement.id.get() == transfer)
             }
-            Ok((_, Outcome::Operated { made, .. })) => made.iter().any(|m| m.id.get() == transfer),
+            Ok((_, Outcome::Operated { made, .. }, _)) => {
+                made.iter().any(|m| m.id.get() == transfer)
+            }
             _ => false,
         }
     }

@@ -6,7 +6,7 @@
 //! ```text
 //! 0   4   magic "TBJR"
 //! 4   4   length: bytes of the whole record, this header and the trailing hash included
-//! 8   1   version (3; 2 is read too)
+//! 8   1   version (4; 2 and 3 are read too)
 //! 9   1   kind (1 genesis, 2 command, 3 checkpoint)
 //! 10  2   reserved, zero
 //! 12  8   sequence (genesis 0, then +1 per record)
@@ -22,9 +22,9 @@
 /// The first four bytes of every record, so a scan can find record starts.
 pub const RECORD_MAGIC: [u8; 4] = *b"TBJR";
 /// The record version this code writes, and the newest it reads.
-pub const FORMAT_VERSION: u8 = 3;
-/// The oldest record version this code reads (version 3 only added command tag 10, so a
-/// version-2 record reads as it always did).
+pub const FORMAT_VERSION: u8 = 4;
+/// The oldest record version this code reads (version 3 only added command tag 10 and version 4
+/// annotations, so a version-2 record reads as it always did).
 pub const FORMAT_VERSION_MIN: u8 = 2;
 
 pub const OFFSET_MAGIC: usize = 0;
@@ -193,6 +193,11 @@ impl<'a> Frame<'a> {
 
     pub fn sequence(&self) -> u64 {
         u64_at(self.bytes, OFFSET_SEQUENCE)
+    }
+
+    /// The format version the record was written in (one this binary reads).
+    pub fn version(&self) -> u8 {
+        self.bytes[OFFSET_VERSION]
     }
 
     pub fn now(&self) -> u64 {

@@ -214,10 +214,11 @@ impl ReplayState {
                 )))
             }
             (RecordKind::Command, Some(ledger)) => {
-                let (command, recorded) = codec::decode_body(frame.body())
-                    .map_err(|e| corrupt(CorruptionReason::Body(e)))?;
+                let (command, recorded, who) =
+                    codec::decode_record_body(frame.body(), frame.version())
+                        .map_err(|e| corrupt(CorruptionReason::Body(e)))?;
                 let reply = ledger
-                    .execute(&command, now)
+                    .execute_by(&command, who, now)
                     .map_err(|e| corrupt(CorruptionReason::Replay(e.to_string())))?;
                 let engine = outcome_of(&command, &reply, ledger);
                 if engine != recorded {

@@ -16,8 +16,8 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 
 use ledger_core::{
-    Account, AccountId, Balances, Command, EventResult, Ledger, NewAccount, Policy, Reply,
-    Transfer, TransferId, TransferRecord,
+    Account, AccountId, Attribution, Balances, Command, EventResult, Ledger, NewAccount, Policy,
+    Reply, Transfer, TransferId, TransferRecord,
 };
 
 use crate::checkpoint::hex;
@@ -219,6 +219,7 @@ type Reply1<T> = mpsc::SyncSender<Result<T>>;
 enum Job {
     Command {
         command: Command,
+        who: Attribution,
         now: u64,
         reply: Reply1<Committed>,
     },
@@ -705,10 +706,18 @@ impl Store {
     /// Readers may see a group's effects while its sync is in flight; if that sync fails, the
     /// store is poisoned and reopening returns to the durable state.
     pub fn submit(&self, command: Command, now: u64) -> Result<Committed> {
+        self.submit_by(command, Attribution::NONE, now)
+    }
+
+    /// [`Store::submit`] on behalf of `who`: the operator and reason are journaled with the
+    /// command (annotations, docs/FORMAT.md §4.5), kept for every event it makes, and judged by
+    /// the engine (`reason_required`), with the same promises.
+    pub fn submit_by(&self, command: Command, who: Attribution, now: u64) -> Result<Committed> {
         self.check_time(now)?;
         let (tx, rx) = mpsc::sync_channel(1);
         self.enqueue(Job::Command {
             command,
+            who,
             now,
             reply: tx,
         })?;
@@ -1895,15 +1904,16 @@ fn apply_group(
         match job {
             Job::Command {
                 command,
+                who,
                 now,
                 reply,
             } => {
                 let now = writer.next_now(now);
-                let outcome = match ledger.execute(&command, now) {
+                let outcome = match ledger.execute_by(&command, who, now) {
                     Err(e) => Err(Error::Batch(e)),
                     Ok(engine_reply) => {
                         let outcome = outcome_of(&command, &engine_reply, &ledger);
-                        let sequence = writer.stage_command(now, &command, &outcome);
+                        let sequence = writer.stage_command_by(now, &command, &outcome, who);
                         delta.collect(sequence, &command, &engine_reply, &ledger);
                         Ok(Committed {
                             sequence,

@@ -361,3 +361,30 @@ def test_an_amendment_that_changes_the_units_or_goes_back_in_time_is_refused(tmp
         with pytest.raises(vl.Bad) as caught:
             vl.verify_journal(rewritten(body), None)
         assert expected in str(caught.value), (expected, str(caught.value))
+
+
+def test_annotations_say_who_ran_a_command_and_are_checked(sample):
+    """The sample's link command is by operator 4001 for reason 5 (FORMAT.md 4.5)."""
+    data = journal(sample)
+    records = frames(data)
+    linked = next(f for f in records
+                  if f.kind == vl.KIND_COMMAND and f.body[0] == vl.TAG_LINK)
+    assert linked.data[vl.OFFSET_VERSION] == vl.FORMAT_VERSION
+    tail = linked.body[-(1 + 11 + 7):]
+    assert tail == (bytes([2, vl.ANNOTATION_OPERATOR]) + struct.pack("<HQ", 8, 4001)
+                    + bytes([vl.ANNOTATION_REASON]) + struct.pack("<HI", 4, 5))
+    r = vl.Reader(tail)
+    assert vl.read_annotations(r, 4) == {"operator": 4001, "reason": 5}
+    for bad, expected in (
+        (bytes([1, 9]) + struct.pack("<H", 0), "unknown tag"),
+        (bytes([1, 1]) + struct.pack("<HQ", 8, 0), "operator 0"),
+        (bytes([1, 2]) + struct.pack("<HH", 2, 5), "length"),
+        (bytes([2, 2]) + struct.pack("<HI", 4, 5) + bytes([1]) + struct.pack("<HQ", 8, 1),
+         "ascending"),
+    ):
+        with pytest.raises(vl.BodyError) as caught:
+            vl.read_annotations(vl.Reader(bad), 4)
+        assert expected in str(caught.value)
+    # A version-3 record holds none.
+    with pytest.raises(vl.BodyError):
+        vl.read_annotations(vl.Reader(tail), 3)

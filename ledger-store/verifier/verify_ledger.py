@@ -33,7 +33,7 @@ import blake3
 # FORMAT.md section 3.1
 JOURNAL_FILE_NAME = "journal.tbj"
 RECORD_MAGIC = b"TBJR"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 FORMAT_VERSION_MIN = 2
 OFFSET_MAGIC = 0
 OFFSET_LENGTH = 4
@@ -63,6 +63,8 @@ TAG_CREATE_ACCOUNTS, TAG_CREATE_TRANSFERS, TAG_EXPIRE = 1, 2, 3
 TAG_LINK, TAG_UNLINK, TAG_ELIGIBILITY, TAG_RATINGS = 4, 5, 6, 7
 TAG_CLOSE_ACCOUNTS, TAG_OPERATE, TAG_AMEND_POLICY = 8, 9, 10
 AMENDMENT_POLICY_BYTES_MAX = 1 << 20
+# FORMAT.md section 4.5
+ANNOTATION_OPERATOR, ANNOTATION_REASON = 1, 2
 
 
 TORN_TAIL = "torn tail: the last record is incomplete or fails its checksum"
@@ -389,7 +391,34 @@ def read_amendment(r: Reader) -> tuple:
     return start, policy
 
 
-def check_command(body: bytes, balances: Optional["Balances"] = None) -> Optional[tuple]:
+def read_annotations(r: Reader, version: int) -> dict:
+    """Who ran the command and why (FORMAT.md 4.5): {"operator": n, "reason": n}, each only
+    when given."""
+    count = r.uint(1, "annotation count")
+    if version < 4 and count != 0:
+        raise BodyError("annotation count: format versions 2 and 3 define no annotations")
+    found, last = {}, 0
+    for _ in range(count):
+        tag = r.uint(1, "annotation tag")
+        if tag <= last:
+            raise BodyError("annotation tag: tags must be strictly ascending")
+        last = tag
+        length = r.uint(2, "annotation length")
+        if tag == ANNOTATION_OPERATOR and length == 8:
+            found["operator"] = r.uint(8, "annotation operator")
+            if found["operator"] == 0:
+                raise BodyError("annotation operator: operator 0 is left out")
+        elif tag == ANNOTATION_REASON and length == 4:
+            found["reason"] = r.uint(4, "annotation reason")
+        elif tag in (ANNOTATION_OPERATOR, ANNOTATION_REASON):
+            raise BodyError("annotation length: not the length of the tag's value")
+        else:
+            raise BodyError(f"annotation tag: unknown tag {tag}")
+    return found
+
+
+def check_command(body: bytes, balances: Optional["Balances"] = None,
+                  version: int = FORMAT_VERSION) -> Optional[tuple]:
     """Decodes a command record's body (FORMAT.md 4.2 to 4.5) and applies its outcome. Returns
     (effective time, policy) for an amendment, None for any other command."""
     r = Reader(body)
@@ -416,8 +445,7 @@ def check_command(body: bytes, balances: Optional["Balances"] = None) -> Optiona
     else:
         for item in items:
             read_event_outcome(r, tag, item, balances)
-    if r.uint(1, "annotation count") != 0:
-        raise BodyError("annotation count: format versions 2 and 3 define no annotations")
+    read_annotations(r, version)
     if r.at != len(body):
         raise BodyError(f"{len(body) - r.at} bytes follow the last item")
     return amendment
@@ -617,7 +645,7 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
             policies.append((0, policy))
         elif frame.kind == KIND_COMMAND:
             try:
-                amendment = check_command(frame.body, balances)
+                amendment = check_command(frame.body, balances, frame.data[OFFSET_VERSION])
                 if amendment is not None:
                     check_amendment(policies, *amendment, command_now)
                     policies.append(amendment)

@@ -9,8 +9,8 @@ use std::str::FromStr;
 use ledger_core::operation::{Operation, OperationKind};
 use ledger_core::timebank::ServiceRecord;
 use ledger_core::{
-    AccountId, AccountKind, Amount, Command, Decimal, Eligibility, Link, NewAccount, Policy,
-    Rating, Transfer, TransferFlags, TransferId, Unit,
+    AccountId, AccountKind, Amount, Attribution, Command, Decimal, Eligibility, Link, NewAccount,
+    Policy, Rating, Transfer, TransferFlags, TransferId, Unit,
 };
 use ledger_store::checkpoint::hex;
 use ledger_store::{Error, Store, StoreOptions};
@@ -89,8 +89,10 @@ fn run() -> Result<(), Error> {
         ],
         NOW + 2,
     )?;
-    store.submit(
+    // Attributed: operator 4001 for reason 5 (annotations, format version 4).
+    store.submit_by(
         Command::LinkAccounts(vec![Link { a: alice, b: bob }]),
+        Attribution::by(4_001).because(5),
         NOW + 3,
     )?;
     store.submit(

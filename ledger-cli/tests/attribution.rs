@@ -1,0 +1,101 @@
+//! `--operator` and `--reason`: who ran each write and why, journaled with it, shown in
+//! statements and exports; `reverse` and `account close` need a reason.
+
+mod support;
+
+use std::process::Command;
+
+use support::Bank;
+
+fn record(bank: &Bank, extra: &[&str]) -> support::Run {
+    let mut args: Vec<&str> = extra.to_vec();
+    args.extend_from_slice(&[
+        "record",
+        "--payer",
+        "1",
+        "--provider",
+        "2",
+        "--hours",
+        "2",
+        "--code",
+        "101",
+    ]);
+    bank.run(&args)
+}
+
+#[test]
+fn statements_and_exports_show_who_ran_each_write_and_why() {
+    let bank = Bank::new().with_accounts();
+    assert_eq!(record(&bank, &["--operator", "4001"]).code, 0);
+    let original = bank.ok(&["--json", "statement", "2"]).json()["lines"][0]["transfer"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    bank.fails(
+        &["--operator", "4002", "reverse", &original],
+        4,
+        "reason_required",
+    );
+    bank.ok(&["--operator", "4002", "--reason", "12", "reverse", &original]);
+    let lines = bank.ok(&["--json", "statement", "2"]).json()["lines"].clone();
+    assert_eq!(lines[0]["operator"], 4001);
+    assert_eq!(lines[0]["reason"], serde_json::Value::Null);
+    assert_eq!(lines[1]["operator"], 4002);
+    assert_eq!(lines[1]["reason"], 12);
+    let csv = bank.ok(&["statement", "2", "--format", "csv"]).stdout;
+    assert!(
+        csv.lines().nth(2).unwrap().ends_with(",true,4002,12"),
+        "{csv}"
+    );
+
+    // The export names them on each command line; an import rebuilds the same chain.
+    let export = bank.ok(&["export"]).stdout;
+    let last = export.lines().next_back().unwrap();
+    let reversal: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(reversal["operator"], 4002);
+    assert_eq!(reversal["reason"], 12);
+    let file = bank.path("export.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let copy = Bank::empty();
+    copy.ok(&["import", file.to_str().unwrap()]);
+    assert_eq!(copy.status()["head"], bank.status()["head"]);
+    copy.ok(&["verify"]);
+}
+
+#[test]
+fn the_operator_defaults_to_the_environment_then_to_the_local_account() {
+    let bank = Bank::new().with_accounts();
+    let run = |env: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_timebank"));
+        command
+            .arg("--data")
+            .arg(bank.data())
+            .args([
+                "--at",
+                &bank.at,
+                "record",
+                "--payer",
+                "1",
+                "--provider",
+                "2",
+            ])
+            .args(["--hours", "1", "--code", "101"])
+            .env_remove("TIMEBANK_OPERATOR");
+        if let Some(value) = env {
+            command.env("TIMEBANK_OPERATOR", value);
+        }
+        command.output().unwrap()
+    };
+    assert!(run(Some("77")).status.success());
+    assert!(run(None).status.success());
+    let refused = run(Some("somebody"));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not an operator id"));
+    let lines = bank.ok(&["--json", "statement", "2"]).json()["lines"].clone();
+    assert_eq!(lines[0]["operator"], 77);
+    // 2^32 + the Unix user id running the test.
+    let local = lines[1]["operator"].as_u64().unwrap();
+    assert!(local >= 1 << 32, "{local}");
+    assert_eq!(lines.as_array().unwrap().len(), 2);
+    bank.fails(&["--operator", "0", "expire"], 2, "positive integer");
+}
