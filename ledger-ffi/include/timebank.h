@@ -28,6 +28,21 @@
  * journaled (head and state digest move on, the refused ids are remembered with their result
  * code), balances do not change. Every REFUSED message begins "refused: NAME (NUMBER)", and
  * timebank_error_result_code reads NUMBER back.
+ *
+ * Time-bank operations (record_service, withdraw, book, complete, cancel, gift, award, redeem,
+ * close_account, reverse, and the operate_* functions): each is one domain operation the ledger
+ * plans and applies under its lock as one journal record, and remembers under its id (the
+ * host's request id, also the first of its transfer ids). Before submitting, the call checks
+ * what it can without writing: its arguments (NOT_FOUND for an unknown account or booking,
+ * INVALID_AMOUNT, INVALID_ARGUMENT for a zero id or a code the policy lacks), then whether the
+ * ledger already ran this id: the same arguments are answered with the first outcome (OK, or
+ * the same REFUSED and result code) and nothing is written; then the plan against the ledger as
+ * it is: a refusal the planner foresees (not_a_booking 214, holds_pending 213,
+ * donation_account_required 215, weighted_amount_inexact 211) is REFUSED with its code and
+ * journals nothing (its message says so). What the ledger refuses under its lock (a cap, a
+ * rule, served_at, a booking completed meanwhile, the same id with other arguments:
+ * operation_exists_with_different_* 40 to 45) is journaled like every refusal from a write.
+ * timebank_store_operation looks an operation's outcome up by its id.
  */
 
 #ifndef TIMEBANK_H
@@ -262,6 +277,27 @@ typedef struct timebank_account {
   char available[TIMEBANK_DECIMAL_BYTES];
 } timebank_account;
 
+// What one domain operation did.
+typedef struct timebank_operation_outcome {
+  // The ledger's timestamp of the operation's first event (nanoseconds since the Unix epoch);
+  // on a retry, the original one. 0 for a refused operation.
+  uint64_t timestamp;
+  // How many transfers the operation made; their ids are the operation's id and the ones
+  // after it (`id`, `id + 1`, ...).
+  uint64_t transfers;
+  // How many empty accounts it closed (a closing; 0 for other operations).
+  uint64_t closed;
+  // The result code: 0 when the operation applied; for an operation looked up with
+  // `timebank_store_operation` that the ledger refused, the refusal's code (the one its
+  // `TIMEBANK_STATUS_REFUSED` message named).
+  uint16_t code;
+  // 1 when the ledger had already run this operation (this id, these arguments) and the call
+  // was answered with the first outcome, writing nothing; 0 when it ran now.
+  uint8_t retried;
+  // Always 0.
+  uint8_t reserved[5];
+} timebank_operation_outcome;
+
 // One posted movement of an account.
 typedef struct timebank_statement_line {
   struct timebank_id transfer_id;
@@ -426,6 +462,31 @@ timebank_status timebank_store_create_accounts(const struct timebank_store *stor
                                                uint16_t *codes_out,
                                                char **error_out);
 
+// Closes `count` accounts whose balance is zero and that hold nothing pending (an empty,
+// dormant account), in one durable command at `now`, and writes each account's result code to
+// `codes_out[i]`: 0 closed, 3 `exists` (already closed), 57 `account_not_found`, 56
+// `closing_leaves_balance` (it holds a balance or a pending hold: close it with
+// `timebank_store_close_account`, which names where the balance goes). A closed account takes
+// no new transfers; its history stays.
+//
+// Errors (nothing is closed): `INVALID_ARGUMENT` for a `count` of 0 or above
+// `TIMEBANK_BATCH_MAX` (checked before `accounts` is read) or a zero id; `INVALID_TIME`;
+// `OUTCOME_UNKNOWN` when the journal write or sync failed. A refused account (a non-zero code)
+// is journaled with the batch, as for transfers.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `accounts` is NULL or points to `count` `timebank_id`s;
+// `codes_out` is NULL or valid for writes of `count` `uint16_t`; `error_out` is NULL or valid
+// for a write of one `char *`.
+timebank_status timebank_store_close_accounts(const struct timebank_store *store,
+                                              const struct timebank_id *accounts,
+                                              uint64_t count,
+                                              uint64_t now,
+                                              uint16_t *codes_out,
+                                              char **error_out);
+
 // Writes the account `id` to `*account_out`.
 //
 // Errors: `NOT_FOUND` for an unknown id, `INVALID_ARGUMENT` for zero.
@@ -477,8 +538,9 @@ timebank_status timebank_amount_format(uint64_t minor,
 
 // Records a service: `provider` earns `hours` × the code's weight, paid by `payer` (an issuing
 // fund for a service code). Above a cap whose excess is donated, the rest goes to `donation`
-// (NULL when the host knows no cap applies). Uses transfer ids from `first_id` on and writes how
-// many to `*transfers_out` (may be NULL).
+// (NULL when the host knows no cap applies). The operation's id is `first_id`, its transfers
+// use ids from `first_id` on, and it writes how many to `*transfers_out` (may be NULL). The
+// same as `timebank_store_operate_service` with `served_at` 0: see it for retries.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -497,8 +559,51 @@ timebank_status timebank_store_record_service(const struct timebank_store *store
                                               uint64_t *transfers_out,
                                               char **error_out);
 
+// Records a service done at `served_at` (nanoseconds since the Unix epoch; 0 when it was done
+// as it is recorded, at `now`): `provider` earns `hours` × the code's weight, paid by `payer`
+// (an issuing fund for a service code); above a cap whose excess is donated, the rest goes to
+// `donation` (NULL or zero when the host knows no cap applies). Caps count the local day (in
+// the policy's time zone) of `served_at`.
+//
+// `id` is the host's request id for the operation and the first of its transfer ids. The
+// ledger plans and applies it in one journal record, and `*outcome_out` (may be NULL) receives
+// what it did. Retrying with the same `id` and the same arguments (after a timeout, a crash or
+// `TIMEBANK_STATUS_OUTCOME_UNKNOWN`) changes nothing and writes nothing: it returns the first
+// outcome (`retried` 1, the original `timestamp`), or, when the first run was refused, the same
+// `TIMEBANK_STATUS_REFUSED` with the same result code. The same `id` with other arguments is
+// refused with a code naming the first difference: `operation_exists_with_different_kind` (40),
+// `_accounts` (41), `_amount` (42), `_code` (43), `_served_at` (44) or `_details` (45).
+//
+// Refusals of `served_at`: after the time the ledger gives the event, `served_at_in_future`
+// (22); more local days before it than the policy's `late_days_max`, `served_at_too_late`
+// (210). Other errors: `NOT_FOUND` (an unknown account), `INVALID_AMOUNT` (`hours` not exact
+// in the unit), `INVALID_ARGUMENT` (a zero id, a code the policy lacks), and the planner's
+// refusals, `donation_account_required` (215) and `weighted_amount_inexact` (211), which journal
+// nothing.
+//
+// Thread safety: `store` may be used from several threads at once; concurrent operations get
+// the results a serial run would.
+//
+// # Safety
+// `store` is NULL or a live handle; every id pointer is NULL or points to one `timebank_id`;
+// `hours` is NULL or a NUL-terminated string; `outcome_out` is NULL or valid for a write of one
+// `timebank_operation_outcome`; `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_store_operate_service(const struct timebank_store *store,
+                                               const struct timebank_id *id,
+                                               uint16_t code,
+                                               const struct timebank_id *payer,
+                                               const struct timebank_id *provider,
+                                               const char *hours,
+                                               const struct timebank_id *donation,
+                                               uint64_t served_at,
+                                               uint64_t now,
+                                               struct timebank_operation_outcome *outcome_out,
+                                               char **error_out);
+
 // A care withdrawal: `member` pays `hours` × the care code's weight of its own hours to
-// `provider` (refused before the member's eligibility date: `not_yet_eligible`).
+// `provider` (refused before the member's eligibility date: `not_yet_eligible`). The same as
+// `timebank_store_operate_withdrawal` with `served_at` 0, writing the number of transfers to
+// `*transfers_out` (may be NULL).
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -514,9 +619,32 @@ timebank_status timebank_store_withdraw(const struct timebank_store *store,
                                         uint64_t *transfers_out,
                                         char **error_out);
 
+// A care withdrawal for a service done at `served_at` (0: as it is recorded): `member` pays
+// `hours` × the care code's weight of its own hours to `provider` (refused before the member's
+// eligibility date: `not_yet_eligible`; a code that is not a care code of the member's unit:
+// `INVALID_ARGUMENT`). `id` is the request id; retries, `served_at` refusals and the outcome
+// as for `timebank_store_operate_service`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_operate_service`.
+timebank_status timebank_store_operate_withdrawal(const struct timebank_store *store,
+                                                  const struct timebank_id *id,
+                                                  uint16_t code,
+                                                  const struct timebank_id *member,
+                                                  const struct timebank_id *provider,
+                                                  const char *hours,
+                                                  uint64_t served_at,
+                                                  uint64_t now,
+                                                  struct timebank_operation_outcome *outcome_out,
+                                                  char **error_out);
+
 // Books a service: holds `hours` × the code's weight of `payer`'s hours for `provider` (a
 // pending transfer `id`) until completed, cancelled, or released by `timebank_store_expire`
-// after `timeout_s` seconds (0: no deadline).
+// after `timeout_s` seconds (0: no deadline). The provider's caps are judged at completion.
+// `id` is also the operation's request id: a retry with the same arguments returns OK and
+// changes nothing; other arguments are refused (`operation_exists_with_different_*`).
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -534,7 +662,8 @@ timebank_status timebank_store_book(const struct timebank_store *store,
 
 // Completes the booking `booking`: posts the hours served (`hours`, at most those booked; NULL
 // for all of them; the rest of the hold is released) and records the recipient's `rating`
-// (1 to 5; 0 for none). Uses transfer ids from `first_id` on.
+// (1 to 5; 0 for none). The same as `timebank_store_operate_completion` with `served_at` 0,
+// writing the number of transfers to `*transfers_out` (may be NULL).
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -550,7 +679,31 @@ timebank_status timebank_store_complete(const struct timebank_store *store,
                                         uint64_t *transfers_out,
                                         char **error_out);
 
+// Completes the booking `booking` for a service done at `served_at` (0: as it is recorded):
+// posts the hours served (`hours`, at most those booked; NULL for all of them; the rest of the
+// hold is released), with the provider's caps judged on the local day of `served_at` (the
+// excess above a donate cap goes to `donation`), and records the recipient's `rating` (1 to 5;
+// 0 for none) in the same journal record. `id` is the request id and the first transfer id;
+// retries, `served_at` refusals and the outcome as for `timebank_store_operate_service`. A
+// booking that is no longer pending is `not_a_booking` (214).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_operate_service`.
+timebank_status timebank_store_operate_completion(const struct timebank_store *store,
+                                                  const struct timebank_id *id,
+                                                  const struct timebank_id *booking,
+                                                  const char *hours,
+                                                  uint8_t rating,
+                                                  const struct timebank_id *donation,
+                                                  uint64_t served_at,
+                                                  uint64_t now,
+                                                  struct timebank_operation_outcome *outcome_out,
+                                                  char **error_out);
+
 // Cancels the booking `booking` (transfer `id` voids the hold, releasing the payer's hours).
+// `id` is the operation's request id: retries as for `timebank_store_book`.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -563,7 +716,8 @@ timebank_status timebank_store_cancel(const struct timebank_store *store,
                                       char **error_out);
 
 // Gives `amount` from `from` to `to` (a family member linked with `timebank_store_link`, or a
-// donation pool), with `code` (0 for the policy's gift or donation code).
+// donation pool), with `code` (0 for the policy's gift or donation code). `id` is the
+// operation's request id: retries as for `timebank_store_book`.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -578,7 +732,8 @@ timebank_status timebank_store_gift(const struct timebank_store *store,
                                     uint64_t now,
                                     char **error_out);
 
-// Awards points: the award code's points per act × `acts`, from `issuer` to `member`.
+// Awards points: the award code's points per act × `acts`, from `issuer` to `member`. `id` is
+// the operation's request id: retries as for `timebank_store_book`.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -594,7 +749,8 @@ timebank_status timebank_store_award(const struct timebank_store *store,
                                      char **error_out);
 
 // Redeems `amount` points of `member` at `redemption` (a points supermarket), with `code` (0
-// for the policy's redemption code).
+// for the policy's redemption code). `id` is the operation's request id: retries as for
+// `timebank_store_book`.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -609,9 +765,14 @@ timebank_status timebank_store_redeem(const struct timebank_store *store,
                                       uint64_t now,
                                       char **error_out);
 
-// Closes `account` (death, moving away, dormancy): its whole balance moves to `destination` (an
-// heir, a pool, a fund) by the closing transfer `id`, and it takes no new transfers. The history
-// stays. Refused while it has pending holds, or when its balance is zero.
+// Closes `account` (death, moving away, dormancy): its whole balance moves to `destination` by
+// the closing transfer `id`, and it takes no new transfers; an account with a zero balance
+// simply closes (no transfer; `destination` must still exist). The history stays. The
+// destination of a balance is a fund, a pool, or a member the gift rule allows (otherwise
+// `closing_destination_not_allowed`, 212). Refused while the account has pending holds
+// (`holds_pending`, 213). `id` is the operation's request id: retries as for
+// `timebank_store_book`. To close several empty accounts in one command, see
+// `timebank_store_close_accounts`.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -626,7 +787,8 @@ timebank_status timebank_store_close_account(const struct timebank_store *store,
 
 // Reverses the posted transfer `original` with the new transfer `id`, which moves its amount
 // back and references it. A mistake is corrected this way, never by deletion; a transfer is
-// reversed at most once (`already_reversed`).
+// reversed at most once (`already_reversed`). `id` is the operation's request id: retries as
+// for `timebank_store_book`.
 //
 // Thread safety: `store` may be used from several threads at once.
 //
@@ -665,6 +827,25 @@ timebank_status timebank_store_set_eligibility(const struct timebank_store *stor
                                                uint64_t from,
                                                uint64_t now,
                                                char **error_out);
+
+// Writes the outcome of the domain operation with the request id `id` to `*outcome_out`: what
+// the ledger answered when it first ran it (`code` 0 with its transfers, or the refusal's
+// code). So a host that got `TIMEBANK_STATUS_OUTCOME_UNKNOWN`, or lost its process, learns
+// whether the operation happened without running it again. Reads only.
+//
+// Errors: `NOT_FOUND` when the ledger ran no operation with this id (a transfer submitted
+// directly with this id is not an operation); `INVALID_ARGUMENT` for a zero id.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `id` is NULL or points to one `timebank_id`; `outcome_out`
+// is NULL or valid for a write of one `timebank_operation_outcome`; `error_out` is NULL or valid
+// for a write of one `char *`.
+timebank_status timebank_store_operation(const struct timebank_store *store,
+                                         const struct timebank_id *id,
+                                         struct timebank_operation_outcome *outcome_out,
+                                         char **error_out);
 
 // Writes the public key of a signing key (lower-case hex: 64 characters for Ed25519, 130 for
 // SM2's `04 ‖ x ‖ y`) to `*public_key_out`, freed with `timebank_string_free`. `profile` is

@@ -1,4 +1,4 @@
-//! Accounts: creating them in batches, reading one back.
+//! Accounts: creating them in batches, closing empty ones, reading one back.
 
 use std::ffi::c_char;
 
@@ -131,6 +131,56 @@ pub unsafe extern "C" fn timebank_store_create_accounts(
             .map(|(i, a)| a.to_core(i, &scale_of))
             .collect::<Result<Vec<_>, _>>()?;
         let committed = store.run(Command::CreateAccounts(specs), now)?;
+        for (slot, result) in codes_out.iter_mut().zip(committed.events()) {
+            *slot = result.code as u16;
+        }
+        Ok(())
+    };
+    // SAFETY: the contract above covers `error_out`.
+    unsafe { boundary::call(error_out, body) }
+}
+
+/// Closes `count` accounts whose balance is zero and that hold nothing pending (an empty,
+/// dormant account), in one durable command at `now`, and writes each account's result code to
+/// `codes_out[i]`: 0 closed, 3 `exists` (already closed), 57 `account_not_found`, 56
+/// `closing_leaves_balance` (it holds a balance or a pending hold: close it with
+/// `timebank_store_close_account`, which names where the balance goes). A closed account takes
+/// no new transfers; its history stays.
+///
+/// Errors (nothing is closed): `INVALID_ARGUMENT` for a `count` of 0 or above
+/// `TIMEBANK_BATCH_MAX` (checked before `accounts` is read) or a zero id; `INVALID_TIME`;
+/// `OUTCOME_UNKNOWN` when the journal write or sync failed. A refused account (a non-zero code)
+/// is journaled with the batch, as for transfers.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// `store` is NULL or a live handle; `accounts` is NULL or points to `count` `timebank_id`s;
+/// `codes_out` is NULL or valid for writes of `count` `uint16_t`; `error_out` is NULL or valid
+/// for a write of one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_close_accounts(
+    store: *const timebank_store,
+    accounts: *const timebank_id,
+    count: u64,
+    now: u64,
+    codes_out: *mut u16,
+    error_out: *mut *mut c_char,
+) -> Status {
+    let body = || {
+        let call = handle::enter(store)?;
+        let store = call.open()?;
+        let count = pointer::batch_count(count, "count")?;
+        // SAFETY: the contract above covers `accounts` and `count`.
+        let accounts = unsafe { pointer::slice_arg(accounts, count, "accounts") }?;
+        // SAFETY: the contract above covers `codes_out` and `count`.
+        let codes_out = unsafe { pointer::slice_out(codes_out, count, "codes_out") }?;
+        let ids = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, id)| id.account(&format!("accounts[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let committed = store.run(Command::CloseAccounts(ids), now)?;
         for (slot, result) in codes_out.iter_mut().zip(committed.events()) {
             *slot = result.code as u16;
         }

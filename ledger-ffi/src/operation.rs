@@ -1,36 +1,38 @@
-//! The time-bank operations: each plans its transfers with `ledger_core::timebank` and submits
-//! them as one durable linked chain, so it happens wholly or not at all.
+//! The time-bank operations. Each is one `Command::Operate`: the ledger plans it against its
+//! state under the committer's lock and applies it in the same journal record (a completion
+//! with its rating, a service with its donation and points), and remembers its outcome under
+//! the operation's id, the host's request id.
+//!
+//! Before submitting, the call checks what it can without writing: the arguments, then whether
+//! the ledger already ran an operation with this id (a retry with the same arguments is answered
+//! with the first outcome and writes nothing), then the plan against the ledger as it is (a
+//! refusal the planner foresees, such as `not_a_booking`, is returned with its code and journals
+//! nothing). What the ledger then refuses under its lock (a cap reached, a rule broken, a
+//! booking another thread completed meanwhile, the same id with other arguments) is journaled,
+//! as every refusal from a write is, and changes no balance.
 //!
 //! Every operation returns `TIMEBANK_STATUS_REFUSED` when the ledger refuses it (its message
 //! names the result code, such as `cap_exceeded_daily (200)`), `NOT_FOUND` for an unknown
 //! account or transfer, `INVALID_AMOUNT` for an amount that is not exact in the unit, and
-//! `INVALID_ARGUMENT` for zero ids or a code the policy does not have. Resubmitting the same
-//! operation with the same ids succeeds without changing anything (ids are idempotency keys).
-//! `now` is nanoseconds since the Unix epoch, or 0 for the system clock.
+//! `INVALID_ARGUMENT` for zero ids or a code the policy does not have. `now` is nanoseconds
+//! since the Unix epoch, or 0 for the system clock.
 
 use std::ffi::c_char;
 
-use ledger_core::timebank::{self, Booking, Closing, Completion, Gift, Plan, PointsAward};
-use ledger_core::timebank::{Redemption, ServiceRecord};
-use ledger_core::{AccountId, Amount, Command, Eligibility, Ledger, Link};
+use ledger_core::operation::{Operation, OperationKind};
+use ledger_core::timebank::{self, Booking, Closing, Completion, Gift, Plan, PlanError};
+use ledger_core::timebank::{PointsAward, Redemption, ServiceRecord};
+use ledger_core::{AccountId, Amount, Command, Eligibility, Ledger, Link, ResultCode};
 
 use crate::amount;
 use crate::boundary;
 use crate::handle;
-use crate::handle::{timebank_store, OpenStore};
+use crate::handle::timebank_store;
 use crate::id::timebank_id;
+use crate::operation_outcome::{refused_code, timebank_operation_outcome};
 use crate::pointer;
 use crate::status::{Error, Status};
 use crate::store::{now_or_clock, refusal};
-
-/// Submits a plan's commands in order; the first refusal stops it.
-fn execute(store: &OpenStore<'_>, plan: &Plan, now: u64) -> Result<usize, Error> {
-    for command in plan.commands() {
-        let committed = store.run(command, now)?;
-        refusal(committed.events())?;
-    }
-    Ok(plan.transfers.len())
-}
 
 /// Parses `text` in the scale of `account`'s unit.
 fn amount_of(
@@ -52,31 +54,122 @@ fn amount_of(
     amount::parse(text, scale, argument)
 }
 
-/// The parts every operation shares: the open store, `now`, and the panic boundary.
+/// The plan the ledger would make for `operation` at `at` (as `Command::Operate` plans it).
+fn plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<Plan, PlanError> {
+    let id = operation.id;
+    match &operation.kind {
+        OperationKind::Service(r) => timebank::plan_service(ledger, id, r, at),
+        OperationKind::Booking(b) => timebank::plan_booking(ledger, id, b),
+        OperationKind::Completion(c) => timebank::plan_completion(ledger, id, c, at),
+        OperationKind::Cancellation { booking } => {
+            timebank::plan_cancellation(ledger, id, *booking)
+        }
+        OperationKind::Gift(g) => timebank::plan_gift(ledger, id, g),
+        OperationKind::Award(a) => timebank::plan_award(ledger, id, a),
+        OperationKind::Redemption(r) => timebank::plan_redemption(ledger, id, r),
+        OperationKind::Closing(c) => timebank::plan_closing(ledger, id, c),
+        OperationKind::Reversal { original } => timebank::plan_reversal(ledger, id, *original),
+    }
+}
+
+/// What the planner says of `operation` before it is submitted.
+type Check = fn(&Ledger, &Operation, u64) -> Result<(), PlanError>;
+
+fn check_plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<(), PlanError> {
+    plan(ledger, operation, at).map(drop)
+}
+
+/// A withdrawal is a service paid from the member's own hours with a care code: the code's
+/// purpose is checked as `plan_withdrawal` does, then the service is planned.
+fn check_withdrawal(ledger: &Ledger, operation: &Operation, at: u64) -> Result<(), PlanError> {
+    if let OperationKind::Service(r) = &operation.kind {
+        timebank::plan_withdrawal(
+            ledger,
+            operation.id,
+            r.code,
+            r.payer,
+            r.provider,
+            r.hours,
+            at,
+        )?;
+    }
+    check_plan(ledger, operation, at)
+}
+
+/// How a call goes on once the ledger has been read.
+enum Next {
+    /// The ledger ran this operation with these arguments: its first outcome.
+    Answered(Result<timebank_operation_outcome, ResultCode>),
+    /// Submit it: new, or the same id with other arguments (the ledger names the difference).
+    Submit(Operation),
+}
+
+/// Runs one domain operation: the checks, then `Command::Operate` (see the module docs), and
+/// hands its outcome to `write`.
 ///
 /// # Safety
-/// `store` is NULL or a live handle; `transfers_out` is NULL or valid for a write of one `uint64_t`;
-/// `error_out` is NULL or valid for a write of one `char *`.
-unsafe fn operation(
+/// `store` is NULL or a live handle; `error_out` is NULL or valid for a write of one `char *`.
+unsafe fn operate(
     store: *const timebank_store,
     now: u64,
-    transfers_out: *mut u64,
     error_out: *mut *mut c_char,
-    plan: impl FnOnce(&Ledger, u64) -> Result<Plan, Error>,
+    build: impl FnOnce(&Ledger) -> Result<Operation, Error>,
+    check: Check,
+    write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
     let body = || {
         let call = handle::enter(store)?;
         let store = call.open()?;
-        // SAFETY: this function's contract covers `transfers_out`.
-        let out = unsafe { pointer::optional_out_arg(transfers_out) };
         let now = now_or_clock(now);
-        // Refused before planning, so the status is the same whatever the plan would say.
+        // Refused before anything else, so the status is the same whatever the plan would say.
         store.check_time(now)?;
-        let plan = store.read(|ledger| plan(ledger, now))?;
-        let transfers = execute(&store, &plan, now)?;
-        if let Some(out) = out {
-            out.write(transfers as u64);
-        }
+        let next = store.read(|ledger| -> Result<Next, Error> {
+            let operation = build(ledger)?;
+            if let Some(record) = ledger.operation(operation.id) {
+                if record.kind == operation.kind {
+                    let first = timebank_operation_outcome::of_record(record, true);
+                    return Ok(Next::Answered(match refused_code(&record.results) {
+                        Some(code) => Err(code),
+                        None => Ok(first),
+                    }));
+                }
+                return Ok(Next::Submit(operation));
+            }
+            let at = now.max(ledger.clock().saturating_add(1));
+            check(ledger, &operation, at)?;
+            Ok(Next::Submit(operation))
+        })?;
+        let outcome = match next {
+            Next::Answered(Ok(first)) => first,
+            Next::Answered(Err(code)) => {
+                let mut error = Error::refused(code);
+                error
+                    .message
+                    .push_str("; the first outcome of this operation id, answered again");
+                return Err(error);
+            }
+            Next::Submit(operation) => {
+                let id = operation.id;
+                let committed = store.run(Command::Operate(operation), now)?;
+                let results = committed.events();
+                refusal(results)?;
+                let retried =
+                    !results.is_empty() && results.iter().all(|r| r.code == ResultCode::Exists);
+                store
+                    .read(|ledger| {
+                        ledger
+                            .operation(id)
+                            .map(|r| timebank_operation_outcome::of_record(r, retried))
+                    })
+                    .ok_or_else(|| {
+                        Error::new(
+                            Status::Panic,
+                            format!("operation {id} applied but is not recorded"),
+                        )
+                    })?
+            }
+        };
+        write(outcome);
         Ok(())
     };
     // SAFETY: this function's contract covers `error_out`.
@@ -104,10 +197,49 @@ unsafe fn optional_id_arg(id: *const timebank_id) -> Option<timebank_id> {
         .filter(|i| i.get() != 0)
 }
 
+/// `served_at` as the ledger takes it: 0 for none (the service was done when it is recorded).
+fn served(served_at: u64) -> Option<u64> {
+    (served_at != 0).then_some(served_at)
+}
+
+/// Writes an outcome to `outcome_out` when it is not NULL.
+///
+/// # Safety
+/// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+unsafe fn outcome_writer(
+    outcome_out: *mut timebank_operation_outcome,
+) -> impl FnOnce(timebank_operation_outcome) {
+    // SAFETY: the caller's contract.
+    let out = unsafe { pointer::optional_out_arg(outcome_out) };
+    move |outcome| {
+        if let Some(out) = out {
+            out.write(outcome);
+        }
+    }
+}
+
+/// Writes an outcome's transfer count to `transfers_out` when it is not NULL.
+///
+/// # Safety
+/// `transfers_out` is NULL or valid for a write of one `uint64_t`.
+unsafe fn transfers_writer(transfers_out: *mut u64) -> impl FnOnce(timebank_operation_outcome) {
+    // SAFETY: the caller's contract.
+    let out = unsafe { pointer::optional_out_arg(transfers_out) };
+    move |outcome| {
+        if let Some(out) = out {
+            out.write(outcome.transfers);
+        }
+    }
+}
+
+/// Discards an outcome (the functions that report none).
+fn no_outcome(_: timebank_operation_outcome) {}
+
 /// Records a service: `provider` earns `hours` × the code's weight, paid by `payer` (an issuing
 /// fund for a service code). Above a cap whose excess is donated, the rest goes to `donation`
-/// (NULL when the host knows no cap applies). Uses transfer ids from `first_id` on and writes how
-/// many to `*transfers_out` (may be NULL).
+/// (NULL when the host knows no cap applies). The operation's id is `first_id`, its transfers
+/// use ids from `first_id` on, and it writes how many to `*transfers_out` (may be NULL). The
+/// same as `timebank_store_operate_service` with `served_at` 0: see it for retries.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -129,11 +261,91 @@ pub unsafe extern "C" fn timebank_store_record_service(
     transfers_out: *mut u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, now: u64| {
-        // SAFETY: the contract above covers every argument read here.
-        let (first, payer, provider, hours_text, donation) = unsafe {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = transfers_writer(transfers_out);
+        service(
+            store, first_id, code, payer, provider, hours, donation, 0, now, error_out, write,
+        )
+    }
+}
+
+/// Records a service done at `served_at` (nanoseconds since the Unix epoch; 0 when it was done
+/// as it is recorded, at `now`): `provider` earns `hours` × the code's weight, paid by `payer`
+/// (an issuing fund for a service code); above a cap whose excess is donated, the rest goes to
+/// `donation` (NULL or zero when the host knows no cap applies). Caps count the local day (in
+/// the policy's time zone) of `served_at`.
+///
+/// `id` is the host's request id for the operation and the first of its transfer ids. The
+/// ledger plans and applies it in one journal record, and `*outcome_out` (may be NULL) receives
+/// what it did. Retrying with the same `id` and the same arguments (after a timeout, a crash or
+/// `TIMEBANK_STATUS_OUTCOME_UNKNOWN`) changes nothing and writes nothing: it returns the first
+/// outcome (`retried` 1, the original `timestamp`), or, when the first run was refused, the same
+/// `TIMEBANK_STATUS_REFUSED` with the same result code. The same `id` with other arguments is
+/// refused with a code naming the first difference: `operation_exists_with_different_kind` (40),
+/// `_accounts` (41), `_amount` (42), `_code` (43), `_served_at` (44) or `_details` (45).
+///
+/// Refusals of `served_at`: after the time the ledger gives the event, `served_at_in_future`
+/// (22); more local days before it than the policy's `late_days_max`, `served_at_too_late`
+/// (210). Other errors: `NOT_FOUND` (an unknown account), `INVALID_AMOUNT` (`hours` not exact
+/// in the unit), `INVALID_ARGUMENT` (a zero id, a code the policy lacks), and the planner's
+/// refusals, `donation_account_required` (215) and `weighted_amount_inexact` (211), which journal
+/// nothing.
+///
+/// Thread safety: `store` may be used from several threads at once; concurrent operations get
+/// the results a serial run would.
+///
+/// # Safety
+/// `store` is NULL or a live handle; every id pointer is NULL or points to one `timebank_id`;
+/// `hours` is NULL or a NUL-terminated string; `outcome_out` is NULL or valid for a write of one
+/// `timebank_operation_outcome`; `error_out` is NULL or valid for a write of one `char *`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_service(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    code: u16,
+    payer: *const timebank_id,
+    provider: *const timebank_id,
+    hours: *const c_char,
+    donation: *const timebank_id,
+    served_at: u64,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        service(
+            store, id, code, payer, provider, hours, donation, served_at, now, error_out, write,
+        )
+    }
+}
+
+/// The service operation behind `timebank_store_record_service` and `_operate_service`.
+///
+/// # Safety
+/// As for `timebank_store_operate_service`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn service(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    code: u16,
+    payer: *const timebank_id,
+    provider: *const timebank_id,
+    hours: *const c_char,
+    donation: *const timebank_id,
+    served_at: u64,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
+    let build = |ledger: &Ledger| {
+        // SAFETY: the caller's contract covers every argument read here.
+        let (id, payer, provider, hours_text, donation) = unsafe {
             (
-                id_arg(first_id, "first_id")?.transfer("first_id")?,
+                id_arg(id, "id")?.transfer("id")?,
                 id_arg(payer, "payer")?.account("payer")?,
                 id_arg(provider, "provider")?.account("provider")?,
                 pointer::str_arg(hours, "hours")?,
@@ -141,7 +353,7 @@ pub unsafe extern "C" fn timebank_store_record_service(
             )
         };
         let request = ServiceRecord {
-            served_at: None,
+            served_at: served(served_at),
             code,
             payer,
             provider,
@@ -150,14 +362,19 @@ pub unsafe extern "C" fn timebank_store_record_service(
             points: None,
             user_data: 0,
         };
-        Ok(timebank::plan_service(ledger, first, &request, now)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Service(request),
+        })
     };
-    // SAFETY: the contract above covers `store`, `transfers_out` and `error_out`.
-    unsafe { operation(store, now, transfers_out, error_out, plan) }
+    // SAFETY: the caller's contract covers `store` and `error_out`.
+    unsafe { operate(store, now, error_out, build, check_plan, write) }
 }
 
 /// A care withdrawal: `member` pays `hours` × the care code's weight of its own hours to
-/// `provider` (refused before the member's eligibility date: `not_yet_eligible`).
+/// `provider` (refused before the member's eligibility date: `not_yet_eligible`). The same as
+/// `timebank_store_operate_withdrawal` with `served_at` 0, writing the number of transfers to
+/// `*transfers_out` (may be NULL).
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -176,28 +393,99 @@ pub unsafe extern "C" fn timebank_store_withdraw(
     transfers_out: *mut u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, now: u64| {
-        // SAFETY: the contract above covers every argument read here.
-        let (first, member, provider, hours_text) = unsafe {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = transfers_writer(transfers_out);
+        withdrawal(
+            store, first_id, code, member, provider, hours, 0, now, error_out, write,
+        )
+    }
+}
+
+/// A care withdrawal for a service done at `served_at` (0: as it is recorded): `member` pays
+/// `hours` × the care code's weight of its own hours to `provider` (refused before the member's
+/// eligibility date: `not_yet_eligible`; a code that is not a care code of the member's unit:
+/// `INVALID_ARGUMENT`). `id` is the request id; retries, `served_at` refusals and the outcome
+/// as for `timebank_store_operate_service`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_operate_service`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_withdrawal(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    code: u16,
+    member: *const timebank_id,
+    provider: *const timebank_id,
+    hours: *const c_char,
+    served_at: u64,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        withdrawal(
+            store, id, code, member, provider, hours, served_at, now, error_out, write,
+        )
+    }
+}
+
+/// The withdrawal behind `timebank_store_withdraw` and `_operate_withdrawal`.
+///
+/// # Safety
+/// As for `timebank_store_operate_service`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn withdrawal(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    code: u16,
+    member: *const timebank_id,
+    provider: *const timebank_id,
+    hours: *const c_char,
+    served_at: u64,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
+    let build = |ledger: &Ledger| {
+        // SAFETY: the caller's contract covers every argument read here.
+        let (id, member, provider, hours_text) = unsafe {
             (
-                id_arg(first_id, "first_id")?.transfer("first_id")?,
+                id_arg(id, "id")?.transfer("id")?,
                 id_arg(member, "member")?.account("member")?,
                 id_arg(provider, "provider")?.account("provider")?,
                 pointer::str_arg(hours, "hours")?,
             )
         };
-        let hours = amount_of(ledger, member, hours_text, "hours")?;
-        Ok(timebank::plan_withdrawal(
-            ledger, first, code, member, provider, hours, now,
-        )?)
+        let request = ServiceRecord {
+            served_at: served(served_at),
+            code,
+            payer: member,
+            provider,
+            hours: amount_of(ledger, member, hours_text, "hours")?,
+            donation: None,
+            points: None,
+            user_data: 0,
+        };
+        Ok(Operation {
+            id,
+            kind: OperationKind::Service(request),
+        })
     };
-    // SAFETY: the contract above covers `store`, `transfers_out` and `error_out`.
-    unsafe { operation(store, now, transfers_out, error_out, plan) }
+    // SAFETY: the caller's contract covers `store` and `error_out`.
+    unsafe { operate(store, now, error_out, build, check_withdrawal, write) }
 }
 
 /// Books a service: holds `hours` × the code's weight of `payer`'s hours for `provider` (a
 /// pending transfer `id`) until completed, cancelled, or released by `timebank_store_expire`
-/// after `timeout_s` seconds (0: no deadline).
+/// after `timeout_s` seconds (0: no deadline). The provider's caps are judged at completion.
+/// `id` is also the operation's request id: a retry with the same arguments returns OK and
+/// changes nothing; other arguments are refused (`operation_exists_with_different_*`).
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -216,7 +504,7 @@ pub unsafe extern "C" fn timebank_store_book(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, _now: u64| {
+    let build = |ledger: &Ledger| {
         // SAFETY: the contract above covers every argument read here.
         let (id, payer, provider, hours_text) = unsafe {
             (
@@ -234,15 +522,19 @@ pub unsafe extern "C" fn timebank_store_book(
             timeout_s,
             user_data: 0,
         };
-        Ok(timebank::plan_booking(ledger, id, &booking)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Booking(booking),
+        })
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operation(store, now, std::ptr::null_mut(), error_out, plan) }
+    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
 }
 
 /// Completes the booking `booking`: posts the hours served (`hours`, at most those booked; NULL
 /// for all of them; the rest of the hold is released) and records the recipient's `rating`
-/// (1 to 5; 0 for none). Uses transfer ids from `first_id` on.
+/// (1 to 5; 0 for none). The same as `timebank_store_operate_completion` with `served_at` 0,
+/// writing the number of transfers to `*transfers_out` (may be NULL).
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -261,11 +553,72 @@ pub unsafe extern "C" fn timebank_store_complete(
     transfers_out: *mut u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, now: u64| {
-        // SAFETY: the contract above covers every argument read here.
-        let (first, booking, hours_text, donation) = unsafe {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = transfers_writer(transfers_out);
+        completion(
+            store, first_id, booking, hours, rating, donation, 0, now, error_out, write,
+        )
+    }
+}
+
+/// Completes the booking `booking` for a service done at `served_at` (0: as it is recorded):
+/// posts the hours served (`hours`, at most those booked; NULL for all of them; the rest of the
+/// hold is released), with the provider's caps judged on the local day of `served_at` (the
+/// excess above a donate cap goes to `donation`), and records the recipient's `rating` (1 to 5;
+/// 0 for none) in the same journal record. `id` is the request id and the first transfer id;
+/// retries, `served_at` refusals and the outcome as for `timebank_store_operate_service`. A
+/// booking that is no longer pending is `not_a_booking` (214).
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_operate_service`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_completion(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    booking: *const timebank_id,
+    hours: *const c_char,
+    rating: u8,
+    donation: *const timebank_id,
+    served_at: u64,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        completion(
+            store, id, booking, hours, rating, donation, served_at, now, error_out, write,
+        )
+    }
+}
+
+/// The completion behind `timebank_store_complete` and `_operate_completion`.
+///
+/// # Safety
+/// As for `timebank_store_operate_completion`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn completion(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    booking: *const timebank_id,
+    hours: *const c_char,
+    rating: u8,
+    donation: *const timebank_id,
+    served_at: u64,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
+    let build = |ledger: &Ledger| {
+        // SAFETY: the caller's contract covers every argument read here.
+        let (id, booking, hours_text, donation) = unsafe {
             (
-                id_arg(first_id, "first_id")?.transfer("first_id")?,
+                id_arg(id, "id")?.transfer("id")?,
                 id_arg(booking, "booking")?.transfer("booking")?,
                 pointer::optional_str_arg(hours, "hours")?,
                 optional_id_arg(donation).and_then(timebank_id::optional_account),
@@ -281,19 +634,23 @@ pub unsafe extern "C" fn timebank_store_complete(
             .map(|text| amount_of(ledger, hold.credit_account_id, text, "hours"))
             .transpose()?;
         let completion = Completion {
-            served_at: None,
+            served_at: served(served_at),
             booking,
             hours,
             rating: (rating != 0).then_some(rating),
             donation,
         };
-        Ok(timebank::plan_completion(ledger, first, &completion, now)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Completion(completion),
+        })
     };
-    // SAFETY: the contract above covers `store`, `transfers_out` and `error_out`.
-    unsafe { operation(store, now, transfers_out, error_out, plan) }
+    // SAFETY: the caller's contract covers `store` and `error_out`.
+    unsafe { operate(store, now, error_out, build, check_plan, write) }
 }
 
 /// Cancels the booking `booking` (transfer `id` voids the hold, releasing the payer's hours).
+/// `id` is the operation's request id: retries as for `timebank_store_book`.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -307,7 +664,7 @@ pub unsafe extern "C" fn timebank_store_cancel(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, _now: u64| {
+    let build = |_: &Ledger| {
         // SAFETY: the contract above covers every argument read here.
         let (id, booking) = unsafe {
             (
@@ -315,14 +672,18 @@ pub unsafe extern "C" fn timebank_store_cancel(
                 id_arg(booking, "booking")?.transfer("booking")?,
             )
         };
-        Ok(timebank::plan_cancellation(ledger, id, booking)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Cancellation { booking },
+        })
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operation(store, now, std::ptr::null_mut(), error_out, plan) }
+    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
 }
 
 /// Gives `amount` from `from` to `to` (a family member linked with `timebank_store_link`, or a
-/// donation pool), with `code` (0 for the policy's gift or donation code).
+/// donation pool), with `code` (0 for the policy's gift or donation code). `id` is the
+/// operation's request id: retries as for `timebank_store_book`.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -340,7 +701,7 @@ pub unsafe extern "C" fn timebank_store_gift(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, _now: u64| {
+    let build = |ledger: &Ledger| {
         // SAFETY: the contract above covers every argument read here.
         let (id, from, to, text) = unsafe {
             (
@@ -356,13 +717,17 @@ pub unsafe extern "C" fn timebank_store_gift(
             amount: amount_of(ledger, from, text, "amount")?,
             code: (code != 0).then_some(code),
         };
-        Ok(timebank::plan_gift(ledger, id, &gift)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Gift(gift),
+        })
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operation(store, now, std::ptr::null_mut(), error_out, plan) }
+    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
 }
 
-/// Awards points: the award code's points per act × `acts`, from `issuer` to `member`.
+/// Awards points: the award code's points per act × `acts`, from `issuer` to `member`. `id` is
+/// the operation's request id: retries as for `timebank_store_book`.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -380,7 +745,7 @@ pub unsafe extern "C" fn timebank_store_award(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, _now: u64| {
+    let build = |_: &Ledger| {
         // SAFETY: the contract above covers every argument read here.
         let (id, issuer, member) = unsafe {
             (
@@ -395,14 +760,18 @@ pub unsafe extern "C" fn timebank_store_award(
             member,
             acts,
         };
-        Ok(timebank::plan_award(ledger, id, &award)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Award(award),
+        })
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operation(store, now, std::ptr::null_mut(), error_out, plan) }
+    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
 }
 
 /// Redeems `amount` points of `member` at `redemption` (a points supermarket), with `code` (0
-/// for the policy's redemption code).
+/// for the policy's redemption code). `id` is the operation's request id: retries as for
+/// `timebank_store_book`.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -420,7 +789,7 @@ pub unsafe extern "C" fn timebank_store_redeem(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, _now: u64| {
+    let build = |ledger: &Ledger| {
         // SAFETY: the contract above covers every argument read here.
         let (id, member, redemption, text) = unsafe {
             (
@@ -436,15 +805,23 @@ pub unsafe extern "C" fn timebank_store_redeem(
             amount: amount_of(ledger, member, text, "amount")?,
             code: (code != 0).then_some(code),
         };
-        Ok(timebank::plan_redemption(ledger, id, &request)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Redemption(request),
+        })
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operation(store, now, std::ptr::null_mut(), error_out, plan) }
+    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
 }
 
-/// Closes `account` (death, moving away, dormancy): its whole balance moves to `destination` (an
-/// heir, a pool, a fund) by the closing transfer `id`, and it takes no new transfers. The history
-/// stays. Refused while it has pending holds, or when its balance is zero.
+/// Closes `account` (death, moving away, dormancy): its whole balance moves to `destination` by
+/// the closing transfer `id`, and it takes no new transfers; an account with a zero balance
+/// simply closes (no transfer; `destination` must still exist). The history stays. The
+/// destination of a balance is a fund, a pool, or a member the gift rule allows (otherwise
+/// `closing_destination_not_allowed`, 212). Refused while the account has pending holds
+/// (`holds_pending`, 213). `id` is the operation's request id: retries as for
+/// `timebank_store_book`. To close several empty accounts in one command, see
+/// `timebank_store_close_accounts`.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -459,7 +836,7 @@ pub unsafe extern "C" fn timebank_store_close_account(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, _now: u64| {
+    let build = |_: &Ledger| {
         // SAFETY: the contract above covers every argument read here.
         let (id, account, destination) = unsafe {
             (
@@ -471,15 +848,19 @@ pub unsafe extern "C" fn timebank_store_close_account(
         let closing = Closing {
             accounts: vec![(account, destination)],
         };
-        Ok(timebank::plan_closing(ledger, id, &closing)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Closing(closing),
+        })
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operation(store, now, std::ptr::null_mut(), error_out, plan) }
+    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
 }
 
 /// Reverses the posted transfer `original` with the new transfer `id`, which moves its amount
 /// back and references it. A mistake is corrected this way, never by deletion; a transfer is
-/// reversed at most once (`already_reversed`).
+/// reversed at most once (`already_reversed`). `id` is the operation's request id: retries as
+/// for `timebank_store_book`.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -493,7 +874,7 @@ pub unsafe extern "C" fn timebank_store_reverse(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let plan = |ledger: &Ledger, _now: u64| {
+    let build = |_: &Ledger| {
         // SAFETY: the contract above covers every argument read here.
         let (id, original) = unsafe {
             (
@@ -501,10 +882,13 @@ pub unsafe extern "C" fn timebank_store_reverse(
                 id_arg(original, "original")?.transfer("original")?,
             )
         };
-        Ok(timebank::plan_reversal(ledger, id, original)?)
+        Ok(Operation {
+            id,
+            kind: OperationKind::Reversal { original },
+        })
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operation(store, now, std::ptr::null_mut(), error_out, plan) }
+    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
 }
 
 /// Submits one command of registry changes and refuses on the first failed event.

@@ -176,6 +176,17 @@ fn rust_layouts_match_the_c_layouts() {
             state_digest,
         }
     );
+    layout!(
+        out,
+        timebank_operation_outcome {
+            timestamp,
+            transfers,
+            closed,
+            code,
+            retried,
+            reserved,
+        }
+    );
     let expected = include_str!("c/layout.expected");
     assert_eq!(
         out, expected,

@@ -25,6 +25,7 @@ MIRRORS = {
     "timebank_transfer": S.TransferIn,
     "timebank_transfer_text": S.TransferTextIn,
     "timebank_transfer_info": S.TransferOut,
+    "timebank_operation_outcome": S.OperationOutcome,
 }
 
 

@@ -22,6 +22,7 @@ from conftest import ELDER, FUND, HOURS, MEMBER_POINTS, NOW, POINTS_ISSUER, POOL
 SERVICE, CARE, AWARD = 101, 201, 401
 BOOKING = 900
 LEAVER = 40
+DORMANT = 41
 ROUNDS = int(os.environ.get("TIMEBANK_ROUNDS", "600"))
 
 # The C type of each kind of parameter: (lowest, highest) accepted value.
@@ -97,6 +98,9 @@ def operations(s: Store) -> Dict[str, Operation]:
         batch.add(**values)
         return s.submit(batch, now=NOW + 10)
 
+    def close_empty(account: Any, now: Any) -> List[int]:
+        return s.close_accounts([account], now=now)
+
     return {
         "create_accounts": (new_account, {}, dict(
             id="u128", unit="u16", kind="u8", community="u32", user_data="u128",
@@ -110,20 +114,23 @@ def operations(s: Store) -> Dict[str, Operation]:
             unit="u16", code="u16", flags="u16", related_id="u128", timeout_s="u32",
             user_data="u128")),
         "record_service": (s.record_service, dict(
-            first_id=80, code=SERVICE, payer=FUND, provider=VOLUNTEER, hours="1", **now),
+            first_id=80, code=SERVICE, payer=FUND, provider=VOLUNTEER, hours="1",
+            served_at=NOW, **now),
             dict(first_id="u128", code="u16", payer="u128", provider="u128", hours="amount",
-                 now="u64")),
+                 served_at="u64?", now="u64")),
         "withdraw": (s.withdraw, dict(
-            first_id=81, code=CARE, member=ELDER, provider=VOLUNTEER, hours="0.5", **now),
+            first_id=81, code=CARE, member=ELDER, provider=VOLUNTEER, hours="0.5",
+            served_at=NOW + 1, **now),
             dict(first_id="u128", code="u16", member="u128", provider="u128", hours="amount",
-                 now="u64")),
+                 served_at="u64?", now="u64")),
         "book": (s.book, dict(
             id=82, code=CARE, payer=ELDER, provider=VOLUNTEER, hours="0.5", timeout_s=60, **now),
             dict(id="u128", code="u16", payer="u128", provider="u128", hours="amount",
                  timeout_s="u32", now="u64")),
         "complete": (s.complete, dict(
-            first_id=83, booking=BOOKING, hours="0.5", rating=4, **now),
-            dict(first_id="u128", booking="u128", hours="amount", rating="u8", now="u64")),
+            first_id=83, booking=BOOKING, hours="0.5", rating=4, served_at=NOW + 2, **now),
+            dict(first_id="u128", booking="u128", hours="amount", rating="u8",
+                 served_at="u64?", now="u64")),
         "cancel": (s.cancel, dict(id=84, booking=BOOKING + 1, **now),
                    dict(id="u128", booking="u128", now="u64")),
         "gift": (s.gift, dict(id=85, sender=VOLUNTEER, recipient=ELDER, amount="0.5", code=0,
@@ -145,6 +152,8 @@ def operations(s: Store) -> Dict[str, Operation]:
                             dict(account="u128", eligible_from="u64", now="u64")),
         "close_account": (s.close_account, dict(id=89, account=LEAVER, destination=POOL, **now),
                           dict(id="u128", account="u128", destination="u128", now="u64")),
+        "close_accounts": (close_empty, dict(account=DORMANT, **now),
+                           dict(account="u128", now="u64")),
     }
 
 
@@ -153,6 +162,7 @@ def reads(s: Store) -> Dict[str, Operation]:
     return {
         "account": (s.account, dict(id=VOLUNTEER), dict(id="u128")),
         "transfer": (s.transfer, dict(id=1), dict(id="u128")),
+        "operation": (s.operation, dict(id=1), dict(id="u128")),
         "statement": (s.statement, dict(account=VOLUNTEER, start=0, limit=10),
                       dict(account="u128", start="u64", limit="limit")),
         "to_minor": (timebank.to_minor, dict(amount="1.5", scale=2),
@@ -175,6 +185,7 @@ def prepare(s: Store) -> None:
     s.award(3, AWARD, POINTS_ISSUER, MEMBER_POINTS, acts=2, now=NOW + 6)
     assert s.create_accounts([NewAccount(LEAVER, HOURS, AccountKind.MEMBER)], now=NOW + 7) == [0]
     s.record_service(4, SERVICE, FUND, LEAVER, "1", now=NOW + 8)
+    assert s.create_accounts([NewAccount(DORMANT, HOURS, AccountKind.MEMBER)], now=NOW + 9) == [0]
 
 
 def test_every_operation_succeeds_with_its_base_arguments(store: Store) -> None:

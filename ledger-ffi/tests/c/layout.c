@@ -127,5 +127,13 @@ int main(void) {
     FIELD(timebank_verify_report, head_hash);
     FIELD(timebank_verify_report, state_digest);
     SIZE(timebank_verify_report);
+
+    FIELD(timebank_operation_outcome, timestamp);
+    FIELD(timebank_operation_outcome, transfers);
+    FIELD(timebank_operation_outcome, closed);
+    FIELD(timebank_operation_outcome, code);
+    FIELD(timebank_operation_outcome, retried);
+    FIELD(timebank_operation_outcome, reserved);
+    SIZE(timebank_operation_outcome);
     return 0;
 }

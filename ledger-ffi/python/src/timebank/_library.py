@@ -100,6 +100,35 @@ SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
         (c_void_p, _id, c_uint16, _id, _id, c_char_p, _id, c_uint64, POINTER(c_size_t), _error_out),
         _status,
     ),
+    "timebank_store_operate_service": (
+        (
+            c_void_p, _id, c_uint16, _id, _id, c_char_p, _id, c_uint64, c_uint64,
+            POINTER(S.OperationOutcome), _error_out,
+        ),
+        _status,
+    ),
+    "timebank_store_operate_withdrawal": (
+        (
+            c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint64, c_uint64,
+            POINTER(S.OperationOutcome), _error_out,
+        ),
+        _status,
+    ),
+    "timebank_store_operate_completion": (
+        (
+            c_void_p, _id, _id, c_char_p, c_uint8, _id, c_uint64, c_uint64,
+            POINTER(S.OperationOutcome), _error_out,
+        ),
+        _status,
+    ),
+    "timebank_store_operation": (
+        (c_void_p, _id, POINTER(S.OperationOutcome), _error_out),
+        _status,
+    ),
+    "timebank_store_close_accounts": (
+        (c_void_p, _id, c_size_t, c_uint64, POINTER(c_uint16), _error_out),
+        _status,
+    ),
     "timebank_store_withdraw": (
         (c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint64, POINTER(c_size_t), _error_out),
         _status,

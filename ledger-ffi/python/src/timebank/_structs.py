@@ -181,6 +181,17 @@ class VerifyReportOut(ctypes.Structure):
     ]
 
 
+class OperationOutcome(ctypes.Structure):
+    _fields_ = [
+        ("timestamp", c_uint64),
+        ("transfers", c_uint64),
+        ("closed", c_uint64),
+        ("code", c_uint16),
+        ("retried", c_uint8),
+        ("reserved", c_uint8 * 5),
+    ]
+
+
 # Returns 0 to go on, anything else to cancel the call.
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, c_uint64, c_uint64)
 
@@ -196,6 +207,7 @@ SIZES = {
     StatementPageOut: 72,
     StoreInfoOut: 104,
     VerifyReportOut: 104,
+    OperationOutcome: 32,
 }
 for _struct, _size in SIZES.items():
     assert ctypes.sizeof(_struct) == _size, f"{_struct.__name__} is not {_size} bytes"

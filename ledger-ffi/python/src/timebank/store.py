@@ -170,6 +170,20 @@ class StoreStatus:
 
 
 @dataclass(frozen=True)
+class OperationOutcome:
+    """What a domain operation did, as the ledger remembers it under the operation's id."""
+
+    timestamp: int
+    """The ledger's timestamp of its first event (0 when it was refused)."""
+    transfers: int
+    """How many transfers it made: ids ``id``, ``id + 1``, ..."""
+    closed: int
+    """How many empty accounts it closed (a closing)."""
+    code: int
+    """0 when it applied, else the result code it was refused with (``RefusedError.code``)."""
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     records: int
     journal_bytes: int
@@ -320,6 +334,11 @@ def _id(value: Id, argument: str) -> "ctypes._Pointer[S.TimebankId]":
 
 def _optional_id(value: Optional[Id], argument: str) -> Any:
     return None if not value else byref(S.TimebankId.of(value, argument))
+
+
+def _served_at(value: Optional[int]) -> int:
+    """``served_at`` as the library takes it: 0 for none."""
+    return 0 if value is None else A.u64(value, "served_at")
 
 
 def _text(value: Optional[AmountLike], argument: str) -> Optional[bytes]:
@@ -531,39 +550,62 @@ class Store:
         hours: AmountLike,
         donation: Optional[Id] = None,
         now: int = 0,
+        *,
+        served_at: Optional[int] = None,
     ) -> int:
-        """``provider`` earns ``hours`` × the code's weight, paid by ``payer`` (a fund).
-        Returns how many transfer ids (from ``first_id`` on) it used."""
-        used = c_size_t()
+        """``provider`` earns ``hours`` × the code's weight, paid by ``payer`` (a fund), for a
+        service done at ``served_at`` (ns since the epoch; None: when it is recorded). Caps count
+        the local day of ``served_at``; more than the policy's ``late_days_max`` days back is
+        refused (``served_at_too_late``, 210), after the record too (``served_at_in_future``, 22).
+        ``first_id`` is the operation's request id and its first transfer id. Returns how many
+        transfer ids (from ``first_id`` on) it used.
+
+        A retry with the same id and arguments returns the first outcome (the same count, or
+        the same ``RefusedError``) and writes nothing; the same id with other arguments raises
+        ``RefusedError`` with the code naming the difference (41 to 45, see
+        ``operation_exists_with_different_*`` in ``result_code_name``)."""
+        outcome = S.OperationOutcome()
         self._call(
-            self._lib.timebank_store_record_service,
+            self._lib.timebank_store_operate_service,
             _id(first_id, "first_id"),
             A.u16(code, "code"),
             _id(payer, "payer"),
             _id(provider, "provider"),
             _text(hours, "hours"),
             _optional_id(donation, "donation"),
+            _served_at(served_at),
             A.u64(now, "now"),
-            byref(used),
+            byref(outcome),
         )
-        return used.value
+        return int(outcome.transfers)
 
     def withdraw(
-        self, first_id: Id, code: int, member: Id, provider: Id, hours: AmountLike, now: int = 0
+        self,
+        first_id: Id,
+        code: int,
+        member: Id,
+        provider: Id,
+        hours: AmountLike,
+        now: int = 0,
+        *,
+        served_at: Optional[int] = None,
     ) -> int:
-        """A care withdrawal: ``member`` pays ``provider`` with its own hours."""
-        used = c_size_t()
+        """A care withdrawal: ``member`` pays ``provider`` with its own hours, for care given at
+        ``served_at`` (None: when it is recorded). Retries and ``served_at`` as for
+        ``record_service``."""
+        outcome = S.OperationOutcome()
         self._call(
-            self._lib.timebank_store_withdraw,
+            self._lib.timebank_store_operate_withdrawal,
             _id(first_id, "first_id"),
             A.u16(code, "code"),
             _id(member, "member"),
             _id(provider, "provider"),
             _text(hours, "hours"),
+            _served_at(served_at),
             A.u64(now, "now"),
-            byref(used),
+            byref(outcome),
         )
-        return used.value
+        return int(outcome.transfers)
 
     def book(
         self,
@@ -595,20 +637,25 @@ class Store:
         rating: int = 0,
         donation: Optional[Id] = None,
         now: int = 0,
+        *,
+        served_at: Optional[int] = None,
     ) -> int:
-        """Posts the hours served of a booking (None: all) and records a 1-5 rating (0: none)."""
-        used = c_size_t()
+        """Posts the hours served of a booking (None: all) and records a 1-5 rating (0: none),
+        in one journal record, for a service done at ``served_at`` (None: when it is recorded).
+        Retries and ``served_at`` as for ``record_service``."""
+        outcome = S.OperationOutcome()
         self._call(
-            self._lib.timebank_store_complete,
+            self._lib.timebank_store_operate_completion,
             _id(first_id, "first_id"),
             _id(booking, "booking"),
             _text(hours, "hours"),
             A.u8(rating, "rating"),
             _optional_id(donation, "donation"),
+            _served_at(served_at),
             A.u64(now, "now"),
-            byref(used),
+            byref(outcome),
         )
-        return used.value
+        return int(outcome.transfers)
 
     def cancel(self, id: Id, booking: Id, now: int = 0) -> None:
         """Voids a booking's hold, releasing the payer's hours."""
@@ -660,13 +707,39 @@ class Store:
         )
 
     def close_account(self, id: Id, account: Id, destination: Id, now: int = 0) -> None:
-        """Closes ``account``, moving its whole balance to ``destination``."""
+        """Closes ``account``, moving its whole balance to ``destination`` (a fund, a pool, or a
+        member the gift rule allows); an account with a zero balance simply closes."""
         self._call(
             self._lib.timebank_store_close_account,
             _id(id, "id"),
             _id(account, "account"),
             _id(destination, "destination"),
             A.u64(now, "now"),
+        )
+
+    def close_accounts(self, accounts: Sequence[Id], now: int = 0) -> List[int]:
+        """Closes empty accounts (zero balance, nothing pending) in one durable command; returns
+        each one's result code: 0 closed, 3 already closed, 56 ``closing_leaves_balance`` (close
+        it with ``close_account``), 57 ``account_not_found``."""
+        _sequence(accounts, "accounts")
+        count = A.integer(len(accounts), "len(accounts)", 1, BATCH_MAX)
+        array = (S.TimebankId * count)()
+        for i, account in enumerate(accounts):
+            array[i] = S.TimebankId.of(account, f"accounts[{i}]")
+        codes = (c_uint16 * count)()
+        self._call(
+            self._lib.timebank_store_close_accounts, array, count, A.u64(now, "now"), codes
+        )
+        return list(codes)
+
+    def operation(self, id: Id) -> OperationOutcome:
+        """What the operation with the request id ``id`` did when the ledger first ran it;
+        ``NotFoundError`` when it ran none. Reads only: after ``OutcomeUnknownError`` or a crash,
+        this says whether the operation happened."""
+        out = S.OperationOutcome()
+        self._call(self._lib.timebank_store_operation, _id(id, "id"), byref(out))
+        return OperationOutcome(
+            timestamp=out.timestamp, transfers=out.transfers, closed=out.closed, code=out.code
         )
 
     def reverse(self, id: Id, original: Id, now: int = 0) -> None:
