@@ -183,6 +183,15 @@ final class Layout {
     static final int INFO_RESERVED = field(S_TRANSFER_INFO, "reserved", 115, 5);
     static final int INFO_AMOUNT = field(S_TRANSFER_INFO, "amount", 120, DECIMAL_BYTES);
 
+    static final String S_OUTCOME = "timebank_operation_outcome";
+    static final int OPERATION_OUTCOME = size(S_OUTCOME, 32);
+    static final int OUTCOME_TIMESTAMP = field(S_OUTCOME, "timestamp", 0, 8);
+    static final int OUTCOME_TRANSFERS = field(S_OUTCOME, "transfers", 8, 8);
+    static final int OUTCOME_CLOSED = field(S_OUTCOME, "closed", 16, 8);
+    static final int OUTCOME_CODE = field(S_OUTCOME, "code", 24, 2);
+    static final int OUTCOME_RETRIED = field(S_OUTCOME, "retried", 26, 1);
+    static final int OUTCOME_RESERVED = field(S_OUTCOME, "reserved", 27, 5);
+
     private Layout() {}
 
     /** Every field the package reads or writes, in the form {@code layout.c} prints. */

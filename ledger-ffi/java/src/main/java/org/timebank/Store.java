@@ -266,44 +266,86 @@ public final class Store implements AutoCloseable {
     /**
      * {@code provider} earns {@code hours} times the code's weight, paid by {@code payer} (a
      * fund); above a cap whose excess is donated, the rest goes to {@code donation} ({@code
-     * null} or zero: none). Returns how many transfer ids, from {@code firstId} on, it used.
+     * null} or zero: none). Returns how many transfer ids, from {@code firstId} on, it used. The
+     * same as {@link #recordService(UInt128, int, UInt128, UInt128, BigDecimal, UInt128, long, long)}
+     * with {@code servedAt} 0.
      */
     public int recordService(UInt128 firstId, int code, UInt128 payer, UInt128 provider, BigDecimal hours, UInt128 donation,
             long now) {
+        return recordService(firstId, code, payer, provider, hours, donation, 0, now);
+    }
+
+    public int recordService(long firstId, int code, long payer, long provider, BigDecimal hours, long donation, long now) {
+        return recordService(firstId, code, payer, provider, hours, donation, 0, now);
+    }
+
+    /**
+     * Records a service done at {@code servedAt} (ns since the epoch; 0: when it is recorded):
+     * {@code provider} earns {@code hours} times the code's weight, paid by {@code payer}; caps
+     * count the local day of {@code servedAt}. More than the policy's {@code late_days_max} days
+     * back is refused ({@code served_at_too_late}, 210), after the record too ({@code
+     * served_at_in_future}, 22). {@code firstId} is the operation's request id and its first
+     * transfer id; returns how many transfers it made.
+     *
+     * <p>A retry with the same id and arguments returns the first outcome (the same count, or the
+     * same {@link RefusedException} and code) and writes nothing; the same id with other
+     * arguments throws {@link RefusedException} with the code naming the difference ({@code
+     * operation_exists_with_different_accounts} 41, {@code _amount} 42, {@code _code} 43, {@code
+     * _served_at} 44, {@code _details} 45).
+     */
+    public int recordService(UInt128 firstId, int code, UInt128 payer, UInt128 provider, BigDecimal hours, UInt128 donation,
+            long servedAt, long now) {
         long[] first = Arguments.idArg(firstId, "firstId");
         short codeBits = Arguments.u16(code, "code");
         long[] payerArg = Arguments.idArg(payer, "payer");
         long[] providerArg = Arguments.idArg(provider, "provider");
+        long servedAtArg = Arguments.u64(servedAt, "servedAt");
         long nowArg = Arguments.u64(now, "now");
-        long[] used = new long[1];
+        byte[] outcome = new byte[Layout.OPERATION_OUTCOME];
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_record_service(handle, first, codeBits, payerArg, providerArg, amount(hours),
-                Arguments.optionalIdArg(donation), nowArg, used, error), error);
-        return (int) used[0]; // a handful of transfers
+        check(TimebankNative.timebank_store_operate_service(handle, first, codeBits, payerArg, providerArg, amount(hours),
+                Arguments.optionalIdArg(donation), servedAtArg, nowArg, outcome, error), error);
+        return (int) new OperationOutcome(outcome).transfers; // a handful of transfers
     }
 
-    public int recordService(long firstId, int code, long payer, long provider, BigDecimal hours, long donation, long now) {
+    public int recordService(long firstId, int code, long payer, long provider, BigDecimal hours, long donation,
+            long servedAt, long now) {
         return recordService(Arguments.id(firstId, "firstId"), code, Arguments.id(payer, "payer"),
-                Arguments.id(provider, "provider"), hours, Arguments.id(donation, "donation"), now);
+                Arguments.id(provider, "provider"), hours, Arguments.id(donation, "donation"), servedAt, now);
     }
 
     /** A care withdrawal: {@code member} pays {@code provider} with its own hours. */
     public int withdraw(UInt128 firstId, int code, UInt128 member, UInt128 provider, BigDecimal hours, long now) {
+        return withdraw(firstId, code, member, provider, hours, 0, now);
+    }
+
+    public int withdraw(long firstId, int code, long member, long provider, BigDecimal hours, long now) {
+        return withdraw(firstId, code, member, provider, hours, 0, now);
+    }
+
+    /**
+     * A care withdrawal for care given at {@code servedAt} (0: when it is recorded): {@code
+     * member} pays {@code provider} with its own hours. Retries and {@code servedAt} as for
+     * {@link #recordService(UInt128, int, UInt128, UInt128, BigDecimal, UInt128, long, long)}.
+     */
+    public int withdraw(UInt128 firstId, int code, UInt128 member, UInt128 provider, BigDecimal hours, long servedAt,
+            long now) {
         long[] first = Arguments.idArg(firstId, "firstId");
         short codeBits = Arguments.u16(code, "code");
         long[] memberArg = Arguments.idArg(member, "member");
         long[] providerArg = Arguments.idArg(provider, "provider");
+        long servedAtArg = Arguments.u64(servedAt, "servedAt");
         long nowArg = Arguments.u64(now, "now");
-        long[] used = new long[1];
+        byte[] outcome = new byte[Layout.OPERATION_OUTCOME];
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_withdraw(handle, first, codeBits, memberArg, providerArg, amount(hours), nowArg,
-                used, error), error);
-        return (int) used[0];
+        check(TimebankNative.timebank_store_operate_withdrawal(handle, first, codeBits, memberArg, providerArg,
+                amount(hours), servedAtArg, nowArg, outcome, error), error);
+        return (int) new OperationOutcome(outcome).transfers;
     }
 
-    public int withdraw(long firstId, int code, long member, long provider, BigDecimal hours, long now) {
+    public int withdraw(long firstId, int code, long member, long provider, BigDecimal hours, long servedAt, long now) {
         return withdraw(Arguments.id(firstId, "firstId"), code, Arguments.id(member, "member"),
-                Arguments.id(provider, "provider"), hours, now);
+                Arguments.id(provider, "provider"), hours, servedAt, now);
     }
 
     /**
@@ -332,20 +374,37 @@ public final class Store implements AutoCloseable {
      * pass the boundary, the ledger refuses above 5).
      */
     public int complete(UInt128 firstId, UInt128 booking, BigDecimal hours, int rating, UInt128 donation, long now) {
-        long[] first = Arguments.idArg(firstId, "firstId");
-        long[] bookingArg = Arguments.idArg(booking, "booking");
-        byte ratingBits = Arguments.u8(rating, "rating");
-        long nowArg = Arguments.u64(now, "now");
-        long[] used = new long[1];
-        long[] error = new long[1];
-        check(TimebankNative.timebank_store_complete(handle, first, bookingArg, amount(hours), ratingBits,
-                Arguments.optionalIdArg(donation), nowArg, used, error), error);
-        return (int) used[0];
+        return complete(firstId, booking, hours, rating, donation, 0, now);
     }
 
     public int complete(long firstId, long booking, BigDecimal hours, int rating, long donation, long now) {
+        return complete(firstId, booking, hours, rating, donation, 0, now);
+    }
+
+    /**
+     * Completes a booking for a service done at {@code servedAt} (0: when it is recorded): posts
+     * the hours served ({@code null}: all) with the provider's caps judged on that local day, and
+     * records the 1-5 rating (0: none) in the same journal record. Retries and {@code servedAt}
+     * as for {@link #recordService(UInt128, int, UInt128, UInt128, BigDecimal, UInt128, long, long)};
+     * a booking no longer pending is {@code not_a_booking} (214).
+     */
+    public int complete(UInt128 firstId, UInt128 booking, BigDecimal hours, int rating, UInt128 donation, long servedAt,
+            long now) {
+        long[] first = Arguments.idArg(firstId, "firstId");
+        long[] bookingArg = Arguments.idArg(booking, "booking");
+        byte ratingBits = Arguments.u8(rating, "rating");
+        long servedAtArg = Arguments.u64(servedAt, "servedAt");
+        long nowArg = Arguments.u64(now, "now");
+        byte[] outcome = new byte[Layout.OPERATION_OUTCOME];
+        long[] error = new long[1];
+        check(TimebankNative.timebank_store_operate_completion(handle, first, bookingArg, amount(hours), ratingBits,
+                Arguments.optionalIdArg(donation), servedAtArg, nowArg, outcome, error), error);
+        return (int) new OperationOutcome(outcome).transfers;
+    }
+
+    public int complete(long firstId, long booking, BigDecimal hours, int rating, long donation, long servedAt, long now) {
         return complete(Arguments.id(firstId, "firstId"), Arguments.id(booking, "booking"), hours, rating,
-                Arguments.id(donation, "donation"), now);
+                Arguments.id(donation, "donation"), servedAt, now);
     }
 
     /** Voids a booking's hold, releasing the payer's hours. */
@@ -411,7 +470,10 @@ public final class Store implements AutoCloseable {
                 code, now);
     }
 
-    /** Closes {@code account}, moving its whole balance to {@code destination}. */
+    /**
+     * Closes {@code account}, moving its whole balance to {@code destination} (a fund, a pool,
+     * or a member the gift rule allows); an account with a zero balance simply closes.
+     */
     public void closeAccount(UInt128 id, UInt128 account, UInt128 destination, long now) {
         long[] idArg = Arguments.idArg(id, "id");
         long[] accountArg = Arguments.idArg(account, "account");
@@ -424,6 +486,47 @@ public final class Store implements AutoCloseable {
     public void closeAccount(long id, long account, long destination, long now) {
         closeAccount(Arguments.id(id, "id"), Arguments.id(account, "account"), Arguments.id(destination, "destination"),
                 now);
+    }
+
+    /**
+     * Closes empty accounts (zero balance, nothing pending) in one durable command; returns each
+     * one's result code: 0 closed, 3 already closed, 56 {@code closing_leaves_balance} (close it
+     * with {@code closeAccount}), 57 {@code account_not_found}. 1 to {@link TransferBatch#MAX} accounts.
+     */
+    public int[] closeAccounts(List<UInt128> accounts, long now) {
+        if (accounts == null) {
+            throw new IllegalArgumentException("accounts must not be null");
+        }
+        int n = accounts.size();
+        Arguments.within(n, 1, TransferBatch.MAX, "accounts.size()");
+        long[] raw = new long[2 * n];
+        for (int i = 0; i < n; i++) {
+            UInt128 id = Arguments.id(accounts.get(i), "accounts[" + i + "]");
+            raw[2 * i] = id.low();
+            raw[2 * i + 1] = id.high();
+        }
+        long nowArg = Arguments.u64(now, "now");
+        short[] codes = new short[n];
+        long[] error = new long[1];
+        check(TimebankNative.timebank_store_close_accounts(handle, raw, n, nowArg, codes, error), error);
+        return unsigned(codes, n);
+    }
+
+    /**
+     * What the operation with the request id {@code id} did when the ledger first ran it; {@link
+     * NotFoundException} when it ran none. Reads only: after {@link OutcomeUnknownException} or a
+     * crash, this says whether the operation happened.
+     */
+    public OperationOutcome operation(UInt128 id) {
+        long[] idArg = Arguments.idArg(id, "id");
+        byte[] raw = new byte[Layout.OPERATION_OUTCOME];
+        long[] error = new long[1];
+        check(TimebankNative.timebank_store_operation(handle, idArg, raw, error), error);
+        return new OperationOutcome(raw);
+    }
+
+    public OperationOutcome operation(long id) {
+        return operation(Arguments.id(id, "id"));
     }
 
     /** Reverses a posted transfer with a new one that references it. */

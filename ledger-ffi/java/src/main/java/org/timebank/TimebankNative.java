@@ -79,6 +79,16 @@ final class TimebankNative {
 
     static native int timebank_store_record_service(long store, long[] firstId, short code, long[] payer, long[] provider, byte[] hours, long[] donation, long now, long[] transfersOut, long[] errorOut);
 
+    static native int timebank_store_operate_service(long store, long[] id, short code, long[] payer, long[] provider, byte[] hours, long[] donation, long servedAt, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operate_withdrawal(long store, long[] id, short code, long[] member, long[] provider, byte[] hours, long servedAt, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operate_completion(long store, long[] id, long[] booking, byte[] hours, byte rating, long[] donation, long servedAt, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operation(long store, long[] id, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_close_accounts(long store, long[] accounts, long count, long now, short[] codesOut, long[] errorOut);
+
     static native int timebank_store_withdraw(long store, long[] firstId, short code, long[] member, long[] provider, byte[] hours, long now, long[] transfersOut, long[] errorOut);
 
     static native int timebank_store_book(long store, long[] id, short code, long[] payer, long[] provider, byte[] hours, int timeoutS, long now, long[] errorOut);

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RandomOutOfRangeTest {
     private static final UInt128 BOOKING = UInt128.of(900), BOOKING_TO_CANCEL = UInt128.of(901);
-    private static final UInt128 LEAVER = UInt128.of(40);
+    private static final UInt128 LEAVER = UInt128.of(40), DORMANT = UInt128.of(41);
     private static final BigDecimal HALF = new BigDecimal("0.5");
 
     @TempDir
@@ -84,6 +84,7 @@ class RandomOutOfRangeTest {
         store.award(3, AWARD, POINTS_ISSUER, MEMBER_POINTS, 2, NOW + 6);
         store.createAccounts(Collections.singletonList(new NewAccount(LEAVER, HOURS, AccountKind.MEMBER)), NOW + 7);
         store.recordService(id(4), SERVICE, id(FUND), LEAVER, BigDecimal.ONE, null, NOW + 8);
+        store.createAccounts(Collections.singletonList(new NewAccount(DORMANT, HOURS, AccountKind.MEMBER)), NOW + 9);
     }
 
     @AfterEach
@@ -111,19 +112,20 @@ class RandomOutOfRangeTest {
                 a -> s.submit(new TransferBatch(1).add((UInt128) a[0], (UInt128) a[1], (UInt128) a[2], (Long) a[3],
                         (Integer) a[4], (Integer) a[5], (Integer) a[6], (UInt128) a[7], (Long) a[8], (UInt128) a[9]),
                         (Long) a[10])));
-        ops.add(new Operation("recordService", "firstId:id code:u16 payer:id provider:id now:u64",
-                new Object[] {id(80), SERVICE, id(FUND), id(VOLUNTEER), now},
+        ops.add(new Operation("recordService", "firstId:id code:u16 payer:id provider:id servedAt:u64 now:u64",
+                new Object[] {id(80), SERVICE, id(FUND), id(VOLUNTEER), NOW, now},
                 a -> s.recordService((UInt128) a[0], (Integer) a[1], (UInt128) a[2], (UInt128) a[3], BigDecimal.ONE, null,
-                        (Long) a[4])));
-        ops.add(new Operation("withdraw", "firstId:id code:u16 member:id provider:id now:u64",
-                new Object[] {id(81), CARE, id(ELDER), id(VOLUNTEER), now},
-                a -> s.withdraw((UInt128) a[0], (Integer) a[1], (UInt128) a[2], (UInt128) a[3], HALF, (Long) a[4])));
+                        (Long) a[4], (Long) a[5])));
+        ops.add(new Operation("withdraw", "firstId:id code:u16 member:id provider:id servedAt:u64 now:u64",
+                new Object[] {id(81), CARE, id(ELDER), id(VOLUNTEER), NOW + 1, now},
+                a -> s.withdraw((UInt128) a[0], (Integer) a[1], (UInt128) a[2], (UInt128) a[3], HALF, (Long) a[4],
+                        (Long) a[5])));
         ops.add(new Operation("book", "id:id code:u16 payer:id provider:id timeoutS:u32 now:u64",
                 new Object[] {id(82), CARE, id(ELDER), id(VOLUNTEER), 60L, now},
                 a -> s.book((UInt128) a[0], (Integer) a[1], (UInt128) a[2], (UInt128) a[3], HALF, (Long) a[4], (Long) a[5])));
-        ops.add(new Operation("complete", "firstId:id booking:id rating:u8 now:u64",
-                new Object[] {id(83), BOOKING, 4, now},
-                a -> s.complete((UInt128) a[0], (UInt128) a[1], HALF, (Integer) a[2], null, (Long) a[3])));
+        ops.add(new Operation("complete", "firstId:id booking:id rating:u8 servedAt:u64 now:u64",
+                new Object[] {id(83), BOOKING, 4, NOW + 2, now},
+                a -> s.complete((UInt128) a[0], (UInt128) a[1], HALF, (Integer) a[2], null, (Long) a[3], (Long) a[4])));
         ops.add(new Operation("cancel", "id:id booking:id now:u64", new Object[] {id(84), BOOKING_TO_CANCEL, now},
                 a -> s.cancel((UInt128) a[0], (UInt128) a[1], (Long) a[2])));
         ops.add(new Operation("gift", "id:id from:id to:id code:u16 now:u64",
@@ -143,6 +145,7 @@ class RandomOutOfRangeTest {
                 a -> s.setEligibility((UInt128) a[0], (Long) a[1], (Long) a[2])));
         ops.add(new Operation("account", "id:id", new Object[] {id(VOLUNTEER)}, a -> s.account((UInt128) a[0])).read());
         ops.add(new Operation("transfer", "id:id", new Object[] {id(1)}, a -> s.transfer((UInt128) a[0])).read());
+        ops.add(new Operation("operation", "id:lid", new Object[] {1L}, a -> s.operation((Long) a[0])).read());
         ops.add(new Operation("statement", "account:id from:u64 limit:limit", new Object[] {id(VOLUNTEER), 0L, 10},
                 a -> s.statement((UInt128) a[0], (Long) a[1], (Integer) a[2])).read());
         ops.add(new Operation("toMinor", "scale:scale", new Object[] {2}, a -> Amounts.toMinor("1.5", (Integer) a[0])).read());
@@ -152,6 +155,8 @@ class RandomOutOfRangeTest {
         ops.add(new Operation("closeAccount", "id:id account:id destination:id now:u64",
                 new Object[] {id(89), LEAVER, id(POOL), now},
                 a -> s.closeAccount((UInt128) a[0], (UInt128) a[1], (UInt128) a[2], (Long) a[3])));
+        ops.add(new Operation("closeAccounts", "accounts[0]:id now:u64", new Object[] {DORMANT, now},
+                a -> s.closeAccounts(Collections.singletonList((UInt128) a[0]), (Long) a[1])));
         return ops;
     }
 
