@@ -847,6 +847,54 @@ timebank_status timebank_store_operation(const struct timebank_store *store,
                                          struct timebank_operation_outcome *outcome_out,
                                          char **error_out);
 
+// Amends the ledger's policy: `policy` (TOML, or JSON when it starts with `{`) is in force from
+// `from` (nanoseconds since the Unix epoch) until the next amendment. It is one journal record
+// at `now`. Every event is then judged under the policy in force at its time: a service (a care
+// withdrawal, a booking's completion) at its `served_at`, anything else at its timestamp.
+//
+// The amended policy is validated like a new one, and must keep the ledger's units exactly
+// (ids, names, scales), define codes, and keep an expiry rule for every unit that expires under
+// the policy in force (with an existing expiry account of that unit); `from` must be after
+// every event already applied (the ledger's clock) and after every earlier amendment's, so
+// history is never judged again. Otherwise the call returns `INVALID_ARGUMENT` with a message
+// saying which, and nothing is written, not even a journal record. A ledger created with units
+// only (no codes) cannot be amended (`INVALID_ARGUMENT`).
+//
+// Errors: `INVALID_ARGUMENT` (above), `INVALID_UTF8`, `INVALID_TIME` for `now`,
+// `OUTCOME_UNKNOWN`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `policy` is NULL or a NUL-terminated string; `error_out` is
+// NULL or valid for a write of one `char *`.
+timebank_status timebank_store_amend_policy(const struct timebank_store *store,
+                                            const char *policy,
+                                            uint64_t from,
+                                            uint64_t now,
+                                            char **error_out);
+
+// Writes the policy in force at `at` (nanoseconds since the Unix epoch; 0 for the system
+// clock) to `*json_out` as JSON, freed with `timebank_string_free`:
+//
+// `{"at":1767225600000000000,"from":0,"policy":{...},"versions":[0,1767225600000000000]}`
+//
+// `from` is when that policy took effect (0: the policy the ledger was created with),
+// `policy` the whole policy (the JSON `timebank_store_open` and `timebank_store_amend_policy`
+// accept), `versions` every version's effective time in order, 0 first. Reads only.
+//
+// Errors: `NOT_FOUND` when the ledger has no time-bank rules (created with units only).
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `json_out` and `error_out` are NULL or valid for a write of
+// one `char *`.
+timebank_status timebank_store_policy(const struct timebank_store *store,
+                                      uint64_t at,
+                                      char **json_out,
+                                      char **error_out);
+
 // Writes the public key of a signing key (lower-case hex: 64 characters for Ed25519, 130 for
 // SM2's `04 ‖ x ‖ y`) to `*public_key_out`, freed with `timebank_string_free`. `profile` is
 // `"standard"` (Ed25519) or `"gm"` (SM2).
@@ -1058,7 +1106,8 @@ timebank_status timebank_store_open(const char *path,
 //
 // `policy` is the policy as TOML or JSON text (JSON when it starts with `{`), or NULL for the
 // default policy (hours with 2 decimals, whole points, the default codes). For an existing
-// ledger, a given policy must equal the one it was created with. `checkpoint_key` is NULL or
+// ledger, a given policy must equal the one it was created with (amendments aside: see
+// `timebank_store_amend_policy`). `checkpoint_key` is NULL or
 // points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
 // `options` is NULL for the defaults, or see `timebank_open_options` (the time guard).
 //

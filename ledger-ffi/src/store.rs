@@ -53,7 +53,7 @@ pub(crate) fn refusal(results: &[EventResult]) -> Result<(), Error> {
     }
 }
 
-fn parse_policy(text: &str) -> Result<Policy, Error> {
+pub(crate) fn parse_policy(text: &str) -> Result<Policy, Error> {
     // JSON starts with '{'; anything else is read as TOML.
     let parsed = if text.trim_start().starts_with('{') {
         Policy::from_json(text)
@@ -166,7 +166,8 @@ pub unsafe extern "C" fn timebank_store_open(
 ///
 /// `policy` is the policy as TOML or JSON text (JSON when it starts with `{`), or NULL for the
 /// default policy (hours with 2 decimals, whole points, the default codes). For an existing
-/// ledger, a given policy must equal the one it was created with. `checkpoint_key` is NULL or
+/// ledger, a given policy must equal the one it was created with (amendments aside: see
+/// `timebank_store_amend_policy`). `checkpoint_key` is NULL or
 /// points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
 /// `options` is NULL for the defaults, or see `timebank_open_options` (the time guard).
 ///

@@ -8,8 +8,10 @@ rounds (default 600)."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import time
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
@@ -98,6 +100,10 @@ def operations(s: Store) -> Dict[str, Operation]:
         batch.add(**values)
         return s.submit(batch, now=NOW + 10)
 
+    amended = s.policy_at(NOW)["policy"]
+    amended["late_days_max"] = 7
+    amended_text = json.dumps(amended, default=str)
+
     def close_empty(account: Any, now: Any) -> List[int]:
         return s.close_accounts([account], now=now)
 
@@ -154,6 +160,9 @@ def operations(s: Store) -> Dict[str, Operation]:
                           dict(id="u128", account="u128", destination="u128", now="u64")),
         "close_accounts": (close_empty, dict(account=DORMANT, **now),
                            dict(account="u128", now="u64")),
+        "amend_policy": (s.amend_policy, dict(policy=amended_text, effective_from=time.time_ns() + 10**9,
+                                              **now),
+                         dict(effective_from="u64", now="u64")),
     }
 
 
@@ -163,6 +172,7 @@ def reads(s: Store) -> Dict[str, Operation]:
         "account": (s.account, dict(id=VOLUNTEER), dict(id="u128")),
         "transfer": (s.transfer, dict(id=1), dict(id="u128")),
         "operation": (s.operation, dict(id=1), dict(id="u128")),
+        "policy_at": (s.policy_at, dict(at=NOW), dict(at="u64")),
         "statement": (s.statement, dict(account=VOLUNTEER, start=0, limit=10),
                       dict(account="u128", start="u64", limit="limit")),
         "to_minor": (timebank.to_minor, dict(amount="1.5", scale=2),

@@ -129,6 +129,8 @@ SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
         (c_void_p, _id, c_size_t, c_uint64, POINTER(c_uint16), _error_out),
         _status,
     ),
+    "timebank_store_amend_policy": ((c_void_p, c_char_p, c_uint64, c_uint64, _error_out), _status),
+    "timebank_store_policy": ((c_void_p, c_uint64, POINTER(c_void_p), _error_out), _status),
     "timebank_store_withdraw": (
         (c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint64, POINTER(c_size_t), _error_out),
         _status,

@@ -764,6 +764,32 @@ class Store:
             A.u64(now, "now"),
         )
 
+    # -- the policy over the years ----------------------------------------------------------
+
+    def amend_policy(self, policy: str, effective_from: int, now: int = 0) -> None:
+        """Puts ``policy`` (TOML or JSON text) in force from ``effective_from`` (ns since the
+        epoch) on, as one journal record at ``now``: every event is then judged under the policy
+        in force at its time (a service at its ``served_at``). The policy must be valid, keep the
+        ledger's units and codes and every expiry rule in force, and ``effective_from`` must be
+        after every event already applied and every earlier amendment: otherwise
+        ``InvalidArgumentError`` says which, and nothing is written."""
+        self._call(
+            self._lib.timebank_store_amend_policy,
+            A.text(policy, "policy"),
+            A.u64(effective_from, "effective_from"),
+            A.u64(now, "now"),
+        )
+
+    def policy_at(self, at: int = 0) -> Dict[str, Any]:
+        """The policy in force at ``at`` (ns since the epoch; 0: the system clock), as
+        ``{"at": ..., "from": ..., "policy": {...}, "versions": [...]}``: ``from`` is when it took
+        effect (0: the policy the ledger was created with), ``versions`` every version's
+        effective time, 0 first. ``NotFoundError`` for a ledger without time-bank rules."""
+        text = c_void_p()
+        self._call(self._lib.timebank_store_policy, A.u64(at, "at"), byref(text))
+        shown: Dict[str, Any] = json.loads(take_string(text), parse_float=Decimal)
+        return shown
+
     def expire(self, now: int = 0) -> int:
         """Releases holds whose timeout passed; returns how many."""
         expired = c_size_t()

@@ -568,6 +568,41 @@ public final class Store implements AutoCloseable {
         setEligibility(Arguments.id(account, "account"), from, now);
     }
 
+    /**
+     * Puts {@code policy} (TOML or JSON text) in force from {@code from} (ns since the epoch) on,
+     * as one journal record at {@code now}: every event is then judged under the policy in force
+     * at its time (a service at its served date). The policy must be valid, keep the ledger's
+     * units and codes and every expiry rule in force, and {@code from} must be after every event
+     * already applied and every earlier amendment: otherwise {@link InvalidArgumentException}
+     * says which, and nothing is written. A NUL in {@code policy} or a negative {@code from} is
+     * refused before the call ({@link IllegalArgumentException}).
+     */
+    public void amendPolicy(String policy, long from, long now) {
+        if (policy == null) {
+            throw new IllegalArgumentException("policy must not be null");
+        }
+        byte[] text = Calls.cString(Arguments.text(policy, "policy"));
+        long fromArg = Arguments.u64(from, "from");
+        long nowArg = Arguments.u64(now, "now");
+        long[] error = new long[1];
+        check(TimebankNative.timebank_store_amend_policy(handle, text, fromArg, nowArg, error), error);
+    }
+
+    /**
+     * The policy in force at {@code at} (ns since the epoch; 0: the system clock) as JSON:
+     * {@code {"at":...,"from":...,"policy":{...},"versions":[...]}}, where {@code from} is when it
+     * took effect (0: the policy the ledger was created with) and {@code versions} every
+     * version's effective time, 0 first. {@link NotFoundException} for a ledger without
+     * time-bank rules.
+     */
+    public String policyJson(long at) {
+        long atArg = Arguments.u64(at, "at");
+        long[] out = new long[1];
+        long[] error = new long[1];
+        check(TimebankNative.timebank_store_policy(handle, atArg, out, error), error);
+        return Calls.take(out[0]);
+    }
+
     /** Releases holds whose timeout passed; returns how many. */
     public long expire(long now) {
         long nowArg = Arguments.u64(now, "now");

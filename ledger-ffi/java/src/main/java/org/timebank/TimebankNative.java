@@ -89,6 +89,10 @@ final class TimebankNative {
 
     static native int timebank_store_close_accounts(long store, long[] accounts, long count, long now, short[] codesOut, long[] errorOut);
 
+    static native int timebank_store_amend_policy(long store, byte[] policy, long from, long now, long[] errorOut);
+
+    static native int timebank_store_policy(long store, long at, long[] jsonOut, long[] errorOut);
+
     static native int timebank_store_withdraw(long store, long[] firstId, short code, long[] member, long[] provider, byte[] hours, long now, long[] transfersOut, long[] errorOut);
 
     static native int timebank_store_book(long store, long[] id, short code, long[] payer, long[] provider, byte[] hours, int timeoutS, long now, long[] errorOut);

@@ -155,6 +155,10 @@ class RandomOutOfRangeTest {
         ops.add(new Operation("closeAccount", "id:id account:id destination:id now:u64",
                 new Object[] {id(89), LEAVER, id(POOL), now},
                 a -> s.closeAccount((UInt128) a[0], (UInt128) a[1], (UInt128) a[2], (Long) a[3])));
+        final String amended = PolicyTest.weighted(s.policyJson(NOW), "3");
+        ops.add(new Operation("amendPolicy", "from:u64 now:u64", new Object[] {System.currentTimeMillis() * 1_000_000L + 1_000_000_000L, now},
+                a -> s.amendPolicy(amended, (Long) a[0], (Long) a[1])));
+        ops.add(new Operation("policyJson", "at:u64", new Object[] {NOW}, a -> s.policyJson((Long) a[0])).read());
         ops.add(new Operation("closeAccounts", "accounts[0]:id now:u64", new Object[] {DORMANT, now},
                 a -> s.closeAccounts(Collections.singletonList((UInt128) a[0]), (Long) a[1])));
         return ops;
