@@ -17,6 +17,8 @@
 //! eligibility: account u128, present u8 (0 or 1), [from u64]
 //! rating    : transfer u128, rating u8
 //! amendment : from u64, length u32, the policy as `Policy::to_json` writes it (length bytes)
+//! record body: command, outcome, annotation count u8, annotations (tag u8, length u16, value):
+//!             1 operator u64 (never 0), 2 reason u32; each only when given (version 4 on)
 //! ```
 
 use ledger_core::limits::{BATCH_EVENTS_MAX, UNIT_SCALE_MAX};
