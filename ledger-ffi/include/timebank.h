@@ -250,6 +250,24 @@ typedef struct timebank_account_new {
   uint8_t limits;
 } timebank_account_new;
 
+// The operator behind a command and its reason code: opaque numbers the host assigns (a staff
+// number from its own directory, a reason from its own table), never names, since the journal
+// is immutable. Passed by pointer; NULL means neither is given (operator 0, no reason).
+//
+// Under a policy with time-bank rules, a reversal or a closing (a closing operation, or closing
+// empty accounts) by a command with an operator must give a reason: otherwise it is refused
+// with `reason_required` (217).
+typedef struct timebank_attribution {
+  // The host's id of the person or system running the command; 0: not given.
+  uint64_t operator_id;
+  // The host's reason code, read only when `has_reason` is 1.
+  uint32_t reason;
+  // 1 when `reason` is given, 0 when not; anything else is `TIMEBANK_STATUS_INVALID_ARGUMENT`.
+  uint8_t has_reason;
+  // Must be zero.
+  uint8_t reserved[3];
+} timebank_attribution;
+
 // An account as the ledger keeps it. Decimals are plain text at the unit's scale (`"12.50"`,
 // `"-3.00"` in a unit of 2 decimals); an empty
 // `floor` or `ceiling` means none.
@@ -467,7 +485,9 @@ timebank_status timebank_store_create_accounts(const struct timebank_store *stor
 // `codes_out[i]`: 0 closed, 3 `exists` (already closed), 57 `account_not_found`, 56
 // `closing_leaves_balance` (it holds a balance or a pending hold: close it with
 // `timebank_store_close_account`, which names where the balance goes). A closed account takes
-// no new transfers; its history stays.
+// no new transfers; its history stays. `by` names who closes them and why (NULL: no operator,
+// no reason; see `timebank_attribution`); under a policy with time-bank rules, an operator
+// without a reason gets `reason_required` (217) for each account.
 //
 // Errors (nothing is closed): `INVALID_ARGUMENT` for a `count` of 0 or above
 // `TIMEBANK_BATCH_MAX` (checked before `accounts` is read) or a zero id; `INVALID_TIME`;
@@ -477,12 +497,13 @@ timebank_status timebank_store_create_accounts(const struct timebank_store *stor
 // Thread safety: `store` may be used from several threads at once.
 //
 // # Safety
-// `store` is NULL or a live handle; `accounts` is NULL or points to `count` `timebank_id`s;
-// `codes_out` is NULL or valid for writes of `count` `uint16_t`; `error_out` is NULL or valid
-// for a write of one `char *`.
+// `store` is NULL or a live handle; `accounts` is NULL or points to `count` `timebank_id`s; `by`
+// is NULL or points to one `timebank_attribution`; `codes_out` is NULL or valid for writes of
+// `count` `uint16_t`; `error_out` is NULL or valid for a write of one `char *`.
 timebank_status timebank_store_close_accounts(const struct timebank_store *store,
                                               const struct timebank_id *accounts,
                                               uint64_t count,
+                                              const struct timebank_attribution *by,
                                               uint64_t now,
                                               uint16_t *codes_out,
                                               char **error_out);
@@ -536,6 +557,23 @@ timebank_status timebank_amount_format(uint64_t minor,
                                        char **text_out,
                                        char **error_out);
 
+// Writes who made the transfer `id` to `*by_out`: the operator and reason of the command that
+// created it (operator 0 and `has_reason` 0 when that command named none, as every call without
+// `by` does). Reads only.
+//
+// Errors: `NOT_FOUND` for an unknown transfer, `INVALID_ARGUMENT` for a zero id.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// `store` is NULL or a live handle; `id` is NULL or points to one `timebank_id`; `by_out` is
+// NULL or valid for a write of one `timebank_attribution`; `error_out` is NULL or valid for a
+// write of one `char *`.
+timebank_status timebank_store_transfer_by(const struct timebank_store *store,
+                                           const struct timebank_id *id,
+                                           struct timebank_attribution *by_out,
+                                           char **error_out);
+
 // Records a service: `provider` earns `hours` × the code's weight, paid by `payer` (an issuing
 // fund for a service code). Above a cap whose excess is donated, the rest goes to `donation`
 // (NULL when the host knows no cap applies). The operation's id is `first_id`, its transfers
@@ -565,14 +603,16 @@ timebank_status timebank_store_record_service(const struct timebank_store *store
 // `donation` (NULL or zero when the host knows no cap applies). Caps count the local day (in
 // the policy's time zone) of `served_at`.
 //
-// `id` is the host's request id for the operation and the first of its transfer ids. The
-// ledger plans and applies it in one journal record, and `*outcome_out` (may be NULL) receives
-// what it did. Retrying with the same `id` and the same arguments (after a timeout, a crash or
-// `TIMEBANK_STATUS_OUTCOME_UNKNOWN`) changes nothing and writes nothing: it returns the first
-// outcome (`retried` 1, the original `timestamp`), or, when the first run was refused, the same
-// `TIMEBANK_STATUS_REFUSED` with the same result code. The same `id` with other arguments is
-// refused with a code naming the first difference: `operation_exists_with_different_kind` (40),
-// `_accounts` (41), `_amount` (42), `_code` (43), `_served_at` (44) or `_details` (45).
+// `id` is the host's request id for the operation and the first of its transfer ids. `by` names
+// who runs it and why (NULL: no operator, no reason; see `timebank_attribution`): both are
+// journaled with it and kept for its events. The ledger plans and applies it in one journal
+// record, and `*outcome_out` (may be NULL) receives what it did. Retrying with the same `id` and
+// the same arguments (after a timeout, a crash or `TIMEBANK_STATUS_OUTCOME_UNKNOWN`) changes
+// nothing and writes nothing: it returns the first outcome (`retried` 1, the original
+// `timestamp`), or, when the first run was refused, the same `TIMEBANK_STATUS_REFUSED` with the
+// same result code. The same `id` with other arguments is refused with a code naming the first
+// difference: `operation_exists_with_different_kind` (40), `_accounts` (41), `_amount` (42),
+// `_code` (43), `_served_at` (44) or `_details` (45).
 //
 // Refusals of `served_at`: after the time the ledger gives the event, `served_at_in_future`
 // (22); more local days before it than the policy's `late_days_max`, `served_at_too_late`
@@ -586,7 +626,8 @@ timebank_status timebank_store_record_service(const struct timebank_store *store
 //
 // # Safety
 // `store` is NULL or a live handle; every id pointer is NULL or points to one `timebank_id`;
-// `hours` is NULL or a NUL-terminated string; `outcome_out` is NULL or valid for a write of one
+// `hours` is NULL or a NUL-terminated string; `by` is NULL or points to one
+// `timebank_attribution`; `outcome_out` is NULL or valid for a write of one
 // `timebank_operation_outcome`; `error_out` is NULL or valid for a write of one `char *`.
 timebank_status timebank_store_operate_service(const struct timebank_store *store,
                                                const struct timebank_id *id,
@@ -596,6 +637,7 @@ timebank_status timebank_store_operate_service(const struct timebank_store *stor
                                                const char *hours,
                                                const struct timebank_id *donation,
                                                uint64_t served_at,
+                                               const struct timebank_attribution *by,
                                                uint64_t now,
                                                struct timebank_operation_outcome *outcome_out,
                                                char **error_out);
@@ -636,6 +678,7 @@ timebank_status timebank_store_operate_withdrawal(const struct timebank_store *s
                                                   const struct timebank_id *provider,
                                                   const char *hours,
                                                   uint64_t served_at,
+                                                  const struct timebank_attribution *by,
                                                   uint64_t now,
                                                   struct timebank_operation_outcome *outcome_out,
                                                   char **error_out);
@@ -659,6 +702,28 @@ timebank_status timebank_store_book(const struct timebank_store *store,
                                     uint32_t timeout_s,
                                     uint64_t now,
                                     char **error_out);
+
+// As `timebank_store_book`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+// `retried` 1 when a retry was answered with the first outcome). Retries as for
+// `timebank_store_operate_service`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_book`; `by` is NULL or points to one `timebank_attribution`;
+// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+timebank_status timebank_store_operate_booking(const struct timebank_store *store,
+                                               const struct timebank_id *id,
+                                               uint16_t code,
+                                               const struct timebank_id *payer,
+                                               const struct timebank_id *provider,
+                                               const char *hours,
+                                               uint32_t timeout_s,
+                                               const struct timebank_attribution *by,
+                                               uint64_t now,
+                                               struct timebank_operation_outcome *outcome_out,
+                                               char **error_out);
 
 // Completes the booking `booking`: posts the hours served (`hours`, at most those booked; NULL
 // for all of them; the rest of the hold is released) and records the recipient's `rating`
@@ -698,6 +763,7 @@ timebank_status timebank_store_operate_completion(const struct timebank_store *s
                                                   uint8_t rating,
                                                   const struct timebank_id *donation,
                                                   uint64_t served_at,
+                                                  const struct timebank_attribution *by,
                                                   uint64_t now,
                                                   struct timebank_operation_outcome *outcome_out,
                                                   char **error_out);
@@ -714,6 +780,24 @@ timebank_status timebank_store_cancel(const struct timebank_store *store,
                                       const struct timebank_id *booking,
                                       uint64_t now,
                                       char **error_out);
+
+// As `timebank_store_cancel`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+// `retried` 1 when a retry was answered with the first outcome). Retries as for
+// `timebank_store_operate_service`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_cancel`; `by` is NULL or points to one `timebank_attribution`;
+// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+timebank_status timebank_store_operate_cancellation(const struct timebank_store *store,
+                                                    const struct timebank_id *id,
+                                                    const struct timebank_id *booking,
+                                                    const struct timebank_attribution *by,
+                                                    uint64_t now,
+                                                    struct timebank_operation_outcome *outcome_out,
+                                                    char **error_out);
 
 // Gives `amount` from `from` to `to` (a family member linked with `timebank_store_link`, or a
 // donation pool), with `code` (0 for the policy's gift or donation code). `id` is the
@@ -732,6 +816,27 @@ timebank_status timebank_store_gift(const struct timebank_store *store,
                                     uint64_t now,
                                     char **error_out);
 
+// As `timebank_store_gift`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+// `retried` 1 when a retry was answered with the first outcome). Retries as for
+// `timebank_store_operate_service`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_gift`; `by` is NULL or points to one `timebank_attribution`;
+// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+timebank_status timebank_store_operate_gift(const struct timebank_store *store,
+                                            const struct timebank_id *id,
+                                            const struct timebank_id *from,
+                                            const struct timebank_id *to,
+                                            const char *amount,
+                                            uint16_t code,
+                                            const struct timebank_attribution *by,
+                                            uint64_t now,
+                                            struct timebank_operation_outcome *outcome_out,
+                                            char **error_out);
+
 // Awards points: the award code's points per act × `acts`, from `issuer` to `member`. `id` is
 // the operation's request id: retries as for `timebank_store_book`.
 //
@@ -747,6 +852,27 @@ timebank_status timebank_store_award(const struct timebank_store *store,
                                      uint32_t acts,
                                      uint64_t now,
                                      char **error_out);
+
+// As `timebank_store_award`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+// `retried` 1 when a retry was answered with the first outcome). Retries as for
+// `timebank_store_operate_service`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_award`; `by` is NULL or points to one `timebank_attribution`;
+// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+timebank_status timebank_store_operate_award(const struct timebank_store *store,
+                                             const struct timebank_id *id,
+                                             uint16_t code,
+                                             const struct timebank_id *issuer,
+                                             const struct timebank_id *member,
+                                             uint32_t acts,
+                                             const struct timebank_attribution *by,
+                                             uint64_t now,
+                                             struct timebank_operation_outcome *outcome_out,
+                                             char **error_out);
 
 // Redeems `amount` points of `member` at `redemption` (a points supermarket), with `code` (0
 // for the policy's redemption code). `id` is the operation's request id: retries as for
@@ -764,6 +890,27 @@ timebank_status timebank_store_redeem(const struct timebank_store *store,
                                       uint16_t code,
                                       uint64_t now,
                                       char **error_out);
+
+// As `timebank_store_redeem`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+// `retried` 1 when a retry was answered with the first outcome). Retries as for
+// `timebank_store_operate_service`.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_redeem`; `by` is NULL or points to one `timebank_attribution`;
+// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+timebank_status timebank_store_operate_redemption(const struct timebank_store *store,
+                                                  const struct timebank_id *id,
+                                                  const struct timebank_id *member,
+                                                  const struct timebank_id *redemption,
+                                                  const char *amount,
+                                                  uint16_t code,
+                                                  const struct timebank_attribution *by,
+                                                  uint64_t now,
+                                                  struct timebank_operation_outcome *outcome_out,
+                                                  char **error_out);
 
 // Closes `account` (death, moving away, dormancy): its whole balance moves to `destination` by
 // the closing transfer `id`, and it takes no new transfers; an account with a zero balance
@@ -785,6 +932,27 @@ timebank_status timebank_store_close_account(const struct timebank_store *store,
                                              uint64_t now,
                                              char **error_out);
 
+// As `timebank_store_close_account`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+// `retried` 1 when a retry was answered with the first outcome). Retries as for
+// `timebank_store_operate_service`.
+// Under a policy with time-bank rules, `by` with an operator and no reason is refused with
+// `reason_required` (217) before anything is journaled.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_close_account`; `by` is NULL or points to one `timebank_attribution`;
+// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+timebank_status timebank_store_operate_closing(const struct timebank_store *store,
+                                               const struct timebank_id *id,
+                                               const struct timebank_id *account,
+                                               const struct timebank_id *destination,
+                                               const struct timebank_attribution *by,
+                                               uint64_t now,
+                                               struct timebank_operation_outcome *outcome_out,
+                                               char **error_out);
+
 // Reverses the posted transfer `original` with the new transfer `id`, which moves its amount
 // back and references it. A mistake is corrected this way, never by deletion; a transfer is
 // reversed at most once (`already_reversed`). `id` is the operation's request id: retries as
@@ -799,6 +967,26 @@ timebank_status timebank_store_reverse(const struct timebank_store *store,
                                        const struct timebank_id *original,
                                        uint64_t now,
                                        char **error_out);
+
+// As `timebank_store_reverse`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+// `retried` 1 when a retry was answered with the first outcome). Retries as for
+// `timebank_store_operate_service`.
+// Under a policy with time-bank rules, `by` with an operator and no reason is refused with
+// `reason_required` (217) before anything is journaled.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_reverse`; `by` is NULL or points to one `timebank_attribution`;
+// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+timebank_status timebank_store_operate_reversal(const struct timebank_store *store,
+                                                const struct timebank_id *id,
+                                                const struct timebank_id *original,
+                                                const struct timebank_attribution *by,
+                                                uint64_t now,
+                                                struct timebank_operation_outcome *outcome_out,
+                                                char **error_out);
 
 // Registers a family link between the members `a` and `b` (spouse, direct relatives), along
 // which gifts are allowed. Linking twice is OK.
@@ -848,9 +1036,10 @@ timebank_status timebank_store_operation(const struct timebank_store *store,
                                          char **error_out);
 
 // Amends the ledger's policy: `policy` (TOML, or JSON when it starts with `{`) is in force from
-// `from` (nanoseconds since the Unix epoch) until the next amendment. It is one journal record
-// at `now`. Every event is then judged under the policy in force at its time: a service (a care
-// withdrawal, a booking's completion) at its `served_at`, anything else at its timestamp.
+// `from` (nanoseconds since the Unix epoch) until the next amendment. It is one journal record at
+// `now`, on behalf of `by` (NULL: no operator, no reason; see `timebank_attribution`). Every event
+// is then judged under the policy in force at its time: a service (a care withdrawal, a booking's
+// completion) at its `served_at`, anything else at its timestamp.
 //
 // The amended policy is validated like a new one, and must keep the ledger's units exactly
 // (ids, names, scales), define codes, and keep an expiry rule for every unit that expires under
@@ -866,11 +1055,13 @@ timebank_status timebank_store_operation(const struct timebank_store *store,
 // Thread safety: `store` may be used from several threads at once.
 //
 // # Safety
-// `store` is NULL or a live handle; `policy` is NULL or a NUL-terminated string; `error_out` is
-// NULL or valid for a write of one `char *`.
+// `store` is NULL or a live handle; `policy` is NULL or a NUL-terminated string; `by` is NULL or
+// points to one `timebank_attribution`; `error_out` is NULL or valid for a write of one
+// `char *`.
 timebank_status timebank_store_amend_policy(const struct timebank_store *store,
                                             const char *policy,
                                             uint64_t from,
+                                            const struct timebank_attribution *by,
                                             uint64_t now,
                                             char **error_out);
 

@@ -4,6 +4,7 @@ use std::ffi::c_char;
 
 use ledger_core::{AccountKind, Command, Decimal, NewAccount};
 
+use crate::attribution::{attribution_arg, timebank_attribution};
 use crate::boundary;
 use crate::decimal::{field, optional_field, TIMEBANK_DECIMAL_BYTES};
 use crate::handle;
@@ -145,7 +146,9 @@ pub unsafe extern "C" fn timebank_store_create_accounts(
 /// `codes_out[i]`: 0 closed, 3 `exists` (already closed), 57 `account_not_found`, 56
 /// `closing_leaves_balance` (it holds a balance or a pending hold: close it with
 /// `timebank_store_close_account`, which names where the balance goes). A closed account takes
-/// no new transfers; its history stays.
+/// no new transfers; its history stays. `by` names who closes them and why (NULL: no operator,
+/// no reason; see `timebank_attribution`); under a policy with time-bank rules, an operator
+/// without a reason gets `reason_required` (217) for each account.
 ///
 /// Errors (nothing is closed): `INVALID_ARGUMENT` for a `count` of 0 or above
 /// `TIMEBANK_BATCH_MAX` (checked before `accounts` is read) or a zero id; `INVALID_TIME`;
@@ -155,14 +158,15 @@ pub unsafe extern "C" fn timebank_store_create_accounts(
 /// Thread safety: `store` may be used from several threads at once.
 ///
 /// # Safety
-/// `store` is NULL or a live handle; `accounts` is NULL or points to `count` `timebank_id`s;
-/// `codes_out` is NULL or valid for writes of `count` `uint16_t`; `error_out` is NULL or valid
-/// for a write of one `char *`.
+/// `store` is NULL or a live handle; `accounts` is NULL or points to `count` `timebank_id`s; `by`
+/// is NULL or points to one `timebank_attribution`; `codes_out` is NULL or valid for writes of
+/// `count` `uint16_t`; `error_out` is NULL or valid for a write of one `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn timebank_store_close_accounts(
     store: *const timebank_store,
     accounts: *const timebank_id,
     count: u64,
+    by: *const timebank_attribution,
     now: u64,
     codes_out: *mut u16,
     error_out: *mut *mut c_char,
@@ -180,7 +184,9 @@ pub unsafe extern "C" fn timebank_store_close_accounts(
             .enumerate()
             .map(|(i, id)| id.account(&format!("accounts[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        let committed = store.run(Command::CloseAccounts(ids), now)?;
+        // SAFETY: the contract above covers `by`.
+        let who = unsafe { attribution_arg(by) }?;
+        let committed = store.run_by(Command::CloseAccounts(ids), who, now)?;
         for (slot, result) in codes_out.iter_mut().zip(committed.events()) {
             *slot = result.code as u16;
         }

@@ -40,6 +40,7 @@
 
 mod account;
 mod amount;
+mod attribution;
 mod boundary;
 mod callback;
 mod decimal;
@@ -60,6 +61,7 @@ mod version;
 
 pub use account::*;
 pub use amount::{timebank_amount_format, timebank_amount_parse};
+pub use attribution::{timebank_attribution, timebank_store_transfer_by};
 pub use decimal::TIMEBANK_DECIMAL_BYTES;
 pub use handle::{timebank_store, TIMEBANK_STORES_OPEN_MAX};
 pub use id::timebank_id;

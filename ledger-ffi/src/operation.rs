@@ -25,6 +25,7 @@ use ledger_core::timebank::{PointsAward, Redemption, ServiceRecord};
 use ledger_core::{AccountId, Amount, Command, Eligibility, Ledger, Link, ResultCode};
 
 use crate::amount;
+use crate::attribution::{attribution_arg, timebank_attribution};
 use crate::boundary;
 use crate::handle;
 use crate::handle::timebank_store;
@@ -104,13 +105,15 @@ enum Next {
     Submit(Operation),
 }
 
-/// Runs one domain operation: the checks, then `Command::Operate` (see the module docs), and
-/// hands its outcome to `write`.
+/// Runs one domain operation on behalf of `by`: the checks, then `Command::Operate` (see the
+/// module docs), and hands its outcome to `write`.
 ///
 /// # Safety
-/// `store` is NULL or a live handle; `error_out` is NULL or valid for a write of one `char *`.
+/// `store` is NULL or a live handle; `by` is NULL or points to one `timebank_attribution`;
+/// `error_out` is NULL or valid for a write of one `char *`.
 unsafe fn operate(
     store: *const timebank_store,
+    by: *const timebank_attribution,
     now: u64,
     error_out: *mut *mut c_char,
     build: impl FnOnce(&Ledger) -> Result<Operation, Error>,
@@ -120,6 +123,8 @@ unsafe fn operate(
     let body = || {
         let call = handle::enter(store)?;
         let store = call.open()?;
+        // SAFETY: this function's contract covers `by`.
+        let who = unsafe { attribution_arg(by) }?;
         let now = now_or_clock(now);
         // Refused before anything else, so the status is the same whatever the plan would say.
         store.check_time(now)?;
@@ -134,6 +139,20 @@ unsafe fn operate(
                     }));
                 }
                 return Ok(Next::Submit(operation));
+            }
+            // A correction by an operator gives a reason: foreseen, so nothing is journaled.
+            let correction = matches!(
+                operation.kind,
+                OperationKind::Reversal { .. } | OperationKind::Closing(_)
+            );
+            let rules = timebank::policy(ledger).is_some();
+            if correction && rules && who.is_given() && who.reason.is_none() {
+                let mut error = Error::refused(ResultCode::ReasonRequired);
+                error.message.push_str(
+                    "; a reversal or a closing by an operator gives a reason code; nothing was \
+                     journaled",
+                );
+                return Err(error);
             }
             let at = now.max(ledger.clock().saturating_add(1));
             check(ledger, &operation, at)?;
@@ -150,7 +169,7 @@ unsafe fn operate(
             }
             Next::Submit(operation) => {
                 let id = operation.id;
-                let committed = store.run(Command::Operate(operation), now)?;
+                let committed = store.run_by(Command::Operate(operation), who, now)?;
                 let results = committed.events();
                 refusal(results)?;
                 let retried =
@@ -265,7 +284,18 @@ pub unsafe extern "C" fn timebank_store_record_service(
     unsafe {
         let write = transfers_writer(transfers_out);
         service(
-            store, first_id, code, payer, provider, hours, donation, 0, now, error_out, write,
+            store,
+            first_id,
+            code,
+            payer,
+            provider,
+            hours,
+            donation,
+            0,
+            std::ptr::null(),
+            now,
+            error_out,
+            write,
         )
     }
 }
@@ -276,14 +306,16 @@ pub unsafe extern "C" fn timebank_store_record_service(
 /// `donation` (NULL or zero when the host knows no cap applies). Caps count the local day (in
 /// the policy's time zone) of `served_at`.
 ///
-/// `id` is the host's request id for the operation and the first of its transfer ids. The
-/// ledger plans and applies it in one journal record, and `*outcome_out` (may be NULL) receives
-/// what it did. Retrying with the same `id` and the same arguments (after a timeout, a crash or
-/// `TIMEBANK_STATUS_OUTCOME_UNKNOWN`) changes nothing and writes nothing: it returns the first
-/// outcome (`retried` 1, the original `timestamp`), or, when the first run was refused, the same
-/// `TIMEBANK_STATUS_REFUSED` with the same result code. The same `id` with other arguments is
-/// refused with a code naming the first difference: `operation_exists_with_different_kind` (40),
-/// `_accounts` (41), `_amount` (42), `_code` (43), `_served_at` (44) or `_details` (45).
+/// `id` is the host's request id for the operation and the first of its transfer ids. `by` names
+/// who runs it and why (NULL: no operator, no reason; see `timebank_attribution`): both are
+/// journaled with it and kept for its events. The ledger plans and applies it in one journal
+/// record, and `*outcome_out` (may be NULL) receives what it did. Retrying with the same `id` and
+/// the same arguments (after a timeout, a crash or `TIMEBANK_STATUS_OUTCOME_UNKNOWN`) changes
+/// nothing and writes nothing: it returns the first outcome (`retried` 1, the original
+/// `timestamp`), or, when the first run was refused, the same `TIMEBANK_STATUS_REFUSED` with the
+/// same result code. The same `id` with other arguments is refused with a code naming the first
+/// difference: `operation_exists_with_different_kind` (40), `_accounts` (41), `_amount` (42),
+/// `_code` (43), `_served_at` (44) or `_details` (45).
 ///
 /// Refusals of `served_at`: after the time the ledger gives the event, `served_at_in_future`
 /// (22); more local days before it than the policy's `late_days_max`, `served_at_too_late`
@@ -297,7 +329,8 @@ pub unsafe extern "C" fn timebank_store_record_service(
 ///
 /// # Safety
 /// `store` is NULL or a live handle; every id pointer is NULL or points to one `timebank_id`;
-/// `hours` is NULL or a NUL-terminated string; `outcome_out` is NULL or valid for a write of one
+/// `hours` is NULL or a NUL-terminated string; `by` is NULL or points to one
+/// `timebank_attribution`; `outcome_out` is NULL or valid for a write of one
 /// `timebank_operation_outcome`; `error_out` is NULL or valid for a write of one `char *`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
@@ -310,6 +343,7 @@ pub unsafe extern "C" fn timebank_store_operate_service(
     hours: *const c_char,
     donation: *const timebank_id,
     served_at: u64,
+    by: *const timebank_attribution,
     now: u64,
     outcome_out: *mut timebank_operation_outcome,
     error_out: *mut *mut c_char,
@@ -318,7 +352,7 @@ pub unsafe extern "C" fn timebank_store_operate_service(
     unsafe {
         let write = outcome_writer(outcome_out);
         service(
-            store, id, code, payer, provider, hours, donation, served_at, now, error_out, write,
+            store, id, code, payer, provider, hours, donation, served_at, by, now, error_out, write,
         )
     }
 }
@@ -337,6 +371,7 @@ unsafe fn service(
     hours: *const c_char,
     donation: *const timebank_id,
     served_at: u64,
+    by: *const timebank_attribution,
     now: u64,
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
@@ -368,7 +403,7 @@ unsafe fn service(
         })
     };
     // SAFETY: the caller's contract covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, write) }
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// A care withdrawal: `member` pays `hours` × the care code's weight of its own hours to
@@ -397,7 +432,17 @@ pub unsafe extern "C" fn timebank_store_withdraw(
     unsafe {
         let write = transfers_writer(transfers_out);
         withdrawal(
-            store, first_id, code, member, provider, hours, 0, now, error_out, write,
+            store,
+            first_id,
+            code,
+            member,
+            provider,
+            hours,
+            0,
+            std::ptr::null(),
+            now,
+            error_out,
+            write,
         )
     }
 }
@@ -422,6 +467,7 @@ pub unsafe extern "C" fn timebank_store_operate_withdrawal(
     provider: *const timebank_id,
     hours: *const c_char,
     served_at: u64,
+    by: *const timebank_attribution,
     now: u64,
     outcome_out: *mut timebank_operation_outcome,
     error_out: *mut *mut c_char,
@@ -430,7 +476,7 @@ pub unsafe extern "C" fn timebank_store_operate_withdrawal(
     unsafe {
         let write = outcome_writer(outcome_out);
         withdrawal(
-            store, id, code, member, provider, hours, served_at, now, error_out, write,
+            store, id, code, member, provider, hours, served_at, by, now, error_out, write,
         )
     }
 }
@@ -448,6 +494,7 @@ unsafe fn withdrawal(
     provider: *const timebank_id,
     hours: *const c_char,
     served_at: u64,
+    by: *const timebank_attribution,
     now: u64,
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
@@ -478,7 +525,7 @@ unsafe fn withdrawal(
         })
     };
     // SAFETY: the caller's contract covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_withdrawal, write) }
+    unsafe { operate(store, by, now, error_out, build, check_withdrawal, write) }
 }
 
 /// Books a service: holds `hours` × the code's weight of `payer`'s hours for `provider` (a
@@ -504,8 +551,78 @@ pub unsafe extern "C" fn timebank_store_book(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        booking_operation(
+            store,
+            id,
+            code,
+            payer,
+            provider,
+            hours,
+            timeout_s,
+            std::ptr::null(),
+            now,
+            error_out,
+            no_outcome,
+        )
+    }
+}
+
+/// As `timebank_store_book`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+/// `retried` 1 when a retry was answered with the first outcome). Retries as for
+/// `timebank_store_operate_service`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_book`; `by` is NULL or points to one `timebank_attribution`;
+/// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_booking(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    code: u16,
+    payer: *const timebank_id,
+    provider: *const timebank_id,
+    hours: *const c_char,
+    timeout_s: u32,
+    by: *const timebank_attribution,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        booking_operation(
+            store, id, code, payer, provider, hours, timeout_s, by, now, error_out, write,
+        )
+    }
+}
+
+/// The booking behind `timebank_store_book` and `timebank_store_operate_booking`.
+///
+/// # Safety
+/// As for `timebank_store_operate_booking`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn booking_operation(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    code: u16,
+    payer: *const timebank_id,
+    provider: *const timebank_id,
+    hours: *const c_char,
+    timeout_s: u32,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
     let build = |ledger: &Ledger| {
-        // SAFETY: the contract above covers every argument read here.
+        // SAFETY: the caller's contract covers every argument read here.
         let (id, payer, provider, hours_text) = unsafe {
             (
                 id_arg(id, "id")?.transfer("id")?,
@@ -527,8 +644,8 @@ pub unsafe extern "C" fn timebank_store_book(
             kind: OperationKind::Booking(booking),
         })
     };
-    // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
+    // SAFETY: the caller's contract covers `store`, `by` and `error_out`.
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// Completes the booking `booking`: posts the hours served (`hours`, at most those booked; NULL
@@ -557,7 +674,17 @@ pub unsafe extern "C" fn timebank_store_complete(
     unsafe {
         let write = transfers_writer(transfers_out);
         completion(
-            store, first_id, booking, hours, rating, donation, 0, now, error_out, write,
+            store,
+            first_id,
+            booking,
+            hours,
+            rating,
+            donation,
+            0,
+            std::ptr::null(),
+            now,
+            error_out,
+            write,
         )
     }
 }
@@ -584,6 +711,7 @@ pub unsafe extern "C" fn timebank_store_operate_completion(
     rating: u8,
     donation: *const timebank_id,
     served_at: u64,
+    by: *const timebank_attribution,
     now: u64,
     outcome_out: *mut timebank_operation_outcome,
     error_out: *mut *mut c_char,
@@ -592,7 +720,7 @@ pub unsafe extern "C" fn timebank_store_operate_completion(
     unsafe {
         let write = outcome_writer(outcome_out);
         completion(
-            store, id, booking, hours, rating, donation, served_at, now, error_out, write,
+            store, id, booking, hours, rating, donation, served_at, by, now, error_out, write,
         )
     }
 }
@@ -610,6 +738,7 @@ unsafe fn completion(
     rating: u8,
     donation: *const timebank_id,
     served_at: u64,
+    by: *const timebank_attribution,
     now: u64,
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
@@ -646,7 +775,7 @@ unsafe fn completion(
         })
     };
     // SAFETY: the caller's contract covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, write) }
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// Cancels the booking `booking` (transfer `id` voids the hold, releasing the payer's hours).
@@ -664,8 +793,64 @@ pub unsafe extern "C" fn timebank_store_cancel(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        cancellation_operation(
+            store,
+            id,
+            booking,
+            std::ptr::null(),
+            now,
+            error_out,
+            no_outcome,
+        )
+    }
+}
+
+/// As `timebank_store_cancel`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+/// `retried` 1 when a retry was answered with the first outcome). Retries as for
+/// `timebank_store_operate_service`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_cancel`; `by` is NULL or points to one `timebank_attribution`;
+/// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_cancellation(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    booking: *const timebank_id,
+    by: *const timebank_attribution,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        cancellation_operation(store, id, booking, by, now, error_out, write)
+    }
+}
+
+/// The cancellation behind `timebank_store_cancel` and `timebank_store_operate_cancellation`.
+///
+/// # Safety
+/// As for `timebank_store_operate_cancellation`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn cancellation_operation(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    booking: *const timebank_id,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
     let build = |_: &Ledger| {
-        // SAFETY: the contract above covers every argument read here.
+        // SAFETY: the caller's contract covers every argument read here.
         let (id, booking) = unsafe {
             (
                 id_arg(id, "id")?.transfer("id")?,
@@ -677,8 +862,8 @@ pub unsafe extern "C" fn timebank_store_cancel(
             kind: OperationKind::Cancellation { booking },
         })
     };
-    // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
+    // SAFETY: the caller's contract covers `store`, `by` and `error_out`.
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// Gives `amount` from `from` to `to` (a family member linked with `timebank_store_link`, or a
@@ -701,8 +886,73 @@ pub unsafe extern "C" fn timebank_store_gift(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        gift_operation(
+            store,
+            id,
+            from,
+            to,
+            amount,
+            code,
+            std::ptr::null(),
+            now,
+            error_out,
+            no_outcome,
+        )
+    }
+}
+
+/// As `timebank_store_gift`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+/// `retried` 1 when a retry was answered with the first outcome). Retries as for
+/// `timebank_store_operate_service`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_gift`; `by` is NULL or points to one `timebank_attribution`;
+/// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_gift(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    from: *const timebank_id,
+    to: *const timebank_id,
+    amount: *const c_char,
+    code: u16,
+    by: *const timebank_attribution,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        gift_operation(store, id, from, to, amount, code, by, now, error_out, write)
+    }
+}
+
+/// The gift behind `timebank_store_gift` and `timebank_store_operate_gift`.
+///
+/// # Safety
+/// As for `timebank_store_operate_gift`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gift_operation(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    from: *const timebank_id,
+    to: *const timebank_id,
+    amount: *const c_char,
+    code: u16,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
     let build = |ledger: &Ledger| {
-        // SAFETY: the contract above covers every argument read here.
+        // SAFETY: the caller's contract covers every argument read here.
         let (id, from, to, text) = unsafe {
             (
                 id_arg(id, "id")?.transfer("id")?,
@@ -722,8 +972,8 @@ pub unsafe extern "C" fn timebank_store_gift(
             kind: OperationKind::Gift(gift),
         })
     };
-    // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
+    // SAFETY: the caller's contract covers `store`, `by` and `error_out`.
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// Awards points: the award code's points per act × `acts`, from `issuer` to `member`. `id` is
@@ -745,8 +995,75 @@ pub unsafe extern "C" fn timebank_store_award(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        award_operation(
+            store,
+            id,
+            code,
+            issuer,
+            member,
+            acts,
+            std::ptr::null(),
+            now,
+            error_out,
+            no_outcome,
+        )
+    }
+}
+
+/// As `timebank_store_award`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+/// `retried` 1 when a retry was answered with the first outcome). Retries as for
+/// `timebank_store_operate_service`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_award`; `by` is NULL or points to one `timebank_attribution`;
+/// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_award(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    code: u16,
+    issuer: *const timebank_id,
+    member: *const timebank_id,
+    acts: u32,
+    by: *const timebank_attribution,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        award_operation(
+            store, id, code, issuer, member, acts, by, now, error_out, write,
+        )
+    }
+}
+
+/// The award behind `timebank_store_award` and `timebank_store_operate_award`.
+///
+/// # Safety
+/// As for `timebank_store_operate_award`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn award_operation(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    code: u16,
+    issuer: *const timebank_id,
+    member: *const timebank_id,
+    acts: u32,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
     let build = |_: &Ledger| {
-        // SAFETY: the contract above covers every argument read here.
+        // SAFETY: the caller's contract covers every argument read here.
         let (id, issuer, member) = unsafe {
             (
                 id_arg(id, "id")?.transfer("id")?,
@@ -765,8 +1082,8 @@ pub unsafe extern "C" fn timebank_store_award(
             kind: OperationKind::Award(award),
         })
     };
-    // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
+    // SAFETY: the caller's contract covers `store`, `by` and `error_out`.
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// Redeems `amount` points of `member` at `redemption` (a points supermarket), with `code` (0
@@ -789,8 +1106,75 @@ pub unsafe extern "C" fn timebank_store_redeem(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        redemption_operation(
+            store,
+            id,
+            member,
+            redemption,
+            amount,
+            code,
+            std::ptr::null(),
+            now,
+            error_out,
+            no_outcome,
+        )
+    }
+}
+
+/// As `timebank_store_redeem`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+/// `retried` 1 when a retry was answered with the first outcome). Retries as for
+/// `timebank_store_operate_service`.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_redeem`; `by` is NULL or points to one `timebank_attribution`;
+/// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_redemption(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    member: *const timebank_id,
+    redemption: *const timebank_id,
+    amount: *const c_char,
+    code: u16,
+    by: *const timebank_attribution,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        redemption_operation(
+            store, id, member, redemption, amount, code, by, now, error_out, write,
+        )
+    }
+}
+
+/// The redemption behind `timebank_store_redeem` and `timebank_store_operate_redemption`.
+///
+/// # Safety
+/// As for `timebank_store_operate_redemption`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn redemption_operation(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    member: *const timebank_id,
+    redemption: *const timebank_id,
+    amount: *const c_char,
+    code: u16,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
     let build = |ledger: &Ledger| {
-        // SAFETY: the contract above covers every argument read here.
+        // SAFETY: the caller's contract covers every argument read here.
         let (id, member, redemption, text) = unsafe {
             (
                 id_arg(id, "id")?.transfer("id")?,
@@ -810,8 +1194,8 @@ pub unsafe extern "C" fn timebank_store_redeem(
             kind: OperationKind::Redemption(request),
         })
     };
-    // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
+    // SAFETY: the caller's contract covers `store`, `by` and `error_out`.
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// Closes `account` (death, moving away, dormancy): its whole balance moves to `destination` by
@@ -836,8 +1220,69 @@ pub unsafe extern "C" fn timebank_store_close_account(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        closing_operation(
+            store,
+            id,
+            account,
+            destination,
+            std::ptr::null(),
+            now,
+            error_out,
+            no_outcome,
+        )
+    }
+}
+
+/// As `timebank_store_close_account`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+/// `retried` 1 when a retry was answered with the first outcome). Retries as for
+/// `timebank_store_operate_service`.
+/// Under a policy with time-bank rules, `by` with an operator and no reason is refused with
+/// `reason_required` (217) before anything is journaled.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_close_account`; `by` is NULL or points to one `timebank_attribution`;
+/// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_closing(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    account: *const timebank_id,
+    destination: *const timebank_id,
+    by: *const timebank_attribution,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        closing_operation(store, id, account, destination, by, now, error_out, write)
+    }
+}
+
+/// The closing behind `timebank_store_close_account` and `timebank_store_operate_closing`.
+///
+/// # Safety
+/// As for `timebank_store_operate_closing`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn closing_operation(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    account: *const timebank_id,
+    destination: *const timebank_id,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
     let build = |_: &Ledger| {
-        // SAFETY: the contract above covers every argument read here.
+        // SAFETY: the caller's contract covers every argument read here.
         let (id, account, destination) = unsafe {
             (
                 id_arg(id, "id")?.transfer("id")?,
@@ -853,8 +1298,8 @@ pub unsafe extern "C" fn timebank_store_close_account(
             kind: OperationKind::Closing(closing),
         })
     };
-    // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
+    // SAFETY: the caller's contract covers `store`, `by` and `error_out`.
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// Reverses the posted transfer `original` with the new transfer `id`, which moves its amount
@@ -874,8 +1319,66 @@ pub unsafe extern "C" fn timebank_store_reverse(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        reversal_operation(
+            store,
+            id,
+            original,
+            std::ptr::null(),
+            now,
+            error_out,
+            no_outcome,
+        )
+    }
+}
+
+/// As `timebank_store_reverse`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`), writing the operation's outcome to `*outcome_out` (may be NULL;
+/// `retried` 1 when a retry was answered with the first outcome). Retries as for
+/// `timebank_store_operate_service`.
+/// Under a policy with time-bank rules, `by` with an operator and no reason is refused with
+/// `reason_required` (217) before anything is journaled.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_reverse`; `by` is NULL or points to one `timebank_attribution`;
+/// `outcome_out` is NULL or valid for a write of one `timebank_operation_outcome`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // One C function per operation, every field an argument.
+pub unsafe extern "C" fn timebank_store_operate_reversal(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    original: *const timebank_id,
+    by: *const timebank_attribution,
+    now: u64,
+    outcome_out: *mut timebank_operation_outcome,
+    error_out: *mut *mut c_char,
+) -> Status {
+    // SAFETY: the contract above covers every argument.
+    unsafe {
+        let write = outcome_writer(outcome_out);
+        reversal_operation(store, id, original, by, now, error_out, write)
+    }
+}
+
+/// The reversal behind `timebank_store_reverse` and `timebank_store_operate_reversal`.
+///
+/// # Safety
+/// As for `timebank_store_operate_reversal`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn reversal_operation(
+    store: *const timebank_store,
+    id: *const timebank_id,
+    original: *const timebank_id,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+    write: impl FnOnce(timebank_operation_outcome),
+) -> Status {
     let build = |_: &Ledger| {
-        // SAFETY: the contract above covers every argument read here.
+        // SAFETY: the caller's contract covers every argument read here.
         let (id, original) = unsafe {
             (
                 id_arg(id, "id")?.transfer("id")?,
@@ -887,8 +1390,8 @@ pub unsafe extern "C" fn timebank_store_reverse(
             kind: OperationKind::Reversal { original },
         })
     };
-    // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { operate(store, now, error_out, build, check_plan, no_outcome) }
+    // SAFETY: the caller's contract covers `store`, `by` and `error_out`.
+    unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
 /// Submits one command of registry changes and refuses on the first failed event.

@@ -6,6 +6,7 @@ use std::ffi::c_char;
 use ledger_core::{Amendment, Command};
 use serde_json::json;
 
+use crate::attribution::{attribution_arg, timebank_attribution};
 use crate::boundary;
 use crate::handle;
 use crate::handle::timebank_store;
@@ -14,9 +15,10 @@ use crate::status::{Error, Status};
 use crate::store::{now_or_clock, parse_policy, refusal};
 
 /// Amends the ledger's policy: `policy` (TOML, or JSON when it starts with `{`) is in force from
-/// `from` (nanoseconds since the Unix epoch) until the next amendment. It is one journal record
-/// at `now`. Every event is then judged under the policy in force at its time: a service (a care
-/// withdrawal, a booking's completion) at its `served_at`, anything else at its timestamp.
+/// `from` (nanoseconds since the Unix epoch) until the next amendment. It is one journal record at
+/// `now`, on behalf of `by` (NULL: no operator, no reason; see `timebank_attribution`). Every event
+/// is then judged under the policy in force at its time: a service (a care withdrawal, a booking's
+/// completion) at its `served_at`, anything else at its timestamp.
 ///
 /// The amended policy is validated like a new one, and must keep the ledger's units exactly
 /// (ids, names, scales), define codes, and keep an expiry rule for every unit that expires under
@@ -32,13 +34,15 @@ use crate::store::{now_or_clock, parse_policy, refusal};
 /// Thread safety: `store` may be used from several threads at once.
 ///
 /// # Safety
-/// `store` is NULL or a live handle; `policy` is NULL or a NUL-terminated string; `error_out` is
-/// NULL or valid for a write of one `char *`.
+/// `store` is NULL or a live handle; `policy` is NULL or a NUL-terminated string; `by` is NULL or
+/// points to one `timebank_attribution`; `error_out` is NULL or valid for a write of one
+/// `char *`.
 #[no_mangle]
 pub unsafe extern "C" fn timebank_store_amend_policy(
     store: *const timebank_store,
     policy: *const c_char,
     from: u64,
+    by: *const timebank_attribution,
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
@@ -48,7 +52,10 @@ pub unsafe extern "C" fn timebank_store_amend_policy(
         // SAFETY: the contract above covers `policy`.
         let text = unsafe { pointer::str_arg(policy, "policy") }?;
         let policy = parse_policy(text)?;
-        let committed = store.run(Command::AmendPolicy(Amendment { from, policy }), now)?;
+        // SAFETY: the contract above covers `by`.
+        let who = unsafe { attribution_arg(by) }?;
+        let amendment = Command::AmendPolicy(Amendment { from, policy });
+        let committed = store.run_by(amendment, who, now)?;
         refusal(committed.events())
     };
     // SAFETY: the contract above covers `error_out`.

@@ -8,7 +8,7 @@
 use std::ffi::{c_char, c_void};
 use std::path::Path;
 
-use ledger_core::{Command, EventResult, Policy, ResultCode};
+use ledger_core::{Attribution, Command, EventResult, Policy, ResultCode};
 use ledger_store::{CheckpointKey, Committed, Progress, Store, StoreOptions};
 use ledger_store::{TimeGuard, CLOCK_SKEW_MAX_NS_DEFAULT};
 
@@ -26,7 +26,17 @@ impl OpenStore<'_> {
     /// time guard refuses `INVALID_TIME` (nothing written either way), and a failed write or
     /// sync `OUTCOME_UNKNOWN`: the command's record may or may not be durable.
     pub(crate) fn run(&self, command: Command, now: u64) -> Result<Committed, Error> {
-        Ok(self.submit(command, now_or_clock(now))?)
+        self.run_by(command, Attribution::NONE, now)
+    }
+
+    /// [`OpenStore::run`] on behalf of `who`, journaled with the command.
+    pub(crate) fn run_by(
+        &self,
+        command: Command,
+        who: Attribution,
+        now: u64,
+    ) -> Result<Committed, Error> {
+        Ok(self.submit_by(command, who, now_or_clock(now))?)
     }
 }
 

@@ -187,6 +187,15 @@ fn rust_layouts_match_the_c_layouts() {
             reserved,
         }
     );
+    layout!(
+        out,
+        timebank_attribution {
+            operator_id,
+            reason,
+            has_reason,
+            reserved,
+        }
+    );
     let expected = include_str!("c/layout.expected");
     assert_eq!(
         out, expected,

@@ -26,6 +26,7 @@ MIRRORS = {
     "timebank_transfer_text": S.TransferTextIn,
     "timebank_transfer_info": S.TransferOut,
     "timebank_operation_outcome": S.OperationOutcome,
+    "timebank_attribution": S.AttributionIn,
 }
 
 

@@ -12,6 +12,7 @@ import pytest
 import timebank
 from timebank import (
     AccountKind,
+    Attribution,
     InvalidAmountError,
     InvalidArgumentError,
     NewAccount,
@@ -160,4 +161,39 @@ def test_bad_input_is_refused_before_the_call(store: Store) -> None:
         store.close_accounts([EMPTY, -1], now=NOW + 5)
     with pytest.raises(TypeError, match="accounts"):
         store.close_accounts(EMPTY, now=NOW + 5)  # type: ignore[arg-type]
+    assert store.status().state_digest == digest
+
+
+def test_the_operator_and_reason_are_journaled_with_an_operation(store: Store) -> None:
+    store.record_service(700, SERVICE, FUND, VOLUNTEER, "1", now=NOW + 1, operator=7001)
+    assert store.transfer_by(700) == Attribution(operator=7001, reason=None)
+    store.record_service(701, SERVICE, FUND, VOLUNTEER, "1", now=NOW + 2)
+    assert store.transfer_by(701) == Attribution(operator=0, reason=None)
+
+    # A correction by an operator gives a reason: refused before anything is journaled.
+    digest = store.status().state_digest
+    error = refused_with(217, lambda: store.reverse(702, 700, now=NOW + 3, operator=7001))
+    assert "nothing was journaled" in str(error)
+    assert store.status().state_digest == digest
+    store.reverse(702, 700, now=NOW + 4, operator=7001, reason=12)
+    assert store.transfer_by(702) == Attribution(operator=7001, reason=12)
+    assert store.balance(VOLUNTEER) == Decimal("1.00")
+    store.create_accounts([NewAccount(EMPTY, HOURS, AccountKind.MEMBER)], now=NOW + 5)
+    assert store.close_accounts([EMPTY], now=NOW + 6, operator=7001) == [217]
+    assert store.close_accounts([EMPTY], now=NOW + 7, operator=7001, reason=4) == [0]
+    # Every operation takes them.
+    store.gift(703, VOLUNTEER, POOL, "0.5", now=NOW + 8, operator=7002, reason=0)
+    assert store.transfer_by(703) == Attribution(operator=7002, reason=0)
+
+    digest = store.status().state_digest
+    for bad in (-1, 2**64):
+        with pytest.raises(InvalidArgumentError, match="operator"):
+            store.gift(704, VOLUNTEER, POOL, "0.5", now=NOW + 9, operator=bad)
+    for bad in (-1, 2**32):
+        with pytest.raises(InvalidArgumentError, match="reason"):
+            store.reverse(704, 701, now=NOW + 9, operator=1, reason=bad)
+    with pytest.raises(TypeError, match="operator"):
+        store.book(704, CARE, ELDER, VOLUNTEER, "1", now=NOW + 9, operator="7")  # type: ignore[arg-type]
+    with pytest.raises(NotFoundError):
+        store.transfer_by(31337)
     assert store.status().state_digest == digest

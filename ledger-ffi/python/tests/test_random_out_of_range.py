@@ -121,9 +121,9 @@ def operations(s: Store) -> Dict[str, Operation]:
             user_data="u128")),
         "record_service": (s.record_service, dict(
             first_id=80, code=SERVICE, payer=FUND, provider=VOLUNTEER, hours="1",
-            served_at=NOW, **now),
+            served_at=NOW, operator=7, reason=1, **now),
             dict(first_id="u128", code="u16", payer="u128", provider="u128", hours="amount",
-                 served_at="u64?", now="u64")),
+                 served_at="u64?", operator="u64?", reason="u32?", now="u64")),
         "withdraw": (s.withdraw, dict(
             first_id=81, code=CARE, member=ELDER, provider=VOLUNTEER, hours="0.5",
             served_at=NOW + 1, **now),
@@ -151,8 +151,9 @@ def operations(s: Store) -> Dict[str, Operation]:
                                   code=0, **now),
                    dict(id="u128", member="u128", redemption="u128", amount="amount",
                         code="u16", now="u64")),
-        "reverse": (s.reverse, dict(id=88, original=1, **now),
-                    dict(id="u128", original="u128", now="u64")),
+        "reverse": (s.reverse, dict(id=88, original=1, operator=7, reason=3, **now),
+                    dict(id="u128", original="u128", operator="u64?", reason="u32?",
+                         now="u64")),
         "link": (s.link, dict(a=ELDER, b=LEAVER, **now), dict(a="u128", b="u128", now="u64")),
         "set_eligibility": (s.set_eligibility, dict(account=VOLUNTEER, eligible_from=NOW, **now),
                             dict(account="u128", eligible_from="u64", now="u64")),
@@ -171,6 +172,7 @@ def reads(s: Store) -> Dict[str, Operation]:
     return {
         "account": (s.account, dict(id=VOLUNTEER), dict(id="u128")),
         "transfer": (s.transfer, dict(id=1), dict(id="u128")),
+        "transfer_by": (s.transfer_by, dict(id=1), dict(id="u128")),
         "operation": (s.operation, dict(id=1), dict(id="u128")),
         "policy_at": (s.policy_at, dict(at=NOW), dict(at="u64")),
         "statement": (s.statement, dict(account=VOLUNTEER, start=0, limit=10),

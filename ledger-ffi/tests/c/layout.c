@@ -135,5 +135,11 @@ int main(void) {
     FIELD(timebank_operation_outcome, retried);
     FIELD(timebank_operation_outcome, reserved);
     SIZE(timebank_operation_outcome);
+
+    FIELD(timebank_attribution, operator_id);
+    FIELD(timebank_attribution, reason);
+    FIELD(timebank_attribution, has_reason);
+    FIELD(timebank_attribution, reserved);
+    SIZE(timebank_attribution);
     return 0;
 }

@@ -1,8 +1,9 @@
 /* Domain operations through the C ABI: services, withdrawals and completions done at
  * `served_at`, each one journal record under the host's request id; a retry with the same
  * arguments gets the first outcome and writes nothing, other arguments are refused with the code
- * naming the difference; served_at refusals; closing empty accounts; and bad input refused with
- * its status, the state digest unchanged. */
+ * naming the difference; served_at refusals; the operator and reason journaled with an operation
+ * (a correction needs a reason); closing empty accounts; and bad input refused with its status,
+ * the state digest unchanged. */
 #include "store_fixture.h"
 
 enum {
@@ -72,7 +73,7 @@ static void a_service_done_yesterday_and_its_retries(timebank_store *store) {
     memset(&first, 0xff, sizeof first);
     char *error = NULL;
     CHECK_OK(timebank_store_operate_service(store, &id, SERVICE, &fund, &volunteer, "2.5", NULL,
-                                            yesterday, NOW + 10, &first, &error),
+                                            yesterday, NULL, NOW + 10, &first, &error),
              &error);
     CHECK(first.transfers == 1 && first.closed == 0 && first.code == 0 && first.retried == 0);
     CHECK(first.timestamp >= NOW + 10);
@@ -85,7 +86,7 @@ static void a_service_done_yesterday_and_its_retries(timebank_store *store) {
     timebank_store_info info_before, info_after;
     CHECK_OK(timebank_store_status(store, &info_before, &error), &error);
     CHECK_OK(timebank_store_operate_service(store, &id, SERVICE, &fund, &volunteer, "2.5", NULL,
-                                            yesterday, NOW + 20, &again, &error),
+                                            yesterday, NULL, NOW + 20, &again, &error),
              &error);
     CHECK(again.retried == 1 && again.transfers == 1 && again.timestamp == first.timestamp);
     CHECK(same_digest(store, before));
@@ -101,17 +102,17 @@ static void a_service_done_yesterday_and_its_retries(timebank_store *store) {
     /* The same id with other arguments: refused, naming the difference; no balance moves. */
     timebank_id elder = id_of(ELDER);
     CHECK(refusal_code(timebank_store_operate_service(store, &id, SERVICE, &fund, &volunteer,
-                                                      "3", NULL, yesterday, NOW + 30, NULL,
+                                                      "3", NULL, yesterday, NULL, NOW + 30, NULL,
                                                       &error),
                        &error) == 42); /* operation_exists_with_different_amount */
     CHECK(refusal_code(timebank_store_operate_service(store, &id, SERVICE, &fund, &elder, "2.5",
-                                                      NULL, yesterday, NOW + 31, NULL, &error),
+                                                      NULL, yesterday, NULL, NOW + 31, NULL, &error),
                        &error) == 41); /* _accounts */
     CHECK(refusal_code(timebank_store_operate_service(store, &id, 102, &fund, &volunteer, "2.5",
-                                                      NULL, yesterday, NOW + 32, NULL, &error),
+                                                      NULL, yesterday, NULL, NOW + 32, NULL, &error),
                        &error) == 43); /* _code */
     CHECK(refusal_code(timebank_store_operate_service(store, &id, SERVICE, &fund, &volunteer,
-                                                      "2.5", NULL, yesterday - DAY_NS, NOW + 33,
+                                                      "2.5", NULL, yesterday - DAY_NS, NULL, NOW + 33,
                                                       NULL, &error),
                        &error) == 44); /* _served_at */
     CHECK_BALANCE(store, VOLUNTEER, "2.50");
@@ -133,11 +134,11 @@ static void served_at_refusals(timebank_store *store) {
     char *error = NULL;
     /* The default policy allows 30 local days. */
     CHECK(refusal_code(timebank_store_operate_service(store, &late, SERVICE, &fund, &volunteer,
-                                                      "1", NULL, NOW - 40 * DAY_NS, NOW + 40,
+                                                      "1", NULL, NOW - 40 * DAY_NS, NULL, NOW + 40,
                                                       NULL, &error),
                        &error) == 210); /* served_at_too_late */
     CHECK(refusal_code(timebank_store_operate_service(store, &future, SERVICE, &fund, &volunteer,
-                                                      "1", NULL, NOW + DAY_NS, NOW + 41, NULL,
+                                                      "1", NULL, NOW + DAY_NS, NULL, NOW + 41, NULL,
                                                       &error),
                        &error) == 22); /* served_at_in_future */
     CHECK_BALANCE(store, VOLUNTEER, "2.50");
@@ -146,7 +147,7 @@ static void served_at_refusals(timebank_store *store) {
     uint8_t before[32];
     state_digest(store, before);
     CHECK(refusal_code(timebank_store_operate_service(store, &late, SERVICE, &fund, &volunteer,
-                                                      "1", NULL, NOW - 40 * DAY_NS, NOW + 42,
+                                                      "1", NULL, NOW - 40 * DAY_NS, NULL, NOW + 42,
                                                       NULL, &error),
                        &error) == 210);
     CHECK(same_digest(store, before));
@@ -163,13 +164,13 @@ static void a_withdrawal_needs_eligibility(timebank_store *store) {
                                            NOW + 50, NULL, &error),
              &error);
     CHECK(refusal_code(timebank_store_operate_withdrawal(store, &id, CARE, &elder, &volunteer, "1",
-                                                         0, NOW + 60, NULL, &error),
+                                                         0, NULL, NOW + 60, NULL, &error),
                        &error) == 203); /* not_yet_eligible */
     CHECK_OK(timebank_store_set_eligibility(store, &elder, NOW - DAY_NS, NOW + 61, &error), &error);
     timebank_id next = id_of(401);
     timebank_operation_outcome outcome;
     CHECK_OK(timebank_store_operate_withdrawal(store, &next, CARE, &elder, &volunteer, "1",
-                                               NOW - DAY_NS, NOW + 62, &outcome, &error),
+                                               NOW - DAY_NS, NULL, NOW + 62, &outcome, &error),
              &error);
     CHECK(outcome.transfers == 1);
     CHECK_BALANCE(store, ELDER, "3.00");
@@ -177,7 +178,7 @@ static void a_withdrawal_needs_eligibility(timebank_store *store) {
     /* A service code is not a care code: refused before anything is written. */
     timebank_id wrong = id_of(402);
     CHECK_FAILS(timebank_store_operate_withdrawal(store, &wrong, SERVICE, &elder, &volunteer, "1",
-                                                  0, NOW + 63, NULL, &error),
+                                                  0, NULL, NOW + 63, NULL, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
 }
 
@@ -191,7 +192,7 @@ static void a_booking_completed_on_the_day_served(timebank_store *store) {
              &error);
     timebank_operation_outcome outcome;
     CHECK_OK(timebank_store_operate_completion(store, &done, &booking, "1.5", 5, NULL,
-                                               NOW - DAY_NS / 2, NOW + 65, &outcome, &error),
+                                               NOW - DAY_NS / 2, NULL, NOW + 65, &outcome, &error),
              &error);
     CHECK(outcome.transfers == 1 && outcome.retried == 0);
     CHECK_BALANCE(store, ELDER, "1.50");
@@ -199,31 +200,102 @@ static void a_booking_completed_on_the_day_served(timebank_store *store) {
     /* Retried after the booking is no longer pending: still the first outcome. */
     timebank_operation_outcome retried;
     CHECK_OK(timebank_store_operate_completion(store, &done, &booking, "1.5", 5, NULL,
-                                               NOW - DAY_NS / 2, NOW + 66, &retried, &error),
+                                               NOW - DAY_NS / 2, NULL, NOW + 66, &retried, &error),
              &error);
     CHECK(retried.retried == 1 && retried.timestamp == outcome.timestamp);
     /* The same booking under a new id: the planner sees it is not pending; nothing journaled. */
     uint8_t before[32];
     state_digest(store, before);
-    CHECK(refusal_code(timebank_store_operate_completion(store, &again, &booking, NULL, 0, NULL, 0,
+    CHECK(refusal_code(timebank_store_operate_completion(store, &again, &booking, NULL, 0, NULL, 0, NULL,
                                                          NOW + 67, NULL, &error),
                        &error) == 214); /* not_a_booking */
     CHECK(same_digest(store, before));
     CHECK_BALANCE(store, VOLUNTEER, "5.00");
 }
 
+static timebank_attribution by_operator(uint64_t operator_id, int reason) {
+    timebank_attribution by;
+    memset(&by, 0, sizeof by);
+    by.operator_id = operator_id;
+    if (reason >= 0) {
+        by.reason = (uint32_t)reason;
+        by.has_reason = 1;
+    }
+    return by;
+}
+
+static void operators_and_reasons(timebank_store *store) {
+    timebank_id fund = id_of(FUND), volunteer = id_of(VOLUNTEER);
+    timebank_id service = id_of(700), reversal = id_of(701), unattributed = id_of(300);
+    timebank_attribution clerk = by_operator(7001, -1), with_reason = by_operator(7001, 12);
+    timebank_attribution seen;
+    char *error = NULL;
+    CHECK_OK(timebank_store_operate_service(store, &service, SERVICE, &fund, &volunteer, "1", NULL,
+                                            0, &clerk, NOW + 68, NULL, &error),
+             &error);
+    memset(&seen, 0xff, sizeof seen);
+    CHECK_OK(timebank_store_transfer_by(store, &service, &seen, &error), &error);
+    CHECK(seen.operator_id == 7001 && seen.has_reason == 0 && seen.reason == 0);
+    CHECK(seen.reserved[0] == 0 && seen.reserved[2] == 0);
+    CHECK_OK(timebank_store_transfer_by(store, &unattributed, &seen, &error), &error);
+    CHECK(seen.operator_id == 0 && seen.has_reason == 0);
+
+    /* A correction by an operator needs a reason: foreseen, nothing journaled. */
+    uint8_t before[32];
+    state_digest(store, before);
+    CHECK(refusal_code(timebank_store_operate_reversal(store, &reversal, &service, &clerk,
+                                                       NOW + 69, NULL, &error),
+                       &error) == 217); /* reason_required */
+    timebank_id empty[1] = {id_of(EMPTY)};
+    CHECK(same_digest(store, before));
+    uint16_t codes[1] = {99};
+    CHECK_OK(timebank_store_close_accounts(store, empty, 1, &clerk, NOW + 69, codes, &error),
+             &error);
+    CHECK(codes[0] == 217);
+    timebank_operation_outcome outcome;
+    CHECK_OK(timebank_store_operate_reversal(store, &reversal, &service, &with_reason, NOW + 69,
+                                             &outcome, &error),
+             &error);
+    CHECK(outcome.transfers == 1 && outcome.retried == 0);
+    CHECK_OK(timebank_store_transfer_by(store, &reversal, &seen, &error), &error);
+    CHECK(seen.operator_id == 7001 && seen.has_reason == 1 && seen.reason == 12);
+    CHECK_BALANCE(store, VOLUNTEER, "5.00");
+
+    /* Bad attributions are refused before anything is written. */
+    state_digest(store, before);
+    timebank_id next = id_of(702);
+    timebank_attribution bad = by_operator(1, 3);
+    bad.has_reason = 2;
+    CHECK_FAILS(timebank_store_operate_gift(store, &next, &volunteer, &fund, "1", 0, &bad, NOW + 69,
+                                            NULL, &error),
+                TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
+    bad.has_reason = 1;
+    bad.reserved[1] = 1;
+    CHECK_FAILS(timebank_store_operate_service(store, &next, SERVICE, &fund, &volunteer, "1", NULL,
+                                               0, &bad, NOW + 69, NULL, &error),
+                TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
+    CHECK_FAILS(timebank_store_close_accounts(store, empty, 1, &bad, NOW + 69, codes, &error),
+                TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
+    timebank_id unknown = id_of(31337);
+    CHECK_FAILS(timebank_store_transfer_by(store, &unknown, &seen, &error),
+                TIMEBANK_STATUS_NOT_FOUND, &error);
+    CHECK_FAILS(timebank_store_transfer_by(store, &service, NULL, &error),
+                TIMEBANK_STATUS_NULL_POINTER, &error);
+    CHECK(same_digest(store, before));
+}
+
 static void closing_empty_accounts(timebank_store *store) {
     timebank_id accounts[3] = {id_of(EMPTY), id_of(VOLUNTEER), id_of(777)};
     uint16_t codes[3] = {99, 99, 99};
     char *error = NULL;
-    CHECK_OK(timebank_store_close_accounts(store, accounts, 3, NOW + 70, codes, &error), &error);
+    CHECK_OK(timebank_store_close_accounts(store, accounts, 3, NULL, NOW + 70, codes, &error), &error);
     CHECK(codes[0] == 0);   /* closed */
     CHECK(codes[1] == 56);  /* closing_leaves_balance */
     CHECK(codes[2] == 57);  /* account_not_found */
     timebank_account info;
     CHECK_OK(timebank_store_account(store, &accounts[0], &info, &error), &error);
     CHECK(info.closed == 1);
-    CHECK_OK(timebank_store_close_accounts(store, accounts, 1, NOW + 71, codes, &error), &error);
+    CHECK_OK(timebank_store_close_accounts(store, accounts, 1, NULL, NOW + 71, codes, &error), &error);
     CHECK(codes[0] == 3); /* exists: already closed */
 
     /* A closing operation on an empty account closes it without a transfer. */
@@ -247,25 +319,25 @@ static void bad_input_changes_nothing(timebank_store *store) {
     uint8_t before[32];
     state_digest(store, before);
     CHECK_FAILS(timebank_store_operate_service(store, NULL, SERVICE, &fund, &volunteer, "1", NULL,
-                                               0, NOW + 80, &outcome, &error),
+                                               0, NULL, NOW + 80, &outcome, &error),
                 TIMEBANK_STATUS_NULL_POINTER, &error);
     CHECK_FAILS(timebank_store_operate_service(store, &zero, SERVICE, &fund, &volunteer, "1", NULL,
-                                               0, NOW + 80, &outcome, &error),
+                                               0, NULL, NOW + 80, &outcome, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
     CHECK_FAILS(timebank_store_operate_service(store, &id, SERVICE, &fund, &volunteer, "1e3", NULL,
-                                               0, NOW + 80, &outcome, &error),
+                                               0, NULL, NOW + 80, &outcome, &error),
                 TIMEBANK_STATUS_INVALID_AMOUNT, &error);
     CHECK_FAILS(timebank_store_operate_service(store, &id, SERVICE, &fund, &volunteer, "1\xff",
-                                               NULL, 0, NOW + 80, &outcome, &error),
+                                               NULL, 0, NULL, NOW + 80, &outcome, &error),
                 TIMEBANK_STATUS_INVALID_UTF8, &error);
-    CHECK_FAILS(timebank_store_operate_service(store, &id, 999, &fund, &volunteer, "1", NULL, 0,
+    CHECK_FAILS(timebank_store_operate_service(store, &id, 999, &fund, &volunteer, "1", NULL, 0, NULL,
                                                NOW + 80, &outcome, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
     CHECK_FAILS(timebank_store_operate_service(store, &id, SERVICE, &fund, &volunteer, "1", NULL,
-                                               0, UINT64_MAX, &outcome, &error),
+                                               0, NULL, UINT64_MAX, &outcome, &error),
                 TIMEBANK_STATUS_INVALID_TIME, &error);
     timebank_id nobody = id_of(31337);
-    CHECK_FAILS(timebank_store_operate_completion(store, &id, &nobody, NULL, 0, NULL, 0, NOW + 80,
+    CHECK_FAILS(timebank_store_operate_completion(store, &id, &nobody, NULL, 0, NULL, 0, NULL, NOW + 80,
                                                   &outcome, &error),
                 TIMEBANK_STATUS_NOT_FOUND, &error);
     CHECK_FAILS(timebank_store_operation(store, NULL, &outcome, &error),
@@ -273,16 +345,16 @@ static void bad_input_changes_nothing(timebank_store *store) {
     CHECK_FAILS(timebank_store_operation(store, &id, NULL, &error), TIMEBANK_STATUS_NULL_POINTER,
                 &error);
     /* Counts are checked before the array is read. */
-    CHECK_FAILS(timebank_store_close_accounts(store, accounts, 0, NOW + 80, codes, &error),
+    CHECK_FAILS(timebank_store_close_accounts(store, accounts, 0, NULL, NOW + 80, codes, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
-    CHECK_FAILS(timebank_store_close_accounts(store, accounts, TIMEBANK_BATCH_MAX + 1, NOW + 80,
+    CHECK_FAILS(timebank_store_close_accounts(store, accounts, TIMEBANK_BATCH_MAX + 1, NULL, NOW + 80,
                                               codes, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
-    CHECK_FAILS(timebank_store_close_accounts(store, accounts, UINT64_MAX, NOW + 80, codes, &error),
+    CHECK_FAILS(timebank_store_close_accounts(store, accounts, UINT64_MAX, NULL, NOW + 80, codes, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
-    CHECK_FAILS(timebank_store_close_accounts(store, NULL, 1, NOW + 80, codes, &error),
+    CHECK_FAILS(timebank_store_close_accounts(store, NULL, 1, NULL, NOW + 80, codes, &error),
                 TIMEBANK_STATUS_NULL_POINTER, &error);
-    CHECK_FAILS(timebank_store_close_accounts(store, &zero, 1, NOW + 80, codes, &error),
+    CHECK_FAILS(timebank_store_close_accounts(store, &zero, 1, NULL, NOW + 80, codes, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
     CHECK(same_digest(store, before));
 }
@@ -294,6 +366,7 @@ int main(void) {
     served_at_refusals(store);
     a_withdrawal_needs_eligibility(store);
     a_booking_completed_on_the_day_served(store);
+    operators_and_reasons(store);
     closing_empty_accounts(store);
     bad_input_changes_nothing(store);
 

@@ -37,7 +37,7 @@ static void record(timebank_store *store, uint64_t id, uint64_t served_at, uint6
     timebank_id first = id_of(id), fund = id_of(FUND), volunteer = id_of(VOLUNTEER);
     char *error = NULL;
     CHECK_OK(timebank_store_operate_service(store, &first, SERVICE, &fund, &volunteer, "1", NULL,
-                                            served_at, now, NULL, &error),
+                                            served_at, NULL, now, NULL, &error),
              &error);
 }
 
@@ -73,25 +73,25 @@ int main(void) {
     uint64_t from = wall_clock_ns() + 1000000000ULL; /* after the ledger's clock */
     uint8_t before[32], after[32];
     state_digest(store, before);
-    CHECK_FAILS(timebank_store_amend_policy(store, amended, NOW - 1, NOW + 10, &error),
+    CHECK_FAILS(timebank_store_amend_policy(store, amended, NOW - 1, NULL, NOW + 10, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error); /* not after the clock */
-    CHECK_FAILS(timebank_store_amend_policy(store, "units = 3", from, NOW + 10, &error),
+    CHECK_FAILS(timebank_store_amend_policy(store, "units = 3", from, NULL, NOW + 10, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error); /* not a policy */
     CHECK_FAILS(timebank_store_amend_policy(store, "[[units]]\nid = 1\nname = \"hours\"\nscale = 2\n",
-                                            from, NOW + 10, &error),
+                                            from, NULL, NOW + 10, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error); /* units changed, no codes */
-    CHECK_FAILS(timebank_store_amend_policy(store, "{\"units\xff", from, NOW + 10, &error),
+    CHECK_FAILS(timebank_store_amend_policy(store, "{\"units\xff", from, NULL, NOW + 10, &error),
                 TIMEBANK_STATUS_INVALID_UTF8, &error);
-    CHECK_FAILS(timebank_store_amend_policy(store, NULL, from, NOW + 10, &error),
+    CHECK_FAILS(timebank_store_amend_policy(store, NULL, from, NULL, NOW + 10, &error),
                 TIMEBANK_STATUS_NULL_POINTER, &error);
-    CHECK_FAILS(timebank_store_amend_policy(store, amended, from, UINT64_MAX, &error),
+    CHECK_FAILS(timebank_store_amend_policy(store, amended, from, NULL, UINT64_MAX, &error),
                 TIMEBANK_STATUS_INVALID_TIME, &error);
     state_digest(store, after);
     CHECK(memcmp(before, after, 32) == 0);
 
-    CHECK_OK(timebank_store_amend_policy(store, amended, from, NOW + 10, &error), &error);
+    CHECK_OK(timebank_store_amend_policy(store, amended, from, NULL, NOW + 10, &error), &error);
     /* A second amendment must come after the first. */
-    CHECK_FAILS(timebank_store_amend_policy(store, amended, from, NOW + 20, &error),
+    CHECK_FAILS(timebank_store_amend_policy(store, amended, from, NULL, NOW + 20, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
 
     record(store, 100, NOW - DAY_NS, from + 10); /* done yesterday: the old weight */

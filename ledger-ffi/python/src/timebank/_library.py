@@ -36,6 +36,8 @@ _library: Optional[ctypes.CDLL] = None
 _status = c_int32
 _error_out = POINTER(c_void_p)
 _id = POINTER(S.TimebankId)
+_by = POINTER(S.AttributionIn)
+_outcome = POINTER(S.OperationOutcome)
 
 # name: (argument types, return type). Mirrors include/timebank.h.
 SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
@@ -102,35 +104,69 @@ SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
     ),
     "timebank_store_operate_service": (
         (
-            c_void_p, _id, c_uint16, _id, _id, c_char_p, _id, c_uint64, c_uint64,
-            POINTER(S.OperationOutcome), _error_out,
+            c_void_p, _id, c_uint16, _id, _id, c_char_p, _id, c_uint64, _by, c_uint64,
+            _outcome, _error_out,
         ),
         _status,
     ),
     "timebank_store_operate_withdrawal": (
         (
-            c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint64, c_uint64,
-            POINTER(S.OperationOutcome), _error_out,
+            c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint64, _by, c_uint64, _outcome,
+            _error_out,
         ),
         _status,
     ),
     "timebank_store_operate_completion": (
         (
-            c_void_p, _id, _id, c_char_p, c_uint8, _id, c_uint64, c_uint64,
-            POINTER(S.OperationOutcome), _error_out,
+            c_void_p, _id, _id, c_char_p, c_uint8, _id, c_uint64, _by, c_uint64, _outcome,
+            _error_out,
         ),
         _status,
     ),
+    "timebank_store_operate_booking": (
+        (
+            c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint32, _by, c_uint64, _outcome,
+            _error_out,
+        ),
+        _status,
+    ),
+    "timebank_store_operate_cancellation": (
+        (c_void_p, _id, _id, _by, c_uint64, _outcome, _error_out),
+        _status,
+    ),
+    "timebank_store_operate_gift": (
+        (c_void_p, _id, _id, _id, c_char_p, c_uint16, _by, c_uint64, _outcome, _error_out),
+        _status,
+    ),
+    "timebank_store_operate_award": (
+        (c_void_p, _id, c_uint16, _id, _id, c_uint32, _by, c_uint64, _outcome, _error_out),
+        _status,
+    ),
+    "timebank_store_operate_redemption": (
+        (c_void_p, _id, _id, _id, c_char_p, c_uint16, _by, c_uint64, _outcome, _error_out),
+        _status,
+    ),
+    "timebank_store_operate_closing": (
+        (c_void_p, _id, _id, _id, _by, c_uint64, _outcome, _error_out),
+        _status,
+    ),
+    "timebank_store_operate_reversal": (
+        (c_void_p, _id, _id, _by, c_uint64, _outcome, _error_out),
+        _status,
+    ),
     "timebank_store_operation": (
-        (c_void_p, _id, POINTER(S.OperationOutcome), _error_out),
+        (c_void_p, _id, _outcome, _error_out),
         _status,
     ),
-    "timebank_store_close_accounts": (
-        (c_void_p, _id, c_size_t, c_uint64, POINTER(c_uint16), _error_out),
-        _status,
-    ),
-    "timebank_store_amend_policy": ((c_void_p, c_char_p, c_uint64, c_uint64, _error_out), _status),
     "timebank_store_policy": ((c_void_p, c_uint64, POINTER(c_void_p), _error_out), _status),
+    "timebank_store_transfer_by": ((c_void_p, _id, _by, _error_out), _status),
+    "timebank_store_close_accounts": (
+        (c_void_p, _id, c_size_t, _by, c_uint64, POINTER(c_uint16), _error_out),
+        _status,
+    ),
+    "timebank_store_amend_policy": (
+        (c_void_p, c_char_p, c_uint64, _by, c_uint64, _error_out), _status
+    ),
     "timebank_store_withdraw": (
         (c_void_p, _id, c_uint16, _id, _id, c_char_p, c_uint64, POINTER(c_size_t), _error_out),
         _status,

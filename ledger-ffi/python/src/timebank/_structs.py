@@ -192,6 +192,15 @@ class OperationOutcome(ctypes.Structure):
     ]
 
 
+class AttributionIn(ctypes.Structure):
+    _fields_ = [
+        ("operator_id", c_uint64),
+        ("reason", c_uint32),
+        ("has_reason", c_uint8),
+        ("reserved", c_uint8 * 3),
+    ]
+
+
 # Returns 0 to go on, anything else to cancel the call.
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, c_uint64, c_uint64)
 
@@ -208,6 +217,7 @@ SIZES = {
     StoreInfoOut: 104,
     VerifyReportOut: 104,
     OperationOutcome: 32,
+    AttributionIn: 16,
 }
 for _struct, _size in SIZES.items():
     assert ctypes.sizeof(_struct) == _size, f"{_struct.__name__} is not {_size} bytes"

@@ -184,6 +184,15 @@ class OperationOutcome:
 
 
 @dataclass(frozen=True)
+class Attribution:
+    """Who ran the command that made a transfer: the host's operator id (0: not given) and its
+    reason code (None: none given)."""
+
+    operator: int
+    reason: Optional[int]
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     records: int
     journal_bytes: int
@@ -334,6 +343,18 @@ def _id(value: Id, argument: str) -> "ctypes._Pointer[S.TimebankId]":
 
 def _optional_id(value: Optional[Id], argument: str) -> Any:
     return None if not value else byref(S.TimebankId.of(value, argument))
+
+
+def _by(operator: Optional[int], reason: Optional[int]) -> Any:
+    """Who runs a command and why, as ``timebank_attribution`` (None when neither is given)."""
+    if operator is None and reason is None:
+        return None
+    by = S.AttributionIn()
+    by.operator_id = 0 if operator is None else A.u64(operator, "operator")
+    if reason is not None:
+        by.reason = A.u32(reason, "reason")
+        by.has_reason = 1
+    return byref(by)
 
 
 def _served_at(value: Optional[int]) -> int:
@@ -539,6 +560,13 @@ class Store:
             user_data=out.user_data.value,
         )
 
+    def transfer_by(self, id: Id) -> Attribution:
+        """Who made the transfer ``id``: the operator and reason of the command that created
+        it; ``NotFoundError`` when there is none."""
+        out = S.AttributionIn()
+        self._call(self._lib.timebank_store_transfer_by, _id(id, "id"), byref(out))
+        return Attribution(operator=out.operator_id, reason=out.reason if out.has_reason else None)
+
     # -- time-bank operations --------------------------------------------------------------
 
     def record_service(
@@ -552,6 +580,8 @@ class Store:
         now: int = 0,
         *,
         served_at: Optional[int] = None,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
     ) -> int:
         """``provider`` earns ``hours`` × the code's weight, paid by ``payer`` (a fund), for a
         service done at ``served_at`` (ns since the epoch; None: when it is recorded). Caps count
@@ -563,7 +593,13 @@ class Store:
         A retry with the same id and arguments returns the first outcome (the same count, or
         the same ``RefusedError``) and writes nothing; the same id with other arguments raises
         ``RefusedError`` with the code naming the difference (41 to 45, see
-        ``operation_exists_with_different_*`` in ``result_code_name``)."""
+        ``operation_exists_with_different_*`` in ``result_code_name``).
+
+        ``operator`` and ``reason`` (keywords of every operation, ``close_accounts`` and
+        ``amend_policy``): the host's id of who runs it (0 to 2**64 - 1) and its reason code (0 to
+        2**32 - 1), journaled with it and kept for its transfers (``transfer_by``). A reversal or
+        a closing by an operator needs a reason (``RefusedError`` code 217,
+        ``reason_required``)."""
         outcome = S.OperationOutcome()
         self._call(
             self._lib.timebank_store_operate_service,
@@ -574,6 +610,7 @@ class Store:
             _text(hours, "hours"),
             _optional_id(donation, "donation"),
             _served_at(served_at),
+            _by(operator, reason),
             A.u64(now, "now"),
             byref(outcome),
         )
@@ -589,6 +626,8 @@ class Store:
         now: int = 0,
         *,
         served_at: Optional[int] = None,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
     ) -> int:
         """A care withdrawal: ``member`` pays ``provider`` with its own hours, for care given at
         ``served_at`` (None: when it is recorded). Retries and ``served_at`` as for
@@ -602,6 +641,7 @@ class Store:
             _id(provider, "provider"),
             _text(hours, "hours"),
             _served_at(served_at),
+            _by(operator, reason),
             A.u64(now, "now"),
             byref(outcome),
         )
@@ -616,17 +656,22 @@ class Store:
         hours: AmountLike,
         timeout_s: int = 0,
         now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
     ) -> None:
         """Holds ``payer``'s hours for ``provider`` until completed, cancelled or expired."""
         self._call(
-            self._lib.timebank_store_book,
+            self._lib.timebank_store_operate_booking,
             _id(id, "id"),
             A.u16(code, "code"),
             _id(payer, "payer"),
             _id(provider, "provider"),
             _text(hours, "hours"),
             A.u32(timeout_s, "timeout_s"),
+            _by(operator, reason),
             A.u64(now, "now"),
+            None,
         )
 
     def complete(
@@ -639,6 +684,8 @@ class Store:
         now: int = 0,
         *,
         served_at: Optional[int] = None,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
     ) -> int:
         """Posts the hours served of a booking (None: all) and records a 1-5 rating (0: none),
         in one journal record, for a service done at ``served_at`` (None: when it is recorded).
@@ -652,72 +699,137 @@ class Store:
             A.u8(rating, "rating"),
             _optional_id(donation, "donation"),
             _served_at(served_at),
+            _by(operator, reason),
             A.u64(now, "now"),
             byref(outcome),
         )
         return int(outcome.transfers)
 
-    def cancel(self, id: Id, booking: Id, now: int = 0) -> None:
+    def cancel(
+        self,
+        id: Id,
+        booking: Id,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> None:
         """Voids a booking's hold, releasing the payer's hours."""
         self._call(
-            self._lib.timebank_store_cancel,
+            self._lib.timebank_store_operate_cancellation,
             _id(id, "id"),
             _id(booking, "booking"),
+            _by(operator, reason),
             A.u64(now, "now"),
+            None,
         )
 
     def gift(
-        self, id: Id, sender: Id, recipient: Id, amount: AmountLike, code: int = 0, now: int = 0
+        self,
+        id: Id,
+        sender: Id,
+        recipient: Id,
+        amount: AmountLike,
+        code: int = 0,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
     ) -> None:
         """Gives hours to a linked family member or a donation pool."""
         self._call(
-            self._lib.timebank_store_gift,
+            self._lib.timebank_store_operate_gift,
             _id(id, "id"),
             _id(sender, "sender"),
             _id(recipient, "recipient"),
             _text(amount, "amount"),
             A.u16(code, "code"),
+            _by(operator, reason),
             A.u64(now, "now"),
+            None,
         )
 
-    def award(self, id: Id, code: int, issuer: Id, member: Id, acts: int = 1, now: int = 0) -> None:
+    def award(
+        self,
+        id: Id,
+        code: int,
+        issuer: Id,
+        member: Id,
+        acts: int = 1,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> None:
         """Awards the code's points per act × ``acts``."""
         self._call(
-            self._lib.timebank_store_award,
+            self._lib.timebank_store_operate_award,
             _id(id, "id"),
             A.u16(code, "code"),
             _id(issuer, "issuer"),
             _id(member, "member"),
             A.u32(acts, "acts"),
+            _by(operator, reason),
             A.u64(now, "now"),
+            None,
         )
 
     def redeem(
-        self, id: Id, member: Id, redemption: Id, amount: AmountLike, code: int = 0, now: int = 0
+        self,
+        id: Id,
+        member: Id,
+        redemption: Id,
+        amount: AmountLike,
+        code: int = 0,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
     ) -> None:
         """Spends points at a redemption account (a points supermarket)."""
         self._call(
-            self._lib.timebank_store_redeem,
+            self._lib.timebank_store_operate_redemption,
             _id(id, "id"),
             _id(member, "member"),
             _id(redemption, "redemption"),
             _text(amount, "amount"),
             A.u16(code, "code"),
+            _by(operator, reason),
             A.u64(now, "now"),
+            None,
         )
 
-    def close_account(self, id: Id, account: Id, destination: Id, now: int = 0) -> None:
+    def close_account(
+        self,
+        id: Id,
+        account: Id,
+        destination: Id,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> None:
         """Closes ``account``, moving its whole balance to ``destination`` (a fund, a pool, or a
-        member the gift rule allows); an account with a zero balance simply closes."""
+        member the gift rule allows); an account with a zero balance simply closes. By an
+        ``operator`` under a policy with rules, it needs a ``reason`` (``reason_required``)."""
         self._call(
-            self._lib.timebank_store_close_account,
+            self._lib.timebank_store_operate_closing,
             _id(id, "id"),
             _id(account, "account"),
             _id(destination, "destination"),
+            _by(operator, reason),
             A.u64(now, "now"),
+            None,
         )
 
-    def close_accounts(self, accounts: Sequence[Id], now: int = 0) -> List[int]:
+    def close_accounts(
+        self,
+        accounts: Sequence[Id],
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> List[int]:
         """Closes empty accounts (zero balance, nothing pending) in one durable command; returns
         each one's result code: 0 closed, 3 already closed, 56 ``closing_leaves_balance`` (close
         it with ``close_account``), 57 ``account_not_found``."""
@@ -728,7 +840,12 @@ class Store:
             array[i] = S.TimebankId.of(account, f"accounts[{i}]")
         codes = (c_uint16 * count)()
         self._call(
-            self._lib.timebank_store_close_accounts, array, count, A.u64(now, "now"), codes
+            self._lib.timebank_store_close_accounts,
+            array,
+            count,
+            _by(operator, reason),
+            A.u64(now, "now"),
+            codes,
         )
         return list(codes)
 
@@ -742,13 +859,24 @@ class Store:
             timestamp=out.timestamp, transfers=out.transfers, closed=out.closed, code=out.code
         )
 
-    def reverse(self, id: Id, original: Id, now: int = 0) -> None:
-        """Reverses a posted transfer with a new one that references it."""
+    def reverse(
+        self,
+        id: Id,
+        original: Id,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> None:
+        """Reverses a posted transfer with a new one that references it. By an ``operator``
+        under a policy with rules, it needs a ``reason`` (``reason_required``, 217)."""
         self._call(
-            self._lib.timebank_store_reverse,
+            self._lib.timebank_store_operate_reversal,
             _id(id, "id"),
             _id(original, "original"),
+            _by(operator, reason),
             A.u64(now, "now"),
+            None,
         )
 
     def link(self, a: Id, b: Id, now: int = 0) -> None:
@@ -766,7 +894,15 @@ class Store:
 
     # -- the policy over the years ----------------------------------------------------------
 
-    def amend_policy(self, policy: str, effective_from: int, now: int = 0) -> None:
+    def amend_policy(
+        self,
+        policy: str,
+        effective_from: int,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> None:
         """Puts ``policy`` (TOML or JSON text) in force from ``effective_from`` (ns since the
         epoch) on, as one journal record at ``now``: every event is then judged under the policy
         in force at its time (a service at its ``served_at``). The policy must be valid, keep the
@@ -777,6 +913,7 @@ class Store:
             self._lib.timebank_store_amend_policy,
             A.text(policy, "policy"),
             A.u64(effective_from, "effective_from"),
+            _by(operator, reason),
             A.u64(now, "now"),
         )
 
