@@ -42,7 +42,9 @@
  * journals nothing (its message says so). What the ledger refuses under its lock (a cap, a
  * rule, served_at, a booking completed meanwhile, the same id with other arguments:
  * operation_exists_with_different_* 40 to 45) is journaled like every refusal from a write.
- * timebank_store_operation looks an operation's outcome up by its id.
+ * timebank_store_operation looks an operation's outcome up by its id. The operate_* forms,
+ * close_accounts and amend_policy take a timebank_attribution (the host's operator id and
+ * reason code, journaled with the command; timebank_store_transfer_by reads them back).
  */
 
 #ifndef TIMEBANK_H

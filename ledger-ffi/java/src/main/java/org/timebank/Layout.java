@@ -192,6 +192,13 @@ final class Layout {
     static final int OUTCOME_RETRIED = field(S_OUTCOME, "retried", 26, 1);
     static final int OUTCOME_RESERVED = field(S_OUTCOME, "reserved", 27, 5);
 
+    static final String S_ATTRIBUTION = "timebank_attribution";
+    static final int ATTRIBUTION = size(S_ATTRIBUTION, 16);
+    static final int ATTRIBUTION_OPERATOR_ID = field(S_ATTRIBUTION, "operator_id", 0, 8);
+    static final int ATTRIBUTION_REASON = field(S_ATTRIBUTION, "reason", 8, 4);
+    static final int ATTRIBUTION_HAS_REASON = field(S_ATTRIBUTION, "has_reason", 12, 1);
+    static final int ATTRIBUTION_RESERVED = field(S_ATTRIBUTION, "reserved", 13, 3);
+
     private Layout() {}
 
     /** Every field the package reads or writes, in the form {@code layout.c} prints. */

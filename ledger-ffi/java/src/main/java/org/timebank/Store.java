@@ -295,6 +295,12 @@ public final class Store implements AutoCloseable {
      */
     public int recordService(UInt128 firstId, int code, UInt128 payer, UInt128 provider, BigDecimal hours, UInt128 donation,
             long servedAt, long now) {
+        return recordService(firstId, code, payer, provider, hours, donation, servedAt, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public int recordService(UInt128 firstId, int code, UInt128 payer, UInt128 provider, BigDecimal hours, UInt128 donation,
+            long servedAt, long now, Attribution by) {
         long[] first = Arguments.idArg(firstId, "firstId");
         short codeBits = Arguments.u16(code, "code");
         long[] payerArg = Arguments.idArg(payer, "payer");
@@ -304,7 +310,7 @@ public final class Store implements AutoCloseable {
         byte[] outcome = new byte[Layout.OPERATION_OUTCOME];
         long[] error = new long[1];
         check(TimebankNative.timebank_store_operate_service(handle, first, codeBits, payerArg, providerArg, amount(hours),
-                Arguments.optionalIdArg(donation), servedAtArg, nowArg, outcome, error), error);
+                Arguments.optionalIdArg(donation), servedAtArg, Attribution.toBytes(by), nowArg, outcome, error), error);
         return (int) new OperationOutcome(outcome).transfers; // a handful of transfers
     }
 
@@ -330,6 +336,12 @@ public final class Store implements AutoCloseable {
      */
     public int withdraw(UInt128 firstId, int code, UInt128 member, UInt128 provider, BigDecimal hours, long servedAt,
             long now) {
+        return withdraw(firstId, code, member, provider, hours, servedAt, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public int withdraw(UInt128 firstId, int code, UInt128 member, UInt128 provider, BigDecimal hours, long servedAt,
+            long now, Attribution by) {
         long[] first = Arguments.idArg(firstId, "firstId");
         short codeBits = Arguments.u16(code, "code");
         long[] memberArg = Arguments.idArg(member, "member");
@@ -339,7 +351,7 @@ public final class Store implements AutoCloseable {
         byte[] outcome = new byte[Layout.OPERATION_OUTCOME];
         long[] error = new long[1];
         check(TimebankNative.timebank_store_operate_withdrawal(handle, first, codeBits, memberArg, providerArg,
-                amount(hours), servedAtArg, nowArg, outcome, error), error);
+                amount(hours), servedAtArg, Attribution.toBytes(by), nowArg, outcome, error), error);
         return (int) new OperationOutcome(outcome).transfers;
     }
 
@@ -353,6 +365,12 @@ public final class Store implements AutoCloseable {
      * ({@code timeoutS} 0 to 2^32 - 1 seconds).
      */
     public void book(UInt128 id, int code, UInt128 payer, UInt128 provider, BigDecimal hours, long timeoutS, long now) {
+        book(id, code, payer, provider, hours, timeoutS, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void book(UInt128 id, int code, UInt128 payer, UInt128 provider, BigDecimal hours, long timeoutS,
+            long now, Attribution by) {
         long[] idArg = Arguments.idArg(id, "id");
         short codeBits = Arguments.u16(code, "code");
         long[] payerArg = Arguments.idArg(payer, "payer");
@@ -360,8 +378,8 @@ public final class Store implements AutoCloseable {
         int timeout = Arguments.u32(timeoutS, "timeoutS");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_book(handle, idArg, codeBits, payerArg, providerArg, amount(hours), timeout,
-                nowArg, error), error);
+        check(TimebankNative.timebank_store_operate_booking(handle, idArg, codeBits, payerArg, providerArg, amount(hours),
+                timeout, Attribution.toBytes(by), nowArg, null, error), error);
     }
 
     public void book(long id, int code, long payer, long provider, BigDecimal hours, long timeoutS, long now) {
@@ -390,6 +408,12 @@ public final class Store implements AutoCloseable {
      */
     public int complete(UInt128 firstId, UInt128 booking, BigDecimal hours, int rating, UInt128 donation, long servedAt,
             long now) {
+        return complete(firstId, booking, hours, rating, donation, servedAt, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public int complete(UInt128 firstId, UInt128 booking, BigDecimal hours, int rating, UInt128 donation, long servedAt,
+            long now, Attribution by) {
         long[] first = Arguments.idArg(firstId, "firstId");
         long[] bookingArg = Arguments.idArg(booking, "booking");
         byte ratingBits = Arguments.u8(rating, "rating");
@@ -398,7 +422,7 @@ public final class Store implements AutoCloseable {
         byte[] outcome = new byte[Layout.OPERATION_OUTCOME];
         long[] error = new long[1];
         check(TimebankNative.timebank_store_operate_completion(handle, first, bookingArg, amount(hours), ratingBits,
-                Arguments.optionalIdArg(donation), servedAtArg, nowArg, outcome, error), error);
+                Arguments.optionalIdArg(donation), servedAtArg, Attribution.toBytes(by), nowArg, outcome, error), error);
         return (int) new OperationOutcome(outcome).transfers;
     }
 
@@ -409,11 +433,17 @@ public final class Store implements AutoCloseable {
 
     /** Voids a booking's hold, releasing the payer's hours. */
     public void cancel(UInt128 id, UInt128 booking, long now) {
+        cancel(id, booking, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void cancel(UInt128 id, UInt128 booking, long now, Attribution by) {
         long[] idArg = Arguments.idArg(id, "id");
         long[] bookingArg = Arguments.idArg(booking, "booking");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_cancel(handle, idArg, bookingArg, nowArg, error), error);
+        check(TimebankNative.timebank_store_operate_cancellation(handle, idArg, bookingArg, Attribution.toBytes(by), nowArg,
+                null, error), error);
     }
 
     public void cancel(long id, long booking, long now) {
@@ -422,14 +452,20 @@ public final class Store implements AutoCloseable {
 
     /** Gives hours to a linked family member or a donation pool ({@code code} 0: the policy's). */
     public void gift(UInt128 id, UInt128 from, UInt128 to, BigDecimal amount, int code, long now) {
+        gift(id, from, to, amount, code, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void gift(UInt128 id, UInt128 from, UInt128 to, BigDecimal amount, int code,
+            long now, Attribution by) {
         long[] idArg = Arguments.idArg(id, "id");
         long[] fromArg = Arguments.idArg(from, "from");
         long[] toArg = Arguments.idArg(to, "to");
         short codeBits = Arguments.u16(code, "code");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_gift(handle, idArg, fromArg, toArg, amount(amount), codeBits, nowArg, error),
-                error);
+        check(TimebankNative.timebank_store_operate_gift(handle, idArg, fromArg, toArg, amount(amount), codeBits,
+                Attribution.toBytes(by), nowArg, null, error), error);
     }
 
     public void gift(long id, long from, long to, BigDecimal amount, int code, long now) {
@@ -438,6 +474,11 @@ public final class Store implements AutoCloseable {
 
     /** Awards the code's points per act times {@code acts} (0 to 2^32 - 1). */
     public void award(UInt128 id, int code, UInt128 issuer, UInt128 member, long acts, long now) {
+        award(id, code, issuer, member, acts, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void award(UInt128 id, int code, UInt128 issuer, UInt128 member, long acts, long now, Attribution by) {
         long[] idArg = Arguments.idArg(id, "id");
         short codeBits = Arguments.u16(code, "code");
         long[] issuerArg = Arguments.idArg(issuer, "issuer");
@@ -445,8 +486,8 @@ public final class Store implements AutoCloseable {
         int actsBits = Arguments.u32(acts, "acts");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_award(handle, idArg, codeBits, issuerArg, memberArg, actsBits, nowArg, error),
-                error);
+        check(TimebankNative.timebank_store_operate_award(handle, idArg, codeBits, issuerArg, memberArg, actsBits,
+                Attribution.toBytes(by), nowArg, null, error), error);
     }
 
     public void award(long id, int code, long issuer, long member, long acts, long now) {
@@ -455,14 +496,20 @@ public final class Store implements AutoCloseable {
 
     /** Spends points at a redemption account ({@code code} 0: the policy's). */
     public void redeem(UInt128 id, UInt128 member, UInt128 redemption, BigDecimal amount, int code, long now) {
+        redeem(id, member, redemption, amount, code, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void redeem(UInt128 id, UInt128 member, UInt128 redemption, BigDecimal amount, int code,
+            long now, Attribution by) {
         long[] idArg = Arguments.idArg(id, "id");
         long[] memberArg = Arguments.idArg(member, "member");
         long[] redemptionArg = Arguments.idArg(redemption, "redemption");
         short codeBits = Arguments.u16(code, "code");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_redeem(handle, idArg, memberArg, redemptionArg, amount(amount), codeBits,
-                nowArg, error), error);
+        check(TimebankNative.timebank_store_operate_redemption(handle, idArg, memberArg, redemptionArg, amount(amount),
+                codeBits, Attribution.toBytes(by), nowArg, null, error), error);
     }
 
     public void redeem(long id, long member, long redemption, BigDecimal amount, int code, long now) {
@@ -475,12 +522,18 @@ public final class Store implements AutoCloseable {
      * or a member the gift rule allows); an account with a zero balance simply closes.
      */
     public void closeAccount(UInt128 id, UInt128 account, UInt128 destination, long now) {
+        closeAccount(id, account, destination, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void closeAccount(UInt128 id, UInt128 account, UInt128 destination, long now, Attribution by) {
         long[] idArg = Arguments.idArg(id, "id");
         long[] accountArg = Arguments.idArg(account, "account");
         long[] destinationArg = Arguments.idArg(destination, "destination");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_close_account(handle, idArg, accountArg, destinationArg, nowArg, error), error);
+        check(TimebankNative.timebank_store_operate_closing(handle, idArg, accountArg, destinationArg,
+                Attribution.toBytes(by), nowArg, null, error), error);
     }
 
     public void closeAccount(long id, long account, long destination, long now) {
@@ -494,6 +547,11 @@ public final class Store implements AutoCloseable {
      * with {@code closeAccount}), 57 {@code account_not_found}. 1 to {@link TransferBatch#MAX} accounts.
      */
     public int[] closeAccounts(List<UInt128> accounts, long now) {
+        return closeAccounts(accounts, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public int[] closeAccounts(List<UInt128> accounts, long now, Attribution by) {
         if (accounts == null) {
             throw new IllegalArgumentException("accounts must not be null");
         }
@@ -508,8 +566,25 @@ public final class Store implements AutoCloseable {
         long nowArg = Arguments.u64(now, "now");
         short[] codes = new short[n];
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_close_accounts(handle, raw, n, nowArg, codes, error), error);
+        check(TimebankNative.timebank_store_close_accounts(handle, raw, n, Attribution.toBytes(by), nowArg, codes, error),
+                error);
         return unsigned(codes, n);
+    }
+
+    /**
+     * Who made the transfer {@code id}: the operator and reason of the command that created it
+     * (operator 0 and no reason when it named none); {@link NotFoundException} when there is none.
+     */
+    public Attribution transferBy(UInt128 id) {
+        long[] idArg = Arguments.idArg(id, "id");
+        byte[] raw = new byte[Layout.ATTRIBUTION];
+        long[] error = new long[1];
+        check(TimebankNative.timebank_store_transfer_by(handle, idArg, raw, error), error);
+        return Attribution.of(raw);
+    }
+
+    public Attribution transferBy(long id) {
+        return transferBy(Arguments.id(id, "id"));
     }
 
     /**
@@ -531,11 +606,17 @@ public final class Store implements AutoCloseable {
 
     /** Reverses a posted transfer with a new one that references it. */
     public void reverse(UInt128 id, UInt128 original, long now) {
+        reverse(id, original, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void reverse(UInt128 id, UInt128 original, long now, Attribution by) {
         long[] idArg = Arguments.idArg(id, "id");
         long[] originalArg = Arguments.idArg(original, "original");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_reverse(handle, idArg, originalArg, nowArg, error), error);
+        check(TimebankNative.timebank_store_operate_reversal(handle, idArg, originalArg, Attribution.toBytes(by), nowArg,
+                null, error), error);
     }
 
     public void reverse(long id, long original, long now) {
@@ -578,6 +659,11 @@ public final class Store implements AutoCloseable {
      * refused before the call ({@link IllegalArgumentException}).
      */
     public void amendPolicy(String policy, long from, long now) {
+        amendPolicy(policy, from, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void amendPolicy(String policy, long from, long now, Attribution by) {
         if (policy == null) {
             throw new IllegalArgumentException("policy must not be null");
         }
@@ -585,7 +671,7 @@ public final class Store implements AutoCloseable {
         long fromArg = Arguments.u64(from, "from");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_amend_policy(handle, text, fromArg, nowArg, error), error);
+        check(TimebankNative.timebank_store_amend_policy(handle, text, fromArg, Attribution.toBytes(by), nowArg, error), error);
     }
 
     /**

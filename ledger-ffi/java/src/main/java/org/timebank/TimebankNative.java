@@ -79,19 +79,35 @@ final class TimebankNative {
 
     static native int timebank_store_record_service(long store, long[] firstId, short code, long[] payer, long[] provider, byte[] hours, long[] donation, long now, long[] transfersOut, long[] errorOut);
 
-    static native int timebank_store_operate_service(long store, long[] id, short code, long[] payer, long[] provider, byte[] hours, long[] donation, long servedAt, long now, byte[] outcomeOut, long[] errorOut);
+    static native int timebank_store_operate_service(long store, long[] id, short code, long[] payer, long[] provider, byte[] hours, long[] donation, long servedAt, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
 
-    static native int timebank_store_operate_withdrawal(long store, long[] id, short code, long[] member, long[] provider, byte[] hours, long servedAt, long now, byte[] outcomeOut, long[] errorOut);
+    static native int timebank_store_operate_withdrawal(long store, long[] id, short code, long[] member, long[] provider, byte[] hours, long servedAt, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
 
-    static native int timebank_store_operate_completion(long store, long[] id, long[] booking, byte[] hours, byte rating, long[] donation, long servedAt, long now, byte[] outcomeOut, long[] errorOut);
+    static native int timebank_store_operate_completion(long store, long[] id, long[] booking, byte[] hours, byte rating, long[] donation, long servedAt, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
 
     static native int timebank_store_operation(long store, long[] id, byte[] outcomeOut, long[] errorOut);
 
-    static native int timebank_store_close_accounts(long store, long[] accounts, long count, long now, short[] codesOut, long[] errorOut);
+    static native int timebank_store_close_accounts(long store, long[] accounts, long count, byte[] by, long now, short[] codesOut, long[] errorOut);
 
-    static native int timebank_store_amend_policy(long store, byte[] policy, long from, long now, long[] errorOut);
+    static native int timebank_store_amend_policy(long store, byte[] policy, long from, byte[] by, long now, long[] errorOut);
 
     static native int timebank_store_policy(long store, long at, long[] jsonOut, long[] errorOut);
+
+    static native int timebank_store_operate_booking(long store, long[] id, short code, long[] payer, long[] provider, byte[] hours, int timeoutS, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operate_cancellation(long store, long[] id, long[] booking, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operate_gift(long store, long[] id, long[] from, long[] to, byte[] amount, short code, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operate_award(long store, long[] id, short code, long[] issuer, long[] member, int acts, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operate_redemption(long store, long[] id, long[] member, long[] redemption, byte[] amount, short code, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operate_closing(long store, long[] id, long[] account, long[] destination, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_operate_reversal(long store, long[] id, long[] original, byte[] by, long now, byte[] outcomeOut, long[] errorOut);
+
+    static native int timebank_store_transfer_by(long store, long[] id, byte[] byOut, long[] errorOut);
 
     static native int timebank_store_withdraw(long store, long[] firstId, short code, long[] member, long[] provider, byte[] hours, long now, long[] transfersOut, long[] errorOut);
 

@@ -169,4 +169,40 @@ class OperationsTest {
         assertTrue(e.getMessage().contains("now"), e.getMessage());
         assertArrayEquals(digest, store.status().stateDigest());
     }
+
+    @Test
+    void theOperatorAndReasonAreJournaledWithAnOperation() {
+        Attribution clerk = Attribution.by(7001);
+        store.recordService(UInt128.of(700), SERVICE, UInt128.of(FUND), UInt128.of(VOLUNTEER), ONE, null, 0, NOW + 1, clerk);
+        assertEquals(clerk, store.transferBy(700));
+        store.recordService(701, SERVICE, FUND, VOLUNTEER, ONE, 0, NOW + 2);
+        assertEquals(Attribution.by(0), store.transferBy(701));
+
+        // A correction by an operator gives a reason: refused before anything is journaled.
+        byte[] digest = store.status().stateDigest();
+        RefusedException e = refusedWith(217, () -> store.reverse(UInt128.of(702), UInt128.of(700), NOW + 3, clerk));
+        assertTrue(e.getMessage().contains("nothing was journaled"), e.getMessage());
+        assertArrayEquals(digest, store.status().stateDigest());
+        store.reverse(UInt128.of(702), UInt128.of(700), NOW + 4, clerk.because(12));
+        assertEquals(Long.valueOf(12), store.transferBy(702).reason);
+        assertEquals(7001, store.transferBy(702).operator);
+        assertEquals(new BigDecimal("1.00"), store.balance(VOLUNTEER));
+        store.createAccounts(Collections.singletonList(new NewAccount(EMPTY, HOURS, AccountKind.MEMBER)), NOW + 5);
+        List<UInt128> empty = Collections.singletonList(UInt128.of(EMPTY));
+        assertArrayEquals(new int[] {217}, store.closeAccounts(empty, NOW + 6, clerk));
+        assertArrayEquals(new int[] {0}, store.closeAccounts(empty, NOW + 7, clerk.because(4)));
+        store.gift(UInt128.of(703), UInt128.of(VOLUNTEER), UInt128.of(POOL), new BigDecimal("0.5"), 0, NOW + 8,
+                Attribution.by(7002).because(0));
+        assertEquals(Attribution.by(7002).because(0), store.transferBy(703));
+
+        digest = store.status().stateDigest();
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Attribution.by(-1));
+        assertTrue(bad.getMessage().contains("operator"), bad.getMessage());
+        bad = assertThrows(IllegalArgumentException.class, () -> clerk.because(1L << 32));
+        assertTrue(bad.getMessage().contains("reason"), bad.getMessage());
+        bad = assertThrows(IllegalArgumentException.class, () -> clerk.because(-1));
+        assertTrue(bad.getMessage().contains("reason"), bad.getMessage());
+        assertThrows(NotFoundException.class, () -> store.transferBy(31337));
+        assertArrayEquals(digest, store.status().stateDigest());
+    }
 }

@@ -139,12 +139,16 @@ class RandomOutOfRangeTest {
                 a -> s.redeem((UInt128) a[0], (UInt128) a[1], (UInt128) a[2], BigDecimal.ONE, (Integer) a[3], (Long) a[4])));
         ops.add(new Operation("reverse", "id:id original:id now:u64", new Object[] {id(88), id(1), now},
                 a -> s.reverse((UInt128) a[0], (UInt128) a[1], (Long) a[2])));
+        ops.add(new Operation("reverseBy", "id:id original:id operator:lid reason:u32 now:u64",
+                new Object[] {id(90), id(4), 7L, 3L, now}, a -> s.reverse((UInt128) a[0], (UInt128) a[1], (Long) a[4],
+                        Attribution.by((Long) a[2]).because((Long) a[3]))));
         ops.add(new Operation("link", "a:lid b:lid now:u64", new Object[] {ELDER, 40L, now},
                 a -> s.link((Long) a[0], (Long) a[1], (Long) a[2])));
         ops.add(new Operation("setEligibility", "account:id from:u64 now:u64", new Object[] {id(VOLUNTEER), NOW, now},
                 a -> s.setEligibility((UInt128) a[0], (Long) a[1], (Long) a[2])));
         ops.add(new Operation("account", "id:id", new Object[] {id(VOLUNTEER)}, a -> s.account((UInt128) a[0])).read());
         ops.add(new Operation("transfer", "id:id", new Object[] {id(1)}, a -> s.transfer((UInt128) a[0])).read());
+        ops.add(new Operation("transferBy", "id:id", new Object[] {id(1)}, a -> s.transferBy((UInt128) a[0])).read());
         ops.add(new Operation("operation", "id:lid", new Object[] {1L}, a -> s.operation((Long) a[0])).read());
         ops.add(new Operation("statement", "account:id from:u64 limit:limit", new Object[] {id(VOLUNTEER), 0L, 10},
                 a -> s.statement((UInt128) a[0], (Long) a[1], (Integer) a[2])).read());
