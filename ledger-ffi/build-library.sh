@@ -49,7 +49,7 @@ if ! command -v cargo-zigbuild >/dev/null; then
         unavailable "cargo-zigbuild"
 fi
 
-(cd "$root" && cargo zigbuild --release --locked -p ledger-ffi --lib --target "$triple.$glibc" >&2)
+(cd "$root" && cargo zigbuild --release --locked -p timebank-ffi --lib --target "$triple.$glibc" >&2)
 built="${CARGO_TARGET_DIR:-$root/target}/$triple/release"
 mkdir -p "$out"
 # Debug info is left out of the shipped copy (a fifth of the size); the symbol table stays, so a

@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--write" ]; then
-    TIMEBANK_WRITE_HEADER=1 cargo test --locked -q -p ledger-ffi --test header >/dev/null
+    TIMEBANK_WRITE_HEADER=1 cargo test --locked -q -p timebank-ffi --test header >/dev/null
     echo "include/timebank.h updated"
 else
-    cargo test --locked -q -p ledger-ffi --test header >/dev/null
+    cargo test --locked -q -p timebank-ffi --test header >/dev/null
     echo "include/timebank.h matches the code"
 fi

@@ -28,6 +28,16 @@ step "Rust: format, lints (warnings are errors)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Crates: every published crate (timebank-core, -exchange, -store, -cli, -ffi) packs for crates.io"
+# Packing checks the manifests, metadata and file lists. Rebuilding each packed crate alone
+# (`cargo publish`'s verification) takes minutes and compiles what the tests below compile
+# anyway, so it runs with TIMEBANK_LONG=1 only.
+if [ "${TIMEBANK_LONG:-0}" = 1 ]; then
+  cargo publish --workspace --dry-run --locked --allow-dirty
+else
+  cargo publish --workspace --dry-run --locked --allow-dirty --no-verify
+fi
+
 step "Rust: tests"
 cargo test --workspace --locked
 
@@ -36,7 +46,7 @@ cargo run --locked -q -p examples --bin community_month > /dev/null
 
 step "Store: the independent Python verifier against ledgers the Rust store writes"
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r ledger-store/verifier/requirements.txt
-cargo build --locked -q -p ledger-store --bin sample-ledger
+cargo build --locked -q -p timebank-store --bin sample-ledger
 SAMPLE_LEDGER_BIN="${CARGO_TARGET_DIR:-target}/debug/sample-ledger" \
   python3 -m pytest -q -p no:cacheprovider ledger-store/verifier
 

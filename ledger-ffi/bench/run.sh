@@ -13,7 +13,7 @@ singles="${2:-200000}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-cargo build -q --release --locked -p ledger-ffi --lib --example bench_store
+cargo build -q --release --locked -p timebank-ffi --lib --example bench_store
 # Every language measures this one native build (not the glibc 2.17 one that is shipped).
 mkdir -p "$work/libraries/linux-x86-64"
 native="$work/libraries/linux-x86-64"
