@@ -4,7 +4,8 @@
 //! a short array, and clock values from the plausible to 2^64 - 1. No call may crash or report
 //! `TIMEBANK_STATUS_PANIC` (a bug caught at the boundary); out-params are written only on
 //! success; a successful amount parse agrees with `Amount::parse_in`; a forged or freed handle is
-//! `INVALID_HANDLE`; an oversized count is `INVALID_ARGUMENT` before anything is read; under the
+//! `INVALID_HANDLE`; an oversized count is `INVALID_ARGUMENT` before anything is read; a retried
+//! operation that succeeds again gets the first outcome; under the
 //! time guard an implausible `now` is never accepted and a refused one leaves the journal head
 //! where it was; every returned string is freed with the library's own free function.
 #![no_main]
@@ -44,6 +45,21 @@ enum StoreCall {
     /// A count above the batch maximum (at least 8191, up to `SIZE_MAX`) with a one-element
     /// array: refused before anything is read.
     OversizedBatch(RawTransfer, u64),
+    /// A service as one operation (`timebank_store_operate_service`) with any ids, code, hours
+    /// text, `served_at` and attribution (its `has_reason` byte as given); sent twice when
+    /// `retry`: a second success must be the first outcome.
+    Service {
+        ids: [u8; 4],
+        code: u16,
+        hours: Vec<u8>,
+        served_at: Clock,
+        by: Option<(u64, u32, u8)>,
+        clock: Clock,
+        retry: bool,
+    },
+    /// Accounts closed by `timebank_store_close_accounts`: up to 16, or a count above the batch
+    /// maximum with that short array (refused before anything is read).
+    CloseAccounts(Vec<u8>, Option<u64>, Clock),
     Status,
     Expire(Clock),
     Verify {
@@ -411,6 +427,111 @@ fn store_call(handle: *mut timebank_store, call: &StoreCall) -> (Status, Option<
             );
             assert_eq!(code, u16::MAX, "an out-param written on failure");
             (status, None)
+        }
+        StoreCall::Service {
+            ids,
+            code,
+            hours,
+            served_at,
+            by,
+            clock,
+            retry,
+        } => {
+            let now = clock.ns();
+            let [id, payer, provider, donation] = ids.map(RawTransfer::id);
+            let hours = c_string(hours);
+            let by = by.map(|(operator_id, reason, has_reason)| timebank_attribution {
+                operator_id,
+                reason,
+                has_reason,
+                reserved: [0; 3],
+            });
+            let by_ptr = by.as_ref().map_or(ptr::null(), |b| b as *const _);
+            let served_at = served_at.ns();
+            let send = || {
+                let mut outcome = timebank_operation_outcome {
+                    code: u16::MAX,
+                    ..Default::default()
+                };
+                let mut error = ptr::null_mut();
+                // SAFETY: every pointer is live for the call; a handle is a checked token.
+                let status = unsafe {
+                    timebank_store_operate_service(
+                        handle,
+                        &id,
+                        *code,
+                        &payer,
+                        &provider,
+                        hours.as_ptr(),
+                        &donation,
+                        served_at,
+                        by_ptr,
+                        now,
+                        &mut outcome,
+                        &mut error,
+                    )
+                };
+                let status = settle(status, error, "timebank_store_operate_service");
+                if status != Status::Ok {
+                    assert_eq!(outcome.code, u16::MAX, "an out-param written on failure");
+                }
+                (status, outcome)
+            };
+            let (status, first) = send();
+            if *retry && status == Status::Ok {
+                let (again, second) = send();
+                if again == Status::Ok {
+                    assert_eq!(second.retried, 1, "a retry is answered from the record");
+                    assert_eq!(
+                        (second.timestamp, second.transfers),
+                        (first.timestamp, first.transfers),
+                        "a retry gets the first outcome"
+                    );
+                }
+            }
+            (status, Some(now))
+        }
+        StoreCall::CloseAccounts(accounts, oversized, clock) => {
+            let now = clock.ns();
+            let ids: Vec<timebank_id> = accounts
+                .iter()
+                .take(16)
+                .map(|b| RawTransfer::id(*b))
+                .collect();
+            let count = match oversized {
+                Some(n) => (*n).max(TIMEBANK_BATCH_MAX as u64 + 1),
+                None => ids.len() as u64,
+            };
+            let mut codes = vec![u16::MAX; ids.len()];
+            // SAFETY: `ids` and `codes` hold `ids.len()` elements; an oversized count is refused
+            // before any element is read (AddressSanitizer would catch a read past them).
+            let status = unsafe {
+                timebank_store_close_accounts(
+                    handle,
+                    ids.as_ptr(),
+                    count,
+                    ptr::null(),
+                    now,
+                    codes.as_mut_ptr(),
+                    &mut error,
+                )
+            };
+            let status = settle(status, error, "timebank_store_close_accounts");
+            if oversized.is_some() || ids.is_empty() {
+                assert!(
+                    matches!(
+                        status,
+                        Status::InvalidArgument | Status::Closed | Status::InvalidHandle
+                    ),
+                    "count {count}: {status:?}"
+                );
+                assert!(
+                    codes.iter().all(|c| *c == u16::MAX),
+                    "an out-param written on failure"
+                );
+                return (status, None);
+            }
+            (status, Some(now))
         }
         StoreCall::Status => {
             let mut info = std::mem::MaybeUninit::<timebank_store_info>::uninit();
