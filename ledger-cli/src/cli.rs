@@ -155,9 +155,10 @@ pub enum AccountCmd {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCmd {
     /// Amend the policy: FILE (TOML, or JSON when it ends in .json) is the whole new policy, in
-    /// force from --from on. It keeps the ledger's units, codes and every expiry rule in force;
-    /// --from must be after the ledger's last event and after any earlier amendment. Services
-    /// done before --from stay judged under the rules of their day, even when recorded later.
+    /// force from --from on. It keeps the ledger's units and every expiry rule in force and
+    /// defines codes; --from must be after the ledger's last event and after any earlier
+    /// amendment. Services done before --from stay judged under the rules of their day, even
+    /// when recorded later.
     Amend(PolicyAmendArgs),
     /// Show the policy in force at --at (default: now) as TOML, with every amendment's date;
     /// with --json: {"at", "from", "policy", "versions"}.

@@ -229,15 +229,15 @@ fn plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<Plan, PlanErr
     let id = operation.id;
     match &operation.kind {
         OperationKind::Service(r) => timebank::plan_service(ledger, id, r, at),
-        OperationKind::Booking(b) => timebank::plan_booking(ledger, id, b),
+        OperationKind::Booking(b) => timebank::plan_booking_at(ledger, id, b, at),
         OperationKind::Completion(c) => timebank::plan_completion(ledger, id, c, at),
         OperationKind::Cancellation { booking } => {
             timebank::plan_cancellation(ledger, id, *booking)
         }
-        OperationKind::Gift(g) => timebank::plan_gift(ledger, id, g),
-        OperationKind::Award(a) => timebank::plan_award(ledger, id, a),
-        OperationKind::Redemption(r) => timebank::plan_redemption(ledger, id, r),
-        OperationKind::Closing(c) => timebank::plan_closing(ledger, id, c),
+        OperationKind::Gift(g) => timebank::plan_gift_at(ledger, id, g, at),
+        OperationKind::Award(a) => timebank::plan_award_at(ledger, id, a, at),
+        OperationKind::Redemption(r) => timebank::plan_redemption_at(ledger, id, r, at),
+        OperationKind::Closing(c) => timebank::plan_closing_at(ledger, id, c, at),
         OperationKind::Reversal { original } => timebank::plan_reversal(ledger, id, *original),
     }
 }

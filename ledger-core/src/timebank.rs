@@ -266,10 +266,19 @@ pub fn plan_service(
         transfers.push(t);
     }
     if let Some(excess) = excess {
-        transfers.push(donation(ledger, &mut ids, payer, request.donation, excess)?);
+        let at = event_time(ledger, now);
+        transfers.push(donation(
+            ledger,
+            &mut ids,
+            payer,
+            request.donation,
+            excess,
+            at,
+        )?);
     }
     if let Some(points) = &request.points {
-        transfers.push(award_transfer(ledger, ids.next()?, points)?);
+        let at = event_time(ledger, now);
+        transfers.push(award_transfer(ledger, ids.next()?, points, at)?);
     }
     Ok(chain(transfers, Vec::new()))
 }
@@ -303,9 +312,18 @@ pub fn plan_withdrawal(
 /// Plans a booking: one pending transfer holding `hours × weight` of the payer's hours. The
 /// provider's caps are not consulted: they are judged when the booking is completed.
 pub fn plan_booking(ledger: &Ledger, id: TransferId, booking: &Booking) -> Result<Plan, PlanError> {
+    plan_booking_at(ledger, id, booking, next_event_time(ledger))
+}
+
+/// [`plan_booking`] judged under the policy in force at `at` (the event's time).
+pub(crate) fn plan_booking_at(
+    ledger: &Ledger,
+    id: TransferId,
+    booking: &Booking,
+    at: u64,
+) -> Result<Plan, PlanError> {
     let payer = account(ledger, booking.payer)?;
     let provider = account(ledger, booking.provider)?;
-    let at = next_event_time(ledger);
     earned_amount(ledger, booking.code, provider.unit, booking.hours, at)?;
     Ok(Plan::single(
         Transfer::new(id, payer.id, provider.id, booking.hours, provider.unit)
@@ -365,6 +383,7 @@ pub fn plan_completion(
             payer,
             completion.donation,
             excess,
+            event_time(ledger, now),
         )?);
     }
     let ratings = completion
@@ -390,6 +409,16 @@ pub fn plan_cancellation(
 
 /// Plans a gift (to a family member, or to a donation pool).
 pub fn plan_gift(ledger: &Ledger, id: TransferId, gift: &Gift) -> Result<Plan, PlanError> {
+    plan_gift_at(ledger, id, gift, next_event_time(ledger))
+}
+
+/// [`plan_gift`] under the policy in force at `at` (the event's time).
+pub(crate) fn plan_gift_at(
+    ledger: &Ledger,
+    id: TransferId,
+    gift: &Gift,
+    at: u64,
+) -> Result<Plan, PlanError> {
     let from = account(ledger, gift.from)?;
     let to = account(ledger, gift.to)?;
     let purpose = if to.kind == AccountKind::Donation {
@@ -397,7 +426,7 @@ pub fn plan_gift(ledger: &Ledger, id: TransferId, gift: &Gift) -> Result<Plan, P
     } else {
         Purpose::Gift
     };
-    let code = code_or_default(ledger, gift.code, from.unit, purpose)?;
+    let code = code_or_default(ledger, gift.code, from.unit, purpose, at)?;
     Ok(Plan::single(
         Transfer::new(id, from.id, to.id, gift.amount, from.unit).code(code),
     ))
@@ -405,7 +434,17 @@ pub fn plan_gift(ledger: &Ledger, id: TransferId, gift: &Gift) -> Result<Plan, P
 
 /// Plans a points award: `points per act × acts` from the issuer to the member.
 pub fn plan_award(ledger: &Ledger, id: TransferId, award: &PointsAward) -> Result<Plan, PlanError> {
-    Ok(Plan::single(award_transfer(ledger, id, award)?))
+    plan_award_at(ledger, id, award, next_event_time(ledger))
+}
+
+/// [`plan_award`] under the policy in force at `at` (the event's time).
+pub(crate) fn plan_award_at(
+    ledger: &Ledger,
+    id: TransferId,
+    award: &PointsAward,
+    at: u64,
+) -> Result<Plan, PlanError> {
+    Ok(Plan::single(award_transfer(ledger, id, award, at)?))
 }
 
 /// Plans a points redemption.
@@ -414,9 +453,19 @@ pub fn plan_redemption(
     id: TransferId,
     request: &Redemption,
 ) -> Result<Plan, PlanError> {
+    plan_redemption_at(ledger, id, request, next_event_time(ledger))
+}
+
+/// [`plan_redemption`] under the policy in force at `at` (the event's time).
+pub(crate) fn plan_redemption_at(
+    ledger: &Ledger,
+    id: TransferId,
+    request: &Redemption,
+    at: u64,
+) -> Result<Plan, PlanError> {
     let member = account(ledger, request.member)?;
     let shop = account(ledger, request.redemption)?;
-    let code = code_or_default(ledger, request.code, member.unit, Purpose::Redemption)?;
+    let code = code_or_default(ledger, request.code, member.unit, Purpose::Redemption, at)?;
     Ok(Plan::single(
         Transfer::new(id, member.id, shop.id, request.amount, member.unit).code(code),
     ))
@@ -427,6 +476,16 @@ pub fn plan_closing(
     ledger: &Ledger,
     first_id: TransferId,
     closing: &Closing,
+) -> Result<Plan, PlanError> {
+    plan_closing_at(ledger, first_id, closing, next_event_time(ledger))
+}
+
+/// [`plan_closing`] under the policy in force at `at` (the event's time).
+pub(crate) fn plan_closing_at(
+    ledger: &Ledger,
+    first_id: TransferId,
+    closing: &Closing,
+    at: u64,
 ) -> Result<Plan, PlanError> {
     let mut ids = Ids::new(first_id);
     let mut transfers = Vec::new();
@@ -443,7 +502,7 @@ pub fn plan_closing(
             empty.push(closed);
             continue;
         };
-        let code = code_or_default(ledger, None, from.unit, Purpose::Closing)?;
+        let code = code_or_default(ledger, None, from.unit, Purpose::Closing, at)?;
         transfers.push(
             Transfer::new(ids.next()?, closed, destination, amount, from.unit)
                 .code(code)
@@ -609,9 +668,14 @@ fn account(ledger: &Ledger, id: AccountId) -> Result<&Account, PlanError> {
 }
 
 /// The time a planner that is given none judges by: the ledger's next event (a plan applies
-/// after every event so far).
+/// after every event so far). `Command::Operate` gives the planners its own time instead.
 fn next_event_time(ledger: &Ledger) -> u64 {
     ledger.clock().saturating_add(1)
+}
+
+/// When an event asked for at `now` happens: never before the ledger's next event.
+fn event_time(ledger: &Ledger, now: u64) -> u64 {
+    now.max(next_event_time(ledger))
 }
 
 fn booking(ledger: &Ledger, id: TransferId) -> Result<&TransferRecord, PlanError> {
@@ -648,12 +712,13 @@ fn code_or_default(
     code: Option<u16>,
     unit: UnitId,
     purpose: Purpose,
+    at: u64,
 ) -> Result<u16, PlanError> {
     match code {
         Some(code) => Ok(code),
         None => ledger
             .rules
-            .policy_at(next_event_time(ledger))
+            .policy_at(at)
             .and_then(|p| p.code_for(unit, purpose))
             .map(|rule| rule.code)
             .ok_or(PlanError::NoCode { unit, purpose }),
@@ -740,10 +805,11 @@ fn donation(
     payer: &Account,
     pool: Option<AccountId>,
     excess: Amount,
+    at: u64,
 ) -> Result<Transfer, PlanError> {
     let pool = pool.ok_or(PlanError::DonationAccountRequired)?;
     account(ledger, pool)?;
-    let code = code_or_default(ledger, None, payer.unit, Purpose::Donation)?;
+    let code = code_or_default(ledger, None, payer.unit, Purpose::Donation, at)?;
     Ok(Transfer::new(ids.next()?, payer.id, pool, excess, payer.unit).code(code))
 }
 
@@ -751,6 +817,7 @@ fn award_transfer(
     ledger: &Ledger,
     id: TransferId,
     award: &PointsAward,
+    at: u64,
 ) -> Result<Transfer, PlanError> {
     let issuer = account(ledger, award.issuer)?;
     account(ledger, award.member)?;
@@ -758,7 +825,7 @@ fn award_transfer(
         return Err(PlanError::Acts(award.acts));
     }
     let unit = issuer.unit;
-    let per_act = match ledger.rules.policy_at(next_event_time(ledger)) {
+    let per_act = match ledger.rules.policy_at(at) {
         Some(policy) => match policy.code(award.code) {
             Some(rule) if rule.unit == unit && rule.purpose == Purpose::Award => {
                 rule.points.unwrap_or(Decimal::ONE)

@@ -387,3 +387,52 @@ fn the_policy_in_force_is_the_last_amendment_at_or_before_the_time_asked() {
         "the digest covers amendments"
     );
 }
+
+#[test]
+fn an_operation_uses_the_default_codes_of_the_policy_in_force_when_it_runs() {
+    // From 1 July the gift of hours has a new code (311): the old one (301) is dropped.
+    let old = Policy::default_policy();
+    let mut new = old.clone();
+    let gift = new.codes.iter_mut().find(|c| c.code == GIFT).unwrap();
+    gift.code = 311;
+    let mut bank = bank(&old);
+    bank.tick(1_000);
+    let plan = timebank::plan_service(
+        &bank.ledger,
+        bank.ids(),
+        &ServiceRecord {
+            code: COMPANIONSHIP,
+            payer: id(1),
+            provider: id(2),
+            hours: hours("3"),
+            served_at: None,
+            donation: None,
+            points: None,
+            user_data: 0,
+        },
+        bank.now,
+    )
+    .unwrap();
+    bank.apply(&plan);
+    bank.open(3, HOURS, AccountKind::Member, 7);
+    bank.link(id(2), id(3));
+    amend(&mut bank, JULY_1, &new).unwrap();
+    // The ledger's last event is in March; the gift runs on 2 July, under the new codes.
+    jump_to(&mut bank, JULY_2);
+    let gift = Command::Operate(ledger_core::operation::Operation {
+        id: bank.ids(),
+        kind: ledger_core::operation::OperationKind::Gift(timebank::Gift {
+            from: id(2),
+            to: id(3),
+            amount: hours("1"),
+            code: None,
+        }),
+    });
+    match bank.ledger.execute(&gift, bank.now).unwrap() {
+        Reply::Events(events) => assert_eq!(events[0].code, ResultCode::Ok),
+        Reply::Expired(_) => unreachable!(),
+    }
+    let last = bank.ledger.transfers().last().unwrap();
+    assert_eq!(last.code, 311);
+    assert_eq!(bank.balance(id(3)), dec("1"));
+}

@@ -453,7 +453,7 @@ def check_command(body: bytes, balances: Optional["Balances"] = None,
 
 def check_amendment(policies: list, start: int, policy: dict, previous_now: int) -> None:
     """What the engine requires of an amendment that a reader without it can check (FORMAT.md
-    4.2): the genesis policy's units, codes, an effective time after the previous command's
+    4.2): the genesis policy's units, some codes, an effective time after the previous command's
     time and after the previous amendment's, and an expiry rule for every unit that expires."""
     by_id = lambda units: sorted(units, key=lambda u: u.get("id"))  # noqa: E731
     if by_id(policy.get("units", [])) != by_id(policies[0][1].get("units", [])):
