@@ -104,8 +104,10 @@ pub enum Cmd {
     Report(ReportCmd),
     /// The journal's head (sequence and hash), the state digest and counts.
     Status,
-    /// Verify every record, link, checkpoint, the replayed state and the index. Exit 0 when
-    /// intact; exit 5 naming the first bad record otherwise. Reads only; repairs nothing.
+    /// Verify every record, link and checkpoint, every account's balances summed from the
+    /// outcomes, and the index against them, at hash speed on every core (--replay: also replay
+    /// every command through the engine). Exit 0 when intact; exit 5 naming the first bad
+    /// record otherwise. Reads only; repairs nothing.
     Verify(VerifyArgs),
     /// Write or check a keyed checkpoint (needs --key-file to write; to check a MAC), or sign
     /// and check a public-key checkpoint (Ed25519, or SM2 in the gm profile).
@@ -483,9 +485,13 @@ pub struct LiabilitiesArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Check the journal only (do not open the store or compare the index).
+    /// Check the journal only (do not compare the index).
     #[arg(long)]
     pub journal_only: bool,
+    /// Also replay every command through the engine: every recorded outcome must be the one
+    /// the engine gives, every checkpoint's state digest the replayed one (engine speed).
+    #[arg(long)]
+    pub replay: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -67,6 +67,7 @@ pub fn run(session: &Session, args: &SimulateArgs) -> CliResult {
         session,
         &VerifyArgs {
             journal_only: false,
+            replay: true,
         },
     )
     .map_err(CliError::from)?;

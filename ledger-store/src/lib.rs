@@ -48,6 +48,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod audit_ledger;
 pub mod checkpoint;
 pub mod codec;
 mod codec_operation;

@@ -1,0 +1,172 @@
+//! Verifying a ledger in its directory at hash speed: the journal audited without the engine
+//! ([`crate::audit`]), then the index's accounts against the balances summed from the journal's
+//! outcomes. This is what `timebank verify` does by default; a replay through the engine
+//! ([`crate::store::Store::verify`]) checks more (every outcome, checkpoint state digests) at
+//! engine speed.
+
+use std::path::Path;
+
+use crate::audit::{audit, Totals};
+use crate::checkpoint::CheckpointKey;
+use crate::error::{Corruption, CorruptionReason, Error, Result};
+use crate::index::Index;
+use crate::journal::{Head, JOURNAL_FILE_NAME};
+use crate::lock::DirLock;
+use crate::store::INDEX_DIR_NAME;
+
+/// What [`audit_ledger`] found, when the journal verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerAudit {
+    /// Complete records in the journal.
+    pub records: u64,
+    /// The journal's length in bytes.
+    pub journal_bytes: u64,
+    /// The last record.
+    pub head: Head,
+    /// Checkpoint records verified in the chain (with their MACs when a key was given).
+    pub checkpoints: u64,
+    /// Whether checkpoint MACs were checked (a key was given).
+    pub macs_checked: bool,
+    /// Accounts whose balances were summed from the outcomes.
+    pub accounts: u64,
+    /// The index against those balances.
+    pub index: IndexCheck,
+}
+
+/// How the index compared with the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexCheck {
+    /// Every account the journal created is indexed with the balances its outcomes sum to.
+    Matches,
+    /// The index was not compared, and why (none yet, behind the journal, not asked for, or
+    /// the directory cannot be written); opening the ledger catches an index up.
+    NotChecked(String),
+}
+
+/// Audits the journal in `dir` (frames, hashes, chain, times, checkpoints and their MACs with
+/// `key`, every body decoded, balances summed from the outcomes) and, with `check_index`, the
+/// index's accounts against those balances. Reads only; repairs nothing; a torn tail is
+/// reported as [`CorruptionReason::TornTail`], not cut.
+///
+/// On `Err(Corrupted)`: the first bad record, or (reason [`CorruptionReason::Index`]) an
+/// index that disagrees with a journal that verified. `Err(Locked)`: another process has the
+/// store open (the index is not read under a writer).
+pub fn audit_ledger(
+    dir: &Path,
+    key: Option<&CheckpointKey>,
+    check_index: bool,
+) -> Result<LedgerAudit> {
+    let path = dir.join(JOURNAL_FILE_NAME);
+    crate::file::refuse_non_regular(&path)?;
+    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound(dir.to_path_buf()),
+        _ => Error::Io(e),
+    })?;
+    let audited = audit(&bytes, key)?;
+    if let Some(torn) = &audited.torn {
+        return Err(Corruption {
+            sequence: torn.sequence,
+            offset: torn.offset,
+            reason: CorruptionReason::TornTail,
+        }
+        .into());
+    }
+    let index = match check_index {
+        true => check_index_against(dir, &audited)?,
+        false => IndexCheck::NotChecked("--journal-only".into()),
+    };
+    Ok(LedgerAudit {
+        records: audited.records,
+        journal_bytes: audited.head.len,
+        head: audited.head,
+        checkpoints: audited.checkpoints,
+        macs_checked: key.is_some(),
+        accounts: audited.accounts.len() as u64,
+        index,
+    })
+}
+
+fn check_index_against(dir: &Path, audited: &crate::audit::Audit) -> Result<IndexCheck> {
+    let index_path = dir.join(INDEX_DIR_NAME);
+    if !index_path.is_dir() {
+        return Ok(IndexCheck::NotChecked("there is no index yet".into()));
+    }
+    // The store's own lock: never read the index while a store writes it.
+    let _lock = match DirLock::acquire(dir, false) {
+        Ok(lock) => lock,
+        Err(Error::Locked(path)) => return Err(Error::Locked(path)),
+        Err(e) => {
+            return Ok(IndexCheck::NotChecked(format!(
+                "the data directory's lock cannot be taken ({e})"
+            )))
+        }
+    };
+    let index = match Index::open(&index_path) {
+        Ok(index) => index,
+        Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
+            return Err(index_damage(
+                audited.head,
+                format!("sled cannot read it: {e}"),
+            ))
+        }
+        Err(e) => {
+            return Ok(IndexCheck::NotChecked(format!(
+                "the index cannot be opened ({e})"
+            )))
+        }
+    };
+    let live = index.live();
+    let Some(mark) = live.mark()? else {
+        return Ok(IndexCheck::NotChecked(
+            "the index has no mark (opening the ledger rebuilds it)".into(),
+        ));
+    };
+    let head = audited.head;
+    if mark.sequence != head.sequence || mark.hash != head.hash {
+        if mark.sequence < head.sequence {
+            return Ok(IndexCheck::NotChecked(format!(
+                "the index covers records up to {} of {} (opening the ledger catches it up)",
+                mark.sequence, head.sequence
+            )));
+        }
+        return Err(index_damage(
+            head,
+            format!(
+                "its mark names record {} with another hash or beyond the journal's head {}",
+                mark.sequence, head.sequence
+            ),
+        ));
+    }
+    if mark.accounts != audited.accounts.len() as u64 {
+        return Err(index_damage(
+            head,
+            format!(
+                "{} accounts indexed, {} in the journal",
+                mark.accounts,
+                audited.accounts.len()
+            ),
+        ));
+    }
+    for (&id, &(unit, totals)) in &audited.accounts {
+        match live.account(id)? {
+            Some(account) if account.unit == unit && Totals::of(&account.balances) == totals => {}
+            Some(_) => {
+                return Err(index_damage(
+                    head,
+                    format!("account {id} differs from the balances its outcomes sum to"),
+                ))
+            }
+            None => return Err(index_damage(head, format!("account {id} is not indexed"))),
+        }
+    }
+    Ok(IndexCheck::Matches)
+}
+
+fn index_damage(head: Head, why: String) -> Error {
+    Corruption {
+        sequence: head.sequence,
+        offset: head.len,
+        reason: CorruptionReason::Index(why),
+    }
+    .into()
+}
