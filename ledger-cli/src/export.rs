@@ -20,8 +20,8 @@ use ledger_store::codec::{command_len, decode_record_body, encode_command};
 use ledger_store::journal::scan_frames;
 use ledger_store::profile::split_genesis_body;
 use ledger_store::record::{
-    append_record, parse_frame, Hash, RecordHeader, RecordKind, FORMAT_VERSION, RECORD_BYTES_MAX,
-    RECORD_BYTES_MIN,
+    append_record_in, parse_frame, Hash, RecordHeader, RecordKind, FORMAT_VERSION,
+    FORMAT_VERSION_MIN, RECORD_BYTES_MAX, RECORD_BYTES_MIN,
 };
 use ledger_store::replay::checkpoint_of;
 use ledger_store::{Checkpoint, JOURNAL_FILE_NAME};
@@ -46,6 +46,10 @@ pub struct RecordLine {
     pub hash: String,
     pub prev: String,
     pub now: u64,
+    /// The record's format version (docs/FORMAT.md §6), so an import rebuilds it byte for
+    /// byte. Exports written before it existed hold version-2 records only.
+    #[serde(default = "first_exported_version")]
+    pub version: u8,
     pub kind: LineKind,
     /// Genesis: the ledger's policy (for readers; `record` is what `import` uses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,7 +102,7 @@ impl RecordLine {
                 let mut body = Vec::new();
                 encode_command(&mut body, command);
                 body.extend_from_slice(&unhex_bytes(self.outcome.as_deref()?)?);
-                let (_, _, who) = decode_record_body(&body, FORMAT_VERSION).ok()?;
+                let (_, _, who) = decode_record_body(&body, self.version).ok()?;
                 // The fields shown must be the ones the bytes hold.
                 if who != self.attribution() {
                     return None;
@@ -119,8 +123,13 @@ impl RecordLine {
             now: self.now,
             prev_hash: unhex(&self.prev)?,
         };
+        if !(FORMAT_VERSION_MIN..=FORMAT_VERSION).contains(&self.version) {
+            return None; // a version this binary cannot read
+        }
         let mut bytes = Vec::new();
-        let hash = append_record(&mut bytes, &header, |b| b.extend_from_slice(&body));
+        let hash = append_record_in(&mut bytes, &header, self.version, |b| {
+            b.extend_from_slice(&body)
+        });
         Some((bytes, hash))
     }
 
@@ -167,6 +176,11 @@ impl RecordLine {
     }
 }
 
+/// The version of every record in an export written before lines named their version.
+fn first_exported_version() -> u8 {
+    2
+}
+
 /// A 32-byte hash from 64 lower-case hex digits.
 pub fn unhex(text: &str) -> Option<Hash> {
     if text.len() != 64 {
@@ -211,6 +225,7 @@ pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
             hash: hex(&frame.stored_hash()),
             prev: hex(&frame.prev_hash()),
             now: frame.now(),
+            version: frame.version(),
             kind: LineKind::Command,
             policy: None,
             record: None,

@@ -78,7 +78,9 @@ fn apply_lines(store: &Store, lines: &[RecordLine], held: usize) -> CliResult<(S
     for line in lines.iter().skip(held) {
         let sequence = match (&line.kind, &line.command) {
             (LineKind::Command, Some(command)) => {
-                let done = store.submit_by(command.clone(), line.attribution(), line.now)?;
+                // In the record's own format version, so it lands with the export's hash.
+                let who = line.attribution();
+                let done = store.submit_in(command.clone(), who, line.now, line.version)?;
                 if hex(&done.hash) != line.hash {
                     return Err(CliError::damaged(format!(
                         "record {} was journaled with hash {}, not the export's {}",
@@ -89,7 +91,7 @@ fn apply_lines(store: &Store, lines: &[RecordLine], held: usize) -> CliResult<(S
                 }
                 done.sequence
             }
-            (LineKind::Checkpoint, _) => store.checkpoint()?.sequence + 1,
+            (LineKind::Checkpoint, _) => store.checkpoint_in(line.version)?.sequence + 1,
             _ => {
                 return Err(CliError::damaged(format!(
                     "record {}: no content",

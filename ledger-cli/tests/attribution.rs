@@ -99,3 +99,66 @@ fn the_operator_defaults_to_the_environment_then_to_the_local_account() {
     assert_eq!(lines.as_array().unwrap().len(), 2);
     bank.fails(&["--operator", "0", "expire"], 2, "positive integer");
 }
+
+/// A ledger begun by an earlier binary (records of format versions 2 and 3) and continued by
+/// this one (version 4) exports and imports to the same chain: each record is rebuilt in the
+/// version it was written in.
+#[test]
+fn a_ledger_begun_in_earlier_format_versions_exports_and_imports_to_the_same_chain() {
+    use ledger_core::{AccountId, AccountKind, Amendment, Attribution, NewAccount, Policy};
+    use ledger_store::{Store, StoreOptions};
+
+    let bank = Bank::empty();
+    let at = 1_772_326_800_000_000_000u64; // 2026-03-01T09:00:00+08:00
+                                           // The genesis record as a version-2 binary wrote it.
+    let json = serde_json::to_vec(&Policy::default_policy()).unwrap();
+    let (mut genesis, _) = ledger_store::journal::genesis_record(&json, at);
+    genesis[ledger_store::record::OFFSET_VERSION] = 2;
+    let covered = genesis.len() - 32;
+    let hash = ledger_store::record::record_hash(&genesis[..covered]);
+    genesis[covered..].copy_from_slice(&hash);
+    let store =
+        Store::create_from_genesis(&bank.data(), &genesis, StoreOptions::default()).unwrap();
+    let open = |id: u128, kind| NewAccount::new(AccountId::new(id).unwrap(), 1, kind);
+    let accounts = vec![open(1, AccountKind::Issuer), open(2, AccountKind::Member)];
+    let command = ledger_core::Command::CreateAccounts(accounts);
+    store.submit_in(command, Attribution::NONE, at, 2).unwrap();
+    let amendment = ledger_core::Command::AmendPolicy(Amendment {
+        from: at + 86_400_000_000_000,
+        policy: Policy::default_policy(),
+    });
+    // Version 2 has no amendments and no operators; version 3 has amendments only.
+    let refused = store.submit_in(amendment.clone(), Attribution::NONE, at, 2);
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("format version 2"));
+    let refused = store.submit_in(amendment.clone(), Attribution::by(5), at, 3);
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("format version 3"));
+    store
+        .submit_in(amendment, Attribution::NONE, at, 3)
+        .unwrap();
+    store.close().unwrap();
+    assert_eq!(record(&bank, &["--operator", "4001"]).code, 0);
+
+    let export = bank.ok(&["export"]).stdout;
+    let versions: Vec<u64> = export
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["version"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(versions, [2, 2, 3, 4]);
+    let file = bank.path("export.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let copy = Bank::empty();
+    copy.ok(&["import", file.to_str().unwrap()]);
+    assert_eq!(copy.status()["head"], bank.status()["head"]);
+    assert_eq!(copy.status()["state_digest"], bank.status()["state_digest"]);
+    copy.ok(&["verify"]);
+}

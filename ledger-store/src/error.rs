@@ -75,6 +75,10 @@ pub enum Error {
     /// later write fails with this; reopen the store to continue from what is durable.
     #[error("the store stopped after a failed write or sync; reopen it")]
     Poisoned,
+    /// `Store::submit_in` or `Store::checkpoint_in` was asked for a format version this binary
+    /// cannot write the record in. Nothing was done.
+    #[error("cannot write a record in format version {version}: {why}")]
+    UnwritableVersion { version: u8, why: &'static str },
     /// The store was opened read-only (`StoreOptions::read_only`); nothing was done.
     #[error("the ledger was opened read-only; nothing was written")]
     ReadOnly,

@@ -15,7 +15,8 @@ use crate::error::{Corruption, CorruptionReason};
 use crate::file::JournalFile;
 use crate::outcome::Outcome;
 use crate::record::{
-    append_record, parse_frame, unknown_record, Hash, RecordHeader, RecordKind, RECORD_MAGIC,
+    append_record, append_record_in, parse_frame, unknown_record, Hash, RecordHeader, RecordKind,
+    FORMAT_VERSION, RECORD_MAGIC,
 };
 
 /// The journal's file name in the data directory.
@@ -192,25 +193,52 @@ impl JournalWriter {
         outcome: &Outcome,
         who: Attribution,
     ) -> u64 {
+        self.stage_command_in(now, command, outcome, who, FORMAT_VERSION)
+    }
+
+    /// [`JournalWriter::stage_command_by`] in format `version`, which must allow the command
+    /// and its annotations (an import rebuilding a record as it was first written).
+    pub fn stage_command_in(
+        &mut self,
+        now: u64,
+        command: &Command,
+        outcome: &Outcome,
+        who: Attribution,
+        version: u8,
+    ) -> u64 {
         assert!(now >= self.staged_head.now, "journal time must not go back");
         self.buf
             .reserve(crate::record::RECORD_BYTES_MIN + codec::encoded_len_max(command));
-        self.stage(RecordKind::Command, now, |buf| {
+        self.stage(RecordKind::Command, now, version, |buf| {
             codec::encode_body_by(buf, command, outcome, who)
         })
     }
 
     /// Stages a checkpoint record for `checkpoint`, which must cover the staged head.
     pub fn stage_checkpoint(&mut self, checkpoint: &Checkpoint) -> u64 {
+        self.stage_checkpoint_in(checkpoint, FORMAT_VERSION)
+    }
+
+    /// [`JournalWriter::stage_checkpoint`] in format `version` (an import).
+    pub fn stage_checkpoint_in(&mut self, checkpoint: &Checkpoint, version: u8) -> u64 {
         assert_eq!(checkpoint.sequence, self.staged_head.sequence);
         assert_eq!(checkpoint.head_hash, self.staged_head.hash);
         let body = checkpoint.body();
-        self.stage(RecordKind::Checkpoint, self.staged_head.now, |buf| {
-            buf.extend_from_slice(&body)
-        })
+        self.stage(
+            RecordKind::Checkpoint,
+            self.staged_head.now,
+            version,
+            |buf| buf.extend_from_slice(&body),
+        )
     }
 
-    fn stage(&mut self, kind: RecordKind, now: u64, body: impl FnOnce(&mut Vec<u8>)) -> u64 {
+    fn stage(
+        &mut self,
+        kind: RecordKind,
+        now: u64,
+        version: u8,
+        body: impl FnOnce(&mut Vec<u8>),
+    ) -> u64 {
         let sequence = self.staged_head.sequence + 1;
         let header = RecordHeader {
             kind,
@@ -219,7 +247,7 @@ impl JournalWriter {
             prev_hash: self.staged_head.hash,
         };
         let start = self.buf.len();
-        let hash = append_record(&mut self.buf, &header, body);
+        let hash = append_record_in(&mut self.buf, &header, version, body);
         self.staged_head = Head {
             sequence,
             hash,

@@ -117,10 +117,22 @@ pub fn append_record(
     header: &RecordHeader,
     body: impl FnOnce(&mut Vec<u8>),
 ) -> Hash {
+    append_record_in(buf, header, FORMAT_VERSION, body)
+}
+
+/// [`append_record`] in format `version` (one this binary reads), for a record rebuilt as it
+/// was first written (an import). The body must be one that version allows.
+pub fn append_record_in(
+    buf: &mut Vec<u8>,
+    header: &RecordHeader,
+    version: u8,
+    body: impl FnOnce(&mut Vec<u8>),
+) -> Hash {
+    assert!((FORMAT_VERSION_MIN..=FORMAT_VERSION).contains(&version));
     let start = buf.len();
     buf.extend_from_slice(&RECORD_MAGIC);
     buf.extend_from_slice(&0u32.to_le_bytes()); // length, patched below
-    buf.push(FORMAT_VERSION);
+    buf.push(version);
     buf.push(header.kind as u8);
     buf.extend_from_slice(&0u16.to_le_bytes());
     buf.extend_from_slice(&header.sequence.to_le_bytes());

@@ -35,7 +35,9 @@ use crate::profile::{genesis_body, CryptoProfile};
 use crate::proof::{
     ConsistencyProof, InclusionProof, RecordProof, StatementProof, STATEMENT_RECORDS_MAX,
 };
-use crate::record::{parse_frame, Hash, HASH_BYTES, OFFSET_LENGTH};
+use crate::record::{
+    parse_frame, Hash, FORMAT_VERSION, FORMAT_VERSION_MIN, HASH_BYTES, OFFSET_LENGTH,
+};
 use crate::replay::{replay, Progress, Replayed};
 use crate::signed_checkpoint::{CheckpointClaim, SignedCheckpoint, SigningKey};
 use crate::time_guard::TimeGuard;
@@ -221,9 +223,12 @@ enum Job {
         command: Command,
         who: Attribution,
         now: u64,
+        /// The format version of its record (the current one but for imports).
+        version: u8,
         reply: Reply1<Committed>,
     },
     Checkpoint {
+        version: u8,
         reply: Reply1<Checkpoint>,
     },
 }
@@ -713,12 +718,40 @@ impl Store {
     /// command (annotations, docs/FORMAT.md §4.5), kept for every event it makes, and judged by
     /// the engine (`reason_required`), with the same promises.
     pub fn submit_by(&self, command: Command, who: Attribution, now: u64) -> Result<Committed> {
+        self.submit_in(command, who, now, FORMAT_VERSION)
+    }
+
+    /// [`Store::submit_by`] journaled in format `version` (2 to [`FORMAT_VERSION`]), for an
+    /// import that rebuilds a record written by an earlier version byte for byte. On
+    /// `Err(UnwritableVersion)`: the version is not one this binary reads, or it cannot hold
+    /// the command (an amendment before version 3, an operator or reason before 4); nothing
+    /// was done. Otherwise the same promises.
+    pub fn submit_in(
+        &self,
+        command: Command,
+        who: Attribution,
+        now: u64,
+        version: u8,
+    ) -> Result<Committed> {
+        let why = if !(FORMAT_VERSION_MIN..=FORMAT_VERSION).contains(&version) {
+            Some("this binary does not read that format version")
+        } else if version < 3 && matches!(command, Command::AmendPolicy(_)) {
+            Some("policy amendments exist from format version 3 on")
+        } else if version < 4 && who != Attribution::NONE {
+            Some("operators and reasons exist from format version 4 on")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(Error::UnwritableVersion { version, why });
+        }
         self.check_time(now)?;
         let (tx, rx) = mpsc::sync_channel(1);
         self.enqueue(Job::Command {
             command,
             who,
             now,
+            version,
             reply: tx,
         })?;
         rx.recv().map_err(|_| Error::Closed)?
@@ -757,11 +790,22 @@ impl Store {
     /// [`Checkpoint::to_text`]) covers every record before it. On `Err(NoCheckpointKey)`:
     /// nothing was done. On `Err(OutcomeUnknown)`: as for [`Store::submit`].
     pub fn checkpoint(&self) -> Result<Checkpoint> {
+        self.checkpoint_in(FORMAT_VERSION)
+    }
+
+    /// [`Store::checkpoint`] journaled in format `version` (an import rebuilding a record
+    /// written by an earlier version); `Err(UnwritableVersion)` for a version this binary does
+    /// not read.
+    pub fn checkpoint_in(&self, version: u8) -> Result<Checkpoint> {
+        if !(FORMAT_VERSION_MIN..=FORMAT_VERSION).contains(&version) {
+            let why = "this binary does not read that format version";
+            return Err(Error::UnwritableVersion { version, why });
+        }
         if self.shared.options.checkpoint_key.is_none() {
             return Err(Error::NoCheckpointKey);
         }
         let (tx, rx) = mpsc::sync_channel(1);
-        self.enqueue(Job::Checkpoint { reply: tx })?;
+        self.enqueue(Job::Checkpoint { version, reply: tx })?;
         rx.recv().map_err(|_| Error::Closed)?
     }
 
@@ -1906,6 +1950,7 @@ fn apply_group(
                 command,
                 who,
                 now,
+                version,
                 reply,
             } => {
                 let now = writer.next_now(now);
@@ -1913,7 +1958,8 @@ fn apply_group(
                     Err(e) => Err(Error::Batch(e)),
                     Ok(engine_reply) => {
                         let outcome = outcome_of(&command, &engine_reply, &ledger);
-                        let sequence = writer.stage_command_by(now, &command, &outcome, who);
+                        let sequence =
+                            writer.stage_command_in(now, &command, &outcome, who, version);
                         delta.collect(sequence, &command, &engine_reply, &ledger);
                         Ok(Committed {
                             sequence,
@@ -1925,14 +1971,14 @@ fn apply_group(
                 };
                 answers.push(Answer::Command(reply, outcome));
             }
-            Job::Checkpoint { reply } => {
+            Job::Checkpoint { version, reply } => {
                 let outcome = match &shared.options.checkpoint_key {
                     None => Err(Error::NoCheckpointKey),
                     Some(key) => {
                         let head = writer.staged_head();
                         let checkpoint =
                             Checkpoint::sign(head.sequence, head.hash, ledger.state_digest(), key);
-                        writer.stage_checkpoint(&checkpoint);
+                        writer.stage_checkpoint_in(&checkpoint, version);
                         Ok(checkpoint)
                     }
                 };
@@ -1998,7 +2044,7 @@ fn refuse(shared: &Shared, job: Job, error: impl Fn() -> Error) {
     shared.pending.fetch_sub(1, Ordering::AcqRel);
     match job {
         Job::Command { reply, .. } => drop(reply.send(Err(error()))),
-        Job::Checkpoint { reply } => drop(reply.send(Err(error()))),
+        Job::Checkpoint { reply, .. } => drop(reply.send(Err(error()))),
     }
 }
 
