@@ -43,8 +43,9 @@
  * rule, served_at, a booking completed meanwhile, the same id with other arguments:
  * operation_exists_with_different_* 40 to 45) is journaled like every refusal from a write.
  * timebank_store_operation looks an operation's outcome up by its id. The operate_* forms,
- * close_accounts and amend_policy take a timebank_attribution (the host's operator id and
- * reason code, journaled with the command; timebank_store_transfer_by reads them back).
+ * close_accounts, amend_policy and the _by forms of every other write take a
+ * timebank_attribution (the host's operator id and reason code, journaled with the command;
+ * timebank_store_transfer_by reads them back).
  */
 
 #ifndef TIMEBANK_H
@@ -481,6 +482,21 @@ timebank_status timebank_store_create_accounts(const struct timebank_store *stor
                                                uint64_t now,
                                                uint16_t *codes_out,
                                                char **error_out);
+
+// As `timebank_store_create_accounts`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`): both are journaled with the command and kept for its events.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_create_accounts`; `by` is NULL or points to one `timebank_attribution`.
+timebank_status timebank_store_create_accounts_by(const struct timebank_store *store,
+                                                  const struct timebank_account_new *accounts,
+                                                  uint64_t count,
+                                                  const struct timebank_attribution *by,
+                                                  uint64_t now,
+                                                  uint16_t *codes_out,
+                                                  char **error_out);
 
 // Closes `count` accounts whose balance is zero and that hold nothing pending (an empty,
 // dormant account), in one durable command at `now`, and writes each account's result code to
@@ -1004,6 +1020,20 @@ timebank_status timebank_store_link(const struct timebank_store *store,
                                     uint64_t now,
                                     char **error_out);
 
+// As `timebank_store_link`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`): both are journaled with the command and kept for its events.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_link`; `by` is NULL or points to one `timebank_attribution`.
+timebank_status timebank_store_link_by(const struct timebank_store *store,
+                                       const struct timebank_id *a,
+                                       const struct timebank_id *b,
+                                       const struct timebank_attribution *by,
+                                       uint64_t now,
+                                       char **error_out);
+
 // Sets the first moment `account` may pay for care with its hours (`from`, nanoseconds since
 // the Unix epoch; 0 for no date), as the host decides eligibility.
 //
@@ -1017,6 +1047,20 @@ timebank_status timebank_store_set_eligibility(const struct timebank_store *stor
                                                uint64_t from,
                                                uint64_t now,
                                                char **error_out);
+
+// As `timebank_store_set_eligibility`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`): both are journaled with the command and kept for its events.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_set_eligibility`; `by` is NULL or points to one `timebank_attribution`.
+timebank_status timebank_store_set_eligibility_by(const struct timebank_store *store,
+                                                  const struct timebank_id *account,
+                                                  uint64_t from,
+                                                  const struct timebank_attribution *by,
+                                                  uint64_t now,
+                                                  char **error_out);
 
 // Writes the outcome of the domain operation with the request id `id` to `*outcome_out`: what
 // the ledger answered when it first ran it (`code` 0 with its transfers, or the refusal's
@@ -1409,6 +1453,19 @@ timebank_status timebank_store_expire(const struct timebank_store *store,
                                       uint64_t *expired_out,
                                       char **error_out);
 
+// As `timebank_store_expire`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`): both are journaled with the command and kept for its events.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_expire`; `by` is NULL or points to one `timebank_attribution`.
+timebank_status timebank_store_expire_by(const struct timebank_store *store,
+                                         const struct timebank_attribution *by,
+                                         uint64_t now,
+                                         uint64_t *expired_out,
+                                         char **error_out);
+
 // Frees a string that the library returned through a `char **` out-param (an error message, an
 // exported checkpoint, a report). NULL does nothing.
 //
@@ -1443,6 +1500,21 @@ timebank_status timebank_store_submit_transfers(const struct timebank_store *sto
                                                 uint16_t *codes_out,
                                                 char **error_out);
 
+// As `timebank_store_submit_transfers`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`): both are journaled with the command and kept for its events.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_submit_transfers`; `by` is NULL or points to one `timebank_attribution`.
+timebank_status timebank_store_submit_transfers_by(const struct timebank_store *store,
+                                                   const struct timebank_transfer *transfers,
+                                                   uint64_t count,
+                                                   const struct timebank_attribution *by,
+                                                   uint64_t now,
+                                                   uint16_t *codes_out,
+                                                   char **error_out);
+
 // Like `timebank_store_submit_transfers` (the same errors, and `INVALID_UTF8`), with each
 // amount as plain decimal text (`"2.5"`;
 // NULL for none), validated exactly: `INVALID_AMOUNT` (and nothing submitted) for text such as
@@ -1459,6 +1531,21 @@ timebank_status timebank_store_submit_transfers_text(const struct timebank_store
                                                      uint64_t now,
                                                      uint16_t *codes_out,
                                                      char **error_out);
+
+// As `timebank_store_submit_transfers_text`, on behalf of `by` (NULL: no operator, no reason; see
+// `timebank_attribution`): both are journaled with the command and kept for its events.
+//
+// Thread safety: `store` may be used from several threads at once.
+//
+// # Safety
+// As for `timebank_store_submit_transfers_text`; `by` is NULL or points to one `timebank_attribution`.
+timebank_status timebank_store_submit_transfers_text_by(const struct timebank_store *store,
+                                                        const struct timebank_transfer_text *transfers,
+                                                        uint64_t count,
+                                                        const struct timebank_attribution *by,
+                                                        uint64_t now,
+                                                        uint16_t *codes_out,
+                                                        char **error_out);
 
 // Writes the transfer `id` to `*transfer_out`.
 //

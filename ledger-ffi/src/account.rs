@@ -117,6 +117,37 @@ pub unsafe extern "C" fn timebank_store_create_accounts(
     codes_out: *mut u16,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument; no attribution.
+    unsafe {
+        timebank_store_create_accounts_by(
+            store,
+            accounts,
+            count,
+            std::ptr::null(),
+            now,
+            codes_out,
+            error_out,
+        )
+    }
+}
+
+/// As `timebank_store_create_accounts`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`): both are journaled with the command and kept for its events.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_create_accounts`; `by` is NULL or points to one `timebank_attribution`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_create_accounts_by(
+    store: *const timebank_store,
+    accounts: *const timebank_account_new,
+    count: u64,
+    by: *const timebank_attribution,
+    now: u64,
+    codes_out: *mut u16,
+    error_out: *mut *mut c_char,
+) -> Status {
     let body = || {
         let call = handle::enter(store)?;
         let store = call.open()?;
@@ -131,7 +162,9 @@ pub unsafe extern "C" fn timebank_store_create_accounts(
             .enumerate()
             .map(|(i, a)| a.to_core(i, &scale_of))
             .collect::<Result<Vec<_>, _>>()?;
-        let committed = store.run(Command::CreateAccounts(specs), now)?;
+        // SAFETY: the contract above covers `by`.
+        let who = unsafe { attribution_arg(by) }?;
+        let committed = store.run_by(Command::CreateAccounts(specs), who, now)?;
         for (slot, result) in codes_out.iter_mut().zip(committed.events()) {
             *slot = result.code as u16;
         }

@@ -1394,12 +1394,15 @@ unsafe fn reversal_operation(
     unsafe { operate(store, by, now, error_out, build, check_plan, write) }
 }
 
-/// Submits one command of registry changes and refuses on the first failed event.
+/// Submits one command of registry changes on behalf of `by` and refuses on the first failed
+/// event.
 ///
 /// # Safety
-/// `store` is NULL or a live handle; `error_out` is NULL or valid for a write of one `char *`.
+/// `store` is NULL or a live handle; `by` is NULL or points to one `timebank_attribution`;
+/// `error_out` is NULL or valid for a write of one `char *`.
 unsafe fn registry_change(
     store: *const timebank_store,
+    by: *const timebank_attribution,
     now: u64,
     error_out: *mut *mut c_char,
     command: impl FnOnce() -> Result<Command, Error>,
@@ -1407,7 +1410,9 @@ unsafe fn registry_change(
     let body = || {
         let call = handle::enter(store)?;
         let store = call.open()?;
-        let committed = store.run(command()?, now)?;
+        // SAFETY: this function's contract covers `by`.
+        let who = unsafe { attribution_arg(by) }?;
+        let committed = store.run_by(command()?, who, now)?;
         refusal(committed.events())
     };
     // SAFETY: this function's contract covers `error_out`.
@@ -1430,6 +1435,26 @@ pub unsafe extern "C" fn timebank_store_link(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument; no attribution.
+    unsafe { timebank_store_link_by(store, a, b, std::ptr::null(), now, error_out) }
+}
+
+/// As `timebank_store_link`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`): both are journaled with the command and kept for its events.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_link`; `by` is NULL or points to one `timebank_attribution`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_link_by(
+    store: *const timebank_store,
+    a: *const timebank_id,
+    b: *const timebank_id,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+) -> Status {
     let command = || {
         // SAFETY: the contract above covers `a` and `b`.
         let link = unsafe {
@@ -1441,7 +1466,7 @@ pub unsafe extern "C" fn timebank_store_link(
         Ok(Command::LinkAccounts(vec![link]))
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { registry_change(store, now, error_out, command) }
+    unsafe { registry_change(store, by, now, error_out, command) }
 }
 
 /// Sets the first moment `account` may pay for care with its hours (`from`, nanoseconds since
@@ -1460,6 +1485,28 @@ pub unsafe extern "C" fn timebank_store_set_eligibility(
     now: u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument; no attribution.
+    unsafe {
+        timebank_store_set_eligibility_by(store, account, from, std::ptr::null(), now, error_out)
+    }
+}
+
+/// As `timebank_store_set_eligibility`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`): both are journaled with the command and kept for its events.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_set_eligibility`; `by` is NULL or points to one `timebank_attribution`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_set_eligibility_by(
+    store: *const timebank_store,
+    account: *const timebank_id,
+    from: u64,
+    by: *const timebank_attribution,
+    now: u64,
+    error_out: *mut *mut c_char,
+) -> Status {
     let command = || {
         // SAFETY: the contract above covers `account`.
         let account = unsafe { id_arg(account, "account") }?.account("account")?;
@@ -1470,5 +1517,5 @@ pub unsafe extern "C" fn timebank_store_set_eligibility(
         Ok(Command::SetEligibility(vec![eligibility]))
     };
     // SAFETY: the contract above covers `store` and `error_out`.
-    unsafe { registry_change(store, now, error_out, command) }
+    unsafe { registry_change(store, by, now, error_out, command) }
 }

@@ -12,6 +12,7 @@ use ledger_core::{Attribution, Command, EventResult, Policy, ResultCode};
 use ledger_store::{CheckpointKey, Committed, Progress, Store, StoreOptions};
 use ledger_store::{TimeGuard, CLOCK_SKEW_MAX_NS_DEFAULT};
 
+use crate::attribution::{attribution_arg, timebank_attribution};
 use crate::boundary;
 use crate::callback::{self, Stop};
 use crate::handle::{self, timebank_store, OpenStore};
@@ -22,14 +23,10 @@ use crate::status::{Error, Status};
 pub const TIMEBANK_CHECKPOINT_KEY_BYTES: usize = 32;
 
 impl OpenStore<'_> {
-    /// Submits one command. A batch error (empty, too large) is `INVALID_ARGUMENT`, a `now` the
-    /// time guard refuses `INVALID_TIME` (nothing written either way), and a failed write or
-    /// sync `OUTCOME_UNKNOWN`: the command's record may or may not be durable.
-    pub(crate) fn run(&self, command: Command, now: u64) -> Result<Committed, Error> {
-        self.run_by(command, Attribution::NONE, now)
-    }
-
-    /// [`OpenStore::run`] on behalf of `who`, journaled with the command.
+    /// Submits one command on behalf of `who` (journaled with it). A batch error (empty, too
+    /// large) is `INVALID_ARGUMENT`, a `now` the time guard refuses `INVALID_TIME` (nothing
+    /// written either way), and a failed write or sync `OUTCOME_UNKNOWN`: the command's record
+    /// may or may not be durable.
     pub(crate) fn run_by(
         &self,
         command: Command,
@@ -450,12 +447,33 @@ pub unsafe extern "C" fn timebank_store_expire(
     expired_out: *mut u64,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument; no attribution.
+    unsafe { timebank_store_expire_by(store, std::ptr::null(), now, expired_out, error_out) }
+}
+
+/// As `timebank_store_expire`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`): both are journaled with the command and kept for its events.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_expire`; `by` is NULL or points to one `timebank_attribution`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_expire_by(
+    store: *const timebank_store,
+    by: *const timebank_attribution,
+    now: u64,
+    expired_out: *mut u64,
+    error_out: *mut *mut c_char,
+) -> Status {
     let body = || {
         let call = handle::enter(store)?;
         let store = call.open()?;
         // SAFETY: the contract above covers `expired_out`.
         let out = unsafe { pointer::out_arg(expired_out, "expired_out") }?;
-        let committed = store.run(Command::Expire, now)?;
+        // SAFETY: the contract above covers `by`.
+        let who = unsafe { attribution_arg(by) }?;
+        let committed = store.run_by(Command::Expire, who, now)?;
         let expired = match committed.reply {
             ledger_core::Reply::Expired(ids) => ids.len(),
             ledger_core::Reply::Events(_) => 0,

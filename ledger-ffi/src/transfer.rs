@@ -4,10 +4,11 @@
 use std::ffi::c_char;
 
 use ledger_core::{
-    Amount, Command, Ledger, Transfer, TransferFlags, TransferRecord, TransferState,
+    Amount, Attribution, Command, Ledger, Transfer, TransferFlags, TransferRecord, TransferState,
 };
 
 use crate::amount;
+use crate::attribution::{attribution_arg, timebank_attribution};
 use crate::boundary;
 use crate::decimal::{field, TIMEBANK_DECIMAL_BYTES};
 use crate::handle;
@@ -193,10 +194,11 @@ fn to_core(
 fn submit(
     store: &OpenStore<'_>,
     transfers: Vec<Transfer>,
+    who: Attribution,
     now: u64,
     codes_out: &mut [u16],
 ) -> Result<(), Error> {
-    let committed = store.run(Command::CreateTransfers(transfers), now)?;
+    let committed = store.run_by(Command::CreateTransfers(transfers), who, now)?;
     for (slot, result) in codes_out.iter_mut().zip(committed.events()) {
         *slot = result.code as u16;
     }
@@ -230,6 +232,37 @@ pub unsafe extern "C" fn timebank_store_submit_transfers(
     codes_out: *mut u16,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument; no attribution.
+    unsafe {
+        timebank_store_submit_transfers_by(
+            store,
+            transfers,
+            count,
+            std::ptr::null(),
+            now,
+            codes_out,
+            error_out,
+        )
+    }
+}
+
+/// As `timebank_store_submit_transfers`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`): both are journaled with the command and kept for its events.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_submit_transfers`; `by` is NULL or points to one `timebank_attribution`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_submit_transfers_by(
+    store: *const timebank_store,
+    transfers: *const timebank_transfer,
+    count: u64,
+    by: *const timebank_attribution,
+    now: u64,
+    codes_out: *mut u16,
+    error_out: *mut *mut c_char,
+) -> Status {
     let body = || {
         let call = handle::enter(store)?;
         let store = call.open()?;
@@ -244,7 +277,9 @@ pub unsafe extern "C" fn timebank_store_submit_transfers(
                 Ok((Fields::of(t), AmountIn::Minor(t.amount_minor)))
             })
         })?;
-        submit(&store, batch, now, codes_out)
+        // SAFETY: the contract above covers `by`.
+        let who = unsafe { attribution_arg(by) }?;
+        submit(&store, batch, who, now, codes_out)
     };
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }
@@ -269,6 +304,37 @@ pub unsafe extern "C" fn timebank_store_submit_transfers_text(
     codes_out: *mut u16,
     error_out: *mut *mut c_char,
 ) -> Status {
+    // SAFETY: the contract above covers every argument; no attribution.
+    unsafe {
+        timebank_store_submit_transfers_text_by(
+            store,
+            transfers,
+            count,
+            std::ptr::null(),
+            now,
+            codes_out,
+            error_out,
+        )
+    }
+}
+
+/// As `timebank_store_submit_transfers_text`, on behalf of `by` (NULL: no operator, no reason; see
+/// `timebank_attribution`): both are journaled with the command and kept for its events.
+///
+/// Thread safety: `store` may be used from several threads at once.
+///
+/// # Safety
+/// As for `timebank_store_submit_transfers_text`; `by` is NULL or points to one `timebank_attribution`.
+#[no_mangle]
+pub unsafe extern "C" fn timebank_store_submit_transfers_text_by(
+    store: *const timebank_store,
+    transfers: *const timebank_transfer_text,
+    count: u64,
+    by: *const timebank_attribution,
+    now: u64,
+    codes_out: *mut u16,
+    error_out: *mut *mut c_char,
+) -> Status {
     let body = || {
         let call = handle::enter(store)?;
         let store = call.open()?;
@@ -287,7 +353,9 @@ pub unsafe extern "C" fn timebank_store_submit_transfers_text(
                 Ok((Fields::of_text(t), AmountIn::Text(text)))
             })
         })?;
-        submit(&store, batch, now, codes_out)
+        // SAFETY: the contract above covers `by`.
+        let who = unsafe { attribution_arg(by) }?;
+        submit(&store, batch, who, now, codes_out)
     };
     // SAFETY: the contract above covers `error_out`.
     unsafe { boundary::call(error_out, body) }

@@ -20,6 +20,8 @@ from timebank import (
     OperationOutcome,
     RefusedError,
     Store,
+    Transfer,
+    TransferBatch,
 )
 
 from conftest import ELDER, FUND, HOURS, NOW, POOL, VOLUNTEER
@@ -185,7 +187,25 @@ def test_the_operator_and_reason_are_journaled_with_an_operation(store: Store) -
     store.gift(703, VOLUNTEER, POOL, "0.5", now=NOW + 8, operator=7002, reason=0)
     assert store.transfer_by(703) == Attribution(operator=7002, reason=0)
 
+    # The batch and registry commands take them too.
+    assert store.create_accounts([NewAccount(9, HOURS, AccountKind.MEMBER)], now=NOW + 9,
+                                 operator=7003, reason=5) == [0]
+    assert store.submit_transfers([Transfer(705, FUND, 9, "0.5", HOURS, SERVICE)], now=NOW + 10,
+                                  operator=7003, reason=5) == [0]
+    assert store.transfer_by(705) == Attribution(operator=7003, reason=5)
+    batch = TransferBatch(1)
+    batch.add(706, FUND, 9, 50, HOURS, SERVICE)
+    assert store.submit(batch, now=NOW + 11, operator=7004) == [0]
+    assert store.transfer_by(706) == Attribution(operator=7004, reason=None)
+    store.link(VOLUNTEER, 9, now=NOW + 12, operator=7003)
+    store.set_eligibility(9, NOW, now=NOW + 13, operator=7003)
+    assert store.expire(now=NOW + 14, operator=7003) == 0
+
     digest = store.status().state_digest
+    with pytest.raises(InvalidArgumentError, match="operator"):
+        store.submit(batch, now=NOW + 15, operator=-1)
+    with pytest.raises(InvalidArgumentError, match="reason"):
+        store.expire(now=NOW + 15, reason=2**32)
     for bad in (-1, 2**64):
         with pytest.raises(InvalidArgumentError, match="operator"):
             store.gift(704, VOLUNTEER, POOL, "0.5", now=NOW + 9, operator=bad)
@@ -193,7 +213,8 @@ def test_the_operator_and_reason_are_journaled_with_an_operation(store: Store) -
         with pytest.raises(InvalidArgumentError, match="reason"):
             store.reverse(704, 701, now=NOW + 9, operator=1, reason=bad)
     with pytest.raises(TypeError, match="operator"):
-        store.book(704, CARE, ELDER, VOLUNTEER, "1", now=NOW + 9, operator="7")  # type: ignore[arg-type]
+        store.book(704, CARE, ELDER, VOLUNTEER, "1", now=NOW + 9,
+                   operator="7")  # type: ignore[arg-type]
     with pytest.raises(NotFoundError):
         store.transfer_by(31337)
     assert store.status().state_digest == digest

@@ -261,6 +261,37 @@ static void operators_and_reasons(timebank_store *store) {
     CHECK(seen.operator_id == 7001 && seen.has_reason == 1 && seen.reason == 12);
     CHECK_BALANCE(store, VOLUNTEER, "5.00");
 
+    /* The batch and registry commands take one too. */
+    timebank_attribution batcher = by_operator(7003, 5);
+    timebank_account_new member;
+    memset(&member, 0, sizeof member);
+    member.id = id_of(9);
+    member.unit = HOURS;
+    member.kind = TIMEBANK_KIND_MEMBER;
+    CHECK_OK(timebank_store_create_accounts_by(store, &member, 1, &batcher, NOW + 69, codes, &error),
+             &error);
+    CHECK(codes[0] == 0);
+    timebank_transfer t;
+    memset(&t, 0, sizeof t);
+    t.id = id_of(705);
+    t.debit_account_id = fund;
+    t.credit_account_id = id_of(9);
+    t.amount_minor = 50;
+    t.unit = HOURS;
+    t.code = SERVICE;
+    CHECK_OK(timebank_store_submit_transfers_by(store, &t, 1, &batcher, NOW + 69, codes, &error),
+             &error);
+    CHECK(codes[0] == 0);
+    CHECK_OK(timebank_store_transfer_by(store, &t.id, &seen, &error), &error);
+    CHECK(seen.operator_id == 7003 && seen.has_reason == 1 && seen.reason == 5);
+    timebank_id nine = id_of(9);
+    CHECK_OK(timebank_store_link_by(store, &volunteer, &nine, &batcher, NOW + 69, &error), &error);
+    CHECK_OK(timebank_store_set_eligibility_by(store, &nine, NOW, &batcher, NOW + 69, &error),
+             &error);
+    uint64_t expired = 99;
+    CHECK_OK(timebank_store_expire_by(store, &batcher, NOW + 69, &expired, &error), &error);
+    CHECK(expired == 0);
+
     /* Bad attributions are refused before anything is written. */
     state_digest(store, before);
     timebank_id next = id_of(702);
@@ -275,6 +306,10 @@ static void operators_and_reasons(timebank_store *store) {
                                                0, &bad, NOW + 69, NULL, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
     CHECK_FAILS(timebank_store_close_accounts(store, empty, 1, &bad, NOW + 69, codes, &error),
+                TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
+    CHECK_FAILS(timebank_store_submit_transfers_by(store, &t, 1, &bad, NOW + 69, codes, &error),
+                TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
+    CHECK_FAILS(timebank_store_expire_by(store, &bad, NOW + 69, &expired, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
     timebank_id unknown = id_of(31337);
     CHECK_FAILS(timebank_store_transfer_by(store, &unknown, &seen, &error),

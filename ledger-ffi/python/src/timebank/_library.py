@@ -196,6 +196,28 @@ SIGNATURES: Dict[str, Tuple[Sequence[Any], Any]] = {
     "timebank_store_reverse": ((c_void_p, _id, _id, c_uint64, _error_out), _status),
     "timebank_store_link": ((c_void_p, _id, _id, c_uint64, _error_out), _status),
     "timebank_store_set_eligibility": ((c_void_p, _id, c_uint64, c_uint64, _error_out), _status),
+    "timebank_store_expire_by": (
+        (c_void_p, _by, c_uint64, POINTER(c_size_t), _error_out), _status
+    ),
+    "timebank_store_create_accounts_by": (
+        (c_void_p, POINTER(S.AccountNew), c_size_t, _by, c_uint64, POINTER(c_uint16), _error_out),
+        _status,
+    ),
+    "timebank_store_submit_transfers_by": (
+        (c_void_p, c_void_p, c_size_t, _by, c_uint64, POINTER(c_uint16), _error_out),
+        _status,
+    ),
+    "timebank_store_submit_transfers_text_by": (
+        (
+            c_void_p, POINTER(S.TransferTextIn), c_size_t, _by, c_uint64, POINTER(c_uint16),
+            _error_out,
+        ),
+        _status,
+    ),
+    "timebank_store_link_by": ((c_void_p, _id, _id, _by, c_uint64, _error_out), _status),
+    "timebank_store_set_eligibility_by": (
+        (c_void_p, _id, c_uint64, _by, c_uint64, _error_out), _status
+    ),
 }
 
 

@@ -465,15 +465,28 @@ class Store:
 
     # -- accounts --------------------------------------------------------------------------
 
-    def create_accounts(self, accounts: Sequence[NewAccount], now: int = 0) -> List[int]:
-        """Creates accounts in one durable command; returns each one's result code."""
+    def create_accounts(
+        self,
+        accounts: Sequence[NewAccount],
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> List[int]:
+        """Creates accounts in one durable command; returns each one's result code. ``operator``
+        and ``reason`` (keywords of every write) are journaled with the command."""
         _sequence(accounts, "accounts")
         array = (S.AccountNew * max(len(accounts), 1))()
         for i, (slot, a) in enumerate(zip(array, accounts)):
             _pack_account(slot, a, f"accounts[{i}]")
         codes = (c_uint16 * max(len(accounts), 1))()
         self._call(
-            self._lib.timebank_store_create_accounts, array, len(accounts), A.u64(now, "now"), codes
+            self._lib.timebank_store_create_accounts_by,
+            array,
+            len(accounts),
+            _by(operator, reason),
+            A.u64(now, "now"),
+            codes,
         )
         return list(codes[: len(accounts)])
 
@@ -506,7 +519,14 @@ class Store:
 
     # -- transfers -------------------------------------------------------------------------
 
-    def submit(self, batch: TransferBatch, now: int = 0) -> List[int]:
+    def submit(
+        self,
+        batch: TransferBatch,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> List[int]:
         """Submits a packed batch in one durable command; returns each transfer's result code
         (0 ok, 3 exists, 110 exceeds_floor, ...: see ``timebank.result_code_name``)."""
         if not isinstance(batch, TransferBatch):
@@ -515,11 +535,23 @@ class Store:
         codes = (c_uint16 * max(count, 1))()
         buffer = (ctypes.c_char * len(batch._buffer)).from_buffer(batch._buffer)
         self._call(
-            self._lib.timebank_store_submit_transfers, buffer, count, A.u64(now, "now"), codes
+            self._lib.timebank_store_submit_transfers_by,
+            buffer,
+            count,
+            _by(operator, reason),
+            A.u64(now, "now"),
+            codes,
         )
         return list(codes[:count])
 
-    def submit_transfers(self, transfers: Sequence[Transfer], now: int = 0) -> List[int]:
+    def submit_transfers(
+        self,
+        transfers: Sequence[Transfer],
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> List[int]:
         """Submits transfers with decimal amounts in one durable command; returns each one's
         result code. Amounts are checked exactly (``InvalidAmountError``, nothing submitted)."""
         array = (S.TransferTextIn * max(len(transfers), 1))()
@@ -532,9 +564,10 @@ class Store:
             _pack_transfer(slot, t, text, f"transfers[{i}]")
         codes = (c_uint16 * max(len(transfers), 1))()
         self._call(
-            self._lib.timebank_store_submit_transfers_text,
+            self._lib.timebank_store_submit_transfers_text_by,
             array,
             len(transfers),
+            _by(operator, reason),
             A.u64(now, "now"),
             codes,
         )
@@ -565,7 +598,8 @@ class Store:
         it; ``NotFoundError`` when there is none."""
         out = S.AttributionIn()
         self._call(self._lib.timebank_store_transfer_by, _id(id, "id"), byref(out))
-        return Attribution(operator=out.operator_id, reason=out.reason if out.has_reason else None)
+        reason = out.reason if out.has_reason else None
+        return Attribution(operator=out.operator_id, reason=reason)
 
     # -- time-bank operations --------------------------------------------------------------
 
@@ -595,8 +629,7 @@ class Store:
         ``RefusedError`` with the code naming the difference (41 to 45, see
         ``operation_exists_with_different_*`` in ``result_code_name``).
 
-        ``operator`` and ``reason`` (keywords of every operation, ``close_accounts`` and
-        ``amend_policy``): the host's id of who runs it (0 to 2**64 - 1) and its reason code (0 to
+        ``operator`` and ``reason`` (keywords of every write): the host's id of who runs it (0 to 2**64 - 1) and its reason code (0 to
         2**32 - 1), journaled with it and kept for its transfers (``transfer_by``). A reversal or
         a closing by an operator needs a reason (``RefusedError`` code 217,
         ``reason_required``)."""
@@ -879,16 +912,39 @@ class Store:
             None,
         )
 
-    def link(self, a: Id, b: Id, now: int = 0) -> None:
+    def link(
+        self,
+        a: Id,
+        b: Id,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> None:
         """Registers a family link, along which gifts are allowed."""
-        self._call(self._lib.timebank_store_link, _id(a, "a"), _id(b, "b"), A.u64(now, "now"))
+        self._call(
+            self._lib.timebank_store_link_by,
+            _id(a, "a"),
+            _id(b, "b"),
+            _by(operator, reason),
+            A.u64(now, "now"),
+        )
 
-    def set_eligibility(self, account: Id, eligible_from: int, now: int = 0) -> None:
+    def set_eligibility(
+        self,
+        account: Id,
+        eligible_from: int,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> None:
         """Sets when ``account`` may pay for care (ns since the epoch; 0 for no date)."""
         self._call(
-            self._lib.timebank_store_set_eligibility,
+            self._lib.timebank_store_set_eligibility_by,
             _id(account, "account"),
             A.u64(eligible_from, "eligible_from"),
+            _by(operator, reason),
             A.u64(now, "now"),
         )
 
@@ -927,10 +983,21 @@ class Store:
         shown: Dict[str, Any] = json.loads(take_string(text), parse_float=Decimal)
         return shown
 
-    def expire(self, now: int = 0) -> int:
+    def expire(
+        self,
+        now: int = 0,
+        *,
+        operator: Optional[int] = None,
+        reason: Optional[int] = None,
+    ) -> int:
         """Releases holds whose timeout passed; returns how many."""
         expired = c_size_t()
-        self._call(self._lib.timebank_store_expire, A.u64(now, "now"), byref(expired))
+        self._call(
+            self._lib.timebank_store_expire_by,
+            _by(operator, reason),
+            A.u64(now, "now"),
+            byref(expired),
+        )
         return expired.value
 
     # -- reports and audit -----------------------------------------------------------------

@@ -124,6 +124,11 @@ public final class Store implements AutoCloseable {
 
     /** Creates accounts in one durable command; returns each one's result code. */
     public int[] createAccounts(List<NewAccount> accounts, long now) {
+        return createAccounts(accounts, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public int[] createAccounts(List<NewAccount> accounts, long now, Attribution by) {
         int n = accounts.size();
         byte[] raw = new byte[Math.max(n, 1) * Layout.ACCOUNT_NEW];
         ByteBuffer b = Layout.wrap(raw);
@@ -132,7 +137,8 @@ public final class Store implements AutoCloseable {
         }
         short[] codes = new short[Math.max(n, 1)];
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_create_accounts(handle, raw, n, Arguments.u64(now, "now"), codes, error), error);
+        check(TimebankNative.timebank_store_create_accounts_by(handle, raw, n, Attribution.toBytes(by), Arguments.u64(now, "now"),
+                codes, error), error);
         return unsigned(codes, n);
     }
 
@@ -189,13 +195,18 @@ public final class Store implements AutoCloseable {
 
     /** Submits a packed batch in one durable command; returns each transfer's result code. */
     public int[] submit(TransferBatch batch, long now) {
+        return submit(batch, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public int[] submit(TransferBatch batch, long now, Attribution by) {
         if (batch == null) {
             throw new IllegalArgumentException("batch must not be null");
         }
         short[] codes = new short[Math.max(batch.count, 1)];
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_submit_transfers(handle, batch.bytes, batch.count, Arguments.u64(now, "now"),
-                codes, error), error);
+        check(TimebankNative.timebank_store_submit_transfers_by(handle, batch.bytes, batch.count, Attribution.toBytes(by),
+                Arguments.u64(now, "now"), codes, error), error);
         return unsigned(codes, batch.count);
     }
 
@@ -205,6 +216,11 @@ public final class Store implements AutoCloseable {
      * submitted).
      */
     public int[] submitTransfers(List<Transfer> transfers, long now) {
+        return submitTransfers(transfers, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public int[] submitTransfers(List<Transfer> transfers, long now, Attribution by) {
         int n = transfers.size();
         long nowArg = Arguments.u64(now, "now");
         Memory block = new Memory((long) Math.max(n, 1) * Layout.TRANSFER_TEXT);
@@ -236,7 +252,8 @@ public final class Store implements AutoCloseable {
         }
         short[] codes = new short[Math.max(n, 1)];
         long[] error = new long[1];
-        int status = TimebankNative.timebank_store_submit_transfers_text(handle, block, n, nowArg, codes, error);
+        int status = TimebankNative.timebank_store_submit_transfers_text_by(handle, block, n, Attribution.toBytes(by), nowArg,
+                codes, error);
         Reachability.fence(texts);
         Reachability.fence(block);
         check(status, error);
@@ -625,11 +642,16 @@ public final class Store implements AutoCloseable {
 
     /** Registers a family link, along which gifts are allowed. */
     public void link(UInt128 a, UInt128 b, long now) {
+        link(a, b, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void link(UInt128 a, UInt128 b, long now, Attribution by) {
         long[] aArg = Arguments.idArg(a, "a");
         long[] bArg = Arguments.idArg(b, "b");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_link(handle, aArg, bArg, nowArg, error), error);
+        check(TimebankNative.timebank_store_link_by(handle, aArg, bArg, Attribution.toBytes(by), nowArg, error), error);
     }
 
     public void link(long a, long b, long now) {
@@ -638,11 +660,17 @@ public final class Store implements AutoCloseable {
 
     /** Sets when {@code account} may pay for care (ns since the epoch; 0 for no date). */
     public void setEligibility(UInt128 account, long from, long now) {
+        setEligibility(account, from, now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public void setEligibility(UInt128 account, long from, long now, Attribution by) {
         long[] accountArg = Arguments.idArg(account, "account");
         long fromArg = Arguments.u64(from, "from");
         long nowArg = Arguments.u64(now, "now");
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_set_eligibility(handle, accountArg, fromArg, nowArg, error), error);
+        check(TimebankNative.timebank_store_set_eligibility_by(handle, accountArg, fromArg, Attribution.toBytes(by), nowArg,
+                error), error);
     }
 
     public void setEligibility(long account, long from, long now) {
@@ -691,10 +719,15 @@ public final class Store implements AutoCloseable {
 
     /** Releases holds whose timeout passed; returns how many. */
     public long expire(long now) {
+        return expire(now, null);
+    }
+
+    /** As the method above, on behalf of {@code by} ({@code null}: no operator, no reason). */
+    public long expire(long now, Attribution by) {
         long nowArg = Arguments.u64(now, "now");
         long[] expired = new long[1];
         long[] error = new long[1];
-        check(TimebankNative.timebank_store_expire(handle, nowArg, expired, error), error);
+        check(TimebankNative.timebank_store_expire_by(handle, Attribution.toBytes(by), nowArg, expired, error), error);
         return expired[0];
     }
 

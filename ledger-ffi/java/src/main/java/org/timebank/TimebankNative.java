@@ -109,6 +109,18 @@ final class TimebankNative {
 
     static native int timebank_store_transfer_by(long store, long[] id, byte[] byOut, long[] errorOut);
 
+    static native int timebank_store_create_accounts_by(long store, byte[] accounts, long count, byte[] by, long now, short[] codesOut, long[] errorOut);
+
+    static native int timebank_store_submit_transfers_by(long store, byte[] transfers, long count, byte[] by, long now, short[] codesOut, long[] errorOut);
+
+    static native int timebank_store_submit_transfers_text_by(long store, Pointer transfers, long count, byte[] by, long now, short[] codesOut, long[] errorOut);
+
+    static native int timebank_store_link_by(long store, long[] a, long[] b, byte[] by, long now, long[] errorOut);
+
+    static native int timebank_store_set_eligibility_by(long store, long[] account, long from, byte[] by, long now, long[] errorOut);
+
+    static native int timebank_store_expire_by(long store, byte[] by, long now, long[] expiredOut, long[] errorOut);
+
     static native int timebank_store_withdraw(long store, long[] firstId, short code, long[] member, long[] provider, byte[] hours, long now, long[] transfersOut, long[] errorOut);
 
     static native int timebank_store_book(long store, long[] id, short code, long[] payer, long[] provider, byte[] hours, int timeoutS, long now, long[] errorOut);

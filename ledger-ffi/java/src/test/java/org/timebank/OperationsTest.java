@@ -195,6 +195,22 @@ class OperationsTest {
                 Attribution.by(7002).because(0));
         assertEquals(Attribution.by(7002).because(0), store.transferBy(703));
 
+        // The batch and registry commands take one too.
+        Attribution batcher = Attribution.by(7003).because(5);
+        assertArrayEquals(new int[] {0},
+                store.createAccounts(Collections.singletonList(new NewAccount(9, HOURS, AccountKind.MEMBER)), NOW + 9, batcher));
+        assertArrayEquals(new int[] {0}, store.submitTransfers(Collections.singletonList(
+                new Transfer(UInt128.of(705), UInt128.of(FUND), UInt128.of(9), new BigDecimal("0.5"), HOURS, SERVICE)),
+                NOW + 10, batcher));
+        assertEquals(batcher, store.transferBy(705));
+        TransferBatch batch = new TransferBatch(1).add(UInt128.of(706), UInt128.of(FUND), UInt128.of(9), 50, HOURS, SERVICE, 0,
+                UInt128.ZERO, 0, UInt128.ZERO);
+        assertArrayEquals(new int[] {0}, store.submit(batch, NOW + 11, Attribution.by(7004)));
+        assertEquals(Attribution.by(7004), store.transferBy(706));
+        store.link(UInt128.of(VOLUNTEER), UInt128.of(9), NOW + 12, batcher);
+        store.setEligibility(UInt128.of(9), NOW, NOW + 13, batcher);
+        assertEquals(0, store.expire(NOW + 14, batcher));
+
         digest = store.status().stateDigest();
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Attribution.by(-1));
         assertTrue(bad.getMessage().contains("operator"), bad.getMessage());

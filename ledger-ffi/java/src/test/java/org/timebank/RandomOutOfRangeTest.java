@@ -144,8 +144,9 @@ class RandomOutOfRangeTest {
                         Attribution.by((Long) a[2]).because((Long) a[3]))));
         ops.add(new Operation("link", "a:lid b:lid now:u64", new Object[] {ELDER, 40L, now},
                 a -> s.link((Long) a[0], (Long) a[1], (Long) a[2])));
-        ops.add(new Operation("setEligibility", "account:id from:u64 now:u64", new Object[] {id(VOLUNTEER), NOW, now},
-                a -> s.setEligibility((UInt128) a[0], (Long) a[1], (Long) a[2])));
+        ops.add(new Operation("setEligibility", "account:id from:u64 operator:lid reason:u32 now:u64",
+                new Object[] {id(VOLUNTEER), NOW, 2L, 9L, now}, a -> s.setEligibility((UInt128) a[0], (Long) a[1],
+                        (Long) a[4], Attribution.by((Long) a[2]).because((Long) a[3]))));
         ops.add(new Operation("account", "id:id", new Object[] {id(VOLUNTEER)}, a -> s.account((UInt128) a[0])).read());
         ops.add(new Operation("transfer", "id:id", new Object[] {id(1)}, a -> s.transfer((UInt128) a[0])).read());
         ops.add(new Operation("transferBy", "id:id", new Object[] {id(1)}, a -> s.transferBy((UInt128) a[0])).read());
