@@ -5,6 +5,7 @@
 
 pub mod amount_check;
 pub mod engine_check;
+pub mod exchange_check;
 pub mod journal_check;
 pub mod model;
 pub mod policy_check;

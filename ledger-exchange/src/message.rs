@@ -35,7 +35,9 @@
 //! engine's result code when the verdict is `refused_by_ledger` (2, else 0).
 //!
 //! Decoding refuses anything else: another magic, version or kind, a short or long message,
-//! a zero id or amount, a scale above 6, a unit name that is empty, too long or not UTF-8.
+//! a zero id or amount, a scale above 6, a unit name that is empty, too long or not UTF-8, a
+//! signer key that is not an Ed25519 public key (a point on the curve), a refusal's verdict
+//! that is not a [`crate::Verdict`] number. It accepts any refusal's `ledger_code` as written.
 
 use ledger_core::{AccountId, Amount, Decimal};
 use serde::{Deserialize, Serialize};
