@@ -194,6 +194,26 @@ fn positions(session: &Session, store: &Store, exchange: &Exchange) -> CliResult
             r.held_outgoing
         )?;
     }
+    // The net over every peer, per unit: what this ledger owes the federation as a whole
+    // (zero for a hub that has passed on everything it received).
+    let mut units: Vec<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
+    units.dedup();
+    for unit in units {
+        let of_unit = || rows.iter().filter(move |r| r.unit == unit);
+        out!(
+            "{:>12}  {:<10} {:>16} {:>16}",
+            "net",
+            unit,
+            of_unit()
+                .map(|r| r.owed_to_peer)
+                .sum::<Decimal>()
+                .normalize(),
+            of_unit()
+                .map(|r| r.held_outgoing)
+                .sum::<Decimal>()
+                .normalize()
+        )?;
+    }
     Ok(())
 }
 

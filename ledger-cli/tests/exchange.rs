@@ -128,6 +128,14 @@ fn hours_move_once_with_an_offer_and_a_receipt() {
         "positions",
     ]);
     assert_eq!(decimal(&positions.json()[0]["owed_to_peer"]), "-2");
+    let text = b.ok(&["positions"]).stdout;
+    let net: Vec<&str> = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("net"))
+        .expect("a net row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(net, ["net", "hours", "-2", "0"], "{text}");
     for side in [&a, &b] {
         side.bank.ok(&["verify"]);
     }
