@@ -1,14 +1,16 @@
 //! The journal at scale: writes (or reuses) a journal of N service transfers across the
 //! fixture's accounts with the store's own writer (every record with its outcome), then times
-//! `verify_dir` and a replay through the engine, and prints one JSON object.
+//! `timebank verify`'s two modes and a replay through the engine, and prints one JSON object.
 //!
 //! `cargo run --release -p benches --bin scale -- --transfers N [--dir DIR] --json`
 //!
 //! Without `--dir` the journal goes to a scratch directory that is removed afterwards. With it,
 //! an existing journal there is reused (its transfer count is what it holds, not N).
-//! `verify_dir` still replays every command through the engine, so `verify` and `replay`
-//! measure nearly the same work; `audit` is `ledger_store::audit::audit`: frames, hashes, chain
-//! and every balance summed from the outcomes on two cores, without the engine.
+//! `verify` is what `timebank verify` runs by default (`ledger_store::audit_ledger`: the file
+//! read, frames, hashes, chain and every balance summed from the outcomes on two cores, without
+//! the engine; the journal written here has no index to compare). `verify_replay` is
+//! `verify_dir`, what `timebank verify --replay` runs first: every command replayed through the
+//! engine. `replay` is the replay alone on bytes in memory; `audit` the audit alone.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ use std::time::Instant;
 
 use benches::journal_image::write_journal;
 use benches::scratch_dir::ScratchDir;
+use ledger_store::audit_ledger::audit_ledger;
 use ledger_store::replay::replay;
 use ledger_store::{verify_dir, JOURNAL_FILE_NAME};
 
@@ -52,8 +55,11 @@ fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
         write_s = Some(start.elapsed().as_secs_f64());
     }
     let start = Instant::now();
-    let report = verify_dir(dir, None, &mut |_| {}).map_err(|e| e.to_string())?;
+    let verified = audit_ledger(dir, None, true).map_err(|e| e.to_string())?;
     let verify_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let report = verify_dir(dir, None, &mut |_| {}).map_err(|e| e.to_string())?;
+    let verify_replay_s = start.elapsed().as_secs_f64();
     let bytes = std::fs::read(dir.join(JOURNAL_FILE_NAME)).map_err(|e| e.to_string())?;
     let start = Instant::now();
     let replayed =
@@ -62,7 +68,7 @@ fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
     let start = Instant::now();
     let audited = ledger_store::audit::audit(&bytes, None).map_err(|e| e.to_string())?;
     let audit_s = start.elapsed().as_secs_f64();
-    if audited.records != report.records {
+    if audited.records != report.records || verified.records != report.records {
         return Err("the audit and verify_dir disagree on the records".into());
     }
     let held = replayed.ledger.transfer_count();
@@ -70,6 +76,7 @@ fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
     Ok(format!(
         "{{\"transfers\":{held},\"records\":{},\"journal_bytes\":{},\"bytes_per_transfer\":{:.2},\
          \"segments\":1,\"write_s\":{},\"verify_s\":{verify_s:.3},\"verify_transfers_per_s\":{},\
+         \"verify_replay_s\":{verify_replay_s:.3},\"verify_replay_transfers_per_s\":{},\
          \"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{},\"audit_s\":{audit_s:.3},\
          \"audit_transfers_per_s\":{}}}",
         report.records,
@@ -77,6 +84,7 @@ fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
         report.journal_bytes as f64 / held.max(1) as f64,
         write_s.map_or("null".into(), |s| format!("{s:.3}")),
         per_s(verify_s),
+        per_s(verify_replay_s),
         per_s(replay_s),
         per_s(audit_s),
     ))
