@@ -224,8 +224,10 @@ impl Ledger {
     }
 }
 
-/// Plans the operation against the ledger at `at`.
-fn plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<Plan, PlanError> {
+/// Plans the operation against the ledger at `at` (under the policy in force then), exactly as
+/// [`Ledger::operate`] does: a host that checks an operation before submitting it (the C ABI
+/// does, so a refusal it can foresee is not journaled) gets the same answer the ledger would.
+pub fn plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<Plan, PlanError> {
     let id = operation.id;
     match &operation.kind {
         OperationKind::Service(r) => timebank::plan_service(ledger, id, r, at),

@@ -20,7 +20,7 @@
 use std::ffi::c_char;
 
 use ledger_core::operation::{Operation, OperationKind};
-use ledger_core::timebank::{self, Booking, Closing, Completion, Gift, Plan, PlanError};
+use ledger_core::timebank::{self, Booking, Closing, Completion, Gift, PlanError};
 use ledger_core::timebank::{PointsAward, Redemption, ServiceRecord};
 use ledger_core::{AccountId, Amount, Command, Eligibility, Ledger, Link, ResultCode};
 
@@ -55,29 +55,12 @@ fn amount_of(
     amount::parse(text, scale, argument)
 }
 
-/// The plan the ledger would make for `operation` at `at` (as `Command::Operate` plans it).
-fn plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<Plan, PlanError> {
-    let id = operation.id;
-    match &operation.kind {
-        OperationKind::Service(r) => timebank::plan_service(ledger, id, r, at),
-        OperationKind::Booking(b) => timebank::plan_booking(ledger, id, b),
-        OperationKind::Completion(c) => timebank::plan_completion(ledger, id, c, at),
-        OperationKind::Cancellation { booking } => {
-            timebank::plan_cancellation(ledger, id, *booking)
-        }
-        OperationKind::Gift(g) => timebank::plan_gift(ledger, id, g),
-        OperationKind::Award(a) => timebank::plan_award(ledger, id, a),
-        OperationKind::Redemption(r) => timebank::plan_redemption(ledger, id, r),
-        OperationKind::Closing(c) => timebank::plan_closing(ledger, id, c),
-        OperationKind::Reversal { original } => timebank::plan_reversal(ledger, id, *original),
-    }
-}
-
 /// What the planner says of `operation` before it is submitted.
 type Check = fn(&Ledger, &Operation, u64) -> Result<(), PlanError>;
 
+/// The plan `Command::Operate` would make at `at` (`ledger_core::operation::plan`).
 fn check_plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<(), PlanError> {
-    plan(ledger, operation, at).map(drop)
+    ledger_core::operation::plan(ledger, operation, at).map(drop)
 }
 
 /// A withdrawal is a service paid from the member's own hours with a care code: the code's

@@ -14,7 +14,7 @@ import pytest
 
 from timebank import InvalidArgumentError, InvalidTimeError, NotFoundError, Store
 
-from conftest import FUND, NOW, VOLUNTEER
+from conftest import FUND, MEMBER_POINTS, NOW, POINTS_ISSUER, VOLUNTEER
 
 SERVICE = 101
 DAY = 86_400 * 10**9
@@ -62,6 +62,22 @@ def test_an_amendment_judges_services_by_the_day_they_were_done(store: Store,
     rule = next(r for r in after["policy"]["codes"] if r["code"] == SERVICE)
     assert Decimal(rule["weight"]) == 2
     store.verify()
+
+
+def test_an_operation_uses_the_codes_of_the_policy_in_force(store: Store) -> None:
+    """An award code that only an amendment defines is checked under the amended policy, as
+    the ledger plans it, not refused before the call."""
+    shown = store.policy_at()
+    policy = shown["policy"]
+    policy["codes"].append(
+        {"code": 499, "name": "neighbourhood patrol", "unit": 2, "purpose": "award", "points": "3"}
+    )
+    effective = time.time_ns() + 10**9
+    with pytest.raises(InvalidArgumentError):
+        store.award(10, 499, POINTS_ISSUER, MEMBER_POINTS, acts=1, now=NOW + 10)  # not yet
+    store.amend_policy(json.dumps(policy, default=str), effective, now=NOW + 20)
+    store.award(11, 499, POINTS_ISSUER, MEMBER_POINTS, acts=2, now=effective + 10)
+    assert store.balance(MEMBER_POINTS) == Decimal("6")
 
 
 def test_bad_amendment_arguments_are_refused_before_the_call(store: Store) -> None:
