@@ -24,9 +24,19 @@ summary() {
 }
 trap summary EXIT
 
-step "Rust: format, lints (warnings are errors)"
+step "Rust: format, lints, rustdoc (warnings are errors)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+step "Rust: the published crates build with the declared minimum Rust (rust-version)"
+msrv="$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)"
+rustup toolchain list | grep -q "^$msrv" || rustup toolchain install "$msrv" --profile minimal
+# `check` only: type-checking is what an older compiler refuses; the tests above run on stable.
+# Its own target folder: another compiler's artifacts cannot be reused by stable, and kept apart
+# they neither evict nor invalidate the main build's cache.
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/msrv" cargo "+$msrv" check --locked \
+  -p timebank-core -p timebank-store -p timebank-exchange -p timebank-ffi -p timebank-cli
 
 step "Crates: every published crate (timebank-core, -exchange, -store, -cli, -ffi) packs for crates.io"
 # Packing checks the manifests, metadata and file lists. Rebuilding each packed crate alone

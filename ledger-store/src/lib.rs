@@ -8,7 +8,7 @@
 //! Where things are: [`record`] (the frame and record hash), [`codec`] (commands in bytes),
 //! [`journal`] (scanning, torn tails, staging groups), [`replay`] (checking and rebuilding on two
 //! cores), [`checkpoint`] (keyed checkpoints and their text), [`index`] (sled), [`store`] (the
-//! pipeline: committer, syncer, indexer; queries; verify), [`file`] (the I/O trait) and
+//! pipeline: committer, syncer, indexer; queries; verify), [`mod@file`] (the I/O trait) and
 //! [`sim_disk`] (power loss and I/O failures for tests and fuzzing).
 //!
 //! ```

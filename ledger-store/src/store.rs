@@ -1320,8 +1320,9 @@ impl Store {
     /// The proof that the record which made `transfer` is in the tree `checkpoint` signs (or,
     /// without one, the tree of the durable head: the caller then signs or publishes the root).
     ///
-    /// On `Err(NoProof)`: no such transfer, or it came after the checkpoint. Other errors: as
-    /// for [`Store::proof_target`] and the index.
+    /// On `Err(NoProof)`: no such transfer, it came after the checkpoint, or the checkpoint is
+    /// beyond this ledger's head or of another profile. On `Err(CheckpointMismatch)`: this
+    /// ledger's tree of the checkpoint's size has another root. Otherwise: the index's errors.
     pub fn prove_inclusion(
         &self,
         transfer: TransferId,
