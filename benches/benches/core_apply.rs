@@ -1,6 +1,6 @@
-//! Apply throughput of the engine (issue 2): 100k accounts, batches of 8,190 events (80% plain
+//! Apply throughput of the engine: 100k accounts, batches of 8,190 events (80% plain
 //! transfers, 10% holds, 10% posts and voids), against a naive baseline of `HashMap` balances
-//! with no validation. Floors named by the issue (measured and printed, never asserted): at
+//! with no validation. Target floors (measured and printed, never asserted): at
 //! least 5 M transfers/s on one core, and at least 35% of the naive baseline.
 //!
 //! `cargo bench -p benches --bench core_apply`
@@ -105,7 +105,7 @@ fn summary(w: &Workload) {
 }
 
 fn main() {
-    let workload = Workload::generate(Shape::ISSUE_2, 2026);
+    let workload = Workload::generate(Shape::FULL_BATCHES, 2026);
     let mut criterion = Criterion::default().configure_from_args();
     criterion_benches(&mut criterion, &workload);
     criterion.final_summary();

@@ -1,8 +1,8 @@
-//! Durable commit (issue 4): `Store::create_transfers` returns only after its journal record is
+//! Durable commit: `Store::create_transfers` returns only after its journal record is
 //! `fdatasync`ed. Measured at batch 1, 100 and 8,190 beside the raw disk limit: appending a
 //! record of the same size to a plain file and `fdatasync`ing it, nothing else.
 //!
-//! After criterion's runs a summary measures the issue's floors in one run (printed, never
+//! After criterion's runs a summary measures the target floors in one run (printed, never
 //! asserted): at least 500 k transfers/s at batch 8,190; batch-1 p50 latency within 1.5x of the
 //! raw append and sync; at most 256 journal bytes per transfer.
 //!

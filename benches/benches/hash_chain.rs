@@ -1,4 +1,4 @@
-//! The hash chain (issue 4): blake3 (derive-key mode) over each journal record, the work every
+//! The hash chain: blake3 (derive-key mode) over each journal record, the work every
 //! commit does once per record and every verification and reopen does again. Measured for the
 //! record sizes a journal holds: one transfer, 100 and a full batch of 8,190.
 //!

@@ -1,4 +1,4 @@
-//! Journal encode and decode (issue 4): the strict binary codec of commands in record bodies.
+//! Journal encode and decode: the strict binary codec of commands in record bodies.
 //! Encoding runs once per commit; decoding once per record on every reopen and verification.
 //! Measured on a full batch of 8,190 transfers of the engine apply workload (plain transfers,
 //! holds, posts and voids) and on a single transfer.
@@ -16,7 +16,7 @@ fn main() {
     let shape = Shape {
         accounts: 10_000,
         batches: 1,
-        ..Shape::ISSUE_2
+        ..Shape::FULL_BATCHES
     };
     let workload = Workload::generate(shape, 7);
     let full = Command::CreateTransfers(workload.batches[0].clone());

@@ -1,4 +1,4 @@
-//! Queries on an open store (issue 4): an account's history page from the sled index, a
+//! Queries on an open store: an account's history page from the sled index, a
 //! statement with running balances from the in-memory ledger, a balance and a transfer by id.
 //! Readers take the read lock only, so none of these waits for a commit's sync.
 //!

@@ -1,7 +1,7 @@
-//! Reopen (issue 4): `Store::open` reads the whole journal, checks every record, replays it into
+//! Reopen: `Store::open` reads the whole journal, checks every record, replays it into
 //! the in-memory ledger and confirms the sled index is up to date. Measured on a closed ledger of
 //! `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000; `TIMEBANK_BENCH_LEDGER=<dir>` keeps it
-//! for the next run, see `src/fixture.rs`). Floor named by the issue (printed,
+//! for the next run, see `src/fixture.rs`). Target floor (printed,
 //! never asserted): a 10 M-transfer ledger reopens within 2 s.
 //!
 //! `TIMEBANK_BENCH_TRANSFERS=10000000 cargo bench -p benches --bench reopen`

@@ -1,11 +1,11 @@
-//! Verification (issue 4): every checksum, link and sequence number of the journal, every
+//! Verification: every checksum, link and sequence number of the journal, every
 //! checkpoint, and the state replayed from the journal (two cores: one hashes ahead, one decodes
 //! and applies). Measured without a store (`verify_dir`, what an auditor runs on a copy) and on an
 //! open store (`Store::verify`, which also compares the sled index with the replayed state).
 //!
 //! The ledger holds `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000) in full batches; set
 //! `TIMEBANK_BENCH_LEDGER=<dir>` to keep it there for the next run (see `src/fixture.rs`).
-//! Floor named by the issue (printed, never asserted): 5 M transfers/s on 2 cores.
+//! Target floor (printed, never asserted): 5 M transfers/s on 2 cores.
 //!
 //! `TIMEBANK_BENCH_TRANSFERS=10000000 cargo bench -p benches --bench verify`
 

@@ -1,4 +1,4 @@
-//! The apply workload of issue 2: many accounts, full batches, a mix of plain transfers, holds
+//! The engine's apply workload: many accounts, full batches, a mix of plain transfers, holds
 //! and posts or voids of earlier holds. Every batch is valid against the base ledger, so the
 //! benchmark measures the engine's apply path and not its refusals.
 
@@ -29,7 +29,7 @@ pub struct Shape {
 impl Shape {
     /// 100k accounts, batches of 8,190 events: 80% plain transfers, 10% holds, 10% posts and
     /// voids (half each) of holds placed before the batch.
-    pub const ISSUE_2: Shape = Shape {
+    pub const FULL_BATCHES: Shape = Shape {
         accounts: 100_000,
         events_per_batch: BATCH_EVENTS_MAX,
         batches: 4,

@@ -1,5 +1,5 @@
 //! This ledger side by side with what a team would otherwise use and with the machine's limits,
-//! on one seeded time-bank workload, in one process (issue 7):
+//! on one seeded time-bank workload, in one process:
 //!
 //! 1. `timebank-store`: this ledger, durable (each batch `fdatasync`ed before it returns), timed
 //!    to the last acknowledgement and, as `timebank-store+index`, until its sled index caught up;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::measurement::Measurement;
 use crate::timebank_workload::{kind_name, TimeBankWorkload};
 
-/// The floors of issue 7, measured here and printed, never asserted.
+/// The target floors of the comparison, measured here and printed, never asserted.
 struct Floor {
     what: &'static str,
     ratio: f64,
@@ -126,7 +126,7 @@ impl Comparison<'_> {
             let _ = writeln!(out, "  {}: {}", m.name, m.about);
         }
         let _ = writeln!(out);
-        let _ = writeln!(out, "Floors (issue 7; measured, not asserted):");
+        let _ = writeln!(out, "Target floors (measured, not asserted):");
         for f in self.floors() {
             let note = match f.at_batch {
                 Some(b) if b != s.batch => {

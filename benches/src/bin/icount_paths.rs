@@ -35,7 +35,7 @@ fn core_apply() {
     let shape = Shape {
         accounts: 10_000,
         batches: 1,
-        ..Shape::ISSUE_2
+        ..Shape::FULL_BATCHES
     };
     let workload = Workload::generate(shape, 2026);
     let mut ledger = workload.base.clone();
