@@ -39,6 +39,7 @@ impl PeerId {
         }
     }
 
+    /// The id as a number (never zero).
     pub const fn get(self) -> u64 {
         self.0.get()
     }
@@ -72,7 +73,9 @@ impl fmt::Display for PeerId {
 /// One exchange: the ledger that offers it (`origin`) and a number that ledger never reuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ExchangeId {
+    /// The ledger that offered the exchange.
     pub origin: PeerId,
+    /// The offering ledger's number for it, unique among that ledger's exchanges.
     pub number: u64,
 }
 

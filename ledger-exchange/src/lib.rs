@@ -87,6 +87,7 @@
 //! assert_eq!(b.account(moved_to).unwrap().balances.posted().to_string(), "2.5");
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod hex;
 pub mod id;

@@ -47,7 +47,9 @@ use crate::id::{ExchangeId, PeerId};
 use crate::signature::{PublicKey, Signer};
 use crate::verdict::Verdict;
 
+/// The first four bytes of every message.
 pub const MESSAGE_MAGIC: [u8; 4] = *b"TBEX";
+/// The version of the byte layout this ledger writes and reads.
 pub const MESSAGE_VERSION: u8 = 1;
 /// What every signature covers first, so a signature over a message can never be replayed as
 /// a signature over anything else the same key signs (checkpoints, for instance).
@@ -55,7 +57,9 @@ pub const SIGNATURE_DOMAIN: &[u8] = b"timebank-ledger 2026-11 exchange message v
 /// The blake3 derive-key context of [`Message::offer_hash`].
 pub const OFFER_HASH_CONTEXT: &str = "timebank-ledger 2026-11 exchange offer hash v1";
 
+/// The header's length: the body starts at this offset.
 pub const HEADER_BYTES: usize = 110;
+/// The signature's length: the last bytes of every message.
 pub const SIGNATURE_BYTES: usize = 64;
 /// The longest unit name a message carries (the engine's limit).
 pub const UNIT_NAME_BYTES_MAX: usize = 32;
@@ -75,24 +79,33 @@ const KIND_REFUSAL: u8 = 3;
 /// A record of the signer's journal: its sequence and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct JournalRef {
+    /// The record's sequence number in the signer's journal.
     pub sequence: u64,
+    /// The record's hash (its link in the signer's hash chain).
     pub hash: [u8; 32],
 }
 
 /// What every message starts with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// The ledger that signed the message.
     pub from: PeerId,
+    /// The ledger the message is for.
     pub to: PeerId,
+    /// The exchange the message belongs to.
     pub exchange: ExchangeId,
+    /// A record of the signer's journal that holds the transfer the message speaks of, or a later one.
     pub journal: JournalRef,
+    /// The signer's public key; the receiver checks it is the key registered for `from`.
     pub signer: PublicKey,
 }
 
 /// An amount as it crosses ledgers: minor units at a scale, so no ledger rounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WireAmount {
+    /// The amount in minor units (`2.50` at scale 2 is 250); never zero.
     pub minor: u64,
+    /// Decimals of the amount, at most `SCALE_MAX`.
     pub scale: u8,
 }
 
@@ -144,8 +157,11 @@ impl WireAmount {
 pub struct Offer {
     /// The unit's name: units are matched across ledgers by name (`hours`, `points`).
     pub unit: String,
+    /// How much.
     pub amount: WireAmount,
+    /// The member whose hours the offering ledger holds.
     pub source: AccountId,
+    /// The member, or the care provider paid directly, to credit on the receiving ledger.
     pub destination: AccountId,
     /// Nanoseconds since the Unix epoch; the receiver refuses the offer after it.
     pub deadline: u64,
@@ -154,31 +170,42 @@ pub struct Offer {
 /// The receiver credited the destination: the sender posts its hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Receipt {
+    /// The offer answered ([`Message::offer_hash`]).
     pub offer_hash: [u8; 32],
+    /// When the receiver credited the destination, in nanoseconds since the Unix epoch.
     pub credited_at: u64,
 }
 
 /// The receiver did not credit the destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refusal {
+    /// The offer answered ([`Message::offer_hash`]).
     pub offer_hash: [u8; 32],
+    /// Why it was refused, and whether the refusal is final.
     pub verdict: Verdict,
     /// The engine's result code (`ledger_core::ResultCode` number) for `refused_by_ledger`.
     pub ledger_code: u16,
 }
 
+/// What a message says, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
+    /// Kind 1: an offer to credit a member.
     Offer(Offer),
+    /// Kind 2: the offer was credited.
     Receipt(Receipt),
+    /// Kind 3: the offer was not credited.
     Refusal(Refusal),
 }
 
 /// A signed message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// Who, to whom, which exchange, which journal record, which key.
     pub header: Header,
+    /// The offer, receipt or refusal.
     pub body: Body,
+    /// Ed25519 over `SIGNATURE_DOMAIN` and every byte before the signature.
     pub signature: [u8; 64],
 }
 
@@ -186,10 +213,13 @@ pub struct Message {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
+    /// The bytes break the layout (the text says where).
     #[error("not an exchange message: {0}")]
     Malformed(&'static str),
+    /// A version other than `MESSAGE_VERSION`.
     #[error("message version {0} is not supported (this ledger speaks {MESSAGE_VERSION})")]
     Version(u8),
+    /// The JSON form is not a message (the text says why).
     #[error("not an exchange message in JSON: {0}")]
     Json(String),
 }
@@ -229,6 +259,7 @@ impl Message {
             .verify(&self.signed_bytes(), &self.signature)
     }
 
+    /// The kind as the JSON form names it: `offer`, `receipt` or `refusal`.
     pub fn kind_name(&self) -> &'static str {
         match self.body {
             Body::Offer(_) => "offer",

@@ -23,7 +23,9 @@ pub const PEERS_MAX: usize = 1_024;
 /// Another ledger of the federation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peer {
+    /// The peer ledger's id, unique in the federation.
     pub id: PeerId,
+    /// The key the peer signs its messages with.
     pub key: PublicKey,
 }
 
@@ -48,14 +50,25 @@ impl Peer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PeerError {
+    /// The list names this ledger itself.
     #[error("a ledger cannot be its own peer ({0})")]
     Own(PeerId),
+    /// The peer is known with another key: in the list, or by the key fingerprint its clearing
+    /// accounts on the ledger carry.
     #[error("peer {0} is registered with another key")]
     OtherKey(PeerId),
+    /// More than `PEERS_MAX` peers.
     #[error("at most {PEERS_MAX} peers")]
     TooMany,
+    /// The peer's clearing accounts on the ledger do not match the list.
     #[error("peer {peer}: {problem}")]
-    Unbound { peer: PeerId, problem: &'static str },
+    Unbound {
+        /// The peer whose accounts do not match.
+        peer: PeerId,
+        /// How they do not match.
+        problem: &'static str,
+    },
+    /// The peer list's text could not be read.
     #[error("the peer list is not valid: {0}")]
     Format(String),
 }
@@ -76,14 +89,17 @@ impl Peers {
         }
     }
 
+    /// This ledger's own id.
     pub fn own(&self) -> PeerId {
         self.own
     }
 
+    /// The peer with id `id`, if registered.
     pub fn get(&self, id: PeerId) -> Option<Peer> {
         self.peers.get(&id).map(|key| Peer { id, key: *key })
     }
 
+    /// Every peer, in order of id.
     pub fn iter(&self) -> impl Iterator<Item = Peer> + '_ {
         self.peers
             .iter()

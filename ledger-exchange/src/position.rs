@@ -8,7 +8,9 @@ use crate::peer::Peers;
 /// This ledger's position with one peer in one unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
+    /// The peer ledger.
     pub peer: PeerId,
+    /// The unit the position is counted in.
     pub unit: UnitId,
     /// The clearing account's posted balance: positive when this ledger owes the peer (its
     /// members' hours were honoured there), negative when the peer owes this ledger.

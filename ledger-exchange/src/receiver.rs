@@ -22,10 +22,18 @@ pub enum OfferDecision {
     /// [`refusal`] of `refused_by_ledger` and the engine's code.
     Credit(Transfer),
     /// Credited before: answer with the receipt again.
-    Credited { credited_at: u64 },
+    Credited {
+        /// When the credit was applied (nanoseconds since the Unix epoch): the receipt's time.
+        credited_at: u64,
+    },
     /// Refuse (final or not, as the verdict says), with the engine's code for
     /// `refused_by_ledger`.
-    Refuse { verdict: Verdict, ledger_code: u16 },
+    Refuse {
+        /// Why, and whether the refusal is final.
+        verdict: Verdict,
+        /// The engine's result code when the verdict is `refused_by_ledger`, else 0.
+        ledger_code: u16,
+    },
     /// The deadline has passed by `now` but not by the journal's clock: journal `now` first
     /// (any command at `now` will do; the store's `expire`), then refuse `past_deadline`.
     JournalTimeThenRefuse,

@@ -23,8 +23,11 @@ use crate::verdict::Verdict;
 pub struct SendRequest {
     /// The exchange's number: never reused by this ledger (the host's own sequence, say).
     pub number: u64,
+    /// The receiving ledger: a registered peer.
     pub to: PeerId,
+    /// The unit of the hours sent: one the policy gives a clearing code.
     pub unit: UnitId,
+    /// How many hours: positive, within the unit's decimals.
     pub amount: Amount,
     /// The member whose hours leave.
     pub source: AccountId,
@@ -38,21 +41,28 @@ pub struct SendRequest {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SendError {
+    /// `to` is not in the peer list.
     #[error("ledger {0} is not a registered peer")]
     UnknownPeer(PeerId),
+    /// The unit is not defined on this ledger.
     #[error("unit {0} is not a unit of this ledger")]
     UnitUnknown(UnitId),
+    /// The policy gives the unit no clearing code, so it cannot cross ledgers.
     #[error("the policy has no clearing code for unit {0}")]
     UnitNotExchangeable(UnitId),
+    /// The amount has more decimals than the unit's scale.
     #[error("the amount has more decimals than unit {0} allows")]
     AmountOutsideScale(UnitId),
+    /// The deadline is not later than the time of the send.
     #[error("the deadline is not after now")]
     DeadlinePassed,
+    /// The peer is listed but its clearing account was never opened on this ledger.
     #[error("the clearing account for peer {0} is missing: register the peer")]
     NotRegistered(PeerId),
 }
 
 impl SendRequest {
+    /// The id of the exchange this request starts: this ledger's id and the request's number.
     pub fn exchange(&self, peers: &Peers) -> ExchangeId {
         ExchangeId {
             origin: peers.own(),

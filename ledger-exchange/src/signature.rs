@@ -23,10 +23,12 @@ impl PublicKey {
         PublicKey::from_bytes(&hex::decode::<32>(text.trim())?)
     }
 
+    /// The key's 32 bytes (Ed25519, compressed).
     pub fn as_bytes(&self) -> &[u8; 32] {
         self.0.as_bytes()
     }
 
+    /// The key as 64 lowercase hex digits (what `from_hex` reads).
     pub fn to_hex(&self) -> String {
         hex::encode(self.as_bytes())
     }
@@ -61,10 +63,12 @@ impl Signer {
         hex::decode::<32>(text.trim()).map(|seed| Signer::from_seed(&seed))
     }
 
+    /// The public key peers verify this ledger's messages with.
     pub fn public_key(&self) -> PublicKey {
         PublicKey(self.0.verifying_key())
     }
 
+    /// The Ed25519 signature of `message` (deterministic: the same message gives the same bytes).
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.0.sign(message).to_bytes()
     }
