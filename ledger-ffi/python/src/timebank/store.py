@@ -629,10 +629,10 @@ class Store:
         ``RefusedError`` with the code naming the difference (41 to 45, see
         ``operation_exists_with_different_*`` in ``result_code_name``).
 
-        ``operator`` and ``reason`` (keywords of every write): the host's id of who runs it (0 to 2**64 - 1) and its reason code (0 to
-        2**32 - 1), journaled with it and kept for its transfers (``transfer_by``). A reversal or
-        a closing by an operator needs a reason (``RefusedError`` code 217,
-        ``reason_required``)."""
+        ``operator`` and ``reason`` (keywords of every write): the host's id of who runs it (0
+        to 2**64 - 1) and its reason code (0 to 2**32 - 1), journaled with it and kept for its
+        transfers (``transfer_by``). A reversal or a closing by an operator needs a reason
+        (``RefusedError`` code 217, ``reason_required``)."""
         outcome = S.OperationOutcome()
         self._call(
             self._lib.timebank_store_operate_service,
@@ -961,10 +961,10 @@ class Store:
     ) -> None:
         """Puts ``policy`` (TOML or JSON text) in force from ``effective_from`` (ns since the
         epoch) on, as one journal record at ``now``: every event is then judged under the policy
-        in force at its time (a service at its ``served_at``). The policy must be valid, keep the
-        ledger's units and codes and every expiry rule in force, and ``effective_from`` must be
-        after every event already applied and every earlier amendment: otherwise
-        ``InvalidArgumentError`` says which, and nothing is written."""
+        in force at its time (a service at its ``served_at``). The policy must be valid, keep
+        the ledger's units, define codes, keep every expiry rule in force, and
+        ``effective_from`` must be after every event already applied and every earlier
+        amendment: otherwise ``InvalidArgumentError`` says which, and nothing is written."""
         self._call(
             self._lib.timebank_store_amend_policy,
             A.text(policy, "policy"),

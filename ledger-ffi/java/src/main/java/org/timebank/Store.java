@@ -681,7 +681,7 @@ public final class Store implements AutoCloseable {
      * Puts {@code policy} (TOML or JSON text) in force from {@code from} (ns since the epoch) on,
      * as one journal record at {@code now}: every event is then judged under the policy in force
      * at its time (a service at its served date). The policy must be valid, keep the ledger's
-     * units and codes and every expiry rule in force, and {@code from} must be after every event
+     * units, define codes, keep every expiry rule in force, and {@code from} must be after every event
      * already applied and every earlier amendment: otherwise {@link InvalidArgumentException}
      * says which, and nothing is written. A NUL in {@code policy} or a negative {@code from} is
      * refused before the call ({@link IllegalArgumentException}).
