@@ -54,6 +54,9 @@ cargo test --workspace --locked
 step "Rust: the community time-bank example runs and its books balance"
 cargo run --locked -q -p examples --bin community_month > /dev/null
 
+step "Rust: three ledgers as three processes exchange hours over loopback HTTP"
+cargo run --locked -q -p examples --bin exchange_three > /dev/null
+
 step "Store: the independent Python verifier against ledgers the Rust store writes"
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r ledger-store/verifier/requirements.txt
 cargo build --locked -q -p timebank-store --bin sample-ledger
