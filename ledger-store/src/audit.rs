@@ -10,13 +10,16 @@
 use std::collections::HashMap;
 
 use ledger_core::limits::UNIT_SCALE_MAX;
-use ledger_core::{AccountId, Amount, Balances, Command, Decimal, ResultCode, TransferFlags};
+use ledger_core::{
+    AccountId, Amount, Balances, Command, Decimal, Ledger, Policy, ResultCode, TransferFlags,
+};
 
 use crate::checkpoint::CheckpointKey;
 use crate::codec::decode_record_body;
 use crate::error::{Corruption, CorruptionReason};
 use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
 use crate::outcome::{applied, Outcome};
+use crate::profile::split_genesis_body;
 use crate::record::{parse_frame, Frame, Hash, RecordKind};
 use crate::replay::checkpoint_of;
 
@@ -66,6 +69,9 @@ pub struct Audit {
     pub checkpoints: u64,
     /// Every account created, with its unit and its totals summed from the outcomes.
     pub accounts: HashMap<AccountId, (u16, Totals)>,
+    /// Transfers the ledger holds: every applied transfer, operation movement, released hold
+    /// and sweep in the outcomes.
+    pub transfers: u64,
     pub torn: Option<TornTail>,
 }
 
@@ -74,6 +80,9 @@ pub struct Audit {
 struct Part {
     created: Vec<(AccountId, u16)>,
     moved: HashMap<AccountId, Totals>,
+    transfers: u64,
+    /// The first bad record of the slice, where checking stopped.
+    bad: Option<(usize, CorruptionReason)>,
 }
 
 impl Part {
@@ -93,6 +102,7 @@ impl Part {
 
     /// One applied transfer (FORMAT.md §4.6).
     fn apply(&mut self, flags: TransferFlags, d: AccountId, c: AccountId, a: i128, held: i128) {
+        self.transfers += 1;
         if flags.contains(TransferFlags::PENDING) {
             self.hold(d, c, a);
         } else if flags.contains(TransferFlags::POST_PENDING) {
@@ -150,9 +160,11 @@ impl Part {
             }
             (_, Outcome::Expired { released, swept }) => {
                 for m in released {
+                    self.transfers += 1;
                     self.hold(m.debit, m.credit, -amount_millionths(m.amount));
                 }
                 for s in swept {
+                    self.transfers += 1;
                     let m = &s.movement;
                     self.post(m.debit, m.credit, amount_millionths(m.amount));
                 }
@@ -163,23 +175,25 @@ impl Part {
     }
 }
 
-/// Checks and sums the records `frames` (their index in the journal starts at `first`).
-fn check_part(
-    bytes: &[u8],
-    frames: &[(u64, u32)],
-    first: usize,
-) -> Result<Part, (usize, CorruptionReason)> {
+/// Checks and sums the records `frames` (their index in the journal starts at `first`), up to
+/// the first bad one, which it names.
+fn check_part(bytes: &[u8], frames: &[(u64, u32)], first: usize) -> Part {
     let mut part = Part::default();
     for (i, &(offset, len)) in frames.iter().enumerate() {
         let raw = &bytes[offset as usize..offset as usize + len as usize];
         // Invariant: scan_frames parsed this frame.
         let frame = parse_frame(raw, offset).expect("scanned frame parses");
-        if !frame.hash_matches() {
-            return Err((first + i, CorruptionReason::Checksum));
+        let checked = if frame.hash_matches() {
+            part.record(&frame)
+        } else {
+            Err(CorruptionReason::Checksum)
+        };
+        if let Err(reason) = checked {
+            part.bad = Some((first + i, reason));
+            break;
         }
-        part.record(&frame).map_err(|r| (first + i, r))?;
     }
-    Ok(part)
+    part
 }
 
 /// Audits a journal image without the engine (see the module docs). With `key`, every
@@ -198,20 +212,27 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
         )
     });
     let mut parts = Vec::new();
-    for result in [a, b] {
-        match result {
-            Ok(part) => parts.push(part),
-            Err((index, reason)) => {
+    for mut part in [a, b] {
+        let bad = part.bad.take();
+        parts.push(part);
+        if let Some((index, reason)) = bad {
+            {
                 let offset = frames[index].0;
-                let corrupt = Corruption {
-                    sequence: index as u64,
-                    offset,
-                    reason: reason.clone(),
-                };
-                // A checksum failing in the last records with nothing valid after: a torn tail.
+                // The first bad record in journal order, as a replay finds it: the chain before
+                // this record first; a bad checksum outranks all else in the record itself,
+                // its sequence number, link and time outrank its body.
                 if reason != CorruptionReason::Checksum {
-                    return Err(corrupt);
+                    check_chain(bytes, &frames[..=index], key)?;
+                    return Err(Corruption {
+                        sequence: index as u64,
+                        offset,
+                        reason,
+                    });
                 }
+                if index > 0 {
+                    check_chain(bytes, &frames[..index], key)?;
+                }
+                // A checksum failing in the last records with nothing valid after: a torn tail.
                 torn_or_corrupt(bytes, offset as usize, index as u64, reason)?;
                 torn = Some(TornTail {
                     offset,
@@ -231,7 +252,9 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
             accounts.insert(id, (unit, Totals::default()));
         }
     }
+    let mut transfers = 0;
     for part in parts {
+        transfers += part.transfers;
         for (id, totals) in part.moved {
             let Some((_, sum)) = accounts.get_mut(&id) else {
                 return Err(Corruption {
@@ -251,6 +274,7 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
         head,
         checkpoints,
         accounts,
+        transfers,
         torn,
     })
 }
@@ -289,7 +313,7 @@ fn check_chain(
             }
         }
         match (frame.kind(), i) {
-            (RecordKind::Genesis, 0) => {}
+            (RecordKind::Genesis, 0) => check_policy(frame.body()).map_err(corrupt)?,
             (_, 0) => {
                 return Err(corrupt(CorruptionReason::Genesis(
                     "the first record is not a genesis record",
@@ -325,4 +349,13 @@ fn check_chain(
         ),
     })?;
     Ok((head, checkpoints))
+}
+
+/// The genesis record's policy is one the engine accepts (as a replay would find).
+fn check_policy(body: &[u8]) -> Result<(), CorruptionReason> {
+    let (_, policy) = split_genesis_body(body).map_err(CorruptionReason::Policy)?;
+    let policy: Policy =
+        serde_json::from_slice(&policy).map_err(|e| CorruptionReason::Policy(e.to_string()))?;
+    Ledger::with_policy(&policy).map_err(|e| CorruptionReason::Policy(e.to_string()))?;
+    Ok(())
 }
