@@ -4,6 +4,8 @@
 //! 1. `timebank-store`: this ledger, durable (each batch `fdatasync`ed before it returns), timed
 //!    to the last acknowledgement and, as `timebank-store+index`, until its sled index caught up;
 //! 2. `SQLite`: rusqlite, WAL, `synchronous=FULL`, the same checks in SQL, a blake3 chain column;
+//!    `PostgreSQL`: PostgreSQL 15 started by the run, `synchronous_commit=on`, the same checks in
+//!    a PL/pgSQL function (a row that says why when the server cannot be started);
 //! 3. `raw append+fdatasync`: the store's own journal bytes appended with one sync per batch;
 //! 4. `ledger-core`: the engine in memory (every rule, no disk);
 //! 5. `naive HashMap`: balances in a `HashMap`, no validation.
@@ -15,6 +17,8 @@ mod args;
 mod core_system;
 mod measurement;
 mod naive_system;
+mod postgres_server;
+mod postgres_system;
 mod raw_system;
 mod report;
 mod sqlite_system;
@@ -30,11 +34,23 @@ fn run<'a>(workload: &'a TimeBankWorkload, args: &args::Args) -> Result<Comparis
     let naive = naive_system::run(workload);
     let core = core_system::run(workload)?;
     let sqlite = sqlite_system::run(workload)?;
+    let (postgres, not_run) = match postgres_system::run(workload)? {
+        postgres_system::Outcome::Ran(m) => (Some(m), Vec::new()),
+        postgres_system::Outcome::NotRun(why) => (None, vec![("PostgreSQL", why)]),
+    };
     let store = store_system::run(workload)?;
     let raw = raw_system::run(&store.records, workload.transfers())?;
     // Every validating system must accept exactly what the engine accepted when the workload
     // was made: otherwise they did not do the same work.
-    for m in [&core, &sqlite, &store.durable] {
+    for m in [
+        Some(&core),
+        Some(&sqlite),
+        Some(&store.durable),
+        postgres.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
         if m.accepted != Some(workload.accepted) {
             return Err(format!(
                 "{} accepted {:?} events where the engine accepted {}: the systems disagree",
@@ -42,9 +58,13 @@ fn run<'a>(workload: &'a TimeBankWorkload, args: &args::Args) -> Result<Comparis
             ));
         }
     }
+    let mut systems = vec![store.durable, store.indexed, sqlite];
+    systems.extend(postgres);
+    systems.extend([raw, core, naive]);
     Ok(Comparison {
         workload,
-        systems: vec![store.durable, store.indexed, sqlite, raw, core, naive],
+        systems,
+        not_run,
         quick: args.quick,
     })
 }

@@ -22,6 +22,8 @@ struct Floor {
 pub struct Comparison<'a> {
     pub workload: &'a TimeBankWorkload,
     pub systems: Vec<Measurement>,
+    /// Systems that could not be run here, and why.
+    pub not_run: Vec<(&'static str, String)>,
     pub quick: bool,
 }
 
@@ -121,6 +123,13 @@ impl Comparison<'_> {
                 ratio(raw),
             );
         }
+        for (name, why) in &self.not_run {
+            let _ = writeln!(
+                out,
+                "| {name} | {}: not run: {why} | - | - | - | - | - |",
+                name.to_lowercase()
+            );
+        }
         let _ = writeln!(out);
         for m in &self.systems {
             let _ = writeln!(out, "  {}: {}", m.name, m.about);
@@ -171,6 +180,11 @@ impl Comparison<'_> {
                     "ratio_to_raw": raw.map(|b| rate / b),
                 })
             })
+            .chain(
+                self.not_run
+                    .iter()
+                    .map(|(name, why)| json!({"name": name, "not_run": why})),
+            )
             .collect();
         let floors: Vec<Value> = self
             .floors()
