@@ -10,6 +10,13 @@
 # fresh machine needs nothing beyond stable Rust and a C++ compiler. Either way the binaries are
 # run directly, with libFuzzer's own options.
 #
+# FUZZ_QUICK=1 (what scripts/test-all.sh runs by default) builds the targets without coverage
+# instrumentation, in cargo's dev profile (debug assertions and overflow checks on) and in the main
+# workspace's target folder, so the crates the tests already compiled are reused: each target
+# then replays its whole committed corpus and mutates at random for the given time. Without
+# coverage feedback the mutation is blind, which is why real fuzzing (the default of this script,
+# and TIMEBANK_LONG=1 in the test script) builds instrumented.
+#
 # Environment: FUZZ_TARGET_DIR (default: $CARGO_TARGET_DIR/fuzz when CARGO_TARGET_DIR is set,
 # else target/ next to this script; its own folder since its flags differ), FUZZ_JOBS (targets run
 # at once, default 1), FUZZ_KEEP=1 keeps the scratch corpora (printed at the end).
@@ -32,7 +39,13 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 default_target_dir="$PWD/target"
 [ -z "${CARGO_TARGET_DIR:-}" ] || default_target_dir="$CARGO_TARGET_DIR/fuzz"
 target_dir="${FUZZ_TARGET_DIR:-$default_target_dir}"
-if command -v cargo-fuzz >/dev/null 2>&1 && rustup run nightly rustc --version >/dev/null 2>&1; then
+if [ "${FUZZ_QUICK:-0}" = 1 ]; then
+    echo "fuzz: quick: corpus replay and blind mutation, uninstrumented dev build"
+    target_dir="${CARGO_TARGET_DIR:-$PWD/../target}"
+    bins=()
+    for t in "${targets[@]}"; do bins+=(--bin "$t"); done
+    cargo build --locked --target-dir "$target_dir" "${bins[@]}"
+elif command -v cargo-fuzz >/dev/null 2>&1 && rustup run nightly rustc --version >/dev/null 2>&1; then
     echo "fuzz: building with cargo-fuzz on nightly (AddressSanitizer)"
     # cargo-fuzz finds `fuzz/` from the repository root.
     for t in "${targets[@]}"; do
@@ -52,6 +65,7 @@ else
     cargo build --release --target "$triple" --target-dir "$target_dir" "${bins[@]}"
 fi
 bin_dir="$target_dir/$triple/release"
+[ "${FUZZ_QUICK:-0}" != 1 ] || bin_dir="$target_dir/debug"
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/timebank-fuzz.XXXXXX")"
 if [ "${FUZZ_KEEP:-0}" != 1 ]; then trap 'rm -rf "$scratch"' EXIT; fi

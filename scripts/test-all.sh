@@ -14,7 +14,8 @@ step() {
     printf '\n==> %s (at %ss)\n' "$*" "$SECONDS"
 }
 summary() {
-    local status=$?
+    local status=$1
+    kill "$watchdog" 2>/dev/null || true
     if [ "$status" = 0 ]; then
         [ -z "$current" ] || passed=$((passed + 1))
         printf '\n%s passed, 0 failed\n' "$passed"
@@ -22,7 +23,14 @@ summary() {
         printf '\nfailed (exit %s): %s\n%s passed, 1 failed\n' "$status" "$current" "$passed"
     fi
 }
-trap summary EXIT
+# Every five minutes, what is running (so a run stopped from outside shows where it stood).
+( while sleep 300 </dev/null >/dev/null 2>&1; do
+    printf '\n[test-all at %ss: still running]\n' "$SECONDS"
+    ps -o pid,etimes,args --forest -s "$(ps -o sid= -p $$)" | grep -v -e ' ps -o' -e 'sleep 300' |
+      tail -n 40 | cut -c1-200
+  done ) &
+watchdog=$!
+trap 'summary $?' EXIT
 
 step "Rust: format, lints, rustdoc (warnings are errors)"
 cargo fmt --all -- --check
@@ -75,11 +83,13 @@ bash benches/icount/check.sh
 step "Benchmarks: the side-by-side comparison, quick (prints its table; wall time is not gated)"
 cargo run --release --locked -q -p compare -- --quick
 
-step "Fuzz: every target on its committed corpus (45 s each; 10 min each with TIMEBANK_LONG=1)"
+step "Fuzz: every target replays its committed corpus, then mutates (10 s each; real fuzzing, 10 min each, with TIMEBANK_LONG=1)"
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
-cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+cargo clippy --manifest-path fuzz/Cargo.toml --target-dir "${CARGO_TARGET_DIR:-target}" --all-targets \
+  -- -D warnings
 if [ "${TIMEBANK_LONG:-0}" = 1 ]; then
   FUZZ_JOBS="${FUZZ_JOBS:-2}" bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-600}"
 else
-  FUZZ_JOBS="${FUZZ_JOBS:-2}" bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-45}"
+  # Uninstrumented, in the main target folder: it reuses what the tests compiled (fuzz/README.md).
+  FUZZ_QUICK=1 FUZZ_JOBS="${FUZZ_JOBS:-2}" bash fuzz/run.sh "${TIMEBANK_FUZZ_SECONDS:-10}"
 fi
