@@ -12,7 +12,7 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{owner_only, Bank};
@@ -162,11 +162,15 @@ fn a_run_gives_up_waiting_for_another_after_the_lock_timeout() {
     let bank = Bank::new();
     let lock = bank.data().join("timebank.lock");
     // Another run holds the ledger (flock(1) takes the same kind of lock a run takes; `-o`
-    // keeps it in flock itself, so killing flock releases it).
+    // keeps it in flock itself, so killing flock releases it). Its `sleep` outlives it: without
+    // the test's output, so nothing waiting for that output waits for the sleep.
     let mut holder = Command::new("flock")
         .arg("-o")
         .arg(&lock)
         .args(["sleep", "30"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .expect("flock(1) from util-linux");
     std::thread::sleep(Duration::from_millis(300));
