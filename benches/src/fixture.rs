@@ -155,7 +155,7 @@ pub fn prepare(name: &str) -> (Fixture, Store, ServiceStream) {
             (scratch.path().to_path_buf(), Some(scratch))
         }
     };
-    let (store, stream) = if dir.join(ledger_store::JOURNAL_FILE_NAME).exists() {
+    let (store, stream) = if dir.join(ledger_store::JOURNAL_DIR_NAME).exists() {
         let options = StoreOptions::default()
             .checkpoint_key(CHECKPOINT_KEY)
             .any_time();

@@ -6,10 +6,12 @@ use std::path::Path;
 
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::{Command, Ledger, Policy};
-use ledger_store::file::{JournalIo, OsIo};
-use ledger_store::journal::{write_durably, write_genesis, JournalWriter};
+use std::sync::Arc;
+
+use ledger_store::file::OsIo;
+use ledger_store::journal::{genesis_record, write_durably, JournalWriter};
 use ledger_store::outcome::outcome_of;
-use ledger_store::JOURNAL_FILE_NAME;
+use ledger_store::segment::SegmentedFile;
 
 use crate::fixture::ServiceStream;
 use crate::workload::T0;
@@ -17,18 +19,16 @@ use crate::workload::T0;
 /// Records written with one sync (the sync is not what this measures).
 const RECORDS_PER_WRITE: usize = 64;
 
-/// Writes `dir/journal.tbj`: the fixture's accounts, then `transfers` service transfers in full
-/// batches.
-pub fn write_journal(dir: &Path, transfers: usize) -> Result<(), String> {
+/// Writes the journal segments of `dir` (each under `segment_bytes`): the fixture's accounts,
+/// then `transfers` service transfers in full batches.
+pub fn write_journal(dir: &Path, transfers: usize, segment_bytes: u64) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let io = OsIo;
-    let mut file = io
-        .create(&dir.join(JOURNAL_FILE_NAME))
-        .map_err(|e| e.to_string())?;
     let policy = Policy::default_policy();
     let mut ledger = Ledger::with_policy(&policy).map_err(|e| e.to_string())?;
     let json = policy.to_json().into_bytes();
-    let head = write_genesis(file.as_mut(), &json, T0).map_err(|e| e.to_string())?;
+    let (genesis, head) = genesis_record(&json, T0);
+    let mut file = SegmentedFile::create(Arc::new(OsIo), dir, &genesis, head.hash, segment_bytes)
+        .map_err(|e| e.to_string())?;
     let mut writer = JournalWriter::new(head);
     // Each record carries its outcome, so the engine runs every command (as the store does).
     let mut stage = |writer: &mut JournalWriter, now: u64, command: Command| {
@@ -50,7 +50,7 @@ pub fn write_journal(dir: &Path, transfers: usize) -> Result<(), String> {
         staged += 1;
         if staged == RECORDS_PER_WRITE || left == 0 {
             let (group, _) = writer.take_staged();
-            write_durably(file.as_mut(), &group).map_err(|e| e.to_string())?;
+            write_durably(&mut file, &group).map_err(|e| e.to_string())?;
             staged = 0;
         }
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use ledger_store::checkpoint::hex;
 use ledger_store::store::verify_published;
-use ledger_store::{Checkpoint, CorruptionReason, Error as StoreError, JOURNAL_FILE_NAME};
+use ledger_store::{Checkpoint, CorruptionReason, Error as StoreError};
 
 use ledger_store::journal::scan_frames;
 use ledger_store::merkle::MerkleTree;
@@ -95,14 +95,7 @@ fn verify(session: &Session, args: &CheckpointVerifyArgs) -> CliResult {
     }
     let checkpoint = Checkpoint::from_text(&text)?;
     let mac_checked = session.key.is_some();
-    let path = session.data().join(JOURNAL_FILE_NAME);
-    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => CliError::not_found(format!(
-            "no ledger in {} (no journal file)",
-            session.data().display()
-        )),
-        _ => CliError::io(format!("cannot read {}: {e}", path.display())),
-    })?;
+    let bytes = session.journal_image()?.bytes;
     match verify_published(&bytes, &checkpoint, session.key.as_ref()) {
         Ok(()) => {}
         Err(StoreError::Corrupted(c)) if matches!(c.reason, CorruptionReason::Published(_)) => {
@@ -319,14 +312,13 @@ fn verify_signed(session: &Session, text: &str, args: &CheckpointVerifyArgs) -> 
 /// The journal in the data directory has, at the checkpoint's size, its root, head hash and
 /// (replayed) state digest.
 fn check_against_journal(session: &Session, signed: &SignedCheckpoint) -> CliResult {
-    let path = session.data().join(JOURNAL_FILE_NAME);
-    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => CliError::not_found(format!(
-            "no ledger in {} (no journal file); pass --offline to check the signature alone",
+    if !session.has_journal() {
+        return Err(CliError::not_found(format!(
+            "no ledger in {} (no journal); pass --offline to check the signature alone",
             session.data().display()
-        )),
-        _ => CliError::io(format!("cannot read {}: {e}", path.display())),
-    })?;
+        )));
+    }
+    let bytes = session.journal_image()?.bytes;
     let keyed = Checkpoint {
         sequence: signed.tree_size - 1,
         head_hash: signed.head_hash,

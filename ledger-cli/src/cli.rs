@@ -66,6 +66,15 @@ pub struct Global {
     /// exit 7 (default: wait as long as it takes). 0 gives up at once.
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<u64>,
+    /// A directory holding sealed journal segments moved out of the data directory's
+    /// `journal/` (archive storage); repeat it for several. They are read with the data
+    /// directory's segments, which keep the newest one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub segments_from: Vec<PathBuf>,
+    /// The size, in bytes, writes keep journal segments under (default 268435456, 256 MiB; at
+    /// least 1024): a record that would take the newest segment past it starts a new one.
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub segment_bytes: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

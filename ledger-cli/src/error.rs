@@ -225,11 +225,23 @@ pub fn shorten_path(path: &Path) -> String {
 
 /// The sentence for a journal that does not verify: it names the first bad record.
 pub fn corruption(c: &Corruption) -> CliError {
+    // Where: the segment and the byte offset in its file, or the offset in a journal image.
+    let place = match c.segment {
+        Some(place) => place.to_string(),
+        None => format!("byte offset {}", c.offset),
+    };
+    if let CorruptionReason::SegmentUnreadable { .. } = c.reason {
+        return CliError::damaged(format!(
+            "{} was {}; nothing was changed: use a newer timebank",
+            place.replace(", byte offset 0", ""),
+            c.reason
+        ));
+    }
     if let CorruptionReason::Unreadable { .. } = c.reason {
         // Not damage: a record this binary cannot read. Nothing is cut or changed.
         return CliError::damaged(format!(
-            "record {} (byte offset {}) was {}; nothing was changed: use a newer timebank",
-            c.sequence, c.offset, c.reason
+            "record {} ({place}) was {}; nothing was changed: use a newer timebank",
+            c.sequence, c.reason
         ));
     }
     if let CorruptionReason::Index(why) = &c.reason {
@@ -240,9 +252,14 @@ pub fn corruption(c: &Corruption) -> CliError {
             c.sequence, c.offset
         ));
     }
+    if let CorruptionReason::Segment(why) = &c.reason {
+        return CliError::damaged(format!(
+            "the ledger is damaged: the journal's segments do not join ({place}): {why}"
+        ));
+    }
     CliError::damaged(format!(
-        "the ledger is damaged: first bad record {} (byte offset {}): {}",
-        c.sequence, c.offset, c.reason
+        "the ledger is damaged: first bad record {} ({place}): {}",
+        c.sequence, c.reason
     ))
 }
 

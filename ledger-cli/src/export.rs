@@ -24,7 +24,7 @@ use ledger_store::record::{
     FORMAT_VERSION_MIN, RECORD_BYTES_MAX, RECORD_BYTES_MIN,
 };
 use ledger_store::replay::checkpoint_of;
-use ledger_store::{Checkpoint, JOURNAL_FILE_NAME};
+use ledger_store::Checkpoint;
 
 use crate::cli::ExportArgs;
 use crate::error::{corruption, CliError, CliResult};
@@ -207,9 +207,7 @@ pub fn unhex_bytes(text: &str) -> Option<Vec<u8>> {
 pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
     let store = session.open_for_reading()?;
     let end = store.status().journal_bytes;
-    let path = session.data().join(JOURNAL_FILE_NAME);
-    let mut bytes = std::fs::read(&path)
-        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
+    let mut bytes = session.journal_image()?.bytes;
     store.close()?;
     bytes.truncate(end as usize);
     let scan = scan_frames(&bytes).map_err(|c| corruption(&c))?;

@@ -16,7 +16,7 @@ use ledger_store::checkpoint::hex;
 use ledger_store::journal::scan_frames;
 use std::path::Path;
 
-use ledger_store::{Error as StoreError, Status, Store, INDEX_DIR_NAME, JOURNAL_FILE_NAME};
+use ledger_store::{Error as StoreError, Status, Store, INDEX_DIR_NAME, JOURNAL_DIR_NAME};
 
 use crate::cli::ImportArgs;
 use crate::error::{corruption, CliError, CliResult};
@@ -159,10 +159,12 @@ fn publish(staging: &Path, data: &Path) -> std::io::Result<()> {
         std::fs::remove_dir_all(&index)?; // derived data of no ledger
     }
     std::fs::rename(staging.join(INDEX_DIR_NAME), &index)?;
-    std::fs::rename(
-        staging.join(JOURNAL_FILE_NAME),
-        data.join(JOURNAL_FILE_NAME),
-    )?;
+    let journal = data.join(JOURNAL_DIR_NAME);
+    if journal.exists() {
+        // An unfinished creation's (nothing in it was ever acknowledged).
+        std::fs::remove_dir_all(&journal)?;
+    }
+    std::fs::rename(staging.join(JOURNAL_DIR_NAME), &journal)?;
     std::fs::File::open(data)?.sync_all()?;
     std::fs::remove_dir_all(staging)
 }
@@ -241,8 +243,7 @@ fn check_chain(session: &Session, lines: &[RecordLine]) -> CliResult {
 /// of it), and returns it with how many of the lines it already holds; `None` when there is no
 /// ledger yet (no journal, or one an interrupted creation left).
 fn open_existing(session: &Session, lines: &[RecordLine]) -> CliResult<Option<(Store, usize)>> {
-    let path = session.data().join(JOURNAL_FILE_NAME);
-    if !path.exists() {
+    if !session.has_journal() {
         return Ok(None);
     }
     let store = match session.try_open_with(session.simulation_options()) {
@@ -251,8 +252,7 @@ fn open_existing(session: &Session, lines: &[RecordLine]) -> CliResult<Option<(S
         Err(e) => return Err(e.into()),
     };
     let end = store.status().journal_bytes as usize;
-    let mut bytes = std::fs::read(&path)
-        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
+    let mut bytes = session.journal_image()?.bytes;
     bytes.truncate(end);
     let scan = scan_frames(&bytes).map_err(|c| corruption(&c))?;
     for (line, &(offset, len)) in lines.iter().zip(&scan.frames) {

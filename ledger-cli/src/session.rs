@@ -192,10 +192,39 @@ impl Session {
     /// The store options: the checkpoint key, and the default time guard (a `--at` before the
     /// ledger's creation or more than 5 minutes ahead of the clock is refused).
     pub fn options(&self) -> StoreOptions {
-        match self.key {
+        let mut options = match self.key {
             Some(key) => StoreOptions::default().checkpoint_key(key),
             None => StoreOptions::default(),
+        };
+        if let Some(bytes) = self.global.segment_bytes {
+            options = options.segment_bytes(bytes);
         }
+        for dir in &self.global.segments_from {
+            options = options.segments_from(dir);
+        }
+        options
+    }
+
+    /// The journal's records, read from its segments (those of `--segments-from` too).
+    pub fn journal_image(&self) -> CliResult<ledger_store::JournalImage> {
+        ledger_store::segment::read_journal(
+            &ledger_store::OsIo,
+            self.data(),
+            &self.global.segments_from,
+        )
+        .map_err(|e| match e {
+            ledger_store::Error::NotFound(_) => CliError::not_found(format!(
+                "no ledger in {} (no journal)",
+                self.data().display()
+            )),
+            e => e.into(),
+        })
+    }
+
+    /// Whether the data directory holds a journal (segment files).
+    pub fn has_journal(&self) -> bool {
+        ledger_store::segment::find_segments(&ledger_store::OsIo, self.data(), &[])
+            .is_ok_and(|found| found.is_some_and(|f| !f.is_empty()))
     }
 
     /// The options for a simulation, which runs months ahead of the clock, or for an import,

@@ -16,7 +16,7 @@ use ledger_core::{
     Ledger, Link, NewAccount, Rating, Reply, ResultCode, TransferId, UnitId,
 };
 use ledger_store::checkpoint::hex;
-use ledger_store::{Store, JOURNAL_FILE_NAME};
+use ledger_store::Store;
 
 use crate::cli::SimulateArgs;
 use crate::error::{CliError, CliResult};
@@ -675,7 +675,7 @@ impl Simulation<'_> {
 /// simulation runs months ahead of the clock, so the store's time guard is off.
 pub fn open_or_create(session: &Session) -> CliResult<(Store, bool)> {
     let options = session.simulation_options();
-    if session.data().join(JOURNAL_FILE_NAME).exists() {
+    if session.has_journal() {
         return Ok((session.open_with(options)?, false));
     }
     let policy = session.policy()?;

@@ -6,9 +6,11 @@
 
 use serde::Serialize;
 
-use ledger_store::audit_ledger::{audit_ledger, IndexCheck, LedgerAudit};
+use ledger_store::audit_ledger::{audit_ledger_from, IndexCheck, LedgerAudit};
 use ledger_store::checkpoint::hex;
-use ledger_store::{verify_dir, Corruption, CorruptionReason, Error as StoreError, VerifyReport};
+use ledger_store::{
+    verify_dir_from, Corruption, CorruptionReason, Error as StoreError, VerifyReport,
+};
 
 use crate::cli::VerifyArgs;
 use crate::error::{corruption, CliError, CliResult};
@@ -22,6 +24,8 @@ struct Verdict {
     /// Whether the commands were replayed through the engine (`--replay`).
     replayed: bool,
     records: Option<u64>,
+    /// Segment files read (without `--replay`).
+    segments: Option<u64>,
     seq: Option<u64>,
     head: Option<String>,
     state_digest: Option<String>,
@@ -38,6 +42,8 @@ struct Verdict {
     /// When not intact: the first bad record, where it starts, and why (for the index: the
     /// journal's head and end, which verified).
     first_bad_record: Option<u64>,
+    /// The segment that holds it (its number), and `offset` the byte offset in that file.
+    segment: Option<u64>,
     offset: Option<u64>,
     reason: Option<String>,
 }
@@ -65,6 +71,7 @@ pub fn run(session: &Session, args: &VerifyArgs) -> CliResult {
                     intact: false,
                     replayed: args.replay,
                     records: None,
+                    segments: None,
                     seq: None,
                     head: None,
                     state_digest: None,
@@ -79,7 +86,8 @@ pub fn run(session: &Session, args: &VerifyArgs) -> CliResult {
                         "journal"
                     }),
                     first_bad_record: Some(c.sequence),
-                    offset: Some(c.offset),
+                    segment: c.segment.map(|place| place.index),
+                    offset: Some(c.segment.map_or(c.offset, |place| place.offset)),
                     reason: Some(c.reason.to_string()),
                 })?;
             }
@@ -94,6 +102,7 @@ fn replayed_verdict(report: &VerifyReport, sentence: String) -> (Verdict, String
         intact: true,
         replayed: true,
         records: Some(report.records),
+        segments: None,
         seq: Some(report.head_sequence),
         head: Some(hex(&report.head_hash)),
         state_digest: Some(hex(&report.state_digest)),
@@ -104,6 +113,7 @@ fn replayed_verdict(report: &VerifyReport, sentence: String) -> (Verdict, String
         index_not_checked: None,
         damaged: None,
         first_bad_record: None,
+        segment: None,
         offset: None,
         reason: None,
     };
@@ -125,11 +135,12 @@ fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
         "MACs not checked (no --key-file)"
     };
     let sentence = format!(
-        "intact: {} records ({} bytes), head record {} {}, {} checkpoint(s) verified ({macs}), \
-         balances of {} accounts summed from the outcomes, {index} (not replayed: --replay \
-         also replays every command through the engine)",
+        "intact: {} records ({} bytes in {} segment(s)), head record {} {}, {} checkpoint(s) \
+         verified ({macs}), balances of {} accounts summed from the outcomes, {index} (not \
+         replayed: --replay also replays every command through the engine)",
         audit.records,
         audit.journal_bytes,
+        audit.segments,
         audit.head.sequence,
         hex(&audit.head.hash),
         audit.checkpoints,
@@ -139,6 +150,7 @@ fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
         intact: true,
         replayed: false,
         records: Some(audit.records),
+        segments: Some(audit.segments),
         seq: Some(audit.head.sequence),
         head: Some(hex(&audit.head.hash)),
         state_digest: None,
@@ -149,6 +161,7 @@ fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
         index_not_checked,
         damaged: None,
         first_bad_record: None,
+        segment: None,
         offset: None,
         reason: None,
     };
@@ -157,7 +170,12 @@ fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
 
 /// The default verification: the journal at hash speed and the index against its balances.
 fn audit(session: &Session, args: &VerifyArgs) -> Result<LedgerAudit, StoreError> {
-    audit_ledger(session.data(), session.key.as_ref(), !args.journal_only)
+    audit_ledger_from(
+        session.data(),
+        &session.global.segments_from,
+        session.key.as_ref(),
+        !args.journal_only,
+    )
 }
 
 /// One sentence for people.
@@ -199,7 +217,12 @@ fn damaged(c: &Corruption) -> CliError {
 /// reported, not cut), then the store: the live state and the index against the replay.
 pub fn check(session: &Session, args: &VerifyArgs) -> Result<VerifyReport, StoreError> {
     let mut bar = ProgressBar::new("verifying");
-    let journal = verify_dir(session.data(), session.key.as_ref(), &mut |p| bar.update(p));
+    let journal = verify_dir_from(
+        session.data(),
+        &session.global.segments_from,
+        session.key.as_ref(),
+        &mut |p| bar.update(p),
+    );
     bar.finish();
     let journal = journal?;
     if args.journal_only {

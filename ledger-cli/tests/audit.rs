@@ -38,9 +38,10 @@ fn busy_bank() -> Bank {
 
 /// Byte offsets of the journal's records (docs/FORMAT.md: each starts with "TBJR" and a u32
 /// little-endian length of the whole record).
+/// The byte offsets of the records in a segment file (after its header).
 fn record_offsets(journal: &[u8]) -> Vec<usize> {
     let mut offsets = Vec::new();
-    let mut at = 0;
+    let mut at = ledger_store::SEGMENT_HEADER_BYTES;
     while at < journal.len() {
         assert_eq!(&journal[at..at + 4], b"TBJR");
         offsets.push(at);
@@ -74,7 +75,7 @@ fn verify_passes_an_intact_ledger() {
 #[test]
 fn verify_names_the_record_whose_byte_was_flipped() {
     let bank = busy_bank();
-    let path = bank.data().join("journal.tbj");
+    let path = bank.data().join("journal/00000001.tbj");
     let mut journal = std::fs::read(&path).unwrap();
     let offsets = record_offsets(&journal);
     assert!(offsets.len() > 8);
@@ -99,7 +100,7 @@ fn verify_names_the_record_whose_byte_was_flipped() {
 fn verify_reports_a_torn_tail_and_opening_cuts_it_back() {
     let bank = busy_bank();
     let before = bank.status();
-    let path = bank.data().join("journal.tbj");
+    let path = bank.data().join("journal/00000001.tbj");
     let journal = std::fs::read(&path).unwrap();
     let last = *record_offsets(&journal).last().unwrap();
     // A crash in the middle of writing the last record.
@@ -295,7 +296,7 @@ fn simulate_prints_one_line_per_durable_commit_and_the_ledger_verifies() {
     assert_eq!(last["head"], status["head"]);
     assert!(run.stderr.contains("services recorded"), "{}", run.stderr);
     // Each line names the record it made by that record's own hash (its last 32 bytes).
-    let journal = std::fs::read(bank.data().join(ledger_store::JOURNAL_FILE_NAME)).unwrap();
+    let journal = std::fs::read(ledger_store::segment_path(&bank.data(), 1)).unwrap();
     let mut ends: Vec<usize> = record_offsets(&journal).into_iter().skip(1).collect();
     ends.push(journal.len());
     for line in &lines {
@@ -436,7 +437,7 @@ fn import_keeps_the_exact_genesis_record_whatever_the_policy_serializes_to() {
     let run = run_in(&other, START, &["import", file.to_str().unwrap()]);
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("import record 0"), "{}", run.stderr);
-    assert!(!other.join(ledger_store::JOURNAL_FILE_NAME).exists());
+    assert!(!other.join(ledger_store::JOURNAL_DIR_NAME).exists());
 }
 
 /// Another process embedding the store (here: this test) holds the ledger: a run fails at once
@@ -482,7 +483,7 @@ fn a_ledger_held_by_another_process_is_reported_in_use() {
 #[test]
 fn records_of_a_newer_format_version_are_refused_never_cut() {
     let bank = busy_bank();
-    let path = bank.data().join("journal.tbj");
+    let path = bank.data().join("journal/00000001.tbj");
     let mut journal = std::fs::read(&path).unwrap();
     for _ in 0..2 {
         let last = *record_offsets(&journal).last().unwrap();

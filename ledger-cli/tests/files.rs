@@ -29,7 +29,7 @@ fn write_key(path: &Path, mode: u32) -> String {
 fn a_key_other_users_can_read_is_refused_unless_allowed() {
     let bank = Bank::new();
     let key = write_key(&bank.path("key"), 0o644);
-    let before = std::fs::read(bank.data().join("journal.tbj")).unwrap();
+    let before = std::fs::read(bank.data().join("journal/00000001.tbj")).unwrap();
     let run = bank.fails(
         &["--key-file", &key, "checkpoint", "export"],
         2,
@@ -38,7 +38,7 @@ fn a_key_other_users_can_read_is_refused_unless_allowed() {
     assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
     assert_eq!(
         before,
-        std::fs::read(bank.data().join("journal.tbj")).unwrap(),
+        std::fs::read(bank.data().join("journal/00000001.tbj")).unwrap(),
         "a refused key changes nothing"
     );
     bank.ok(&[
@@ -56,7 +56,7 @@ fn a_key_other_users_can_read_is_refused_unless_allowed() {
 fn a_key_inside_the_data_directory_is_refused_unless_allowed() {
     let bank = Bank::new();
     let key = write_key(&bank.data().join("checkpoint.key"), 0o600);
-    let journal_before = std::fs::read(bank.data().join("journal.tbj")).unwrap();
+    let journal_before = std::fs::read(bank.data().join("journal/00000001.tbj")).unwrap();
     bank.fails(
         &["--key-file", &key, "checkpoint", "export"],
         2,
@@ -64,7 +64,7 @@ fn a_key_inside_the_data_directory_is_refused_unless_allowed() {
     );
     assert_eq!(
         journal_before,
-        std::fs::read(bank.data().join("journal.tbj")).unwrap(),
+        std::fs::read(bank.data().join("journal/00000001.tbj")).unwrap(),
         "a refused key changes nothing"
     );
     bank.ok(&[
@@ -109,7 +109,7 @@ fn status_within_a_minute(bank: &Bank) -> support::Run {
 fn a_journal_that_is_not_a_regular_file_is_refused_at_once() {
     for kind in ["fifo", "symlink", "directory"] {
         let bank = Bank::new();
-        let journal = bank.data().join("journal.tbj");
+        let journal = bank.data().join("journal/00000001.tbj");
         let elsewhere = bank.path("journal-elsewhere.tbj");
         std::fs::rename(&journal, &elsewhere).unwrap();
         match kind {

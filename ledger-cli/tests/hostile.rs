@@ -14,7 +14,7 @@ use support::Bank;
 
 /// The journal's bytes, to show a refused run left them alone.
 fn journal(bank: &Bank) -> Vec<u8> {
-    std::fs::read(bank.data().join("journal.tbj")).unwrap()
+    std::fs::read(bank.data().join("journal/00000001.tbj")).unwrap()
 }
 
 #[test]
@@ -24,16 +24,16 @@ fn an_export_never_lands_on_the_ledgers_own_files() {
     let outside = bank.path("elsewhere");
     std::fs::create_dir(&outside).unwrap();
     let link = outside.join("innocent.jsonl");
-    std::os::unix::fs::symlink(bank.data().join("journal.tbj"), &link).unwrap();
+    std::os::unix::fs::symlink(bank.data().join("journal/00000001.tbj"), &link).unwrap();
     let via_dotdot = outside.join("../ledger/timebank.lock");
     let dir_link = bank.path("ledger-link");
     std::os::unix::fs::symlink(bank.data(), &dir_link).unwrap();
     for target in [
-        bank.data().join("journal.tbj"),
+        bank.data().join("journal/00000001.tbj"),
         bank.data().join("LOCK"),
         via_dotdot,
         link,
-        dir_link.join("journal.tbj"),
+        dir_link.join("journal/00000001.tbj"),
         bank.data().join("index.sled/db"),
     ] {
         let target = target.to_str().unwrap();
@@ -42,7 +42,7 @@ fn an_export_never_lands_on_the_ledgers_own_files() {
     // A relative path, from inside the data directory.
     let run = Command::new(env!("CARGO_BIN_EXE_timebank"))
         .current_dir(bank.data())
-        .args(["--data", ".", "export", "--out", "journal.tbj"])
+        .args(["--data", ".", "export", "--out", "journal/00000001.tbj"])
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(2), "{run:?}");

@@ -365,6 +365,7 @@ typedef struct timebank_open_options {
 typedef struct timebank_store_info {
   // The last durable journal record.
   uint64_t head_sequence;
+  // The journal's records in bytes, every segment's (segment headers not counted).
   uint64_t journal_bytes;
   uint64_t accounts;
   uint64_t transfers;
@@ -386,6 +387,7 @@ typedef int32_t (*timebank_progress_fn)(void *context, uint64_t records_done, ui
 // What `timebank_store_verify` checked.
 typedef struct timebank_verify_report {
   uint64_t records;
+  // The journal's records in bytes, every segment's (segment headers not counted).
   uint64_t journal_bytes;
   uint64_t checkpoints_verified;
   uint64_t head_sequence;

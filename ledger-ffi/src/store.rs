@@ -273,6 +273,7 @@ pub extern "C" fn timebank_store_free(store: *mut timebank_store) {
 pub struct timebank_store_info {
     /// The last durable journal record.
     pub head_sequence: u64,
+    /// The journal's records in bytes, every segment's (segment headers not counted).
     pub journal_bytes: u64,
     pub accounts: u64,
     pub transfers: u64,
@@ -361,6 +362,7 @@ pub type timebank_progress_fn = Option<
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_verify_report {
     pub records: u64,
+    /// The journal's records in bytes, every segment's (segment headers not counted).
     pub journal_bytes: u64,
     pub checkpoints_verified: u64,
     pub head_sequence: u64,

@@ -224,6 +224,7 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
                 if reason != CorruptionReason::Checksum {
                     check_chain(bytes, &frames[..=index], key)?;
                     return Err(Corruption {
+                        segment: None,
                         sequence: index as u64,
                         offset,
                         reason,
@@ -258,6 +259,7 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
         for (id, totals) in part.moved {
             let Some((_, sum)) = accounts.get_mut(&id) else {
                 return Err(Corruption {
+                    segment: None,
                     sequence: head.sequence,
                     offset: head.len,
                     reason: CorruptionReason::Body(crate::codec::DecodeError::Field {
@@ -292,6 +294,7 @@ fn check_chain(
         let raw = &bytes[offset as usize..offset as usize + len as usize];
         let frame = parse_frame(raw, offset).expect("scanned frame parses");
         let corrupt = |reason| Corruption {
+            segment: None,
             sequence: i as u64,
             offset,
             reason,
@@ -342,6 +345,7 @@ fn check_chain(
         });
     }
     let head = head.ok_or(Corruption {
+        segment: None,
         sequence: 0,
         offset: 0,
         reason: CorruptionReason::Genesis(

@@ -4,14 +4,16 @@
 //! ([`crate::store::Store::verify`]) checks more (every outcome, checkpoint state digests) at
 //! engine speed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::audit::{audit, Totals};
 use crate::checkpoint::CheckpointKey;
 use crate::error::{Corruption, CorruptionReason, Error, Result};
+use crate::file::OsIo;
 use crate::index::Index;
-use crate::journal::{Head, JOURNAL_FILE_NAME};
+use crate::journal::Head;
 use crate::lock::DirLock;
+use crate::segment::read_journal;
 use crate::store::INDEX_DIR_NAME;
 
 /// What [`audit_ledger`] found, when the journal verified.
@@ -19,8 +21,10 @@ use crate::store::INDEX_DIR_NAME;
 pub struct LedgerAudit {
     /// Complete records in the journal.
     pub records: u64,
-    /// The journal's length in bytes.
+    /// The journal's records in bytes (every segment's, headers left out).
     pub journal_bytes: u64,
+    /// Segment files read.
+    pub segments: u64,
     /// The last record.
     pub head: Head,
     /// Checkpoint records verified in the chain (with their MACs when a key was given).
@@ -56,20 +60,27 @@ pub fn audit_ledger(
     key: Option<&CheckpointKey>,
     check_index: bool,
 ) -> Result<LedgerAudit> {
-    let path = dir.join(JOURNAL_FILE_NAME);
-    crate::file::refuse_non_regular(&path)?;
-    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound(dir.to_path_buf()),
-        _ => Error::Io(e),
-    })?;
-    let audited = audit(&bytes, key)?;
+    audit_ledger_from(dir, &[], key, check_index)
+}
+
+/// [`audit_ledger`] with sealed segments read from `archives` too (directories they were moved
+/// to). The segments are read and checked on two cores, then the records audited as one
+/// journal; corruption is named by segment and byte offset in its file.
+pub fn audit_ledger_from(
+    dir: &Path,
+    archives: &[PathBuf],
+    key: Option<&CheckpointKey>,
+    check_index: bool,
+) -> Result<LedgerAudit> {
+    let image = read_journal(&OsIo, dir, archives)?;
+    let audited = audit(&image.bytes, key).map_err(|e| image.locate(e))?;
     if let Some(torn) = &audited.torn {
-        return Err(Corruption {
+        return Err(image.locate(Corruption {
+            segment: None,
             sequence: torn.sequence,
             offset: torn.offset,
             reason: CorruptionReason::TornTail,
-        }
-        .into());
+        }));
     }
     let index = match check_index {
         true => check_index_against(dir, &audited)?,
@@ -78,6 +89,7 @@ pub fn audit_ledger(
     Ok(LedgerAudit {
         records: audited.records,
         journal_bytes: audited.head.len,
+        segments: image.segments.len() as u64,
         head: audited.head,
         checkpoints: audited.checkpoints,
         macs_checked: key.is_some(),
@@ -164,6 +176,7 @@ fn check_index_against(dir: &Path, audited: &crate::audit::Audit) -> Result<Inde
 
 fn index_damage(head: Head, why: String) -> Error {
     Corruption {
+        segment: None,
         sequence: head.sequence,
         offset: head.len,
         reason: CorruptionReason::Index(why),

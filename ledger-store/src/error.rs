@@ -112,9 +112,28 @@ pub enum Error {
 pub struct Corruption {
     /// The sequence number the record at that place should have (records count from 0).
     pub sequence: u64,
-    /// Its byte offset in the journal file.
+    /// Its byte offset in the journal: in the records of every segment laid end to end
+    /// (segment headers left out), the offset a journal image read whole has.
     pub offset: u64,
     pub reason: CorruptionReason,
+    /// The segment file that holds that place and the byte offset in it (header included),
+    /// when the journal was read from segment files.
+    pub segment: Option<SegmentPlace>,
+}
+
+/// A place in a segment file: which segment and the byte offset in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentPlace {
+    /// The segment's number (its file is `journal/<number as 8 digits>.tbj`).
+    pub index: u64,
+    /// The byte offset in that file, its header included.
+    pub offset: u64,
+}
+
+impl fmt::Display for SegmentPlace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "segment {:08}, byte offset {}", self.index, self.offset)
+    }
 }
 
 impl fmt::Display for Corruption {
@@ -126,11 +145,14 @@ impl fmt::Display for Corruption {
                  record {} ({} bytes): rebuild the index from it",
                 self.sequence, self.offset
             ),
-            reason => write!(
-                f,
-                "record {} at byte offset {}: {reason}",
-                self.sequence, self.offset
-            ),
+            reason => match self.segment {
+                Some(place) => write!(f, "record {} ({place}): {reason}", self.sequence),
+                None => write!(
+                    f,
+                    "record {} at byte offset {}: {reason}",
+                    self.sequence, self.offset
+                ),
+            },
         }
     }
 }
@@ -184,6 +206,12 @@ pub enum CorruptionReason {
     Published(&'static str),
     /// The sled index disagrees with the replayed state.
     Index(String),
+    /// The segment files do not make one journal: one is missing, duplicated, out of order,
+    /// cut short or has a damaged header (the text names the segments).
+    Segment(String),
+    /// A segment header whose format version this binary does not know: written by a newer
+    /// binary. Refused, never cut.
+    SegmentUnreadable { version: u8 },
 }
 
 impl fmt::Display for CorruptionReason {
@@ -253,6 +281,13 @@ impl fmt::Display for CorruptionReason {
             }
             CorruptionReason::Published(why) => write!(f, "published checkpoint: {why}"),
             CorruptionReason::Index(why) => write!(f, "index disagrees with the journal: {why}"),
+            CorruptionReason::Segment(why) => write!(f, "{why}"),
+            CorruptionReason::SegmentUnreadable { version } => write!(
+                f,
+                "written by a newer timebank (segment format version {version}); this binary \
+                 reads up to {}",
+                crate::segment::SEGMENT_VERSION
+            ),
         }
     }
 }

@@ -22,6 +22,8 @@ pub trait JournalIo: Send + Sync + Debug {
     fn remove(&self, path: &Path) -> io::Result<()>;
     /// Opens an existing file for appending at its end.
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>>;
+    /// The names of the files in directory `dir`, or `None` when it does not exist.
+    fn list(&self, dir: &Path) -> io::Result<Option<Vec<String>>>;
 }
 
 /// An open journal file. Appends go to the end; nothing is durable until [`JournalFile::sync`].
@@ -66,6 +68,15 @@ impl JournalIo for OsIo {
                 "the file exists",
             ));
         }
+        // The first segment of a new ledger creates the journal directory.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.try_exists()? {
+                create_private_dir(dir)?;
+                if let Some(above) = dir.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    File::open(above)?.sync_all()?;
+                }
+            }
+        }
         let temporary = creating_path(path);
         // A leftover of a creation that crashed: it was never renamed, so never used.
         match std::fs::remove_file(&temporary) {
@@ -98,6 +109,43 @@ impl JournalIo for OsIo {
         let file = OpenOptions::new().append(true).open(path)?;
         Ok(Box::new(OsFile { file }))
     }
+
+    fn list(&self, dir: &Path) -> io::Result<Option<Vec<String>>> {
+        refuse_non_directory(dir)?;
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            if let Some(name) = entry?.file_name().to_str() {
+                names.push(name.to_owned());
+            }
+        }
+        Ok(Some(names))
+    }
+}
+
+/// Refuses a journal directory that exists but is not a directory, or is a symbolic link
+/// (`InvalidInput`): segments are written through it only inside the data directory's lock.
+pub fn refuse_non_directory(path: &Path) -> io::Result<()> {
+    let file_type = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata.file_type(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if file_type.is_dir() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} is not a directory: the journal's segments are in a directory of the data \
+             directory",
+            path.display()
+        ),
+    ))
 }
 
 /// Refuses a journal path that exists but is not a regular file (`InvalidInput`): reading a

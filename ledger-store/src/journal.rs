@@ -1,4 +1,5 @@
-//! The journal: one append-only file of hash-chained records, the store's source of truth.
+//! The journal: append-only, hash-chained records, the store's source of truth, kept in
+//! segment files ([`crate::segment`]); this module works on the records laid end to end.
 //!
 //! [`scan_frames`] finds record boundaries and tells a torn tail (a crash mid-write: nothing valid
 //! after the bad bytes) from damage (a bad record with valid ones after it).
@@ -18,9 +19,6 @@ use crate::record::{
     append_record, append_record_in, parse_frame, unknown_record, Hash, RecordHeader, RecordKind,
     FORMAT_VERSION, RECORD_MAGIC,
 };
-
-/// The journal's file name in the data directory.
-pub const JOURNAL_FILE_NAME: &str = "journal.tbj";
 
 /// Bytes at the end of a journal that are not a complete, valid record and that no valid record
 /// follows: what a crash mid-write leaves.
@@ -80,6 +78,7 @@ pub fn scan_frames(bytes: &[u8]) -> Result<Scan, Corruption> {
                 if let Some((version, kind)) = unknown_record(&bytes[offset..]) {
                     // Written whole by another binary: refused wherever it stands, never cut.
                     return Err(Corruption {
+                        segment: None,
                         sequence,
                         offset: offset as u64,
                         reason: CorruptionReason::Unreadable { version, kind },
@@ -110,6 +109,7 @@ pub fn torn_or_corrupt(
     match valid_record_after(bytes, offset + 1) {
         None => Ok(()),
         Some(_) => Err(Corruption {
+            segment: None,
             sequence,
             offset: offset as u64,
             reason,

@@ -6,7 +6,8 @@
 //! from that document alone.
 //!
 //! Where things are: [`record`] (the frame and record hash), [`codec`] (commands in bytes),
-//! [`journal`] (scanning, torn tails, staging groups), [`replay`] (checking and rebuilding on two
+//! [`journal`] (scanning, torn tails, staging groups), [`segment`] (the segment files the journal
+//! is kept in, and rolling from one to the next), [`replay`] (checking and rebuilding on two
 //! cores), [`checkpoint`] (keyed checkpoints and their text), [`index`] (sled), [`store`] (the
 //! pipeline: committer, syncer, indexer; queries; verify), [`mod@file`] (the I/O trait) and
 //! [`sim_disk`] (power loss and I/O failures for tests and fuzzing).
@@ -66,20 +67,25 @@ pub mod profile;
 pub mod proof;
 pub mod record;
 pub mod replay;
+pub mod segment;
 pub mod signed_checkpoint;
 pub mod sim_disk;
 pub mod store;
 pub mod time_guard;
 
 pub use checkpoint::{Checkpoint, CheckpointKey};
-pub use error::{Corruption, CorruptionReason, Error, Result};
+pub use error::{Corruption, CorruptionReason, Error, Result, SegmentPlace};
 pub use file::{JournalFile, JournalIo, OsIo};
-pub use journal::{TornTail, JOURNAL_FILE_NAME};
+pub use journal::TornTail;
 pub use lock::LOCK_FILE_NAME;
 pub use replay::Progress;
+pub use segment::{
+    segment_path, JournalImage, JOURNAL_DIR_NAME, SEGMENT_BYTES_DEFAULT, SEGMENT_HEADER_BYTES,
+};
 pub use sim_disk::{CrashMode, SimDisk, SimOp};
 pub use store::{
-    verify_bytes, verify_dir, verify_published, Committed, HistoryCursor, HistoryPage,
-    IndexRecovery, OpenReport, Status, Store, StoreOptions, VerifyReport, INDEX_DIR_NAME,
+    verify_bytes, verify_dir, verify_dir_from, verify_published, Committed, HistoryCursor,
+    HistoryPage, IndexRecovery, OpenReport, Status, Store, StoreOptions, VerifyReport,
+    INDEX_DIR_NAME,
 };
 pub use time_guard::{TimeGuard, TimeRefusal, CLOCK_SKEW_MAX_NS_DEFAULT};

@@ -95,6 +95,7 @@ pub fn replay(
                 // written whole, so a wrong sequence number or link in it is damage.
                 if reason != CorruptionReason::Checksum {
                     return Err(Corruption {
+                        segment: None,
                         sequence: i as u64,
                         offset,
                         reason,
@@ -178,6 +179,7 @@ impl ReplayState {
         observer: Observer<'_>,
     ) -> Result<(), Corruption> {
         let corrupt = |reason| Corruption {
+            segment: None,
             sequence: frame.sequence(),
             offset: frame.offset,
             reason,
@@ -257,6 +259,7 @@ impl ReplayState {
     ) -> Result<Replayed, Corruption> {
         let (Some(ledger), Some(head)) = (self.ledger, self.head) else {
             return Err(Corruption {
+                segment: None,
                 sequence: 0,
                 offset: 0,
                 reason: CorruptionReason::Genesis(

@@ -232,6 +232,18 @@ impl JournalIo for SimDisk {
         }
     }
 
+    fn list(&self, dir: &Path) -> io::Result<Option<Vec<String>>> {
+        // Directories exist while they hold a file.
+        let names: Vec<String> = self
+            .lock()
+            .files
+            .keys()
+            .filter(|p| p.parent() == Some(dir))
+            .filter_map(|p| p.file_name()?.to_str().map(str::to_owned))
+            .collect();
+        Ok((!names.is_empty()).then_some(names))
+    }
+
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
         if !self.lock().files.contains_key(path) {
             return Err(io::Error::new(io::ErrorKind::NotFound, "no such file"));

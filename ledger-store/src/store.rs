@@ -25,9 +25,7 @@ use crate::checkpoint::{Checkpoint, CheckpointKey};
 use crate::error::{Corruption, CorruptionReason, Error, Result};
 use crate::file::{create_private_dir, JournalFile, JournalIo, OsIo};
 use crate::index::{Index, IndexDelta, IndexMark, IndexTree, REBUILD_CHUNK_TRANSFERS};
-use crate::journal::{
-    genesis_record, scan_frames, write_durably, Head, JournalWriter, TornTail, JOURNAL_FILE_NAME,
-};
+use crate::journal::{genesis_record, scan_frames, write_durably, Head, JournalWriter, TornTail};
 use crate::lock::DirLock;
 use crate::merkle::{MerkleTree, TreeHash};
 use crate::outcome::outcome_of;
@@ -39,6 +37,10 @@ use crate::record::{
     parse_frame, Hash, FORMAT_VERSION, FORMAT_VERSION_MIN, HASH_BYTES, OFFSET_LENGTH,
 };
 use crate::replay::{replay, Progress, Replayed};
+use crate::segment::{
+    find_segments, read_journal, segment_path, JournalImage, SegmentHeader, SegmentedFile,
+    JOURNAL_DIR_NAME, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MIN, SEGMENT_HEADER_BYTES,
+};
 use crate::signed_checkpoint::{CheckpointClaim, SignedCheckpoint, SigningKey};
 use crate::time_guard::TimeGuard;
 
@@ -75,6 +77,13 @@ pub struct StoreOptions {
     /// Open without writing anything in the data directory (an auditor's read-only copy, a
     /// backup, a full disk): see [`Store::open`].
     pub read_only: bool,
+    /// The size the writer keeps journal segments under, in bytes (default
+    /// [`SEGMENT_BYTES_DEFAULT`], 256 MiB; at least [`SEGMENT_BYTES_MIN`]). A record larger
+    /// than it fills a segment alone. Segments written before keep their size.
+    pub segment_bytes: u64,
+    /// Directories holding sealed segments moved out of the data directory (archive storage);
+    /// they are read with the data directory's `journal/`. The newest segment stays there.
+    pub segments_from: Vec<PathBuf>,
 }
 
 impl Default for StoreOptions {
@@ -84,6 +93,8 @@ impl Default for StoreOptions {
             io: Arc::new(OsIo),
             time_guard: TimeGuard::default(),
             read_only: false,
+            segment_bytes: SEGMENT_BYTES_DEFAULT,
+            segments_from: Vec::new(),
         }
     }
 }
@@ -114,6 +125,19 @@ impl StoreOptions {
         self.read_only = true;
         self
     }
+
+    /// Keeps segments under `bytes` (see [`StoreOptions::segment_bytes`]; raised to
+    /// [`SEGMENT_BYTES_MIN`] when smaller).
+    pub fn segment_bytes(mut self, bytes: u64) -> Self {
+        self.segment_bytes = bytes.max(SEGMENT_BYTES_MIN);
+        self
+    }
+
+    /// Reads sealed segments from `dir` too (see [`StoreOptions::segments_from`]).
+    pub fn segments_from(mut self, dir: &Path) -> Self {
+        self.segments_from.push(dir.to_path_buf());
+        self
+    }
 }
 
 /// What the index needed when the store opened.
@@ -133,7 +157,8 @@ pub enum IndexRecovery {
 /// What opening found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenReport {
-    /// A torn tail that was cut back (its bytes are kept in `journal.tbj.torn-<offset>`); on a
+    /// A torn tail that was cut back (its bytes are kept beside the newest segment, in
+    /// `journal/<segment>.tbj.torn-<byte offset in the file>`); on a
     /// read-only store, found and left as it is (the state is the records before it).
     pub torn_tail: Option<TornTail>,
     /// Whether the store was opened read-only ([`StoreOptions::read_only`]).
@@ -175,6 +200,8 @@ pub struct Status {
     /// The last durable record.
     pub head_sequence: u64,
     pub head_hash: Hash,
+    /// The journal's records in bytes: every segment's, segment headers not counted (the
+    /// offset in the records laid end to end where the next record goes).
     pub journal_bytes: u64,
     /// The digest of the state after the durable head (and not of a group whose sync is still
     /// in flight).
@@ -429,13 +456,23 @@ impl Store {
     fn create_with(dir: &Path, genesis: &[u8], options: StoreOptions) -> Result<Store> {
         create_private_dir(dir)?;
         let lock = DirLock::acquire(dir, true)?;
-        let path = dir.join(JOURNAL_FILE_NAME);
-        match options.io.read(&path)? {
-            Some(bytes) if is_unfinished_creation(&bytes) => options.io.remove(&path)?,
-            Some(_) => return Err(Error::AlreadyExists(dir.to_path_buf())),
-            None => {}
+        let path = segment_path(dir, 1);
+        match find_segments(&*options.io, dir, &[])? {
+            Some(found) if !found.is_empty() => match unfinished_creation(&*options.io, dir)? {
+                true => options.io.remove(&path)?,
+                false => return Err(Error::AlreadyExists(dir.to_path_buf())),
+            },
+            _ => {}
         }
-        options.io.create_whole(&path, genesis)?;
+        let mut first = SegmentHeader {
+            index: 1,
+            first_sequence: 0,
+            prev_hash: [0; 32],
+        }
+        .encode()
+        .to_vec();
+        first.extend_from_slice(genesis);
+        options.io.create_whole(&path, &first)?;
         Store::open_locked(dir, options, Some(lock))
     }
 
@@ -471,7 +508,7 @@ impl Store {
                 // No lock file: no ledger here (do not leave a file behind), or a ledger that
                 // was written before the store locked its directory.
                 if !DirLock::exists(dir)?
-                    && options.io.read(&dir.join(JOURNAL_FILE_NAME))?.is_none()
+                    && find_segments(&*options.io, dir, &[])?.is_none_or(|f| f.is_empty())
                 {
                     return Err(Error::NotFound(dir.to_path_buf()));
                 }
@@ -491,14 +528,29 @@ impl Store {
 
     /// [`Store::open`] once the directory's lock is held.
     fn open_locked(dir: &Path, options: StoreOptions, lock: Option<DirLock>) -> Result<Store> {
-        let path = dir.join(JOURNAL_FILE_NAME);
-        let bytes = options
-            .io
-            .read(&path)?
-            .ok_or_else(|| Error::NotFound(dir.to_path_buf()))?;
-        if is_unfinished_creation(&bytes) {
+        if unfinished_creation(&*options.io, dir)? {
             return Err(Error::UnfinishedCreation(dir.to_path_buf()));
         }
+        let image = read_journal(&*options.io, dir, &options.segments_from)?;
+        Store::open_image(dir, options, lock, image)
+    }
+
+    /// [`Store::open_locked`] once the journal is read; corruption is named by segment.
+    fn open_image(
+        dir: &Path,
+        options: StoreOptions,
+        lock: Option<DirLock>,
+        image: JournalImage,
+    ) -> Result<Store> {
+        let last = image.last().clone();
+        if !options.read_only && last.path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
+            return Err(Error::Io(std::io::Error::other(format!(
+                "the newest segment, {}, is not in the data directory's {JOURNAL_DIR_NAME}: \
+                 only the newest segment is written, and it stays there",
+                last.path.display()
+            ))));
+        }
+        let bytes = &image.bytes;
         let (index, mut rebuild_why) = match options.read_only {
             true => (
                 Index::open_temporary()?,
@@ -515,7 +567,7 @@ impl Store {
             }
         };
         let catch_up_from = match (mark, &rebuild_why) {
-            (Some(m), None) if marker_matches(&bytes, m.sequence, &m.hash) => {
+            (Some(m), None) if marker_matches(bytes, m.sequence, &m.hash) => {
                 // The mark names a record of this journal; does the tree hold what it claims?
                 match live.probe(&m) {
                     Ok(None) => m.sequence,
@@ -542,9 +594,10 @@ impl Store {
         let replayed = match (&rebuild_why, mark) {
             (None, Some(mark)) => {
                 let mut catch_up = CatchUp::new(live, catch_up_from);
-                let replayed = replay(&bytes, key, &mut |_| {}, &mut |s, c, r, l| {
+                let replayed = replay(bytes, key, &mut |_| {}, &mut |s, c, r, l| {
                     catch_up.observe(s, c, r, l)
-                })?;
+                })
+                .map_err(|e| image.locate(e))?;
                 let counted = catch_up.counts_at_from;
                 if counted == (mark.accounts, mark.transfers) {
                     catch_up.finish(&replayed, false)?;
@@ -557,7 +610,8 @@ impl Store {
                          transfers at record {}, the journal {} and {}",
                         mark.accounts, mark.transfers, mark.sequence, counted.0, counted.1
                     );
-                    let replayed = rebuild_generation(&index, &bytes, key, &why)?;
+                    let replayed = rebuild_generation(&index, bytes, key, &why)
+                        .map_err(|e| image.locate(e))?;
                     rebuild_why = Some(why);
                     replayed
                 }
@@ -565,21 +619,43 @@ impl Store {
             // No mark always comes with a reason to rebuild.
             (why, _) => {
                 let why = why.as_deref().unwrap_or("the index has no mark");
-                rebuild_generation(&index, &bytes, key, why)?
+                rebuild_generation(&index, bytes, key, why).map_err(|e| image.locate(e))?
             }
         };
-        let tree = journal_tree(&bytes, replayed.records, replayed.profile.tree_hash())?;
-        let created = genesis_now(&bytes);
-        drop(bytes);
+        let tree = journal_tree(bytes, replayed.records, replayed.profile.tree_hash())?;
+        let created = genesis_now(bytes);
+        if let Some(torn) = replayed.torn.as_ref().filter(|t| t.offset < last.start) {
+            // Only the newest segment may end in a torn record; a sealed one was synced whole.
+            let why = format!(
+                "a sealed segment ends in an incomplete record ({}), and segment {:08} follows",
+                torn.why, last.header.index
+            );
+            return Err(image.locate(Corruption {
+                segment: None,
+                sequence: torn.sequence,
+                offset: torn.offset,
+                reason: CorruptionReason::Segment(why),
+            }));
+        }
+        drop(image);
         let file: Box<dyn JournalFile> = match options.read_only {
             true => Box::new(ReadOnlyJournal),
             false => {
-                let mut file = options.io.open_append(&path)?;
+                let mut file = options.io.open_append(&last.path)?;
+                let mut file_len = SEGMENT_HEADER_BYTES as u64 + last.len;
                 if let Some(torn) = &replayed.torn {
-                    keep_torn_bytes(&options, dir, torn, &path)?;
-                    file.truncate(torn.offset)?;
+                    let at = SEGMENT_HEADER_BYTES as u64 + torn.offset - last.start;
+                    keep_torn_bytes(&options, torn, &last.path, at)?;
+                    file.truncate(at)?;
+                    file_len = at;
                 }
-                file
+                Box::new(SegmentedFile::new(
+                    Arc::clone(&options.io),
+                    dir,
+                    (last.header.index, file, file_len),
+                    options.segment_bytes,
+                    (replayed.head.sequence, replayed.head.hash),
+                ))
             }
         };
         let report = OpenReport {
@@ -1069,19 +1145,15 @@ impl Store {
                 IndexPause::new(&self.shared, head.sequence),
             )
         };
-        let path = self.shared.dir.join(JOURNAL_FILE_NAME);
-        let mut bytes = self
-            .shared
-            .options
-            .io
-            .read(&path)?
-            .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
-        bytes.truncate(head.len as usize);
+        let image = self.journal_image(&head)?;
+        let bytes = &image.bytes;
         let key = self.shared.options.checkpoint_key;
-        let replayed = replay(&bytes, key.as_ref(), progress, &mut |_, _, _, _| {})?;
-        let mut report = report_of(&replayed, key.is_some())?;
+        let replayed = replay(bytes, key.as_ref(), progress, &mut |_, _, _, _| {})
+            .map_err(|e| image.locate(e))?;
+        let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
         let mismatch = |reason| -> Error {
             Corruption {
+                segment: None,
                 sequence: head.sequence,
                 offset: head.len,
                 reason,
@@ -1095,7 +1167,7 @@ impl Store {
         // The tree in memory (what proofs and signed checkpoints come from) against one built
         // afresh from the verified journal.
         let size = head.sequence + 1;
-        let rebuilt = journal_tree(&bytes, replayed.records, self.shared.profile.tree_hash())?;
+        let rebuilt = journal_tree(bytes, replayed.records, self.shared.profile.tree_hash())?;
         if rebuilt.root(size) != self.tree_root(size) {
             let why = "the Merkle tree in memory differs from the journal's".into();
             return Err(mismatch(CorruptionReason::Replay(why)));
@@ -1108,20 +1180,21 @@ impl Store {
         Ok(report)
     }
 
+    /// The journal's records up to the durable `head`, read from its segments.
+    fn journal_image(&self, head: &Head) -> Result<JournalImage> {
+        let options = &self.shared.options;
+        let mut image = read_journal(&*options.io, &self.shared.dir, &options.segments_from)?;
+        image.bytes.truncate(head.len as usize);
+        Ok(image)
+    }
+
     /// Checks a published checkpoint against this store's durable journal
     /// (see [`verify_published`]).
     pub fn verify_published(&self, checkpoint: &Checkpoint) -> Result<()> {
         let head = *lock(&self.shared.durable);
-        let path = self.shared.dir.join(JOURNAL_FILE_NAME);
-        let mut bytes = self
-            .shared
-            .options
-            .io
-            .read(&path)?
-            .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
-        bytes.truncate(head.len as usize);
+        let image = self.journal_image(&head)?;
         verify_published(
-            &bytes,
+            &image.bytes,
             checkpoint,
             self.shared.options.checkpoint_key.as_ref(),
         )
@@ -1143,20 +1216,19 @@ impl Store {
         self.check_not_poisoned()?;
         self.wait_indexed()?;
         let head = *lock(&self.shared.durable);
-        let path = self.shared.dir.join(JOURNAL_FILE_NAME);
-        let mut bytes = self
-            .shared
-            .options
-            .io
-            .read(&path)?
-            .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
-        bytes.truncate(head.len as usize);
+        let image = self.journal_image(&head)?;
         let key = self.shared.options.checkpoint_key;
-        let replayed =
-            rebuild_generation(&self.shared.index, &bytes, key.as_ref(), "rebuild_index")?;
+        let replayed = rebuild_generation(
+            &self.shared.index,
+            &image.bytes,
+            key.as_ref(),
+            "rebuild_index",
+        )
+        .map_err(|e| image.locate(e))?;
         if replayed.ledger.state_digest() != self.ledger().state_digest() {
             let why = "the replayed state differs from the live state".to_owned();
             return Err(Corruption {
+                segment: None,
                 sequence: head.sequence,
                 offset: head.len,
                 reason: CorruptionReason::Replay(why),
@@ -1257,15 +1329,9 @@ impl Store {
                 head.sequence
             )));
         }
-        let path = self.shared.dir.join(JOURNAL_FILE_NAME);
-        let mut bytes = self
-            .shared
-            .options
-            .io
-            .read(&path)?
-            .ok_or_else(|| Error::NotFound(self.shared.dir.clone()))?;
-        bytes.truncate(head.len as usize);
-        let scan = scan_frames(&bytes)?;
+        let image = self.journal_image(&head)?;
+        let bytes = &image.bytes;
+        let scan = scan_frames(bytes)?;
         sequences
             .iter()
             .map(|&s| {
@@ -1488,6 +1554,7 @@ pub fn verify_bytes(
 fn report_of(replayed: &Replayed, macs_checked: bool) -> Result<VerifyReport> {
     if let Some(torn) = &replayed.torn {
         return Err(Corruption {
+            segment: None,
             sequence: torn.sequence,
             offset: torn.offset,
             reason: CorruptionReason::TornTail,
@@ -1517,6 +1584,7 @@ pub fn verify_published(
 ) -> Result<()> {
     let published = |offset: u64, why| -> Error {
         Corruption {
+            segment: None,
             sequence: checkpoint.sequence,
             offset,
             reason: CorruptionReason::Published(why),
@@ -1561,13 +1629,19 @@ pub fn verify_dir(
     key: Option<&CheckpointKey>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport> {
-    let path = dir.join(JOURNAL_FILE_NAME);
-    crate::file::refuse_non_regular(&path)?;
-    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound(dir.to_path_buf()),
-        _ => Error::Io(e),
-    })?;
-    verify_bytes(&bytes, key, progress)
+    verify_dir_from(dir, &[], key, progress)
+}
+
+/// [`verify_dir`] with sealed segments read from `archives` too (directories they were moved
+/// to); corruption is named by segment and byte offset in its file.
+pub fn verify_dir_from(
+    dir: &Path,
+    archives: &[PathBuf],
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VerifyReport> {
+    let image = read_journal(&OsIo, dir, archives)?;
+    verify_bytes(&image.bytes, key, progress).map_err(|e| image.locate(e))
 }
 
 fn head_state_of(head: Head, ledger: &Ledger) -> HeadState {
@@ -1655,6 +1729,20 @@ fn is_unfinished_creation(bytes: &[u8]) -> bool {
     scan_frames(bytes).is_ok_and(|scan| scan.frames.is_empty())
 }
 
+/// Whether the journal in `dir` is a creation that did not finish: segment 1 alone, without a
+/// whole header and genesis record (nothing in it was ever acknowledged).
+fn unfinished_creation(io: &dyn JournalIo, dir: &Path) -> Result<bool> {
+    let found = find_segments(io, dir, &[])?.unwrap_or_default();
+    if found.len() != 1 || found[0].0 != 1 {
+        return Ok(false);
+    }
+    Ok(io.read(&found[0].1)?.is_some_and(|bytes| {
+        bytes.len() < SEGMENT_HEADER_BYTES
+            || (bytes.starts_with(&crate::segment::SEGMENT_MAGIC)
+                && is_unfinished_creation(&bytes[SEGMENT_HEADER_BYTES..]))
+    }))
+}
+
 /// Whether record `sequence` of the journal image has hash `hash` (checked on the stored hash;
 /// replay then checks that the stored hashes are right).
 fn marker_matches(bytes: &[u8], sequence: u64, hash: &Hash) -> bool {
@@ -1672,10 +1760,15 @@ fn marker_matches(bytes: &[u8], sequence: u64, hash: &Hash) -> bool {
         })
 }
 
-fn keep_torn_bytes(options: &StoreOptions, dir: &Path, torn: &TornTail, path: &Path) -> Result<()> {
+/// Keeps the torn bytes of the newest segment `path`, from its byte `at`, in
+/// `<segment file>.torn-<at>` beside it.
+fn keep_torn_bytes(options: &StoreOptions, torn: &TornTail, path: &Path, at: u64) -> Result<()> {
     let bytes = options.io.read(path)?.unwrap_or_default();
-    let tail = bytes.get(torn.offset as usize..).unwrap_or_default();
-    let base = format!("{JOURNAL_FILE_NAME}.torn-{}", torn.offset);
+    let tail = bytes.get(at as usize..).unwrap_or_default();
+    debug_assert_eq!(tail.len() as u64, torn.len);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let base = format!("{name}.torn-{at}");
+    let dir = path.parent().unwrap_or(Path::new("."));
     // A later crash can tear at the same offset: never overwrite, never drop, what was kept.
     for attempt in 0..TORN_COPIES_MAX {
         let name = match attempt {
@@ -1793,6 +1886,7 @@ fn rebuild_generation(
 /// The index disagrees with a journal that verifies (never a fault of the journal).
 fn index_damage(replayed: &Replayed, why: String) -> Error {
     Corruption {
+        segment: None,
         sequence: replayed.head.sequence,
         offset: replayed.head.len,
         reason: CorruptionReason::Index(why),

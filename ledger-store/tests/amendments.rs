@@ -10,8 +10,8 @@ use ledger_core::{
     NewAccount, Period, Policy, ResultCode, Transfer,
 };
 use ledger_store::record::{FORMAT_VERSION, OFFSET_VERSION};
-use ledger_store::{verify_dir, Error, Store, StoreOptions, JOURNAL_FILE_NAME};
-use support::{account, tid, Scratch, NOW};
+use ledger_store::{verify_dir, Error, Store, StoreOptions};
+use support::{account, tid, Scratch, JOURNAL_FILE_NAME, NOW};
 
 const DAY: u64 = 86_400 * 1_000_000_000;
 /// The amendment takes effect ten days after the ledger's creation.

@@ -11,8 +11,8 @@ use ledger_core::{
 use ledger_store::codec::decode_record_body;
 use ledger_store::journal::scan_frames;
 use ledger_store::record::{parse_frame, FORMAT_VERSION};
-use ledger_store::{Store, StoreOptions, JOURNAL_FILE_NAME};
-use support::{account, tid, Scratch, NOW};
+use ledger_store::{Store, StoreOptions};
+use support::{account, tid, Scratch, JOURNAL_FILE_NAME, NOW};
 
 const CLERK: u64 = 4_001;
 const WRONG_ENTRY: u32 = 12;
@@ -59,7 +59,7 @@ fn operators_and_reasons_are_journaled_and_survive_reopening() {
     store.close().unwrap();
 
     // The last record carries both annotations, in format version 4.
-    let bytes = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let bytes = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     let frames = scan_frames(&bytes).unwrap().frames;
     let (offset, len) = *frames.last().unwrap();
     let raw = &bytes[offset as usize..offset as usize + len as usize];

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 
 use ledger_store::audit_ledger::{audit_ledger, IndexCheck};
-use ledger_store::{CorruptionReason, Error, Store, INDEX_DIR_NAME, JOURNAL_FILE_NAME};
+use ledger_store::{CorruptionReason, Error, Store, INDEX_DIR_NAME};
 use support::*;
 
 fn populated(dir: &Path, batches: u128, hundredths: u64) -> ledger_store::Status {
@@ -89,7 +89,7 @@ fn an_index_of_another_history_is_index_damage_not_journal_damage() {
         &other.path().join(INDEX_DIR_NAME),
         &dir.path().join(INDEX_DIR_NAME),
     );
-    let journal = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let journal = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     match audit_ledger(dir.path(), None, true) {
         Err(Error::Corrupted(c)) => {
             assert!(c.is_index_only(), "{c}");
@@ -99,7 +99,7 @@ fn an_index_of_another_history_is_index_damage_not_journal_damage() {
     }
     assert_eq!(
         journal,
-        std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap()
+        support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap()
     );
 }
 
@@ -115,7 +115,8 @@ fn a_torn_tail_is_reported_and_left_in_place() {
     match audit_ledger(dir.path(), None, true) {
         Err(Error::Corrupted(c)) => {
             assert_eq!(c.reason, CorruptionReason::TornTail);
-            assert_eq!(c.offset, whole);
+            let place = c.segment.expect("the segment is named");
+            assert_eq!((place.index, place.offset), (1, whole));
         }
         other => panic!("{other:?}"),
     }

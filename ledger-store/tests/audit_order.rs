@@ -7,7 +7,7 @@ mod support;
 use ledger_store::audit::{audit, Totals};
 use ledger_store::journal::scan_frames;
 use ledger_store::record::{record_hash, HASH_BYTES, OFFSET_SEQUENCE};
-use ledger_store::{verify_bytes, CorruptionReason, Error, Store, JOURNAL_FILE_NAME};
+use ledger_store::{verify_bytes, CorruptionReason, Error, Store};
 use support::*;
 
 /// A closed ledger of a dozen records, and its journal's bytes.
@@ -20,7 +20,7 @@ fn journal(name: &str) -> (Scratch, Vec<u8>) {
             .unwrap();
     }
     store.close().unwrap();
-    let bytes = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let bytes = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     (dir, bytes)
 }
 
@@ -64,7 +64,7 @@ fn the_sums_before_a_torn_tail_are_the_engines() {
         frames.len() as u64 - 1
     );
     assert_eq!(audited.records, frames.len() as u64 - 1);
-    std::fs::write(dir.path().join(JOURNAL_FILE_NAME), torn).unwrap();
+    support::write_records(dir.path().join(JOURNAL_FILE_NAME), torn).unwrap();
     let store = Store::open(dir.path(), options()).unwrap();
     for (id, (_, totals)) in &audited.accounts {
         let account = store.account(*id).unwrap();

@@ -165,7 +165,7 @@ fn a_sync_failure_is_an_unknown_outcome_and_later_commits_are_refused_unwritten(
 #[test]
 fn an_unfinished_creation_is_named_on_open_and_cleared_by_creating_again() {
     let dir = Scratch::new("faults-unfinished");
-    let journal = dir.path().join(ledger_store::JOURNAL_FILE_NAME);
+    let journal = dir.path().join(support::JOURNAL_FILE_NAME);
     let disk = SimDisk::new();
     let made = Store::create(
         dir.path(),
@@ -214,7 +214,7 @@ fn a_read_only_store_answers_from_the_journal_and_writes_nothing() {
     store.create_transfers(services(1, 5), NOW).unwrap();
     let status = durable(store.status());
     drop(store);
-    let journal = dir.path().join(ledger_store::JOURNAL_FILE_NAME);
+    let journal = dir.path().join(support::JOURNAL_FILE_NAME);
     let mut bytes = disk.contents(&journal).unwrap();
     bytes.extend_from_slice(b"half a record");
     disk.set_contents(&journal, bytes.clone());

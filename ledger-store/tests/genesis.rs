@@ -10,7 +10,7 @@ mod support;
 
 use ledger_store::journal::{genesis_record, scan_frames};
 use ledger_store::record::{append_record, RecordHeader, RecordKind};
-use ledger_store::{Error, Store, JOURNAL_FILE_NAME};
+use ledger_store::{Error, Store};
 use support::*;
 
 /// A policy in a JSON form the store's own serializer would not write (spaces, key order).
@@ -27,7 +27,7 @@ fn a_ledger_created_from_a_genesis_record_holds_exactly_those_bytes() {
     let done = store.create_transfers(services(1, 2), NOW).unwrap();
     store.close().unwrap();
 
-    let journal = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let journal = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     assert_eq!(&journal[..genesis.len()], &genesis[..]);
     // Re-serializing the parsed policy would have made another record.
     let parsed =
@@ -45,14 +45,14 @@ fn a_ledger_created_from_a_genesis_record_holds_exactly_those_bytes() {
 fn the_genesis_record_of_a_journal_recreates_its_first_record() {
     let original = Scratch::new("genesis-source");
     drop(new_store(original.path(), options()));
-    let journal = std::fs::read(original.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let journal = support::read_records(original.path().join(JOURNAL_FILE_NAME)).unwrap();
     let (offset, len) = scan_frames(&journal).unwrap().frames[0];
     let genesis = &journal[offset as usize..(offset + u64::from(len)) as usize];
 
     let copy = Scratch::new("genesis-copy");
     drop(Store::create_from_genesis(copy.path(), genesis, options()).unwrap());
     assert_eq!(
-        std::fs::read(copy.path().join(JOURNAL_FILE_NAME)).unwrap(),
+        support::read_records(copy.path().join(JOURNAL_FILE_NAME)).unwrap(),
         genesis
     );
     // A second creation in the same place is refused like `create`'s.

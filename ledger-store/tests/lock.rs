@@ -11,7 +11,7 @@ mod support;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use ledger_store::{Error, Store, JOURNAL_FILE_NAME, LOCK_FILE_NAME};
+use ledger_store::{Error, Store, LOCK_FILE_NAME};
 use support::*;
 
 #[test]

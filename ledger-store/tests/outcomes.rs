@@ -14,11 +14,11 @@ use ledger_store::codec::{decode_body, encode_body};
 use ledger_store::journal::scan_frames;
 use ledger_store::outcome::{EventOutcome, Outcome};
 use ledger_store::record::{append_record, parse_frame, RecordHeader};
-use ledger_store::{verify_bytes, CorruptionReason, Error, JOURNAL_FILE_NAME};
+use ledger_store::{verify_bytes, CorruptionReason, Error};
 use support::*;
 
 fn journal(dir: &Scratch) -> Vec<u8> {
-    std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap()
+    support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap()
 }
 
 /// The body of record `index`.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ledger_store::journal::scan_frames;
-use ledger_store::{CrashMode, Error, SimDisk, Store, JOURNAL_FILE_NAME};
+use ledger_store::{CrashMode, Error, SimDisk, Store, SEGMENT_HEADER_BYTES};
 use support::*;
 
 struct Acked {
@@ -46,7 +46,13 @@ fn reopen_and_check(dir: &Scratch, bytes: &[u8], acked: &[Acked], complete_len: 
     disk.set_contents(&journal_path(dir), bytes.to_vec());
     let store = Store::open(dir.path(), options().io(Arc::new(disk.clone()))).unwrap();
     let status = store.status();
-    assert_eq!(status.journal_bytes, complete_len, "cut at {}", bytes.len());
+    let header = SEGMENT_HEADER_BYTES as u64;
+    assert_eq!(
+        status.journal_bytes,
+        complete_len - header,
+        "cut at {}",
+        bytes.len()
+    );
     let torn = store.open_report().torn_tail.clone();
     assert_eq!(torn.is_some(), bytes.len() as u64 != complete_len);
     for a in acked {
@@ -61,10 +67,10 @@ fn reopen_and_check(dir: &Scratch, bytes: &[u8], acked: &[Acked], complete_len: 
     if let Some(torn) = torn {
         let kept = dir
             .path()
-            .join(format!("{JOURNAL_FILE_NAME}.torn-{}", torn.offset));
+            .join(format!("{JOURNAL_FILE_NAME}.torn-{}", torn.offset + header));
         assert_eq!(
             disk.contents(&kept).unwrap(),
-            &bytes[torn.offset as usize..]
+            &bytes[(torn.offset + header) as usize..]
         );
     }
     store.verify(&mut |_| {}).unwrap();
@@ -76,9 +82,13 @@ fn truncating_at_every_offset_of_the_last_records_recovers_a_prefix() {
     let disk = SimDisk::new();
     let acked = build(&dir, &disk, 6);
     let full = disk.contents(&journal_path(&dir)).unwrap();
-    let frames = scan_frames(&full).unwrap().frames;
-    let ends: Vec<u64> = frames.iter().map(|&(o, l)| o + u64::from(l)).collect();
-    let first_cut = frames[frames.len() - 3].0 as usize;
+    let header = SEGMENT_HEADER_BYTES as u64;
+    let frames = scan_frames(&full[SEGMENT_HEADER_BYTES..]).unwrap().frames;
+    let ends: Vec<u64> = frames
+        .iter()
+        .map(|&(o, l)| header + o + u64::from(l))
+        .collect();
+    let first_cut = (header + frames[frames.len() - 3].0) as usize;
     for cut in first_cut..=full.len() {
         let complete = *ends.iter().filter(|&&e| e <= cut as u64).max().unwrap();
         reopen_and_check(&dir, &full[..cut], &acked, complete);
@@ -191,6 +201,7 @@ fn torn_tails_cut_at_the_same_offset_are_all_kept() {
     let kept = dir
         .path()
         .join(format!("{JOURNAL_FILE_NAME}.torn-{}", full.len()));
+    // The name holds the byte offset in the segment file, its header included.
     assert_eq!(disk.contents(&kept).unwrap(), b"first tear");
     let second = kept.with_extension(format!("torn-{}.1", full.len()));
     assert_eq!(disk.contents(&second).unwrap(), b"second tear");

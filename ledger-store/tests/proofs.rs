@@ -9,7 +9,7 @@ mod support;
 use ledger_store::profile::CryptoProfile;
 use ledger_store::proof::{ConsistencyProof, InclusionProof, ProofFailure, StatementProof};
 use ledger_store::signed_checkpoint::{SignedCheckpoint, SigningKey};
-use ledger_store::{Error, Store, JOURNAL_FILE_NAME};
+use ledger_store::{Error, Store};
 use support::*;
 
 const PROFILES: [CryptoProfile; 2] = [CryptoProfile::Standard, CryptoProfile::Gm];
@@ -198,7 +198,7 @@ fn consistency_holds_across_checkpoints_and_fails_after_a_rewritten_suffix() {
         // records, then other transfers, with every hash and link recomputed. The checkpoint
         // MACs would need the key; the tree needs nothing to notice.
         let forged = Scratch::new(&format!("proofs-forged-{}", profile.name()));
-        let journal = std::fs::read(honest.path().join(JOURNAL_FILE_NAME)).unwrap();
+        let journal = support::read_records(honest.path().join(JOURNAL_FILE_NAME)).unwrap();
         let frames = ledger_store::journal::scan_frames(&journal).unwrap().frames;
         let (offset, len) = frames[0];
         let genesis = &journal[offset as usize..(offset + u64::from(len)) as usize];
@@ -247,8 +247,8 @@ fn a_key_of_the_other_profile_signs_nothing() {
     // The standard profile's genesis record is the one `create` always wrote.
     let plain = Scratch::new("proofs-plain");
     drop(Store::create(plain.path(), &policy(), NOW, options()).unwrap());
-    let a = std::fs::read(plain.path().join(JOURNAL_FILE_NAME)).unwrap();
-    let b = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let a = support::read_records(plain.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let b = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     assert_eq!(&b[..a.len()], &a[..]);
 }
 

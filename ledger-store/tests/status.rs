@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ledger_store::journal::scan_frames;
-use ledger_store::{SimDisk, Store, JOURNAL_FILE_NAME};
+use ledger_store::{SimDisk, Store};
 use support::*;
 
 #[test]
@@ -31,7 +31,7 @@ fn a_commit_names_its_record_hash_which_is_the_head_status_reports() {
     assert_ne!(later.hash, done.hash);
     store.close().unwrap();
     // Each is the stored hash of its own record in the journal.
-    let journal = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let journal = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     let frames = scan_frames(&journal).unwrap().frames;
     for c in [&done, &later] {
         let (offset, len) = frames[c.sequence as usize];

@@ -19,7 +19,6 @@ use ledger_store::record::{append_record, parse_frame, RecordHeader, RecordKind,
 use ledger_store::replay::replay;
 use ledger_store::{
     verify_bytes, verify_published, Checkpoint, CorruptionReason, Error, Store, StoreOptions,
-    JOURNAL_FILE_NAME,
 };
 use support::*;
 
@@ -36,7 +35,7 @@ fn ledger_bytes(dir: &Scratch) -> Vec<u8> {
         }
     }
     store.close().unwrap();
-    std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap()
+    support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap()
 }
 
 fn frames(bytes: &[u8]) -> Vec<(usize, usize)> {
@@ -118,12 +117,16 @@ fn opening_a_tampered_journal_fails_and_changes_nothing() {
     let f = frames(&bytes);
     bytes[f[3].0 + OFFSET_BODY + 5] ^= 0x80;
     let path = dir.path().join(JOURNAL_FILE_NAME);
-    std::fs::write(&path, &bytes).unwrap();
+    support::write_records(&path, &bytes).unwrap();
     match Store::open(dir.path(), options()) {
         Err(Error::Corrupted(c)) => assert_eq!((c.sequence, c.offset), (3, f[3].0 as u64)),
         other => panic!("a tampered journal opened: {other:?}"),
     }
-    assert_eq!(std::fs::read(&path).unwrap(), bytes, "open must not repair");
+    assert_eq!(
+        support::read_records(&path).unwrap(),
+        bytes,
+        "open must not repair"
+    );
 }
 
 /// Rewrites every record from `from` on with correct hashes and links, changing the first
@@ -175,7 +178,7 @@ fn a_suffix_rewritten_with_a_recomputed_chain_is_caught_by_the_keyed_checkpoint(
     assert_eq!(c.sequence, 5, "the first checkpoint after the rewrite: {c}");
     assert_eq!(c.reason, CorruptionReason::CheckpointMac);
     // The store refuses to open it with the key, too.
-    std::fs::write(dir.path().join(JOURNAL_FILE_NAME), &forged).unwrap();
+    support::write_records(dir.path().join(JOURNAL_FILE_NAME), &forged).unwrap();
     assert!(matches!(
         Store::open(dir.path(), options()),
         Err(Error::Corrupted(_))
@@ -192,7 +195,7 @@ fn a_published_checkpoint_catches_a_rewritten_history_without_the_key() {
     store.create_transfers(services(11, 10), NOW + 1).unwrap();
     store.verify_published(&published).unwrap();
     store.close().unwrap();
-    let bytes = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let bytes = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     verify_published(&bytes, &published, None).unwrap();
     verify_published(&bytes, &published, Some(&KEY)).unwrap();
 

@@ -14,7 +14,7 @@ use ledger_store::record::{
     record_hash, FORMAT_VERSION, HASH_BYTES, OFFSET_KIND, OFFSET_LENGTH, OFFSET_NOW,
     OFFSET_PREV_HASH, OFFSET_SEQUENCE, OFFSET_VERSION,
 };
-use ledger_store::{verify_dir, CorruptionReason, Error, Store, JOURNAL_FILE_NAME};
+use ledger_store::{verify_dir, CorruptionReason, Error, Store};
 use support::*;
 
 /// The last record of a journal image.
@@ -57,7 +57,7 @@ fn ledger(name: &str) -> (Scratch, Vec<u8>) {
     let store = new_store(dir.path(), options());
     store.create_transfers(services(1, 3), NOW).unwrap();
     store.close().unwrap();
-    let journal = std::fs::read(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let journal = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     (dir, journal)
 }
 
@@ -94,7 +94,7 @@ fn whole_records_of_a_newer_version_are_refused_and_left_in_place() {
     let second = foreign_record(&first, future, 2, b"and another");
     bytes.extend_from_slice(&second);
     let path = dir.path().join(JOURNAL_FILE_NAME);
-    std::fs::write(&path, &bytes).unwrap();
+    support::write_records(&path, &bytes).unwrap();
     let before = files(&dir);
 
     let at = journal.len() as u64;
@@ -116,7 +116,7 @@ fn whole_records_of_a_newer_version_are_refused_and_left_in_place() {
         2,
     );
     // Nothing was cut, copied aside or appended, so nothing can be written after them either.
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(support::read_records(&path).unwrap(), bytes);
     assert_eq!(files(&dir), before);
     assert!(!files(&dir).iter().any(|f| f.contains("torn")));
 }
@@ -131,10 +131,10 @@ fn a_synthetic_newer_version_is_refused_even_when_a_torn_tail_follows_it() {
     // A crash during the newer binary's next write.
     bytes.extend_from_slice(b"TBJR\x00\x01");
     let path = dir.path().join(JOURNAL_FILE_NAME);
-    std::fs::write(&path, &bytes).unwrap();
+    support::write_records(&path, &bytes).unwrap();
     let error = Store::open(dir.path(), options()).unwrap_err();
     assert_unreadable(error, sequence, journal.len() as u64, future, 2);
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(support::read_records(&path).unwrap(), bytes);
 }
 
 #[test]
@@ -149,11 +149,11 @@ fn an_unknown_record_kind_of_this_version_is_refused() {
         b"{}",
     ));
     let path = dir.path().join(JOURNAL_FILE_NAME);
-    std::fs::write(&path, &bytes).unwrap();
+    support::write_records(&path, &bytes).unwrap();
     let error = Store::open(dir.path(), options()).unwrap_err();
     assert!(error.to_string().contains("record kind 200"), "{error}");
     assert_unreadable(error, sequence, journal.len() as u64, FORMAT_VERSION, 200);
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(support::read_records(&path).unwrap(), bytes);
 }
 
 #[test]
@@ -163,12 +163,12 @@ fn an_older_format_version_is_refused_not_cut() {
     let mut bytes = journal.clone();
     bytes.extend_from_slice(&foreign_record(&last_record(&journal), 1, 2, &[1; 10]));
     let path = dir.path().join(JOURNAL_FILE_NAME);
-    std::fs::write(&path, &bytes).unwrap();
+    support::write_records(&path, &bytes).unwrap();
     if FORMAT_VERSION > 1 {
         let error = Store::open(dir.path(), options()).unwrap_err();
         assert!(error.to_string().contains("format version 1"), "{error}");
         assert_unreadable(error, sequence, journal.len() as u64, 1, 2);
-        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert_eq!(support::read_records(&path).unwrap(), bytes);
     }
 }
 
@@ -181,12 +181,12 @@ fn a_newer_record_whose_hash_fails_at_the_end_is_still_a_torn_tail() {
     record[last] ^= 1;
     bytes.extend_from_slice(&record);
     let path = dir.path().join(JOURNAL_FILE_NAME);
-    std::fs::write(&path, &bytes).unwrap();
+    support::write_records(&path, &bytes).unwrap();
     let store = Store::open(dir.path(), options()).unwrap();
     let torn = store.open_report().torn_tail.clone().unwrap();
     assert_eq!(torn.offset, journal.len() as u64);
     store.close().unwrap();
-    assert_eq!(std::fs::read(&path).unwrap(), journal);
+    assert_eq!(support::read_records(&path).unwrap(), journal);
 }
 
 #[test]
@@ -197,11 +197,11 @@ fn damage_before_a_newer_record_is_damage_not_a_torn_tail() {
     bytes.extend_from_slice(b"garbage!");
     bytes.extend_from_slice(&future);
     let path = dir.path().join(JOURNAL_FILE_NAME);
-    std::fs::write(&path, &bytes).unwrap();
+    support::write_records(&path, &bytes).unwrap();
     let Error::Corrupted(c) = Store::open(dir.path(), options()).unwrap_err() else {
         panic!("expected corruption");
     };
     assert_eq!(c.offset, journal.len() as u64);
     assert!(matches!(c.reason, CorruptionReason::Frame(_)), "{c}");
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(support::read_records(&path).unwrap(), bytes);
 }

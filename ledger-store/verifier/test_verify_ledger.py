@@ -41,8 +41,22 @@ def sample(tmp_path_factory):
     return directory, int(head[1]), head[2], checkpoint
 
 
+SEGMENT_1 = Path(vl.JOURNAL_DIR_NAME) / "00000001.tbj"
+
+
+def read_image(directory: Path) -> bytes:
+    """The records of a one-segment journal (its segment header left out)."""
+    return (directory / SEGMENT_1).read_bytes()[vl.SEGMENT_HEADER_BYTES:]
+
+
+def write_image(directory: Path, image: bytes) -> None:
+    """Replaces the records of a one-segment journal, keeping its header."""
+    header = (directory / SEGMENT_1).read_bytes()[:vl.SEGMENT_HEADER_BYTES]
+    (directory / SEGMENT_1).write_bytes(header + image)
+
+
 def journal(sample) -> bytes:
-    return (sample[0] / vl.JOURNAL_FILE_NAME).read_bytes()
+    return read_image(sample[0])
 
 
 def frames(data: bytes) -> list:
@@ -144,11 +158,13 @@ def test_a_rewritten_suffix_with_a_recomputed_chain_fails_only_with_the_key(samp
     # And through the command line, on a copy of the directory.
     copy = tmp_path / "forged"
     shutil.copytree(sample[0], copy)
-    (copy / vl.JOURNAL_FILE_NAME).write_bytes(forged)
+    write_image(copy, forged)
     assert run_cli(copy).returncode == 0
     result = run_cli(copy, "--key-hex", KEY_HEX)
     assert result.returncode == 1
-    assert f"record {checkpoint.sequence} at byte offset {checkpoint.offset}" in result.stdout
+    at = vl.SEGMENT_HEADER_BYTES + checkpoint.offset
+    assert (f"record {checkpoint.sequence} (segment 00000001, byte offset {at})"
+            in result.stdout), result.stdout
 
 
 def test_non_canonical_bodies_are_refused(sample):
@@ -254,7 +270,7 @@ def test_a_rehashed_record_holding_an_overdraft(sample, tmp_path):
     expect_bad(forged, checkpoint.sequence, checkpoint.offset, key=KEY, contains="MAC")
     copy = tmp_path / "forged"
     shutil.copytree(sample[0], copy)
-    (copy / vl.JOURNAL_FILE_NAME).write_bytes(forged)
+    write_image(copy, forged)
     assert run_cli(copy).returncode == 0
     # At hash speed, timebank verify sees what this verifier sees: a well-formed history.
     audited = timebank(copy, "verify", "--journal-only")
@@ -294,14 +310,20 @@ def test_every_case_is_labelled_as_timebank_verify_labels_it(sample, tmp_path):
         offset, reason = rest.split(": ", 1)
         copy = tmp_path / name
         shutil.copytree(sample[0], copy)
-        (copy / vl.JOURNAL_FILE_NAME).write_bytes(image)
+        write_image(copy, image)
         theirs = timebank(copy, "verify", "--journal-only")
         assert theirs.returncode == 5, (name, theirs.stderr)
         assert reason in theirs.stderr, (name, reason, theirs.stderr)
+        # timebank names the segment and the byte offset in its file (after its header).
+        place = f"segment 00000001, byte offset {int(offset) + vl.SEGMENT_HEADER_BYTES}"
         if name == "newer":
-            assert f"record {sequence} (byte offset {offset})" in theirs.stderr
+            assert f"record {sequence} ({place})" in theirs.stderr
         else:
-            assert f"first bad record {sequence} (byte offset {offset})" in theirs.stderr
+            assert f"first bad record {sequence} ({place})" in theirs.stderr
+        # And this verifier, run on the directory, names the same place.
+        mine = run_cli(copy)
+        assert mine.returncode == 1, (name, mine.stdout)
+        assert f"record {sequence} ({place}): {reason}" in mine.stdout, (name, mine.stdout)
 
 
 def amended_ledger(tmp_path) -> Path:
@@ -340,7 +362,7 @@ def test_amendments_are_followed_and_match_timebank(tmp_path):
 
 def test_an_amendment_that_changes_the_units_or_goes_back_in_time_is_refused(tmp_path):
     data = amended_ledger(tmp_path)
-    image = (data / vl.JOURNAL_FILE_NAME).read_bytes()
+    image = read_image(data)
     records = frames(image)
     last = records[-1]
     assert last.body[0] == vl.TAG_AMEND_POLICY
@@ -391,3 +413,94 @@ def test_annotations_say_who_ran_a_command_and_are_checked(sample):
     # A version-3 record holds none.
     with pytest.raises(vl.BodyError):
         vl.read_annotations(vl.Reader(tail), 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Segments (FORMAT.md 2.1)
+
+SMALL_SEGMENTS = ("--segment-bytes", "1024")
+
+
+def segmented_ledger(tmp_path) -> Path:
+    """A ledger written by timebank in segments of at most 1 KiB."""
+    data = tmp_path / "segmented"
+    at = "2026-03-01T09:00:00+08:00"
+    assert timebank(data, *SMALL_SEGMENTS, "--at", at, "init").returncode == 0
+    for account, kind in (("1", "issuer"), ("2", "member"), ("3", "member")):
+        opened = timebank(data, *SMALL_SEGMENTS, "--at", at, "account", "open", account,
+                          "--kind", kind, "--unit", "hours", "--community", "7")
+        assert opened.returncode == 0, opened.stderr
+    for n in range(12):
+        done = timebank(data, *SMALL_SEGMENTS, "--at", at, "record", "--payer", "1",
+                        "--provider", str(2 + n % 2), "--hours", "1.5", "--code", "101")
+        assert done.returncode == 0, done.stderr
+    return data
+
+
+def segment_file(data: Path, index: int) -> Path:
+    return data / vl.JOURNAL_DIR_NAME / f"{index:08}.tbj"
+
+
+def same_label(data: Path, expected: str, *extra: str) -> None:
+    """This verifier and `timebank verify` both refuse, naming the problem in the same words."""
+    mine = run_cli(data, *extra)
+    assert mine.returncode == 1, mine.stdout + mine.stderr
+    assert expected in mine.stdout, mine.stdout
+    theirs = timebank(data, *extra, "verify", "--journal-only")
+    assert theirs.returncode == 5, theirs.stderr
+    assert expected in theirs.stderr, theirs.stderr
+
+
+def test_a_segmented_journal_verifies_and_its_balances_match(tmp_path):
+    data = segmented_ledger(tmp_path)
+    count = len(list((data / vl.JOURNAL_DIR_NAME).glob("*.tbj")))
+    assert count >= 4
+    mine = run_cli(data)
+    assert mine.returncode == 0, mine.stdout
+    assert f"in {count} segment(s)" in mine.stdout
+    balances = run_cli(data, "--balances")
+    ours = {row["account"]: row for row in json.loads(balances.stdout)}
+    shown = timebank(data, "--json", "balance", "1", "2", "3")
+    for row in json.loads(shown.stdout):
+        assert Decimal(ours[row["account"]]["posted"]) == Decimal(str(row["posted"]))
+
+
+def test_a_missing_or_reordered_segment_is_labelled_as_timebank_labels_it(tmp_path):
+    data = segmented_ledger(tmp_path)
+    second, third = segment_file(data, 2), segment_file(data, 3)
+    kept = tmp_path / "kept"
+    second.rename(kept)
+    same_label(data, "segment 00000002 is missing: segment 00000003 does not follow segment "
+                     "00000001")
+    # Segment 3 where segment 2 belongs, and segment 2 where 3 belongs.
+    third.rename(second)
+    kept.rename(third)
+    same_label(data, "the file of segment 00000002 holds segment 00000003: segment 00000003 "
+                     "does not follow segment 00000001")
+    # Back in order, but segment 2 cut short at a record boundary.
+    second.rename(kept)
+    third.rename(second)
+    kept.rename(third)
+    assert run_cli(data).returncode == 0
+    records = (second).read_bytes()
+    last = frames(records[vl.SEGMENT_HEADER_BYTES:])[-1]
+    second.write_bytes(records[:vl.SEGMENT_HEADER_BYTES + last.offset])
+    same_label(data, "segment 00000003 does not follow segment 00000002")
+    # Cut inside its last record: a torn end in a sealed segment.
+    second.write_bytes(records[:vl.SEGMENT_HEADER_BYTES + last.offset + 7])
+    same_label(data, "segment 00000002 ends in an incomplete record, but it is sealed")
+
+
+def test_segments_in_an_archive_directory_are_read_with_segments_from(tmp_path):
+    data = segmented_ledger(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for index in (1, 2):
+        segment_file(data, index).rename(archive / f"{index:08}.tbj")
+    same_label(data, "segment 00000001 is missing")
+    assert run_cli(data, "--segments-from", str(archive)).returncode == 0
+    theirs = timebank(data, "--segments-from", str(archive), "verify", "--journal-only")
+    assert theirs.returncode == 0, theirs.stderr
+    # The same segment in both places is refused by both.
+    shutil.copy(archive / "00000002.tbj", segment_file(data, 2))
+    same_label(data, "segment 00000002 is found twice", "--segments-from", str(archive))

@@ -11,8 +11,13 @@ each keeps the genesis policy's units, takes effect after the previous command a
 previous amendment, and keeps every expiry rule in force; with --policies it prints every
 version of the policy with its effective time as JSON.
 
+The journal is read from its segment files (FORMAT.md 2.1): DATA_DIR/journal/NNNNNNNN.tbj, and
+the files of every --segments-from directory (sealed segments moved to archive storage). Their
+headers must bind them into one journal; a missing, duplicated, out-of-order or cut-short
+segment is named in the words `timebank verify` uses.
+
 Usage: verify_ledger.py DATA_DIR [--key-hex HEX | --key-file PATH] [--checkpoint TEXT]
-                        [--balances | --policies]
+                        [--segments-from DIR ...] [--balances | --policies]
 Exit status: 0 verifies, 1 names the first bad record, 2 usage or I/O error.
 """
 
@@ -31,7 +36,12 @@ from typing import Optional
 import blake3
 
 # FORMAT.md section 3.1
-JOURNAL_FILE_NAME = "journal.tbj"
+JOURNAL_DIR_NAME = "journal"
+# FORMAT.md section 2.1: segment files and their header
+SEGMENT_MAGIC = b"TBSG"
+SEGMENT_VERSION = 1
+SEGMENT_HEADER_BYTES = 88
+SEGMENT_HASH_CONTEXT = "timebank-ledger 2026-11 journal segment header v1"
 RECORD_MAGIC = b"TBJR"
 FORMAT_VERSION = 4
 FORMAT_VERSION_MIN = 2
@@ -71,7 +81,27 @@ TORN_TAIL = "torn tail: the last record is incomplete or fails its checksum"
 
 
 class Bad(Exception):
-    """A record that does not verify."""
+    """A record or segment that does not verify: the first problem found. `sequence`, `offset` (in the records laid end to end) and `why`
+    are set for a record; `place` names a segment file and byte offset in it."""
+
+    def __init__(self, message: str, sequence: int = 0, offset: int = 0, why: str = "",
+                 place: str = ""):
+        super().__init__(message)
+        self.sequence, self.offset, self.why, self.place = sequence, offset, why, place
+
+    def located(self, segments: list) -> "Bad":
+        """This error with its segment and the byte offset in the segment's file, as
+        `timebank verify` names a bad record."""
+        if self.place or not segments or not self.why:
+            return self
+        segment = segments[0]
+        for s in segments:
+            if s.start <= self.offset:
+                segment = s
+        at = SEGMENT_HEADER_BYTES + self.offset - segment.start
+        place = f"segment {segment.index:08}, byte offset {at}"
+        return Bad(f"record {self.sequence} ({place}): {self.why}", self.sequence, self.offset,
+                   self.why, place)
 
 
 class BodyError(Exception):
@@ -602,7 +632,148 @@ class Report:
 
 
 def fail(sequence: int, offset: int, why: str) -> Bad:
-    return Bad(f"record {sequence} at byte offset {offset}: {why}")
+    return Bad(f"record {sequence} at byte offset {offset}: {why}", sequence, offset, why)
+
+
+# ---------------------------------------------------------------------------------------------
+# Segments (FORMAT.md 2.1): read every segment file, check each header and how they join.
+
+@dataclass
+class Segment:
+    index: int
+    path: str
+    start: int  # where its records start in the journal image
+    first_sequence: int
+    prev_hash: bytes
+    records: bytes
+
+
+def segment_error(index: int, offset: int, why: str) -> Bad:
+    place = f"segment {index:08}, byte offset {offset}"
+    return Bad(f"the journal's segments do not join ({place}): {why}", place=place, why=why)
+
+
+def segment_index(name: str) -> Optional[int]:
+    digits = name[:-4] if name.endswith(".tbj") else ""
+    if len(digits) != 8 or not digits.isdigit() or int(digits) == 0:
+        return None
+    return int(digits)
+
+
+def segment_header_hash(covered: bytes) -> bytes:
+    return blake3.blake3(covered, derive_key_context=SEGMENT_HASH_CONTEXT).digest()
+
+
+def frame_walk(records: bytes) -> tuple[list, Optional[int]]:
+    """Frames `(offset, frame)` that parse, and where bytes that cannot start one begin (after
+    the last record that parses, or at it when its own checksum fails)."""
+    frames, offset = [], 0
+    while offset < len(records):
+        frame, _ = parse_frame(records, offset)
+        if frame is None:
+            if frames and not frames[-1][1].hash_matches():
+                return frames[:-1], frames[-1][0]
+            return frames, offset
+        frames.append((offset, frame))
+        offset += len(frame.data)
+    return frames, None
+
+
+def read_segments(data_dir: str, archives: list) -> list:
+    """Every segment, in order, checked on its own and joined (FORMAT.md 2.1)."""
+    journal_dir = os.path.join(data_dir, JOURNAL_DIR_NAME)
+    found = []
+    for directory in [journal_dir] + list(archives):
+        for name in os.listdir(directory):
+            index = segment_index(name)
+            if index is not None:
+                found.append((index, os.path.join(directory, name)))
+    if not found:
+        raise OSError(f"no journal segments in {journal_dir}")
+    found.sort()
+    for (a, path_a), (b, path_b) in zip(found, found[1:]):
+        if a == b:
+            raise segment_error(a, 0, f"segment {a:08} is found twice: {path_a} and {path_b}")
+    for i, (index, _) in enumerate(found):
+        expected = i + 1
+        if index != expected:
+            if i == 0:
+                why = f"segment {expected:08} is missing (the first found is {index:08})"
+            else:
+                why = (f"segment {expected:08} is missing: segment {index:08} does not follow "
+                       f"segment {expected - 1:08}")
+            raise segment_error(expected, 0, why)
+    segments, start, previous = [], 0, None
+    for i, (index, path) in enumerate(found):
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) < SEGMENT_HEADER_BYTES:
+            raise segment_error(index, 0, f"segment {index:08} holds {len(data)} bytes, less "
+                                          f"than a whole segment header ({SEGMENT_HEADER_BYTES} "
+                                          f"bytes)")
+        if data[:4] != SEGMENT_MAGIC:
+            raise segment_error(index, 0, f"segment {index:08} does not start with a segment "
+                                          f"header")
+        if segment_header_hash(data[:56]) != data[56:88]:
+            raise segment_error(index, 0, f"segment {index:08} has a damaged header (its hash "
+                                          f"does not match)")
+        version = data[4]
+        if version != SEGMENT_VERSION or data[5:8] != bytes(3):
+            place = f"segment {index:08}, byte offset 0"
+            why = (f"written by a newer timebank (segment format version {version}); this "
+                   f"binary reads up to {SEGMENT_VERSION}")
+            raise Bad(f"segment {index:08} was {why}", place=place, why=why)
+        header_index, first_sequence = struct.unpack_from("<QQ", data, 8)
+        prev_hash = data[24:56]
+        if header_index != index:
+            raise segment_error(index, 0, f"the file of segment {index:08} holds segment "
+                                          f"{header_index:08}: segment {header_index:08} does "
+                                          f"not follow segment {index - 1:08}")
+        records = data[SEGMENT_HEADER_BYTES:]
+        frames, torn = frame_walk(records)
+        if torn is not None:
+            newer = unreadable(records, torn)
+            sequence = first_sequence + len(frames)
+            at = SEGMENT_HEADER_BYTES + torn
+            if newer:
+                place = f"segment {index:08}, byte offset {at}"
+                raise Bad(f"record {sequence} ({place}): {newer}", sequence, start + torn,
+                          newer, place)
+            if not valid_record_after(records, torn + 1) and i + 1 < len(found):
+                raise segment_error(index, at, f"segment {index:08} ends in an incomplete "
+                                               f"record, but it is sealed (segment "
+                                               f"{index + 1:08} follows it): it was cut short "
+                                               f"or damaged")
+        if previous is None:
+            if (first_sequence, prev_hash) != (0, bytes(32)):
+                raise segment_error(index, 0, f"segment {index:08} does not bind to the genesis "
+                                              f"(it starts at record {first_sequence})")
+        else:
+            prev_index, last = previous
+            if last is None:
+                raise segment_error(prev_index, SEGMENT_HEADER_BYTES,
+                                    f"segment {prev_index:08} holds no whole record but is "
+                                    f"sealed (segment {index:08} follows it)")
+            last_sequence, last_hash = last
+            if (first_sequence, prev_hash) != (last_sequence + 1, last_hash):
+                raise segment_error(index, 0, f"segment {index:08} does not follow segment "
+                                              f"{prev_index:08}: it binds to record "
+                                              f"{(first_sequence - 1) % (1 << 64)} with hash "
+                                              f"{prev_hash.hex()}, and segment {prev_index:08} "
+                                              f"ends at record {last_sequence} with hash "
+                                              f"{last_hash.hex()}")
+        if frames:
+            first = frames[0][1]
+            if (first.sequence, first.prev_hash) != (first_sequence, prev_hash):
+                raise segment_error(index, SEGMENT_HEADER_BYTES,
+                                    f"the first record of segment {index:08} is not the one its "
+                                    f"header binds (record {first.sequence}, where the header "
+                                    f"says {first_sequence})")
+        last_frame = frames[-1][1] if frames else None
+        previous = (index, (last_frame.sequence, last_frame.stored_hash) if last_frame else None)
+        segments.append(Segment(index, path, start, first_sequence, prev_hash, records))
+        start += len(records)
+    return segments
 
 
 def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
@@ -629,11 +800,15 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
         if frame.sequence != sequence:
             raise fail(sequence, offset, f"sequence number {frame.sequence} found")
         if frame.prev_hash != prev_hash:
-            raise fail(sequence, offset, "broken chain: prev_hash is not the previous hash")
-        if (frame.kind == KIND_GENESIS) != (sequence == 0):
-            raise fail(sequence, offset, "genesis must be the first record and only it")
+            raise fail(sequence, offset, "broken chain: prev_hash is not the previous record's "
+                                         "hash")
         if prev_now is not None and frame.now < prev_now:
-            raise fail(sequence, offset, f"now {frame.now} is before {prev_now}")
+            raise fail(sequence, offset, f"now {frame.now} is before the previous record's "
+                                         f"{prev_now}")
+        if frame.kind != KIND_GENESIS and sequence == 0:
+            raise fail(sequence, offset, "genesis: the first record is not a genesis record")
+        if frame.kind == KIND_GENESIS and sequence != 0:
+            raise fail(sequence, offset, "genesis: a genesis record after the first")
         if frame.kind == KIND_GENESIS:
             try:
                 policy = json.loads(frame.body.decode("utf-8"))
@@ -655,7 +830,8 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
         elif frame.kind == KIND_CHECKPOINT:
             body = frame.body
             if len(body) != CHECKPOINT_BODY_BYTES:
-                raise fail(sequence, offset, "a checkpoint body must be 64 bytes")
+                raise fail(sequence, offset, "a checkpoint body must be 64 bytes and follow the "
+                                             "genesis record")
             if key is not None:
                 expected = checkpoint_mac(key, sequence - 1, frame.prev_hash, body[:32])
                 if not hmac.compare_digest(expected, body[32:]):
@@ -723,6 +899,9 @@ def main(argv: list) -> int:
     parser.add_argument("--key-file", help="a key file as timebank reads it: the 32-byte key "
                                            "as 64 hex digits (surrounding whitespace ignored)")
     parser.add_argument("--checkpoint", help="a published checkpoint line to check")
+    parser.add_argument("--segments-from", action="append", default=[], metavar="DIR",
+                        help="a directory holding sealed segments moved out of DATA_DIR/journal "
+                             "(repeat it for several)")
     parser.add_argument("--balances", action="store_true",
                         help="print every account's balances, recomputed from the outcomes, "
                              "as one JSON array")
@@ -738,13 +917,19 @@ def main(argv: list) -> int:
             key = read_key_file(args.key_file)
         if key is not None and len(key) != 32:
             raise ValueError("the key must be 32 bytes")
-        with open(os.path.join(args.data_dir, JOURNAL_FILE_NAME), "rb") as f:
-            journal = f.read()
+        segments = read_segments(args.data_dir, args.segments_from)
+    except Bad as e:
+        print(f"FAILED: {e}")
+        return 1
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    journal = b"".join(segment.records for segment in segments)
     try:
-        report = verify_journal(journal, key)
+        try:
+            report = verify_journal(journal, key)
+        except Bad as e:
+            raise e.located(segments) from None
         if args.checkpoint:
             check_published(args.checkpoint, report, key)
     except (Bad, ValueError) as e:
@@ -757,7 +942,8 @@ def main(argv: list) -> int:
         print(json.dumps([{"from": start, "policy": p} for start, p in report.policies]))
         return 0
     macs = "MACs checked" if report.macs_checked else "MACs not checked (no key)"
-    print(f"ok: {report.records} records, head {report.head_sequence} "
+    print(f"ok: {report.records} records in {len(segments)} segment(s), head "
+          f"{report.head_sequence} "
           f"{report.head_hash.hex()}, {report.checkpoints} checkpoints ({macs})")
     return 0
 

@@ -11,7 +11,7 @@ use benches::scratch_dir::{size_bytes, ScratchDir};
 use benches::workload::T0;
 use ledger_core::{Command, Policy, ResultCode, Transfer, TransferId};
 use ledger_store::journal::scan_frames;
-use ledger_store::{Store, StoreOptions, JOURNAL_FILE_NAME};
+use ledger_store::{Store, StoreOptions, JOURNAL_DIR_NAME};
 
 use crate::measurement::Measurement;
 use crate::timebank_workload::{Op, TimeBankWorkload};
@@ -42,7 +42,7 @@ pub fn run(w: &TimeBankWorkload) -> Result<StoreRun, String> {
         store.submit(command, T0).map_err(err)?;
     }
     store.close().map_err(err)?;
-    let journal = dir.path().join(JOURNAL_FILE_NAME);
+    let journal = dir.path().join(JOURNAL_DIR_NAME);
     let setup_journal_bytes = size_bytes(&journal);
     let setup_bytes = size_bytes(dir.path());
 

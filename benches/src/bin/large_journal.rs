@@ -13,12 +13,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use benches::journal_image::write_journal;
-use ledger_store::{verify_dir, JOURNAL_FILE_NAME};
+use ledger_store::segment::find_segments;
+use ledger_store::{verify_dir, OsIo, SEGMENT_BYTES_DEFAULT};
 
 fn run(dir: &Path, transfers: usize) -> Result<(), String> {
-    if !dir.join(JOURNAL_FILE_NAME).exists() {
+    let found = find_segments(&OsIo, dir, &[]).map_err(|e| e.to_string())?;
+    if found.is_none_or(|f| f.is_empty()) {
         let start = Instant::now();
-        write_journal(dir, transfers)?;
+        write_journal(dir, transfers, SEGMENT_BYTES_DEFAULT)?;
         println!("wrote {transfers} transfers in {:.2?}", start.elapsed());
     }
     let start = Instant::now();

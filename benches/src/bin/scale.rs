@@ -2,8 +2,12 @@
 //! fixture's accounts with the store's own writer (every record with its outcome), then times
 //! `timebank verify`'s two modes and a replay through the engine, and prints one JSON object.
 //!
-//! `cargo run --release -p benches --bin scale -- --transfers N [--dir DIR] --json`
+//! `cargo run --release -p benches --bin scale -- --transfers N [--dir DIR]
+//! [--segment-bytes BYTES] --json`
 //!
+//! The journal is written in segments under `--segment-bytes` (default 256 MiB, the store's);
+//! `segments` is how many there are, `journal_bytes` their records' bytes and `file_bytes` the
+//! files' (segment headers included).
 //! Without `--dir` the journal goes to a scratch directory that is removed afterwards. With it,
 //! an existing journal there is reused (its transfer count is what it holds, not N).
 //! `verify` is what `timebank verify` runs by default (`ledger_store::audit_ledger`: the file
@@ -20,16 +24,19 @@ use benches::journal_image::write_journal;
 use benches::scratch_dir::ScratchDir;
 use ledger_store::audit_ledger::audit_ledger;
 use ledger_store::replay::replay;
-use ledger_store::{verify_dir, JOURNAL_FILE_NAME};
+use ledger_store::segment::{find_segments, read_journal};
+use ledger_store::{verify_dir, OsIo, SEGMENT_BYTES_DEFAULT};
 
 struct Args {
     transfers: usize,
     dir: Option<PathBuf>,
+    segment_bytes: u64,
 }
 
 fn parse() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let (mut transfers, mut dir) = (None, None);
+    let mut segment_bytes = SEGMENT_BYTES_DEFAULT;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--transfers" => {
@@ -37,21 +44,28 @@ fn parse() -> Result<Args, String> {
                 transfers = Some(n.replace('_', "").parse().map_err(|_| format!("{n:?}"))?);
             }
             "--dir" => dir = Some(PathBuf::from(args.next().ok_or("--dir needs a path")?)),
+            "--segment-bytes" => {
+                let n = args.next().ok_or("--segment-bytes needs a number")?;
+                segment_bytes = n.replace('_', "").parse().map_err(|_| format!("{n:?}"))?;
+            }
             "--json" => {}
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(Args {
-        transfers: transfers.ok_or("usage: scale --transfers N [--dir DIR] --json")?,
+        transfers: transfers
+            .ok_or("usage: scale --transfers N [--dir DIR] [--segment-bytes BYTES] --json")?,
         dir,
+        segment_bytes,
     })
 }
 
-fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
+fn measure(dir: &Path, transfers: usize, segment_bytes: u64) -> Result<String, String> {
     let mut write_s = None;
-    if !dir.join(JOURNAL_FILE_NAME).exists() {
+    let found = find_segments(&OsIo, dir, &[]).map_err(|e| e.to_string())?;
+    if found.is_none_or(|f| f.is_empty()) {
         let start = Instant::now();
-        write_journal(dir, transfers)?;
+        write_journal(dir, transfers, segment_bytes)?;
         write_s = Some(start.elapsed().as_secs_f64());
     }
     let start = Instant::now();
@@ -60,7 +74,10 @@ fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
     let start = Instant::now();
     let report = verify_dir(dir, None, &mut |_| {}).map_err(|e| e.to_string())?;
     let verify_replay_s = start.elapsed().as_secs_f64();
-    let bytes = std::fs::read(dir.join(JOURNAL_FILE_NAME)).map_err(|e| e.to_string())?;
+    let image = read_journal(&OsIo, dir, &[]).map_err(|e| e.to_string())?;
+    let file_bytes: u64 = image.segments.iter().map(|s| s.len).sum::<u64>()
+        + image.segments.len() as u64 * ledger_store::SEGMENT_HEADER_BYTES as u64;
+    let bytes = image.bytes;
     let start = Instant::now();
     let replayed =
         replay(&bytes, None, &mut |_| {}, &mut |_, _, _, _| {}).map_err(|e| e.to_string())?;
@@ -75,13 +92,14 @@ fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
     let per_s = |seconds: f64| (held as f64 / seconds).round();
     Ok(format!(
         "{{\"transfers\":{held},\"records\":{},\"journal_bytes\":{},\"bytes_per_transfer\":{:.2},\
-         \"segments\":1,\"write_s\":{},\"verify_s\":{verify_s:.3},\"verify_transfers_per_s\":{},\
+         \"segments\":{},\"file_bytes\":{file_bytes},\"write_s\":{},\"verify_s\":{verify_s:.3},\"verify_transfers_per_s\":{},\
          \"verify_replay_s\":{verify_replay_s:.3},\"verify_replay_transfers_per_s\":{},\
          \"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{},\"audit_s\":{audit_s:.3},\
          \"audit_transfers_per_s\":{}}}",
         report.records,
         report.journal_bytes,
         report.journal_bytes as f64 / held.max(1) as f64,
+        verified.segments,
         write_s.map_or("null".into(), |s| format!("{s:.3}")),
         per_s(verify_s),
         per_s(verify_replay_s),
@@ -92,10 +110,10 @@ fn measure(dir: &Path, transfers: usize) -> Result<String, String> {
 
 fn main() -> ExitCode {
     let result = parse().and_then(|args| match &args.dir {
-        Some(dir) => measure(dir, args.transfers),
+        Some(dir) => measure(dir, args.transfers, args.segment_bytes),
         None => {
             let scratch = ScratchDir::new("scale").map_err(|e| e.to_string())?;
-            measure(scratch.path(), args.transfers)
+            measure(scratch.path(), args.transfers, args.segment_bytes)
         }
     });
     match result {

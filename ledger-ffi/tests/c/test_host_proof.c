@@ -437,9 +437,11 @@ static void free_during_a_call(void) {
 }
 
 /* The statuses that need a damaged, busy or failing disk, each really returned. */
+/* journal_bytes counts records; the segment file starts with its 88-byte header (FORMAT.md). */
+#define SEGMENT_HEADER_BYTES 88
 static void flip_journal_byte(const char *dir, long offset) {
     char path[128];
-    snprintf(path, sizeof path, "%s/journal.tbj", dir);
+    snprintf(path, sizeof path, "%s/journal/00000001.tbj", dir); /* the journal's one segment */
     FILE *file = fopen(path, "r+b");
     CHECK(file != NULL);
     if (file == NULL) {
@@ -463,7 +465,7 @@ static void disk_statuses(void) {
     CHECK_FAILS(timebank_store_open("\xff\xfe", NULL, NULL, &second, &error),
                 TIMEBANK_STATUS_INVALID_UTF8, &error);
     char file_path[128];
-    snprintf(file_path, sizeof file_path, "%s/journal.tbj/below-a-file", dir);
+    snprintf(file_path, sizeof file_path, "%s/journal/00000001.tbj/below-a-file", dir);
     CHECK_FAILS(timebank_store_open(file_path, NULL, NULL, &second, &error), TIMEBANK_STATUS_IO,
                 &error); /* a directory cannot be made below a file */
     CHECK(second == NULL);
@@ -477,7 +479,7 @@ static void disk_statuses(void) {
     struct rlimit saved, limit;
     getrlimit(RLIMIT_FSIZE, &saved);
     limit = saved;
-    limit.rlim_cur = (rlim_t)info.journal_bytes + 16;
+    limit.rlim_cur = (rlim_t)info.journal_bytes + SEGMENT_HEADER_BYTES + 16;
     setrlimit(RLIMIT_FSIZE, &limit);
     timebank_transfer t = service(500, 100);
     uint16_t codes[1];
@@ -508,7 +510,7 @@ static void disk_statuses(void) {
     timebank_store_free(store);
     /* A byte inside the record before the last: the last one still verifies after it, so this
      * is damage, not a torn tail. */
-    flip_journal_byte(dir, (long)middle.journal_bytes - 40);
+    flip_journal_byte(dir, (long)middle.journal_bytes + SEGMENT_HEADER_BYTES - 40);
     timebank_store *damaged = NULL;
     CHECK_FAILS(timebank_store_open(dir, NULL, NULL, &damaged, &error), TIMEBANK_STATUS_DAMAGED,
                 &error);

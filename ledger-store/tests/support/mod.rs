@@ -113,3 +113,39 @@ pub fn durable(status: ledger_store::Status) -> ledger_store::Status {
         ..status
     }
 }
+
+/// Segment 1 of a data directory's journal (the whole journal while it is under a segment).
+pub const JOURNAL_FILE_NAME: &str = "journal/00000001.tbj";
+
+/// The records of the segment file at `path` (its header left out): the journal image when the
+/// ledger has one segment.
+pub fn read_records(path: impl AsRef<Path>) -> std::io::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    Ok(bytes[ledger_store::SEGMENT_HEADER_BYTES..].to_vec())
+}
+
+/// Writes `records` into the segment file at `path`, after the header it has (segment 1's when
+/// it has none).
+pub fn write_records(path: impl AsRef<Path>, records: impl AsRef<[u8]>) -> std::io::Result<()> {
+    let header = match std::fs::read(path.as_ref()) {
+        Ok(bytes) if bytes.len() >= ledger_store::SEGMENT_HEADER_BYTES => {
+            bytes[..ledger_store::SEGMENT_HEADER_BYTES].to_vec()
+        }
+        _ => first_segment_header(),
+    };
+    if let Some(dir) = path.as_ref().parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, [header.as_slice(), records.as_ref()].concat())
+}
+
+/// Segment 1's header (it binds to the genesis).
+pub fn first_segment_header() -> Vec<u8> {
+    ledger_store::segment::SegmentHeader {
+        index: 1,
+        first_sequence: 0,
+        prev_hash: [0; 32],
+    }
+    .encode()
+    .to_vec()
+}
