@@ -32,6 +32,7 @@ pub enum AccountKind {
 }
 
 impl AccountKind {
+    /// Every kind, in the order of their stable numbers (1 to 8).
     pub const ALL: [AccountKind; 8] = [
         AccountKind::Member,
         AccountKind::Group,
@@ -72,8 +73,12 @@ impl AccountKind {
 /// A request to open an account. The fields are fixed once the account exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAccount {
+    /// The account's id; opening it again with the same fields gives `exists`, with others
+    /// `account_exists_with_different_fields`.
     pub id: AccountId,
+    /// The unit the account holds; it cannot change, and transfers must be in this unit.
     pub unit: UnitId,
+    /// What the account is for; it decides the default limits and how the time-bank rules treat it.
     pub kind: AccountKind,
     /// The community (or district) the account belongs to, for roll-ups. Opaque to the engine.
     pub community: u32,
@@ -110,26 +115,35 @@ impl NewAccount {
         }
     }
 
+    /// Sets the community (or district) number used for roll-ups.
     pub fn community(mut self, community: u32) -> Self {
         self.community = community;
         self
     }
 
+    /// Sets the host's own 128-bit reference (never personal data: the journal is immutable).
     pub fn user_data(mut self, user_data: u128) -> Self {
         self.user_data = user_data;
         self
     }
 
+    /// Sets the lowest balance the account may reach, in the unit's amounts (`None` for no floor).
+    /// It must be zero or negative, with no more decimals than the unit's scale; the ledger rejects
+    /// the account otherwise (`account_limits_invalid`, `account_limit_out_of_range`).
     pub fn floor(mut self, floor: Option<Decimal>) -> Self {
         self.floor = floor;
         self
     }
 
+    /// Sets the highest balance the account may reach (`None` for no ceiling); zero or positive,
+    /// at the unit's scale at most, as for [`NewAccount::floor`].
     pub fn ceiling(mut self, ceiling: Option<Decimal>) -> Self {
         self.ceiling = ceiling;
         self
     }
 
+    /// Sets the first moment (nanoseconds since the Unix epoch) the account may pay for care.
+    /// Under a policy a member with `None` cannot pay for care at all (`not_yet_eligible`).
     pub fn eligible_from(mut self, at: Option<u64>) -> Self {
         self.eligible_from = at;
         self
@@ -141,9 +155,13 @@ impl NewAccount {
 /// transfer adds to exactly one debit and one credit total, and nothing else changes them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balances {
+    /// Debits of holds not yet posted or voided (they count against the floor).
     pub debits_pending: Decimal,
+    /// Debits applied for good.
     pub debits_posted: Decimal,
+    /// Credits of holds not yet posted or voided (they count against the ceiling).
     pub credits_pending: Decimal,
+    /// Credits applied for good.
     pub credits_posted: Decimal,
 }
 
@@ -167,18 +185,28 @@ impl Balances {
 /// An account as the ledger keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
+    /// The account's id, unique in the ledger.
     pub id: AccountId,
+    /// The unit of every amount the account holds.
     pub unit: UnitId,
+    /// What the account is for.
     pub kind: AccountKind,
+    /// The community (or district) number, for roll-ups; opaque to the engine.
     pub community: u32,
+    /// The host's own reference, as given when the account was opened.
     pub user_data: u128,
+    /// The lowest balance allowed (pending debits included), at the unit's scale; `None` for none.
     pub floor: Option<Decimal>,
+    /// The highest balance allowed (pending credits included), at the unit's scale; `None` for none.
     pub ceiling: Option<Decimal>,
+    /// The first moment (nanoseconds since the Unix epoch) the account may pay for care; `None`
+    /// when no date is set, which under a policy means it may not pay for care.
     pub eligible_from: Option<u64>,
     /// When the ledger created it (nanoseconds since the Unix epoch, assigned by the ledger).
     pub timestamp: u64,
     /// Closed accounts take no new transfers; voiding the closing transfer reopens them.
     pub closed: bool,
+    /// The account's running totals, from which its balances derive.
     pub balances: Balances,
 }
 

@@ -29,7 +29,10 @@ use crate::unit::UnitId;
 /// A policy in force from `from` (nanoseconds since the Unix epoch) on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Amendment {
+    /// The effective time (nanoseconds since the Unix epoch): events at or after it are judged
+    /// under `policy`. It must be after the ledger's last event and after any earlier amendment's.
     pub from: u64,
+    /// The whole policy in force from `from`, validated like a ledger's policy.
     pub policy: Policy,
 }
 
@@ -37,25 +40,43 @@ pub struct Amendment {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AmendmentError {
+    /// The policy fails its own validation (the reason is inside).
     #[error("the amended policy is not valid: {0}")]
     Invalid(PolicyError),
+    /// The ledger was created without time-bank rules, so there is nothing to amend.
     #[error("the ledger has no time-bank rules to amend (it was created without codes)")]
     LedgerWithoutRules,
+    /// The amended policy defines no codes: a ledger's rules cannot be dropped.
     #[error("an amended policy must define codes: the ledger's rules cannot be removed")]
     RulesRemoved,
+    /// The amended policy's units differ from the ledger's in id, name or scale.
     #[error("an amended policy keeps the ledger's units exactly (ids, names and scales)")]
     UnitsChanged,
+    /// The unit expires under the policy in force, and the amended policy has no expiry rule for it.
     #[error(
         "unit {0} expires under the policy in force: an amended policy keeps an expiry rule for it"
     )]
     ExpiryDropped(UnitId),
+    /// The amended policy's expiry account does not exist as an expiry account of its unit.
     #[error("the expiry account {0} of the amended policy is not an expiry account of its unit")]
     ExpiryAccountNotFound(AccountId),
+    /// The effective time is not after the ledger's last applied event.
     #[error(
         "the effective time {from} is not after the ledger's last event ({clock}): an amendment \
          never judges history again"
     )]
-    NotAfterClock { from: u64, clock: u64 },
+    NotAfterClock {
+        /// The refused effective time (nanoseconds since the Unix epoch).
+        from: u64,
+        /// The timestamp of the ledger's last applied event.
+        clock: u64,
+    },
+    /// The effective time is not after the previous amendment's.
     #[error("the effective time {from} is not after the previous amendment's ({previous})")]
-    NotAfterPreviousAmendment { from: u64, previous: u64 },
+    NotAfterPreviousAmendment {
+        /// The refused effective time (nanoseconds since the Unix epoch).
+        from: u64,
+        /// The effective time of the latest amendment already recorded.
+        previous: u64,
+    },
 }

@@ -24,14 +24,26 @@ pub struct Amount(Decimal);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AmountError {
+    /// The text is empty.
     #[error("an amount must not be empty")]
     Empty,
+    /// The text is not digits with an optional `.` and digits (signs, exponents, separators,
+    /// spaces and non-ASCII digits are refused); holds the text.
     #[error("{0:?} is not a plain decimal number (digits, an optional '.' and digits)")]
     Syntax(String),
+    /// The value is zero (amounts are strictly positive).
     #[error("an amount must be greater than zero")]
     NotPositive,
+    /// More significant decimals than the scale allows (trailing zeros do not count); never
+    /// rounded.
     #[error("{value} has more than {scale} decimal places")]
-    TooManyDecimals { value: String, scale: u32 },
+    TooManyDecimals {
+        /// The refused text or value, as given.
+        value: String,
+        /// The largest number of decimals allowed.
+        scale: u32,
+    },
+    /// The value is above [`Amount::MAX`]; holds the text or value.
     #[error("{0} is larger than the largest amount ({max})", max = AMOUNT_WHOLE_MAX)]
     TooLarge(String),
 }
@@ -46,7 +58,20 @@ impl Amount {
         Self::parse_in(text, UNIT_SCALE_MAX)
     }
 
-    /// Parses like [`Amount::parse`] and also refuses more than `scale` decimal places.
+    /// Parses like [`Amount::parse`] and also refuses more than `scale` decimal places
+    /// (a `scale` above [`UNIT_SCALE_MAX`] counts as that maximum). Trailing zeros are not
+    /// significant: `"1.50"` fits scale 1.
+    ///
+    /// ```
+    /// use ledger_core::{Amount, AmountError};
+    ///
+    /// let amount = Amount::parse_in("2.50", 2).unwrap();
+    /// assert_eq!(amount.to_string(), "2.5");
+    /// assert_eq!(amount.to_minor(2), Some(250));
+    /// assert!(matches!(Amount::parse_in("0.125", 2), Err(AmountError::TooManyDecimals { .. })));
+    /// assert_eq!(Amount::parse_in("0", 2), Err(AmountError::NotPositive));
+    /// assert!(matches!(Amount::parse_in("-1", 2), Err(AmountError::Syntax(_))));
+    /// ```
     pub fn parse_in(text: &str, scale: u32) -> Result<Amount, AmountError> {
         if text.is_empty() {
             return Err(AmountError::Empty);

@@ -14,34 +14,48 @@ use crate::transfer::Transfer;
 /// A family link between two member accounts (symmetric: `a`–`b` is `b`–`a`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
+    /// One member account of the pair.
     pub a: AccountId,
+    /// The other member account of the pair (not the same as `a`).
     pub b: AccountId,
 }
 
 /// The date from which an account may pay for care with its hours (`None`: no date, never).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Eligibility {
+    /// The account whose date is set.
     pub account: AccountId,
+    /// The first moment (nanoseconds since the Unix epoch) it may pay for care; `None` clears the
+    /// date, so that under a policy it may not pay for care.
     pub from: Option<u64>,
 }
 
 /// A recipient's rating (1 to 5) of a completed service transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rating {
+    /// The posted service transfer rated (not a hold, a void or a reversal).
     pub transfer: TransferId,
+    /// The rating, 1 to 5; anything else gives `rating_invalid`.
     pub rating: u8,
 }
 
 /// A request to the state machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
+    /// Opens accounts; each event stands alone ([`crate::Ledger::create_accounts`]).
     CreateAccounts(Vec<NewAccount>),
+    /// Applies transfers; linked chains apply all-or-nothing ([`crate::Ledger::create_transfers`]).
     CreateTransfers(Vec<Transfer>),
     /// Release every pending transfer whose timeout has passed (and run the policy's sweeps).
     Expire,
+    /// Registers family links, along which gifts may move ([`crate::Ledger::link_accounts`]).
     LinkAccounts(Vec<Link>),
+    /// Removes family links ([`crate::Ledger::unlink_accounts`]).
     UnlinkAccounts(Vec<Link>),
+    /// Sets or clears care eligibility dates ([`crate::Ledger::set_eligibility`]).
     SetEligibility(Vec<Eligibility>),
+    /// Records recipients' ratings of posted transfers, at most one each
+    /// ([`crate::Ledger::record_ratings`]).
     RecordRatings(Vec<Rating>),
     /// Close accounts whose balance is zero and that hold nothing pending (an account with a
     /// balance closes by a closing transfer that names where the balance goes).

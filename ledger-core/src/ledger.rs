@@ -30,12 +30,19 @@ use crate::unit::{Unit, UnitError, UnitId};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BatchError {
+    /// The batch holds no event.
     #[error("a batch must hold at least one event")]
     Empty,
+    /// The batch holds more than [`crate::limits::BATCH_EVENTS_MAX`] events.
     #[error("a batch holds at most {max} events, not {len}", max = BATCH_EVENTS_MAX)]
-    TooLarge { len: usize },
+    TooLarge {
+        /// How many events the batch held.
+        len: usize,
+    },
+    /// The batch's timestamps would pass `u64::MAX` nanoseconds.
     #[error("the ledger's clock would pass the largest timestamp")]
     ClockExhausted,
+    /// The command amends the policy and the amendment is refused.
     #[error(transparent)]
     Amendment(#[from] AmendmentError),
 }
@@ -60,6 +67,34 @@ enum Undo {
 }
 
 /// A ledger: units, accounts, transfers and the rules that guard them.
+///
+/// Every change goes through [`Ledger::execute`] (or the methods it calls) with the time it
+/// happens; the same commands at the same times always give the same state.
+///
+/// ```
+/// use ledger_core::{AccountId, AccountKind, Amount, Command, Ledger, NewAccount, Policy, Reply,
+///                   ResultCode, Transfer, TransferId};
+///
+/// let policy = Policy::default_policy();
+/// let mut ledger = Ledger::with_policy(&policy).unwrap();
+/// let (fund, member) = (AccountId::new(1).unwrap(), AccountId::new(2).unwrap());
+/// let open = Command::CreateAccounts(vec![NewAccount::new(fund, 1, AccountKind::Issuer),
+///                                         NewAccount::new(member, 1, AccountKind::Member)]);
+/// ledger.execute(&open, 1_000).unwrap();
+///
+/// // Under the default policy a transfer needs a code the policy defines (101: a service).
+/// let uncoded = Transfer::new(TransferId::new(1).unwrap(), fund, member,
+///                             Amount::parse("1").unwrap(), 1);
+/// let service = Transfer::new(TransferId::new(2).unwrap(), fund, member,
+///                             Amount::parse("1").unwrap(), 1).code(101);
+/// let Reply::Events(results) =
+///     ledger.execute(&Command::CreateTransfers(vec![uncoded, service]), 2_000).unwrap()
+/// else { unreachable!() };
+/// assert_eq!(results[0].code, ResultCode::CodeNotAllowed);
+/// assert_eq!(results[1].code, ResultCode::Ok);
+/// assert_eq!(ledger.account(member).unwrap().balances.posted().to_string(), "1");
+/// assert_eq!(ledger.clock(), 2_001); // one timestamp per event, strictly increasing
+/// ```
 #[derive(Debug, Clone)]
 pub struct Ledger {
     pub(crate) units: BTreeMap<UnitId, Unit>,
@@ -186,18 +221,23 @@ impl Ledger {
     // ---------------------------------------------------------------------------------------
     // Queries
 
+    /// The units the ledger keeps, in id order; fixed for the ledger's life.
     pub fn units(&self) -> impl Iterator<Item = &Unit> {
         self.units.values()
     }
 
+    /// The unit with this id, if the ledger keeps it.
     pub fn unit(&self, id: UnitId) -> Option<&Unit> {
         self.units.get(&id)
     }
 
+    /// The account with this id, with its current balances, if it was created.
     pub fn account(&self, id: AccountId) -> Option<&Account> {
         self.accounts.get(&id)
     }
 
+    /// The transfer with this id as applied (its current state included); `None` when it was never
+    /// applied, including an id that failed ([`Ledger::failed_code`]).
     pub fn transfer(&self, id: TransferId) -> Option<&TransferRecord> {
         self.transfers.get(&id)
     }
@@ -212,10 +252,13 @@ impl Ledger {
         self.transfers.iter()
     }
 
+    /// How many accounts were created (closed ones included).
     pub fn account_count(&self) -> usize {
         self.accounts.len()
     }
 
+    /// How many transfers were applied, in every state (a post or a void is a transfer of its
+    /// own; failed ids are not counted).
     pub fn transfer_count(&self) -> usize {
         self.transfers.len()
     }

@@ -128,6 +128,7 @@
 //! | 215 | `donation_account_required` | yes | planner: the earning passes a donate cap and names no pool |
 //! | 216 | `acts_invalid` | | planner: a points award for zero acts |
 //! | 217 | `reason_required` | | under a policy with rules, a reversal or a closing by an attributed command names no reason |
+#![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod account;

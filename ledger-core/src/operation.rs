@@ -37,6 +37,7 @@ use crate::timebank::{
 pub struct Operation {
     /// The request id: retries carry the same one. Also the first transfer id of the plan.
     pub id: TransferId,
+    /// What the operation does, with its fields.
     pub kind: OperationKind,
 }
 
@@ -50,7 +51,10 @@ pub enum OperationKind {
     /// A booking's completion with its rating, in one step.
     Completion(Completion),
     /// A booking's cancellation.
-    Cancellation { booking: TransferId },
+    Cancellation {
+        /// The booking's hold, voided.
+        booking: TransferId,
+    },
     /// Hours to family or a pool.
     Gift(Gift),
     /// Points for acts.
@@ -60,7 +64,10 @@ pub enum OperationKind {
     /// Accounts closed, their balances moved (or closed empty).
     Closing(Closing),
     /// A posted transfer reversed.
-    Reversal { original: TransferId },
+    Reversal {
+        /// The posted transfer reversed.
+        original: TransferId,
+    },
 }
 
 impl OperationKind {
@@ -83,6 +90,7 @@ impl OperationKind {
 /// What the ledger remembers of an operation it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationRecord {
+    /// The operation as first submitted (a retry must match it).
     pub kind: OperationKind,
     /// The outcome as first returned: the plan's transfer events, then its ratings, then its
     /// closes; or one event with the planner's refusal.

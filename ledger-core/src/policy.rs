@@ -39,6 +39,22 @@ pub const LATE_DAYS_MAX: u32 = 366;
 pub const UTC_OFFSET_MINUTES_MAX: i32 = 14 * 60;
 
 /// A ledger's configuration: its units and the time-bank rules over them.
+///
+/// ```
+/// use ledger_core::{Ledger, Policy, PolicyError, Purpose, UnitId};
+///
+/// let policy = Policy::default_policy();
+/// let hours: UnitId = 1;
+/// assert_eq!(policy.scale(hours), Some(2));
+/// assert_eq!(policy.code(101).unwrap().purpose, Purpose::Service);
+/// let ledger = Ledger::with_policy(&policy).unwrap();
+/// assert_eq!(ledger.units().count(), 2);
+///
+/// // A policy file is validated when it is loaded.
+/// let zero_scale_cap = "[[units]]\nid = 1\nname = \"hours\"\nscale = 2\n\
+///                       [[codes]]\ncode = 0\nname = \"x\"\nunit = 1\npurpose = \"service\"\n";
+/// assert!(matches!(Policy::from_toml(zero_scale_cap), Err(PolicyError::CodeField { code: 0, .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
@@ -116,11 +132,13 @@ impl Purpose {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRule {
+    /// The transfer `code` this rule gives meaning to (not 0; unique in the policy).
     pub code: u16,
     /// A short name for reports, e.g. `"companionship"`.
     pub name: String,
     /// The unit transfers with this code move.
     pub unit: UnitId,
+    /// What the code means, and so which accounts its transfers may join.
     pub purpose: Purpose,
     /// Credits earned per hour served (service and care codes only; 1 when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -179,8 +197,11 @@ impl CodeRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
+    /// One local calendar day (from midnight at `utc_offset_minutes`).
     Day,
+    /// One local calendar month.
     Month,
+    /// The account's whole life.
     Lifetime,
 }
 
@@ -199,9 +220,13 @@ pub enum Excess {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cap {
+    /// The unit whose earnings are capped; at most one cap per unit and period.
     pub unit: UnitId,
+    /// The local-time period the earnings are summed over.
     pub period: Period,
+    /// The most a member may earn in one period, in the unit (positive, within its scale).
     pub limit: Decimal,
+    /// What happens to earnings above the limit.
     pub excess: Excess,
 }
 
@@ -220,7 +245,9 @@ pub struct GiftRules {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expiry {
+    /// The unit whose credits expire; at most one rule per unit.
     pub unit: UnitId,
+    /// How many days a credit lives, 1 to [`LIFETIME_DAYS_MAX`].
     pub lifetime_days: u32,
     /// The expiry account that receives swept credits (created by the host).
     pub account: AccountId,
@@ -232,36 +259,74 @@ pub struct Expiry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
+    /// A unit is not valid, or two units share an id.
     #[error(transparent)]
     Unit(#[from] UnitError),
+    /// No unit, or more than [`crate::limits::UNITS_MAX`].
     #[error("a ledger needs at least one unit and at most {max}", max = UNITS_MAX)]
     UnitCount,
+    /// `utc_offset_minutes` is beyond ±[`UTC_OFFSET_MINUTES_MAX`]; holds the offset.
     #[error("the UTC offset {0} minutes is outside -{max}..={max}", max = UTC_OFFSET_MINUTES_MAX)]
     UtcOffset(i32),
+    /// `late_days_max` is above [`LATE_DAYS_MAX`]; holds the value.
     #[error("late_days_max {0} is above {max}", max = LATE_DAYS_MAX)]
     LateDays(u32),
+    /// More than [`POLICY_CODES_MAX`] codes or [`POLICY_CAPS_MAX`] caps.
     #[error("at most {max} codes and {caps} caps", max = POLICY_CODES_MAX, caps = POLICY_CAPS_MAX)]
     TooManyRules,
+    /// Two rules share a code; holds the code.
     #[error("code {0} is defined twice")]
     DuplicateCode(u16),
+    /// A code names a unit the policy does not define.
     #[error("code {code}: unit {unit} is not defined")]
-    CodeUnit { code: u16, unit: UnitId },
+    CodeUnit {
+        /// The code at fault.
+        code: u16,
+        /// The undefined unit it names.
+        unit: UnitId,
+    },
+    /// A code's name is empty or longer than 64 bytes; holds the code.
     #[error("code {0}: the name must be 1 to 64 bytes")]
     CodeName(u16),
+    /// A field of a code is wrong: code 0, a weight outside (0, 100] or with more than 4
+    /// decimals, a weight or rounding on a code that is not service or care, award `points`
+    /// missing, not positive or beyond the unit's scale, or `points` on another purpose.
     #[error("code {code}: {problem}")]
-    CodeField { code: u16, problem: &'static str },
-    #[error("cap on unit {unit} ({period:?}): {problem}")]
-    CapField {
-        unit: UnitId,
-        period: Period,
+    CodeField {
+        /// The code at fault.
+        code: u16,
+        /// What is wrong, in words.
         problem: &'static str,
     },
+    /// A cap is wrong: its unit is not defined, its limit is not positive or has more decimals
+    /// than the unit keeps, or the unit has a second cap for the same period.
+    #[error("cap on unit {unit} ({period:?}): {problem}")]
+    CapField {
+        /// The cap's unit.
+        unit: UnitId,
+        /// The cap's period.
+        period: Period,
+        /// What is wrong, in words.
+        problem: &'static str,
+    },
+    /// An expiry rule is wrong: its unit is not defined, `lifetime_days` is outside 1 to
+    /// [`LIFETIME_DAYS_MAX`], its `code` is not an expiry code of the same unit, or the unit has
+    /// a second expiry rule.
     #[error("expiry of unit {unit}: {problem}")]
-    ExpiryField { unit: UnitId, problem: &'static str },
+    ExpiryField {
+        /// The rule's unit.
+        unit: UnitId,
+        /// What is wrong, in words.
+        problem: &'static str,
+    },
+    /// Caps, expiry rules or `gifts.any_member` are set but no code is defined.
     #[error("caps, gift rules or expiry need codes to apply to")]
     RulesWithoutCodes,
+    /// The text is not TOML of a policy (unknown fields included), or the policy cannot be
+    /// written as TOML; holds the parser's message.
     #[error("the policy is not valid TOML: {0}")]
     Toml(String),
+    /// The text is not JSON of a policy (unknown fields included); holds the parser's message.
     #[error("the policy is not valid JSON: {0}")]
     Json(String),
 }

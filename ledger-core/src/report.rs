@@ -27,11 +27,15 @@ pub const STATEMENT_PAGE_MAX: usize = 1_000;
 /// The outstanding liability of one unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitLiability {
+    /// The unit.
     pub unit: UnitId,
+    /// The unit's name, as the policy gives it.
     pub unit_name: String,
     /// Held by members and groups together.
     pub total: Decimal,
+    /// The posted balances of member accounts, summed.
     pub members: Decimal,
+    /// The posted balances of group (volunteer team) accounts, summed.
     pub groups: Decimal,
     /// Per community, sorted by community.
     pub by_community: Vec<CommunityLiability>,
@@ -40,7 +44,9 @@ pub struct UnitLiability {
 /// The liability towards the holders of one community.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommunityLiability {
+    /// The community number the accounts carry.
     pub community: u32,
+    /// The posted balances of its member and group accounts, summed.
     pub total: Decimal,
     /// Member and group accounts of the community (including empty ones).
     pub holders: u64,
@@ -49,6 +55,7 @@ pub struct CommunityLiability {
 /// The liability report: one entry per unit, sorted by unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiabilityReport {
+    /// One entry per unit the ledger keeps (units no one holds included), sorted by unit id.
     pub units: Vec<UnitLiability>,
 }
 
@@ -138,10 +145,15 @@ pub struct Flows {
 /// The flows of one fund or pool (any account that is not a member or group).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolFlows {
+    /// The fund or pool.
     pub account: AccountId,
+    /// Its kind (never member or group).
     pub kind: AccountKind,
+    /// Its unit.
     pub unit: UnitId,
+    /// Its community number.
     pub community: u32,
+    /// What moved through it.
     pub flows: Flows,
 }
 
@@ -263,11 +275,13 @@ impl fmt::Display for FlowReport {
 /// One posted movement of an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatementLine {
+    /// The transfer that moved the balance.
     pub transfer: TransferId,
     /// When the ledger recorded it.
     pub timestamp: u64,
     /// When the service it pays for was done (`timestamp` unless recorded later).
     pub served_at: u64,
+    /// The transfer's code.
     pub code: u16,
     /// The account on the other side.
     pub counterparty: AccountId,
@@ -286,10 +300,13 @@ pub struct StatementLine {
 /// A page of an account's statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
+    /// The account the statement is of.
     pub account: AccountId,
+    /// The account's unit.
     pub unit: UnitId,
     /// The balance before the first line of this page.
     pub opening_balance: Decimal,
+    /// The page's movements, in the order applied (at most the `limit` asked for).
     pub lines: Vec<StatementLine>,
     /// The `from` of the next page, when there is one.
     pub next: Option<usize>,
@@ -299,8 +316,10 @@ pub struct Statement {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StatementError {
+    /// No account has this id.
     #[error("account {0} does not exist")]
     AccountNotFound(AccountId),
+    /// The page size asked for is 0 or above [`STATEMENT_PAGE_MAX`]; holds it.
     #[error("a page holds 1 to {max} lines, not {0}", max = STATEMENT_PAGE_MAX)]
     PageSize(usize),
 }

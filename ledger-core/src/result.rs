@@ -80,15 +80,25 @@ result_codes! {
     /// `served_at` is after the time the ledger gives the event: a service not yet done.
     ServedAtInFuture = 22, "served_at_in_future", true;
 
+    /// The id exists with other flags.
     ExistsWithDifferentFlags = 30, "exists_with_different_flags", false;
+    /// The id exists with another debit account.
     ExistsWithDifferentDebitAccountId = 31, "exists_with_different_debit_account_id", false;
+    /// The id exists with another credit account.
     ExistsWithDifferentCreditAccountId = 32, "exists_with_different_credit_account_id", false;
+    /// The id exists with another amount.
     ExistsWithDifferentAmount = 33, "exists_with_different_amount", false;
+    /// The id exists with another `related_id`.
     ExistsWithDifferentRelatedId = 34, "exists_with_different_related_id", false;
+    /// The id exists with another unit.
     ExistsWithDifferentUnit = 35, "exists_with_different_unit", false;
+    /// The id exists with another code.
     ExistsWithDifferentCode = 36, "exists_with_different_code", false;
+    /// The id exists with another timeout.
     ExistsWithDifferentTimeout = 37, "exists_with_different_timeout", false;
+    /// The id exists with other user data.
     ExistsWithDifferentUserData = 38, "exists_with_different_user_data", false;
+    /// The id exists with another `served_at`.
     ExistsWithDifferentServedAt = 39, "exists_with_different_served_at", false;
     /// An operation id ran before as another kind of operation.
     OperationExistsWithDifferentKind = 40, "operation_exists_with_different_kind", false;
@@ -103,13 +113,17 @@ result_codes! {
     /// An operation id ran before with other details (rating, points, timeout, user data).
     OperationExistsWithDifferentDetails = 45, "operation_exists_with_different_details", false;
 
+    /// The debit account does not exist.
     DebitAccountNotFound = 50, "debit_account_not_found", true;
+    /// The credit account does not exist.
     CreditAccountNotFound = 51, "credit_account_not_found", true;
     /// The two accounts keep different units.
     AccountsMustHaveTheSameUnit = 52, "accounts_must_have_the_same_unit", false;
     /// The transfer's unit is not the accounts' unit.
     TransferMustHaveTheSameUnitAsAccounts = 53, "transfer_must_have_the_same_unit_as_accounts", false;
+    /// The debit account is closed.
     DebitAccountClosed = 54, "debit_account_closed", true;
+    /// The credit account is closed.
     CreditAccountClosed = 55, "credit_account_closed", true;
     /// A closing transfer would leave a non-zero balance on the account it closes (a closing
     /// hold is judged as posted, and may only be posted in full).
@@ -125,23 +139,33 @@ result_codes! {
     /// A rating names no posted transfer.
     TransferNotFound = 61, "transfer_not_found", false;
 
+    /// `related_id` of a post or void names no transfer.
     PendingTransferNotFound = 80, "pending_transfer_not_found", true;
     /// `related_id` names a transfer that was not made pending.
     PendingTransferNotPending = 81, "pending_transfer_not_pending", false;
+    /// The hold was already posted.
     PendingTransferAlreadyPosted = 82, "pending_transfer_already_posted", false;
+    /// The hold was already voided.
     PendingTransferAlreadyVoided = 83, "pending_transfer_already_voided", false;
+    /// The hold's timeout has passed, whether or not `expire` has released it yet.
     PendingTransferExpired = 84, "pending_transfer_expired", false;
+    /// The post or void names a debit account other than the hold's.
     PendingTransferHasDifferentDebitAccountId = 85, "pending_transfer_has_different_debit_account_id", false;
+    /// The post or void names a credit account other than the hold's.
     PendingTransferHasDifferentCreditAccountId = 86, "pending_transfer_has_different_credit_account_id", false;
+    /// The post or void names a unit other than the hold's.
     PendingTransferHasDifferentUnit = 87, "pending_transfer_has_different_unit", false;
+    /// The post or void names a code other than the hold's.
     PendingTransferHasDifferentCode = 88, "pending_transfer_has_different_code", false;
     /// A post of more than the hold, or a void with an amount other than the hold's.
     ExceedsPendingAmount = 89, "exceeds_pending_amount", false;
 
+    /// `related_id` of a reversal names no transfer.
     ReversedTransferNotFound = 100, "reversed_transfer_not_found", true;
     /// Only a posted plain transfer, post or balancing transfer can be reversed (not a hold, a
     /// void or another reversal).
     TransferNotReversible = 101, "transfer_not_reversible", false;
+    /// The original was already reversed (a transfer is reversed at most once).
     AlreadyReversed = 102, "already_reversed", false;
     /// The reversal names accounts, a unit, a code or an amount other than the original's.
     ReversalDiffersFromOriginal = 103, "reversal_differs_from_original", false;
@@ -228,12 +252,14 @@ impl std::fmt::Display for ResultCode {
 /// The outcome of one event: a code, and for `Ok` and `Exists` the timestamp the ledger gave it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventResult {
+    /// What happened to the event.
     pub code: ResultCode,
     /// The event's timestamp (for `Exists`, the original one).
     pub timestamp: u64,
 }
 
 impl EventResult {
+    /// Whether the event was applied now (`Ok`; not `Exists`).
     pub fn is_ok(&self) -> bool {
         self.code == ResultCode::Ok
     }

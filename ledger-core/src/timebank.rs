@@ -100,34 +100,57 @@ impl Plan {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlanError {
+    /// An account the operation names does not exist.
     #[error("account {0} does not exist")]
     AccountNotFound(AccountId),
+    /// The booking, or the transfer to reverse, does not exist.
     #[error("transfer {0} does not exist")]
     TransferNotFound(TransferId),
+    /// The booking to complete or cancel is not a hold still pending (it was posted, voided or
+    /// expired, or was never a hold).
     #[error("transfer {0} is not a pending booking")]
     NotABooking(TransferId),
+    /// The code named is not one of the needed purpose and unit in the policy in force.
     #[error("code {code} is not a {purpose:?} code of unit {unit} in the ledger's policy")]
     Code {
+        /// The code named.
         code: u16,
+        /// The unit of the accounts.
         unit: UnitId,
+        /// The purpose the operation needs (`Service` stands for service or care).
         purpose: Purpose,
     },
+    /// No code was named and the policy in force has none of the needed purpose and unit.
     #[error("the policy has no {purpose:?} code for unit {unit}; name one")]
-    NoCode { unit: UnitId, purpose: Purpose },
+    NoCode {
+        /// The unit of the accounts.
+        unit: UnitId,
+        /// The purpose the operation needs.
+        purpose: Purpose,
+    },
+    /// The hours (or points) have more decimals than the unit keeps.
     #[error("the amount is not valid in the unit: {0}")]
     Amount(AmountError),
+    /// The earning passes a donate cap and no donation account was named.
     #[error(
         "the earning passes a cap that routes the excess to donation: name a donation account"
     )]
     DonationAccountRequired,
+    /// The rating is not 1 to 5.
     #[error("rating {0} is outside 1 to 5")]
     RatingInvalid(u8),
+    /// An account to close has pending debits or credits.
     #[error("account {0} has pending holds: post or void them before closing")]
     HoldsPending(AccountId),
+    /// The plan's consecutive ids would reach the reserved top bit
+    /// ([`crate::policy::SWEEP_TRANSFER_ID_BIT`]).
     #[error("the plan's ids would pass the largest host id")]
     IdsExhausted,
+    /// A points award of 0 acts.
     #[error("{0} acts is not a positive number of acts")]
     Acts(u32),
+    /// `hours × weight` does not fit the unit's scale under a code that refuses rounding, or
+    /// rounds to zero; holds the ledger's code for it.
     #[error("the hours times the code's weight are not exact in the unit: {0}")]
     Inexact(ResultCode),
 }
@@ -157,8 +180,11 @@ impl PlanError {
 /// code). Optional points for the same act go with it, in the same chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceRecord {
+    /// A service or care code of the provider's unit in the policy in force at `served_at`.
     pub code: u16,
+    /// Who pays: an issuing fund or pool for a service code, the recipient member for care.
     pub payer: AccountId,
+    /// The member or group that served and earns the credits.
     pub provider: AccountId,
     /// The hours served (the ledger credits `hours × weight`).
     pub hours: Amount,
@@ -166,16 +192,23 @@ pub struct ServiceRecord {
     pub served_at: Option<u64>,
     /// Where the excess above a donate cap goes (needed only when a cap is passed).
     pub donation: Option<AccountId>,
+    /// Points for the same act, awarded in the same chain.
     pub points: Option<PointsAward>,
+    /// The host's reference, carried by the service transfer.
     pub user_data: u128,
 }
 
 /// Points for `acts` acts of the award code's kind, from `issuer` to `member`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PointsAward {
+    /// An award code of the issuer's unit (its `points` per act apply; 1 per act without a
+    /// policy).
     pub code: u16,
+    /// The issuing account that pays the points.
     pub issuer: AccountId,
+    /// The account that receives them.
     pub member: AccountId,
+    /// How many acts, at least 1.
     pub acts: u32,
 }
 
@@ -183,11 +216,17 @@ pub struct PointsAward {
 /// cancelled, or released by `expire` after `timeout_s` seconds (0: no deadline).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Booking {
+    /// A service or care code of the provider's unit.
     pub code: u16,
+    /// Whose hours are held.
     pub payer: AccountId,
+    /// Who will serve and earn them.
     pub provider: AccountId,
+    /// The hours booked (the hold is `hours × weight`).
     pub hours: Amount,
+    /// Seconds after the booking when `expire` may release it; 0 for no deadline.
     pub timeout_s: u32,
+    /// The host's reference, carried by the hold.
     pub user_data: u128,
 }
 
@@ -195,9 +234,13 @@ pub struct Booking {
 /// all), and the recipient's rating.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Completion {
+    /// The booking's hold.
     pub booking: TransferId,
+    /// The hours served, at most those booked; `None` for all of them.
     pub hours: Option<Amount>,
+    /// The recipient's rating, 1 to 5, recorded on the post.
     pub rating: Option<u8>,
+    /// Where the excess above a donate cap goes (needed only when a cap is passed).
     pub donation: Option<AccountId>,
     /// When the service was done, if earlier than the completion is recorded.
     pub served_at: Option<u64>,
@@ -206,8 +249,12 @@ pub struct Completion {
 /// Hours (or points) given by `from` to `to`: a family member or a donation pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gift {
+    /// The giver.
     pub from: AccountId,
+    /// The receiver: a linked family member (any member where the policy allows) or a
+    /// donation pool.
     pub to: AccountId,
+    /// How much is given, in the giver's unit.
     pub amount: Amount,
     /// The code; `None` for the policy's gift code (donation code when `to` is a pool).
     pub code: Option<u16>,
@@ -216,9 +263,13 @@ pub struct Gift {
 /// Points spent at a redemption account (a points supermarket).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redemption {
+    /// Who spends the points.
     pub member: AccountId,
+    /// The redemption account that receives them.
     pub redemption: AccountId,
+    /// How many points.
     pub amount: Amount,
+    /// The code; `None` for the policy's first redemption code of the unit.
     pub code: Option<u16>,
 }
 
@@ -581,8 +632,11 @@ pub fn earnings(ledger: &Ledger, account: AccountId, served_at: u64) -> Earnings
 /// What a member has earned, as counted against caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EarningsSummary {
+    /// Earned on services done on the local day of the time asked about.
     pub day: Decimal,
+    /// Earned on services done in that local month.
     pub month: Decimal,
+    /// Earned in all.
     pub lifetime: Decimal,
 }
 

@@ -13,6 +13,7 @@ use crate::unit::UnitId;
 pub struct TransferFlags(pub u16);
 
 impl TransferFlags {
+    /// No flag: a plain transfer that applies at once.
     pub const NONE: TransferFlags = TransferFlags(0);
     /// This event and the next one succeed or fail together. A chain ends at the first event
     /// without the flag.
@@ -38,18 +39,22 @@ impl TransferFlags {
     /// Every defined bit; the rest are reserved and refused.
     pub const ALL: TransferFlags = TransferFlags((1 << 9) - 1);
 
+    /// Whether every bit of `other` is set in `self` (true for an empty `other`).
     pub const fn contains(self, other: TransferFlags) -> bool {
         self.0 & other.0 == other.0
     }
 
+    /// The bits of both.
     pub const fn union(self, other: TransferFlags) -> TransferFlags {
         TransferFlags(self.0 | other.0)
     }
 
+    /// The bits of `self` without those of `other`.
     pub const fn without(self, other: TransferFlags) -> TransferFlags {
         TransferFlags(self.0 & !other.0)
     }
 
+    /// Whether no bit is set.
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -67,17 +72,49 @@ impl std::ops::BitOr for TransferFlags {
 /// For a post or a void, `debit_account_id`, `credit_account_id`, `unit`, `code` and `amount`
 /// may be left empty (`None` / 0) to mean "as in the pending transfer"; when given they must
 /// match it (the amount of a post may be smaller: the rest is released).
+///
+/// ```
+/// use ledger_core::{AccountId, AccountKind, Amount, Ledger, NewAccount, ResultCode, Transfer,
+///                   TransferFlags, TransferId, TransferState, Unit};
+///
+/// let mut ledger = Ledger::new(vec![Unit::new(1, "hours", 2)]).unwrap();
+/// let (fund, member) = (AccountId::new(1).unwrap(), AccountId::new(2).unwrap());
+/// ledger.create_accounts(&[NewAccount::new(fund, 1, AccountKind::Issuer),
+///                          NewAccount::new(member, 1, AccountKind::Member)], 1_000).unwrap();
+///
+/// // Hold 3 hours for a booking, then post 2 of them: the third hour is released.
+/// let (hold, post) = (TransferId::new(1).unwrap(), TransferId::new(2).unwrap());
+/// let booking = Transfer::new(hold, fund, member, Amount::parse("3").unwrap(), 1)
+///     .flags(TransferFlags::PENDING)
+///     .timeout_s(3600);
+/// let done = Transfer::post(post, hold, Some(Amount::parse("2").unwrap()));
+/// let results = ledger.create_transfers(&[booking, done], 2_000).unwrap();
+/// assert!(results.iter().all(|r| r.code == ResultCode::Ok));
+/// assert_eq!(ledger.transfer(hold).unwrap().state, TransferState::PendingPosted);
+/// let balances = ledger.account(member).unwrap().balances;
+/// assert_eq!(balances.posted().to_string(), "2");
+/// assert!(balances.credits_pending.is_zero());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
+    /// The transfer's id (not zero): the idempotency key. Submitting it again with the same fields
+    /// gives `exists`; with other fields, `exists_with_different_*`.
     pub id: TransferId,
+    /// The account debited (its balance goes down); `None` only for a post, void or reversal.
     pub debit_account_id: Option<AccountId>,
+    /// The account credited (its balance goes up); `None` only for a post, void or reversal.
     pub credit_account_id: Option<AccountId>,
+    /// How much moves, in `unit`, within the unit's scale; `None` only for a post (all of the
+    /// hold), a void or a reversal (the whole original).
     pub amount: Option<Amount>,
     /// For a post or void: the pending transfer. For a reversal: the transfer reversed.
     pub related_id: Option<TransferId>,
+    /// The unit of `amount`; it must be the unit of both accounts; 0 only for a post, void or
+    /// reversal ("as in the related transfer").
     pub unit: UnitId,
     /// Purpose, such as a service category; the time-bank rules give codes their meaning.
     pub code: u16,
+    /// What kind of event this is ([`TransferFlags`]); undefined bits are refused.
     pub flags: TransferFlags,
     /// For a pending transfer: seconds after its timestamp when `expire` may release it;
     /// 0 for never.
@@ -152,21 +189,27 @@ impl Transfer {
         }
     }
 
+    /// Sets the code (its meaning comes from the policy; 0 means none, or for a post, void or
+    /// reversal "as in the related transfer").
     pub fn code(mut self, code: u16) -> Self {
         self.code = code;
         self
     }
 
+    /// Adds `flags` to those already set (bitwise or).
     pub fn flags(mut self, flags: TransferFlags) -> Self {
         self.flags = self.flags | flags;
         self
     }
 
+    /// Sets the hold's timeout in seconds (pending transfers only; 0 for never; at most
+    /// [`crate::limits::PENDING_TIMEOUT_S_MAX`]).
     pub fn timeout_s(mut self, timeout_s: u32) -> Self {
         self.timeout_s = timeout_s;
         self
     }
 
+    /// Sets the host's own 128-bit reference (never personal data).
     pub fn user_data(mut self, user_data: u128) -> Self {
         self.user_data = user_data;
         self
@@ -203,23 +246,29 @@ pub struct TransferRecord {
     /// The accounts, unit and code it applied to (filled from the pending or original transfer
     /// for a post, void or reversal).
     pub debit_account_id: AccountId,
+    /// The account credited, as applied.
     pub credit_account_id: AccountId,
+    /// The unit, as applied.
     pub unit: UnitId,
+    /// The code, as applied.
     pub code: u16,
     /// What moved (or was held, or released by a void).
     pub amount: Amount,
     /// Assigned by the ledger: nanoseconds since the Unix epoch, strictly increasing.
     pub timestamp: u64,
+    /// Where the transfer stands now (a hold moves on when posted, voided or expired).
     pub state: TransferState,
     /// The reversal that undid this transfer, if any.
     pub reversed_by: Option<TransferId>,
 }
 
 impl TransferRecord {
+    /// The transfer's id (the request's id).
     pub fn id(&self) -> TransferId {
         self.request.id
     }
 
+    /// The flags of the request as submitted.
     pub fn flags(&self) -> TransferFlags {
         self.request.flags
     }

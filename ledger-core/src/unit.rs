@@ -12,6 +12,7 @@ pub type UnitId = u16;
 /// never changed (changing a scale would change the meaning of every stored amount).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unit {
+    /// The unit's number, unique in the ledger and not zero.
     pub id: UnitId,
     /// A short name for reports, e.g. `"hours"` or `"points"`.
     pub name: String,
@@ -24,19 +25,31 @@ pub struct Unit {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UnitError {
+    /// The unit's id is 0.
     #[error("unit id must not be zero")]
     ZeroId,
+    /// Two units share this id.
     #[error("unit {0} is defined twice")]
     Duplicate(UnitId),
+    /// The scale is above [`UNIT_SCALE_MAX`].
     #[error("unit {id}: scale {scale} is above the maximum {max}", max = UNIT_SCALE_MAX)]
-    ScaleTooLarge { id: UnitId, scale: u32 },
+    ScaleTooLarge {
+        /// The unit at fault.
+        id: UnitId,
+        /// Its scale.
+        scale: u32,
+    },
+    /// The unit's name is empty or longer than [`UNIT_NAME_BYTES_MAX`] bytes.
     #[error("unit {0}: the name must be 1 to {max} bytes", max = UNIT_NAME_BYTES_MAX)]
     BadName(UnitId),
+    /// No unit, or more than the maximum it holds ([`crate::limits::UNITS_MAX`]).
     #[error("a ledger needs at least one unit and at most {0}")]
     Count(usize),
 }
 
 impl Unit {
+    /// A unit definition; it is checked (id not 0, scale at most [`UNIT_SCALE_MAX`], a name of
+    /// 1 to [`UNIT_NAME_BYTES_MAX`] bytes) when a ledger or policy is made with it.
     pub fn new(id: UnitId, name: &str, scale: u32) -> Unit {
         Unit {
             id,
