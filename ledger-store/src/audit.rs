@@ -26,9 +26,13 @@ use crate::replay::checkpoint_of;
 /// An account's four totals in millionths of its unit (`UNIT_SCALE_MAX` decimals).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
+    /// Debits of holds not yet resolved.
     pub debits_pending: i128,
+    /// Debits applied for good.
     pub debits_posted: i128,
+    /// Credits of holds not yet resolved.
     pub credits_pending: i128,
+    /// Credits applied for good.
     pub credits_posted: i128,
 }
 
@@ -64,14 +68,18 @@ fn amount_millionths(amount: Amount) -> i128 {
 /// What an audit found.
 #[derive(Debug)]
 pub struct Audit {
+    /// How many complete records verified (genesis and checkpoints included; a torn tail not).
     pub records: u64,
+    /// The last verified record: its sequence number, hash, `now` and the journal length up to it.
     pub head: Head,
+    /// How many checkpoint records the journal holds.
     pub checkpoints: u64,
     /// Every account created, with its unit and its totals summed from the outcomes.
     pub accounts: HashMap<AccountId, (u16, Totals)>,
     /// Transfers the ledger holds: every applied transfer, operation movement, released hold
     /// and sweep in the outcomes.
     pub transfers: u64,
+    /// The incomplete or checksum-failing last records, if any: reported, never cut by an audit.
     pub torn: Option<TornTail>,
 }
 

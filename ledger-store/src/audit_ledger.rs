@@ -55,6 +55,33 @@ pub enum IndexCheck {
 /// On `Err(Corrupted)`: the first bad record, or (reason [`CorruptionReason::Index`]) an
 /// index that disagrees with a journal that verified. `Err(Locked)`: another process has the
 /// store open (the index is not read under a writer).
+///
+/// ```
+/// use ledger_core::{AccountId, AccountKind, NewAccount, Policy, Unit};
+/// use ledger_store::audit_ledger::{audit_ledger, IndexCheck};
+/// use ledger_store::{Store, StoreOptions};
+///
+/// let dir = std::env::temp_dir().join(format!("ledger-store-doc-audit-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let now = ledger_store::time_guard::system_clock_ns();
+/// let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
+/// let store = Store::create(&dir, &policy, now, StoreOptions::default()).unwrap();
+/// store.create_accounts(vec![NewAccount::new(AccountId::new(1).unwrap(), 1,
+///                                            AccountKind::Member)], now).unwrap();
+/// store.close().unwrap();
+///
+/// let audit = audit_ledger(&dir, None, true).unwrap();
+/// assert_eq!((audit.records, audit.accounts), (2, 1));
+/// assert_eq!(audit.index, IndexCheck::Matches);
+///
+/// // A flipped byte inside the genesis record is named, never repaired.
+/// let segment = dir.join("journal").join("00000001.tbj");
+/// let mut bytes = std::fs::read(&segment).unwrap();
+/// bytes[88 + 70] ^= 1; // past the 88-byte segment header and the 60-byte record header
+/// std::fs::write(&segment, &bytes).unwrap();
+/// assert!(matches!(audit_ledger(&dir, None, false), Err(ledger_store::Error::Corrupted(_))));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn audit_ledger(
     dir: &Path,
     key: Option<&CheckpointKey>,

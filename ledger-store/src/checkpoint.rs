@@ -19,9 +19,11 @@ use crate::record::{Hash, HASH_BYTES};
 pub const CHECKPOINT_MAC_DOMAIN: &[u8] = b"timebank-ledger 2026-11 checkpoint v1";
 /// The first word of a checkpoint text.
 pub const CHECKPOINT_TEXT_PREFIX: &str = "timebank-checkpoint v1";
-/// Offsets within a checkpoint record's body.
+/// Offset within a checkpoint record's body of the state digest (32 bytes).
 pub const CHECKPOINT_OFFSET_DIGEST: usize = 0;
+/// Offset within a checkpoint record's body of the MAC (32 bytes).
 pub const CHECKPOINT_OFFSET_MAC: usize = 32;
+/// The size of a checkpoint record's body: the digest, then the MAC.
 pub const CHECKPOINT_BODY_BYTES: usize = 64;
 
 /// A checkpoint key: 32 secret bytes the host passes in `StoreOptions`, never stored with the

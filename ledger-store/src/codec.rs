@@ -29,19 +29,29 @@ use ledger_core::{
     NewAccount, Rating, Transfer, TransferFlags, TransferId,
 };
 
+/// Command tag: `CreateAccounts`, a list of accounts.
 pub const TAG_CREATE_ACCOUNTS: u8 = 1;
+/// Command tag: `CreateTransfers`, a list of transfers.
 pub const TAG_CREATE_TRANSFERS: u8 = 2;
+/// Command tag: `Expire`, no count and no items.
 pub const TAG_EXPIRE: u8 = 3;
+/// Command tag: `LinkAccounts`, a list of links.
 pub const TAG_LINK_ACCOUNTS: u8 = 4;
+/// Command tag: `UnlinkAccounts`, a list of links.
 pub const TAG_UNLINK_ACCOUNTS: u8 = 5;
+/// Command tag: `SetEligibility`, a list of eligibility dates.
 pub const TAG_SET_ELIGIBILITY: u8 = 6;
+/// Command tag: `RecordRatings`, a list of ratings.
 pub const TAG_RECORD_RATINGS: u8 = 7;
+/// Command tag: `CloseAccounts`, a list of account ids (u128 each).
 pub const TAG_CLOSE_ACCOUNTS: u8 = 8;
+/// Command tag: `Operate`, one domain operation (its own layout, in `docs/FORMAT.md`).
 pub const TAG_OPERATE: u8 = 9;
 /// A policy amendment (format version 3 on).
 pub const TAG_AMEND_POLICY: u8 = 10;
-/// Annotation tags (format version 4 on): who ran the command and why.
+/// Annotation tag (format version 4 on) of the operator who ran the command (u64, never 0).
 pub const ANNOTATION_OPERATOR: u8 = 1;
+/// Annotation tag of the reason code (u32), given only when the command had one.
 pub const ANNOTATION_REASON: u8 = 2;
 /// The most bytes a command's annotations take: the count, then the operator (1 + 2 + 8) and
 /// the reason (1 + 2 + 4).
@@ -49,37 +59,59 @@ pub const ANNOTATIONS_BYTES_MAX: usize = 1 + 11 + 7;
 /// The largest policy an amendment carries, in bytes of JSON (a record must fit).
 pub const AMENDMENT_POLICY_BYTES_MAX: usize = 1 << 20;
 
-/// Offsets within an encoded transfer.
+/// Offsets within an encoded transfer: the id (u128).
 pub const TRANSFER_OFFSET_ID: usize = 0;
+/// Offset of a transfer's unit (u16).
 pub const TRANSFER_OFFSET_UNIT: usize = 16;
+/// Offset of a transfer's code (u16).
 pub const TRANSFER_OFFSET_CODE: usize = 18;
+/// Offset of a transfer's flags (u16).
 pub const TRANSFER_OFFSET_FLAGS: usize = 20;
+/// Offset of a transfer's `timeout_s` (u32).
 pub const TRANSFER_OFFSET_TIMEOUT: usize = 22;
+/// Offset of a transfer's `user_data` (u128).
 pub const TRANSFER_OFFSET_USER_DATA: usize = 26;
+/// Offset of a transfer's presence bits (u8, the `PRESENT_*` transfer bits).
 pub const TRANSFER_OFFSET_PRESENT: usize = 42;
 /// The fixed part of a transfer; the optional fields follow in the order of their bits.
 pub const TRANSFER_FIXED_BYTES: usize = 43;
+/// Bytes of an encoded amount: mantissa u64 in minor units of its scale, then the scale u8.
 pub const AMOUNT_BYTES: usize = 9;
+/// Bytes of an encoded decimal: sign and scale u8, then the magnitude u96.
 pub const DECIMAL_BYTES: usize = 13;
 /// The largest encoded transfer (every optional field present).
 pub const TRANSFER_BYTES_MAX: usize = TRANSFER_FIXED_BYTES + 16 + 16 + AMOUNT_BYTES + 16 + 8;
 
+/// Transfer presence bit: a debit account id (u128) follows.
 pub const PRESENT_DEBIT: u8 = 1 << 0;
+/// Transfer presence bit: a credit account id (u128) follows.
 pub const PRESENT_CREDIT: u8 = 1 << 1;
+/// Transfer presence bit: an amount follows.
 pub const PRESENT_AMOUNT: u8 = 1 << 2;
+/// Transfer presence bit: a related id (u128) follows.
 pub const PRESENT_RELATED: u8 = 1 << 3;
+/// Transfer presence bit: `served_at` (u64, nanoseconds since the Unix epoch) follows, last.
 pub const PRESENT_SERVED_AT: u8 = 1 << 4;
+/// Account presence bit: a floor (a decimal) follows.
 pub const PRESENT_FLOOR: u8 = 1 << 0;
+/// Account presence bit: a ceiling (a decimal) follows.
 pub const PRESENT_CEILING: u8 = 1 << 1;
+/// Account presence bit: `eligible_from` (u64, nanoseconds since the Unix epoch) follows.
 pub const PRESENT_ELIGIBLE_FROM: u8 = 1 << 2;
 
-/// Offsets within an encoded account.
+/// Offsets within an encoded account: the id (u128).
 pub const ACCOUNT_OFFSET_ID: usize = 0;
+/// Offset of an account's unit (u16).
 pub const ACCOUNT_OFFSET_UNIT: usize = 16;
+/// Offset of an account's kind (u8, [`AccountKind`]'s number).
 pub const ACCOUNT_OFFSET_KIND: usize = 18;
+/// Offset of an account's community (u32).
 pub const ACCOUNT_OFFSET_COMMUNITY: usize = 19;
+/// Offset of an account's `user_data` (u128).
 pub const ACCOUNT_OFFSET_USER_DATA: usize = 23;
+/// Offset of an account's presence bits (u8, the `PRESENT_*` account bits).
 pub const ACCOUNT_OFFSET_PRESENT: usize = 39;
+/// The fixed part of an account; the optional fields follow in the order of their bits.
 pub const ACCOUNT_FIXED_BYTES: usize = 40;
 
 /// The largest scale a `Decimal` carries.
@@ -94,17 +126,25 @@ const _: () = assert!(TRANSFER_BYTES_MAX == 108);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
+    /// The bytes end inside an item; holds what was being read.
     #[error("the body ends inside {0}")]
     Truncated(&'static str),
+    /// Bytes follow the last item; holds how many.
     #[error("{0} bytes follow the last item")]
     TrailingBytes(usize),
+    /// The command tag is not one of the `TAG_*` values.
     #[error("unknown command tag {0}")]
     UnknownTag(u8),
+    /// The event count is 0 or above `BATCH_EVENTS_MAX` (8190).
     #[error("event count {0} is outside 1..={max}", max = BATCH_EVENTS_MAX)]
     Count(u16),
+    /// A field holds a value with no meaning or not in its one canonical form (a zero id, a
+    /// reserved bit, a non-normalized amount, an unknown kind, ...).
     #[error("{field} is not canonical: {why}")]
     Field {
+        /// The field, by name.
         field: &'static str,
+        /// What is wrong with it.
         why: &'static str,
     },
 }

@@ -26,8 +26,12 @@ pub enum Error {
     /// The policy given to `Store::create` is invalid.
     #[error("invalid policy: {0}")]
     Policy(String),
+    /// Creating a ledger where one already is (a journal with a complete genesis record);
+    /// nothing was changed. Holds the directory.
     #[error("a ledger already exists in {0}")]
     AlreadyExists(PathBuf),
+    /// Opening a directory that holds no ledger (no journal segment); nothing was read or
+    /// written. Holds the directory.
     #[error("no ledger in {0} (no journal file)")]
     NotFound(PathBuf),
     /// The journal holds no complete record: a creation (`create`, `create_from_genesis`)
@@ -69,6 +73,7 @@ pub enum Error {
     OutcomeUnknown {
         /// The journal record that would hold the command (its sequence number once durable).
         sequence: u64,
+        /// The failed write's or sync's own error.
         error: std::io::Error,
     },
     /// An earlier write or sync failed, so the in-memory state may be ahead of the disk. Every
@@ -78,7 +83,12 @@ pub enum Error {
     /// `Store::submit_in` or `Store::checkpoint_in` was asked for a format version this binary
     /// cannot write the record in. Nothing was done.
     #[error("cannot write a record in format version {version}: {why}")]
-    UnwritableVersion { version: u8, why: &'static str },
+    UnwritableVersion {
+        /// The format version asked for.
+        version: u8,
+        /// Why it cannot be written.
+        why: &'static str,
+    },
     /// The store was opened read-only (`StoreOptions::read_only`); nothing was done.
     #[error("the ledger was opened read-only; nothing was written")]
     ReadOnly,
@@ -88,7 +98,9 @@ pub enum Error {
     /// A signing key of one cryptographic profile was used on a ledger of the other.
     #[error("the ledger's profile is {ledger} but the signing key is {key}")]
     WrongProfile {
+        /// The ledger's profile, by name.
         ledger: &'static str,
+        /// The key's profile, by name.
         key: &'static str,
     },
     /// A proof was asked for records or tree sizes the ledger does not have.
@@ -115,6 +127,7 @@ pub struct Corruption {
     /// Its byte offset in the journal: in the records of every segment laid end to end
     /// (segment headers left out), the offset a journal image read whole has.
     pub offset: u64,
+    /// What is wrong there.
     pub reason: CorruptionReason,
     /// The segment file that holds that place and the byte offset in it (header included),
     /// when the journal was read from segment files.
@@ -177,15 +190,28 @@ pub enum CorruptionReason {
     TornTail,
     /// A whole record whose hash matches but whose format version or record kind this binary
     /// does not know: written by a newer binary (or an older format). Refused, never cut.
-    Unreadable { version: u8, kind: u8 },
+    Unreadable {
+        /// The record's format version.
+        version: u8,
+        /// The record's kind.
+        kind: u8,
+    },
     /// The record's `prev_hash` is not the previous record's hash.
     BrokenLink,
     /// The sequence number is not the previous one plus one.
-    Sequence { found: u64 },
+    Sequence {
+        /// The sequence number the record carries.
+        found: u64,
+    },
     /// The first record is not a genesis record, or a later one is.
     Genesis(&'static str),
     /// `now` is below the previous record's (the store never journals time going back).
-    TimeWentBack { found: u64, previous: u64 },
+    TimeWentBack {
+        /// The record's `now` (nanoseconds since the Unix epoch).
+        found: u64,
+        /// The previous record's `now`.
+        previous: u64,
+    },
     /// The body does not decode.
     Body(DecodeError),
     /// The policy in the genesis record is not valid.
@@ -211,7 +237,10 @@ pub enum CorruptionReason {
     Segment(String),
     /// A segment header whose format version this binary does not know: written by a newer
     /// binary. Refused, never cut.
-    SegmentUnreadable { version: u8 },
+    SegmentUnreadable {
+        /// The segment header's format version.
+        version: u8,
+    },
 }
 
 impl fmt::Display for CorruptionReason {
@@ -292,4 +321,5 @@ impl fmt::Display for CorruptionReason {
     }
 }
 
+/// A store operation's result: [`Error`] unless another error is named.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

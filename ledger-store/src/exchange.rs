@@ -35,7 +35,10 @@ use crate::store::{Committed, Store};
 
 /// The directory, inside the data directory, that holds the exchange files.
 pub const EXCHANGE_DIR_NAME: &str = "exchange";
+/// The file in [`EXCHANGE_DIR_NAME`] that holds this ledger's id and its peers (JSON).
 pub const PEERS_FILE_NAME: &str = "peers.json";
+/// The file in [`EXCHANGE_DIR_NAME`] that holds every offer this ledger made (framed, see the
+/// module docs).
 pub const OFFERS_FILE_NAME: &str = "offers.tbx";
 const FRAME_CHECK_BYTES: usize = 8;
 
@@ -43,12 +46,16 @@ const FRAME_CHECK_BYTES: usize = 8;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExchangeError {
+    /// The store failed (the store's own error says what is known of the write).
     #[error(transparent)]
     Store(#[from] crate::Error),
+    /// Reading or writing an exchange file failed.
     #[error("exchange files: {0}")]
     Io(#[from] std::io::Error),
+    /// The peer list is not valid, disagrees with the journal, or does not know a peer.
     #[error(transparent)]
     Peers(#[from] PeerError),
+    /// The send request is not valid (see [`SendError`]).
     #[error(transparent)]
     Send(#[from] SendError),
     /// The ledger refused the hold (or another transfer) with this result code.
@@ -57,10 +64,19 @@ pub enum ExchangeError {
     /// The exchange number was used before for another offer, or for an offer that was voided.
     #[error("exchange number {0} was used before")]
     NumberUsed(u64),
+    /// No exchange files exist yet and no own id was given to create them; holds the
+    /// directory.
     #[error("no exchange files in {0}: give this ledger's id to start exchanging")]
     NotSetUp(PathBuf),
+    /// The own id given differs from the one the exchange files hold.
     #[error("this ledger's exchange id is {found}, not {given}")]
-    OtherOwnId { found: PeerId, given: PeerId },
+    OtherOwnId {
+        /// The id in `peers.json`.
+        found: PeerId,
+        /// The id given to [`Exchange::open`].
+        given: PeerId,
+    },
+    /// An exchange file is damaged other than by a crash mid-append; holds the file and why.
     #[error("{0} is damaged: {1}")]
     Corrupted(PathBuf, String),
     /// A crash point set with [`Exchange::crash_at`] was reached (tests only): drop the
@@ -69,6 +85,7 @@ pub enum ExchangeError {
     Crashed,
 }
 
+/// An exchange operation's result.
 pub type Result<T> = std::result::Result<T, ExchangeError>;
 
 /// A step after which a test may stop an operation as a crash would.
@@ -85,6 +102,8 @@ pub enum CrashPoint {
 /// What [`Exchange::receive`] decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
+    /// What this ledger decided about the message: `ok`, `exists` (seen before), or why it
+    /// was refused.
     pub verdict: Verdict,
     /// The engine's code when the verdict is `refused_by_ledger`.
     pub ledger_code: Option<ResultCode>,
@@ -95,8 +114,11 @@ pub struct Received {
 /// An offer whose hold is still pending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingExchange {
+    /// The exchange (this ledger is its origin).
     pub exchange: ExchangeId,
+    /// The request the offer was made from, rebuilt from the offer and the ledger.
     pub request: SendRequest,
+    /// The signed offer, as first sent (to deliver again).
     pub offer: Message,
 }
 
@@ -158,10 +180,12 @@ impl Exchange {
         Ok(exchange)
     }
 
+    /// This ledger's id and its peers, as `peers.json` holds them.
     pub fn peers(&self) -> &Peers {
         &self.peers
     }
 
+    /// This ledger's own exchange id.
     pub fn own(&self) -> PeerId {
         self.peers.own()
     }

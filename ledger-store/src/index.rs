@@ -79,10 +79,13 @@ pub fn contain<T>(call: impl FnOnce() -> Result<T, sled::Error>) -> Result<T, sl
 /// The index's high-water mark: the journal record it reflects, and its fingerprint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexMark {
+    /// The sequence number of the last journal record the index reflects.
     pub sequence: u64,
+    /// That record's hash (so an index of another journal with the same length is caught).
     pub hash: Hash,
     /// Accounts and transfers in the ledger after record `sequence`.
     pub accounts: u64,
+    /// How many transfers the ledger holds after record `sequence`.
     pub transfers: u64,
 }
 
@@ -124,17 +127,24 @@ impl IndexMark {
 /// A transfer as the index keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexedTransfer {
+    /// The transfer's id.
     pub id: TransferId,
+    /// The sequence number of the journal record that applied it.
     pub sequence: u64,
+    /// The timestamp the ledger gave it (nanoseconds since the Unix epoch).
     pub timestamp: u64,
+    /// The account it debited.
     pub debit: AccountId,
+    /// The account it credited.
     pub credit: AccountId,
 }
 
 /// What one or more journal records change in the index.
 #[derive(Debug, Default)]
 pub struct IndexDelta {
+    /// Transfers to add, in the order applied.
     pub transfers: Vec<IndexedTransfer>,
+    /// Accounts whose stored copy must be refreshed from the ledger.
     pub accounts: BTreeSet<AccountId>,
     /// Set when a reply's shape did not say which accounts changed: refresh them all.
     pub all_accounts: bool,
@@ -221,6 +231,7 @@ impl IndexDelta {
         });
     }
 
+    /// Whether the delta changes nothing in the index.
     pub fn is_empty(&self) -> bool {
         self.transfers.is_empty() && self.accounts.is_empty() && !self.all_accounts
     }
@@ -563,6 +574,7 @@ impl IndexTree {
         Ok(())
     }
 
+    /// The account as the index stores it (fields and balances as of the mark), if indexed.
     pub fn account(&self, id: AccountId) -> Result<Option<Account>, sled::Error> {
         contain(|| {
             Ok(self

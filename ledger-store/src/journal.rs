@@ -37,6 +37,7 @@ pub struct TornTail {
 /// Record boundaries: `(offset, length)` of every well-formed frame, in order.
 #[derive(Debug, Default)]
 pub struct Scan {
+    /// `(offset, length)` in bytes of every well-formed frame, in journal order.
     pub frames: Vec<(u64, u32)>,
     /// Bytes after the last well-formed frame that cannot start one (a torn tail).
     pub torn: Option<TornTail>,
@@ -161,6 +162,7 @@ pub struct JournalWriter {
 }
 
 impl JournalWriter {
+    /// A writer that stages records after `head` (the last durable record).
     pub fn new(head: Head) -> JournalWriter {
         JournalWriter {
             staged_head: head,

@@ -46,6 +46,7 @@
 //! assert!(store.verify(&mut |_| {}).is_ok());
 //! # drop(store); std::fs::remove_dir_all(&dir).unwrap();
 //! ```
+#![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod audit;

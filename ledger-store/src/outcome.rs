@@ -26,9 +26,13 @@ use ledger_core::{
 
 use crate::codec::{decode_amount, encode_amount, DecodeError, Reader, AMOUNT_BYTES};
 
+/// Resolved bit: the debit account (u128) follows.
 pub const RESOLVED_DEBIT: u8 = 1 << 0;
+/// Resolved bit: the credit account (u128) follows.
 pub const RESOLVED_CREDIT: u8 = 1 << 1;
+/// Resolved bit: the amount moved follows.
 pub const RESOLVED_AMOUNT: u8 = 1 << 2;
+/// Resolved bit: the amount the hold held (a post) follows.
 pub const RESOLVED_HELD: u8 = 1 << 3;
 const RESOLVED_ALL: u8 = RESOLVED_DEBIT | RESOLVED_CREDIT | RESOLVED_AMOUNT | RESOLVED_HELD;
 
@@ -50,6 +54,7 @@ pub const EXPIRE_ITEMS_MAX: usize = BATCH_EVENTS_MAX;
 /// What the ledger did with one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventOutcome {
+    /// The engine's result code for the event.
     pub code: ResultCode,
     /// The timestamp the ledger gave it (for `exists`, the original one; 0 when it failed).
     pub timestamp: u64,
@@ -60,14 +65,18 @@ pub struct EventOutcome {
 /// The fields of an applied transfer that its request left out or that the ledger decided.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Resolved {
+    /// The account debited, when the request did not name it.
     pub debit: Option<AccountId>,
+    /// The account credited, when the request did not name it or named another.
     pub credit: Option<AccountId>,
+    /// The amount moved (or held, or released), when the request gave none or another.
     pub amount: Option<Amount>,
     /// A post: the amount the hold held (all of it leaves pending; `amount` is posted).
     pub held: Option<Amount>,
 }
 
 impl Resolved {
+    /// Whether nothing was resolved (the request said it all).
     pub fn is_empty(&self) -> bool {
         *self == Resolved::default()
     }
@@ -76,18 +85,26 @@ impl Resolved {
 /// A transfer the ledger moved by itself: a released hold, or a sweep it made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Movement {
+    /// The transfer's id (a released hold's own id, or the sweep's).
     pub id: TransferId,
+    /// The account debited (for a released hold, the one whose pending debit is released).
     pub debit: AccountId,
+    /// The account credited (for a released hold, the one whose pending credit is released).
     pub credit: AccountId,
+    /// The amount moved or released.
     pub amount: Amount,
 }
 
 /// A transfer an operation's plan applied: everything its balances need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Made {
+    /// The transfer's id.
     pub id: TransferId,
+    /// The transfer's flags, as applied.
     pub flags: TransferFlags,
+    /// The account debited.
     pub debit: AccountId,
+    /// The account credited.
     pub credit: AccountId,
     /// Moved, held, or (a void) released.
     pub amount: Amount,
@@ -98,8 +115,11 @@ pub struct Made {
 /// A sweep transfer the ledger made (posted), with its code and timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sweep {
+    /// What the sweep moved, from a member or group to the unit's expiry account.
     pub movement: Movement,
+    /// The sweep's code (the policy's expiry code of the unit).
     pub code: u16,
+    /// The timestamp the ledger gave the sweep.
     pub timestamp: u64,
 }
 
@@ -111,12 +131,16 @@ pub enum Outcome {
     /// `Operate`: one per event the operation's plan gave (its transfers, then its ratings,
     /// then its closes; or one refusal), then every transfer it applied.
     Operated {
+        /// The result of each event, as for [`Outcome::Events`].
         events: Vec<EventOutcome>,
+        /// Every transfer the plan applied, in order (none when it was refused).
         made: Vec<Made>,
     },
     /// `Expire`: the holds released (pending amounts leave both sides), then the sweeps made.
     Expired {
+        /// The holds released by their timeout, in the order released.
         released: Vec<Movement>,
+        /// The expiry sweeps made, in the order applied.
         swept: Vec<Sweep>,
     },
 }
@@ -125,9 +149,13 @@ pub enum Outcome {
 /// outcome resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
+    /// The account debited.
     pub debit: AccountId,
+    /// The account credited.
     pub credit: AccountId,
+    /// The amount moved (for a hold: held; for a void: released).
     pub amount: Amount,
+    /// A post: the whole amount the hold held.
     pub held: Option<Amount>,
 }
 

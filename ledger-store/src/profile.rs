@@ -36,6 +36,7 @@ impl CryptoProfile {
         }
     }
 
+    /// The profile with this name (`standard` or `gm`); `None` for any other text.
     pub fn from_name(name: &str) -> Option<CryptoProfile> {
         match name {
             "standard" => Some(CryptoProfile::Standard),

@@ -17,8 +17,11 @@ use crate::profile::CryptoProfile;
 use crate::record::{parse_frame, Hash, RecordKind};
 use crate::signed_checkpoint::{unhex, SignatureError, SignedCheckpoint};
 
+/// The `proof` member of an inclusion proof document.
 pub const INCLUSION_PROOF_FORMAT: &str = "timebank-inclusion-proof v1";
+/// The `proof` member of a statement proof document.
 pub const STATEMENT_PROOF_FORMAT: &str = "timebank-statement-proof v1";
+/// The `proof` member of a consistency proof document.
 pub const CONSISTENCY_PROOF_FORMAT: &str = "timebank-consistency-proof v1";
 /// Most records one statement proof carries (a page of history touches at most this many).
 pub const STATEMENT_RECORDS_MAX: usize = 1000;
@@ -61,6 +64,7 @@ pub struct RecordProof {
     pub leaf_index: u64,
     /// The whole record, frame and stored hash included.
     pub record: Vec<u8>,
+    /// The sibling hashes from the leaf up to the root (RFC 9162 §2.1.3).
     pub path: Vec<Hash>,
 }
 
@@ -149,13 +153,17 @@ impl RecordProof {
 /// A transfer's record is in the tree a checkpoint signs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InclusionProof {
+    /// The ledger's cryptographic profile: which hash builds the tree and signs checkpoints.
     pub profile: CryptoProfile,
+    /// How many records (leaves) the tree has.
     pub tree_size: u64,
+    /// The tree's root hash.
     pub root: Hash,
     /// The signed checkpoint of `tree_size` and `root`, when the proof carries one.
     pub checkpoint: Option<SignedCheckpoint>,
     /// The transfer the proof is about, when it is about one.
     pub transfer: Option<u128>,
+    /// The record and its path to `root`.
     pub record: RecordProof,
 }
 
@@ -184,6 +192,7 @@ impl InclusionProof {
         Ok(())
     }
 
+    /// The proof as a JSON document (`docs/FORMAT.md` §15); members whose value is absent are `null`.
     pub fn to_json(&self) -> Value {
         let mut value = json!({
             "proof": INCLUSION_PROOF_FORMAT,
@@ -197,6 +206,8 @@ impl InclusionProof {
         value
     }
 
+    /// Reads a proof document, refusing anything but this format with exactly its members
+    /// ([`ProofFailure::Malformed`]); it does not verify it.
     pub fn from_json(text: &str) -> Result<InclusionProof, ProofFailure> {
         let value = document(text, INCLUSION_PROOF_FORMAT)?;
         let (profile, tree_size, root, checkpoint) = tree_fields(&value)?;
@@ -214,10 +225,15 @@ impl InclusionProof {
 /// Every record holding a transfer of one account is in the tree a checkpoint signs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementProof {
+    /// The ledger's cryptographic profile.
     pub profile: CryptoProfile,
+    /// How many records (leaves) the tree has.
     pub tree_size: u64,
+    /// The tree's root hash.
     pub root: Hash,
+    /// The signed checkpoint of `tree_size` and `root`, when the proof carries one.
     pub checkpoint: Option<SignedCheckpoint>,
+    /// The account, as a 128-bit id.
     pub account: u128,
     /// The account's transfers, oldest first, each with the sequence of its record.
     pub transfers: Vec<(u128, u64)>,
@@ -253,6 +269,7 @@ impl StatementProof {
         Ok(())
     }
 
+    /// The proof as a JSON document (`docs/FORMAT.md` §15).
     pub fn to_json(&self) -> Value {
         json!({
             "proof": STATEMENT_PROOF_FORMAT,
@@ -269,6 +286,7 @@ impl StatementProof {
         })
     }
 
+    /// Reads a statement proof document, refusing anything malformed; it does not verify it.
     pub fn from_json(text: &str) -> Result<StatementProof, ProofFailure> {
         let value = document(text, STATEMENT_PROOF_FORMAT)?;
         let (profile, tree_size, root, checkpoint) = tree_fields(&value)?;
@@ -306,13 +324,21 @@ impl StatementProof {
 /// The tree of `new_size` records extends the tree of `old_size` records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsistencyProof {
+    /// The ledger's cryptographic profile.
     pub profile: CryptoProfile,
+    /// How many records the earlier tree has.
     pub old_size: u64,
+    /// How many records the later tree has.
     pub new_size: u64,
+    /// The earlier tree's root.
     pub old_root: Hash,
+    /// The later tree's root.
     pub new_root: Hash,
+    /// The consistency path between the two trees (RFC 9162 §2.1.4).
     pub path: Vec<Hash>,
+    /// The signed checkpoint of the earlier tree, when the proof carries one.
     pub old_checkpoint: Option<SignedCheckpoint>,
+    /// The signed checkpoint of the later tree, when the proof carries one.
     pub new_checkpoint: Option<SignedCheckpoint>,
 }
 
@@ -345,6 +371,7 @@ impl ConsistencyProof {
         .map_err(|e| ProofFailure::Invalid(e.to_string()))
     }
 
+    /// The proof as a JSON document (`docs/FORMAT.md` §15).
     pub fn to_json(&self) -> Value {
         json!({
             "proof": CONSISTENCY_PROOF_FORMAT,
@@ -359,6 +386,7 @@ impl ConsistencyProof {
         })
     }
 
+    /// Reads a consistency proof document, refusing anything malformed; it does not verify it.
     pub fn from_json(text: &str) -> Result<ConsistencyProof, ProofFailure> {
         let value = document(text, CONSISTENCY_PROOF_FORMAT)?;
         Ok(ConsistencyProof {

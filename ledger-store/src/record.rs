@@ -27,17 +27,27 @@ pub const FORMAT_VERSION: u8 = 4;
 /// annotations, so a version-2 record reads as it always did).
 pub const FORMAT_VERSION_MIN: u8 = 2;
 
+/// Header offset of the magic (4 bytes, [`RECORD_MAGIC`]).
 pub const OFFSET_MAGIC: usize = 0;
+/// Header offset of the record's whole length in bytes, header and hash included (u32).
 pub const OFFSET_LENGTH: usize = 4;
+/// Header offset of the format version (u8).
 pub const OFFSET_VERSION: usize = 8;
+/// Header offset of the record kind (u8, [`RecordKind`]).
 pub const OFFSET_KIND: usize = 9;
+/// Header offset of two reserved bytes, always zero.
 pub const OFFSET_RESERVED: usize = 10;
+/// Header offset of the sequence number (u64; the genesis record is 0).
 pub const OFFSET_SEQUENCE: usize = 12;
+/// Header offset of `now`: the time the record was written, nanoseconds since the Unix epoch (u64).
 pub const OFFSET_NOW: usize = 20;
+/// Header offset of the previous record's hash (32 bytes; zero in the genesis record).
 pub const OFFSET_PREV_HASH: usize = 28;
 /// Where the body starts; the header's size.
 pub const OFFSET_BODY: usize = 60;
+/// The header's size in bytes.
 pub const HEADER_BYTES: usize = OFFSET_BODY;
+/// The size of a record hash, which also ends every record.
 pub const HASH_BYTES: usize = 32;
 /// The smallest record: a header, an empty body and the hash.
 pub const RECORD_BYTES_MIN: usize = HEADER_BYTES + HASH_BYTES;
@@ -91,6 +101,7 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// The kind with this number; `None` for any other.
     pub fn from_u8(value: u8) -> Option<RecordKind> {
         match value {
             1 => Some(RecordKind::Genesis),
@@ -104,9 +115,13 @@ impl RecordKind {
 /// The fields a writer chooses for a record's header.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordHeader {
+    /// What the record holds.
     pub kind: RecordKind,
+    /// Its sequence number: the previous record's plus one.
     pub sequence: u64,
+    /// When it was written (nanoseconds since the Unix epoch); never below the previous record's.
     pub now: u64,
+    /// The previous record's hash (zero for the genesis record).
     pub prev_hash: Hash,
 }
 
@@ -163,10 +178,15 @@ pub fn record_hash(covered: &[u8]) -> Hash {
 pub enum FrameError {
     /// Fewer bytes remain than the header or the declared length needs.
     Incomplete,
+    /// The bytes at the record's start are not the magic `TBJR`.
     BadMagic,
+    /// The length field is below [`RECORD_BYTES_MIN`] or above [`RECORD_BYTES_MAX`].
     BadLength(u32),
+    /// The format version is not one this binary reads.
     UnsupportedVersion(u8),
+    /// The record kind is not one of [`RecordKind`].
     UnknownKind(u8),
+    /// The reserved header bytes are not zero.
     ReservedNotZero,
 }
 
@@ -194,15 +214,18 @@ impl std::fmt::Display for FrameError {
 pub struct Frame<'a> {
     /// Byte offset of the record in its file.
     pub offset: u64,
+    /// The whole record: header, body and hash.
     pub bytes: &'a [u8],
 }
 
 impl<'a> Frame<'a> {
+    /// What the record holds.
     pub fn kind(&self) -> RecordKind {
         // Invariant: parse_frame accepted only known kinds.
         RecordKind::from_u8(self.bytes[OFFSET_KIND]).expect("kind checked by parse_frame")
     }
 
+    /// The record's sequence number.
     pub fn sequence(&self) -> u64 {
         u64_at(self.bytes, OFFSET_SEQUENCE)
     }
@@ -212,34 +235,42 @@ impl<'a> Frame<'a> {
         self.bytes[OFFSET_VERSION]
     }
 
+    /// When the record was written (nanoseconds since the Unix epoch).
     pub fn now(&self) -> u64 {
         u64_at(self.bytes, OFFSET_NOW)
     }
 
+    /// The previous record's hash, as the header stores it.
     pub fn prev_hash(&self) -> Hash {
         hash_at(self.bytes, OFFSET_PREV_HASH)
     }
 
+    /// The body: the bytes between the header and the hash.
     pub fn body(&self) -> &'a [u8] {
         &self.bytes[OFFSET_BODY..self.bytes.len() - HASH_BYTES]
     }
 
+    /// The hash stored at the record's end.
     pub fn stored_hash(&self) -> Hash {
         hash_at(self.bytes, self.bytes.len() - HASH_BYTES)
     }
 
+    /// The hash of the record's bytes, computed now.
     pub fn computed_hash(&self) -> Hash {
         record_hash(&self.bytes[..self.bytes.len() - HASH_BYTES])
     }
 
+    /// Whether the stored hash matches the bytes (the record is intact).
     pub fn hash_matches(&self) -> bool {
         self.stored_hash() == self.computed_hash()
     }
 
+    /// The record's length in bytes.
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
 
+    /// Whether the frame holds no bytes (never, for a parsed frame).
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }

@@ -27,14 +27,19 @@ const PROGRESS_EVERY_RECORDS: u64 = 4096;
 /// How far a replay or verification has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
+    /// Records replayed or checked so far.
     pub records_done: u64,
+    /// Records in the journal (a torn tail not counted).
     pub records_total: u64,
 }
 
 /// What a replay found.
 #[derive(Debug)]
 pub struct Replayed {
+    /// The ledger rebuilt by replaying every valid record.
     pub ledger: Ledger,
+    /// The genesis record's body exactly as journaled: the policy's JSON, with the cryptographic
+    /// profile member when the record has one.
     pub policy_json: Vec<u8>,
     /// The cryptographic profile the genesis record names.
     pub profile: CryptoProfile,
@@ -46,6 +51,7 @@ pub struct Replayed {
     pub records: u64,
     /// Checkpoints whose state digest was checked (and MAC, when a key was given).
     pub checkpoints: u64,
+    /// The last checkpoint record replayed, if any.
     pub last_checkpoint: Option<Checkpoint>,
 }
 

@@ -28,11 +28,16 @@ pub const SEGMENT_MAGIC: [u8; 4] = *b"TBSG";
 pub const SEGMENT_VERSION: u8 = 1;
 /// A segment header's length in bytes.
 pub const SEGMENT_HEADER_BYTES: usize = 88;
-/// Where the header's fields are.
+/// Header offset of the format version (u8; bytes 5 to 7 are reserved, zero).
 pub const SEGMENT_OFFSET_VERSION: usize = 4;
+/// Header offset of the segment's number (u64, from 1).
 pub const SEGMENT_OFFSET_INDEX: usize = 8;
+/// Header offset of the sequence number of the segment's first record (u64).
 pub const SEGMENT_OFFSET_FIRST_SEQUENCE: usize = 16;
+/// Header offset of the previous segment's last record hash (32 bytes).
 pub const SEGMENT_OFFSET_PREV_HASH: usize = 24;
+/// Header offset of the hash of the header's first 56 bytes (32 bytes, keyed by
+/// [`SEGMENT_HASH_CONTEXT`]).
 pub const SEGMENT_OFFSET_HEADER_HASH: usize = 56;
 /// The BLAKE3 key-derivation context of the header hash.
 pub const SEGMENT_HASH_CONTEXT: &str = "timebank-ledger 2026-11 journal segment header v1";
@@ -82,6 +87,7 @@ enum HeaderError {
 }
 
 impl SegmentHeader {
+    /// The header's 88 bytes: magic, version, the fields, and the header hash.
     pub fn encode(&self) -> [u8; SEGMENT_HEADER_BYTES] {
         let mut bytes = [0u8; SEGMENT_HEADER_BYTES];
         bytes[..4].copy_from_slice(&SEGMENT_MAGIC);
@@ -135,6 +141,7 @@ fn header_hash(covered: &[u8]) -> Hash {
 /// One segment of a journal image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
+    /// Its header, as read and checked.
     pub header: SegmentHeader,
     /// Where its file was found.
     pub path: PathBuf,
@@ -147,7 +154,9 @@ pub struct Segment {
 /// Every segment's records laid end to end, and where each segment's are.
 #[derive(Debug, Default)]
 pub struct JournalImage {
+    /// The records of every segment, in order, headers left out.
     pub bytes: Vec<u8>,
+    /// The segments, oldest first.
     pub segments: Vec<Segment>,
 }
 

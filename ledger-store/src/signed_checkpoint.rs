@@ -90,6 +90,7 @@ impl SigningKey {
         Ok(SigningKey { profile, inner })
     }
 
+    /// The profile the key signs in (Ed25519 for `standard`, SM2 for `gm`).
     pub fn profile(&self) -> CryptoProfile {
         self.profile
     }
@@ -119,6 +120,7 @@ impl SigningKey {
 /// One signed checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedCheckpoint {
+    /// The ledger's cryptographic profile (the tree's hash and the signature scheme).
     pub profile: CryptoProfile,
     /// Records the tree covers: 0..tree_size (≥ 1, the genesis record is always there).
     pub tree_size: u64,
@@ -132,16 +134,22 @@ pub struct SignedCheckpoint {
     pub time_ns: u64,
     /// The signer's public key (32 or 65 bytes, see [`CryptoProfile::public_key_bytes`]).
     pub public_key: Vec<u8>,
+    /// The signature over the claim (64 bytes: Ed25519, or SM2's r ‖ s).
     pub signature: [u8; SIGNATURE_BYTES],
 }
 
 /// The statement a signed checkpoint makes, before it is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckpointClaim {
+    /// Records the tree covers: 0..tree_size (at least 1).
     pub tree_size: u64,
+    /// The Merkle tree's root over those records.
     pub root: Hash,
+    /// The hash of record `tree_size - 1`.
     pub head_hash: Hash,
+    /// The ledger's state digest after that record.
     pub state_digest: Hash,
+    /// That record's `now`, nanoseconds since the Unix epoch.
     pub time_ns: u64,
 }
 

@@ -18,7 +18,10 @@ pub enum CrashMode {
     /// The first `n` of them reached the disk, the rest did not.
     KeepUnsynced(usize),
     /// They reached the disk as garbage of the same length (a torn or misdirected write).
-    GarbleUnsynced { seed: u64 },
+    GarbleUnsynced {
+        /// The seed of the garbage bytes (the same seed gives the same bytes).
+        seed: u64,
+    },
 }
 
 /// The kinds of file operation a [`SimDisk`] counts, to fail one of them.
@@ -64,6 +67,7 @@ pub struct SimDisk {
 }
 
 impl SimDisk {
+    /// An empty disk with no failure planned.
     pub fn new() -> SimDisk {
         SimDisk::default()
     }
@@ -96,6 +100,7 @@ impl SimDisk {
         self.lock().syncs_held = true;
     }
 
+    /// Lets held syncs go on, and later ones run without waiting.
     pub fn release_syncs(&self) {
         self.lock().syncs_held = false;
         self.held.notify_all();

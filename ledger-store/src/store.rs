@@ -100,16 +100,19 @@ impl Default for StoreOptions {
 }
 
 impl StoreOptions {
+    /// Sets the key that authenticates checkpoints (see [`StoreOptions::checkpoint_key`]).
     pub fn checkpoint_key(mut self, key: CheckpointKey) -> Self {
         self.checkpoint_key = Some(key);
         self
     }
 
+    /// Sets the journal's file layer (a [`crate::SimDisk`] in tests of power loss).
     pub fn io(mut self, io: Arc<dyn JournalIo>) -> Self {
         self.io = io;
         self
     }
 
+    /// Sets which `now` values writes accept (see [`TimeGuard`]).
     pub fn time_guard(mut self, guard: TimeGuard) -> Self {
         self.time_guard = guard;
         self
@@ -146,9 +149,15 @@ pub enum IndexRecovery {
     /// It already reflected the whole journal.
     UpToDate,
     /// It reflected an earlier prefix and was caught up from that sequence.
-    CaughtUp { from: u64 },
+    CaughtUp {
+        /// The first journal record it was caught up with.
+        from: u64,
+    },
     /// It was missing, damaged or from another journal, and was rebuilt from the journal.
-    Rebuilt { why: String },
+    Rebuilt {
+        /// What was wrong with the index.
+        why: String,
+    },
     /// The store was opened read-only: the index on disk was not used, and a temporary one
     /// (in memory) was built from the journal.
     Temporary,
@@ -163,6 +172,7 @@ pub struct OpenReport {
     pub torn_tail: Option<TornTail>,
     /// Whether the store was opened read-only ([`StoreOptions::read_only`]).
     pub read_only: bool,
+    /// What the sled index needed.
     pub index: IndexRecovery,
     /// Records replayed, genesis included.
     pub records: u64,
@@ -181,6 +191,7 @@ pub struct Committed {
     pub hash: Hash,
     /// The time it ran at: the caller's `now`, or the previous command's when that was later.
     pub now: u64,
+    /// What the engine answered (per-event results, or what `Expire` released and swept).
     pub reply: Reply,
 }
 
@@ -199,6 +210,7 @@ impl Committed {
 pub struct Status {
     /// The last durable record.
     pub head_sequence: u64,
+    /// The last durable record's hash.
     pub head_hash: Hash,
     /// The journal's records in bytes: every segment's, segment headers not counted (the
     /// offset in the records laid end to end where the next record goes).
@@ -208,6 +220,7 @@ pub struct Status {
     pub state_digest: Hash,
     /// Accounts and transfers in that state.
     pub accounts: usize,
+    /// Transfers in that state (see `Ledger::transfer_count`).
     pub transfers: usize,
     /// The journal sequence the sled index reflects.
     pub indexed_sequence: u64,
@@ -216,13 +229,16 @@ pub struct Status {
 /// Where a history page ends: pass it back to get the next page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryCursor {
+    /// The timestamp of the page's last transfer.
     pub timestamp: u64,
+    /// The page's last transfer.
     pub transfer: TransferId,
 }
 
 /// One page of an account's history, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryPage {
+    /// The account's transfers (as debit or credit side), in the order applied.
     pub transfers: Vec<TransferRecord>,
     /// `None` on the last page.
     pub next: Option<HistoryCursor>,
@@ -231,13 +247,19 @@ pub struct HistoryPage {
 /// What `verify` checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
+    /// Records verified, genesis included.
     pub records: u64,
+    /// The journal's records in bytes (segment headers not counted).
     pub journal_bytes: u64,
+    /// Checkpoints whose state digest was checked (and MAC, when a key was given).
     pub checkpoints_verified: u64,
     /// Whether checkpoint MACs were checked (a key was given).
     pub macs_checked: bool,
+    /// The last verified record's sequence number.
     pub head_sequence: u64,
+    /// The last verified record's hash.
     pub head_hash: Hash,
+    /// The state digest after replaying every record.
     pub state_digest: Hash,
     /// Whether the sled index was compared with the replayed state.
     pub index_checked: bool,
@@ -364,6 +386,39 @@ struct HeadState {
 }
 
 /// A durable ledger. Cheap to share across threads by reference (`&Store` is `Sync`).
+///
+/// ```
+/// use ledger_core::{AccountId, AccountKind, Amount, Command, NewAccount, Policy, Transfer,
+///                   TransferId};
+/// use ledger_store::{Store, StoreOptions};
+///
+/// let dir = std::env::temp_dir().join(format!("ledger-store-doc-store-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let now = ledger_store::time_guard::system_clock_ns(); // plausible wall-clock times only
+/// let store = Store::create(&dir, &Policy::default_policy(), now, StoreOptions::default())
+///     .unwrap();
+/// let (fund, member) = (AccountId::new(1).unwrap(), AccountId::new(2).unwrap());
+/// store.create_accounts(vec![NewAccount::new(fund, 1, AccountKind::Issuer),
+///                            NewAccount::new(member, 1, AccountKind::Member)], now).unwrap();
+///
+/// // Two services (code 101 under the default policy), in one durable record.
+/// let services = (10..12)
+///     .map(|id| Transfer::new(TransferId::new(id).unwrap(), fund, member,
+///                             Amount::parse("1.25").unwrap(), 1).code(101))
+///     .collect();
+/// let committed = store.submit(Command::CreateTransfers(services), now + 1).unwrap();
+/// assert_eq!(committed.sequence, 2); // genesis 0, accounts 1
+///
+/// assert_eq!(store.balances(member).unwrap().posted().to_string(), "2.5");
+/// let page = store.history(member, None, 1).unwrap();
+/// assert_eq!(page.transfers[0].id(), TransferId::new(10).unwrap());
+/// let rest = store.history(member, page.next, 10).unwrap();
+/// assert_eq!(rest.transfers.len(), 1);
+/// assert!(rest.next.is_none());
+/// assert_eq!(store.transfer_sequence(TransferId::new(11).unwrap()).unwrap(), Some(2));
+/// store.close().unwrap();
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub struct Store {
     shared: Arc<Shared>,
     committer: Option<JoinHandle<()>>,
@@ -949,14 +1004,19 @@ impl Store {
         self.shared.ledger.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The account with its current balances, from memory (which may include a group whose
+    /// sync is still in flight); `None` if it was never created.
     pub fn account(&self, id: AccountId) -> Option<Account> {
         self.ledger().account(id).cloned()
     }
 
+    /// The account's four running totals, in its unit, as [`Store::account`] reads them.
     pub fn balances(&self, id: AccountId) -> Option<Balances> {
         self.ledger().account(id).map(|a| a.balances)
     }
 
+    /// The transfer as applied, with its current state, from memory; `None` when never applied
+    /// (an id that failed included).
     pub fn transfer(&self, id: TransferId) -> Option<TransferRecord> {
         self.ledger().transfer(id).cloned()
     }

@@ -18,7 +18,10 @@ pub enum TimeGuard {
     /// Plausible wall-clock times only: at most `clock_skew_max_ns` ahead of the system clock
     /// (read at each call), and at most as much before the ledger's creation (a host whose
     /// clock lags the creator's by less than the skew is not refused).
-    WallClock { clock_skew_max_ns: u64 },
+    WallClock {
+        /// The largest distance allowed, in nanoseconds.
+        clock_skew_max_ns: u64,
+    },
     /// Any time: for simulations, benchmarks and examples that run ahead of the clock. The
     /// journal still never lets time go back.
     AnyTime,
@@ -40,8 +43,11 @@ pub enum TimeRefusal {
         "now {now} is more than {clock_skew_max_ns} ns before the ledger was created ({created})"
     )]
     BeforeCreation {
+        /// The refused time (nanoseconds since the Unix epoch).
         now: u64,
+        /// The genesis record's `now`.
         created: u64,
+        /// The guard's skew, in nanoseconds.
         clock_skew_max_ns: u64,
     },
     /// Further ahead of the system clock than the guard allows.
@@ -51,8 +57,11 @@ pub enum TimeRefusal {
          TimeGuard::AnyTime for a simulation"
     )]
     AheadOfClock {
+        /// The refused time (nanoseconds since the Unix epoch).
         now: u64,
+        /// The system clock when it was read.
         clock: u64,
+        /// The guard's skew, in nanoseconds.
         clock_skew_max_ns: u64,
     },
 }
