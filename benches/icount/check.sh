@@ -25,7 +25,9 @@ esac
 if ! command -v valgrind >/dev/null; then
     apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
 fi
-cargo build --release --locked -q -p benches --bin icount_paths
+# With compare in the selection, so features resolve as for `cargo run -p compare` and the two
+# share one release build of the crates.
+cargo build --release --locked -q -p benches -p compare --bin icount_paths
 bin="${CARGO_TARGET_DIR:-target}/release/icount_paths"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -11,7 +11,8 @@ use benches::scratch_dir::{size_bytes, ScratchDir};
 use benches::workload::T0;
 use ledger_core::{Command, Policy, ResultCode, Transfer, TransferId};
 use ledger_store::journal::scan_frames;
-use ledger_store::{Store, StoreOptions, JOURNAL_DIR_NAME};
+use ledger_store::segment::read_journal;
+use ledger_store::{OsIo, Store, StoreOptions};
 
 use crate::measurement::Measurement;
 use crate::timebank_workload::{Op, TimeBankWorkload};
@@ -42,8 +43,7 @@ pub fn run(w: &TimeBankWorkload) -> Result<StoreRun, String> {
         store.submit(command, T0).map_err(err)?;
     }
     store.close().map_err(err)?;
-    let journal = dir.path().join(JOURNAL_DIR_NAME);
-    let setup_journal_bytes = size_bytes(&journal);
+    let setup_journal_bytes = journal_records(dir.path())?.len() as u64;
     let setup_bytes = size_bytes(dir.path());
 
     let store = Store::open(dir.path(), StoreOptions::default().any_time()).map_err(err)?;
@@ -77,7 +77,7 @@ pub fn run(w: &TimeBankWorkload) -> Result<StoreRun, String> {
     let indexed = start.elapsed();
     store.close().map_err(err)?;
     let disk_bytes = size_bytes(dir.path()).saturating_sub(setup_bytes);
-    let records = measured_records(&journal, setup_journal_bytes)?;
+    let records = measured_records(dir.path(), setup_journal_bytes)?;
     let durable = Measurement {
         name: "timebank-store",
         about: "this ledger: each batch returns once its journal record is fdatasync'd",
@@ -109,9 +109,16 @@ fn wait_indexed(store: &Store, id: TransferId) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// The journal records written after the first `from` bytes, one per measured batch.
-fn measured_records(journal: &Path, from: u64) -> Result<Vec<Vec<u8>>, String> {
-    let bytes = std::fs::read(journal).map_err(|e| e.to_string())?;
+/// The records of every journal segment of the ledger in `dir`, end to end (headers left out).
+fn journal_records(dir: &Path) -> Result<Vec<u8>, String> {
+    read_journal(&OsIo, dir, &[])
+        .map(|image| image.bytes)
+        .map_err(|e| e.to_string())
+}
+
+/// The journal records written after the first `from` bytes of records, one per measured batch.
+fn measured_records(dir: &Path, from: u64) -> Result<Vec<Vec<u8>>, String> {
+    let bytes = journal_records(dir)?;
     let scan = scan_frames(&bytes).map_err(|e| e.to_string())?;
     Ok(scan
         .frames
