@@ -229,25 +229,33 @@ typedef struct timebank_store timebank_store;
 // A 128-bit id (account, transfer, or the host's `user_data`): `lo` is the low 64 bits, `hi`
 // the high 64 bits. Zero (both halves zero) is never an account or transfer id.
 typedef struct timebank_id {
+  // The low 64 bits.
   uint64_t lo;
+  // The high 64 bits.
   uint64_t hi;
 } timebank_id;
 
 // A request to open an account, of kind `TIMEBANK_KIND_*`. With `limits` 0 the kind's defaults
 // apply (members and groups cannot go below zero; funds have no floor; no ceiling).
 typedef struct timebank_account_new {
+  // The account's id (not zero); creating it again with the same fields gives 3 (exists).
   struct timebank_id id;
   // The host's own reference (never personal data: the journal is immutable).
   struct timebank_id user_data;
-  // The floor (zero or negative) and ceiling, in minor units of the unit's scale, used as
-  // `limits` says.
+  // The floor in minor units of the unit's scale (zero or negative), used when `limits` has
+  // `TIMEBANK_LIMIT_FLOOR`.
   int64_t floor_minor;
+  // The ceiling in minor units (zero or positive), used when `limits` has
+  // `TIMEBANK_LIMIT_CEILING`.
   int64_t ceiling_minor;
   // The first moment (nanoseconds since the Unix epoch) the account may pay for care; 0 for
-  // no date.
+  // no date (under a policy with codes, a member without a date cannot pay for care).
   uint64_t eligible_from;
+  // The community (or district) number, for roll-ups; opaque to the ledger.
   uint32_t community;
+  // The unit the account holds (fixed for its life).
   uint16_t unit;
+  // What the account is for: a `TIMEBANK_KIND_*` value.
   uint8_t kind;
   // `TIMEBANK_LIMIT_*` bits.
   uint8_t limits;
@@ -275,22 +283,33 @@ typedef struct timebank_attribution {
 // `"-3.00"` in a unit of 2 decimals); an empty
 // `floor` or `ceiling` means none.
 typedef struct timebank_account {
+  // The account's id.
   struct timebank_id id;
+  // The host's own reference, as given when the account was created.
   struct timebank_id user_data;
   // When the ledger created it (nanoseconds since the Unix epoch).
   uint64_t timestamp;
   // 0 for no eligibility date.
   uint64_t eligible_from;
+  // The community (or district) number.
   uint32_t community;
+  // The unit the account holds.
   uint16_t unit;
+  // What the account is for: a `TIMEBANK_KIND_*` value.
   uint8_t kind;
   // 1 when closed.
   uint8_t closed;
+  // The lowest balance allowed (pending debits included); empty for none.
   char floor[TIMEBANK_DECIMAL_BYTES];
+  // The highest balance allowed (pending credits included); empty for none.
   char ceiling[TIMEBANK_DECIMAL_BYTES];
+  // Debits of holds not yet posted, voided or expired.
   char debits_pending[TIMEBANK_DECIMAL_BYTES];
+  // Debits applied for good.
   char debits_posted[TIMEBANK_DECIMAL_BYTES];
+  // Credits of holds not yet posted, voided or expired.
   char credits_pending[TIMEBANK_DECIMAL_BYTES];
+  // Credits applied for good.
   char credits_posted[TIMEBANK_DECIMAL_BYTES];
   // Credits minus debits, posted: what the account holds.
   char balance[TIMEBANK_DECIMAL_BYTES];
@@ -321,13 +340,17 @@ typedef struct timebank_operation_outcome {
 
 // One posted movement of an account.
 typedef struct timebank_statement_line {
+  // The transfer that moved the balance.
   struct timebank_id transfer_id;
   // The account on the other side.
   struct timebank_id counterparty;
+  // When the ledger recorded it (nanoseconds since the Unix epoch).
   uint64_t timestamp;
+  // The transfer's code.
   uint16_t code;
   // 1 when this movement reverses an earlier one.
   uint8_t reversal;
+  // Padding, always written as zero.
   uint8_t reserved[5];
   // Positive for a credit to the account, negative for a debit (plain decimal text).
   char amount[TIMEBANK_DECIMAL_BYTES];
@@ -341,7 +364,9 @@ typedef struct timebank_statement_page {
   uint64_t count;
   // The `from` of the next page (valid when `has_next` is 1).
   uint64_t next_from;
+  // 1 when another page follows, 0 on the last page.
   uint8_t has_next;
+  // Padding, always written as zero.
   uint8_t reserved[7];
   // The balance before the page's first line.
   char opening_balance[TIMEBANK_DECIMAL_BYTES];
@@ -367,7 +392,9 @@ typedef struct timebank_store_info {
   uint64_t head_sequence;
   // The journal's records in bytes, every segment's (segment headers not counted).
   uint64_t journal_bytes;
+  // Accounts in the ledger after the head (closed ones included).
   uint64_t accounts;
+  // Transfers in the ledger after the head, in every state (a post or void is one of its own).
   uint64_t transfers;
   // The journal record the sled index reflects.
   uint64_t indexed_sequence;
@@ -386,17 +413,23 @@ typedef int32_t (*timebank_progress_fn)(void *context, uint64_t records_done, ui
 
 // What `timebank_store_verify` checked.
 typedef struct timebank_verify_report {
+  // Records verified, genesis included.
   uint64_t records;
   // The journal's records in bytes, every segment's (segment headers not counted).
   uint64_t journal_bytes;
+  // Checkpoints whose state digest was checked (and MAC, when the store has the key).
   uint64_t checkpoints_verified;
+  // The last verified record's sequence number.
   uint64_t head_sequence;
   // 1 when checkpoint MACs were checked (the store has the key).
   uint8_t macs_checked;
   // 1 when the sled index was compared with the replayed state.
   uint8_t index_checked;
+  // Padding, always written as zero.
   uint8_t reserved[6];
+  // The last verified record's hash.
   uint8_t head_hash[32];
+  // The state digest after replaying every record.
   uint8_t state_digest[32];
 } timebank_verify_report;
 
@@ -404,17 +437,27 @@ typedef struct timebank_verify_report {
 // scale 2). Zero ids and a zero amount mean "none": a post or void may leave the accounts, unit,
 // code and amount empty to mean "as in the pending transfer". `flags` are `TIMEBANK_FLAG_*`.
 typedef struct timebank_transfer {
+  // The transfer's id (not zero): the idempotency key.
   struct timebank_id id;
+  // The account debited; zero only for a post, void or reversal ("as in the related transfer").
   struct timebank_id debit_account_id;
+  // The account credited; zero only for a post, void or reversal.
   struct timebank_id credit_account_id;
   // For a post or void: the pending transfer; for a reversal: the transfer reversed.
   struct timebank_id related_id;
+  // The host's own reference (never personal data).
   struct timebank_id user_data;
+  // How much moves, in minor units of the unit's scale; 0 only for a post (all of the hold),
+  // a void or a reversal.
   uint64_t amount_minor;
   // For a pending transfer: seconds until `timebank_store_expire` may release it; 0 never.
   uint32_t timeout_s;
+  // The unit; 0 only for a post, void or reversal ("as in the related transfer").
   uint16_t unit;
+  // The transfer's code (its meaning comes from the ledger's policy); 0 for none, or for a
+  // post, void or reversal "as in the related transfer".
   uint16_t code;
+  // `TIMEBANK_FLAG_*` bits; any other bit is refused.
   uint16_t flags;
   // Must be zero.
   uint16_t reserved[3];
@@ -422,38 +465,59 @@ typedef struct timebank_transfer {
 
 // The same request with the amount as plain decimal text (NULL for none).
 typedef struct timebank_transfer_text {
+  // The transfer's id (not zero): the idempotency key.
   struct timebank_id id;
+  // The account debited; zero only for a post, void or reversal.
   struct timebank_id debit_account_id;
+  // The account credited; zero only for a post, void or reversal.
   struct timebank_id credit_account_id;
+  // For a post or void: the pending transfer; for a reversal: the transfer reversed.
   struct timebank_id related_id;
+  // The host's own reference (never personal data).
   struct timebank_id user_data;
+  // How much moves, as plain decimal text in the unit (`"2.5"`), at most the unit's scale;
+  // NULL only for a post (all of the hold), a void or a reversal.
   const char *amount;
+  // For a pending transfer: seconds until `timebank_store_expire` may release it; 0 never.
   uint32_t timeout_s;
+  // The unit; 0 only for a post, void or reversal.
   uint16_t unit;
+  // The transfer's code; 0 for none, or for a post, void or reversal "as in the related one".
   uint16_t code;
+  // `TIMEBANK_FLAG_*` bits; any other bit is refused.
   uint16_t flags;
+  // Must be zero.
   uint16_t reserved[3];
 } timebank_transfer_text;
 
 // A transfer as the ledger keeps it: the accounts, unit and code it applied to (for a post,
 // void or reversal, those of the transfer it resolves), what moved, and where it stands.
 typedef struct timebank_transfer_info {
+  // The transfer's id.
   struct timebank_id id;
+  // The account debited, as applied.
   struct timebank_id debit_account_id;
+  // The account credited, as applied.
   struct timebank_id credit_account_id;
   // Zero when none.
   struct timebank_id related_id;
+  // The host's own reference, as submitted.
   struct timebank_id user_data;
   // The reversal that undid it; zero when none.
   struct timebank_id reversed_by;
   // Nanoseconds since the Unix epoch, assigned by the ledger.
   uint64_t timestamp;
+  // The hold's timeout in seconds, as submitted (0 for none).
   uint32_t timeout_s;
+  // The unit, as applied.
   uint16_t unit;
+  // The code, as applied.
   uint16_t code;
+  // The `TIMEBANK_FLAG_*` bits, as submitted.
   uint16_t flags;
   // `TIMEBANK_TRANSFER_*`.
   uint8_t state;
+  // Padding, always written as zero.
   uint8_t reserved[5];
   // What moved (or was held), as plain decimal text at the unit's scale (`"2.50"`).
   char amount[TIMEBANK_DECIMAL_BYTES];

@@ -43,18 +43,24 @@ pub const TIMEBANK_KIND_DONATION: u8 = 8;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_account_new {
+    /// The account's id (not zero); creating it again with the same fields gives 3 (exists).
     pub id: timebank_id,
     /// The host's own reference (never personal data: the journal is immutable).
     pub user_data: timebank_id,
-    /// The floor (zero or negative) and ceiling, in minor units of the unit's scale, used as
-    /// `limits` says.
+    /// The floor in minor units of the unit's scale (zero or negative), used when `limits` has
+    /// `TIMEBANK_LIMIT_FLOOR`.
     pub floor_minor: i64,
+    /// The ceiling in minor units (zero or positive), used when `limits` has
+    /// `TIMEBANK_LIMIT_CEILING`.
     pub ceiling_minor: i64,
     /// The first moment (nanoseconds since the Unix epoch) the account may pay for care; 0 for
-    /// no date.
+    /// no date (under a policy with codes, a member without a date cannot pay for care).
     pub eligible_from: u64,
+    /// The community (or district) number, for roll-ups; opaque to the ledger.
     pub community: u32,
+    /// The unit the account holds (fixed for its life).
     pub unit: u16,
+    /// What the account is for: a `TIMEBANK_KIND_*` value.
     pub kind: u8,
     /// `TIMEBANK_LIMIT_*` bits.
     pub limits: u8,
@@ -235,22 +241,33 @@ pub unsafe extern "C" fn timebank_store_close_accounts(
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_account {
+    /// The account's id.
     pub id: timebank_id,
+    /// The host's own reference, as given when the account was created.
     pub user_data: timebank_id,
     /// When the ledger created it (nanoseconds since the Unix epoch).
     pub timestamp: u64,
     /// 0 for no eligibility date.
     pub eligible_from: u64,
+    /// The community (or district) number.
     pub community: u32,
+    /// The unit the account holds.
     pub unit: u16,
+    /// What the account is for: a `TIMEBANK_KIND_*` value.
     pub kind: u8,
     /// 1 when closed.
     pub closed: u8,
+    /// The lowest balance allowed (pending debits included); empty for none.
     pub floor: [c_char; TIMEBANK_DECIMAL_BYTES],
+    /// The highest balance allowed (pending credits included); empty for none.
     pub ceiling: [c_char; TIMEBANK_DECIMAL_BYTES],
+    /// Debits of holds not yet posted, voided or expired.
     pub debits_pending: [c_char; TIMEBANK_DECIMAL_BYTES],
+    /// Debits applied for good.
     pub debits_posted: [c_char; TIMEBANK_DECIMAL_BYTES],
+    /// Credits of holds not yet posted, voided or expired.
     pub credits_pending: [c_char; TIMEBANK_DECIMAL_BYTES],
+    /// Credits applied for good.
     pub credits_posted: [c_char; TIMEBANK_DECIMAL_BYTES],
     /// Credits minus debits, posted: what the account holds.
     pub balance: [c_char; TIMEBANK_DECIMAL_BYTES],

@@ -9,15 +9,19 @@ use crate::status::Error;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct timebank_id {
+    /// The low 64 bits.
     pub lo: u64,
+    /// The high 64 bits.
     pub hi: u64,
 }
 
 impl timebank_id {
+    /// The id as one 128-bit number (`hi << 64 | lo`).
     pub fn get(self) -> u128 {
         (u128::from(self.hi) << 64) | u128::from(self.lo)
     }
 
+    /// The id with these 128 bits.
     pub fn from_u128(value: u128) -> timebank_id {
         timebank_id {
             lo: value as u64,

@@ -36,6 +36,7 @@
 
 // The exported types carry their C names (`timebank_store`, `timebank_id`), as the header shows
 // them.
+#![warn(missing_docs)]
 #![allow(non_camel_case_types)]
 
 mod account;

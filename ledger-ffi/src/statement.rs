@@ -16,13 +16,17 @@ use crate::status::{Error, Status};
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_statement_line {
+    /// The transfer that moved the balance.
     pub transfer_id: timebank_id,
     /// The account on the other side.
     pub counterparty: timebank_id,
+    /// When the ledger recorded it (nanoseconds since the Unix epoch).
     pub timestamp: u64,
+    /// The transfer's code.
     pub code: u16,
     /// 1 when this movement reverses an earlier one.
     pub reversal: u8,
+    /// Padding, always written as zero.
     pub reserved: [u8; 5],
     /// Positive for a credit to the account, negative for a debit (plain decimal text).
     pub amount: [c_char; TIMEBANK_DECIMAL_BYTES],
@@ -38,7 +42,9 @@ pub struct timebank_statement_page {
     pub count: u64,
     /// The `from` of the next page (valid when `has_next` is 1).
     pub next_from: u64,
+    /// 1 when another page follows, 0 on the last page.
     pub has_next: u8,
+    /// Padding, always written as zero.
     pub reserved: [u8; 7],
     /// The balance before the page's first line.
     pub opening_balance: [c_char; TIMEBANK_DECIMAL_BYTES],

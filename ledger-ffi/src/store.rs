@@ -275,7 +275,9 @@ pub struct timebank_store_info {
     pub head_sequence: u64,
     /// The journal's records in bytes, every segment's (segment headers not counted).
     pub journal_bytes: u64,
+    /// Accounts in the ledger after the head (closed ones included).
     pub accounts: u64,
+    /// Transfers in the ledger after the head, in every state (a post or void is one of its own).
     pub transfers: u64,
     /// The journal record the sled index reflects.
     pub indexed_sequence: u64,
@@ -361,17 +363,23 @@ pub type timebank_progress_fn = Option<
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_verify_report {
+    /// Records verified, genesis included.
     pub records: u64,
     /// The journal's records in bytes, every segment's (segment headers not counted).
     pub journal_bytes: u64,
+    /// Checkpoints whose state digest was checked (and MAC, when the store has the key).
     pub checkpoints_verified: u64,
+    /// The last verified record's sequence number.
     pub head_sequence: u64,
     /// 1 when checkpoint MACs were checked (the store has the key).
     pub macs_checked: u8,
     /// 1 when the sled index was compared with the replayed state.
     pub index_checked: u8,
+    /// Padding, always written as zero.
     pub reserved: [u8; 6],
+    /// The last verified record's hash.
     pub head_hash: [u8; 32],
+    /// The state digest after replaying every record.
     pub state_digest: [u8; 32],
 }
 

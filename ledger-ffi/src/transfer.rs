@@ -42,17 +42,27 @@ pub const TIMEBANK_FLAG_REVERSAL: u16 = 256;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_transfer {
+    /// The transfer's id (not zero): the idempotency key.
     pub id: timebank_id,
+    /// The account debited; zero only for a post, void or reversal ("as in the related transfer").
     pub debit_account_id: timebank_id,
+    /// The account credited; zero only for a post, void or reversal.
     pub credit_account_id: timebank_id,
     /// For a post or void: the pending transfer; for a reversal: the transfer reversed.
     pub related_id: timebank_id,
+    /// The host's own reference (never personal data).
     pub user_data: timebank_id,
+    /// How much moves, in minor units of the unit's scale; 0 only for a post (all of the hold),
+    /// a void or a reversal.
     pub amount_minor: u64,
     /// For a pending transfer: seconds until `timebank_store_expire` may release it; 0 never.
     pub timeout_s: u32,
+    /// The unit; 0 only for a post, void or reversal ("as in the related transfer").
     pub unit: u16,
+    /// The transfer's code (its meaning comes from the ledger's policy); 0 for none, or for a
+    /// post, void or reversal "as in the related transfer".
     pub code: u16,
+    /// `TIMEBANK_FLAG_*` bits; any other bit is refused.
     pub flags: u16,
     /// Must be zero.
     pub reserved: [u16; 3],
@@ -62,16 +72,28 @@ pub struct timebank_transfer {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_transfer_text {
+    /// The transfer's id (not zero): the idempotency key.
     pub id: timebank_id,
+    /// The account debited; zero only for a post, void or reversal.
     pub debit_account_id: timebank_id,
+    /// The account credited; zero only for a post, void or reversal.
     pub credit_account_id: timebank_id,
+    /// For a post or void: the pending transfer; for a reversal: the transfer reversed.
     pub related_id: timebank_id,
+    /// The host's own reference (never personal data).
     pub user_data: timebank_id,
+    /// How much moves, as plain decimal text in the unit (`"2.5"`), at most the unit's scale;
+    /// NULL only for a post (all of the hold), a void or a reversal.
     pub amount: *const c_char,
+    /// For a pending transfer: seconds until `timebank_store_expire` may release it; 0 never.
     pub timeout_s: u32,
+    /// The unit; 0 only for a post, void or reversal.
     pub unit: u16,
+    /// The transfer's code; 0 for none, or for a post, void or reversal "as in the related one".
     pub code: u16,
+    /// `TIMEBANK_FLAG_*` bits; any other bit is refused.
     pub flags: u16,
+    /// Must be zero.
     pub reserved: [u16; 3],
 }
 
@@ -377,22 +399,31 @@ pub const TIMEBANK_TRANSFER_PENDING_EXPIRED: u8 = 5;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct timebank_transfer_info {
+    /// The transfer's id.
     pub id: timebank_id,
+    /// The account debited, as applied.
     pub debit_account_id: timebank_id,
+    /// The account credited, as applied.
     pub credit_account_id: timebank_id,
     /// Zero when none.
     pub related_id: timebank_id,
+    /// The host's own reference, as submitted.
     pub user_data: timebank_id,
     /// The reversal that undid it; zero when none.
     pub reversed_by: timebank_id,
     /// Nanoseconds since the Unix epoch, assigned by the ledger.
     pub timestamp: u64,
+    /// The hold's timeout in seconds, as submitted (0 for none).
     pub timeout_s: u32,
+    /// The unit, as applied.
     pub unit: u16,
+    /// The code, as applied.
     pub code: u16,
+    /// The `TIMEBANK_FLAG_*` bits, as submitted.
     pub flags: u16,
     /// `TIMEBANK_TRANSFER_*`.
     pub state: u8,
+    /// Padding, always written as zero.
     pub reserved: [u8; 5],
     /// What moved (or was held), as plain decimal text at the unit's scale (`"2.50"`).
     pub amount: [c_char; TIMEBANK_DECIMAL_BYTES],
