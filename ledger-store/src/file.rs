@@ -24,6 +24,21 @@ pub trait JournalIo: Send + Sync + Debug {
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>>;
     /// The names of the files in directory `dir`, or `None` when it does not exist.
     fn list(&self, dir: &Path) -> io::Result<Option<Vec<String>>>;
+    /// The length of the file at `path` (0 when it does not exist): a hint for
+    /// [`JournalIo::read_append`]'s buffer.
+    fn size(&self, path: &Path) -> io::Result<u64> {
+        Ok(self.read(path)?.map_or(0, |bytes| bytes.len() as u64))
+    }
+    /// Appends the whole file at `path` to `out`; `false` when it does not exist.
+    fn read_append(&self, path: &Path, out: &mut Vec<u8>) -> io::Result<bool> {
+        match self.read(path)? {
+            Some(bytes) => {
+                out.extend_from_slice(&bytes);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
 }
 
 /// An open journal file. Appends go to the end; nothing is durable until [`JournalFile::sync`].
@@ -108,6 +123,26 @@ impl JournalIo for OsIo {
         refuse_non_regular(path)?;
         let file = OpenOptions::new().append(true).open(path)?;
         Ok(Box::new(OsFile { file }))
+    }
+
+    fn size(&self, path: &Path) -> io::Result<u64> {
+        refuse_non_regular(path)?;
+        match std::fs::metadata(path) {
+            Ok(metadata) => Ok(metadata.len()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read_append(&self, path: &Path, out: &mut Vec<u8>) -> io::Result<bool> {
+        use std::io::Read;
+        refuse_non_regular(path)?;
+        match File::open(path) {
+            // Straight into the caller's buffer: no copy of a file that may be 256 MiB.
+            Ok(mut file) => file.read_to_end(out).map(|_| true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn list(&self, dir: &Path) -> io::Result<Option<Vec<String>>> {

@@ -195,7 +195,6 @@ impl JournalImage {
 /// What one segment's own check found.
 struct Checked {
     header: SegmentHeader,
-    records: Vec<u8>,
     first: Option<(u64, Hash)>,
     last: Option<(u64, Hash)>,
     torn: Option<TornTail>,
@@ -211,15 +210,9 @@ fn segment_error(index: u64, offset: u64, sequence: u64, reason: CorruptionReaso
     .into()
 }
 
-/// Reads and checks one segment's file on its own.
-fn check_segment(io: &dyn JournalIo, index: u64, path: &Path) -> Result<Checked> {
-    let bytes = io.read(path)?.ok_or_else(|| {
-        Error::Io(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("segment {index:08} vanished while it was read"),
-        ))
-    })?;
-    let header = SegmentHeader::decode(&bytes).map_err(|e| {
+/// Checks one segment's file, `bytes`, on its own.
+fn check_segment(index: u64, bytes: &[u8]) -> Result<Checked> {
+    let header = SegmentHeader::decode(bytes).map_err(|e| {
         let why = match e {
             HeaderError::Short(n) => format!(
                 "segment {index:08} holds {n} bytes, less than a whole segment header \
@@ -252,8 +245,8 @@ fn check_segment(io: &dyn JournalIo, index: u64, path: &Path) -> Result<Checked>
             CorruptionReason::Segment(why),
         ));
     }
-    let records = bytes[SEGMENT_HEADER_BYTES..].to_vec();
-    let scan = scan_frames(&records).map_err(|mut c| {
+    let records = &bytes[SEGMENT_HEADER_BYTES..];
+    let scan = scan_frames(records).map_err(|mut c| {
         c.sequence += header.first_sequence;
         c.segment = Some(SegmentPlace {
             index,
@@ -272,7 +265,6 @@ fn check_segment(io: &dyn JournalIo, index: u64, path: &Path) -> Result<Checked>
         first: scan.frames.first().map(sequence_and_hash),
         last: scan.frames.last().map(sequence_and_hash),
         torn: scan.torn,
-        records,
     })
 }
 
@@ -357,18 +349,41 @@ pub fn read_journal(io: &dyn JournalIo, dir: &Path, archives: &[PathBuf]) -> Res
             ));
         }
     }
-    let checked = check_all(io, &found)?;
-    join(found, checked)
+    // Every file read into one buffer of the journal's size (no second copy of it), then
+    // checked, then the headers squeezed out in place.
+    let mut total = 0;
+    for (_, path) in &found {
+        total += io.size(path)?;
+    }
+    let mut files = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut ranges = Vec::with_capacity(found.len());
+    for (index, path) in &found {
+        let start = files.len();
+        if !io.read_append(path, &mut files)? {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("segment {index:08} vanished while it was read"),
+            )));
+        }
+        ranges.push(start..files.len());
+    }
+    let checked = check_all(&files, &found, &ranges)?;
+    join(found, checked, files, ranges)
 }
 
 /// Checks every segment on its own, on two cores (the even and the odd ones).
-fn check_all(io: &dyn JournalIo, found: &[(u64, PathBuf)]) -> Result<Vec<Checked>> {
+fn check_all(
+    files: &[u8],
+    found: &[(u64, PathBuf)],
+    ranges: &[std::ops::Range<usize>],
+) -> Result<Vec<Checked>> {
     let check = |parity: usize| -> Vec<(usize, Result<Checked>)> {
         found
             .iter()
+            .zip(ranges)
             .enumerate()
             .filter(|(i, _)| i % 2 == parity)
-            .map(|(i, (index, path))| (i, check_segment(io, *index, path)))
+            .map(|(i, ((index, _), range))| (i, check_segment(*index, &files[range.clone()])))
             .collect()
     };
     let (even, odd) = match found.len() {
@@ -385,16 +400,19 @@ fn check_all(io: &dyn JournalIo, found: &[(u64, PathBuf)]) -> Result<Vec<Checked
     all.into_iter().map(|(_, checked)| checked).collect()
 }
 
-/// Checks how the segments join and lays their records end to end.
-fn join(found: Vec<(u64, PathBuf)>, checked: Vec<Checked>) -> Result<JournalImage> {
-    let total = checked.iter().map(|c| c.records.len()).sum();
-    let mut image = JournalImage {
-        bytes: Vec::with_capacity(total),
-        segments: Vec::with_capacity(found.len()),
-    };
+/// Checks how the segments join and lays their records end to end: `files` holds every
+/// segment file, segment `i` at `ranges[i]`, and becomes the image.
+fn join(
+    found: Vec<(u64, PathBuf)>,
+    checked: Vec<Checked>,
+    mut files: Vec<u8>,
+    ranges: Vec<std::ops::Range<usize>>,
+) -> Result<JournalImage> {
+    let mut segments = Vec::with_capacity(found.len());
+    let mut end = 0;
     let count = checked.len();
     let mut prev: Option<(u64, Option<(u64, Hash)>)> = None;
-    for (i, ((index, path), c)) in found.into_iter().zip(checked).enumerate() {
+    for (i, (((index, path), c), range)) in found.into_iter().zip(checked).zip(ranges).enumerate() {
         let header = c.header;
         let binding = (header.first_sequence, header.prev_hash);
         match prev {
@@ -438,7 +456,8 @@ fn join(found: Vec<(u64, PathBuf)>, checked: Vec<Checked>) -> Result<JournalImag
             }
             _ => {}
         }
-        if let Some((first_sequence, first_prev)) = c.first.map(|(s, _)| s).zip(first_prev_hash(&c))
+        if let Some((first_sequence, first_prev)) =
+            c.first.map(|(s, _)| s).zip(first_prev_hash(&files, &range))
         {
             if (first_sequence, first_prev) != binding {
                 let why = format!(
@@ -472,19 +491,29 @@ fn join(found: Vec<(u64, PathBuf)>, checked: Vec<Checked>) -> Result<JournalImag
             }
         }
         prev = Some((index, c.last));
-        image.segments.push(Segment {
+        // Its records move down over the headers before them (a checked segment holds a
+        // whole header).
+        let records = range.start + SEGMENT_HEADER_BYTES..range.end;
+        let len = records.len();
+        files.copy_within(records, end);
+        segments.push(Segment {
             header,
             path,
-            start: image.bytes.len() as u64,
-            len: c.records.len() as u64,
+            start: end as u64,
+            len: len as u64,
         });
-        image.bytes.extend_from_slice(&c.records);
+        end += len;
     }
-    Ok(image)
+    files.truncate(end);
+    Ok(JournalImage {
+        bytes: files,
+        segments,
+    })
 }
 
-fn first_prev_hash(c: &Checked) -> Option<Hash> {
-    let frame = parse_frame(&c.records, 0).ok()?;
+/// The first record's `prev_hash`, when the segment holds a record.
+fn first_prev_hash(files: &[u8], range: &std::ops::Range<usize>) -> Option<Hash> {
+    let frame = parse_frame(files.get(range.start + SEGMENT_HEADER_BYTES..range.end)?, 0).ok()?;
     Some(frame.prev_hash())
 }
 

@@ -424,3 +424,34 @@ fn a_failure_while_rolling_loses_no_acknowledged_commit() {
         store.close().unwrap();
     }
 }
+
+#[test]
+fn a_journal_directory_or_segment_that_is_a_symbolic_link_is_refused() {
+    let dir = segmented("segments-links", 10);
+    let journal = dir.path().join(JOURNAL_DIR_NAME);
+    let elsewhere = dir.path().join("journal-elsewhere");
+    std::fs::rename(&journal, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &journal).unwrap();
+    for error in [
+        Store::open(dir.path(), options()).map(|_| ()).unwrap_err(),
+        audit_ledger(dir.path(), None, true)
+            .map(|_| ())
+            .unwrap_err(),
+    ] {
+        assert!(error.to_string().contains("is not a directory"), "{error}");
+    }
+    std::fs::remove_file(&journal).unwrap();
+    std::fs::rename(&elsewhere, &journal).unwrap();
+    // A segment that is a link to a file elsewhere: never read or written through.
+    let second = segment_path(dir.path(), 2);
+    let moved = dir.path().join("second-elsewhere.tbj");
+    std::fs::rename(&second, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &second).unwrap();
+    let error = Store::open(dir.path(), options()).map(|_| ()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("a symbolic link, not a regular file"),
+        "{error}"
+    );
+}
