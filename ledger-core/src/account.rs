@@ -89,8 +89,9 @@ pub struct NewAccount {
     pub floor: Option<Decimal>,
     /// The highest balance (credits minus debits, pending credits included); `None` for none.
     pub ceiling: Option<Decimal>,
-    /// The first moment the account may pay for care with its hours (withdrawal eligibility),
-    /// as set by the host; `None` when the host sets no date. Enforced by the time-bank rules.
+    /// The first moment (nanoseconds since the Unix epoch) the account may pay for care with its
+    /// hours (withdrawal eligibility), as set by the host; `None` when the host sets no date.
+    /// Enforced by the time-bank rules: a member with no date cannot pay for care.
     pub eligible_from: Option<u64>,
 }
 

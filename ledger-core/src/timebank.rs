@@ -128,7 +128,8 @@ pub enum PlanError {
         /// The purpose the operation needs.
         purpose: Purpose,
     },
-    /// The hours (or points) have more decimals than the unit keeps.
+    /// The hours have more decimals than the unit keeps, or an award's points × acts are
+    /// beyond the unit's scale or above the largest amount.
     #[error("the amount is not valid in the unit: {0}")]
     Amount(AmountError),
     /// The earning passes a donate cap and no donation account was named.
