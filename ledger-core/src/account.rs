@@ -198,7 +198,8 @@ pub struct Account {
     pub user_data: u128,
     /// The lowest balance allowed (pending debits included), at the unit's scale; `None` for none.
     pub floor: Option<Decimal>,
-    /// The highest balance allowed (pending credits included), at the unit's scale; `None` for none.
+    /// The highest balance allowed (pending credits included), at the unit's scale; `None` for
+    /// none.
     pub ceiling: Option<Decimal>,
     /// The first moment (nanoseconds since the Unix epoch) the account may pay for care; `None`
     /// when no date is set, which under a policy means it may not pay for care.

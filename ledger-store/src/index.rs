@@ -81,7 +81,7 @@ pub fn contain<T>(call: impl FnOnce() -> Result<T, sled::Error>) -> Result<T, sl
 pub struct IndexMark {
     /// The sequence number of the last journal record the index reflects.
     pub sequence: u64,
-    /// That record's hash (so an index of another journal with the same length is caught).
+    /// That record's hash (an index built from another journal does not match it).
     pub hash: Hash,
     /// Accounts and transfers in the ledger after record `sequence`.
     pub accounts: u64,

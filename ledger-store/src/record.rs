@@ -39,7 +39,8 @@ pub const OFFSET_KIND: usize = 9;
 pub const OFFSET_RESERVED: usize = 10;
 /// Header offset of the sequence number (u64; the genesis record is 0).
 pub const OFFSET_SEQUENCE: usize = 12;
-/// Header offset of `now`: the time the record was written, nanoseconds since the Unix epoch (u64).
+/// Header offset of `now` (u64 nanoseconds since the Unix epoch): when the command ran (genesis:
+/// the creation time; a checkpoint: the previous record's `now`).
 pub const OFFSET_NOW: usize = 20;
 /// Header offset of the previous record's hash (32 bytes; zero in the genesis record).
 pub const OFFSET_PREV_HASH: usize = 28;
@@ -119,7 +120,8 @@ pub struct RecordHeader {
     pub kind: RecordKind,
     /// Its sequence number: the previous record's plus one.
     pub sequence: u64,
-    /// When it was written (nanoseconds since the Unix epoch); never below the previous record's.
+    /// When its command ran (nanoseconds since the Unix epoch); never below the previous
+    /// record's.
     pub now: u64,
     /// The previous record's hash (zero for the genesis record).
     pub prev_hash: Hash,
@@ -235,7 +237,7 @@ impl<'a> Frame<'a> {
         self.bytes[OFFSET_VERSION]
     }
 
-    /// When the record was written (nanoseconds since the Unix epoch).
+    /// The record's `now`: when its command ran (nanoseconds since the Unix epoch).
     pub fn now(&self) -> u64 {
         u64_at(self.bytes, OFFSET_NOW)
     }
