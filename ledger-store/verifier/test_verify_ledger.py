@@ -288,19 +288,60 @@ def test_the_key_file_is_read_as_timebank_reads_it(sample, tmp_path):
     assert run_cli(sample[0], "--key-file", str(key_file)).returncode == 2
 
 
+def rechained(data: bytes, victim: int, change) -> bytes:
+    """The journal with record `victim`'s bytes before its hash changed by `change` (a function
+    of a bytearray), rehashed, and every later record linked and hashed again: only what
+    `change` did is wrong, and no hash fails (there is no key to catch it)."""
+    records = frames(data)
+    out = bytearray(data[:records[victim].offset])
+    prev = records[victim - 1].stored_hash
+    for i, frame in enumerate(records[victim:], start=victim):
+        covered = bytearray(frame.data[:-32])
+        if i == victim:
+            change(covered)
+            struct.pack_into("<I", covered, vl.OFFSET_LENGTH, len(covered) + 32)
+        else:
+            covered[vl.OFFSET_PREV_HASH:vl.OFFSET_PREV_HASH + 32] = prev
+        prev = vl.record_hash(bytes(covered))
+        out += covered + prev
+    return bytes(out)
+
+
 def test_every_case_is_labelled_as_timebank_verify_labels_it(sample, tmp_path):
-    """Torn tail, damage, a newer version and a truncated genesis: the same words, record and
-    offset as `timebank verify`."""
+    """Torn tail, damage, a newer version, a truncated genesis, a wrong sequence number, a
+    broken link, time going back and bodies that do not decode: the same words, record and
+    place as `timebank verify`."""
     data = journal(sample)
     records = frames(data)
     last = records[-1]
     flipped = bytearray(data)
     flipped[records[2].offset + vl.OFFSET_BODY + 5] ^= 1
+
+    def sequence(covered):
+        covered[vl.OFFSET_SEQUENCE] ^= 0x40
+
+    def link(covered):
+        covered[vl.OFFSET_PREV_HASH] ^= 1
+
+    def time(covered):
+        struct.pack_into("<Q", covered, vl.OFFSET_NOW, 1)
+
+    def tag(covered):
+        covered[vl.OFFSET_BODY] = 200
+
+    def trailing(covered):
+        covered += b"\0\0\0"
+
     cases = {
         "torn": data[:last.offset + 10],
         "damage": bytes(flipped),
         "newer": data + future_record(last, vl.FORMAT_VERSION + 1, vl.KIND_COMMAND, b"x"),
         "genesis": data[:records[0].offset + 20],
+        "sequence": rechained(data, 3, sequence),
+        "link": rechained(data, 3, link),
+        "time": rechained(data, 3, time),
+        "tag": rechained(data, 2, tag),
+        "trailing": rechained(data, 2, trailing),
     }
     for name, image in cases.items():
         with pytest.raises(vl.Bad) as caught:
