@@ -1,6 +1,7 @@
 //! kill -9: a child process commits batches from several threads and prints each acknowledged
 //! batch; the parent SIGKILLs it at a random moment, reopens the ledger, and checks that every
-//! acknowledged transfer is there and the whole journal verifies. 15 rounds by default, 100
+//! acknowledged transfer is there and the whole journal verifies. The journal is kept in small
+//! segments, so kills also land while the writer rolls to a new one. 15 rounds by default, 100
 //! with `TIMEBANK_LONG=1`.
 
 mod support;
@@ -15,6 +16,8 @@ use support::*;
 const ROUNDS_DEFAULT: u64 = 15;
 const ROUNDS_LONG: u64 = 100;
 const IDS_PER_ROUND: u64 = 100_000_000;
+/// About eight batches of the writer's a segment.
+const SEGMENT_BYTES: u64 = 16 * 1024;
 
 #[test]
 fn every_acknowledged_transfer_survives_sigkill() {
@@ -31,6 +34,7 @@ fn every_acknowledged_transfer_survives_sigkill() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_crash-writer"))
             .arg(dir.path())
             .arg(first.to_string())
+            .arg(SEGMENT_BYTES.to_string())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -69,8 +73,17 @@ fn every_acknowledged_transfer_survives_sigkill() {
         store.close().unwrap();
     }
     assert!(!acked.is_empty(), "the child never acknowledged anything");
+    let segments = std::fs::read_dir(dir.path().join(ledger_store::JOURNAL_DIR_NAME))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            ledger_store::segment::segment_index_of(&name.to_string_lossy()).is_some()
+        })
+        .count();
+    assert!(segments > 1, "the writer never rolled ({segments} segment)");
     eprintln!(
-        "{rounds} kills, {} transfers acknowledged, {cut_tails} torn tails cut",
+        "{rounds} kills, {} transfers acknowledged, {cut_tails} torn tails cut, {segments} \
+         segments",
         acked.len()
     );
 }

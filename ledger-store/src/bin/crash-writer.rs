@@ -3,7 +3,8 @@
 //! batch after it is durable. The kill -9 test reads these lines and checks, after reopening,
 //! that every acknowledged transfer is there.
 //!
-//! Usage: `crash-writer <dir> <first transfer id>`
+//! Usage: `crash-writer <dir> <first transfer id> [segment bytes]` (a small segment size makes the
+//! kills land while the writer rolls to new segments too).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,10 +31,13 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: crash-writer <dir> <first transfer id>";
+    let usage = "usage: crash-writer <dir> <first transfer id> [segment bytes]";
     let dir = PathBuf::from(args.next().ok_or(usage)?);
     let first: u64 = args.next().ok_or(usage)?.parse().map_err(|_| usage)?;
-    let options = StoreOptions::default().checkpoint_key(KEY);
+    let mut options = StoreOptions::default().checkpoint_key(KEY);
+    if let Some(bytes) = args.next() {
+        options = options.segment_bytes(bytes.parse().map_err(|_| usage)?);
+    }
     let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
     let store = match Store::open(&dir, options.clone()) {
         Err(Error::NotFound(_)) => Store::create(&dir, &policy, NOW, options),
