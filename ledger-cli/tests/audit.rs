@@ -526,3 +526,115 @@ fn records_of_a_newer_format_version_are_refused_never_cut() {
         .collect();
     assert!(!names.iter().any(|n| n.contains("torn")), "{names:?}");
 }
+
+fn segment_count(data: &std::path::Path) -> usize {
+    std::fs::read_dir(data.join(ledger_store::JOURNAL_DIR_NAME))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            ledger_store::segment::segment_index_of(&name.to_string_lossy()).is_some()
+        })
+        .count()
+}
+
+/// A ledger kept in 1 KiB segments: every command reads across them (status, verify both ways,
+/// checkpoints, rebuild-index, export and import), and segments moved to an archive directory
+/// are read from there with --segments-from.
+#[test]
+fn a_ledger_in_many_segments_works_with_every_command_and_an_archive() {
+    let bank = Bank::new().with_accounts();
+    let small = |args: &[&str]| -> Vec<String> {
+        ["--segment-bytes", "1024"]
+            .iter()
+            .chain(args)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let run_small = |args: &[&str]| {
+        let args = small(args);
+        bank.ok(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    for hours in ["1", "2", "0.5", "3", "1.25", "2.5", "1", "4", "0.75", "1.5"] {
+        run_small(&[
+            "record",
+            "--payer",
+            "1",
+            "--provider",
+            "2",
+            "--hours",
+            hours,
+            "--code",
+            "101",
+        ]);
+    }
+    let count = segment_count(&bank.data());
+    assert!(count >= 4, "{count} segments");
+    let verdict = bank.ok(&["--json", "verify"]).json();
+    assert_eq!(verdict["segments"], count);
+    bank.ok(&["verify", "--replay"]);
+    let key = write_key(&bank);
+    let line = bank
+        .ok(&["--key-file", &key, "checkpoint", "export"])
+        .stdout;
+    bank.ok(&["--key-file", &key, "checkpoint", "verify", line.trim()]);
+    bank.ok(&["rebuild-index"]);
+    let status = bank.status();
+
+    let export = bank.ok(&["export"]).stdout;
+    let file = bank.path("segments.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let fresh = bank.path("fresh");
+    let args = small(&[
+        "--key-file",
+        &key,
+        "--json",
+        "import",
+        file.to_str().unwrap(),
+    ]);
+    let imported = run_in(
+        &fresh,
+        START,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert_eq!(imported.json()["head"], status["head"]);
+    assert!(segment_count(&fresh) > 1);
+
+    // Sealed segments moved to archive storage.
+    let archive = bank.path("archive");
+    std::fs::create_dir(&archive).unwrap();
+    for index in 1..count as u64 {
+        let name = ledger_store::segment::segment_name(index);
+        let journal = bank.data().join(ledger_store::JOURNAL_DIR_NAME);
+        std::fs::rename(journal.join(&name), archive.join(&name)).unwrap();
+    }
+    bank.fails(&["verify"], 5, "segment 00000001 is missing");
+    bank.fails(&["status"], 5, "segment 00000001 is missing");
+    let from = ["--segments-from", archive.to_str().unwrap()];
+    let with_archive =
+        |args: &[&str]| -> Vec<String> { from.iter().chain(args).map(|s| s.to_string()).collect() };
+    for args in [
+        with_archive(&["verify"]),
+        with_archive(&["verify", "--replay"]),
+        with_archive(&["status"]),
+        with_archive(&["export"]),
+        with_archive(&[
+            "record",
+            "--payer",
+            "1",
+            "--provider",
+            "3",
+            "--hours",
+            "2",
+            "--code",
+            "101",
+        ]),
+    ] {
+        bank.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    assert_eq!(
+        std::fs::read_dir(&archive).unwrap().count(),
+        count - 1,
+        "the archive is only read"
+    );
+}
