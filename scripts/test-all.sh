@@ -46,7 +46,7 @@ rustup toolchain list | grep -q "^$msrv" || rustup toolchain install "$msrv" --p
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/msrv" cargo "+$msrv" check --locked \
   -p timebank-core -p timebank-store -p timebank-exchange -p timebank-ffi -p timebank-cli
 
-step "Crates: every published crate (timebank-core, -exchange, -store, -cli, -ffi) packs for crates.io"
+step "Crates: every published crate (timebank-core, -exchange, -store, -workload, -cli, -ffi) packs for crates.io"
 # Packing checks the manifests, metadata and file lists. Rebuilding each packed crate alone
 # (`cargo publish`'s verification) takes minutes and compiles what the tests below compile
 # anyway, so it runs with TIMEBANK_LONG=1 only.

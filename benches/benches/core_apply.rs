@@ -8,8 +8,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use benches::workload::{naive_apply, Shape, Workload};
 use criterion::{BatchSize, Criterion, Throughput};
+use timebank_workload::engine_batches::{naive_apply, Shape, Workload};
 
 const TRANSFERS_PER_S_FLOOR: f64 = 5_000_000.0;
 const NAIVE_RATIO_FLOOR: f64 = 0.35;

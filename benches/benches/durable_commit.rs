@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use benches::fixture::{build_store, ServiceStream};
+use benches::fixture::build_store;
 use benches::latency::Latencies;
 use benches::raw_append::RawAppender;
 use benches::scratch_dir::ScratchDir;
@@ -20,6 +20,7 @@ use ledger_core::Command;
 use ledger_store::codec::encode_command;
 use ledger_store::record::{append_record, RecordHeader, RecordKind};
 use ledger_store::Store;
+use timebank_workload::service_stream::ServiceStream;
 
 const BATCH_SIZES: [usize; 3] = [1, 100, 8_190];
 const TRANSFERS_PER_S_FLOOR: f64 = 500_000.0;

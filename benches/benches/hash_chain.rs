@@ -6,11 +6,11 @@
 
 use std::hint::black_box;
 
-use benches::fixture::ServiceStream;
 use criterion::{Criterion, Throughput};
 use ledger_core::Command;
 use ledger_store::codec::encode_command;
 use ledger_store::record::{append_record, parse_frame, record_hash, RecordHeader, RecordKind};
+use timebank_workload::service_stream::ServiceStream;
 
 const BATCH_SIZES: [usize; 3] = [1, 100, 8_190];
 

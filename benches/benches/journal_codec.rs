@@ -7,10 +7,10 @@
 
 use std::hint::black_box;
 
-use benches::workload::{Shape, Workload};
 use criterion::{Criterion, Throughput};
 use ledger_core::Command;
 use ledger_store::codec::{decode_command, encode_command, encoded_len_max};
+use timebank_workload::engine_batches::{Shape, Workload};
 
 fn main() {
     let shape = Shape {

@@ -12,14 +12,14 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use benches::fixture::ServiceStream;
 use benches::latency::Latencies;
 use benches::scratch_dir::ScratchDir;
-use benches::workload::T0;
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::Policy;
 use ledger_store::merkle::{verify_consistency, verify_inclusion, MerkleTree, TreeHash};
 use ledger_store::{Store, StoreOptions};
+use timebank_workload::service_stream::ServiceStream;
+use timebank_workload::{Dice, T0};
 
 const PROOFS: usize = 20_000;
 
@@ -36,18 +36,6 @@ fn record_hash(i: u64) -> [u8; 32] {
     h[..8].copy_from_slice(&i.to_le_bytes());
     h[8..16].copy_from_slice(&i.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes());
     h
-}
-
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n
-    }
 }
 
 fn micros(d: Duration) -> f64 {
@@ -70,11 +58,11 @@ fn profile(hash: TreeHash, leaves: u64) -> f64 {
         (leaves * 64) >> 20
     );
     let root = tree.root(leaves).expect("the whole tree");
-    let mut rng = SplitMix(2026);
+    let mut rng = Dice::new(2026);
     let (mut make, mut check) = (Latencies::with_capacity(PROOFS), Latencies::default());
     let mut hashes = 0;
     for n in 0..PROOFS {
-        let index = rng.below(leaves);
+        let index = rng.next_u64() % leaves;
         let start = Instant::now();
         let path = black_box(tree.inclusion_proof(index, leaves).expect("in range"));
         make.push(start.elapsed());
@@ -100,7 +88,7 @@ fn profile(hash: TreeHash, leaves: u64) -> f64 {
     let (mut make, mut check) = (Latencies::with_capacity(PROOFS), Latencies::default());
     let mut hashes = 0;
     for n in 0..PROOFS {
-        let old = 1 + rng.below(leaves);
+        let old = 1 + rng.next_u64() % leaves;
         let start = Instant::now();
         let proof = black_box(tree.consistency_proof(old, leaves).expect("in range"));
         make.push(start.elapsed());

@@ -10,9 +10,9 @@
 use std::hint::black_box;
 
 use benches::fixture::prepare;
-use benches::workload::SplitMix;
 use criterion::{Criterion, Throughput};
 use ledger_core::{report, TransferId};
+use timebank_workload::Dice;
 
 const PAGE: usize = 100;
 
@@ -27,17 +27,17 @@ fn main() {
 
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group(format!("queries/{transfers}_transfers"));
-    let mut rng = SplitMix::new(11);
+    let mut rng = Dice::new(11);
     group.throughput(Throughput::Elements(PAGE as u64));
     group.bench_function(format!("history_page_{PAGE}"), |b| {
         b.iter(|| {
-            let member = members[rng.below(members.len())];
+            let member = members[rng.index(members.len())];
             black_box(store.history(member, None, PAGE).expect("a history page"))
         })
     });
     group.bench_function(format!("statement_page_{PAGE}"), |b| {
         b.iter(|| {
-            let member = members[rng.below(members.len())];
+            let member = members[rng.index(members.len())];
             store.read(|ledger| {
                 black_box(report::statement(ledger, member, 0, PAGE).expect("a statement"))
             })
@@ -45,11 +45,11 @@ fn main() {
     });
     group.throughput(Throughput::Elements(1));
     group.bench_function("balances", |b| {
-        b.iter(|| black_box(store.balances(members[rng.below(members.len())])))
+        b.iter(|| black_box(store.balances(members[rng.index(members.len())])))
     });
     group.bench_function("transfer_by_id", |b| {
         b.iter(|| {
-            let id = 1 + rng.below(transfers) as u128;
+            let id = 1 + rng.index(transfers) as u128;
             black_box(store.transfer(TransferId::new(id).expect("non-zero")))
         })
     });

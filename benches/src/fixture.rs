@@ -1,7 +1,7 @@
 //! A store-backed ledger of a chosen size for the store benchmarks (verify, reopen, queries).
 //!
 //! Funds of 100 communities pay members for services (code 101 of the default policy) in full
-//! batches. The size comes from `TIMEBANK_BENCH_TRANSFERS` so that a large case (10 M transfers)
+//! batches ([`ServiceStream`] of the shared workload crate). The size comes from `TIMEBANK_BENCH_TRANSFERS` so that a large case (10 M transfers)
 //! can be measured by hand while `cargo bench` stays short. Building a large ledger takes long
 //! (the sled index is the slow part), so `TIMEBANK_BENCH_LEDGER=<dir>` keeps it in `<dir>` and
 //! later runs reuse it.
@@ -9,13 +9,12 @@
 use std::path::{Path, PathBuf};
 
 use ledger_core::limits::BATCH_EVENTS_MAX;
-use ledger_core::{
-    AccountId, AccountKind, Amount, NewAccount, Policy, ResultCode, Transfer, TransferId,
-};
+use ledger_core::{Policy, ResultCode};
 use ledger_store::{Store, StoreOptions};
+use timebank_workload::service_stream::ServiceStream;
+use timebank_workload::T0;
 
 use crate::scratch_dir::ScratchDir;
-use crate::workload::{SplitMix, T0};
 
 /// The variable that sets how many transfers the store benchmarks' ledger holds.
 pub const TRANSFERS_ENV: &str = "TIMEBANK_BENCH_TRANSFERS";
@@ -23,11 +22,6 @@ pub const TRANSFERS_ENV: &str = "TIMEBANK_BENCH_TRANSFERS";
 pub const TRANSFERS_DEFAULT: usize = 200_000;
 /// The variable that names a directory to keep the benchmarks' ledger in, and reuse it from.
 pub const LEDGER_ENV: &str = "TIMEBANK_BENCH_LEDGER";
-pub const COMMUNITIES: usize = 100;
-pub const MEMBERS: usize = 10_000;
-/// The policy's first service code ("companionship").
-pub const SERVICE_CODE: u16 = 101;
-pub const HOURS: u16 = 1;
 /// The key that signs the fixture's checkpoints (a benchmark's, not a secret).
 pub const CHECKPOINT_KEY: [u8; 32] = [7; 32];
 
@@ -38,71 +32,6 @@ pub fn transfers_from_env() -> usize {
         .and_then(|v| v.replace('_', "").parse::<usize>().ok())
         .filter(|&n| n > 0)
         .unwrap_or(TRANSFERS_DEFAULT)
-}
-
-/// Makes service transfers with fresh ids, in order.
-#[derive(Debug)]
-pub struct ServiceStream {
-    rng: SplitMix,
-    pub funds: Vec<AccountId>,
-    pub members: Vec<AccountId>,
-    next_id: u128,
-    /// The time of the last batch made.
-    pub now: u64,
-}
-
-impl ServiceStream {
-    pub fn new(seed: u64) -> ServiceStream {
-        let mut rng = SplitMix::new(seed);
-        let funds = (0..COMMUNITIES).map(|_| account_id(&mut rng)).collect();
-        let members = (0..MEMBERS).map(|_| account_id(&mut rng)).collect();
-        ServiceStream {
-            rng,
-            funds,
-            members,
-            next_id: 1,
-            now: T0,
-        }
-    }
-
-    /// The funds and members, each fund and member in its community.
-    pub fn accounts(&self) -> Vec<NewAccount> {
-        let funds =
-            self.funds.iter().enumerate().map(|(c, id)| {
-                NewAccount::new(*id, HOURS, AccountKind::Issuer).community(c as u32)
-            });
-        let members = self.members.iter().enumerate().map(|(i, id)| {
-            NewAccount::new(*id, HOURS, AccountKind::Member).community((i % COMMUNITIES) as u32)
-        });
-        funds.chain(members).collect()
-    }
-
-    /// One service record: a community's fund pays one of its members 0.25 to 4 hours.
-    pub fn service(&mut self) -> Transfer {
-        let m = self.rng.below(self.members.len());
-        let quarters = 1 + self.rng.below(16) as u64;
-        let amount = Amount::from_minor(quarters * 25, 2).expect("a positive amount in scale");
-        let id = TransferId::new(self.next_id).expect("ids start at 1");
-        self.next_id += 1;
-        Transfer::new(
-            id,
-            self.funds[m % COMMUNITIES],
-            self.members[m],
-            amount,
-            HOURS,
-        )
-        .code(SERVICE_CODE)
-    }
-
-    /// `n` service records, and the time to submit them at (one second after the last batch).
-    pub fn batch(&mut self, n: usize) -> (Vec<Transfer>, u64) {
-        self.now += 1_000_000_000;
-        ((0..n).map(|_| self.service()).collect(), self.now)
-    }
-}
-
-fn account_id(rng: &mut SplitMix) -> AccountId {
-    AccountId::new(rng.id()).expect("SplitMix ids are non-zero")
 }
 
 /// A store in `dir` holding `transfers` service records in full batches, with a checkpoint at

@@ -13,8 +13,8 @@ use ledger_store::journal::{genesis_record, write_durably, JournalWriter};
 use ledger_store::outcome::outcome_of;
 use ledger_store::segment::SegmentedFile;
 
-use crate::fixture::ServiceStream;
-use crate::workload::T0;
+use timebank_workload::service_stream::ServiceStream;
+use timebank_workload::T0;
 
 /// Records written with one sync (the sync is not what this measures).
 const RECORDS_PER_WRITE: usize = 64;

@@ -1,6 +1,7 @@
 //! Benchmarks of the time-bank ledger (run with `cargo bench -p benches`). Nothing here is a
-//! test: a benchmark measures, a test checks. This library builds the workloads the benchmarks
-//! apply, so that generating them stays out of the measured path.
+//! test: a benchmark measures, a test checks. The workloads come from `timebank-workload`
+//! (shared with the simulator, the example and the comparison); this library builds the stores
+//! and journal images the benchmarks read, so that building them stays out of the measured path.
 #![forbid(unsafe_code)]
 
 pub mod fixture;
@@ -8,4 +9,3 @@ pub mod journal_image;
 pub mod latency;
 pub mod raw_append;
 pub mod scratch_dir;
-pub mod workload;

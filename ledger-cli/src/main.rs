@@ -32,7 +32,6 @@ mod submit;
 mod tally;
 mod time;
 mod verify;
-mod workload;
 
 use std::process::ExitCode;
 

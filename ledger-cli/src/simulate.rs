@@ -25,7 +25,8 @@ use crate::session::Session;
 use crate::submit::first_transfer_id;
 use crate::tally::{summary, CommitLine, Tally};
 use crate::time::NANOS_PER_DAY;
-use crate::workload::{self as city, Dice, ELDERS, VOLUNTEERS};
+use timebank_workload::city::{self, ELDERS, VOLUNTEERS};
+use timebank_workload::Dice;
 
 const NANOS_PER_HOUR: u64 = NANOS_PER_DAY / 24;
 /// Accounts per creation batch (below the engine's batch limit).

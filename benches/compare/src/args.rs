@@ -1,6 +1,6 @@
 //! Command-line options.
 
-use crate::timebank_workload::Size;
+use timebank_workload::community_bank::Size;
 
 pub const USAGE: &str = "\
 compare: this ledger side by side with SQLite, the raw disk and a naive in-memory engine

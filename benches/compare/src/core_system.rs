@@ -3,11 +3,11 @@
 use std::time::Instant;
 
 use benches::latency::Latencies;
-use benches::workload::T0;
 use ledger_core::{Ledger, Policy, ResultCode, Transfer};
+use timebank_workload::T0;
 
 use crate::measurement::Measurement;
-use crate::timebank_workload::{Op, TimeBankWorkload};
+use timebank_workload::community_bank::{Op, TimeBankWorkload};
 
 pub fn run(w: &TimeBankWorkload) -> Result<Measurement, String> {
     let mut ledger = Ledger::with_policy(&Policy::default_policy()).map_err(|e| e.to_string())?;

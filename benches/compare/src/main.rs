@@ -23,12 +23,11 @@ mod raw_system;
 mod report;
 mod sqlite_system;
 mod store_system;
-mod timebank_workload;
 
 use std::process::ExitCode;
 
 use report::Comparison;
-use timebank_workload::TimeBankWorkload;
+use timebank_workload::community_bank::TimeBankWorkload;
 
 fn run<'a>(workload: &'a TimeBankWorkload, args: &args::Args) -> Result<Comparison<'a>, String> {
     let naive = naive_system::run(workload);

@@ -9,7 +9,7 @@ use std::time::Instant;
 use benches::latency::Latencies;
 
 use crate::measurement::Measurement;
-use crate::timebank_workload::{Op, TimeBankWorkload};
+use timebank_workload::community_bank::{Op, TimeBankWorkload};
 
 fn apply(balances: &mut HashMap<u128, i64>, ops: &[Op]) {
     for op in ops {

@@ -12,12 +12,12 @@
 use std::time::Instant;
 
 use benches::latency::Latencies;
-use benches::workload::T0;
 use postgres::{Client, Statement, Transaction};
+use timebank_workload::T0;
 
 use crate::measurement::Measurement;
 use crate::postgres_server::Server;
-use crate::timebank_workload::{Op, OpKind, TimeBankWorkload, HOLD_TIMEOUT_S, HOURS};
+use timebank_workload::community_bank::{Op, OpKind, TimeBankWorkload, HOLD_TIMEOUT_S, HOURS};
 
 /// What the PostgreSQL row came to.
 pub enum Outcome {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::measurement::Measurement;
-use crate::timebank_workload::{kind_name, TimeBankWorkload};
+use timebank_workload::community_bank::{kind_name, TimeBankWorkload};
 
 /// The target floors of the comparison, measured here and printed, never asserted.
 struct Floor {

@@ -11,11 +11,13 @@ use std::time::Instant;
 
 use benches::latency::Latencies;
 use benches::scratch_dir::{size_bytes, ScratchDir};
-use benches::workload::T0;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use timebank_workload::T0;
 
 use crate::measurement::Measurement;
-use crate::timebank_workload::{AccountSpec, Op, OpKind, TimeBankWorkload, HOLD_TIMEOUT_S, HOURS};
+use timebank_workload::community_bank::{
+    AccountSpec, Op, OpKind, TimeBankWorkload, HOLD_TIMEOUT_S, HOURS,
+};
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;

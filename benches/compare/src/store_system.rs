@@ -8,14 +8,14 @@ use std::time::Instant;
 
 use benches::latency::Latencies;
 use benches::scratch_dir::{size_bytes, ScratchDir};
-use benches::workload::T0;
 use ledger_core::{Command, Policy, ResultCode, Transfer, TransferId};
 use ledger_store::journal::scan_frames;
 use ledger_store::segment::read_journal;
 use ledger_store::{OsIo, Store, StoreOptions};
+use timebank_workload::T0;
 
 use crate::measurement::Measurement;
-use crate::timebank_workload::{Op, TimeBankWorkload};
+use timebank_workload::community_bank::{Op, TimeBankWorkload};
 
 /// What the store's run measured.
 #[derive(Debug)]

@@ -11,14 +11,14 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use benches::fixture::ServiceStream;
-use benches::workload::{Shape, Workload};
 use ledger_core::{Command, Ledger, ResultCode, Transfer};
 use ledger_store::codec::encode_body;
 use ledger_store::outcome::{EventOutcome, Outcome, Resolved};
 use ledger_store::record::{
     append_record, parse_frame, record_hash, Hash, RecordHeader, RecordKind,
 };
+use timebank_workload::engine_batches::{Shape, Workload};
+use timebank_workload::service_stream::ServiceStream;
 
 const USAGE: &str = "usage: icount_paths core_apply|hash_chain";
 const RECORDS: usize = 64;

@@ -22,16 +22,19 @@ use ledger_core::{
     AccountId, AccountKind, Amount, Cap, Command, Decimal, Eligibility, Excess, Ledger, Link,
     NewAccount, Period, Policy, Reply, ResultCode, TransferId,
 };
+use timebank_workload::city::{self, fund, points_issuer, pool, shop, team};
+use timebank_workload::Dice;
 
-const COMMUNITIES: u32 = 227;
+// The report's city, as `timebank simulate` models it (the shared workload crate).
+const COMMUNITIES: u32 = city::CITY_COMMUNITIES as u32;
 const MEMBERS_PER_COMMUNITY: u32 = 40;
 /// Members `ELDERS_FROM..MEMBERS_PER_COMMUNITY` of each community are elders with banked hours.
 const ELDERS_FROM: u32 = 30;
-const TEAMS: u32 = 200;
-const SERVICES_PER_MONTH: u32 = 4_000;
-const BOOKINGS_PER_MONTH: u32 = 947;
-const ACTIVITIES_PER_MONTH: u32 = 1_895;
-const DAYS: u32 = 30;
+const TEAMS: u32 = city::CITY_TEAMS as u32;
+const SERVICES_PER_MONTH: u32 = city::CITY_SERVICES_PER_MONTH as u32;
+const BOOKINGS_PER_MONTH: u32 = city::CITY_REQUESTS_PER_MONTH as u32;
+const ACTIVITIES_PER_MONTH: u32 = city::CITY_ACTIVITIES_PER_MONTH as u32;
+const DAYS: u32 = city::DAYS_PER_MONTH as u32;
 
 const HOURS: u16 = 1;
 const POINTS: u16 = 2;
@@ -39,49 +42,17 @@ const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
 /// 2026-03-01 08:00 in UTC+8.
 const MONTH_START: u64 = 1_772_323_200 * 1_000_000_000;
 
-fn account(n: u64) -> AccountId {
-    AccountId::new(u128::from(n)).expect("ids start at 1")
-}
-fn fund(c: u32) -> AccountId {
-    account(1_000_000 + u64::from(c))
-}
-fn pool(c: u32) -> AccountId {
-    account(2_000_000 + u64::from(c))
-}
-fn points_issuer(c: u32) -> AccountId {
-    account(3_000_000 + u64::from(c))
-}
-fn shop(c: u32) -> AccountId {
-    account(4_000_000 + u64::from(c))
-}
-fn team(t: u32) -> AccountId {
-    account(5_000_000 + u64::from(t))
-}
+/// Member `i` of community `c`: the city's volunteers first, then its elders.
 fn member(c: u32, i: u32) -> AccountId {
-    account(10_000_000 + u64::from(c) * 1_000 + u64::from(i))
+    if i < ELDERS_FROM {
+        city::volunteer(c, i)
+    } else {
+        city::elder(c, i - ELDERS_FROM)
+    }
 }
+/// Every member's points account (in the city's block of points accounts).
 fn member_points(c: u32, i: u32) -> AccountId {
-    account(20_000_000 + u64::from(c) * 1_000 + u64::from(i))
-}
-
-/// A small deterministic generator (SplitMix64), so every run prints the same report.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        (self.next() % u64::from(n)) as u32
-    }
-    /// A number of hours from 0.5 to 3, in quarter hours.
-    fn hours(&mut self) -> Amount {
-        Amount::from_minor(50 + u64::from(self.below(11)) * 25, 2).expect("positive hours")
-    }
+    city::volunteer_points(c, i)
 }
 
 struct Bank {
@@ -362,7 +333,7 @@ fn main() {
         next_id: std::cell::Cell::new(0),
         outcomes: BTreeMap::new(),
     };
-    let mut dice = Dice(2024);
+    let mut dice = Dice::new(2024);
     open_accounts(&mut bank);
     earlier_years(&mut bank, &mut dice);
     let mut bookings = Vec::new();

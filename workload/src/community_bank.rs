@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 
-use benches::workload::{SplitMix, T0};
 use ledger_core::{
     AccountId, AccountKind, Amount, Command, Eligibility, Ledger, Link, NewAccount, Policy,
     ResultCode, Transfer, TransferFlags, TransferId,
 };
+
+use crate::{Dice, T0};
 
 pub const HOURS: u16 = 1;
 /// Service codes of the default policy: a fund pays a member (101-106).
@@ -246,7 +247,7 @@ fn new_account(spec: &AccountSpec) -> NewAccount {
 }
 
 struct Generator {
-    rng: SplitMix,
+    rng: Dice,
     accounts: Vec<AccountSpec>,
     links: Vec<(u128, u128)>,
     funds: Vec<u128>,
@@ -265,7 +266,7 @@ struct Generator {
 
 impl Generator {
     fn new(size: Size) -> Generator {
-        let mut rng = SplitMix::new(size.seed);
+        let mut rng = Dice::new(size.seed);
         let funds: Vec<u128> = (0..size.communities).map(|_| rng.id()).collect();
         let mut accounts: Vec<AccountSpec> = funds
             .iter()
@@ -324,7 +325,7 @@ impl Generator {
     }
 
     fn cents(&mut self, quarters_max: usize) -> u64 {
-        25 * (1 + self.rng.below(quarters_max) as u64)
+        25 * (1 + self.rng.index(quarters_max) as u64)
     }
 
     fn funding(&mut self) -> Vec<Vec<Op>> {
@@ -355,7 +356,7 @@ impl Generator {
     fn provider(&mut self, community: usize, not: u128) -> u128 {
         let members = &self.communities[community];
         loop {
-            let m = members[self.rng.below(members.len())];
+            let m = members[self.rng.index(members.len())];
             if m != not {
                 return m;
             }
@@ -365,9 +366,9 @@ impl Generator {
     fn op(&mut self, pick: usize) -> Op {
         let id = self.id();
         if pick < SERVICE_PER_MILLE {
-            let c = self.rng.below(self.communities.len());
+            let c = self.rng.index(self.communities.len());
             let member = self.provider(c, 0);
-            let code = SERVICE_CODES[self.rng.below(SERVICE_CODES.len())];
+            let code = SERVICE_CODES[self.rng.index(SERVICE_CODES.len())];
             let amount_cents = self.cents(16);
             return Op {
                 kind: OpKind::Service,
@@ -379,12 +380,12 @@ impl Generator {
                 pending: 0,
             };
         }
-        let i = self.rng.below(self.elders.len());
+        let i = self.rng.index(self.elders.len());
         let elder = self.elders[i];
         let c = self.elder_community[i];
         if pick < SERVICE_PER_MILLE + WITHDRAWAL_PER_MILLE {
             let provider = self.provider(c, elder);
-            let code = CARE_CODES[self.rng.below(CARE_CODES.len())];
+            let code = CARE_CODES[self.rng.index(CARE_CODES.len())];
             let amount_cents = self.cents(12);
             return Op {
                 kind: OpKind::Withdrawal,
@@ -414,7 +415,7 @@ impl Generator {
             || self.resolvable == 0
         {
             let provider = self.provider(c, elder);
-            let code = CARE_CODES[self.rng.below(CARE_CODES.len())];
+            let code = CARE_CODES[self.rng.index(CARE_CODES.len())];
             let amount_cents = self.cents(12);
             return Op {
                 kind: OpKind::Hold,
@@ -427,10 +428,10 @@ impl Generator {
             };
         }
         // Resolve a random hold opened in an earlier batch: post all, post part, or cancel.
-        let k = self.rng.below(self.resolvable);
+        let k = self.rng.index(self.resolvable);
         let hold = self.open_holds.swap_remove(k);
         self.resolvable -= 1;
-        let (kind, amount_cents) = match self.rng.below(3) {
+        let (kind, amount_cents) = match self.rng.index(3) {
             0 => (OpKind::Post, hold.amount_cents),
             1 => (OpKind::Post, 25.max(hold.amount_cents / 2 / 25 * 25)),
             _ => (OpKind::Void, hold.amount_cents),
@@ -450,7 +451,7 @@ impl Generator {
         self.resolvable = self.open_holds.len();
         (0..n)
             .map(|_| {
-                let pick = self.rng.below(1000);
+                let pick = self.rng.index(1000);
                 self.op(pick)
             })
             .collect()

@@ -1,11 +1,12 @@
-//! The simulated city: who is in it (account ids), how much happens a day, and a seeded die.
+//! The simulated city of `timebank simulate` and the community example: who is in it (account
+//! ids) and how much happens a day.
 //!
 //! Sized from the Bengbu report (DOMAIN.md): 227 urban communities, 200+ volunteer teams among
 //! new-employment groups, 4,000+ items resolved a month across the 227 communities, 947 citizen
 //! requests and 1,895 activities. Per community that is about 0.59 services, 0.14 requests for
 //! care and 0.28 activities a day; the simulation scales them to `--communities`.
 
-use ledger_core::{AccountId, Amount};
+use ledger_core::AccountId;
 
 /// The report's city, the base of every rate.
 pub const CITY_COMMUNITIES: u64 = 227;
@@ -16,7 +17,8 @@ pub const CITY_ACTIVITIES_PER_MONTH: u64 = 1_895;
 /// Gifts and redemptions are not in the report: a small share of the activity.
 pub const CITY_GIFTS_PER_MONTH: u64 = 200;
 pub const CITY_REDEMPTIONS_PER_MONTH: u64 = 600;
-const DAYS_PER_MONTH: u64 = 30;
+/// Days in the report's month.
+pub const DAYS_PER_MONTH: u64 = 30;
 
 /// Volunteers (younger seniors banking hours) and elders (withdrawing care) per community.
 pub const VOLUNTEERS: u32 = 20;
@@ -80,48 +82,10 @@ pub fn teams(communities: u32) -> u32 {
     ((u64::from(communities) * CITY_TEAMS / CITY_COMMUNITIES) as u32).max(1)
 }
 
-/// A small deterministic generator (SplitMix64): the same seed gives the same city.
-#[derive(Debug)]
-pub struct Dice(u64);
-
-impl Dice {
-    pub fn new(seed: u64) -> Dice {
-        Dice(seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: u32) -> u32 {
-        (self.next() % u64::from(n.max(1))) as u32
-    }
-
-    /// How many of an event happen today in `communities` communities, given the city's
-    /// monthly count: the expected number, its fraction rounded at random.
-    pub fn per_day(&mut self, city_per_month: u64, communities: u32) -> u32 {
-        let thousandths =
-            city_per_month * u64::from(communities) * 1_000 / (CITY_COMMUNITIES * DAYS_PER_MONTH);
-        let whole = thousandths / 1_000;
-        let extra = u64::from(self.below(1_000) as u16) < thousandths % 1_000;
-        (whole + u64::from(extra)) as u32
-    }
-
-    /// Hours of one service: half an hour to three hours, in quarter hours.
-    pub fn hours(&mut self) -> Amount {
-        // Invariant: 50 to 300 hundredths is a positive amount at scale 2.
-        Amount::from_minor(50 + u64::from(self.below(11)) * 25, 2).expect("positive hours")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Dice;
 
     #[test]
     fn the_report_city_does_about_4000_services_a_month() {

@@ -10,9 +10,10 @@ use ledger_core::{
     TransferFlags, TransferId, Unit, UnitId,
 };
 
+use crate::{Dice, T0};
+
+/// The unit of every transfer: hours, at scale 2.
 pub const HOURS: UnitId = 1;
-/// 2026-01-01T00:00:00Z in nanoseconds.
-pub const T0: u64 = 1_767_225_600_000_000_000;
 
 /// The shape of a workload.
 #[derive(Debug, Clone, Copy)]
@@ -53,35 +54,8 @@ pub struct Workload {
     pub naive_batches: Vec<Vec<NaiveMove>>,
 }
 
-/// SplitMix64: a small deterministic generator, so every run measures the same workload.
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    pub fn new(seed: u64) -> SplitMix {
-        SplitMix(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut x = self.0;
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        x ^ (x >> 31)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// A non-zero 128-bit id that looks like a host's UUID.
-    pub fn id(&mut self) -> u128 {
-        (u128::from(self.next_u64()) << 64 | u128::from(self.next_u64())).max(1)
-    }
-}
-
 struct Builder {
-    rng: SplitMix,
+    rng: Dice,
     members: Vec<AccountId>,
     next_transfer: u128,
 }
@@ -95,14 +69,14 @@ impl Builder {
 
     /// A quarter-hour multiple from 0.25 to 8 hours.
     fn amount(&mut self) -> Amount {
-        let quarters = 1 + self.rng.below(32) as u64;
+        let quarters = 1 + self.rng.index(32) as u64;
         Amount::from_minor(quarters * 25, 2).expect("a positive amount in scale")
     }
 
     fn two_members(&mut self) -> (AccountId, AccountId) {
-        let debit = self.members[self.rng.below(self.members.len())];
+        let debit = self.members[self.rng.index(self.members.len())];
         loop {
-            let credit = self.members[self.rng.below(self.members.len())];
+            let credit = self.members[self.rng.index(self.members.len())];
             if credit != debit {
                 return (debit, credit);
             }
@@ -153,7 +127,7 @@ impl Workload {
         let holds = events * shape.holds_per_mille / 1000;
         let resolutions = events * shape.resolutions_per_mille / 1000;
         let plain = events - holds - resolutions;
-        let mut rng = SplitMix::new(seed);
+        let mut rng = Dice::new(seed);
         let next_transfer = u128::from(rng.next_u64());
         let mut b = Builder {
             rng,
@@ -220,7 +194,7 @@ impl Workload {
             let mut batch = Vec::with_capacity(events);
             while batch.len() < events {
                 let left = events - batch.len();
-                let pick = b.rng.below(left);
+                let pick = b.rng.index(left);
                 let t = if pick < left_plain {
                     left_plain -= 1;
                     b.plain()
@@ -229,7 +203,7 @@ impl Workload {
                     b.hold()
                 } else {
                     let hold = to_resolve.next().expect("one hold per resolution").id;
-                    match b.rng.below(4) {
+                    match b.rng.index(4) {
                         0 => Transfer::post(b.transfer_id(), hold, None),
                         1 => Transfer::post(
                             b.transfer_id(),
