@@ -4,16 +4,17 @@
 use std::collections::BTreeSet;
 
 use ledger_core::{
-    AccountId, AccountKind, BatchError, Command, Decimal, Eligibility, EventResult, Ledger, Link,
-    NewAccount, Rating, Reply, ResultCode, Transfer, TransferFlags, TransferId, TransferState,
-    Unit,
+    AccountId, AccountKind, BatchError, Command, Eligibility, EventResult, Ledger, Link,
+    NewAccount, Rating, Reply, ResultCode, Transfer, TransferFlags, TransferId, Unit,
 };
 
-use crate::model::{self, flag, Micro, Model, MICRO_SCALE};
+use crate::model::{self, flag, Model};
 use crate::scenario::{
     shape_flags, AccountRef, AccountSpec, Echo, LimitSpec, Op, Scenario, Step, TimeStep,
     TransferKind, TransferRef, TransferSpec, UnitRef, EVENTS_MAX, NOW_START, STEPS_MAX,
 };
+pub(crate) use timebank_model::engine_view::check_invariants;
+use timebank_model::engine_view::check_same_state;
 
 /// The ledger every scenario starts from: hours to the hundredth, whole points, and a unit at
 /// the largest scale.
@@ -421,192 +422,6 @@ fn unit_or_debits(unit: Option<UnitRef>, debit: Option<u128>, model: &Model) -> 
         },
         |u| u.value(),
     )
-}
-
-/// A decimal of the engine in millionths. Every engine total has at most six decimals.
-fn micro(value: Decimal) -> Micro {
-    assert!(
-        value.scale() <= MICRO_SCALE || value.normalize().scale() <= MICRO_SCALE,
-        "{value} has more decimals than any unit"
-    );
-    let mut v = value.normalize();
-    v.rescale(MICRO_SCALE);
-    v.mantissa()
-}
-
-/// What holds for any ledger, whatever the model says.
-pub(crate) fn check_invariants(ledger: &Ledger) {
-    use std::collections::BTreeMap;
-    // Per unit: [posted credits - posted debits, pending debits, pending credits].
-    let mut per_unit: BTreeMap<u16, [Micro; 3]> = BTreeMap::new();
-    let mut derived: BTreeMap<AccountId, [Micro; 4]> = BTreeMap::new();
-    for t in ledger.transfers() {
-        let amount = micro(t.amount.value());
-        let (debit_index, credit_index) = match t.state {
-            TransferState::Pending => (0, 2),
-            TransferState::Posted if !t.flags().contains(TransferFlags::VOID_PENDING) => (1, 3),
-            _ => continue,
-        };
-        derived.entry(t.debit_account_id).or_default()[debit_index] += amount;
-        derived.entry(t.credit_account_id).or_default()[credit_index] += amount;
-    }
-    for a in ledger.accounts() {
-        let b = &a.balances;
-        let totals = [
-            micro(b.debits_pending),
-            micro(b.debits_posted),
-            micro(b.credits_pending),
-            micro(b.credits_posted),
-        ];
-        assert!(totals.iter().all(|t| *t >= 0), "negative total on {a:?}");
-        assert_eq!(
-            totals,
-            derived.get(&a.id).copied().unwrap_or_default(),
-            "balances of {:?} differ from its transfers",
-            a.id
-        );
-        let sums = per_unit.entry(a.unit).or_default();
-        sums[0] += totals[3] - totals[1];
-        sums[1] += totals[0];
-        sums[2] += totals[2];
-        if let Some(floor) = a.floor {
-            assert!(b.available() >= floor, "floor broken on {a:?}");
-        }
-        if let Some(ceiling) = a.ceiling {
-            assert!(b.potential() <= ceiling, "ceiling broken on {a:?}");
-        }
-        if a.closed {
-            // Closed accounts are empty, or emptied by the closing hold once it posts.
-            let settled = b.credits_posted + b.credits_pending - b.debits_posted - b.debits_pending;
-            assert!(settled.is_zero(), "closed account holds a balance: {a:?}");
-        }
-    }
-    for (unit, [posted, debits_pending, credits_pending]) in per_unit {
-        assert_eq!(
-            posted, 0,
-            "posted balances of unit {unit} do not sum to zero"
-        );
-        assert_eq!(
-            debits_pending, credits_pending,
-            "pending debits and credits of unit {unit} differ"
-        );
-    }
-    let pending = ledger
-        .transfers()
-        .filter(|t| t.state == TransferState::Pending)
-        .count();
-    assert_eq!(ledger.pending_count(), pending);
-}
-
-fn check_same_state(ledger: &Ledger, model: &Model, transfer_ids: &BTreeSet<u128>) {
-    assert_eq!(ledger.clock(), model.clock, "clocks differ");
-    assert_eq!(
-        ledger.account_count(),
-        model.accounts.len(),
-        "account counts"
-    );
-    for (id, m) in &model.accounts {
-        let a = ledger
-            .account(AccountId::new(*id).expect("non-zero"))
-            .unwrap_or_else(|| panic!("account {id} missing"));
-        let b = &a.balances;
-        let engine = (
-            a.unit,
-            a.kind as u8,
-            a.community,
-            a.user_data,
-            a.eligible_from,
-            a.timestamp,
-            a.closed,
-            [
-                micro(b.debits_pending),
-                micro(b.debits_posted),
-                micro(b.credits_pending),
-                micro(b.credits_posted),
-            ],
-        );
-        let mb = &m.balances;
-        let s = &m.spec;
-        let modelled = (
-            s.unit,
-            s.kind,
-            s.community,
-            s.user_data,
-            s.eligible_from,
-            m.timestamp,
-            m.closed,
-            [
-                mb.debits_pending,
-                mb.debits_posted,
-                mb.credits_pending,
-                mb.credits_posted,
-            ],
-        );
-        assert_eq!(engine, modelled, "account {id} differs");
-        let limit =
-            |d: Option<Decimal>| d.map(|d| crate::scenario::normalized(d.mantissa(), d.scale()));
-        assert_eq!((limit(a.floor), limit(a.ceiling)), (s.floor, s.ceiling));
-    }
-    assert_eq!(
-        ledger.transfer_count(),
-        model.transfers.len(),
-        "transfer counts"
-    );
-    for (id, m) in &model.transfers {
-        let t = ledger
-            .transfer(transfer_id(*id))
-            .unwrap_or_else(|| panic!("transfer {id} missing"));
-        let q = &t.request;
-        let request = model::Request {
-            id: q.id.get(),
-            debit: q.debit_account_id.map(AccountId::get),
-            credit: q.credit_account_id.map(AccountId::get),
-            amount: q.amount.map(|a| micro(a.value())),
-            related: q.related_id.map(TransferId::get),
-            unit: q.unit,
-            code: q.code,
-            flags: q.flags.0,
-            timeout_s: q.timeout_s,
-            user_data: q.user_data,
-            served_at: q.served_at,
-        };
-        assert_eq!(request, m.request, "request of transfer {id}");
-        let state = match t.state {
-            TransferState::Posted => model::State::Posted,
-            TransferState::Pending => model::State::Pending,
-            TransferState::PendingPosted => model::State::PendingPosted,
-            TransferState::PendingVoided => model::State::PendingVoided,
-            TransferState::PendingExpired => model::State::PendingExpired,
-        };
-        let engine = (
-            t.debit_account_id.get(),
-            t.credit_account_id.get(),
-            t.unit,
-            t.code,
-            micro(t.amount.value()),
-            t.timestamp,
-            state,
-            t.reversed_by.map(TransferId::get),
-        );
-        let modelled = (
-            m.debit,
-            m.credit,
-            m.unit,
-            m.code,
-            m.amount,
-            m.timestamp,
-            m.state,
-            m.reversed_by,
-        );
-        assert_eq!(engine, modelled, "transfer {id} differs");
-    }
-    for id in transfer_ids {
-        assert_eq!(
-            ledger.failed_code(transfer_id(*id)),
-            model.failed.get(id).copied(),
-            "failed code of id {id}"
-        );
-    }
 }
 
 /// A command whose every event failed (or that expired nothing) changes nothing but the clock:

@@ -4,6 +4,7 @@
 
 use arbitrary::Arbitrary;
 use ledger_core::{AccountId, Amount, TransferId};
+pub use timebank_model::exact::{normalized, Exact};
 
 /// Most steps run per input, and most events per batch: enough to reach deep states, small
 /// enough that every input runs in well under a millisecond.
@@ -139,10 +140,6 @@ pub enum LimitSpec {
     Whole(i64),
 }
 
-/// A limit as a decimal: `(mantissa, scale)` with trailing zeros stripped, so equal values have
-/// equal pairs.
-pub type Exact = (i128, u32);
-
 impl LimitSpec {
     /// The limit as the engine gets it, and as the model gets it.
     pub fn resolve(
@@ -166,15 +163,6 @@ impl LimitSpec {
             LimitSpec::Whole(w) => (Some(Decimal::from(w)), Some((i128::from(w), 0))),
         }
     }
-}
-
-/// Strips trailing decimal zeros: 1.50 becomes 1.5, 2.0 becomes 2, 100 stays 100.
-pub fn normalized(mut mantissa: i128, mut scale: u32) -> Exact {
-    while scale > 0 && mantissa % 10 == 0 {
-        mantissa /= 10;
-        scale -= 1;
-    }
-    (mantissa, scale)
 }
 
 #[derive(Arbitrary, Debug, Clone)]

@@ -2,14 +2,15 @@
 //! in `ledger-core/src/lib.rs` and the docs of `Transfer`), as plainly as possible: ordered maps,
 //! integer amounts in millionths, and a whole copy of the state to roll a failed chain back
 //! (the engine keeps an undo log instead). The model is slow and obvious on purpose; where it and
-//! the engine disagree, one of them is wrong.
+//! the engine disagree, one of them is wrong. `ledger-core`'s property tests and the fuzz
+//! targets both check the engine against it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ledger_core::limits::{BALANCE_WHOLE_MAX, LINKS_PER_ACCOUNT_MAX, PENDING_TIMEOUT_S_MAX};
 use ledger_core::{BatchError, ResultCode as R};
 
-use crate::scenario::Exact;
+use crate::exact::Exact;
 
 /// Every amount and balance of the model, in millionths of a unit (the ledger's largest scale).
 pub type Micro = i128;
