@@ -14,9 +14,9 @@ use arbitrary::{Arbitrary, Unstructured};
 use ledger_core::{AccountId, AccountKind, Amount, Ledger, NewAccount, Transfer, TransferId, Unit};
 use ledger_exchange::message::{HEADER_BYTES, SCALE_MAX, SIGNATURE_BYTES, UNIT_NAME_BYTES_MAX};
 use ledger_exchange::{
-    receiver, sender, Body, DecodeError, ExchangeId, Header, JournalRef, Message, Offer,
-    OfferDecision, Peer, PeerId, Peers, PublicKey, Receipt, Refusal, Signer, Verdict, WireAmount,
-    MESSAGE_BYTES_MAX,
+    receiver, sender, Body, Carried, DecodeError, ExchangeId, Header, JournalRef, Message, Moving,
+    Offer, OfferDecision, Part, Peer, PeerId, Peers, PublicKey, Receipt, Refusal, Signer, Verdict,
+    WireAmount, MESSAGE_BYTES_MAX,
 };
 
 const NOW: u64 = 1_767_225_600_000_000_000;
@@ -57,6 +57,9 @@ enum BodyInput {
         source: u128,
         destination: u128,
         deadline_offset: i32,
+        /// An offer with state: parts (expiry, minor) and a move (earned, eligible_from).
+        parts: Vec<(u64, u64)>,
+        moving: Option<(u64, u64)>,
     },
     Receipt {
         answers_real_offer: bool,
@@ -209,30 +212,14 @@ fn reference_fields(b: &[u8]) -> Option<Message> {
     let body_bytes = &b[HEADER_BYTES..b.len() - SIGNATURE_BYTES];
     let body = match b[5] {
         1 => {
-            let n = usize::from(*body_bytes.first()?);
-            if n == 0 || n > UNIT_NAME_BYTES_MAX || body_bytes.len() != 1 + n + 8 + 1 + 16 + 16 + 8
-            {
-                return None;
-            }
-            let unit = std::str::from_utf8(&body_bytes[1..1 + n]).ok()?.to_owned();
-            let rest = &body_bytes[1 + n..];
-            let minor = le64(rest, 0);
-            let scale = rest[8];
-            if minor == 0 || scale > SCALE_MAX {
-                return None;
-            }
-            let id = |at: usize| {
-                AccountId::new(u128::from_le_bytes(
-                    rest[at..at + 16].try_into().expect("16 bytes"),
-                ))
-            };
-            Body::Offer(Offer {
-                unit,
-                amount: WireAmount { minor, scale },
-                source: id(9)?,
-                destination: id(25)?,
-                deadline: le64(rest, 41),
-            })
+            let (offer, end) = reference_offer(body_bytes)?;
+            (end == body_bytes.len()).then_some(())?;
+            Body::Offer(offer)
+        }
+        4 => {
+            let (mut offer, end) = reference_offer(body_bytes)?;
+            offer.carried = Some(reference_carried(&body_bytes[end..], offer.amount.minor)?);
+            Body::Offer(offer)
         }
         2 if body_bytes.len() == 40 => Body::Receipt(Receipt {
             offer_hash: body_bytes[..32].try_into().expect("32 bytes"),
@@ -250,6 +237,67 @@ fn reference_fields(b: &[u8]) -> Option<Message> {
         body,
         signature: b[b.len() - SIGNATURE_BYTES..].try_into().expect("64 bytes"),
     })
+}
+
+/// An offer's fields at the start of `body`, and where they end.
+fn reference_offer(body: &[u8]) -> Option<(Offer, usize)> {
+    let n = usize::from(*body.first()?);
+    let end = 1 + n + 8 + 1 + 16 + 16 + 8;
+    if n == 0 || n > UNIT_NAME_BYTES_MAX || body.len() < end {
+        return None;
+    }
+    let unit = std::str::from_utf8(&body[1..1 + n]).ok()?.to_owned();
+    let rest = &body[1 + n..];
+    let minor = le64(rest, 0);
+    let scale = rest[8];
+    if minor == 0 || scale > SCALE_MAX {
+        return None;
+    }
+    let id = |at: usize| {
+        AccountId::new(u128::from_le_bytes(
+            rest[at..at + 16].try_into().expect("16 bytes"),
+        ))
+    };
+    let offer = Offer {
+        unit,
+        amount: WireAmount { minor, scale },
+        source: id(9)?,
+        destination: id(25)?,
+        deadline: le64(rest, 41),
+        carried: None,
+    };
+    Some((offer, end))
+}
+
+/// The state of an offer with state (kind 4), the whole rest of the body.
+fn reference_carried(b: &[u8], amount_minor: u64) -> Option<Carried> {
+    let count = usize::from(*b.first()?);
+    if count == 0 || count > 16 || b.len() < 1 + 16 * count + 1 {
+        return None;
+    }
+    let parts: Vec<Part> = (0..count)
+        .map(|i| Part {
+            expires_at: le64(b, 1 + 16 * i),
+            minor: le64(b, 9 + 16 * i),
+        })
+        .collect();
+    let flags_at = 1 + 16 * count;
+    let moving = match (b[flags_at], b.len() - flags_at - 1) {
+        (0, 0) => None,
+        (1, 16) => Some(Moving {
+            earned_lifetime_minor: le64(b, flags_at + 1),
+            eligible_from: Some(le64(b, flags_at + 9)).filter(|at| *at != 0),
+        }),
+        _ => return None,
+    };
+    let mut sum = 0u64;
+    for (i, part) in parts.iter().enumerate() {
+        if part.minor == 0 || (i > 0 && parts[i - 1].expires_at > part.expires_at) {
+            return None;
+        }
+        sum = sum.checked_add(part.minor)?;
+    }
+    (sum == amount_minor).then_some(Carried { parts, moving })
 }
 
 /// `signed`: the bytes that were signed, when the input came from a signed message.
@@ -338,6 +386,11 @@ fn act_on(world: &World, message: &Message, signature_valid: bool) {
             let mut here = world.here.clone();
             let _ = here.create_transfers(&[credit], NOW + 2);
         }
+        Ok(OfferDecision::Arrive(arrival)) => {
+            assert!(authentic.is_ok(), "arrival for an inauthentic offer");
+            let mut here = world.here.clone();
+            let _ = here.operate(&arrival, NOW + 2);
+        }
         Ok(_) => assert!(authentic.is_ok(), "decision on an inauthentic offer"),
         Err(_) => {}
     }
@@ -381,8 +434,22 @@ fn check_signed(world: &World, input: &SignedInput) {
             source,
             destination,
             deadline_offset,
+            parts,
+            moving,
         } => {
             let units = ["hours", "points", "days", "时间"];
+            // Parts as given (their sum need not be the amount: decoding judges that).
+            let carried = (!parts.is_empty()).then(|| Carried {
+                parts: parts
+                    .iter()
+                    .take(16)
+                    .map(|&(expires_at, minor)| Part { expires_at, minor })
+                    .collect(),
+                moving: moving.map(|(earned, eligible)| Moving {
+                    earned_lifetime_minor: earned,
+                    eligible_from: Some(eligible).filter(|at| *at != 0),
+                }),
+            });
             Body::Offer(Offer {
                 unit: units[usize::from(unit % 4)].to_owned(),
                 amount: WireAmount {
@@ -392,6 +459,7 @@ fn check_signed(world: &World, input: &SignedInput) {
                 source: AccountId::new(*source).unwrap_or(account(1)),
                 destination: AccountId::new(destination % 12).unwrap_or(account(7)),
                 deadline: NOW.wrapping_add_signed(i64::from(*deadline_offset) * 1_000_000),
+                carried,
             })
         }
         BodyInput::Receipt {

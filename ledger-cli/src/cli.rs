@@ -687,6 +687,10 @@ pub enum ExchangeCmd {
     Peer(PeerCmd),
     /// Hold a member's hours and write the signed offer to deliver to the peer.
     Send(SendArgs),
+    /// Move a member to the peer: hold their whole balance in a unit and write the signed offer
+    /// with the state the rules need (lifetime earnings, eligibility date, when each part of the
+    /// balance expires), which the peer keeps.
+    MoveMember(MoveArgs),
     /// Handle a message from a peer (an offer, a receipt or a refusal; JSON or bytes) and write
     /// the answer to deliver back (for an offer: a receipt or a refusal).
     Receive {
@@ -716,6 +720,32 @@ pub enum PeerCmd {
     Add { id: u64, public_key: String },
     /// List this ledger's id and its peers.
     List,
+}
+
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// The exchange number: never reuse one (moving again with the same arguments changes
+    /// nothing).
+    #[arg(long)]
+    pub number: u64,
+    /// The peer ledger's id.
+    #[arg(long)]
+    pub to: u64,
+    /// The unit, by name or number (a member with hours and points moves once per unit).
+    #[arg(long, default_value = "hours")]
+    pub unit: String,
+    /// The member who moves: their whole balance in the unit leaves.
+    #[arg(long)]
+    pub from_account: u128,
+    /// The member's account on the peer ledger.
+    #[arg(long)]
+    pub to_account: u128,
+    /// When the peer must have applied the offer by (a time, as for --at).
+    #[arg(long)]
+    pub deadline: String,
+    /// Write the offer here (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

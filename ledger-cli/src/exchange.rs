@@ -11,7 +11,7 @@ use ledger_exchange::{Message, Peer, PeerId, PublicKey, SendRequest, Signer, Ver
 use ledger_store::exchange::{Exchange, ExchangeError, EXCHANGE_DIR_NAME, PEERS_FILE_NAME};
 use ledger_store::Store;
 
-use crate::cli::{ExchangeArgs, ExchangeCmd, PeerCmd, SendArgs};
+use crate::cli::{ExchangeArgs, ExchangeCmd, MoveArgs, PeerCmd, SendArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{note, out, print_json};
 use crate::session::{account_id, amount_in, Session};
@@ -51,6 +51,7 @@ fn with_exchange(session: &Session, args: &ExchangeArgs, store: &Store) -> CliRe
         }
         ExchangeCmd::Peer(PeerCmd::List) => unreachable!("listed without the key"),
         ExchangeCmd::Send(send) => send_offer(session, store, &mut exchange, send, now),
+        ExchangeCmd::MoveMember(args) => move_member(session, store, &mut exchange, args, now),
         ExchangeCmd::Receive { file, reply } => {
             let bytes = crate::input::read(file, "the message")?;
             let received = exchange
@@ -104,8 +105,49 @@ fn send_offer(
     let offer = exchange
         .send(store, &request, now)
         .map_err(exchange_error)?;
-    write_message(args.out.as_deref(), &offer)?;
-    if session.json() && args.out.is_some() {
+    report_offer(session, &offer, &args.amount, args.out.as_deref())
+}
+
+/// Moves a member: their whole balance in the unit, with the state the rules need.
+fn move_member(
+    session: &Session,
+    store: &Store,
+    exchange: &mut Exchange,
+    args: &MoveArgs,
+    now: u64,
+) -> CliResult {
+    let unit = unit_named(store, &args.unit)?;
+    let source = account_id(args.from_account)?;
+    let balance = store
+        .account(source)
+        .ok_or_else(|| CliError::refused(format!("account {source} does not exist")))?
+        .balances
+        .posted();
+    let scale = store.read(|l| l.unit(unit).map_or(0, |u| u.scale));
+    let amount = ledger_core::Amount::from_decimal_in(balance, scale).map_err(|_| {
+        CliError::refused(format!(
+            "account {source} has a balance of {balance}: nothing to move"
+        ))
+    })?;
+    let request = SendRequest {
+        number: args.number,
+        to: peer_id(args.to)?,
+        unit,
+        amount,
+        source,
+        destination: account_id(args.to_account)?,
+        deadline: parse_time(&args.deadline)?,
+    };
+    let offer = exchange
+        .move_member(store, &request, now)
+        .map_err(exchange_error)?;
+    report_offer(session, &offer, &amount.to_string(), args.out.as_deref())
+}
+
+/// Writes an offer made and says what was held.
+fn report_offer(session: &Session, offer: &Message, amount: &str, out: Option<&Path>) -> CliResult {
+    write_message(out, offer)?;
+    if session.json() && out.is_some() {
         #[derive(Serialize)]
         struct Sent {
             exchange: String,
@@ -119,7 +161,7 @@ fn send_offer(
     note!(
         "exchange {}: {} held (journal record {}); deliver the offer to ledger {}",
         offer.header.exchange,
-        args.amount,
+        amount,
         offer.header.journal.sequence,
         offer.header.to
     );

@@ -101,7 +101,7 @@ fn the_operator_defaults_to_the_environment_then_to_the_local_account() {
 }
 
 /// A ledger begun by an earlier binary (records of format versions 2 and 3) and continued by
-/// this one (version 4) exports and imports to the same chain: each record is rebuilt in the
+/// this one (version 5) exports and imports to the same chain: each record is rebuilt in the
 /// version it was written in.
 #[test]
 fn a_ledger_begun_in_earlier_format_versions_exports_and_imports_to_the_same_chain() {
@@ -141,6 +141,28 @@ fn a_ledger_begun_in_earlier_format_versions_exports_and_imports_to_the_same_cha
     store
         .submit_in(amendment, Attribution::NONE, at, 3)
         .unwrap();
+    // Arrivals from other ledgers exist from version 5 on.
+    let arrival = ledger_core::Command::Operate(ledger_core::operation::Operation {
+        id: ledger_core::TransferId::new(77).unwrap(),
+        kind: ledger_core::operation::OperationKind::Arrival(ledger_core::Arrival {
+            clearing: AccountId::new(1).unwrap(),
+            member: AccountId::new(2).unwrap(),
+            unit: 1,
+            code: 304,
+            user_data: 0,
+            lots: vec![ledger_core::CarriedLot {
+                expires_at: ledger_core::NO_EXPIRY,
+                amount: ledger_core::Amount::parse("1").unwrap(),
+            }],
+            earned_lifetime: None,
+            eligible_from: None,
+        }),
+    });
+    let refused = store.submit_in(arrival, Attribution::NONE, at, 4);
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("format version 5"));
     store.close().unwrap();
     assert_eq!(record(&bank, &["--operator", "4001"]).code, 0);
 
@@ -153,7 +175,7 @@ fn a_ledger_begun_in_earlier_format_versions_exports_and_imports_to_the_same_cha
                 .unwrap()
         })
         .collect();
-    assert_eq!(versions, [2, 2, 3, 4]);
+    assert_eq!(versions, [2, 2, 3, 5]);
     let file = bank.path("export.jsonl");
     std::fs::write(&file, &export).unwrap();
     let copy = Bank::empty();

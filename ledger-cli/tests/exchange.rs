@@ -205,3 +205,59 @@ fn a_forged_offer_is_refused_and_a_late_one_is_voided_on_the_refusal() {
         "used before",
     );
 }
+
+#[test]
+fn a_member_moves_with_their_whole_balance_once() {
+    let (a, b) = pair();
+    let offer = a.file("move.json");
+    let mv = [
+        "move-member",
+        "--number",
+        "7",
+        "--to",
+        "310104",
+        "--from-account",
+        "2",
+        "--to-account",
+        "3",
+        "--deadline",
+        "2026-03-01T10:00:00+08:00",
+        "--out",
+        &offer,
+    ];
+    a.ok(&mv);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&offer).unwrap()).unwrap();
+    assert_eq!(json["kind"], "offer_with_state");
+    assert_eq!(json["moving"], true);
+    assert_eq!(json["amount"], "5.00");
+    // Moving again with the same arguments writes the same offer and holds nothing more.
+    a.ok(&mv);
+    let receipt = b.file("receipt.json");
+    b.ok(&["receive", &offer, "--reply", &receipt]);
+    b.ok(&["receive", &offer, "--reply", &receipt]);
+    a.ok(&["receive", &receipt]);
+    assert_eq!(a.posted("2"), "0");
+    assert_eq!(b.posted("3"), "5");
+    // Nothing is left to move.
+    a.fails(
+        &[
+            "move-member",
+            "--number",
+            "8",
+            "--to",
+            "310104",
+            "--from-account",
+            "2",
+            "--to-account",
+            "3",
+            "--deadline",
+            "2026-03-01T10:00:00+08:00",
+        ],
+        4,
+        "nothing to move",
+    );
+    for side in [&a, &b] {
+        side.bank.ok(&["verify", "--replay"]);
+    }
+}

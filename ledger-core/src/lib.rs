@@ -134,6 +134,7 @@
 pub mod account;
 pub mod amendment;
 pub mod amount;
+pub mod arrival;
 pub mod attribution;
 pub mod command;
 pub mod digest;
@@ -153,6 +154,7 @@ pub mod unit;
 pub use account::{Account, AccountKind, Balances, NewAccount};
 pub use amendment::{Amendment, AmendmentError};
 pub use amount::{Amount, AmountError};
+pub use arrival::{Arrival, CarriedLot, ARRIVAL_LOTS_MAX, NO_EXPIRY};
 pub use attribution::Attribution;
 pub use command::{Command, Eligibility, Link, Rating, Reply};
 pub use id::{AccountId, TransferId, ZeroId};

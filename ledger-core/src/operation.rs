@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::arrival::{Arrival, ARRIVAL_LOTS_MAX};
 use crate::command::{Command, Reply};
 use crate::id::{AccountId, TransferId};
 use crate::ledger::{BatchError, Ledger};
@@ -68,6 +69,9 @@ pub enum OperationKind {
         /// The posted transfer reversed.
         original: TransferId,
     },
+    /// Hours arriving from another ledger, with the state the rules kept for them there
+    /// ([`crate::arrival`]).
+    Arrival(Arrival),
 }
 
 impl OperationKind {
@@ -83,6 +87,7 @@ impl OperationKind {
             OperationKind::Redemption(_) => "redemption",
             OperationKind::Closing(_) => "closing",
             OperationKind::Reversal { .. } => "reversal",
+            OperationKind::Arrival(_) => "arrival",
         }
     }
 }
@@ -143,6 +148,14 @@ impl Ledger {
                 _ => {}
             }
         }
+        // An arrival's credit is split into 1 to ARRIVAL_LOTS_MAX parts.
+        if let OperationKind::Arrival(a) = &operation.kind {
+            match a.lots.len() {
+                0 => return Err(BatchError::Empty),
+                len if len > ARRIVAL_LOTS_MAX => return Err(BatchError::TooLarge { len }),
+                _ => {}
+            }
+        }
         if let Some(record) = self.operations.by_id.get(&operation.id) {
             let results = match first_difference(&record.kind, &operation.kind) {
                 None => retried(&record.results),
@@ -173,7 +186,13 @@ impl Ledger {
                 };
                 (vec![refused], None)
             }
-            Ok(plan) => (self.apply_plan(&plan, now)?, Some(plan)),
+            Ok(plan) => {
+                let results = match &operation.kind {
+                    OperationKind::Arrival(a) => self.apply_arrival(&plan, a, now)?,
+                    _ => self.apply_plan(&plan, now)?,
+                };
+                (results, Some(plan))
+            }
         };
         let (transfers, closes) = plan
             .map(|p| (p.transfers.iter().map(|t| t.id).collect(), p.closes))
@@ -201,6 +220,33 @@ impl Ledger {
     /// The outcome of the operation with this id, if the ledger ran one.
     pub fn operation(&self, id: TransferId) -> Option<&OperationRecord> {
         self.operations.by_id.get(&id)
+    }
+
+    /// Applies an arrival's credit with its parts' expiries, then (when it applied) the moved
+    /// member's earnings and eligibility date.
+    fn apply_arrival(
+        &mut self,
+        plan: &Plan,
+        arrival: &Arrival,
+        now: u64,
+    ) -> Result<Vec<EventResult>, BatchError> {
+        let credit = plan.transfers[0].id;
+        self.rules.carry_lots(credit, &arrival.lots);
+        let results = self.apply_plan(plan, now);
+        self.rules.carry_lots_done();
+        let results = results?;
+        if results.iter().all(EventResult::is_ok) {
+            if let Some(earned) = arrival.earned_lifetime {
+                self.rules
+                    .carry_earnings(arrival.member, arrival.unit, earned.value());
+            }
+            if let Some(home) = arrival.eligible_from {
+                // Invariant: the credit applied, so the member's account exists.
+                let account = self.accounts.get_mut(&arrival.member).expect("credited");
+                account.eligible_from = Some(account.eligible_from.map_or(home, |e| e.min(home)));
+            }
+        }
+        Ok(results)
     }
 
     /// Applies a plan's commands in order; ratings and closes only when every transfer applied
@@ -249,6 +295,7 @@ pub fn plan(ledger: &Ledger, operation: &Operation, at: u64) -> Result<Plan, Pla
         OperationKind::Redemption(r) => timebank::plan_redemption_at(ledger, id, r, at),
         OperationKind::Closing(c) => timebank::plan_closing_at(ledger, id, c, at),
         OperationKind::Reversal { original } => timebank::plan_reversal(ledger, id, *original),
+        OperationKind::Arrival(a) => crate::arrival::plan_arrival(id, a),
     }
 }
 
@@ -322,6 +369,12 @@ fn first_difference(stored: &OperationKind, new: &OperationKind) -> Option<Resul
             (a.member, a.redemption) != (b.member, b.redemption),
             a.amount != b.amount,
             a.code != b.code,
+            false,
+        ),
+        (K::Arrival(a), K::Arrival(b)) => differs(
+            (a.clearing, a.member) != (b.clearing, b.member),
+            a.amount() != b.amount(),
+            (a.unit, a.code) != (b.unit, b.code),
             false,
         ),
         (K::Closing(_), K::Closing(_))

@@ -27,6 +27,7 @@ use rust_decimal::Decimal;
 use crate::account::{Account, AccountKind};
 use crate::amendment::Amendment;
 use crate::amount::Amount;
+use crate::arrival::{CarriedLot, NO_EXPIRY};
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{BATCH_EVENTS_MAX, LINKS_PER_ACCOUNT_MAX, UNIT_SCALE_MAX};
 use crate::policy::{CodeRule, Expiry, Period, Policy, Purpose, SWEEP_TRANSFER_ID_BIT};
@@ -242,6 +243,9 @@ pub(crate) struct Rules {
     sweeps_made: u64,
     /// Set by the ledger while it applies its own sweep transfers (reserved ids).
     pub sweeping: bool,
+    /// Set by the ledger while it applies an arrival: the credit's id and the expiries its
+    /// parts had at home (`crate::arrival`).
+    carried: Option<(TransferId, Vec<CarriedLot>)>,
 }
 
 /// Puts the rules' state back as it was before one [`Rules::record`].
@@ -586,7 +590,22 @@ impl Rules {
                 undo.lots
                     .push((credit.id, self.lots.get(&credit.id).cloned()));
                 let expires_at = lot_expiry(context.timestamp, p.offset_s, expiry.lifetime_days);
-                self.add_lot(credit.id, expires_at, amount);
+                match self.carried_for(context.transfer_id) {
+                    // Arriving hours keep the expiry they had at home, never a later one than
+                    // this ledger gives a credit now.
+                    Some(parts) => {
+                        for part in parts {
+                            let home = part.expires_at;
+                            let at = if home == NO_EXPIRY {
+                                expires_at
+                            } else {
+                                home.min(expires_at)
+                            };
+                            self.add_lot(credit.id, at, part.amount.value());
+                        }
+                    }
+                    None => self.add_lot(credit.id, expires_at, amount),
+                }
             }
         }
         self.history
@@ -672,6 +691,35 @@ impl Rules {
                 Some(e) => self.earnings.insert(account, e),
                 None => self.earnings.remove(&account),
             };
+        }
+    }
+
+    /// The parts of an arrival's credit `id`, while the ledger applies it.
+    fn carried_for(&self, id: TransferId) -> Option<Vec<CarriedLot>> {
+        self.carried
+            .as_ref()
+            .filter(|(credit, _)| *credit == id)
+            .map(|(_, parts)| parts.clone())
+    }
+
+    /// Makes the credit `id` (about to be applied) keep the expiries of `parts`.
+    pub fn carry_lots(&mut self, id: TransferId, parts: &[CarriedLot]) {
+        self.carried = Some((id, parts.to_vec()));
+    }
+
+    pub fn carry_lots_done(&mut self) {
+        self.carried = None;
+    }
+
+    /// Adds what a member who moved earned at home to their lifetime counter here, in a unit
+    /// some version of the policy caps (earnings of other units are not counted).
+    pub fn carry_earnings(&mut self, account: AccountId, unit: UnitId, earned: Decimal) {
+        let tracked = self
+            .compiled
+            .as_ref()
+            .is_some_and(|v| v.tracked.contains(&unit));
+        if tracked {
+            self.earnings.entry(account).or_default().lifetime += earned;
         }
     }
 

@@ -102,8 +102,8 @@ pub mod verdict;
 
 pub use id::{clearing_account, key_fingerprint, ExchangeId, PeerId, ID_CONTEXT};
 pub use message::{
-    Body, DecodeError, Header, JournalRef, Message, Offer, Receipt, Refusal, WireAmount,
-    MESSAGE_BYTES_MAX, MESSAGE_VERSION,
+    Body, Carried, DecodeError, Header, JournalRef, Message, Moving, Offer, Part, Receipt, Refusal,
+    WireAmount, MESSAGE_BYTES_MAX, MESSAGE_VERSION, PARTS_MAX,
 };
 pub use peer::{Peer, PeerError, Peers, PEERS_MAX};
 pub use position::{positions, Position};

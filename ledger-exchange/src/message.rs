@@ -12,7 +12,7 @@
 //! |---:|---:|---|
 //! | 0 | 4 | magic `TBEX` |
 //! | 4 | 1 | version, 1 |
-//! | 5 | 1 | kind: 1 offer, 2 receipt, 3 refusal |
+//! | 5 | 1 | kind: 1 offer, 2 receipt, 3 refusal, 4 offer with state |
 //! | 6 | 8 | `from`: the ledger that signed it |
 //! | 14 | 8 | `to`: the ledger it is for |
 //! | 22 | 8 | exchange origin (the ledger that offered) |
@@ -27,6 +27,15 @@
 //! not zero), the amount's scale (1, at most 6), source account (16: the member on the offering
 //! ledger), destination account (16: the member or provider on the receiving ledger), deadline
 //! (8, nanoseconds since the Unix epoch).
+//!
+//! Offer-with-state body (kind 4: an offer of hours in a unit whose credits expire, or of a
+//! member who moves): the offer body, then the state the rules need ([`Carried`]): the number
+//! of parts (1, 1 to 16), each part's expiry at home (8, nanoseconds; `u64::MAX`: it does not
+//! expire there) and amount in minor units at the offer's scale (8, not zero), the parts
+//! summing to the offer's amount and in order of expiry; flags (1: bit 0, a member who moves,
+//! the rest zero); for a move only, what the member earned at home in the unit in all (8,
+//! minor units at the offer's scale, may be zero) and the member's eligibility date for care
+//! there (8, nanoseconds; 0: none).
 //!
 //! Receipt body: the offer's hash (32, [`Message::offer_hash`]), the time the receiver credited
 //! the destination (8, nanoseconds).
@@ -65,9 +74,24 @@ pub const SIGNATURE_BYTES: usize = 64;
 pub const UNIT_NAME_BYTES_MAX: usize = 32;
 /// The largest scale an amount carries (the engine's limit).
 pub const SCALE_MAX: u8 = 6;
-/// The longest message: an offer with a 32-byte unit name.
-pub const MESSAGE_BYTES_MAX: usize =
-    HEADER_BYTES + 1 + UNIT_NAME_BYTES_MAX + 8 + 1 + 16 + 16 + 8 + SIGNATURE_BYTES;
+/// Most parts an offer with state carries (the engine's limit for an arrival).
+pub const PARTS_MAX: usize = 16;
+/// The longest message: an offer with state, a 32-byte unit name, 16 parts and a move.
+pub const MESSAGE_BYTES_MAX: usize = HEADER_BYTES
+    + 1
+    + UNIT_NAME_BYTES_MAX
+    + 8
+    + 1
+    + 16
+    + 16
+    + 8
+    + 1
+    + PARTS_MAX * 16
+    + 1
+    + 16
+    + SIGNATURE_BYTES;
+const _: () = assert!(PARTS_MAX == ledger_core::ARRIVAL_LOTS_MAX);
+const _: () = assert!(MESSAGE_BYTES_MAX <= u16::MAX as usize);
 
 const _: () = assert!(UNIT_NAME_BYTES_MAX == ledger_core::limits::UNIT_NAME_BYTES_MAX);
 const _: () = assert!(SCALE_MAX as u32 == ledger_core::limits::UNIT_SCALE_MAX);
@@ -75,6 +99,8 @@ const _: () = assert!(SCALE_MAX as u32 == ledger_core::limits::UNIT_SCALE_MAX);
 const KIND_OFFER: u8 = 1;
 const KIND_RECEIPT: u8 = 2;
 const KIND_REFUSAL: u8 = 3;
+const KIND_OFFER_WITH_STATE: u8 = 4;
+const FLAG_MOVING: u8 = 1;
 
 /// A record of the signer's journal: its sequence and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -165,6 +191,36 @@ pub struct Offer {
     pub destination: AccountId,
     /// Nanoseconds since the Unix epoch; the receiver refuses the offer after it.
     pub deadline: u64,
+    /// The state the rules need (kind 4), or `None` for a plain offer (kind 1).
+    pub carried: Option<Carried>,
+}
+
+/// What an offer carries beside the hours: when each part expires at home, and for a member
+/// who moves, the counters and dates the rules keep (receivers keep them: `ledger_core::arrival`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carried {
+    /// 1 to [`PARTS_MAX`] parts in order of expiry, summing to the offer's amount.
+    pub parts: Vec<Part>,
+    /// A member who moves with their whole balance, or `None`.
+    pub moving: Option<Moving>,
+}
+
+/// Part of an offer's hours and when it expires at the offering ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    /// Nanoseconds since the Unix epoch; `u64::MAX` ([`ledger_core::NO_EXPIRY`]): never there.
+    pub expires_at: u64,
+    /// Minor units at the offer's scale; never zero.
+    pub minor: u64,
+}
+
+/// The state of a member who moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moving {
+    /// What the member earned at home in the unit, in all (minor units at the offer's scale).
+    pub earned_lifetime_minor: u64,
+    /// The member's eligibility date for care at home, if any (never 0).
+    pub eligible_from: Option<u64>,
 }
 
 /// The receiver credited the destination: the sender posts its hold.
@@ -261,7 +317,8 @@ impl Message {
 
     /// The kind as the JSON form names it: `offer`, `receipt` or `refusal`.
     pub fn kind_name(&self) -> &'static str {
-        match self.body {
+        match &self.body {
+            Body::Offer(o) if o.carried.is_some() => "offer_with_state",
             Body::Offer(_) => "offer",
             Body::Receipt(_) => "receipt",
             Body::Refusal(_) => "refusal",
@@ -289,7 +346,8 @@ impl Message {
         let mut b = Vec::with_capacity(MESSAGE_BYTES_MAX);
         b.extend_from_slice(&MESSAGE_MAGIC);
         b.push(MESSAGE_VERSION);
-        b.push(match self.body {
+        b.push(match &self.body {
+            Body::Offer(o) if o.carried.is_some() => KIND_OFFER_WITH_STATE,
             Body::Offer(_) => KIND_OFFER,
             Body::Receipt(_) => KIND_RECEIPT,
             Body::Refusal(_) => KIND_REFUSAL,
@@ -314,6 +372,22 @@ impl Message {
                 b.extend_from_slice(&o.source.get().to_le_bytes());
                 b.extend_from_slice(&o.destination.get().to_le_bytes());
                 b.extend_from_slice(&o.deadline.to_le_bytes());
+                if let Some(c) = &o.carried {
+                    // Invariant: built with at most PARTS_MAX parts (sender, decoders).
+                    b.push(u8::try_from(c.parts.len()).expect("at most 16 parts"));
+                    for part in &c.parts {
+                        b.extend_from_slice(&part.expires_at.to_le_bytes());
+                        b.extend_from_slice(&part.minor.to_le_bytes());
+                    }
+                    match c.moving {
+                        None => b.push(0),
+                        Some(m) => {
+                            b.push(FLAG_MOVING);
+                            b.extend_from_slice(&m.earned_lifetime_minor.to_le_bytes());
+                            b.extend_from_slice(&m.eligible_from.unwrap_or(0).to_le_bytes());
+                        }
+                    }
+                }
             }
             Body::Receipt(r) => {
                 b.extend_from_slice(&r.offer_hash);
@@ -367,6 +441,11 @@ impl Message {
         };
         let body = match kind {
             KIND_OFFER => Body::Offer(read_offer(&mut r)?),
+            KIND_OFFER_WITH_STATE => {
+                let mut offer = read_offer(&mut r)?;
+                offer.carried = Some(read_carried(&mut r, offer.amount.minor)?);
+                Body::Offer(offer)
+            }
             KIND_RECEIPT => Body::Receipt(Receipt {
                 offer_hash: r.array()?,
                 credited_at: r.u64()?,
@@ -442,7 +521,62 @@ fn read_offer(r: &mut Reader<'_>) -> Result<Offer, DecodeError> {
         source: r.account()?,
         destination: r.account()?,
         deadline: r.u64()?,
+        carried: None,
     })
+}
+
+fn read_carried(r: &mut Reader<'_>, amount_minor: u64) -> Result<Carried, DecodeError> {
+    let count = usize::from(r.u8()?);
+    if count == 0 || count > PARTS_MAX {
+        return Err(DecodeError::Malformed("0 or more than 16 parts"));
+    }
+    let mut parts = Vec::with_capacity(count);
+    for _ in 0..count {
+        parts.push(Part {
+            expires_at: r.u64()?,
+            minor: r.u64()?,
+        });
+    }
+    let moving = match r.u8()? {
+        0 => None,
+        FLAG_MOVING => Some(Moving {
+            earned_lifetime_minor: r.u64()?,
+            eligible_from: Some(r.u64()?).filter(|at| *at != 0),
+        }),
+        _ => return Err(DecodeError::Malformed("undefined flags")),
+    };
+    let carried = Carried { parts, moving };
+    carried
+        .check(amount_minor)
+        .map_err(DecodeError::Malformed)?;
+    Ok(carried)
+}
+
+impl Carried {
+    /// Whether the parts are 1 to 16, none zero, in order of expiry, summing to `amount_minor`.
+    pub fn check(&self, amount_minor: u64) -> Result<(), &'static str> {
+        if self.parts.is_empty() || self.parts.len() > PARTS_MAX {
+            return Err("0 or more than 16 parts");
+        }
+        if self.parts.iter().any(|p| p.minor == 0) {
+            return Err("a part of zero");
+        }
+        if self
+            .parts
+            .windows(2)
+            .any(|w| w[0].expires_at > w[1].expires_at)
+        {
+            return Err("parts out of order of expiry");
+        }
+        let sum = self
+            .parts
+            .iter()
+            .try_fold(0u64, |sum, p| sum.checked_add(p.minor));
+        if sum != Some(amount_minor) {
+            return Err("parts that do not sum to the amount");
+        }
+        Ok(())
+    }
 }
 
 struct Reader<'a> {
@@ -487,6 +621,36 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A part in the JSON form: its expiry at home and its amount at the offer's scale.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonPart {
+    expires_at: String,
+    amount: String,
+}
+
+/// `minor` at `scale` as text with exactly `scale` decimals (zero too: `0.00`).
+fn minor_text(minor: u64, scale: u8) -> String {
+    Decimal::from_i128_with_scale(i128::from(minor), u32::from(scale)).to_string()
+}
+
+/// The minor units of text with exactly `scale` decimals (the form [`minor_text`] writes).
+fn minor_of_text(text: &str, scale: u8) -> Option<u64> {
+    let (whole, fraction) = match text.split_once('.') {
+        Some(split) => split,
+        None => (text, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let form_ok = !whole.is_empty()
+        && digits(whole)
+        && digits(fraction)
+        && fraction.len() == usize::from(scale)
+        && (scale > 0) == text.contains('.');
+    form_ok
+        .then(|| format!("{whole}{fraction}").parse().ok())
+        .flatten()
+}
+
 /// The JSON form's fields.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -510,6 +674,14 @@ struct JsonMessage {
     destination: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deadline: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parts: Option<Vec<JsonPart>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    moving: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    earned_lifetime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    eligible_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     offer_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -539,6 +711,10 @@ impl From<&Message> for JsonMessage {
             source: None,
             destination: None,
             deadline: None,
+            parts: None,
+            moving: None,
+            earned_lifetime: None,
+            eligible_from: None,
             offer_hash: None,
             credited_at: None,
             verdict: None,
@@ -552,6 +728,19 @@ impl From<&Message> for JsonMessage {
                 json.source = Some(o.source.to_string());
                 json.destination = Some(o.destination.to_string());
                 json.deadline = Some(o.deadline.to_string());
+                if let Some(c) = &o.carried {
+                    let part = |p: &Part| JsonPart {
+                        expires_at: p.expires_at.to_string(),
+                        amount: minor_text(p.minor, o.amount.scale),
+                    };
+                    json.parts = Some(c.parts.iter().map(part).collect());
+                    if let Some(m) = c.moving {
+                        json.moving = Some(true);
+                        json.earned_lifetime =
+                            Some(minor_text(m.earned_lifetime_minor, o.amount.scale));
+                        json.eligible_from = m.eligible_from.map(|at| at.to_string());
+                    }
+                }
             }
             Body::Receipt(r) => {
                 json.offer_hash = Some(hex::encode(&r.offer_hash));
@@ -593,6 +782,53 @@ fn hex_field<const N: usize>(
 }
 
 impl JsonMessage {
+    /// The state of an `offer_with_state` whose amount is `amount`.
+    fn carried(&self, amount: WireAmount) -> Result<Carried, DecodeError> {
+        let json = |why: &str| DecodeError::Json(why.to_owned());
+        let minor = |text: &str, name: &str| {
+            minor_of_text(text, amount.scale).ok_or_else(|| {
+                json(&format!(
+                    "{name}: not a decimal with the amount's {} places",
+                    amount.scale
+                ))
+            })
+        };
+        let parts = self
+            .parts
+            .as_ref()
+            .ok_or_else(|| json("parts: missing"))?
+            .iter()
+            .map(|p| {
+                Ok(Part {
+                    expires_at: field(Some(&p.expires_at), "parts.expires_at")?,
+                    minor: minor(&p.amount, "parts.amount")?,
+                })
+            })
+            .collect::<Result<Vec<_>, DecodeError>>()?;
+        let moving =
+            match (self.moving, &self.earned_lifetime) {
+                (None, None) if self.eligible_from.is_none() => None,
+                (Some(true), Some(earned)) => Some(Moving {
+                    earned_lifetime_minor: minor(earned, "earned_lifetime")?,
+                    eligible_from: match self.eligible_from.as_deref() {
+                        None => None,
+                        Some(at) => Some(field(Some(at), "eligible_from")?)
+                            .filter(|at: &u64| *at != 0)
+                            .map(Some)
+                            .ok_or_else(|| json("eligible_from: zero (leave it out for none)"))?,
+                    },
+                }),
+                _ => return Err(json(
+                    "moving: true with earned_lifetime (and eligible_from if any), or none of them",
+                )),
+            };
+        let carried = Carried { parts, moving };
+        carried
+            .check(amount.minor)
+            .map_err(|why| json(&format!("parts: {why}")))?;
+        Ok(carried)
+    }
+
     fn into_message(self) -> Result<Message, DecodeError> {
         if self.version != MESSAGE_VERSION {
             return Err(DecodeError::Version(self.version));
@@ -618,24 +854,37 @@ impl JsonMessage {
                 .ok_or(DecodeError::Json("signer_key: not an Ed25519 key".into()))?,
         };
         let offer_fields = [&self.unit, &self.amount, &self.source, &self.destination];
-        let has_offer_fields = offer_fields.iter().any(|f| f.is_some()) || self.deadline.is_some();
+        let has_state_fields = self.parts.is_some()
+            || self.moving.is_some()
+            || self.earned_lifetime.is_some()
+            || self.eligible_from.is_some();
+        let has_offer_fields =
+            offer_fields.iter().any(|f| f.is_some()) || self.deadline.is_some() || has_state_fields;
         let has_answer_fields = self.offer_hash.is_some() || self.credited_at.is_some();
         let has_refusal_fields = self.verdict.is_some() || self.ledger_code.is_some();
+        let with_state = self.kind == "offer_with_state";
         let body = match self.kind.as_str() {
-            "offer" if !has_answer_fields && !has_refusal_fields => {
+            "offer" | "offer_with_state"
+                if !has_answer_fields
+                    && !has_refusal_fields
+                    && (with_state || !has_state_fields) =>
+            {
                 let unit = self.unit.clone().unwrap_or_default();
                 if unit.is_empty() || unit.len() > UNIT_NAME_BYTES_MAX {
                     return Err(DecodeError::Json("unit: missing, empty or too long".into()));
                 }
                 let amount = self.amount.as_deref().and_then(WireAmount::from_text);
+                let amount = amount.ok_or(DecodeError::Json(
+                    "amount: missing, zero or not a decimal with at most 6 places".into(),
+                ))?;
+                let carried = with_state.then(|| self.carried(amount)).transpose()?;
                 Body::Offer(Offer {
                     unit,
-                    amount: amount.ok_or(DecodeError::Json(
-                        "amount: missing, zero or not a decimal with at most 6 places".into(),
-                    ))?,
+                    amount,
                     source: account(self.source.as_deref(), "source")?,
                     destination: account(self.destination.as_deref(), "destination")?,
                     deadline: field(self.deadline.as_deref(), "deadline")?,
+                    carried,
                 })
             }
             "receipt" if !has_offer_fields && !has_refusal_fields => Body::Receipt(Receipt {
@@ -654,11 +903,10 @@ impl JsonMessage {
                     ledger_code: self.ledger_code.unwrap_or(0),
                 })
             }
-            _ => {
-                return Err(DecodeError::Json(
-                    "kind: not offer, receipt or refusal, or fields of another kind".into(),
-                ))
-            }
+            _ => return Err(DecodeError::Json(
+                "kind: not offer, offer_with_state, receipt or refusal, or fields of another kind"
+                    .into(),
+            )),
         };
         Ok(Message {
             header,

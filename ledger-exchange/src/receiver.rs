@@ -6,10 +6,11 @@
 //! credits (the engine remembers a failed credit id; a refusal for lateness is given only when
 //! the journal's clock has passed the deadline, so no later command can run before it).
 
-use ledger_core::{AccountId, Ledger, ResultCode, Transfer, TransferRecord};
+use ledger_core::operation::{Operation, OperationKind};
+use ledger_core::{AccountId, Arrival, CarriedLot, Ledger, ResultCode, Transfer, TransferRecord};
 
 use crate::id::clearing_account;
-use crate::message::{Body, Header, JournalRef, Message, Receipt, Refusal};
+use crate::message::{Body, Carried, Header, JournalRef, Message, Receipt, Refusal, WireAmount};
 use crate::peer::Peers;
 use crate::signature::Signer;
 use crate::unit_map::{clearing_code, unit_of};
@@ -21,6 +22,10 @@ pub enum OfferDecision {
     /// Submit this credit, then answer with [`receipt`] when it applies (or exists), else with
     /// [`refusal`] of `refused_by_ledger` and the engine's code.
     Credit(Transfer),
+    /// An offer with state: run this operation (an arrival, whose credit keeps the parts'
+    /// expiries and a moving member's state, `ledger_core::arrival`), then answer as for
+    /// `Credit` with the code of its one event.
+    Arrive(Operation),
     /// Credited before: answer with the receipt again.
     Credited {
         /// When the credit was applied (nanoseconds since the Unix epoch): the receipt's time.
@@ -81,6 +86,15 @@ pub fn on_offer(
             _ => Err(Verdict::ConflictingOffer),
         };
     }
+    // An arrival the ledger refused is remembered under its id, as a failed credit is.
+    if let Some(record) = ledger.operation(credit_id) {
+        if let Some(refused) = record.results.iter().find(|r| !r.is_ok()) {
+            return Ok(OfferDecision::Refuse {
+                verdict: Verdict::RefusedByLedger,
+                ledger_code: refused.code as u16,
+            });
+        }
+    }
     if let Some(code) = ledger.failed_code(credit_id) {
         return Ok(OfferDecision::Refuse {
             verdict: Verdict::RefusedByLedger,
@@ -104,11 +118,57 @@ pub fn on_offer(
     if now > o.deadline {
         return Ok(OfferDecision::JournalTimeThenRefuse);
     }
-    Ok(OfferDecision::Credit(
-        Transfer::new(credit_id, clearing, o.destination, amount, unit.id)
-            .code(code)
-            .user_data(u128::from(exchange.number)),
-    ))
+    let user_data = u128::from(exchange.number);
+    let credit = Transfer::new(credit_id, clearing, o.destination, amount, unit.id)
+        .code(code)
+        .user_data(user_data);
+    let Some(carried) = &o.carried else {
+        return Ok(OfferDecision::Credit(credit));
+    };
+    match arrival(&credit, carried, o.amount.scale, unit.scale) {
+        Some(arrival) => Ok(OfferDecision::Arrive(Operation {
+            id: credit_id,
+            kind: OperationKind::Arrival(arrival),
+        })),
+        None => refuse(Verdict::AmountOutsideScale),
+    }
+}
+
+/// The arrival of `credit` with the parts and moved state an offer carried, in this unit's
+/// scale, or `None` when a part or the earnings do not fit it.
+fn arrival(credit: &Transfer, carried: &Carried, wire_scale: u8, scale: u32) -> Option<Arrival> {
+    let in_scale = |minor: u64| {
+        WireAmount {
+            minor,
+            scale: wire_scale,
+        }
+        .in_scale(scale)
+    };
+    let lots = carried
+        .parts
+        .iter()
+        .map(|p| {
+            Some(CarriedLot {
+                expires_at: p.expires_at,
+                amount: in_scale(p.minor)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let (earned_lifetime, eligible_from) = match carried.moving {
+        None => (None, None),
+        Some(m) if m.earned_lifetime_minor == 0 => (None, m.eligible_from),
+        Some(m) => (Some(in_scale(m.earned_lifetime_minor)?), m.eligible_from),
+    };
+    Some(Arrival {
+        clearing: credit.debit_account_id?,
+        member: credit.credit_account_id?,
+        unit: credit.unit,
+        code: credit.code,
+        user_data: credit.user_data,
+        lots,
+        earned_lifetime,
+        eligible_from,
+    })
 }
 
 fn same_credit(

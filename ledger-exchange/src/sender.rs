@@ -12,7 +12,9 @@
 use ledger_core::{AccountId, Amount, Ledger, Transfer, TransferFlags, TransferState, UnitId};
 
 use crate::id::{clearing_account, ExchangeId, PeerId};
-use crate::message::{Body, Header, JournalRef, Message, Offer, WireAmount};
+use crate::message::{
+    Body, Carried, Header, JournalRef, Message, Moving, Offer, Part, WireAmount, PARTS_MAX,
+};
 use crate::peer::Peers;
 use crate::signature::Signer;
 use crate::unit_map::{clearing_code, unit_of};
@@ -56,6 +58,12 @@ pub enum SendError {
     /// The deadline is not later than the time of the send.
     #[error("the deadline is not after now")]
     DeadlinePassed,
+    /// A move takes the member's whole balance, with nothing held: the amount is not it.
+    #[error("a move takes the whole balance ({balance}) with nothing held")]
+    NotWholeBalance {
+        /// The source's balance now.
+        balance: String,
+    },
     /// The peer is listed but its clearing account was never opened on this ledger.
     #[error("the clearing account for peer {0} is missing: register the peer")]
     NotRegistered(PeerId),
@@ -110,13 +118,97 @@ pub fn hold(
     .user_data(u128::from(request.number)))
 }
 
-/// The signed offer for a hold that the journal record `journal` holds.
+/// The hold of a member who moves: [`hold`], refused unless the amount is the source's whole
+/// balance and nothing of it is held (so the member leaves nothing behind).
+pub fn move_hold(
+    ledger: &Ledger,
+    peers: &Peers,
+    request: &SendRequest,
+    now: u64,
+) -> Result<Transfer, SendError> {
+    let hold = hold(ledger, peers, request, now)?;
+    let balances = ledger.account(request.source).map(|a| a.balances);
+    let whole = balances.is_some_and(|b| {
+        b.posted() == request.amount.value() && b.available() == request.amount.value()
+    });
+    if !whole {
+        return Err(SendError::NotWholeBalance {
+            balance: balances.map_or("no account".into(), |b| b.posted().to_string()),
+        });
+    }
+    Ok(hold)
+}
+
+/// The signed offer for a hold that the journal record `journal` holds. Hours of a unit whose
+/// credits expire here go as an offer with state, naming when each part expires here, so the
+/// receiver never lets them live longer ([`carried_parts`]).
 pub fn offer(
     ledger: &Ledger,
     peers: &Peers,
     request: &SendRequest,
     journal: JournalRef,
     signer: &Signer,
+) -> Message {
+    offer_with(ledger, peers, request, journal, signer, false)
+}
+
+/// The signed offer of a member who moves ([`move_hold`]): an offer with state carrying the
+/// parts' expiries, what the member earned here in the unit in all, and their eligibility date.
+pub fn move_offer(
+    ledger: &Ledger,
+    peers: &Peers,
+    request: &SendRequest,
+    journal: JournalRef,
+    signer: &Signer,
+) -> Message {
+    offer_with(ledger, peers, request, journal, signer, true)
+}
+
+/// The parts of `amount` (minor units at `scale`) of `source` by when they expire here: the
+/// credits that expire soonest first (what a debit spends first), the rest as never expiring;
+/// past [`PARTS_MAX`] parts, the later ones join the last part (which expires soonest of them),
+/// so a part never travels with a later expiry than it has here.
+pub fn carried_parts(ledger: &Ledger, source: AccountId, amount: u64, scale: u32) -> Vec<Part> {
+    let mut parts: Vec<Part> = Vec::new();
+    let mut left = amount;
+    for (expires_at, remaining) in ledger_core::timebank::expiring_credits(ledger, source) {
+        if left == 0 {
+            break;
+        }
+        let Some(minor) = Amount::from_decimal_in(remaining, scale)
+            .ok()
+            .and_then(|a| a.to_minor(scale))
+        else {
+            continue;
+        };
+        let take = minor.min(left);
+        left -= take;
+        parts.push(Part {
+            expires_at,
+            minor: take,
+        });
+    }
+    if left > 0 {
+        parts.push(Part {
+            expires_at: ledger_core::NO_EXPIRY,
+            minor: left,
+        });
+    }
+    if parts.len() > PARTS_MAX {
+        let tail: u64 = parts[PARTS_MAX - 1..].iter().map(|p| p.minor).sum();
+        parts.truncate(PARTS_MAX);
+        parts[PARTS_MAX - 1].minor = tail;
+    }
+    parts
+}
+
+fn offer_with(
+    ledger: &Ledger,
+    peers: &Peers,
+    request: &SendRequest,
+    journal: JournalRef,
+    signer: &Signer,
+    moving: bool,
 ) -> Message {
     // Invariant: the caller made the hold with `hold`, which checked the unit and scale.
     let unit = ledger.unit(request.unit).expect("the hold's unit exists");
@@ -128,14 +220,38 @@ pub fn offer(
         journal,
         signer: signer.public_key(),
     };
+    let parts = carried_parts(ledger, request.source, amount.minor, unit.scale);
+    let moving = moving.then(|| Moving {
+        earned_lifetime_minor: earned_lifetime(ledger, request.source, unit.scale),
+        eligible_from: ledger
+            .account(request.source)
+            .and_then(|a| a.eligible_from)
+            .map(|at| at.max(1)),
+    });
+    let plain = moving.is_none() && parts.iter().all(|p| p.expires_at == ledger_core::NO_EXPIRY);
     let body = Body::Offer(Offer {
         unit: unit.name.clone(),
         amount,
         source: request.source,
         destination: request.destination,
         deadline: request.deadline,
+        carried: (!plain).then_some(Carried { parts, moving }),
     });
     Message::sign(header, body, signer)
+}
+
+/// What `account` earned here in all, as the caps count it, in minor units at `scale`.
+fn earned_lifetime(ledger: &Ledger, account: AccountId, scale: u32) -> u64 {
+    let earned = ledger_core::timebank::earnings(ledger, account, ledger.clock()).lifetime;
+    Amount::from_decimal_in(earned, scale)
+        .ok()
+        .and_then(|a| a.to_minor(scale))
+        .unwrap_or(0)
+}
+
+/// Whether `offer` is the offer of a member who moves.
+pub fn is_move(offer: &Message) -> bool {
+    matches!(&offer.body, Body::Offer(o) if o.carried.as_ref().is_some_and(|c| c.moving.is_some()))
 }
 
 /// The request an offer was made from (to rebuild it for `pending` and re-sending).

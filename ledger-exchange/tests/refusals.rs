@@ -351,3 +351,80 @@ fn messages_round_trip_through_bytes_and_json_and_bad_bytes_are_malformed() {
         Verdict::Malformed
     );
 }
+
+/// Re-signs `offer` with A's key after `change` alters its state.
+fn with_state(
+    p: &Pair,
+    offer: &Message,
+    change: impl FnOnce(&mut ledger_exchange::Carried),
+) -> Message {
+    let Body::Offer(mut o) = offer.body.clone() else {
+        panic!("an offer")
+    };
+    let mut carried = o.carried.take().unwrap_or(ledger_exchange::Carried {
+        parts: vec![ledger_exchange::Part {
+            expires_at: ledger_core::NO_EXPIRY,
+            minor: o.amount.minor,
+        }],
+        moving: None,
+    });
+    change(&mut carried);
+    o.carried = Some(carried);
+    Message::sign(offer.header.clone(), Body::Offer(o), &p.a_key)
+}
+
+#[test]
+fn offers_with_state_round_trip_and_bad_parts_are_malformed() {
+    let mut p = pair();
+    let offer = p.offer(&request(1, "2.5", 7));
+    assert_eq!(
+        offer.kind_name(),
+        "offer",
+        "hours that never expire carry nothing"
+    );
+    let moving = with_state(&p, &offer, |c| {
+        c.parts = vec![
+            ledger_exchange::Part {
+                expires_at: NOW + HOUR_NS,
+                minor: 50,
+            },
+            ledger_exchange::Part {
+                expires_at: ledger_core::NO_EXPIRY,
+                minor: 200,
+            },
+        ];
+        c.moving = Some(ledger_exchange::Moving {
+            earned_lifetime_minor: 0,
+            eligible_from: Some(NOW),
+        });
+    });
+    assert_eq!(moving.kind_name(), "offer_with_state");
+    assert_eq!(
+        Message::from_bytes(&moving.to_bytes()).as_ref(),
+        Ok(&moving)
+    );
+    assert_eq!(Message::from_json(&moving.to_json()).as_ref(), Ok(&moving));
+    assert!(moving.signature_valid());
+    // B arrives it (an operation), not a plain credit.
+    assert!(matches!(
+        p.decide(&moving, NOW + 1),
+        Ok(OfferDecision::Arrive(_))
+    ));
+    let bad: [fn(&mut ledger_exchange::Carried); 4] = [
+        |c| c.parts[0].minor += 1,          // parts do not sum to the amount
+        |c| c.parts.swap(0, 1),             // out of order of expiry
+        |c| c.parts[0].minor = 0,           // a part of zero
+        |c| c.parts = vec![c.parts[0]; 17], // more than 16 parts
+    ];
+    for change in bad {
+        let forged = with_state(&p, &moving, change);
+        assert!(
+            matches!(
+                Message::from_bytes(&forged.to_bytes()),
+                Err(ledger_exchange::DecodeError::Malformed(_))
+            ),
+            "{forged:?}"
+        );
+        assert!(Message::from_json(&forged.to_json()).is_err());
+    }
+}

@@ -884,6 +884,34 @@ mod tests {
             K::Reversal {
                 original: tid(u128::MAX),
             },
+            K::Arrival(ledger_core::Arrival {
+                clearing: id(u128::MAX >> 1),
+                member: id(2),
+                unit: 2,
+                code: 506,
+                user_data: 12,
+                lots: (0..ledger_core::ARRIVAL_LOTS_MAX as u64)
+                    .map(|n| ledger_core::CarriedLot {
+                        expires_at: if n == 15 { ledger_core::NO_EXPIRY } else { n },
+                        amount: hours,
+                    })
+                    .collect(),
+                earned_lifetime: Some(Amount::parse("599.5").unwrap()),
+                eligible_from: Some(1),
+            }),
+            K::Arrival(ledger_core::Arrival {
+                clearing: id(8),
+                member: id(2),
+                unit: 1,
+                code: 304,
+                user_data: 0,
+                lots: vec![ledger_core::CarriedLot {
+                    expires_at: 0,
+                    amount: hours,
+                }],
+                earned_lifetime: None,
+                eligible_from: None,
+            }),
         ];
         let mut samples = Vec::new();
         for (n, kind) in kinds.into_iter().enumerate() {

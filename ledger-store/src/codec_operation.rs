@@ -2,6 +2,7 @@
 //! docs/FORMAT.md §4.2. Every value has exactly one encoding: optional fields sit behind
 //! present bits, and a decoder refuses undefined bits, unknown kinds and zero ids.
 
+use ledger_core::arrival::{Arrival, CarriedLot, ARRIVAL_LOTS_MAX};
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::operation::{Operation, OperationKind};
 use ledger_core::timebank::{
@@ -22,6 +23,13 @@ pub const KIND_AWARD: u8 = 6;
 pub const KIND_REDEMPTION: u8 = 7;
 pub const KIND_CLOSING: u8 = 8;
 pub const KIND_REVERSAL: u8 = 9;
+/// Hours arriving from another ledger with their state (format version 5 on).
+pub const KIND_ARRIVAL: u8 = 10;
+
+/// The largest arrival: id, kind, clearing, member, unit, code, user data, lot count, lots,
+/// present, earned, eligible_from.
+const ARRIVAL_BYTES_MAX: usize =
+    16 + 1 + 32 + 2 + 2 + 16 + 1 + ARRIVAL_LOTS_MAX * (8 + AMOUNT_BYTES) + 1 + AMOUNT_BYTES + 8;
 
 /// The largest service: id, kind, code, payer, provider, hours, user data, present, served_at,
 /// donation, points (code, issuer, member, acts).
@@ -30,6 +38,7 @@ const SERVICE_BYTES_MAX: usize = 16 + 1 + 2 + 32 + AMOUNT_BYTES + 16 + 1 + 8 + 1
 pub fn encoded_len_max(operation: &Operation) -> usize {
     match &operation.kind {
         OperationKind::Closing(c) => 16 + 1 + 2 + 32 * c.accounts.len(),
+        OperationKind::Arrival(_) => ARRIVAL_BYTES_MAX,
         _ => SERVICE_BYTES_MAX,
     }
 }
@@ -127,7 +136,69 @@ pub fn encode(buf: &mut Vec<u8>, operation: &Operation) {
             buf.push(KIND_REVERSAL);
             u128(buf, original.get());
         }
+        OperationKind::Arrival(a) => {
+            buf.push(KIND_ARRIVAL);
+            encode_arrival(buf, a);
+        }
     }
+}
+
+fn encode_arrival(buf: &mut Vec<u8>, a: &Arrival) {
+    encode_account_id(buf, &a.clearing);
+    encode_account_id(buf, &a.member);
+    buf.extend_from_slice(&a.unit.to_le_bytes());
+    buf.extend_from_slice(&a.code.to_le_bytes());
+    u128(buf, a.user_data);
+    // The engine refuses an arrival of 0 or more than ARRIVAL_LOTS_MAX parts before journaling.
+    buf.push(a.lots.len() as u8);
+    for lot in &a.lots {
+        buf.extend_from_slice(&lot.expires_at.to_le_bytes());
+        encode_amount(buf, lot.amount);
+    }
+    let present = u8::from(a.earned_lifetime.is_some()) | u8::from(a.eligible_from.is_some()) << 1;
+    buf.push(present);
+    if let Some(earned) = a.earned_lifetime {
+        encode_amount(buf, earned);
+    }
+    if let Some(at) = a.eligible_from {
+        buf.extend_from_slice(&at.to_le_bytes());
+    }
+}
+
+fn decode_arrival(r: &mut Reader<'_>) -> Result<Arrival, DecodeError> {
+    let clearing = r.account_id("arrival.clearing")?;
+    let member = r.account_id("arrival.member")?;
+    let unit = r.u16("arrival.unit")?;
+    let code = r.u16("arrival.code")?;
+    let user_data = r.u128("arrival.user_data")?;
+    let count = r.u8("arrival.lot_count")?;
+    if count == 0 || usize::from(count) > ARRIVAL_LOTS_MAX {
+        return Err(bad("arrival.lot_count", "outside 1..=16"));
+    }
+    let mut lots = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        lots.push(CarriedLot {
+            expires_at: r.u64("arrival.lot.expires_at")?,
+            amount: decode_amount(r, "arrival.lot.amount")?,
+        });
+    }
+    let present = r.present("arrival.present", 0b11)?;
+    let earned_lifetime = (present & 1 != 0)
+        .then(|| decode_amount(r, "arrival.earned_lifetime"))
+        .transpose()?;
+    let eligible_from = (present & 2 != 0)
+        .then(|| r.u64("arrival.eligible_from"))
+        .transpose()?;
+    Ok(Arrival {
+        clearing,
+        member,
+        unit,
+        code,
+        user_data,
+        lots,
+        earned_lifetime,
+        eligible_from,
+    })
 }
 
 fn encode_award(buf: &mut Vec<u8>, a: &PointsAward) {
@@ -239,6 +310,7 @@ pub fn decode(r: &mut Reader<'_>) -> Result<Operation, DecodeError> {
         KIND_REVERSAL => OperationKind::Reversal {
             original: r.transfer_id("reversal.original")?,
         },
+        KIND_ARRIVAL => OperationKind::Arrival(decode_arrival(r)?),
         _ => return Err(bad("operation.kind", "unknown kind")),
     };
     Ok(Operation { id, kind })

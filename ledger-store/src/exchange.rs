@@ -6,7 +6,7 @@
 //!   ([`ledger_exchange::Peers::to_json`]), replaced atomically (write, fsync, rename, fsync the
 //!   directory). The journal binds each peer to its key through its clearing accounts, and open
 //!   refuses a list that disagrees with the journal.
-//! - `offers.tbx`: every offer this ledger made, appended and fsync'd once its hold is durable.
+//! - `offers.tbx`: every offer this ledger made (offers with state too), appended and fsync'd once its hold is durable.
 //!   Each frame is the message's length (2 bytes, little-endian), its canonical bytes, and the
 //!   first 8 bytes of their blake3 hash. A frame cut short or failing its hash at the end of the
 //!   file is a crash mid-append (that offer was never returned to the host) and is cut on open;
@@ -25,7 +25,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ledger_core::{Ledger, ResultCode, TransferId, TransferState};
+use ledger_core::{Command, Ledger, ResultCode, TransferId, TransferState};
 use ledger_exchange::{
     receiver, sender, Body, ExchangeId, JournalRef, Message, OfferDecision, Peer, PeerError,
     PeerId, Peers, Position, SendError, SendRequest, Signer, Verdict,
@@ -231,15 +231,44 @@ impl Exchange {
     /// be: duplicates are harmless). On `Err`: nothing was held, or (after a crash point or an
     /// I/O error) a hold is durable without its offer, which the next open voids.
     pub fn send(&mut self, store: &Store, request: &SendRequest, now: u64) -> Result<Message> {
+        self.offer(store, request, false, now)
+    }
+
+    /// Moves a member: holds their whole balance in the request's unit and returns the signed
+    /// offer with state (the parts' expiries here, what they earned here in all, their
+    /// eligibility date), which the receiver keeps ([`ledger_core::arrival`]). Otherwise as
+    /// [`Exchange::send`]: the same request again returns the same offer, and the exchange
+    /// completes exactly once. Refused (nothing held) unless the amount is the whole balance
+    /// and nothing of it is held ([`SendError::NotWholeBalance`]).
+    pub fn move_member(
+        &mut self,
+        store: &Store,
+        request: &SendRequest,
+        now: u64,
+    ) -> Result<Message> {
+        self.offer(store, request, true, now)
+    }
+
+    fn offer(
+        &mut self,
+        store: &Store,
+        request: &SendRequest,
+        moving: bool,
+        now: u64,
+    ) -> Result<Message> {
         if let Some(offer) = self.offers.get(&request.number) {
-            let same = store.read(|l| sender::request_of(l, offer)).as_ref() == Some(request);
+            let same = store.read(|l| sender::request_of(l, offer)).as_ref() == Some(request)
+                && sender::is_move(offer) == moving;
             return if same {
                 Ok(offer.clone())
             } else {
                 Err(ExchangeError::NumberUsed(request.number))
             };
         }
-        let hold = store.read(|ledger| sender::hold(ledger, &self.peers, request, now))?;
+        let hold = store.read(|ledger| match moving {
+            true => sender::move_hold(ledger, &self.peers, request, now),
+            false => sender::hold(ledger, &self.peers, request, now),
+        })?;
         let done = store.create_transfers(vec![hold], now)?;
         match done.events()[0].code {
             ResultCode::Ok => {}
@@ -250,7 +279,11 @@ impl Exchange {
         }
         self.crash_point(CrashPoint::AfterHold)?;
         let offer = store.read(|ledger| {
-            sender::offer(
+            let make = match moving {
+                true => sender::move_offer,
+                false => sender::offer,
+            };
+            make(
                 ledger,
                 &self.peers,
                 request,
@@ -288,8 +321,16 @@ impl Exchange {
                 Err(verdict) => return Ok(self.refuse(store, offer, verdict, 0)),
             };
             match decision {
-                OfferDecision::Credit(credit) => {
-                    let done = store.create_transfers(vec![credit], now)?;
+                decision @ (OfferDecision::Credit(_) | OfferDecision::Arrive(_)) => {
+                    let done = match decision {
+                        OfferDecision::Credit(credit) => {
+                            store.create_transfers(vec![credit], now)?
+                        }
+                        OfferDecision::Arrive(arrival) => {
+                            store.submit(Command::Operate(arrival), now)?
+                        }
+                        _ => unreachable!("matched above"),
+                    };
                     let event = done.events()[0];
                     self.crash_point(CrashPoint::AfterCredit)?;
                     return Ok(match receiver::credit_outcome(event.code) {
@@ -469,7 +510,7 @@ fn head_ref(store: &Store) -> JournalRef {
 
 fn append_offer(file: &mut File, offer: &Message) -> std::io::Result<()> {
     let bytes = offer.to_bytes();
-    // Invariant: a message is at most MESSAGE_BYTES_MAX (256) bytes.
+    // Invariant: a message is at most MESSAGE_BYTES_MAX bytes, which fits a u16.
     let len = u16::try_from(bytes.len()).expect("messages are short");
     let mut frame = Vec::with_capacity(2 + bytes.len() + FRAME_CHECK_BYTES);
     frame.extend_from_slice(&len.to_le_bytes());

@@ -22,9 +22,9 @@
 /// The first four bytes of every record, so a scan can find record starts.
 pub const RECORD_MAGIC: [u8; 4] = *b"TBJR";
 /// The record version this code writes, and the newest it reads.
-pub const FORMAT_VERSION: u8 = 4;
-/// The oldest record version this code reads (version 3 only added command tag 10 and version 4
-/// annotations, so a version-2 record reads as it always did).
+pub const FORMAT_VERSION: u8 = 5;
+/// The oldest record version this code reads (version 3 only added command tag 10, version 4
+/// annotations and version 5 operation kind 10, so a version-2 record reads as it always did).
 pub const FORMAT_VERSION_MIN: u8 = 2;
 
 /// Header offset of the magic (4 bytes, [`RECORD_MAGIC`]).

@@ -870,6 +870,8 @@ impl Store {
             Some("policy amendments exist from format version 3 on")
         } else if version < 4 && who != Attribution::NONE {
             Some("operators and reasons exist from format version 4 on")
+        } else if version < 5 && is_arrival(&command) {
+            Some("arrivals from other ledgers exist from format version 5 on")
         } else {
             None
         };
@@ -2293,4 +2295,8 @@ fn index_loop(shared: &Shared) {
         }
         shared.indexed_ready.notify_all();
     }
+}
+
+fn is_arrival(command: &Command) -> bool {
+    matches!(command, Command::Operate(o) if matches!(o.kind, ledger_core::operation::OperationKind::Arrival(_)))
 }

@@ -58,7 +58,7 @@ fn operators_and_reasons_are_journaled_and_survive_reopening() {
     let digest = store.state_digest();
     store.close().unwrap();
 
-    // The last record carries both annotations, in format version 4.
+    // The last record carries both annotations, in this binary's format version.
     let bytes = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
     let frames = scan_frames(&bytes).unwrap().frames;
     let (offset, len) = *frames.last().unwrap();

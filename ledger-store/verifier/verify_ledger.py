@@ -43,8 +43,9 @@ SEGMENT_VERSION = 1
 SEGMENT_HEADER_BYTES = 88
 SEGMENT_HASH_CONTEXT = "timebank-ledger 2026-11 journal segment header v1"
 RECORD_MAGIC = b"TBJR"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 FORMAT_VERSION_MIN = 2
+ARRIVAL_LOTS_MAX = 16
 OFFSET_MAGIC = 0
 OFFSET_LENGTH = 4
 OFFSET_VERSION = 8
@@ -398,6 +399,21 @@ def read_operation(r: Reader) -> None:
         for _ in range(count):
             r.id("closing.account")
             r.id("closing.destination")
+    elif kind == 10:  # arrival (format version 5 on)
+        r.id("arrival.clearing")
+        r.id("arrival.member")
+        r.take(2 + 2 + 16, "arrival fields")  # unit, code, user_data
+        count = r.uint(1, "arrival.lot_count")
+        if not 1 <= count <= ARRIVAL_LOTS_MAX:
+            raise BodyError(f"arrival.lot_count {count} is outside 1..={ARRIVAL_LOTS_MAX}")
+        for _ in range(count):
+            r.take(8, "arrival.lot.expires_at")
+            read_amount(r)
+        bits = r.present(0x03, "arrival.present")
+        if bits & 1:
+            read_amount(r)
+        if bits & 2:
+            r.take(8, "arrival.eligible_from")
     else:
         raise BodyError(f"operation.kind {kind} is unknown")
 
