@@ -438,22 +438,34 @@ fn check_signed(world: &World, input: &SignedInput) {
             moving,
         } => {
             let units = ["hours", "points", "days", "时间"];
-            // Parts as given (their sum need not be the amount: decoding judges that).
-            let carried = (!parts.is_empty()).then(|| Carried {
-                parts: parts
+            // Parts made valid (non-zero, in order of expiry, the amount their sum), so the
+            // signed message decodes to itself; edits to its bytes test the refusals.
+            let carried = (!parts.is_empty()).then(|| {
+                let mut parts: Vec<Part> = parts
                     .iter()
                     .take(16)
-                    .map(|&(expires_at, minor)| Part { expires_at, minor })
-                    .collect(),
-                moving: moving.map(|(earned, eligible)| Moving {
-                    earned_lifetime_minor: earned,
-                    eligible_from: Some(eligible).filter(|at| *at != 0),
-                }),
+                    .map(|&(expires_at, minor)| Part {
+                        expires_at,
+                        minor: minor % 1_000_000 + 1,
+                    })
+                    .collect();
+                parts.sort_by_key(|p| p.expires_at);
+                Carried {
+                    parts,
+                    moving: moving.map(|(earned, eligible)| Moving {
+                        earned_lifetime_minor: earned,
+                        eligible_from: Some(eligible).filter(|at| *at != 0),
+                    }),
+                }
             });
+            let minor = match &carried {
+                Some(c) => c.parts.iter().map(|p| p.minor).sum(),
+                None => (*minor).max(1),
+            };
             Body::Offer(Offer {
                 unit: units[usize::from(unit % 4)].to_owned(),
                 amount: WireAmount {
-                    minor: (*minor).max(1),
+                    minor,
                     scale: scale % (SCALE_MAX + 1),
                 },
                 source: AccountId::new(*source).unwrap_or(account(1)),
