@@ -14,17 +14,22 @@ use ledger_core::{
 
 use crate::{Dice, T0};
 
+/// The unit of every event: the default policy's hours (unit 1, scale 2, so amounts are in
+/// hundredths of an hour).
 pub const HOURS: u16 = 1;
 /// Service codes of the default policy: a fund pays a member (101-106).
 const SERVICE_CODES: [u16; 6] = [101, 102, 103, 104, 105, 106];
 /// Care codes: an eligible member pays a provider with its own hours (201-205).
 const CARE_CODES: [u16; 5] = [201, 202, 203, 204, 205];
+/// The default policy's gift code ("gift of hours"): a younger relative gives a linked elder
+/// hours.
 pub const GIFT_CODE: u16 = 301;
 /// Every member starts with this many hours (in hundredths), earned from its fund.
 const START_CENTS: u64 = 40 * 100;
-/// Bookings hold hours for a week.
+/// Bookings hold hours for a week: the timeout of every hold, in seconds (604,800).
 pub const HOLD_TIMEOUT_S: u32 = 7 * 24 * 3600;
-/// Elders became eligible for care a day before the workload starts.
+/// Elders became eligible for care a day before the workload starts: [`T0`] less one day, in
+/// nanoseconds since the Unix epoch.
 pub const ELIGIBLE_FROM: u64 = T0 - 86_400 * 1_000_000_000;
 
 /// Per mille of the events in a batch.
@@ -33,43 +38,80 @@ const WITHDRAWAL_PER_MILLE: usize = 200;
 const GIFT_PER_MILLE: usize = 100;
 const HOLD_PER_MILLE: usize = 150;
 
-/// How big a run is.
+/// How big a run is. [`TimeBankWorkload::generate`] needs `communities` at least 1, `members`
+/// at least twice `communities` (each community needs an elder and another member) and `batch`
+/// from 1 to [`BATCH_EVENTS_MAX`](ledger_core::limits::BATCH_EVENTS_MAX); it panics, or never
+/// returns, on less or more.
 #[derive(Debug, Clone, Copy)]
 pub struct Size {
+    /// Communities, each with one fund.
     pub communities: usize,
+    /// Members across all communities (member `i` is in community `i % communities`).
     pub members: usize,
+    /// Events in all the measured batches together.
     pub transfers: usize,
+    /// Events per measured batch; the last batch holds what is left.
     pub batch: usize,
+    /// The seed of the [`Dice`] every id and event is drawn from.
     pub seed: u64,
 }
 
-/// What an event does, as every system sees it.
+/// What an event does, as every system sees it. Amounts are whole quarter hours; the share of each
+/// kind in a measured batch is drawn per event (per mille: 400, 200, 100, 150, and 150 for
+/// posts and voids together).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
+    /// A community's fund pays one of its members 0.25 to 4 hours for a service (codes 101 to
+    /// 106). The setup's starting hours are services too (40 hours, code 106).
     Service,
+    /// An elder pays another member of its community 0.25 to 3 hours for care (codes 201 to
+    /// 205).
     Withdrawal,
+    /// An elder's linked younger relative gives it 0.25 to 2 hours ([`GIFT_CODE`]). An elder
+    /// without a relative books a hold instead.
     Gift,
+    /// An elder books care: a pending transfer of 0.25 to 3 hours to another member of its
+    /// community (codes 201 to 205), timing out after [`HOLD_TIMEOUT_S`].
     Hold,
+    /// Completes a hold the engine accepted in an earlier batch and nothing resolved yet:
+    /// posts all of it (one resolution in three) or half of it rounded down to a quarter hour,
+    /// at least 0.25 (one in three). When none is left to resolve, a post or void becomes a new
+    /// hold.
     Post,
+    /// Cancels a hold the engine accepted in an earlier batch and nothing resolved yet (one
+    /// resolution in three).
     Void,
 }
 
 /// One event. For a post or void, `debit`, `credit` and `code` are the hold's (the engine looks
-/// them up; the naive engine uses them directly) and `amount` is what is posted (the hold's
-/// amount for a void).
+/// them up; the naive engine uses them directly) and `amount_cents` is what is posted (the
+/// hold's amount for a void).
 #[derive(Debug, Clone, Copy)]
 pub struct Op {
+    /// What the event does.
     pub kind: OpKind,
+    /// The transfer id: ids count up by one from a start drawn from the seed, through the
+    /// funding and then the measured batches, so no two events share one.
     pub id: u128,
+    /// The account the hours leave.
     pub debit: u128,
+    /// The account the hours reach.
     pub credit: u128,
+    /// The amount in hundredths of an hour (minor units at scale 2), a multiple of 25.
     pub amount_cents: u64,
+    /// The default policy's code of the event.
     pub code: u16,
     /// The hold a post or void resolves (0 otherwise).
     pub pending: u128,
 }
 
 impl Op {
+    /// The event as a `ledger_core` transfer in [`HOURS`]: a plain transfer with its code for a
+    /// service, withdrawal or gift; a pending one with a [`HOLD_TIMEOUT_S`] timeout for a hold;
+    /// a post of `amount_cents` or a void (no amount) of `pending` for a post or void.
+    ///
+    /// # Panics
+    /// If an id or account is 0 or the amount is 0, which no generated event has.
     pub fn transfer(&self) -> Transfer {
         let id = TransferId::new(self.id).expect("workload ids are non-zero");
         let amount = Amount::from_minor(self.amount_cents, 2).expect("a positive amount");
@@ -98,37 +140,56 @@ impl Op {
 /// An account as every system creates it.
 #[derive(Debug, Clone, Copy)]
 pub struct AccountSpec {
+    /// The account id, drawn from the seed (non-zero).
     pub id: u128,
+    /// A community's fund (an issuer account); otherwise a member account.
     pub fund: bool,
+    /// The community, numbered from 0.
     pub community: u32,
-    /// When it may pay for care (elders only).
+    /// When it may pay for care, in nanoseconds since the Unix epoch: [`ELIGIBLE_FROM`] for
+    /// elders, `None` for everyone else.
     pub eligible_from: Option<u64>,
 }
 
 /// The whole workload: setup (not timed) and the measured batches.
 #[derive(Debug)]
 pub struct TimeBankWorkload {
+    /// The size it was made for.
     pub size: Size,
+    /// The funds (one per community, in community order), then the members. Members fill the
+    /// communities row by row (member `i` in community `i % communities`, row
+    /// `i / communities`); the members of rows 0, 3, 6 and so on are elders, eligible from
+    /// [`ELIGIBLE_FROM`].
     pub accounts: Vec<AccountSpec>,
-    /// Family links: an elder and a younger relative who gives it hours.
+    /// Family links: an elder and a younger relative who gives it hours (the member one row
+    /// below it, in the same community, where there is one).
     pub links: Vec<(u128, u128)>,
-    /// Setup batches: every member's starting hours.
+    /// Setup batches of at most `BATCH_EVENTS_MAX` events: every member's starting hours, 40
+    /// hours from its community's fund (services of code 106), applied at [`T0`].
     pub funding: Vec<Vec<Op>>,
+    /// The measured batches, in the order they are applied.
     pub batches: Vec<Vec<Op>>,
-    /// The `now` of each measured batch (funding runs at `T0`).
+    /// The `now` of each measured batch in nanoseconds: batch `k` (from 0) at [`T0`] plus
+    /// `k + 1` seconds (the setup runs at `T0`).
     pub times: Vec<u64>,
-    /// Events of the measured batches the engine accepted.
+    /// Events of the measured batches the engine accepted; the rest were refused by the
+    /// rules (an elder short of hours, for one), and every other system must refuse them too.
     pub accepted: usize,
-    /// Accepted events by kind, for the report.
+    /// Accepted events by kind, for the report, in [`OpKind`] order; a kind with none is left
+    /// out.
     pub mix: Vec<(OpKind, usize)>,
 }
 
 impl TimeBankWorkload {
+    /// Events in the measured batches ([`Size::transfers`]).
     pub fn transfers(&self) -> usize {
         self.batches.iter().map(Vec::len).sum()
     }
 
-    /// The commands that set the ledger up: accounts, links, eligibility, starting hours.
+    /// The commands that set the ledger up, in order and chunked to `BATCH_EVENTS_MAX`:
+    /// accounts (in [`HOURS`], funds as issuers and members as members, each in its community),
+    /// links, eligibility, starting hours. Run them at [`T0`] on a ledger with the default
+    /// policy.
     pub fn setup_commands(&self) -> Vec<Command> {
         let mut commands: Vec<Command> = self
             .accounts
@@ -167,7 +228,13 @@ impl TimeBankWorkload {
         commands
     }
 
-    /// Makes the workload, checking it against the engine as it goes.
+    /// Makes the workload, checking it against the engine as it goes: the setup and every
+    /// batch are applied to a `ledger_core::Ledger` with the default policy, which decides
+    /// [`TimeBankWorkload::accepted`] and which holds later events post or void. The same
+    /// `size` (seed included) always gives the same workload.
+    ///
+    /// # Panics
+    /// If `size` is out of the range [`Size`] states, or the engine refuses a setup event.
     pub fn generate(size: Size) -> TimeBankWorkload {
         let mut g = Generator::new(size);
         let mut ledger =
@@ -222,6 +289,8 @@ impl TimeBankWorkload {
     }
 }
 
+/// The report's name of a kind: "service", "withdrawal", "gift", "booking hold", "completion"
+/// or "cancellation".
 pub fn kind_name(kind: OpKind) -> &'static str {
     match kind {
         OpKind::Service => "service",

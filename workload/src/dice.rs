@@ -46,7 +46,8 @@ impl Dice {
     }
 
     /// How many of an event happen today in `communities` communities, given the report city's
-    /// monthly count: the expected number, its fraction rounded at random.
+    /// monthly count: the expected number, `city_per_month × communities / (227 × 30)` to the
+    /// thousandth, its fraction rounded up with that chance (one draw).
     pub fn per_day(&mut self, city_per_month: u64, communities: u32) -> u32 {
         let thousandths =
             city_per_month * u64::from(communities) * 1_000 / (CITY_COMMUNITIES * DAYS_PER_MONTH);

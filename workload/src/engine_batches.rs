@@ -15,21 +15,29 @@ use crate::{Dice, T0};
 /// The unit of every transfer: hours, at scale 2.
 pub const HOURS: UnitId = 1;
 
-/// The shape of a workload.
+/// The shape of a workload. [`Workload::generate`] needs `accounts` at least 3 (one fund and
+/// two members), `events_per_batch` from 1 to
+/// [`BATCH_EVENTS_MAX`] and the two per mille shares
+/// adding up to at most 1,000; it panics, or never returns, otherwise.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
+    /// Accounts in the base ledger: one issuing fund per thousand accounts (rounded up), the
+    /// rest members.
     pub accounts: usize,
+    /// Events in every batch.
     pub events_per_batch: usize,
     /// Distinct batches; each is applied to a fresh copy of the base ledger.
     pub batches: usize,
-    /// Per mille of each batch: holds, and posts or voids (the rest are plain transfers).
+    /// Holds per mille of each batch (rounded down to whole events).
     pub holds_per_mille: usize,
+    /// Posts or voids of holds placed in the base ledger, per mille of each batch (rounded
+    /// down); the rest of a batch is plain transfers.
     pub resolutions_per_mille: usize,
 }
 
 impl Shape {
-    /// 100k accounts, batches of 8,190 events: 80% plain transfers, 10% holds, 10% posts and
-    /// voids (half each) of holds placed before the batch.
+    /// 100,000 accounts, 4 batches of 8,190 events: 819 holds, 819 posts and voids of holds
+    /// placed in the base ledger, the rest (6,552) plain transfers.
     pub const FULL_BATCHES: Shape = Shape {
         accounts: 100_000,
         events_per_batch: BATCH_EVENTS_MAX,
@@ -39,18 +47,33 @@ impl Shape {
     };
 }
 
-/// One balance move as a naive ledger sees it: no validation, no holds.
+/// One balance move as a naive ledger sees it, `(debit, credit, amount)` with account ids and
+/// the amount in hours: no validation, no holds.
 pub type NaiveMove = (u128, u128, Decimal);
 
 /// A base ledger and batches valid against it, plus the same moves for a naive baseline.
 #[derive(Debug)]
 pub struct Workload {
+    /// The shape it was made with.
     pub shape: Shape,
+    /// The ledger every batch applies to: the accounts (unit [`HOURS`], no policy, members in
+    /// community 7), 1,000,000 hours paid from a fund to each member, and the holds the
+    /// batches post or void (each pending for a week).
     pub base: Ledger,
+    /// The batches, each valid on its own against `base`. Amounts are 0.25 to 8 hours in
+    /// quarter hours between two distinct members, with code 1; a hold is such a transfer,
+    /// pending, with a one-week timeout; a resolution posts the whole hold or 0.25 hours of it
+    /// (one in four each) or voids it (two in four). Every hold in `base` is resolved by
+    /// exactly one batch.
     pub batches: Vec<Vec<Transfer>>,
-    /// When each batch is applied (later than everything in the base ledger).
+    /// When each batch is applied, in nanoseconds since the Unix epoch. The setup batches of
+    /// `base` run at [`T0`] plus 1, 2, 3 ... seconds; `now` is one second after the last.
     pub now: u64,
+    /// Every account's posted balance in `base` (credits less debits), for the naive baseline.
     pub naive_base: HashMap<u128, Decimal>,
+    /// The batches as balance moves, batch by batch. The naive ledger has no holds: a hold
+    /// moves its amount at once, and a post or void moves between the hold's accounts the
+    /// amount it posts (the hold's whole amount when it names none, and for every void).
     pub naive_batches: Vec<Vec<NaiveMove>>,
 }
 
@@ -122,6 +145,13 @@ fn naive_move(ledger: &Ledger, t: &Transfer) -> NaiveMove {
 }
 
 impl Workload {
+    /// Builds the base ledger and the batches; everything (ids, accounts, amounts, order)
+    /// follows from `shape` and `seed`. Transfer ids count up by one from a start drawn from
+    /// `seed`; account ids are drawn from it.
+    ///
+    /// # Panics
+    /// If `shape` is out of the range [`Shape`] states, or any event of a batch would be
+    /// refused against `base` (the workload measures applied events only).
     pub fn generate(shape: Shape, seed: u64) -> Workload {
         let events = shape.events_per_batch;
         let holds = events * shape.holds_per_mille / 1000;
@@ -249,6 +279,12 @@ impl Workload {
         }
     }
 
+    /// Applies `batch` to `ledger` at [`Workload::now`] (pass a clone of `base`) and returns
+    /// each event's result.
+    ///
+    /// # Panics
+    /// If the engine refuses the batch as a whole (empty, or more than `BATCH_EVENTS_MAX`
+    /// events).
     pub fn apply(&self, ledger: &mut Ledger, batch: &[Transfer]) -> Vec<ledger_core::EventResult> {
         ledger
             .create_transfers(batch, self.now)

@@ -21,6 +21,7 @@
 //! assert_eq!(a, b);
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod city;
 pub mod community_bank;

@@ -54,7 +54,10 @@ impl ServiceStream {
         funds.chain(members).collect()
     }
 
-    /// One service record: a community's fund pays one of its members 0.25 to 4 hours.
+    /// One service record: a community's fund pays one of its members 0.25 to 4 hours (in
+    /// quarter hours), code [`SERVICE_CODE`]. Transfer ids count 1, 2, 3 ... in the order
+    /// records are made; the member and amount are drawn from the seed. The clock does not
+    /// move.
     pub fn service(&mut self) -> Transfer {
         let m = self.dice.index(self.members.len());
         let quarters = 1 + self.dice.index(16) as u64;
