@@ -20,6 +20,10 @@ struct StatusView {
     head: String,
     state_digest: String,
     journal_bytes: u64,
+    /// The journal's segment files (those of `--segments-from` included).
+    segments: u64,
+    /// The size, in bytes, writes keep segments under (`--segment-bytes`, or the default).
+    segment_bytes: u64,
     accounts: usize,
     transfers: usize,
     indexed_seq: u64,
@@ -85,6 +89,8 @@ fn show(session: &Session, store: &Store) -> CliResult {
         head: hex(&s.head_hash),
         state_digest: hex(&s.state_digest),
         journal_bytes: s.journal_bytes,
+        segments: store.segment_count()?,
+        segment_bytes: store.segment_bytes(),
         accounts: s.accounts,
         transfers: s.transfers,
         indexed_seq: s.indexed_sequence,
@@ -108,6 +114,11 @@ fn show(session: &Session, store: &Store) -> CliResult {
     out!("head          record {} {}", view.seq, view.head)?;
     out!("state digest  {}", view.state_digest)?;
     out!("journal       {} bytes", view.journal_bytes)?;
+    out!(
+        "segments      {} (kept under {} bytes each)",
+        view.segments,
+        view.segment_bytes
+    )?;
     out!("accounts      {}", view.accounts)?;
     out!("transfers     {}", view.transfers)?;
     out!("units         {}", view.units.join(", "))?;

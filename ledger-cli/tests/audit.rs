@@ -579,6 +579,16 @@ fn a_ledger_in_many_segments_works_with_every_command_and_an_archive() {
     bank.ok(&["--key-file", &key, "checkpoint", "verify", line.trim()]);
     bank.ok(&["rebuild-index"]);
     let status = bank.status();
+    assert_eq!(status["segments"], count, "status counts the segment files");
+    assert_eq!(
+        status["segment_bytes"], 268_435_456,
+        "the default without --segment-bytes"
+    );
+    let small_status = run_small(&["--json", "status"]).json();
+    assert_eq!(small_status["segment_bytes"], 1024);
+    assert!(run_small(&["status"]).stdout.contains(&format!(
+        "segments      {count} (kept under 1024 bytes each)"
+    )));
 
     let export = bank.ok(&["export"]).stdout;
     let file = bank.path("segments.jsonl");
@@ -632,6 +642,16 @@ fn a_ledger_in_many_segments_works_with_every_command_and_an_archive() {
     ] {
         bank.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
+    let archived_status = bank
+        .ok(&with_archive(&["--json", "status"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>())
+        .json();
+    assert_eq!(
+        archived_status["segments"], count,
+        "archived segments are counted"
+    );
     assert_eq!(
         std::fs::read_dir(&archive).unwrap().count(),
         count - 1,

@@ -1093,6 +1093,20 @@ impl Store {
         }
     }
 
+    /// The journal's segment files: the data directory's and those of
+    /// [`StoreOptions::segments_from`] (a listing of names; no segment is read).
+    pub fn segment_count(&self) -> Result<u64> {
+        let options = &self.shared.options;
+        let found = find_segments(&*options.io, &self.shared.dir, &options.segments_from)?;
+        Ok(found.map_or(0, |f| f.len() as u64))
+    }
+
+    /// The size this store keeps journal segments under, in bytes (see
+    /// [`StoreOptions::segment_bytes`]); a read-only store writes none.
+    pub fn segment_bytes(&self) -> u64 {
+        self.shared.options.segment_bytes
+    }
+
     /// The state digest after the durable head (see [`Store::status`]).
     pub fn state_digest(&self) -> Hash {
         self.head_state().state_digest
