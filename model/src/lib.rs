@@ -6,6 +6,7 @@
 //! of `ledger-core` and the fuzz targets (`fuzz/`) use this one model, so there is one place to
 //! change when a rule changes. Not published: it exists to check the engine.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod engine_view;
 pub mod exact;

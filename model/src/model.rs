@@ -14,41 +14,73 @@ use crate::exact::Exact;
 
 /// Every amount and balance of the model, in millionths of a unit (the ledger's largest scale).
 pub type Micro = i128;
+/// The scale of [`Micro`]: six decimals.
 pub const MICRO_SCALE: u32 = 6;
 const BALANCE_MAX_MICRO: Micro = BALANCE_WHOLE_MAX as i128 * 1_000_000;
 
+/// The bits of [`Request::flags`], the same as `ledger_core::TransferFlags`'s.
 pub mod flag {
+    /// Chains the event to the next: the chain applies all or nothing.
     pub const LINKED: u16 = 1 << 0;
+    /// A hold: moves pending totals until it is posted, voided or expired.
     pub const PENDING: u16 = 1 << 1;
+    /// Posts the hold named by `related`, in full or in part.
     pub const POST: u16 = 1 << 2;
+    /// Voids the hold named by `related`.
     pub const VOID: u16 = 1 << 3;
+    /// Moves no more than the debit account's floor leaves room for (refused when none).
     pub const BALANCING_DEBIT: u16 = 1 << 4;
+    /// Moves no more than the credit account's ceiling leaves room for (refused when none).
     pub const BALANCING_CREDIT: u16 = 1 << 5;
+    /// Closes the debit account; refused unless that leaves it empty (for a hold: once posted
+    /// in full).
     pub const CLOSING_DEBIT: u16 = 1 << 6;
+    /// Closes the credit account, as [`CLOSING_DEBIT`] does the debit account.
     pub const CLOSING_CREDIT: u16 = 1 << 7;
+    /// Reverses the posted transfer named by `related`: its amount, its accounts swapped.
     pub const REVERSAL: u16 = 1 << 8;
+    /// Every defined bit; a request with any other bit set is refused (`FlagsReserved`).
     pub const ALL: u16 = (1 << 9) - 1;
 }
 
+/// `AccountKind::Member` as its number: only two members of one unit can be linked.
 pub const KIND_MEMBER: u8 = 1;
 
+/// An account as the host creates it (the engine's `NewAccount` in the model's terms).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSpec {
+    /// The account id.
     pub id: u128,
+    /// Its unit: a key of [`Model::units`], or the account is refused (`UnitNotFound`).
     pub unit: u16,
+    /// `AccountKind` as its number ([`KIND_MEMBER`] is 1); only links read it.
     pub kind: u8,
+    /// The community it belongs to; stored and compared, never read by a rule.
     pub community: u32,
+    /// The host's own data; stored and compared, never read by a rule.
     pub user_data: u128,
+    /// The lowest available balance allowed (posted credits less posted and pending debits):
+    /// at most 0, at most the unit's scale; `None` for no floor.
     pub floor: Option<Exact>,
+    /// The highest potential balance allowed (posted and pending credits less posted debits):
+    /// at least 0, at most the unit's scale; `None` for no ceiling.
     pub ceiling: Option<Exact>,
+    /// When the account may pay for care, in nanoseconds since the Unix epoch. Not compared when
+    /// an account is created again; [`Model::set_eligibility`] moves it.
     pub eligible_from: Option<u64>,
 }
 
+/// An account's four totals, in millionths. Posted totals only grow; pending totals grow with
+/// a hold and fall when it is posted, voided or expired.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Balances {
+    /// Debits of holds not yet resolved.
     pub debits_pending: Micro,
+    /// Debits posted.
     pub debits_posted: Micro,
+    /// Credits of holds not yet resolved.
     pub credits_pending: Micro,
+    /// Credits posted.
     pub credits_posted: Micro,
 }
 
@@ -66,11 +98,17 @@ impl Balances {
     }
 }
 
+/// An account in the model.
 #[derive(Debug, Clone)]
 pub struct Account {
+    /// What it was created with (its eligibility as last set).
     pub spec: AccountSpec,
+    /// The timestamp of the event that created it.
     pub timestamp: u64,
+    /// Closed by a closing transfer: it takes no new transfer or reversal. Voiding or expiring
+    /// the closing hold opens it again.
     pub closed: bool,
+    /// Its totals.
     pub balances: Balances,
 }
 
@@ -89,41 +127,82 @@ fn to_micro((mantissa, scale): Exact) -> Micro {
     mantissa * 10i128.pow(MICRO_SCALE - scale)
 }
 
+/// A transfer as the host submits it (the engine's `Transfer` in the model's terms;
+/// [`request_of`](crate::engine_view::request_of) converts one). Submitted again with the
+/// same fields it is `Exists`; with any field different, the first difference's
+/// `ExistsWithDifferent...` code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// The transfer id.
     pub id: u128,
+    /// The account debited: required for a new transfer; for a post, void or reversal it may be
+    /// left out, and must match the related transfer's (a reversal's, its credit account).
     pub debit: Option<u128>,
+    /// The account credited, as `debit` (a reversal's must be the original's debit account).
     pub credit: Option<u128>,
+    /// The amount in millionths: required for a new transfer and within the unit's scale. A
+    /// post may leave it out (the whole hold) or post less; a void or reversal may leave it out
+    /// or give the related transfer's amount exactly.
     pub amount: Option<Micro>,
+    /// The hold a post or void resolves, or the transfer a reversal reverses; present exactly
+    /// when one of those flags is set (`RelatedIdInvalid` otherwise).
     pub related: Option<u128>,
+    /// The unit: that of both accounts for a new transfer; 0 in a post, void or reversal means
+    /// the related transfer's.
     pub unit: u16,
+    /// The host's code of the transfer; 0 in a post, void or reversal means the related
+    /// transfer's. The model applies no policy: codes are stored, never judged.
     pub code: u16,
+    /// [`flag`] bits.
     pub flags: u16,
+    /// A hold's timeout in seconds, 0 for none; only a pending request may set one, at most
+    /// `PENDING_TIMEOUT_S_MAX`.
     pub timeout_s: u32,
+    /// The host's own data; stored and compared, never read by a rule.
     pub user_data: u128,
-    /// When the service was done, if the request says (plain transfers and posts only).
+    /// When the service was done, in nanoseconds since the Unix epoch, if the request says
+    /// (plain transfers and posts only; not after the event's own timestamp).
     pub served_at: Option<u64>,
 }
 
+/// Where a stored transfer stands (the engine's `TransferState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
+    /// Not a hold: a plain transfer, or the record of a post, void or reversal.
     Posted,
+    /// A hold not yet resolved.
     Pending,
+    /// A hold that a post resolved.
     PendingPosted,
+    /// A hold that a void resolved.
     PendingVoided,
+    /// A hold whose timeout passed, released by [`Model::expire`].
     PendingExpired,
 }
 
+/// A transfer the model accepted.
 #[derive(Debug, Clone)]
 pub struct Transfer {
+    /// What was submitted, as submitted (a resubmission is compared with it).
     pub request: Request,
+    /// The account debited: for a post or void the hold's, for a reversal the original's
+    /// credit account.
     pub debit: u128,
+    /// The account credited: for a post or void the hold's, for a reversal the original's
+    /// debit account.
     pub credit: u128,
+    /// The unit (for a post, void or reversal, the related transfer's).
     pub unit: u16,
+    /// The code (for a post, void or reversal, the related transfer's).
     pub code: u16,
+    /// The amount in millionths: what moved, or what was held; for a post what was posted,
+    /// for a void the hold's amount.
     pub amount: Micro,
+    /// The timestamp of its event.
     pub timestamp: u64,
+    /// Where it stands.
     pub state: State,
+    /// The reversal that reversed it, if one did.
     pub reversed_by: Option<u128>,
 }
 
@@ -139,15 +218,24 @@ impl Transfer {
 /// One event's outcome: a code and a timestamp (0 unless `Ok` or `Exists`).
 pub type Outcome = (R, u64);
 
+/// The model ledger: everything of the engine's state that the checks compare.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// Unit id to scale.
     pub units: BTreeMap<u16, u32>,
+    /// Accounts by id.
     pub accounts: BTreeMap<u128, Account>,
+    /// Accepted transfers by id.
     pub transfers: BTreeMap<u128, Transfer>,
+    /// Ids of standalone transfers refused with a transient code, and the code: submitting one
+    /// again is `IdAlreadyFailed`.
     pub failed: BTreeMap<u128, R>,
+    /// Family links, each as (smaller id, larger id).
     pub links: BTreeSet<(u128, u128)>,
+    /// Ratings (1 to 5) by transfer id.
     pub ratings: BTreeMap<u128, u8>,
+    /// The last timestamp given (0 at first). A batch's events get consecutive timestamps from
+    /// the later of its `now` and `clock + 1`.
     pub clock: u64,
 }
 
@@ -168,6 +256,7 @@ fn has(flags: u16, f: u16) -> bool {
 }
 
 impl Model {
+    /// An empty model with these units, each `(unit id, scale)`, and its clock at 0.
     pub fn new(units: &[(u16, u32)]) -> Model {
         Model {
             units: units.iter().copied().collect(),
@@ -218,6 +307,10 @@ impl Model {
     // ---------------------------------------------------------------------------------------
     // Accounts
 
+    /// Opens accounts, each event on its own: `Ok` with its timestamp; `Exists` with the
+    /// original timestamp when the same account (eligibility aside) is there; otherwise a code
+    /// with timestamp 0. `Err` only for an empty batch or an exhausted clock (the model does not
+    /// cap a batch's size).
     pub fn create_accounts(
         &mut self,
         batch: &[AccountSpec],
@@ -272,6 +365,13 @@ impl Model {
     // ---------------------------------------------------------------------------------------
     // Transfers
 
+    /// Applies transfers in order. A standalone event succeeds or fails on its own (an id
+    /// refused with a transient code goes into [`Model::failed`]); a chain of linked events
+    /// applies all or nothing: on its first failure the state is rolled back, that event keeps
+    /// its code and every other event of the chain gets `LinkedEventFailed`, and a chain still
+    /// open at the batch's end fails with `LinkedEventChainOpen`. `Ok` carries the event's
+    /// timestamp, `Exists` the original's, a failure 0. `Err` as for
+    /// [`Model::create_accounts`].
     pub fn create_transfers(
         &mut self,
         batch: &[Request],
@@ -666,6 +766,10 @@ impl Model {
     // ---------------------------------------------------------------------------------------
     // Expiry
 
+    /// Takes one timestamp (the later of `now` and `clock + 1`) and expires every hold whose
+    /// timeout ends at or before it: its pending totals are released, and an account its
+    /// closing flag closed opens again. Returns their ids, earliest expiry first (then by id).
+    /// `Err` for an exhausted clock.
     pub fn expire(&mut self, now: u64) -> Result<Vec<u128>, BatchError> {
         let ts = self.reserve(now, 1)?;
         let mut due: Vec<(u64, u128)> = self
@@ -713,6 +817,11 @@ impl Model {
             .count()
     }
 
+    /// Links pairs of accounts, each event on its own: the two must differ
+    /// (`AccountsMustBeDifferent`), exist (`AccountNotFound`) and be members of one unit
+    /// (`LinkInvalid`); a pair already linked is `Exists` (with
+    /// timestamp 0), and an account with `LINKS_PER_ACCOUNT_MAX` links already is
+    /// `TooManyLinks`. `Err` as for [`Model::create_accounts`].
     pub fn link(&mut self, batch: &[(u128, u128)], now: u64) -> Result<Vec<Outcome>, BatchError> {
         self.each(batch, now, |m, &(a, b), _| {
             m.check_link(a, b)?;
@@ -729,6 +838,8 @@ impl Model {
         })
     }
 
+    /// Removes links, each event on its own, with the checks of [`Model::link`]; a pair not
+    /// linked is `LinkNotFound`.
     pub fn unlink(&mut self, batch: &[(u128, u128)], now: u64) -> Result<Vec<Outcome>, BatchError> {
         self.each(batch, now, |m, &(a, b), _| {
             m.check_link(a, b)?;
@@ -739,6 +850,8 @@ impl Model {
         })
     }
 
+    /// Sets (or, with `None`, clears) each account's eligibility date; an unknown account is
+    /// `AccountNotFound`. `Err` as for [`Model::create_accounts`].
     pub fn set_eligibility(
         &mut self,
         batch: &[(u128, Option<u64>)],
@@ -751,6 +864,9 @@ impl Model {
         })
     }
 
+    /// Rates transfers 1 to 5 (`RatingInvalid` otherwise), each event on its own. Only a posted
+    /// transfer that is not a void's or a reversal's record can be rated (`TransferNotFound`
+    /// otherwise), and once (`AlreadyRated`). `Err` as for [`Model::create_accounts`].
     pub fn rate(&mut self, batch: &[(u128, u8)], now: u64) -> Result<Vec<Outcome>, BatchError> {
         self.each(batch, now, |m, &(id, rating), _| {
             if !(1..=5).contains(&rating) {
