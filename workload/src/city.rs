@@ -10,6 +10,15 @@
 //! 3 points issuer, 4 shop, 5 team, 6 volunteer, 7 volunteer points, 8 elder; the functions
 //! below compute them, and a seed does not enter. `timebank simulate` and the example number
 //! communities from 1.
+//!
+//! ```
+//! use timebank_workload::city;
+//!
+//! let block = 1u128 << 96;
+//! assert_eq!(city::fund(3).get(), block + (1 << 32) + 3_000);
+//! assert_eq!(city::elder(3, 2).get(), block + 8 * (1 << 32) + 3_002);
+//! assert_eq!(city::team(41).get(), block + 5 * (1 << 32) + 41);
+//! ```
 
 use ledger_core::AccountId;
 

@@ -233,6 +233,20 @@ impl TimeBankWorkload {
     /// [`TimeBankWorkload::accepted`] and which holds later events post or void. The same
     /// `size` (seed included) always gives the same workload.
     ///
+    /// ```
+    /// use timebank_workload::community_bank::{Size, TimeBankWorkload};
+    /// use timebank_workload::T0;
+    ///
+    /// let size = Size { communities: 2, members: 4, transfers: 50, batch: 20, seed: 1 };
+    /// let w = TimeBankWorkload::generate(size);
+    /// assert_eq!(w.accounts.len(), 6); // 2 funds, then 4 members
+    /// assert!(w.accounts[..2].iter().all(|a| a.fund));
+    /// let batch_sizes: Vec<usize> = w.batches.iter().map(Vec::len).collect();
+    /// assert_eq!(batch_sizes, [20, 20, 10]);
+    /// assert_eq!(w.times, [T0 + 1_000_000_000, T0 + 2_000_000_000, T0 + 3_000_000_000]);
+    /// assert_eq!(w.accepted, w.mix.iter().map(|(_, n)| n).sum::<usize>());
+    /// ```
+    ///
     /// # Panics
     /// If `size` is out of the range [`Size`] states, or the engine refuses a setup event.
     pub fn generate(size: Size) -> TimeBankWorkload {

@@ -149,6 +149,24 @@ impl Workload {
     /// follows from `shape` and `seed`. Transfer ids count up by one from a start drawn from
     /// `seed`; account ids are drawn from it.
     ///
+    /// ```
+    /// use timebank_workload::engine_batches::{Shape, Workload};
+    ///
+    /// let shape = Shape {
+    ///     accounts: 3,
+    ///     events_per_batch: 20,
+    ///     batches: 2,
+    ///     holds_per_mille: 100,
+    ///     resolutions_per_mille: 100,
+    /// };
+    /// let w = Workload::generate(shape, 7);
+    /// for batch in &w.batches {
+    ///     assert_eq!(batch.len(), 20);
+    ///     let results = w.apply(&mut w.base.clone(), batch);
+    ///     assert!(results.iter().all(|r| r.code == ledger_core::ResultCode::Ok));
+    /// }
+    /// ```
+    ///
     /// # Panics
     /// If `shape` is out of the range [`Shape`] states, or any event of a batch would be
     /// refused against `base` (the workload measures applied events only).
