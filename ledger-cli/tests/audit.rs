@@ -658,3 +658,63 @@ fn a_ledger_in_many_segments_works_with_every_command_and_an_archive() {
         "the archive is only read"
     );
 }
+
+/// Every file and directory under `dir`: its path, bytes (files) and modification time.
+fn tree_state(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>, std::time::SystemTime)> {
+    let mut state = vec![];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        if path.is_dir() {
+            state.push((path.clone(), vec![], modified));
+            state.extend(tree_state(&path));
+        } else {
+            state.push((path.clone(), std::fs::read(&path).unwrap(), modified));
+        }
+    }
+    state.sort();
+    state
+}
+
+/// `verify` once opened the sled index in place, and sled writes when it opens (its lock, its
+/// recovery state, a snapshot on close): auditing a ledger changed it. The audit now reads a
+/// copy of the index made outside the directory, so every file keeps its bytes and its
+/// modification time, and the index is still checked.
+#[test]
+fn verify_writes_nothing_in_the_ledger_directory() {
+    let bank = Bank::new().with_accounts();
+    bank.ok(&[
+        "record",
+        "--payer",
+        "1",
+        "--provider",
+        "2",
+        "--hours",
+        "1.5",
+        "--code",
+        "101",
+    ]);
+    bank.ok(&["status"]);
+    let before = tree_state(&bank.data());
+    assert!(
+        before
+            .iter()
+            .any(|(path, _, _)| path.ends_with(ledger_store::INDEX_DIR_NAME)),
+        "the ledger has an index"
+    );
+    for args in [
+        &["--json", "verify"][..],
+        &["verify"],
+        &["verify", "--journal-only"],
+    ] {
+        let run = bank.ok(args);
+        if args[0] == "--json" {
+            assert_eq!(run.json()["index_checked"], true, "{}", run.stdout);
+        }
+        assert_eq!(
+            tree_state(&bank.data()),
+            before,
+            "{args:?} changed the directory"
+        );
+    }
+}

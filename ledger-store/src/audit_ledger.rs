@@ -43,14 +43,17 @@ pub enum IndexCheck {
     /// Every account the journal created is indexed with the balances its outcomes sum to.
     Matches,
     /// The index was not compared, and why (none yet, behind the journal, not asked for, or
-    /// the directory cannot be written); opening the ledger catches an index up.
+    /// it could not be copied to the system's temporary directory to be read); opening the
+    /// ledger catches an index up.
     NotChecked(String),
 }
 
 /// Audits the journal in `dir` (frames, hashes, chain, times, checkpoints and their MACs with
 /// `key`, every body decoded, balances summed from the outcomes) and, with `check_index`, the
-/// index's accounts against those balances. Reads only; repairs nothing; a torn tail is
-/// reported as [`CorruptionReason::TornTail`], not cut.
+/// index's accounts against those balances. Reads only and writes nothing in `dir` (the index
+/// is read from a copy in the system's temporary directory, since sled cannot open it without
+/// writing), so a read-only copy of a ledger is audited in full; repairs nothing; a torn tail
+/// is reported as [`CorruptionReason::TornTail`], not cut.
 ///
 /// On `Err(Corrupted)`: the first bad record, or (reason [`CorruptionReason::Index`]) an
 /// index that disagrees with a journal that verified. `Err(Locked)`: another process has the
@@ -140,7 +143,8 @@ fn check_index_against(dir: &Path, audited: &crate::audit::Audit) -> Result<Inde
             )))
         }
     };
-    let index = match Index::open(&index_path) {
+    // A copy, so that nothing in the audited directory is written (see `Index::open_copy_of`).
+    let index = match Index::open_copy_of(&index_path) {
         Ok(index) => index,
         Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
             return Err(index_damage(
@@ -150,7 +154,7 @@ fn check_index_against(dir: &Path, audited: &crate::audit::Audit) -> Result<Inde
         }
         Err(e) => {
             return Ok(IndexCheck::NotChecked(format!(
-                "the index cannot be opened ({e})"
+                "the index cannot be copied into the system's temporary directory and opened ({e})"
             )))
         }
     };

@@ -297,6 +297,52 @@ impl Index {
         Ok(index)
     }
 
+    /// Opens a private copy of the index at `path` for reading, and writes nothing under
+    /// `path`: for an audit, which must not change the directory it checks (a read-only mount
+    /// included). sled 0.34 has no read-only open: opening takes a write lock on its `db` file
+    /// (so it opens it for writing) and may write recovery state and a snapshot, so the files
+    /// are copied into a fresh directory under the system's temporary directory, and that copy
+    /// is opened. The copy is removed when the index is dropped (or at once on an error); it
+    /// takes as much space there as the index takes in the data directory. The caller holds
+    /// the data directory's lock, so no store writes the files while they are copied.
+    pub fn open_copy_of(path: &Path) -> Result<Index, sled::Error> {
+        let copy = std::env::temp_dir().join(format!(
+            "timebank-index-copy-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let opened = copy_dir(path, &copy)
+            .map_err(sled::Error::Io)
+            .and_then(|()| {
+                // Temporary: sled removes the copy when the database is dropped.
+                let config = sled::Config::new()
+                    .path(&copy)
+                    .temporary(true)
+                    .mode(sled::Mode::HighThroughput);
+                contain(|| config.open())
+            });
+        let db = match opened {
+            Ok(db) => db,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&copy);
+                return Err(e);
+            }
+        };
+        let name = match contain(|| db.get(KEY_LIVE))? {
+            Some(name) => String::from_utf8_lossy(&name).into_owned(),
+            None => format!("{GENERATION_PREFIX}1"),
+        };
+        let tree = contain(|| db.open_tree(&name))?;
+        Ok(Index {
+            open: Some(OpenIndex {
+                db,
+                live: RwLock::new(IndexTree { name, tree }),
+            }),
+        })
+    }
+
     /// A temporary index, in memory where the system allows (sled's temporary mode keeps it in
     /// `/dev/shm` on Linux) and removed when dropped: for a store that must not write its data
     /// directory.
@@ -415,6 +461,29 @@ impl Index {
     pub fn flush(&self) -> Result<(), sled::Error> {
         contain(|| self.db().flush().map(|_| ()))
     }
+}
+
+/// Copies the directory tree `from` (directories and regular files, as sled keeps) to `to`,
+/// which must not exist; reads `from` only.
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            // Not `fs::copy`, which would keep a read-only source's mode and leave sled a copy
+            // it cannot open: a new file of the owner's alone.
+            let mut source = std::fs::File::open(entry.path())?;
+            let mut copy = crate::file::private_file(&mut std::fs::OpenOptions::new())
+                .write(true)
+                .create_new(true)
+                .open(&target)?;
+            std::io::copy(&mut source, &mut copy)?;
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Index {
