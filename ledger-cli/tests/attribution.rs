@@ -8,19 +8,7 @@ use std::process::Command;
 use support::Bank;
 
 fn record(bank: &Bank, extra: &[&str]) -> support::Run {
-    let mut args: Vec<&str> = extra.to_vec();
-    args.extend_from_slice(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "2",
-        "--code",
-        "101",
-    ]);
-    bank.run(&args)
+    bank.run(&[extra, &support::record("1", "2", "2", "101")[..]].concat())
 }
 
 #[test]

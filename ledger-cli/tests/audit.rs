@@ -3,33 +3,13 @@
 
 mod support;
 
-use support::{run_in, Bank, START};
+use support::{record, run_in, Bank, START};
 
 /// A ledger with a little history: accounts, services, a gift, points.
 fn busy_bank() -> Bank {
     let bank = Bank::new().with_accounts();
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "3",
-        "--code",
-        "101",
-    ]);
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "3",
-        "--hours",
-        "1.25",
-        "--code",
-        "104",
-    ]);
+    bank.ok(&record("1", "2", "3", "101"));
+    bank.ok(&record("1", "3", "1.25", "104"));
     bank.ok(&["account", "link", "2", "3"]);
     bank.ok(&["gift", "--from", "2", "--to", "3", "--amount", "0.5"]);
     bank.ok(&["award", "--issuer", "11", "--member", "12", "--code", "401"]);
@@ -448,20 +428,7 @@ fn a_ledger_held_by_another_process_is_reported_in_use() {
     let before = bank.status();
     let store =
         ledger_store::Store::open(&bank.data(), ledger_store::StoreOptions::default()).unwrap();
-    for args in [
-        &["status"][..],
-        &[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            "1",
-            "--code",
-            "101",
-        ][..],
-    ] {
+    for args in [&["status"][..], &record("1", "2", "1", "101")[..]] {
         let run = bank.run(args);
         assert_eq!(run.code, 7, "{args:?}: {}", run.stderr);
         assert!(
@@ -555,17 +522,7 @@ fn a_ledger_in_many_segments_works_with_every_command_and_an_archive() {
         bank.ok(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
     for hours in ["1", "2", "0.5", "3", "1.25", "2.5", "1", "4", "0.75", "1.5"] {
-        run_small(&[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            hours,
-            "--code",
-            "101",
-        ]);
+        run_small(&record("1", "2", hours, "101"));
     }
     let count = segment_count(&bank.data());
     assert!(count >= 4, "{count} segments");
@@ -628,17 +585,7 @@ fn a_ledger_in_many_segments_works_with_every_command_and_an_archive() {
         with_archive(&["verify", "--replay"]),
         with_archive(&["status"]),
         with_archive(&["export"]),
-        with_archive(&[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "3",
-            "--hours",
-            "2",
-            "--code",
-            "101",
-        ]),
+        with_archive(&record("1", "3", "2", "101")),
     ] {
         bank.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
@@ -683,17 +630,7 @@ fn tree_state(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>, std::t
 #[test]
 fn verify_writes_nothing_in_the_ledger_directory() {
     let bank = Bank::new().with_accounts();
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "1.5",
-        "--code",
-        "101",
-    ]);
+    bank.ok(&record("1", "2", "1.5", "101"));
     bank.ok(&["status"]);
     let before = tree_state(&bank.data());
     assert!(

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{decimal, Bank};
+use support::{decimal, record, Bank};
 
 fn posted(bank: &Bank, account: &str) -> String {
     let rows = bank.ok(&["--json", "balance", account]).json();
@@ -47,17 +47,7 @@ fn accounts_open_show_link_set_eligibility_and_close() {
     // Times print in the policy's zone (UTC+8 in the shipped policy).
     assert_eq!(shown["eligible_from"], "2026-01-01T08:00:00+08:00");
 
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "2",
-        "--code",
-        "101",
-    ]);
+    bank.ok(&record("1", "2", "2", "101"));
     let closed = bank.ok(&["--reason", "7", "account", "close", "2", "--to", "4"]);
     assert!(
         closed.stdout.contains("close account 2 into 4"),
@@ -133,17 +123,7 @@ fn record_withdraw_gift_award_and_redeem_move_exact_amounts() {
 #[test]
 fn a_booking_is_held_then_completed_for_fewer_hours_or_cancelled() {
     let bank = Bank::new().with_accounts();
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "5",
-        "--code",
-        "101",
-    ]);
+    bank.ok(&record("1", "2", "5", "101"));
     bank.ok(&["account", "eligibility", "2", "--from", "2026-01-01"]);
     let booked = bank.ok(&[
         "--json",
@@ -197,17 +177,7 @@ fn a_booking_is_held_then_completed_for_fewer_hours_or_cancelled() {
 #[test]
 fn expire_releases_a_booking_after_its_deadline() {
     let mut bank = Bank::new().with_accounts();
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "3",
-        "--code",
-        "101",
-    ]);
+    bank.ok(&record("1", "2", "3", "101"));
     bank.ok(&["account", "eligibility", "2", "--from", "2026-01-01"]);
     bank.ok(&[
         "service",
@@ -287,17 +257,7 @@ fn an_explicit_id_makes_a_retry_change_nothing() {
 fn statements_page_in_table_json_and_csv() {
     let bank = Bank::new().with_accounts();
     for hours in ["1", "2", "0.5"] {
-        bank.ok(&[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            hours,
-            "--code",
-            "102",
-        ]);
+        bank.ok(&record("1", "2", hours, "102"));
     }
     let page = bank
         .ok(&["--json", "statement", "2", "--limit", "2"])
@@ -335,28 +295,8 @@ fn the_liability_report_shows_what_members_hold_by_community() {
         "--community",
         "8",
     ]);
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "2",
-        "--code",
-        "101",
-    ]);
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "20",
-        "--hours",
-        "1.5",
-        "--code",
-        "101",
-    ]);
+    bank.ok(&record("1", "2", "2", "101"));
+    bank.ok(&record("1", "20", "1.5", "101"));
     let units = bank
         .ok(&["--json", "report", "liabilities", "--by", "community"])
         .json();

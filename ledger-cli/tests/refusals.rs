@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::Bank;
+use support::{record, Bank};
 
 /// The default policy with Shanghai Changning's daily cap: at most 2 hours earned a day.
 fn capped_policy(bank: &Bank) -> String {
@@ -34,17 +34,7 @@ fn an_unknown_account_is_not_found() {
     let bank = Bank::new().with_accounts();
     refused_changes_nothing(
         &bank,
-        &[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "99",
-            "--hours",
-            "1",
-            "--code",
-            "101",
-        ],
+        &record("1", "99", "1", "101"),
         3,
         "account 99 does not exist",
     );
@@ -67,47 +57,17 @@ fn a_daily_cap_refuses_the_credit_and_names_the_result_code() {
     let policy = capped_policy(&bank);
     bank.ok(&["--policy", &policy, "init"]);
     let bank = bank.with_accounts();
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "1.5",
-        "--code",
-        "101",
-    ]);
+    bank.ok(&record("1", "2", "1.5", "101"));
     refused_changes_nothing(
         &bank,
-        &[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            "1",
-            "--code",
-            "102",
-        ],
+        &record("1", "2", "1", "102"),
         4,
         "cap_exceeded_daily (200)",
     );
     let rows = bank.ok(&["--json", "balance", "2"]).json();
     assert_eq!(rows[0]["posted"], "1.5");
     // Within the cap it still applies.
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "0.5",
-        "--code",
-        "102",
-    ]);
+    bank.ok(&record("1", "2", "0.5", "102"));
 }
 
 #[test]
@@ -119,22 +79,7 @@ fn a_bad_amount_is_a_usage_error() {
         ("1e3", "not a plain decimal"),
         ("0", "greater than zero"),
     ] {
-        refused_changes_nothing(
-            &bank,
-            &[
-                "record",
-                "--payer",
-                "1",
-                "--provider",
-                "2",
-                "--hours",
-                amount,
-                "--code",
-                "101",
-            ],
-            2,
-            expected,
-        );
+        refused_changes_nothing(&bank, &record("1", "2", amount, "101"), 2, expected);
     }
     refused_changes_nothing(
         &bank,
@@ -157,17 +102,7 @@ fn a_bad_amount_is_a_usage_error() {
 #[test]
 fn a_gift_to_a_stranger_is_refused() {
     let bank = Bank::new().with_accounts();
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "3",
-        "--code",
-        "101",
-    ]);
+    bank.ok(&record("1", "2", "3", "101"));
     refused_changes_nothing(
         &bank,
         &["gift", "--from", "2", "--to", "3", "--amount", "1"],
@@ -189,17 +124,7 @@ fn engine_refusals_name_the_result_code() {
         "exceeds_floor (110)",
     );
     // Paying for care before the eligibility date.
-    bank.ok(&[
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        "3",
-        "--code",
-        "101",
-    ]);
+    bank.ok(&record("1", "2", "3", "101"));
     refused_changes_nothing(
         &bank,
         &[
@@ -215,22 +140,7 @@ fn engine_refusals_name_the_result_code() {
         "not_yet_eligible (203)",
     );
     // A code the policy does not define.
-    refused_changes_nothing(
-        &bank,
-        &[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            "1",
-            "--code",
-            "999",
-        ],
-        4,
-        "refused",
-    );
+    refused_changes_nothing(&bank, &record("1", "2", "1", "999"), 4, "refused");
 }
 
 #[test]
@@ -256,17 +166,7 @@ fn a_time_far_ahead_of_the_clock_is_refused_and_changes_nothing() {
     let run = support::run_in(
         &bank.data(),
         "2099-01-01T00:00:00Z",
-        &[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            "1",
-            "--code",
-            "101",
-        ],
+        &record("1", "2", "1", "101"),
     );
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("not plausible"), "{}", run.stderr);

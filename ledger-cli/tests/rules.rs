@@ -4,28 +4,16 @@
 
 mod support;
 
-use support::{run_in, Bank};
+use support::{record, run_in, Bank};
 
-fn record(bank: &Bank, hours: &str, extra: &[&str]) -> support::Run {
-    let mut args = vec![
-        "record",
-        "--payer",
-        "1",
-        "--provider",
-        "2",
-        "--hours",
-        hours,
-        "--code",
-        "101",
-    ];
-    args.extend_from_slice(extra);
-    bank.run(&args)
+fn record_service(bank: &Bank, hours: &str, extra: &[&str]) -> support::Run {
+    bank.run(&[&record("1", "2", hours, "101")[..], extra].concat())
 }
 
 #[test]
 fn a_service_typed_in_later_keeps_the_day_it_was_done() {
     let bank = Bank::new().with_accounts();
-    let done = record(&bank, "2", &["--served-at", "2026-02-28T10:00:00+08:00"]);
+    let done = record_service(&bank, "2", &["--served-at", "2026-02-28T10:00:00+08:00"]);
     assert_eq!(done.code, 0, "{}", done.stderr);
     let page = bank.ok(&["--json", "statement", "2"]).json();
     let line = &page["lines"][0];
@@ -41,35 +29,19 @@ fn a_service_typed_in_later_keeps_the_day_it_was_done() {
     // Past the policy's 30 days, or after the record: refused, nothing changed.
     bank.fails(
         &[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            "1",
-            "--code",
-            "101",
-            "--served-at",
-            "2026-01-15",
-        ],
+            &record("1", "2", "1", "101")[..],
+            &["--served-at", "2026-01-15"],
+        ]
+        .concat(),
         4,
         "served_at_too_late (210)",
     );
     bank.fails(
         &[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            "1",
-            "--code",
-            "101",
-            "--served-at",
-            "2026-03-02",
-        ],
+            &record("1", "2", "1", "101")[..],
+            &["--served-at", "2026-03-02"],
+        ]
+        .concat(),
         4,
         "served_at_in_future (22)",
     );
@@ -86,17 +58,7 @@ fn a_time_that_does_not_parse_is_an_error_everywhere_and_the_clock_never_goes_ba
     let earlier = run_in(
         &bank.data(),
         "2026-02-01T00:00:00Z",
-        &[
-            "record",
-            "--payer",
-            "1",
-            "--provider",
-            "2",
-            "--hours",
-            "1",
-            "--code",
-            "101",
-        ],
+        &record("1", "2", "1", "101"),
     );
     assert_eq!(earlier.code, 2, "{}", earlier.stderr);
     assert!(
@@ -105,7 +67,7 @@ fn a_time_that_does_not_parse_is_an_error_everywhere_and_the_clock_never_goes_ba
         earlier.stderr
     );
     // The same --at again is fine: the ledger spreads events within that second.
-    assert_eq!(record(&bank, "1", &[]).code, 0);
+    assert_eq!(record_service(&bank, "1", &[]).code, 0);
 }
 
 #[test]
@@ -149,7 +111,7 @@ fn an_empty_account_closes_and_a_balance_goes_only_where_a_gift_could() {
     bank.ok(&["--reason", "7", "account", "close", "3", "--to", "4"]);
     let shown = bank.ok(&["--json", "account", "show", "3"]).json();
     assert_eq!(shown["closed"], true);
-    assert_eq!(record(&bank, "1", &[]).code, 0);
+    assert_eq!(record_service(&bank, "1", &[]).code, 0);
     // Member 2 has an hour; member 3 is not family.
     bank.ok(&[
         "account",

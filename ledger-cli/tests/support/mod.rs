@@ -139,3 +139,24 @@ pub fn owner_only(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
+
+/// The arguments of `record --payer P --provider V --hours H --code C`, the service most
+/// tests record; extend them with `[&record(..)[..], &[..]].concat()`.
+pub fn record<'a>(
+    payer: &'a str,
+    provider: &'a str,
+    hours: &'a str,
+    code: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "record",
+        "--payer",
+        payer,
+        "--provider",
+        provider,
+        "--hours",
+        hours,
+        "--code",
+        code,
+    ]
+}
