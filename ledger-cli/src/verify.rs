@@ -9,7 +9,8 @@ use serde::Serialize;
 use ledger_store::audit_ledger::{audit_ledger_from, IndexCheck, LedgerAudit};
 use ledger_store::checkpoint::hex;
 use ledger_store::{
-    verify_dir_from, Corruption, CorruptionReason, Error as StoreError, VerifyReport,
+    verify_dir_from, verify_dir_with_index, Corruption, CorruptionReason, Error as StoreError,
+    VerifyReport,
 };
 
 use crate::cli::VerifyArgs;
@@ -49,10 +50,8 @@ struct Verdict {
 }
 
 pub fn run(session: &Session, args: &VerifyArgs) -> CliResult {
-    if !args.replay {
-        // Another timebank run may be writing: wait for it (the replay path locks on open).
-        session.lock(false)?;
-    }
+    // Another timebank run may be writing: wait for it.
+    session.lock(false)?;
     let verdict = match args.replay {
         true => check(session, args).map(|report| replayed_verdict(&report, summary(&report))),
         false => audit(session, args).map(|audit| audited_verdict(&audit)),
@@ -213,20 +212,23 @@ fn damaged(c: &Corruption) -> CliError {
     error
 }
 
-/// With `--replay`: the journal replayed on its own first (read-only, so a torn tail is
-/// reported, not cut), then the store: the live state and the index against the replay.
+/// With `--replay`: the journal replayed once (read-only, so a torn tail is reported, not
+/// cut) and the index, read from a copy, compared with the replayed state. An index that is
+/// not at the journal's head is brought there by opening the store, which is then verified:
+/// the live state and the index against a replay.
 pub fn check(session: &Session, args: &VerifyArgs) -> Result<VerifyReport, StoreError> {
     let mut bar = ProgressBar::new("verifying");
-    let journal = verify_dir_from(
-        session.data(),
-        &session.global.segments_from,
-        session.key.as_ref(),
-        &mut |p| bar.update(p),
-    );
+    let archives = &session.global.segments_from;
+    let key = session.key.as_ref();
+    let verified = match args.journal_only {
+        true => verify_dir_from(session.data(), archives, key, &mut |p| bar.update(p))
+            .map(|report| (report, None)),
+        false => verify_dir_with_index(session.data(), archives, key, &mut |p| bar.update(p)),
+    };
     bar.finish();
-    let journal = journal?;
-    if args.journal_only {
-        return Ok(journal);
+    let (report, index_not_checked) = verified?;
+    if args.journal_only || index_not_checked.is_none() {
+        return Ok(report);
     }
     let store = session.try_open_for_reading()?;
     let mut bar = ProgressBar::new("checking the index");

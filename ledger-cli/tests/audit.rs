@@ -655,3 +655,39 @@ fn verify_writes_nothing_in_the_ledger_directory() {
         );
     }
 }
+
+/// `verify --replay` once replayed the journal three times (on its own, when the store opened,
+/// and in the store's verify). Now an index at the journal's head is compared with the one
+/// replay, read from a copy: the verdict is the same (every field and the sentence), and
+/// nothing in the directory is written, which opening the store would do.
+#[test]
+fn verify_replay_replays_once_says_the_same_and_writes_nothing() {
+    let bank = Bank::new().with_accounts();
+    bank.ok(&record("1", "2", "1.5", "101"));
+    let status = bank.status();
+    let before = tree_state(&bank.data());
+    let verdict = bank.ok(&["--json", "verify", "--replay"]).json();
+    assert_eq!(tree_state(&bank.data()), before, "verify --replay wrote");
+    let expected = serde_json::json!({
+        "intact": true, "replayed": true, "records": status["seq"].as_u64().unwrap() + 1,
+        "segments": null, "seq": status["seq"], "head": status["head"],
+        "state_digest": status["state_digest"], "checkpoints_verified": 0,
+        "macs_checked": false, "accounts": null, "index_checked": true,
+        "index_not_checked": null, "damaged": null, "first_bad_record": null,
+        "segment": null, "offset": null, "reason": null,
+    });
+    assert_eq!(verdict, expected);
+    let sentence = bank.ok(&["verify", "--replay"]).stdout;
+    assert_eq!(
+        sentence.trim(),
+        format!(
+            "intact: {} records ({} bytes), head record {} {}, 0 checkpoint(s) verified (MACs \
+             not checked (no --key-file)), replayed state digest {}, the index matches",
+            expected["records"],
+            status["journal_bytes"],
+            status["seq"],
+            status["head"].as_str().unwrap(),
+            status["state_digest"].as_str().unwrap(),
+        )
+    );
+}

@@ -129,57 +129,14 @@ pub fn audit_ledger_from(
 }
 
 fn check_index_against(dir: &Path, audited: &crate::audit::Audit) -> Result<IndexCheck> {
-    let index_path = dir.join(INDEX_DIR_NAME);
-    if !index_path.is_dir() {
-        return Ok(IndexCheck::NotChecked("there is no index yet".into()));
-    }
-    // The store's own lock: never read the index while a store writes it.
-    let _lock = match DirLock::acquire(dir, false) {
-        Ok(lock) => lock,
-        Err(Error::Locked(path)) => return Err(Error::Locked(path)),
-        Err(e) => {
-            return Ok(IndexCheck::NotChecked(format!(
-                "the data directory's lock cannot be taken ({e})"
-            )))
-        }
-    };
-    // A copy, so that nothing in the audited directory is written (see `Index::open_copy_of`).
-    let index = match Index::open_copy_of(&index_path) {
+    let head = audited.head;
+    let index = match index_at_head(dir, head)? {
         Ok(index) => index,
-        Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
-            return Err(index_damage(
-                audited.head,
-                format!("sled cannot read it: {e}"),
-            ))
-        }
-        Err(e) => {
-            return Ok(IndexCheck::NotChecked(format!(
-                "the index cannot be copied into the system's temporary directory and opened ({e})"
-            )))
-        }
+        Err(why) => return Ok(IndexCheck::NotChecked(why)),
     };
     let live = index.live();
-    let Some(mark) = live.mark()? else {
-        return Ok(IndexCheck::NotChecked(
-            "the index has no mark (opening the ledger rebuilds it)".into(),
-        ));
-    };
-    let head = audited.head;
-    if mark.sequence != head.sequence || mark.hash != head.hash {
-        if mark.sequence < head.sequence {
-            return Ok(IndexCheck::NotChecked(format!(
-                "the index covers records up to {} of {} (opening the ledger catches it up)",
-                mark.sequence, head.sequence
-            )));
-        }
-        return Err(index_damage(
-            head,
-            format!(
-                "its mark names record {} with another hash or beyond the journal's head {}",
-                mark.sequence, head.sequence
-            ),
-        ));
-    }
+    // Invariant: `index_at_head` returns only an index whose mark is there.
+    let mark = live.mark()?.expect("the index has a mark");
     if mark.accounts != audited.accounts.len() as u64 {
         return Err(index_damage(
             head,
@@ -203,6 +160,60 @@ fn check_index_against(dir: &Path, audited: &crate::audit::Audit) -> Result<Inde
         }
     }
     Ok(IndexCheck::Matches)
+}
+
+/// The index of the ledger in `dir`, read from a copy (nothing in `dir` is written), when its
+/// mark is at the journal's `head`; else why it cannot be compared (`Ok(Err(why))`). Under the
+/// store's lock: never read while a store writes it. `Err(Locked)`: a store has it open;
+/// `Err(Corrupted)`: sled cannot read it, or its mark is past or beside the journal's head.
+pub(crate) fn index_at_head(dir: &Path, head: Head) -> Result<std::result::Result<Index, String>> {
+    let index_path = dir.join(INDEX_DIR_NAME);
+    if !index_path.is_dir() {
+        return Ok(Err("there is no index yet".into()));
+    }
+    let _lock = match DirLock::acquire(dir, false) {
+        Ok(lock) => lock,
+        Err(Error::Locked(path)) => return Err(Error::Locked(path)),
+        Err(e) => {
+            return Ok(Err(format!(
+                "the data directory's lock cannot be taken ({e})"
+            )))
+        }
+    };
+    // A copy, so that nothing in the audited directory is written (see `Index::open_copy_of`).
+    let index = match Index::open_copy_of(&index_path) {
+        Ok(index) => index,
+        Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
+            return Err(index_damage(head, format!("sled cannot read it: {e}")))
+        }
+        Err(e) => {
+            return Ok(Err(format!(
+                "the index cannot be copied into the system's temporary directory and opened \
+                 ({e})"
+            )))
+        }
+    };
+    let Some(mark) = index.live().mark()? else {
+        return Ok(Err(
+            "the index has no mark (opening the ledger rebuilds it)".into(),
+        ));
+    };
+    if mark.sequence != head.sequence || mark.hash != head.hash {
+        if mark.sequence < head.sequence {
+            return Ok(Err(format!(
+                "the index covers records up to {} of {} (opening the ledger catches it up)",
+                mark.sequence, head.sequence
+            )));
+        }
+        return Err(index_damage(
+            head,
+            format!(
+                "its mark names record {} with another hash or beyond the journal's head {}",
+                mark.sequence, head.sequence
+            ),
+        ));
+    }
+    Ok(Ok(index))
 }
 
 fn index_damage(head: Head, why: String) -> Error {

@@ -1626,6 +1626,40 @@ pub fn verify_bytes(
     report_of(&replayed, key.is_some())
 }
 
+/// [`verify_dir_from`] that also compares the sled index (read from a copy, see
+/// [`Index::open_copy_of`]) with the replayed state, every key: one replay for the journal and
+/// the index, and nothing in `dir` written. `Ok((report, None))` has `index_checked` set;
+/// `Ok((report, Some(why)))`: the journal verified but the index was not compared (none, not
+/// at the journal's head, or unreadable), and why; opening the store brings it to the head.
+/// `Err(Corrupted)` with [`CorruptionReason::Index`]: an index at the head that differs.
+pub fn verify_dir_with_index(
+    dir: &Path,
+    archives: &[PathBuf],
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(VerifyReport, Option<String>)> {
+    let image = read_journal(&OsIo, dir, archives)?;
+    let replayed =
+        replay(&image.bytes, key, progress, &mut |_, _, _, _| {}).map_err(|e| image.locate(e))?;
+    let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+    let head = replayed.head;
+    let index = match crate::audit_ledger::index_at_head(dir, head)? {
+        Ok(index) => index,
+        Err(why) => return Ok((report, Some(why))),
+    };
+    if let Some(diff) = index.live().compare(&replayed.ledger)? {
+        return Err(Corruption {
+            segment: None,
+            sequence: head.sequence,
+            offset: head.len,
+            reason: CorruptionReason::Index(diff),
+        }
+        .into());
+    }
+    report.index_checked = true;
+    Ok((report, None))
+}
+
 /// The report of a replay; a torn tail still in the image is corruption here.
 fn report_of(replayed: &Replayed, macs_checked: bool) -> Result<VerifyReport> {
     if let Some(torn) = &replayed.torn {
