@@ -13,8 +13,8 @@
 //! `verify` is what `timebank verify` runs by default (`ledger_store::audit_ledger`: the file
 //! read, frames, hashes, chain and every balance summed from the outcomes on two cores, without
 //! the engine; the journal written here has no index to compare). `verify_replay` is
-//! `verify_dir`, what `timebank verify --replay` runs first: every command replayed through the
-//! engine. `replay` is the replay alone on bytes in memory; `audit` the audit alone.
+//! `verify_dir`, the one replay `timebank verify --replay` runs (as `verify_dir_with_index`,
+//! before it compares the index): every command replayed through the engine. `replay` is the replay alone on bytes in memory; `audit` the audit alone.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
