@@ -152,9 +152,23 @@ fn verify_names_an_index_that_disagrees_with_the_journal_and_a_rebuild_fixes_it(
 }
 
 /// The sled directory's live generation, opened with sled directly (to damage it as a crash or
-/// a failing disk could).
+/// a failing disk could). sled releases its directory lock from background threads shortly
+/// after a store closes, so the open retries the lock for a while, as `Index::open` does.
 fn live_tree(dir: &Scratch) -> (sled::Db, sled::Tree) {
-    let db = sled::open(dir.path().join(INDEX_DIR_NAME)).unwrap();
+    let path = dir.path().join(INDEX_DIR_NAME);
+    let mut attempt = 0;
+    let db = loop {
+        match sled::open(&path) {
+            Ok(db) => break db,
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && attempt < 200 =>
+            {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("the index does not open: {e}"),
+        }
+    };
     let name = db.get(b"live").unwrap().expect("a live generation");
     let tree = db.open_tree(name).unwrap();
     (db, tree)
