@@ -362,8 +362,11 @@ static int32_t close_from_another_thread(void *context, uint64_t done, uint64_t 
     if (!state->spawned) {
         state->spawned = 1;
         pthread_create(&state->thread, NULL, close_store, state->closer);
+        /* Sleeps, not sched_yield: under valgrind, which runs one thread at a time, a
+         * yielding spin can keep the closer from ever being scheduled. */
+        struct timespec tick = {0, 1000 * 1000};
         while (!state->closer->started) {
-            sched_yield();
+            nanosleep(&tick, NULL);
         }
         /* Give the closer time to start waiting for this call. */
         struct timespec pause = {0, 50 * 1000 * 1000};
