@@ -17,6 +17,7 @@ use ledger_core::{
 use crate::checkpoint::CheckpointKey;
 use crate::codec::decode_record_body;
 use crate::error::{Corruption, CorruptionReason};
+use crate::id_hasher::IdHashMap;
 use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
 use crate::outcome::{applied, Outcome};
 use crate::profile::split_genesis_body;
@@ -62,7 +63,12 @@ fn millionths(value: Decimal) -> i128 {
 }
 
 fn amount_millionths(amount: Amount) -> i128 {
-    millionths(amount.value())
+    let value = amount.value();
+    // An amount's scale is at most UNIT_SCALE_MAX: scaled up exactly, without a Decimal.
+    match UNIT_SCALE_MAX.checked_sub(value.scale()) {
+        Some(up) => value.mantissa() * 10i128.pow(up),
+        None => millionths(value),
+    }
 }
 
 /// What an audit found.
@@ -87,7 +93,7 @@ pub struct Audit {
 #[derive(Default)]
 struct Part {
     created: Vec<(AccountId, u16)>,
-    moved: HashMap<AccountId, Totals>,
+    moved: IdHashMap<AccountId, Totals>,
     transfers: u64,
     /// The first bad record of the slice, where checking stopped.
     bad: Option<(usize, CorruptionReason)>,
@@ -255,17 +261,19 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
         }
     }
     let (head, checkpoints) = check_chain(bytes, frames, key)?;
-    let mut accounts: HashMap<AccountId, (u16, Totals)> = HashMap::new();
+    let created = parts.iter().map(|p| p.created.len()).sum();
+    let mut sums: IdHashMap<AccountId, (u16, Totals)> = IdHashMap::default();
+    sums.reserve(created);
     for part in &parts {
         for &(id, unit) in &part.created {
-            accounts.insert(id, (unit, Totals::default()));
+            sums.insert(id, (unit, Totals::default()));
         }
     }
     let mut transfers = 0;
     for part in parts {
         transfers += part.transfers;
         for (id, totals) in part.moved {
-            let Some((_, sum)) = accounts.get_mut(&id) else {
+            let Some((_, sum)) = sums.get_mut(&id) else {
                 return Err(Corruption {
                     segment: None,
                     sequence: head.sequence,
@@ -279,6 +287,7 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
             sum.add(&totals);
         }
     }
+    let accounts = sums.into_iter().collect();
     Ok(Audit {
         records: frames.len() as u64,
         head,

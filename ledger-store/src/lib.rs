@@ -57,6 +57,7 @@ mod codec_operation;
 pub mod error;
 pub mod exchange;
 pub mod file;
+mod id_hasher;
 pub mod index;
 mod index_account;
 mod index_history;
