@@ -25,7 +25,7 @@ pub trait JournalIo: Send + Sync + Debug {
     /// The names of the files in directory `dir`, or `None` when it does not exist.
     fn list(&self, dir: &Path) -> io::Result<Option<Vec<String>>>;
     /// The length of the file at `path` (0 when it does not exist): a hint for
-    /// [`JournalIo::read_append`]'s buffer.
+    /// [`JournalIo::read_append`]'s buffer, and how much [`JournalIo::read_at`] may read.
     fn size(&self, path: &Path) -> io::Result<u64> {
         Ok(self.read(path)?.map_or(0, |bytes| bytes.len() as u64))
     }
@@ -38,6 +38,20 @@ pub trait JournalIo: Send + Sync + Debug {
             }
             None => Ok(false),
         }
+    }
+    /// Fills `out` with the bytes of the file at `path` from `offset` on; `false` when it does
+    /// not exist, an `UnexpectedEof` error when it ends before `out` is full. Several parts of
+    /// one file may be read at once from different threads.
+    fn read_at(&self, path: &Path, offset: u64, out: &mut [u8]) -> io::Result<bool> {
+        let Some(bytes) = self.read(path)? else {
+            return Ok(false);
+        };
+        let part = usize::try_from(offset)
+            .ok()
+            .and_then(|start| bytes.get(start..start.checked_add(out.len())?))
+            .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        out.copy_from_slice(part);
+        Ok(true)
     }
 }
 
@@ -140,6 +154,19 @@ impl JournalIo for OsIo {
         match File::open(path) {
             // Straight into the caller's buffer: no copy of a file that may be 256 MiB.
             Ok(mut file) => file.read_to_end(out).map(|_| true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read_at(&self, path: &Path, offset: u64, out: &mut [u8]) -> io::Result<bool> {
+        use std::io::{Read, Seek, SeekFrom};
+        refuse_non_regular(path)?;
+        match File::open(path) {
+            Ok(mut file) => {
+                file.seek(SeekFrom::Start(offset))?;
+                file.read_exact(out).map(|()| true)
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
         }

@@ -210,9 +210,10 @@ fn segment_error(index: u64, offset: u64, sequence: u64, reason: CorruptionReaso
     .into()
 }
 
-/// Checks one segment's file, `bytes`, on its own.
-fn check_segment(index: u64, bytes: &[u8]) -> Result<Checked> {
-    let header = SegmentHeader::decode(bytes).map_err(|e| {
+/// Checks one segment's file on its own: its first bytes, `header` (the whole header, or the
+/// whole file when it is shorter), and the `records` after them.
+fn check_segment(index: u64, header: &[u8], records: &[u8]) -> Result<Checked> {
+    let header = SegmentHeader::decode(header).map_err(|e| {
         let why = match e {
             HeaderError::Short(n) => format!(
                 "segment {index:08} holds {n} bytes, less than a whole segment header \
@@ -245,7 +246,6 @@ fn check_segment(index: u64, bytes: &[u8]) -> Result<Checked> {
             CorruptionReason::Segment(why),
         ));
     }
-    let records = &bytes[SEGMENT_HEADER_BYTES..];
     let scan = scan_frames(records).map_err(|mut c| {
         c.sequence += header.first_sequence;
         c.segment = Some(SegmentPlace {
@@ -349,31 +349,111 @@ pub fn read_journal(io: &dyn JournalIo, dir: &Path, archives: &[PathBuf]) -> Res
             ));
         }
     }
-    // Every file read into one buffer of the journal's size (no second copy of it), then
-    // checked, then the headers squeezed out in place.
-    let mut total = 0;
-    for (_, path) in &found {
-        total += io.size(path)?;
-    }
-    let mut files = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    // Every segment's header read aside and its records straight into their place in one
+    // buffer of the journal's size (no second copy of it, nothing moved), on two threads.
+    let mut headers = Vec::with_capacity(found.len());
     let mut ranges = Vec::with_capacity(found.len());
+    let mut total = 0usize;
     for (index, path) in &found {
-        let start = files.len();
-        if !io.read_append(path, &mut files)? {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("segment {index:08} vanished while it was read"),
-            )));
+        let size = usize::try_from(io.size(path)?).map_err(|_| too_large(*index))?;
+        let mut header = vec![0u8; size.min(SEGMENT_HEADER_BYTES)];
+        if !io
+            .read_at(path, 0, &mut header)
+            .map_err(|e| unread(*index, e))?
+        {
+            return Err(vanished(*index));
         }
-        ranges.push(start..files.len());
+        headers.push(header);
+        let len = size.saturating_sub(SEGMENT_HEADER_BYTES);
+        ranges.push(total..total + len);
+        total = total.checked_add(len).ok_or_else(|| too_large(*index))?;
     }
-    let checked = check_all(&files, &found, &ranges)?;
-    join(found, checked, files, ranges)
+    let mut records = vec![0u8; total];
+    read_records(io, &found, &ranges, &mut records)?;
+    let checked = check_all(&records, &headers, &found, &ranges)?;
+    join(found, checked, records, ranges)
+}
+
+/// Below this many bytes of records, one thread reads them all.
+const PARALLEL_READ_BYTES_MIN: usize = 4 << 20;
+
+/// Reads every segment's records (`ranges[i]` of `out` for segment `i`, from its file's byte
+/// `SEGMENT_HEADER_BYTES` on): the first half of `out` on one thread, the second on another.
+fn read_records(
+    io: &dyn JournalIo,
+    found: &[(u64, PathBuf)],
+    ranges: &[std::ops::Range<usize>],
+    out: &mut [u8],
+) -> Result<()> {
+    if out.len() < PARALLEL_READ_BYTES_MIN {
+        return read_span(io, found, ranges, 0, out);
+    }
+    let middle = out.len() / 2;
+    let (first, second) = out.split_at_mut(middle);
+    std::thread::scope(|s| {
+        let later = s.spawn(|| read_span(io, found, ranges, middle, second));
+        let earlier = read_span(io, found, ranges, 0, first);
+        let later = later.join().expect("a segment read does not panic");
+        // The earlier segment's error first.
+        earlier.and(later)
+    })
+}
+
+/// Reads the part of the segments' records that lands at `out`, which starts at `start` in
+/// the records of all of them.
+fn read_span(
+    io: &dyn JournalIo,
+    found: &[(u64, PathBuf)],
+    ranges: &[std::ops::Range<usize>],
+    start: usize,
+    out: &mut [u8],
+) -> Result<()> {
+    let end = start + out.len();
+    for ((index, path), range) in found.iter().zip(ranges) {
+        let (from, to) = (range.start.max(start), range.end.min(end));
+        if from >= to {
+            continue;
+        }
+        let offset = (SEGMENT_HEADER_BYTES + from - range.start) as u64;
+        let part = &mut out[from - start..to - start];
+        if !io
+            .read_at(path, offset, part)
+            .map_err(|e| unread(*index, e))?
+        {
+            return Err(vanished(*index));
+        }
+    }
+    Ok(())
+}
+
+fn vanished(index: u64) -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("segment {index:08} vanished while it was read"),
+    ))
+}
+
+fn unread(index: u64, e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => Error::Io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("segment {index:08} became shorter while it was read"),
+        )),
+        _ => Error::Io(e),
+    }
+}
+
+fn too_large(index: u64) -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::OutOfMemory,
+        format!("segment {index:08} does not fit in this machine's memory"),
+    ))
 }
 
 /// Checks every segment on its own, on two cores (the even and the odd ones).
 fn check_all(
-    files: &[u8],
+    records: &[u8],
+    headers: &[Vec<u8>],
     found: &[(u64, PathBuf)],
     ranges: &[std::ops::Range<usize>],
 ) -> Result<Vec<Checked>> {
@@ -383,7 +463,12 @@ fn check_all(
             .zip(ranges)
             .enumerate()
             .filter(|(i, _)| i % 2 == parity)
-            .map(|(i, ((index, _), range))| (i, check_segment(*index, &files[range.clone()])))
+            .map(|(i, ((index, _), range))| {
+                (
+                    i,
+                    check_segment(*index, &headers[i], &records[range.clone()]),
+                )
+            })
             .collect()
     };
     let (even, odd) = match found.len() {
@@ -400,16 +485,15 @@ fn check_all(
     all.into_iter().map(|(_, checked)| checked).collect()
 }
 
-/// Checks how the segments join and lays their records end to end: `files` holds every
-/// segment file, segment `i` at `ranges[i]`, and becomes the image.
+/// Checks how the segments join: `records` holds every segment's records end to end,
+/// segment `i`'s at `ranges[i]`, and becomes the image.
 fn join(
     found: Vec<(u64, PathBuf)>,
     checked: Vec<Checked>,
-    mut files: Vec<u8>,
+    records: Vec<u8>,
     ranges: Vec<std::ops::Range<usize>>,
 ) -> Result<JournalImage> {
     let mut segments = Vec::with_capacity(found.len());
-    let mut end = 0;
     let count = checked.len();
     let mut prev: Option<(u64, Option<(u64, Hash)>)> = None;
     for (i, (((index, path), c), range)) in found.into_iter().zip(checked).zip(ranges).enumerate() {
@@ -456,8 +540,10 @@ fn join(
             }
             _ => {}
         }
-        if let Some((first_sequence, first_prev)) =
-            c.first.map(|(s, _)| s).zip(first_prev_hash(&files, &range))
+        if let Some((first_sequence, first_prev)) = c
+            .first
+            .map(|(s, _)| s)
+            .zip(first_prev_hash(&records[range.clone()]))
         {
             if (first_sequence, first_prev) != binding {
                 let why = format!(
@@ -491,29 +577,22 @@ fn join(
             }
         }
         prev = Some((index, c.last));
-        // Its records move down over the headers before them (a checked segment holds a
-        // whole header).
-        let records = range.start + SEGMENT_HEADER_BYTES..range.end;
-        let len = records.len();
-        files.copy_within(records, end);
         segments.push(Segment {
             header,
             path,
-            start: end as u64,
-            len: len as u64,
+            start: range.start as u64,
+            len: range.len() as u64,
         });
-        end += len;
     }
-    files.truncate(end);
     Ok(JournalImage {
-        bytes: files,
+        bytes: records,
         segments,
     })
 }
 
-/// The first record's `prev_hash`, when the segment holds a record.
-fn first_prev_hash(files: &[u8], range: &std::ops::Range<usize>) -> Option<Hash> {
-    let frame = parse_frame(files.get(range.start + SEGMENT_HEADER_BYTES..range.end)?, 0).ok()?;
+/// The first record's `prev_hash`, when the segment's `records` hold one.
+fn first_prev_hash(records: &[u8]) -> Option<Hash> {
+    let frame = parse_frame(records, 0).ok()?;
     Some(frame.prev_hash())
 }
 
