@@ -91,6 +91,80 @@
 // Room for any balance or amount as text (at most 29 digits, a sign, a point) and its NUL.
 #define TIMEBANK_DECIMAL_BYTES 48
 
+// The length of an exchange signing key: the 32-byte Ed25519 seed, kept outside the data
+// directory (the key file the CLI reads holds it as 64 hexadecimal characters).
+#define TIMEBANK_EXCHANGE_KEY_BYTES 32
+
+// The longest message `timebank_exchange_receive` reads, in either form (a message's canonical
+// bytes are at most 530, its JSON form a few kilobytes); a longer `message_len` is
+// `INVALID_ARGUMENT` and nothing is read.
+#define TIMEBANK_EXCHANGE_MESSAGE_BYTES_MAX 65536
+
+// Verdict: applied (the receiver credited the destination, or the sender posted or voided its
+// hold).
+#define TIMEBANK_VERDICT_OK 0
+
+// Verdict: applied before (a duplicated, replayed or reordered message); nothing changed.
+#define TIMEBANK_VERDICT_EXISTS 1
+
+// Verdict: the bytes or JSON are not an exchange message.
+#define TIMEBANK_VERDICT_MALFORMED 10
+
+// Verdict: a message version this ledger does not speak.
+#define TIMEBANK_VERDICT_VERSION_UNSUPPORTED 11
+
+// Verdict: the sending ledger is not a registered peer.
+#define TIMEBANK_VERDICT_UNKNOWN_PEER 12
+
+// Verdict: signed with another key than the peer's registered one.
+#define TIMEBANK_VERDICT_WRONG_KEY 13
+
+// Verdict: the signature does not verify with the peer's key (forged or altered).
+#define TIMEBANK_VERDICT_FORGED 14
+
+// Verdict: the message is addressed to another ledger.
+#define TIMEBANK_VERDICT_NOT_ADDRESSED_HERE 15
+
+// Verdict (final refusal): the offer's deadline had passed when it arrived.
+#define TIMEBANK_VERDICT_PAST_DEADLINE 16
+
+// Verdict (final refusal): the receiver has no unit of that name.
+#define TIMEBANK_VERDICT_UNIT_UNKNOWN 17
+
+// Verdict (final refusal): the amount has more decimals than the unit allows here.
+#define TIMEBANK_VERDICT_AMOUNT_OUTSIDE_SCALE 18
+
+// Verdict (final refusal): the destination is not a member or group account of the unit here.
+#define TIMEBANK_VERDICT_DESTINATION_INVALID 19
+
+// Verdict (final refusal): the receiver's ledger refused the credit; `*ledger_code_out` holds
+// its result code.
+#define TIMEBANK_VERDICT_REFUSED_BY_LEDGER 20
+
+// Verdict (final refusal): the policy gives the unit no clearing code.
+#define TIMEBANK_VERDICT_UNIT_NOT_EXCHANGEABLE 21
+
+// Verdict: a receipt or refusal for an exchange this ledger never offered.
+#define TIMEBANK_VERDICT_UNKNOWN_EXCHANGE 22
+
+// Verdict: an answer to another offer than the one this ledger made for that exchange.
+#define TIMEBANK_VERDICT_ANSWER_MISMATCH 23
+
+// Verdict: a receipt for an exchange this ledger already voided (an operator must look).
+#define TIMEBANK_VERDICT_ALREADY_VOIDED 24
+
+// Verdict: a final refusal for an exchange this ledger already posted (an operator must look).
+#define TIMEBANK_VERDICT_ALREADY_POSTED 25
+
+// Verdict: the receiver already applied another offer with this exchange id.
+#define TIMEBANK_VERDICT_CONFLICTING_OFFER 26
+
+// Verdict: a refusal that is not final; the hold stays until a receipt or a final refusal.
+#define TIMEBANK_VERDICT_REFUSAL_NOT_FINAL 27
+
+// Most exchange handles live at once in one process (slots in the registry).
+#define TIMEBANK_EXCHANGES_OPEN_MAX 4096
+
 // Most store handles live at once in one process (slots in the registry).
 #define TIMEBANK_STORES_OPEN_MAX 65536
 
@@ -220,6 +294,12 @@ typedef enum timebank_status timebank_status;
 typedef int32_t timebank_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+// A ledger's side of its exchanges with other ledgers (opaque). Made by
+// `timebank_exchange_open` on a store handle, released by `timebank_exchange_free`. Like a
+// store handle, a `timebank_exchange *` is a token the library checks on every call, never an
+// address the host may read.
+typedef struct timebank_exchange timebank_exchange;
 
 // An open ledger store (opaque). Made by `timebank_store_open`, released by
 // `timebank_store_free`. A `timebank_store *` is a token the library checks on every call; it
@@ -657,6 +737,247 @@ timebank_status timebank_store_transfer_by(const struct timebank_store *store,
                                            const struct timebank_id *id,
                                            struct timebank_attribution *by_out,
                                            char **error_out);
+
+// The stable snake_case name of an exchange verdict, such as `"forged"` for 14, or
+// `"unknown"`: a static string the caller must not free.
+//
+// Thread safety: may be called from any thread at any time.
+const char *timebank_exchange_verdict_name(uint16_t verdict);
+
+// Opens this ledger's side of its exchanges on `store` and writes a new handle to
+// `*exchange_out`, freed with `timebank_exchange_free`.
+//
+// `own_id` is this ledger's id in the federation (non-zero, such as the six-digit code of the
+// district it serves); on the first open it creates the exchange files (`exchange/` in the data
+// directory: the peer list and the offers made), later it must be the id they hold, or 0 to
+// take it from them. The signing key is either `signing_key`, `TIMEBANK_EXCHANGE_KEY_BYTES`
+// raw bytes (the Ed25519 seed), or `signing_key_file`, the path of a key file as the CLI's
+// `--signing-key-file` reads it (64 hexadecimal characters; a regular file outside the data
+// directory, readable by its owner alone): exactly one of the two. Opening voids the holds of
+// exchanges whose offer was never recorded (a crash between the two), journaled at `now`
+// (0: the system clock).
+//
+// One exchange handle per store: a second before the first is freed is `BUSY`. Every call on
+// the exchange enters its store, so a closed store is `CLOSED` and a freed one
+// `INVALID_HANDLE`.
+//
+// Errors: `NULL_POINTER` when neither key is given; `INVALID_ARGUMENT` when both are, for an
+// `own_id` of 0 with no exchange files yet, an `own_id` other than the files', a key file
+// inside the data directory, readable by others, or not holding a key; `NOT_FOUND` for a key
+// file that does not exist; `DAMAGED` when the exchange files disagree with the journal or are
+// damaged; `BUSY` (see above); `IO`.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `store` is NULL or a live handle; `signing_key` is NULL or points to
+// `TIMEBANK_EXCHANGE_KEY_BYTES` readable bytes; `signing_key_file` is NULL or a NUL-terminated
+// string; `exchange_out` and `error_out` are NULL or valid for a write of one pointer.
+timebank_status timebank_exchange_open(const struct timebank_store *store,
+                                       uint64_t own_id,
+                                       const uint8_t *signing_key,
+                                       const char *signing_key_file,
+                                       uint64_t now,
+                                       struct timebank_exchange **exchange_out,
+                                       char **error_out);
+
+// Releases an exchange handle (the exchange files stay; open it again to go on). NULL, a
+// freed or a never-made handle does nothing. A call in flight on another thread finishes
+// first. Freeing the store does not free its exchange handle: free both.
+//
+// Thread safety: may be called from any thread.
+void timebank_exchange_free(struct timebank_exchange *exchange);
+
+// Registers the peer ledger `peer_id` with its public key `public_key` (64 lower-case
+// hexadecimal characters, the Ed25519 key its messages are signed with;
+// `timebank_signing_key_public` with `"standard"` gives it from the peer's signing key):
+// journals a clearing account per unit for it (at `now`, 0: the system clock), then adds it to
+// the peer list. Registering a peer again with the same key changes nothing.
+//
+// Errors: `INVALID_ARGUMENT` for a zero id, this ledger's own id, a key that is not an Ed25519
+// public key in hex, a peer registered with another key, or more than 1,024 peers; `REFUSED`
+// when the ledger refuses a clearing account (its result code in the message).
+//
+// Thread safety: calls on one exchange run one at a time; any thread may make them.
+//
+// # Safety
+// `exchange` is NULL or a live handle; `public_key` is NULL or a NUL-terminated string;
+// `error_out` is NULL or valid for a write of one `char *`.
+timebank_status timebank_exchange_add_peer(const struct timebank_exchange *exchange,
+                                           uint64_t peer_id,
+                                           const char *public_key,
+                                           uint64_t now,
+                                           char **error_out);
+
+// Writes this ledger's id and public key and its peers to `*json_out` as JSON, freed with
+// `timebank_string_free`:
+//
+// `{"own":310101,"public_key":"<64 hex>","peers":[{"id":310104,"public_key":"<64 hex>"}]}`
+//
+// Peers are in order of id. Writes nothing to the ledger.
+//
+// Thread safety: calls on one exchange run one at a time; any thread may make them.
+//
+// # Safety
+// `exchange` is NULL or a live handle; `json_out` and `error_out` are NULL or valid for a
+// write of one `char *`.
+timebank_status timebank_exchange_peers(const struct timebank_exchange *exchange,
+                                        char **json_out,
+                                        char **error_out);
+
+// Sends `amount` (plain decimal text, at most the unit's decimals) of unit `unit` from the
+// member account `source` here to the account `destination` on the peer ledger `to`: holds the
+// hours (pending, journaled at `now`, 0: the system clock) and writes the signed offer to
+// `*message_out`, its JSON form, freed with `timebank_string_free`. Deliver it to the peer
+// (`timebank_exchange_receive` there), which answers with a receipt or a refusal to deliver
+// back here. `number` names the exchange among this ledger's (never reuse one: the host's own
+// sequence, say); `deadline` (nanoseconds since the Unix epoch, after `now`) is when the peer
+// stops accepting the offer.
+//
+// Sending the same request again (the same number and arguments) writes the same offer again
+// and changes nothing: deliver it as often as need be, duplicates are harmless.
+//
+// Errors: `INVALID_ARGUMENT` for a zero `to` or account id, a deadline not after `now`, a unit
+// the policy gives no clearing code, or a `number` used before for another request (or whose
+// offer was voided); `NOT_FOUND` for a unit that does not exist or a peer that is not
+// registered; `INVALID_AMOUNT` for an amount that is not a plain positive decimal within the
+// unit's scale; `REFUSED` when the ledger refuses the hold (its result code in the message,
+// such as `exceeds_floor` or an unknown source account; the attempt is journaled).
+//
+// Thread safety: calls on one exchange run one at a time; any thread may make them.
+//
+// # Safety
+// `exchange` is NULL or a live handle; `amount` is NULL or a NUL-terminated string; `source`
+// and `destination` are NULL or point to one `timebank_id`; `message_out` and `error_out` are
+// NULL or valid for a write of one `char *`.
+timebank_status timebank_exchange_send(const struct timebank_exchange *exchange,
+                                       uint64_t number,
+                                       uint64_t to,
+                                       uint16_t unit,
+                                       const char *amount,
+                                       const struct timebank_id *source,
+                                       const struct timebank_id *destination,
+                                       uint64_t deadline,
+                                       uint64_t now,
+                                       char **message_out,
+                                       char **error_out);
+
+// Moves a member to the peer ledger `to`: holds the whole posted balance of `source` in unit
+// `unit` and writes the signed offer with state (the balance's expiries here, what the member
+// earned here in all, their eligibility date) to `*message_out`, as `timebank_exchange_send`
+// does. The peer credits `destination` keeping that state, so moving never resets a cap or
+// revives expired points. The same request again writes the same offer and changes nothing.
+//
+// Errors: as `timebank_exchange_send`, and `NOT_FOUND` for a `source` that does not exist,
+// `INVALID_ARGUMENT` when its balance is not positive (nothing to move) or part of it is held.
+//
+// Thread safety: calls on one exchange run one at a time; any thread may make them.
+//
+// # Safety
+// As `timebank_exchange_send`, without `amount`.
+timebank_status timebank_exchange_move_member(const struct timebank_exchange *exchange,
+                                              uint64_t number,
+                                              uint64_t to,
+                                              uint16_t unit,
+                                              const struct timebank_id *source,
+                                              const struct timebank_id *destination,
+                                              uint64_t deadline,
+                                              uint64_t now,
+                                              char **message_out,
+                                              char **error_out);
+
+// Handles a message from a peer, `message_len` bytes in either form (canonical bytes, or the
+// JSON form the calls here return): an offer is credited or refused, a receipt posts the hold
+// it answers, a final refusal voids it. Journals at `now` (0: the system clock).
+//
+// Returns `OK` whenever the message was handled, whatever was decided: `*verdict_out` says
+// what (a `TIMEBANK_VERDICT_*` number; `timebank_exchange_verdict_name` names it),
+// `*ledger_code_out` the ledger's result code when the verdict is `refused_by_ledger` (else
+// 0), and `*reply_out` the answer to deliver back to the message's sender (JSON, freed with
+// `timebank_string_free`), or NULL when there is none. `ok`: applied. `exists`: applied before
+// (a replayed or duplicated message), nothing changed; for an offer the reply is the receipt
+// again. Any other verdict is a refusal, and no balance changed: a malformed, forged or
+// misaddressed message, or one from an unknown peer or signed with another key, changes
+// nothing at all (not even the journal). Every offer refused is answered with a signed
+// refusal carrying the verdict; a final one (`past_deadline`, `unit_unknown`,
+// `amount_outside_scale`, `destination_invalid`, `refused_by_ledger`,
+// `unit_not_exchangeable`) voids the hold when it reaches the sender, the others leave it
+// held. For `past_deadline` the time `now` is journaled first, so that nothing is applied
+// after the refusal; for `refused_by_ledger` the refused credit is journaled (no balance
+// changes). A receipt or refusal is never answered (`*reply_out` NULL), nor is a message that
+// is not one.
+//
+// Errors (the message was not handled; deliver it again later): `INVALID_ARGUMENT` when
+// `message_len` is above `TIMEBANK_EXCHANGE_MESSAGE_BYTES_MAX` (nothing is read); `NULL_POINTER`
+// for a NULL `message` with a non-zero length; `IO`.
+//
+// Thread safety: calls on one exchange run one at a time; any thread may make them.
+//
+// # Safety
+// `exchange` is NULL or a live handle; `message` is NULL or points to `message_len` readable
+// bytes; `verdict_out` and `ledger_code_out` are NULL or valid for a write of one `uint16_t`;
+// `reply_out` and `error_out` are NULL or valid for a write of one `char *`.
+timebank_status timebank_exchange_receive(const struct timebank_exchange *exchange,
+                                          const uint8_t *message,
+                                          size_t message_len,
+                                          uint64_t now,
+                                          uint16_t *verdict_out,
+                                          uint16_t *ledger_code_out,
+                                          char **reply_out,
+                                          char **error_out);
+
+// Writes the offers whose deadline is before `now` (0: the system clock) and whose hold is
+// still pending to `*json_out`, a JSON array of messages in their JSON form (oldest number
+// first; `[]` when none), freed with `timebank_string_free`. Deliver each to its peer again:
+// the peer answers with its receipt (it credited in time and the receipt was lost) or a final
+// `past_deadline` refusal, and receiving that answer here posts or voids the hold. The sender
+// never voids on its own clock. Writes nothing to the ledger.
+//
+// Thread safety: calls on one exchange run one at a time; any thread may make them.
+//
+// # Safety
+// `exchange` is NULL or a live handle; `json_out` and `error_out` are NULL or valid for a
+// write of one `char *`.
+timebank_status timebank_exchange_expire(const struct timebank_exchange *exchange,
+                                         uint64_t now,
+                                         char **json_out,
+                                         char **error_out);
+
+// Writes every offer of this ledger whose hold is still pending (oldest number first) to
+// `*json_out` as a JSON array, freed with `timebank_string_free`:
+//
+// `[{"number":1,"to":310104,"unit":1,"amount":"2.50","source":"2","destination":"7",
+// "deadline":1767229200000000000,"offer":{...}}]`
+//
+// Account ids are decimal strings (they are 128-bit), the amount is at the unit's scale, and
+// `offer` is the signed offer in its JSON form (to deliver again). Writes nothing.
+//
+// Thread safety: calls on one exchange run one at a time; any thread may make them.
+//
+// # Safety
+// As `timebank_exchange_expire`, without `now`.
+timebank_status timebank_exchange_pending(const struct timebank_exchange *exchange,
+                                          char **json_out,
+                                          char **error_out);
+
+// Writes what this ledger owes each peer, or is owed, per unit (the settlement report) to
+// `*json_out` as a JSON array ordered by peer then unit, freed with `timebank_string_free`:
+//
+// `[{"peer":310104,"unit":1,"owed_to_peer":"2.50","held_outgoing":"0.00"}]`
+//
+// `owed_to_peer` is the clearing account's posted balance: positive when this ledger owes the
+// peer (its members' hours were honoured there), negative when the peer owes this ledger; per
+// unit, a pair of peers' figures for each other sum to zero once their exchanges settle.
+// `held_outgoing` is what is held for offers to the peer not yet answered. Decimals are
+// strings at the unit's scale. Writes nothing.
+//
+// Thread safety: calls on one exchange run one at a time; any thread may make them.
+//
+// # Safety
+// As `timebank_exchange_pending`.
+timebank_status timebank_exchange_positions(const struct timebank_exchange *exchange,
+                                            char **json_out,
+                                            char **error_out);
 
 // Records a service: `provider` earns `hours` × the code's weight, paid by `payer` (an issuing
 // fund for a service code). Above a cap whose excess is donated, the rest goes to `donation`
