@@ -55,7 +55,7 @@ impl Attribution {
 /// gave, one entry where it changes (a ledger whose commands never carried one holds none).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Attributions {
-    from: BTreeMap<u64, Attribution>,
+    pub(crate) from: BTreeMap<u64, Attribution>,
 }
 
 impl Attributions {

@@ -134,7 +134,7 @@ impl Ledger {
         )?)
     }
 
-    fn with_rules(units: Vec<Unit>, rules: Rules) -> Result<Ledger, UnitError> {
+    pub(crate) fn with_rules(units: Vec<Unit>, rules: Rules) -> Result<Ledger, UnitError> {
         if units.is_empty() || units.len() > UNITS_MAX {
             return Err(UnitError::Count(UNITS_MAX));
         }

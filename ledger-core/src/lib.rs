@@ -146,6 +146,7 @@ pub mod policy;
 pub mod report;
 pub mod result;
 mod rules;
+pub mod snapshot;
 pub mod timebank;
 pub mod transfer;
 pub mod transfer_table;

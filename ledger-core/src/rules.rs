@@ -231,16 +231,16 @@ pub(crate) struct Lot {
 pub(crate) struct Rules {
     compiled: Option<Box<Versions>>,
     /// Family links, each stored once as (smaller id, larger id).
-    links: BTreeSet<(AccountId, AccountId)>,
-    links_per_account: IdMap<AccountId, usize>,
-    ratings: BTreeMap<TransferId, u8>,
-    earnings: IdMap<AccountId, Earnings>,
-    lots: IdMap<AccountId, VecDeque<Lot>>,
+    pub(crate) links: BTreeSet<(AccountId, AccountId)>,
+    pub(crate) links_per_account: IdMap<AccountId, usize>,
+    pub(crate) ratings: BTreeMap<TransferId, u8>,
+    pub(crate) earnings: IdMap<AccountId, Earnings>,
+    pub(crate) lots: IdMap<AccountId, VecDeque<Lot>>,
     /// (expiry of the oldest lot, account) for every account with lots.
-    lot_heads: BTreeSet<(u64, AccountId)>,
+    pub(crate) lot_heads: BTreeSet<(u64, AccountId)>,
     /// Posted transfers per account, in the order applied.
-    history: IdMap<AccountId, Vec<TransferId>>,
-    sweeps_made: u64,
+    pub(crate) history: IdMap<AccountId, Vec<TransferId>>,
+    pub(crate) sweeps_made: u64,
     /// Set by the ledger while it applies its own sweep transfers (reserved ids).
     pub sweeping: bool,
     /// Set by the ledger while it applies an arrival: the credit's id and the expiries its
@@ -291,6 +291,22 @@ impl Rules {
             .iter()
             .flat_map(|v| v.all().map(|c| (c.from, &c.policy)))
             .collect()
+    }
+
+    /// The rules of a snapshot's policy versions (`versions` as [`Rules::versions`] gave them),
+    /// compiled without recounting: the snapshot carries the earnings the amendments counted.
+    /// `None` when the first version has no rules but others follow (never written).
+    pub fn restore(versions: &[(u64, Policy)]) -> Option<Rules> {
+        let Some(((_, base), amendments)) = versions.split_first() else {
+            return Some(Rules::default());
+        };
+        let mut rules = Rules::from_policy(base);
+        let compiled = rules.compiled.as_mut()?;
+        for (from, policy) in amendments {
+            compiled.amendments.push(Compiled::new(*from, policy));
+        }
+        compiled.summarize();
+        Some(rules)
     }
 
     /// The effective time of the last amendment, if any.

@@ -39,6 +39,16 @@ impl TransferTable {
         self.index.get(id).map(|&at| &mut self.records[at as usize])
     }
 
+    /// Where `id` stands in application order (0 for the oldest).
+    pub fn position(&self, id: &TransferId) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    /// The transfer at `position` in application order.
+    pub fn at(&self, position: usize) -> Option<&TransferRecord> {
+        self.records.get(position)
+    }
+
     pub fn len(&self) -> usize {
         self.records.len()
     }

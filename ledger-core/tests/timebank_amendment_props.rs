@@ -155,6 +155,11 @@ fn run(ops: &[Op]) {
         replayed.execute(command, *at).unwrap();
     }
     assert_eq!(replayed.state_digest(), ledger.state_digest());
+    // Every policy version survives a snapshot: the same state, the same encoding.
+    let bytes = ledger_core::snapshot::encode(&ledger);
+    let restored = ledger_core::snapshot::decode(&bytes).unwrap();
+    assert_eq!(restored.state_digest(), ledger.state_digest());
+    assert_eq!(ledger_core::snapshot::encode(&restored), bytes);
 }
 
 /// 64 sequences by default; 2,000 with `TIMEBANK_LONG=1`.

@@ -1,0 +1,788 @@
+//! The engine's whole state as bytes, and the ledger rebuilt from them: what a store keeps so
+//! that opening a long ledger does not replay its whole history (docs/FORMAT.md, "Snapshots",
+//! lays out every byte).
+//!
+//! The encoding is canonical: maps keyed by id are written in id order, so one state has one
+//! encoding and `encode(decode(b)) == b`. Decoding checks every field it can (ids not zero,
+//! known kinds and codes, amounts positive and normalized, no id twice, history positions in
+//! range) and returns an error, never a panic, for any input; the store binds the bytes to a
+//! journal position by hash and compares the rebuilt ledger's [`Ledger::state_digest`] with the
+//! one recorded, so a decoded state is also the state that was encoded.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rust_decimal::Decimal;
+
+use crate::account::{Account, AccountKind, Balances};
+use crate::amount::Amount;
+use crate::attribution::Attribution;
+use crate::id::{AccountId, TransferId};
+use crate::ledger::Ledger;
+use crate::limits::UNIT_SCALE_MAX;
+use crate::operation::{OperationKind, OperationRecord};
+use crate::policy::Policy;
+use crate::result::{EventResult, ResultCode};
+use crate::rules::{Earnings, Lot, Rules};
+use crate::transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
+use crate::unit::Unit;
+
+/// The first bytes of an engine state.
+pub const STATE_MAGIC: [u8; 8] = *b"TBSTATE\0";
+/// The version of the state encoding this build writes and reads.
+pub const STATE_VERSION: u32 = 1;
+
+/// Presence bits of a transfer record (one byte after its id).
+const HAS_DEBIT: u8 = 1 << 0;
+const HAS_CREDIT: u8 = 1 << 1;
+const HAS_AMOUNT: u8 = 1 << 2;
+const HAS_RELATED: u8 = 1 << 3;
+const HAS_SERVED_AT: u8 = 1 << 4;
+const HAS_REVERSED_BY: u8 = 1 << 5;
+/// The applied accounts, unit, code and amount are the request's (most transfers): they are
+/// not written twice.
+const AS_REQUESTED: u8 = 1 << 6;
+
+/// Why bytes are not an engine state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("engine state: {field}: {problem}")]
+pub struct StateError {
+    /// The field being read.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+fn bad(field: &'static str, problem: &'static str) -> StateError {
+    StateError { field, problem }
+}
+
+/// The ledger's whole state, in the canonical encoding (docs/FORMAT.md, "Snapshots").
+pub fn encode(ledger: &Ledger) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(
+        64 + ledger.accounts.len() * 160 + ledger.transfers.len() * 110,
+    ));
+    w.bytes(&STATE_MAGIC);
+    w.u32(STATE_VERSION);
+    w.u64(ledger.clock);
+
+    w.u32(ledger.units.len() as u32);
+    for unit in ledger.units.values() {
+        w.u16(unit.id);
+        w.u8(unit.scale as u8);
+        w.text(&unit.name);
+    }
+
+    let mut accounts: Vec<&Account> = ledger.accounts.values().collect();
+    accounts.sort_unstable_by_key(|a| a.id);
+    w.u64(accounts.len() as u64);
+    for a in accounts {
+        w.u128(a.id.get());
+        w.u16(a.unit);
+        w.u8(a.kind as u8);
+        w.u8(u8::from(a.closed));
+        w.u32(a.community);
+        w.u128(a.user_data);
+        w.optional_decimal(a.floor);
+        w.optional_decimal(a.ceiling);
+        w.optional_u64(a.eligible_from);
+        w.u64(a.timestamp);
+        let b = &a.balances;
+        for total in [
+            b.debits_pending,
+            b.debits_posted,
+            b.credits_pending,
+            b.credits_posted,
+        ] {
+            w.decimal(total);
+        }
+    }
+
+    w.u64(ledger.transfers.len() as u64);
+    for t in ledger.transfers.iter() {
+        encode_transfer(&mut w, t);
+    }
+
+    let mut failed: Vec<_> = ledger.failed.iter().collect();
+    failed.sort_unstable_by_key(|(id, _)| **id);
+    w.u64(failed.len() as u64);
+    for (id, code) in failed {
+        w.u128(id.get());
+        w.u16(u16::from(*code));
+    }
+
+    w.u64(ledger.timeouts.len() as u64);
+    for (at, id) in &ledger.timeouts {
+        w.u64(*at);
+        w.u128(id.get());
+    }
+
+    encode_rules(&mut w, ledger);
+
+    w.u64(ledger.operations.by_id.len() as u64);
+    for (id, record) in &ledger.operations.by_id {
+        w.u128(id.get());
+        let kind = serde_json::to_string(&record.kind).expect("an operation serializes");
+        w.long_text(&kind);
+        w.u64(record.results.len() as u64);
+        for r in &record.results {
+            w.u16(u16::from(r.code));
+            w.u64(r.timestamp);
+        }
+        w.u64(record.transfers.len() as u64);
+        for t in &record.transfers {
+            w.u128(t.get());
+        }
+        w.u64(record.closes.len() as u64);
+        for a in &record.closes {
+            w.u128(a.get());
+        }
+    }
+
+    w.u64(ledger.attributions.from.len() as u64);
+    for (first, who) in &ledger.attributions.from {
+        w.u64(*first);
+        w.u64(who.operator);
+        match who.reason {
+            None => w.u8(0),
+            Some(reason) => {
+                w.u8(1);
+                w.u32(reason);
+            }
+        }
+    }
+    w.0
+}
+
+fn encode_transfer(w: &mut Writer, t: &TransferRecord) {
+    let r = &t.request;
+    let as_requested = r.debit_account_id == Some(t.debit_account_id)
+        && r.credit_account_id == Some(t.credit_account_id)
+        && r.unit == t.unit
+        && r.code == t.code
+        && r.amount == Some(t.amount);
+    let mut present = 0;
+    for (bit, on) in [
+        (HAS_DEBIT, r.debit_account_id.is_some()),
+        (HAS_CREDIT, r.credit_account_id.is_some()),
+        (HAS_AMOUNT, r.amount.is_some()),
+        (HAS_RELATED, r.related_id.is_some()),
+        (HAS_SERVED_AT, r.served_at.is_some()),
+        (HAS_REVERSED_BY, t.reversed_by.is_some()),
+        (AS_REQUESTED, as_requested),
+    ] {
+        if on {
+            present |= bit;
+        }
+    }
+    w.u128(r.id.get());
+    w.u8(present);
+    if let Some(a) = r.debit_account_id {
+        w.u128(a.get());
+    }
+    if let Some(a) = r.credit_account_id {
+        w.u128(a.get());
+    }
+    if let Some(amount) = r.amount {
+        w.amount(amount);
+    }
+    if let Some(id) = r.related_id {
+        w.u128(id.get());
+    }
+    w.u16(r.unit);
+    w.u16(r.code);
+    w.u16(r.flags.0);
+    w.u32(r.timeout_s);
+    w.u128(r.user_data);
+    if let Some(at) = r.served_at {
+        w.u64(at);
+    }
+    if !as_requested {
+        w.u128(t.debit_account_id.get());
+        w.u128(t.credit_account_id.get());
+        w.u16(t.unit);
+        w.u16(t.code);
+        w.amount(t.amount);
+    }
+    w.u64(t.timestamp);
+    w.u8(crate::digest::state_number(t.state));
+    if let Some(id) = t.reversed_by {
+        w.u128(id.get());
+    }
+}
+
+fn encode_rules(w: &mut Writer, ledger: &Ledger) {
+    let rules = &ledger.rules;
+    let versions = rules.versions();
+    w.u32(versions.len() as u32);
+    for (from, policy) in versions {
+        w.u64(from);
+        w.long_text(&policy.to_json());
+    }
+    w.u64(rules.links.len() as u64);
+    for (a, b) in &rules.links {
+        w.u128(a.get());
+        w.u128(b.get());
+    }
+    w.u64(rules.ratings.len() as u64);
+    for (t, rating) in &rules.ratings {
+        w.u128(t.get());
+        w.u8(*rating);
+    }
+    let mut earnings: Vec<_> = rules.earnings.iter().collect();
+    earnings.sort_unstable_by_key(|(id, _)| **id);
+    w.u64(earnings.len() as u64);
+    for (id, e) in earnings {
+        w.u128(id.get());
+        w.decimal(e.lifetime);
+        for periods in [&e.days, &e.months] {
+            w.u64(periods.len() as u64);
+            for (period, total) in periods {
+                w.u64(*period as u64);
+                w.decimal(*total);
+            }
+        }
+    }
+    let mut lots: Vec<_> = rules.lots.iter().collect();
+    lots.sort_unstable_by_key(|(id, _)| **id);
+    w.u64(lots.len() as u64);
+    for (id, list) in lots {
+        w.u128(id.get());
+        w.u64(list.len() as u64);
+        for lot in list {
+            w.u64(lot.expires_at);
+            w.decimal(lot.remaining);
+        }
+    }
+    // History as positions in the transfer table (4 bytes, not a 16-byte id).
+    let mut history: Vec<_> = rules.history.iter().collect();
+    history.sort_unstable_by_key(|(id, _)| **id);
+    w.u64(history.len() as u64);
+    for (id, list) in history {
+        w.u128(id.get());
+        w.u64(list.len() as u64);
+        for t in list {
+            w.u32(
+                ledger
+                    .transfers
+                    .position(t)
+                    .expect("history names applied transfers"),
+            );
+        }
+    }
+    w.u64(rules.sweeps_made);
+}
+
+/// The ledger whose state `bytes` encode (as [`encode`] wrote them).
+pub fn decode(bytes: &[u8]) -> Result<Ledger, StateError> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.take(8, "magic")? != STATE_MAGIC {
+        return Err(bad("magic", "not an engine state"));
+    }
+    if r.u32("version")? != STATE_VERSION {
+        return Err(bad("version", "an encoding this build does not read"));
+    }
+    let clock = r.u64("clock")?;
+
+    let unit_count = r.u32("units")? as usize;
+    let mut units = Vec::with_capacity(unit_count.min(1024));
+    for _ in 0..unit_count {
+        let id = r.u16("unit.id")?;
+        let scale = u32::from(r.u8("unit.scale")?);
+        let name = r.text("unit.name")?;
+        units.push(Unit { id, name, scale });
+    }
+    let sorted = units.windows(2).all(|w| w[0].id < w[1].id);
+    if !sorted {
+        return Err(bad("units", "not in ascending id order"));
+    }
+
+    let account_count = r.count("accounts", 100)?;
+    let mut accounts = Vec::with_capacity(account_count);
+    for _ in 0..account_count {
+        accounts.push(decode_account(&mut r)?);
+    }
+
+    let transfer_count = r.count("transfers", 60)?;
+    let mut transfers = Vec::with_capacity(transfer_count);
+    for _ in 0..transfer_count {
+        transfers.push(decode_transfer(&mut r)?);
+    }
+
+    let failed_count = r.count("failed", 18)?;
+    let mut failed = Vec::with_capacity(failed_count);
+    for _ in 0..failed_count {
+        let id = r.transfer_id("failed.id")?;
+        let code = ResultCode::from_u16(r.u16("failed.code")?)
+            .ok_or_else(|| bad("failed.code", "unknown result code"))?;
+        failed.push((id, code));
+    }
+
+    let timeout_count = r.count("timeouts", 24)?;
+    let mut timeouts = BTreeSet::new();
+    for _ in 0..timeout_count {
+        let at = r.u64("timeout.at")?;
+        let id = r.transfer_id("timeout.id")?;
+        if !timeouts.insert((at, id)) {
+            return Err(bad("timeouts", "an entry twice"));
+        }
+    }
+
+    let version_count = r.u32("policies")? as usize;
+    let mut versions = Vec::with_capacity(version_count.min(1024));
+    for _ in 0..version_count {
+        let from = r.u64("policy.from")?;
+        let text = r.long_text("policy")?;
+        let policy = Policy::from_json(&text).map_err(|_| bad("policy", "not a valid policy"))?;
+        versions.push((from, policy));
+    }
+    let mut rules =
+        Rules::restore(&versions).ok_or_else(|| bad("policies", "amendments of no rules"))?;
+    let mut ledger = Ledger::with_rules(units, Rules::default())
+        .map_err(|_| bad("units", "not a valid set of units"))?;
+    ledger.clock = clock;
+    for a in accounts {
+        if !ledger.units.contains_key(&a.unit) {
+            return Err(bad("account.unit", "no such unit"));
+        }
+        if ledger.accounts.insert(a.id, a).is_some() {
+            return Err(bad("accounts", "an id twice"));
+        }
+    }
+    for t in transfers {
+        if ledger.transfers.get(&t.id()).is_some() {
+            return Err(bad("transfers", "an id twice"));
+        }
+        if ledger.transfers.is_full() {
+            return Err(bad("transfers", "more than a ledger holds"));
+        }
+        ledger.transfers.push(t);
+    }
+    for (id, code) in failed {
+        if ledger.failed.insert(id, code).is_some() {
+            return Err(bad("failed", "an id twice"));
+        }
+    }
+    ledger.timeouts = timeouts;
+    decode_rule_state(&mut r, &mut rules, &ledger)?;
+    ledger.rules = rules;
+
+    let operation_count = r.count("operations", 30)?;
+    for _ in 0..operation_count {
+        let id = r.transfer_id("operation.id")?;
+        let text = r.long_text("operation.kind")?;
+        let kind: OperationKind =
+            serde_json::from_str(&text).map_err(|_| bad("operation.kind", "not an operation"))?;
+        let result_count = r.count("operation.results", 10)?;
+        let mut results = Vec::with_capacity(result_count);
+        for _ in 0..result_count {
+            let code = ResultCode::from_u16(r.u16("operation.result")?)
+                .ok_or_else(|| bad("operation.result", "unknown result code"))?;
+            let timestamp = r.u64("operation.result")?;
+            results.push(EventResult { code, timestamp });
+        }
+        let transfer_count = r.count("operation.transfers", 16)?;
+        let mut transfers = Vec::with_capacity(transfer_count);
+        for _ in 0..transfer_count {
+            transfers.push(r.transfer_id("operation.transfer")?);
+        }
+        let close_count = r.count("operation.closes", 16)?;
+        let mut closes = Vec::with_capacity(close_count);
+        for _ in 0..close_count {
+            closes.push(r.account_id("operation.close")?);
+        }
+        let record = OperationRecord {
+            kind,
+            results,
+            transfers,
+            closes,
+        };
+        if ledger.operations.by_id.insert(id, record).is_some() {
+            return Err(bad("operations", "an id twice"));
+        }
+    }
+
+    let attribution_count = r.count("attributions", 17)?;
+    for _ in 0..attribution_count {
+        let first = r.u64("attribution.first")?;
+        let operator = r.u64("attribution.operator")?;
+        let reason = match r.u8("attribution.reason")? {
+            0 => None,
+            1 => Some(r.u32("attribution.reason")?),
+            _ => return Err(bad("attribution.reason", "presence byte not 0 or 1")),
+        };
+        let who = Attribution { operator, reason };
+        if ledger.attributions.from.insert(first, who).is_some() {
+            return Err(bad("attributions", "a time twice"));
+        }
+    }
+    if r.at != bytes.len() {
+        return Err(bad("end", "bytes after the state"));
+    }
+    Ok(ledger)
+}
+
+fn decode_account(r: &mut Reader<'_>) -> Result<Account, StateError> {
+    let id = r.account_id("account.id")?;
+    let unit = r.u16("account.unit")?;
+    let kind = AccountKind::from_u8(r.u8("account.kind")?)
+        .ok_or_else(|| bad("account.kind", "unknown"))?;
+    let closed = match r.u8("account.closed")? {
+        0 => false,
+        1 => true,
+        _ => return Err(bad("account.closed", "not 0 or 1")),
+    };
+    let community = r.u32("account.community")?;
+    let user_data = r.u128("account.user_data")?;
+    let floor = r.optional_decimal("account.floor")?;
+    let ceiling = r.optional_decimal("account.ceiling")?;
+    let eligible_from = r.optional_u64("account.eligible_from")?;
+    let timestamp = r.u64("account.timestamp")?;
+    let balances = Balances {
+        debits_pending: r.decimal("account.debits_pending")?,
+        debits_posted: r.decimal("account.debits_posted")?,
+        credits_pending: r.decimal("account.credits_pending")?,
+        credits_posted: r.decimal("account.credits_posted")?,
+    };
+    Ok(Account {
+        id,
+        unit,
+        kind,
+        community,
+        user_data,
+        floor,
+        ceiling,
+        eligible_from,
+        timestamp,
+        closed,
+        balances,
+    })
+}
+
+fn decode_transfer(r: &mut Reader<'_>) -> Result<TransferRecord, StateError> {
+    let id = r.transfer_id("transfer.id")?;
+    let present = r.u8("transfer.present")?;
+    if present & 0x80 != 0 {
+        return Err(bad("transfer.present", "an undefined bit set"));
+    }
+    let has = |bit: u8| present & bit != 0;
+    let debit = has(HAS_DEBIT)
+        .then(|| r.account_id("transfer.debit"))
+        .transpose()?;
+    let credit = has(HAS_CREDIT)
+        .then(|| r.account_id("transfer.credit"))
+        .transpose()?;
+    let amount = has(HAS_AMOUNT)
+        .then(|| r.amount("transfer.amount"))
+        .transpose()?;
+    let related_id = has(HAS_RELATED)
+        .then(|| r.transfer_id("transfer.related_id"))
+        .transpose()?;
+    let unit = r.u16("transfer.unit")?;
+    let code = r.u16("transfer.code")?;
+    let flags = TransferFlags(r.u16("transfer.flags")?);
+    let timeout_s = r.u32("transfer.timeout_s")?;
+    let user_data = r.u128("transfer.user_data")?;
+    let served_at = has(HAS_SERVED_AT)
+        .then(|| r.u64("transfer.served_at"))
+        .transpose()?;
+    let request = Transfer {
+        id,
+        debit_account_id: debit,
+        credit_account_id: credit,
+        amount,
+        related_id,
+        unit,
+        code,
+        flags,
+        timeout_s,
+        user_data,
+        served_at,
+    };
+    let (debit_account_id, credit_account_id, unit, code, amount) = if has(AS_REQUESTED) {
+        match (debit, credit, amount) {
+            (Some(d), Some(c), Some(a)) => (d, c, unit, code, a),
+            _ => return Err(bad("transfer.present", "as requested without the fields")),
+        }
+    } else {
+        (
+            r.account_id("transfer.applied_debit")?,
+            r.account_id("transfer.applied_credit")?,
+            r.u16("transfer.applied_unit")?,
+            r.u16("transfer.applied_code")?,
+            r.amount("transfer.applied_amount")?,
+        )
+    };
+    let timestamp = r.u64("transfer.timestamp")?;
+    let state = match r.u8("transfer.state")? {
+        1 => TransferState::Posted,
+        2 => TransferState::Pending,
+        3 => TransferState::PendingPosted,
+        4 => TransferState::PendingVoided,
+        5 => TransferState::PendingExpired,
+        _ => return Err(bad("transfer.state", "unknown")),
+    };
+    let reversed_by = has(HAS_REVERSED_BY)
+        .then(|| r.transfer_id("transfer.reversed_by"))
+        .transpose()?;
+    Ok(TransferRecord {
+        request,
+        debit_account_id,
+        credit_account_id,
+        unit,
+        code,
+        amount,
+        timestamp,
+        state,
+        reversed_by,
+    })
+}
+
+fn decode_rule_state(
+    r: &mut Reader<'_>,
+    rules: &mut Rules,
+    ledger: &Ledger,
+) -> Result<(), StateError> {
+    let link_count = r.count("links", 32)?;
+    for _ in 0..link_count {
+        let a = r.account_id("link.a")?;
+        let b = r.account_id("link.b")?;
+        if a >= b || !rules.links.insert((a, b)) {
+            return Err(bad("links", "not (smaller, larger) once"));
+        }
+        // Kept as the engine keeps it; an unlinked account's count stays at 0 there, which
+        // counts the same as no entry.
+        *rules.links_per_account.entry(a).or_default() += 1;
+        *rules.links_per_account.entry(b).or_default() += 1;
+    }
+    let rating_count = r.count("ratings", 17)?;
+    for _ in 0..rating_count {
+        let t = r.transfer_id("rating.transfer")?;
+        let rating = r.u8("rating.value")?;
+        if rules.ratings.insert(t, rating).is_some() {
+            return Err(bad("ratings", "a transfer twice"));
+        }
+    }
+    let earning_count = r.count("earnings", 48)?;
+    for _ in 0..earning_count {
+        let id = r.account_id("earnings.account")?;
+        let lifetime = r.decimal("earnings.lifetime")?;
+        let mut periods = [BTreeMap::new(), BTreeMap::new()];
+        for map in &mut periods {
+            let n = r.count("earnings.periods", 25)?;
+            for _ in 0..n {
+                let period = r.u64("earnings.period")? as i64;
+                let total = r.decimal("earnings.total")?;
+                if map.insert(period, total).is_some() {
+                    return Err(bad("earnings.periods", "a period twice"));
+                }
+            }
+        }
+        let [days, months] = periods;
+        let e = Earnings {
+            lifetime,
+            days,
+            months,
+        };
+        if rules.earnings.insert(id, e).is_some() {
+            return Err(bad("earnings", "an account twice"));
+        }
+    }
+    let lot_owner_count = r.count("lots", 20)?;
+    for _ in 0..lot_owner_count {
+        let id = r.account_id("lots.account")?;
+        let n = r.count("lots.count", 25)?;
+        let mut list = VecDeque::with_capacity(n);
+        for _ in 0..n {
+            let expires_at = r.u64("lot.expires_at")?;
+            let remaining = r.decimal("lot.remaining")?;
+            list.push_back(Lot {
+                expires_at,
+                remaining,
+            });
+        }
+        let Some(head) = list.front() else {
+            return Err(bad("lots", "an account with no lot"));
+        };
+        rules.lot_heads.insert((head.expires_at, id));
+        if rules.lots.insert(id, list).is_some() {
+            return Err(bad("lots", "an account twice"));
+        }
+    }
+    let history_count = r.count("history", 20)?;
+    for _ in 0..history_count {
+        let id = r.account_id("history.account")?;
+        let n = r.count("history.count", 4)?;
+        let mut list = Vec::with_capacity(n);
+        for _ in 0..n {
+            let at = r.u32("history.position")? as usize;
+            let t = ledger
+                .transfers
+                .at(at)
+                .ok_or_else(|| bad("history.position", "past the last transfer"))?;
+            list.push(t.id());
+        }
+        if rules.history.insert(id, list).is_some() {
+            return Err(bad("history", "an account twice"));
+        }
+    }
+    rules.sweeps_made = r.u64("sweeps_made")?;
+    Ok(())
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn bytes(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+    }
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn u128(&mut self, v: u128) {
+        self.bytes(&v.to_le_bytes());
+    }
+    /// A short text: u16 length, then UTF-8.
+    fn text(&mut self, s: &str) {
+        self.u16(s.len() as u16);
+        self.bytes(s.as_bytes());
+    }
+    /// A long text: u32 length, then UTF-8.
+    fn long_text(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.bytes(s.as_bytes());
+    }
+    /// An amount as the journal writes one: u64 mantissa, u8 scale (normalized).
+    fn amount(&mut self, a: Amount) {
+        let v = a.value();
+        self.u64(u64::try_from(v.mantissa()).expect("an amount's mantissa fits u64"));
+        self.u8(v.scale() as u8);
+    }
+    /// A decimal exactly as held (its scale kept): i128 mantissa, u8 scale.
+    fn decimal(&mut self, d: Decimal) {
+        self.u128(d.mantissa() as u128);
+        self.u8(d.scale() as u8);
+    }
+    fn optional_decimal(&mut self, d: Option<Decimal>) {
+        match d {
+            None => self.u8(0),
+            Some(d) => {
+                self.u8(1);
+                self.decimal(d);
+            }
+        }
+    }
+    fn optional_u64(&mut self, v: Option<u64>) {
+        match v {
+            None => self.u8(0),
+            Some(v) => {
+                self.u8(1);
+                self.u64(v);
+            }
+        }
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], StateError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| bad(field, "truncated"))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], StateError> {
+        Ok(self.take(N, field)?.try_into().expect("N bytes"))
+    }
+    fn u8(&mut self, field: &'static str) -> Result<u8, StateError> {
+        Ok(self.array::<1>(field)?[0])
+    }
+    fn u16(&mut self, field: &'static str) -> Result<u16, StateError> {
+        Ok(u16::from_le_bytes(self.array(field)?))
+    }
+    fn u32(&mut self, field: &'static str) -> Result<u32, StateError> {
+        Ok(u32::from_le_bytes(self.array(field)?))
+    }
+    fn u64(&mut self, field: &'static str) -> Result<u64, StateError> {
+        Ok(u64::from_le_bytes(self.array(field)?))
+    }
+    fn u128(&mut self, field: &'static str) -> Result<u128, StateError> {
+        Ok(u128::from_le_bytes(self.array(field)?))
+    }
+    /// A u64 count of entries of at least `entry_bytes` each: one the remaining bytes cannot
+    /// hold is refused before anything is allocated for it.
+    fn count(&mut self, field: &'static str, entry_bytes: usize) -> Result<usize, StateError> {
+        let n = self.u64(field)?;
+        let room = (self.bytes.len() - self.at) / entry_bytes;
+        match usize::try_from(n) {
+            Ok(n) if n <= room => Ok(n),
+            _ => Err(bad(field, "more entries than the bytes hold")),
+        }
+    }
+    fn text(&mut self, field: &'static str) -> Result<String, StateError> {
+        let n = usize::from(self.u16(field)?);
+        let bytes = self.take(n, field)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| bad(field, "not UTF-8"))
+    }
+    fn long_text(&mut self, field: &'static str) -> Result<String, StateError> {
+        let n = self.u32(field)? as usize;
+        let bytes = self.take(n, field)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| bad(field, "not UTF-8"))
+    }
+    fn account_id(&mut self, field: &'static str) -> Result<AccountId, StateError> {
+        AccountId::new(self.u128(field)?).ok_or_else(|| bad(field, "zero"))
+    }
+    fn transfer_id(&mut self, field: &'static str) -> Result<TransferId, StateError> {
+        TransferId::new(self.u128(field)?).ok_or_else(|| bad(field, "zero"))
+    }
+    fn amount(&mut self, field: &'static str) -> Result<Amount, StateError> {
+        let mantissa = self.u64(field)?;
+        let scale = u32::from(self.u8(field)?);
+        if scale > UNIT_SCALE_MAX {
+            return Err(bad(field, "scale above the largest unit scale"));
+        }
+        let value = Decimal::from_i128_with_scale(i128::from(mantissa), scale);
+        let amount = Amount::from_decimal_in(value, UNIT_SCALE_MAX)
+            .map_err(|_| bad(field, "not a positive amount within Amount::MAX"))?;
+        if amount.value().mantissa() != i128::from(mantissa) || amount.value().scale() != scale {
+            return Err(bad(field, "not normalized (trailing zeros)"));
+        }
+        Ok(amount)
+    }
+    fn decimal(&mut self, field: &'static str) -> Result<Decimal, StateError> {
+        let mantissa = self.u128(field)? as i128;
+        let scale = u32::from(self.u8(field)?);
+        Decimal::try_from_i128_with_scale(mantissa, scale)
+            .map_err(|_| bad(field, "not a decimal (mantissa or scale out of range)"))
+    }
+    fn optional_decimal(&mut self, field: &'static str) -> Result<Option<Decimal>, StateError> {
+        match self.u8(field)? {
+            0 => Ok(None),
+            1 => self.decimal(field).map(Some),
+            _ => Err(bad(field, "presence byte not 0 or 1")),
+        }
+    }
+    fn optional_u64(&mut self, field: &'static str) -> Result<Option<u64>, StateError> {
+        match self.u8(field)? {
+            0 => Ok(None),
+            1 => self.u64(field).map(Some),
+            _ => Err(bad(field, "presence byte not 0 or 1")),
+        }
+    }
+}
