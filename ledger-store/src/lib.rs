@@ -9,8 +9,11 @@
 //! [`journal`] (scanning, torn tails, staging groups), [`segment`] (the segment files the journal
 //! is kept in, and rolling from one to the next), [`replay`] (checking and rebuilding on two
 //! cores), [`checkpoint`] (keyed checkpoints and their text), [`index`] (sled), [`store`] (the
-//! pipeline: committer, syncer, indexer; queries; verify), [`mod@file`] (the I/O trait) and
-//! [`sim_disk`] (power loss and I/O failures for tests and fuzzing).
+//! handle, its options, writes and queries; beside it in `store_open.rs` creating, opening and
+//! recovery, in `store_pipeline.rs` the committer, syncer and indexer threads and their lock
+//! order, in `store_verify.rs` verification, in `store_proof.rs` the Merkle tree and proofs),
+//! [`mod@file`] (the I/O trait) and [`sim_disk`] (power loss and I/O failures for tests and
+//! fuzzing).
 //!
 //! ```
 //! use ledger_core::{AccountId, AccountKind, Amount, NewAccount, Policy, ResultCode, Transfer,
@@ -73,6 +76,10 @@ pub mod segment;
 pub mod signed_checkpoint;
 pub mod sim_disk;
 pub mod store;
+mod store_open;
+mod store_pipeline;
+mod store_proof;
+mod store_verify;
 pub mod time_guard;
 
 pub use checkpoint::{Checkpoint, CheckpointKey};

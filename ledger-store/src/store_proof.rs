@@ -1,0 +1,309 @@
+//! The store's Merkle tree over its records, the proofs made from it and signed checkpoints
+//! (`docs/FORMAT.md` §13-§15).
+
+use ledger_core::{AccountId, TransferId};
+
+use crate::checkpoint::hex;
+use crate::error::{Error, Result};
+use crate::journal::scan_frames;
+use crate::merkle::{MerkleTree, TreeHash};
+use crate::profile::CryptoProfile;
+use crate::proof::{
+    ConsistencyProof, InclusionProof, RecordProof, StatementProof, STATEMENT_RECORDS_MAX,
+};
+use crate::record::{Hash, HASH_BYTES, OFFSET_LENGTH};
+use crate::signed_checkpoint::{CheckpointClaim, SignedCheckpoint, SigningKey};
+use crate::store::{lock, Store, HISTORY_PAGE_MAX};
+
+impl Store {
+    // ---------------------------------------------------------------------------------------
+    // The Merkle tree, proofs and signed checkpoints (`docs/FORMAT.md` §13-§15).
+
+    /// The cryptographic profile the genesis record names.
+    pub fn profile(&self) -> CryptoProfile {
+        self.shared.profile
+    }
+
+    /// Records the tree covers now (at least the durable head's sequence + 1).
+    pub fn tree_size(&self) -> u64 {
+        lock(&self.shared.tree).size()
+    }
+
+    /// The Merkle root over records `0..size`, or `None` when the tree is smaller.
+    pub fn tree_root(&self, size: u64) -> Option<Hash> {
+        lock(&self.shared.tree).root(size)
+    }
+
+    /// What a checkpoint of the durable head states: tree size (head sequence + 1), root, head
+    /// hash, state digest and the head's time, all of one moment (as [`Store::status`]).
+    pub fn checkpoint_claim(&self) -> CheckpointClaim {
+        let state = self.head_state();
+        let tree_size = state.head.sequence + 1;
+        // Invariant: the syncer grows the tree before it moves the durable head.
+        let root = self
+            .tree_root(tree_size)
+            .expect("the tree covers the durable head");
+        CheckpointClaim {
+            tree_size,
+            root,
+            head_hash: state.head.hash,
+            state_digest: state.state_digest,
+            time_ns: state.head.now,
+        }
+    }
+
+    /// Signs a checkpoint of the durable head with `key`, which must be of the ledger's
+    /// profile. Writes nothing: publish the returned line.
+    ///
+    /// On `Err(WrongProfile)`: the key is of the other profile; nothing was signed.
+    pub fn sign_checkpoint(&self, key: &SigningKey) -> Result<SignedCheckpoint> {
+        if key.profile() != self.shared.profile {
+            return Err(Error::WrongProfile {
+                ledger: self.shared.profile.name(),
+                key: key.profile().name(),
+            });
+        }
+        Ok(SignedCheckpoint::sign(&self.checkpoint_claim(), key))
+    }
+
+    /// The inclusion proof of record `sequence` in the tree of `tree_size` records.
+    ///
+    /// On `Err(NoProof)`: `sequence < tree_size <= tree_size()` does not hold.
+    pub fn inclusion_proof(&self, sequence: u64, tree_size: u64) -> Result<Vec<Hash>> {
+        let tree = lock(&self.shared.tree);
+        tree.inclusion_proof(sequence, tree_size).ok_or_else(|| {
+            Error::NoProof(format!(
+                "record {sequence} is not in a tree of {tree_size} records of the {} this ledger \
+                 has",
+                tree.size()
+            ))
+        })
+    }
+
+    /// The consistency proof from the tree of `old_size` records to that of `new_size`.
+    ///
+    /// On `Err(NoProof)`: `0 < old_size <= new_size <= tree_size()` does not hold.
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>> {
+        let tree = lock(&self.shared.tree);
+        tree.consistency_proof(old_size, new_size).ok_or_else(|| {
+            Error::NoProof(format!(
+                "no consistency proof from {old_size} to {new_size} records (the ledger has {})",
+                tree.size()
+            ))
+        })
+    }
+
+    /// The bytes of the durable records `sequences`, in the order asked (read from the journal
+    /// file, which is read whole: meant for proofs, not for hot paths).
+    ///
+    /// On `Err(NoProof)`: a sequence is beyond the durable head.
+    pub fn records(&self, sequences: &[u64]) -> Result<Vec<Vec<u8>>> {
+        let head = *lock(&self.shared.durable);
+        if let Some(beyond) = sequences.iter().find(|&&s| s > head.sequence) {
+            return Err(Error::NoProof(format!(
+                "record {beyond} is beyond the durable head {}",
+                head.sequence
+            )));
+        }
+        let image = self.journal_image(&head)?;
+        let bytes = &image.bytes;
+        let scan = scan_frames(bytes)?;
+        sequences
+            .iter()
+            .map(|&s| {
+                let (offset, len) = scan.frames[s as usize];
+                let start = offset as usize;
+                Ok(bytes[start..start + len as usize].to_vec())
+            })
+            .collect()
+    }
+
+    /// The tree size and root a proof is made against: `checkpoint`'s (after checking that its
+    /// root is this ledger's at that size), or the durable head's.
+    ///
+    /// On `Err(NoProof)`: the checkpoint is beyond this ledger's head, or of another profile.
+    /// On `Err(CheckpointMismatch)`: this ledger's tree of that size has another root: the
+    /// checkpoint is of another ledger, or this one was rewritten since.
+    fn proof_target(&self, checkpoint: Option<&SignedCheckpoint>) -> Result<(u64, Hash)> {
+        let Some(checkpoint) = checkpoint else {
+            let claim = self.checkpoint_claim();
+            return Ok((claim.tree_size, claim.root));
+        };
+        if checkpoint.profile != self.shared.profile {
+            return Err(Error::NoProof(format!(
+                "the checkpoint is of the {} profile and this ledger of {}",
+                checkpoint.profile.name(),
+                self.shared.profile.name()
+            )));
+        }
+        let head = lock(&self.shared.durable).sequence;
+        let root = match checkpoint.tree_size <= head + 1 {
+            true => self.tree_root(checkpoint.tree_size),
+            false => None,
+        }
+        .ok_or_else(|| {
+            Error::NoProof(format!(
+                "the checkpoint covers {} records; this ledger has {}",
+                checkpoint.tree_size,
+                head + 1
+            ))
+        })?;
+        if root != checkpoint.root {
+            return Err(Error::CheckpointMismatch(format!(
+                "this ledger's first {} records have root {}, the checkpoint says {}",
+                checkpoint.tree_size,
+                hex(&root),
+                hex(&checkpoint.root)
+            )));
+        }
+        Ok((checkpoint.tree_size, root))
+    }
+
+    /// The proof that the record which made `transfer` is in the tree `checkpoint` signs (or,
+    /// without one, the tree of the durable head: the caller then signs or publishes the root).
+    ///
+    /// On `Err(NoProof)`: no such transfer, it came after the checkpoint, or the checkpoint is
+    /// beyond this ledger's head or of another profile. On `Err(CheckpointMismatch)`: this
+    /// ledger's tree of the checkpoint's size has another root. Otherwise: the index's errors.
+    pub fn prove_inclusion(
+        &self,
+        transfer: TransferId,
+        checkpoint: Option<SignedCheckpoint>,
+    ) -> Result<InclusionProof> {
+        let (tree_size, root) = self.proof_target(checkpoint.as_ref())?;
+        let sequence = self
+            .transfer_sequence(transfer)?
+            .ok_or_else(|| Error::NoProof(format!("no transfer {}", transfer.get())))?;
+        if sequence >= tree_size {
+            return Err(Error::NoProof(format!(
+                "transfer {} is in record {sequence}, after the checkpoint's {tree_size} records",
+                transfer.get()
+            )));
+        }
+        let path = self.inclusion_proof(sequence, tree_size)?;
+        let record = self.records(&[sequence])?.remove(0);
+        Ok(InclusionProof {
+            profile: self.shared.profile,
+            tree_size,
+            root,
+            checkpoint,
+            transfer: Some(transfer.get()),
+            record: RecordProof {
+                leaf_index: sequence,
+                record,
+                path,
+            },
+        })
+    }
+
+    /// The proof that every record holding a transfer of `account` up to the checkpoint (or the
+    /// durable head) is in its tree: the member's statement, checkable offline.
+    ///
+    /// On `Err(NoProof)`: the account has transfers in more than [`STATEMENT_RECORDS_MAX`]
+    /// records before the checkpoint (prove them one by one with [`Store::prove_inclusion`]).
+    pub fn prove_statement(
+        &self,
+        account: AccountId,
+        checkpoint: Option<SignedCheckpoint>,
+    ) -> Result<StatementProof> {
+        let (tree_size, root) = self.proof_target(checkpoint.as_ref())?;
+        let mut transfers = Vec::new();
+        let mut sequences = std::collections::BTreeSet::new();
+        let mut after = None;
+        loop {
+            self.wait_indexed()?;
+            let page = self
+                .shared
+                .index
+                .live()
+                .history(account, after, HISTORY_PAGE_MAX + 1)?;
+            let more = page.len() > HISTORY_PAGE_MAX;
+            for &(_, id) in page.iter().take(HISTORY_PAGE_MAX) {
+                let Some((sequence, _)) = self.shared.index.live().transfer(id)? else {
+                    continue;
+                };
+                if sequence < tree_size {
+                    transfers.push((id.get(), sequence));
+                    sequences.insert(sequence);
+                }
+            }
+            if sequences.len() > STATEMENT_RECORDS_MAX {
+                return Err(Error::NoProof(format!(
+                    "account {} has transfers in more than {STATEMENT_RECORDS_MAX} records",
+                    account.get()
+                )));
+            }
+            match (more, page.get(HISTORY_PAGE_MAX - 1)) {
+                (true, Some(&last)) => after = Some(last),
+                _ => break,
+            }
+        }
+        let sequences: Vec<u64> = sequences.into_iter().collect();
+        let bytes = self.records(&sequences)?;
+        let records = sequences
+            .iter()
+            .zip(bytes)
+            .map(|(&leaf_index, record)| {
+                Ok(RecordProof {
+                    leaf_index,
+                    record,
+                    path: self.inclusion_proof(leaf_index, tree_size)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(StatementProof {
+            profile: self.shared.profile,
+            tree_size,
+            root,
+            checkpoint,
+            account: account.get(),
+            transfers,
+            records,
+        })
+    }
+
+    /// The proof that the tree `new` signs extends the tree `old` signs (both checked against
+    /// this ledger as for [`Store::prove_inclusion`]).
+    pub fn prove_consistency(
+        &self,
+        old: SignedCheckpoint,
+        new: SignedCheckpoint,
+    ) -> Result<ConsistencyProof> {
+        let (old_size, old_root) = self.proof_target(Some(&old))?;
+        let (new_size, new_root) = self.proof_target(Some(&new))?;
+        Ok(ConsistencyProof {
+            profile: self.shared.profile,
+            old_size,
+            new_size,
+            old_root,
+            new_root,
+            path: self.consistency_proof(old_size, new_size)?,
+            old_checkpoint: Some(old),
+            new_checkpoint: Some(new),
+        })
+    }
+}
+
+/// The Merkle tree over the first `records` records of a verified journal image: leaf *i* is
+/// record *i*'s stored hash (replay has checked it).
+pub(crate) fn journal_tree(bytes: &[u8], records: u64, hash: TreeHash) -> Result<MerkleTree> {
+    let scan = scan_frames(bytes)?;
+    let mut tree = MerkleTree::new(hash);
+    for &(offset, len) in scan.frames.iter().take(records as usize) {
+        let end = (offset + u64::from(len)) as usize;
+        tree.push(&bytes[end - HASH_BYTES..end]);
+    }
+    Ok(tree)
+}
+
+/// Adds the records of a durable group (whole records, back to back) to the tree.
+pub(crate) fn grow_tree(tree: &mut MerkleTree, group: &[u8]) {
+    let mut at = 0;
+    while at < group.len() {
+        // Invariant: the group holds whole records the writer framed itself.
+        let len_bytes = &group[at + OFFSET_LENGTH..at + OFFSET_LENGTH + 4];
+        let len = u32::from_le_bytes(len_bytes.try_into().expect("4 bytes")) as usize;
+        tree.push(&group[at + len - HASH_BYTES..at + len]);
+        at += len;
+    }
+}

@@ -1,0 +1,277 @@
+//! Verification: of a live store (journal, checkpoints, state, Merkle tree and index), of a
+//! journal without a store, and of a published checkpoint; and rebuilding the index.
+
+use std::path::{Path, PathBuf};
+
+use crate::checkpoint::{Checkpoint, CheckpointKey};
+use crate::error::{Corruption, CorruptionReason, Error, Result};
+use crate::file::OsIo;
+use crate::journal::{scan_frames, Head};
+use crate::replay::{replay, Progress, Replayed};
+use crate::segment::{read_journal, JournalImage};
+use crate::store::{lock, Store, VerifyReport};
+use crate::store_open::rebuild_generation;
+use crate::store_pipeline::IndexPause;
+use crate::store_proof::journal_tree;
+
+impl Store {
+    // ---------------------------------------------------------------------------------------
+    // Verification and repair
+
+    /// Verifies the whole store: every checksum, link and sequence number of the journal, every
+    /// checkpoint (digest; MAC too when the key was given), the replayed state against the live
+    /// one, the Merkle tree against the journal's record hashes, and the sled index against it.
+    /// Reports progress; uses two cores.
+    ///
+    /// Commits pause only while the head and its state digest are noted; the index is then held
+    /// at that head until it has been compared (commits go on; the index catches up after).
+    /// A poisoned store's memory may be ahead of its journal, so it is not compared: reopen it
+    /// (or use [`verify_dir`]) first.
+    pub fn verify(&self, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
+        let (head, live_digest, _pause) = {
+            let _gate = lock(&self.shared.commit_gate);
+            self.wait_synced();
+            self.check_not_poisoned()?;
+            let head = *lock(&self.shared.durable);
+            // Hold the index at this head while it is compared; commits go on meanwhile.
+            (
+                head,
+                self.head_state_now()
+                    .map_or_else(|| self.ledger().state_digest(), |s| s.state_digest),
+                IndexPause::new(&self.shared, head.sequence),
+            )
+        };
+        let image = self.journal_image(&head)?;
+        let bytes = &image.bytes;
+        let key = self.shared.options.checkpoint_key;
+        let replayed = replay(bytes, key.as_ref(), progress, &mut |_, _, _, _| {})
+            .map_err(|e| image.locate(e))?;
+        let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+        let mismatch = |reason| -> Error {
+            Corruption {
+                segment: None,
+                sequence: head.sequence,
+                offset: head.len,
+                reason,
+            }
+            .into()
+        };
+        if report.state_digest != live_digest || report.head_hash != head.hash {
+            let why = "the replayed state differs from the live state".into();
+            return Err(mismatch(CorruptionReason::Replay(why)));
+        }
+        // The tree in memory (what proofs and signed checkpoints come from) against one built
+        // afresh from the verified journal.
+        let size = head.sequence + 1;
+        let rebuilt = journal_tree(bytes, replayed.records, self.shared.profile.tree_hash())?;
+        if rebuilt.root(size) != self.tree_root(size) {
+            let why = "the Merkle tree in memory differs from the journal's".into();
+            return Err(mismatch(CorruptionReason::Replay(why)));
+        }
+        self.wait_indexed_to(head.sequence)?;
+        if let Some(diff) = self.shared.index.live().compare(&replayed.ledger)? {
+            return Err(mismatch(CorruptionReason::Index(diff)));
+        }
+        report.index_checked = true;
+        Ok(report)
+    }
+
+    /// The journal's records up to the durable `head`, read from its segments.
+    pub(crate) fn journal_image(&self, head: &Head) -> Result<JournalImage> {
+        let options = &self.shared.options;
+        let mut image = read_journal(&*options.io, &self.shared.dir, &options.segments_from)?;
+        image.bytes.truncate(head.len as usize);
+        Ok(image)
+    }
+
+    /// Checks a published checkpoint against this store's durable journal
+    /// (see [`verify_published`]).
+    pub fn verify_published(&self, checkpoint: &Checkpoint) -> Result<()> {
+        let head = *lock(&self.shared.durable);
+        let image = self.journal_image(&head)?;
+        verify_published(
+            &image.bytes,
+            checkpoint,
+            self.shared.options.checkpoint_key.as_ref(),
+        )
+    }
+
+    /// Rebuilds the sled index from the journal and checks it against the live state.
+    ///
+    /// The new index is built beside the old one and replaces it only once it is whole and
+    /// checked, so an interruption (a crash, a kill) leaves the old index in use, never a
+    /// half-cleared one. Commits pause while it runs. On `Ok`: the index reflects the durable
+    /// head and equals the live state. On `Err`: the old index or the new one is in use, each
+    /// whole and marked with what it reflects.
+    pub fn rebuild_index(&self) -> Result<()> {
+        if self.shared.options.read_only {
+            return Err(Error::ReadOnly);
+        }
+        let _gate = lock(&self.shared.commit_gate);
+        self.wait_synced();
+        self.check_not_poisoned()?;
+        self.wait_indexed()?;
+        let head = *lock(&self.shared.durable);
+        let image = self.journal_image(&head)?;
+        let key = self.shared.options.checkpoint_key;
+        let replayed = rebuild_generation(
+            &self.shared.index,
+            &image.bytes,
+            key.as_ref(),
+            "rebuild_index",
+        )
+        .map_err(|e| image.locate(e))?;
+        if replayed.ledger.state_digest() != self.ledger().state_digest() {
+            let why = "the replayed state differs from the live state".to_owned();
+            return Err(Corruption {
+                segment: None,
+                sequence: head.sequence,
+                offset: head.len,
+                reason: CorruptionReason::Replay(why),
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// Verifies a journal image without a store: checksums, links, sequence numbers, bodies,
+/// checkpoint digests (and MACs with a key). A torn tail is reported as corruption here: the
+/// ledger was not reopened since the crash.
+pub fn verify_bytes(
+    bytes: &[u8],
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VerifyReport> {
+    let replayed = replay(bytes, key, progress, &mut |_, _, _, _| {})?;
+    report_of(&replayed, key.is_some())
+}
+
+/// [`verify_dir_from`] that also compares the sled index (read from a copy, see
+/// [`Index::open_copy_of`](crate::index::Index::open_copy_of)) with the replayed state, every
+/// key: one replay for the journal and the index, and nothing in `dir` written.
+/// `Ok((report, None))` has `index_checked` set;
+/// `Ok((report, Some(why)))`: the journal verified but the index was not compared (none, not
+/// at the journal's head, or unreadable), and why; opening the store brings it to the head.
+/// `Err(Corrupted)` with [`CorruptionReason::Index`]: an index at the head that differs.
+pub fn verify_dir_with_index(
+    dir: &Path,
+    archives: &[PathBuf],
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(VerifyReport, Option<String>)> {
+    let image = read_journal(&OsIo, dir, archives)?;
+    let replayed =
+        replay(&image.bytes, key, progress, &mut |_, _, _, _| {}).map_err(|e| image.locate(e))?;
+    let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+    let head = replayed.head;
+    let index = match crate::audit_ledger::index_at_head(dir, head)? {
+        Ok(index) => index,
+        Err(why) => return Ok((report, Some(why))),
+    };
+    if let Some(diff) = index.live().compare(&replayed.ledger)? {
+        return Err(Corruption {
+            segment: None,
+            sequence: head.sequence,
+            offset: head.len,
+            reason: CorruptionReason::Index(diff),
+        }
+        .into());
+    }
+    report.index_checked = true;
+    Ok((report, None))
+}
+
+/// The report of a replay; a torn tail still in the image is corruption here.
+fn report_of(replayed: &Replayed, macs_checked: bool) -> Result<VerifyReport> {
+    if let Some(torn) = &replayed.torn {
+        return Err(Corruption {
+            segment: None,
+            sequence: torn.sequence,
+            offset: torn.offset,
+            reason: CorruptionReason::TornTail,
+        }
+        .into());
+    }
+    Ok(VerifyReport {
+        records: replayed.records,
+        journal_bytes: replayed.head.len,
+        checkpoints_verified: replayed.checkpoints,
+        macs_checked,
+        head_sequence: replayed.head.sequence,
+        head_hash: replayed.head.hash,
+        state_digest: replayed.ledger.state_digest(),
+        index_checked: false,
+    })
+}
+
+/// Checks a published checkpoint (see [`Checkpoint::from_text`]) against a journal image: the
+/// journal up to record `checkpoint.sequence` verifies, that record's hash is the checkpoint's
+/// head hash, the state replayed through it has the checkpoint's digest, and, with the key, the
+/// MAC verifies. A rewritten history fails this even without the key.
+pub fn verify_published(
+    bytes: &[u8],
+    checkpoint: &Checkpoint,
+    key: Option<&CheckpointKey>,
+) -> Result<()> {
+    let published = |offset: u64, why| -> Error {
+        Corruption {
+            segment: None,
+            sequence: checkpoint.sequence,
+            offset,
+            reason: CorruptionReason::Published(why),
+        }
+        .into()
+    };
+    if key.is_some_and(|key| !checkpoint.verify_mac(key)) {
+        return Err(published(0, "the MAC does not verify under the key"));
+    }
+    let scan = scan_frames(bytes)?;
+    let index = usize::try_from(checkpoint.sequence).unwrap_or(usize::MAX);
+    let Some(&(offset, len)) = scan.frames.get(index) else {
+        return Err(published(
+            bytes.len() as u64,
+            "the journal ends before its record",
+        ));
+    };
+    let end = (offset + u64::from(len)) as usize;
+    let replayed = replay(&bytes[..end], key, &mut |_| {}, &mut |_, _, _, _| {})?;
+    if replayed.torn.is_some() || replayed.head.sequence != checkpoint.sequence {
+        return Err(published(offset, "its record does not verify"));
+    }
+    if replayed.head.hash != checkpoint.head_hash {
+        return Err(published(
+            offset,
+            "the record's hash differs from the published head",
+        ));
+    }
+    if replayed.ledger.state_digest() != checkpoint.state_digest {
+        return Err(published(
+            offset,
+            "the replayed state differs from the published digest",
+        ));
+    }
+    Ok(())
+}
+
+/// Verifies the journal in `dir` without opening the store (and without its index): for
+/// auditors working on a copy. See [`verify_bytes`].
+pub fn verify_dir(
+    dir: &Path,
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VerifyReport> {
+    verify_dir_from(dir, &[], key, progress)
+}
+
+/// [`verify_dir`] with sealed segments read from `archives` too (directories they were moved
+/// to); corruption is named by segment and byte offset in its file.
+pub fn verify_dir_from(
+    dir: &Path,
+    archives: &[PathBuf],
+    key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VerifyReport> {
+    let image = read_journal(&OsIo, dir, archives)?;
+    verify_bytes(&image.bytes, key, progress).map_err(|e| image.locate(e))
+}
