@@ -698,7 +698,10 @@ impl Store {
     /// Waits until the index reflects every record durable at the time of the call. This waits
     /// for the indexer, never for a sync.
     pub(crate) fn wait_indexed(&self) -> Result<()> {
-        self.wait_indexed_to(lock(&self.shared.durable).sequence)
+        // Read the head first: a guard in the call's argument would hold `durable` through the
+        // wait, and the syncer needs it to publish every head (commits would stall on a query).
+        let target = lock(&self.shared.durable).sequence;
+        self.wait_indexed_to(target)
     }
 
     pub(crate) fn wait_indexed_to(&self, target: u64) -> Result<()> {
