@@ -102,6 +102,37 @@ pub fn audit_ledger_from(
     key: Option<&CheckpointKey>,
     check_index: bool,
 ) -> Result<LedgerAudit> {
+    // The index is copied and opened (the slow part of its check, growing with the ledger)
+    // while the journal is read and audited; a bad journal is reported before anything the
+    // index holds.
+    std::thread::scope(|s| {
+        let index = check_index.then(|| s.spawn(|| open_index_copy(dir)));
+        let journal = audit_journal(dir, archives, key);
+        let index = index.map(|opening| opening.join().expect("opening the index does not panic"));
+        let (audited, segments) = journal?;
+        let index = match index {
+            Some(copy) => check_index_against(copy, &audited)?,
+            None => IndexCheck::NotChecked("--journal-only".into()),
+        };
+        Ok(LedgerAudit {
+            records: audited.records,
+            journal_bytes: audited.head.len,
+            segments,
+            head: audited.head,
+            checkpoints: audited.checkpoints,
+            macs_checked: key.is_some(),
+            accounts: audited.accounts.len() as u64,
+            index,
+        })
+    })
+}
+
+/// The journal read and audited, a torn tail an error; and how many segments it has.
+fn audit_journal(
+    dir: &Path,
+    archives: &[PathBuf],
+    key: Option<&CheckpointKey>,
+) -> Result<(crate::audit::Audit, u64)> {
     let image = read_journal(&OsIo, dir, archives)?;
     let audited = audit(&image.bytes, key).map_err(|e| image.locate(e))?;
     if let Some(torn) = &audited.torn {
@@ -112,25 +143,12 @@ pub fn audit_ledger_from(
             reason: CorruptionReason::TornTail,
         }));
     }
-    let index = match check_index {
-        true => check_index_against(dir, &audited)?,
-        false => IndexCheck::NotChecked("--journal-only".into()),
-    };
-    Ok(LedgerAudit {
-        records: audited.records,
-        journal_bytes: audited.head.len,
-        segments: image.segments.len() as u64,
-        head: audited.head,
-        checkpoints: audited.checkpoints,
-        macs_checked: key.is_some(),
-        accounts: audited.accounts.len() as u64,
-        index,
-    })
+    Ok((audited, image.segments.len() as u64))
 }
 
-fn check_index_against(dir: &Path, audited: &crate::audit::Audit) -> Result<IndexCheck> {
+fn check_index_against(copy: IndexCopy, audited: &crate::audit::Audit) -> Result<IndexCheck> {
     let head = audited.head;
-    let index = match index_at_head(dir, head)? {
+    let index = match copy.at_head(head)? {
         Ok(index) => index,
         Err(why) => return Ok(IndexCheck::NotChecked(why)),
     };
@@ -167,53 +185,82 @@ fn check_index_against(dir: &Path, audited: &crate::audit::Audit) -> Result<Inde
 /// store's lock: never read while a store writes it. `Err(Locked)`: a store has it open;
 /// `Err(Corrupted)`: sled cannot read it, or its mark is past or beside the journal's head.
 pub(crate) fn index_at_head(dir: &Path, head: Head) -> Result<std::result::Result<Index, String>> {
+    open_index_copy(dir).at_head(head)
+}
+
+/// The index of a ledger opened from a copy, before the journal's head is known (see
+/// [`index_at_head`], which is [`open_index_copy`] then [`IndexCopy::at_head`]).
+pub(crate) enum IndexCopy {
+    /// Copied and opened.
+    Opened(Index),
+    /// It cannot be compared, and why.
+    NotChecked(String),
+    /// sled cannot read it: damage, named at the journal's head.
+    Unreadable(String),
+    /// Another process has the store open (`Locked`).
+    Failed(Error),
+}
+
+/// Copies the index of the ledger in `dir` to the system's temporary directory and opens the
+/// copy, under the store's lock (never while a store writes it).
+pub(crate) fn open_index_copy(dir: &Path) -> IndexCopy {
     let index_path = dir.join(INDEX_DIR_NAME);
     if !index_path.is_dir() {
-        return Ok(Err("there is no index yet".into()));
+        return IndexCopy::NotChecked("there is no index yet".into());
     }
     let _lock = match DirLock::acquire(dir, false) {
         Ok(lock) => lock,
-        Err(Error::Locked(path)) => return Err(Error::Locked(path)),
+        Err(Error::Locked(path)) => return IndexCopy::Failed(Error::Locked(path)),
         Err(e) => {
-            return Ok(Err(format!(
+            return IndexCopy::NotChecked(format!(
                 "the data directory's lock cannot be taken ({e})"
-            )))
+            ))
         }
     };
     // A copy, so that nothing in the audited directory is written (see `Index::open_copy_of`).
-    let index = match Index::open_copy_of(&index_path) {
-        Ok(index) => index,
+    match Index::open_copy_of(&index_path) {
+        Ok(index) => IndexCopy::Opened(index),
         Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
-            return Err(index_damage(head, format!("sled cannot read it: {e}")))
+            IndexCopy::Unreadable(format!("sled cannot read it: {e}"))
         }
-        Err(e) => {
-            return Ok(Err(format!(
-                "the index cannot be copied into the system's temporary directory and opened \
-                 ({e})"
-            )))
-        }
-    };
-    let Some(mark) = index.live().mark()? else {
-        return Ok(Err(
-            "the index has no mark (opening the ledger rebuilds it)".into(),
-        ));
-    };
-    if mark.sequence != head.sequence || mark.hash != head.hash {
-        if mark.sequence < head.sequence {
-            return Ok(Err(format!(
-                "the index covers records up to {} of {} (opening the ledger catches it up)",
-                mark.sequence, head.sequence
-            )));
-        }
-        return Err(index_damage(
-            head,
-            format!(
-                "its mark names record {} with another hash or beyond the journal's head {}",
-                mark.sequence, head.sequence
-            ),
-        ));
+        Err(e) => IndexCopy::NotChecked(format!(
+            "the index cannot be copied into the system's temporary directory and opened ({e})"
+        )),
     }
-    Ok(Ok(index))
+}
+
+impl IndexCopy {
+    /// The index, when its mark is at the journal's `head`; else why it cannot be compared
+    /// (`Ok(Err(why))`), or the error (see [`index_at_head`]).
+    pub(crate) fn at_head(self, head: Head) -> Result<std::result::Result<Index, String>> {
+        let index = match self {
+            IndexCopy::Opened(index) => index,
+            IndexCopy::NotChecked(why) => return Ok(Err(why)),
+            IndexCopy::Unreadable(why) => return Err(index_damage(head, why)),
+            IndexCopy::Failed(e) => return Err(e),
+        };
+        let Some(mark) = index.live().mark()? else {
+            return Ok(Err(
+                "the index has no mark (opening the ledger rebuilds it)".into(),
+            ));
+        };
+        if mark.sequence != head.sequence || mark.hash != head.hash {
+            if mark.sequence < head.sequence {
+                return Ok(Err(format!(
+                    "the index covers records up to {} of {} (opening the ledger catches it up)",
+                    mark.sequence, head.sequence
+                )));
+            }
+            return Err(index_damage(
+                head,
+                format!(
+                    "its mark names record {} with another hash or beyond the journal's head {}",
+                    mark.sequence, head.sequence
+                ),
+            ));
+        }
+        Ok(Ok(index))
+    }
 }
 
 fn index_damage(head: Head, why: String) -> Error {
