@@ -33,6 +33,15 @@ from .store import (
     TransferState,
     VerifyReport,
 )
+from .exchange import (
+    EXCHANGE_KEY_BYTES,
+    MESSAGE_BYTES_MAX,
+    Exchange,
+    PendingExchange,
+    Position,
+    Received,
+    Verdict,
+)
 from .proof import (
     prove_consistency,
     prove_inclusion,
@@ -81,6 +90,13 @@ def result_code_name(code: int) -> str:
 
 __all__ = [
     "BATCH_MAX",
+    "EXCHANGE_KEY_BYTES",
+    "MESSAGE_BYTES_MAX",
+    "Exchange",
+    "PendingExchange",
+    "Position",
+    "Received",
+    "Verdict",
     "NotSignedByKeyError",
     "prove_consistency",
     "prove_inclusion",
