@@ -6,10 +6,12 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
- * The safety net behind {@link Store#close()}: when a {@link Store} the program never closed
- * becomes unreachable, its native handle is freed (which closes the store). It is what
+ * The safety net behind {@link Store#close()} and {@link Exchange#close()}: when a {@link Store}
+ * (or an {@link Exchange}) the program never closed becomes unreachable, its native handle is
+ * freed (which closes the store). It is what
  * {@code java.lang.ref.Cleaner} does on Java 9 and later, written for Java 8: a phantom
  * reference per store and one daemon thread that frees the handles of collected stores. No
  * {@code finalize()}: the store object cannot be resurrected, and the free runs only once the
@@ -30,9 +32,17 @@ final class HandleCleaner {
 
     private HandleCleaner() {}
 
-    /** Frees {@code handle} once {@code owner} is unreachable, unless released before. */
+    /** Frees the store {@code handle} once {@code owner} is unreachable, unless released before. */
     static Registration register(Object owner, long handle) {
-        Registration registration = new Registration(owner, handle);
+        return register(owner, handle, TimebankNative::timebank_store_free);
+    }
+
+    /**
+     * Calls {@code free} on {@code handle} once {@code owner} is unreachable, unless released
+     * before; {@code free} must not hold {@code owner}.
+     */
+    static Registration register(Object owner, long handle, LongConsumer free) {
+        Registration registration = new Registration(owner, handle, free);
         LIVE.add(registration);
         return registration;
     }
@@ -52,10 +62,12 @@ final class HandleCleaner {
     /** One handle to free, once: by {@link #release()} (an explicit close) or by the cleaner. */
     static final class Registration extends PhantomReference<Object> {
         private final AtomicLong handle;
+        private final LongConsumer free;
 
-        Registration(Object owner, long handle) {
+        Registration(Object owner, long handle, LongConsumer free) {
             super(owner, QUEUE);
             this.handle = new AtomicLong(handle);
+            this.free = free;
         }
 
         /** Frees the handle if nobody has; later calls do nothing. */
@@ -63,7 +75,7 @@ final class HandleCleaner {
             long taken = handle.getAndSet(0);
             if (taken != 0) {
                 LIVE.remove(this);
-                TimebankNative.timebank_store_free(taken);
+                free.accept(taken);
             }
         }
     }

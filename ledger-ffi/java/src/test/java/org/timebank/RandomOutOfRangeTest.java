@@ -29,11 +29,14 @@ class RandomOutOfRangeTest {
     private static final UInt128 BOOKING = UInt128.of(900), BOOKING_TO_CANCEL = UInt128.of(901);
     private static final UInt128 LEAVER = UInt128.of(40), DORMANT = UInt128.of(41);
     private static final BigDecimal HALF = new BigDecimal("0.5");
+    private static final UInt128 MOVER = UInt128.of(42);
+    private static final long OWN = 310101, PEER = 310104, OTHER_PEER = 310105, HOUR = 3_600_000_000_000L;
 
     @TempDir
     Path dir;
 
     private Store store;
+    private Exchange exchange;
 
     /** A call with its parameters' names, kinds and good values. */
     private interface Call {
@@ -85,10 +88,21 @@ class RandomOutOfRangeTest {
         store.createAccounts(Collections.singletonList(new NewAccount(LEAVER, HOURS, AccountKind.MEMBER)), NOW + 7);
         store.recordService(id(4), SERVICE, id(FUND), LEAVER, BigDecimal.ONE, null, NOW + 8);
         store.createAccounts(Collections.singletonList(new NewAccount(DORMANT, HOURS, AccountKind.MEMBER)), NOW + 9);
+        store.createAccounts(Collections.singletonList(new NewAccount(MOVER, HOURS, AccountKind.MEMBER)), NOW + 9);
+        store.recordService(id(5), SERVICE, id(FUND), MOVER, BigDecimal.ONE, null, NOW + 9);
+        exchange = Exchange.open(store, OWN, key(1), NOW + 9);
+        exchange.addPeer(PEER, Proofs.signingPublicKey("standard", key(2)), NOW + 9);
+    }
+
+    private static byte[] key(int value) {
+        byte[] key = new byte[32];
+        Arrays.fill(key, (byte) value);
+        return key;
     }
 
     @AfterEach
     void close() {
+        exchange.close();
         store.close();
     }
 
@@ -166,6 +180,21 @@ class RandomOutOfRangeTest {
         ops.add(new Operation("policyJson", "at:u64", new Object[] {NOW}, a -> s.policyJson((Long) a[0])).read());
         ops.add(new Operation("closeAccounts", "accounts[0]:id now:u64", new Object[] {DORMANT, now},
                 a -> s.closeAccounts(Collections.singletonList((UInt128) a[0]), (Long) a[1])));
+        final Exchange x = exchange;
+        final String otherKey = Proofs.signingPublicKey("standard", key(3));
+        ops.add(new Operation("exchangeAddPeer", "peerId:lid now:u64", new Object[] {OTHER_PEER, now},
+                a -> x.addPeer((Long) a[0], otherKey, (Long) a[1])));
+        ops.add(new Operation("exchangeSend", "number:u64 to:lid unit:u16 source:id destination:id deadline:u64 now:u64",
+                new Object[] {1L, PEER, HOURS, id(VOLUNTEER), id(ELDER), NOW + HOUR, now},
+                a -> x.send((Long) a[0], (Long) a[1], (Integer) a[2], BigDecimal.ONE, (UInt128) a[3], (UInt128) a[4],
+                        (Long) a[5], (Long) a[6])));
+        ops.add(new Operation("exchangeMoveMember", "number:u64 to:lid unit:u16 source:id destination:id deadline:u64 now:u64",
+                new Object[] {2L, PEER, HOURS, MOVER, id(ELDER), NOW + HOUR, now},
+                a -> x.moveMember((Long) a[0], (Long) a[1], (Integer) a[2], (UInt128) a[3], (UInt128) a[4], (Long) a[5],
+                        (Long) a[6])));
+        ops.add(new Operation("exchangeReceive", "now:u64", new Object[] {now},
+                a -> x.receive(new byte[] {1, 2, 3}, (Long) a[0])).read());
+        ops.add(new Operation("exchangeExpire", "now:u64", new Object[] {now}, a -> x.expire((Long) a[0])).read());
         return ops;
     }
 
