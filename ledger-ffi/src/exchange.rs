@@ -215,7 +215,8 @@ fn signer_from_file(path: &str, data: &Path) -> Result<Signer, Error> {
 /// exchanges whose offer was never recorded (a crash between the two), journaled at `now`
 /// (0: the system clock).
 ///
-/// One exchange handle per store: a second before the first is freed is `BUSY`. Every call on
+/// One exchange handle per store: a second before the first is freed is `BUSY`, as is an open
+/// when `TIMEBANK_EXCHANGES_OPEN_MAX` exchange handles are live in the process. Every call on
 /// the exchange enters its store, so a closed store is `CLOSED` and a freed one
 /// `INVALID_HANDLE`.
 ///
@@ -276,8 +277,9 @@ pub unsafe extern "C" fn timebank_exchange_open(
 }
 
 /// Releases an exchange handle (the exchange files stay; open it again to go on). NULL, a
-/// freed or a never-made handle does nothing. A call in flight on another thread finishes
-/// first. Freeing the store does not free its exchange handle: free both.
+/// freed or a never-made handle does nothing. It does not wait: a call in flight on another
+/// thread runs to its end, and the exchange is released when it returns; later calls with the
+/// handle are `INVALID_HANDLE`. Freeing the store does not free its exchange handle: free both.
 ///
 /// Thread safety: may be called from any thread.
 #[no_mangle]
@@ -558,9 +560,10 @@ pub unsafe extern "C" fn timebank_exchange_move_member(
 /// refusal carrying the verdict; a final one (`past_deadline`, `unit_unknown`,
 /// `amount_outside_scale`, `destination_invalid`, `refused_by_ledger`,
 /// `unit_not_exchangeable`) voids the hold when it reaches the sender, the others leave it
-/// held. For `past_deadline` the time `now` is journaled first, so that nothing is applied
-/// after the refusal; for `refused_by_ledger` the refused credit is journaled (no balance
-/// changes). A receipt or refusal is never answered (`*reply_out` NULL), nor is a message that
+/// held. Before a `past_deadline` refusal the ledger journals `now` by running its expiry at
+/// `now` (as `timebank_store_expire` does: holds whose timeout has passed are released, the
+/// policy's sweeps run), so that the offer can never be applied after the refusal; for
+/// `refused_by_ledger` the refused credit is journaled (no balance changes). A receipt or refusal is never answered (`*reply_out` NULL), nor is a message that
 /// is not one.
 ///
 /// Errors (the message was not handled; deliver it again later): `INVALID_ARGUMENT` when

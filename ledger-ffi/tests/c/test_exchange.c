@@ -175,6 +175,10 @@ int main(void) {
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
     CHECK_FAILS(timebank_exchange_add_peer(ea, C_ID, NULL, NOW, &error),
                 TIMEBANK_STATUS_NULL_POINTER, &error);
+    CHECK_FAILS(timebank_exchange_add_peer(ea, C_ID, "\xc3\x28", NOW, &error),
+                TIMEBANK_STATUS_INVALID_UTF8, &error);
+    CHECK_FAILS(timebank_exchange_open(a, A_ID, NULL, "/tmp/\xff.key", NOW, &stale, &error),
+                TIMEBANK_STATUS_INVALID_UTF8, &error);
     char *peers = NULL;
     CHECK_OK(timebank_exchange_peers(eb, &peers, &error), &error);
     char want[256];
@@ -292,6 +296,14 @@ int main(void) {
     timebank_string_free(refusal);
     check_unchanged(b, b_before);
     timebank_string_free(from_c);
+
+    /* A's offer to B delivered to C, which knows A: not addressed to C, nothing changes. */
+    CHECK_OK(timebank_exchange_add_peer(ec, A_ID, a_public, NOW, &error), &error);
+    uint8_t c_before[32];
+    state_digest(c, c_before);
+    refusal = deliver(ec, offer, NOW + 8, TIMEBANK_VERDICT_NOT_ADDRESSED_HERE);
+    timebank_string_free(refusal);
+    check_unchanged(c, c_before);
 
     /* Bytes that are no message: refused, no reply. */
     none = deliver(eb, "\x01\x02garbage", NOW + 9, TIMEBANK_VERDICT_MALFORMED);
