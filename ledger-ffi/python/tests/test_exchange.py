@@ -76,7 +76,8 @@ def test_hours_move_once_and_positions_mirror(ledgers) -> None:  # type: ignore[
     a, ea, b, eb = ledgers
     assert ea.own_id == A_ID and eb.peers()["peers"][0]["id"] == A_ID
     offer = ea.send(1, B_ID, HOURS, "2.5", MEMBER, ARRIVED, NOW + HOUR, now=NOW + 1)
-    assert ea.send(1, B_ID, HOURS, Decimal("2.50"), MEMBER, ARRIVED, NOW + HOUR, now=NOW + 1) == offer
+    again = ea.send(1, B_ID, HOURS, Decimal("2.50"), MEMBER, ARRIVED, NOW + HOUR, now=NOW + 1)
+    assert again == offer
     assert a.account(MEMBER).available == Decimal("2.50")
     (pending,) = ea.pending()
     assert (pending.number, pending.amount, pending.to) == (1, Decimal("2.50"), B_ID)
@@ -100,7 +101,9 @@ def test_hours_move_once_and_positions_mirror(ledgers) -> None:  # type: ignore[
     assert Verdict.FORGED.stable_name == "forged"
 
 
-def test_forged_and_unknown_offers_change_nothing(ledgers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_forged_and_unknown_offers_change_nothing(  # type: ignore[no-untyped-def]
+    ledgers, tmp_path: Path
+) -> None:
     a, ea, b, eb = ledgers
     offer = ea.send(2, B_ID, HOURS, "1", MEMBER, ARRIVED, NOW + HOUR, now=NOW + 1)
     # One hex digit of the signature flipped.

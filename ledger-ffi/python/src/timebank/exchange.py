@@ -199,7 +199,9 @@ class Exchange:
         self._lib = _lib()
         own = 0 if own_id is None else A.integer(own_id, "own_id", 1, A.U64_MAX)
         key = _signing_key(signing_key)
-        key_file = None if signing_key_file is None else A.path(signing_key_file, "signing_key_file")
+        key_file = (
+            None if signing_key_file is None else A.path(signing_key_file, "signing_key_file")
+        )
         handle, error = c_void_p(), c_void_p()
         status = self._lib.timebank_exchange_open(
             store._handle, own, key, key_file, A.u64(now, "now"), byref(handle), byref(error)
