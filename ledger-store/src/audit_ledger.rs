@@ -153,7 +153,7 @@ fn check_index_against(copy: IndexCopy, audited: &crate::audit::Audit) -> Result
         Err(why) => return Ok(IndexCheck::NotChecked(why)),
     };
     let live = index.live();
-    // Invariant: `index_at_head` returns only an index whose mark is there.
+    // Invariant: `at_head` returns only an index whose mark is there.
     let mark = live.mark()?.expect("the index has a mark");
     if mark.accounts != audited.accounts.len() as u64 {
         return Err(index_damage(
@@ -180,16 +180,8 @@ fn check_index_against(copy: IndexCopy, audited: &crate::audit::Audit) -> Result
     Ok(IndexCheck::Matches)
 }
 
-/// The index of the ledger in `dir`, read from a copy (nothing in `dir` is written), when its
-/// mark is at the journal's `head`; else why it cannot be compared (`Ok(Err(why))`). Under the
-/// store's lock: never read while a store writes it. `Err(Locked)`: a store has it open;
-/// `Err(Corrupted)`: sled cannot read it, or its mark is past or beside the journal's head.
-pub(crate) fn index_at_head(dir: &Path, head: Head) -> Result<std::result::Result<Index, String>> {
-    open_index_copy(dir).at_head(head)
-}
-
-/// The index of a ledger opened from a copy, before the journal's head is known (see
-/// [`index_at_head`], which is [`open_index_copy`] then [`IndexCopy::at_head`]).
+/// The index of a ledger opened from a copy (nothing in the data directory is written),
+/// before the journal's head is known: [`open_index_copy`], then [`IndexCopy::at_head`].
 pub(crate) enum IndexCopy {
     /// Copied and opened.
     Opened(Index),
@@ -231,7 +223,8 @@ pub(crate) fn open_index_copy(dir: &Path) -> IndexCopy {
 
 impl IndexCopy {
     /// The index, when its mark is at the journal's `head`; else why it cannot be compared
-    /// (`Ok(Err(why))`), or the error (see [`index_at_head`]).
+    /// (`Ok(Err(why))`). `Err(Locked)`: a store has it open; `Err(Corrupted)`: sled cannot
+    /// read it, or its mark is past or beside the journal's head.
     pub(crate) fn at_head(self, head: Head) -> Result<std::result::Result<Index, String>> {
         let index = match self {
             IndexCopy::Opened(index) => index,

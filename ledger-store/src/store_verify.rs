@@ -160,12 +160,24 @@ pub fn verify_dir_with_index(
     key: Option<&CheckpointKey>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(VerifyReport, Option<String>)> {
-    let image = read_journal(&OsIo, dir, archives)?;
-    let replayed =
-        replay(&image.bytes, key, progress, &mut |_, _, _, _| {}).map_err(|e| image.locate(e))?;
-    let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+    // The index is copied and opened while the journal is read and replayed; a bad journal is
+    // reported before anything the index holds.
+    let (replayed, copy) = std::thread::scope(|s| {
+        let copy = s.spawn(|| crate::audit_ledger::open_index_copy(dir));
+        let replayed = read_journal(&OsIo, dir, archives).and_then(|image| {
+            let replayed = replay(&image.bytes, key, progress, &mut |_, _, _, _| {})
+                .map_err(|e| image.locate(e))?;
+            let report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+            Ok((replayed, report))
+        });
+        (
+            replayed,
+            copy.join().expect("opening the index does not panic"),
+        )
+    });
+    let (replayed, mut report) = replayed?;
     let head = replayed.head;
-    let index = match crate::audit_ledger::index_at_head(dir, head)? {
+    let index = match copy.at_head(head)? {
         Ok(index) => index,
         Err(why) => return Ok((report, Some(why))),
     };
