@@ -172,8 +172,8 @@ impl From<ledger_store::Error> for Error {
             E::Io(_) => Status::Io,
             // The store's lock on its data directory refuses a second open.
             E::Locked(_) => Status::Busy,
-            // sled refuses a second open of the same directory with a lock error.
-            E::Index(e) if e.to_string().contains("lock") => Status::Busy,
+            // sled refuses a second open of the same index directory with its own lock.
+            E::Index(e) if e.kind() == ledger_store::IndexErrorKind::Locked => Status::Busy,
             E::Index(_) => Status::Io,
             E::Corrupted(_) => Status::Damaged,
             E::Batch(_) | E::Policy(_) | E::CheckpointText(_) | E::NoCheckpointKey => {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::audit::{audit, Totals};
 use crate::checkpoint::CheckpointKey;
-use crate::error::{Corruption, CorruptionReason, Error, Result};
+use crate::error::{Corruption, CorruptionReason, Error, IndexErrorKind, Result};
 use crate::file::OsIo;
 use crate::index::Index;
 use crate::journal::Head;
@@ -212,7 +212,12 @@ pub(crate) fn open_index_copy(dir: &Path) -> IndexCopy {
     // A copy, so that nothing in the audited directory is written (see `Index::open_copy_of`).
     match Index::open_copy_of(&index_path) {
         Ok(index) => IndexCopy::Opened(index),
-        Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                IndexErrorKind::Corrupted | IndexErrorKind::Unsupported
+            ) =>
+        {
             IndexCopy::Unreadable(format!("sled cannot read it: {e}"))
         }
         Err(e) => IndexCopy::NotChecked(format!(

@@ -17,9 +17,10 @@ pub enum Error {
     /// The journal (or the index checked against it) does not verify. Nothing was repaired.
     #[error(transparent)]
     Corrupted(#[from] Corruption),
-    /// The sled index failed. The journal is unaffected; `rebuild_index` recreates the index.
+    /// The sled index failed (see [`IndexError::kind`] for how). The journal is unaffected;
+    /// reopening the store or `rebuild_index` recreates the index.
     #[error("index (sled) error: {0}")]
-    Index(#[from] sled::Error),
+    Index(#[from] IndexError),
     /// The engine refused the whole batch before looking at any event; nothing was journaled.
     #[error("batch refused: {0}")]
     Batch(#[from] ledger_core::BatchError),
@@ -114,6 +115,59 @@ pub enum Error {
     /// wall-clock time. Nothing was applied or journaled.
     #[error("implausible time: {0}")]
     InvalidTime(#[from] crate::time_guard::TimeRefusal),
+}
+
+/// A failure of the sled index, which is derived data: the journal is unaffected by it, and
+/// reopening the store (or `Store::rebuild_index`) recreates the index from the journal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct IndexError {
+    kind: IndexErrorKind,
+    message: String,
+}
+
+impl IndexError {
+    /// An index failure of `kind`, described by `message`.
+    pub(crate) fn new(kind: IndexErrorKind, message: impl Into<String>) -> IndexError {
+        IndexError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// What kind of failure it is.
+    pub fn kind(&self) -> IndexErrorKind {
+        self.kind
+    }
+
+    /// What failed, in words (sled's own, or the store's); also the error's `Display`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// What kind of failure an [`IndexError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexErrorKind {
+    /// sled found its files damaged, or the index found damage in its own entries. Opening the
+    /// store rebuilds an index sled reports damaged.
+    Corrupted,
+    /// Reading or writing the index's files failed.
+    Io,
+    /// Another open database holds sled's lock on the index directory (sled releases it
+    /// from background threads shortly after a store closes).
+    Locked,
+    /// sled refused the index as it is (a use or a file it does not support). Opening the
+    /// store rebuilds such an index.
+    Unsupported,
+    /// sled failed in an unexpected way: a panic inside it (caught, so the process goes on)
+    /// or a bug it reports.
+    Failed,
+    /// An earlier update of the index failed, so the store stopped updating it: every query
+    /// that needs the index fails with this until the store is reopened (which catches the
+    /// index up or rebuilds it) or `Store::rebuild_index` runs. Commits go on.
+    Stopped,
 }
 
 /// Where the journal stops verifying, and why.

@@ -21,9 +21,10 @@
 //! counts in the mark are the index's fingerprint: opening checks them against the journal
 //! replayed to the mark, and probes the tree for them, before it trusts the mark.
 //!
-//! Every call into sled runs inside [`contain`]: sled 0.34 panics on some I/O errors (an
-//! `fsync` failing with EIO unwraps in its log writer); such a panic becomes an error here, so
-//! a failing index never takes the process down, and never touches the journal.
+//! Every call into sled runs inside `contain`: sled 0.34 panics on some I/O errors (an `fsync`
+//! failing with EIO unwraps in its log writer); such a panic becomes an error here, so a failing
+//! index never takes the process down, and never touches the journal. `contain` is also where
+//! sled's errors become [`IndexError`]s: no sled type leaves this module.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
@@ -36,6 +37,7 @@ use ledger_core::{
     SWEEP_TRANSFER_ID_BIT,
 };
 
+use crate::error::{IndexError, IndexErrorKind};
 use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
 use crate::index_history::{
     account_prefix, bucket_key, decode_bucket, encode_bucket, key_order, split_buckets, Entry,
@@ -59,19 +61,55 @@ const OPEN_LOCK_ATTEMPTS_MAX: u64 = 60;
 /// Transfers gathered before a rebuild writes them out, to bound memory.
 pub const REBUILD_CHUNK_TRANSFERS: usize = 65_536;
 
-/// Runs a call into sled, turning a panic inside it into an error (see the module docs).
-pub fn contain<T>(call: impl FnOnce() -> Result<T, sled::Error>) -> Result<T, sled::Error> {
+/// What a call into sled fails with inside this module: sled's own error, or damage the index
+/// found in its own entries. `contain` turns it into an [`IndexError`].
+#[derive(Debug)]
+enum Failure {
+    Sled(sled::Error),
+    Damaged(String),
+}
+
+impl From<sled::Error> for Failure {
+    fn from(error: sled::Error) -> Failure {
+        Failure::Sled(error)
+    }
+}
+
+impl IndexError {
+    fn of(failure: Failure) -> IndexError {
+        let error = match failure {
+            Failure::Damaged(why) => return IndexError::new(IndexErrorKind::Corrupted, why),
+            Failure::Sled(error) => error,
+        };
+        let kind = match &error {
+            sled::Error::Corruption { .. } => IndexErrorKind::Corrupted,
+            sled::Error::Unsupported(_) => IndexErrorKind::Unsupported,
+            // sled reports its directory lock held by another database as an I/O error.
+            sled::Error::Io(e) if e.to_string().contains("could not acquire lock") => {
+                IndexErrorKind::Locked
+            }
+            sled::Error::Io(_) => IndexErrorKind::Io,
+            _ => IndexErrorKind::Failed,
+        };
+        IndexError::new(kind, error.to_string())
+    }
+}
+
+/// Runs a call into sled, turning a panic inside it into an error (see the module docs), and
+/// sled's errors into [`IndexError`]s.
+fn contain<T>(call: impl FnOnce() -> Result<T, Failure>) -> Result<T, IndexError> {
     match catch_unwind(AssertUnwindSafe(call)) {
-        Ok(result) => result,
+        Ok(result) => result.map_err(IndexError::of),
         Err(payload) => {
             let why = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".into());
-            Err(sled::Error::ReportableBug(format!(
-                "sled panicked ({why}); the journal is unaffected"
-            )))
+            Err(IndexError::new(
+                IndexErrorKind::Failed,
+                format!("sled panicked ({why}); the journal is unaffected"),
+            ))
         }
     }
 }
@@ -261,18 +299,17 @@ impl Index {
     /// Opens (or creates) the index, and drops generations an interrupted rebuild left behind.
     /// sled releases its directory lock from background threads shortly after the last handle
     /// is dropped, so a reopen in the same process retries the lock for a bounded time.
-    pub fn open(path: &Path) -> Result<Index, sled::Error> {
+    pub fn open(path: &Path) -> Result<Index, IndexError> {
         let mut attempt = 0;
         let db = loop {
             // High-throughput mode: the index is written in large batches and read by key.
             let config = sled::Config::new()
                 .path(path)
                 .mode(sled::Mode::HighThroughput);
-            match contain(|| config.open()) {
+            match contain(|| Ok(config.open()?)) {
                 Ok(db) => break db,
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock")
-                        && attempt < OPEN_LOCK_ATTEMPTS_MAX =>
+                Err(e)
+                    if e.kind() == IndexErrorKind::Locked && attempt < OPEN_LOCK_ATTEMPTS_MAX =>
                 {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(attempt));
@@ -280,13 +317,13 @@ impl Index {
                 Err(e) => return Err(e),
             }
         };
-        let name = match contain(|| db.get(KEY_LIVE))? {
+        let name = match contain(|| Ok(db.get(KEY_LIVE)?))? {
             Some(name) => String::from_utf8_lossy(&name).into_owned(),
             // A new index, or one of a layout before generations: it starts at generation 1,
             // which has no mark, so opening rebuilds it.
             None => format!("{GENERATION_PREFIX}1"),
         };
-        let tree = contain(|| db.open_tree(&name))?;
+        let tree = contain(|| Ok(db.open_tree(&name)?))?;
         let index = Index {
             open: Some(OpenIndex {
                 db,
@@ -305,7 +342,7 @@ impl Index {
     /// is opened. The copy is removed when the index is dropped (or at once on an error); it
     /// takes as much space there as the index takes in the data directory. The caller holds
     /// the data directory's lock, so no store writes the files while they are copied.
-    pub fn open_copy_of(path: &Path) -> Result<Index, sled::Error> {
+    pub fn open_copy_of(path: &Path) -> Result<Index, IndexError> {
         let copy = std::env::temp_dir().join(format!(
             "timebank-index-copy-{}-{}",
             std::process::id(),
@@ -314,14 +351,14 @@ impl Index {
                 .map_or(0, |d| d.as_nanos())
         ));
         let opened = copy_dir(path, &copy)
-            .map_err(sled::Error::Io)
+            .map_err(|e| IndexError::new(IndexErrorKind::Io, e.to_string()))
             .and_then(|()| {
                 // Temporary: sled removes the copy when the database is dropped.
                 let config = sled::Config::new()
                     .path(&copy)
                     .temporary(true)
                     .mode(sled::Mode::HighThroughput);
-                contain(|| config.open())
+                contain(|| Ok(config.open()?))
             });
         let db = match opened {
             Ok(db) => db,
@@ -330,11 +367,11 @@ impl Index {
                 return Err(e);
             }
         };
-        let name = match contain(|| db.get(KEY_LIVE))? {
+        let name = match contain(|| Ok(db.get(KEY_LIVE)?))? {
             Some(name) => String::from_utf8_lossy(&name).into_owned(),
             None => format!("{GENERATION_PREFIX}1"),
         };
-        let tree = contain(|| db.open_tree(&name))?;
+        let tree = contain(|| Ok(db.open_tree(&name)?))?;
         Ok(Index {
             open: Some(OpenIndex {
                 db,
@@ -346,11 +383,11 @@ impl Index {
     /// A temporary index, in memory where the system allows (sled's temporary mode keeps it in
     /// `/dev/shm` on Linux) and removed when dropped: for a store that must not write its data
     /// directory.
-    pub fn open_temporary() -> Result<Index, sled::Error> {
+    pub fn open_temporary() -> Result<Index, IndexError> {
         let config = sled::Config::new()
             .temporary(true)
             .mode(sled::Mode::HighThroughput);
-        let db = match contain(|| config.open()) {
+        let db = match contain(|| Ok(config.open()?)) {
             Ok(db) => db,
             // No usable /dev/shm: the system's temporary directory.
             Err(_) => {
@@ -365,11 +402,11 @@ impl Index {
                     .path(path)
                     .temporary(true)
                     .mode(sled::Mode::HighThroughput);
-                contain(|| config.open())?
+                contain(|| Ok(config.open()?))?
             }
         };
         let name = format!("{GENERATION_PREFIX}1");
-        let tree = contain(|| db.open_tree(&name))?;
+        let tree = contain(|| Ok(db.open_tree(&name)?))?;
         Ok(Index {
             open: Some(OpenIndex {
                 db,
@@ -399,7 +436,7 @@ impl Index {
 
     /// A new, empty generation beside the live one, to rebuild into; the live one is
     /// untouched until [`Index::swap_in`].
-    pub fn fresh(&self) -> Result<IndexTree, sled::Error> {
+    pub fn fresh(&self) -> Result<IndexTree, IndexError> {
         let live = self.live();
         let number: u64 = live
             .name
@@ -420,7 +457,7 @@ impl Index {
     /// Makes `fresh` (filled and marked) the live generation: flushes it, points `live` at it,
     /// flushes again, then drops the old generation. On `Err` the live generation is the old
     /// one or the new one, each whole.
-    pub fn swap_in(&self, fresh: IndexTree) -> Result<(), sled::Error> {
+    pub fn swap_in(&self, fresh: IndexTree) -> Result<(), IndexError> {
         let db = self.db();
         contain(|| {
             db.flush()?;
@@ -434,7 +471,7 @@ impl Index {
 
     /// Drops every generation but the live one, and what an index of the layout before
     /// generations kept in the default tree.
-    fn drop_other_generations(&self) -> Result<(), sled::Error> {
+    fn drop_other_generations(&self) -> Result<(), IndexError> {
         let live = self.live().name;
         let db = self.db();
         contain(|| {
@@ -458,8 +495,8 @@ impl Index {
 
     /// Writes the index's dirty pages out (sled's own flush: not a durability promise, which
     /// is fine for data the journal can rebuild).
-    pub fn flush(&self) -> Result<(), sled::Error> {
-        contain(|| self.db().flush().map(|_| ()))
+    pub fn flush(&self) -> Result<(), IndexError> {
+        contain(|| Ok(self.db().flush().map(|_| ())?))
     }
 }
 
@@ -496,14 +533,14 @@ impl Drop for Index {
 
 impl IndexTree {
     /// The mark, if there and well formed.
-    pub fn mark(&self) -> Result<Option<IndexMark>, sled::Error> {
+    pub fn mark(&self) -> Result<Option<IndexMark>, IndexError> {
         contain(|| Ok(self.tree.get(KEY_META)?.and_then(|v| IndexMark::decode(&v))))
     }
 
     /// A cheap check that the tree holds what its mark claims: keys of each kind where the
     /// mark counts any. The first difference, if any.
-    pub fn probe(&self, mark: &IndexMark) -> Result<Option<String>, sled::Error> {
-        let has = |prefix: u8| -> Result<bool, sled::Error> {
+    pub fn probe(&self, mark: &IndexMark) -> Result<Option<String>, IndexError> {
+        let has = |prefix: u8| -> Result<bool, IndexError> {
             contain(|| {
                 Ok(self
                     .tree
@@ -539,7 +576,7 @@ impl IndexTree {
         delta: &IndexDelta,
         accounts: &[Account],
         mark: Option<IndexMark>,
-    ) -> Result<(), sled::Error> {
+    ) -> Result<(), IndexError> {
         contain(|| self.apply_uncontained(delta, accounts, mark))
     }
 
@@ -548,7 +585,7 @@ impl IndexTree {
         delta: &IndexDelta,
         accounts: &[Account],
         mark: Option<IndexMark>,
-    ) -> Result<(), sled::Error> {
+    ) -> Result<(), Failure> {
         let mut batch = sled::Batch::default();
         let mut histories: BTreeMap<AccountId, Vec<Entry>> = BTreeMap::new();
         for t in &delta.transfers {
@@ -577,7 +614,7 @@ impl IndexTree {
         if let Some(mark) = mark {
             batch.insert(KEY_META, &mark.encode()[..]);
         }
-        self.tree.apply_batch(batch)
+        Ok(self.tree.apply_batch(batch)?)
     }
 
     /// Adds `entries` (sorted, new) to `account`'s history in `batch`: each run of them goes
@@ -589,7 +626,7 @@ impl IndexTree {
         batch: &mut sled::Batch,
         account: AccountId,
         entries: &[Entry],
-    ) -> Result<(), sled::Error> {
+    ) -> Result<(), Failure> {
         let prefix = account_prefix(account);
         let mut rest = entries;
         while let Some(&first) = rest.first() {
@@ -619,7 +656,7 @@ impl IndexTree {
             };
             let mut merged = match holder {
                 Some((_, value)) => decode_bucket(&value).ok_or_else(|| {
-                    sled::Error::Unsupported(format!(
+                    Failure::Damaged(format!(
                         "the index's history of account {} is damaged; rebuild the index",
                         account.get()
                     ))
@@ -644,7 +681,7 @@ impl IndexTree {
     }
 
     /// The account as the index stores it (fields and balances as of the mark), if indexed.
-    pub fn account(&self, id: AccountId) -> Result<Option<Account>, sled::Error> {
+    pub fn account(&self, id: AccountId) -> Result<Option<Account>, IndexError> {
         contain(|| {
             Ok(self
                 .tree
@@ -654,11 +691,11 @@ impl IndexTree {
     }
 
     /// The sequence of the record that created a transfer, and its timestamp.
-    pub fn transfer(&self, id: TransferId) -> Result<Option<(u64, u64)>, sled::Error> {
+    pub fn transfer(&self, id: TransferId) -> Result<Option<(u64, u64)>, IndexError> {
         contain(|| self.transfer_uncontained(id))
     }
 
-    fn transfer_uncontained(&self, id: TransferId) -> Result<Option<(u64, u64)>, sled::Error> {
+    fn transfer_uncontained(&self, id: TransferId) -> Result<Option<(u64, u64)>, Failure> {
         Ok(self.tree.get(transfer_key(id))?.and_then(|v| {
             let bytes: &[u8] = &v;
             (bytes.len() == 16).then(|| {
@@ -678,7 +715,7 @@ impl IndexTree {
         account: AccountId,
         after: Option<(u64, TransferId)>,
         limit: usize,
-    ) -> Result<Vec<(u64, TransferId)>, sled::Error> {
+    ) -> Result<Vec<(u64, TransferId)>, IndexError> {
         contain(|| self.history_uncontained(account, after, limit))
     }
 
@@ -687,7 +724,7 @@ impl IndexTree {
         account: AccountId,
         after: Option<(u64, TransferId)>,
         limit: usize,
-    ) -> Result<Vec<(u64, TransferId)>, sled::Error> {
+    ) -> Result<Vec<(u64, TransferId)>, Failure> {
         let prefix = account_prefix(account);
         // Start at the bucket that holds `after` (the last one keyed at or before it).
         let start = match after {
@@ -716,11 +753,11 @@ impl IndexTree {
     }
 
     /// Compares the index with a replayed ledger; the first difference, if any.
-    pub fn compare(&self, ledger: &Ledger) -> Result<Option<String>, sled::Error> {
+    pub fn compare(&self, ledger: &Ledger) -> Result<Option<String>, IndexError> {
         contain(|| self.compare_uncontained(ledger))
     }
 
-    fn compare_uncontained(&self, ledger: &Ledger) -> Result<Option<String>, sled::Error> {
+    fn compare_uncontained(&self, ledger: &Ledger) -> Result<Option<String>, Failure> {
         let mut accounts = 0usize;
         for entry in self.tree.scan_prefix([PREFIX_ACCOUNT]) {
             let (key, value) = entry?;
@@ -886,11 +923,42 @@ mod tests {
 
     #[test]
     fn a_panic_inside_sled_is_an_error() {
-        let result: Result<(), sled::Error> = contain(|| panic!("EIO in the log writer"));
-        match result {
-            Err(sled::Error::ReportableBug(why)) => assert!(why.contains("EIO"), "{why}"),
-            other => panic!("{other:?}"),
-        }
+        let result: Result<(), IndexError> = contain(|| panic!("EIO in the log writer"));
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), IndexErrorKind::Failed);
+        assert!(error.message().contains("EIO"), "{error}");
+    }
+
+    #[test]
+    fn a_damaged_history_bucket_is_a_corrupted_index_error_and_changes_nothing() {
+        let dir = std::env::temp_dir().join(format!("ledger-index-bucket-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = Index::open(&dir).unwrap();
+        let index = db.live();
+        index.apply(&delta([(10, 1), (20, 2)]), &[], None).unwrap();
+        let key = bucket_key(aid(1), (10, tid(1)));
+        index.tree.insert(&key[..], &b"not a bucket"[..]).unwrap();
+        let error = index.apply(&delta([(30, 3)]), &[], None).unwrap_err();
+        assert_eq!(error.kind(), IndexErrorKind::Corrupted, "{error}");
+        assert!(error.message().contains("history of account 1"), "{error}");
+        assert_eq!(
+            index.transfer(tid(3)).unwrap(),
+            None,
+            "the batch was not applied"
+        );
+        drop((index, db));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_index_another_database_holds_is_a_locked_index_error() {
+        let dir = std::env::temp_dir().join(format!("ledger-index-locked-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = Index::open(&dir).unwrap();
+        let error = Index::open(&dir).unwrap_err();
+        assert_eq!(error.kind(), IndexErrorKind::Locked, "{error}");
+        drop(first);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

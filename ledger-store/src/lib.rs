@@ -83,7 +83,9 @@ mod store_verify;
 pub mod time_guard;
 
 pub use checkpoint::{Checkpoint, CheckpointKey};
-pub use error::{Corruption, CorruptionReason, Error, Result, SegmentPlace};
+pub use error::{
+    Corruption, CorruptionReason, Error, IndexError, IndexErrorKind, Result, SegmentPlace,
+};
 pub use file::{JournalFile, JournalIo, OsIo};
 pub use journal::TornTail;
 pub use lock::LOCK_FILE_NAME;

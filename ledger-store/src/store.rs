@@ -27,7 +27,7 @@ use ledger_core::{
 };
 
 use crate::checkpoint::{Checkpoint, CheckpointKey};
-use crate::error::{Error, Result};
+use crate::error::{Error, IndexError, IndexErrorKind, Result};
 use crate::file::{JournalIo, OsIo};
 use crate::journal::{Head, TornTail};
 use crate::lock::DirLock;
@@ -708,7 +708,7 @@ impl Store {
         let mut progress = lock(&self.shared.indexed);
         loop {
             if let Some(why) = &progress.failed {
-                return Err(Error::Index(sled::Error::Unsupported(why.clone())));
+                return Err(IndexError::new(IndexErrorKind::Stopped, why.clone()).into());
             }
             if progress.sequence >= target {
                 return Ok(());

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ledger_core::{Account, Command, Ledger, Policy, Reply};
 
 use crate::checkpoint::CheckpointKey;
-use crate::error::{Corruption, CorruptionReason, Error, Result};
+use crate::error::{Corruption, CorruptionReason, Error, IndexError, IndexErrorKind, Result};
 use crate::file::{create_private_dir, JournalFile, JournalIo};
 use crate::index::{Index, IndexDelta, IndexMark, IndexTree, REBUILD_CHUNK_TRANSFERS};
 use crate::journal::{genesis_record, scan_frames, JournalWriter, TornTail};
@@ -344,12 +344,13 @@ fn check_genesis(genesis: &[u8]) -> Result<()> {
 }
 
 fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
+    use IndexErrorKind::{Corrupted, Unsupported};
     // sled creates its files with the umask's modes; a private directory keeps them private.
     create_private_dir(path)?;
     match Index::open(path) {
         Ok(index) => Ok((index, None)),
         // Damage sled itself reports: the index is derived data, so start it afresh.
-        Err(e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_))) => {
+        Err(e) if matches!(e.kind(), Corrupted | Unsupported) => {
             std::fs::remove_dir_all(path)?;
             create_private_dir(path)?;
             Ok((
@@ -467,7 +468,7 @@ struct CatchUp {
     index: IndexTree,
     from: u64,
     delta: IndexDelta,
-    error: Option<sled::Error>,
+    error: Option<IndexError>,
     /// Accounts and transfers after record `from` (what a mark at `from` must count).
     counts_at_from: (u64, u64),
 }
