@@ -922,7 +922,7 @@ timebank_status timebank_exchange_move_member(const struct timebank_exchange *ex
 // `reply_out` and `error_out` are NULL or valid for a write of one `char *`.
 timebank_status timebank_exchange_receive(const struct timebank_exchange *exchange,
                                           const uint8_t *message,
-                                          size_t message_len,
+                                          uint64_t message_len,
                                           uint64_t now,
                                           uint16_t *verdict_out,
                                           uint16_t *ledger_code_out,

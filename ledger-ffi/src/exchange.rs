@@ -580,7 +580,7 @@ pub unsafe extern "C" fn timebank_exchange_move_member(
 pub unsafe extern "C" fn timebank_exchange_receive(
     exchange: *const timebank_exchange,
     message: *const u8,
-    message_len: usize,
+    message_len: u64,
     now: u64,
     verdict_out: *mut u16,
     ledger_code_out: *mut u16,
@@ -588,14 +588,17 @@ pub unsafe extern "C" fn timebank_exchange_receive(
     error_out: *mut *mut c_char,
 ) -> Status {
     let body = || {
-        if message_len > TIMEBANK_EXCHANGE_MESSAGE_BYTES_MAX {
-            return Err(Error::invalid(format!(
-                "message_len must be at most {TIMEBANK_EXCHANGE_MESSAGE_BYTES_MAX}, not \
-                 {message_len}; nothing was read"
-            )));
-        }
+        let len = usize::try_from(message_len)
+            .ok()
+            .filter(|n| *n <= TIMEBANK_EXCHANGE_MESSAGE_BYTES_MAX)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "message_len must be at most {TIMEBANK_EXCHANGE_MESSAGE_BYTES_MAX}, not \
+                     {message_len}; nothing was read"
+                ))
+            })?;
         // SAFETY: the contract above covers `message`, the out-params.
-        let bytes = unsafe { pointer::slice_arg(message, message_len, "message") }?;
+        let bytes = unsafe { pointer::slice_arg(message, len, "message") }?;
         // SAFETY: as above.
         let verdict_out = unsafe { pointer::out_arg(verdict_out, "verdict_out") }?;
         // SAFETY: as above.

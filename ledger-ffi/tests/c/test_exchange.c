@@ -319,6 +319,9 @@ int main(void) {
                                           TIMEBANK_EXCHANGE_MESSAGE_BYTES_MAX + 1, NOW + 9,
                                           &verdict, &ledger_code, &reply, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
+    CHECK_FAILS(timebank_exchange_receive(eb, (const uint8_t *)second, UINT64_MAX, NOW + 9,
+                                          &verdict, &ledger_code, &reply, &error),
+                TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
     CHECK_FAILS(timebank_exchange_receive(eb, NULL, 5, NOW + 9, &verdict, &ledger_code, &reply,
                                           &error),
                 TIMEBANK_STATUS_NULL_POINTER, &error);

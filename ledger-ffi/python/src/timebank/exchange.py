@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import json
 import weakref
-from ctypes import POINTER, byref, c_char_p, c_int32, c_size_t, c_uint16, c_uint64, c_void_p
+from ctypes import POINTER, byref, c_char_p, c_int32, c_uint16, c_uint64, c_void_p
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
@@ -62,7 +62,7 @@ _SIGNATURES = {
         _status,
     ),
     "timebank_exchange_receive": (
-        (c_void_p, c_char_p, c_size_t, c_uint64, _u16_out, _u16_out, _out, _error_out),
+        (c_void_p, c_char_p, c_uint64, c_uint64, _u16_out, _u16_out, _out, _error_out),
         _status,
     ),
     "timebank_exchange_expire": ((c_void_p, c_uint64, _out, _error_out), _status),
