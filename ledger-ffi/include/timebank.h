@@ -814,7 +814,7 @@ timebank_status timebank_exchange_add_peer(const struct timebank_exchange *excha
 // Writes this ledger's id and public key and its peers to `*json_out` as JSON, freed with
 // `timebank_string_free`:
 //
-// `{"own":310101,"public_key":"<64 hex>","peers":[{"id":310104,"public_key":"<64 hex>"}]}`
+// `{"own":310101,"peers":[{"id":310104,"public_key":"<64 hex>"}],"public_key":"<64 hex>"}`
 //
 // Peers are in order of id. Writes nothing to the ledger.
 //
@@ -949,8 +949,8 @@ timebank_status timebank_exchange_expire(const struct timebank_exchange *exchang
 // Writes every offer of this ledger whose hold is still pending (oldest number first) to
 // `*json_out` as a JSON array, freed with `timebank_string_free`:
 //
-// `[{"number":1,"to":310104,"unit":1,"amount":"2.50","source":"2","destination":"7",
-// "deadline":1767229200000000000,"offer":{...}}]`
+// `[{"amount":"2.50","deadline":1767229200000000000,"destination":"7","number":1,
+// "offer":{...},"source":"2","to":310104,"unit":1}]`
 //
 // Account ids are decimal strings (they are 128-bit), the amount is at the unit's scale, and
 // `offer` is the signed offer in its JSON form (to deliver again). Writes nothing.
@@ -966,7 +966,7 @@ timebank_status timebank_exchange_pending(const struct timebank_exchange *exchan
 // Writes what this ledger owes each peer, or is owed, per unit (the settlement report) to
 // `*json_out` as a JSON array ordered by peer then unit, freed with `timebank_string_free`:
 //
-// `[{"peer":310104,"unit":1,"owed_to_peer":"2.50","held_outgoing":"0.00"}]`
+// `[{"held_outgoing":"0.00","owed_to_peer":"2.50","peer":310104,"unit":1}]`
 //
 // `owed_to_peer` is the clearing account's posted balance: positive when this ledger owes the
 // peer (its members' hours were honoured there), negative when the peer owes this ledger; per
