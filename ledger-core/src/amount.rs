@@ -114,8 +114,10 @@ impl Amount {
     /// The amount equal to `value`, refused when it is not positive, has more than `scale`
     /// significant decimals, or exceeds [`Amount::MAX`].
     pub fn from_decimal_in(value: Decimal, scale: u32) -> Result<Amount, AmountError> {
+        // Integer comparisons rather than Decimal ones (which rescale both sides): every
+        // amount a journal holds is decoded through here.
         let value = value.normalize();
-        if value <= Decimal::ZERO {
+        if value.is_zero() || value.is_sign_negative() {
             return Err(AmountError::NotPositive);
         }
         if value.scale() > scale.min(UNIT_SCALE_MAX) {
@@ -124,7 +126,9 @@ impl Amount {
                 scale,
             });
         }
-        if value > Self::MAX.0 {
+        // At most UNIT_SCALE_MAX decimals now: above Amount::MAX is a mantissa above
+        // AMOUNT_WHOLE_MAX x 10^scale (at most 10^15, far inside an i128).
+        if value.mantissa() > i128::from(AMOUNT_WHOLE_MAX) * 10i128.pow(value.scale()) {
             return Err(AmountError::TooLarge(value.to_string()));
         }
         Ok(Amount(value))
@@ -216,6 +220,54 @@ impl fmt::Display for Amount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_decimal_in_keeps_its_bounds() {
+        let d = |m: i64, s: u32| Decimal::new(m, s);
+        let max = i64::try_from(AMOUNT_WHOLE_MAX).unwrap();
+        assert_eq!(
+            Amount::from_decimal_in(d(0, 0), 6),
+            Err(AmountError::NotPositive)
+        );
+        assert_eq!(
+            Amount::from_decimal_in(d(0, 3), 6),
+            Err(AmountError::NotPositive)
+        );
+        assert_eq!(
+            Amount::from_decimal_in(-d(0, 2), 6),
+            Err(AmountError::NotPositive)
+        );
+        assert_eq!(
+            Amount::from_decimal_in(d(-1, 6), 6),
+            Err(AmountError::NotPositive)
+        );
+        assert_eq!(
+            Amount::from_decimal_in(d(1, 6), 6).unwrap().to_string(),
+            "0.000001"
+        );
+        assert!(matches!(
+            Amount::from_decimal_in(d(1, 7), 6),
+            Err(AmountError::TooManyDecimals { .. })
+        ));
+        assert_eq!(Amount::from_decimal_in(d(max, 0), 6), Ok(Amount::MAX));
+        assert_eq!(
+            Amount::from_decimal_in(d(max * 1000, 3), 6),
+            Ok(Amount::MAX)
+        );
+        assert!(Amount::from_decimal_in(d(max * 1_000_000 - 1, 6), 6).is_ok());
+        assert!(matches!(
+            Amount::from_decimal_in(d(max * 1_000_000 + 1, 6), 6),
+            Err(AmountError::TooLarge(_))
+        ));
+        assert!(matches!(
+            Amount::from_decimal_in(d(max + 1, 0), 6),
+            Err(AmountError::TooLarge(_))
+        ));
+        assert_eq!(
+            Amount::from_decimal_in(d(150, 2), 6).unwrap().to_string(),
+            "1.5"
+        );
+    }
 
     #[test]
     fn parses_plain_decimals_exactly() {
