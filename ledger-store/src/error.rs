@@ -212,6 +212,12 @@ impl fmt::Display for Corruption {
                  record {} ({} bytes): rebuild the index from it",
                 self.sequence, self.offset
             ),
+            CorruptionReason::Snapshot { file, why } => write!(
+                f,
+                "the snapshot snapshots/{file} is damaged ({why}); the journal verifies \
+                 through record {} ({} bytes): remove the file (snapshots are derived data)",
+                self.sequence, self.offset
+            ),
             reason => match self.segment {
                 Some(place) => write!(f, "record {} ({place}): {reason}", self.sequence),
                 None => write!(
@@ -228,6 +234,11 @@ impl Corruption {
     /// Whether the fault is the derived index's alone (the journal verified).
     pub fn is_index_only(&self) -> bool {
         matches!(self.reason, CorruptionReason::Index(_))
+    }
+
+    /// Whether the fault is a snapshot file's alone (the journal verified).
+    pub fn is_snapshot_only(&self) -> bool {
+        matches!(self.reason, CorruptionReason::Snapshot { .. })
     }
 }
 
@@ -289,6 +300,13 @@ pub enum CorruptionReason {
     /// The segment files do not make one journal: one is missing, duplicated, out of order,
     /// cut short or has a damaged header (the text names the segments).
     Segment(String),
+    /// A snapshot file (derived data, like the index) does not check: the journal verified.
+    Snapshot {
+        /// Its file name in `snapshots/`.
+        file: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A segment header whose format version this binary does not know: written by a newer
     /// binary. Refused, never cut.
     SegmentUnreadable {
@@ -365,6 +383,7 @@ impl fmt::Display for CorruptionReason {
             CorruptionReason::Published(why) => write!(f, "published checkpoint: {why}"),
             CorruptionReason::Index(why) => write!(f, "index disagrees with the journal: {why}"),
             CorruptionReason::Segment(why) => write!(f, "{why}"),
+            CorruptionReason::Snapshot { file, why } => write!(f, "snapshot {file}: {why}"),
             CorruptionReason::SegmentUnreadable { version } => write!(
                 f,
                 "written by a newer timebank (segment format version {version}); this binary \

@@ -75,10 +75,12 @@ pub mod replay;
 pub mod segment;
 pub mod signed_checkpoint;
 pub mod sim_disk;
+pub mod snapshot;
 pub mod store;
 mod store_open;
 mod store_pipeline;
 mod store_proof;
+mod store_snapshot;
 mod store_verify;
 pub mod time_guard;
 

@@ -65,11 +65,33 @@ enum Verdict {
     Bad(usize, CorruptionReason),
 }
 
+/// A state to resume from: the ledger after record `sequence` (a snapshot's).
+#[derive(Debug)]
+pub struct Resume {
+    /// The record the state follows.
+    pub sequence: u64,
+    /// The state.
+    pub ledger: Ledger,
+}
+
 /// Replays a journal image. Checks every checksum, link, sequence number, body and checkpoint
 /// digest, and every checkpoint MAC when `key` is given.
 pub fn replay(
     bytes: &[u8],
     key: Option<&CheckpointKey>,
+    progress: &mut dyn FnMut(Progress),
+    observer: Observer<'_>,
+) -> Result<Replayed, Corruption> {
+    replay_from(bytes, key, None, progress, observer)
+}
+
+/// [`replay`], starting from `resume`'s state: the records up to its sequence are checked for
+/// checksum, link, sequence number and time as always, but not decoded or applied (the state
+/// after them is `resume`'s), and the observer sees only the records after it.
+pub fn replay_from(
+    bytes: &[u8],
+    key: Option<&CheckpointKey>,
+    mut resume: Option<Resume>,
     progress: &mut dyn FnMut(Progress),
     observer: Observer<'_>,
 ) -> Result<Replayed, Corruption> {
@@ -122,7 +144,15 @@ pub fn replay(
                 offset,
             )
             .expect("scanned frame parses");
-            state.apply(&frame, key, observer)?;
+            let resumed = resume.as_ref().map(|r| r.sequence);
+            match resumed {
+                // The genesis record is applied always: it gives the profile and policy.
+                Some(at) if i > 0 && i as u64 <= at => state.skip(&frame)?,
+                _ => state.apply(&frame, key, observer)?,
+            }
+            if resumed == Some(i as u64) {
+                state.ledger = resume.take().map(|r| r.ledger);
+            }
             if state.records % PROGRESS_EVERY_RECORDS == 0 {
                 progress(Progress {
                     records_done: state.records,
@@ -246,6 +276,30 @@ impl ReplayState {
                 self.checkpoints += 1;
                 self.last_checkpoint = Some(checkpoint);
             }
+        }
+        self.records += 1;
+        self.head = Some(Head {
+            sequence: frame.sequence(),
+            hash: frame.stored_hash(),
+            now,
+            len: frame.offset + frame.len() as u64,
+        });
+        Ok(())
+    }
+
+    /// Notes a record whose effect is already in the state resumed from.
+    fn skip(&mut self, frame: &Frame<'_>) -> Result<(), Corruption> {
+        let now = frame.now();
+        if let Some(head) = self.head.filter(|head| now < head.now) {
+            return Err(Corruption {
+                segment: None,
+                sequence: frame.sequence(),
+                offset: frame.offset,
+                reason: CorruptionReason::TimeWentBack {
+                    found: now,
+                    previous: head.now,
+                },
+            });
         }
         self.records += 1;
         self.head = Some(Head {

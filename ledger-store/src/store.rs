@@ -33,6 +33,7 @@ use crate::journal::{Head, TornTail};
 use crate::lock::DirLock;
 use crate::record::{Hash, FORMAT_VERSION, FORMAT_VERSION_MIN};
 use crate::segment::{find_segments, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MIN};
+use crate::snapshot::{SnapshotReport, SNAPSHOT_AFTER_BYTES_DEFAULT};
 use crate::store_pipeline::{Job, Shared};
 use crate::time_guard::TimeGuard;
 
@@ -79,6 +80,10 @@ pub struct StoreOptions {
     /// Directories holding sealed segments moved out of the data directory (archive storage);
     /// they are read with the data directory's `journal/`. The newest segment stays there.
     pub segments_from: Vec<PathBuf>,
+    /// Journal bytes written after the newest snapshot's record before a checkpoint or a clean
+    /// close writes a new snapshot (default [`SNAPSHOT_AFTER_BYTES_DEFAULT`], 4 MiB; `u64::MAX`
+    /// for never; [`Store::write_snapshot`] writes one at any time). See [`crate::snapshot`].
+    pub snapshot_after_bytes: u64,
 }
 
 impl Default for StoreOptions {
@@ -90,6 +95,7 @@ impl Default for StoreOptions {
             read_only: false,
             segment_bytes: SEGMENT_BYTES_DEFAULT,
             segments_from: Vec::new(),
+            snapshot_after_bytes: SNAPSHOT_AFTER_BYTES_DEFAULT,
         }
     }
 }
@@ -128,6 +134,12 @@ impl StoreOptions {
     /// [`SEGMENT_BYTES_MIN`] when smaller).
     pub fn segment_bytes(mut self, bytes: u64) -> Self {
         self.segment_bytes = bytes.max(SEGMENT_BYTES_MIN);
+        self
+    }
+
+    /// Writes snapshots after `bytes` of journal (see [`StoreOptions::snapshot_after_bytes`]).
+    pub fn snapshot_after_bytes(mut self, bytes: u64) -> Self {
+        self.snapshot_after_bytes = bytes;
         self
     }
 
@@ -173,6 +185,8 @@ pub struct OpenReport {
     pub records: u64,
     /// Checkpoints whose digest was checked (and MAC, when the key was given).
     pub checkpoints_verified: u64,
+    /// The snapshot the state was rebuilt from, and the snapshot files passed over with why.
+    pub snapshots: SnapshotReport,
 }
 
 /// A command that is durable, with what the engine answered.
@@ -258,6 +272,9 @@ pub struct VerifyReport {
     pub state_digest: Hash,
     /// Whether the sled index was compared with the replayed state.
     pub index_checked: bool,
+    /// Snapshot files checked (hash, binding, decoding, digest; and, where the journal was
+    /// replayed, the digest against the replayed state after their record).
+    pub snapshots_checked: u64,
 }
 
 /// The state at one durable head, as `status` reports it.
@@ -462,7 +479,9 @@ impl Store {
         }
         let (tx, rx) = mpsc::sync_channel(1);
         self.enqueue(Job::Checkpoint { version, reply: tx })?;
-        rx.recv().map_err(|_| Error::Closed)?
+        let checkpoint = rx.recv().map_err(|_| Error::Closed)??;
+        self.snapshot_after_checkpoint();
+        Ok(checkpoint)
     }
 
     /// Commands and checkpoints accepted and not yet answered (queued, being applied, or
@@ -512,6 +531,7 @@ impl Store {
             let _ = handle.join();
         }
         self.shared.index.flush()?;
+        self.snapshot_at_close();
         Ok(())
     }
 

@@ -15,11 +15,12 @@ use crate::journal::{genesis_record, scan_frames, JournalWriter, TornTail};
 use crate::lock::DirLock;
 use crate::profile::{genesis_body, CryptoProfile};
 use crate::record::{parse_frame, Hash};
-use crate::replay::{replay, Replayed};
+use crate::replay::{replay, replay_from, Replayed, Resume};
 use crate::segment::{
     find_segments, read_journal, segment_path, JournalImage, SegmentHeader, SegmentedFile,
     JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES,
 };
+use crate::snapshot::{self, SnapshotReport};
 use crate::store::{IndexRecovery, OpenReport, Store, StoreOptions, INDEX_DIR_NAME};
 use crate::store_proof::journal_tree;
 
@@ -226,10 +227,25 @@ impl Store {
             (_, Some(_)) => 0,
         };
         let key = options.checkpoint_key.as_ref();
+        let mut snapshots = SnapshotReport::default();
+        let mut snapshot_covers = 0;
         let replayed = match (&rebuild_why, mark) {
             (None, Some(mark)) => {
                 let mut catch_up = CatchUp::new(live, catch_up_from);
-                let replayed = replay(bytes, key, &mut |_| {}, &mut |s, c, r, l| {
+                // The newest snapshot at or before the index's mark: only the records after it
+                // are replayed (and fed to the index from the mark on).
+                let io = &*options.io;
+                let resume = snapshot::load(io, dir, bytes, catch_up_from, &mut snapshots).map(
+                    |(sequence, covers, ledger)| {
+                        snapshot_covers = covers;
+                        catch_up.counts_at_from = (
+                            ledger.account_count() as u64,
+                            ledger.transfer_count() as u64,
+                        );
+                        Resume { sequence, ledger }
+                    },
+                );
+                let replayed = replay_from(bytes, key, resume, &mut |_| {}, &mut |s, c, r, l| {
                     catch_up.observe(s, c, r, l)
                 })
                 .map_err(|e| image.locate(e))?;
@@ -306,12 +322,13 @@ impl Store {
             },
             records: replayed.records,
             checkpoints_verified: replayed.checkpoints,
+            snapshots,
         };
         let writer = JournalWriter::new(replayed.head);
         Ok(Store::start(
             dir,
             (options, created),
-            (replayed, tree),
+            (replayed, tree, snapshot_covers),
             index,
             (writer, file),
             report,

@@ -150,13 +150,18 @@ pub(crate) struct Shared {
     pub(crate) indexed: Mutex<IndexProgress>,
     pub(crate) indexed_ready: Condvar,
     pub(crate) poisoned: AtomicBool,
+    /// The journal image's length up to the end of the newest snapshot's record (0 when there
+    /// is none): how much a replay from it covers.
+    pub(crate) snapshot_covers: AtomicU64,
+    /// Why the snapshot the last checkpoint tried to write was not written, if it was not.
+    pub(crate) snapshot_failure: Mutex<Option<String>>,
 }
 
 impl Store {
     pub(crate) fn start(
         dir: &Path,
         (options, created): (StoreOptions, u64),
-        (replayed, tree): (Replayed, MerkleTree),
+        (replayed, tree, snapshot_covers): (Replayed, MerkleTree, u64),
         index: Index,
         (writer, file): (JournalWriter, Box<dyn JournalFile>),
         report: OpenReport,
@@ -189,6 +194,8 @@ impl Store {
             }),
             indexed_ready: Condvar::new(),
             poisoned: AtomicBool::new(false),
+            snapshot_covers: AtomicU64::new(snapshot_covers),
+            snapshot_failure: Mutex::new(None),
         });
         let (sync_tx, sync_rx) = mpsc::sync_channel(SYNC_PIPELINE_DEPTH);
         let committer = {

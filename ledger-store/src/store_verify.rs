@@ -9,6 +9,7 @@ use crate::file::OsIo;
 use crate::journal::{scan_frames, Head};
 use crate::replay::{replay, Progress, Replayed};
 use crate::segment::{read_journal, JournalImage};
+use crate::snapshot::ReplayCheck;
 use crate::store::{lock, Store, VerifyReport};
 use crate::store_open::rebuild_generation;
 use crate::store_pipeline::IndexPause;
@@ -44,8 +45,12 @@ impl Store {
         let image = self.journal_image(&head)?;
         let bytes = &image.bytes;
         let key = self.shared.options.checkpoint_key;
-        let replayed = replay(bytes, key.as_ref(), progress, &mut |_, _, _, _| {})
-            .map_err(|e| image.locate(e))?;
+        let io = &*self.shared.options.io;
+        let mut snapshots = ReplayCheck::new(io, &self.shared.dir, bytes)?;
+        let replayed = replay(bytes, key.as_ref(), progress, &mut |s, _, _, l| {
+            snapshots.observe(s, l)
+        })
+        .map_err(|e| image.locate(e))?;
         let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
         let mismatch = |reason| -> Error {
             Corruption {
@@ -73,6 +78,7 @@ impl Store {
             return Err(mismatch(CorruptionReason::Index(diff)));
         }
         report.index_checked = true;
+        report.snapshots_checked = snapshots.finish((head.sequence, head.len))?;
         Ok(report)
     }
 
@@ -161,13 +167,18 @@ pub fn verify_dir_with_index(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(VerifyReport, Option<String>)> {
     // The index is copied and opened while the journal is read and replayed; a bad journal is
-    // reported before anything the index holds.
+    // reported before anything the index holds. The snapshots are checked against the replay.
     let (replayed, copy) = std::thread::scope(|s| {
         let copy = s.spawn(|| crate::audit_ledger::open_index_copy(dir));
         let replayed = read_journal(&OsIo, dir, archives).and_then(|image| {
-            let replayed = replay(&image.bytes, key, progress, &mut |_, _, _, _| {})
-                .map_err(|e| image.locate(e))?;
-            let report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+            let mut snapshots = ReplayCheck::new(&OsIo, dir, &image.bytes)?;
+            let replayed = replay(&image.bytes, key, progress, &mut |s, _, _, l| {
+                snapshots.observe(s, l)
+            })
+            .map_err(|e| image.locate(e))?;
+            let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+            let head = replayed.head;
+            report.snapshots_checked = snapshots.finish((head.sequence, head.len))?;
             Ok((replayed, report))
         });
         (
@@ -214,6 +225,7 @@ fn report_of(replayed: &Replayed, macs_checked: bool) -> Result<VerifyReport> {
         head_hash: replayed.head.hash,
         state_digest: replayed.ledger.state_digest(),
         index_checked: false,
+        snapshots_checked: 0,
     })
 }
 

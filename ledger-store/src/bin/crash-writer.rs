@@ -3,8 +3,9 @@
 //! batch after it is durable. The kill -9 test reads these lines and checks, after reopening,
 //! that every acknowledged transfer is there.
 //!
-//! Usage: `crash-writer <dir> <first transfer id> [segment bytes]` (a small segment size makes the
-//! kills land while the writer rolls to new segments too).
+//! Usage: `crash-writer <dir> <first transfer id> [segment bytes] [snapshots]` (a small segment
+//! size makes the kills land while the writer rolls to new segments too; `snapshots` adds a
+//! thread that writes snapshots one after another, so the kills land while one is written).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -31,13 +32,18 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: crash-writer <dir> <first transfer id> [segment bytes]";
+    let usage = "usage: crash-writer <dir> <first transfer id> [segment bytes] [snapshots]";
     let dir = PathBuf::from(args.next().ok_or(usage)?);
     let first: u64 = args.next().ok_or(usage)?.parse().map_err(|_| usage)?;
     let mut options = StoreOptions::default().checkpoint_key(KEY);
     if let Some(bytes) = args.next() {
         options = options.segment_bytes(bytes.parse().map_err(|_| usage)?);
     }
+    let snapshots = match args.next().as_deref() {
+        None => false,
+        Some("snapshots") => true,
+        Some(_) => return Err(usage.into()),
+    };
     let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
     let store = match Store::open(&dir, options.clone()) {
         Err(Error::NotFound(_)) => Store::create(&dir, &policy, NOW, options),
@@ -58,6 +64,15 @@ fn run() -> Result<(), String> {
         for t in 0..THREADS {
             let (store, next) = (&store, &next);
             s.spawn(move || write_batches(store, next, t));
+        }
+        if snapshots {
+            let store = &store;
+            s.spawn(move || loop {
+                if let Err(e) = store.write_snapshot() {
+                    eprintln!("crash-writer: snapshot: {e}");
+                    std::process::exit(3);
+                }
+            });
         }
     });
     Ok(())

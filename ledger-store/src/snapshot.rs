@@ -1,0 +1,468 @@
+//! Snapshot files: the engine's state after one journal record (`ledger_core::snapshot`), bound
+//! to that record by its hash, so that opening a long ledger replays only the records after it
+//! (docs/FORMAT.md §16).
+//!
+//! Snapshots are derived data, like the index: the journal alone is the ledger. A snapshot is
+//! used only when its file hash, its binding to the journal and the decoded state's digest all
+//! hold; any other is skipped and reported (an older one, or a full replay, serves instead), and
+//! `verify` names it as damage of a derived file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ledger_core::Ledger;
+
+use crate::error::{Corruption, CorruptionReason};
+use crate::file::JournalIo;
+use crate::journal::scan_frames;
+use crate::record::{parse_frame, Hash, RecordKind, HASH_BYTES};
+
+/// The directory, in the data directory, that holds the snapshot files.
+pub const SNAPSHOT_DIR_NAME: &str = "snapshots";
+/// The first bytes of a snapshot file: ASCII `TBSS`.
+pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TBSS";
+/// The snapshot file format version this build writes and reads.
+pub const SNAPSHOT_VERSION: u8 = 1;
+/// Bytes before the state: magic, version, reserved, sequence, record hash, digest, length.
+pub const SNAPSHOT_HEADER_BYTES: usize = 88;
+/// The context of the hash that closes a snapshot file (BLAKE3 derive_key mode).
+pub const SNAPSHOT_HASH_CONTEXT: &str = "timebank-ledger 2026-11 snapshot file v1";
+/// How many snapshot files the store keeps: the newest, and one more should it be damaged.
+pub const SNAPSHOTS_KEPT: usize = 2;
+/// Journal bytes written after the newest snapshot's record before a clean close writes a
+/// new one: replaying fewer than this takes well under a second.
+pub const SNAPSHOT_AFTER_BYTES_DEFAULT: u64 = 4 * 1024 * 1024;
+
+/// Where the state of a snapshot stands in the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotHeader {
+    /// The sequence number of the record the state follows.
+    pub sequence: u64,
+    /// That record's hash.
+    pub record_hash: Hash,
+    /// The state digest (FORMAT.md §5.2) of the state.
+    pub state_digest: Hash,
+}
+
+/// What opening did with the snapshots.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotReport {
+    /// The snapshot the state was rebuilt from (the records after it were replayed); `None`
+    /// for a full replay.
+    pub used: Option<SnapshotUsed>,
+    /// Snapshot files passed over, newest first, each with why.
+    pub skipped: Vec<SnapshotSkipped>,
+}
+
+/// The snapshot an open started from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotUsed {
+    /// Its file name in `snapshots/`.
+    pub file: String,
+    /// The record its state follows.
+    pub sequence: u64,
+}
+
+/// A snapshot file an open did not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotSkipped {
+    /// Its file name in `snapshots/`.
+    pub file: String,
+    /// Why it was not used.
+    pub why: String,
+}
+
+/// A snapshot file written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotWritten {
+    /// Where.
+    pub path: PathBuf,
+    /// The record its state follows.
+    pub sequence: u64,
+    /// The file's size in bytes.
+    pub bytes: u64,
+}
+
+/// A snapshot file's name: the sequence number as 20 decimal digits, then `.tbs`.
+pub fn snapshot_name(sequence: u64) -> String {
+    format!("{sequence:020}.tbs")
+}
+
+/// The sequence number a snapshot file's name gives, if it is one.
+fn sequence_of(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".tbs")?;
+    let all_digits = digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit());
+    all_digits.then(|| digits.parse().ok()).flatten()
+}
+
+/// The whole file: header, state, hash.
+pub fn encode_file(header: &SnapshotHeader, state: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SNAPSHOT_HEADER_BYTES + state.len() + HASH_BYTES);
+    out.extend_from_slice(&SNAPSHOT_MAGIC);
+    out.push(SNAPSHOT_VERSION);
+    out.extend_from_slice(&[0; 3]);
+    out.extend_from_slice(&header.sequence.to_le_bytes());
+    out.extend_from_slice(&header.record_hash);
+    out.extend_from_slice(&header.state_digest);
+    out.extend_from_slice(&(state.len() as u64).to_le_bytes());
+    out.extend_from_slice(state);
+    let hash = file_hash(&out);
+    out.extend_from_slice(&hash);
+    out
+}
+
+fn file_hash(bytes: &[u8]) -> Hash {
+    let mut hasher = blake3::Hasher::new_derive_key(SNAPSHOT_HASH_CONTEXT);
+    hasher.update(bytes);
+    *hasher.finalize().as_bytes()
+}
+
+/// The header and state of a snapshot file, after its structure and hash are checked.
+pub fn parse_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
+    if bytes.len() < SNAPSHOT_HEADER_BYTES + HASH_BYTES {
+        return Err(format!(
+            "{} bytes, less than a header and a hash: cut short",
+            bytes.len()
+        ));
+    }
+    if bytes[..4] != SNAPSHOT_MAGIC {
+        return Err("not a snapshot file (no TBSS magic)".into());
+    }
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let length = u64_at(80);
+    let end = (SNAPSHOT_HEADER_BYTES as u64).checked_add(length);
+    if end.and_then(|e| e.checked_add(HASH_BYTES as u64)) != Some(bytes.len() as u64) {
+        return Err(format!(
+            "its length field ({length}) does not match its size ({} bytes): cut short or damaged",
+            bytes.len()
+        ));
+    }
+    let end = SNAPSHOT_HEADER_BYTES + length as usize;
+    if file_hash(&bytes[..end]) != bytes[end..] {
+        return Err("its hash does not match its bytes: damaged".into());
+    }
+    if bytes[4] != SNAPSHOT_VERSION || bytes[5..8] != [0; 3] {
+        return Err(format!(
+            "snapshot format version {} is not one this binary reads (it reads {SNAPSHOT_VERSION})",
+            bytes[4]
+        ));
+    }
+    let hash_at = |at: usize| -> Hash { bytes[at..at + 32].try_into().expect("32 bytes") };
+    let header = SnapshotHeader {
+        sequence: u64_at(8),
+        record_hash: hash_at(16),
+        state_digest: hash_at(48),
+    };
+    Ok((header, &bytes[SNAPSHOT_HEADER_BYTES..end]))
+}
+
+/// The journal record a snapshot binds to, if `journal` holds it with that hash; else why not.
+fn check_binding(
+    header: &SnapshotHeader,
+    journal: &[u8],
+    frames: &[(u64, u32)],
+) -> Result<(), String> {
+    let Some(&(offset, len)) = frames.get(header.sequence as usize) else {
+        return Err(format!(
+            "it follows record {}, past the journal's last ({})",
+            header.sequence,
+            frames.len().saturating_sub(1)
+        ));
+    };
+    let frame = parse_frame(
+        &journal[offset as usize..(offset + u64::from(len)) as usize],
+        offset,
+    )
+    .map_err(|e| {
+        format!(
+            "the journal's record {} does not parse: {e}",
+            header.sequence
+        )
+    })?;
+    if frame.sequence() != header.sequence || frame.stored_hash() != header.record_hash {
+        return Err(format!(
+            "it is bound to record {} with hash {}, but the journal's record {} has hash {}: \
+             a snapshot of another ledger or of a rewritten history",
+            header.sequence,
+            hex(&header.record_hash),
+            header.sequence,
+            hex(&frame.stored_hash())
+        ));
+    }
+    Ok(())
+}
+
+fn hex(hash: &Hash) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks a snapshot file fully: structure and hash, binding to `journal`, the state decoded,
+/// and its digest against the recorded one. Returns the header and the ledger.
+pub fn check_file(
+    file: &[u8],
+    journal: &[u8],
+    frames: &[(u64, u32)],
+) -> Result<(SnapshotHeader, Ledger), String> {
+    let (header, state) = parse_file(file)?;
+    check_binding(&header, journal, frames)?;
+    let ledger = ledger_core::snapshot::decode(state).map_err(|e| e.to_string())?;
+    if ledger.state_digest() != header.state_digest {
+        return Err("the decoded state's digest is not the one it records".into());
+    }
+    Ok((header, ledger))
+}
+
+/// The snapshot files of a data directory, newest first, as (sequence, file name), and the
+/// names beside them that are not snapshots.
+pub type Listing = (Vec<(u64, String)>, Vec<String>);
+
+/// The snapshot files in `dir/snapshots/`, newest first, and the names there that are not
+/// snapshots (a `.creating` file is one whose writing did not finish).
+pub fn list(io: &dyn JournalIo, dir: &Path) -> std::io::Result<Listing> {
+    let names = io.list(&dir.join(SNAPSHOT_DIR_NAME))?.unwrap_or_default();
+    let (mut snapshots, mut others) = (Vec::new(), Vec::new());
+    for name in names {
+        match sequence_of(&name) {
+            Some(sequence) => snapshots.push((sequence, name)),
+            None => others.push(name),
+        }
+    }
+    snapshots.sort_unstable_by(|a, b| b.cmp(a));
+    others.sort_unstable();
+    Ok((snapshots, others))
+}
+
+/// The newest snapshot whose record is at most `at_most` and that checks (see [`check_file`]):
+/// its record's sequence, the image offset where that record ends, and the state. Every file
+/// passed over is noted in `report`, and so is every unfinished one.
+pub fn load(
+    io: &dyn JournalIo,
+    dir: &Path,
+    journal: &[u8],
+    at_most: u64,
+    report: &mut SnapshotReport,
+) -> Option<(u64, u64, Ledger)> {
+    let (snapshots, others) = match list(io, dir) {
+        Ok(found) => found,
+        Err(e) => {
+            report.skipped.push(SnapshotSkipped {
+                file: SNAPSHOT_DIR_NAME.into(),
+                why: format!("the directory cannot be read: {e}"),
+            });
+            return None;
+        }
+    };
+    for name in others.into_iter().filter(|n| n.ends_with(".creating")) {
+        report.skipped.push(SnapshotSkipped {
+            file: name,
+            why: "half-written (its writing did not finish): ignored".into(),
+        });
+    }
+    let frames = scan_frames(journal).map(|s| s.frames).unwrap_or_default();
+    let mut found = None;
+    for (sequence, name) in snapshots {
+        if found.is_some() {
+            break;
+        }
+        let why = if sequence > at_most {
+            format!(
+                "it follows record {sequence}, after record {at_most}, where the index \
+                 stands: the index is caught up by replaying from there"
+            )
+        } else {
+            match io.read(&dir.join(SNAPSHOT_DIR_NAME).join(&name)) {
+                Ok(Some(bytes)) => {
+                    match check_file(&bytes, journal, &frames) {
+                        Ok((header, _)) if header.sequence != sequence => {
+                            format!("it holds the state after record {}, not {sequence} as its name says", header.sequence)
+                        }
+                        Ok((_, ledger)) => {
+                            report.used = Some(SnapshotUsed {
+                                file: name,
+                                sequence,
+                            });
+                            let (offset, len) = frames[sequence as usize];
+                            found = Some((sequence, offset + u64::from(len), ledger));
+                            continue;
+                        }
+                        Err(why) => why,
+                    }
+                }
+                Ok(None) => "it vanished while being read".into(),
+                Err(e) => format!("it cannot be read: {e}"),
+            }
+        };
+        report.skipped.push(SnapshotSkipped { file: name, why });
+    }
+    found
+}
+
+/// Writes the snapshot of `state` (the engine state after record `header.sequence`) to
+/// `dir/snapshots/`, durably (a temporary file synced, renamed, the directory synced), then
+/// removes all but the newest [`SNAPSHOTS_KEPT`].
+pub fn write(
+    io: &dyn JournalIo,
+    dir: &Path,
+    header: &SnapshotHeader,
+    state: &[u8],
+) -> std::io::Result<SnapshotWritten> {
+    let path = dir
+        .join(SNAPSHOT_DIR_NAME)
+        .join(snapshot_name(header.sequence));
+    let file = encode_file(header, state);
+    match io.create_whole(&path, &file) {
+        // A snapshot of this record exists: the same state, so nothing to write.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => other?,
+    }
+    let (snapshots, _) = list(io, dir)?;
+    for (_, name) in snapshots.iter().skip(SNAPSHOTS_KEPT) {
+        io.remove(&dir.join(SNAPSHOT_DIR_NAME).join(name))?;
+    }
+    Ok(SnapshotWritten {
+        path,
+        sequence: header.sequence,
+        bytes: file.len() as u64,
+    })
+}
+
+/// Checks every snapshot file of `dir` against `journal` (as [`check_file`] does); per file,
+/// its name and its header, or why it is bad. A half-written file (`.creating`) is not a
+/// snapshot: never read, so not checked.
+pub fn check_all(
+    io: &dyn JournalIo,
+    dir: &Path,
+    journal: &[u8],
+) -> std::io::Result<Vec<(String, Result<SnapshotHeader, String>)>> {
+    let (snapshots, others) = list(io, dir)?;
+    let frames = scan_frames(journal).map(|s| s.frames).unwrap_or_default();
+    let mut out = Vec::new();
+    for (sequence, name) in snapshots {
+        let result = match io.read(&dir.join(SNAPSHOT_DIR_NAME).join(&name))? {
+            Some(bytes) => check_file(&bytes, journal, &frames).and_then(|(header, _)| {
+                if header.sequence == sequence {
+                    Ok(header)
+                } else {
+                    Err(format!(
+                        "it holds the state after record {}, not {sequence} as its name says",
+                        header.sequence
+                    ))
+                }
+            }),
+            None => continue,
+        };
+        out.push((name, result));
+    }
+    drop(others);
+    Ok(out)
+}
+
+/// Snapshot checks riding on a replay of the whole journal (`verify --replay`): each file is
+/// checked as [`check_all`] does, and its digest compared with the replayed state's after its
+/// record.
+#[derive(Debug)]
+pub struct ReplayCheck {
+    files: Vec<(String, Result<SnapshotHeader, String>)>,
+    /// Per file: the command record after which the state is the snapshot's (the last command
+    /// at or before its record: checkpoints change no state), if any.
+    targets: Vec<Option<u64>>,
+    /// The replayed digest after each target record, once the replay passed it.
+    digests: BTreeMap<u64, Option<Hash>>,
+}
+
+impl ReplayCheck {
+    /// The checks for the snapshot files of `dir`, against `journal` (its image).
+    pub fn new(io: &dyn JournalIo, dir: &Path, journal: &[u8]) -> std::io::Result<ReplayCheck> {
+        let files = check_all(io, dir, journal)?;
+        let frames = match files.is_empty() {
+            true => Vec::new(),
+            false => scan_frames(journal).map(|s| s.frames).unwrap_or_default(),
+        };
+        let kind_at = |i: usize| {
+            let (offset, len) = frames[i];
+            let bytes = &journal[offset as usize..(offset + u64::from(len)) as usize];
+            parse_frame(bytes, offset).map(|f| f.kind()).ok()
+        };
+        let mut targets = Vec::new();
+        let mut digests = BTreeMap::new();
+        for (_, result) in &files {
+            let target = result.as_ref().ok().and_then(|header| {
+                let last = (header.sequence as usize).min(frames.len().checked_sub(1)?);
+                (1..=last)
+                    .rev()
+                    .find(|&i| kind_at(i) == Some(RecordKind::Command))
+                    .map(|i| i as u64)
+            });
+            if let Some(t) = target {
+                digests.insert(t, None);
+            }
+            targets.push(target);
+        }
+        Ok(ReplayCheck {
+            files,
+            targets,
+            digests,
+        })
+    }
+
+    /// Called by the replay after each command record.
+    pub fn observe(&mut self, sequence: u64, ledger: &Ledger) {
+        if let Some(slot) = self.digests.get_mut(&sequence) {
+            *slot = Some(ledger.state_digest());
+        }
+    }
+
+    /// The number of snapshots checked, or the first that fails, as damage of a derived file
+    /// after the journal's `head` (sequence, end offset).
+    pub fn finish(self, head: (u64, u64)) -> Result<u64, Corruption> {
+        let mut checked = 0;
+        for ((file, result), target) in self.files.into_iter().zip(self.targets) {
+            let header = result.map_err(|why| damaged(&file, why, head))?;
+            let replayed = target.and_then(|t| self.digests.get(&t).copied().flatten());
+            if target.is_some() && replayed != Some(header.state_digest) {
+                let why = format!(
+                    "its state differs from the replayed state after record {}",
+                    header.sequence
+                );
+                return Err(damaged(&file, why, head));
+            }
+            checked += 1;
+        }
+        Ok(checked)
+    }
+}
+
+fn damaged(file: &str, why: String, (sequence, offset): (u64, u64)) -> Corruption {
+    Corruption {
+        segment: None,
+        sequence,
+        offset,
+        reason: CorruptionReason::Snapshot {
+            file: file.to_owned(),
+            why,
+        },
+    }
+}
+
+/// Checks every snapshot file of `dir` (as [`check_all`] does) against the journal read from
+/// `dir` and `archives`: the number checked, or the first that fails as
+/// [`CorruptionReason::Snapshot`]. Reads the journal only when there are snapshots.
+pub fn verify_snapshots(dir: &Path, archives: &[PathBuf]) -> crate::Result<u64> {
+    let io = crate::file::OsIo;
+    if list(&io, dir)?.0.is_empty() {
+        return Ok(0);
+    }
+    let image = crate::segment::read_journal(&io, dir, archives)?;
+    let frames = scan_frames(&image.bytes)
+        .map(|s| s.frames)
+        .unwrap_or_default();
+    let head = frames.last().map_or((0, 0), |&(offset, len)| {
+        (frames.len() as u64 - 1, offset + u64::from(len))
+    });
+    let mut checked = 0;
+    for (file, result) in check_all(&io, dir, &image.bytes)? {
+        result.map_err(|why| damaged(&file, why, head))?;
+        checked += 1;
+    }
+    Ok(checked)
+}

@@ -1,0 +1,310 @@
+//! Snapshots (docs/FORMAT.md §16): opening from one gives the state and the answers of a full
+//! replay; a damaged, half-written or foreign snapshot is passed over (an older one, or a full
+//! replay, serves) and reported in the open report; kill -9 while snapshots are written never
+//! costs an acknowledged transfer, and the next open starts from a snapshot that holds.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+use std::time::Duration;
+
+use ledger_core::{
+    AccountId, AccountKind, Amount, Command, NewAccount, Policy, Rating, ResultCode, Transfer,
+    TransferId,
+};
+use ledger_store::snapshot::{snapshot_name, SNAPSHOT_DIR_NAME};
+use ledger_store::{verify_dir, Store, StoreOptions};
+use support::*;
+
+const FUND_ID: u128 = 1;
+const MEMBER_COUNT: u128 = 6;
+
+/// Snapshots only when asked for (no snapshot at close).
+fn by_hand() -> StoreOptions {
+    options().snapshot_after_bytes(u64::MAX)
+}
+
+fn member(m: u128) -> AccountId {
+    AccountId::new(100 + m % MEMBER_COUNT).unwrap()
+}
+
+fn service(id: u128) -> Transfer {
+    Transfer::new(
+        TransferId::new(id).unwrap(),
+        AccountId::new(FUND_ID).unwrap(),
+        member(id),
+        Amount::from_minor(25 + (id % 7) as u64 * 25, 2).unwrap(),
+        HOURS,
+    )
+    .code(101)
+}
+
+/// A ledger under the default policy (services, ratings, history) with `batches` batches of
+/// ten services, and a snapshot after each batch listed in `snapshot_after`.
+fn ledger(dir: &Path, batches: u128, snapshot_after: &[u128]) -> Vec<u64> {
+    let store = Store::create(dir, &Policy::default_policy(), NOW, by_hand()).unwrap();
+    let mut open = vec![NewAccount::new(
+        account(FUND_ID),
+        HOURS,
+        AccountKind::Issuer,
+    )];
+    open.extend((0..MEMBER_COUNT).map(|m| NewAccount::new(member(m), HOURS, AccountKind::Member)));
+    store.create_accounts(open, NOW).unwrap();
+    let mut written = Vec::new();
+    for b in 0..batches {
+        let batch = (0..10).map(|i| service(1_000 + b * 10 + i)).collect();
+        store.create_transfers(batch, NOW + 1 + b as u64).unwrap();
+        if snapshot_after.contains(&b) {
+            written.push(store.write_snapshot().unwrap().sequence);
+        }
+    }
+    store.close().unwrap();
+    written
+}
+
+fn snapshot_path(dir: &Path, sequence: u64) -> PathBuf {
+    dir.join(SNAPSHOT_DIR_NAME).join(snapshot_name(sequence))
+}
+
+fn full_replay_digest(dir: &Path) -> [u8; 32] {
+    verify_dir(dir, Some(&KEY), &mut |_| {})
+        .unwrap()
+        .state_digest
+}
+
+#[test]
+fn opening_from_a_snapshot_gives_the_full_replays_state_and_answers() {
+    let dir = Scratch::new("snapshot-open");
+    let written = ledger(dir.path(), 6, &[2]);
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    let report = store.open_report().snapshots.clone();
+    let used = report.used.clone().expect("the snapshot is used");
+    assert_eq!(used.sequence, written[0]);
+    assert_eq!(used.file, snapshot_name(written[0]));
+    assert!(report.skipped.is_empty(), "{report:?}");
+    assert_eq!(store.state_digest(), full_replay_digest(dir.path()));
+
+    // Transfers applied before the snapshot: idempotency, reversal and rating still work.
+    let before = service(1_003); // in the first batch, before the snapshot
+    let again = store
+        .create_transfers(vec![before.clone()], NOW + 100)
+        .unwrap();
+    assert_eq!(again.events()[0].code, ResultCode::Exists);
+    let other = Transfer {
+        user_data: 9,
+        ..before
+    };
+    let differs = store.create_transfers(vec![other], NOW + 101).unwrap();
+    assert_eq!(
+        differs.events()[0].code,
+        ResultCode::ExistsWithDifferentUserData
+    );
+    let reversal = Transfer::reversal(tid(50_000), tid(1_004));
+    let reversed = store.create_transfers(vec![reversal], NOW + 102).unwrap();
+    assert_eq!(reversed.events()[0].code, ResultCode::Ok);
+    let rate = |n| {
+        Command::RecordRatings(vec![Rating {
+            transfer: tid(n),
+            rating: 5,
+        }])
+    };
+    let rated = store.submit(rate(1_005), NOW + 103).unwrap();
+    assert_eq!(rated.events()[0].code, ResultCode::Ok);
+    let twice = store.submit(rate(1_005), NOW + 104).unwrap();
+    assert_eq!(twice.events()[0].code, ResultCode::AlreadyRated);
+    let after = store.state_digest();
+    let page = store.history(member(4), None, 50).unwrap();
+    store.close().unwrap();
+
+    // The same answers as on a ledger opened by a full replay (no snapshot at all).
+    std::fs::remove_dir_all(dir.path().join(SNAPSHOT_DIR_NAME)).unwrap();
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    assert_eq!(store.open_report().snapshots.used, None);
+    assert_eq!(store.state_digest(), after);
+    assert_eq!(store.history(member(4), None, 50).unwrap(), page);
+    store.close().unwrap();
+}
+
+#[test]
+fn a_damaged_newest_snapshot_falls_back_to_an_older_one_then_to_a_full_replay() {
+    let dir = Scratch::new("snapshot-fallback");
+    let written = ledger(dir.path(), 6, &[1, 3]);
+    let digest = full_replay_digest(dir.path());
+    let (older, newer) = (written[0], written[1]);
+
+    let mut bytes = std::fs::read(snapshot_path(dir.path(), newer)).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(snapshot_path(dir.path(), newer), &bytes).unwrap();
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    let report = store.open_report().snapshots.clone();
+    assert_eq!(report.used.as_ref().map(|u| u.sequence), Some(older));
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(report.skipped[0].file, snapshot_name(newer));
+    assert!(
+        report.skipped[0].why.contains("hash does not match"),
+        "{report:?}"
+    );
+    assert_eq!(store.state_digest(), digest);
+    store.close().unwrap();
+
+    // Cut short: no snapshot holds, so the whole journal is replayed, and both are named.
+    let path = snapshot_path(dir.path(), older);
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len / 3)
+        .unwrap();
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    let report = store.open_report().snapshots.clone();
+    assert_eq!(report.used, None);
+    let files: Vec<_> = report.skipped.iter().map(|s| s.file.clone()).collect();
+    assert_eq!(files, [snapshot_name(newer), snapshot_name(older)]);
+    assert!(report.skipped[1].why.contains("cut short"), "{report:?}");
+    assert_eq!(store.state_digest(), digest);
+    store.close().unwrap();
+}
+
+#[test]
+fn a_half_written_or_foreign_snapshot_is_ignored_and_reported() {
+    let dir = Scratch::new("snapshot-foreign");
+    let written = ledger(dir.path(), 4, &[1, 2]);
+    let other = Scratch::new("snapshot-foreign-other");
+    let store = new_store(other.path(), by_hand());
+    store.create_transfers(services(1, 5), NOW + 1).unwrap();
+    let other_written = [store.write_snapshot().unwrap().sequence];
+    store.close().unwrap();
+    // Another ledger's snapshot under the name of this ledger's newest: bound to a record
+    // this journal does not hold.
+    std::fs::copy(
+        snapshot_path(other.path(), other_written[0]),
+        snapshot_path(dir.path(), written[1]),
+    )
+    .unwrap();
+    // And what a crash while writing one leaves.
+    let creating = dir
+        .path()
+        .join(SNAPSHOT_DIR_NAME)
+        .join(format!("{}.creating", snapshot_name(99)));
+    std::fs::write(&creating, b"TBSS\x01 half").unwrap();
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    let report = store.open_report().snapshots.clone();
+    assert_eq!(report.used.as_ref().map(|u| u.sequence), Some(written[0]));
+    let why = |file: &str| {
+        report
+            .skipped
+            .iter()
+            .find(|s| s.file == file)
+            .map(|s| s.why.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        why(&snapshot_name(written[1])).contains("another ledger"),
+        "{report:?}"
+    );
+    assert!(
+        why(&format!("{}.creating", snapshot_name(99))).contains("half-written"),
+        "{report:?}"
+    );
+    assert_eq!(store.state_digest(), full_replay_digest(dir.path()));
+    store.close().unwrap();
+}
+
+#[test]
+fn a_clean_close_writes_a_snapshot_the_next_open_uses_and_keeps_two() {
+    let dir = Scratch::new("snapshot-close");
+    let always = options().snapshot_after_bytes(0);
+    let store = new_store(dir.path(), always.clone());
+    store.create_transfers(services(1, 20), NOW + 1).unwrap();
+    store.close().unwrap();
+    for round in 0..3u64 {
+        let store = Store::open(dir.path(), always.clone()).unwrap();
+        assert!(
+            store.open_report().snapshots.used.is_some(),
+            "round {round}"
+        );
+        store
+            .create_transfers(services(1_000 * (round as u128 + 1), 5), NOW + 10 + round)
+            .unwrap();
+        let head = store.status().head_sequence;
+        store.close().unwrap();
+        assert!(snapshot_path(dir.path(), head).exists());
+    }
+    let kept = std::fs::read_dir(dir.path().join(SNAPSHOT_DIR_NAME))
+        .unwrap()
+        .count();
+    assert_eq!(kept, ledger_store::snapshot::SNAPSHOTS_KEPT);
+}
+
+/// kill -9 while a thread writes snapshots back to back: every acknowledged transfer is there
+/// after reopening, a half-written snapshot is reported and ignored, and the state opened from
+/// a snapshot is the full replay's. 4 rounds by default, 40 with `TIMEBANK_LONG=1`.
+#[test]
+fn sigkill_while_writing_snapshots_loses_nothing() {
+    let rounds = match std::env::var("TIMEBANK_LONG").as_deref() {
+        Ok("1") => 40,
+        _ => 4,
+    };
+    let dir = Scratch::new("snapshot-kill9");
+    let mut acked: Vec<u64> = vec![];
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let (mut half_written, mut used) = (0, 0);
+    for round in 0..rounds {
+        let first = 1 + round * 100_000_000;
+        let mut child = Process::new(env!("CARGO_BIN_EXE_crash-writer"))
+            .args([
+                dir.path().to_str().unwrap(),
+                &first.to_string(),
+                "1048576",
+                "snapshots",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = lines.next().unwrap().unwrap();
+        assert!(ready.starts_with("ready"), "{ready}");
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        std::thread::sleep(Duration::from_millis(20 + rng % 200));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        for line in lines {
+            let line = line.unwrap();
+            let words: Vec<&str> = line.split(' ').collect();
+            let (first, count): (u64, u64) = (words[2].parse().unwrap(), words[3].parse().unwrap());
+            acked.extend(first..first + count);
+        }
+        let store = Store::open(dir.path(), options().snapshot_after_bytes(u64::MAX))
+            .unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
+        let report = store.open_report().snapshots.clone();
+        used += usize::from(report.used.is_some());
+        // Passed over: a file whose writing the kill cut short, or one newer than the index's
+        // mark (sled had not flushed it), which the older snapshot and a replay replace.
+        for skipped in &report.skipped {
+            let half = skipped.why.contains("half-written");
+            let ahead = skipped.why.contains("where the index stands");
+            assert!(half || ahead, "round {round}: {report:?}");
+            half_written += usize::from(half);
+        }
+        for &id in &acked {
+            assert!(
+                store.transfer(tid(u128::from(id))).is_some(),
+                "round {round}: {id} lost"
+            );
+        }
+        let digest = store.state_digest();
+        store.close().unwrap();
+        assert_eq!(digest, full_replay_digest(dir.path()), "round {round}");
+    }
+    assert!(used > 0, "no open started from a snapshot");
+    eprintln!(
+        "{rounds} kills, {} transfers acknowledged, {half_written} half-written snapshots",
+        acked.len()
+    );
+}
