@@ -137,6 +137,12 @@ pub enum Cmd {
     Import(ImportArgs),
     /// Rebuild the index from the journal and check it against the replayed state.
     RebuildIndex,
+    /// Write a snapshot of the ledger's state at the head now (snapshots/<record>.tbs), so
+    /// that the next open replays only the records after it. The store also writes one after
+    /// a checkpoint and when it closes, once 4 MiB of journal were written since the last;
+    /// it keeps the newest two. Snapshots are derived data: a damaged one is passed over and
+    /// reported (`status`, `verify`).
+    Snapshot,
     /// Run a seeded community time bank through the store, sized from the Bengbu report
     /// (227 urban communities, 200+ volunteer teams, about 4,000 services a month). Prints one
     /// JSON line per durable commit on stdout, {"seq": N, "head": "<hex>", "transfers": K},

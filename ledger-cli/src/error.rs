@@ -252,6 +252,15 @@ pub fn corruption(c: &Corruption) -> CliError {
             c.sequence, c.offset
         ));
     }
+    if let CorruptionReason::Snapshot { file, why } = &c.reason {
+        // The journal verified: a derived snapshot file alone is at fault.
+        return CliError::damaged(format!(
+            "a snapshot is damaged: snapshots/{file}: {why}; the journal is intact through \
+             record {} ({} bytes): remove the file (snapshots are derived data; opening \
+             passes over it, and `timebank snapshot` writes a new one)",
+            c.sequence, c.offset
+        ));
+    }
     if let CorruptionReason::Segment(why) = &c.reason {
         return CliError::damaged(format!(
             "the ledger is damaged: the journal's segments do not join ({place}): {why}"

@@ -91,6 +91,7 @@ fn run(cli: Cli) -> CliResult {
         Cmd::Export(args) => export::run(s, args),
         Cmd::Import(args) => import::run(s, args),
         Cmd::RebuildIndex => rebuild_index(s),
+        Cmd::Snapshot => status::snapshot(s),
         Cmd::Simulate(args) => simulate::run(s, args),
         Cmd::Demo(args) => demo::run(s, args),
     }

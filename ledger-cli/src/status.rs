@@ -36,6 +36,11 @@ struct StatusView {
     /// What opening did: "up to date", "caught up", "rebuilt", or "read-only: ..." when the
     /// directory could not be written.
     index_on_open: String,
+    /// What opening started from: "snapshot of record N (file)" (only the records after it
+    /// were replayed), or "full replay".
+    snapshot_on_open: String,
+    /// Snapshot files opening passed over, each "file: why" (damaged, half-written, ...).
+    snapshots_skipped: Vec<String>,
     /// The length of a torn tail that opening cut back (left in place when read-only).
     torn_tail_cut: Option<u64>,
     /// Whether the directory could not be written and the ledger was read read-only.
@@ -104,6 +109,16 @@ fn show(session: &Session, store: &Store) -> CliResult {
             IndexRecovery::Rebuilt { why } => format!("rebuilt ({why})"),
             IndexRecovery::Temporary => "read-only: built in memory from the journal".into(),
         },
+        snapshot_on_open: match &report.snapshots.used {
+            Some(used) => format!("snapshot of record {} ({})", used.sequence, used.file),
+            None => "full replay".into(),
+        },
+        snapshots_skipped: report
+            .snapshots
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.file, s.why))
+            .collect(),
         torn_tail_cut: report.torn_tail.as_ref().map(|t| t.len),
         read_only: report.read_only,
     };
@@ -132,6 +147,37 @@ fn show(session: &Session, store: &Store) -> CliResult {
         "index         record {} ({})",
         view.indexed_seq,
         view.index_on_open
+    )?;
+    out!("opened from   {}", view.snapshot_on_open)?;
+    for skipped in &view.snapshots_skipped {
+        out!("snapshot      passed over: {skipped}")?;
+    }
+    Ok(())
+}
+
+/// `timebank snapshot`: writes a snapshot of the state at the head now.
+pub fn snapshot(session: &Session) -> CliResult {
+    let store = session.open()?;
+    let written = store.write_snapshot()?;
+    store.close()?;
+    if session.json() {
+        #[derive(Serialize)]
+        struct Written {
+            seq: u64,
+            path: String,
+            bytes: u64,
+        }
+        return print_json(&Written {
+            seq: written.sequence,
+            path: written.path.display().to_string(),
+            bytes: written.bytes,
+        });
+    }
+    out!(
+        "snapshot of record {} written: {} ({} bytes)",
+        written.sequence,
+        written.path.display(),
+        written.bytes
     )?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use ledger_store::audit_ledger::{audit_ledger_from, IndexCheck, LedgerAudit};
 use ledger_store::checkpoint::hex;
+use ledger_store::snapshot::verify_snapshots;
 use ledger_store::{
     verify_dir_from, verify_dir_with_index, Corruption, CorruptionReason, Error as StoreError,
     VerifyReport,
@@ -37,8 +38,12 @@ struct Verdict {
     index_checked: Option<bool>,
     /// Why the index was not compared, when it was not (without `--replay`).
     index_not_checked: Option<String>,
-    /// When not intact: what is damaged, "journal" or "index" (the derived index alone: the
-    /// journal verified, and `rebuild-index` repairs it).
+    /// Snapshot files checked (`snapshots/`): hash, binding, state digest; with `--replay`
+    /// also against the replayed state.
+    snapshots_checked: Option<u64>,
+    /// When not intact: what is damaged, "journal", "index" (the derived index alone: the
+    /// journal verified, and `rebuild-index` repairs it) or "snapshot" (a derived snapshot file
+    /// alone: the journal verified; remove the file).
     damaged: Option<&'static str>,
     /// When not intact: the first bad record, where it starts, and why (for the index: the
     /// journal's head and end, which verified).
@@ -54,7 +59,7 @@ pub fn run(session: &Session, args: &VerifyArgs) -> CliResult {
     session.lock(false)?;
     let verdict = match args.replay {
         true => check(session, args).map(|report| replayed_verdict(&report, summary(&report))),
-        false => audit(session, args).map(|audit| audited_verdict(&audit)),
+        false => audit(session, args).map(|(audit, snapshots)| audited_verdict(&audit, snapshots)),
     };
     match verdict {
         Ok((verdict, sentence)) => {
@@ -79,8 +84,11 @@ pub fn run(session: &Session, args: &VerifyArgs) -> CliResult {
                     accounts: None,
                     index_checked: None,
                     index_not_checked: None,
+                    snapshots_checked: None,
                     damaged: Some(if c.is_index_only() {
                         "index"
+                    } else if c.is_snapshot_only() {
+                        "snapshot"
                     } else {
                         "journal"
                     }),
@@ -110,6 +118,7 @@ fn replayed_verdict(report: &VerifyReport, sentence: String) -> (Verdict, String
         accounts: None,
         index_checked: Some(report.index_checked),
         index_not_checked: None,
+        snapshots_checked: Some(report.snapshots_checked),
         damaged: None,
         first_bad_record: None,
         segment: None,
@@ -119,7 +128,7 @@ fn replayed_verdict(report: &VerifyReport, sentence: String) -> (Verdict, String
     (verdict, sentence)
 }
 
-fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
+fn audited_verdict(audit: &LedgerAudit, snapshots: u64) -> (Verdict, String) {
     let (index_checked, index_not_checked, index) = match &audit.index {
         IndexCheck::Matches => (true, None, "the index matches".to_owned()),
         IndexCheck::NotChecked(why) => (
@@ -136,7 +145,7 @@ fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
     let sentence = format!(
         "intact: {} records ({} bytes in {} segment(s)), head record {} {}, {} checkpoint(s) \
          verified ({macs}), balances of {} accounts summed from the outcomes, {index} (not \
-         replayed: --replay also replays every command through the engine)",
+         replayed: --replay also replays every command through the engine){}",
         audit.records,
         audit.journal_bytes,
         audit.segments,
@@ -144,6 +153,7 @@ fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
         hex(&audit.head.hash),
         audit.checkpoints,
         audit.accounts,
+        snapshots_checked(snapshots),
     );
     let verdict = Verdict {
         intact: true,
@@ -158,6 +168,7 @@ fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
         accounts: Some(audit.accounts),
         index_checked: Some(index_checked),
         index_not_checked,
+        snapshots_checked: Some(snapshots),
         damaged: None,
         first_bad_record: None,
         segment: None,
@@ -167,14 +178,29 @@ fn audited_verdict(audit: &LedgerAudit) -> (Verdict, String) {
     (verdict, sentence)
 }
 
-/// The default verification: the journal at hash speed and the index against its balances.
-fn audit(session: &Session, args: &VerifyArgs) -> Result<LedgerAudit, StoreError> {
-    audit_ledger_from(
+/// The default verification: the journal at hash speed, the index against its balances, and
+/// the snapshot files (hash, binding, state digest); with the number of snapshots checked.
+fn audit(session: &Session, args: &VerifyArgs) -> Result<(LedgerAudit, u64), StoreError> {
+    let archives = &session.global.segments_from;
+    let audit = audit_ledger_from(
         session.data(),
-        &session.global.segments_from,
+        archives,
         session.key.as_ref(),
         !args.journal_only,
-    )
+    )?;
+    let snapshots = match args.journal_only {
+        true => 0,
+        false => verify_snapshots(session.data(), archives)?,
+    };
+    Ok((audit, snapshots))
+}
+
+/// ", N snapshot(s) checked" when there were any.
+fn snapshots_checked(n: u64) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(", {n} snapshot(s) checked"),
+    }
 }
 
 /// One sentence for people.
@@ -191,13 +217,14 @@ pub fn summary(report: &VerifyReport) -> String {
     };
     format!(
         "intact: {} records ({} bytes), head record {} {}, {} checkpoint(s) verified ({macs}), \
-         replayed state digest {}, {index}",
+         replayed state digest {}, {index}{}",
         report.records,
         report.journal_bytes,
         report.head_sequence,
         hex(&report.head_hash),
         report.checkpoints_verified,
         hex(&report.state_digest),
+        snapshots_checked(report.snapshots_checked),
     )
 }
 

@@ -673,8 +673,8 @@ fn verify_replay_replays_once_says_the_same_and_writes_nothing() {
         "segments": null, "seq": status["seq"], "head": status["head"],
         "state_digest": status["state_digest"], "checkpoints_verified": 0,
         "macs_checked": false, "accounts": null, "index_checked": true,
-        "index_not_checked": null, "damaged": null, "first_bad_record": null,
-        "segment": null, "offset": null, "reason": null,
+        "index_not_checked": null, "snapshots_checked": 0, "damaged": null,
+        "first_bad_record": null, "segment": null, "offset": null, "reason": null,
     });
     assert_eq!(verdict, expected);
     let sentence = bank.ok(&["verify", "--replay"]).stdout;
