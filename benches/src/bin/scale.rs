@@ -15,17 +15,30 @@
 //! the engine; the journal written here has no index to compare). `verify_replay` is
 //! `verify_dir`, the one replay `timebank verify --replay` runs (as `verify_dir_with_index`,
 //! before it compares the index): every command replayed through the engine. `replay` is the replay alone on bytes in memory; `audit` the audit alone.
+//!
+//! Then the ledger is opened as a store: the first open builds the sled index (`index_build_s`,
+//! a full replay), writes a snapshot (`snapshot_write_s`, `snapshot_bytes`) and closes. Each
+//! later open runs in a child process of this binary (`--open DIR [--no-snapshot]`), so its
+//! resident memory is the open's alone: `open_s` opens from the snapshot (the index up to
+//! date, no record after the snapshot), `open_rss_bytes` is the child's resident memory
+//! (`VmRSS`) after that open, and `statement_last50_p99_us` the 99th percentile of
+//! `Store::history(account, cursor, 50)` over 1,000 random accounts, the cursor being each
+//! account's 51st-newest transfer (the page a statement's last 50 lines come from).
+//! `open_replay_s` opens with the snapshots moved aside (a full replay).
 
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use benches::journal_image::write_journal;
 use benches::scratch_dir::ScratchDir;
+use ledger_core::AccountId;
 use ledger_store::audit_ledger::audit_ledger;
 use ledger_store::replay::replay;
 use ledger_store::segment::{find_segments, read_journal};
-use ledger_store::{verify_dir, OsIo, SEGMENT_BYTES_DEFAULT};
+use ledger_store::snapshot::SNAPSHOT_DIR_NAME;
+use ledger_store::{verify_dir, HistoryCursor, OsIo, Store, StoreOptions, SEGMENT_BYTES_DEFAULT};
 
 struct Args {
     transfers: usize,
@@ -95,7 +108,7 @@ fn measure(dir: &Path, transfers: usize, segment_bytes: u64) -> Result<String, S
          \"segments\":{},\"file_bytes\":{file_bytes},\"write_s\":{},\"verify_s\":{verify_s:.3},\"verify_transfers_per_s\":{},\
          \"verify_replay_s\":{verify_replay_s:.3},\"verify_replay_transfers_per_s\":{},\
          \"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{},\"audit_s\":{audit_s:.3},\
-         \"audit_transfers_per_s\":{}}}",
+         \"audit_transfers_per_s\":{},{}}}",
         report.records,
         report.journal_bytes,
         report.journal_bytes as f64 / held.max(1) as f64,
@@ -105,10 +118,169 @@ fn measure(dir: &Path, transfers: usize, segment_bytes: u64) -> Result<String, S
         per_s(verify_replay_s),
         per_s(replay_s),
         per_s(audit_s),
+        {
+            drop(bytes);
+            drop(replayed);
+            measure_open(dir)?
+        },
+    ))
+}
+
+/// Opens the store in `dir` (this process is the child `--open` runs), and prints
+/// `open_s rss_bytes accounts p99_us` (the p99 of the last-50 statement pages).
+fn open_child(dir: &Path) -> Result<String, String> {
+    let options = StoreOptions::default()
+        .any_time()
+        .snapshot_after_bytes(u64::MAX);
+    let start = Instant::now();
+    let store = Store::open(dir, options).map_err(|e| e.to_string())?;
+    let open_s = start.elapsed().as_secs_f64();
+    let rss = resident_bytes()?;
+    let used = store.open_report().snapshots.used.is_some();
+    let accounts: Vec<AccountId> = store.read(|l| {
+        let mut ids: Vec<AccountId> = l.accounts().map(|a| a.id).collect();
+        ids.sort_unstable();
+        ids
+    });
+    // 1,000 accounts picked by a fixed xorshift, and the cursor 51 transfers from the end
+    // of each one's history.
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut sample = BTreeMap::new();
+    for _ in 0..1_000 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        sample.insert(
+            accounts[(rng % accounts.len() as u64) as usize],
+            VecDeque::new(),
+        );
+    }
+    store.read(|l| {
+        for t in l.transfers() {
+            for side in [t.debit_account_id, t.credit_account_id] {
+                if let Some(last) = sample.get_mut(&side) {
+                    if last.len() == 51 {
+                        last.pop_front();
+                    }
+                    last.push_back((t.timestamp, t.id()));
+                }
+            }
+        }
+    });
+    let mut micros = Vec::new();
+    for (account, last) in &sample {
+        let cursor = match last.len() {
+            51 => last.front().map(|&(timestamp, transfer)| HistoryCursor {
+                timestamp,
+                transfer,
+            }),
+            _ => None,
+        };
+        let start = Instant::now();
+        let page = store
+            .history(*account, cursor, 50)
+            .map_err(|e| e.to_string())?;
+        micros.push(start.elapsed().as_secs_f64() * 1e6);
+        std::hint::black_box(page);
+    }
+    micros.sort_by(f64::total_cmp);
+    let p99 = micros[(micros.len() * 99).div_ceil(100) - 1];
+    store.close().map_err(|e| e.to_string())?;
+    Ok(format!("{open_s} {rss} {} {p99} {used}", accounts.len()))
+}
+
+/// This process's resident memory, from /proc/self/status (Linux).
+fn resident_bytes() -> Result<u64, String> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .ok_or("no VmRSS")?;
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .ok_or("a VmRSS without a number")?;
+    Ok(kib * 1024)
+}
+
+/// Runs `--open dir` in a child process: (open_s, rss_bytes, accounts, p99_us, from snapshot).
+fn open_in_child(dir: &Path) -> Result<(f64, u64, u64, f64, bool), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .arg("--open")
+        .arg(dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let parse_err = || format!("the open child printed {text:?}");
+    match words[..] {
+        [open_s, rss, accounts, p99, used] => Ok((
+            open_s.parse().map_err(|_| parse_err())?,
+            rss.parse().map_err(|_| parse_err())?,
+            accounts.parse().map_err(|_| parse_err())?,
+            p99.parse().map_err(|_| parse_err())?,
+            used == "true",
+        )),
+        _ => Err(parse_err()),
+    }
+}
+
+/// The store figures: the index built, a snapshot written, the opens timed in children.
+fn measure_open(dir: &Path) -> Result<String, String> {
+    let options = StoreOptions::default()
+        .any_time()
+        .snapshot_after_bytes(u64::MAX);
+    let start = Instant::now();
+    let store = Store::open(dir, options).map_err(|e| e.to_string())?;
+    let index_build_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let written = store.write_snapshot().map_err(|e| e.to_string())?;
+    let snapshot_write_s = start.elapsed().as_secs_f64();
+    store.close().map_err(|e| e.to_string())?;
+    let (open_s, rss, accounts, p99, used) = open_in_child(dir)?;
+    if !used {
+        return Err("the open did not start from the snapshot".into());
+    }
+    let snapshots = dir.join(SNAPSHOT_DIR_NAME);
+    let aside = dir.join("snapshots.aside");
+    std::fs::rename(&snapshots, &aside).map_err(|e| e.to_string())?;
+    let replayed = open_in_child(dir);
+    std::fs::rename(&aside, &snapshots).map_err(|e| e.to_string())?;
+    let (open_replay_s, _, _, _, used) = replayed?;
+    if used {
+        return Err("the open without snapshots used one".into());
+    }
+    Ok(format!(
+        "\"index_build_s\":{index_build_s:.3},\"snapshot_write_s\":{snapshot_write_s:.3},\
+         \"snapshot_bytes\":{},\"open_s\":{open_s:.3},\"open_replay_s\":{open_replay_s:.3},\
+         \"open_rss_bytes\":{rss},\"accounts\":{accounts},\"statement_last50_p99_us\":{p99:.1}",
+        written.bytes
     ))
 }
 
 fn main() -> ExitCode {
+    let mut raw = std::env::args().skip(1);
+    if raw.next().as_deref() == Some("--open") {
+        let result = raw
+            .next()
+            .ok_or_else(|| "--open needs a directory".to_owned())
+            .and_then(|dir| open_child(Path::new(&dir)));
+        return match result {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("scale --open: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = parse().and_then(|args| match &args.dir {
         Some(dir) => measure(dir, args.transfers, args.segment_bytes),
         None => {
