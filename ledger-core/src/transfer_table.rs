@@ -49,6 +49,12 @@ impl TransferTable {
         self.records.get(position)
     }
 
+    /// Makes room for `additional` more transfers at once (a snapshot being decoded).
+    pub fn reserve(&mut self, additional: usize) {
+        self.records.reserve_exact(additional);
+        self.index.reserve(additional);
+    }
+
     pub fn len(&self) -> usize {
         self.records.len()
     }
