@@ -545,3 +545,39 @@ def test_segments_in_an_archive_directory_are_read_with_segments_from(tmp_path):
     # The same segment in both places is refused by both.
     shutil.copy(archive / "00000002.tbj", segment_file(data, 2))
     same_label(data, "segment 00000002 is found twice", "--segments-from", str(archive))
+
+
+def test_snapshots_are_checked_and_labelled_as_timebank_labels_them(sample, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(sample[0], data)
+    written = timebank(data, "snapshot")
+    assert written.returncode == 0, written.stderr
+    (path,) = (data / vl.SNAPSHOT_DIR_NAME).glob("*.tbs")
+    mine = run_cli(data)
+    assert mine.returncode == 0 and "1 snapshot(s)" in mine.stdout, mine.stdout + mine.stderr
+    intact = path.read_bytes()
+
+    def same_snapshot_label(expected: str) -> None:
+        mine = run_cli(data)
+        assert mine.returncode == 1, mine.stdout + mine.stderr
+        assert f"a snapshot is damaged: snapshots/{path.name}: " in mine.stdout, mine.stdout
+        assert expected in mine.stdout, mine.stdout
+        theirs = timebank(data, "verify")
+        assert theirs.returncode == 5, theirs.stderr
+        # The same words, the journal's extent included.
+        assert mine.stdout.strip().removeprefix("FAILED: ") in theirs.stderr, theirs.stderr
+
+    flipped = bytearray(intact)
+    flipped[vl.SNAPSHOT_HEADER_BYTES] ^= 0x01
+    path.write_bytes(bytes(flipped))
+    same_snapshot_label("its hash does not match its bytes: damaged")
+
+    # Bound to another history: a changed record hash under a recomputed file hash.
+    rebound = bytearray(intact[:-32])
+    rebound[16] ^= 0x01
+    file_hash = vl.blake3.blake3(bytes(rebound), derive_key_context=vl.SNAPSHOT_HASH_CONTEXT)
+    path.write_bytes(bytes(rebound) + file_hash.digest())
+    same_snapshot_label("a snapshot of another ledger or of a rewritten history")
+
+    path.write_bytes(intact[:100])
+    same_snapshot_label("100 bytes, less than a header and a hash: cut short")

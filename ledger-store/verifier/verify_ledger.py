@@ -16,6 +16,11 @@ the files of every --segments-from directory (sealed segments moved to archive s
 headers must bind them into one journal; a missing, duplicated, out-of-order or cut-short
 segment is named in the words `timebank verify` uses.
 
+Snapshot files (FORMAT.md 16, DATA_DIR/snapshots/NNNNNNNNNNNNNNNNNNNN.tbs) are derived data; each
+is checked as far as the bytes allow without the engine: its size, hash, version and binding to
+the journal record it names (that record's hash). Its state digest needs the engine (as a
+checkpoint's does), so it is not recomputed here; `timebank verify` does that.
+
 Usage: verify_ledger.py DATA_DIR [--key-hex HEX | --key-file PATH] [--checkpoint TEXT]
                         [--segments-from DIR ...] [--balances | --policies]
 Exit status: 0 verifies, 1 names the first bad record, 2 usage or I/O error.
@@ -863,6 +868,67 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
                   balances, policies)
 
 
+# FORMAT.md section 16.2: snapshot files
+SNAPSHOT_DIR_NAME = "snapshots"
+SNAPSHOT_MAGIC = b"TBSS"
+SNAPSHOT_VERSION = 1
+SNAPSHOT_HEADER_BYTES = 88
+SNAPSHOT_HASH_CONTEXT = "timebank-ledger 2026-11 snapshot file v1"
+
+
+def snapshot_sequence(name: str) -> Optional[int]:
+    stem = name[:-len(".tbs")] if name.endswith(".tbs") else ""
+    return int(stem) if len(stem) == 20 and stem.isdigit() else None
+
+
+def snapshot_problem(data: bytes, sequence: int, hashes: list) -> Optional[str]:
+    """Why a snapshot file is damaged, in the words `timebank verify` uses; None if it checks."""
+    if len(data) < SNAPSHOT_HEADER_BYTES + 32:
+        return f"{len(data)} bytes, less than a header and a hash: cut short"
+    if data[:4] != SNAPSHOT_MAGIC:
+        return "not a snapshot file (no TBSS magic)"
+    (length,) = struct.unpack_from("<Q", data, 80)
+    if SNAPSHOT_HEADER_BYTES + length + 32 != len(data):
+        return (f"its length field ({length}) does not match its size ({len(data)} bytes): "
+                f"cut short or damaged")
+    end = SNAPSHOT_HEADER_BYTES + length
+    if blake3.blake3(data[:end], derive_key_context=SNAPSHOT_HASH_CONTEXT).digest() != data[end:]:
+        return "its hash does not match its bytes: damaged"
+    if data[4] != SNAPSHOT_VERSION or data[5:8] != bytes(3):
+        return (f"snapshot format version {data[4]} is not one this binary reads (it reads "
+                f"{SNAPSHOT_VERSION})")
+    (follows,) = struct.unpack_from("<Q", data, 8)
+    record_hash = data[16:48]
+    if follows >= len(hashes):
+        return f"it follows record {follows}, past the journal's last ({len(hashes) - 1})"
+    if hashes[follows] != record_hash:
+        return (f"it is bound to record {follows} with hash {record_hash.hex()}, but the "
+                f"journal's record {follows} has hash {hashes[follows].hex()}: a snapshot of "
+                f"another ledger or of a rewritten history")
+    if follows != sequence:
+        return f"it holds the state after record {follows}, not {sequence} as its name says"
+    return None
+
+
+def check_snapshots(data_dir: str, report: Report, journal_bytes: int) -> int:
+    """Checks every snapshot file, newest first (as `timebank verify` does); the number checked.
+    Files being written (`.tbs.creating`) and other names are not snapshots and are skipped."""
+    directory = os.path.join(data_dir, SNAPSHOT_DIR_NAME)
+    if not os.path.isdir(directory):
+        return 0
+    found = sorted(((snapshot_sequence(n), n) for n in os.listdir(directory)
+                    if snapshot_sequence(n) is not None), reverse=True)
+    for sequence, name in found:
+        with open(os.path.join(directory, name), "rb") as f:
+            why = snapshot_problem(f.read(), sequence, report.hashes)
+        if why is not None:
+            raise Bad(f"a snapshot is damaged: {SNAPSHOT_DIR_NAME}/{name}: {why}; the journal "
+                      f"is intact through record {report.head_sequence} ({journal_bytes} bytes): "
+                      f"remove the file (snapshots are derived data; opening passes over it, and "
+                      f"`timebank snapshot` writes a new one)")
+    return len(found)
+
+
 def check_published(text: str, report: Report, key: Optional[bytes]) -> None:
     """A published checkpoint line (FORMAT.md 5.3) against the journal."""
     words = text.split()
@@ -948,6 +1014,7 @@ def main(argv: list) -> int:
             raise e.located(segments) from None
         if args.checkpoint:
             check_published(args.checkpoint, report, key)
+        snapshots = check_snapshots(args.data_dir, report, len(journal))
     except (Bad, ValueError) as e:
         print(f"FAILED: {e}")
         return 1
@@ -960,7 +1027,8 @@ def main(argv: list) -> int:
     macs = "MACs checked" if report.macs_checked else "MACs not checked (no key)"
     print(f"ok: {report.records} records in {len(segments)} segment(s), head "
           f"{report.head_sequence} "
-          f"{report.head_hash.hex()}, {report.checkpoints} checkpoints ({macs})")
+          f"{report.head_hash.hex()}, {report.checkpoints} checkpoints ({macs}), {snapshots} "
+          f"snapshot(s)")
     return 0
 
 
