@@ -212,6 +212,24 @@ pub fn check_file(
     Ok((header, ledger))
 }
 
+/// Checks the file named for record `sequence` as [`check_file`] does, and that it holds the
+/// state after that record.
+fn check_named(
+    file: &[u8],
+    sequence: u64,
+    journal: &[u8],
+    frames: &[(u64, u32)],
+) -> Result<(SnapshotHeader, Ledger), String> {
+    let (header, ledger) = check_file(file, journal, frames)?;
+    if header.sequence != sequence {
+        return Err(format!(
+            "it holds the state after record {}, not {sequence} as its name says",
+            header.sequence
+        ));
+    }
+    Ok((header, ledger))
+}
+
 /// The snapshot files of a data directory, newest first, as (sequence, file name), and the
 /// names beside them that are not snapshots.
 pub type Listing = (Vec<(u64, String)>, Vec<String>);
@@ -258,7 +276,11 @@ pub fn load(
             why: "half-written (its writing did not finish): ignored".into(),
         });
     }
-    let frames = scan_frames(journal).map(|s| s.frames).unwrap_or_default();
+    // Scanning the journal's frames hashes every record: only when there are snapshots.
+    let frames = match snapshots.is_empty() {
+        true => Vec::new(),
+        false => frames_of(journal),
+    };
     let mut found = None;
     for (sequence, name) in snapshots {
         if found.is_some() {
@@ -271,23 +293,18 @@ pub fn load(
             )
         } else {
             match io.read(&dir.join(SNAPSHOT_DIR_NAME).join(&name)) {
-                Ok(Some(bytes)) => {
-                    match check_file(&bytes, journal, &frames) {
-                        Ok((header, _)) if header.sequence != sequence => {
-                            format!("it holds the state after record {}, not {sequence} as its name says", header.sequence)
-                        }
-                        Ok((_, ledger)) => {
-                            report.used = Some(SnapshotUsed {
-                                file: name,
-                                sequence,
-                            });
-                            let (offset, len) = frames[sequence as usize];
-                            found = Some((sequence, offset + u64::from(len), ledger));
-                            continue;
-                        }
-                        Err(why) => why,
+                Ok(Some(bytes)) => match check_named(&bytes, sequence, journal, &frames) {
+                    Ok((_, ledger)) => {
+                        report.used = Some(SnapshotUsed {
+                            file: name,
+                            sequence,
+                        });
+                        let (offset, len) = frames[sequence as usize];
+                        found = Some((sequence, offset + u64::from(len), ledger));
+                        continue;
                     }
-                }
+                    Err(why) => why,
+                },
                 Ok(None) => "it vanished while being read".into(),
                 Err(e) => format!("it cannot be read: {e}"),
             }
@@ -326,35 +343,31 @@ pub fn write(
     })
 }
 
-/// Checks every snapshot file of `dir` against `journal` (as [`check_file`] does); per file,
+/// Checks every snapshot file of `dir` against `journal`, whose frames (offset, length) are
+/// `frames` (as [`check_file`] does); per file,
 /// its name and its header, or why it is bad. A half-written file (`.creating`) is not a
 /// snapshot: never read, so not checked.
 pub fn check_all(
     io: &dyn JournalIo,
     dir: &Path,
     journal: &[u8],
+    frames: &[(u64, u32)],
 ) -> std::io::Result<Vec<(String, Result<SnapshotHeader, String>)>> {
-    let (snapshots, others) = list(io, dir)?;
-    let frames = scan_frames(journal).map(|s| s.frames).unwrap_or_default();
+    let (snapshots, _) = list(io, dir)?;
     let mut out = Vec::new();
     for (sequence, name) in snapshots {
         let result = match io.read(&dir.join(SNAPSHOT_DIR_NAME).join(&name))? {
-            Some(bytes) => check_file(&bytes, journal, &frames).and_then(|(header, _)| {
-                if header.sequence == sequence {
-                    Ok(header)
-                } else {
-                    Err(format!(
-                        "it holds the state after record {}, not {sequence} as its name says",
-                        header.sequence
-                    ))
-                }
-            }),
+            Some(bytes) => check_named(&bytes, sequence, journal, frames).map(|(h, _)| h),
             None => continue,
         };
         out.push((name, result));
     }
-    drop(others);
     Ok(out)
+}
+
+/// The journal's frames (offset, length), found once for every snapshot check against it.
+fn frames_of(journal: &[u8]) -> Vec<(u64, u32)> {
+    scan_frames(journal).map(|s| s.frames).unwrap_or_default()
 }
 
 /// Snapshot checks riding on a replay of the whole journal (`verify --replay`): each file is
@@ -373,11 +386,12 @@ pub struct ReplayCheck {
 impl ReplayCheck {
     /// The checks for the snapshot files of `dir`, against `journal` (its image).
     pub fn new(io: &dyn JournalIo, dir: &Path, journal: &[u8]) -> std::io::Result<ReplayCheck> {
-        let files = check_all(io, dir, journal)?;
-        let frames = match files.is_empty() {
+        // Scanning the journal's frames hashes every record: only when there are snapshots.
+        let frames = match list(io, dir)?.0.is_empty() {
             true => Vec::new(),
-            false => scan_frames(journal).map(|s| s.frames).unwrap_or_default(),
+            false => frames_of(journal),
         };
+        let files = check_all(io, dir, journal, &frames)?;
         let kind_at = |i: usize| {
             let (offset, len) = frames[i];
             let bytes = &journal[offset as usize..(offset + u64::from(len)) as usize];
@@ -453,14 +467,12 @@ pub fn verify_snapshots(dir: &Path, archives: &[PathBuf]) -> crate::Result<u64> 
         return Ok(0);
     }
     let image = crate::segment::read_journal(&io, dir, archives)?;
-    let frames = scan_frames(&image.bytes)
-        .map(|s| s.frames)
-        .unwrap_or_default();
+    let frames = frames_of(&image.bytes);
     let head = frames.last().map_or((0, 0), |&(offset, len)| {
         (frames.len() as u64 - 1, offset + u64::from(len))
     });
     let mut checked = 0;
-    for (file, result) in check_all(&io, dir, &image.bytes)? {
+    for (file, result) in check_all(&io, dir, &image.bytes, &frames)? {
         result.map_err(|why| damaged(&file, why, head))?;
         checked += 1;
     }
