@@ -347,27 +347,21 @@ pub unsafe extern "C" fn timebank_exchange_peers(
     json_out: *mut *mut c_char,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let body = || {
-        // SAFETY: the contract above covers `json_out`.
-        let out = unsafe { pointer::out_arg(json_out, "json_out") }?;
-        let text = exchange_handle::with_exchange(exchange, |_, exchange, public_key| {
+    // SAFETY: the contract above covers `json_out` and `error_out`.
+    unsafe {
+        write_report(exchange, json_out, error_out, |_, exchange, public_key| {
             let peers: Vec<Value> = exchange
                 .peers()
                 .iter()
                 .map(|p| json!({ "id": p.id.get(), "public_key": p.key.to_hex() }))
                 .collect();
-            Ok(json!({
+            json!({
                 "own": exchange.own().get(),
                 "public_key": public_key.to_hex(),
                 "peers": peers,
             })
-            .to_string())
-        })?;
-        out.write(pointer::owned_string(&text));
-        Ok(())
-    };
-    // SAFETY: the contract above covers `error_out`.
-    unsafe { boundary::call(error_out, body) }
+        })
+    }
 }
 
 /// The unit `unit` of the store, or `NOT_FOUND`; with its scale.
@@ -647,18 +641,13 @@ pub unsafe extern "C" fn timebank_exchange_expire(
     json_out: *mut *mut c_char,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let body = || {
-        // SAFETY: the contract above covers `json_out`.
-        let out = unsafe { pointer::out_arg(json_out, "json_out") }?;
-        let due = exchange_handle::with_exchange(exchange, |store, exchange, _| {
-            Ok(exchange.expire(store, now_or_clock(now)))
-        })?;
-        let messages: Vec<Value> = due.iter().map(message_value).collect();
-        out.write(pointer::owned_string(&Value::Array(messages).to_string()));
-        Ok(())
-    };
-    // SAFETY: the contract above covers `error_out`.
-    unsafe { boundary::call(error_out, body) }
+    // SAFETY: the contract above covers `json_out` and `error_out`.
+    unsafe {
+        write_report(exchange, json_out, error_out, |store, exchange, _| {
+            let due = exchange.expire(store, now_or_clock(now));
+            Value::Array(due.iter().map(message_value).collect())
+        })
+    }
 }
 
 /// Writes every offer of this ledger whose hold is still pending (oldest number first) to
@@ -680,34 +669,31 @@ pub unsafe extern "C" fn timebank_exchange_pending(
     json_out: *mut *mut c_char,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let body = || {
-        // SAFETY: the contract above covers `json_out`.
-        let out = unsafe { pointer::out_arg(json_out, "json_out") }?;
-        let rows = exchange_handle::with_exchange(exchange, |store, exchange, _| {
-            Ok(exchange
-                .pending(store)
-                .iter()
-                .map(|p| {
-                    let r = &p.request;
-                    let scale = store.read(|l| l.unit(r.unit).map_or(0, |u| u.scale));
-                    json!({
-                        "number": r.number,
-                        "to": r.to.get(),
-                        "unit": r.unit,
-                        "amount": at_scale(r.amount.value(), scale),
-                        "source": r.source.get().to_string(),
-                        "destination": r.destination.get().to_string(),
-                        "deadline": r.deadline,
-                        "offer": message_value(&p.offer),
+    // SAFETY: the contract above covers `json_out` and `error_out`.
+    unsafe {
+        write_report(exchange, json_out, error_out, |store, exchange, _| {
+            Value::Array(
+                exchange
+                    .pending(store)
+                    .iter()
+                    .map(|p| {
+                        let r = &p.request;
+                        let scale = store.read(|l| l.unit(r.unit).map_or(0, |u| u.scale));
+                        json!({
+                            "number": r.number,
+                            "to": r.to.get(),
+                            "unit": r.unit,
+                            "amount": at_scale(r.amount.value(), scale),
+                            "source": r.source.get().to_string(),
+                            "destination": r.destination.get().to_string(),
+                            "deadline": r.deadline,
+                            "offer": message_value(&p.offer),
+                        })
                     })
-                })
-                .collect::<Vec<_>>())
-        })?;
-        out.write(pointer::owned_string(&Value::Array(rows).to_string()));
-        Ok(())
-    };
-    // SAFETY: the contract above covers `error_out`.
-    unsafe { boundary::call(error_out, body) }
+                    .collect(),
+            )
+        })
+    }
 }
 
 /// Writes what this ledger owes each peer, or is owed, per unit (the settlement report) to
@@ -731,28 +717,50 @@ pub unsafe extern "C" fn timebank_exchange_positions(
     json_out: *mut *mut c_char,
     error_out: *mut *mut c_char,
 ) -> Status {
-    let body = || {
-        // SAFETY: the contract above covers `json_out`.
-        let out = unsafe { pointer::out_arg(json_out, "json_out") }?;
-        let rows = exchange_handle::with_exchange(exchange, |store, exchange, _| {
-            Ok(exchange
-                .positions(store)
-                .iter()
-                .map(|p| {
-                    let scale = store.read(|l| l.unit(p.unit).map_or(0, |u| u.scale));
-                    json!({
-                        "peer": p.peer.get(),
-                        "unit": p.unit,
-                        "owed_to_peer": at_scale(p.owed_to_peer, scale),
-                        "held_outgoing": at_scale(p.held_outgoing, scale),
+    // SAFETY: the contract above covers `json_out` and `error_out`.
+    unsafe {
+        write_report(exchange, json_out, error_out, |store, exchange, _| {
+            Value::Array(
+                exchange
+                    .positions(store)
+                    .iter()
+                    .map(|p| {
+                        let scale = store.read(|l| l.unit(p.unit).map_or(0, |u| u.scale));
+                        json!({
+                            "peer": p.peer.get(),
+                            "unit": p.unit,
+                            "owed_to_peer": at_scale(p.owed_to_peer, scale),
+                            "held_outgoing": at_scale(p.held_outgoing, scale),
+                        })
                     })
-                })
-                .collect::<Vec<_>>())
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// Writes the JSON value `report` makes from the exchange to `*json_out` (freed with
+/// `timebank_string_free`): the shared body of the report calls. `json_out` is checked before
+/// the handle, as every call checks its out-arguments first.
+///
+/// # Safety
+/// `json_out` and `error_out` are NULL or valid for a write of one `char *`.
+unsafe fn write_report(
+    exchange: *const timebank_exchange,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+    report: impl FnOnce(&Store, &mut Exchange, &PublicKey) -> Value,
+) -> Status {
+    let body = || {
+        // SAFETY: the caller's contract covers `json_out`.
+        let out = unsafe { pointer::out_arg(json_out, "json_out") }?;
+        let value = exchange_handle::with_exchange(exchange, |store, exchange, key| {
+            Ok(report(store, exchange, key))
         })?;
-        out.write(pointer::owned_string(&Value::Array(rows).to_string()));
+        out.write(pointer::owned_string(&value.to_string()));
         Ok(())
     };
-    // SAFETY: the contract above covers `error_out`.
+    // SAFETY: the caller's contract covers `error_out`.
     unsafe { boundary::call(error_out, body) }
 }
 
