@@ -254,6 +254,18 @@ def library() -> ctypes.CDLL:
     return _library if _library is not None else load_library()
 
 
+def bound(signatures: dict) -> ctypes.CDLL:
+    """The loaded library with each of ``signatures`` (name: (argument types, result type))
+    declared on first use: how a module with calls of its own declares them."""
+    lib = library()
+    for name, (arguments, result) in signatures.items():
+        function = getattr(lib, name)
+        if function.argtypes is None:
+            function.argtypes = list(arguments)
+            function.restype = result
+    return lib
+
+
 def take_string(pointer: c_void_p) -> str:
     """Reads a string the library allocated, then frees it."""
     if not pointer.value:

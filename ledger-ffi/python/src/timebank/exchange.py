@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import _arguments as A
 from . import _structs as S
-from ._library import library, raise_for, take_string
+from ._library import bound, raise_for, take_string
 from .amount import AmountLike, amount_text
 from .errors import InvalidArgumentError
 from .store import Id, PathLike, Store
@@ -72,13 +72,7 @@ _SIGNATURES = {
 
 
 def _lib() -> ctypes.CDLL:
-    lib = library()
-    for name, (arguments, result) in _SIGNATURES.items():
-        function = getattr(lib, name)
-        if function.argtypes is None:
-            function.argtypes = list(arguments)
-            function.restype = result
-    return lib
+    return bound(_SIGNATURES)
 
 
 class Verdict(IntEnum):

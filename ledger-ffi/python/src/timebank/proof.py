@@ -15,7 +15,7 @@ from typing import Optional
 
 from . import _arguments as A
 from . import _structs as S
-from ._library import library, raise_for, take_string
+from ._library import bound, raise_for, take_string
 from .errors import InvalidArgumentError
 from .store import Id, Store
 
@@ -42,13 +42,7 @@ _SIGNATURES = {
 
 
 def _lib() -> ctypes.CDLL:
-    lib = library()
-    for name, (arguments, result) in _SIGNATURES.items():
-        function = getattr(lib, name)
-        if function.argtypes is None:
-            function.argtypes = list(arguments)
-            function.restype = result
-    return lib
+    return bound(_SIGNATURES)
 
 
 def _key(signing_key: object) -> bytes:
