@@ -21,7 +21,7 @@ use crate::id_hasher::IdHashMap;
 use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
 use crate::outcome::{applied, Outcome};
 use crate::profile::split_genesis_body;
-use crate::record::{parse_frame, Frame, Hash, RecordKind};
+use crate::record::{parse_frame, Frame, RecordKind};
 use crate::replay::checkpoint_of;
 
 /// An account's four totals in millionths of its unit (`UNIT_SCALE_MAX` decimals).
@@ -91,7 +91,7 @@ pub struct Audit {
 
 /// Sums of one slice of records.
 #[derive(Default)]
-struct Part {
+pub(crate) struct Part {
     created: Vec<(AccountId, u16)>,
     moved: IdHashMap<AccountId, Totals>,
     transfers: u64,
@@ -126,6 +126,14 @@ impl Part {
             self.hold(d, c, -a);
         } else {
             self.post(d, c, a);
+        }
+    }
+
+    /// Checks one frame's hash, then decodes its body and sums its outcomes.
+    pub(crate) fn check(&mut self, frame: &Frame<'_>) -> Result<(), CorruptionReason> {
+        match frame.hash_matches() {
+            true => self.record(frame),
+            false => Err(CorruptionReason::Checksum),
         }
     }
 
@@ -197,12 +205,7 @@ fn check_part(bytes: &[u8], frames: &[(u64, u32)], first: usize) -> Part {
         let raw = &bytes[offset as usize..offset as usize + len as usize];
         // Invariant: scan_frames parsed this frame.
         let frame = parse_frame(raw, offset).expect("scanned frame parses");
-        let checked = if frame.hash_matches() {
-            part.record(&frame)
-        } else {
-            Err(CorruptionReason::Checksum)
-        };
-        if let Err(reason) = checked {
+        if let Err(reason) = part.check(&frame) {
             part.bad = Some((first + i, reason));
             break;
         }
@@ -261,6 +264,23 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
         }
     }
     let (head, checkpoints) = check_chain(bytes, frames, key)?;
+    let (accounts, transfers) = sum_parts(parts, head)?;
+    Ok(Audit {
+        records: frames.len() as u64,
+        head,
+        checkpoints,
+        accounts,
+        transfers,
+        torn,
+    })
+}
+
+/// Every account created, with its unit and totals.
+type Summed = HashMap<AccountId, (u16, Totals)>;
+
+/// Every created account with the totals the parts summed for it, and the transfers counted;
+/// an account moved but never created is corruption, named at the `head`.
+pub(crate) fn sum_parts(parts: Vec<Part>, head: Head) -> Result<(Summed, u64), Corruption> {
     let created = parts.iter().map(|p| p.created.len()).sum();
     let mut sums: IdHashMap<AccountId, (u16, Totals)> = IdHashMap::default();
     sums.reserve(created);
@@ -287,15 +307,7 @@ pub fn audit(bytes: &[u8], key: Option<&CheckpointKey>) -> Result<Audit, Corrupt
             sum.add(&totals);
         }
     }
-    let accounts = sums.into_iter().collect();
-    Ok(Audit {
-        records: frames.len() as u64,
-        head,
-        checkpoints,
-        accounts,
-        transfers,
-        torn,
-    })
+    Ok((sums.into_iter().collect(), transfers))
 }
 
 /// Sequence numbers, links, times, the genesis record and checkpoints, in order.
@@ -304,27 +316,49 @@ fn check_chain(
     frames: &[(u64, u32)],
     key: Option<&CheckpointKey>,
 ) -> Result<(Head, u64), Corruption> {
-    let mut prev: Hash = [0; 32];
-    let mut head: Option<Head> = None;
-    let mut checkpoints = 0;
-    for (i, &(offset, len)) in frames.iter().enumerate() {
+    let mut chain = Chain::default();
+    for &(offset, len) in frames {
         let raw = &bytes[offset as usize..offset as usize + len as usize];
         let frame = parse_frame(raw, offset).expect("scanned frame parses");
+        chain.next(&frame, key)?;
+    }
+    Ok((chain.head()?, chain.checkpoints))
+}
+
+/// The checks of the chain, record after record in journal order (each frame's `offset` its
+/// place in the journal image): sequence numbers, links, times, the genesis record and
+/// checkpoints (their MACs with a key).
+#[derive(Debug, Default)]
+pub(crate) struct Chain {
+    head: Option<Head>,
+    /// Checkpoint records seen.
+    pub(crate) checkpoints: u64,
+}
+
+impl Chain {
+    /// Checks the next record.
+    pub(crate) fn next(
+        &mut self,
+        frame: &Frame<'_>,
+        key: Option<&CheckpointKey>,
+    ) -> Result<(), Corruption> {
+        let i = self.head.map_or(0, |h| h.sequence + 1);
+        let offset = frame.offset;
         let corrupt = |reason| Corruption {
             segment: None,
-            sequence: i as u64,
+            sequence: i,
             offset,
             reason,
         };
-        if frame.sequence() != i as u64 {
+        if frame.sequence() != i {
             return Err(corrupt(CorruptionReason::Sequence {
                 found: frame.sequence(),
             }));
         }
-        if frame.prev_hash() != prev {
+        if frame.prev_hash() != self.head.map_or([0; 32], |h| h.hash) {
             return Err(corrupt(CorruptionReason::BrokenLink));
         }
-        if let Some(h) = head {
+        if let Some(h) = self.head {
             if frame.now() < h.now {
                 return Err(corrupt(CorruptionReason::TimeWentBack {
                     found: frame.now(),
@@ -345,31 +379,34 @@ fn check_chain(
                 )))
             }
             (RecordKind::Checkpoint, _) => {
-                let checkpoint = checkpoint_of(&frame).map_err(corrupt)?;
+                let checkpoint = checkpoint_of(frame).map_err(corrupt)?;
                 if key.is_some_and(|key| !checkpoint.verify_mac(key)) {
                     return Err(corrupt(CorruptionReason::CheckpointMac));
                 }
-                checkpoints += 1;
+                self.checkpoints += 1;
             }
             (RecordKind::Command, _) => {}
         }
-        prev = frame.stored_hash();
-        head = Some(Head {
-            sequence: i as u64,
-            hash: prev,
+        self.head = Some(Head {
+            sequence: i,
+            hash: frame.stored_hash(),
             now: frame.now(),
-            len: offset + u64::from(len),
+            len: offset + frame.len() as u64,
         });
+        Ok(())
     }
-    let head = head.ok_or(Corruption {
-        segment: None,
-        sequence: 0,
-        offset: 0,
-        reason: CorruptionReason::Genesis(
-            "no complete genesis record (the ledger's creation did not finish)",
-        ),
-    })?;
-    Ok((head, checkpoints))
+
+    /// The last record checked; an error when there was none (no genesis).
+    pub(crate) fn head(&self) -> Result<Head, Corruption> {
+        self.head.ok_or(Corruption {
+            segment: None,
+            sequence: 0,
+            offset: 0,
+            reason: CorruptionReason::Genesis(
+                "no complete genesis record (the ledger's creation did not finish)",
+            ),
+        })
+    }
 }
 
 /// The genesis record's policy is one the engine accepts (as a replay would find).

@@ -1,5 +1,5 @@
 //! Verifying a ledger in its directory at hash speed: the journal audited without the engine
-//! ([`crate::audit`]), then the index's accounts against the balances summed from the journal's
+//! ([`crate::audit`], reading the segments in pieces), then the index's accounts against the balances summed from the journal's
 //! outcomes. This is what `timebank verify` does by default; a replay through the engine
 //! ([`crate::store::Store::verify`]) checks more (every outcome, checkpoint state digests) at
 //! engine speed.
@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::audit::{audit, Totals};
+use crate::audit_stream::{audit_in_pieces, PIECE_BYTES};
 use crate::checkpoint::CheckpointKey;
 use crate::error::{Corruption, CorruptionReason, Error, IndexErrorKind, Result};
 use crate::file::OsIo;
@@ -94,8 +95,10 @@ pub fn audit_ledger(
 }
 
 /// [`audit_ledger`] with sealed segments read from `archives` too (directories they were moved
-/// to). The segments are read and checked on two cores, then the records audited as one
-/// journal; corruption is named by segment and byte offset in its file.
+/// to). The segments are read in pieces of a few MiB, each hashed and summed on two cores
+/// while it is in cache (memory does not grow with the journal); at the first check that
+/// fails, the whole journal is read again and audited as one image, which names the first bad
+/// record: corruption is named by segment and byte offset in its file.
 pub fn audit_ledger_from(
     dir: &Path,
     archives: &[PathBuf],
@@ -133,6 +136,11 @@ fn audit_journal(
     archives: &[PathBuf],
     key: Option<&CheckpointKey>,
 ) -> Result<(crate::audit::Audit, u64)> {
+    // Read in pieces while every check passes; at the first that does not, the whole image
+    // is read again and audited, which names the problem.
+    if let Some(audited) = audit_in_pieces(&OsIo, dir, archives, key, PIECE_BYTES) {
+        return Ok(audited);
+    }
     let image = read_journal(&OsIo, dir, archives)?;
     let audited = audit(&image.bytes, key).map_err(|e| image.locate(e))?;
     if let Some(torn) = &audited.torn {

@@ -54,6 +54,7 @@
 
 pub mod audit;
 pub mod audit_ledger;
+mod audit_stream;
 pub mod checkpoint;
 pub mod codec;
 mod codec_operation;

@@ -79,7 +79,7 @@ pub struct SegmentHeader {
 }
 
 /// Why a segment header does not read.
-enum HeaderError {
+pub(crate) enum HeaderError {
     Short(usize),
     Magic,
     Newer(u8),
@@ -103,7 +103,7 @@ impl SegmentHeader {
         bytes
     }
 
-    fn decode(bytes: &[u8]) -> Result<SegmentHeader, HeaderError> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<SegmentHeader, HeaderError> {
         if bytes.len() < SEGMENT_HEADER_BYTES {
             return Err(HeaderError::Short(bytes.len()));
         }
