@@ -174,6 +174,49 @@ mod tests {
         assert_eq!(back.ceiling, None);
     }
 
+    /// The bytes of accounts the engine made (limits with decimals, posted and pending totals),
+    /// recorded once: the engine's inner representation may change, these bytes may not.
+    #[test]
+    fn engine_accounts_encode_to_the_recorded_bytes() {
+        use ledger_core::{Amount, Ledger, NewAccount, Transfer, TransferFlags, TransferId, Unit};
+        let mut ledger = Ledger::new(vec![Unit::new(1, "hours", 2)]).unwrap();
+        let (fund, member) = (AccountId::new(1).unwrap(), AccountId::new(2).unwrap());
+        let d = |s: &str| Some(Decimal::from_str(s).unwrap());
+        ledger
+            .create_accounts(
+                &[
+                    NewAccount::new(fund, 1, AccountKind::Issuer).floor(d("-10.5")),
+                    NewAccount::new(member, 1, AccountKind::Member).ceiling(d("45.750")),
+                ],
+                1_000,
+            )
+            .unwrap();
+        let amount = |s| Amount::parse_in(s, 2).unwrap();
+        let mut hold = Transfer::new(TransferId::new(2).unwrap(), member, fund, amount("0.25"), 1);
+        hold.flags = TransferFlags::PENDING;
+        let paid = Transfer::new(TransferId::new(1).unwrap(), fund, member, amount("2.5"), 1);
+        ledger.create_transfers(&[paid, hold], 2_000).unwrap();
+        let hex = |id| {
+            let mut value = [0u8; ACCOUNT_VALUE_BYTES];
+            encode_account(ledger.account(id).unwrap(), &mut value);
+            value.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        assert_eq!(
+            hex(fund),
+            "0100030000000000000000000000000000000000000000e8030000000000000200000000000000\
+             00821a0400000000000000000000000000000000000000000000000200000000000000000000\
+             000002fa00000000000000000000000219000000000000000000000002000000000000000000\
+             000000"
+        );
+        assert_eq!(
+            hex(member),
+            "0100010000000000000000000000000000000000000000e9030000000000000600000000000000\
+             000200000000000000000000000002df11000000000000000000000219000000000000000000\
+             0000020000000000000000000000000200000000000000000000000002fa0000000000000000\
+             000000"
+        );
+    }
+
     #[test]
     fn malformed_values_read_as_no_account() {
         let account = sample();
