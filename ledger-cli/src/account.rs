@@ -179,15 +179,15 @@ fn show(session: &Session, store: &Store, id: u128) -> CliResult {
                 unit_name,
                 community: a.community,
                 user_data: a.user_data,
-                floor: a.floor,
-                ceiling: a.ceiling,
+                floor: a.floor.map(|f| a.decimal_at_scale(f)),
+                ceiling: a.ceiling.map(|c| a.decimal_at_scale(c)),
                 eligible_from: a.eligible_from.map(|t| format_time_in(t, zone)),
                 opened: format_time_in(a.timestamp, zone),
                 closed: a.closed,
-                posted: a.balances.posted(),
-                available: a.balances.available(),
-                debits_pending: a.balances.debits_pending,
-                credits_pending: a.balances.credits_pending,
+                posted: a.posted(),
+                available: a.available(),
+                debits_pending: a.decimal_at_scale(a.balances.debits_pending),
+                credits_pending: a.decimal_at_scale(a.balances.credits_pending),
             })
         })
         .ok_or_else(|| CliError::not_found(format!("account {id} does not exist")))?;

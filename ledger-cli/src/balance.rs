@@ -31,10 +31,10 @@ pub fn run(session: &Session, args: &BalanceArgs) -> CliResult {
                 unit: ledger
                     .unit(a.unit)
                     .map_or(String::new(), |u| u.name.clone()),
-                posted: a.balances.posted(),
-                available: a.balances.available(),
-                debits_pending: a.balances.debits_pending,
-                credits_pending: a.balances.credits_pending,
+                posted: a.posted(),
+                available: a.available(),
+                debits_pending: a.decimal_at_scale(a.balances.debits_pending),
+                credits_pending: a.decimal_at_scale(a.balances.credits_pending),
                 closed: a.closed,
             })
         });

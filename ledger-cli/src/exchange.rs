@@ -121,7 +121,6 @@ fn move_member(
     let balance = store
         .account(source)
         .ok_or_else(|| CliError::refused(format!("account {source} does not exist")))?
-        .balances
         .posted();
     let scale = store.read(|l| l.unit(unit).map_or(0, |u| u.scale));
     let amount = ledger_core::Amount::from_decimal_in(balance, scale).map_err(|_| {

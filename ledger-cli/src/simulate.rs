@@ -294,8 +294,8 @@ impl Simulation<'_> {
 
     fn available(&self, account: AccountId) -> Decimal {
         self.store
-            .balances(account)
-            .map_or(Decimal::ZERO, |b| b.available())
+            .account(account)
+            .map_or(Decimal::ZERO, |a| a.available())
     }
 
     // -----------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ fn main() {
     }
     for (name, account) in [("fund", fund), ("volunteer", volunteer), ("elder", elder)] {
         let a = ledger.account(account).expect("created above");
-        println!("{name:>9}: {:>6} hours", a.balances.posted());
+        println!("{name:>9}: {:>6} hours", a.posted());
     }
     println!("state digest: {}", hex(&ledger.state_digest()));
 }

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::id::AccountId;
+use crate::minor;
 use crate::unit::UnitId;
 
 /// What an account is for. The time-bank rules and reports use it; the engine itself treats every
@@ -151,35 +152,43 @@ impl NewAccount {
     }
 }
 
-/// The four running totals of an account, each kept at the unit's scale (`2.50` hours); the
-/// derived balances below are normalized (`2.5`). Balances are derived from entries: every applied
-/// transfer adds to exactly one debit and one credit total, and nothing else changes them.
+/// The four running totals of an account, in minor units of its unit (hundredths of an hour
+/// when the unit's scale is 2: `250` is 2.5 hours). Balances are derived from entries: every
+/// applied transfer adds to exactly one debit and one credit total, and nothing else changes them.
+/// Each total stays within [`crate::limits::BALANCE_WHOLE_MAX`] whole units; for text, turn one
+/// into a decimal with [`minor::decimal`] and the unit's scale (or use the `Account` helpers).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balances {
     /// Debits of holds not yet posted or voided (they count against the floor).
-    pub debits_pending: Decimal,
+    pub debits_pending: i128,
     /// Debits applied for good.
-    pub debits_posted: Decimal,
+    pub debits_posted: i128,
     /// Credits of holds not yet posted or voided (they count against the ceiling).
-    pub credits_pending: Decimal,
+    pub credits_pending: i128,
     /// Credits applied for good.
-    pub credits_posted: Decimal,
+    pub credits_posted: i128,
 }
 
 impl Balances {
-    /// Posted credits minus posted debits: what the account holds.
-    pub fn posted(&self) -> Decimal {
-        (self.credits_posted - self.debits_posted).normalize()
+    /// Posted credits minus posted debits: what the account holds, in minor units.
+    pub fn posted(&self) -> i128 {
+        self.credits_posted - self.debits_posted
     }
 
-    /// What the account may still spend: the posted balance less pending debits (holds).
-    pub fn available(&self) -> Decimal {
-        (self.credits_posted - self.debits_posted - self.debits_pending).normalize()
+    /// What the account may still spend: the posted balance less pending debits (holds), in
+    /// minor units.
+    pub fn available(&self) -> i128 {
+        self.credits_posted - self.debits_posted - self.debits_pending
     }
 
-    /// The highest the balance could reach if every pending credit posted.
-    pub fn potential(&self) -> Decimal {
-        (self.credits_posted + self.credits_pending - self.debits_posted).normalize()
+    /// The highest the balance could reach if every pending credit posted, in minor units.
+    pub fn potential(&self) -> i128 {
+        self.credits_posted + self.credits_pending - self.debits_posted
+    }
+
+    /// Whether nothing is left on the account, posted or held.
+    pub fn is_empty(&self) -> bool {
+        self.posted() == 0 && self.debits_pending == 0 && self.credits_pending == 0
     }
 }
 
@@ -190,17 +199,20 @@ pub struct Account {
     pub id: AccountId,
     /// The unit of every amount the account holds.
     pub unit: UnitId,
+    /// The unit's scale (decimal places), copied when the account opens: the minor units of
+    /// [`Account::floor`], [`Account::ceiling`] and [`Account::balances`] are `10^-scale` of the
+    /// unit.
+    pub scale: u8,
     /// What the account is for.
     pub kind: AccountKind,
     /// The community (or district) number, for roll-ups; opaque to the engine.
     pub community: u32,
     /// The host's own reference, as given when the account was opened.
     pub user_data: u128,
-    /// The lowest balance allowed (pending debits included), at the unit's scale; `None` for none.
-    pub floor: Option<Decimal>,
-    /// The highest balance allowed (pending credits included), at the unit's scale; `None` for
-    /// none.
-    pub ceiling: Option<Decimal>,
+    /// The lowest balance allowed (pending debits included), in minor units; `None` for none.
+    pub floor: Option<i128>,
+    /// The highest balance allowed (pending credits included), in minor units; `None` for none.
+    pub ceiling: Option<i128>,
     /// The first moment (nanoseconds since the Unix epoch) the account may pay for care; `None`
     /// when no date is set, which under a policy means it may not pay for care.
     pub eligible_from: Option<u64>,
@@ -213,32 +225,30 @@ pub struct Account {
 }
 
 impl Account {
-    /// A new account with zero totals written at its unit's `scale` (the engine keeps every
-    /// total at that scale).
+    /// A new account with zero totals. `spec`'s limits have at most `scale` decimals and lie
+    /// within `BALANCE_WHOLE_MAX` (the ledger checks both first).
     pub(crate) fn open(spec: &NewAccount, scale: u32, timestamp: u64) -> Account {
-        let zero = Decimal::new(0, scale);
+        let limit = |value: Decimal| {
+            minor::from_decimal(value, scale).expect("limits are checked before an account opens")
+        };
         Account {
             id: spec.id,
             unit: spec.unit,
+            scale: scale as u8,
             kind: spec.kind,
             community: spec.community,
             user_data: spec.user_data,
-            // Limits are kept at the unit's scale, like the totals they are compared with.
-            floor: spec.floor.map(|f| at_scale(f, scale)),
-            ceiling: spec.ceiling.map(|c| at_scale(c, scale)),
+            floor: spec.floor.map(limit),
+            ceiling: spec.ceiling.map(limit),
             eligible_from: spec.eligible_from,
             timestamp,
             closed: false,
-            balances: Balances {
-                debits_pending: zero,
-                debits_posted: zero,
-                credits_pending: zero,
-                credits_posted: zero,
-            },
+            balances: Balances::default(),
         }
     }
 
-    /// The creation request this account answers, for idempotent re-creation checks.
+    /// The creation request this account answers, for idempotent re-creation checks (its
+    /// limits written at the unit's scale).
     pub fn spec(&self) -> NewAccount {
         NewAccount {
             id: self.id,
@@ -246,17 +256,35 @@ impl Account {
             kind: self.kind,
             community: self.community,
             user_data: self.user_data,
-            floor: self.floor,
-            ceiling: self.ceiling,
+            floor: self.floor.map(|f| self.decimal_at_scale(f)),
+            ceiling: self.ceiling.map(|c| self.decimal_at_scale(c)),
             eligible_from: self.eligible_from,
         }
     }
-}
 
-/// `value` written with exactly `scale` decimal places. Callers pass values with at most `scale`
-/// significant decimals, so nothing is rounded.
-fn at_scale(value: Decimal, scale: u32) -> Decimal {
-    let mut exact = value.normalize();
-    exact.rescale(scale);
-    exact
+    /// `minor` units of this account's unit as a normalized decimal (`250` at scale 2 is `2.5`).
+    pub fn decimal(&self, minor: i128) -> Decimal {
+        minor::decimal(minor, u32::from(self.scale))
+    }
+
+    /// `minor` units of this account's unit as a decimal written with the unit's scale (`0` at
+    /// scale 2 is `0.00`).
+    pub fn decimal_at_scale(&self, minor: i128) -> Decimal {
+        minor::decimal_at_scale(minor, u32::from(self.scale))
+    }
+
+    /// The posted balance as a decimal (see [`Balances::posted`]).
+    pub fn posted(&self) -> Decimal {
+        self.decimal(self.balances.posted())
+    }
+
+    /// The available balance as a decimal (see [`Balances::available`]).
+    pub fn available(&self) -> Decimal {
+        self.decimal(self.balances.available())
+    }
+
+    /// The potential balance as a decimal (see [`Balances::potential`]).
+    pub fn potential(&self) -> Decimal {
+        self.decimal(self.balances.potential())
+    }
 }

@@ -71,14 +71,13 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
     h.update(&(ids.len() as u64).to_le_bytes());
     for id in ids {
         let a = &accounts[&id];
-        let scale = scale_of(a.unit);
         h.update(&a.id.get().to_le_bytes());
         h.update(&a.unit.to_le_bytes());
         h.update(&[a.kind as u8, u8::from(a.closed)]);
         h.update(&a.community.to_le_bytes());
         h.update(&a.user_data.to_le_bytes());
-        optional_decimal(&mut h, a.floor, scale);
-        optional_decimal(&mut h, a.ceiling, scale);
+        optional_minor(&mut h, a.floor);
+        optional_minor(&mut h, a.ceiling);
         optional_u64(&mut h, a.eligible_from);
         h.update(&a.timestamp.to_le_bytes());
         let b = &a.balances;
@@ -88,7 +87,7 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
             b.credits_pending,
             b.credits_posted,
         ] {
-            decimal(&mut h, total, scale);
+            h.update(&total.to_le_bytes());
         }
     }
 
@@ -150,13 +149,12 @@ fn decimal(h: &mut Digester, value: Decimal, scale: u32) {
     h.update(&v.mantissa().to_le_bytes());
 }
 
-fn optional_decimal(h: &mut Digester, value: Option<Decimal>, scale: u32) {
+fn optional_minor(h: &mut Digester, value: Option<i128>) {
     match value {
         None => h.update(&[0]),
         Some(v) => {
             h.update(&[1]);
-            decimal(h, v, scale);
-            h
+            h.update(&v.to_le_bytes())
         }
     };
 }

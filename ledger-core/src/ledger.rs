@@ -18,6 +18,7 @@ use crate::limits::{
     ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, EXPIRED_PER_EXPIRE_MAX,
     PENDING_TIMEOUT_S_MAX, UNITS_MAX, UNIT_SCALE_MAX,
 };
+use crate::minor::{self, POW10};
 use crate::operation::Operations;
 use crate::policy::{Policy, PolicyError};
 use crate::result::{EventResult, ResultCode};
@@ -92,7 +93,7 @@ enum Undo {
 /// else { unreachable!() };
 /// assert_eq!(results[0].code, ResultCode::CodeNotAllowed);
 /// assert_eq!(results[1].code, ResultCode::Ok);
-/// assert_eq!(ledger.account(member).unwrap().balances.posted().to_string(), "1");
+/// assert_eq!(ledger.account(member).unwrap().posted().to_string(), "1");
 /// assert_eq!(ledger.clock(), 2_001); // one timestamp per event, strictly increasing
 /// ```
 #[derive(Debug, Clone)]
@@ -582,19 +583,19 @@ impl Ledger {
             add_to(&mut debit_after.debits_posted, minor, scale)?;
             add_to(&mut credit_after.credits_posted, minor, scale)?;
         }
-        check_floor(debit, &debit_after, scale)?;
-        check_ceiling(credit, &credit_after, scale)?;
+        check_floor(debit, &debit_after)?;
+        check_ceiling(credit, &credit_after)?;
         let close_debit = t.flags.contains(TransferFlags::CLOSING_DEBIT);
         let close_credit = t.flags.contains(TransferFlags::CLOSING_CREDIT);
         if close_debit || close_credit {
             // A closing hold empties the account when it posts: judge the balances it leaves
             // then (with the hold still pending, the posted balance has not moved yet).
-            let mut debit_settled = Totals::of(&debit.balances, scale);
-            let mut credit_settled = Totals::of(&credit.balances, scale);
+            let mut debit_settled = debit.balances;
+            let mut credit_settled = credit.balances;
             debit_settled.debits_posted = add_total(debit_settled.debits_posted, minor, scale)?;
             credit_settled.credits_posted = add_total(credit_settled.credits_posted, minor, scale)?;
-            if (close_debit && !debit_settled.is_empty())
-                || (close_credit && !credit_settled.is_empty())
+            if (close_debit && !settles_empty(&debit_settled))
+                || (close_credit && !settles_empty(&credit_settled))
             {
                 return Err(ResultCode::ClosingLeavesBalance);
             }
@@ -698,8 +699,8 @@ impl Ledger {
         let credit = &self.accounts[&pending.credit_account_id];
         let held = amount_minor(pending.amount, scale);
         let (mut debit_after, mut credit_after) = (debit.balances, credit.balances);
-        release_from(&mut debit_after.debits_pending, held, scale);
-        release_from(&mut credit_after.credits_pending, held, scale);
+        release_from(&mut debit_after.debits_pending, held);
+        release_from(&mut credit_after.credits_pending, held);
         let mut rules_undo = None;
         if post {
             let minor = amount_minor(amount, scale);
@@ -787,8 +788,8 @@ impl Ledger {
         let (mut debit_after, mut credit_after) = (debit.balances, credit.balances);
         add_to(&mut debit_after.debits_posted, minor, scale)?;
         add_to(&mut credit_after.credits_posted, minor, scale)?;
-        check_floor(debit, &debit_after, scale)?;
-        check_ceiling(credit, &credit_after, scale)?;
+        check_floor(debit, &debit_after)?;
+        check_ceiling(credit, &credit_after)?;
         let rules_undo = self.rules.record(&context);
         self.push_undo(Undo::Rules(rules_undo));
         self.set_account(original.credit_account_id, debit_after, false);
@@ -895,10 +896,7 @@ impl Ledger {
                 .accounts
                 .get_mut(id)
                 .ok_or(ResultCode::AccountNotFound)?;
-            let b = account.balances;
-            let empty =
-                b.posted().is_zero() && b.debits_pending.is_zero() && b.credits_pending.is_zero();
-            if !empty {
+            if !account.balances.is_empty() {
                 return Err(ResultCode::ClosingLeavesBalance);
             }
             account.closed = true;
@@ -1037,8 +1035,8 @@ impl Ledger {
             let held = amount_minor(record.amount, scale);
             let mut debit = self.accounts[&record.debit_account_id].balances;
             let mut credit = self.accounts[&record.credit_account_id].balances;
-            release_from(&mut debit.debits_pending, held, scale);
-            release_from(&mut credit.credits_pending, held, scale);
+            release_from(&mut debit.debits_pending, held);
+            release_from(&mut credit.credits_pending, held);
             let reopen_debit = record.flags().contains(TransferFlags::CLOSING_DEBIT);
             let reopen_credit = record.flags().contains(TransferFlags::CLOSING_CREDIT);
             let account = self
@@ -1220,10 +1218,11 @@ fn first_difference(stored: &Transfer, new: &Transfer) -> Option<ResultCode> {
 }
 
 fn check_account_limits(spec: &NewAccount, scale: u32) -> Result<(), ResultCode> {
-    let max = Decimal::from(BALANCE_WHOLE_MAX);
+    let max = BALANCE_MAX_MINOR[scale as usize];
     for limit in [spec.floor, spec.ceiling].into_iter().flatten() {
-        if limit.normalize().scale() > scale || limit.abs() > max {
-            return Err(ResultCode::AccountLimitOutOfRange);
+        match minor::from_decimal(limit, scale) {
+            Some(m) if m.abs() <= max => {}
+            _ => return Err(ResultCode::AccountLimitOutOfRange),
         }
     }
     let floor_ok = spec.floor.is_none_or(|f| f <= Decimal::ZERO);
@@ -1233,17 +1232,6 @@ fn check_account_limits(spec: &NewAccount, scale: u32) -> Result<(), ResultCode>
     }
     Ok(())
 }
-
-/// Powers of ten up to the largest unit scale.
-const POW10: [i128; UNIT_SCALE_MAX as usize + 1] = {
-    let mut table = [1i128; UNIT_SCALE_MAX as usize + 1];
-    let mut i = 1;
-    while i < table.len() {
-        table[i] = table[i - 1] * 10;
-        i += 1;
-    }
-    table
-};
 
 /// The largest total a balance may reach, in minor units of each scale.
 const BALANCE_MAX_MINOR: [i128; UNIT_SCALE_MAX as usize + 1] = {
@@ -1256,25 +1244,6 @@ const BALANCE_MAX_MINOR: [i128; UNIT_SCALE_MAX as usize + 1] = {
     table
 };
 
-/// A decimal in minor units of `scale` (hundredths for 2). Every decimal the engine handles has
-/// at most the unit's scale (amounts and limits are checked on entry; totals are kept at it), so
-/// the common case is the mantissa itself and the rest one multiplication that cannot overflow.
-fn to_minor(value: Decimal, scale: u32) -> i128 {
-    let own = value.scale();
-    if own == scale || value.is_zero() {
-        return value.mantissa();
-    }
-    if own > scale {
-        // Written with trailing zeros past the unit's scale (`-1.500` for 2 places): the value
-        // has at most `scale` significant decimals (checked on entry), so rescaling is exact.
-        let mut exact = value;
-        exact.rescale(scale);
-        debug_assert_eq!(exact, value, "{value} has more than {scale} decimals");
-        return exact.mantissa();
-    }
-    value.mantissa() * POW10[(scale - own) as usize]
-}
-
 /// An amount in minor units of `scale`. Amounts are below 2^50 minor units, so u64 arithmetic
 /// (one machine multiply) is exact here; 128-bit multiplication with overflow checks is not free.
 fn amount_minor(amount: Amount, scale: u32) -> i128 {
@@ -1284,72 +1253,20 @@ fn amount_minor(amount: Amount, scale: u32) -> i128 {
     i128::from(mantissa * POW10[(scale - own) as usize] as u64)
 }
 
-/// An account's four totals in minor units of its unit. The engine does its arithmetic on these
-/// integers (exact, and several times cheaper than decimal arithmetic) and writes the totals back
-/// as decimals at the unit's scale.
-#[derive(Debug, Clone, Copy)]
-struct Totals {
-    debits_pending: i128,
-    debits_posted: i128,
-    credits_pending: i128,
-    credits_posted: i128,
-}
-
-impl Totals {
-    fn of(b: &Balances, scale: u32) -> Totals {
-        Totals {
-            debits_pending: to_minor(b.debits_pending, scale),
-            debits_posted: to_minor(b.debits_posted, scale),
-            credits_pending: to_minor(b.credits_pending, scale),
-            credits_posted: to_minor(b.credits_posted, scale),
-        }
-    }
-
-    /// Posted balance less pending debits (see `Balances::available`).
-    fn available(&self) -> i128 {
-        self.credits_posted - self.debits_posted - self.debits_pending
-    }
-
-    /// Posted balance plus pending credits (see `Balances::potential`).
-    fn potential(&self) -> i128 {
-        self.credits_posted + self.credits_pending - self.debits_posted
-    }
-
-    /// Whether nothing is left on the account, posted or held.
-    fn is_empty(&self) -> bool {
-        self.available() == 0 && self.potential() == 0
-    }
-}
-
-/// A total in minor units as a decimal at `scale`. Totals are at most `BALANCE_MAX_MINOR`, far
-/// inside Decimal's 96-bit mantissa, so the words are taken as they are.
-fn total_decimal(total: i128, scale: u32) -> Decimal {
-    let magnitude = total.unsigned_abs();
-    debug_assert!(magnitude < 1 << 96);
-    Decimal::from_parts(
-        magnitude as u32,
-        (magnitude >> 32) as u32,
-        (magnitude >> 64) as u32,
-        total < 0,
-        scale,
-    )
-}
-
-/// Adds `amount` (minor units) to one decimal total kept at `scale`, refused past the maximum.
-fn add_to(total: &mut Decimal, amount: i128, scale: u32) -> Result<(), ResultCode> {
-    *total = total_decimal(add_total(to_minor(*total, scale), amount, scale)?, scale);
+/// Adds `amount` (minor units) to one total, refused past `BALANCE_WHOLE_MAX` (checked
+/// arithmetic: an overflow in a ledger is never wrapped or saturated).
+fn add_to(total: &mut i128, amount: i128, scale: u32) -> Result<(), ResultCode> {
+    *total = add_total(*total, amount, scale)?;
     Ok(())
 }
 
-/// Takes a released hold (minor units) off one pending total kept at `scale`.
-fn release_from(total: &mut Decimal, amount: i128, scale: u32) {
-    let left = to_minor(*total, scale) - amount;
-    debug_assert!(left >= 0, "a hold is released at most once");
-    *total = total_decimal(left, scale);
+/// Takes a released hold (minor units) off one pending total.
+fn release_from(total: &mut i128, amount: i128) {
+    debug_assert!(*total >= amount, "a hold is released at most once");
+    *total -= amount;
 }
 
-/// `total + amount`, refused past `BALANCE_WHOLE_MAX` (checked arithmetic: an overflow in a
-/// ledger is never wrapped or saturated).
+/// `total + amount`, refused past `BALANCE_WHOLE_MAX`.
 fn add_total(total: i128, amount: i128, scale: u32) -> Result<i128, ResultCode> {
     total
         .checked_add(amount)
@@ -1369,13 +1286,13 @@ fn balanced_amount(
     let mut amount = requested;
     if flags.contains(TransferFlags::BALANCING_DEBIT) {
         if let Some(floor) = debit.floor {
-            let room = Totals::of(&debit.balances, scale).available() - to_minor(floor, scale);
+            let room = debit.balances.available() - floor;
             amount = shrink_to(amount, room, scale).ok_or(ResultCode::ExceedsFloor)?;
         }
     }
     if flags.contains(TransferFlags::BALANCING_CREDIT) {
         if let Some(ceiling) = credit.ceiling {
-            let room = to_minor(ceiling, scale) - Totals::of(&credit.balances, scale).potential();
+            let room = ceiling - credit.balances.potential();
             amount = shrink_to(amount, room, scale).ok_or(ResultCode::ExceedsCeiling)?;
         }
     }
@@ -1392,23 +1309,23 @@ fn shrink_to(amount: Amount, room: i128, scale: u32) -> Option<Amount> {
 }
 
 /// Debits may only grow where the floor allows (pending debits count against it).
-fn check_floor(account: &Account, after: &Balances, scale: u32) -> Result<(), ResultCode> {
-    let Some(floor) = account.floor else {
-        return Ok(());
-    };
-    if Totals::of(after, scale).available() < to_minor(floor, scale) {
-        return Err(ResultCode::ExceedsFloor);
+fn check_floor(account: &Account, after: &Balances) -> Result<(), ResultCode> {
+    match account.floor {
+        Some(floor) if after.available() < floor => Err(ResultCode::ExceedsFloor),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Credits may only grow where the ceiling allows (pending credits count against it).
-fn check_ceiling(account: &Account, after: &Balances, scale: u32) -> Result<(), ResultCode> {
-    let Some(ceiling) = account.ceiling else {
-        return Ok(());
-    };
-    if Totals::of(after, scale).potential() > to_minor(ceiling, scale) {
-        return Err(ResultCode::ExceedsCeiling);
+fn check_ceiling(account: &Account, after: &Balances) -> Result<(), ResultCode> {
+    match account.ceiling {
+        Some(ceiling) if after.potential() > ceiling => Err(ResultCode::ExceedsCeiling),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// Whether totals leave nothing on the account once its holds settle: nothing to spend and
+/// nothing to come.
+fn settles_empty(b: &Balances) -> bool {
+    b.available() == 0 && b.potential() == 0
 }

@@ -27,7 +27,7 @@
 //!                             Amount::parse_in("2.5", 2).unwrap(), hours);
 //! let results = ledger.create_transfers(&[service.clone()], now + 1).unwrap();
 //! assert_eq!(results[0].code, ResultCode::Ok);
-//! assert_eq!(ledger.account(volunteer).unwrap().balances.posted().to_string(), "2.5");
+//! assert_eq!(ledger.account(volunteer).unwrap().posted().to_string(), "2.5");
 //!
 //! // Submitting the same id again changes nothing.
 //! let again = ledger.create_transfers(&[service], now + 2).unwrap();
@@ -141,6 +141,7 @@ pub mod digest;
 pub mod id;
 pub mod ledger;
 pub mod limits;
+pub mod minor;
 pub mod operation;
 pub mod policy;
 pub mod report;

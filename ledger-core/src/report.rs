@@ -80,7 +80,7 @@ pub fn liability(ledger: &Ledger) -> LiabilityReport {
         let Some(row) = units.get_mut(&account.unit) else {
             continue;
         };
-        let balance = account.balances.posted();
+        let balance = account.posted();
         row.total += balance;
         match account.kind {
             AccountKind::Member => row.members += balance,

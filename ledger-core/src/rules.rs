@@ -818,7 +818,7 @@ impl Rules {
                 .take_while(|lot| lot.expires_at <= now)
                 .map(|lot| lot.remaining)
                 .sum();
-            let amount = due.min(account.balances.available());
+            let amount = due.min(account.available());
             let Ok(amount) =
                 Amount::from_decimal_in(amount.min(Amount::MAX.value()), UNIT_SCALE_MAX)
             else {

@@ -18,7 +18,7 @@ use crate::amount::Amount;
 use crate::attribution::Attribution;
 use crate::id::{AccountId, TransferId};
 use crate::ledger::Ledger;
-use crate::limits::UNIT_SCALE_MAX;
+use crate::limits::{BALANCE_WHOLE_MAX, UNIT_SCALE_MAX};
 use crate::operation::{OperationKind, OperationRecord};
 use crate::policy::Policy;
 use crate::result::{EventResult, ResultCode};
@@ -82,8 +82,9 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
         w.u8(u8::from(a.closed));
         w.u32(a.community);
         w.u128(a.user_data);
-        w.optional_decimal(a.floor);
-        w.optional_decimal(a.ceiling);
+        let scale = a.scale;
+        w.optional_minor(a.floor, scale);
+        w.optional_minor(a.ceiling, scale);
         w.optional_u64(a.eligible_from);
         w.u64(a.timestamp);
         let b = &a.balances;
@@ -93,7 +94,7 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
             b.credits_pending,
             b.credits_posted,
         ] {
-            w.decimal(total);
+            w.minor(total, scale);
         }
     }
 
@@ -304,10 +305,7 @@ pub fn decode(bytes: &[u8]) -> Result<Ledger, StateError> {
     let account_count = r.count("accounts", 100)?;
     ledger.accounts.reserve(account_count);
     for _ in 0..account_count {
-        let a = decode_account(&mut r)?;
-        if !ledger.units.contains_key(&a.unit) {
-            return Err(bad("account.unit", "no such unit"));
-        }
+        let a = decode_account(&mut r, &ledger.units)?;
         if ledger.accounts.insert(a.id, a).is_some() {
             return Err(bad("accounts", "an id twice"));
         }
@@ -419,9 +417,13 @@ pub fn decode(bytes: &[u8]) -> Result<Ledger, StateError> {
     Ok(ledger)
 }
 
-fn decode_account(r: &mut Reader<'_>) -> Result<Account, StateError> {
+fn decode_account(r: &mut Reader<'_>, units: &BTreeMap<u16, Unit>) -> Result<Account, StateError> {
     let id = r.account_id("account.id")?;
     let unit = r.u16("account.unit")?;
+    let scale = units
+        .get(&unit)
+        .ok_or_else(|| bad("account.unit", "no such unit"))?
+        .scale as u8;
     let kind = AccountKind::from_u8(r.u8("account.kind")?)
         .ok_or_else(|| bad("account.kind", "unknown"))?;
     let closed = match r.u8("account.closed")? {
@@ -431,19 +433,20 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, StateError> {
     };
     let community = r.u32("account.community")?;
     let user_data = r.u128("account.user_data")?;
-    let floor = r.optional_decimal("account.floor")?;
-    let ceiling = r.optional_decimal("account.ceiling")?;
+    let floor = r.optional_minor("account.floor", scale)?;
+    let ceiling = r.optional_minor("account.ceiling", scale)?;
     let eligible_from = r.optional_u64("account.eligible_from")?;
     let timestamp = r.u64("account.timestamp")?;
     let balances = Balances {
-        debits_pending: r.decimal("account.debits_pending")?,
-        debits_posted: r.decimal("account.debits_posted")?,
-        credits_pending: r.decimal("account.credits_pending")?,
-        credits_posted: r.decimal("account.credits_posted")?,
+        debits_pending: r.minor("account.debits_pending", scale)?,
+        debits_posted: r.minor("account.debits_posted", scale)?,
+        credits_pending: r.minor("account.credits_pending", scale)?,
+        credits_posted: r.minor("account.credits_posted", scale)?,
     };
     Ok(Account {
         id,
         unit,
+        scale,
         kind,
         community,
         user_data,
@@ -669,12 +672,17 @@ impl Writer {
         self.u128(d.mantissa() as u128);
         self.u8(d.scale() as u8);
     }
-    fn optional_decimal(&mut self, d: Option<Decimal>) {
-        match d {
+    /// A total or limit in minor units, as the decimal it is at the unit's scale.
+    fn minor(&mut self, minor: i128, scale: u8) {
+        self.u128(minor as u128);
+        self.u8(scale);
+    }
+    fn optional_minor(&mut self, v: Option<i128>, scale: u8) {
+        match v {
             None => self.u8(0),
-            Some(d) => {
+            Some(v) => {
                 self.u8(1);
-                self.decimal(d);
+                self.minor(v, scale);
             }
         }
     }
@@ -769,10 +777,27 @@ impl<'a> Reader<'a> {
         Decimal::try_from_i128_with_scale(mantissa, scale)
             .map_err(|_| bad(field, "not a decimal (mantissa or scale out of range)"))
     }
-    fn optional_decimal(&mut self, field: &'static str) -> Result<Option<Decimal>, StateError> {
+    /// A total or limit: a decimal written at the unit's scale (the engine keeps every one at
+    /// it), within the largest balance.
+    fn minor(&mut self, field: &'static str, scale: u8) -> Result<i128, StateError> {
+        let mantissa = self.u128(field)? as i128;
+        if self.u8(field)? != scale {
+            return Err(bad(field, "not at the unit's scale"));
+        }
+        let max = i128::from(BALANCE_WHOLE_MAX) * 10i128.pow(u32::from(scale));
+        if mantissa.unsigned_abs() > max as u128 {
+            return Err(bad(field, "beyond the largest balance"));
+        }
+        Ok(mantissa)
+    }
+    fn optional_minor(
+        &mut self,
+        field: &'static str,
+        scale: u8,
+    ) -> Result<Option<i128>, StateError> {
         match self.u8(field)? {
             0 => Ok(None),
-            1 => self.decimal(field).map(Some),
+            1 => self.minor(field, scale).map(Some),
             _ => Err(bad(field, "presence byte not 0 or 1")),
         }
     }

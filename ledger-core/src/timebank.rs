@@ -546,10 +546,10 @@ pub(crate) fn plan_closing_at(
         let from = account(ledger, closed)?;
         account(ledger, destination)?;
         let b = from.balances;
-        if !b.debits_pending.is_zero() || !b.credits_pending.is_zero() {
+        if b.debits_pending != 0 || b.credits_pending != 0 {
             return Err(PlanError::HoldsPending(closed));
         }
-        let Ok(amount) = Amount::from_decimal_in(b.posted(), UNIT_SCALE_MAX) else {
+        let Ok(amount) = Amount::from_decimal_in(from.posted(), UNIT_SCALE_MAX) else {
             // Nothing to move: the account closes as it is.
             empty.push(closed);
             continue;

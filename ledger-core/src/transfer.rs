@@ -91,9 +91,10 @@ impl std::ops::BitOr for TransferFlags {
 /// let results = ledger.create_transfers(&[booking, done], 2_000).unwrap();
 /// assert!(results.iter().all(|r| r.code == ResultCode::Ok));
 /// assert_eq!(ledger.transfer(hold).unwrap().state, TransferState::PendingPosted);
-/// let balances = ledger.account(member).unwrap().balances;
-/// assert_eq!(balances.posted().to_string(), "2");
-/// assert!(balances.credits_pending.is_zero());
+/// let account = ledger.account(member).unwrap();
+/// assert_eq!(account.posted().to_string(), "2");
+/// assert_eq!(account.balances.posted(), 200); // minor units: hundredths of an hour
+/// assert_eq!(account.balances.credits_pending, 0);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {

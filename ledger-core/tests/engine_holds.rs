@@ -12,13 +12,13 @@ fn a_hold_reserves_and_a_full_post_moves_it() {
     f.ok(&[hold(1, ALICE, BOB, "4")]);
     assert_eq!(f.posted(ALICE), dec("10"));
     assert_eq!(f.available(ALICE), dec("6"));
-    assert_eq!(f.account(BOB).balances.potential(), dec("9"));
+    assert_eq!(f.account(BOB).potential(), dec("9"));
     assert_eq!(f.ledger.pending_count(), 1);
     f.ok(&[Transfer::post(tid(2), tid(1), None)]);
     assert_eq!(f.posted(ALICE), dec("6"));
     assert_eq!(f.available(ALICE), dec("6"));
     assert_eq!(f.posted(BOB), dec("9"));
-    assert_eq!(f.account(BOB).balances.credits_pending, dec("0"));
+    assert_eq!(f.account(BOB).balances.credits_pending, 0);
     assert_eq!(f.record(1).state, TransferState::PendingPosted);
     assert_eq!(f.record(2).state, TransferState::Posted);
     assert_eq!(f.record(2).amount, hours("4"));
@@ -31,9 +31,9 @@ fn a_partial_post_releases_the_remainder() {
     f.ok(&[hold(1, ALICE, BOB, "4").code(9)]);
     f.ok(&[Transfer::post(tid(2), tid(1), Some(hours("1.5")))]);
     assert_eq!(f.posted(ALICE), dec("8.5"));
-    assert_eq!(f.account(ALICE).balances.debits_pending, dec("0"));
+    assert_eq!(f.account(ALICE).balances.debits_pending, 0);
     assert_eq!(f.posted(BOB), dec("6.5"));
-    assert_eq!(f.account(BOB).balances.credits_pending, dec("0"));
+    assert_eq!(f.account(BOB).balances.credits_pending, 0);
     let post = f.record(2);
     assert_eq!((post.amount, post.code), (hours("1.5"), 9));
     assert_eq!(
@@ -49,7 +49,7 @@ fn a_void_releases_the_whole_hold() {
     f.ok(&[Transfer::void(tid(2), tid(1))]);
     assert_eq!(f.available(ALICE), dec("10"));
     assert_eq!(f.posted(BOB), dec("5"));
-    assert_eq!(f.account(BOB).balances.potential(), dec("5"));
+    assert_eq!(f.account(BOB).potential(), dec("5"));
     assert_eq!(f.record(1).state, TransferState::PendingVoided);
     // The void is recorded (as the hold it released) and can be retried idempotently.
     assert_eq!(f.record(2).amount, hours("4"));
@@ -75,7 +75,7 @@ fn expire_releases_only_holds_whose_timeout_passed_oldest_first() {
     assert_eq!(f.record(4).state, TransferState::PendingExpired);
     assert_eq!(f.record(1).state, TransferState::Pending);
     assert_eq!(f.available(ALICE), dec("8"));
-    assert_eq!(f.account(CAPPED).balances.potential(), dec("0"));
+    assert_eq!(f.account(CAPPED).potential(), dec("0"));
     // Expiring is itself idempotent: nothing is released twice.
     let digest = f.ledger.state_digest();
     assert_eq!(f.ledger.expire(start + 61 * SECOND).unwrap(), vec![]);

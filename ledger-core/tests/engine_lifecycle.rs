@@ -48,7 +48,7 @@ fn a_posted_closing_hold_leaves_the_account_closed_and_empty() {
     f.ok(&[Transfer::post(tid(2), tid(1), None)]);
     assert!(f.account(BOB).closed);
     assert_eq!(f.posted(BOB), dec("0"));
-    assert_eq!(f.account(BOB).balances.debits_pending, dec("0"));
+    assert_eq!(f.account(BOB).balances.debits_pending, 0);
 }
 
 /// closing_hold_is_posted_in_full: posting part of a closing hold released the rest onto an

@@ -504,7 +504,7 @@ fn exceeds_ceiling() {
     f.ok(&[hold(2, FUND, CAPPED, "8")]);
     f.refused(&[pay(3, FUND, CAPPED, "2.01")], &[R::ExceedsCeiling]);
     f.ok(&[pay(4, FUND, CAPPED, "2")]);
-    assert_eq!(f.account(CAPPED).balances.potential(), dec("10"));
+    assert_eq!(f.account(CAPPED).potential(), dec("10"));
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn limit_written_with_trailing_zeros_keeps_its_value() {
     let r = ledger.create_transfers(&[balancing], 3).unwrap();
     assert_eq!(r[0].code, ResultCode::ExceedsFloor);
     assert_eq!(
-        ledger.account(account(2)).unwrap().balances.posted(),
+        ledger.account(account(2)).unwrap().posted(),
         Decimal::new(-15, 1)
     );
 }

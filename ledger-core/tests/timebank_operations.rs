@@ -48,7 +48,7 @@ fn books(bank: &Bank) -> (Vec<(u128, ledger_core::Decimal)>, usize) {
         .map(|a| {
             (
                 a.id.get(),
-                a.balances.posted() * ledger_core::Decimal::TEN + a.balances.debits_pending,
+                a.posted() * ledger_core::Decimal::TEN + a.decimal(a.balances.debits_pending),
             )
         })
         .collect();

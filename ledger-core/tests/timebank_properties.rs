@@ -504,7 +504,7 @@ fn assert_invariants(world: &World) {
         let held: Decimal = ledger
             .accounts()
             .filter(|a| a.unit == unit.unit && a.kind.is_holder())
-            .map(|a| a.balances.posted())
+            .map(|a| a.posted())
             .sum();
         assert_eq!(unit.total, held);
         assert_eq!(
@@ -545,7 +545,7 @@ proptest! {
                 }
                 match page.next { Some(next) => from = next, None => break }
             }
-            prop_assert_eq!(last, a.balances.posted());
+            prop_assert_eq!(last, a.posted());
         }
         // Replaying the same commands gives the same state.
         let mut replay = World::new();

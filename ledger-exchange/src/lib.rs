@@ -84,7 +84,7 @@
 //! let b_pos = ledger_exchange::positions(&b, &b_peers);
 //! assert_eq!(a_pos[0].owed_to_peer.to_string(), "2.5");
 //! assert_eq!(b_pos[0].owed_to_peer.to_string(), "-2.5");
-//! assert_eq!(b.account(moved_to).unwrap().balances.posted().to_string(), "2.5");
+//! assert_eq!(b.account(moved_to).unwrap().posted().to_string(), "2.5");
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

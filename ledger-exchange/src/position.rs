@@ -30,8 +30,8 @@ pub fn positions(ledger: &Ledger, peers: &Peers) -> Vec<Position> {
             out.push(Position {
                 peer: peer.id,
                 unit: unit.id,
-                owed_to_peer: account.balances.posted(),
-                held_outgoing: account.balances.credits_pending.normalize(),
+                owed_to_peer: account.posted(),
+                held_outgoing: account.decimal(account.balances.credits_pending),
             });
         }
     }

@@ -127,13 +127,13 @@ pub fn move_hold(
     now: u64,
 ) -> Result<Transfer, SendError> {
     let hold = hold(ledger, peers, request, now)?;
-    let balances = ledger.account(request.source).map(|a| a.balances);
-    let whole = balances.is_some_and(|b| {
-        b.posted() == request.amount.value() && b.available() == request.amount.value()
+    let account = ledger.account(request.source);
+    let whole = account.is_some_and(|a| {
+        a.posted() == request.amount.value() && a.available() == request.amount.value()
     });
     if !whole {
         return Err(SendError::NotWholeBalance {
-            balance: balances.map_or("no account".into(), |b| b.posted().to_string()),
+            balance: account.map_or("no account".into(), |a| a.posted().to_string()),
         });
     }
     Ok(hold)

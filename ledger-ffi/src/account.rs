@@ -313,14 +313,14 @@ pub unsafe extern "C" fn timebank_store_account(
             unit: a.unit,
             kind: a.kind as u8,
             closed: u8::from(a.closed),
-            floor: optional_field(a.floor, scale),
-            ceiling: optional_field(a.ceiling, scale),
-            debits_pending: field(b.debits_pending, scale),
-            debits_posted: field(b.debits_posted, scale),
-            credits_pending: field(b.credits_pending, scale),
-            credits_posted: field(b.credits_posted, scale),
-            balance: field(b.posted(), scale),
-            available: field(b.available(), scale),
+            floor: optional_field(a.floor.map(|f| a.decimal(f)), scale),
+            ceiling: optional_field(a.ceiling.map(|c| a.decimal(c)), scale),
+            debits_pending: field(a.decimal(b.debits_pending), scale),
+            debits_posted: field(a.decimal(b.debits_posted), scale),
+            credits_pending: field(a.decimal(b.credits_pending), scale),
+            credits_posted: field(a.decimal(b.credits_posted), scale),
+            balance: field(a.posted(), scale),
+            available: field(a.available(), scale),
         });
         Ok(())
     };

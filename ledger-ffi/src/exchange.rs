@@ -519,7 +519,6 @@ pub unsafe extern "C" fn timebank_exchange_move_member(
                         format!("account {account} does not exist"),
                     )
                 })?
-                .balances
                 .posted();
             let amount = Amount::from_decimal_in(balance, scale).map_err(|_| {
                 Error::invalid(format!(

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use ledger_core::limits::UNIT_SCALE_MAX;
 use ledger_core::{
-    AccountId, Amount, Balances, Command, Decimal, Ledger, Policy, ResultCode, TransferFlags,
+    Account, AccountId, Amount, Command, Decimal, Ledger, Policy, ResultCode, TransferFlags,
 };
 
 use crate::checkpoint::CheckpointKey;
@@ -38,13 +38,15 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// The totals of the engine's balances, in the same millionths.
-    pub fn of(balances: &Balances) -> Totals {
+    /// The totals of an account of the engine (minor units of its unit), in millionths.
+    pub fn of(account: &Account) -> Totals {
+        let up = 10i128.pow(UNIT_SCALE_MAX - u32::from(account.scale));
+        let b = &account.balances;
         Totals {
-            debits_pending: millionths(balances.debits_pending),
-            debits_posted: millionths(balances.debits_posted),
-            credits_pending: millionths(balances.credits_pending),
-            credits_posted: millionths(balances.credits_posted),
+            debits_pending: b.debits_pending * up,
+            debits_posted: b.debits_posted * up,
+            credits_pending: b.credits_pending * up,
+            credits_posted: b.credits_posted * up,
         }
     }
 

@@ -175,7 +175,7 @@ fn check_index_against(copy: IndexCopy, audited: &crate::audit::Audit) -> Result
     }
     for (&id, &(unit, totals)) in &audited.accounts {
         match live.account(id)? {
-            Some(account) if account.unit == unit && Totals::of(&account.balances) == totals => {}
+            Some(account) if account.unit == unit && Totals::of(&account) == totals => {}
             Some(_) => {
                 return Err(index_damage(
                     head,

@@ -1,7 +1,8 @@
 //! An account as the sled index stores it: a fixed-size little-endian record (FORMAT.md §10),
 //! several times smaller and cheaper to write than JSON. The id is the key's, not repeated.
 
-use ledger_core::{Account, AccountId, AccountKind, Balances, Decimal};
+use ledger_core::limits::{BALANCE_WHOLE_MAX, UNIT_SCALE_MAX};
+use ledger_core::{Account, AccountId, AccountKind, Balances};
 
 /// The size of every account value.
 pub const ACCOUNT_VALUE_BYTES: usize = 118;
@@ -30,7 +31,6 @@ const FLAGS_DEFINED: u8 = FLAG_CLOSED | FLAG_FLOOR | FLAG_CEILING | FLAG_ELIGIBL
 
 const DECIMAL_SIGN_BIT: u8 = 1 << 7;
 const DECIMAL_SCALE_MASK: u8 = 0x1f;
-const DECIMAL_SCALE_MAX: u32 = 28;
 
 /// Writes `account` into `out` (every byte, absent optional fields as zeros).
 pub fn encode_account(account: &Account, out: &mut [u8; ACCOUNT_VALUE_BYTES]) {
@@ -44,13 +44,14 @@ pub fn encode_account(account: &Account, out: &mut [u8; ACCOUNT_VALUE_BYTES]) {
     if account.closed {
         flags |= FLAG_CLOSED;
     }
+    let scale = account.scale;
     if let Some(floor) = account.floor {
         flags |= FLAG_FLOOR;
-        put_decimal(out, OFFSET_FLOOR, floor);
+        put_minor(out, OFFSET_FLOOR, floor, scale);
     }
     if let Some(ceiling) = account.ceiling {
         flags |= FLAG_CEILING;
-        put_decimal(out, OFFSET_CEILING, ceiling);
+        put_minor(out, OFFSET_CEILING, ceiling, scale);
     }
     if let Some(from) = account.eligible_from {
         flags |= FLAG_ELIGIBLE_FROM;
@@ -58,10 +59,10 @@ pub fn encode_account(account: &Account, out: &mut [u8; ACCOUNT_VALUE_BYTES]) {
     }
     out[OFFSET_FLAGS] = flags;
     let b = &account.balances;
-    put_decimal(out, OFFSET_DEBITS_PENDING, b.debits_pending);
-    put_decimal(out, OFFSET_DEBITS_POSTED, b.debits_posted);
-    put_decimal(out, OFFSET_CREDITS_PENDING, b.credits_pending);
-    put_decimal(out, OFFSET_CREDITS_POSTED, b.credits_posted);
+    put_minor(out, OFFSET_DEBITS_PENDING, b.debits_pending, scale);
+    put_minor(out, OFFSET_DEBITS_POSTED, b.debits_posted, scale);
+    put_minor(out, OFFSET_CREDITS_PENDING, b.credits_pending, scale);
+    put_minor(out, OFFSET_CREDITS_POSTED, b.credits_posted, scale);
 }
 
 /// The account stored under `id`, or `None` when `value` is not a well-formed account value.
@@ -71,9 +72,11 @@ pub fn decode_account(id: AccountId, value: &[u8]) -> Option<Account> {
     if flags & !FLAGS_DEFINED != 0 {
         return None;
     }
+    // Every total and limit is written at the unit's scale; the first total says which it is.
+    let scale = value[OFFSET_DEBITS_PENDING] & DECIMAL_SCALE_MASK;
     let optional = |flag: u8, at: usize| {
         if flags & flag != 0 {
-            get_decimal(value, at).map(Some)
+            get_minor(value, at, scale).map(Some)
         } else {
             Some(None)
         }
@@ -81,6 +84,7 @@ pub fn decode_account(id: AccountId, value: &[u8]) -> Option<Account> {
     Some(Account {
         id,
         unit: u16::from_le_bytes(array(value, OFFSET_UNIT)),
+        scale,
         kind: AccountKind::from_u8(value[OFFSET_KIND])?,
         community: u32::from_le_bytes(array(value, OFFSET_COMMUNITY)),
         user_data: u128::from_le_bytes(array(value, OFFSET_USER_DATA)),
@@ -91,10 +95,10 @@ pub fn decode_account(id: AccountId, value: &[u8]) -> Option<Account> {
         timestamp: u64::from_le_bytes(array(value, OFFSET_TIMESTAMP)),
         closed: flags & FLAG_CLOSED != 0,
         balances: Balances {
-            debits_pending: get_decimal(value, OFFSET_DEBITS_PENDING)?,
-            debits_posted: get_decimal(value, OFFSET_DEBITS_POSTED)?,
-            credits_pending: get_decimal(value, OFFSET_CREDITS_PENDING)?,
-            credits_posted: get_decimal(value, OFFSET_CREDITS_POSTED)?,
+            debits_pending: get_minor(value, OFFSET_DEBITS_PENDING, scale)?,
+            debits_posted: get_minor(value, OFFSET_DEBITS_POSTED, scale)?,
+            credits_pending: get_minor(value, OFFSET_CREDITS_PENDING, scale)?,
+            credits_posted: get_minor(value, OFFSET_CREDITS_POSTED, scale)?,
         },
     })
 }
@@ -105,33 +109,36 @@ fn array<const N: usize>(value: &[u8; ACCOUNT_VALUE_BYTES], at: usize) -> [u8; N
     out
 }
 
-/// A decimal as in the journal (§4): sign (bit 7) and scale (bits 0–4) in one byte, then the
-/// 96-bit magnitude, little-endian.
-fn put_decimal(out: &mut [u8; ACCOUNT_VALUE_BYTES], at: usize, d: Decimal) {
-    let sign = if d.is_sign_negative() {
-        DECIMAL_SIGN_BIT
-    } else {
-        0
-    };
-    out[at] = sign | d.scale() as u8;
-    out[at + 1..at + DECIMAL_BYTES]
-        .copy_from_slice(&d.mantissa().unsigned_abs().to_le_bytes()[..12]);
+/// A total or limit (minor units of a unit of `scale`) as the decimal it is, written as in the
+/// journal (§4): sign (bit 7) and scale (bits 0–4) in one byte, then the 96-bit magnitude,
+/// little-endian.
+fn put_minor(out: &mut [u8; ACCOUNT_VALUE_BYTES], at: usize, minor: i128, scale: u8) {
+    let sign = if minor < 0 { DECIMAL_SIGN_BIT } else { 0 };
+    out[at] = sign | scale;
+    out[at + 1..at + DECIMAL_BYTES].copy_from_slice(&minor.unsigned_abs().to_le_bytes()[..12]);
 }
 
-fn get_decimal(value: &[u8; ACCOUNT_VALUE_BYTES], at: usize) -> Option<Decimal> {
+/// The total or limit at `at`, which must be written at `scale` (the unit's: the engine keeps
+/// every total and limit at it) and within the largest balance.
+fn get_minor(value: &[u8; ACCOUNT_VALUE_BYTES], at: usize, scale: u8) -> Option<i128> {
     let sign_scale = value[at];
-    let scale = u32::from(sign_scale & DECIMAL_SCALE_MASK);
-    if sign_scale & !(DECIMAL_SIGN_BIT | DECIMAL_SCALE_MASK) != 0 || scale > DECIMAL_SCALE_MAX {
+    if sign_scale & !(DECIMAL_SIGN_BIT | DECIMAL_SCALE_MASK) != 0
+        || sign_scale & DECIMAL_SCALE_MASK != scale
+        || u32::from(scale) > UNIT_SCALE_MAX
+    {
         return None;
     }
-    let word = |i: usize| u32::from_le_bytes(array(value, at + 1 + i));
-    Some(Decimal::from_parts(
-        word(0),
-        word(4),
-        word(8),
-        sign_scale & DECIMAL_SIGN_BIT != 0,
-        scale,
-    ))
+    let mut magnitude = [0u8; 16];
+    magnitude[..12].copy_from_slice(&value[at + 1..at + DECIMAL_BYTES]);
+    let magnitude = i128::from_le_bytes(magnitude);
+    if magnitude > i128::from(BALANCE_WHOLE_MAX) * 10i128.pow(u32::from(scale)) {
+        return None;
+    }
+    Some(if sign_scale & DECIMAL_SIGN_BIT != 0 {
+        -magnitude
+    } else {
+        magnitude
+    })
 }
 
 #[cfg(test)]
@@ -140,38 +147,47 @@ mod tests {
     use std::str::FromStr;
 
     fn sample() -> Account {
-        let d = |s: &str| Decimal::from_str(s).unwrap();
         Account {
             id: AccountId::new(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10).unwrap(),
             unit: 7,
+            scale: 2,
             kind: AccountKind::Issuer,
             community: 0xdead_beef,
             user_data: u128::MAX - 5,
-            floor: Some(d("-10.50")),
+            floor: Some(-1_050),
             ceiling: None,
             eligible_from: Some(1_700_000_000_000_000_000),
             timestamp: 42,
             closed: true,
             balances: Balances {
-                debits_pending: d("0.00"),
-                debits_posted: d("79228162514264337593543950335"),
-                credits_pending: d("1.5"),
-                credits_posted: d("-0.0000000000000000000000000001"),
+                debits_pending: 0,
+                debits_posted: i128::from(BALANCE_WHOLE_MAX) * 100,
+                credits_pending: 150,
+                credits_posted: -1,
             },
         }
     }
 
     #[test]
-    fn an_account_round_trips_with_its_scales() {
+    fn an_account_round_trips_with_its_scale() {
         let account = sample();
         let mut value = [0u8; ACCOUNT_VALUE_BYTES];
         encode_account(&account, &mut value);
         let back = decode_account(account.id, &value).unwrap();
         assert_eq!(back, account);
-        // Equal decimals may differ in scale: the stored scale is the engine's.
-        assert_eq!(back.floor.unwrap().scale(), 2);
-        assert_eq!(back.balances.debits_pending.scale(), 2);
+        assert_eq!(
+            value[OFFSET_FLOOR],
+            DECIMAL_SIGN_BIT | 2,
+            "-10.50: negative, scale 2"
+        );
         assert_eq!(back.ceiling, None);
+        let mut beyond = account.clone();
+        beyond.balances.credits_pending = i128::from(BALANCE_WHOLE_MAX) * 100 + 1;
+        encode_account(&beyond, &mut value);
+        assert!(
+            decode_account(account.id, &value).is_none(),
+            "past the largest balance"
+        );
     }
 
     /// The bytes of accounts the engine made (limits with decimals, posted and pending totals),
@@ -181,7 +197,7 @@ mod tests {
         use ledger_core::{Amount, Ledger, NewAccount, Transfer, TransferFlags, TransferId, Unit};
         let mut ledger = Ledger::new(vec![Unit::new(1, "hours", 2)]).unwrap();
         let (fund, member) = (AccountId::new(1).unwrap(), AccountId::new(2).unwrap());
-        let d = |s: &str| Some(Decimal::from_str(s).unwrap());
+        let d = |s: &str| Some(ledger_core::Decimal::from_str(s).unwrap());
         ledger
             .create_accounts(
                 &[
@@ -223,7 +239,12 @@ mod tests {
         let mut value = [0u8; ACCOUNT_VALUE_BYTES];
         encode_account(&account, &mut value);
         assert!(decode_account(account.id, &value[..ACCOUNT_VALUE_BYTES - 1]).is_none());
-        for (at, byte) in [(OFFSET_KIND, 0), (OFFSET_FLAGS, 0x10), (OFFSET_FLOOR, 29)] {
+        for (at, byte) in [
+            (OFFSET_KIND, 0),
+            (OFFSET_FLAGS, 0x10),
+            (OFFSET_FLOOR, 29),
+            (OFFSET_FLOOR, 3),
+        ] {
             let mut bad = value;
             bad[at] = byte;
             assert!(

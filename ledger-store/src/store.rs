@@ -310,7 +310,8 @@ pub(crate) struct HeadState {
 /// let committed = store.submit(Command::CreateTransfers(services), now + 1).unwrap();
 /// assert_eq!(committed.sequence, 2); // genesis 0, accounts 1
 ///
-/// assert_eq!(store.balances(member).unwrap().posted().to_string(), "2.5");
+/// assert_eq!(store.balances(member).unwrap().posted(), 250); // hundredths of an hour
+/// assert_eq!(store.account(member).unwrap().posted().to_string(), "2.5");
 /// let page = store.history(member, None, 1).unwrap();
 /// assert_eq!(page.transfers[0].id(), TransferId::new(10).unwrap());
 /// let rest = store.history(member, page.next, 10).unwrap();

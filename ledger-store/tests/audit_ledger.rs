@@ -147,7 +147,7 @@ fn an_index_account_whose_balances_differ_under_a_current_mark_is_index_damage()
         // Change one account's balance in the index behind the store's back, keeping its mark.
         let index = Index::open(&dir.path().join(INDEX_DIR_NAME)).unwrap();
         let mut changed = index.live().account(account(101)).unwrap().unwrap();
-        changed.balances.credits_posted += ledger_core::Decimal::new(1, 2);
+        changed.balances.credits_posted += 1; // one hundredth
         index
             .live()
             .apply(&IndexDelta::default(), &[changed], None)

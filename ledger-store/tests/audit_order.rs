@@ -68,7 +68,7 @@ fn the_sums_before_a_torn_tail_are_the_engines() {
     let store = Store::open(dir.path(), options()).unwrap();
     for (id, (_, totals)) in &audited.accounts {
         let account = store.account(*id).unwrap();
-        assert_eq!(Totals::of(&account.balances), *totals, "account {id:?}");
+        assert_eq!(Totals::of(&account), *totals, "account {id:?}");
     }
     assert_eq!(audited.transfers, store.status().transfers as u64);
     store.close().unwrap();

@@ -104,7 +104,7 @@ impl Ledger {
 
     fn posted(&self, n: u128) -> Decimal {
         self.store
-            .read(|l| l.account(account(n)).unwrap().balances.posted())
+            .read(|l| l.account(account(n)).unwrap().posted())
             .normalize()
     }
 

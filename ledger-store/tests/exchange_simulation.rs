@@ -253,7 +253,7 @@ impl Sim {
         let source = member(self.rng.below(MEMBERS as u64) as u128);
         // Sometimes a member moves: their whole balance (refused when some of it is held).
         let moving = self.rng.chance(15);
-        let balance = self.nodes[from].store().balances(source).unwrap().posted();
+        let balance = self.nodes[from].store().account(source).unwrap().posted();
         let amount = match moving {
             true => match Amount::from_decimal_in(balance, 2) {
                 Ok(whole) => whole,
@@ -496,7 +496,7 @@ impl Sim {
         let mut hours = Decimal::ZERO;
         for node in &self.nodes {
             for m in 0..MEMBERS {
-                hours += node.store().balances(member(m)).unwrap().available();
+                hours += node.store().account(member(m)).unwrap().available();
             }
         }
         // Credited and not yet posted, per ordered pair.
@@ -552,7 +552,7 @@ impl Sim {
                 let balance = |x: usize, y: usize| {
                     self.nodes[x]
                         .store()
-                        .balances(clearing_account(self.nodes[y].id, HOURS))
+                        .account(clearing_account(self.nodes[y].id, HOURS))
                         .unwrap()
                         .posted()
                 };

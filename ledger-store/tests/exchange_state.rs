@@ -145,7 +145,7 @@ impl Side {
 
     fn posted(&self, n: u128) -> Decimal {
         self.store
-            .read(|l| l.account(account(n)).unwrap().balances.posted())
+            .read(|l| l.account(account(n)).unwrap().posted())
             .normalize()
     }
 

@@ -85,7 +85,7 @@ fn concurrent_hosts_get_the_results_of_a_serial_run() {
             });
         }
     });
-    let balance = |id| store.balances(account(id)).unwrap().posted();
+    let balance = |id| store.account(account(id)).unwrap().posted();
     let served = Decimal::from((HOSTS * SERVICES_PER_HOST) as u64);
     // Exactly the cap earned, the rest donated, never a refusal: as if run one after another.
     assert_eq!(balance(2), Decimal::from(10));

@@ -228,7 +228,7 @@ fn balances_summed_from_the_outcomes_equal_the_engines() {
         assert_eq!(unit, account.unit);
         assert_eq!(
             totals,
-            ledger_store::audit::Totals::of(&account.balances),
+            ledger_store::audit::Totals::of(&account),
             "{}",
             account.id
         );

@@ -113,10 +113,10 @@ fn expiry_is_journaled_and_replays_to_the_same_balances() {
         .unwrap();
     assert_eq!(done.events()[0].code, ResultCode::Ok);
     let held = store.balances(account(100)).unwrap();
-    assert!(!held.debits_pending.is_zero());
+    assert_ne!(held.debits_pending, 0);
     store.expire(NOW + 61_000_000_000).unwrap();
     let released = store.balances(account(100)).unwrap();
-    assert!(released.debits_pending.is_zero());
+    assert_eq!(released.debits_pending, 0);
     let digest = store.state_digest();
     store.close().unwrap();
     let store = Store::open(dir.path(), options()).unwrap();

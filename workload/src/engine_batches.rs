@@ -269,7 +269,7 @@ impl Workload {
 
         let mut naive_base: HashMap<u128, Decimal> = HashMap::with_capacity(shape.accounts);
         for account in ledger.accounts() {
-            naive_base.insert(account.id.get(), account.balances.posted());
+            naive_base.insert(account.id.get(), account.posted());
         }
         let naive_batches = batches
             .iter()

@@ -273,7 +273,7 @@ fn one_day(bank: &mut Bank, dice: &mut Dice, bookings: &mut Vec<TransferId>) {
         let balance = bank
             .ledger
             .account(spender)
-            .map_or(Decimal::ZERO, |a| a.balances.available());
+            .map_or(Decimal::ZERO, |a| a.available());
         if balance >= Decimal::from(20) {
             let request = Redemption {
                 member: spender,
@@ -309,7 +309,7 @@ fn one_day(bank: &mut Bank, dice: &mut Dice, bookings: &mut Vec<TransferId>) {
 
 fn teams_donate(bank: &mut Bank) {
     for t in 0..TEAMS {
-        let Some(held) = bank.ledger.account(team(t)).map(|a| a.balances.available()) else {
+        let Some(held) = bank.ledger.account(team(t)).map(|a| a.available()) else {
             continue;
         };
         let Ok(amount) = Amount::from_decimal_in(held, 2) else {
@@ -376,11 +376,11 @@ fn assert_books_balance(ledger: &Ledger) {
     let liability = report::liability(ledger);
     for unit in ledger.units() {
         let in_unit = || ledger.accounts().filter(|a| a.unit == unit.id);
-        let sum: Decimal = in_unit().map(|a| a.balances.posted()).sum();
+        let sum: Decimal = in_unit().map(|a| a.posted()).sum();
         assert!(sum.is_zero(), "unit {} does not balance", unit.name);
         let held: Decimal = in_unit()
             .filter(|a| a.kind.is_holder())
-            .map(|a| a.balances.posted())
+            .map(|a| a.posted())
             .sum();
         let reported = liability.units.iter().find(|u| u.unit == unit.id);
         assert_eq!(reported.map(|u| u.total), Some(held));

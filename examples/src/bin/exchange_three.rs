@@ -233,7 +233,7 @@ fn serve(dir: &Path, id: u64) -> Result<(), Error> {
                 .map(|r| r.reply.map(|m| m.to_bytes()).unwrap_or_default()),
             "/send" => send(&store, &mut exchange, &body),
             "/balance" => Ok(store
-                .read(|l| l.account(account(MEMBER)).map(|a| a.balances.posted()))
+                .read(|l| l.account(account(MEMBER)).map(|a| a.posted()))
                 .unwrap_or_default()
                 .normalize()
                 .to_string()

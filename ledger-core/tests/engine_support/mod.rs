@@ -170,11 +170,11 @@ impl Fixture {
     }
 
     pub fn posted(&self, id: u128) -> Decimal {
-        self.account(id).balances.posted()
+        self.account(id).posted()
     }
 
     pub fn available(&self, id: u128) -> Decimal {
-        self.account(id).balances.available()
+        self.account(id).available()
     }
 
     pub fn record(&self, id: u128) -> &TransferRecord {

@@ -126,19 +126,11 @@ impl Bank {
     }
 
     pub fn balance(&self, account: AccountId) -> Decimal {
-        self.ledger
-            .account(account)
-            .expect("account")
-            .balances
-            .posted()
+        self.ledger.account(account).expect("account").posted()
     }
 
     pub fn available(&self, account: AccountId) -> Decimal {
-        self.ledger
-            .account(account)
-            .expect("account")
-            .balances
-            .available()
+        self.ledger.account(account).expect("account").available()
     }
 
     pub fn link(&mut self, a: AccountId, b: AccountId) {
@@ -168,7 +160,7 @@ impl Bank {
                 .ledger
                 .accounts()
                 .filter(|a| a.unit == unit.id)
-                .map(|a| a.balances.posted())
+                .map(|a| a.posted())
                 .sum();
             assert_eq!(sum, Decimal::ZERO, "unit {} does not balance", unit.name);
         }
