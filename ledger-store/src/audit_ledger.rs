@@ -34,6 +34,9 @@ pub struct LedgerAudit {
     pub macs_checked: bool,
     /// Accounts whose balances were summed from the outcomes.
     pub accounts: u64,
+    /// Transfers the outcomes hold: every applied transfer, operation movement, released hold
+    /// and sweep (see [`Audit::transfers`](crate::audit::Audit::transfers)).
+    pub transfers: u64,
     /// The index against those balances.
     pub index: IndexCheck,
 }
@@ -125,6 +128,7 @@ pub fn audit_ledger_from(
             checkpoints: audited.checkpoints,
             macs_checked: key.is_some(),
             accounts: audited.accounts.len() as u64,
+            transfers: audited.transfers,
             index,
         })
     })

@@ -3,7 +3,7 @@
 //! `timebank verify`'s two modes and a replay through the engine, and prints one JSON object.
 //!
 //! `cargo run --release -p benches --bin scale -- --transfers N [--dir DIR]
-//! [--segment-bytes BYTES] --json`
+//! [--segment-bytes BYTES] [--verify-runs R] [--verify-only] --json`
 //!
 //! The journal is written in segments under `--segment-bytes` (default 256 MiB, the store's);
 //! `segments` is how many there are, `journal_bytes` their records' bytes and `file_bytes` the
@@ -12,7 +12,12 @@
 //! an existing journal there is reused (its transfer count is what it holds, not N).
 //! `verify` is what `timebank verify` runs by default (`ledger_store::audit_ledger`: the file
 //! read, frames, hashes, chain and every balance summed from the outcomes on two cores, without
-//! the engine; the journal written here has no index to compare). `verify_replay` is
+//! the engine; and the sled index against those balances when `DIR` has one, which a journal
+//! written here has not until the first run's open below builds it: `verify_index_checked`
+//! says whether it was compared). With `--verify-runs R` the default verify runs R times
+//! (`verify_runs_s`, every run; `verify_s` stays the first and `verify_median_s` is the median);
+//! `--verify-only` stops there and prints `transfers` (as the audit counts them), `records`,
+//! `journal_bytes`, `segments`, `write_s` and those fields alone. `verify_replay` is
 //! `verify_dir`, the one replay `timebank verify --replay` runs (as `verify_dir_with_index`,
 //! before it compares the index): every command replayed through the engine. `replay` is the replay alone on bytes in memory; `audit` the audit alone.
 //!
@@ -34,7 +39,7 @@ use std::time::Instant;
 use benches::journal_image::write_journal;
 use benches::scratch_dir::ScratchDir;
 use ledger_core::AccountId;
-use ledger_store::audit_ledger::audit_ledger;
+use ledger_store::audit_ledger::{audit_ledger, IndexCheck};
 use ledger_store::replay::replay;
 use ledger_store::segment::{find_segments, read_journal};
 use ledger_store::snapshot::SNAPSHOT_DIR_NAME;
@@ -44,12 +49,15 @@ struct Args {
     transfers: usize,
     dir: Option<PathBuf>,
     segment_bytes: u64,
+    verify_runs: usize,
+    verify_only: bool,
 }
 
 fn parse() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let (mut transfers, mut dir) = (None, None);
     let mut segment_bytes = SEGMENT_BYTES_DEFAULT;
+    let (mut verify_runs, mut verify_only) = (1, false);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--transfers" => {
@@ -61,29 +69,75 @@ fn parse() -> Result<Args, String> {
                 let n = args.next().ok_or("--segment-bytes needs a number")?;
                 segment_bytes = n.replace('_', "").parse().map_err(|_| format!("{n:?}"))?;
             }
+            "--verify-runs" => {
+                let n = args.next().ok_or("--verify-runs needs a number")?;
+                verify_runs = n.parse().map_err(|_| format!("{n:?}"))?;
+                if verify_runs == 0 {
+                    return Err("--verify-runs needs at least 1".into());
+                }
+            }
+            "--verify-only" => verify_only = true,
             "--json" => {}
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(Args {
-        transfers: transfers
-            .ok_or("usage: scale --transfers N [--dir DIR] [--segment-bytes BYTES] --json")?,
+        transfers: transfers.ok_or(
+            "usage: scale --transfers N [--dir DIR] [--segment-bytes BYTES] [--verify-runs R] \
+             [--verify-only] --json",
+        )?,
         dir,
         segment_bytes,
+        verify_runs,
+        verify_only,
     })
 }
 
-fn measure(dir: &Path, transfers: usize, segment_bytes: u64) -> Result<String, String> {
+fn measure(dir: &Path, args: &Args) -> Result<String, String> {
     let mut write_s = None;
     let found = find_segments(&OsIo, dir, &[]).map_err(|e| e.to_string())?;
     if found.is_none_or(|f| f.is_empty()) {
         let start = Instant::now();
-        write_journal(dir, transfers, segment_bytes)?;
+        write_journal(dir, args.transfers, args.segment_bytes)?;
         write_s = Some(start.elapsed().as_secs_f64());
     }
-    let start = Instant::now();
-    let verified = audit_ledger(dir, None, true).map_err(|e| e.to_string())?;
-    let verify_s = start.elapsed().as_secs_f64();
+    let write_s = write_s.map_or("null".into(), |s| format!("{s:.3}"));
+    let mut runs = Vec::new();
+    let mut verified = None;
+    for _ in 0..args.verify_runs {
+        let start = Instant::now();
+        verified = Some(audit_ledger(dir, None, true).map_err(|e| e.to_string())?);
+        runs.push(start.elapsed().as_secs_f64());
+    }
+    let verified = verified.expect("at least one verify run");
+    let verify_s = runs[0];
+    let mut sorted = runs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = match sorted.len() % 2 {
+        1 => sorted[sorted.len() / 2],
+        _ => (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0,
+    };
+    let runs_s: Vec<String> = runs.iter().map(|s| format!("{s:.3}")).collect();
+    let verify_fields = format!(
+        "\"verify_s\":{verify_s:.3},\"verify_median_s\":{median:.3},\"verify_runs_s\":[{}],\
+         \"verify_index_checked\":{}",
+        runs_s.join(","),
+        verified.index == IndexCheck::Matches
+    );
+    if args.verify_only {
+        let per_s = |seconds: f64| (verified.transfers as f64 / seconds).round();
+        return Ok(format!(
+            "{{\"transfers\":{},\"records\":{},\"journal_bytes\":{},\"segments\":{},\
+             \"write_s\":{write_s},{verify_fields},\"verify_transfers_per_s\":{},\
+             \"verify_median_transfers_per_s\":{}}}",
+            verified.transfers,
+            verified.records,
+            verified.journal_bytes,
+            verified.segments,
+            per_s(verify_s),
+            per_s(median),
+        ));
+    }
     let start = Instant::now();
     let report = verify_dir(dir, None, &mut |_| {}).map_err(|e| e.to_string())?;
     let verify_replay_s = start.elapsed().as_secs_f64();
@@ -105,7 +159,7 @@ fn measure(dir: &Path, transfers: usize, segment_bytes: u64) -> Result<String, S
     let per_s = |seconds: f64| (held as f64 / seconds).round();
     Ok(format!(
         "{{\"transfers\":{held},\"records\":{},\"journal_bytes\":{},\"bytes_per_transfer\":{:.2},\
-         \"segments\":{},\"file_bytes\":{file_bytes},\"write_s\":{},\"verify_s\":{verify_s:.3},\"verify_transfers_per_s\":{},\
+         \"segments\":{},\"file_bytes\":{file_bytes},\"write_s\":{write_s},{verify_fields},\"verify_transfers_per_s\":{},\
          \"verify_replay_s\":{verify_replay_s:.3},\"verify_replay_transfers_per_s\":{},\
          \"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{},\"audit_s\":{audit_s:.3},\
          \"audit_transfers_per_s\":{},{}}}",
@@ -113,7 +167,6 @@ fn measure(dir: &Path, transfers: usize, segment_bytes: u64) -> Result<String, S
         report.journal_bytes,
         report.journal_bytes as f64 / held.max(1) as f64,
         verified.segments,
-        write_s.map_or("null".into(), |s| format!("{s:.3}")),
         per_s(verify_s),
         per_s(verify_replay_s),
         per_s(replay_s),
@@ -282,10 +335,10 @@ fn main() -> ExitCode {
         };
     }
     let result = parse().and_then(|args| match &args.dir {
-        Some(dir) => measure(dir, args.transfers, args.segment_bytes),
+        Some(dir) => measure(dir, &args),
         None => {
             let scratch = ScratchDir::new("scale").map_err(|e| e.to_string())?;
-            measure(scratch.path(), args.transfers, args.segment_bytes)
+            measure(scratch.path(), &args)
         }
     });
     match result {
