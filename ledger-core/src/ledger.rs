@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 
 use crate::account::{Account, AccountKind, Balances, NewAccount};
+use crate::account_table::{AccountTable, Bucket};
 use crate::amendment::{Amendment, AmendmentError};
 use crate::amount::Amount;
 use crate::attribution::{Attribution, Attributions};
@@ -52,7 +53,7 @@ pub enum BatchError {
 #[derive(Debug, Clone)]
 enum Undo {
     Account {
-        id: AccountId,
+        at: Bucket,
         balances: Balances,
         closed: bool,
     },
@@ -65,6 +66,17 @@ enum Undo {
     TimeoutInserted((u64, TransferId)),
     TimeoutRemoved((u64, TransferId)),
     Rules(RulesUndo),
+}
+
+/// Events of a transfer batch whose accounts are looked up together (see `look_ahead`).
+const LOOKAHEAD: usize = 16;
+
+/// Where a transfer's debit and credit accounts are in the accounts table (`None`: not named,
+/// or no such account).
+#[derive(Debug, Clone, Copy, Default)]
+struct Resolved {
+    debit: Option<Bucket>,
+    credit: Option<Bucket>,
 }
 
 /// A ledger: units, accounts, transfers and the rules that guard them.
@@ -99,7 +111,7 @@ enum Undo {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     pub(crate) units: BTreeMap<UnitId, Unit>,
-    pub(crate) accounts: IdMap<AccountId, Account>,
+    pub(crate) accounts: AccountTable,
     pub(crate) transfers: TransferTable,
     /// Ids whose standalone transfer failed with a transient code: never applied later.
     pub(crate) failed: IdMap<TransferId, ResultCode>,
@@ -149,7 +161,7 @@ impl Ledger {
         }
         Ok(Ledger {
             units: map,
-            accounts: IdMap::default(),
+            accounts: AccountTable::default(),
             transfers: TransferTable::default(),
             failed: IdMap::default(),
             timeouts: BTreeSet::new(),
@@ -392,7 +404,14 @@ impl Ledger {
         let mut chain_start: Option<usize> = None;
         let mut chain_failed = false;
         self.undo.clear();
+        let mut resolved = [Resolved::default(); LOOKAHEAD];
         for (index, transfer) in batch.iter().enumerate() {
+            if index % LOOKAHEAD == 0 {
+                self.look_ahead(
+                    &batch[index..batch.len().min(index + LOOKAHEAD)],
+                    &mut resolved,
+                );
+            }
             let timestamp = first + index as u64;
             let linked = transfer.flags.contains(TransferFlags::LINKED);
             if chain_start.is_none() && linked {
@@ -411,7 +430,7 @@ impl Ledger {
                 }
             } else {
                 self.in_chain = linked;
-                let result = self.create_transfer(transfer, timestamp);
+                let result = self.create_transfer(transfer, timestamp, resolved[index % LOOKAHEAD]);
                 self.in_chain = false;
                 result
             };
@@ -448,12 +467,12 @@ impl Ledger {
         while let Some(entry) = self.undo.pop() {
             match entry {
                 Undo::Account {
-                    id,
+                    at,
                     balances,
                     closed,
                 } => {
                     // The account existed when the entry was pushed; accounts are never removed.
-                    let account = self.accounts.get_mut(&id).expect("undo of a known account");
+                    let account = self.accounts.at_mut(at);
                     account.balances = balances;
                     account.closed = closed;
                 }
@@ -483,7 +502,41 @@ impl Ledger {
         }
     }
 
-    fn create_transfer(&mut self, transfer: &Transfer, timestamp: u64) -> EventResult {
+    /// Looks up the accounts of the next events together, before any of them applies: the
+    /// lookups do not depend on each other, so the processor overlaps their cache misses instead
+    /// of waiting for each in turn; it also brings the records and their ids' slots of the
+    /// transfer index into the cache. No account is added while transfers apply, so the buckets
+    /// stay valid; what applies is decided later, as without the look-ahead.
+    fn look_ahead(&self, next: &[Transfer], resolved: &mut [Resolved; LOOKAHEAD]) {
+        for (slot, transfer) in resolved.iter_mut().zip(next) {
+            *slot = self.resolve(transfer);
+            // A record spans several cache lines: read the fields the checks read, so that
+            // their misses overlap here too.
+            for at in [slot.debit, slot.credit].into_iter().flatten() {
+                let a = self.accounts.at(at);
+                std::hint::black_box((a.unit, a.closed, a.floor, a.ceiling, a.balances));
+            }
+        }
+        for transfer in next {
+            std::hint::black_box(self.transfers.position(&transfer.id));
+        }
+    }
+
+    /// The buckets of a transfer's debit and credit accounts, where it names them and they exist.
+    fn resolve(&self, transfer: &Transfer) -> Resolved {
+        let bucket = |id: Option<AccountId>| id.and_then(|id| self.accounts.bucket(&id));
+        Resolved {
+            debit: bucket(transfer.debit_account_id),
+            credit: bucket(transfer.credit_account_id),
+        }
+    }
+
+    fn create_transfer(
+        &mut self,
+        transfer: &Transfer,
+        timestamp: u64,
+        resolved: Resolved,
+    ) -> EventResult {
         let outcome = check_shape(transfer).and_then(|()| {
             if let Some(existing) = self.transfers.get(&transfer.id) {
                 return Err(match first_difference(&existing.request, transfer) {
@@ -514,7 +567,7 @@ impl Ledger {
             } else if flags.contains(TransferFlags::REVERSAL) {
                 self.reverse(transfer, timestamp)?;
             } else {
-                self.apply_new(transfer, timestamp)?;
+                self.apply_new(transfer, timestamp, resolved)?;
             }
             Ok(None)
         });
@@ -532,7 +585,12 @@ impl Ledger {
     }
 
     /// A plain or pending transfer (possibly balancing or closing).
-    fn apply_new(&mut self, t: &Transfer, timestamp: u64) -> Result<(), ResultCode> {
+    fn apply_new(
+        &mut self,
+        t: &Transfer,
+        timestamp: u64,
+        resolved: Resolved,
+    ) -> Result<(), ResultCode> {
         let debit_id = t.debit_account_id.ok_or(ResultCode::DebitAccountRequired)?;
         let credit_id = t
             .credit_account_id
@@ -545,14 +603,10 @@ impl Ledger {
         if !requested.fits_scale(unit.scale) {
             return Err(ResultCode::AmountExceedsUnitScale);
         }
-        let debit = self
-            .accounts
-            .get(&debit_id)
-            .ok_or(ResultCode::DebitAccountNotFound)?;
-        let credit = self
-            .accounts
-            .get(&credit_id)
-            .ok_or(ResultCode::CreditAccountNotFound)?;
+        // Looked up once, ahead (`resolve`): what follows reaches both accounts by bucket.
+        let debit_at = resolved.debit.ok_or(ResultCode::DebitAccountNotFound)?;
+        let credit_at = resolved.credit.ok_or(ResultCode::CreditAccountNotFound)?;
+        let (debit, credit) = (self.accounts.at(debit_at), self.accounts.at(credit_at));
         if debit.unit != credit.unit {
             return Err(ResultCode::AccountsMustHaveTheSameUnit);
         }
@@ -603,8 +657,8 @@ impl Ledger {
 
         let rules_undo = self.rules.record(&context);
         self.push_undo(Undo::Rules(rules_undo));
-        self.set_account(debit_id, debit_after, close_debit);
-        self.set_account(credit_id, credit_after, close_credit);
+        self.set_account(debit_at, debit_after, close_debit);
+        self.set_account(credit_at, credit_after, close_credit);
         let record = TransferRecord {
             request: t.clone(),
             debit_account_id: debit_id,
@@ -695,8 +749,13 @@ impl Ledger {
             return Err(ResultCode::ClosingLeavesBalance);
         }
         let pending = pending.clone();
-        let debit = &self.accounts[&pending.debit_account_id];
-        let credit = &self.accounts[&pending.credit_account_id];
+        // A stored transfer's accounts exist: accounts are never removed.
+        let debit_at = self.accounts.bucket(&pending.debit_account_id);
+        let credit_at = self.accounts.bucket(&pending.credit_account_id);
+        let (Some(debit_at), Some(credit_at)) = (debit_at, credit_at) else {
+            unreachable!("a stored transfer's accounts exist");
+        };
+        let (debit, credit) = (self.accounts.at(debit_at), self.accounts.at(credit_at));
         let held = amount_minor(pending.amount, scale);
         let (mut debit_after, mut credit_after) = (debit.balances, credit.balances);
         release_from(&mut debit_after.debits_pending, held);
@@ -716,10 +775,10 @@ impl Ledger {
         // Posting keeps a closed account closed; voiding a closing transfer reopens it.
         let reopen_debit = !post && pending.flags().contains(TransferFlags::CLOSING_DEBIT);
         let reopen_credit = !post && pending.flags().contains(TransferFlags::CLOSING_CREDIT);
-        let debit_closed = self.accounts[&pending.debit_account_id].closed && !reopen_debit;
-        let credit_closed = self.accounts[&pending.credit_account_id].closed && !reopen_credit;
-        self.set_account_state(pending.debit_account_id, debit_after, debit_closed);
-        self.set_account_state(pending.credit_account_id, credit_after, credit_closed);
+        let debit_closed = self.accounts.at(debit_at).closed && !reopen_debit;
+        let credit_closed = self.accounts.at(credit_at).closed && !reopen_credit;
+        self.set_account_state(debit_at, debit_after, debit_closed);
+        self.set_account_state(credit_at, credit_after, credit_closed);
         let new_state = if post {
             TransferState::PendingPosted
         } else {
@@ -772,8 +831,13 @@ impl Ledger {
             return Err(ResultCode::ReversalDiffersFromOriginal);
         }
         let original = original.clone();
-        let debit = &self.accounts[&original.credit_account_id];
-        let credit = &self.accounts[&original.debit_account_id];
+        let (Some(debit_at), Some(credit_at)) = (
+            self.accounts.bucket(&original.credit_account_id),
+            self.accounts.bucket(&original.debit_account_id),
+        ) else {
+            unreachable!("a stored transfer's accounts exist");
+        };
+        let (debit, credit) = (self.accounts.at(debit_at), self.accounts.at(credit_at));
         if debit.closed {
             return Err(ResultCode::DebitAccountClosed);
         }
@@ -792,8 +856,8 @@ impl Ledger {
         check_ceiling(credit, &credit_after)?;
         let rules_undo = self.rules.record(&context);
         self.push_undo(Undo::Rules(rules_undo));
-        self.set_account(original.credit_account_id, debit_after, false);
-        self.set_account(original.debit_account_id, credit_after, false);
+        self.set_account(debit_at, debit_after, false);
+        self.set_account(credit_at, credit_after, false);
         self.set_transfer_state(original_id, original.state, Some(t.id));
         self.insert_transfer(TransferRecord {
             request: t.clone(),
@@ -1073,7 +1137,8 @@ impl Ledger {
         self.rules.sweeping = true;
         for (sweep, timestamp) in sweeps.iter().zip(first..=u64::MAX) {
             self.undo.clear();
-            if self.create_transfer(sweep, timestamp).code == ResultCode::Ok {
+            let resolved = self.resolve(sweep);
+            if self.create_transfer(sweep, timestamp, resolved).code == ResultCode::Ok {
                 applied.push(sweep.id);
             }
         }
@@ -1090,23 +1155,21 @@ impl Ledger {
         }
     }
 
-    fn set_account(&mut self, id: AccountId, balances: Balances, close: bool) {
-        self.update_account(id, balances, |closed| closed || close);
+    fn set_account(&mut self, at: Bucket, balances: Balances, close: bool) {
+        self.update_account(at, balances, |closed| closed || close);
     }
 
-    fn set_account_state(&mut self, id: AccountId, balances: Balances, closed: bool) {
-        self.update_account(id, balances, |_| closed);
+    fn set_account_state(&mut self, at: Bucket, balances: Balances, closed: bool) {
+        self.update_account(at, balances, |_| closed);
     }
 
-    /// One lookup per account change: this is the hot path of every transfer.
-    fn update_account(&mut self, id: AccountId, balances: Balances, closed: impl Fn(bool) -> bool) {
-        let account = self
-            .accounts
-            .get_mut(&id)
-            .expect("accounts are checked before mutation");
+    /// No lookup per account change (the bucket came from the transfer's checks): this is the
+    /// hot path of every transfer.
+    fn update_account(&mut self, at: Bucket, balances: Balances, closed: impl Fn(bool) -> bool) {
+        let account = self.accounts.at_mut(at);
         if self.in_chain {
             self.undo.push(Undo::Account {
-                id,
+                at,
                 balances: account.balances,
                 closed: account.closed,
             });

@@ -132,6 +132,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+mod account_table;
 pub mod amendment;
 pub mod amount;
 pub mod arrival;

@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use rust_decimal::Decimal;
 
 use crate::account::{Account, AccountKind};
+use crate::account_table::AccountTable;
 use crate::amendment::Amendment;
 use crate::amount::Amount;
 use crate::arrival::{CarriedLot, NO_EXPIRY};
@@ -321,7 +322,7 @@ impl Rules {
         &mut self,
         amendment: &Amendment,
         transfers: &TransferTable,
-        accounts: &IdMap<AccountId, Account>,
+        accounts: &AccountTable,
     ) {
         let Some(mut versions) = self.compiled.take() else {
             return;
@@ -343,7 +344,7 @@ impl Rules {
         versions: &Versions,
         unit: UnitId,
         transfers: &TransferTable,
-        accounts: &IdMap<AccountId, Account>,
+        accounts: &AccountTable,
     ) {
         for record in transfers.iter().filter(|r| r.unit == unit) {
             let flags = record.flags();
@@ -432,7 +433,7 @@ impl Rules {
     pub fn check(
         &self,
         context: &RuleContext<'_>,
-        _accounts: &IdMap<AccountId, Account>,
+        _accounts: &AccountTable,
     ) -> Result<(), ResultCode> {
         let Some(versions) = &self.compiled else {
             return Ok(());
@@ -795,7 +796,7 @@ impl Rules {
     /// amount (at most what the account has available, so holds stay covered) to the unit's
     /// expiry account. Sweep ids are `SWEEP_TRANSFER_ID_BIT | n` for the n-th sweep the ledger
     /// makes (counted from 1), so they never meet a host's id.
-    pub fn due_sweeps(&mut self, now: u64, accounts: &IdMap<AccountId, Account>) -> Vec<Transfer> {
+    pub fn due_sweeps(&mut self, now: u64, accounts: &AccountTable) -> Vec<Transfer> {
         let Some(versions) = &self.compiled else {
             return Vec::new();
         };
