@@ -150,6 +150,10 @@ impl From<StoreError> for CliError {
                 "the index (sled) failed: {e}; `timebank rebuild-index` recreates it"
             )),
             StoreError::Batch(e) => CliError::refused(format!("refused: {e}")),
+            StoreError::Statement(e @ ledger_core::StatementError::AccountNotFound(_)) => {
+                CliError::not_found(e.to_string())
+            }
+            StoreError::Statement(e) => CliError::usage(e.to_string()),
             StoreError::Policy(e) => CliError::usage(format!("the policy is not valid: {e}")),
             StoreError::AlreadyExists(dir) => CliError::usage(format!(
                 "a ledger already exists in {}; choose another --data directory",

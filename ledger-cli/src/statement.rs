@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use ledger_core::report::{self, StatementError, STATEMENT_PAGE_MAX};
+use ledger_core::report::{StatementError, STATEMENT_PAGE_MAX};
 use ledger_core::Decimal;
 
 use crate::cli::{Format, StatementArgs};
@@ -45,38 +45,45 @@ pub fn run(session: &Session, args: &StatementArgs) -> CliResult {
     let store = session.open_for_reading()?;
     let id = account_id(args.id)?;
     let zone = session.zone(&store);
-    let page = store.read(|ledger| {
-        let statement =
-            report::statement(ledger, id, args.from, args.limit).map_err(|e| match e {
-                StatementError::AccountNotFound(_) => CliError::not_found(e.to_string()),
-                _ => CliError::usage(format!("{e} (pass --limit from 1 to {STATEMENT_PAGE_MAX})")),
-            })?;
-        Ok::<_, CliError>(Page {
-            account: id.get(),
-            unit: ledger
-                .unit(statement.unit)
-                .map_or(String::new(), |u| u.name.clone()),
-            from: args.from,
-            opening_balance: statement.opening_balance,
-            lines: statement
-                .lines
-                .iter()
-                .map(|l| Line {
-                    transfer: l.transfer.get(),
-                    time: format_time_in(l.timestamp, zone),
-                    served: format_time_in(l.served_at, zone),
-                    code: l.code,
-                    counterparty: l.counterparty.get(),
-                    amount: l.amount,
-                    balance: l.balance,
-                    reversal: l.reversal,
-                    operator: l.operator,
-                    reason: l.reason,
-                })
-                .collect(),
-            next: statement.next,
-        })
-    })?;
+    let statement = store
+        .statement(id, args.from, args.limit)
+        .map_err(|e| match e {
+            ledger_store::Error::Statement(e @ StatementError::AccountNotFound(_)) => {
+                CliError::not_found(e.to_string())
+            }
+            ledger_store::Error::Statement(e) => {
+                CliError::usage(format!("{e} (pass --limit from 1 to {STATEMENT_PAGE_MAX})"))
+            }
+            e => CliError::from(e),
+        })?;
+    let unit = store.read(|ledger| {
+        ledger
+            .unit(statement.unit)
+            .map_or(String::new(), |u| u.name.clone())
+    });
+    let page = Page {
+        account: id.get(),
+        unit,
+        from: args.from,
+        opening_balance: statement.opening_balance,
+        lines: statement
+            .lines
+            .iter()
+            .map(|l| Line {
+                transfer: l.transfer.get(),
+                time: format_time_in(l.timestamp, zone),
+                served: format_time_in(l.served_at, zone),
+                code: l.code,
+                counterparty: l.counterparty.get(),
+                amount: l.amount,
+                balance: l.balance,
+                reversal: l.reversal,
+                operator: l.operator,
+                reason: l.reason,
+            })
+            .collect(),
+        next: statement.next,
+    };
     let format = if session.json() {
         Format::Json
     } else {

@@ -15,6 +15,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use crate::account::{Account, AccountKind};
+use crate::attribution::Attribution;
 use crate::id::{AccountId, TransferId};
 use crate::ledger::Ledger;
 use crate::policy::Purpose;
@@ -270,6 +271,74 @@ impl fmt::Display for FlowReport {
         }
         Ok(())
     }
+}
+
+/// What one transfer does to one of its accounts, as a store keeps it per account for
+/// statements: a statement line but for the running balance and the attribution, which the
+/// store adds (the balance as it appends, the attribution from [`Ledger::attribution_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementEntry {
+    /// The transfer.
+    pub transfer: TransferId,
+    /// When the ledger recorded it.
+    pub timestamp: u64,
+    /// When the service it pays for was done (`timestamp` unless recorded later).
+    pub served_at: u64,
+    /// The transfer's code.
+    pub code: u16,
+    /// The account on the other side.
+    pub counterparty: AccountId,
+    /// Positive for a credit to the account, negative for a debit (what was held or released,
+    /// for a transfer that moved no posted balance).
+    pub amount: Decimal,
+    /// Whether the transfer reverses an earlier one.
+    pub reversal: bool,
+    /// Whether it moved the posted balance (a plain transfer, a post or a reversal): only
+    /// these are statement lines; a hold, and the record of a void, are not.
+    pub posted: bool,
+}
+
+impl StatementEntry {
+    /// The line this entry shows, given the posted balance after it and who recorded it.
+    pub fn line(&self, balance: Decimal, by: Attribution) -> StatementLine {
+        StatementLine {
+            transfer: self.transfer,
+            timestamp: self.timestamp,
+            served_at: self.served_at,
+            code: self.code,
+            counterparty: self.counterparty,
+            amount: self.amount,
+            balance,
+            reversal: self.reversal,
+            operator: by.operator,
+            reason: by.reason,
+        }
+    }
+}
+
+/// What `record` does to `account`, when it is one of its two accounts. Pure: what the
+/// transfer record says, whatever the ledger holds now. A posted transfer's entry never
+/// changes (its state stays posted), so an entry made when the transfer applies stays true.
+pub fn statement_entry(record: &TransferRecord, account: AccountId) -> Option<StatementEntry> {
+    let credit = record.credit_account_id == account;
+    if !credit && record.debit_account_id != account {
+        return None;
+    }
+    let amount = record.amount.value();
+    Some(StatementEntry {
+        transfer: record.id(),
+        timestamp: record.timestamp,
+        served_at: record.served_at(),
+        code: record.code,
+        counterparty: if credit {
+            record.debit_account_id
+        } else {
+            record.credit_account_id
+        },
+        amount: if credit { amount } else { -amount },
+        reversal: record.flags().contains(TransferFlags::REVERSAL),
+        posted: moved_posted_value(record),
+    })
 }
 
 /// One posted movement of an account.

@@ -1670,8 +1670,11 @@ timebank_status timebank_store_liability(const struct timebank_store *store,
 // the order applied, oldest first, with a running balance) to `lines_out`, and where the page
 // sits to `*page_out`. `capacity` is 1 to 1000.
 //
+// The lines are read from the store's index (FORMAT.md §10), which the call first waits for
+// until it reflects every record durable when the call began (it never waits for a sync).
+//
 // Errors: `NOT_FOUND` for an unknown account; `INVALID_ARGUMENT` for a zero id or a capacity
-// out of range.
+// out of range; `IO` when the index fails (reopening the store rebuilds it).
 //
 // Thread safety: `store` may be used from several threads at once.
 //

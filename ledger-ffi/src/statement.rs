@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use ledger_core::report::{statement, StatementError, STATEMENT_PAGE_MAX};
+use ledger_core::report::STATEMENT_PAGE_MAX;
 
 use crate::boundary;
 use crate::decimal::{field, TIMEBANK_DECIMAL_BYTES};
@@ -54,8 +54,11 @@ pub struct timebank_statement_page {
 /// the order applied, oldest first, with a running balance) to `lines_out`, and where the page
 /// sits to `*page_out`. `capacity` is 1 to 1000.
 ///
+/// The lines are read from the store's index (FORMAT.md §10), which the call first waits for
+/// until it reflects every record durable when the call began (it never waits for a sync).
+///
 /// Errors: `NOT_FOUND` for an unknown account; `INVALID_ARGUMENT` for a zero id or a capacity
-/// out of range.
+/// out of range; `IO` when the index fails (reopening the store rebuilds it).
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -93,18 +96,9 @@ pub unsafe extern "C" fn timebank_store_statement(
         let lines_out = unsafe { pointer::slice_out(lines_out, capacity, "lines_out") }?;
         // SAFETY: the contract above covers `page_out`.
         let page_out = unsafe { pointer::out_arg(page_out, "page_out") }?;
-        let (page, scale) = store
-            .read(|l| {
-                let scale = l
-                    .account(account)
-                    .and_then(|a| l.unit(a.unit))
-                    .map_or(0, |u| u.scale);
-                statement(l, account, from, capacity).map(|page| (page, scale))
-            })
-            .map_err(|e| match e {
-                StatementError::AccountNotFound(_) => Error::new(Status::NotFound, e.to_string()),
-                _ => Error::invalid(e.to_string()),
-            })?;
+        // An unknown account is NOT_FOUND (see the `From` of the store's errors).
+        let page = store.statement(account, from, capacity)?;
+        let scale = store.read(|l| l.unit(page.unit).map_or(0, |u| u.scale));
         for (slot, line) in lines_out.iter_mut().zip(&page.lines) {
             *slot = timebank_statement_line {
                 transfer_id: line.transfer.into(),

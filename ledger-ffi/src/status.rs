@@ -176,6 +176,8 @@ impl From<ledger_store::Error> for Error {
             E::Index(e) if e.kind() == ledger_store::IndexErrorKind::Locked => Status::Busy,
             E::Index(_) => Status::Io,
             E::Corrupted(_) => Status::Damaged,
+            E::Statement(ledger_core::StatementError::AccountNotFound(_)) => Status::NotFound,
+            E::Statement(_) => Status::InvalidArgument,
             E::Batch(_) | E::Policy(_) | E::CheckpointText(_) | E::NoCheckpointKey => {
                 Status::InvalidArgument
             }

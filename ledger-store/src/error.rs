@@ -24,6 +24,9 @@ pub enum Error {
     /// The engine refused the whole batch before looking at any event; nothing was journaled.
     #[error("batch refused: {0}")]
     Batch(#[from] ledger_core::BatchError),
+    /// A statement was asked of an unknown account, or with a page size out of range.
+    #[error(transparent)]
+    Statement(#[from] ledger_core::StatementError),
     /// The policy given to `Store::create` is invalid.
     #[error("invalid policy: {0}")]
     Policy(String),

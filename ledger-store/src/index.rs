@@ -15,7 +15,7 @@
 //! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte) ++ accounts (u64 LE) ++ transfers (u64 LE) |
 //! | `a` ++ account id (u128 BE) | the account, 118 bytes (see `docs/FORMAT.md` §10) |
 //! | `t` ++ transfer id (u128 BE) | sequence of the record that created it (u64 LE) ++ timestamp (u64 LE) |
-//! | `h` ++ account id (BE) ++ first entry's timestamp (u64 BE) ++ its transfer id (BE) | up to 64 history entries (see `index_history`) |
+//! | `h` ++ account id (BE) ++ the account's statement lines before the run (u64 BE) ++ its first entry's timestamp (u64 BE) | a run of up to 64 history entries, each what a transfer did to the account, after the posted balance before them (see `index_history`) |
 //!
 //! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order. The
 //! counts in the mark are the index's fingerprint: opening checks them against the journal
@@ -27,21 +27,20 @@
 //! sled's errors become [`IndexError`]s: no sled type leaves this module.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard};
 
+use ledger_core::report::{statement_entry, StatementEntry};
 use ledger_core::{
-    Account, AccountId, Command, Ledger, Reply, ResultCode, TransferId, TransferRecord,
+    Account, AccountId, Command, Decimal, Ledger, Reply, ResultCode, TransferId, TransferRecord,
     SWEEP_TRANSFER_ID_BIT,
 };
 
 use crate::error::{IndexError, IndexErrorKind};
 use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
 use crate::index_history::{
-    account_prefix, bucket_key, decode_bucket, encode_bucket, key_order, split_buckets, Entry,
-    BUCKET_ENTRIES_MAX, PREFIX_HISTORY,
+    account_prefix, decode_run, encode_run, run_key, Run, PREFIX_HISTORY, RUN_ENTRIES_MAX,
 };
 use crate::record::Hash;
 
@@ -52,7 +51,7 @@ const KEY_LIVE: &[u8] = b"live";
 const GENERATION_PREFIX: &str = "index-";
 /// The layout of the values below; an index written in another layout (or before the marker
 /// carried one) reads as having no marker, so opening rebuilds it.
-const INDEX_FORMAT: u8 = 4;
+const INDEX_FORMAT: u8 = 5;
 const MARKER_BYTES: usize = 8 + 32 + 1 + 8 + 8;
 const PREFIX_ACCOUNT: u8 = b'a';
 const PREFIX_TRANSFER: u8 = b't';
@@ -165,16 +164,45 @@ impl IndexMark {
 /// A transfer as the index keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexedTransfer {
-    /// The transfer's id.
-    pub id: TransferId,
     /// The sequence number of the journal record that applied it.
     pub sequence: u64,
-    /// The timestamp the ledger gave it (nanoseconds since the Unix epoch).
-    pub timestamp: u64,
-    /// The account it debited.
-    pub debit: AccountId,
     /// The account it credited.
     pub credit: AccountId,
+    /// What it did to the account it credited (whose counterparty is the account it debited).
+    pub entry: StatementEntry,
+}
+
+impl IndexedTransfer {
+    /// The transfer's id.
+    pub fn id(&self) -> TransferId {
+        self.entry.transfer
+    }
+
+    /// Its entry in each of its accounts' histories: the debit account's, then the credit
+    /// account's.
+    pub fn sides(&self) -> [(AccountId, StatementEntry); 2] {
+        let debit = StatementEntry {
+            counterparty: self.credit,
+            amount: -self.entry.amount,
+            ..self.entry
+        };
+        [(self.entry.counterparty, debit), (self.credit, self.entry)]
+    }
+}
+
+// The indexer's queue holds one per transfer (see `INDEX_LAG_TRANSFERS_MAX`).
+const _: () = assert!(std::mem::size_of::<IndexedTransfer>() <= 112);
+
+/// A page of an account's statement as the index reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexStatement {
+    /// The account's posted balance before the page's first line (after its last line when the
+    /// page starts past it).
+    pub opening_balance: Decimal,
+    /// The page's lines, each with the posted balance after it.
+    pub lines: Vec<(StatementEntry, Decimal)>,
+    /// Whether another line follows the page.
+    pub more: bool,
 }
 
 /// What one or more journal records change in the index.
@@ -260,13 +288,14 @@ impl IndexDelta {
     }
 
     fn push_transfer(&mut self, sequence: u64, record: &TransferRecord) {
-        self.transfers.push(IndexedTransfer {
-            id: record.id(),
-            sequence,
-            timestamp: record.timestamp,
-            debit: record.debit_account_id,
-            credit: record.credit_account_id,
-        });
+        let credit = record.credit_account_id;
+        if let Some(entry) = statement_entry(record, credit) {
+            self.transfers.push(IndexedTransfer {
+                sequence,
+                credit,
+                entry,
+            });
+        }
     }
 
     /// Whether the delta changes nothing in the index.
@@ -587,22 +616,18 @@ impl IndexTree {
         mark: Option<IndexMark>,
     ) -> Result<(), Failure> {
         let mut batch = sled::Batch::default();
-        let mut histories: BTreeMap<AccountId, Vec<Entry>> = BTreeMap::new();
+        let mut histories: BTreeMap<AccountId, Vec<StatementEntry>> = BTreeMap::new();
         for t in &delta.transfers {
             let mut value = [0u8; 16];
             value[..8].copy_from_slice(&t.sequence.to_le_bytes());
-            value[8..].copy_from_slice(&t.timestamp.to_le_bytes());
-            batch.insert(&transfer_key(t.id)[..], &value[..]);
-            for account in [t.debit, t.credit] {
-                histories
-                    .entry(account)
-                    .or_default()
-                    .push((t.timestamp, t.id));
+            value[8..].copy_from_slice(&t.entry.timestamp.to_le_bytes());
+            batch.insert(&transfer_key(t.id())[..], &value[..]);
+            for (account, entry) in t.sides() {
+                histories.entry(account).or_default().push(entry);
             }
         }
         for (account, mut entries) in histories {
-            entries.sort_by_key(|e| key_order(*e));
-            entries.dedup();
+            entries.sort_by_key(|e| e.timestamp);
             self.add_history(&mut batch, account, &entries)?;
         }
         let mut value = [0u8; ACCOUNT_VALUE_BYTES];
@@ -617,67 +642,78 @@ impl IndexTree {
         Ok(self.tree.apply_batch(batch)?)
     }
 
-    /// Adds `entries` (sorted, new) to `account`'s history in `batch`: each run of them goes
-    /// into the bucket that holds its first entry, which is rewritten (split when over
-    /// [`BUCKET_ENTRIES_MAX`]). Entries arrive in timestamp order, so normally this appends to
-    /// the account's last bucket, or starts a new one when that is full.
+    /// Appends `entries` (in timestamp order) to `account`'s history in `batch` as new runs of
+    /// up to [`RUN_ENTRIES_MAX`], carrying the line count and posted balance on from the
+    /// account's last run (one read). Entries not after that run's last are already indexed
+    /// and are skipped, so applying a delta again adds nothing.
     fn add_history(
         &self,
         batch: &mut sled::Batch,
         account: AccountId,
-        entries: &[Entry],
+        entries: &[StatementEntry],
     ) -> Result<(), Failure> {
-        let prefix = account_prefix(account);
-        let mut rest = entries;
-        while let Some(&first) = rest.first() {
-            let first_key = bucket_key(account, first);
-            let holder = self
-                .tree
-                .range(&prefix[..]..=&first_key[..])
-                .next_back()
-                .transpose()?;
-            let after = match &holder {
-                Some((key, _)) => Bound::Excluded(key.to_vec()),
-                None => Bound::Included(prefix.to_vec()),
-            };
-            let next_key = self
-                .tree
-                .range::<Vec<u8>, _>((after, Bound::Unbounded))
-                .next()
-                .transpose()?
-                .map(|(key, _)| key)
-                .filter(|key| key.starts_with(&prefix));
-            let run = match &next_key {
-                Some(next) => rest
-                    .iter()
-                    .take_while(|e| bucket_key(account, **e)[..] < next[..])
-                    .count(),
-                None => rest.len(),
-            };
-            let mut merged = match holder {
-                Some((_, value)) => decode_bucket(&value).ok_or_else(|| {
-                    Failure::Damaged(format!(
-                        "the index's history of account {} is damaged; rebuild the index",
-                        account.get()
-                    ))
-                })?,
-                None => Vec::new(),
-            };
-            // A full bucket that the run only follows stays as it is.
-            if merged.len() >= BUCKET_ENTRIES_MAX
-                && merged.last().map(|e| key_order(*e)) < Some(key_order(first))
-            {
-                merged.clear();
+        let (mut lines, mut balance, after) = match self.last_run(account)? {
+            Some(last) => {
+                let (lines, balance) = last.end().ok_or_else(|| damaged(account))?;
+                (lines, balance, last.entries.last().map(|e| e.timestamp))
             }
-            merged.extend_from_slice(&rest[..run]);
-            merged.sort_by_key(|e| key_order(*e));
-            merged.dedup();
-            for bucket in split_buckets(&merged) {
-                batch.insert(&bucket_key(account, bucket[0])[..], encode_bucket(bucket));
+            None => (0, Decimal::ZERO, None),
+        };
+        let new = entries
+            .iter()
+            .position(|e| after.is_none_or(|after| e.timestamp > after))
+            .unwrap_or(entries.len());
+        for chunk in entries[new..].chunks(RUN_ENTRIES_MAX) {
+            let run = Run {
+                lines_before: lines,
+                opening_balance: balance,
+                entries: chunk.to_vec(),
+            };
+            (lines, balance) = run.end().ok_or_else(|| damaged(account))?;
+            if let Some(key) = run.key(account) {
+                batch.insert(&key[..], encode_run(&run));
             }
-            rest = &rest[run..];
         }
         Ok(())
+    }
+
+    /// The account's last run, if any.
+    fn last_run(&self, account: AccountId) -> Result<Option<Run>, Failure> {
+        match self.tree.scan_prefix(account_prefix(account)).next_back() {
+            Some(found) => {
+                let (key, value) = found?;
+                decoded(account, &key, &value).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The account's runs from the last one keyed at or before `(lines, timestamp)` on (from
+    /// the first when none is), in order.
+    fn runs_from(
+        &self,
+        account: AccountId,
+        lines: u64,
+        timestamp: u64,
+    ) -> Result<impl Iterator<Item = Result<Run, Failure>> + '_, Failure> {
+        let prefix = account_prefix(account);
+        let at = run_key(account, lines, timestamp);
+        let start = match self.tree.range(&prefix[..]..=&at[..]).next_back() {
+            Some(found) => found?.0.to_vec(),
+            None => prefix.to_vec(),
+        };
+        Ok(self
+            .tree
+            .range(start..)
+            .take_while(move |found| {
+                found
+                    .as_ref()
+                    .map_or(true, |(key, _)| key.starts_with(&prefix))
+            })
+            .map(move |found| {
+                let (key, value) = found?;
+                decoded(account, &key, &value)
+            }))
     }
 
     /// The account as the index stores it (fields and balances as of the mark), if indexed.
@@ -709,47 +745,101 @@ impl IndexTree {
         }))
     }
 
-    /// Up to `limit` history entries of `account` after `after` (exclusive), oldest first.
+    /// Up to `limit` history entries of `account` after `after` (exclusive: the statement
+    /// lines through an entry, and its timestamp), oldest first, each with the lines through
+    /// it.
     pub fn history(
         &self,
         account: AccountId,
-        after: Option<(u64, TransferId)>,
+        after: Option<(u64, u64)>,
         limit: usize,
-    ) -> Result<Vec<(u64, TransferId)>, IndexError> {
+    ) -> Result<Vec<(u64, StatementEntry)>, IndexError> {
         contain(|| self.history_uncontained(account, after, limit))
     }
 
     fn history_uncontained(
         &self,
         account: AccountId,
-        after: Option<(u64, TransferId)>,
+        after: Option<(u64, u64)>,
         limit: usize,
-    ) -> Result<Vec<(u64, TransferId)>, Failure> {
-        let prefix = account_prefix(account);
-        // Start at the bucket that holds `after` (the last one keyed at or before it).
-        let start = match after {
-            Some(entry) => self
-                .tree
-                .range(&prefix[..]..=&bucket_key(account, entry)[..])
-                .next_back()
-                .transpose()?
-                .map_or_else(|| prefix.to_vec(), |(key, _)| key.to_vec()),
-            None => prefix.to_vec(),
-        };
-        let after = after.map(key_order);
+    ) -> Result<Vec<(u64, StatementEntry)>, Failure> {
+        let (lines, timestamp) = after.unwrap_or((0, 0));
         let mut out = Vec::with_capacity(limit.min(1024));
-        for bucket in self.tree.range(start..) {
-            let (key, value) = bucket?;
-            if !key.starts_with(&prefix) || out.len() == limit {
-                break;
+        // The run holding the entry `after` names is the last one keyed at or before it.
+        for run in self.runs_from(account, lines, timestamp)? {
+            let run = run?;
+            let mut lines = run.lines_before;
+            for entry in run.entries {
+                lines += u64::from(entry.posted);
+                if after.is_some_and(|(_, after)| entry.timestamp <= after) {
+                    continue;
+                }
+                if out.len() == limit {
+                    return Ok(out);
+                }
+                out.push((lines, entry));
             }
-            let entries = decode_bucket(&value).unwrap_or_default();
-            let newer = entries
-                .into_iter()
-                .filter(|e| after.is_none_or(|after| key_order(*e) > after));
-            out.extend(newer.take(limit - out.len()));
         }
         Ok(out)
+    }
+
+    /// Lines `from .. from + limit` (counting from 0) of `account`'s statement, the posted
+    /// balance before them, and whether more follow: a seek to the run holding line `from`,
+    /// then a forward read.
+    pub fn statement(
+        &self,
+        account: AccountId,
+        from: u64,
+        limit: usize,
+    ) -> Result<IndexStatement, IndexError> {
+        contain(|| self.statement_uncontained(account, from, limit))
+    }
+
+    fn statement_uncontained(
+        &self,
+        account: AccountId,
+        from: u64,
+        limit: usize,
+    ) -> Result<IndexStatement, Failure> {
+        // The run holding line `from` is the last one with at most `from` lines before it (when
+        // `from` is past the last line: the account's last run).
+        let mut opening_balance = None;
+        let mut balance = Decimal::ZERO;
+        let mut lines = Vec::with_capacity(limit.min(1024));
+        for run in self.runs_from(account, from, u64::MAX)? {
+            let run = run?;
+            let mut count = run.lines_before;
+            balance = run.opening_balance;
+            if count == from {
+                opening_balance.get_or_insert(balance);
+            }
+            for entry in run.entries.iter().filter(|e| e.posted) {
+                balance = balance
+                    .checked_add(entry.amount)
+                    .ok_or_else(|| damaged(account))?;
+                // This is line `count`.
+                if count >= from {
+                    if lines.len() == limit {
+                        return Ok(IndexStatement {
+                            opening_balance: opening_balance.unwrap_or(Decimal::ZERO),
+                            lines,
+                            more: true,
+                        });
+                    }
+                    lines.push((*entry, balance));
+                }
+                count += 1;
+                if count == from {
+                    opening_balance = Some(balance);
+                }
+            }
+        }
+        Ok(IndexStatement {
+            // Past the last line: the balance after it.
+            opening_balance: opening_balance.unwrap_or(balance),
+            lines,
+            more: false,
+        })
     }
 
     /// Compares the index with a replayed ledger; the first difference, if any.
@@ -793,17 +883,69 @@ impl IndexTree {
             )));
         }
         let mut history = 0usize;
-        for bucket in self.tree.scan_prefix([PREFIX_HISTORY]) {
-            let (key, value) = bucket?;
-            let entries = decode_bucket(&value).filter(|entries| {
-                let first = id_in(&key)
-                    .and_then(AccountId::new)
-                    .map(|a| bucket_key(a, entries[0]));
-                first.is_some_and(|first| first[..] == key[..])
-            });
-            match entries {
-                Some(entries) => history += entries.len(),
-                None => return Ok(Some(format!("history bucket {key:?} is damaged"))),
+        // Each account's runs in order: what its transfers did, and the running count of lines
+        // and posted balance (carried exactly, scale included), ending at the account's posted
+        // balance.
+        let mut running: Option<(AccountId, u64, Decimal, u64)> = None;
+        let mut ends: Vec<(AccountId, Decimal)> = Vec::new();
+        for found in self.tree.scan_prefix([PREFIX_HISTORY]) {
+            let (key, value) = found?;
+            let Some((account, run)) = id_in(&key)
+                .and_then(AccountId::new)
+                .and_then(|account| Some((account, decode_run(&key, &value)?)))
+            else {
+                return Ok(Some(format!("history run {key:?} is damaged")));
+            };
+            history += run.entries.len();
+            let (lines, balance, after) = match running {
+                Some((previous, lines, balance, after)) if previous == account => {
+                    (lines, balance, after)
+                }
+                Some((previous, _, balance, _)) => {
+                    ends.push((previous, balance));
+                    (0, Decimal::ZERO, 0)
+                }
+                None => (0, Decimal::ZERO, 0),
+            };
+            let first = run.entries.first().map_or(0, |e| e.timestamp);
+            let carried = run.lines_before == lines
+                && run.opening_balance == balance
+                && run.opening_balance.scale() == balance.scale()
+                && first > after;
+            if !carried {
+                return Ok(Some(format!(
+                    "the history of account {} does not carry its lines, balance or order on \
+                     into the run at transfer {}",
+                    account.get(),
+                    run.entries[0].transfer.get()
+                )));
+            }
+            for entry in &run.entries {
+                let expected = ledger
+                    .transfer(entry.transfer)
+                    .and_then(|record| statement_entry(record, account));
+                if expected != Some(*entry) {
+                    return Ok(Some(format!(
+                        "the history of account {} holds transfer {} as the journal does not",
+                        account.get(),
+                        entry.transfer.get()
+                    )));
+                }
+            }
+            let Some((lines, balance)) = run.end() else {
+                return Ok(Some(format!("history run {key:?} is damaged")));
+            };
+            let last = run.entries.last().map_or(0, |e| e.timestamp);
+            running = Some((account, lines, balance, last));
+        }
+        ends.extend(running.map(|(account, _, balance, _)| (account, balance)));
+        for (account, balance) in ends {
+            let posted = ledger.account(account).map(|a| a.posted());
+            if posted != Some(balance) {
+                return Ok(Some(format!(
+                    "the history of account {} ends at {balance}, its posted balance is {posted:?}",
+                    account.get()
+                )));
             }
         }
         if history != 2 * transfers {
@@ -827,6 +969,18 @@ fn transfer_key(id: TransferId) -> [u8; 17] {
     key
 }
 
+/// The run under `key`, read as a run of `account`'s history, or a damage error.
+fn decoded(account: AccountId, key: &[u8], value: &[u8]) -> Result<Run, Failure> {
+    decode_run(key, value).ok_or_else(|| damaged(account))
+}
+
+fn damaged(account: AccountId) -> Failure {
+    Failure::Damaged(format!(
+        "the index's history of account {} is damaged; rebuild the index",
+        account.get()
+    ))
+}
+
 fn id_in(key: &[u8]) -> Option<u128> {
     Some(u128::from_be_bytes(key.get(1..17)?.try_into().ok()?))
 }
@@ -843,42 +997,85 @@ mod tests {
         TransferId::new(n).unwrap()
     }
 
+    /// A transfer `id` at `timestamp` from account 1 to account 2 or 3 (by the id's parity)
+    /// of `id` hundredths; every fifth id a hold (it moves no posted balance).
+    fn transfer(timestamp: u64, id: u128) -> IndexedTransfer {
+        IndexedTransfer {
+            sequence: 1,
+            credit: aid(2 + id % 2),
+            entry: StatementEntry {
+                transfer: tid(id),
+                timestamp,
+                served_at: timestamp - id as u64 % 3,
+                code: 101,
+                counterparty: aid(1),
+                amount: Decimal::new(id as i64, 2),
+                reversal: id.is_multiple_of(7),
+                posted: !id.is_multiple_of(5),
+            },
+        }
+    }
+
     fn delta(transfers: impl IntoIterator<Item = (u64, u128)>) -> IndexDelta {
         IndexDelta {
             transfers: transfers
                 .into_iter()
-                .map(|(timestamp, id)| IndexedTransfer {
-                    id: tid(id),
-                    sequence: 1,
-                    timestamp,
-                    debit: aid(1),
-                    credit: aid(2 + id % 2),
-                })
+                .map(|(timestamp, id)| transfer(timestamp, id))
                 .collect(),
             ..IndexDelta::default()
         }
     }
 
-    /// Every page of `limit` after every possible cursor, against the expected history.
-    fn assert_pages(index: &IndexTree, account: AccountId, expected: &[(u64, TransferId)]) {
-        for limit in [1, 7, BUCKET_ENTRIES_MAX, 1000] {
+    /// Every history page and statement page of `account`, from every start, against the
+    /// entries expected (in order) and the running balance summed here.
+    fn assert_pages(index: &IndexTree, account: AccountId, expected: &[StatementEntry]) {
+        let mut balance = Decimal::ZERO;
+        let mut keyed = Vec::new();
+        let mut lines = Vec::new();
+        for entry in expected {
+            if entry.posted {
+                balance += entry.amount;
+                lines.push((*entry, balance));
+            }
+            keyed.push((lines.len() as u64, entry.timestamp));
+        }
+        for limit in [1, 7, 64, 1000] {
             for skip in 0..=expected.len() {
-                let after = skip.checked_sub(1).map(|i| expected[i]);
+                let after = skip.checked_sub(1).map(|i| keyed[i]);
                 let page = index.history(account, after, limit).unwrap();
                 let end = (skip + limit).min(expected.len());
-                assert_eq!(page, expected[skip..end], "after {after:?}, limit {limit}");
+                let got: Vec<StatementEntry> = page.iter().map(|(_, e)| *e).collect();
+                let lines: Vec<u64> = page.iter().map(|(l, _)| *l).collect();
+                let keyed_lines: Vec<u64> = keyed[skip..end].iter().map(|k| k.0).collect();
+                assert_eq!(lines, keyed_lines, "after {after:?}, limit {limit}");
+                assert_eq!(got, expected[skip..end], "after {after:?}, limit {limit}");
+            }
+            for from in 0..=lines.len() + 1 {
+                let page = index.statement(account, from as u64, limit).unwrap();
+                let end = (from + limit).min(lines.len());
+                let opening = match from.min(lines.len()) {
+                    0 => Decimal::ZERO,
+                    n => lines[n - 1].1,
+                };
+                assert_eq!(page.opening_balance, opening, "from {from}");
+                assert_eq!(
+                    page.lines,
+                    lines[from.min(end)..end],
+                    "from {from}, limit {limit}"
+                );
+                assert_eq!(page.more, end < lines.len(), "from {from}, limit {limit}");
             }
         }
     }
 
     #[test]
-    fn history_spans_buckets_and_pages_like_one_sorted_list() {
+    fn history_and_statements_page_across_many_keys_and_batches() {
         let dir = std::env::temp_dir().join(format!("ledger-index-history-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let db = Index::open(&dir).unwrap();
         let index = db.live();
-        // 300 transfers in groups of uneven size (some groups fill and split buckets), then
-        // entries older than what is stored (they go into the bucket that holds them).
+        // 300 transfers in groups of uneven size; every group is applied twice (the second
+        // time adds nothing).
         let mut groups: Vec<Vec<(u64, u128)>> = vec![];
         let mut id = 1u128;
         for size in [1usize, 5, 63, 64, 65, 2, 100] {
@@ -888,35 +1085,45 @@ mod tests {
                     .collect(),
             );
         }
-        groups.push(vec![
-            (1005, 9001),
-            (1505, 9002),
-            (1000 + 10 * 250 + 5, 9003),
-        ]);
         for group in &groups {
-            index
-                .apply(&delta(group.iter().copied()), &[], None)
-                .unwrap();
+            for _ in 0..2 {
+                index
+                    .apply(&delta(group.iter().copied()), &[], None)
+                    .unwrap();
+            }
         }
-        let mut all: Vec<(u64, TransferId)> = groups
+        let all: Vec<IndexedTransfer> = groups
             .iter()
             .flatten()
-            .map(|&(ts, id)| (ts, tid(id)))
+            .map(|&(timestamp, id)| transfer(timestamp, id))
             .collect();
-        all.sort_by_key(|e| key_order(*e));
-        assert_pages(&index, aid(1), &all);
-        let buckets = index.tree.scan_prefix(account_prefix(aid(1))).count();
-        assert!(
-            buckets > all.len() / BUCKET_ENTRIES_MAX,
-            "{buckets} buckets"
-        );
-        let odd: Vec<_> = all
-            .iter()
-            .copied()
-            .filter(|(_, id)| id.get() % 2 == 1)
-            .collect();
-        assert_pages(&index, aid(3), &odd);
+        let side = |account: AccountId| -> Vec<StatementEntry> {
+            all.iter()
+                .flat_map(|t| t.sides())
+                .filter(|(a, _)| *a == account)
+                .map(|(_, e)| e)
+                .collect()
+        };
+        let debits = side(aid(1));
+        assert_eq!(debits.len(), all.len());
+        assert!(debits.iter().all(|e| e.amount.is_sign_negative()));
+        assert_pages(&index, aid(1), &debits);
+        assert_pages(&index, aid(3), &side(aid(3)));
         assert_eq!(index.history(aid(4), None, 10).unwrap(), vec![]);
+        let empty = index.statement(aid(4), 0, 10).unwrap();
+        assert_eq!(
+            (empty.opening_balance, empty.lines.len(), empty.more),
+            (Decimal::ZERO, 0, false)
+        );
+        let beyond = index.statement(aid(1), u64::MAX, 10).unwrap();
+        assert_eq!(
+            beyond.opening_balance,
+            debits
+                .iter()
+                .filter(|e| e.posted)
+                .map(|e| e.amount)
+                .sum::<Decimal>()
+        );
         drop((index, db));
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -930,14 +1137,15 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_history_bucket_is_a_corrupted_index_error_and_changes_nothing() {
-        let dir = std::env::temp_dir().join(format!("ledger-index-bucket-{}", std::process::id()));
+    fn a_damaged_history_run_is_a_corrupted_index_error_and_changes_nothing() {
+        let dir = std::env::temp_dir().join(format!("ledger-index-entry-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let db = Index::open(&dir).unwrap();
         let index = db.live();
         index.apply(&delta([(10, 1), (20, 2)]), &[], None).unwrap();
-        let key = bucket_key(aid(1), (10, tid(1)));
-        index.tree.insert(&key[..], &b"not a bucket"[..]).unwrap();
+        let key = run_key(aid(1), 0, 10);
+        assert!(index.tree.get(key).unwrap().is_some());
+        index.tree.insert(&key[..], &b"not a run"[..]).unwrap();
         let error = index.apply(&delta([(30, 3)]), &[], None).unwrap_err();
         assert_eq!(error.kind(), IndexErrorKind::Corrupted, "{error}");
         assert!(error.message().contains("history of account 1"), "{error}");
@@ -946,6 +1154,8 @@ mod tests {
             None,
             "the batch was not applied"
         );
+        let error = index.statement(aid(1), 1, 10).unwrap_err();
+        assert_eq!(error.kind(), IndexErrorKind::Corrupted, "{error}");
         drop((index, db));
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -1,102 +1,338 @@
-//! An account's history as the sled index stores it: runs of up to [`BUCKET_ENTRIES_MAX`]
-//! entries (timestamp, transfer id) per sled value, so that an index batch writes each touched
-//! account's history once rather than two keys per transfer (FORMAT.md §10). sled's cost is per
-//! key written, so this is most of the index's speed when it catches up on many records at once.
+//! An account's history as the sled index stores it: *runs* of up to [`RUN_ENTRIES_MAX`]
+//! entries, each entry carrying what a statement line shows (FORMAT.md §10), so that a
+//! statement page is read from the index alone.
+//!
+//! An index batch appends each touched account's new entries as new runs (one key per 64 of
+//! them) and never rewrites a run: sled logs every value it writes, so rewriting an account's
+//! last bucket on every batch (the layout before) cost several times the entries' own bytes.
+//!
+//! A run's key is `h` ‖ account (u128 BE) ‖ lines before it (u64 BE) ‖ its first entry's
+//! timestamp (u64 BE), where *lines* counts the account's statement lines (transfers that moved
+//! its posted balance). Timestamps are strictly increasing, so key order is the order applied,
+//! and the run holding line *n* (from 0) is the last one whose lines before is at most *n*: one
+//! seek. Its value starts with the posted balance before it, so the balance before any line is
+//! that one read plus a sum over at most 64 entries.
 
-use ledger_core::{AccountId, TransferId};
+use ledger_core::report::StatementEntry;
+use ledger_core::{AccountId, Decimal, TransferId};
 
 pub const PREFIX_HISTORY: u8 = b'h';
-/// Entries in a full bucket: big enough that a catch-up writes few keys, small enough that
-/// rewriting an account's last bucket after each small group stays cheap.
-pub const BUCKET_ENTRIES_MAX: usize = 64;
-const ENTRY_BYTES: usize = 8 + 16;
-pub const BUCKET_KEY_BYTES: usize = 1 + 16 + 8 + 16;
+pub const RUN_KEY_BYTES: usize = 1 + 16 + 8 + 8;
+/// Entries in a run at most: big enough that a catch-up writes few keys, small enough that
+/// reading the run that holds one line stays cheap.
+pub const RUN_ENTRIES_MAX: usize = 64;
 
-/// One history entry: the transfer's timestamp and id (their order is the history's order).
-pub type Entry = (u64, TransferId);
+const FLAG_POSTED: u8 = 1;
+const FLAG_REVERSAL: u8 = 1 << 1;
+const FLAGS_DEFINED: u8 = FLAG_POSTED | FLAG_REVERSAL;
 
-/// `h` ‖ account (u128 BE) ‖ timestamp (u64 BE) ‖ transfer id (u128 BE) of the bucket's first
-/// entry: byte order is the history's order.
-pub fn bucket_key(account: AccountId, (timestamp, id): Entry) -> [u8; BUCKET_KEY_BYTES] {
-    let mut key = [PREFIX_HISTORY; BUCKET_KEY_BYTES];
+const DECIMAL_SIGN_BIT: u8 = 1 << 7;
+const DECIMAL_SCALE_MASK: u8 = 0x1f;
+const DECIMAL_SCALE_MAX: u32 = 28;
+/// A decimal's magnitude is at most 96 bits.
+const DECIMAL_MAGNITUDE_MAX: u128 = (1 << 96) - 1;
+
+/// A run of an account's history: its entries in the order applied, the lines before it and
+/// the account's posted balance before it (the running sum of the lines' amounts from zero,
+/// with the scale that sum has, so summing on gives each line's balance exactly as shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// The account's statement lines before the run's first entry.
+    pub lines_before: u64,
+    /// The account's posted balance before the run's first entry.
+    pub opening_balance: Decimal,
+    /// One to [`RUN_ENTRIES_MAX`] entries, timestamps strictly increasing.
+    pub entries: Vec<StatementEntry>,
+}
+
+impl Run {
+    /// The key the run is stored under (`None` for a run without entries, never stored).
+    pub fn key(&self, account: AccountId) -> Option<[u8; RUN_KEY_BYTES]> {
+        let first = self.entries.first()?;
+        Some(run_key(account, self.lines_before, first.timestamp))
+    }
+
+    /// The lines and the posted balance after the run, or `None` when the sum overflows.
+    pub fn end(&self) -> Option<(u64, Decimal)> {
+        let mut lines = self.lines_before;
+        let mut balance = self.opening_balance;
+        for entry in self.entries.iter().filter(|e| e.posted) {
+            lines += 1;
+            balance = balance.checked_add(entry.amount)?;
+        }
+        Some((lines, balance))
+    }
+}
+
+/// `h` ‖ account ‖ lines before ‖ first timestamp: byte order is the history's order.
+pub fn run_key(account: AccountId, lines_before: u64, timestamp: u64) -> [u8; RUN_KEY_BYTES] {
+    let mut key = [PREFIX_HISTORY; RUN_KEY_BYTES];
     key[1..17].copy_from_slice(&account.get().to_be_bytes());
-    key[17..25].copy_from_slice(&timestamp.to_be_bytes());
-    key[25..].copy_from_slice(&id.get().to_be_bytes());
+    key[17..25].copy_from_slice(&lines_before.to_be_bytes());
+    key[25..].copy_from_slice(&timestamp.to_be_bytes());
     key
 }
 
-/// `h` ‖ account: what every bucket key of the account starts with.
+/// `h` ‖ account: what every run key of the account starts with.
 pub fn account_prefix(account: AccountId) -> [u8; 17] {
     let mut prefix = [PREFIX_HISTORY; 17];
     prefix[1..].copy_from_slice(&account.get().to_be_bytes());
     prefix
 }
 
-/// The entries of a bucket value (each timestamp u64 LE ‖ transfer id u128 LE, ascending), or
-/// `None` when the value is not a well-formed bucket.
-pub fn decode_bucket(value: &[u8]) -> Option<Vec<Entry>> {
-    if value.is_empty() || !value.len().is_multiple_of(ENTRY_BYTES) {
-        return None;
-    }
-    let entries: Option<Vec<Entry>> = value
-        .chunks_exact(ENTRY_BYTES)
-        .map(|chunk| {
-            let timestamp = u64::from_le_bytes(chunk[..8].try_into().ok()?);
-            let id = TransferId::new(u128::from_le_bytes(chunk[8..].try_into().ok()?))?;
-            Some((timestamp, id))
-        })
-        .collect();
-    let entries = entries?;
-    entries
-        .windows(2)
-        .all(|w| key_order(w[0]) < key_order(w[1]))
-        .then_some(entries)
-}
-
-pub fn encode_bucket(entries: &[Entry]) -> Vec<u8> {
-    let mut value = Vec::with_capacity(entries.len() * ENTRY_BYTES);
-    for (timestamp, id) in entries {
-        value.extend_from_slice(&timestamp.to_le_bytes());
-        value.extend_from_slice(&id.get().to_le_bytes());
+/// The opening balance (decimal), then per entry: flags (bit 0 posted, bit 1 reversal) ‖
+/// timestamp − the previous entry's (LEB128; 0 for the first, whose timestamp is the key's) ‖
+/// transfer id − the previous entry's (zigzag LEB128, the first's from 0) ‖ counterparty (u128
+/// LE) ‖ code (u16 LE) ‖ timestamp − served_at (LEB128) ‖ amount (decimal). A decimal is one
+/// byte of sign (bit 7) and scale (bits 0–4) then its magnitude in LEB128.
+pub fn encode_run(run: &Run) -> Vec<u8> {
+    let mut value = Vec::with_capacity(16 + run.entries.len() * 32);
+    put_decimal(&mut value, run.opening_balance);
+    let mut previous: Option<&StatementEntry> = None;
+    for entry in &run.entries {
+        let mut flags = 0;
+        if entry.posted {
+            flags |= FLAG_POSTED;
+        }
+        if entry.reversal {
+            flags |= FLAG_REVERSAL;
+        }
+        value.push(flags);
+        let (after, previous_id) =
+            previous.map_or((entry.timestamp, 0), |p| (p.timestamp, p.transfer.get()));
+        put_varint(&mut value, u128::from(entry.timestamp - after));
+        put_varint(
+            &mut value,
+            zigzag(entry.transfer.get().wrapping_sub(previous_id) as i128),
+        );
+        value.extend_from_slice(&entry.counterparty.get().to_le_bytes());
+        value.extend_from_slice(&entry.code.to_le_bytes());
+        put_varint(
+            &mut value,
+            u128::from(entry.timestamp.saturating_sub(entry.served_at)),
+        );
+        put_decimal(&mut value, entry.amount);
+        previous = Some(entry);
     }
     value
 }
 
-/// The order of entries (and of bucket keys).
-pub fn key_order((timestamp, id): Entry) -> (u64, u128) {
-    (timestamp, id.get())
+/// The run stored under `key` with `value`, or `None` when either is not well formed.
+pub fn decode_run(key: &[u8], value: &[u8]) -> Option<Run> {
+    let key: &[u8; RUN_KEY_BYTES] = key.try_into().ok()?;
+    if key[0] != PREFIX_HISTORY {
+        return None;
+    }
+    let lines_before = u64::from_be_bytes(key[17..25].try_into().ok()?);
+    let mut timestamp = u64::from_be_bytes(key[25..].try_into().ok()?);
+    let mut rest = value;
+    let opening_balance = get_decimal(&mut rest)?;
+    let mut entries: Vec<StatementEntry> = Vec::new();
+    let mut id: u128 = 0;
+    while let Some((&flags, after_flags)) = rest.split_first() {
+        rest = after_flags;
+        if flags & !FLAGS_DEFINED != 0 || entries.len() == RUN_ENTRIES_MAX {
+            return None;
+        }
+        let step = u64::try_from(get_varint(&mut rest, u128::from(u64::MAX))?).ok()?;
+        // The first entry is at the key's timestamp; each later one strictly after.
+        if (step == 0) != entries.is_empty() {
+            return None;
+        }
+        timestamp = timestamp.checked_add(step)?;
+        id = id.wrapping_add(unzigzag(get_varint(&mut rest, u128::MAX)?) as u128);
+        let counterparty = take::<16>(&mut rest).map(u128::from_le_bytes)?;
+        let code = take::<2>(&mut rest).map(u16::from_le_bytes)?;
+        let late = u64::try_from(get_varint(&mut rest, u128::from(u64::MAX))?).ok()?;
+        let amount = get_decimal(&mut rest)?;
+        entries.push(StatementEntry {
+            transfer: TransferId::new(id)?,
+            timestamp,
+            served_at: timestamp.checked_sub(late)?,
+            code,
+            counterparty: AccountId::new(counterparty)?,
+            amount,
+            reversal: flags & FLAG_REVERSAL != 0,
+            posted: flags & FLAG_POSTED != 0,
+        });
+    }
+    let run = Run {
+        lines_before,
+        opening_balance,
+        entries,
+    };
+    // At least one entry, and sums that do not overflow.
+    (!run.entries.is_empty() && run.end().is_some()).then_some(run)
 }
 
-/// Splits a sorted run of entries into buckets of at most [`BUCKET_ENTRIES_MAX`], full ones
-/// first; each is written under its first entry.
-pub fn split_buckets(entries: &[Entry]) -> impl Iterator<Item = &[Entry]> {
-    entries.chunks(BUCKET_ENTRIES_MAX)
+fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
+    let (head, rest) = bytes.split_first_chunk::<N>()?;
+    *bytes = rest;
+    Some(*head)
+}
+
+fn zigzag(n: i128) -> u128 {
+    ((n << 1) ^ (n >> 127)) as u128
+}
+
+fn unzigzag(n: u128) -> i128 {
+    (n >> 1) as i128 ^ -((n & 1) as i128)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: u128) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// A LEB128 number of at most `max`, in its shortest form.
+fn get_varint(bytes: &mut &[u8], max: u128) -> Option<u128> {
+    let mut n: u128 = 0;
+    for shift in (0..128).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        let bits = u128::from(byte & 0x7f);
+        if shift == 126 && bits > 3 {
+            return None; // past 128 bits
+        }
+        n |= bits << shift;
+        if byte & 0x80 == 0 {
+            // A zero last byte after the first is a longer form of a shorter number.
+            let shortest = byte != 0 || shift == 0;
+            return (shortest && n <= max).then_some(n);
+        }
+    }
+    None
+}
+
+fn put_decimal(out: &mut Vec<u8>, d: Decimal) {
+    let sign = if d.is_sign_negative() {
+        DECIMAL_SIGN_BIT
+    } else {
+        0
+    };
+    out.push(sign | d.scale() as u8);
+    put_varint(out, d.mantissa().unsigned_abs());
+}
+
+fn get_decimal(bytes: &mut &[u8]) -> Option<Decimal> {
+    let (&sign_scale, rest) = bytes.split_first()?;
+    *bytes = rest;
+    let scale = u32::from(sign_scale & DECIMAL_SCALE_MASK);
+    if sign_scale & !(DECIMAL_SIGN_BIT | DECIMAL_SCALE_MASK) != 0 || scale > DECIMAL_SCALE_MAX {
+        return None;
+    }
+    let magnitude = get_varint(bytes, DECIMAL_MAGNITUDE_MAX)?;
+    let word = |i: u32| (magnitude >> (32 * i)) as u32;
+    Some(Decimal::from_parts(
+        word(0),
+        word(1),
+        word(2),
+        sign_scale & DECIMAL_SIGN_BIT != 0,
+        scale,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
-    fn tid(n: u128) -> TransferId {
-        TransferId::new(n).unwrap()
+    fn entry(id: u128, timestamp: u64, amount: &str) -> StatementEntry {
+        StatementEntry {
+            transfer: TransferId::new(id).unwrap(),
+            timestamp,
+            served_at: timestamp - 1_000_000_000_000,
+            code: 101,
+            counterparty: AccountId::new(u128::MAX >> 1).unwrap(),
+            amount: Decimal::from_str(amount).unwrap(),
+            reversal: id.is_multiple_of(2),
+            posted: !id.is_multiple_of(3),
+        }
+    }
+
+    fn sample() -> Run {
+        let t = 1_700_000_000_000_000_000;
+        Run {
+            lines_before: 5,
+            opening_balance: Decimal::from_str("-7922816251426433759354395033.5").unwrap(),
+            entries: vec![
+                entry(u128::MAX, t, "1.25"),
+                entry(1, t + 1, "-2.50"),
+                entry(7, t + 1_000_000, "0.0000000000000000000000000001"),
+                entry(6, u64::MAX, "-3"),
+            ],
+        }
     }
 
     #[test]
-    fn a_bucket_round_trips_and_refuses_disorder_and_odd_lengths() {
-        let entries = vec![(5, tid(9)), (5, tid(10)), (7, tid(1))];
-        let value = encode_bucket(&entries);
-        assert_eq!(decode_bucket(&value), Some(entries.clone()));
-        assert_eq!(decode_bucket(&value[1..]), None);
-        assert_eq!(decode_bucket(&[]), None);
-        let disordered = encode_bucket(&[entries[1], entries[0]]);
-        assert_eq!(decode_bucket(&disordered), None);
+    fn a_run_round_trips_with_its_scales_signs_and_ids() {
+        let account = AccountId::new(3).unwrap();
+        let run = sample();
+        let key = run.key(account).unwrap();
+        let back = decode_run(&key, &encode_run(&run)).unwrap();
+        assert_eq!(back, run);
+        let amounts: Vec<String> = back.entries.iter().map(|e| e.amount.to_string()).collect();
+        assert_eq!(
+            amounts,
+            ["1.25", "-2.50", "0.0000000000000000000000000001", "-3"]
+        );
+        // A zero keeps its scale: the running sum is kept exactly ("0.0" is not "0").
+        let zero = Run {
+            opening_balance: Decimal::new(0, 1),
+            ..run
+        };
+        let back = decode_run(&key, &encode_run(&zero)).unwrap();
+        assert_eq!(back.opening_balance.to_string(), "0.0");
     }
 
     #[test]
-    fn bucket_keys_sort_as_the_history() {
+    fn malformed_runs_read_as_none() {
+        let account = AccountId::new(3).unwrap();
+        // The opening balance (one) takes the first two bytes.
+        let run = Run {
+            opening_balance: Decimal::ONE,
+            ..sample()
+        };
+        let key = run.key(account).unwrap();
+        let value = encode_run(&run);
+        assert!(decode_run(&key, &value).is_some());
+        assert!(decode_run(&key[1..], &value).is_none());
+        assert!(decode_run(&key, &value[..value.len() - 1]).is_none());
+        let mut longer = value.clone();
+        longer.push(0);
+        assert!(decode_run(&key, &longer).is_none());
+        // No entries; a flag byte out of range; an opening balance with scale 29.
+        assert!(decode_run(&key, &value[..2]).is_none());
+        let mut bad = value.clone();
+        bad[2] = 0x04;
+        assert!(decode_run(&key, &bad).is_none());
+        let mut bad = value.clone();
+        bad[0] = 0x80 | 29;
+        assert!(decode_run(&key, &bad).is_none());
+        // A first entry's served_at after its timestamp: the key says an earlier time.
+        let early = run_key(account, 5, 5);
+        assert!(decode_run(&early, &value).is_none());
+        // More than RUN_ENTRIES_MAX entries.
+        let t = 1_700_000_000_000_000_000;
+        let long = Run {
+            lines_before: 0,
+            opening_balance: Decimal::ZERO,
+            entries: (1..=RUN_ENTRIES_MAX as u128 + 1)
+                .map(|i| entry(i, t + i as u64, "1"))
+                .collect(),
+        };
+        assert!(decode_run(&long.key(account).unwrap(), &encode_run(&long)).is_none());
+    }
+
+    #[test]
+    fn run_keys_sort_as_the_history() {
         let a = AccountId::new(3).unwrap();
-        assert!(bucket_key(a, (1, tid(u128::MAX))) < bucket_key(a, (2, tid(1))));
-        assert!(bucket_key(a, (2, tid(1))) < bucket_key(a, (2, tid(2))));
-        assert!(bucket_key(a, (9, tid(9))).starts_with(&account_prefix(a)));
+        assert!(run_key(a, 1, u64::MAX) < run_key(a, 2, 1));
+        assert!(run_key(a, 2, 1) < run_key(a, 2, 2));
+        assert!(run_key(a, 9, 9).starts_with(&account_prefix(a)));
+        assert!(run_key(a, u64::MAX, u64::MAX) < run_key(AccountId::new(4).unwrap(), 0, 0));
     }
 }

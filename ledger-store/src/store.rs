@@ -21,9 +21,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLockReadGuard};
 use std::thread::JoinHandle;
 
+use ledger_core::report::{StatementLine, STATEMENT_PAGE_MAX};
 use ledger_core::{
     Account, AccountId, Attribution, Balances, Command, EventResult, Ledger, NewAccount, Reply,
-    Transfer, TransferId, TransferRecord,
+    Statement, StatementError, Transfer, TransferId, TransferRecord,
 };
 
 use crate::checkpoint::{Checkpoint, CheckpointKey};
@@ -52,8 +53,9 @@ pub const SYNC_PIPELINE_DEPTH: usize = 1;
 /// to about 52 MB of journal bytes.
 pub const GROUP_COMMANDS_MAX: usize = 64;
 /// How far the sled index may fall behind the journal, in transfers, before commits wait for
-/// it: bounds the memory the queued index updates take (about 64 bytes a transfer, 256 MiB).
-pub const INDEX_LAG_TRANSFERS_MAX: usize = 1 << 22;
+/// it: bounds the memory the queued index updates take (a transfer's statement entry, about 112
+/// bytes a transfer, 224 MiB).
+pub const INDEX_LAG_TRANSFERS_MAX: usize = 1 << 21;
 /// Most transfers the indexer writes in one sled batch (it merges queued groups up to this).
 pub const INDEX_BATCH_TRANSFERS_MAX: usize = 1 << 17;
 /// Most history entries one page returns.
@@ -238,6 +240,9 @@ pub struct Status {
 /// Where a history page ends: pass it back to get the next page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryCursor {
+    /// The account's statement lines (transfers that moved its posted balance) up to and
+    /// including the page's last transfer.
+    pub lines: u64,
     /// The timestamp of the page's last transfer.
     pub timestamp: u64,
     /// The page's last transfer.
@@ -594,27 +599,72 @@ impl Store {
     ) -> Result<HistoryPage> {
         self.wait_indexed()?;
         let limit = limit.clamp(1, HISTORY_PAGE_MAX);
-        let after = after.map(|c| (c.timestamp, c.transfer));
-        let mut keys = self
+        let after = after.map(|c| (c.lines, c.timestamp));
+        let mut entries = self
             .shared
             .index
             .live()
             .history(account, after, limit + 1)?;
-        let more = keys.len() > limit;
-        keys.truncate(limit);
+        let more = entries.len() > limit;
+        entries.truncate(limit);
         let ledger = self.ledger();
-        let transfers: Vec<TransferRecord> = keys
+        let transfers: Vec<TransferRecord> = entries
             .iter()
-            .filter_map(|(_, id)| ledger.transfer(*id).cloned())
+            .filter_map(|(_, entry)| ledger.transfer(entry.transfer).cloned())
             .collect();
-        let next = match (more, keys.last()) {
-            (true, Some(&(timestamp, transfer))) => Some(HistoryCursor {
-                timestamp,
-                transfer,
+        let next = match (more, entries.last()) {
+            (true, Some((lines, last))) => Some(HistoryCursor {
+                lines: *lines,
+                timestamp: last.timestamp,
+                transfer: last.transfer,
             }),
             _ => None,
         };
         Ok(HistoryPage { transfers, next })
+    }
+
+    /// Lines `from .. from + limit` (counting from 0) of `account`'s statement: its posted
+    /// movements in the order applied, each with the posted balance after it, and the balance
+    /// before the first (after the last line when `from` is past it). Holds appear when they
+    /// are posted; voided and expired holds never moved the balance and do not appear.
+    ///
+    /// Read from the index alone (it waits, like [`Store::history`], until the index reflects
+    /// every record durable at the call), with the account's unit and each line's attribution
+    /// (operator and reason, [`Ledger::attribution_at`]) from memory.
+    ///
+    /// Errors: [`StatementError::AccountNotFound`] for an unknown account, then
+    /// [`StatementError::PageSize`] for a `limit` of 0 or above [`STATEMENT_PAGE_MAX`], both as
+    /// [`Error::Statement`]; an index error as [`Error::Index`].
+    pub fn statement(&self, account: AccountId, from: usize, limit: usize) -> Result<Statement> {
+        let unit = self
+            .ledger()
+            .account(account)
+            .map(|a| a.unit)
+            .ok_or(StatementError::AccountNotFound(account))?;
+        if limit == 0 || limit > STATEMENT_PAGE_MAX {
+            return Err(StatementError::PageSize(limit).into());
+        }
+        self.wait_indexed()?;
+        let from_line = u64::try_from(from).unwrap_or(u64::MAX);
+        let page = self
+            .shared
+            .index
+            .live()
+            .statement(account, from_line, limit)?;
+        let ledger = self.ledger();
+        let lines: Vec<StatementLine> = page
+            .lines
+            .iter()
+            .map(|(entry, balance)| entry.line(*balance, ledger.attribution_at(entry.timestamp)))
+            .collect();
+        let end = from.saturating_add(lines.len());
+        Ok(Statement {
+            account,
+            unit,
+            opening_balance: page.opening_balance,
+            lines,
+            next: page.more.then_some(end),
+        })
     }
 
     /// The durable head, the state digest after it, and counts, all of one moment.

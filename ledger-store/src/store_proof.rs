@@ -218,7 +218,7 @@ impl Store {
                 .live()
                 .history(account, after, HISTORY_PAGE_MAX + 1)?;
             let more = page.len() > HISTORY_PAGE_MAX;
-            for &(_, id) in page.iter().take(HISTORY_PAGE_MAX) {
+            for id in page.iter().take(HISTORY_PAGE_MAX).map(|(_, e)| e.transfer) {
                 let Some((sequence, _)) = self.shared.index.live().transfer(id)? else {
                     continue;
                 };
@@ -234,7 +234,7 @@ impl Store {
                 )));
             }
             match (more, page.get(HISTORY_PAGE_MAX - 1)) {
-                (true, Some(&last)) => after = Some(last),
+                (true, Some((lines, last))) => after = Some((*lines, last.timestamp)),
                 _ => break,
             }
         }

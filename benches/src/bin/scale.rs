@@ -27,11 +27,14 @@
 //! resident memory is the open's alone: `open_s` opens from the snapshot (the index up to
 //! date, no record after the snapshot), `open_rss_bytes` is the child's resident memory
 //! (`VmRSS`) after that open, and `statement_last50_p99_us` the 99th percentile of
-//! `Store::history(account, cursor, 50)` over 1,000 random accounts, the cursor being each
-//! account's 51st-newest transfer (the page a statement's last 50 lines come from).
-//! `open_replay_s` opens with the snapshots moved aside (a full replay).
+//! `Store::statement(account, from, 50)` over 1,000 random accounts, `from` being 50 lines
+//! before the end of each one's statement (its last page of 50 lines).
+//! `open_replay_s` opens with the snapshots moved aside (a full replay). `index_bytes` is the
+//! size of the files under the index directory (`index.sled`) after the first open built the
+//! index and the store closed (which flushes it), and `index_bytes_per_transfer` that over the
+//! transfers.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -43,7 +46,7 @@ use ledger_store::audit_ledger::{audit_ledger, IndexCheck};
 use ledger_store::replay::replay;
 use ledger_store::segment::{find_segments, read_journal};
 use ledger_store::snapshot::SNAPSHOT_DIR_NAME;
-use ledger_store::{verify_dir, HistoryCursor, OsIo, Store, StoreOptions, SEGMENT_BYTES_DEFAULT};
+use ledger_store::{verify_dir, OsIo, Store, StoreOptions, INDEX_DIR_NAME, SEGMENT_BYTES_DEFAULT};
 
 struct Args {
     transfers: usize,
@@ -195,43 +198,31 @@ fn open_child(dir: &Path) -> Result<String, String> {
         ids.sort_unstable();
         ids
     });
-    // 1,000 accounts picked by a fixed xorshift, and the cursor 51 transfers from the end
-    // of each one's history.
+    // 1,000 accounts picked by a fixed xorshift, and how many lines each one's statement has
+    // (every transfer of this journal is a posted service), so the page read is its last 50.
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let mut sample = BTreeMap::new();
     for _ in 0..1_000 {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        sample.insert(
-            accounts[(rng % accounts.len() as u64) as usize],
-            VecDeque::new(),
-        );
+        sample.insert(accounts[(rng % accounts.len() as u64) as usize], 0usize);
     }
     store.read(|l| {
         for t in l.transfers() {
             for side in [t.debit_account_id, t.credit_account_id] {
-                if let Some(last) = sample.get_mut(&side) {
-                    if last.len() == 51 {
-                        last.pop_front();
-                    }
-                    last.push_back((t.timestamp, t.id()));
+                if let Some(lines) = sample.get_mut(&side) {
+                    *lines += 1;
                 }
             }
         }
     });
     let mut micros = Vec::new();
-    for (account, last) in &sample {
-        let cursor = match last.len() {
-            51 => last.front().map(|&(timestamp, transfer)| HistoryCursor {
-                timestamp,
-                transfer,
-            }),
-            _ => None,
-        };
+    for (account, lines) in &sample {
+        let from = lines.saturating_sub(50);
         let start = Instant::now();
         let page = store
-            .history(*account, cursor, 50)
+            .statement(*account, from, 50)
             .map_err(|e| e.to_string())?;
         micros.push(start.elapsed().as_secs_f64() * 1e6);
         std::hint::black_box(page);
@@ -240,6 +231,21 @@ fn open_child(dir: &Path) -> Result<String, String> {
     let p99 = micros[(micros.len() * 99).div_ceil(100) - 1];
     store.close().map_err(|e| e.to_string())?;
     Ok(format!("{open_s} {rss} {} {p99} {used}", accounts.len()))
+}
+
+/// The bytes of the regular files under `path`, recursively.
+fn dir_bytes(path: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += dir_bytes(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
 }
 
 /// This process's resident memory, from /proc/self/status (Linux).
@@ -291,10 +297,13 @@ fn measure_open(dir: &Path) -> Result<String, String> {
     let start = Instant::now();
     let store = Store::open(dir, options).map_err(|e| e.to_string())?;
     let index_build_s = start.elapsed().as_secs_f64();
+    let transfers = store.status().transfers as u64;
     let start = Instant::now();
     let written = store.write_snapshot().map_err(|e| e.to_string())?;
     let snapshot_write_s = start.elapsed().as_secs_f64();
+    // Closing flushes the index: its directory's size is then what it keeps on disk.
     store.close().map_err(|e| e.to_string())?;
+    let index_bytes = dir_bytes(&dir.join(INDEX_DIR_NAME)).map_err(|e| e.to_string())?;
     let (open_s, rss, accounts, p99, used) = open_in_child(dir)?;
     if !used {
         return Err("the open did not start from the snapshot".into());
@@ -311,8 +320,10 @@ fn measure_open(dir: &Path) -> Result<String, String> {
     Ok(format!(
         "\"index_build_s\":{index_build_s:.3},\"snapshot_write_s\":{snapshot_write_s:.3},\
          \"snapshot_bytes\":{},\"open_s\":{open_s:.3},\"open_replay_s\":{open_replay_s:.3},\
-         \"open_rss_bytes\":{rss},\"accounts\":{accounts},\"statement_last50_p99_us\":{p99:.1}",
-        written.bytes
+         \"open_rss_bytes\":{rss},\"accounts\":{accounts},\"statement_last50_p99_us\":{p99:.1},\
+         \"index_bytes\":{index_bytes},\"index_bytes_per_transfer\":{:.1}",
+        written.bytes,
+        index_bytes as f64 / transfers.max(1) as f64,
     ))
 }
 
