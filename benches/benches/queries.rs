@@ -1,5 +1,5 @@
 //! Queries on an open store: an account's history page from the sled index, a
-//! statement with running balances from the in-memory ledger, a balance and a transfer by id.
+//! statement with running balances, also from the index, a balance and a transfer by id.
 //! Readers take the read lock only, so none of these waits for a commit's sync.
 //!
 //! The ledger holds `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000) spread over 10,000
@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use benches::fixture::prepare;
 use criterion::{Criterion, Throughput};
-use ledger_core::{report, TransferId};
+use ledger_core::TransferId;
 use timebank_workload::Dice;
 
 const PAGE: usize = 100;
@@ -38,9 +38,7 @@ fn main() {
     group.bench_function(format!("statement_page_{PAGE}"), |b| {
         b.iter(|| {
             let member = members[rng.index(members.len())];
-            store.read(|ledger| {
-                black_box(report::statement(ledger, member, 0, PAGE).expect("a statement"))
-            })
+            black_box(store.statement(member, 0, PAGE).expect("a statement"))
         })
     });
     group.throughput(Throughput::Elements(1));

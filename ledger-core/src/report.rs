@@ -7,7 +7,10 @@
 //!   stands behind.
 //! - [`flows`]: issued, withdrawn, donated, redeemed and expired totals per unit and per fund or
 //!   pool, net of reversals.
-//! - [`statement`]: an account's posted movements with a running balance, a page at a time.
+//! - [`statement_entry`]: what one transfer does to one of its accounts, the part of a statement
+//!   line the transfer decides. Statements themselves (an account's posted movements with a
+//!   running balance, a page at a time) are the store's: `ledger_store::Store::statement` reads
+//!   them from its index, where each entry is kept as the transfer applies.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -391,82 +394,6 @@ pub enum StatementError {
     /// The page size asked for is 0 or above [`STATEMENT_PAGE_MAX`]; holds it.
     #[error("a page holds 1 to {max} lines, not {0}", max = STATEMENT_PAGE_MAX)]
     PageSize(usize),
-}
-
-/// An account's posted movements in the order applied, with a running balance: the lines
-/// `from..from + limit` (counting from 0). Holds appear when they are posted; voided and expired
-/// holds never moved the balance and do not appear.
-///
-/// Under a policy with rules the ledger keeps each account's history, so a statement costs one
-/// pass over that account's movements; otherwise it scans every transfer.
-pub fn statement(
-    ledger: &Ledger,
-    account_id: AccountId,
-    from: usize,
-    limit: usize,
-) -> Result<Statement, StatementError> {
-    let account = ledger
-        .account(account_id)
-        .ok_or(StatementError::AccountNotFound(account_id))?;
-    if limit == 0 || limit > STATEMENT_PAGE_MAX {
-        return Err(StatementError::PageSize(limit));
-    }
-    let history: Vec<&TransferRecord> = match ledger.rules.history(account_id) {
-        Some(ids) => ids.iter().filter_map(|id| ledger.transfer(*id)).collect(),
-        None => {
-            let mut all: Vec<_> = ledger
-                .transfers()
-                .filter(|r| moved_posted_value(r))
-                .filter(|r| r.debit_account_id == account_id || r.credit_account_id == account_id)
-                .collect();
-            all.sort_unstable_by_key(|r| r.timestamp);
-            all
-        }
-    };
-    let mut balance = Decimal::ZERO;
-    let mut opening_balance = Decimal::ZERO;
-    let mut lines = Vec::new();
-    for (index, record) in history.iter().enumerate() {
-        if index == from {
-            opening_balance = balance;
-        }
-        let credit = record.credit_account_id == account_id;
-        let amount = if credit {
-            record.amount.value()
-        } else {
-            -record.amount.value()
-        };
-        balance += amount;
-        if index >= from && lines.len() < limit {
-            lines.push(StatementLine {
-                transfer: record.id(),
-                timestamp: record.timestamp,
-                served_at: record.served_at(),
-                code: record.code,
-                counterparty: if credit {
-                    record.debit_account_id
-                } else {
-                    record.credit_account_id
-                },
-                amount,
-                balance,
-                reversal: record.flags().contains(TransferFlags::REVERSAL),
-                operator: ledger.attribution_at(record.timestamp).operator,
-                reason: ledger.attribution_at(record.timestamp).reason,
-            });
-        }
-    }
-    if from >= history.len() {
-        opening_balance = balance;
-    }
-    let end = from.saturating_add(lines.len());
-    Ok(Statement {
-        account: account_id,
-        unit: account.unit,
-        opening_balance,
-        lines,
-        next: (end < history.len()).then_some(end),
-    })
 }
 
 /// Whether a stored transfer moved posted balances (plain, post or reversal; not a hold, not a

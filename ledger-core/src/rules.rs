@@ -12,7 +12,6 @@
 //! - lots per holder account of each expiring unit, by expiry (debits consume what expires
 //!   soonest first: under one lifetime, the oldest), with
 //!   an index of each account's oldest lot so `expire` finds what is due without a scan;
-//! - the posted history of every account, for statements;
 //! - family links, ratings and the number of sweeps made (which numbers sweep transfer ids).
 //!
 //! A policy may be amended from an effective time ([`crate::amendment`]): the rules keep every
@@ -239,8 +238,6 @@ pub(crate) struct Rules {
     pub(crate) lots: IdMap<AccountId, VecDeque<Lot>>,
     /// (expiry of the oldest lot, account) for every account with lots.
     pub(crate) lot_heads: BTreeSet<(u64, AccountId)>,
-    /// Posted transfers per account, in the order applied.
-    pub(crate) history: IdMap<AccountId, Vec<TransferId>>,
     pub(crate) sweeps_made: u64,
     /// Set by the ledger while it applies its own sweep transfers (reserved ids).
     pub sweeping: bool,
@@ -254,7 +251,6 @@ pub(crate) struct Rules {
 pub(crate) struct RulesUndo {
     earnings: Option<(AccountId, Option<Earnings>)>,
     lots: Vec<(AccountId, Option<VecDeque<Lot>>)>,
-    history: Option<(AccountId, AccountId)>,
 }
 
 impl Rules {
@@ -625,15 +621,6 @@ impl Rules {
                 }
             }
         }
-        self.history
-            .entry(debit.id)
-            .or_default()
-            .push(context.transfer_id);
-        self.history
-            .entry(credit.id)
-            .or_default()
-            .push(context.transfer_id);
-        undo.history = Some((debit.id, credit.id));
     }
 
     /// Counts an earning (or gives one back, for a reversal) under the policy in force when the
@@ -690,16 +677,6 @@ impl Rules {
     }
 
     pub fn undo(&mut self, undo: RulesUndo) {
-        if let Some((a, b)) = undo.history {
-            for id in [b, a] {
-                if let Some(list) = self.history.get_mut(&id) {
-                    list.pop();
-                    if list.is_empty() {
-                        self.history.remove(&id);
-                    }
-                }
-            }
-        }
         for (account, lots) in undo.lots.into_iter().rev() {
             self.set_lots(account, lots.unwrap_or_default());
         }
@@ -836,12 +813,6 @@ impl Rules {
         sweeps
     }
 
-    /// The posted transfers of `account` in the order applied, when the rules keep them.
-    pub fn history(&self, account: AccountId) -> Option<&[TransferId]> {
-        self.compiled.as_ref()?;
-        Some(self.history.get(&account).map_or(&[], Vec::as_slice))
-    }
-
     /// The credits of `account` not yet expired or spent, oldest first.
     pub fn lots(&self, account: AccountId) -> impl Iterator<Item = &Lot> {
         self.lots.get(&account).into_iter().flatten()
@@ -890,8 +861,7 @@ impl Rules {
         self.ratings.get(&transfer).copied()
     }
 
-    /// Feeds the rules' state into the ledger's state digest (the history is derived from the
-    /// transfers, which the digest covers already).
+    /// Feeds the rules' state into the ledger's state digest.
     pub fn digest(&self, h: &mut crate::digest::Digester) {
         h.update(&(self.links.len() as u64).to_le_bytes());
         for (a, b) in &self.links {

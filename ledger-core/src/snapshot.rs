@@ -4,8 +4,7 @@
 //!
 //! The encoding is canonical: maps keyed by id are written in id order, so one state has one
 //! encoding and `encode(decode(b)) == b`. Decoding checks every field it can (ids not zero,
-//! known kinds and codes, amounts positive and normalized, no id twice, history positions in
-//! range) and returns an error, never a panic, for any input; the store binds the bytes to a
+//! known kinds and codes, amounts positive and normalized, no id twice) and returns an error, never a panic, for any input; the store binds the bytes to a
 //! journal position by hash and compares the rebuilt ledger's [`Ledger::state_digest`] with the
 //! one recorded, so a decoded state is also the state that was encoded.
 
@@ -28,8 +27,9 @@ use crate::unit::Unit;
 
 /// The first bytes of an engine state.
 pub const STATE_MAGIC: [u8; 8] = *b"TBSTATE\0";
-/// The version of the state encoding this build writes and reads.
-pub const STATE_VERSION: u32 = 1;
+/// The version of the state encoding this build writes and reads (2: without version 1's
+/// per-account history, which the store's index keeps).
+pub const STATE_VERSION: u32 = 2;
 
 /// Presence bits of a transfer record (one byte after its id).
 const HAS_DEBIT: u8 = 1 << 0;
@@ -254,22 +254,6 @@ fn encode_rules(w: &mut Writer, ledger: &Ledger) {
             w.decimal(lot.remaining);
         }
     }
-    // History as positions in the transfer table (4 bytes, not a 16-byte id).
-    let mut history: Vec<_> = rules.history.iter().collect();
-    history.sort_unstable_by_key(|(id, _)| **id);
-    w.u64(history.len() as u64);
-    for (id, list) in history {
-        w.u128(id.get());
-        w.u64(list.len() as u64);
-        for t in list {
-            w.u32(
-                ledger
-                    .transfers
-                    .position(t)
-                    .expect("history names applied transfers"),
-            );
-        }
-    }
     w.u64(rules.sweeps_made);
 }
 
@@ -359,7 +343,7 @@ pub fn decode(bytes: &[u8]) -> Result<Ledger, StateError> {
         }
     }
     ledger.timeouts = timeouts;
-    decode_rule_state(&mut r, &mut rules, &ledger)?;
+    decode_rule_state(&mut r, &mut rules)?;
     ledger.rules = rules;
 
     let operation_count = r.count("operations", 30)?;
@@ -538,11 +522,7 @@ fn decode_transfer(r: &mut Reader<'_>) -> Result<TransferRecord, StateError> {
     })
 }
 
-fn decode_rule_state(
-    r: &mut Reader<'_>,
-    rules: &mut Rules,
-    ledger: &Ledger,
-) -> Result<(), StateError> {
+fn decode_rule_state(r: &mut Reader<'_>, rules: &mut Rules) -> Result<(), StateError> {
     let link_count = r.count("links", 32)?;
     for _ in 0..link_count {
         let a = r.account_id("link.a")?;
@@ -607,23 +587,6 @@ fn decode_rule_state(
         rules.lot_heads.insert((head.expires_at, id));
         if rules.lots.insert(id, list).is_some() {
             return Err(bad("lots", "an account twice"));
-        }
-    }
-    let history_count = r.count("history", 20)?;
-    for _ in 0..history_count {
-        let id = r.account_id("history.account")?;
-        let n = r.count("history.count", 4)?;
-        let mut list = Vec::with_capacity(n);
-        for _ in 0..n {
-            let at = r.u32("history.position")? as usize;
-            let t = ledger
-                .transfers
-                .at(at)
-                .ok_or_else(|| bad("history.position", "past the last transfer"))?;
-            list.push(t.id());
-        }
-        if rules.history.insert(id, list).is_some() {
-            return Err(bad("history", "an account twice"));
         }
     }
     rules.sweeps_made = r.u64("sweeps_made")?;

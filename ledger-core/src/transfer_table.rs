@@ -2,7 +2,7 @@
 //!
 //! Appending to a vector and indexing it with a small map is cheaper than a map of whole records:
 //! when the index grows it moves 32-byte entries, not 200-byte records, and the records stay in
-//! application order (which statements and exports want anyway). A failed linked chain removes
+//! application order (which exports and snapshots want anyway). A failed linked chain removes
 //! its transfers newest first, so removal is always from the end.
 
 use crate::id::{IdMap, TransferId};
@@ -42,11 +42,6 @@ impl TransferTable {
     /// Where `id` stands in application order (0 for the oldest).
     pub fn position(&self, id: &TransferId) -> Option<u32> {
         self.index.get(id).copied()
-    }
-
-    /// The transfer at `position` in application order.
-    pub fn at(&self, position: usize) -> Option<&TransferRecord> {
-        self.records.get(position)
     }
 
     /// Makes room for `additional` more transfers at once (a snapshot being decoded).

@@ -5,7 +5,6 @@
 mod timebank_support;
 
 use ledger_core::operation::{Operation, OperationKind};
-use ledger_core::report;
 use ledger_core::timebank::Closing;
 use ledger_core::{
     AccountKind, Attribution, Command, Ledger, Policy, Reply, ResultCode, Transfer, TransferFlags,
@@ -155,9 +154,7 @@ fn statements_show_who_made_each_movement_and_why() {
     let plain = Command::CreateTransfers(vec![Transfer::reversal(tid(13), tid(12))]);
     run(&mut bank, service(tid(12), "1"), Attribution::NONE);
     assert_eq!(run(&mut bank, plain, Attribution::NONE), [ResultCode::Ok]);
-    let statement = report::statement(&bank.ledger, id(2), 0, 10).unwrap();
-    let who: Vec<(u64, Option<u32>)> = statement
-        .lines
+    let who: Vec<(u64, Option<u32>)> = statement_lines(&bank.ledger, id(2))
         .iter()
         .map(|l| (l.operator, l.reason))
         .collect();

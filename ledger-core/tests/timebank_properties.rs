@@ -536,15 +536,8 @@ proptest! {
         }
         // Statements end at each account's balance.
         for a in world.bank.ledger.accounts() {
-            let mut from = 0;
-            let mut last = Decimal::ZERO;
-            loop {
-                let page = ledger_core::report::statement(&world.bank.ledger, a.id, from, 7).unwrap();
-                if let Some(line) = page.lines.last() {
-                    last = line.balance;
-                }
-                match page.next { Some(next) => from = next, None => break }
-            }
+            let lines = statement_lines(&world.bank.ledger, a.id);
+            let last = lines.last().map_or(Decimal::ZERO, |line| line.balance);
             prop_assert_eq!(last, a.posted());
         }
         // Replaying the same commands gives the same state.
@@ -562,8 +555,8 @@ proptest! {
         prop_assert_eq!(ledger_core::snapshot::encode(&restored), bytes);
         for a in world.bank.ledger.accounts() {
             prop_assert_eq!(
-                ledger_core::report::statement(&restored, a.id, 0, 1_000),
-                ledger_core::report::statement(&world.bank.ledger, a.id, 0, 1_000)
+                statement_lines(&restored, a.id),
+                statement_lines(&world.bank.ledger, a.id)
             );
         }
         let later = world.bank.now + 400 * NANOS_PER_DAY;

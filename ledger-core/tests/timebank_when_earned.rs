@@ -161,10 +161,10 @@ fn a_service_typed_in_later_counts_on_the_day_it_was_done() {
     assert_eq!(serve(&mut bank, "2", None), [ResultCode::Ok]);
     assert_eq!(bank.balance(id(2)), dec("4"));
     // The statement says when each service was done, besides when it was recorded.
-    let statement = report::statement(&bank.ledger, id(2), 0, 10).unwrap();
-    assert_eq!(statement.lines[0].served_at, yesterday);
-    assert!(statement.lines[0].timestamp > bank.now - NANOS_PER_HOUR);
-    assert_eq!(statement.lines[1].served_at, statement.lines[1].timestamp);
+    let lines = statement_lines(&bank.ledger, id(2));
+    assert_eq!(lines[0].served_at, yesterday);
+    assert!(lines[0].timestamp > bank.now - NANOS_PER_HOUR);
+    assert_eq!(lines[1].served_at, lines[1].timestamp);
 }
 
 #[test]

@@ -4,7 +4,6 @@
 
 mod support;
 
-use ledger_core::report;
 use ledger_core::{
     AccountKind, Amount, Attribution, Command, NewAccount, Policy, ResultCode, Transfer,
 };
@@ -72,7 +71,7 @@ fn operators_and_reasons_are_journaled_and_survive_reopening() {
     let reopened = Store::open(dir.path(), StoreOptions::default()).unwrap();
     assert_eq!(reopened.state_digest(), digest);
     reopened.verify(&mut |_| {}).unwrap();
-    let lines = reopened.read(|l| report::statement(l, account(2), 0, 10).unwrap().lines);
+    let lines = reopened.statement(account(2), 0, 10).unwrap().lines;
     let shown: Vec<_> = lines.iter().map(|l| (l.operator, l.reason)).collect();
     assert_eq!(shown, [(CLERK, None), (CLERK, Some(WRONG_ENTRY))]);
 }

@@ -1,6 +1,7 @@
 //! A small time bank for the scenario and property tests: a ledger under a policy, a clock, ids.
 #![allow(dead_code)] // Each test file uses a different part.
 
+use ledger_core::report::{self, StatementLine};
 use ledger_core::timebank::Plan;
 use ledger_core::{
     AccountId, AccountKind, Amount, Cap, Command, Decimal, Eligibility, Excess, Ledger, Link,
@@ -165,4 +166,20 @@ impl Bank {
             assert_eq!(sum, Decimal::ZERO, "unit {} does not balance", unit.name);
         }
     }
+}
+
+/// `account`'s statement lines as a store shows them: the entries of its transfers that moved
+/// its posted balance (`report::statement_entry`), in the order applied, each with the running
+/// balance and the attribution of the command that made it.
+pub fn statement_lines(ledger: &Ledger, account: AccountId) -> Vec<StatementLine> {
+    let mut balance = Decimal::ZERO;
+    ledger
+        .transfers()
+        .filter_map(|record| report::statement_entry(record, account))
+        .filter(|entry| entry.posted)
+        .map(|entry| {
+            balance += entry.amount;
+            entry.line(balance, ledger.attribution_at(entry.timestamp))
+        })
+        .collect()
 }
