@@ -328,8 +328,15 @@ pub fn write(
         .join(snapshot_name(header.sequence));
     let file = encode_file(header, state);
     match io.create_whole(&path, &file) {
-        // A snapshot of this record exists: the same state, so nothing to write.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        // A snapshot of this record exists: the same state, so nothing to write, unless its
+        // bytes differ (a build with another state encoding wrote it, or it is damaged): it
+        // is replaced. A crash in between leaves no snapshot of this record, never part of one.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if io.read(&path)?.as_deref() != Some(&file[..]) {
+                io.remove(&path)?;
+                io.create_whole(&path, &file)?;
+            }
+        }
         other => other?,
     }
     let (snapshots, _) = list(io, dir)?;

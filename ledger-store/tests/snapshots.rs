@@ -14,7 +14,7 @@ use ledger_core::{
     AccountId, AccountKind, Amount, Command, NewAccount, Policy, Rating, ResultCode, Transfer,
     TransferId,
 };
-use ledger_store::snapshot::{snapshot_name, SNAPSHOT_DIR_NAME};
+use ledger_store::snapshot::{encode_file, snapshot_name, SnapshotHeader, SNAPSHOT_DIR_NAME};
 use ledger_store::{verify_dir, Store, StoreOptions};
 use support::*;
 
@@ -165,6 +165,42 @@ fn a_damaged_newest_snapshot_falls_back_to_an_older_one_then_to_a_full_replay() 
     let files: Vec<_> = report.skipped.iter().map(|s| s.file.clone()).collect();
     assert_eq!(files, [snapshot_name(newer), snapshot_name(older)]);
     assert!(report.skipped[1].why.contains("cut short"), "{report:?}");
+    assert_eq!(store.state_digest(), digest);
+    store.close().unwrap();
+}
+
+#[test]
+fn a_snapshot_in_an_older_state_encoding_is_passed_over_then_replaced() {
+    let dir = Scratch::new("snapshot-old-encoding");
+    let written = ledger(dir.path(), 3, &[2]);
+    let digest = full_replay_digest(dir.path());
+    let path = snapshot_path(dir.path(), written[0]);
+    let current = std::fs::read(&path).unwrap();
+    // The same state under state version 1 (bytes 8..12 of the state), its file hash whole:
+    // what a build before version 2 wrote for this record.
+    let header = SnapshotHeader {
+        sequence: u64::from_le_bytes(current[8..16].try_into().unwrap()),
+        record_hash: current[16..48].try_into().unwrap(),
+        state_digest: current[48..80].try_into().unwrap(),
+    };
+    let mut state = current[88..current.len() - 32].to_vec();
+    state[8..12].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(&path, encode_file(&header, &state)).unwrap();
+
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    let report = store.open_report().snapshots.clone();
+    assert_eq!(report.used, None, "{report:?}");
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert!(report.skipped[0].why.contains("version"), "{report:?}");
+    assert_eq!(store.state_digest(), digest);
+    // Writing the snapshot of the same record replaces the old file.
+    assert_eq!(store.write_snapshot().unwrap().sequence, written[0]);
+    store.close().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), current);
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    let report = store.open_report().snapshots.clone();
+    assert_eq!(report.used.as_ref().map(|u| u.sequence), Some(written[0]));
+    assert!(report.skipped.is_empty(), "{report:?}");
     assert_eq!(store.state_digest(), digest);
     store.close().unwrap();
 }
