@@ -1,7 +1,10 @@
-//! Amounts: exact, strictly positive decimals within a unit's scale and below a named maximum.
+//! Amounts: exact, strictly positive quantities within a unit's scale and below a named maximum.
 //!
 //! An `Amount` cannot hold a bad value: zero, negative, NaN, more decimals than the unit allows
-//! or more than [`AMOUNT_WHOLE_MAX`] are refused when it is made, never rounded.
+//! or more than [`AMOUNT_WHOLE_MAX`] are refused when it is made, never rounded. It is an
+//! integer: a count of millionths (10^-[`UNIT_SCALE_MAX`]) of its unit, so the engine compares
+//! and converts amounts without decimal arithmetic; decimals appear only when one is parsed or
+//! printed.
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,12 +16,14 @@ use crate::limits::{AMOUNT_WHOLE_MAX, UNIT_SCALE_MAX};
 
 /// A strictly positive quantity of some unit, with at most [`UNIT_SCALE_MAX`] decimals.
 ///
-/// The value is kept normalized (no trailing zeros), so `1.5` and `1.50` are the same amount.
+/// It holds a `u64` count of millionths of the unit (`1.5` hours is 1,500,000), whatever the
+/// unit's own scale; [`Amount::to_minor`] gives the count in the unit's minor units (150 at scale
+/// 2). `1.5` and `1.50` are the same amount, and [`Amount::value`] is the normalized decimal.
 /// Whether it fits a particular unit's scale is checked with [`Amount::fits_scale`] (the engine
 /// does so for every transfer) or up front with [`Amount::parse_in`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "Decimal", into = "Decimal")]
-pub struct Amount(Decimal);
+pub struct Amount(u64);
 
 /// Why a text or number is not an amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,7 +55,7 @@ pub enum AmountError {
 
 impl Amount {
     /// The largest amount of one transfer.
-    pub const MAX: Amount = Amount(Decimal::from_parts(AMOUNT_WHOLE_MAX as u32, 0, 0, false, 0));
+    pub const MAX: Amount = Amount(AMOUNT_WHOLE_MAX * MICROS_PER_UNIT);
 
     /// Parses a plain decimal such as `"12"` or `"1.25"`. Signs, exponents, separators, spaces
     /// and non-ASCII digits are refused.
@@ -131,7 +136,9 @@ impl Amount {
         if value.mantissa() > i128::from(AMOUNT_WHOLE_MAX) * 10i128.pow(value.scale()) {
             return Err(AmountError::TooLarge(value.to_string()));
         }
-        Ok(Amount(value))
+        // Positive and at most 10^15 millionths: exact in a u64.
+        let micros = value.mantissa() as u64 * POW10[(UNIT_SCALE_MAX - value.scale()) as usize];
+        Ok(Amount(micros))
     }
 
     /// The amount of `minor` hundredths (for `scale` 2), thousandths (3) and so on: the
@@ -143,28 +150,59 @@ impl Amount {
                 scale,
             });
         }
-        Self::from_decimal_in(Decimal::from_i128_with_scale(minor as i128, scale), scale)
+        let max = AMOUNT_WHOLE_MAX * POW10[scale as usize];
+        if minor == 0 || minor > max {
+            // The decimal path words the refusal (the value as a normalized decimal).
+            return Self::from_decimal_in(
+                Decimal::from_i128_with_scale(minor as i128, scale),
+                scale,
+            );
+        }
+        Ok(Amount(minor * POW10[(UNIT_SCALE_MAX - scale) as usize]))
     }
 
     /// The amount in minor units of `scale` (the inverse of [`Amount::from_minor`]), or `None`
     /// when it has more decimals than `scale`.
     pub fn to_minor(self, scale: u32) -> Option<u64> {
-        if !self.fits_scale(scale) {
-            return None;
+        match UNIT_SCALE_MAX.checked_sub(scale) {
+            Some(down) => {
+                let step = POW10[down as usize];
+                self.0.is_multiple_of(step).then(|| self.0 / step)
+            }
+            None => 10u64
+                .checked_pow(scale - UNIT_SCALE_MAX)
+                .and_then(|up| self.0.checked_mul(up)),
         }
-        let mut value = self.0;
-        value.rescale(scale);
-        u64::try_from(value.mantissa()).ok()
     }
 
     /// Whether the amount has at most `scale` decimal places.
     pub fn fits_scale(self, scale: u32) -> bool {
-        self.0.scale() <= scale
+        match UNIT_SCALE_MAX.checked_sub(scale) {
+            Some(down) => self.0.is_multiple_of(POW10[down as usize]),
+            None => true,
+        }
     }
 
-    /// The value as a decimal.
-    pub const fn value(self) -> Decimal {
+    /// The amount in millionths of its unit (its whole representation).
+    pub const fn micros(self) -> u64 {
         self.0
+    }
+
+    /// The amount as the journal writes it: mantissa and scale without trailing zeros (`1.5` is
+    /// `(15, 1)`).
+    pub fn mantissa_scale(self) -> (u64, u32) {
+        let (mut mantissa, mut scale) = (self.0, UNIT_SCALE_MAX);
+        while scale > 0 && mantissa.is_multiple_of(10) {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        (mantissa, scale)
+    }
+
+    /// The value as a normalized decimal (`1.5`, never `1.50`).
+    pub fn value(self) -> Decimal {
+        let (mantissa, scale) = self.mantissa_scale();
+        Decimal::from_i128_with_scale(i128::from(mantissa), scale)
     }
 
     /// The smaller of two amounts.
@@ -176,6 +214,21 @@ impl Amount {
         }
     }
 }
+
+/// Millionths in one unit.
+const MICROS_PER_UNIT: u64 = 1_000_000;
+const _: () = assert!(MICROS_PER_UNIT == 10u64.pow(UNIT_SCALE_MAX));
+
+/// Powers of ten up to the largest unit scale.
+const POW10: [u64; UNIT_SCALE_MAX as usize + 1] = {
+    let mut table = [1u64; UNIT_SCALE_MAX as usize + 1];
+    let mut i = 1;
+    while i < table.len() {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
 
 fn whole_digits_or_zero(digits: &str) -> &str {
     if digits.is_empty() {
@@ -194,7 +247,7 @@ impl TryFrom<Decimal> for Amount {
 
 impl From<Amount> for Decimal {
     fn from(amount: Amount) -> Decimal {
-        amount.0
+        amount.value()
     }
 }
 
@@ -207,13 +260,13 @@ impl FromStr for Amount {
 
 impl fmt::Debug for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Amount({})", self.0)
+        write!(f, "Amount({})", self.value())
     }
 }
 
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        fmt::Display::fmt(&self.value(), f)
     }
 }
 
@@ -312,6 +365,37 @@ mod tests {
             Amount::parse_in("1.5", 0),
             Err(AmountError::TooManyDecimals { .. })
         ));
+    }
+
+    #[test]
+    fn an_amount_is_a_count_of_millionths() {
+        let a = Amount::parse_in("1.50", 2).unwrap();
+        assert_eq!(a.micros(), 1_500_000);
+        assert_eq!(a.mantissa_scale(), (15, 1));
+        assert_eq!(a.value().to_string(), "1.5");
+        assert_eq!(a.to_minor(0), None);
+        assert_eq!(a.to_minor(1), Some(15));
+        assert_eq!(a.to_minor(6), Some(1_500_000));
+        assert_eq!(a.to_minor(8), Some(150_000_000));
+        assert!(a.fits_scale(1) && !a.fits_scale(0) && a.fits_scale(9));
+        assert_eq!(Amount::MAX.mantissa_scale(), (AMOUNT_WHOLE_MAX, 0));
+        assert_eq!(Amount::from_minor(7, 0).unwrap().mantissa_scale(), (7, 0));
+        let tiny = Amount::from_minor(1, 6).unwrap();
+        assert_eq!(
+            (tiny.micros(), tiny.to_string()),
+            (1, "0.000001".to_owned())
+        );
+        assert!(tiny < a && a.min(tiny) == tiny);
+        assert_eq!(
+            Amount::from_minor(100_000_000_001, 2),
+            Err(AmountError::TooLarge("1000000000.01".into()))
+        );
+        assert_eq!(Amount::from_minor(100_000_000_000, 2), Ok(Amount::MAX));
+        assert_eq!(Amount::from_minor(0, 6), Err(AmountError::NotPositive));
+        // The serde form is the decimal, as before.
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, "\"1.5\"");
+        assert_eq!(serde_json::from_str::<Amount>(&json).unwrap(), a);
     }
 
     #[test]

@@ -5,8 +5,6 @@
 //! timestamp order; decimals are written as the
 //! 128-bit little-endian mantissa at the unit's scale, so `1.5` and `1.50` hash alike.
 
-use rust_decimal::Decimal;
-
 use crate::amount::Amount;
 use crate::ledger::Ledger;
 use crate::transfer::TransferState;
@@ -111,7 +109,11 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
         h.update(&t.credit_account_id.get().to_le_bytes());
         h.update(&t.unit.to_le_bytes());
         h.update(&t.code.to_le_bytes());
-        decimal(&mut h, t.amount.value(), scale);
+        let minor = t
+            .amount
+            .to_minor(scale)
+            .expect("a stored amount fits its unit's scale");
+        h.update(&i128::from(minor).to_le_bytes());
         h.update(&t.timestamp.to_le_bytes());
         h.update(&[state_number(t.state)]);
         h.update(&t.reversed_by.map_or(0, |a| a.get()).to_le_bytes());
@@ -143,12 +145,6 @@ pub fn state_number(state: TransferState) -> u8 {
     }
 }
 
-fn decimal(h: &mut Digester, value: Decimal, scale: u32) {
-    let mut v = value;
-    v.rescale(scale);
-    h.update(&v.mantissa().to_le_bytes());
-}
-
 fn optional_minor(h: &mut Digester, value: Option<i128>) {
     match value {
         None => h.update(&[0]),
@@ -163,10 +159,10 @@ fn optional_amount(h: &mut Digester, value: Option<Amount>) {
     match value {
         None => h.update(&[0]),
         Some(a) => {
-            let d = a.value();
+            let (mantissa, scale) = a.mantissa_scale();
             h.update(&[1]);
-            h.update(&d.scale().to_le_bytes());
-            h.update(&d.mantissa().to_le_bytes())
+            h.update(&scale.to_le_bytes());
+            h.update(&i128::from(mantissa).to_le_bytes())
         }
     };
 }

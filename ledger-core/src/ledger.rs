@@ -1307,13 +1307,11 @@ const BALANCE_MAX_MINOR: [i128; UNIT_SCALE_MAX as usize + 1] = {
     table
 };
 
-/// An amount in minor units of `scale`. Amounts are below 2^50 minor units, so u64 arithmetic
-/// (one machine multiply) is exact here; 128-bit multiplication with overflow checks is not free.
+/// An amount in minor units of `scale`: its millionths divided by the step of the scale. Every
+/// amount the engine moves fits its unit's scale (checked on entry), so nothing is truncated.
 fn amount_minor(amount: Amount, scale: u32) -> i128 {
-    let value = amount.value();
-    let own = value.scale().min(scale);
-    let mantissa = value.mantissa() as u64;
-    i128::from(mantissa * POW10[(scale - own) as usize] as u64)
+    debug_assert!(amount.fits_scale(scale));
+    i128::from(amount.micros() / POW10[(UNIT_SCALE_MAX - scale) as usize] as u64)
 }
 
 /// Adds `amount` (minor units) to one total, refused past `BALANCE_WHOLE_MAX` (checked

@@ -626,9 +626,9 @@ impl Writer {
     }
     /// An amount as the journal writes one: u64 mantissa, u8 scale (normalized).
     fn amount(&mut self, a: Amount) {
-        let v = a.value();
-        self.u64(u64::try_from(v.mantissa()).expect("an amount's mantissa fits u64"));
-        self.u8(v.scale() as u8);
+        let (mantissa, scale) = a.mantissa_scale();
+        self.u64(mantissa);
+        self.u8(scale as u8);
     }
     /// A decimal exactly as held (its scale kept): i128 mantissa, u8 scale.
     fn decimal(&mut self, d: Decimal) {
@@ -729,7 +729,7 @@ impl<'a> Reader<'a> {
         let value = Decimal::from_i128_with_scale(i128::from(mantissa), scale);
         let amount = Amount::from_decimal_in(value, UNIT_SCALE_MAX)
             .map_err(|_| bad(field, "not a positive amount within Amount::MAX"))?;
-        if amount.value().mantissa() != i128::from(mantissa) || amount.value().scale() != scale {
+        if amount.mantissa_scale() != (mantissa, scale) {
             return Err(bad(field, "not normalized (trailing zeros)"));
         }
         Ok(amount)

@@ -10,9 +10,7 @@
 use std::collections::HashMap;
 
 use ledger_core::limits::UNIT_SCALE_MAX;
-use ledger_core::{
-    Account, AccountId, Amount, Command, Decimal, Ledger, Policy, ResultCode, TransferFlags,
-};
+use ledger_core::{Account, AccountId, Amount, Command, Ledger, Policy, ResultCode, TransferFlags};
 
 use crate::checkpoint::CheckpointKey;
 use crate::codec::decode_record_body;
@@ -58,19 +56,8 @@ impl Totals {
     }
 }
 
-fn millionths(value: Decimal) -> i128 {
-    let mut v = value;
-    v.rescale(UNIT_SCALE_MAX);
-    v.mantissa()
-}
-
 fn amount_millionths(amount: Amount) -> i128 {
-    let value = amount.value();
-    // An amount's scale is at most UNIT_SCALE_MAX: scaled up exactly, without a Decimal.
-    match UNIT_SCALE_MAX.checked_sub(value.scale()) {
-        Some(up) => value.mantissa() * 10i128.pow(up),
-        None => millionths(value),
-    }
+    i128::from(amount.micros())
 }
 
 /// What an audit found.

@@ -337,11 +337,10 @@ fn encode_transfer(buf: &mut Vec<u8>, t: &Transfer) {
 }
 
 pub(crate) fn encode_amount(buf: &mut Vec<u8>, amount: Amount) {
-    let value = amount.value();
-    // Invariant: an Amount is positive, normalized and below Amount::MAX (< 2^63 minor units).
-    let mantissa = u64::try_from(value.mantissa()).expect("amount mantissa fits u64");
+    // Normalized: no trailing zeros, so one amount has one encoding.
+    let (mantissa, scale) = amount.mantissa_scale();
     buf.extend_from_slice(&mantissa.to_le_bytes());
-    buf.push(value.scale() as u8);
+    buf.push(scale as u8);
 }
 
 pub(crate) fn encode_account_id(buf: &mut Vec<u8>, id: &AccountId) {
@@ -648,12 +647,11 @@ pub(crate) fn decode_amount(
     if scale > UNIT_SCALE_MAX {
         return Err(bad(field, "scale above the largest unit scale"));
     }
-    let value = Decimal::from_i128_with_scale(i128::from(mantissa), scale);
-    let amount = Amount::from_decimal_in(value, UNIT_SCALE_MAX)
+    let amount = Amount::from_minor(mantissa, scale)
         .map_err(|_| bad(field, "not a positive amount within Amount::MAX"))?;
     // An Amount is normalized: a mantissa with trailing zeros at a scale above 0 is another
     // encoding of a shorter one, so it is refused.
-    if amount.value().mantissa() != i128::from(mantissa) || amount.value().scale() != scale {
+    if amount.mantissa_scale() != (mantissa, scale) {
         return Err(bad(field, "not normalized (trailing zeros)"));
     }
     Ok(amount)
