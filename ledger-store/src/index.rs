@@ -14,7 +14,7 @@
 //! |---|---|
 //! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte) ++ accounts (u64 LE) ++ transfers (u64 LE) |
 //! | `a` ++ account id (u128 BE) | the account, 118 bytes (see `docs/FORMAT.md` §10) |
-//! | `t` ++ transfer id (u128 BE) | sequence of the record that created it (u64 LE) ++ timestamp (u64 LE) |
+//! | `t` ++ a run's first transfer id (u128 BE) | the sequences of the records that created up to 64 transfers of consecutive ids (see `index_transfer`) |
 //! | `h` ++ account id (BE) ++ the account's statement lines before the run (u64 BE) ++ its first entry's timestamp (u64 BE) | a run of up to 64 history entries, each what a transfer did to the account, after the posted balance before them (see `index_history`) |
 //!
 //! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order. The
@@ -42,6 +42,7 @@ use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
 use crate::index_history::{
     account_prefix, decode_run, encode_run, run_key, Run, PREFIX_HISTORY, RUN_ENTRIES_MAX,
 };
+use crate::index_transfer::{self, split_runs, transfer_key, PREFIX_TRANSFER};
 use crate::record::Hash;
 
 const KEY_META: &[u8] = b"m";
@@ -51,10 +52,9 @@ const KEY_LIVE: &[u8] = b"live";
 const GENERATION_PREFIX: &str = "index-";
 /// The layout of the values below; an index written in another layout (or before the marker
 /// carried one) reads as having no marker, so opening rebuilds it.
-const INDEX_FORMAT: u8 = 5;
+const INDEX_FORMAT: u8 = 6;
 const MARKER_BYTES: usize = 8 + 32 + 1 + 8 + 8;
 const PREFIX_ACCOUNT: u8 = b'a';
-const PREFIX_TRANSFER: u8 = b't';
 /// How often opening retries sled's directory lock (about 2 s in all).
 const OPEN_LOCK_ATTEMPTS_MAX: u64 = 60;
 /// Transfers gathered before a rebuild writes them out, to bound memory.
@@ -617,14 +617,16 @@ impl IndexTree {
     ) -> Result<(), Failure> {
         let mut batch = sled::Batch::default();
         let mut histories: BTreeMap<AccountId, Vec<StatementEntry>> = BTreeMap::new();
+        let mut sequences: Vec<(TransferId, u64)> = Vec::with_capacity(delta.transfers.len());
         for t in &delta.transfers {
-            let mut value = [0u8; 16];
-            value[..8].copy_from_slice(&t.sequence.to_le_bytes());
-            value[8..].copy_from_slice(&t.entry.timestamp.to_le_bytes());
-            batch.insert(&transfer_key(t.id())[..], &value[..]);
+            sequences.push((t.id(), t.sequence));
             for (account, entry) in t.sides() {
                 histories.entry(account).or_default().push(entry);
             }
+        }
+        sequences.sort_unstable_by_key(|(id, _)| *id);
+        for (first, run) in split_runs(&sequences) {
+            batch.insert(&transfer_key(first)[..], index_transfer::encode_run(&run));
         }
         for (account, mut entries) in histories {
             entries.sort_by_key(|e| e.timestamp);
@@ -726,23 +728,32 @@ impl IndexTree {
         })
     }
 
-    /// The sequence of the record that created a transfer, and its timestamp.
-    pub fn transfer(&self, id: TransferId) -> Result<Option<(u64, u64)>, IndexError> {
+    /// The sequence of the record that created a transfer: from the run that holds its id (the
+    /// last one keyed at or before it), if that run reaches it.
+    pub fn transfer(&self, id: TransferId) -> Result<Option<u64>, IndexError> {
         contain(|| self.transfer_uncontained(id))
     }
 
-    fn transfer_uncontained(&self, id: TransferId) -> Result<Option<(u64, u64)>, Failure> {
-        Ok(self.tree.get(transfer_key(id))?.and_then(|v| {
-            let bytes: &[u8] = &v;
-            (bytes.len() == 16).then(|| {
-                let word = |at: usize| {
-                    let mut w = [0u8; 8];
-                    w.copy_from_slice(&bytes[at..at + 8]);
-                    u64::from_le_bytes(w)
-                };
-                (word(0), word(8))
-            })
-        }))
+    fn transfer_uncontained(&self, id: TransferId) -> Result<Option<u64>, Failure> {
+        let key = transfer_key(id);
+        let Some(found) = self
+            .tree
+            .range(&[PREFIX_TRANSFER][..]..=&key[..])
+            .next_back()
+        else {
+            return Ok(None);
+        };
+        let (key, value) = found?;
+        let (first, sequences) = index_transfer::decode_run(&key, &value).ok_or_else(|| {
+            Failure::Damaged(format!(
+                "the index's run of transfers from {:?} is damaged; rebuild the index",
+                id_in(&key)
+            ))
+        })?;
+        let at = id.get() - first.get();
+        Ok(usize::try_from(at)
+            .ok()
+            .and_then(|at| sequences.get(at).copied()))
     }
 
     /// Up to `limit` history entries of `account` after `after` (exclusive: the statement
@@ -867,13 +878,18 @@ impl IndexTree {
         }
         let mut transfers = 0usize;
         for entry in self.tree.scan_prefix([PREFIX_TRANSFER]) {
-            let (key, _) = entry?;
-            transfers += 1;
-            let id = id_in(&key).and_then(TransferId::new);
-            if id.and_then(|id| ledger.transfer(id)).is_none() {
-                return Ok(Some(format!(
-                    "transfer {id:?} is indexed but not in the journal"
-                )));
+            let (key, value) = entry?;
+            let Some((first, sequences)) = index_transfer::decode_run(&key, &value) else {
+                return Ok(Some(format!("transfer run {key:?} is damaged")));
+            };
+            transfers += sequences.len();
+            for at in 0..sequences.len() as u128 {
+                let id = TransferId::new(first.get() + at);
+                if id.and_then(|id| ledger.transfer(id)).is_none() {
+                    return Ok(Some(format!(
+                        "transfer {id:?} is indexed but not in the journal"
+                    )));
+                }
             }
         }
         if transfers != ledger.transfer_count() {
@@ -959,12 +975,6 @@ impl IndexTree {
 
 fn account_key(id: AccountId) -> [u8; 17] {
     let mut key = [PREFIX_ACCOUNT; 17];
-    key[1..].copy_from_slice(&id.get().to_be_bytes());
-    key
-}
-
-fn transfer_key(id: TransferId) -> [u8; 17] {
-    let mut key = [PREFIX_TRANSFER; 17];
     key[1..].copy_from_slice(&id.get().to_be_bytes());
     key
 }
@@ -1193,7 +1203,7 @@ mod tests {
         drop(index);
         let index = Index::open(&dir).unwrap();
         assert_eq!(index.live().mark().unwrap(), Some(mark(5)));
-        assert_eq!(index.live().transfer(tid(3)).unwrap(), Some((1, 3)));
+        assert_eq!(index.live().transfer(tid(3)).unwrap(), Some(1));
         // A finished rebuild is live after the swap, and after a reopen.
         let fresh = index.fresh().unwrap();
         fresh
@@ -1204,7 +1214,7 @@ mod tests {
         drop(index);
         let index = Index::open(&dir).unwrap();
         assert_eq!(index.live().mark().unwrap(), Some(mark(6)));
-        assert_eq!(index.live().transfer(tid(4)).unwrap(), Some((1, 4)));
+        assert_eq!(index.live().transfer(tid(4)).unwrap(), Some(1));
         let generations = index
             .db()
             .tree_names()

@@ -65,6 +65,7 @@ mod id_hasher;
 pub mod index;
 mod index_account;
 mod index_history;
+mod index_transfer;
 pub mod journal;
 pub mod lock;
 pub mod merkle;

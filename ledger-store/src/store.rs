@@ -575,12 +575,7 @@ impl Store {
     /// The sequence of the journal record that created a transfer, from the index.
     pub fn transfer_sequence(&self, id: TransferId) -> Result<Option<u64>> {
         self.wait_indexed()?;
-        Ok(self
-            .shared
-            .index
-            .live()
-            .transfer(id)?
-            .map(|(sequence, _)| sequence))
+        Ok(self.shared.index.live().transfer(id)?)
     }
 
     /// The account as the index holds it (equal to [`Store::account`] once indexed).

@@ -219,7 +219,7 @@ impl Store {
                 .history(account, after, HISTORY_PAGE_MAX + 1)?;
             let more = page.len() > HISTORY_PAGE_MAX;
             for id in page.iter().take(HISTORY_PAGE_MAX).map(|(_, e)| e.transfer) {
-                let Some((sequence, _)) = self.shared.index.live().transfer(id)? else {
+                let Some(sequence) = self.shared.index.live().transfer(id)? else {
                     continue;
                 };
                 if sequence < tree_size {

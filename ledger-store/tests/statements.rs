@@ -256,6 +256,22 @@ fn statement_pages_join_into_the_whole_across_many_entries_and_records() {
     let member = account(103);
     let whole = store.statement(member, 0, 1000).unwrap();
     assert_eq!(whole.lines.len(), 150);
+    // Where each transfer was journaled, from the index's runs of consecutive ids: the
+    // services (records 2 to 7: genesis 0, accounts 1), a hold and its void, none in a gap.
+    for (id, sequence) in [
+        (1_000, Some(2)),
+        (1_001, Some(3)),
+        (1_009, Some(3)),
+        (1_010, Some(4)),
+        (1_149, Some(7)),
+        (1_150, None),
+        (101_010, Some(3)),
+        (201_010, Some(3)),
+        (101_011, None),
+        (999, None),
+    ] {
+        assert_eq!(store.transfer_sequence(tid(id)).unwrap(), sequence, "{id}");
+    }
     for limit in [1, 7, 64, 149, 150] {
         let mut joined = Vec::new();
         let mut from = 0;
