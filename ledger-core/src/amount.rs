@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{AMOUNT_WHOLE_MAX, UNIT_SCALE_MAX};
+use crate::minor::POW10;
 
 /// A strictly positive quantity of some unit, with at most [`UNIT_SCALE_MAX`] decimals.
 ///
@@ -218,17 +219,6 @@ impl Amount {
 /// Millionths in one unit.
 const MICROS_PER_UNIT: u64 = 1_000_000;
 const _: () = assert!(MICROS_PER_UNIT == 10u64.pow(UNIT_SCALE_MAX));
-
-/// Powers of ten up to the largest unit scale.
-const POW10: [u64; UNIT_SCALE_MAX as usize + 1] = {
-    let mut table = [1u64; UNIT_SCALE_MAX as usize + 1];
-    let mut i = 1;
-    while i < table.len() {
-        table[i] = table[i - 1] * 10;
-        i += 1;
-    }
-    table
-};
 
 fn whole_digits_or_zero(digits: &str) -> &str {
     if digits.is_empty() {

@@ -1301,7 +1301,7 @@ const BALANCE_MAX_MINOR: [i128; UNIT_SCALE_MAX as usize + 1] = {
     let mut table = [0i128; UNIT_SCALE_MAX as usize + 1];
     let mut i = 0;
     while i < table.len() {
-        table[i] = BALANCE_WHOLE_MAX as i128 * POW10[i];
+        table[i] = BALANCE_WHOLE_MAX as i128 * POW10[i] as i128;
         i += 1;
     }
     table
@@ -1311,7 +1311,7 @@ const BALANCE_MAX_MINOR: [i128; UNIT_SCALE_MAX as usize + 1] = {
 /// amount the engine moves fits its unit's scale (checked on entry), so nothing is truncated.
 fn amount_minor(amount: Amount, scale: u32) -> i128 {
     debug_assert!(amount.fits_scale(scale));
-    i128::from(amount.micros() / POW10[(UNIT_SCALE_MAX - scale) as usize] as u64)
+    i128::from(amount.micros() / POW10[(UNIT_SCALE_MAX - scale) as usize])
 }
 
 /// Adds `amount` (minor units) to one total, refused past `BALANCE_WHOLE_MAX` (checked

@@ -6,9 +6,10 @@ use rust_decimal::Decimal;
 
 use crate::limits::UNIT_SCALE_MAX;
 
-/// Powers of ten up to the largest unit scale.
-pub(crate) const POW10: [i128; UNIT_SCALE_MAX as usize + 1] = {
-    let mut table = [1i128; UNIT_SCALE_MAX as usize + 1];
+/// Powers of ten up to the largest unit scale: the steps between minor units and millionths,
+/// shared by amounts (`u64`) and balances (widened to `i128` where they are used).
+pub(crate) const POW10: [u64; UNIT_SCALE_MAX as usize + 1] = {
+    let mut table = [1u64; UNIT_SCALE_MAX as usize + 1];
     let mut i = 1;
     while i < table.len() {
         table[i] = table[i - 1] * 10;
@@ -54,7 +55,7 @@ pub fn from_decimal(value: Decimal, scale: u32) -> Option<i128> {
     }
     value
         .mantissa()
-        .checked_mul(POW10[(scale - value.scale()) as usize])
+        .checked_mul(i128::from(POW10[(scale - value.scale()) as usize]))
 }
 
 #[cfg(test)]
