@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{AMOUNT_WHOLE_MAX, UNIT_SCALE_MAX};
-use crate::minor::POW10;
+use crate::minor::{div_rem_pow10, POW10};
 
 /// A strictly positive quantity of some unit, with at most [`UNIT_SCALE_MAX`] decimals.
 ///
@@ -166,10 +166,10 @@ impl Amount {
     /// when it has more decimals than `scale`.
     pub fn to_minor(self, scale: u32) -> Option<u64> {
         match UNIT_SCALE_MAX.checked_sub(scale) {
-            Some(down) => {
-                let step = POW10[down as usize];
-                self.0.is_multiple_of(step).then(|| self.0 / step)
-            }
+            Some(down) => match div_rem_pow10(self.0, down) {
+                (minor, 0) => Some(minor),
+                _ => None,
+            },
             None => 10u64
                 .checked_pow(scale - UNIT_SCALE_MAX)
                 .and_then(|up| self.0.checked_mul(up)),
@@ -179,7 +179,7 @@ impl Amount {
     /// Whether the amount has at most `scale` decimal places.
     pub fn fits_scale(self, scale: u32) -> bool {
         match UNIT_SCALE_MAX.checked_sub(scale) {
-            Some(down) => self.0.is_multiple_of(POW10[down as usize]),
+            Some(down) => div_rem_pow10(self.0, down).1 == 0,
             None => true,
         }
     }

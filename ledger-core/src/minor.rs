@@ -18,6 +18,26 @@ pub(crate) const POW10: [u64; UNIT_SCALE_MAX as usize + 1] = {
     table
 };
 
+/// `value / 10^exp` and `value % 10^exp` for `exp` up to [`UNIT_SCALE_MAX`]. Each arm divides
+/// by a constant, which the compiler turns into a multiply: every transfer converts its amount
+/// this way, and a division by a value read from [`POW10`] takes tens of cycles.
+#[inline]
+pub(crate) fn div_rem_pow10(value: u64, exp: u32) -> (u64, u64) {
+    match exp {
+        0 => (value, 0),
+        1 => (value / 10, value % 10),
+        2 => (value / 100, value % 100),
+        3 => (value / 1_000, value % 1_000),
+        4 => (value / 10_000, value % 10_000),
+        5 => (value / 100_000, value % 100_000),
+        6 => (value / 1_000_000, value % 1_000_000),
+        _ => {
+            let step = POW10[exp as usize];
+            (value / step, value % step)
+        }
+    }
+}
+
 /// `minor` units at `scale` as a normalized decimal: `250` at scale 2 is `2.5`, `0` is `0`.
 ///
 /// # Panics
@@ -74,6 +94,11 @@ mod tests {
         assert_eq!(decimal_at_scale(0, 2).to_string(), "0.00");
         assert_eq!(decimal(-5, 6).to_string(), "-0.000005");
         let big = 1_000_000_000_000_000_i128 * 1_000_000;
+        for exp in 0..=UNIT_SCALE_MAX {
+            let value = 123_456_789_012_345;
+            let step = POW10[exp as usize];
+            assert_eq!(div_rem_pow10(value, exp), (value / step, value % step));
+        }
         assert_eq!(from_decimal(decimal(big, 6), 6), Some(big));
     }
 }

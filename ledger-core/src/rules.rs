@@ -418,6 +418,13 @@ impl Compiled {
 impl Rules {
     /// Refuses a host's new transfer (of any kind: a void too) whose id has the sweep bit, under
     /// a policy with rules.
+    /// Whether a policy's rules are in force: without them `check`, `credits` and `record`
+    /// change nothing, and the engine skips them.
+    #[inline]
+    pub fn enforced(&self) -> bool {
+        self.compiled.is_some()
+    }
+
     pub fn check_id(&self, id: TransferId) -> Result<(), ResultCode> {
         let reserved = id.get() & SWEEP_TRANSFER_ID_BIT != 0;
         if reserved && self.compiled.is_some() && !self.sweeping {
@@ -498,6 +505,7 @@ impl Rules {
     /// The credits a transfer of `code` moves for `requested` hours: hours × the code's weight
     /// (DOMAIN.md §3.2), so no host credits a weight-2 hour as 1. Codes of weight 1 and codes
     /// without a weight move what was asked.
+    #[inline]
     pub fn credits(
         &self,
         code: u16,
@@ -506,10 +514,21 @@ impl Rules {
         scale: u32,
         served_at: u64,
     ) -> Result<Amount, ResultCode> {
-        let weighted = self
-            .compiled
-            .as_ref()
-            .and_then(|v| v.at(served_at).weighted.get(&code));
+        match &self.compiled {
+            None => Ok(requested),
+            Some(v) => Self::weighted_credits(v, code, unit, requested, scale, served_at),
+        }
+    }
+
+    fn weighted_credits(
+        v: &Versions,
+        code: u16,
+        unit: UnitId,
+        requested: Amount,
+        scale: u32,
+        served_at: u64,
+    ) -> Result<Amount, ResultCode> {
+        let weighted = v.at(served_at).weighted.get(&code);
         // A code of another unit is refused by `check` (`code_not_allowed`).
         let Some(rule) = weighted.filter(|rule| rule.unit == unit) else {
             return Ok(requested);
