@@ -71,6 +71,13 @@ enum Undo {
 /// Events of a transfer batch whose accounts are looked up together (see `look_ahead`).
 const LOOKAHEAD: usize = 16;
 
+/// Which side of a transfer an account is on.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Debit,
+    Credit,
+}
+
 /// Where a transfer's debit and credit accounts are in the accounts table (`None`: not named,
 /// or no such account).
 #[derive(Debug, Clone, Copy, Default)]
@@ -510,11 +517,15 @@ impl Ledger {
     fn look_ahead(&self, next: &[Transfer], resolved: &mut [Resolved; LOOKAHEAD]) {
         for (slot, transfer) in resolved.iter_mut().zip(next) {
             *slot = self.resolve(transfer);
-            // A record spans several cache lines: read the fields the checks read, so that
-            // their misses overlap here too.
-            for at in [slot.debit, slot.credit].into_iter().flatten() {
+            // Finding the bucket read each record's first line (floor, id, unit, closed); read
+            // one field of each further line the checks read (`Account`'s layout), so that
+            // their misses overlap here too: the totals of both, the credit's ceiling.
+            if let Some(at) = slot.debit {
+                std::hint::black_box(self.accounts.at(at).balances.debits_pending);
+            }
+            if let Some(at) = slot.credit {
                 let a = self.accounts.at(at);
-                std::hint::black_box((a.unit, a.closed, a.floor, a.ceiling, a.balances));
+                std::hint::black_box((a.balances.debits_pending, a.ceiling.is_some()));
             }
         }
         for transfer in next {
@@ -626,22 +637,36 @@ impl Ledger {
             .credits(t.code, t.unit, requested, scale, served_at)?;
         let amount = balanced_amount(t.flags, requested, debit, credit, scale)?;
         let pending = t.flags.contains(TransferFlags::PENDING);
-        let context = RuleContext::new(t, debit, credit, amount, timestamp);
-        let enforced = self.rules.enforced();
-        if enforced {
+        if self.rules.enforced() {
+            let context = RuleContext::new(t, debit, credit, amount, timestamp);
             self.rules.check(&context, &self.accounts)?;
         }
         let minor = amount_minor(amount, scale);
-        let (mut debit_after, mut credit_after) = (debit.balances, credit.balances);
-        if pending {
-            add_to(&mut debit_after.debits_pending, minor, scale)?;
-            add_to(&mut credit_after.credits_pending, minor, scale)?;
+        // One total changes on each side: the pending ones for a hold, else the posted ones.
+        let (debit_before, credit_before) = if pending {
+            (
+                debit.balances.debits_pending,
+                credit.balances.credits_pending,
+            )
         } else {
-            add_to(&mut debit_after.debits_posted, minor, scale)?;
-            add_to(&mut credit_after.credits_posted, minor, scale)?;
+            (debit.balances.debits_posted, credit.balances.credits_posted)
+        };
+        let debit_after = add_total(debit_before, minor, scale)?;
+        let credit_after = add_total(credit_before, minor, scale)?;
+        // Either debit total lowers what the account may spend by `minor`; either credit total
+        // raises the highest it could reach by as much.
+        if debit
+            .floor
+            .is_some_and(|floor| debit.balances.available() - minor < floor)
+        {
+            return Err(ResultCode::ExceedsFloor);
         }
-        check_floor(debit, &debit_after)?;
-        check_ceiling(credit, &credit_after)?;
+        if credit
+            .ceiling
+            .is_some_and(|ceiling| credit.balances.potential() + minor > ceiling)
+        {
+            return Err(ResultCode::ExceedsCeiling);
+        }
         let close_debit = t.flags.contains(TransferFlags::CLOSING_DEBIT);
         let close_credit = t.flags.contains(TransferFlags::CLOSING_CREDIT);
         if close_debit || close_credit {
@@ -658,12 +683,13 @@ impl Ledger {
             }
         }
 
-        if enforced {
+        if self.rules.enforced() {
+            let context = RuleContext::new(t, debit, credit, amount, timestamp);
             let rules_undo = self.rules.record(&context);
             self.push_undo(Undo::Rules(rules_undo));
         }
-        self.set_account(debit_at, debit_after, close_debit);
-        self.set_account(credit_at, credit_after, close_credit);
+        self.set_total(debit_at, Side::Debit, pending, debit_after, close_debit);
+        self.set_total(credit_at, Side::Credit, pending, credit_after, close_credit);
         let record = TransferRecord {
             request: t.clone(),
             debit_account_id: debit_id,
@@ -1164,6 +1190,27 @@ impl Ledger {
         self.update_account(at, balances, |closed| closed || close);
     }
 
+    /// Sets the one total of an account a new transfer changes (its side's pending or posted
+    /// total), and closes the account when `close`: only that total is written, not all four.
+    fn set_total(&mut self, at: Bucket, side: Side, pending: bool, value: i128, close: bool) {
+        let account = self.accounts.at_mut(at);
+        if self.in_chain {
+            self.undo.push(Undo::Account {
+                at,
+                balances: account.balances,
+                closed: account.closed,
+            });
+        }
+        let b = &mut account.balances;
+        *match (side, pending) {
+            (Side::Debit, true) => &mut b.debits_pending,
+            (Side::Debit, false) => &mut b.debits_posted,
+            (Side::Credit, true) => &mut b.credits_pending,
+            (Side::Credit, false) => &mut b.credits_posted,
+        } = value;
+        account.closed |= close;
+    }
+
     fn set_account_state(&mut self, at: Bucket, balances: Balances, closed: bool) {
         self.update_account(at, balances, |_| closed);
     }
@@ -1216,6 +1263,18 @@ impl Ledger {
 /// Checks that need nothing but the request itself.
 fn check_shape(t: &Transfer) -> Result<(), ResultCode> {
     let flags = t.flags;
+    // Most requests are plain transfers and holds: of the checks below only those of the
+    // service date and the timeout can refuse one.
+    let plain = TransferFlags::LINKED.union(TransferFlags::PENDING);
+    if flags.without(plain).is_empty() && t.related_id.is_none() {
+        let pending = flags.contains(TransferFlags::PENDING);
+        return match (pending, t.timeout_s) {
+            (true, _) if t.served_at.is_some() => Err(ResultCode::ServedAtNotAllowed),
+            (true, timeout) if timeout > PENDING_TIMEOUT_S_MAX => Err(ResultCode::TimeoutTooLarge),
+            (false, timeout) if timeout != 0 => Err(ResultCode::TimeoutReservedForPending),
+            _ => Ok(()),
+        };
+    }
     if flags.0 & !TransferFlags::ALL.0 != 0 {
         return Err(ResultCode::FlagsReserved);
     }
