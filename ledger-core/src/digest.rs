@@ -7,7 +7,7 @@
 
 use crate::amount::Amount;
 use crate::ledger::Ledger;
-use crate::transfer::TransferState;
+use crate::transfer::{TransferRecord, TransferState};
 
 /// The blake3 key-derivation context of the digest (domain separation from every other hash).
 pub const STATE_DIGEST_CONTEXT: &str = "timebank-ledger 2026-11 state digest v1";
@@ -51,54 +51,72 @@ impl Digester {
 }
 
 pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
-    let (units, accounts, transfers) = (&ledger.units, &ledger.accounts, &ledger.transfers);
-    let (failed, clock) = (&ledger.failed, ledger.clock);
-    let mut h = Digester::new();
-    let scale_of = |unit: u16| units.get(&unit).map_or(0, |u| u.scale);
-
-    h.update(&(units.len() as u64).to_le_bytes());
-    for unit in units.values() {
-        h.update(&unit.id.to_le_bytes());
-        h.update(&unit.scale.to_le_bytes());
-        h.update(&(unit.name.len() as u64).to_le_bytes());
-        h.update(unit.name.as_bytes());
+    let mut digest = StateDigest::start(ledger, ledger.transfers.len() as u64);
+    for t in ledger.transfers.iter() {
+        digest.transfer(ledger, t);
     }
+    digest.finish(ledger)
+}
 
-    let mut ids: Vec<_> = accounts.keys().copied().collect();
-    ids.sort_unstable();
-    h.update(&(ids.len() as u64).to_le_bytes());
-    for id in ids {
-        let a = &accounts[&id];
-        h.update(&a.id.get().to_le_bytes());
-        h.update(&a.unit.to_le_bytes());
-        h.update(&[a.kind as u8, u8::from(a.closed)]);
-        h.update(&a.community.to_le_bytes());
-        h.update(&a.user_data.to_le_bytes());
-        optional_minor(&mut h, a.floor);
-        optional_minor(&mut h, a.ceiling);
-        optional_u64(&mut h, a.eligible_from);
-        h.update(&a.timestamp.to_le_bytes());
-        let b = &a.balances;
-        for total in [
-            b.debits_pending,
-            b.debits_posted,
-            b.credits_pending,
-            b.credits_posted,
-        ] {
-            h.update(&total.to_le_bytes());
+/// The state digest fed in the order of its input: the units and accounts, then each transfer,
+/// then the rest. [`state_digest`] feeds it a whole ledger; a snapshot's transfers can be fed
+/// one at a time as they are decoded, so its digest is checked without holding them all.
+pub(crate) struct StateDigest {
+    h: Digester,
+}
+
+impl StateDigest {
+    /// Begins with `ledger`'s units and accounts, and the number of transfers to follow.
+    pub fn start(ledger: &Ledger, transfers: u64) -> StateDigest {
+        let (units, accounts) = (&ledger.units, &ledger.accounts);
+        let mut h = Digester::new();
+        h.update(&(units.len() as u64).to_le_bytes());
+        for unit in units.values() {
+            h.update(&unit.id.to_le_bytes());
+            h.update(&unit.scale.to_le_bytes());
+            h.update(&(unit.name.len() as u64).to_le_bytes());
+            h.update(unit.name.as_bytes());
         }
+
+        let mut ids: Vec<_> = accounts.keys().copied().collect();
+        ids.sort_unstable();
+        h.update(&(ids.len() as u64).to_le_bytes());
+        for id in ids {
+            let a = &accounts[&id];
+            h.update(&a.id.get().to_le_bytes());
+            h.update(&a.unit.to_le_bytes());
+            h.update(&[a.kind as u8, u8::from(a.closed)]);
+            h.update(&a.community.to_le_bytes());
+            h.update(&a.user_data.to_le_bytes());
+            optional_minor(&mut h, a.floor);
+            optional_minor(&mut h, a.ceiling);
+            optional_u64(&mut h, a.eligible_from);
+            h.update(&a.timestamp.to_le_bytes());
+            let b = &a.balances;
+            for total in [
+                b.debits_pending,
+                b.debits_posted,
+                b.credits_pending,
+                b.credits_posted,
+            ] {
+                h.update(&total.to_le_bytes());
+            }
+        }
+        // The transfers follow in timestamp order, which is the order they applied
+        // (timestamps strictly increase), so no sort is needed.
+        h.update(&transfers.to_le_bytes());
+        StateDigest { h }
     }
 
-    // Transfers in timestamp order, which is the order they applied (timestamps strictly
-    // increase), so no sort is needed.
-    h.update(&(transfers.len() as u64).to_le_bytes());
-    for t in transfers.iter() {
+    /// Adds the next transfer; `ledger` gives its unit's scale.
+    pub fn transfer(&mut self, ledger: &Ledger, t: &TransferRecord) {
+        let h = &mut self.h;
         let r = &t.request;
-        let scale = scale_of(t.unit);
+        let scale = ledger.units.get(&t.unit).map_or(0, |u| u.scale);
         h.update(&r.id.get().to_le_bytes());
         h.update(&r.debit_account_id.map_or(0, |a| a.get()).to_le_bytes());
         h.update(&r.credit_account_id.map_or(0, |a| a.get()).to_le_bytes());
-        optional_amount(&mut h, r.amount);
+        optional_amount(h, r.amount);
         h.update(&r.related_id.map_or(0, |a| a.get()).to_le_bytes());
         h.update(&r.unit.to_le_bytes());
         h.update(&r.code.to_le_bytes());
@@ -119,19 +137,24 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
         h.update(&t.reversed_by.map_or(0, |a| a.get()).to_le_bytes());
     }
 
-    let mut ids: Vec<_> = failed.keys().copied().collect();
-    ids.sort_unstable();
-    h.update(&(ids.len() as u64).to_le_bytes());
-    for id in ids {
-        h.update(&id.get().to_le_bytes());
-        h.update(&(failed[&id] as u16).to_le_bytes());
-    }
+    /// Ends with `ledger`'s failed ids, clock and rule state.
+    pub fn finish(mut self, ledger: &Ledger) -> [u8; 32] {
+        let h = &mut self.h;
+        let failed = &ledger.failed;
+        let mut ids: Vec<_> = failed.keys().copied().collect();
+        ids.sort_unstable();
+        h.update(&(ids.len() as u64).to_le_bytes());
+        for id in ids {
+            h.update(&id.get().to_le_bytes());
+            h.update(&(failed[&id] as u16).to_le_bytes());
+        }
 
-    h.update(&clock.to_le_bytes());
-    ledger.rules.digest(&mut h);
-    ledger.operations.digest(&mut h);
-    ledger.attributions.digest(&mut h);
-    h.finalize()
+        h.update(&ledger.clock.to_le_bytes());
+        ledger.rules.digest(h);
+        ledger.operations.digest(h);
+        ledger.attributions.digest(h);
+        self.h.finalize()
+    }
 }
 
 /// The stable number of a transfer state (also used by the journal and the C ABI).

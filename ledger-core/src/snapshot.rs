@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use crate::account::{Account, AccountKind, Balances};
 use crate::amount::Amount;
 use crate::attribution::Attribution;
+use crate::digest::StateDigest;
 use crate::id::{AccountId, TransferId};
 use crate::ledger::Ledger;
 use crate::limits::{BALANCE_WHOLE_MAX, UNIT_SCALE_MAX};
@@ -23,6 +24,7 @@ use crate::policy::Policy;
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{Earnings, Lot, Rules};
 use crate::transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
+use crate::transfer_table::TRANSFERS_MAX;
 use crate::unit::Unit;
 
 /// The first bytes of an engine state.
@@ -259,6 +261,78 @@ fn encode_rules(w: &mut Writer, ledger: &Ledger) {
 
 /// The ledger whose state `bytes` encode (as [`encode`] wrote them).
 pub fn decode(bytes: &[u8]) -> Result<Ledger, StateError> {
+    decode_with(bytes, &mut IntoLedger)
+}
+
+/// The state digest ([`Ledger::state_digest`]) of the ledger whose state `bytes` encode: what
+/// `decode(bytes)?.state_digest()` gives, and an error for any bytes `decode` refuses, but
+/// without holding the transfers (each is digested as it is read, and only its id kept, to
+/// refuse an id twice once every part is read: a state with that and another fault is refused
+/// for the other). Memory is that of the accounts and rule state plus 16 bytes a transfer.
+pub fn digest(bytes: &[u8]) -> Result<[u8; 32], StateError> {
+    let mut digesting = Digesting::default();
+    let ledger = decode_with(bytes, &mut digesting)?;
+    // A duplicate is found here rather than where it stands: the error is the same.
+    let mut ids = digesting.ids;
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(bad("transfers", "an id twice"));
+    }
+    let digest = digesting.digest.expect("decode_with starts the transfers");
+    Ok(digest.finish(&ledger))
+}
+
+/// Where the transfers of a state go as they are decoded.
+trait TransferSink {
+    /// Before the first: the ledger decoded so far (units, clock, accounts), and how many follow.
+    fn start(&mut self, ledger: &mut Ledger, count: usize);
+    /// The next transfer, in the order encoded.
+    fn take(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError>;
+}
+
+/// Into the ledger's transfer table, as the engine holds them.
+struct IntoLedger;
+
+impl TransferSink for IntoLedger {
+    fn start(&mut self, ledger: &mut Ledger, count: usize) {
+        ledger.transfers.reserve(count);
+    }
+
+    fn take(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError> {
+        if ledger.transfers.get(&t.id()).is_some() {
+            return Err(bad("transfers", "an id twice"));
+        }
+        ledger.transfers.push(t);
+        Ok(())
+    }
+}
+
+/// Through the state digest, keeping only the ids.
+#[derive(Default)]
+struct Digesting {
+    digest: Option<StateDigest>,
+    ids: Vec<u128>,
+}
+
+impl TransferSink for Digesting {
+    fn start(&mut self, ledger: &mut Ledger, count: usize) {
+        self.digest = Some(StateDigest::start(ledger, count as u64));
+        self.ids.reserve_exact(count);
+    }
+
+    fn take(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError> {
+        self.ids.push(t.id().get());
+        let digest = self
+            .digest
+            .as_mut()
+            .expect("started before the first transfer");
+        digest.transfer(ledger, &t);
+        Ok(())
+    }
+}
+
+/// [`decode`], with each transfer given to `sink` instead of the ledger's table.
+fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, StateError> {
     let mut r = Reader { bytes, at: 0 };
     if r.take(8, "magic")? != STATE_MAGIC {
         return Err(bad("magic", "not an engine state"));
@@ -296,16 +370,23 @@ pub fn decode(bytes: &[u8]) -> Result<Ledger, StateError> {
     }
 
     let transfer_count = r.count("transfers", 60)?;
-    ledger.transfers.reserve(transfer_count);
+    if transfer_count > TRANSFERS_MAX {
+        return Err(bad("transfers", "more than a ledger holds"));
+    }
+    sink.start(&mut ledger, transfer_count);
     for _ in 0..transfer_count {
         let t = decode_transfer(&mut r)?;
-        if ledger.transfers.get(&t.id()).is_some() {
-            return Err(bad("transfers", "an id twice"));
+        // What the engine relies on of every transfer it holds (the digest writes the amount
+        // in its unit's minor units).
+        let scale = ledger
+            .units
+            .get(&t.unit)
+            .ok_or_else(|| bad("transfer.unit", "no such unit"))?
+            .scale;
+        if t.amount.to_minor(scale).is_none() {
+            return Err(bad("transfer.amount", "finer than its unit's scale"));
         }
-        if ledger.transfers.is_full() {
-            return Err(bad("transfers", "more than a ledger holds"));
-        }
-        ledger.transfers.push(t);
+        sink.take(&mut ledger, t)?;
     }
 
     let failed_count = r.count("failed", 18)?;

@@ -1,11 +1,12 @@
 //! The engine state encoding (`ledger_core::snapshot`) on a small ledger holding every kind of
 //! state: attributions, a hold with a timeout, a failed id, a link, a rating, a reversal. The
 //! round trip keeps it; no damaged or cut encoding decodes to a ledger with another digest,
-//! and none panics.
+//! and none panics. The digest read from the bytes a transfer at a time (`snapshot::digest`)
+//! is the decoded ledger's, and refuses what decoding refuses, in the same words.
 
 mod timebank_support;
 
-use ledger_core::snapshot::{decode, encode};
+use ledger_core::snapshot::{decode, digest, encode};
 use ledger_core::{
     AccountKind, Attribution, Command, Ledger, Link, Policy, Rating, Transfer, TransferFlags,
 };
@@ -85,4 +86,48 @@ fn a_cut_or_flipped_encoding_is_refused_or_decodes_without_panic() {
         // and digest checks catch it. Here it must only never panic.
         let _ = decode(&damaged);
     }
+}
+
+/// What `digest` must give for `bytes`: the decoded ledger's digest, or decoding's error.
+fn decoded_digest(bytes: &[u8]) -> Result<[u8; 32], String> {
+    decode(bytes)
+        .map(|ledger| ledger.state_digest())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_digest_read_from_the_bytes_is_the_decoded_ledgers_for_any_input() {
+    let ledger = busy_ledger();
+    let bytes = encode(&ledger);
+    assert_eq!(digest(&bytes), Ok(ledger.state_digest()));
+    let streamed = |b: &[u8]| digest(b).map_err(|e| e.to_string());
+    for len in 0..bytes.len() {
+        assert_eq!(
+            streamed(&bytes[..len]),
+            decoded_digest(&bytes[..len]),
+            "cut at {len}"
+        );
+    }
+    for at in 0..bytes.len() {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x5a;
+        assert_eq!(streamed(&damaged), decoded_digest(&damaged), "flip at {at}");
+    }
+}
+
+#[test]
+fn the_digest_refuses_a_transfer_id_twice_as_decoding_does() {
+    let bytes = encode(&busy_ledger());
+    // Transfer 11's own id is the first place its id appears (transfer 10 comes before it and
+    // names no other transfer); it becomes transfer 10's.
+    let (ten, eleven) = (10u128.to_le_bytes(), 11u128.to_le_bytes());
+    let at = bytes
+        .windows(16)
+        .position(|w| w == eleven)
+        .expect("the state holds transfer 11");
+    let mut twice = bytes.clone();
+    twice[at..at + 16].copy_from_slice(&ten);
+    let refused = decoded_digest(&twice).expect_err("an id twice does not decode");
+    assert!(refused.contains("an id twice"), "{refused}");
+    assert_eq!(digest(&twice).map_err(|e| e.to_string()), Err(refused));
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use ledger_core::Ledger;
 
+use crate::audit_stream::PIECE_BYTES;
 use crate::error::{Corruption, CorruptionReason};
 use crate::file::JournalIo;
 use crate::journal::scan_frames;
@@ -157,39 +158,74 @@ pub fn parse_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
 }
 
 /// The journal record a snapshot binds to, if `journal` holds it with that hash; else why not.
-fn check_binding(
-    header: &SnapshotHeader,
-    journal: &[u8],
-    frames: &[(u64, u32)],
-) -> Result<(), String> {
-    let Some(&(offset, len)) = frames.get(header.sequence as usize) else {
-        return Err(format!(
-            "it follows record {}, past the journal's last ({})",
-            header.sequence,
-            frames.len().saturating_sub(1)
-        ));
-    };
-    let frame = parse_frame(
-        &journal[offset as usize..(offset + u64::from(len)) as usize],
-        offset,
-    )
-    .map_err(|e| {
-        format!(
-            "the journal's record {} does not parse: {e}",
-            header.sequence
-        )
-    })?;
-    if frame.sequence() != header.sequence || frame.stored_hash() != header.record_hash {
+fn check_binding(header: &SnapshotHeader, journal: &dyn RecordHashes) -> Result<(), String> {
+    let stored = journal.record_hash(header.sequence)?;
+    if stored != header.record_hash {
         return Err(format!(
             "it is bound to record {} with hash {}, but the journal's record {} has hash {}: \
              a snapshot of another ledger or of a rewritten history",
             header.sequence,
             hex(&header.record_hash),
             header.sequence,
-            hex(&frame.stored_hash())
+            hex(&stored)
         ));
     }
     Ok(())
+}
+
+/// Where a snapshot's binding finds the hashes of the journal's records.
+pub trait RecordHashes {
+    /// Record `sequence`'s stored hash, or why the journal has none to compare.
+    fn record_hash(&self, sequence: u64) -> Result<Hash, String>;
+}
+
+/// A journal image and its frames (offset, length), as a replay or an open holds them.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageRecords<'a> {
+    /// The journal image.
+    pub journal: &'a [u8],
+    /// Its frames, in order.
+    pub frames: &'a [(u64, u32)],
+}
+
+impl RecordHashes for ImageRecords<'_> {
+    fn record_hash(&self, sequence: u64) -> Result<Hash, String> {
+        let Some(&(offset, len)) = self.frames.get(sequence as usize) else {
+            return Err(past_the_end(sequence, self.frames.len() as u64));
+        };
+        let frame = parse_frame(
+            &self.journal[offset as usize..(offset + u64::from(len)) as usize],
+            offset,
+        )
+        .map_err(|e| format!("the journal's record {sequence} does not parse: {e}"))?;
+        match frame.sequence() == sequence {
+            true => Ok(frame.stored_hash()),
+            false => Err(format!("the journal's record {sequence} is out of place")),
+        }
+    }
+}
+
+/// The hashes of a few records, found by reading the journal's frames in pieces (no image).
+struct FoundRecords {
+    hashes: BTreeMap<u64, Hash>,
+    /// How many records the journal holds.
+    records: u64,
+}
+
+impl RecordHashes for FoundRecords {
+    fn record_hash(&self, sequence: u64) -> Result<Hash, String> {
+        match self.hashes.get(&sequence) {
+            Some(hash) => Ok(*hash),
+            None => Err(past_the_end(sequence, self.records)),
+        }
+    }
+}
+
+fn past_the_end(sequence: u64, records: u64) -> String {
+    format!(
+        "it follows record {sequence}, past the journal's last ({})",
+        records.saturating_sub(1)
+    )
 }
 
 fn hex(hash: &Hash) -> String {
@@ -200,34 +236,45 @@ fn hex(hash: &Hash) -> String {
 /// and its digest against the recorded one. Returns the header and the ledger.
 pub fn check_file(
     file: &[u8],
-    journal: &[u8],
-    frames: &[(u64, u32)],
+    journal: &dyn RecordHashes,
 ) -> Result<(SnapshotHeader, Ledger), String> {
     let (header, state) = parse_file(file)?;
-    check_binding(&header, journal, frames)?;
+    check_binding(&header, journal)?;
     let ledger = ledger_core::snapshot::decode(state).map_err(|e| e.to_string())?;
-    if ledger.state_digest() != header.state_digest {
-        return Err("the decoded state's digest is not the one it records".into());
-    }
+    check_digest(&header, ledger.state_digest())?;
     Ok((header, ledger))
 }
 
-/// Checks the file named for record `sequence` as [`check_file`] does, and that it holds the
-/// state after that record.
-fn check_named(
+/// Checks a snapshot file as [`check_file`] does, without building the ledger: the state is
+/// decoded and digested a transfer at a time ([`ledger_core::snapshot::digest`]), so a check
+/// takes memory in proportion to the accounts, not the history. Returns the header.
+pub fn check_file_digest(
     file: &[u8],
-    sequence: u64,
-    journal: &[u8],
-    frames: &[(u64, u32)],
-) -> Result<(SnapshotHeader, Ledger), String> {
-    let (header, ledger) = check_file(file, journal, frames)?;
-    if header.sequence != sequence {
-        return Err(format!(
+    journal: &dyn RecordHashes,
+) -> Result<SnapshotHeader, String> {
+    let (header, state) = parse_file(file)?;
+    check_binding(&header, journal)?;
+    let digest = ledger_core::snapshot::digest(state).map_err(|e| e.to_string())?;
+    check_digest(&header, digest)?;
+    Ok(header)
+}
+
+fn check_digest(header: &SnapshotHeader, decoded: Hash) -> Result<(), String> {
+    match decoded == header.state_digest {
+        true => Ok(()),
+        false => Err("the decoded state's digest is not the one it records".into()),
+    }
+}
+
+/// Checks that the file named for record `sequence` holds the state after that record.
+fn check_name(header: &SnapshotHeader, sequence: u64) -> Result<(), String> {
+    match header.sequence == sequence {
+        true => Ok(()),
+        false => Err(format!(
             "it holds the state after record {}, not {sequence} as its name says",
             header.sequence
-        ));
+        )),
     }
-    Ok((header, ledger))
 }
 
 /// The snapshot files of a data directory, newest first, as (sequence, file name), and the
@@ -293,8 +340,16 @@ pub fn load(
             )
         } else {
             match io.read(&dir.join(SNAPSHOT_DIR_NAME).join(&name)) {
-                Ok(Some(bytes)) => match check_named(&bytes, sequence, journal, &frames) {
-                    Ok((_, ledger)) => {
+                Ok(Some(bytes)) => match check_file(
+                    &bytes,
+                    &ImageRecords {
+                        journal,
+                        frames: &frames,
+                    },
+                )
+                .and_then(|(header, ledger)| check_name(&header, sequence).map(|()| ledger))
+                {
+                    Ok(ledger) => {
                         report.used = Some(SnapshotUsed {
                             file: name,
                             sequence,
@@ -350,21 +405,20 @@ pub fn write(
     })
 }
 
-/// Checks every snapshot file of `dir` against `journal`, whose frames (offset, length) are
-/// `frames` (as [`check_file`] does); per file,
-/// its name and its header, or why it is bad. A half-written file (`.creating`) is not a
+/// Checks every snapshot file of `dir` against `journal` (as [`check_file_digest`] does); per
+/// file, its name and its header, or why it is bad. A half-written file (`.creating`) is not a
 /// snapshot: never read, so not checked.
 pub fn check_all(
     io: &dyn JournalIo,
     dir: &Path,
-    journal: &[u8],
-    frames: &[(u64, u32)],
+    journal: &dyn RecordHashes,
 ) -> std::io::Result<Vec<(String, Result<SnapshotHeader, String>)>> {
     let (snapshots, _) = list(io, dir)?;
     let mut out = Vec::new();
     for (sequence, name) in snapshots {
         let result = match io.read(&dir.join(SNAPSHOT_DIR_NAME).join(&name))? {
-            Some(bytes) => check_named(&bytes, sequence, journal, frames).map(|(h, _)| h),
+            Some(bytes) => check_file_digest(&bytes, journal)
+                .and_then(|header| check_name(&header, sequence).map(|()| header)),
             None => continue,
         };
         out.push((name, result));
@@ -398,7 +452,14 @@ impl ReplayCheck {
             true => Vec::new(),
             false => frames_of(journal),
         };
-        let files = check_all(io, dir, journal, &frames)?;
+        let files = check_all(
+            io,
+            dir,
+            &ImageRecords {
+                journal,
+                frames: &frames,
+            },
+        )?;
         let kind_at = |i: usize| {
             let (offset, len) = frames[i];
             let bytes = &journal[offset as usize..(offset + u64::from(len)) as usize];
@@ -467,21 +528,163 @@ fn damaged(file: &str, why: String, (sequence, offset): (u64, u64)) -> Corruptio
 
 /// Checks every snapshot file of `dir` (as [`check_all`] does) against the journal read from
 /// `dir` and `archives`: the number checked, or the first that fails as
-/// [`CorruptionReason::Snapshot`]. Reads the journal only when there are snapshots.
+/// [`CorruptionReason::Snapshot`]. Reads the journal only when there are snapshots, and then
+/// in pieces, keeping the hashes of the records they name (memory does not grow with the
+/// journal); a journal that does not read as whole records is read as one image instead.
 pub fn verify_snapshots(dir: &Path, archives: &[PathBuf]) -> crate::Result<u64> {
     let io = crate::file::OsIo;
-    if list(&io, dir)?.0.is_empty() {
+    let named: Vec<u64> = list(&io, dir)?.0.into_iter().map(|(n, _)| n).collect();
+    if named.is_empty() {
         return Ok(0);
     }
-    let image = crate::segment::read_journal(&io, dir, archives)?;
-    let frames = frames_of(&image.bytes);
-    let head = frames.last().map_or((0, 0), |&(offset, len)| {
-        (frames.len() as u64 - 1, offset + u64::from(len))
-    });
+    let pieces = records_in_pieces(&io, dir, archives, &named, PIECE_BYTES);
+    let (files, head) = match pieces {
+        Some((found, head)) => (check_all(&io, dir, &found)?, head),
+        None => {
+            let image = crate::segment::read_journal(&io, dir, archives)?;
+            let frames = frames_of(&image.bytes);
+            let head = frames.last().map_or((0, 0), |&(offset, len)| {
+                (frames.len() as u64 - 1, offset + u64::from(len))
+            });
+            let journal = ImageRecords {
+                journal: &image.bytes,
+                frames: &frames,
+            };
+            (check_all(&io, dir, &journal)?, head)
+        }
+    };
     let mut checked = 0;
-    for (file, result) in check_all(&io, dir, &image.bytes, &frames)? {
+    for (file, result) in files {
         result.map_err(|why| damaged(&file, why, head))?;
         checked += 1;
     }
     Ok(checked)
+}
+
+/// The hashes of records `wanted`, read from the segments in pieces of `piece_bytes` (more when a
+/// record is longer), and the journal's head
+/// (last sequence, end offset in the image); `None` when a segment does not hold whole,
+/// well-formed records in order (the caller reads the image, which names the problem).
+fn records_in_pieces(
+    io: &dyn JournalIo,
+    dir: &Path,
+    archives: &[PathBuf],
+    wanted: &[u64],
+    piece_bytes: usize,
+) -> Option<(FoundRecords, (u64, u64))> {
+    use crate::record::OFFSET_LENGTH;
+    use crate::segment::{find_segments, SEGMENT_HEADER_BYTES};
+    let segments = find_segments(io, dir, archives).ok()??;
+    let mut found = FoundRecords {
+        hashes: BTreeMap::new(),
+        records: 0,
+    };
+    let (mut image_len, mut buffer) = (0u64, Vec::new());
+    for (_, path) in &segments {
+        let size = io.size(path).ok()?;
+        let mut at = SEGMENT_HEADER_BYTES as u64;
+        let mut want = piece_bytes.max(1);
+        while at < size {
+            let len = usize::try_from(size - at).ok()?.min(want);
+            buffer.resize(len, 0);
+            if !io.read_at(path, at, &mut buffer).ok()? {
+                return None;
+            }
+            let image_offset = image_len + at - SEGMENT_HEADER_BYTES as u64;
+            let mut start = 0;
+            while let Ok(frame) = parse_frame(&buffer[start..], image_offset + start as u64) {
+                if frame.sequence() != found.records {
+                    return None;
+                }
+                if wanted.contains(&found.records) {
+                    found.hashes.insert(found.records, frame.stored_hash());
+                }
+                found.records += 1;
+                start += frame.len();
+            }
+            if start < len && at + len as u64 == size {
+                return None;
+            }
+            // A record that did not fit starts the next read, which holds it whole.
+            want = match buffer.get(start + OFFSET_LENGTH..start + OFFSET_LENGTH + 4) {
+                Some(b) => piece_bytes.max(u32::from_le_bytes(b.try_into().ok()?) as usize),
+                None => piece_bytes.max(OFFSET_LENGTH + 4),
+            };
+            if start == 0 && len >= want {
+                return None;
+            }
+            at += start as u64;
+        }
+        image_len += size.checked_sub(SEGMENT_HEADER_BYTES as u64)?;
+    }
+    let head = (found.records.checked_sub(1)?, image_len);
+    Some((found, head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::file::OsIo;
+    use crate::segment::read_journal;
+    use crate::store::{Store, StoreOptions};
+    use ledger_core::{
+        AccountId, AccountKind, Amount, NewAccount, Policy, Transfer, TransferId, Unit,
+    };
+
+    #[test]
+    fn records_read_in_pieces_of_any_size_have_the_images_hashes() {
+        let dir = std::env::temp_dir().join(format!(
+            "ledger-store-snapshot-pieces-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let now = 1_767_225_600_000_000_000;
+        let options = StoreOptions::default().segment_bytes(1_024);
+        let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
+        let store = Store::create(&dir, &policy, now, options).unwrap();
+        let id = |n: u128| AccountId::new(n).unwrap();
+        let accounts = vec![
+            NewAccount::new(id(1), 1, AccountKind::Issuer),
+            NewAccount::new(id(2), 1, AccountKind::Member),
+        ];
+        store.create_accounts(accounts, now).unwrap();
+        for n in 1..=40u128 {
+            let service = Transfer::new(
+                TransferId::new(n).unwrap(),
+                id(1),
+                id(2),
+                Amount::from_minor(25, 2).unwrap(),
+                1,
+            );
+            store.create_transfers(vec![service], now + 1).unwrap();
+        }
+        store.close().unwrap();
+
+        let image = read_journal(&OsIo, &dir, &[]).unwrap();
+        assert!(image.segments.len() > 3);
+        let frames = frames_of(&image.bytes);
+        let whole = ImageRecords {
+            journal: &image.bytes,
+            frames: &frames,
+        };
+        let every: Vec<u64> = (0..frames.len() as u64).collect();
+        let end = frames.last().map(|&(o, l)| o + u64::from(l)).unwrap();
+        for piece in [1, 7, 100, 1_000, PIECE_BYTES] {
+            let (found, head) =
+                records_in_pieces(&OsIo, &dir, &[], &every, piece).expect("whole records");
+            assert_eq!(head, (frames.len() as u64 - 1, end), "piece {piece}");
+            for &n in &every {
+                assert_eq!(
+                    found.record_hash(n),
+                    whole.record_hash(n),
+                    "record {n}, piece {piece}"
+                );
+            }
+            assert_eq!(
+                found.record_hash(every.len() as u64),
+                whole.record_hash(every.len() as u64)
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -344,3 +344,82 @@ fn sigkill_while_writing_snapshots_loses_nothing() {
         acked.len()
     );
 }
+
+#[test]
+fn verify_reads_the_journal_in_pieces_for_snapshots_and_names_the_same_faults() {
+    use ledger_store::snapshot::{parse_file, verify_snapshots};
+    use ledger_store::{CorruptionReason, Error};
+    let dir = Scratch::new("snapshot-verify-pieces");
+    // Segments of about a kibibyte: the snapshots' records lie in different segments.
+    let store = Store::create(
+        dir.path(),
+        &Policy::default_policy(),
+        NOW,
+        by_hand().segment_bytes(1_024),
+    )
+    .unwrap();
+    store.create_accounts(accounts(), NOW).unwrap();
+    let mut written = Vec::new();
+    for b in 0..12u128 {
+        store
+            .create_transfers(services(1_000 + b * 10, 10), NOW + 1 + b as u64)
+            .unwrap();
+        if b == 3 || b == 10 {
+            written.push(store.write_snapshot().unwrap().sequence);
+        }
+    }
+    store.close().unwrap();
+    let segments = std::fs::read_dir(dir.path().join("journal"))
+        .unwrap()
+        .count();
+    assert!(segments > 3, "{segments} segments");
+    assert_eq!(verify_snapshots(dir.path(), &[]).unwrap(), 2);
+
+    let named = |e: Error| match e {
+        Error::Corrupted(c) => match c.reason {
+            CorruptionReason::Snapshot { file, why } => (file, why),
+            other => panic!("not a snapshot fault: {other:?}"),
+        },
+        other => panic!("not corruption: {other}"),
+    };
+    // A sound file under a name past the journal's last record.
+    let newest = std::fs::read(snapshot_path(dir.path(), written[1])).unwrap();
+    let (header, state) = parse_file(&newest).unwrap();
+    let past = SnapshotHeader {
+        sequence: 10_000,
+        ..header
+    };
+    std::fs::write(snapshot_path(dir.path(), 10_000), encode_file(&past, state)).unwrap();
+    let (file, why) = named(verify_snapshots(dir.path(), &[]).unwrap_err());
+    assert_eq!(file, snapshot_name(10_000));
+    assert!(why.contains("past the journal's last"), "{why}");
+    std::fs::remove_file(snapshot_path(dir.path(), 10_000)).unwrap();
+
+    // Bound to another hash than the journal's record holds.
+    let rebound = SnapshotHeader {
+        record_hash: [7; 32],
+        ..header
+    };
+    std::fs::write(
+        snapshot_path(dir.path(), written[1]),
+        encode_file(&rebound, state),
+    )
+    .unwrap();
+    let (file, why) = named(verify_snapshots(dir.path(), &[]).unwrap_err());
+    assert_eq!(file, snapshot_name(written[1]));
+    assert!(why.contains("rewritten history"), "{why}");
+    std::fs::write(snapshot_path(dir.path(), written[1]), &newest).unwrap();
+
+    // A torn tail: the journal is read as one image instead, to the same answer.
+    let last = std::fs::read_dir(dir.path().join("journal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&last)
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"TBJR").unwrap();
+    assert_eq!(verify_snapshots(dir.path(), &[]).unwrap(), 2);
+}
