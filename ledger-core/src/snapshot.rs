@@ -261,7 +261,20 @@ fn encode_rules(w: &mut Writer, ledger: &Ledger) {
 
 /// The ledger whose state `bytes` encode (as [`encode`] wrote them).
 pub fn decode(bytes: &[u8]) -> Result<Ledger, StateError> {
-    decode_with(bytes, &mut IntoLedger)
+    decode_with(bytes, &mut IntoLedger::default())
+}
+
+/// [`decode`] and the decoded ledger's [`Ledger::state_digest`], computed while the state is
+/// read (each transfer digested as it is decoded, not in a second pass over the whole ledger).
+pub fn decode_digested(bytes: &[u8]) -> Result<(Ledger, [u8; 32]), StateError> {
+    let mut into = IntoLedger {
+        digesting: true,
+        digest: None,
+    };
+    let ledger = decode_with(bytes, &mut into)?;
+    let digest = into.digest.expect("decode_with starts the transfers");
+    let digest = digest.finish(&ledger);
+    Ok((ledger, digest))
 }
 
 /// The state digest ([`Ledger::state_digest`]) of the ledger whose state `bytes` encode: what
@@ -290,17 +303,28 @@ trait TransferSink {
     fn take(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError>;
 }
 
-/// Into the ledger's transfer table, as the engine holds them.
-struct IntoLedger;
+/// Into the ledger's transfer table, as the engine holds them; with `digest`, each also
+/// through the state digest while it is in cache.
+#[derive(Default)]
+struct IntoLedger {
+    digesting: bool,
+    digest: Option<StateDigest>,
+}
 
 impl TransferSink for IntoLedger {
     fn start(&mut self, ledger: &mut Ledger, count: usize) {
         ledger.transfers.reserve(count);
+        if self.digesting {
+            self.digest = Some(StateDigest::start(ledger, count as u64));
+        }
     }
 
     fn take(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError> {
         if ledger.transfers.get(&t.id()).is_some() {
             return Err(bad("transfers", "an id twice"));
+        }
+        if let Some(digest) = self.digest.as_mut() {
+            digest.transfer(ledger, &t);
         }
         ledger.transfers.push(t);
         Ok(())

@@ -2,11 +2,12 @@
 //! state: attributions, a hold with a timeout, a failed id, a link, a rating, a reversal. The
 //! round trip keeps it; no damaged or cut encoding decodes to a ledger with another digest,
 //! and none panics. The digest read from the bytes a transfer at a time (`snapshot::digest`)
-//! is the decoded ledger's, and refuses what decoding refuses, in the same words.
+//! and the one computed while decoding are the decoded ledger's, and refuse what decoding
+//! refuses, in the same words.
 
 mod timebank_support;
 
-use ledger_core::snapshot::{decode, digest, encode};
+use ledger_core::snapshot::{decode, decode_digested, digest, encode};
 use ledger_core::{
     AccountKind, Attribution, Command, Ledger, Link, Policy, Rating, Transfer, TransferFlags,
 };
@@ -96,22 +97,29 @@ fn decoded_digest(bytes: &[u8]) -> Result<[u8; 32], String> {
 }
 
 #[test]
-fn the_digest_read_from_the_bytes_is_the_decoded_ledgers_for_any_input() {
+fn the_digests_read_with_the_bytes_are_the_decoded_ledgers_for_any_input() {
     let ledger = busy_ledger();
     let bytes = encode(&ledger);
     assert_eq!(digest(&bytes), Ok(ledger.state_digest()));
     let streamed = |b: &[u8]| digest(b).map_err(|e| e.to_string());
+    let along = |b: &[u8]| {
+        decode_digested(b)
+            .map(|(ledger, digest)| {
+                assert_eq!(ledger.state_digest(), digest);
+                digest
+            })
+            .map_err(|e| e.to_string())
+    };
     for len in 0..bytes.len() {
-        assert_eq!(
-            streamed(&bytes[..len]),
-            decoded_digest(&bytes[..len]),
-            "cut at {len}"
-        );
+        let cut = &bytes[..len];
+        assert_eq!(streamed(cut), decoded_digest(cut), "cut at {len}");
+        assert_eq!(along(cut), decoded_digest(cut), "cut at {len}");
     }
     for at in 0..bytes.len() {
         let mut damaged = bytes.clone();
         damaged[at] ^= 0x5a;
         assert_eq!(streamed(&damaged), decoded_digest(&damaged), "flip at {at}");
+        assert_eq!(along(&damaged), decoded_digest(&damaged), "flip at {at}");
     }
 }
 

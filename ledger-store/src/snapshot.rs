@@ -240,8 +240,9 @@ pub fn check_file(
 ) -> Result<(SnapshotHeader, Ledger), String> {
     let (header, state) = parse_file(file)?;
     check_binding(&header, journal)?;
-    let ledger = ledger_core::snapshot::decode(state).map_err(|e| e.to_string())?;
-    check_digest(&header, ledger.state_digest())?;
+    let (ledger, digest) =
+        ledger_core::snapshot::decode_digested(state).map_err(|e| e.to_string())?;
+    check_digest(&header, digest)?;
     Ok((header, ledger))
 }
 
