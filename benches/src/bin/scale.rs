@@ -14,7 +14,7 @@
 //! read, frames, hashes, chain and every balance summed from the outcomes on two cores, without
 //! the engine; and the sled index against those balances when `DIR` has one, which a journal
 //! written here has not until the first run's open below builds it: `verify_index_checked`
-//! says whether it was compared). With `--verify-runs R` the default verify runs R times
+//! says whether it was compared, and `verify_index_not_checked` why not, or null). With `--verify-runs R` the default verify runs R times
 //! (`verify_runs_s`, every run; `verify_s` stays the first and `verify_median_s` is the median);
 //! `--verify-only` stops there and prints `transfers` (as the audit counts them), `records`,
 //! `journal_bytes`, `segments`, `write_s` and those fields alone. `verify_replay` is
@@ -121,9 +121,15 @@ fn measure(dir: &Path, args: &Args) -> Result<String, String> {
         _ => (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0,
     };
     let runs_s: Vec<String> = runs.iter().map(|s| format!("{s:.3}")).collect();
+    // Why the index was not compared (no index yet, behind the journal, not copyable), so a
+    // `false` says which.
+    let not_checked = match &verified.index {
+        IndexCheck::Matches => "null".to_owned(),
+        IndexCheck::NotChecked(why) => json_string(why),
+    };
     let verify_fields = format!(
         "\"verify_s\":{verify_s:.3},\"verify_median_s\":{median:.3},\"verify_runs_s\":[{}],\
-         \"verify_index_checked\":{}",
+         \"verify_index_checked\":{},\"verify_index_not_checked\":{not_checked}",
         runs_s.join(","),
         verified.index == IndexCheck::Matches
     );
@@ -231,6 +237,21 @@ fn open_child(dir: &Path) -> Result<String, String> {
     let p99 = micros[(micros.len() * 99).div_ceil(100) - 1];
     store.close().map_err(|e| e.to_string())?;
     Ok(format!("{open_s} {rss} {} {p99} {used}", accounts.len()))
+}
+
+/// `text` as a JSON string.
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The bytes of the regular files under `path`, recursively.
