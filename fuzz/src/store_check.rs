@@ -181,7 +181,7 @@ fn reboot(
         let fixed = |t: &TransferRecord| {
             let ids = (t.debit_account_id, t.credit_account_id);
             (
-                t.request.clone(),
+                t.request(),
                 ids,
                 t.unit,
                 t.code,

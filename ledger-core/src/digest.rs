@@ -111,7 +111,7 @@ impl StateDigest {
     /// Adds the next transfer; `ledger` gives its unit's scale.
     pub fn transfer(&mut self, ledger: &Ledger, t: &TransferRecord) {
         let h = &mut self.h;
-        let r = &t.request;
+        let r = &t.request();
         let scale = ledger.units.get(&t.unit).map_or(0, |u| u.scale);
         h.update(&r.id.get().to_le_bytes());
         h.update(&r.debit_account_id.map_or(0, |a| a.get()).to_le_bytes());

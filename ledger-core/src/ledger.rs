@@ -550,7 +550,7 @@ impl Ledger {
     ) -> EventResult {
         let outcome = check_shape(transfer).and_then(|()| {
             if let Some(existing) = self.transfers.get(&transfer.id) {
-                return Err(match first_difference(&existing.request, transfer) {
+                return Err(match first_difference(&existing.request(), transfer) {
                     None => return Ok(Some(existing.timestamp)),
                     Some(code) => code,
                 });
@@ -690,21 +690,11 @@ impl Ledger {
         }
         self.set_total(debit_at, Side::Debit, pending, debit_after, close_debit);
         self.set_total(credit_at, Side::Credit, pending, credit_after, close_credit);
-        let record = TransferRecord {
-            request: t.clone(),
-            debit_account_id: debit_id,
-            credit_account_id: credit_id,
-            unit: t.unit,
-            code: t.code,
-            amount,
-            timestamp,
-            state: if pending {
-                TransferState::Pending
-            } else {
-                TransferState::Posted
-            },
-            reversed_by: None,
-        };
+        let mut record =
+            TransferRecord::new(t, debit_id, credit_id, t.unit, t.code, amount, timestamp);
+        if pending {
+            record.state = TransferState::Pending;
+        }
         if pending {
             if let Some(at) = record.expires_at() {
                 self.timeouts.insert((at, t.id));
@@ -820,17 +810,15 @@ impl Ledger {
             self.timeouts.remove(&(at, pending_id));
             self.push_undo(Undo::TimeoutRemoved((at, pending_id)));
         }
-        self.insert_transfer(TransferRecord {
-            request: t.clone(),
-            debit_account_id: pending.debit_account_id,
-            credit_account_id: pending.credit_account_id,
-            unit: pending.unit,
-            code: pending.code,
+        self.insert_transfer(TransferRecord::new(
+            t,
+            pending.debit_account_id,
+            pending.credit_account_id,
+            pending.unit,
+            pending.code,
             amount,
             timestamp,
-            state: TransferState::Posted,
-            reversed_by: None,
-        });
+        ));
         Ok(())
     }
 
@@ -890,17 +878,15 @@ impl Ledger {
         self.set_account(debit_at, debit_after, false);
         self.set_account(credit_at, credit_after, false);
         self.set_transfer_state(original_id, original.state, Some(t.id));
-        self.insert_transfer(TransferRecord {
-            request: t.clone(),
-            debit_account_id: original.credit_account_id,
-            credit_account_id: original.debit_account_id,
-            unit: original.unit,
-            code: original.code,
+        self.insert_transfer(TransferRecord::new(
+            t,
+            original.credit_account_id,
+            original.debit_account_id,
+            original.unit,
+            original.code,
             amount,
             timestamp,
-            state: TransferState::Posted,
-            reversed_by: None,
-        });
+        ));
         Ok(())
     }
 

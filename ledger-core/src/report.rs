@@ -206,7 +206,7 @@ pub fn flows(ledger: &Ledger) -> FlowReport {
         let amount = record.amount.value() * sign;
         // A reversal is judged as its original, at the original's service time.
         let original = reversal
-            .then(|| record.request.related_id.and_then(|id| ledger.transfer(id)))
+            .then(|| record.related_id().and_then(|id| ledger.transfer(id)))
             .flatten();
         let served_at = original.unwrap_or(record).served_at();
         let purpose =

@@ -349,7 +349,7 @@ impl Rules {
             {
                 continue;
             } else if flags.contains(TransferFlags::REVERSAL) {
-                let original = record.request.related_id.and_then(|id| transfers.get(&id));
+                let original = record.related_id().and_then(|id| transfers.get(&id));
                 let served_at = original.map_or(record.timestamp, TransferRecord::served_at);
                 (Movement::Reversal, served_at)
             } else if flags.contains(TransferFlags::POST_PENDING) {

@@ -157,7 +157,7 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
 }
 
 fn encode_transfer(w: &mut Writer, t: &TransferRecord) {
-    let r = &t.request;
+    let r = &t.request();
     let as_requested = r.debit_account_id == Some(t.debit_account_id)
         && r.credit_account_id == Some(t.credit_account_id)
         && r.unit == t.unit
@@ -614,17 +614,18 @@ fn decode_transfer(r: &mut Reader<'_>) -> Result<TransferRecord, StateError> {
     let reversed_by = has(HAS_REVERSED_BY)
         .then(|| r.transfer_id("transfer.reversed_by"))
         .transpose()?;
-    Ok(TransferRecord {
-        request,
+    let mut record = TransferRecord::new(
+        &request,
         debit_account_id,
         credit_account_id,
         unit,
         code,
         amount,
         timestamp,
-        state,
-        reversed_by,
-    })
+    );
+    record.state = state;
+    record.reversed_by = reversed_by;
+    Ok(record)
 }
 
 fn decode_rule_state(r: &mut Reader<'_>, rules: &mut Rules) -> Result<(), StateError> {

@@ -403,7 +403,7 @@ pub fn plan_completion(
     let payer = account(ledger, hold.debit_account_id)?;
     let provider = account(ledger, hold.credit_account_id)?;
     // A booking's request holds the hours booked; the hold itself, their credits.
-    let booked = hold.request.amount.unwrap_or(hold.amount);
+    let booked = hold.request().amount.unwrap_or(hold.amount);
     let hours = completion.hours.unwrap_or(booked);
     let served_at = completion.served_at.unwrap_or(now);
     let credits = match completion.hours {

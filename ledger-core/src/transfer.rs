@@ -240,51 +240,191 @@ pub enum TransferState {
 }
 
 /// A transfer as the ledger keeps it: the request as given, plus what the ledger decided.
+///
+/// The ledger holds one for every transfer it ever applied, so its size is most of the
+/// engine's memory and of what applying a transfer writes. Most requests are plain (both
+/// accounts, the amount, unit and code given as applied, no related transfer, no `served_at`):
+/// for those the request is rebuilt from the applied fields ([`TransferRecord::request`]) instead
+/// of kept twice; any other request is kept whole, boxed. Its serde form is unchanged: the
+/// request, then the applied fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RecordFields", into = "RecordFields")]
 pub struct TransferRecord {
-    /// The request exactly as submitted (for idempotent resubmission checks).
-    pub request: Transfer,
     /// The accounts, unit and code it applied to (filled from the pending or original transfer
     /// for a post, void or reversal).
     pub debit_account_id: AccountId,
     /// The account credited, as applied.
     pub credit_account_id: AccountId,
-    /// The unit, as applied.
-    pub unit: UnitId,
-    /// The code, as applied.
-    pub code: u16,
+    /// The request's `user_data`.
+    user_data: u128,
+    /// The reversal that undid this transfer, if any.
+    pub reversed_by: Option<TransferId>,
+    /// The request's id.
+    id: TransferId,
     /// What moved (or was held, or released by a void).
     pub amount: Amount,
     /// Assigned by the ledger: nanoseconds since the Unix epoch, strictly increasing.
     pub timestamp: u64,
+    /// The request, when it is not the plain one the applied fields give back.
+    unusual: Option<Box<Transfer>>,
+    /// The request's `timeout_s`.
+    timeout_s: u32,
+    /// The unit, as applied.
+    pub unit: UnitId,
+    /// The code, as applied.
+    pub code: u16,
+    /// The request's flags.
+    flags: TransferFlags,
     /// Where the transfer stands now (a hold moves on when posted, voided or expired).
     pub state: TransferState,
-    /// The reversal that undid this transfer, if any.
-    pub reversed_by: Option<TransferId>,
 }
 
 impl TransferRecord {
+    /// The record of `request` applied as given (`Posted`, not reversed; a hold sets `state`).
+    pub fn new(
+        request: &Transfer,
+        debit_account_id: AccountId,
+        credit_account_id: AccountId,
+        unit: UnitId,
+        code: u16,
+        amount: Amount,
+        timestamp: u64,
+    ) -> TransferRecord {
+        let plain = request.debit_account_id == Some(debit_account_id)
+            && request.credit_account_id == Some(credit_account_id)
+            && request.amount == Some(amount)
+            && request.related_id.is_none()
+            && request.unit == unit
+            && request.code == code
+            && request.served_at.is_none();
+        TransferRecord {
+            debit_account_id,
+            credit_account_id,
+            user_data: request.user_data,
+            reversed_by: None,
+            id: request.id,
+            amount,
+            timestamp,
+            unusual: (!plain).then(|| Box::new(request.clone())),
+            timeout_s: request.timeout_s,
+            unit,
+            code,
+            flags: request.flags,
+            state: TransferState::Posted,
+        }
+    }
+
+    /// The request exactly as submitted (for idempotent resubmission checks).
+    pub fn request(&self) -> Transfer {
+        match &self.unusual {
+            Some(request) => (**request).clone(),
+            None => Transfer {
+                id: self.id,
+                debit_account_id: Some(self.debit_account_id),
+                credit_account_id: Some(self.credit_account_id),
+                amount: Some(self.amount),
+                related_id: None,
+                unit: self.unit,
+                code: self.code,
+                flags: self.flags,
+                timeout_s: self.timeout_s,
+                user_data: self.user_data,
+                served_at: None,
+            },
+        }
+    }
+
     /// The transfer's id (the request's id).
     pub fn id(&self) -> TransferId {
-        self.request.id
+        self.id
     }
 
     /// The flags of the request as submitted.
     pub fn flags(&self) -> TransferFlags {
-        self.request.flags
+        self.flags
+    }
+
+    /// For a post or void, the pending transfer; for a reversal, the transfer reversed.
+    pub fn related_id(&self) -> Option<TransferId> {
+        self.unusual.as_ref().and_then(|r| r.related_id)
+    }
+
+    /// The host's own reference, as the request gave it.
+    pub fn user_data(&self) -> u128 {
+        self.user_data
+    }
+
+    /// The request's `timeout_s` (0 for none).
+    pub fn timeout_s(&self) -> u32 {
+        self.timeout_s
     }
 
     /// When the service it pays for was done: `served_at` if the request gave one, else the
     /// event's timestamp.
     pub fn served_at(&self) -> u64 {
-        self.request.served_at.unwrap_or(self.timestamp)
+        self.unusual
+            .as_ref()
+            .and_then(|r| r.served_at)
+            .unwrap_or(self.timestamp)
     }
 
     /// When a pending transfer may be expired (`None` when it never times out).
     pub fn expires_at(&self) -> Option<u64> {
-        match self.request.timeout_s {
+        match self.timeout_s {
             0 => None,
             t => Some(self.timestamp.saturating_add(u64::from(t) * 1_000_000_000)),
         }
     }
 }
+
+/// A [`TransferRecord`]'s serde form: the request whole, then what the ledger decided.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "TransferRecord")]
+struct RecordFields {
+    request: Transfer,
+    debit_account_id: AccountId,
+    credit_account_id: AccountId,
+    unit: UnitId,
+    code: u16,
+    amount: Amount,
+    timestamp: u64,
+    state: TransferState,
+    reversed_by: Option<TransferId>,
+}
+
+impl From<RecordFields> for TransferRecord {
+    fn from(f: RecordFields) -> TransferRecord {
+        let mut record = TransferRecord::new(
+            &f.request,
+            f.debit_account_id,
+            f.credit_account_id,
+            f.unit,
+            f.code,
+            f.amount,
+            f.timestamp,
+        );
+        record.state = f.state;
+        record.reversed_by = f.reversed_by;
+        record
+    }
+}
+
+impl From<TransferRecord> for RecordFields {
+    fn from(r: TransferRecord) -> RecordFields {
+        RecordFields {
+            request: r.request(),
+            debit_account_id: r.debit_account_id,
+            credit_account_id: r.credit_account_id,
+            unit: r.unit,
+            code: r.code,
+            amount: r.amount,
+            timestamp: r.timestamp,
+            state: r.state,
+            reversed_by: r.reversed_by,
+        }
+    }
+}
+
+// Five ids and a few words, not the request twice: two cache lines (128 bytes), where keeping
+// the request whole took 208. A record is written for every transfer; grow it only knowing that.
+const _: () = assert!(std::mem::size_of::<TransferRecord>() == 128);

@@ -161,7 +161,7 @@ fn balancing_debit_moves_what_the_floor_allows() {
     let sweep = pay(2, ALICE, FUND, "100").flags(TransferFlags::BALANCING_DEBIT);
     f.ok(std::slice::from_ref(&sweep));
     assert_eq!(f.record(2).amount, hours("7"));
-    assert_eq!(f.record(2).request.amount, Some(hours("100")));
+    assert_eq!(f.record(2).request().amount, Some(hours("100")));
     assert_eq!(f.available(ALICE), dec("0"));
     // Nothing left to move: refused, not a transfer of zero.
     let again = pay(3, ALICE, FUND, "1").flags(TransferFlags::BALANCING_DEBIT);

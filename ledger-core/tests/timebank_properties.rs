@@ -442,7 +442,7 @@ fn assert_caps_hold(ledger: &Ledger) {
             continue;
         }
         if r.flags().contains(TransferFlags::REVERSAL) {
-            let original = ledger.transfer(r.request.related_id.unwrap()).unwrap();
+            let original = ledger.transfer(r.related_id().unwrap()).unwrap();
             let member = r.debit_account_id;
             if !is_member(member) {
                 continue;

@@ -456,7 +456,7 @@ impl Exchange {
                 .transfers()
                 .filter(|t| t.state == TransferState::Pending)
                 .filter_map(|t| {
-                    let number = u64::try_from(t.request.user_data).ok()?;
+                    let number = u64::try_from(t.user_data()).ok()?;
                     let exchange = ExchangeId {
                         origin: own,
                         number,

@@ -264,7 +264,7 @@ fn operated(id: TransferId, results: &[ledger_core::EventResult], ledger: &Ledge
             let record = ledger.transfer(*id).expect("an applied planned transfer");
             let held = match record.flags().contains(TransferFlags::POST_PENDING) {
                 true => {
-                    let hold = record.request.related_id.and_then(|h| ledger.transfer(h));
+                    let hold = record.related_id().and_then(|h| ledger.transfer(h));
                     Some(hold.expect("a posted hold").amount)
                 }
                 false => None,

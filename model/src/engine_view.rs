@@ -177,7 +177,7 @@ pub fn check_same_state(ledger: &Ledger, model: &Model, transfer_ids: &BTreeSet<
             .transfer(transfer_id(*id))
             .unwrap_or_else(|| panic!("transfer {id} missing"));
         assert_eq!(
-            request_of(&t.request),
+            request_of(&t.request()),
             m.request,
             "request of transfer {id}"
         );
