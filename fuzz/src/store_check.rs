@@ -180,14 +180,7 @@ fn reboot(
             .unwrap_or_else(|| panic!("acknowledged transfer {id} lost after {crash:?}"));
         let fixed = |t: &TransferRecord| {
             let ids = (t.debit_account_id, t.credit_account_id);
-            (
-                t.request(),
-                ids,
-                t.unit,
-                t.code,
-                t.amount,
-                t.timestamp,
-            )
+            (t.request(), ids, t.unit, t.code, t.amount, t.timestamp)
         };
         assert_eq!(
             fixed(&found),
