@@ -1179,14 +1179,7 @@ impl Ledger {
     /// Sets the one total of an account a new transfer changes (its side's pending or posted
     /// total), and closes the account when `close`: only that total is written, not all four.
     fn set_total(&mut self, at: Bucket, side: Side, pending: bool, value: i128, close: bool) {
-        let account = self.accounts.at_mut(at);
-        if self.in_chain {
-            self.undo.push(Undo::Account {
-                at,
-                balances: account.balances,
-                closed: account.closed,
-            });
-        }
+        let account = self.account_to_change(at);
         let b = &mut account.balances;
         *match (side, pending) {
             (Side::Debit, true) => &mut b.debits_pending,
@@ -1197,13 +1190,9 @@ impl Ledger {
         account.closed |= close;
     }
 
-    fn set_account_state(&mut self, at: Bucket, balances: Balances, closed: bool) {
-        self.update_account(at, balances, |_| closed);
-    }
-
-    /// No lookup per account change (the bucket came from the transfer's checks): this is the
-    /// hot path of every transfer.
-    fn update_account(&mut self, at: Bucket, balances: Balances, closed: impl Fn(bool) -> bool) {
+    /// The account at `at`, to be changed; inside a linked chain, what it was is kept first
+    /// so that a failed chain puts it back.
+    fn account_to_change(&mut self, at: Bucket) -> &mut Account {
         let account = self.accounts.at_mut(at);
         if self.in_chain {
             self.undo.push(Undo::Account {
@@ -1212,6 +1201,17 @@ impl Ledger {
                 closed: account.closed,
             });
         }
+        account
+    }
+
+    fn set_account_state(&mut self, at: Bucket, balances: Balances, closed: bool) {
+        self.update_account(at, balances, |_| closed);
+    }
+
+    /// No lookup per account change (the bucket came from the transfer's checks): this is the
+    /// hot path of every transfer.
+    fn update_account(&mut self, at: Bucket, balances: Balances, closed: impl Fn(bool) -> bool) {
+        let account = self.account_to_change(at);
         account.balances = balances;
         account.closed = closed(account.closed);
     }
