@@ -1,16 +1,24 @@
 //! The state digest: a blake3 hash of the whole ledger in a canonical order and encoding.
 //!
 //! Two ledgers have equal digests exactly when they hold the same units, accounts, transfers,
-//! failed ids, clock and rule state. Accounts and failed ids are walked in id order, transfers in
-//! timestamp order; decimals are written as the
+//! failed ids, clock and rule state. Accounts and failed ids are walked in id order; the
+//! transfers enter through their history chain ([`crate::history`]), so the digest costs what
+//! the accounts and the rule state cost, not what the history does. Decimals are written as the
 //! 128-bit little-endian mantissa at the unit's scale, so `1.5` and `1.50` hash alike.
+//!
+//! Journals of record format version 5 and before hold checkpoints of the first digest, which
+//! wrote every transfer itself: [`state_digest_v1`] still gives it, to check them.
 
 use crate::amount::Amount;
+use crate::history::{scale_of, History, HistoryDigest};
 use crate::ledger::Ledger;
 use crate::transfer::{TransferRecord, TransferState};
 
 /// The blake3 key-derivation context of the digest (domain separation from every other hash).
-pub const STATE_DIGEST_CONTEXT: &str = "timebank-ledger 2026-11 state digest v1";
+pub const STATE_DIGEST_CONTEXT: &str = "timebank-ledger 2026-11 state digest v2";
+
+/// The context of the first digest, which wrote every transfer (see [`state_digest_v1`]).
+pub const STATE_DIGEST_V1_CONTEXT: &str = "timebank-ledger 2026-11 state digest v1";
 
 /// Bytes gathered before they are hashed: blake3 hashes large inputs many times faster per byte
 /// than a call per field (it can work on several 1 KiB chunks at once).
@@ -24,9 +32,9 @@ pub(crate) struct Digester {
 }
 
 impl Digester {
-    fn new() -> Digester {
+    fn new(context: &str) -> Digester {
         Digester {
-            hasher: blake3::Hasher::new_derive_key(STATE_DIGEST_CONTEXT),
+            hasher: blake3::Hasher::new_derive_key(context),
             buffer: Vec::with_capacity(DIGEST_BUFFER_BYTES),
         }
     }
@@ -51,110 +59,150 @@ impl Digester {
 }
 
 pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
-    let mut digest = StateDigest::start(ledger, ledger.transfers.len() as u64);
-    for t in ledger.transfers.iter() {
+    let records = ledger.transfers.records();
+    let (chained, tail) = records.split_at(ledger.history.chained);
+    let mut digest = StateDigest::start(ledger, records.len() as u64, ledger.history);
+    for t in chained.iter().filter(|t| t.state == TransferState::Pending) {
+        digest.history.pending(t.id());
+    }
+    for t in tail {
         digest.transfer(ledger, t);
     }
     digest.finish(ledger)
 }
 
-/// The state digest fed in the order of its input: the units and accounts, then each transfer,
-/// then the rest. [`state_digest`] feeds it a whole ledger; a snapshot's transfers can be fed
-/// one at a time as they are decoded, so its digest is checked without holding them all.
+/// The first state digest (context [`STATE_DIGEST_V1_CONTEXT`]): part 3 wrote every transfer
+/// with its state, in the order applied (docs/FORMAT.md §5.2.1). It reads the whole history.
+pub(crate) fn state_digest_v1(ledger: &Ledger) -> [u8; 32] {
+    let mut h = Digester::new(STATE_DIGEST_V1_CONTEXT);
+    write_units_and_accounts(&mut h, ledger);
+    h.update(&(ledger.transfers.len() as u64).to_le_bytes());
+    for t in ledger.transfers.iter() {
+        write_transfer_v1(&mut h, ledger, t);
+    }
+    write_rest(&mut h, ledger);
+    h.finalize()
+}
+
+/// The state digest fed in the order of its input: the units and accounts, then the transfers
+/// after the chain's last full chunk, then the rest. [`state_digest`] feeds it a live ledger;
+/// a snapshot's transfers are fed one at a time as they are decoded, from an empty chain, so its
+/// digest is checked without holding them all.
 pub(crate) struct StateDigest {
     h: Digester,
+    pub history: HistoryDigest,
 }
 
 impl StateDigest {
-    /// Begins with `ledger`'s units and accounts, and the number of transfers to follow.
-    pub fn start(ledger: &Ledger, transfers: u64) -> StateDigest {
-        let (units, accounts) = (&ledger.units, &ledger.accounts);
-        let mut h = Digester::new();
-        h.update(&(units.len() as u64).to_le_bytes());
-        for unit in units.values() {
-            h.update(&unit.id.to_le_bytes());
-            h.update(&unit.scale.to_le_bytes());
-            h.update(&(unit.name.len() as u64).to_le_bytes());
-            h.update(unit.name.as_bytes());
-        }
-
-        let mut ids: Vec<_> = accounts.keys().copied().collect();
-        ids.sort_unstable();
-        h.update(&(ids.len() as u64).to_le_bytes());
-        for id in ids {
-            let a = &accounts[&id];
-            h.update(&a.id.get().to_le_bytes());
-            h.update(&a.unit.to_le_bytes());
-            h.update(&[a.kind as u8, u8::from(a.closed)]);
-            h.update(&a.community.to_le_bytes());
-            h.update(&a.user_data.to_le_bytes());
-            optional_minor(&mut h, a.floor);
-            optional_minor(&mut h, a.ceiling);
-            optional_u64(&mut h, a.eligible_from);
-            h.update(&a.timestamp.to_le_bytes());
-            let b = &a.balances;
-            for total in [
-                b.debits_pending,
-                b.debits_posted,
-                b.credits_pending,
-                b.credits_posted,
-            ] {
-                h.update(&total.to_le_bytes());
-            }
-        }
-        // The transfers follow in timestamp order, which is the order they applied
-        // (timestamps strictly increase), so no sort is needed.
+    /// Begins with `ledger`'s units and accounts, and the number of transfers it holds; the
+    /// transfers fed follow the chain `history`.
+    pub fn start(ledger: &Ledger, transfers: u64, history: History) -> StateDigest {
+        let mut h = Digester::new(STATE_DIGEST_CONTEXT);
+        write_units_and_accounts(&mut h, ledger);
         h.update(&transfers.to_le_bytes());
-        StateDigest { h }
+        StateDigest {
+            h,
+            history: HistoryDigest::start(history),
+        }
     }
 
     /// Adds the next transfer; `ledger` gives its unit's scale.
     pub fn transfer(&mut self, ledger: &Ledger, t: &TransferRecord) {
-        let h = &mut self.h;
-        let r = &t.request();
-        let scale = ledger.units.get(&t.unit).map_or(0, |u| u.scale);
-        h.update(&r.id.get().to_le_bytes());
-        h.update(&r.debit_account_id.map_or(0, |a| a.get()).to_le_bytes());
-        h.update(&r.credit_account_id.map_or(0, |a| a.get()).to_le_bytes());
-        optional_amount(h, r.amount);
-        h.update(&r.related_id.map_or(0, |a| a.get()).to_le_bytes());
-        h.update(&r.unit.to_le_bytes());
-        h.update(&r.code.to_le_bytes());
-        h.update(&r.flags.0.to_le_bytes());
-        h.update(&r.timeout_s.to_le_bytes());
-        h.update(&r.user_data.to_le_bytes());
-        h.update(&t.debit_account_id.get().to_le_bytes());
-        h.update(&t.credit_account_id.get().to_le_bytes());
-        h.update(&t.unit.to_le_bytes());
-        h.update(&t.code.to_le_bytes());
-        let minor = t
-            .amount
-            .to_minor(scale)
-            .expect("a stored amount fits its unit's scale");
-        h.update(&i128::from(minor).to_le_bytes());
-        h.update(&t.timestamp.to_le_bytes());
-        h.update(&[state_number(t.state)]);
-        h.update(&t.reversed_by.map_or(0, |a| a.get()).to_le_bytes());
+        self.history.push(t, scale_of(&ledger.units, t));
     }
 
-    /// Ends with `ledger`'s failed ids, clock and rule state.
+    /// Ends with the history, then `ledger`'s failed ids, clock and rule state.
     pub fn finish(mut self, ledger: &Ledger) -> [u8; 32] {
         let h = &mut self.h;
-        let failed = &ledger.failed;
-        let mut ids: Vec<_> = failed.keys().copied().collect();
-        ids.sort_unstable();
-        h.update(&(ids.len() as u64).to_le_bytes());
-        for id in ids {
-            h.update(&id.get().to_le_bytes());
-            h.update(&(failed[&id] as u16).to_le_bytes());
-        }
-
-        h.update(&ledger.clock.to_le_bytes());
-        ledger.rules.digest(h);
-        ledger.operations.digest(h);
-        ledger.attributions.digest(h);
+        self.history.write(&mut |bytes| {
+            h.update(bytes);
+        });
+        write_rest(h, ledger);
         self.h.finalize()
     }
+}
+
+/// Parts 1 and 2: the units and the accounts.
+fn write_units_and_accounts(h: &mut Digester, ledger: &Ledger) {
+    let (units, accounts) = (&ledger.units, &ledger.accounts);
+    h.update(&(units.len() as u64).to_le_bytes());
+    for unit in units.values() {
+        h.update(&unit.id.to_le_bytes());
+        h.update(&unit.scale.to_le_bytes());
+        h.update(&(unit.name.len() as u64).to_le_bytes());
+        h.update(unit.name.as_bytes());
+    }
+
+    let mut ids: Vec<_> = accounts.keys().copied().collect();
+    ids.sort_unstable();
+    h.update(&(ids.len() as u64).to_le_bytes());
+    for id in ids {
+        let a = &accounts[&id];
+        h.update(&a.id.get().to_le_bytes());
+        h.update(&a.unit.to_le_bytes());
+        h.update(&[a.kind as u8, u8::from(a.closed)]);
+        h.update(&a.community.to_le_bytes());
+        h.update(&a.user_data.to_le_bytes());
+        optional_minor(h, a.floor);
+        optional_minor(h, a.ceiling);
+        optional_u64(h, a.eligible_from);
+        h.update(&a.timestamp.to_le_bytes());
+        let b = &a.balances;
+        for total in [
+            b.debits_pending,
+            b.debits_posted,
+            b.credits_pending,
+            b.credits_posted,
+        ] {
+            h.update(&total.to_le_bytes());
+        }
+    }
+}
+
+/// A transfer as the first digest wrote it: the request (without `served_at`), what the ledger
+/// decided, and its state now.
+fn write_transfer_v1(h: &mut Digester, ledger: &Ledger, t: &TransferRecord) {
+    let r = &t.request();
+    let scale = scale_of(&ledger.units, t);
+    h.update(&r.id.get().to_le_bytes());
+    h.update(&r.debit_account_id.map_or(0, |a| a.get()).to_le_bytes());
+    h.update(&r.credit_account_id.map_or(0, |a| a.get()).to_le_bytes());
+    optional_amount(h, r.amount);
+    h.update(&r.related_id.map_or(0, |a| a.get()).to_le_bytes());
+    h.update(&r.unit.to_le_bytes());
+    h.update(&r.code.to_le_bytes());
+    h.update(&r.flags.0.to_le_bytes());
+    h.update(&r.timeout_s.to_le_bytes());
+    h.update(&r.user_data.to_le_bytes());
+    h.update(&t.debit_account_id.get().to_le_bytes());
+    h.update(&t.credit_account_id.get().to_le_bytes());
+    h.update(&t.unit.to_le_bytes());
+    h.update(&t.code.to_le_bytes());
+    let minor = t
+        .amount
+        .to_minor(scale)
+        .expect("a stored amount fits its unit's scale");
+    h.update(&i128::from(minor).to_le_bytes());
+    h.update(&t.timestamp.to_le_bytes());
+    h.update(&[state_number(t.state)]);
+    h.update(&t.reversed_by.map_or(0, |a| a.get()).to_le_bytes());
+}
+
+/// Parts 4 to 9: the failed ids, the clock and the rules' bookkeeping.
+fn write_rest(h: &mut Digester, ledger: &Ledger) {
+    let failed = &ledger.failed;
+    let mut ids: Vec<_> = failed.keys().copied().collect();
+    ids.sort_unstable();
+    h.update(&(ids.len() as u64).to_le_bytes());
+    for id in ids {
+        h.update(&id.get().to_le_bytes());
+        h.update(&(failed[&id] as u16).to_le_bytes());
+    }
+
+    h.update(&ledger.clock.to_le_bytes());
+    ledger.rules.digest(h);
+    ledger.operations.digest(h);
+    ledger.attributions.digest(h);
 }
 
 /// The stable number of a transfer state (also used by the journal and the C ABI).

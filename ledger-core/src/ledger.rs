@@ -14,6 +14,7 @@ use crate::amendment::{Amendment, AmendmentError};
 use crate::amount::Amount;
 use crate::attribution::{Attribution, Attributions};
 use crate::command::{Command, Eligibility, Link, Rating, Reply};
+use crate::history::History;
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{
     ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, EXPIRED_PER_EXPIRE_MAX,
@@ -120,6 +121,8 @@ pub struct Ledger {
     pub(crate) units: BTreeMap<UnitId, Unit>,
     pub(crate) accounts: AccountTable,
     pub(crate) transfers: TransferTable,
+    /// The hash chain over the transfers' full chunks (see [`crate::history`]).
+    pub(crate) history: History,
     /// Ids whose standalone transfer failed with a transient code: never applied later.
     pub(crate) failed: IdMap<TransferId, ResultCode>,
     /// Pending transfers with a timeout, by when they expire.
@@ -170,6 +173,7 @@ impl Ledger {
             units: map,
             accounts: AccountTable::default(),
             transfers: TransferTable::default(),
+            history: History::default(),
             failed: IdMap::default(),
             timeouts: BTreeSet::new(),
             clock: 0,
@@ -301,9 +305,24 @@ impl Ledger {
         self.failed.get(&id).copied()
     }
 
-    /// A blake3 hash of the whole state in a canonical order: equal digests mean equal ledgers.
+    /// A blake3 hash of the whole state in a canonical order: equal digests mean equal ledgers
+    /// (docs/FORMAT.md §5.2). Its cost grows with the accounts and the rule state, not with the
+    /// history: the transfers enter through their hash chain ([`crate::history`]).
     pub fn state_digest(&self) -> [u8; 32] {
         crate::digest::state_digest(self)
+    }
+
+    /// The first state digest, which journals of record format version 5 and before hold in
+    /// their checkpoints (docs/FORMAT.md §5.2.1): it hashes every transfer, so it costs what
+    /// the history does. Use [`Ledger::state_digest`] for anything new.
+    pub fn state_digest_v1(&self) -> [u8; 32] {
+        crate::digest::state_digest_v1(self)
+    }
+
+    /// Hashes into the history chain every full chunk of transfers not in it yet: at the end of
+    /// each command that adds transfers, once none of them can be rolled back.
+    pub(crate) fn extend_history(&mut self) {
+        self.history.absorb(self.transfers.records(), &self.units);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -467,6 +486,7 @@ impl Ledger {
         }
         debug_assert!(self.undo.is_empty() || chain_start.is_some());
         self.undo.clear();
+        self.extend_history();
         Ok(results)
     }
 
@@ -1137,6 +1157,7 @@ impl Ledger {
             expired.push(id);
         }
         self.sweep(timestamp, &mut expired);
+        self.extend_history();
         Ok(expired)
     }
 

@@ -16,6 +16,7 @@ use crate::account::{Account, AccountKind, Balances};
 use crate::amount::Amount;
 use crate::attribution::Attribution;
 use crate::digest::StateDigest;
+use crate::history::History;
 use crate::id::{AccountId, TransferId};
 use crate::ledger::Ledger;
 use crate::limits::{BALANCE_WHOLE_MAX, UNIT_SCALE_MAX};
@@ -261,7 +262,9 @@ fn encode_rules(w: &mut Writer, ledger: &Ledger) {
 
 /// The ledger whose state `bytes` encode (as [`encode`] wrote them).
 pub fn decode(bytes: &[u8]) -> Result<Ledger, StateError> {
-    decode_with(bytes, &mut IntoLedger::default())
+    let mut ledger = decode_with(bytes, &mut IntoLedger::default())?;
+    ledger.extend_history();
+    Ok(ledger)
 }
 
 /// [`decode`] and the decoded ledger's [`Ledger::state_digest`], computed while the state is
@@ -271,8 +274,10 @@ pub fn decode_digested(bytes: &[u8]) -> Result<(Ledger, [u8; 32]), StateError> {
         digesting: true,
         digest: None,
     };
-    let ledger = decode_with(bytes, &mut into)?;
+    let mut ledger = decode_with(bytes, &mut into)?;
     let digest = into.digest.expect("decode_with starts the transfers");
+    // The digest built the history chain over every transfer: the ledger keeps it.
+    ledger.history = digest.history.history();
     let digest = digest.finish(&ledger);
     Ok((ledger, digest))
 }
@@ -315,7 +320,11 @@ impl TransferSink for IntoLedger {
     fn start(&mut self, ledger: &mut Ledger, count: usize) {
         ledger.transfers.reserve(count);
         if self.digesting {
-            self.digest = Some(StateDigest::start(ledger, count as u64));
+            self.digest = Some(StateDigest::start(
+                ledger,
+                count as u64,
+                History::default(),
+            ));
         }
     }
 
@@ -340,7 +349,11 @@ struct Digesting {
 
 impl TransferSink for Digesting {
     fn start(&mut self, ledger: &mut Ledger, count: usize) {
-        self.digest = Some(StateDigest::start(ledger, count as u64));
+        self.digest = Some(StateDigest::start(
+            ledger,
+            count as u64,
+            History::default(),
+        ));
         self.ids.reserve_exact(count);
     }
 

@@ -58,6 +58,11 @@ impl TransferTable {
         self.records.len() >= TRANSFERS_MAX
     }
 
+    /// Every transfer, oldest first, as a slice (the history chain takes them in chunks).
+    pub fn records(&self) -> &[TransferRecord] {
+        &self.records
+    }
+
     /// Every transfer, oldest first.
     pub fn iter(&self) -> std::slice::Iter<'_, TransferRecord> {
         self.records.iter()

@@ -24,8 +24,11 @@ const DAY: u64 = 86_400 * 1_000_000_000;
 /// 2026-03-02 01:00 in UTC+8.
 const START: u64 = 1_772_384_400 * 1_000_000_000;
 
-/// Recorded from the engine that kept amounts and balances as decimals.
-const DIGEST: &str = "cd782263f9117ba1eedca31a9be01738cbf247c9118865cf4f45bd5fd402e5cb";
+/// The first state digest (`state_digest_v1`, FORMAT.md §5.2.1), recorded from the engine that
+/// kept amounts and balances as decimals.
+const DIGEST_V1: &str = "cd782263f9117ba1eedca31a9be01738cbf247c9118865cf4f45bd5fd402e5cb";
+/// The state digest (§5.2), recorded when the transfers entered it through their history chain.
+const DIGEST: &str = "e9d85b377fc562d96c935ea5ede554a6bb1c90822f098e9c02b1b81338f4c74b";
 /// blake3 of the snapshot encoding, recorded likewise, then again when state version 2 dropped
 /// the per-account history part (6,285 bytes before; the digest did not change).
 const SNAPSHOT_HASH: &str = "cc2337d1918dd7dac5cf91fd6eb9b10244e204f230eb4312f4428574b31f2c8a";
@@ -256,6 +259,8 @@ fn digest_and_snapshot_bytes_are_the_recorded_ones() {
     let restored = decode(&bytes).unwrap();
     assert_eq!(encode(&restored), bytes);
     assert_eq!(restored.state_digest(), ledger.state_digest());
+    assert_eq!(hex(&ledger.state_digest_v1()), DIGEST_V1);
+    assert_eq!(hex(&restored.state_digest_v1()), DIGEST_V1);
     assert_eq!(hex(&ledger.state_digest()), DIGEST);
     assert_eq!(bytes.len(), SNAPSHOT_LEN);
     assert_eq!(blake3::hash(&bytes).to_hex().as_str(), SNAPSHOT_HASH);
