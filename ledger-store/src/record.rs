@@ -22,10 +22,24 @@
 /// The first four bytes of every record, so a scan can find record starts.
 pub const RECORD_MAGIC: [u8; 4] = *b"TBJR";
 /// The record version this code writes, and the newest it reads.
-pub const FORMAT_VERSION: u8 = 5;
+pub const FORMAT_VERSION: u8 = 6;
 /// The oldest record version this code reads (version 3 only added command tag 10, version 4
-/// annotations and version 5 operation kind 10, so a version-2 record reads as it always did).
+/// annotations, version 5 operation kind 10 and version 6 the second state digest in
+/// checkpoints, so a version-2 record reads as it always did).
 pub const FORMAT_VERSION_MIN: u8 = 2;
+
+/// The first record version whose checkpoints hold the state digest of docs/FORMAT.md §5.2;
+/// those before hold the first digest (§5.2.1, `Ledger::state_digest_v1`).
+pub const DIGEST_V2_VERSION: u8 = 6;
+
+/// The state digest a checkpoint in a record of `version` holds for `ledger`.
+pub fn checkpoint_digest(ledger: &ledger_core::Ledger, version: u8) -> Hash {
+    if version >= DIGEST_V2_VERSION {
+        ledger.state_digest()
+    } else {
+        ledger.state_digest_v1()
+    }
+}
 
 /// Header offset of the magic (4 bytes, [`RECORD_MAGIC`]).
 pub const OFFSET_MAGIC: usize = 0;

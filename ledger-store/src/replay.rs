@@ -17,7 +17,7 @@ use crate::error::{Corruption, CorruptionReason};
 use crate::journal::{scan_frames, torn_or_corrupt, Head, TornTail};
 use crate::outcome::{first_difference, outcome_of};
 use crate::profile::{split_genesis_body, CryptoProfile};
-use crate::record::{hash_at, parse_frame, Frame, Hash, RecordKind};
+use crate::record::{checkpoint_digest, hash_at, parse_frame, Frame, Hash, RecordKind};
 
 /// Records hashed between two messages from the hashing thread.
 const HASH_CHUNK_RECORDS: usize = 1024;
@@ -267,7 +267,7 @@ impl ReplayState {
             }
             (RecordKind::Checkpoint, Some(ledger)) => {
                 let checkpoint = checkpoint_of(frame).map_err(corrupt)?;
-                if ledger.state_digest() != checkpoint.state_digest {
+                if checkpoint_digest(ledger, frame.version()) != checkpoint.state_digest {
                     return Err(corrupt(CorruptionReason::CheckpointDigest));
                 }
                 if key.is_some_and(|key| !checkpoint.verify_mac(key)) {

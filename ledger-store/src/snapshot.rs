@@ -22,8 +22,9 @@ use crate::record::{parse_frame, Hash, RecordKind, HASH_BYTES};
 pub const SNAPSHOT_DIR_NAME: &str = "snapshots";
 /// The first bytes of a snapshot file: ASCII `TBSS`.
 pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TBSS";
-/// The snapshot file format version this build writes and reads.
-pub const SNAPSHOT_VERSION: u8 = 1;
+/// The snapshot file format version this build writes and reads (2: `state_digest` is the
+/// digest of record format 6 on; version 1 files held the first digest, and are passed over).
+pub const SNAPSHOT_VERSION: u8 = 2;
 /// Bytes before the state: magic, version, reserved, sequence, record hash, digest, length.
 pub const SNAPSHOT_HEADER_BYTES: usize = 88;
 /// The context of the hash that closes a snapshot file (BLAKE3 derive_key mode).

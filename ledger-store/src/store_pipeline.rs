@@ -33,6 +33,7 @@ use crate::journal::{write_durably, Head, JournalWriter};
 use crate::lock::DirLock;
 use crate::merkle::MerkleTree;
 use crate::outcome::outcome_of;
+use crate::record::checkpoint_digest;
 use crate::profile::CryptoProfile;
 use crate::replay::Replayed;
 use crate::store::{
@@ -407,8 +408,8 @@ fn apply_group(
                     None => Err(Error::NoCheckpointKey),
                     Some(key) => {
                         let head = writer.staged_head();
-                        let checkpoint =
-                            Checkpoint::sign(head.sequence, head.hash, ledger.state_digest(), key);
+                        let digest = checkpoint_digest(&ledger, version);
+                        let checkpoint = Checkpoint::sign(head.sequence, head.hash, digest, key);
                         writer.stage_checkpoint_in(&checkpoint, version);
                         Ok(checkpoint)
                     }
