@@ -163,7 +163,10 @@ fn a_ledger_begun_in_earlier_format_versions_exports_and_imports_to_the_same_cha
                 .unwrap()
         })
         .collect();
-    assert_eq!(versions, [2, 2, 3, u64::from(ledger_store::record::FORMAT_VERSION)]);
+    assert_eq!(
+        versions,
+        [2, 2, 3, u64::from(ledger_store::record::FORMAT_VERSION)]
+    );
     let file = bank.path("export.jsonl");
     std::fs::write(&file, &export).unwrap();
     let copy = Bank::empty();

@@ -66,7 +66,8 @@ fn chunk_hash(chain: &[u8; 32], bytes: &[u8]) -> [u8; 32] {
 }
 
 /// The most history bytes one transfer takes.
-const TRANSFER_HISTORY_BYTES_MAX: usize = 16 * 3 + 21 + 16 + 2 * 3 + 4 + 16 + 9 + 16 * 2 + 4 + 16 + 8;
+const TRANSFER_HISTORY_BYTES_MAX: usize =
+    16 * 3 + 21 + 16 + 2 * 3 + 4 + 16 + 9 + 16 * 2 + 4 + 16 + 8;
 
 /// The scale of a stored transfer's unit (it exists: units are fixed for the ledger's life, and
 /// decoding refuses a transfer of an unknown unit).

@@ -320,11 +320,7 @@ impl TransferSink for IntoLedger {
     fn start(&mut self, ledger: &mut Ledger, count: usize) {
         ledger.transfers.reserve(count);
         if self.digesting {
-            self.digest = Some(StateDigest::start(
-                ledger,
-                count as u64,
-                History::default(),
-            ));
+            self.digest = Some(StateDigest::start(ledger, count as u64, History::default()));
         }
     }
 
@@ -349,11 +345,7 @@ struct Digesting {
 
 impl TransferSink for Digesting {
     fn start(&mut self, ledger: &mut Ledger, count: usize) {
-        self.digest = Some(StateDigest::start(
-            ledger,
-            count as u64,
-            History::default(),
-        ));
+        self.digest = Some(StateDigest::start(ledger, count as u64, History::default()));
         self.ids.reserve_exact(count);
     }
 

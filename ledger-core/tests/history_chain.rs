@@ -52,7 +52,9 @@ fn applied(sizes: impl Fn(usize) -> usize) -> Ledger {
     while at < events.len() {
         let end = (at + sizes(batch).max(1)).min(events.len());
         let results = f.ledger.create_transfers(&events[at..end], 0).unwrap();
-        assert!(results.iter().all(|r| r.code == ledger_core::ResultCode::Ok));
+        assert!(results
+            .iter()
+            .all(|r| r.code == ledger_core::ResultCode::Ok));
         at = end;
         batch += 1;
     }
@@ -70,8 +72,14 @@ fn the_digest_does_not_depend_on_the_batches_nor_on_when_chunks_were_hashed() {
         whole.transfer(tid(10)).unwrap().state,
         TransferState::PendingVoided
     );
-    assert_eq!(whole.transfer(tid(5)).unwrap().state, TransferState::PendingPosted);
-    assert_eq!(whole.transfer(tid(200)).unwrap().state, TransferState::Pending);
+    assert_eq!(
+        whole.transfer(tid(5)).unwrap().state,
+        TransferState::PendingPosted
+    );
+    assert_eq!(
+        whole.transfer(tid(200)).unwrap().state,
+        TransferState::Pending
+    );
     assert_eq!(ones.state_digest(), whole.state_digest());
     assert_eq!(mixed.state_digest(), whole.state_digest());
     assert_eq!(ones.state_digest_v1(), whole.state_digest_v1());
@@ -109,7 +117,10 @@ fn a_change_to_a_transfer_in_an_early_chunk_changes_the_digest() {
 #[test]
 fn a_hold_in_an_early_chunk_still_pending_is_told_from_one_expired() {
     let ledger = applied(|_| 8_190);
-    assert_eq!(ledger.transfer(tid(200)).unwrap().state, TransferState::Pending);
+    assert_eq!(
+        ledger.transfer(tid(200)).unwrap().state,
+        TransferState::Pending
+    );
     let bytes = encode(&ledger);
     let mark = HOLD_MARK.to_le_bytes();
     let at = bytes

@@ -33,8 +33,8 @@ use crate::journal::{write_durably, Head, JournalWriter};
 use crate::lock::DirLock;
 use crate::merkle::MerkleTree;
 use crate::outcome::outcome_of;
-use crate::record::checkpoint_digest;
 use crate::profile::CryptoProfile;
+use crate::record::checkpoint_digest;
 use crate::replay::Replayed;
 use crate::store::{
     lock, Committed, HeadState, OpenReport, Store, StoreOptions, GROUP_COMMANDS_MAX,

@@ -22,7 +22,9 @@
 //! before it compares the index): every command replayed through the engine. `replay` is the replay alone on bytes in memory; `audit` the audit alone.
 //!
 //! Then the ledger is opened as a store: the first open builds the sled index (`index_build_s`,
-//! a full replay), writes a snapshot (`snapshot_write_s`, `snapshot_bytes`) and closes. Each
+//! a full replay), times the state digest of the state in memory (`state_digest_s`: what a
+//! checkpoint and an uncached `Store::status` compute while commits wait; `state_digest_v1_s`
+//! the first digest, which checkpoints of record format 5 and before hold), writes a snapshot (`snapshot_write_s`, `snapshot_bytes`) and closes. Each
 //! later open runs in a child process of this binary (`--open DIR [--no-snapshot]`), so its
 //! resident memory is the open's alone: `open_s` opens from the snapshot (the index up to
 //! date, no record after the snapshot), `open_rss_bytes` is the child's resident memory
@@ -319,6 +321,15 @@ fn measure_open(dir: &Path) -> Result<String, String> {
     let store = Store::open(dir, options).map_err(|e| e.to_string())?;
     let index_build_s = start.elapsed().as_secs_f64();
     let transfers = store.status().transfers as u64;
+    // What a checkpoint and an uncached status compute while commits wait: the state digest,
+    // beside the first digest (format 5 and before), which read every transfer.
+    let timed = |digest: fn(&ledger_core::Ledger) -> [u8; 32]| {
+        let start = Instant::now();
+        std::hint::black_box(store.read(digest));
+        start.elapsed().as_secs_f64()
+    };
+    let state_digest_s = timed(ledger_core::Ledger::state_digest);
+    let state_digest_v1_s = timed(ledger_core::Ledger::state_digest_v1);
     let start = Instant::now();
     let written = store.write_snapshot().map_err(|e| e.to_string())?;
     let snapshot_write_s = start.elapsed().as_secs_f64();
@@ -339,7 +350,8 @@ fn measure_open(dir: &Path) -> Result<String, String> {
         return Err("the open without snapshots used one".into());
     }
     Ok(format!(
-        "\"index_build_s\":{index_build_s:.3},\"snapshot_write_s\":{snapshot_write_s:.3},\
+        "\"index_build_s\":{index_build_s:.3},\"state_digest_s\":{state_digest_s:.4},\
+         \"state_digest_v1_s\":{state_digest_v1_s:.4},\"snapshot_write_s\":{snapshot_write_s:.3},\
          \"snapshot_bytes\":{},\"open_s\":{open_s:.3},\"open_replay_s\":{open_replay_s:.3},\
          \"open_rss_bytes\":{rss},\"accounts\":{accounts},\"statement_last50_p99_us\":{p99:.1},\
          \"index_bytes\":{index_bytes},\"index_bytes_per_transfer\":{:.1}",
