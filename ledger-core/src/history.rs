@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::amount::Amount;
 use crate::transfer::{TransferFlags, TransferRecord, TransferState};
 use crate::unit::{Unit, UnitId};
 use crate::TransferId;
@@ -76,48 +75,53 @@ pub(crate) fn scale_of(units: &BTreeMap<UnitId, Unit>, t: &TransferRecord) -> u3
 }
 
 /// Appends `t`'s history bytes (docs/FORMAT.md §5.2): the request as submitted, then the
-/// accounts, unit, code, amount and timestamp the ledger applied.
+/// accounts, unit, code, amount and timestamp the ledger applied. Written into a fixed array
+/// first: one copy into `out` instead of a bounds-checked append per field (this runs for every
+/// transfer applied).
 pub(crate) fn write_transfer(out: &mut Vec<u8>, t: &TransferRecord, scale: u32) {
+    let mut bytes = [0u8; TRANSFER_HISTORY_BYTES_MAX];
+    let mut at = 0;
+    let mut put = |field: &[u8]| {
+        bytes[at..at + field.len()].copy_from_slice(field);
+        at += field.len();
+    };
     let r = &t.request();
-    out.extend_from_slice(&r.id.get().to_le_bytes());
-    out.extend_from_slice(&r.debit_account_id.map_or(0, |a| a.get()).to_le_bytes());
-    out.extend_from_slice(&r.credit_account_id.map_or(0, |a| a.get()).to_le_bytes());
-    write_optional_amount(out, r.amount);
-    out.extend_from_slice(&r.related_id.map_or(0, |a| a.get()).to_le_bytes());
-    out.extend_from_slice(&r.unit.to_le_bytes());
-    out.extend_from_slice(&r.code.to_le_bytes());
-    out.extend_from_slice(&r.flags.0.to_le_bytes());
-    out.extend_from_slice(&r.timeout_s.to_le_bytes());
-    out.extend_from_slice(&r.user_data.to_le_bytes());
-    match r.served_at {
-        None => out.push(0),
-        Some(at) => {
-            out.push(1);
-            out.extend_from_slice(&at.to_le_bytes());
+    put(&r.id.get().to_le_bytes());
+    put(&r.debit_account_id.map_or(0, |a| a.get()).to_le_bytes());
+    put(&r.credit_account_id.map_or(0, |a| a.get()).to_le_bytes());
+    match r.amount {
+        None => put(&[0]),
+        Some(a) => {
+            let (mantissa, scale) = a.mantissa_scale();
+            put(&[1]);
+            put(&scale.to_le_bytes());
+            put(&i128::from(mantissa).to_le_bytes());
         }
     }
-    out.extend_from_slice(&t.debit_account_id.get().to_le_bytes());
-    out.extend_from_slice(&t.credit_account_id.get().to_le_bytes());
-    out.extend_from_slice(&t.unit.to_le_bytes());
-    out.extend_from_slice(&t.code.to_le_bytes());
+    put(&r.related_id.map_or(0, |a| a.get()).to_le_bytes());
+    put(&r.unit.to_le_bytes());
+    put(&r.code.to_le_bytes());
+    put(&r.flags.0.to_le_bytes());
+    put(&r.timeout_s.to_le_bytes());
+    put(&r.user_data.to_le_bytes());
+    match r.served_at {
+        None => put(&[0]),
+        Some(served_at) => {
+            put(&[1]);
+            put(&served_at.to_le_bytes());
+        }
+    }
+    put(&t.debit_account_id.get().to_le_bytes());
+    put(&t.credit_account_id.get().to_le_bytes());
+    put(&t.unit.to_le_bytes());
+    put(&t.code.to_le_bytes());
     let minor = t
         .amount
         .to_minor(scale)
         .expect("a stored amount fits its unit's scale");
-    out.extend_from_slice(&i128::from(minor).to_le_bytes());
-    out.extend_from_slice(&t.timestamp.to_le_bytes());
-}
-
-fn write_optional_amount(out: &mut Vec<u8>, value: Option<Amount>) {
-    match value {
-        None => out.push(0),
-        Some(a) => {
-            let (mantissa, scale) = a.mantissa_scale();
-            out.push(1);
-            out.extend_from_slice(&scale.to_le_bytes());
-            out.extend_from_slice(&i128::from(mantissa).to_le_bytes());
-        }
-    }
+    put(&i128::from(minor).to_le_bytes());
+    put(&t.timestamp.to_le_bytes());
+    out.extend_from_slice(&bytes[..at]);
 }
 
 /// The history part of a state digest, fed the transfers after the chain's last full chunk one
