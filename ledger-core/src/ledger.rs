@@ -322,7 +322,7 @@ impl Ledger {
     /// Hashes into the history chain every full chunk of transfers not in it yet: at the end of
     /// each command that adds transfers, once none of them can be rolled back.
     pub(crate) fn extend_history(&mut self) {
-        self.history.absorb(self.transfers.records(), &self.units);
+        self.history.absorb(self.transfers.records());
     }
 
     // ---------------------------------------------------------------------------------------

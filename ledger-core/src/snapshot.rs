@@ -34,16 +34,10 @@ pub const STATE_MAGIC: [u8; 8] = *b"TBSTATE\0";
 /// per-account history, which the store's index keeps).
 pub const STATE_VERSION: u32 = 2;
 
-/// Presence bits of a transfer record (one byte after its id).
-const HAS_DEBIT: u8 = 1 << 0;
-const HAS_CREDIT: u8 = 1 << 1;
-const HAS_AMOUNT: u8 = 1 << 2;
-const HAS_RELATED: u8 = 1 << 3;
-const HAS_SERVED_AT: u8 = 1 << 4;
-const HAS_REVERSED_BY: u8 = 1 << 5;
-/// The applied accounts, unit, code and amount are the request's (most transfers): they are
-/// not written twice.
-const AS_REQUESTED: u8 = 1 << 6;
+use crate::history::{
+    self, AS_REQUESTED, HAS_AMOUNT, HAS_CREDIT, HAS_DEBIT, HAS_RELATED, HAS_REVERSED_BY,
+    HAS_SERVED_AT,
+};
 
 /// Why bytes are not an engine state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,56 +152,12 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
 }
 
 fn encode_transfer(w: &mut Writer, t: &TransferRecord) {
-    let r = &t.request();
-    let as_requested = r.debit_account_id == Some(t.debit_account_id)
-        && r.credit_account_id == Some(t.credit_account_id)
-        && r.unit == t.unit
-        && r.code == t.code
-        && r.amount == Some(t.amount);
-    let mut present = 0;
-    for (bit, on) in [
-        (HAS_DEBIT, r.debit_account_id.is_some()),
-        (HAS_CREDIT, r.credit_account_id.is_some()),
-        (HAS_AMOUNT, r.amount.is_some()),
-        (HAS_RELATED, r.related_id.is_some()),
-        (HAS_SERVED_AT, r.served_at.is_some()),
-        (HAS_REVERSED_BY, t.reversed_by.is_some()),
-        (AS_REQUESTED, as_requested),
-    ] {
-        if on {
-            present |= bit;
-        }
+    // The history bytes are this encoding up to the timestamp, without the state it is in now.
+    let start = w.0.len();
+    history::write_transfer(&mut w.0, t);
+    if t.reversed_by.is_some() {
+        w.0[start + history::PRESENCE_OFFSET] |= HAS_REVERSED_BY;
     }
-    w.u128(r.id.get());
-    w.u8(present);
-    if let Some(a) = r.debit_account_id {
-        w.u128(a.get());
-    }
-    if let Some(a) = r.credit_account_id {
-        w.u128(a.get());
-    }
-    if let Some(amount) = r.amount {
-        w.amount(amount);
-    }
-    if let Some(id) = r.related_id {
-        w.u128(id.get());
-    }
-    w.u16(r.unit);
-    w.u16(r.code);
-    w.u16(r.flags.0);
-    w.u32(r.timeout_s);
-    w.u128(r.user_data);
-    if let Some(at) = r.served_at {
-        w.u64(at);
-    }
-    if !as_requested {
-        w.u128(t.debit_account_id.get());
-        w.u128(t.credit_account_id.get());
-        w.u16(t.unit);
-        w.u16(t.code);
-        w.amount(t.amount);
-    }
-    w.u64(t.timestamp);
     w.u8(crate::digest::state_number(t.state));
     if let Some(id) = t.reversed_by {
         w.u128(id.get());
@@ -734,12 +684,6 @@ impl Writer {
     fn long_text(&mut self, s: &str) {
         self.u32(s.len() as u32);
         self.bytes(s.as_bytes());
-    }
-    /// An amount as the journal writes one: u64 mantissa, u8 scale (normalized).
-    fn amount(&mut self, a: Amount) {
-        let (mantissa, scale) = a.mantissa_scale();
-        self.u64(mantissa);
-        self.u8(scale as u8);
     }
     /// A decimal exactly as held (its scale kept): i128 mantissa, u8 scale.
     fn decimal(&mut self, d: Decimal) {

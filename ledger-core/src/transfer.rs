@@ -334,6 +334,13 @@ impl TransferRecord {
         }
     }
 
+    /// Whether the request is the plain one the applied fields give back (see
+    /// [`TransferRecord::request`]): both accounts, the amount, unit and code as applied, no
+    /// related transfer, no `served_at`.
+    pub(crate) fn request_is_plain(&self) -> bool {
+        self.unusual.is_none()
+    }
+
     /// The transfer's id (the request's id).
     pub fn id(&self) -> TransferId {
         self.id

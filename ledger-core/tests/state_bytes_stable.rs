@@ -28,7 +28,7 @@ const START: u64 = 1_772_384_400 * 1_000_000_000;
 /// kept amounts and balances as decimals.
 const DIGEST_V1: &str = "cd782263f9117ba1eedca31a9be01738cbf247c9118865cf4f45bd5fd402e5cb";
 /// The state digest (§5.2), recorded when the transfers entered it through their history chain.
-const DIGEST: &str = "e9d85b377fc562d96c935ea5ede554a6bb1c90822f098e9c02b1b81338f4c74b";
+const DIGEST: &str = "0bc22ae10d5d842c587b81d2fe26895f09f8a93d209aeb7db2ebe23f4c61d908";
 /// blake3 of the snapshot encoding, recorded likewise, then again when state version 2 dropped
 /// the per-account history part (6,285 bytes before; the digest did not change).
 const SNAPSHOT_HASH: &str = "cc2337d1918dd7dac5cf91fd6eb9b10244e204f230eb4312f4428574b31f2c8a";
