@@ -7,7 +7,7 @@
 //! 128-bit little-endian mantissa at the unit's scale, so `1.5` and `1.50` hash alike.
 //!
 //! Journals of record format version 5 and before hold checkpoints of the first digest, which
-//! wrote every transfer itself: [`state_digest_v1`] still gives it, to check them.
+//! wrote every transfer itself: [`Ledger::state_digest_v1`](crate::Ledger::state_digest_v1) still gives it, to check them.
 
 use crate::amount::Amount;
 use crate::history::{History, HistoryDigest};
@@ -17,7 +17,7 @@ use crate::transfer::{TransferRecord, TransferState};
 /// The blake3 key-derivation context of the digest (domain separation from every other hash).
 pub const STATE_DIGEST_CONTEXT: &str = "timebank-ledger 2026-11 state digest v2";
 
-/// The context of the first digest, which wrote every transfer (see [`state_digest_v1`]).
+/// The context of the first digest, which wrote every transfer (see [`Ledger::state_digest_v1`](crate::Ledger::state_digest_v1)).
 pub const STATE_DIGEST_V1_CONTEXT: &str = "timebank-ledger 2026-11 state digest v1";
 
 /// Bytes gathered before they are hashed: blake3 hashes large inputs many times faster per byte
