@@ -150,6 +150,7 @@ pub mod report;
 pub mod result;
 mod rules;
 pub mod snapshot;
+mod tally;
 pub mod timebank;
 pub mod transfer;
 pub mod transfer_table;

@@ -238,7 +238,7 @@ impl Ledger {
         if results.iter().all(EventResult::is_ok) {
             if let Some(earned) = arrival.earned_lifetime {
                 self.rules
-                    .carry_earnings(arrival.member, arrival.unit, earned.value());
+                    .carry_earnings(arrival.member, arrival.unit, earned);
             }
             if let Some(home) = arrival.eligible_from {
                 // Invariant: the credit applied, so the member's account exists.

@@ -30,8 +30,10 @@ use crate::amount::Amount;
 use crate::arrival::{CarriedLot, NO_EXPIRY};
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{BATCH_EVENTS_MAX, LINKS_PER_ACCOUNT_MAX, UNIT_SCALE_MAX};
+use crate::minor::{self, POW10};
 use crate::policy::{CodeRule, Expiry, Period, Policy, Purpose, SWEEP_TRANSFER_ID_BIT};
 use crate::result::ResultCode;
+use crate::tally::Tally;
 use crate::transfer::{Transfer, TransferFlags, TransferRecord};
 use crate::transfer_table::TransferTable;
 use crate::unit::UnitId;
@@ -192,11 +194,12 @@ struct Compiled {
     offset_s: i64,
 }
 
+/// A unit's caps in millionths of the unit, as the earnings they bound.
 #[derive(Debug, Clone, Copy, Default)]
 struct UnitCaps {
-    day: Option<Decimal>,
-    month: Option<Decimal>,
-    lifetime: Option<Decimal>,
+    day: Option<i128>,
+    month: Option<i128>,
+    lifetime: Option<i128>,
 }
 
 /// What one member has earned in one capped unit: in all, and per local day and month of
@@ -204,26 +207,26 @@ struct UnitCaps {
 /// `late_days_max` days after it was done, and caps count the day it was done).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Earnings {
-    pub lifetime: Decimal,
+    pub lifetime: Tally,
     /// Local day (days since 1970-01-01 in the policy's offset) -> earned on services that day.
-    pub days: BTreeMap<i64, Decimal>,
+    pub days: BTreeMap<i64, Tally>,
     /// Local month (years × 12 + month − 1) -> earned on services that month.
-    pub months: BTreeMap<i64, Decimal>,
+    pub months: BTreeMap<i64, Tally>,
 }
 
 /// What a member earned in the local day and month of one moment, and in all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Earned {
-    pub day: Decimal,
-    pub month: Decimal,
-    pub lifetime: Decimal,
+    pub day: Tally,
+    pub month: Tally,
+    pub lifetime: Tally,
 }
 
 /// Part of a holder's balance in an expiring unit, and when it expires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Lot {
     pub expires_at: u64,
-    pub remaining: Decimal,
+    pub remaining: Tally,
 }
 
 /// The rules' own state.
@@ -394,7 +397,11 @@ impl Compiled {
                 Period::Month => &mut entry.month,
                 Period::Lifetime => &mut entry.lifetime,
             };
-            *slot = Some(cap.limit);
+            // A validated limit is positive and within its unit's scale, so whole millionths.
+            *slot = Some(
+                minor::from_decimal(cap.limit, UNIT_SCALE_MAX)
+                    .expect("a validated cap is within the unit's scale"),
+            );
         }
         let expiry = policy.expiry.iter().map(|e| (e.unit, e.clone())).collect();
         let weighted = policy
@@ -497,7 +504,7 @@ impl Rules {
         // Caps count what a person earns, when it is earned (DOMAIN.md §3.3): a booking only
         // reserves the payer's hours, and its completion is judged on the day served.
         if !held && purpose.is_earning() && credit.kind == AccountKind::Member {
-            self.check_caps(p, credit, context.amount.value(), context.served_at)?;
+            self.check_caps(p, credit, context.amount.micros(), context.served_at)?;
         }
         Ok(())
     }
@@ -546,7 +553,7 @@ impl Rules {
         &self,
         p: &Compiled,
         credit: &Account,
-        amount: Decimal,
+        amount: u64,
         timestamp: u64,
     ) -> Result<(), ResultCode> {
         let Some(caps) = p.caps.get(&credit.unit) else {
@@ -563,7 +570,7 @@ impl Rules {
             ),
         ];
         for (limit, so_far, code) in checks {
-            if limit.is_some_and(|limit| so_far + amount > limit) {
+            if limit.is_some_and(|limit| so_far.micros() + i128::from(amount) > limit) {
                 return Err(code);
             }
         }
@@ -585,7 +592,8 @@ impl Rules {
     }
 
     /// Headroom query for planners: what `account` earned (day, month, lifetime) on services
-    /// of the local day and month of `served_at`; zeros without a policy.
+    /// of the local day and month of `served_at`; zeros without a policy. [`Tally::decimal`]
+    /// gives each as a decimal.
     pub fn earnings(&self, account: AccountId, served_at: u64) -> Earned {
         match &self.compiled {
             Some(v) => self.earned_at(v.at(served_at), account, served_at),
@@ -608,7 +616,7 @@ impl Rules {
             return;
         }
         let (debit, credit) = (context.debit, context.credit);
-        let amount = context.amount.value();
+        let amount = Tally::of(context.amount);
         undo.earnings = self.record_earnings(v, context);
         // Lots follow the policy in force when the credit is made.
         let p = v.at(context.timestamp);
@@ -633,7 +641,7 @@ impl Rules {
                             } else {
                                 home.min(expires_at)
                             };
-                            self.add_lot(credit.id, at, part.amount.value());
+                            self.add_lot(credit.id, at, Tally::of(part.amount));
                         }
                     }
                     None => self.add_lot(credit.id, expires_at, amount),
@@ -650,7 +658,7 @@ impl Rules {
         context: &RuleContext<'_>,
     ) -> Option<(AccountId, Option<Earnings>)> {
         let (debit, credit) = (context.debit, context.credit);
-        let amount = context.amount.value();
+        let amount = Tally::of(context.amount);
         let p = v.at(context.served_at);
         let purpose = p.codes.get(&context.code).map(|(_, purpose)| *purpose);
         let earning = purpose.is_some_and(Purpose::is_earning) && v.tracked.contains(&debit.unit);
@@ -662,9 +670,11 @@ impl Rules {
                     let before = self.earnings.get(&credit.id).cloned();
                     let mut e = before.clone().unwrap_or_default();
                     let (day, month) = local_day_and_month(context.served_at, p.offset_s);
-                    *e.days.entry(day).or_default() += amount;
-                    *e.months.entry(month).or_default() += amount;
-                    e.lifetime += amount;
+                    let day = e.days.entry(day).or_default();
+                    *day = day.plus(amount);
+                    let month = e.months.entry(month).or_default();
+                    *month = month.plus(amount);
+                    e.lifetime = e.lifetime.plus(amount);
                     forget_closed_periods(&mut e, v, context.timestamp);
                     self.earnings.insert(credit.id, e);
                     undo = Some((credit.id, before));
@@ -677,8 +687,7 @@ impl Rules {
                     if let Some(before) = self.earnings.get(&debit.id).cloned() {
                         let (day, month) = local_day_and_month(context.served_at, p.offset_s);
                         let mut e = before.clone();
-                        let less =
-                            |total: &mut Decimal| *total = (*total - amount).max(Decimal::ZERO);
+                        let less = |total: &mut Tally| *total = total.minus_down_to_zero(amount);
                         less(&mut e.lifetime);
                         if let Some(total) = e.days.get_mut(&day) {
                             less(total);
@@ -726,24 +735,25 @@ impl Rules {
 
     /// Adds what a member who moved earned at home to their lifetime counter here, in a unit
     /// some version of the policy caps (earnings of other units are not counted).
-    pub fn carry_earnings(&mut self, account: AccountId, unit: UnitId, earned: Decimal) {
+    pub fn carry_earnings(&mut self, account: AccountId, unit: UnitId, earned: Amount) {
         let tracked = self
             .compiled
             .as_ref()
             .is_some_and(|v| v.tracked.contains(&unit));
         if tracked {
-            self.earnings.entry(account).or_default().lifetime += earned;
+            let e = self.earnings.entry(account).or_default();
+            e.lifetime = e.lifetime.plus(Tally::of(earned));
         }
     }
 
-    fn consume_lots(&mut self, account: AccountId, amount: Decimal) {
+    fn consume_lots(&mut self, account: AccountId, amount: Tally) {
         let mut lots = self.lots.get(&account).cloned().unwrap_or_default();
         let mut left = amount;
-        while left > Decimal::ZERO {
+        while left.micros() > 0 {
             let Some(front) = lots.front_mut() else { break };
             let used = front.remaining.min(left);
-            front.remaining -= used;
-            left -= used;
+            front.remaining = front.remaining.minus(used);
+            left = left.minus(used);
             if front.remaining.is_zero() {
                 lots.pop_front();
             }
@@ -754,13 +764,13 @@ impl Rules {
     /// Adds a lot in order of expiry, so debits spend what expires soonest first. Under one
     /// lifetime that is the order credited; after an amendment shortens it, a newer lot may
     /// expire before an older one.
-    fn add_lot(&mut self, account: AccountId, expires_at: u64, amount: Decimal) {
+    fn add_lot(&mut self, account: AccountId, expires_at: u64, amount: Tally) {
         let mut lots = self.lots.get(&account).cloned().unwrap_or_default();
         let at = lots.partition_point(|lot| lot.expires_at < expires_at);
         match lots.get_mut(at) {
             // Credits expiring on one local midnight share a lot, which bounds the lots per
             // account.
-            Some(lot) if lot.expires_at == expires_at => lot.remaining += amount,
+            Some(lot) if lot.expires_at == expires_at => lot.remaining = lot.remaining.plus(amount),
             _ => lots.insert(
                 at,
                 Lot {
@@ -810,15 +820,20 @@ impl Rules {
             let Some(rule) = p.expiry.get(&account.unit) else {
                 continue;
             };
-            let due: Decimal = lots
+            let due: i128 = lots
                 .iter()
                 .take_while(|lot| lot.expires_at <= now)
-                .map(|lot| lot.remaining)
+                .map(|lot| lot.remaining.micros())
                 .sum();
-            let amount = due.min(account.available());
-            let Ok(amount) =
-                Amount::from_decimal_in(amount.min(Amount::MAX.value()), UNIT_SCALE_MAX)
-            else {
+            // At most what the account has available (in millionths, as the lots) and the
+            // largest amount; nothing when that is not positive.
+            let step = i128::from(POW10[(UNIT_SCALE_MAX - u32::from(account.scale)) as usize]);
+            let available = account.balances.available().saturating_mul(step);
+            let amount = due.min(available).min(i128::from(Amount::MAX.micros()));
+            let Ok(micros) = u64::try_from(amount) else {
+                continue;
+            };
+            let Ok(amount) = Amount::from_minor(micros, UNIT_SCALE_MAX) else {
                 continue;
             };
             let number = self.sweeps_made + sweeps.len() as u64 + 1;
@@ -901,12 +916,12 @@ impl Rules {
         h.update(&(earnings.len() as u64).to_le_bytes());
         for (id, e) in earnings {
             h.update(&id.get().to_le_bytes());
-            h.update(&e.lifetime.normalize().serialize());
+            h.update(&e.lifetime.decimal().normalize().serialize());
             for periods in [&e.days, &e.months] {
                 h.update(&(periods.len() as u64).to_le_bytes());
                 for (period, total) in periods {
                     h.update(&period.to_le_bytes());
-                    h.update(&total.normalize().serialize());
+                    h.update(&total.decimal().normalize().serialize());
                 }
             }
         }
@@ -917,7 +932,7 @@ impl Rules {
             h.update(&(list.len() as u64).to_le_bytes());
             for lot in list {
                 h.update(&lot.expires_at.to_le_bytes());
-                h.update(&lot.remaining.normalize().serialize());
+                h.update(&lot.remaining.decimal().normalize().serialize());
             }
         }
         // Only an amended policy adds this part, so a ledger never amended keeps its digest.

@@ -24,6 +24,7 @@ use crate::operation::{OperationKind, OperationRecord};
 use crate::policy::Policy;
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{Earnings, Lot, Rules};
+use crate::tally::Tally;
 use crate::transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
 use crate::transfer_table::TRANSFERS_MAX;
 use crate::unit::Unit;
@@ -187,12 +188,12 @@ fn encode_rules(w: &mut Writer, ledger: &Ledger) {
     w.u64(earnings.len() as u64);
     for (id, e) in earnings {
         w.u128(id.get());
-        w.decimal(e.lifetime);
+        w.decimal(e.lifetime.decimal());
         for periods in [&e.days, &e.months] {
             w.u64(periods.len() as u64);
             for (period, total) in periods {
                 w.u64(*period as u64);
-                w.decimal(*total);
+                w.decimal(total.decimal());
             }
         }
     }
@@ -204,7 +205,7 @@ fn encode_rules(w: &mut Writer, ledger: &Ledger) {
         w.u64(list.len() as u64);
         for lot in list {
             w.u64(lot.expires_at);
-            w.decimal(lot.remaining);
+            w.decimal(lot.remaining.decimal());
         }
     }
     w.u64(rules.sweeps_made);
@@ -607,13 +608,13 @@ fn decode_rule_state(r: &mut Reader<'_>, rules: &mut Rules) -> Result<(), StateE
     let earning_count = r.count("earnings", 48)?;
     for _ in 0..earning_count {
         let id = r.account_id("earnings.account")?;
-        let lifetime = r.decimal("earnings.lifetime")?;
+        let lifetime = r.tally("earnings.lifetime")?;
         let mut periods = [BTreeMap::new(), BTreeMap::new()];
         for map in &mut periods {
             let n = r.count("earnings.periods", 25)?;
             for _ in 0..n {
                 let period = r.u64("earnings.period")? as i64;
-                let total = r.decimal("earnings.total")?;
+                let total = r.tally("earnings.total")?;
                 if map.insert(period, total).is_some() {
                     return Err(bad("earnings.periods", "a period twice"));
                 }
@@ -636,7 +637,7 @@ fn decode_rule_state(r: &mut Reader<'_>, rules: &mut Rules) -> Result<(), StateE
         let mut list = VecDeque::with_capacity(n);
         for _ in 0..n {
             let expires_at = r.u64("lot.expires_at")?;
-            let remaining = r.decimal("lot.remaining")?;
+            let remaining = r.tally("lot.remaining")?;
             list.push_back(Lot {
                 expires_at,
                 remaining,
@@ -794,6 +795,17 @@ impl<'a> Reader<'a> {
         let scale = u32::from(self.u8(field)?);
         Decimal::try_from_i128_with_scale(mantissa, scale)
             .map_err(|_| bad(field, "not a decimal (mantissa or scale out of range)"))
+    }
+    /// A rule counter: a decimal of at most [`UNIT_SCALE_MAX`] places within the largest
+    /// balance (the counters are millionths of the unit, `crate::tally`).
+    fn tally(&mut self, field: &'static str) -> Result<Tally, StateError> {
+        let value = self.decimal(field)?;
+        Tally::from_decimal(value, BALANCE_WHOLE_MAX).ok_or_else(|| {
+            bad(
+                field,
+                "more places than an amount has, or beyond the largest balance",
+            )
+        })
     }
     /// A total or limit: a decimal written at the unit's scale (the engine keeps every one at
     /// it), within the largest balance.

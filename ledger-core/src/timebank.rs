@@ -613,7 +613,8 @@ fn headroom_at(
                 Period::Day => earned.day,
                 Period::Month => earned.month,
                 Period::Lifetime => earned.lifetime,
-            };
+            }
+            .decimal();
             (cap.limit - so_far).max(Decimal::ZERO)
         })
         .min()
@@ -624,9 +625,9 @@ fn headroom_at(
 pub fn earnings(ledger: &Ledger, account: AccountId, served_at: u64) -> EarningsSummary {
     let e = ledger.rules.earnings(account, served_at);
     EarningsSummary {
-        day: e.day,
-        month: e.month,
-        lifetime: e.lifetime,
+        day: e.day.decimal(),
+        month: e.month.decimal(),
+        lifetime: e.lifetime.decimal(),
     }
 }
 
@@ -676,7 +677,7 @@ pub fn expiring_credits(ledger: &Ledger, account: AccountId) -> Vec<(u64, Decima
     ledger
         .rules
         .lots(account)
-        .map(|lot| (lot.expires_at, lot.remaining))
+        .map(|lot| (lot.expires_at, lot.remaining.decimal()))
         .collect()
 }
 

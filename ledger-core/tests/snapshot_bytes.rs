@@ -7,6 +7,7 @@
 
 mod timebank_support;
 
+use ledger_core::policy::{Cap, Excess, Period};
 use ledger_core::snapshot::{decode, decode_digested, digest, encode};
 use ledger_core::{
     AccountKind, Attribution, Command, Ledger, Link, Policy, Rating, Transfer, TransferFlags,
@@ -138,4 +139,51 @@ fn the_digest_refuses_a_transfer_id_twice_as_decoding_does() {
     let refused = decoded_digest(&twice).expect_err("an id twice does not decode");
     assert!(refused.contains("an id twice"), "{refused}");
     assert_eq!(digest(&twice).map_err(|e| e.to_string()), Err(refused));
+}
+
+#[test]
+fn a_rule_counter_finer_than_a_millionth_or_beyond_the_largest_balance_is_refused() {
+    let mut policy = Policy::default_policy();
+    policy.caps = vec![Cap {
+        unit: HOURS,
+        period: Period::Lifetime,
+        limit: "1000".parse().unwrap(),
+        excess: Excess::Reject,
+    }];
+    let mut bank = Bank::new(&policy);
+    bank.open(1, HOURS, AccountKind::Issuer, 7);
+    bank.open(2, HOURS, AccountKind::Member, 7);
+    let service = |n, h| Transfer::new(tid(n), id(1), id(2), hours(h), HOURS).code(COMPANIONSHIP);
+    bank.tick(1_000);
+    let batch = vec![service(10, "2.5"), service(11, "1")];
+    bank.ledger.create_transfers(&batch, bank.now).unwrap();
+    bank.tick(1_000);
+    let reversal = vec![Transfer::reversal(tid(12), tid(11))];
+    bank.ledger.create_transfers(&reversal, bank.now).unwrap();
+    let bytes = encode(&bank.ledger);
+    // Member 2 earned 2.5 hours (3.5 less the reversed 1): its lifetime counter is written as
+    // mantissa 25, scale 1, and is the first such decimal in the state.
+    let mut counter = 25u128.to_le_bytes().to_vec();
+    counter.push(1);
+    let at = bytes
+        .windows(counter.len())
+        .position(|w| w == counter)
+        .expect("the state holds member 2's earnings");
+    for (mantissa, scale) in [(25u128, 7u8), (10u128.pow(19), 0)] {
+        let mut damaged = bytes.clone();
+        damaged[at..at + 16].copy_from_slice(&mantissa.to_le_bytes());
+        damaged[at + 16] = scale;
+        let refused = decoded_digest(&damaged).expect_err("the counter does not decode");
+        assert!(refused.contains("earnings.lifetime"), "{refused}");
+        assert!(
+            refused.contains("more places than an amount has"),
+            "{refused}"
+        );
+        assert_eq!(digest(&damaged).map_err(|e| e.to_string()), Err(refused));
+    }
+    // Within the counter's range it decodes, and is written back as it was read.
+    let mut finer = bytes.clone();
+    finer[at..at + 16].copy_from_slice(&2_500_000u128.to_le_bytes());
+    finer[at + 16] = 6;
+    assert_eq!(encode(&decode(&finer).unwrap()), finer);
 }
