@@ -155,6 +155,7 @@ pub mod timebank;
 pub mod transfer;
 pub mod transfer_table;
 pub mod unit;
+mod weight;
 
 pub use account::{Account, AccountKind, Balances, NewAccount};
 pub use amendment::{Amendment, AmendmentError};

@@ -31,12 +31,13 @@ use crate::arrival::{CarriedLot, NO_EXPIRY};
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{BATCH_EVENTS_MAX, LINKS_PER_ACCOUNT_MAX, UNIT_SCALE_MAX};
 use crate::minor::{self, POW10};
-use crate::policy::{CodeRule, Expiry, Period, Policy, Purpose, SWEEP_TRANSFER_ID_BIT};
+use crate::policy::{Expiry, Period, Policy, Purpose, SWEEP_TRANSFER_ID_BIT};
 use crate::result::ResultCode;
 use crate::tally::Tally;
 use crate::transfer::{Transfer, TransferFlags, TransferRecord};
 use crate::transfer_table::TransferTable;
 use crate::unit::UnitId;
+use crate::weight::Weight;
 
 /// Most sweep transfers one `expire` makes; the rest wait for the next call.
 pub const SWEEPS_PER_EXPIRE_MAX: usize = BATCH_EVENTS_MAX;
@@ -188,7 +189,7 @@ struct Compiled {
     /// Code -> (unit, purpose).
     codes: BTreeMap<u16, (UnitId, Purpose)>,
     /// Service and care codes whose credits are not simply the hours (weight other than 1).
-    weighted: BTreeMap<u16, CodeRule>,
+    weighted: BTreeMap<u16, Weight>,
     caps: BTreeMap<UnitId, UnitCaps>,
     expiry: BTreeMap<UnitId, Expiry>,
     offset_s: i64,
@@ -408,7 +409,7 @@ impl Compiled {
             .codes
             .iter()
             .filter(|c| c.purpose.is_weighted() && c.weight() != Decimal::ONE)
-            .map(|c| (c.code, c.clone()))
+            .map(|c| (c.code, Weight::of(c)))
             .collect();
         Compiled {
             from,
@@ -537,16 +538,13 @@ impl Rules {
     ) -> Result<Amount, ResultCode> {
         let weighted = v.at(served_at).weighted.get(&code);
         // A code of another unit is refused by `check` (`code_not_allowed`).
-        let Some(rule) = weighted.filter(|rule| rule.unit == unit) else {
+        let Some(weight) = weighted.filter(|weight| weight.unit == unit) else {
             return Ok(requested);
         };
         if !requested.fits_scale(scale) {
             return Err(ResultCode::AmountExceedsUnitScale);
         }
-        let credits = rule
-            .credits(requested.value(), scale)
-            .ok_or(ResultCode::WeightedAmountInexact)?;
-        Amount::from_decimal_in(credits, scale).map_err(|_| ResultCode::OverflowsBalance)
+        weight.credits(requested, scale)
     }
 
     fn check_caps(
