@@ -665,16 +665,16 @@ impl Rules {
             Movement::Held => {}
             Movement::Posted | Movement::PostOfHold => {
                 if earning && credit.kind == AccountKind::Member {
+                    // Changed in place: the undo entry is the one copy.
                     let before = self.earnings.get(&credit.id).cloned();
-                    let mut e = before.clone().unwrap_or_default();
+                    let e = self.earnings.entry(credit.id).or_default();
                     let (day, month) = local_day_and_month(context.served_at, p.offset_s);
                     let day = e.days.entry(day).or_default();
                     *day = day.plus(amount);
                     let month = e.months.entry(month).or_default();
                     *month = month.plus(amount);
                     e.lifetime = e.lifetime.plus(amount);
-                    forget_closed_periods(&mut e, v, context.timestamp);
-                    self.earnings.insert(credit.id, e);
+                    forget_closed_periods(e, v, context.timestamp);
                     undo = Some((credit.id, before));
                 }
             }
@@ -682,9 +682,9 @@ impl Rules {
                 // The reversal debits the account the original credited, and gives back the
                 // room in the day and month the original was served, while they are open.
                 if earning && debit.kind == AccountKind::Member {
-                    if let Some(before) = self.earnings.get(&debit.id).cloned() {
+                    if let Some(e) = self.earnings.get_mut(&debit.id) {
+                        let before = e.clone();
                         let (day, month) = local_day_and_month(context.served_at, p.offset_s);
-                        let mut e = before.clone();
                         let less = |total: &mut Tally| *total = total.minus_down_to_zero(amount);
                         less(&mut e.lifetime);
                         if let Some(total) = e.days.get_mut(&day) {
@@ -693,7 +693,6 @@ impl Rules {
                         if let Some(total) = e.months.get_mut(&month) {
                             less(total);
                         }
-                        self.earnings.insert(debit.id, e);
                         undo = Some((debit.id, Some(before)));
                     }
                 }
@@ -745,39 +744,64 @@ impl Rules {
     }
 
     fn consume_lots(&mut self, account: AccountId, amount: Tally) {
-        let mut lots = self.lots.get(&account).cloned().unwrap_or_default();
-        let mut left = amount;
-        while left.micros() > 0 {
-            let Some(front) = lots.front_mut() else { break };
-            let used = front.remaining.min(left);
-            front.remaining = front.remaining.minus(used);
-            left = left.minus(used);
-            if front.remaining.is_zero() {
-                lots.pop_front();
-            }
+        if !self.lots.contains_key(&account) {
+            return;
         }
-        self.set_lots(account, lots);
+        self.change_lots(account, |lots| {
+            let mut left = amount;
+            while left.micros() > 0 {
+                let Some(front) = lots.front_mut() else { break };
+                let used = front.remaining.min(left);
+                front.remaining = front.remaining.minus(used);
+                left = left.minus(used);
+                if front.remaining.is_zero() {
+                    lots.pop_front();
+                }
+            }
+        });
     }
 
     /// Adds a lot in order of expiry, so debits spend what expires soonest first. Under one
     /// lifetime that is the order credited; after an amendment shortens it, a newer lot may
     /// expire before an older one.
     fn add_lot(&mut self, account: AccountId, expires_at: u64, amount: Tally) {
-        let mut lots = self.lots.get(&account).cloned().unwrap_or_default();
-        let at = lots.partition_point(|lot| lot.expires_at < expires_at);
-        match lots.get_mut(at) {
-            // Credits expiring on one local midnight share a lot, which bounds the lots per
-            // account.
-            Some(lot) if lot.expires_at == expires_at => lot.remaining = lot.remaining.plus(amount),
-            _ => lots.insert(
-                at,
-                Lot {
-                    expires_at,
-                    remaining: amount,
-                },
-            ),
+        self.change_lots(account, |lots| {
+            let at = lots.partition_point(|lot| lot.expires_at < expires_at);
+            match lots.get_mut(at) {
+                // Credits expiring on one local midnight share a lot, which bounds the lots per
+                // account.
+                Some(lot) if lot.expires_at == expires_at => {
+                    lot.remaining = lot.remaining.plus(amount)
+                }
+                _ => lots.insert(
+                    at,
+                    Lot {
+                        expires_at,
+                        remaining: amount,
+                    },
+                ),
+            }
+        });
+    }
+
+    /// Changes an account's lots in place (the undo entry holds the one copy), keeping the
+    /// index of oldest lots in step when the oldest changes.
+    fn change_lots(&mut self, account: AccountId, change: impl FnOnce(&mut VecDeque<Lot>)) {
+        let lots = self.lots.entry(account).or_default();
+        let head_before = lots.front().map(|lot| lot.expires_at);
+        change(lots);
+        let head_after = lots.front().map(|lot| lot.expires_at);
+        if head_after.is_none() {
+            self.lots.remove(&account);
         }
-        self.set_lots(account, lots);
+        if head_before != head_after {
+            if let Some(at) = head_before {
+                self.lot_heads.remove(&(at, account));
+            }
+            if let Some(at) = head_after {
+                self.lot_heads.insert((at, account));
+            }
+        }
     }
 
     /// Replaces an account's lots, keeping the index of oldest lots in step.
