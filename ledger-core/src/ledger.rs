@@ -705,7 +705,7 @@ impl Ledger {
 
         if self.rules.enforced() {
             let context = RuleContext::new(t, debit, credit, amount, timestamp);
-            let rules_undo = self.rules.record(&context);
+            let rules_undo = self.rules.record(&context, self.in_chain);
             self.push_undo(Undo::Rules(rules_undo));
         }
         self.set_total(debit_at, Side::Debit, pending, debit_after, close_debit);
@@ -808,7 +808,7 @@ impl Ledger {
             add_to(&mut credit_after.credits_posted, minor, scale)?;
             let context = RuleContext::posting(&pending, t, debit, credit, amount, timestamp);
             self.rules.check(&context, &self.accounts)?;
-            rules_undo = Some(self.rules.record(&context));
+            rules_undo = Some(self.rules.record(&context, self.in_chain));
         }
         if let Some(undo) = rules_undo {
             self.push_undo(Undo::Rules(undo));
@@ -893,7 +893,7 @@ impl Ledger {
         add_to(&mut credit_after.credits_posted, minor, scale)?;
         check_floor(debit, &debit_after)?;
         check_ceiling(credit, &credit_after)?;
-        let rules_undo = self.rules.record(&context);
+        let rules_undo = self.rules.record(&context, self.in_chain);
         self.push_undo(Undo::Rules(rules_undo));
         self.set_account(debit_at, debit_after, false);
         self.set_account(credit_at, credit_after, false);

@@ -378,7 +378,7 @@ impl Rules {
                 timestamp: record.timestamp,
                 served_at,
             };
-            self.record_earnings(versions, &context);
+            self.record_earnings(versions, &context, false);
         }
     }
 }
@@ -599,34 +599,48 @@ impl Rules {
         }
     }
 
-    pub fn record(&mut self, context: &RuleContext<'_>) -> RulesUndo {
+    ///
+    /// With `keep_undo` false (a transfer outside a linked chain, which refuses before it changes
+    /// anything and so is never rolled back) no copy of the state before is made, and the undo
+    /// returned is empty.
+    pub fn record(&mut self, context: &RuleContext<'_>, keep_undo: bool) -> RulesUndo {
         let mut undo = RulesUndo::default();
         let Some(p) = self.compiled.take() else {
             return undo;
         };
-        self.record_with(&p, context, &mut undo);
+        self.record_with(&p, context, keep_undo, &mut undo);
         self.compiled = Some(p);
         undo
     }
 
-    fn record_with(&mut self, v: &Versions, context: &RuleContext<'_>, undo: &mut RulesUndo) {
+    fn record_with(
+        &mut self,
+        v: &Versions,
+        context: &RuleContext<'_>,
+        keep_undo: bool,
+        undo: &mut RulesUndo,
+    ) {
         if context.movement == Movement::Held {
             return;
         }
         let (debit, credit) = (context.debit, context.credit);
         let amount = Tally::of(context.amount);
-        undo.earnings = self.record_earnings(v, context);
+        undo.earnings = self.record_earnings(v, context, keep_undo);
         // Lots follow the policy in force when the credit is made.
         let p = v.at(context.timestamp);
         if let Some(expiry) = p.expiry.get(&debit.unit) {
             if debit.kind.is_holder() {
-                undo.lots
-                    .push((debit.id, self.lots.get(&debit.id).cloned()));
+                if keep_undo {
+                    undo.lots
+                        .push((debit.id, self.lots.get(&debit.id).cloned()));
+                }
                 self.consume_lots(debit.id, amount);
             }
             if credit.kind.is_holder() {
-                undo.lots
-                    .push((credit.id, self.lots.get(&credit.id).cloned()));
+                if keep_undo {
+                    undo.lots
+                        .push((credit.id, self.lots.get(&credit.id).cloned()));
+                }
                 let expires_at = lot_expiry(context.timestamp, p.offset_s, expiry.lifetime_days);
                 match self.carried_for(context.transfer_id) {
                     // Arriving hours keep the expiry they had at home, never a later one than
@@ -649,11 +663,12 @@ impl Rules {
     }
 
     /// Counts an earning (or gives one back, for a reversal) under the policy in force when the
-    /// service was done; returns what to put back.
+    /// service was done; returns what to put back (with `keep_undo`).
     fn record_earnings(
         &mut self,
         v: &Versions,
         context: &RuleContext<'_>,
+        keep_undo: bool,
     ) -> Option<(AccountId, Option<Earnings>)> {
         let (debit, credit) = (context.debit, context.credit);
         let amount = Tally::of(context.amount);
@@ -666,7 +681,9 @@ impl Rules {
             Movement::Posted | Movement::PostOfHold => {
                 if earning && credit.kind == AccountKind::Member {
                     // Changed in place: the undo entry is the one copy.
-                    let before = self.earnings.get(&credit.id).cloned();
+                    if keep_undo {
+                        undo = Some((credit.id, self.earnings.get(&credit.id).cloned()));
+                    }
                     let e = self.earnings.entry(credit.id).or_default();
                     let (day, month) = local_day_and_month(context.served_at, p.offset_s);
                     let day = e.days.entry(day).or_default();
@@ -675,7 +692,6 @@ impl Rules {
                     *month = month.plus(amount);
                     e.lifetime = e.lifetime.plus(amount);
                     forget_closed_periods(e, v, context.timestamp);
-                    undo = Some((credit.id, before));
                 }
             }
             Movement::Reversal => {
@@ -683,7 +699,9 @@ impl Rules {
                 // room in the day and month the original was served, while they are open.
                 if earning && debit.kind == AccountKind::Member {
                     if let Some(e) = self.earnings.get_mut(&debit.id) {
-                        let before = e.clone();
+                        if keep_undo {
+                            undo = Some((debit.id, Some(e.clone())));
+                        }
                         let (day, month) = local_day_and_month(context.served_at, p.offset_s);
                         let less = |total: &mut Tally| *total = total.minus_down_to_zero(amount);
                         less(&mut e.lifetime);
@@ -693,7 +711,6 @@ impl Rules {
                         if let Some(total) = e.months.get_mut(&month) {
                             less(total);
                         }
-                        undo = Some((debit.id, Some(before)));
                     }
                 }
             }
