@@ -61,6 +61,19 @@ fn applied(sizes: impl Fn(usize) -> usize) -> Ledger {
     f.ledger
 }
 
+/// Where the user data `mark` stands in a snapshot's bytes (it must stand there once).
+fn where_marked(bytes: &[u8], mark: u128) -> usize {
+    let mark = mark.to_le_bytes();
+    let found: Vec<usize> = bytes
+        .windows(mark.len())
+        .enumerate()
+        .filter(|(_, w)| *w == mark)
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(found.len(), 1, "the mark stands once in the snapshot");
+    found[0]
+}
+
 #[test]
 fn the_digest_does_not_depend_on_the_batches_nor_on_when_chunks_were_hashed() {
     let whole = applied(|_| 8_190);
@@ -96,16 +109,7 @@ fn the_digest_does_not_depend_on_the_batches_nor_on_when_chunks_were_hashed() {
 fn a_change_to_a_transfer_in_an_early_chunk_changes_the_digest() {
     let ledger = applied(|_| 8_190);
     let bytes = encode(&ledger);
-    let mark = MARK.to_le_bytes();
-    let at = bytes
-        .windows(mark.len())
-        .position(|w| w == mark)
-        .expect("the marked transfer is in the snapshot");
-    assert_eq!(
-        bytes.windows(mark.len()).filter(|w| *w == mark).count(),
-        1,
-        "the mark is found once"
-    );
+    let at = where_marked(&bytes, MARK);
     let mut changed = bytes.clone();
     changed[at] ^= 1;
     let decoded = decode(&changed).expect("user data is not checked when decoding");
@@ -122,11 +126,7 @@ fn a_hold_in_an_early_chunk_still_pending_is_told_from_one_expired() {
         TransferState::Pending
     );
     let bytes = encode(&ledger);
-    let mark = HOLD_MARK.to_le_bytes();
-    let at = bytes
-        .windows(mark.len())
-        .position(|w| w == mark)
-        .expect("the marked hold is in the snapshot");
+    let at = where_marked(&bytes, HOLD_MARK);
     // After a plain hold's user data: no served_at, its applied fields as requested, then
     // its timestamp and its state (FORMAT.md §16.1).
     let state_at = at + 16 + 8;
