@@ -26,7 +26,7 @@
 //! index never takes the process down, and never touches the journal. `contain` is also where
 //! sled's errors become [`IndexError`]s: no sled type leaves this module.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
@@ -205,13 +205,21 @@ pub struct IndexStatement {
     pub more: bool,
 }
 
+/// The fewest account entries a delta gathers before it first sorts them.
+const COMPACT_ACCOUNTS_MIN: usize = 1 << 16;
+
 /// What one or more journal records change in the index.
 #[derive(Debug, Default)]
 pub struct IndexDelta {
     /// Transfers to add, in the order applied.
     pub transfers: Vec<IndexedTransfer>,
-    /// Accounts whose stored copy must be refreshed from the ledger.
-    pub accounts: BTreeSet<AccountId>,
+    /// Accounts whose stored copy must be refreshed from the ledger, with repeats and in no
+    /// order until [`IndexDelta::touched_accounts`] sorts them (pushing is what the commit path
+    /// can afford per transfer; a tree insert per account side cost a fifth of it).
+    pub accounts: Vec<AccountId>,
+    /// When `accounts` is next sorted and deduplicated as it grows, so that a delta gathering a
+    /// whole journal (an index rebuild) holds at most about twice the accounts it touched.
+    pub(crate) compact_at: usize,
     /// Set when a reply's shape did not say which accounts changed: refresh them all.
     pub all_accounts: bool,
 }
@@ -223,7 +231,7 @@ impl IndexDelta {
             (Command::CreateAccounts(items), Reply::Events(results)) => {
                 for (item, result) in items.iter().zip(results) {
                     if result.code == ResultCode::Ok {
-                        self.accounts.insert(item.id);
+                        self.touch(item.id);
                     }
                 }
             }
@@ -234,8 +242,8 @@ impl IndexDelta {
                     }
                     if let Some(record) = ledger.transfer(item.id) {
                         self.push_transfer(sequence, record);
-                        self.accounts.insert(record.debit_account_id);
-                        self.accounts.insert(record.credit_account_id);
+                        self.touch(record.debit_account_id);
+                        self.touch(record.credit_account_id);
                     }
                 }
             }
@@ -246,15 +254,15 @@ impl IndexDelta {
                     if record.id().get() & SWEEP_TRANSFER_ID_BIT != 0 {
                         self.push_transfer(sequence, record);
                     }
-                    self.accounts.insert(record.debit_account_id);
-                    self.accounts.insert(record.credit_account_id);
+                    self.touch(record.debit_account_id);
+                    self.touch(record.credit_account_id);
                 }
             }
             (Command::SetEligibility(items), _) => {
-                self.accounts.extend(items.iter().map(|e| e.account));
+                items.iter().for_each(|e| self.touch(e.account));
             }
             (Command::CloseAccounts(items), _) => {
-                self.accounts.extend(items.iter().copied());
+                items.iter().for_each(|&id| self.touch(id));
             }
             (Command::Operate(operation), Reply::Events(results)) => {
                 // The results are the plan's transfers, ratings, then closes; a retry answers
@@ -268,14 +276,14 @@ impl IndexDelta {
                     }
                     if let Some(transfer) = ledger.transfer(*id) {
                         self.push_transfer(sequence, transfer);
-                        self.accounts.insert(transfer.debit_account_id);
-                        self.accounts.insert(transfer.credit_account_id);
+                        self.touch(transfer.debit_account_id);
+                        self.touch(transfer.credit_account_id);
                     }
                 }
                 let closes = results.len().saturating_sub(record.closes.len());
                 for (account, result) in record.closes.iter().zip(&results[closes..]) {
                     if result.code == ResultCode::Ok {
-                        self.accounts.insert(*account);
+                        self.touch(*account);
                     }
                 }
             }
@@ -285,6 +293,22 @@ impl IndexDelta {
             // A reply of a shape this code does not know: be safe, refresh every account.
             _ => self.all_accounts = true,
         }
+    }
+
+    /// Notes that `account` changed.
+    fn touch(&mut self, account: AccountId) {
+        self.accounts.push(account);
+        if self.accounts.len() >= self.compact_at {
+            self.touched_accounts();
+            self.compact_at = (2 * self.accounts.len()).max(COMPACT_ACCOUNTS_MIN);
+        }
+    }
+
+    /// The accounts changed, in ascending id order, each once.
+    pub fn touched_accounts(&mut self) -> &[AccountId] {
+        self.accounts.sort_unstable();
+        self.accounts.dedup();
+        &self.accounts
     }
 
     fn push_transfer(&mut self, sequence: u64, record: &TransferRecord) {

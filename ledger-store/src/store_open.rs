@@ -526,7 +526,7 @@ impl CatchUp {
     }
 
     /// Writes what is left with the mark of the replayed head.
-    fn finish(self, replayed: &Replayed, all_accounts: bool) -> Result<()> {
+    fn finish(mut self, replayed: &Replayed, all_accounts: bool) -> Result<()> {
         if let Some(e) = self.error {
             return Err(e.into());
         }
@@ -534,7 +534,7 @@ impl CatchUp {
         let accounts: Vec<Account> = if all_accounts || self.delta.all_accounts {
             ledger.accounts().cloned().collect()
         } else {
-            let ids = self.delta.accounts.iter();
+            let ids = self.delta.touched_accounts().iter();
             ids.filter_map(|id| ledger.account(*id).cloned()).collect()
         };
         let mark = IndexMark::of(replayed.head.sequence, replayed.head.hash, ledger);

@@ -421,7 +421,7 @@ fn apply_group(
     let accounts = if delta.all_accounts {
         ledger.accounts().cloned().collect()
     } else {
-        let ids = delta.accounts.iter();
+        let ids = delta.touched_accounts().iter();
         ids.filter_map(|id| ledger.account(*id).cloned()).collect()
     };
     // Under the write lock: a reader holding the read lock sees the state and this together.
