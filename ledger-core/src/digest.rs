@@ -66,7 +66,7 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
         digest.history.pending(t.id());
     }
     for t in tail {
-        digest.transfer(ledger, t);
+        digest.transfer(t);
     }
     digest.finish(ledger)
 }
@@ -106,19 +106,15 @@ impl StateDigest {
         }
     }
 
-    /// Adds the next transfer; `ledger` gives its unit's scale.
-    pub fn transfer(&mut self, ledger: &Ledger, t: &TransferRecord) {
-        let _ = ledger;
+    /// Adds the next transfer.
+    pub fn transfer(&mut self, t: &TransferRecord) {
         self.history.push(t);
     }
 
     /// Ends with the history, then `ledger`'s failed ids, clock and rule state.
     pub fn finish(mut self, ledger: &Ledger) -> [u8; 32] {
-        let h = &mut self.h;
-        self.history.write(&mut |bytes| {
-            h.update(bytes);
-        });
-        write_rest(h, ledger);
+        self.history.write(&mut self.h);
+        write_rest(&mut self.h, ledger);
         self.h.finalize()
     }
 }

@@ -17,6 +17,7 @@
 //! posted or voided).
 
 use crate::amount::Amount;
+use crate::digest::Digester;
 use crate::transfer::{TransferFlags, TransferRecord, TransferState};
 use crate::TransferId;
 
@@ -229,12 +230,12 @@ impl HistoryDigest {
 
     /// The digest's part 3 after the count: the chain, the transfers after its last full chunk,
     /// and the pending ids.
-    pub fn write(&self, out: &mut dyn FnMut(&[u8])) {
-        out(&self.history.chain);
-        out(&self.tail);
-        out(&(self.pending.len() as u64).to_le_bytes());
+    pub fn write(&self, h: &mut Digester) {
+        h.update(&self.history.chain);
+        h.update(&self.tail);
+        h.update(&(self.pending.len() as u64).to_le_bytes());
         for id in &self.pending {
-            out(&id.get().to_le_bytes());
+            h.update(&id.get().to_le_bytes());
         }
     }
 }
