@@ -141,6 +141,7 @@ pub mod command;
 pub mod digest;
 pub mod history;
 pub mod id;
+pub mod id_filter;
 pub mod ledger;
 pub mod limits;
 pub mod minor;
@@ -164,6 +165,7 @@ pub use arrival::{Arrival, CarriedLot, ARRIVAL_LOTS_MAX, NO_EXPIRY};
 pub use attribution::Attribution;
 pub use command::{Command, Eligibility, Link, Rating, Reply};
 pub use id::{AccountId, TransferId, ZeroId};
+pub use id_filter::IdFilter;
 pub use ledger::{BatchError, Ledger};
 pub use policy::{
     Cap, CodeRule, Excess, Expiry, GiftRules, Period, Policy, PolicyError, Purpose,
