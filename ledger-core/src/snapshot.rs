@@ -152,6 +152,25 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
     w.0
 }
 
+/// One transfer as the state encodes it (§16.1 of docs/FORMAT.md), appended to `out`: what a
+/// store keeps of a transfer the engine no longer holds, so that there is one encoding of it.
+pub fn encode_transfer_record(t: &TransferRecord, out: &mut Vec<u8>) {
+    let mut w = Writer(std::mem::take(out));
+    encode_transfer(&mut w, t);
+    *out = w.0;
+}
+
+/// The transfer [`encode_transfer_record`] wrote: `bytes` must hold exactly one, checked as a
+/// state's transfers are (an error, never a panic, for any input).
+pub fn decode_transfer_record(bytes: &[u8]) -> Result<TransferRecord, StateError> {
+    let mut r = Reader { bytes, at: 0 };
+    let record = decode_transfer(&mut r)?;
+    if r.at != bytes.len() {
+        return Err(bad("end", "bytes after the transfer"));
+    }
+    Ok(record)
+}
+
 fn encode_transfer(w: &mut Writer, t: &TransferRecord) {
     // The history bytes are this encoding up to the timestamp, without the state it is in now.
     let start = w.0.len();

@@ -8,7 +8,9 @@
 mod timebank_support;
 
 use ledger_core::policy::{Cap, Excess, Period};
-use ledger_core::snapshot::{decode, decode_digested, digest, encode};
+use ledger_core::snapshot::{
+    decode, decode_digested, decode_transfer_record, digest, encode, encode_transfer_record,
+};
 use ledger_core::{
     AccountKind, Attribution, Command, Ledger, Link, Policy, Rating, Transfer, TransferFlags,
 };
@@ -69,6 +71,41 @@ fn the_round_trip_keeps_every_part_of_the_state() {
         ledger.attribution_at(ledger.clock())
     );
     assert_eq!(restored.failed_code(tid(14)), ledger.failed_code(tid(14)));
+}
+
+/// A transfer alone (what a store keeps of one the engine let go) is the bytes the state holds
+/// for it, decodes to the same record, and only whole: cut or followed by a byte, it is refused.
+#[test]
+fn a_transfer_record_alone_is_its_bytes_in_the_state_and_decodes_only_whole() {
+    let ledger = busy_ledger();
+    let state = encode(&ledger);
+    let mut seen_reversed = false;
+    for record in ledger.transfers() {
+        let mut bytes = Vec::new();
+        encode_transfer_record(record, &mut bytes);
+        assert!(
+            state.windows(bytes.len()).any(|w| w == bytes),
+            "transfer {} is written as the state writes it",
+            record.id().get()
+        );
+        assert_eq!(decode_transfer_record(&bytes).as_ref(), Ok(record));
+        seen_reversed |= record.reversed_by.is_some();
+        for len in 0..bytes.len() {
+            assert!(
+                decode_transfer_record(&bytes[..len]).is_err(),
+                "a cut at {len}"
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        let refused = decode_transfer_record(&longer).unwrap_err();
+        assert_eq!(refused.problem, "bytes after the transfer");
+        // Appending keeps what `out` held.
+        let mut after = vec![7u8];
+        encode_transfer_record(record, &mut after);
+        assert_eq!((after[0], &after[1..]), (7, &bytes[..]));
+    }
+    assert!(seen_reversed, "the setup holds a reversed transfer");
 }
 
 #[test]
