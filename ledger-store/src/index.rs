@@ -12,10 +12,11 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte) ++ accounts (u64 LE) ++ transfers (u64 LE) |
+//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte, 7) ++ accounts (u64 LE) ++ transfers (u64 LE) |
 //! | `a` ++ account id (u128 BE) | the account, 118 bytes (see `docs/FORMAT.md` §10) |
 //! | `t` ++ a run's first transfer id (u128 BE) | the sequences of the records that created up to 64 transfers of consecutive ids (see `index_transfer`) |
 //! | `h` ++ account id (BE) ++ the account's statement lines before the run (u64 BE) ++ its first entry's timestamp (u64 BE) | a run of up to 64 history entries, each what a transfer did to the account, after the posted balance before them (see `index_history`) |
+//! | `c` ++ transfer id (u128 BE) ++ the sequence of the last record applied when it was evicted (u64 BE) | a version of a transfer the engine no longer holds, in the engine state's transfer encoding (see `index_evicted`) |
 //!
 //! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order. The
 //! counts in the mark are the index's fingerprint: opening checks them against the journal
@@ -39,6 +40,7 @@ use ledger_core::{
 
 use crate::error::{IndexError, IndexErrorKind};
 use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
+use crate::index_evicted::{decode_evicted, encode_evicted, evicted_key, PREFIX_EVICTED};
 use crate::index_history::{
     account_prefix, decode_run, encode_run, run_key, Run, PREFIX_HISTORY, RUN_ENTRIES_MAX,
 };
@@ -52,12 +54,12 @@ const KEY_LIVE: &[u8] = b"live";
 const GENERATION_PREFIX: &str = "index-";
 /// The layout of the values below; an index written in another layout (or before the marker
 /// carried one) reads as having no marker, so opening rebuilds it.
-const INDEX_FORMAT: u8 = 6;
+const INDEX_FORMAT: u8 = 7;
 const MARKER_BYTES: usize = 8 + 32 + 1 + 8 + 8;
 const PREFIX_ACCOUNT: u8 = b'a';
 /// How often opening retries sled's directory lock (about 2 s in all).
 const OPEN_LOCK_ATTEMPTS_MAX: u64 = 60;
-/// Transfers gathered before a rebuild writes them out, to bound memory.
+/// Transfers (and evicted versions) gathered before a rebuild writes them out, to bound memory.
 pub const REBUILD_CHUNK_TRANSFERS: usize = 65_536;
 
 /// What a call into sled fails with inside this module: sled's own error, or damage the index
@@ -190,8 +192,10 @@ impl IndexedTransfer {
     }
 }
 
-// The indexer's queue holds one per transfer (see `INDEX_LAG_TRANSFERS_MAX`).
+// The indexer's queue holds one per transfer, and an evicted version (with the request, boxed,
+// when it is not the plain one) per eviction (see `INDEX_LAG_TRANSFERS_MAX`).
 const _: () = assert!(std::mem::size_of::<IndexedTransfer>() <= 112);
+const _: () = assert!(std::mem::size_of::<(u64, TransferRecord)>() <= 144);
 
 /// A page of an account's statement as the index reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +226,9 @@ pub struct IndexDelta {
     pub(crate) compact_at: usize,
     /// Set when a reply's shape did not say which accounts changed: refresh them all.
     pub all_accounts: bool,
+    /// Transfers the engine let go of, each with the sequence of the last record applied when
+    /// it did: written as a new version (`c` key) beside the versions already there.
+    pub evicted: Vec<(u64, TransferRecord)>,
 }
 
 impl IndexDelta {
@@ -324,7 +331,23 @@ impl IndexDelta {
 
     /// Whether the delta changes nothing in the index.
     pub fn is_empty(&self) -> bool {
-        self.transfers.is_empty() && self.accounts.is_empty() && !self.all_accounts
+        self.transfers.is_empty()
+            && self.evicted.is_empty()
+            && self.accounts.is_empty()
+            && !self.all_accounts
+    }
+
+    /// The transfers it adds and the evicted versions it writes: what a queue of deltas, or a
+    /// batch merged from them, counts against its bound.
+    pub fn transfer_entries(&self) -> usize {
+        self.transfers.len() + self.evicted.len()
+    }
+
+    /// Moves `later`'s transfers and evicted versions (a delta of later records) after this
+    /// one's; its accounts are left behind, for the caller, which reads them from the ledger.
+    pub fn append_transfers(&mut self, later: &mut IndexDelta) {
+        self.transfers.append(&mut later.transfers);
+        self.evicted.append(&mut later.evicted);
     }
 }
 
@@ -692,6 +715,12 @@ impl IndexTree {
             entries.sort_by_key(|e| e.timestamp);
             ends.push((account, self.add_history(&mut batch, account, &entries)?));
         }
+        for (sequence, record) in &delta.evicted {
+            batch.insert(
+                &evicted_key(record.id(), *sequence)[..],
+                encode_evicted(record),
+            );
+        }
         let mut value = [0u8; ACCOUNT_VALUE_BYTES];
         for account in accounts {
             encode_account(account, &mut value);
@@ -849,6 +878,41 @@ impl IndexTree {
             .and_then(|at| sequences.get(at).copied()))
     }
 
+    /// The transfer `id` as it was evicted last before record `before`: the newest version
+    /// whose sequence is below `before` (what a replay applying record `before` must see), if
+    /// any. A damaged version is an error of kind `Corrupted` that names the id.
+    pub fn evicted_transfer(
+        &self,
+        id: TransferId,
+        before: u64,
+    ) -> Result<Option<TransferRecord>, IndexError> {
+        contain(|| self.evicted_transfer_uncontained(id, before))
+    }
+
+    fn evicted_transfer_uncontained(
+        &self,
+        id: TransferId,
+        before: u64,
+    ) -> Result<Option<TransferRecord>, Failure> {
+        if before == 0 {
+            return Ok(None);
+        }
+        let (first, end) = (evicted_key(id, 0), evicted_key(id, before));
+        // Every key of this id's versions starts `first[..17]`; a damaged longer or shorter one
+        // can still sort between the bounds, and is refused by the decoding below.
+        let Some(found) = self.tree.range(&first[..]..&end[..]).next_back() else {
+            return Ok(None);
+        };
+        let (key, value) = found?;
+        let (_, _, record) = decode_evicted(&key, &value).map_err(|why| {
+            Failure::Damaged(format!(
+                "the index's record of evicted transfer {}: {why}; rebuild the index",
+                id.get()
+            ))
+        })?;
+        Ok(Some(record))
+    }
+
     /// Up to `limit` history entries of `account` after `after` (exclusive: the statement
     /// lines through an entry, and its timestamp), oldest first, each with the lines through
     /// it.
@@ -946,6 +1010,43 @@ impl IndexTree {
         })
     }
 
+    /// Checks every evicted version on its own: it decodes, under its own id, and that id is a
+    /// transfer the `t` runs place at or before the version's sequence (an evicted transfer
+    /// was journaled before it was evicted). The first fault, if any.
+    fn compare_evicted(&self) -> Result<Option<String>, Failure> {
+        let mut created: Option<(TransferId, Option<u64>)> = None;
+        for found in self.tree.scan_prefix([PREFIX_EVICTED]) {
+            let (key, value) = found?;
+            let (id, sequence, _) = match decode_evicted(&key, &value) {
+                Ok(version) => version,
+                Err(why) => return Ok(Some(why)),
+            };
+            // Versions of one id are adjacent: one run lookup per id.
+            let at = match created {
+                Some((known, at)) if known == id => at,
+                _ => self.transfer_uncontained(id)?,
+            };
+            created = Some((id, at));
+            match at {
+                None => {
+                    return Ok(Some(format!(
+                        "transfer {} is kept as evicted but not indexed as journaled",
+                        id.get()
+                    )))
+                }
+                Some(at) if at > sequence => {
+                    return Ok(Some(format!(
+                        "transfer {} is kept as evicted at sequence {sequence}, before record \
+                         {at} created it",
+                        id.get()
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(None)
+    }
+
     /// Compares the index with a replayed ledger; the first difference, if any.
     pub fn compare(&self, ledger: &Ledger) -> Result<Option<String>, IndexError> {
         contain(|| self.compare_uncontained(ledger))
@@ -990,6 +1091,9 @@ impl IndexTree {
                 "{transfers} transfers indexed, {} in the journal",
                 ledger.transfer_count()
             )));
+        }
+        if let Some(diff) = self.compare_evicted()? {
+            return Ok(Some(diff));
         }
         let mut history = 0usize;
         // Each account's runs in order: what its transfers did, and the running count of lines
@@ -1372,6 +1476,192 @@ mod tests {
         assert!(empty.probe(&mark(6)).unwrap().is_some());
         assert!(index.live().probe(&mark(6)).unwrap().is_none());
         drop((empty, index));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A settled transfer `id` from account 1 to account 2 of 1.5, as the engine records it.
+    fn settled(id: u128) -> TransferRecord {
+        let amount: ledger_core::Amount = "1.5".parse().unwrap();
+        let request = ledger_core::Transfer::new(tid(id), aid(1), aid(2), amount, 1);
+        TransferRecord::new(&request, aid(1), aid(2), 1, 101, amount, 1_000 + id as u64)
+    }
+
+    fn temporary(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("ledger-index-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    /// A transfer evicted at 10 and, reversed since, again at 30: a lookup before a sequence
+    /// sees the version written last before it, and no other id's.
+    #[test]
+    fn an_evicted_lookup_takes_the_newest_version_before_the_sequence_asked() {
+        let dir = temporary("evicted-versions");
+        let db = Index::open(&dir).unwrap();
+        let index = db.live();
+        let x = 0x0100u128;
+        let before_reversal = settled(x);
+        let mut reversed = settled(x);
+        reversed.reversed_by = Some(tid(0x0200));
+        // Ids whose keys share their first 15 or 16 bytes with x's, on both sides of it: a
+        // lookup bounded wrongly on either side would read one of theirs.
+        let neighbours = [x - 1, x + 1, x + 0x100];
+        let mut evicted = vec![(10, before_reversal.clone()), (30, reversed.clone())];
+        for (at, &n) in neighbours.iter().enumerate() {
+            evicted.push((1 + at as u64, settled(n)));
+            evicted.push((20 + at as u64, settled(n)));
+            evicted.push((u64::MAX, settled(n)));
+        }
+        let delta = IndexDelta {
+            evicted,
+            ..IndexDelta::default()
+        };
+        index.apply(&delta, &[], None).unwrap();
+        for (before, expected) in [
+            (0, None),
+            (5, None),
+            (10, None),
+            (11, Some(&before_reversal)),
+            (30, Some(&before_reversal)),
+            (31, Some(&reversed)),
+            (u64::MAX, Some(&reversed)),
+        ] {
+            let found = index.evicted_transfer(tid(x), before).unwrap();
+            assert_eq!(found.as_ref(), expected, "before {before}");
+        }
+        assert_eq!(index.evicted_transfer(tid(x + 2), u64::MAX).unwrap(), None);
+        assert_eq!(
+            index.evicted_transfer(tid(x - 1), 21).unwrap(),
+            Some(settled(x - 1))
+        );
+        drop((index, db));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Two queued deltas merged as the indexer merges them, applied with a mark, are there
+    /// after the index is closed and opened again.
+    #[test]
+    fn evicted_versions_merged_and_applied_with_a_mark_survive_a_reopen() {
+        let dir = temporary("evicted-reopen");
+        let mut first = delta([(1_000, 1), (1_010, 2)]);
+        first.evicted.push((4, settled(1)));
+        let mut later = delta([(1_020, 3)]);
+        later.evicted.push((7, settled(2)));
+        let mut reversed = settled(1);
+        reversed.reversed_by = Some(tid(3));
+        later.evicted.push((7, reversed.clone()));
+        assert_eq!((first.transfer_entries(), later.transfer_entries()), (3, 3));
+        first.append_transfers(&mut later);
+        assert!(later.is_empty());
+        assert_eq!(first.transfer_entries(), 6);
+        let mark = IndexMark {
+            sequence: 7,
+            hash: [7; 32],
+            accounts: 0,
+            transfers: 3,
+        };
+        let db = Index::open(&dir).unwrap();
+        db.live().apply(&first, &[], Some(mark)).unwrap();
+        db.flush().unwrap();
+        drop(db);
+        let db = Index::open(&dir).unwrap();
+        let index = db.live();
+        assert_eq!(index.mark().unwrap(), Some(mark));
+        assert_eq!(index.evicted_transfer(tid(1), 7).unwrap(), Some(settled(1)));
+        assert_eq!(index.evicted_transfer(tid(1), 8).unwrap(), Some(reversed));
+        assert_eq!(index.evicted_transfer(tid(2), 7).unwrap(), None);
+        assert_eq!(index.evicted_transfer(tid(2), 8).unwrap(), Some(settled(2)));
+        assert_eq!(index.compare_evicted().unwrap(), None);
+        drop((index, db));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A version that does not decode, or holds another transfer, is damage to the lookup
+    /// and to the check against the ledger; a version of a transfer never journaled, or from
+    /// before it was, is reported by the check.
+    #[test]
+    fn a_damaged_evicted_version_is_a_corrupted_index_error_and_a_difference() {
+        let dir = temporary("evicted-damage");
+        let db = Index::open(&dir).unwrap();
+        let index = db.live();
+        let mut applied = delta([(1_000, 5)]);
+        applied.transfers[0].sequence = 3;
+        applied.evicted.push((3, settled(5)));
+        index.apply(&applied, &[], None).unwrap();
+        assert_eq!(index.compare_evicted().unwrap(), None);
+        let check = |tree: &sled::Tree, key: &[u8], value: &[u8], says: &str| {
+            tree.insert(key, value).unwrap();
+            let diff = index.compare_evicted().unwrap();
+            assert!(
+                diff.as_deref().is_some_and(|d| d.contains(says)),
+                "{diff:?}"
+            );
+            tree.remove(key).unwrap();
+        };
+        let tree = index.tree.clone();
+        let mut cut = crate::index_evicted::encode_evicted(&settled(5));
+        cut.pop();
+        let key = evicted_key(tid(5), 9);
+        check(
+            &tree,
+            &key,
+            &cut,
+            "evicted transfer 5 (version at sequence 9) is damaged",
+        );
+        let other = crate::index_evicted::encode_evicted(&settled(6));
+        check(&tree, &key, &other, "holds transfer 6");
+        check(&tree, &key[..24], &other, "is damaged");
+        let good = crate::index_evicted::encode_evicted(&settled(6));
+        check(
+            &tree,
+            &evicted_key(tid(6), 9),
+            &good,
+            "not indexed as journaled",
+        );
+        let early = crate::index_evicted::encode_evicted(&settled(5));
+        check(
+            &tree,
+            &evicted_key(tid(5), 2),
+            &early,
+            "before record 3 created it",
+        );
+        // The lookup refuses the damaged version it would take, and takes an older whole one.
+        tree.insert(&key[..], &cut[..]).unwrap();
+        let error = index.evicted_transfer(tid(5), 10).unwrap_err();
+        assert_eq!(error.kind(), IndexErrorKind::Corrupted, "{error}");
+        assert!(error.message().contains("evicted transfer 5"), "{error}");
+        assert_eq!(index.evicted_transfer(tid(5), 9).unwrap(), Some(settled(5)));
+        tree.remove(&key[..]).unwrap();
+        // A key longer than the layout's, sorting among the id's versions.
+        let longer = [&key[..], &[0]].concat();
+        tree.insert(&longer[..], &early[..]).unwrap();
+        let error = index.evicted_transfer(tid(5), 10).unwrap_err();
+        assert_eq!(error.kind(), IndexErrorKind::Corrupted, "{error}");
+        assert!(error.message().contains("evicted transfer 5"), "{error}");
+        drop((index, db));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `compare` (what verify and a rebuild run) reports a damaged version found by the
+    /// evicted check, on a tree that agrees with the ledger otherwise.
+    #[test]
+    fn compare_reports_a_damaged_evicted_version() {
+        let dir = temporary("evicted-compare");
+        let db = Index::open(&dir).unwrap();
+        let index = db.live();
+        let ledger = Ledger::new(vec![ledger_core::Unit::new(1, "hours", 2)]).unwrap();
+        assert_eq!(index.compare(&ledger).unwrap(), None);
+        index
+            .tree
+            .insert(&evicted_key(tid(5), 9)[..], &b"not a transfer"[..])
+            .unwrap();
+        let diff = index.compare(&ledger).unwrap();
+        assert!(
+            diff.as_deref()
+                .is_some_and(|d| d.contains("evicted transfer 5")),
+            "{diff:?}"
+        );
+        drop((index, db));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -64,6 +64,7 @@ pub mod file;
 mod id_hasher;
 pub mod index;
 mod index_account;
+mod index_evicted;
 mod index_history;
 mod index_transfer;
 pub mod journal;

@@ -52,11 +52,14 @@ pub const SYNC_PIPELINE_DEPTH: usize = 1;
 /// Most commands in one group commit; with full batches of 8,190 transfers this bounds a group
 /// to about 52 MB of journal bytes.
 pub const GROUP_COMMANDS_MAX: usize = 64;
-/// How far the sled index may fall behind the journal, in transfers, before commits wait for
-/// it: bounds the memory the queued index updates take (a transfer's statement entry, about 112
-/// bytes a transfer, 224 MiB).
+/// How far the sled index may fall behind the journal, in transfers (new ones and evicted
+/// versions alike, `IndexDelta::transfer_entries`), before commits wait for it: bounds the
+/// memory the queued index updates take (a transfer's statement entry, about 112 bytes, 224 MiB
+/// in all; an evicted version 144 bytes and, for a request not of the plain shape, its boxed
+/// copy).
 pub const INDEX_LAG_TRANSFERS_MAX: usize = 1 << 21;
-/// Most transfers the indexer writes in one sled batch (it merges queued groups up to this).
+/// Most transfers (and evicted versions) the indexer writes in one sled batch (it merges queued
+/// groups up to this).
 pub const INDEX_BATCH_TRANSFERS_MAX: usize = 1 << 17;
 /// Most history entries one page returns.
 pub const HISTORY_PAGE_MAX: usize = 1000;

@@ -513,11 +513,10 @@ impl CatchUp {
             return;
         }
         self.delta.collect(sequence, command, reply, ledger);
-        if self.delta.transfers.len() >= REBUILD_CHUNK_TRANSFERS {
-            let chunk = IndexDelta {
-                transfers: std::mem::take(&mut self.delta.transfers),
-                ..IndexDelta::default()
-            };
+        if self.delta.transfer_entries() >= REBUILD_CHUNK_TRANSFERS {
+            // The transfers and evicted versions go; the touched accounts stay for the end.
+            let mut chunk = IndexDelta::default();
+            chunk.append_transfers(&mut self.delta);
             // No mark: if this stops half way, the next open catches up from the old one.
             if let Err(e) = self.index.apply(&chunk, &[], None) {
                 self.error = Some(e);

@@ -506,7 +506,7 @@ fn queue_index_job(shared: &Shared, job: IndexJob) {
             .wait(queue)
             .unwrap_or_else(|e| e.into_inner());
     }
-    queue.transfers += job.delta.transfers.len();
+    queue.transfers += job.delta.transfer_entries();
     queue.jobs.push_back(job);
     shared.index_queue_ready.notify_one();
 }
@@ -528,23 +528,24 @@ fn next_index_job(shared: &Shared) -> Option<IndexJob> {
     let mut accounts: BTreeMap<AccountId, Account> =
         merged.accounts.drain(..).map(|a| (a.id, a)).collect();
     while let Some(next) = queue.jobs.front() {
-        if merged.delta.transfers.len() + next.delta.transfers.len() > INDEX_BATCH_TRANSFERS_MAX
+        if merged.delta.transfer_entries() + next.delta.transfer_entries()
+            > INDEX_BATCH_TRANSFERS_MAX
             || queue
                 .pause_at
                 .is_some_and(|pause| next.marker.sequence > pause)
         {
             break;
         }
-        let Some(next) = queue.jobs.pop_front() else {
+        let Some(mut next) = queue.jobs.pop_front() else {
             break;
         };
-        merged.delta.transfers.extend(next.delta.transfers);
+        merged.delta.append_transfers(&mut next.delta);
         // Later groups hold later states of an account: they win.
         accounts.extend(next.accounts.into_iter().map(|a| (a.id, a)));
         merged.marker = next.marker;
     }
     merged.accounts = accounts.into_values().collect();
-    queue.transfers = queue.jobs.iter().map(|j| j.delta.transfers.len()).sum();
+    queue.transfers = queue.jobs.iter().map(|j| j.delta.transfer_entries()).sum();
     shared.index_queue_room.notify_all();
     Some(merged)
 }
