@@ -59,9 +59,15 @@ impl Digester {
 }
 
 pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
-    let records = ledger.transfers.records();
-    let (chained, tail) = records.split_at(ledger.history.chained);
-    let mut digest = StateDigest::start(ledger, records.len() as u64, ledger.history);
+    let table = &ledger.transfers;
+    // Everything evicted is in the chain: the vector holds the chain's end and the tail.
+    let (chained, tail) = table
+        .records()
+        .split_at(ledger.history.chained - table.first());
+    let mut digest = StateDigest::start(ledger, table.len() as u64, ledger.history);
+    for (_, hold) in table.held() {
+        digest.history.pending(hold.id());
+    }
     for t in chained.iter().filter(|t| t.state == TransferState::Pending) {
         digest.history.pending(t.id());
     }
@@ -72,16 +78,20 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
 }
 
 /// The first state digest (context [`STATE_DIGEST_V1_CONTEXT`]): part 3 wrote every transfer
-/// with its state, in the order applied (docs/FORMAT.md §5.2.1). It reads the whole history.
-pub(crate) fn state_digest_v1(ledger: &Ledger) -> [u8; 32] {
+/// with its state, in the order applied (docs/FORMAT.md §5.2.1). It reads the whole history, so
+/// there is none once transfers were evicted.
+pub(crate) fn state_digest_v1(ledger: &Ledger) -> Option<[u8; 32]> {
+    if ledger.transfers.has_evicted() {
+        return None;
+    }
     let mut h = Digester::new(STATE_DIGEST_V1_CONTEXT);
     write_units_and_accounts(&mut h, ledger);
     h.update(&(ledger.transfers.len() as u64).to_le_bytes());
-    for t in ledger.transfers.iter() {
+    for t in ledger.transfers.records() {
         write_transfer_v1(&mut h, ledger, t);
     }
     write_rest(&mut h, ledger);
-    h.finalize()
+    Some(h.finalize())
 }
 
 /// The state digest fed in the order of its input: the units and accounts, then the transfers

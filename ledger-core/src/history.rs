@@ -38,12 +38,15 @@ pub(crate) struct History {
 }
 
 impl History {
-    /// Hashes each full chunk of `records` (every transfer of the ledger, oldest first) that is
-    /// not in the chain yet. Between two full chunks it does nothing.
-    pub fn absorb(&mut self, records: &[TransferRecord]) {
+    /// Hashes each full chunk of `records` (the ledger's transfers from position `first` on,
+    /// oldest first; `first` is at most `chained`) that is not in the chain yet. Between two full
+    /// chunks it does nothing.
+    pub fn absorb(&mut self, first: usize, records: &[TransferRecord]) {
+        debug_assert!(first <= self.chained, "only chained transfers are evicted");
         let mut bytes = Vec::new();
-        while records.len() - self.chained >= HISTORY_CHUNK_TRANSFERS {
-            let chunk = &records[self.chained..self.chained + HISTORY_CHUNK_TRANSFERS];
+        while first + records.len() - self.chained >= HISTORY_CHUNK_TRANSFERS {
+            let at = self.chained - first;
+            let chunk = &records[at..at + HISTORY_CHUNK_TRANSFERS];
             bytes.clear();
             bytes.reserve(chunk.len() * TRANSFER_HISTORY_BYTES_MAX);
             for t in chunk {

@@ -48,6 +48,17 @@ pub enum BatchError {
     /// The command amends the policy and the amendment is refused.
     #[error(transparent)]
     Amendment(#[from] AmendmentError),
+    /// The command names a transfer the ledger evicted from memory and the host has not loaded
+    /// back ([`Ledger::transfers_to_load`]).
+    #[error("transfer {id} is not in memory: load it before the command")]
+    NotLoaded {
+        /// The first such id.
+        id: TransferId,
+    },
+    /// The amendment caps a unit no version capped before, which counts the earnings of every
+    /// transfer ever applied in it, and some were evicted from memory.
+    #[error("the amendment caps a unit for the first time, which needs every transfer in memory, and some were evicted")]
+    HistoryEvicted,
 }
 
 /// What to put back if a linked chain fails. Every mutation of a chain pushes one entry first.
@@ -201,6 +212,7 @@ impl Ledger {
         who: Attribution,
         now: u64,
     ) -> Result<Reply, BatchError> {
+        self.check_loaded(command, now)?;
         let first = now.max(self.clock.saturating_add(1));
         self.acting = who;
         let reply = self.dispatch(command, now);
@@ -260,8 +272,9 @@ impl Ledger {
         self.accounts.get(&id)
     }
 
-    /// The transfer with this id as applied (its current state included); `None` when it was never
-    /// applied, including an id that failed ([`Ledger::failed_code`]).
+    /// The transfer with this id as applied (its current state included), if it is in memory;
+    /// `None` when it was never applied (including an id that failed, [`Ledger::failed_code`])
+    /// or when it was evicted ([`Ledger::evict_transfers`]) and not loaded back.
     pub fn transfer(&self, id: TransferId) -> Option<&TransferRecord> {
         self.transfers.get(&id)
     }
@@ -271,7 +284,9 @@ impl Ledger {
         self.accounts.values()
     }
 
-    /// Every transfer, in the order applied.
+    /// Every transfer in memory: all of them, in the order applied, until some are evicted
+    /// ([`Ledger::evict_transfers`]); then the newest in the order applied, followed by the
+    /// older holds still pending and the records loaded back, in no particular order.
     pub fn transfers(&self) -> impl Iterator<Item = &TransferRecord> {
         self.transfers.iter()
     }
@@ -282,12 +297,23 @@ impl Ledger {
     }
 
     /// How many transfers were applied, in every state (a post or a void is a transfer of its
-    /// own; failed ids are not counted).
+    /// own; failed ids are not counted), evicted ones included.
     pub fn transfer_count(&self) -> usize {
         self.transfers.len()
     }
 
-    /// Pending transfers not yet posted, voided or expired.
+    /// How many transfers are in memory (all of them until some are evicted).
+    pub fn resident_transfer_count(&self) -> usize {
+        self.transfers.resident()
+    }
+
+    /// How many transfers were evicted from memory, counting each eviction (a record loaded
+    /// back, changed and evicted again counts twice).
+    pub fn evicted_transfer_count(&self) -> u64 {
+        self.transfers.evicted().len()
+    }
+
+    /// Pending transfers not yet posted, voided or expired (always in memory).
     pub fn pending_count(&self) -> usize {
         self.transfers
             .iter()
@@ -315,14 +341,18 @@ impl Ledger {
     /// The first state digest, which journals of record format version 5 and before hold in
     /// their checkpoints (docs/FORMAT.md §5.2.1): it hashes every transfer, so it costs what
     /// the history does. Use [`Ledger::state_digest`] for anything new.
-    pub fn state_digest_v1(&self) -> [u8; 32] {
+    ///
+    /// `None` once transfers were evicted ([`Ledger::evict_transfers`]): the first digest
+    /// cannot be computed without them.
+    pub fn state_digest_v1(&self) -> Option<[u8; 32]> {
         crate::digest::state_digest_v1(self)
     }
 
     /// Hashes into the history chain every full chunk of transfers not in it yet: at the end of
     /// each command that adds transfers, once none of them can be rolled back.
     pub(crate) fn extend_history(&mut self) {
-        self.history.absorb(self.transfers.records());
+        self.history
+            .absorb(self.transfers.first(), self.transfers.records());
     }
 
     // ---------------------------------------------------------------------------------------

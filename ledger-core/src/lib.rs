@@ -139,6 +139,7 @@ pub mod arrival;
 pub mod attribution;
 pub mod command;
 pub mod digest;
+mod eviction;
 pub mod history;
 pub mod id;
 pub mod id_filter;

@@ -315,6 +315,19 @@ impl Rules {
         self.compiled.as_ref()?.amendments.last().map(|c| c.from)
     }
 
+    /// Whether `amendment` caps a unit no version capped before: applying it counts the
+    /// earnings of every transfer ever applied in that unit.
+    pub fn amendment_recounts(&self, amendment: &Amendment) -> bool {
+        let Some(versions) = self.compiled.as_ref() else {
+            return false;
+        };
+        amendment
+            .policy
+            .caps
+            .iter()
+            .any(|cap| !versions.tracked.contains(&cap.unit))
+    }
+
     /// Adds an amendment the ledger checked ([`crate::amendment`]). A unit no earlier version
     /// capped has its earnings counted from the ledger's history now, so a new lifetime cap
     /// counts what was earned before it.
@@ -346,7 +359,8 @@ impl Rules {
         transfers: &TransferTable,
         accounts: &AccountTable,
     ) {
-        for record in transfers.iter().filter(|r| r.unit == unit) {
+        debug_assert!(!transfers.has_evicted(), "a recount reads every transfer");
+        for record in transfers.records().iter().filter(|r| r.unit == unit) {
             let flags = record.flags();
             let (movement, served_at) = if flags.contains(TransferFlags::PENDING)
                 || flags.contains(TransferFlags::VOID_PENDING)

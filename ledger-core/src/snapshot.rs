@@ -17,7 +17,9 @@ use crate::amount::Amount;
 use crate::attribution::Attribution;
 use crate::digest::StateDigest;
 use crate::history::History;
+use crate::history::HISTORY_CHUNK_TRANSFERS;
 use crate::id::{AccountId, TransferId};
+use crate::id_filter::IdFilter;
 use crate::ledger::Ledger;
 use crate::limits::{BALANCE_WHOLE_MAX, UNIT_SCALE_MAX};
 use crate::operation::{OperationKind, OperationRecord};
@@ -26,14 +28,15 @@ use crate::result::{EventResult, ResultCode};
 use crate::rules::{Earnings, Lot, Rules};
 use crate::tally::Tally;
 use crate::transfer::{Transfer, TransferFlags, TransferRecord, TransferState};
-use crate::transfer_table::TRANSFERS_MAX;
+use crate::transfer_table::{TransferTable, TRANSFERS_MAX};
 use crate::unit::Unit;
 
 /// The first bytes of an engine state.
 pub const STATE_MAGIC: [u8; 8] = *b"TBSTATE\0";
 /// The version of the state encoding this build writes and reads (2: without version 1's
-/// per-account history, which the store's index keeps).
-pub const STATE_VERSION: u32 = 2;
+/// per-account history, which the store's index keeps; 3: with what eviction left, the
+/// transfers in memory and the filter of evicted ids).
+pub const STATE_VERSION: u32 = 3;
 
 use crate::history::{
     self, AS_REQUESTED, HAS_AMOUNT, HAS_CREDIT, HAS_DEBIT, HAS_RELATED, HAS_REVERSED_BY,
@@ -57,7 +60,7 @@ fn bad(field: &'static str, problem: &'static str) -> StateError {
 /// The ledger's whole state, in the canonical encoding (docs/FORMAT.md, "Snapshots").
 pub fn encode(ledger: &Ledger) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(
-        64 + ledger.accounts.len() * 160 + ledger.transfers.len() * 110,
+        64 + ledger.accounts.len() * 160 + ledger.transfers.resident() * 110,
     ));
     w.bytes(&STATE_MAGIC);
     w.u32(STATE_VERSION);
@@ -96,8 +99,25 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
         }
     }
 
-    w.u64(ledger.transfers.len() as u64);
-    for t in ledger.transfers.iter() {
+    let table = &ledger.transfers;
+    w.u64(table.len() as u64);
+    w.u64(table.first() as u64);
+    if table.first() > 0 {
+        w.bytes(&ledger.history.chain);
+        table.evicted().encode(&mut w.0);
+        let held = table.held();
+        w.u64(held.len() as u64);
+        for (at, t) in held {
+            w.u32(at);
+            encode_transfer(&mut w, t);
+        }
+        let changed = table.changed();
+        w.u64(changed.len() as u64);
+        for t in changed {
+            encode_transfer(&mut w, t);
+        }
+    }
+    for t in table.records() {
         encode_transfer(&mut w, t);
     }
 
@@ -272,10 +292,20 @@ pub fn digest(bytes: &[u8]) -> Result<[u8; 32], StateError> {
 
 /// Where the transfers of a state go as they are decoded.
 trait TransferSink {
-    /// Before the first: the ledger decoded so far (units, clock, accounts), and how many follow.
-    fn start(&mut self, ledger: &mut Ledger, count: usize);
-    /// The next transfer, in the order encoded.
-    fn take(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError>;
+    /// Before the first: the ledger decoded so far (units, clock, accounts), how many transfers
+    /// were applied, and the chain over those before the first one in memory, if any.
+    fn start(&mut self, ledger: &mut Ledger, count: usize, history: History);
+    /// A hold before the first transfer in order still pending, at its position (ascending).
+    fn held(&mut self, ledger: &mut Ledger, at: u32, t: TransferRecord) -> Result<(), StateError>;
+    /// A record loaded back after its eviction and changed since.
+    fn changed(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError>;
+    /// The next transfer in order, at `position`.
+    fn take(
+        &mut self,
+        ledger: &mut Ledger,
+        position: usize,
+        t: TransferRecord,
+    ) -> Result<(), StateError>;
 }
 
 /// Into the ledger's transfer table, as the engine holds them; with `digest`, each also
@@ -287,22 +317,56 @@ struct IntoLedger {
 }
 
 impl TransferSink for IntoLedger {
-    fn start(&mut self, ledger: &mut Ledger, count: usize) {
-        ledger.transfers.reserve(count);
+    fn start(&mut self, ledger: &mut Ledger, count: usize, history: History) {
+        ledger
+            .transfers
+            .reserve(count.saturating_sub(ledger.transfers.first()));
         if self.digesting {
-            self.digest = Some(StateDigest::start(ledger, count as u64, History::default()));
+            self.digest = Some(StateDigest::start(ledger, count as u64, history));
         }
     }
 
-    fn take(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError> {
+    fn held(&mut self, ledger: &mut Ledger, at: u32, t: TransferRecord) -> Result<(), StateError> {
+        if let Some(digest) = self.digest.as_mut() {
+            digest.history.pending(t.id());
+        }
+        match ledger.transfers.restore_held(at, t) {
+            true => Ok(()),
+            false => Err(bad("transfers", "an id twice")),
+        }
+    }
+
+    fn changed(&mut self, ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError> {
+        match ledger.transfers.restore_changed(t) {
+            true => Ok(()),
+            false => Err(bad("transfers", "an id twice")),
+        }
+    }
+
+    fn take(
+        &mut self,
+        ledger: &mut Ledger,
+        position: usize,
+        t: TransferRecord,
+    ) -> Result<(), StateError> {
         if ledger.transfers.get(&t.id()).is_some() {
             return Err(bad("transfers", "an id twice"));
         }
         if let Some(digest) = self.digest.as_mut() {
-            digest.transfer(&t);
+            digest_transfer(digest, ledger.history.chained, position, &t);
         }
         ledger.transfers.push(t);
         Ok(())
+    }
+}
+
+/// Feeds a transfer in order to the digest: one inside the chain the digest started from only
+/// counts when still pending.
+fn digest_transfer(digest: &mut StateDigest, chained: usize, position: usize, t: &TransferRecord) {
+    if position >= chained {
+        digest.transfer(t);
+    } else if t.state == TransferState::Pending {
+        digest.history.pending(t.id());
     }
 }
 
@@ -310,22 +374,51 @@ impl TransferSink for IntoLedger {
 #[derive(Default)]
 struct Digesting {
     digest: Option<StateDigest>,
+    chained: usize,
     ids: Vec<u128>,
 }
 
+impl Digesting {
+    fn digest(&mut self) -> &mut StateDigest {
+        self.digest
+            .as_mut()
+            .expect("started before the first transfer")
+    }
+}
+
 impl TransferSink for Digesting {
-    fn start(&mut self, ledger: &mut Ledger, count: usize) {
-        self.digest = Some(StateDigest::start(ledger, count as u64, History::default()));
-        self.ids.reserve_exact(count);
+    fn start(&mut self, ledger: &mut Ledger, count: usize, history: History) {
+        self.digest = Some(StateDigest::start(ledger, count as u64, history));
+        self.chained = history.chained;
+        self.ids
+            .reserve_exact(count.saturating_sub(ledger.transfers.first()));
     }
 
-    fn take(&mut self, _ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError> {
+    fn held(
+        &mut self,
+        _ledger: &mut Ledger,
+        _at: u32,
+        t: TransferRecord,
+    ) -> Result<(), StateError> {
         self.ids.push(t.id().get());
-        let digest = self
-            .digest
-            .as_mut()
-            .expect("started before the first transfer");
-        digest.transfer(&t);
+        self.digest().history.pending(t.id());
+        Ok(())
+    }
+
+    fn changed(&mut self, _ledger: &mut Ledger, t: TransferRecord) -> Result<(), StateError> {
+        self.ids.push(t.id().get());
+        Ok(())
+    }
+
+    fn take(
+        &mut self,
+        _ledger: &mut Ledger,
+        position: usize,
+        t: TransferRecord,
+    ) -> Result<(), StateError> {
+        self.ids.push(t.id().get());
+        let chained = self.chained;
+        digest_transfer(self.digest(), chained, position, &t);
         Ok(())
     }
 }
@@ -368,24 +461,70 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
         }
     }
 
-    let transfer_count = r.count("transfers", 60)?;
-    if transfer_count > TRANSFERS_MAX {
+    let transfer_count = r.u64("transfers")?;
+    if transfer_count > TRANSFERS_MAX as u64 {
         return Err(bad("transfers", "more than a ledger holds"));
     }
-    sink.start(&mut ledger, transfer_count);
-    for _ in 0..transfer_count {
-        let t = decode_transfer(&mut r)?;
-        // What the engine relies on of every transfer it holds (the digest writes the amount
-        // in its unit's minor units).
-        let scale = ledger
-            .units
-            .get(&t.unit)
-            .ok_or_else(|| bad("transfer.unit", "no such unit"))?
-            .scale;
-        if t.amount.to_minor(scale).is_none() {
-            return Err(bad("transfer.amount", "finer than its unit's scale"));
+    let transfer_count = transfer_count as usize;
+    let first = r.u64("transfers.first")?;
+    // Every full chunk is chained once a command ends, and only chained transfers are evicted.
+    let chained = transfer_count - transfer_count % HISTORY_CHUNK_TRANSFERS;
+    if first > chained as u64 {
+        return Err(bad("transfers.first", "past the history chain"));
+    }
+    let first = first as usize;
+    // Checked before anything is sized by it: each transfer takes more than 60 bytes.
+    if transfer_count - first > r.remaining() / 60 {
+        return Err(bad("transfers", "more entries than the bytes hold"));
+    }
+    let mut history = History::default();
+    if first > 0 {
+        history = History {
+            chain: r.take(32, "transfers.chain")?.try_into().expect("32 bytes"),
+            chained,
+        };
+        let (filter, read) = IdFilter::decode(&bytes[r.at..])
+            .map_err(|problem| bad("transfers.evicted", problem))?;
+        r.at += read;
+        ledger.transfers = TransferTable::restore(first, filter);
+        ledger.history = history;
+    }
+    sink.start(&mut ledger, transfer_count, history);
+    if first > 0 {
+        let held_count = r.count("transfers.held", 64)?;
+        let mut last = None;
+        for _ in 0..held_count {
+            let at = r.u32("transfer.position")?;
+            if at as usize >= first || last.is_some_and(|last| at <= last) {
+                return Err(bad(
+                    "transfer.position",
+                    "not ascending before the first in order",
+                ));
+            }
+            last = Some(at);
+            let t = decode_checked(&mut r, &ledger)?;
+            if t.state != TransferState::Pending {
+                return Err(bad("transfers.held", "a hold not pending"));
+            }
+            sink.held(&mut ledger, at, t)?;
         }
-        sink.take(&mut ledger, t)?;
+        let changed_count = r.count("transfers.changed", 60)?;
+        let mut last = None;
+        for _ in 0..changed_count {
+            let t = decode_checked(&mut r, &ledger)?;
+            if last.is_some_and(|last| t.id() <= last) {
+                return Err(bad("transfers.changed", "not in ascending id order"));
+            }
+            if t.state == TransferState::Pending {
+                return Err(bad("transfers.changed", "a hold still pending"));
+            }
+            last = Some(t.id());
+            sink.changed(&mut ledger, t)?;
+        }
+    }
+    for position in first..transfer_count {
+        let t = decode_checked(&mut r, &ledger)?;
+        sink.take(&mut ledger, position, t)?;
     }
 
     let failed_count = r.count("failed", 18)?;
@@ -479,6 +618,21 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
         return Err(bad("end", "bytes after the state"));
     }
     Ok(ledger)
+}
+
+/// A transfer, with what the engine relies on of every transfer it holds (the digest writes
+/// the amount in its unit's minor units).
+fn decode_checked(r: &mut Reader<'_>, ledger: &Ledger) -> Result<TransferRecord, StateError> {
+    let t = decode_transfer(r)?;
+    let scale = ledger
+        .units
+        .get(&t.unit)
+        .ok_or_else(|| bad("transfer.unit", "no such unit"))?
+        .scale;
+    if t.amount.to_minor(scale).is_none() {
+        return Err(bad("transfer.amount", "finer than its unit's scale"));
+    }
+    Ok(t)
 }
 
 fn decode_account(r: &mut Reader<'_>, units: &BTreeMap<u16, Unit>) -> Result<Account, StateError> {
@@ -771,6 +925,9 @@ impl<'a> Reader<'a> {
     }
     /// A u64 count of entries of at least `entry_bytes` each: one the remaining bytes cannot
     /// hold is refused before anything is allocated for it.
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.at
+    }
     fn count(&mut self, field: &'static str, entry_bytes: usize) -> Result<usize, StateError> {
         let n = self.u64(field)?;
         let room = (self.bytes.len() - self.at) / entry_bytes;

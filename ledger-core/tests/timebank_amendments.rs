@@ -224,6 +224,33 @@ fn a_lifetime_cap_added_later_counts_what_was_earned_before_it() {
 }
 
 #[test]
+fn a_first_cap_is_refused_once_the_history_it_recounts_was_evicted() {
+    let old = Policy::default_policy();
+    let new = policy_with_caps(vec![cap(HOURS, Period::Lifetime, "12", Excess::Reject)]);
+    let mut bank = bank(&old);
+    jump_to(&mut bank, JUNE_15);
+    let services: Vec<Transfer> = (0..ledger_core::history::HISTORY_CHUNK_TRANSFERS)
+        .map(|_| Transfer::new(bank.ids(), id(1), id(2), hours("0.01"), HOURS).code(COMPANIONSHIP))
+        .collect();
+    for batch in services.chunks(1000) {
+        bank.tick(1_000);
+        let results = bank.ledger.create_transfers(batch, bank.now).unwrap();
+        assert!(results.iter().all(|r| r.code == ResultCode::Ok));
+    }
+    let mut kept = bank.ledger.clone();
+    assert!(!bank.ledger.evict_transfers(0).is_empty());
+    let digest = bank.ledger.state_digest();
+    assert_eq!(
+        amend(&mut bank, JULY_1, &new),
+        Err(BatchError::HistoryEvicted)
+    );
+    assert_eq!(bank.ledger.state_digest(), digest);
+    // With every transfer in memory it applies, and counts what was earned before it.
+    bank.ledger = std::mem::replace(&mut kept, Ledger::with_policy(&old).unwrap());
+    amend(&mut bank, JULY_1, &new).unwrap();
+}
+
+#[test]
 fn points_validity_shortened_keeps_the_expiry_each_credit_was_given() {
     let old = policy_with_points_expiry(365);
     let new = policy_with_points_expiry(30);

@@ -32,10 +32,11 @@ pub const FORMAT_VERSION_MIN: u8 = 2;
 /// those before hold the first digest (§5.2.1, `Ledger::state_digest_v1`).
 pub const DIGEST_V2_VERSION: u8 = 6;
 
-/// The state digest a checkpoint in a record of `version` holds for `ledger`.
-pub fn checkpoint_digest(ledger: &ledger_core::Ledger, version: u8) -> Hash {
+/// The state digest a checkpoint in a record of `version` holds for `ledger`; `None` for the
+/// first digest once the ledger evicted transfers (it hashes every one).
+pub fn checkpoint_digest(ledger: &ledger_core::Ledger, version: u8) -> Option<Hash> {
     if version >= DIGEST_V2_VERSION {
-        ledger.state_digest()
+        Some(ledger.state_digest())
     } else {
         ledger.state_digest_v1()
     }

@@ -267,7 +267,7 @@ impl ReplayState {
             }
             (RecordKind::Checkpoint, Some(ledger)) => {
                 let checkpoint = checkpoint_of(frame).map_err(corrupt)?;
-                if checkpoint_digest(ledger, frame.version()) != checkpoint.state_digest {
+                if checkpoint_digest(ledger, frame.version()) != Some(checkpoint.state_digest) {
                     return Err(corrupt(CorruptionReason::CheckpointDigest));
                 }
                 if key.is_some_and(|key| !checkpoint.verify_mac(key)) {

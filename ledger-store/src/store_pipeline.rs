@@ -406,13 +406,16 @@ fn apply_group(
             Job::Checkpoint { version, reply } => {
                 let outcome = match &shared.options.checkpoint_key {
                     None => Err(Error::NoCheckpointKey),
-                    Some(key) => {
-                        let head = writer.staged_head();
-                        let digest = checkpoint_digest(&ledger, version);
-                        let checkpoint = Checkpoint::sign(head.sequence, head.hash, digest, key);
-                        writer.stage_checkpoint_in(&checkpoint, version);
-                        Ok(checkpoint)
-                    }
+                    Some(key) => match checkpoint_digest(&ledger, version) {
+                        None => Err(Error::Batch(ledger_core::BatchError::HistoryEvicted)),
+                        Some(digest) => {
+                            let head = writer.staged_head();
+                            let checkpoint =
+                                Checkpoint::sign(head.sequence, head.hash, digest, key);
+                            writer.stage_checkpoint_in(&checkpoint, version);
+                            Ok(checkpoint)
+                        }
+                    },
                 };
                 answers.push(Answer::Checkpoint(reply, outcome));
             }

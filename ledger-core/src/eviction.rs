@@ -1,0 +1,130 @@
+//! Keeping memory bounded by the accounts, not the history: the host evicts old settled
+//! transfers to its store, and loads back the few a command names before it applies.
+//!
+//! The protocol, for a host that evicts (one that never calls [`Ledger::evict_transfers`] sees
+//! no change):
+//! 1. after a command, [`Ledger::evict_transfers`] returns the records to keep in the store
+//!    (each as it stands now; a record loaded back and changed comes back with its new state);
+//! 2. before the next command, [`Ledger::transfers_to_load`] names the ids it would look up
+//!    that are not in memory but may have been applied (a compact filter of the evicted ids can
+//!    answer "maybe" for an id never applied); the host loads each record it finds
+//!    ([`Ledger::load_transfer`]), declares the others absent ([`Ledger::load_absent`]), and
+//!    asks again until nothing is named (an operation's plan is known only once the transfers
+//!    it reads are loaded);
+//! 3. the command then applies exactly as it would have with every transfer in memory. A
+//!    command applied while one of its ids is still unloaded is refused whole
+//!    ([`BatchError::NotLoaded`]) and changes nothing.
+//!
+//! Only transfers already in the history chain ([`crate::history`]) are evicted, so the state
+//! digest, which reads the chain, the transfers after it and the pending holds, is the same
+//! whatever was evicted.
+
+use crate::command::Command;
+use crate::id::TransferId;
+use crate::ledger::{BatchError, Ledger};
+use crate::operation::{plan, OperationKind};
+use crate::transfer::{Transfer, TransferRecord};
+use crate::transfer_table::Presence;
+
+impl Ledger {
+    /// Evicts the settled transfers older than the newest `keep`, as far as the history chain
+    /// reaches (holds still pending stay in memory), and drops every record loaded back. Returns
+    /// the records the host must keep to load them back later: each evicted transfer as it stands
+    /// now, and each loaded record a command changed since, oldest first then by id.
+    pub fn evict_transfers(&mut self, keep: usize) -> Vec<TransferRecord> {
+        let before = self
+            .transfers
+            .len()
+            .saturating_sub(keep)
+            .min(self.history.chained);
+        self.transfers.evict(before)
+    }
+
+    /// Puts back the record the host kept for an evicted id, for the next command (ignored when
+    /// that id is in memory already: the memory copy is the current one). The record must be
+    /// one [`Ledger::evict_transfers`] returned, as the ledger stood when the next command's
+    /// journal position was reached: a later version would make the command see the future.
+    pub fn load_transfer(&mut self, record: TransferRecord) {
+        self.transfers.load(record);
+    }
+
+    /// Declares that `id` was never applied: the filter of evicted ids named it, but the host's
+    /// store holds no record of it. Holds until the next eviction.
+    pub fn load_absent(&mut self, id: TransferId) {
+        self.transfers.load_absent(id);
+    }
+
+    /// The transfer ids `command` would look up that are not in memory and may have been
+    /// evicted, in the order it names them (repeats removed); empty when the command can apply.
+    /// Always empty for a ledger that never evicted.
+    pub fn transfers_to_load(&self, command: &Command, now: u64) -> Vec<TransferId> {
+        let mut wanted = Vec::new();
+        if !self.transfers.has_evicted() {
+            return wanted;
+        }
+        let mut want = |id: TransferId| {
+            if self.transfers.presence(&id) == Presence::Unloaded && !wanted.contains(&id) {
+                wanted.push(id);
+            }
+        };
+        match command {
+            Command::CreateTransfers(batch) => transfer_ids(batch, &mut want),
+            Command::RecordRatings(ratings) => ratings.iter().for_each(|r| want(r.transfer)),
+            Command::Operate(operation) if !self.operations.by_id.contains_key(&operation.id) => {
+                let read = match &operation.kind {
+                    OperationKind::Completion(c) => Some(c.booking),
+                    OperationKind::Cancellation { booking } => Some(*booking),
+                    OperationKind::Reversal { original } => Some(*original),
+                    _ => None,
+                };
+                match read.filter(|id| self.transfers.presence(id) == Presence::Unloaded) {
+                    Some(id) => want(id),
+                    None => {
+                        // What the plan applies, once what planning reads is in memory.
+                        let at = now.max(self.clock.saturating_add(1));
+                        if let Ok(plan) = plan(self, operation, at) {
+                            transfer_ids(&plan.transfers, &mut want);
+                        }
+                    }
+                }
+            }
+            Command::Operate(_)
+            | Command::CreateAccounts(_)
+            | Command::Expire
+            | Command::LinkAccounts(_)
+            | Command::UnlinkAccounts(_)
+            | Command::SetEligibility(_)
+            | Command::CloseAccounts(_)
+            | Command::AmendPolicy(_) => {}
+        }
+        wanted
+    }
+
+    /// Refuses a command that names a transfer not loaded back, or that needs the whole history.
+    pub(crate) fn check_loaded(&self, command: &Command, now: u64) -> Result<(), BatchError> {
+        if !self.transfers.has_evicted() {
+            return Ok(());
+        }
+        if let Some(&id) = self.transfers_to_load(command, now).first() {
+            return Err(BatchError::NotLoaded { id });
+        }
+        if let Command::AmendPolicy(amendment) = command {
+            if self.rules.amendment_recounts(amendment) {
+                return Err(BatchError::HistoryEvicted);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every id a batch of transfers looks up: each transfer's own (is it a retry?) and the one a
+/// post, void or reversal names (any other transfer naming one is refused for its shape, and
+/// loading its record first changes nothing).
+fn transfer_ids(batch: &[Transfer], want: &mut impl FnMut(TransferId)) {
+    for transfer in batch {
+        want(transfer.id);
+        if let Some(related) = transfer.related_id {
+            want(related);
+        }
+    }
+}
