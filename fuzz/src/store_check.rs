@@ -122,6 +122,7 @@ fn submit(store: &Store, command: &Command, now: u64, acked: &mut Acked) {
             if r.code == ResultCode::Ok {
                 let record = store
                     .transfer(t.id)
+                    .expect("the index reads")
                     .expect("an applied transfer is readable");
                 acked.transfers.insert(t.id, record);
             }
@@ -177,6 +178,7 @@ fn reboot(
         // may have moved on through later commands.
         let found = store
             .transfer(*id)
+            .expect("the index reads")
             .unwrap_or_else(|| panic!("acknowledged transfer {id} lost after {crash:?}"));
         let fixed = |t: &TransferRecord| {
             let ids = (t.debit_account_id, t.credit_account_id);

@@ -70,7 +70,7 @@ pub fn redeem(session: &Session, args: &RedeemArgs) -> CliResult {
 pub fn reverse(session: &Session, args: &ReverseArgs) -> CliResult {
     let store = session.open()?;
     let original = transfer_id(args.transfer)?;
-    if store.transfer(original).is_none() {
+    if store.transfer(original)?.is_none() {
         return Err(CliError::not_found(format!(
             "transfer {original} does not exist"
         )));

@@ -100,6 +100,19 @@ impl Ledger {
         wanted
     }
 
+    /// Whether `command` needs every transfer ever applied in memory, which is no longer the
+    /// case: an amendment capping a unit no earlier version capped (it recounts the earnings of
+    /// the whole history). Such a command is refused with [`BatchError::HistoryEvicted`]; a
+    /// host replaying a journal that holds one replays without evicting up to it.
+    pub fn needs_evicted_history(&self, command: &Command) -> bool {
+        match command {
+            Command::AmendPolicy(amendment) => {
+                self.transfers.has_evicted() && self.rules.amendment_recounts(amendment)
+            }
+            _ => false,
+        }
+    }
+
     /// Refuses a command that names a transfer not loaded back, or that needs the whole history.
     pub(crate) fn check_loaded(&self, command: &Command, now: u64) -> Result<(), BatchError> {
         if !self.transfers.has_evicted() {
@@ -108,10 +121,8 @@ impl Ledger {
         if let Some(&id) = self.transfers_to_load(command, now).first() {
             return Err(BatchError::NotLoaded { id });
         }
-        if let Command::AmendPolicy(amendment) = command {
-            if self.rules.amendment_recounts(amendment) {
-                return Err(BatchError::HistoryEvicted);
-            }
+        if self.needs_evicted_history(command) {
+            return Err(BatchError::HistoryEvicted);
         }
         Ok(())
     }

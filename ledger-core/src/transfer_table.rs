@@ -38,6 +38,9 @@ pub(crate) struct TransferTable {
     evicted: IdFilter,
     /// Ids the filter names that the host found it never applied, until the next eviction.
     absent: HashSet<TransferId>,
+    /// Whether a hold in `held` may have been resolved since the last eviction (so that an
+    /// eviction looks through them only then).
+    held_touched: bool,
 }
 
 /// Where a transfer id stands.
@@ -65,6 +68,7 @@ impl Clone for TransferTable {
             loaded: self.loaded.clone(),
             evicted: self.evicted.clone(),
             absent: self.absent.clone(),
+            held_touched: self.held_touched,
         }
     }
 }
@@ -95,6 +99,7 @@ impl TransferTable {
             return Some(&mut self.records[at as usize - self.first]);
         }
         if let Some((_, record)) = self.held.get_mut(id) {
+            self.held_touched = true;
             return Some(record);
         }
         self.loaded.get_mut(id).map(|(record, changed)| {
@@ -251,13 +256,15 @@ impl TransferTable {
         self.first += count;
         self.absent.clear();
         let mut settled: Vec<(u32, TransferRecord)> = Vec::new();
-        self.held.retain(|_, (at, record)| {
-            let pending = record.state == TransferState::Pending;
-            if !pending {
-                settled.push((*at, record.clone()));
-            }
-            pending
-        });
+        if std::mem::take(&mut self.held_touched) {
+            self.held.retain(|_, (at, record)| {
+                let pending = record.state == TransferState::Pending;
+                if !pending {
+                    settled.push((*at, record.clone()));
+                }
+                pending
+            });
+        }
         settled.sort_unstable_by_key(|(at, _)| *at);
         for (_, record) in settled {
             self.evicted.insert(record.id());
@@ -293,6 +300,7 @@ impl TransferTable {
 
     /// A snapshot's hold before `first` still pending; false when its id is in the table.
     pub fn restore_held(&mut self, at: u32, record: TransferRecord) -> bool {
+        debug_assert_eq!(record.state, TransferState::Pending);
         if self.get(&record.id()).is_some() {
             return false;
         }

@@ -101,12 +101,10 @@ pub unsafe extern "C" fn timebank_store_transfer_by(
         let id = unsafe { pointer::ref_arg(id, "id") }?.transfer("id")?;
         // SAFETY: the contract above covers `by_out`.
         let out = unsafe { pointer::out_arg(by_out, "by_out") }?;
-        let who = store
-            .read(|l| {
-                l.transfer(id)
-                    .map(|record| l.attribution_at(record.timestamp))
-            })
+        let record = store
+            .transfer(id)?
             .ok_or_else(|| Error::new(Status::NotFound, format!("transfer {id} does not exist")))?;
+        let who = store.read(|l| l.attribution_at(record.timestamp));
         out.write(timebank_attribution::of(who));
         Ok(())
     };

@@ -482,7 +482,7 @@ pub unsafe extern "C" fn timebank_store_transfer(
         // SAFETY: the contract above covers `transfer_out`.
         let out = unsafe { pointer::out_arg(transfer_out, "transfer_out") }?;
         let record = store
-            .transfer(id)
+            .transfer(id)?
             .ok_or_else(|| Error::new(Status::NotFound, format!("transfer {id} does not exist")))?;
         let scale = store.read(|l| l.unit(record.unit).map_or(0, |u| u.scale));
         out.write(info(&record, scale));

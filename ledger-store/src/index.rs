@@ -889,6 +889,11 @@ impl IndexTree {
         contain(|| self.evicted_transfer_uncontained(id, before))
     }
 
+    /// Whether some version of evicted transfer `id` is kept.
+    fn holds_evicted(&self, id: TransferId) -> Result<bool, Failure> {
+        Ok(self.evicted_transfer_uncontained(id, u64::MAX)?.is_some())
+    }
+
     fn evicted_transfer_uncontained(
         &self,
         id: TransferId,
@@ -1079,7 +1084,11 @@ impl IndexTree {
             transfers += sequences.len();
             for at in 0..sequences.len() as u128 {
                 let id = TransferId::new(first.get() + at);
-                if id.and_then(|id| ledger.transfer(id)).is_none() {
+                let known = match id {
+                    None => false,
+                    Some(id) => ledger.transfer(id).is_some() || self.holds_evicted(id)?,
+                };
+                if !known {
                     return Ok(Some(format!(
                         "transfer {id:?} is indexed but not in the journal"
                     )));
@@ -1134,9 +1143,11 @@ impl IndexTree {
                 )));
             }
             for entry in &run.entries {
-                let expected = ledger
-                    .transfer(entry.transfer)
-                    .and_then(|record| statement_entry(record, account));
+                let record = match ledger.transfer(entry.transfer) {
+                    Some(record) => Some(record.clone()),
+                    None => self.evicted_transfer_uncontained(entry.transfer, u64::MAX)?,
+                };
+                let expected = record.and_then(|record| statement_entry(&record, account));
                 if expected != Some(*entry) {
                     return Ok(Some(format!(
                         "the history of account {} holds transfer {} as the journal does not",

@@ -59,6 +59,7 @@ pub mod checkpoint;
 pub mod codec;
 mod codec_operation;
 pub mod error;
+mod eviction;
 pub mod exchange;
 pub mod file;
 mod id_hasher;

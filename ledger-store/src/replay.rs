@@ -58,6 +58,35 @@ pub struct Replayed {
 /// Called for every command record after it was applied: sequence, command, reply, ledger.
 pub type Observer<'a> = &'a mut dyn FnMut(u64, &Command, &Reply, &Ledger);
 
+/// What a replay asks of its caller around each command record it applies.
+pub trait ReplayHost {
+    /// Before the command of record `sequence` applies at `now`: loads back what it names of
+    /// the transfers the ledger evicted (docs/FORMAT.md §16.4). An error (the store holding the
+    /// evicted transfers could not be read) stops the replay as damage of the index.
+    fn prepare(
+        &mut self,
+        sequence: u64,
+        command: &Command,
+        now: u64,
+        ledger: &mut Ledger,
+    ) -> Result<(), String>;
+    /// After it applied and its outcome matched the recorded one (the ledger may evict then).
+    fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger);
+}
+
+/// A host that only observes: nothing is evicted, so nothing is loaded.
+struct Observing<'a, 'b>(&'a mut Observer<'b>);
+
+impl ReplayHost for Observing<'_, '_> {
+    fn prepare(&mut self, _: u64, _: &Command, _: u64, _: &mut Ledger) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger) {
+        (self.0)(sequence, command, reply, ledger)
+    }
+}
+
 enum Verdict {
     /// Records before this index have good hashes, sequence numbers and links.
     Good(usize),
@@ -80,20 +109,20 @@ pub fn replay(
     bytes: &[u8],
     key: Option<&CheckpointKey>,
     progress: &mut dyn FnMut(Progress),
-    observer: Observer<'_>,
+    mut observer: Observer<'_>,
 ) -> Result<Replayed, Corruption> {
-    replay_from(bytes, key, None, progress, observer)
+    replay_from(bytes, key, None, progress, &mut Observing(&mut observer))
 }
 
 /// [`replay`], starting from `resume`'s state: the records up to its sequence are checked for
 /// checksum, link, sequence number and time as always, but not decoded or applied (the state
-/// after them is `resume`'s), and the observer sees only the records after it.
+/// after them is `resume`'s), and `host` sees only the records after it.
 pub fn replay_from(
     bytes: &[u8],
     key: Option<&CheckpointKey>,
     mut resume: Option<Resume>,
     progress: &mut dyn FnMut(Progress),
-    observer: Observer<'_>,
+    host: &mut dyn ReplayHost,
 ) -> Result<Replayed, Corruption> {
     let scan = scan_frames(bytes)?;
     let frames = &scan.frames;
@@ -148,7 +177,7 @@ pub fn replay_from(
             match resumed {
                 // The genesis record is applied always: it gives the profile and policy.
                 Some(at) if i > 0 && i as u64 <= at => state.skip(&frame)?,
-                _ => state.apply(&frame, key, observer)?,
+                _ => state.apply(&frame, key, host)?,
             }
             if resumed == Some(i as u64) {
                 state.ledger = resume.take().map(|r| r.ledger);
@@ -212,7 +241,7 @@ impl ReplayState {
         &mut self,
         frame: &Frame<'_>,
         key: Option<&CheckpointKey>,
-        observer: Observer<'_>,
+        host: &mut dyn ReplayHost,
     ) -> Result<(), Corruption> {
         let corrupt = |reason| Corruption {
             segment: None,
@@ -255,6 +284,8 @@ impl ReplayState {
                 let (command, recorded, who) =
                     codec::decode_record_body(frame.body(), frame.version())
                         .map_err(|e| corrupt(CorruptionReason::Body(e)))?;
+                host.prepare(frame.sequence(), &command, now, ledger)
+                    .map_err(|e| corrupt(CorruptionReason::Index(e)))?;
                 let reply = ledger
                     .execute_by(&command, who, now)
                     .map_err(|e| corrupt(CorruptionReason::Replay(e.to_string())))?;
@@ -263,7 +294,7 @@ impl ReplayState {
                     let why = first_difference(&recorded, &engine);
                     return Err(corrupt(CorruptionReason::OutcomeDiffers(why)));
                 }
-                observer(frame.sequence(), &command, &reply, ledger);
+                host.applied(frame.sequence(), &command, &reply, ledger);
             }
             (RecordKind::Checkpoint, Some(ledger)) => {
                 let checkpoint = checkpoint_of(frame).map_err(corrupt)?;

@@ -301,12 +301,14 @@ pub fn list(io: &dyn JournalIo, dir: &Path) -> std::io::Result<Listing> {
 
 /// The newest snapshot whose record is at most `at_most` and that checks (see [`check_file`]):
 /// its record's sequence, the image offset where that record ends, and the state. Every file
-/// passed over is noted in `report`, and so is every unfinished one.
+/// passed over is noted in `report`, and so is every unfinished one. With `keep_all` (a store
+/// that keeps every transfer in memory) a state that let transfers go is passed over too.
 pub fn load(
     io: &dyn JournalIo,
     dir: &Path,
     journal: &[u8],
     at_most: u64,
+    keep_all: bool,
     report: &mut SnapshotReport,
 ) -> Option<(u64, u64, Ledger)> {
     let (snapshots, others) = match list(io, dir) {
@@ -350,7 +352,16 @@ pub fn load(
                     },
                 )
                 .and_then(|(header, ledger)| check_name(&header, sequence).map(|()| ledger))
-                {
+                .and_then(|ledger| {
+                    match keep_all && ledger.evicted_transfer_count() > 0 {
+                        true => Err(
+                            "its state let old transfers go, and this store keeps every \
+                                 transfer in memory (no resident_transfers): passed over"
+                                .into(),
+                        ),
+                        false => Ok(ledger),
+                    }
+                }) {
                     Ok(ledger) => {
                         report.used = Some(SnapshotUsed {
                             file: name,

@@ -89,6 +89,13 @@ pub struct StoreOptions {
     /// close writes a new snapshot (default [`SNAPSHOT_AFTER_BYTES_DEFAULT`], 4 MiB; `u64::MAX`
     /// for never; [`Store::write_snapshot`] writes one at any time). See [`crate::snapshot`].
     pub snapshot_after_bytes: u64,
+    /// How many of the newest transfers the engine keeps in memory (`None`, the default: all
+    /// of them). With `Some(n)`, every `max(n, 4,096)` transfers the store evicts the older
+    /// settled ones to the index (holds still pending stay), and loads back the few a command
+    /// names before it applies (docs/FORMAT.md §16.4): memory is then bounded by the accounts,
+    /// the pending holds and `n`, not by the history. Whatever it is set to, transfers an
+    /// earlier run evicted are loaded back as needed.
+    pub resident_transfers: Option<usize>,
 }
 
 impl Default for StoreOptions {
@@ -101,6 +108,7 @@ impl Default for StoreOptions {
             segment_bytes: SEGMENT_BYTES_DEFAULT,
             segments_from: Vec::new(),
             snapshot_after_bytes: SNAPSHOT_AFTER_BYTES_DEFAULT,
+            resident_transfers: None,
         }
     }
 }
@@ -121,6 +129,13 @@ impl StoreOptions {
     /// Sets which `now` values writes accept (see [`TimeGuard`]).
     pub fn time_guard(mut self, guard: TimeGuard) -> Self {
         self.time_guard = guard;
+        self
+    }
+
+    /// Keeps at most about `n` of the newest transfers in memory (see
+    /// [`StoreOptions::resident_transfers`]).
+    pub fn resident_transfers(mut self, n: usize) -> Self {
+        self.resident_transfers = Some(n);
         self
     }
 
@@ -569,10 +584,19 @@ impl Store {
         self.ledger().account(id).map(|a| a.balances)
     }
 
-    /// The transfer as applied, with its current state, from memory; `None` when never applied
-    /// (an id that failed included).
-    pub fn transfer(&self, id: TransferId) -> Option<TransferRecord> {
-        self.ledger().transfer(id).cloned()
+    /// The transfer as applied, with its current state: from memory, or for a transfer the
+    /// engine evicted ([`StoreOptions::resident_transfers`]) from the index; `None` when never
+    /// applied (an id that failed included). An error only when the index cannot be read.
+    pub fn transfer(&self, id: TransferId) -> Result<Option<TransferRecord>> {
+        if let Some(record) = self.ledger().transfer(id).cloned() {
+            return Ok(Some(record));
+        }
+        // Evicted versions move from memory to `unindexed` to the index, and leave one only
+        // once in the next: looking in that order never misses one.
+        if let Some(record) = lock(&self.shared.eviction).unindexed.find(id, u64::MAX) {
+            return Ok(Some(record.clone()));
+        }
+        Ok(self.shared.index.live().evicted_transfer(id, u64::MAX)?)
     }
 
     /// The sequence of the journal record that created a transfer, from the index.
@@ -605,11 +629,10 @@ impl Store {
             .history(account, after, limit + 1)?;
         let more = entries.len() > limit;
         entries.truncate(limit);
-        let ledger = self.ledger();
-        let transfers: Vec<TransferRecord> = entries
-            .iter()
-            .filter_map(|(_, entry)| ledger.transfer(entry.transfer).cloned())
-            .collect();
+        let mut transfers = Vec::with_capacity(entries.len());
+        for (_, entry) in &entries {
+            transfers.extend(self.transfer(entry.transfer)?);
+        }
         let next = match (more, entries.last()) {
             (true, Some((lines, last))) => Some(HistoryCursor {
                 lines: *lines,

@@ -9,13 +9,14 @@ use ledger_core::{Account, Command, Ledger, Policy, Reply};
 
 use crate::checkpoint::CheckpointKey;
 use crate::error::{Corruption, CorruptionReason, Error, IndexError, IndexErrorKind, Result};
+use crate::eviction::Eviction;
 use crate::file::{create_private_dir, JournalFile, JournalIo};
 use crate::index::{Index, IndexDelta, IndexMark, IndexTree, REBUILD_CHUNK_TRANSFERS};
 use crate::journal::{genesis_record, scan_frames, JournalWriter, TornTail};
 use crate::lock::DirLock;
 use crate::profile::{genesis_body, CryptoProfile};
 use crate::record::{parse_frame, Hash};
-use crate::replay::{replay, replay_from, Replayed, Resume};
+use crate::replay::{replay, replay_from, ReplayHost, Replayed, Resume};
 use crate::segment::{
     find_segments, read_journal, segment_path, JournalImage, SegmentHeader, SegmentedFile,
     JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES,
@@ -231,24 +232,37 @@ impl Store {
         let mut snapshot_covers = 0;
         let replayed = match (&rebuild_why, mark) {
             (None, Some(mark)) => {
-                let mut catch_up = CatchUp::new(live, catch_up_from);
+                let keep = options.resident_transfers;
+                let mut catch_up = CatchUp::new(live.clone(), catch_up_from, keep, 0);
                 // The newest snapshot at or before the index's mark: only the records after it
                 // are replayed (and fed to the index from the mark on).
                 let io = &*options.io;
-                let resume = snapshot::load(io, dir, bytes, catch_up_from, &mut snapshots).map(
-                    |(sequence, covers, ledger)| {
-                        snapshot_covers = covers;
-                        catch_up.counts_at_from = (
-                            ledger.account_count() as u64,
-                            ledger.transfer_count() as u64,
-                        );
-                        Resume { sequence, ledger }
-                    },
-                );
-                let replayed = replay_from(bytes, key, resume, &mut |_| {}, &mut |s, c, r, l| {
-                    catch_up.observe(s, c, r, l)
-                })
-                .map_err(|e| image.locate(e))?;
+                let resume = snapshot::load(
+                    io,
+                    dir,
+                    bytes,
+                    catch_up_from,
+                    keep.is_none(),
+                    &mut snapshots,
+                )
+                .map(|(sequence, covers, ledger)| {
+                    snapshot_covers = covers;
+                    catch_up.counts_at_from = (
+                        ledger.account_count() as u64,
+                        ledger.transfer_count() as u64,
+                    );
+                    Resume { sequence, ledger }
+                });
+                let mut replayed = replay_from(bytes, key, resume, &mut |_| {}, &mut catch_up);
+                // A record that needs every transfer in memory: from the start again, evicting
+                // only after it (the snapshot's state had let transfers go).
+                while let (Err(_), Some(at)) = (&replayed, catch_up.eviction.needs_history_at) {
+                    snapshot_covers = 0;
+                    snapshots.used = None;
+                    catch_up = CatchUp::new(live.clone(), catch_up_from, keep, at);
+                    replayed = replay_from(bytes, key, None, &mut |_| {}, &mut catch_up);
+                }
+                let replayed = replayed.map_err(|e| image.locate(e))?;
                 let counted = catch_up.counts_at_from;
                 if counted == (mark.accounts, mark.transfers) {
                     catch_up.finish(&replayed, false)?;
@@ -261,7 +275,7 @@ impl Store {
                          transfers at record {}, the journal {} and {}",
                         mark.accounts, mark.transfers, mark.sequence, counted.0, counted.1
                     );
-                    let replayed = rebuild_generation(&index, bytes, key, &why)
+                    let replayed = rebuild_generation(&index, bytes, key, &why, &options)
                         .map_err(|e| image.locate(e))?;
                     rebuild_why = Some(why);
                     replayed
@@ -270,7 +284,8 @@ impl Store {
             // No mark always comes with a reason to rebuild.
             (why, _) => {
                 let why = why.as_deref().unwrap_or("the index has no mark");
-                rebuild_generation(&index, bytes, key, why).map_err(|e| image.locate(e))?
+                rebuild_generation(&index, bytes, key, why, &options)
+                    .map_err(|e| image.locate(e))?
             }
         };
         let tree = journal_tree(bytes, replayed.records, replayed.profile.tree_hash())?;
@@ -480,7 +495,8 @@ fn keep_torn_bytes(options: &StoreOptions, torn: &TornTail, path: &Path, at: u64
     ))))
 }
 
-/// Index updates gathered during a replay, written in chunks to one generation.
+/// Index updates gathered during a replay, written in chunks to one generation; and the
+/// transfers the replay evicts, loaded back from that generation.
 struct CatchUp {
     index: IndexTree,
     from: u64,
@@ -488,16 +504,20 @@ struct CatchUp {
     error: Option<IndexError>,
     /// Accounts and transfers after record `from` (what a mark at `from` must count).
     counts_at_from: (u64, u64),
+    eviction: Eviction,
 }
 
 impl CatchUp {
-    fn new(index: IndexTree, from: u64) -> Self {
+    /// Catches `index` up from record `from`; the replay evicts (when `keep` is set) after
+    /// record `evict_after` only.
+    fn new(index: IndexTree, from: u64, keep: Option<usize>, evict_after: u64) -> Self {
         CatchUp {
             index,
             from,
             delta: IndexDelta::default(),
             error: None,
             counts_at_from: (0, 0),
+            eviction: Eviction::replay(keep, evict_after),
         }
     }
 
@@ -513,14 +533,20 @@ impl CatchUp {
             return;
         }
         self.delta.collect(sequence, command, reply, ledger);
-        if self.delta.transfer_entries() >= REBUILD_CHUNK_TRANSFERS {
-            // The transfers and evicted versions go; the touched accounts stay for the end.
-            let mut chunk = IndexDelta::default();
-            chunk.append_transfers(&mut self.delta);
-            // No mark: if this stops half way, the next open catches up from the old one.
-            if let Err(e) = self.index.apply(&chunk, &[], None) {
-                self.error = Some(e);
-            }
+    }
+
+    /// Writes the transfers and evicted versions gathered once they fill a chunk.
+    fn write_chunk_when_full(&mut self, sequence: u64) {
+        if self.error.is_some() || self.delta.transfer_entries() < REBUILD_CHUNK_TRANSFERS {
+            return;
+        }
+        // The transfers and evicted versions go; the touched accounts stay for the end.
+        let mut chunk = IndexDelta::default();
+        chunk.append_transfers(&mut self.delta);
+        // No mark: if this stops half way, the next open catches up from the old one.
+        match self.index.apply(&chunk, &[], None) {
+            Ok(()) => self.eviction.unindexed.indexed_through(sequence),
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -542,6 +568,28 @@ impl CatchUp {
     }
 }
 
+impl ReplayHost for CatchUp {
+    fn prepare(
+        &mut self,
+        sequence: u64,
+        command: &Command,
+        now: u64,
+        ledger: &mut Ledger,
+    ) -> std::result::Result<(), String> {
+        if let Some(e) = &self.error {
+            return Err(e.to_string());
+        }
+        let index = &self.index;
+        (self.eviction.prepare(ledger, command, now, sequence, index)).map_err(|e| e.to_string())
+    }
+
+    fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger) {
+        self.observe(sequence, command, reply, ledger);
+        self.eviction.after(ledger, sequence, &mut self.delta);
+        self.write_chunk_when_full(sequence);
+    }
+}
+
 /// Fills a fresh index generation from the journal image `bytes`, checks it against the
 /// replayed state, and makes it live. The live generation stays as it was until the swap, so
 /// an interruption anywhere leaves a whole index (old or new) behind.
@@ -550,12 +598,18 @@ pub(crate) fn rebuild_generation(
     bytes: &[u8],
     key: Option<&CheckpointKey>,
     why: &str,
+    options: &StoreOptions,
 ) -> Result<Replayed> {
     let fresh = index.fresh()?;
-    let mut catch_up = CatchUp::new(fresh.clone(), 0);
-    let replayed = replay(bytes, key, &mut |_| {}, &mut |s, c, r, l| {
-        catch_up.observe(s, c, r, l)
-    })?;
+    let keep = options.resident_transfers;
+    let mut catch_up = CatchUp::new(fresh.clone(), 0, keep, 0);
+    let mut replayed = replay_from(bytes, key, None, &mut |_| {}, &mut catch_up);
+    // A record that needs every transfer in memory: again, evicting only after it.
+    while let (Err(_), Some(at)) = (&replayed, catch_up.eviction.needs_history_at) {
+        catch_up = CatchUp::new(fresh.clone(), 0, keep, at);
+        replayed = replay_from(bytes, key, None, &mut |_| {}, &mut catch_up);
+    }
+    let replayed = replayed?;
     catch_up.finish(&replayed, true)?;
     if let Some(diff) = fresh.compare(&replayed.ledger)? {
         return Err(index_damage(

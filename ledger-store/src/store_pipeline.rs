@@ -7,7 +7,9 @@
 //! 2. `in_flight` (waited on under the gate until no group is syncing);
 //! 3. `ledger`: written by the committer while it applies a group, read by queries; never held
 //!    during I/O;
-//! 4. `durable`, `digest_cache`, `tree`, `queue` (*brief*);
+//! 4. `durable`, `digest_cache`, `tree`, `queue`, `eviction` (*brief*; the committer holds
+//!    `eviction` with `ledger` for a group, and reads the index under both when a command names
+//!    a transfer the engine evicted, which is rare);
 //! 5. `index_queue`: the syncer waits on it for room when the index lags, the indexer for work;
 //! 6. `indexed`: queries wait on it for the indexer.
 //!
@@ -27,6 +29,7 @@ use ledger_core::{Account, AccountId, Attribution, Command, Ledger};
 
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
+use crate::eviction::Eviction;
 use crate::file::JournalFile;
 use crate::index::{Index, IndexDelta, IndexMark};
 use crate::journal::{write_durably, Head, JournalWriter};
@@ -156,6 +159,8 @@ pub(crate) struct Shared {
     pub(crate) snapshot_covers: AtomicU64,
     /// Why the snapshot the last checkpoint tried to write was not written, if it was not.
     pub(crate) snapshot_failure: Mutex<Option<String>>,
+    /// When the committer evicts transfers, and the versions not in the index yet.
+    pub(crate) eviction: Mutex<Eviction>,
 }
 
 impl Store {
@@ -169,6 +174,8 @@ impl Store {
         lock: Option<DirLock>,
     ) -> Store {
         let head = replayed.head;
+        let options_keep = options.resident_transfers;
+        let transfer_count = replayed.ledger.transfer_count();
         let shared = Arc::new(Shared {
             dir: dir.to_path_buf(),
             options,
@@ -197,6 +204,7 @@ impl Store {
             poisoned: AtomicBool::new(false),
             snapshot_covers: AtomicU64::new(snapshot_covers),
             snapshot_failure: Mutex::new(None),
+            eviction: Mutex::new(Eviction::live(options_keep, transfer_count)),
         });
         let (sync_tx, sync_rx) = mpsc::sync_channel(SYNC_PIPELINE_DEPTH);
         let committer = {
@@ -374,6 +382,11 @@ fn apply_group(
     jobs: Vec<Job>,
 ) -> (Vec<Answer>, IndexDelta, Vec<Account>, (u64, u64)) {
     let mut ledger = shared.ledger.write().unwrap_or_else(|e| e.into_inner());
+    let mut eviction = lock(&shared.eviction);
+    eviction
+        .unindexed
+        .indexed_through(lock(&shared.indexed).sequence);
+    let mut index = None;
     let mut answers = Vec::with_capacity(jobs.len());
     let mut delta = IndexDelta::default();
     for job in jobs {
@@ -386,13 +399,19 @@ fn apply_group(
                 reply,
             } => {
                 let now = writer.next_now(now);
-                let outcome = match ledger.execute_by(&command, who, now) {
-                    Err(e) => Err(Error::Batch(e)),
-                    Ok(engine_reply) => {
+                let next = writer.staged_head().sequence + 1;
+                let index = index.get_or_insert_with(|| shared.index.live());
+                let loaded = eviction.prepare(&mut ledger, &command, now, next, index);
+                let outcome = match loaded.map(|()| ledger.execute_by(&command, who, now)) {
+                    Err(e) => Err(Error::Index(e)),
+                    Ok(Err(e)) => Err(Error::Batch(e)),
+                    Ok(Ok(engine_reply)) => {
                         let outcome = outcome_of(&command, &engine_reply, &ledger);
                         let sequence =
                             writer.stage_command_in(now, &command, &outcome, who, version);
+                        debug_assert_eq!(sequence, next);
                         delta.collect(sequence, &command, &engine_reply, &ledger);
+                        eviction.after(&mut ledger, sequence, &mut delta);
                         Ok(Committed {
                             sequence,
                             hash: writer.staged_head().hash,

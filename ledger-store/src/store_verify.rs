@@ -125,6 +125,7 @@ impl Store {
             &image.bytes,
             key.as_ref(),
             "rebuild_index",
+            &self.shared.options,
         )
         .map_err(|e| image.locate(e))?;
         if replayed.ledger.state_digest() != self.ledger().state_digest() {

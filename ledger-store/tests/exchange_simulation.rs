@@ -480,6 +480,7 @@ impl Sim {
         self.nodes[a.from]
             .store()
             .transfer(a.exchange.hold_transfer())
+            .unwrap()
             .map(|t| t.state)
     }
 
@@ -487,6 +488,7 @@ impl Sim {
         self.nodes[a.to]
             .store()
             .transfer(a.exchange.credit_transfer())
+            .unwrap()
             .map(|t| t.amount.value())
     }
 
@@ -507,6 +509,7 @@ impl Sim {
             let held = self.nodes[a.from]
                 .store()
                 .transfer(a.exchange.hold_transfer())
+                .unwrap()
                 .map(|t| t.amount.value());
             match (state, credited) {
                 (None, Some(_)) => panic!("{}: credited without a hold", a.exchange),

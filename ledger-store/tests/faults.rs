@@ -73,11 +73,14 @@ fn check_after_crash(dir: &Scratch, disk: &SimDisk, answers: &Answers, case: &st
         Err(e) => panic!("{case}: reopening failed with {e:?}"),
     };
     for &id in &answers.acked {
-        assert!(store.transfer(tid(id)).is_some(), "{case}: acked {id} lost");
+        assert!(
+            store.transfer(tid(id)).unwrap().is_some(),
+            "{case}: acked {id} lost"
+        );
     }
     for &id in &answers.refused {
         assert!(
-            store.transfer(tid(id)).is_none(),
+            store.transfer(tid(id)).unwrap().is_none(),
             "{case}: refused {id} is there"
         );
     }
@@ -85,7 +88,7 @@ fn check_after_crash(dir: &Scratch, disk: &SimDisk, answers: &Answers, case: &st
     for group in answers.unknown.chunks(PER_COMMIT as usize) {
         let present = group
             .iter()
-            .filter(|&&id| store.transfer(tid(id)).is_some());
+            .filter(|&&id| store.transfer(tid(id)).unwrap().is_some());
         let count = present.count();
         assert!(count == 0 || count == group.len(), "{case}: half a commit");
     }
@@ -154,8 +157,8 @@ fn a_sync_failure_is_an_unknown_outcome_and_later_commits_are_refused_unwritten(
     // The sync failed after the append: the record is whole on disk and comes back.
     disk.crash(CrashMode::KeepUnsynced(usize::MAX));
     let store = Store::open(dir.path(), options().io(Arc::new(disk.clone()))).unwrap();
-    assert!(store.transfer(tid(1)).is_some());
-    assert!(store.transfer(tid(10)).is_none());
+    assert!(store.transfer(tid(1)).unwrap().is_some());
+    assert!(store.transfer(tid(10)).unwrap().is_none());
 }
 
 /// A crash during `create` once left an empty (or half-written) journal: `create` then said "a

@@ -37,7 +37,7 @@ fn a_ledger_created_from_a_genesis_record_holds_exactly_those_bytes() {
     // The ledger is an ordinary one: it reopens, verifies and keeps what was committed.
     let store = Store::open(dir.path(), options()).unwrap();
     store.verify(&mut |_| {}).unwrap();
-    assert!(store.transfer(tid(2)).is_some());
+    assert!(store.transfer(tid(2)).unwrap().is_some());
     assert_eq!(store.status().head_hash, done.hash);
 }
 

@@ -62,7 +62,7 @@ fn every_acknowledged_transfer_survives_sigkill() {
         cut_tails += usize::from(store.open_report().torn_tail.is_some());
         for &id in &acked {
             assert!(
-                store.transfer(tid(u128::from(id))).is_some(),
+                store.transfer(tid(u128::from(id))).unwrap().is_some(),
                 "round {round}: acknowledged transfer {id} is missing"
             );
         }

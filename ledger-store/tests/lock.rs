@@ -45,7 +45,7 @@ fn a_second_store_in_the_same_process_is_refused_and_reads_nothing() {
     drop(store);
     let store = Store::open(dir.path(), options()).unwrap();
     assert!(store.open_report().torn_tail.is_some());
-    assert!(store.transfer(tid(3)).is_some());
+    assert!(store.transfer(tid(3)).unwrap().is_some());
 }
 
 #[test]

@@ -57,7 +57,7 @@ fn reopen_and_check(dir: &Scratch, bytes: &[u8], acked: &[Acked], complete_len: 
     assert_eq!(torn.is_some(), bytes.len() as u64 != complete_len);
     for a in acked {
         for &id in &a.ids {
-            let present = store.transfer(tid(id)).is_some();
+            let present = store.transfer(tid(id)).unwrap().is_some();
             assert_eq!(present, a.sequence <= status.head_sequence, "transfer {id}");
         }
     }
@@ -142,12 +142,14 @@ fn a_crash_during_a_group_commit_keeps_acknowledged_commits_and_all_or_nothing_o
         let store = Store::open(dir.path(), opts).unwrap();
         for a in &acked {
             assert!(
-                a.ids.iter().all(|&id| store.transfer(tid(id)).is_some()),
+                a.ids
+                    .iter()
+                    .all(|&id| store.transfer(tid(id)).unwrap().is_some()),
                 "{mode:?}"
             );
         }
         let unacked: Vec<bool> = (1_000..1_003)
-            .map(|id| store.transfer(tid(id)).is_some())
+            .map(|id| store.transfer(tid(id)).unwrap().is_some())
             .collect();
         // The whole batch or none of it: a record is applied only when complete and verified.
         assert!(unacked.iter().all(|p| *p == unacked[0]), "{mode:?}");

@@ -330,7 +330,7 @@ fn sigkill_while_writing_snapshots_loses_nothing() {
         }
         for &id in &acked {
             assert!(
-                store.transfer(tid(u128::from(id))).is_some(),
+                store.transfer(tid(u128::from(id))).unwrap().is_some(),
                 "round {round}: {id} lost"
             );
         }

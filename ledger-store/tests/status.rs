@@ -53,7 +53,7 @@ fn status_during_a_sync_names_a_head_and_that_heads_digest() {
             std::thread::sleep(Duration::from_millis(1));
         }
         // Applied in memory, not yet durable.
-        assert!(store.transfer(tid(1)).is_some());
+        assert!(store.transfer(tid(1)).unwrap().is_some());
         let status = s.spawn(|| store.status());
         // Let `status` answer while the sync is held, if it answers without waiting for it.
         for _ in 0..200 {
