@@ -46,11 +46,28 @@ pub enum OfferDecision {
 
 /// Decides on an offer. `Err` when it is not an authentic offer for this ledger (answer it with
 /// a refusal of that verdict, which is never final).
+///
+/// Reads the offer's credit transfer from `ledger`: a host whose ledger evicts settled
+/// transfers (`Ledger::evict_transfers`) looks it up in its store and calls [`on_offer_with`].
 pub fn on_offer(
     ledger: &Ledger,
     peers: &Peers,
     offer: &Message,
     now: u64,
+) -> Result<OfferDecision, Verdict> {
+    let credit = ledger.transfer(offer.header.exchange.credit_transfer());
+    on_offer_with(ledger, peers, offer, now, credit)
+}
+
+/// As [`on_offer`], with the offer's credit transfer (`ExchangeId::credit_transfer`) as the
+/// host found it: `None` when it was never applied. An evicted credit is no longer in `ledger`
+/// but is still the credit: a duplicate offer must get the receipt again, not a second credit.
+pub fn on_offer_with(
+    ledger: &Ledger,
+    peers: &Peers,
+    offer: &Message,
+    now: u64,
+    credit: Option<&TransferRecord>,
 ) -> Result<OfferDecision, Verdict> {
     let peer = peers.authenticate(offer)?;
     let Body::Offer(o) = &offer.body else {
@@ -76,7 +93,7 @@ pub fn on_offer(
         return Err(Verdict::UnknownPeer);
     }
     let credit_id = exchange.credit_transfer();
-    if let Some(existing) = ledger.transfer(credit_id) {
+    if let Some(existing) = credit.filter(|c| c.id() == credit_id) {
         return match o.amount.in_scale(unit.scale) {
             Some(amount) if same_credit(existing, clearing, o.destination, amount) => {
                 Ok(OfferDecision::Credited {

@@ -283,11 +283,28 @@ pub enum AnswerAction {
 /// Decides what an answer (a receipt or a refusal) does to the hold of the exchange it names.
 /// `offer` is the offer this ledger made for that exchange, if it made one. `Err(Exists)` means
 /// the answer was applied before; any other `Err` is a refusal and nothing is to change.
+///
+/// Reads the hold from `ledger`: a host whose ledger evicts settled transfers
+/// (`Ledger::evict_transfers`) looks it up in its store and calls [`on_answer_with`].
 pub fn on_answer(
     ledger: &Ledger,
     peers: &Peers,
     offer: Option<&Message>,
     answer: &Message,
+) -> Result<AnswerAction, Verdict> {
+    let hold = ledger.transfer(answer.header.exchange.hold_transfer());
+    on_answer_with(peers, offer, answer, hold)
+}
+
+/// As [`on_answer`], with the exchange's hold (`ExchangeId::hold_transfer`) as the host found
+/// it: `None` when it was never applied. A hold posted or voided long ago may be evicted from
+/// the ledger's memory; a duplicate answer for it is still `Err(Exists)` (or the refusal its
+/// state gives), never `UnknownExchange`.
+pub fn on_answer_with(
+    peers: &Peers,
+    offer: Option<&Message>,
+    answer: &Message,
+    hold: Option<&ledger_core::TransferRecord>,
 ) -> Result<AnswerAction, Verdict> {
     let peer = peers.authenticate(answer)?;
     let exchange = answer.header.exchange;
@@ -311,7 +328,9 @@ pub fn on_answer(
         return Err(Verdict::AnswerMismatch);
     }
     let hold_id = exchange.hold_transfer();
-    let hold = ledger.transfer(hold_id).ok_or(Verdict::UnknownExchange)?;
+    let hold = hold
+        .filter(|h| h.id() == hold_id)
+        .ok_or(Verdict::UnknownExchange)?;
     match (hold.state, is_receipt) {
         (TransferState::Pending, true) => Ok(AnswerAction::Post(Transfer::post(
             exchange.post_transfer(),

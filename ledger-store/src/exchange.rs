@@ -315,7 +315,12 @@ impl Exchange {
     fn receive_offer(&mut self, store: &Store, offer: &Message, now: u64) -> Result<Received> {
         // At most twice: the second decision comes after the journal's clock passed `now`.
         for _ in 0..2 {
-            let decision = store.read(|ledger| receiver::on_offer(ledger, &self.peers, offer, now));
+            // The credit from the store: a settled one may be evicted from memory (and a
+            // duplicate offer must get its receipt again, not a second credit).
+            let credit = store.transfer(offer.header.exchange.credit_transfer())?;
+            let decision = store.read(|ledger| {
+                receiver::on_offer_with(ledger, &self.peers, offer, now, credit.as_ref())
+            });
             let decision = match decision {
                 Ok(d) => d,
                 Err(verdict) => return Ok(self.refuse(store, offer, verdict, 0)),
@@ -390,7 +395,9 @@ impl Exchange {
         let offer = (answer.header.exchange.origin == self.own())
             .then(|| self.offers.get(&answer.header.exchange.number))
             .flatten();
-        let action = store.read(|ledger| sender::on_answer(ledger, &self.peers, offer, answer));
+        // The hold from the store: once posted or voided it may be evicted from memory.
+        let hold = store.transfer(answer.header.exchange.hold_transfer())?;
+        let action = sender::on_answer_with(&self.peers, offer, answer, hold.as_ref());
         let transfer = match action {
             Ok(sender::AnswerAction::Post(t)) | Ok(sender::AnswerAction::Void(t)) => t,
             Err(verdict) => return Ok(verdict_only(verdict, None)),

@@ -68,8 +68,8 @@ struct Side {
     exchange: Exchange,
 }
 
-fn side(dir: &Path, id: u64, seed: u8) -> Side {
-    let store = Store::create(dir, &policy(), NOW, StoreOptions::default()).unwrap();
+fn side_with(dir: &Path, id: u64, seed: u8, options: StoreOptions) -> Side {
+    let store = Store::create(dir, &policy(), NOW, options).unwrap();
     let id = PeerId::new(id).unwrap();
     let exchange = Exchange::open(&store, Some(id), Signer::from_seed(&[seed; 32]), NOW).unwrap();
     let accounts = vec![
@@ -90,8 +90,12 @@ fn side(dir: &Path, id: u64, seed: u8) -> Side {
 }
 
 fn pair(scratch: &Scratch) -> (Side, Side) {
-    let mut a = side(&scratch.path().join("a"), 310101, 1);
-    let mut b = side(&scratch.path().join("b"), 310104, 2);
+    pair_with(scratch, StoreOptions::default())
+}
+
+fn pair_with(scratch: &Scratch, options: StoreOptions) -> (Side, Side) {
+    let mut a = side_with(&scratch.path().join("a"), 310101, 1, options.clone());
+    let mut b = side_with(&scratch.path().join("b"), 310104, 2, options);
     let peer = |s: &Side| Peer {
         id: s.id,
         key: Signer::from_seed(&[s.signer_seed; 32]).public_key(),
@@ -329,4 +333,60 @@ fn a_move_applies_once_whatever_happens_to_its_messages() {
     for side in [&a, &b] {
         side.store.verify(&mut |_| {}).unwrap();
     }
+}
+
+/// Duplicate messages of an exchange settled long ago, on ledgers that evict old transfers from
+/// memory (`StoreOptions::resident_transfers`) and on ledgers that keep them: the sender's hold
+/// and the receiver's credit are evicted, yet each duplicate gets the same verdict and reply as
+/// on ledgers that keep every transfer. (Reading the hold from memory alone answered a
+/// duplicate receipt with `unknown_exchange`.)
+#[test]
+fn duplicates_of_an_evicted_exchange_get_the_answers_they_got_before() {
+    let answers = |options: StoreOptions, evicts: bool| {
+        let scratch = Scratch::new("exchange-evicted");
+        let (mut a, mut b) = pair_with(&scratch, options);
+        a.credit(1, FUND, MEMBER, "3", 101, NOW + 1);
+        let request = a.request(1, &b, HOURS, "2", NOW + MINUTE);
+        let offer = a.exchange.send(&a.store, &request, NOW + MINUTE).unwrap();
+        let (verdict, receipt) = b.receive(&offer, NOW + MINUTE + 1);
+        assert_eq!(verdict, Verdict::Ok);
+        let receipt = receipt.unwrap();
+        assert_eq!(a.receive(&receipt, NOW + MINUTE + 2).0, Verdict::Ok);
+        // 9,000 later awards on each side: eviction runs twice (every 4,096 transfers).
+        for batch in 0..3u128 {
+            let awards: Vec<Transfer> = (0..3_000u128)
+                .map(|n| {
+                    let id = TransferId::new(1_000 + batch * 3_000 + n).unwrap();
+                    let one = Amount::parse_in("1", 0).unwrap();
+                    Transfer::new(id, account(POINTS_ISSUER), account(MEMBER + 1), one, POINTS)
+                        .code(401)
+                })
+                .collect();
+            for side in [&a, &b] {
+                let at = NOW + 2 * MINUTE + batch as u64;
+                let done = side.store.create_transfers(awards.clone(), at).unwrap();
+                assert!(done.events().iter().all(|e| e.code == ResultCode::Ok));
+            }
+        }
+        let hold = offer.header.exchange.hold_transfer();
+        let credit = offer.header.exchange.credit_transfer();
+        let in_memory = |side: &Side, id| side.store.read(|l| l.transfer(id).is_some());
+        assert_eq!(in_memory(&a, hold), !evicts, "the hold was evicted");
+        assert_eq!(in_memory(&b, credit), !evicts, "the credit was evicted");
+        let later = NOW + 3 * MINUTE;
+        let (offer_again, receipt_again) = b.receive(&offer, later);
+        let (receipt_verdict, _) = a.receive(&receipt, later + 1);
+        let pending = a.exchange.pending(&a.store).len();
+        (
+            offer_again,
+            receipt_again.map(|r| r.body),
+            receipt_verdict,
+            pending,
+        )
+    };
+    let keeping = answers(StoreOptions::default(), false);
+    assert_eq!(keeping.0, Verdict::Exists);
+    assert_eq!(keeping.2, Verdict::Exists);
+    let evicting = answers(StoreOptions::default().resident_transfers(100), true);
+    assert_eq!(evicting, keeping);
 }
