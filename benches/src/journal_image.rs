@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use ledger_core::history::HISTORY_CHUNK_TRANSFERS;
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::{Command, Ledger, Policy};
 use std::sync::Arc;
@@ -20,8 +21,15 @@ use timebank_workload::T0;
 const RECORDS_PER_WRITE: usize = 64;
 
 /// Writes the journal segments of `dir` (each under `segment_bytes`): the fixture's accounts,
-/// then `transfers` service transfers in full batches.
-pub fn write_journal(dir: &Path, transfers: usize, segment_bytes: u64) -> Result<(), String> {
+/// then `transfers` service transfers in full batches. With `resident`, the writer's engine
+/// keeps about that many transfers in memory (it evicts the older ones and forgets them: no
+/// later command of this stream names an earlier transfer), so memory does not grow with N.
+pub fn write_journal(
+    dir: &Path,
+    transfers: usize,
+    segment_bytes: u64,
+    resident: Option<usize>,
+) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let policy = Policy::default_policy();
     let mut ledger = Ledger::with_policy(&policy).map_err(|e| e.to_string())?;
@@ -33,9 +41,18 @@ pub fn write_journal(dir: &Path, transfers: usize, segment_bytes: u64) -> Result
     // Each record carries its outcome, so the engine runs every command (as the store does).
     let mut stage = |writer: &mut JournalWriter, now: u64, command: Command| {
         let now = writer.next_now(now);
+        // Every id of the stream is new: one the filter of evicted ids names was never applied.
+        for id in ledger.transfers_to_load(&command, now) {
+            ledger.load_absent(id);
+        }
         let reply = ledger.execute(&command, now).map_err(|e| e.to_string())?;
         let outcome = outcome_of(&command, &reply, &ledger);
         writer.stage_command(now, &command, &outcome);
+        if let Some(keep) = resident {
+            if ledger.resident_transfer_count() >= 2 * keep.max(HISTORY_CHUNK_TRANSFERS) {
+                drop(ledger.evict_transfers(keep));
+            }
+        }
         Ok::<(), String>(())
     };
     let mut stream = ServiceStream::new(2026);

@@ -956,6 +956,11 @@ impl IndexTree {
         Ok(out)
     }
 
+    /// How many lines `account`'s statement holds (its posted movements).
+    pub fn statement_lines(&self, account: AccountId) -> Result<u64, IndexError> {
+        contain(|| Ok(self.history_end(account)?.lines))
+    }
+
     /// Lines `from .. from + limit` (counting from 0) of `account`'s statement, the posted
     /// balance before them, and whether more follow: a seek to the run holding line `from`,
     /// then a forward read.

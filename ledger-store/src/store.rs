@@ -644,6 +644,18 @@ impl Store {
         Ok(HistoryPage { transfers, next })
     }
 
+    /// How many lines `account`'s statement holds (its posted movements), from the index: the
+    /// `from` of its last page of `n` lines is this less `n`. An unknown account is
+    /// `StatementError::AccountNotFound`.
+    pub fn statement_lines(&self, account: AccountId) -> Result<usize> {
+        if self.ledger().account(account).is_none() {
+            return Err(StatementError::AccountNotFound(account).into());
+        }
+        self.wait_indexed()?;
+        let lines = self.shared.index.live().statement_lines(account)?;
+        Ok(usize::try_from(lines).unwrap_or(usize::MAX))
+    }
+
     /// Lines `from .. from + limit` (counting from 0) of `account`'s statement: its posted
     /// movements in the order applied, each with the posted balance after it, and the balance
     /// before the first (after the last line when `from` is past it). Holds appear when they

@@ -20,7 +20,7 @@ fn run(dir: &Path, transfers: usize) -> Result<(), String> {
     let found = find_segments(&OsIo, dir, &[]).map_err(|e| e.to_string())?;
     if found.is_none_or(|f| f.is_empty()) {
         let start = Instant::now();
-        write_journal(dir, transfers, SEGMENT_BYTES_DEFAULT)?;
+        write_journal(dir, transfers, SEGMENT_BYTES_DEFAULT, None)?;
         println!("wrote {transfers} transfers in {:.2?}", start.elapsed());
     }
     let start = Instant::now();

@@ -3,7 +3,14 @@
 //! `timebank verify`'s two modes and a replay through the engine, and prints one JSON object.
 //!
 //! `cargo run --release -p benches --bin scale -- --transfers N [--dir DIR]
-//! [--segment-bytes BYTES] [--verify-runs R] [--verify-only] --json`
+//! [--segment-bytes BYTES] [--verify-runs R] [--verify-only] [--resident N] --json`
+//!
+//! With `--resident N` the journal's writer and every store opened here keep about N
+//! transfers in memory (`StoreOptions::resident_transfers`, docs/FORMAT.md §16.4): the index
+//! built by the first open holds the evicted ones, and the snapshot holds only what memory
+//! does. `resident_transfers` echoes N (null without it), and `open_resident_transfers` is how
+//! many transfers the open from the snapshot holds in memory. The replay-based figures
+//! (`verify_replay`, `replay`) keep every transfer in memory either way.
 //!
 //! The journal is written in segments under `--segment-bytes` (default 256 MiB, the store's);
 //! `segments` is how many there are, `journal_bytes` their records' bytes and `file_bytes` the
@@ -56,6 +63,7 @@ struct Args {
     segment_bytes: u64,
     verify_runs: usize,
     verify_only: bool,
+    resident: Option<usize>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -63,6 +71,7 @@ fn parse() -> Result<Args, String> {
     let (mut transfers, mut dir) = (None, None);
     let mut segment_bytes = SEGMENT_BYTES_DEFAULT;
     let (mut verify_runs, mut verify_only) = (1, false);
+    let mut resident = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--transfers" => {
@@ -82,6 +91,10 @@ fn parse() -> Result<Args, String> {
                 }
             }
             "--verify-only" => verify_only = true,
+            "--resident" => {
+                let n = args.next().ok_or("--resident needs a number")?;
+                resident = Some(n.replace('_', "").parse().map_err(|_| format!("{n:?}"))?);
+            }
             "--json" => {}
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -89,12 +102,13 @@ fn parse() -> Result<Args, String> {
     Ok(Args {
         transfers: transfers.ok_or(
             "usage: scale --transfers N [--dir DIR] [--segment-bytes BYTES] [--verify-runs R] \
-             [--verify-only] --json",
+             [--verify-only] [--resident N] --json",
         )?,
         dir,
         segment_bytes,
         verify_runs,
         verify_only,
+        resident,
     })
 }
 
@@ -103,7 +117,7 @@ fn measure(dir: &Path, args: &Args) -> Result<String, String> {
     let found = find_segments(&OsIo, dir, &[]).map_err(|e| e.to_string())?;
     if found.is_none_or(|f| f.is_empty()) {
         let start = Instant::now();
-        write_journal(dir, args.transfers, args.segment_bytes)?;
+        write_journal(dir, args.transfers, args.segment_bytes, args.resident)?;
         write_s = Some(start.elapsed().as_secs_f64());
     }
     let write_s = write_s.map_or("null".into(), |s| format!("{s:.3}"));
@@ -185,17 +199,26 @@ fn measure(dir: &Path, args: &Args) -> Result<String, String> {
         {
             drop(bytes);
             drop(replayed);
-            measure_open(dir)?
+            measure_open(dir, args.resident)?
         },
     ))
 }
 
-/// Opens the store in `dir` (this process is the child `--open` runs), and prints
-/// `open_s rss_bytes accounts p99_us` (the p99 of the last-50 statement pages).
-fn open_child(dir: &Path) -> Result<String, String> {
+/// The options of every store opened here.
+fn store_options(resident: Option<usize>) -> StoreOptions {
     let options = StoreOptions::default()
         .any_time()
         .snapshot_after_bytes(u64::MAX);
+    match resident {
+        Some(n) => options.resident_transfers(n),
+        None => options,
+    }
+}
+
+/// Opens the store in `dir` (this process is the child `--open` runs), and prints
+/// `open_s rss_bytes accounts p99_us used resident` (the p99 of the last-50 statement pages).
+fn open_child(dir: &Path, resident: Option<usize>) -> Result<String, String> {
+    let options = store_options(resident);
     let start = Instant::now();
     let store = Store::open(dir, options).map_err(|e| e.to_string())?;
     let open_s = start.elapsed().as_secs_f64();
@@ -206,8 +229,9 @@ fn open_child(dir: &Path) -> Result<String, String> {
         ids.sort_unstable();
         ids
     });
-    // 1,000 accounts picked by a fixed xorshift, and how many lines each one's statement has
-    // (every transfer of this journal is a posted service), so the page read is its last 50.
+    let in_memory = store.read(|l| l.resident_transfer_count());
+    // 1,000 accounts picked by a fixed xorshift, and how many lines each one's statement has,
+    // so the page read is its last 50.
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let mut sample = BTreeMap::new();
     for _ in 0..1_000 {
@@ -216,15 +240,9 @@ fn open_child(dir: &Path) -> Result<String, String> {
         rng ^= rng << 17;
         sample.insert(accounts[(rng % accounts.len() as u64) as usize], 0usize);
     }
-    store.read(|l| {
-        for t in l.transfers() {
-            for side in [t.debit_account_id, t.credit_account_id] {
-                if let Some(lines) = sample.get_mut(&side) {
-                    *lines += 1;
-                }
-            }
-        }
-    });
+    for (account, lines) in sample.iter_mut() {
+        *lines = store.statement_lines(*account).map_err(|e| e.to_string())?;
+    }
     let mut micros = Vec::new();
     for (account, lines) in &sample {
         let from = lines.saturating_sub(50);
@@ -238,7 +256,10 @@ fn open_child(dir: &Path) -> Result<String, String> {
     micros.sort_by(f64::total_cmp);
     let p99 = micros[(micros.len() * 99).div_ceil(100) - 1];
     store.close().map_err(|e| e.to_string())?;
-    Ok(format!("{open_s} {rss} {} {p99} {used}", accounts.len()))
+    Ok(format!(
+        "{open_s} {rss} {} {p99} {used} {in_memory}",
+        accounts.len()
+    ))
 }
 
 /// `text` as a JSON string.
@@ -286,14 +307,27 @@ fn resident_bytes() -> Result<u64, String> {
     Ok(kib * 1024)
 }
 
-/// Runs `--open dir` in a child process: (open_s, rss_bytes, accounts, p99_us, from snapshot).
-fn open_in_child(dir: &Path) -> Result<(f64, u64, u64, f64, bool), String> {
+/// What a child's open measured.
+struct Opened {
+    open_s: f64,
+    rss: u64,
+    accounts: u64,
+    p99: f64,
+    /// Whether it started from a snapshot.
+    used: bool,
+    /// Transfers in memory after it.
+    in_memory: u64,
+}
+
+/// Runs `--open dir [resident]` in a child process.
+fn open_in_child(dir: &Path, resident: Option<usize>) -> Result<Opened, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = std::process::Command::new(exe)
-        .arg("--open")
-        .arg(dir)
-        .output()
-        .map_err(|e| e.to_string())?;
+    let mut child = std::process::Command::new(exe);
+    child.arg("--open").arg(dir);
+    if let Some(n) = resident {
+        child.arg(n.to_string());
+    }
+    let out = child.output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
@@ -301,22 +335,21 @@ fn open_in_child(dir: &Path) -> Result<(f64, u64, u64, f64, bool), String> {
     let words: Vec<&str> = text.split_whitespace().collect();
     let parse_err = || format!("the open child printed {text:?}");
     match words[..] {
-        [open_s, rss, accounts, p99, used] => Ok((
-            open_s.parse().map_err(|_| parse_err())?,
-            rss.parse().map_err(|_| parse_err())?,
-            accounts.parse().map_err(|_| parse_err())?,
-            p99.parse().map_err(|_| parse_err())?,
-            used == "true",
-        )),
+        [open_s, rss, accounts, p99, used, in_memory] => Ok(Opened {
+            open_s: open_s.parse().map_err(|_| parse_err())?,
+            rss: rss.parse().map_err(|_| parse_err())?,
+            accounts: accounts.parse().map_err(|_| parse_err())?,
+            p99: p99.parse().map_err(|_| parse_err())?,
+            used: used == "true",
+            in_memory: in_memory.parse().map_err(|_| parse_err())?,
+        }),
         _ => Err(parse_err()),
     }
 }
 
 /// The store figures: the index built, a snapshot written, the opens timed in children.
-fn measure_open(dir: &Path) -> Result<String, String> {
-    let options = StoreOptions::default()
-        .any_time()
-        .snapshot_after_bytes(u64::MAX);
+fn measure_open(dir: &Path, resident: Option<usize>) -> Result<String, String> {
+    let options = store_options(resident);
     let start = Instant::now();
     let store = Store::open(dir, options).map_err(|e| e.to_string())?;
     let index_build_s = start.elapsed().as_secs_f64();
@@ -336,25 +369,36 @@ fn measure_open(dir: &Path) -> Result<String, String> {
     // Closing flushes the index: its directory's size is then what it keeps on disk.
     store.close().map_err(|e| e.to_string())?;
     let index_bytes = dir_bytes(&dir.join(INDEX_DIR_NAME)).map_err(|e| e.to_string())?;
-    let (open_s, rss, accounts, p99, used) = open_in_child(dir)?;
-    if !used {
+    let opened = open_in_child(dir, resident)?;
+    if !opened.used {
         return Err("the open did not start from the snapshot".into());
     }
     let snapshots = dir.join(SNAPSHOT_DIR_NAME);
     let aside = dir.join("snapshots.aside");
     std::fs::rename(&snapshots, &aside).map_err(|e| e.to_string())?;
-    let replayed = open_in_child(dir);
+    let replayed = open_in_child(dir, resident);
     std::fs::rename(&aside, &snapshots).map_err(|e| e.to_string())?;
-    let (open_replay_s, _, _, _, used) = replayed?;
-    if used {
+    let replayed = replayed?;
+    if replayed.used {
         return Err("the open without snapshots used one".into());
     }
+    let Opened {
+        open_s,
+        rss,
+        accounts,
+        p99,
+        in_memory,
+        ..
+    } = opened;
+    let open_replay_s = replayed.open_s;
+    let resident = resident.map_or("null".into(), |n| n.to_string());
     Ok(format!(
         "\"index_build_s\":{index_build_s:.3},\"state_digest_s\":{state_digest_s:.4},\
          \"state_digest_v1_s\":{state_digest_v1_s:.4},\"snapshot_write_s\":{snapshot_write_s:.3},\
          \"snapshot_bytes\":{},\"open_s\":{open_s:.3},\"open_replay_s\":{open_replay_s:.3},\
          \"open_rss_bytes\":{rss},\"accounts\":{accounts},\"statement_last50_p99_us\":{p99:.1},\
-         \"index_bytes\":{index_bytes},\"index_bytes_per_transfer\":{:.1}",
+         \"index_bytes\":{index_bytes},\"index_bytes_per_transfer\":{:.1},\
+         \"resident_transfers\":{resident},\"open_resident_transfers\":{in_memory}",
         written.bytes,
         index_bytes as f64 / transfers.max(1) as f64,
     ))
@@ -363,10 +407,13 @@ fn measure_open(dir: &Path) -> Result<String, String> {
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
     if raw.next().as_deref() == Some("--open") {
-        let result = raw
-            .next()
-            .ok_or_else(|| "--open needs a directory".to_owned())
-            .and_then(|dir| open_child(Path::new(&dir)));
+        let dir = raw.next();
+        let resident = raw.next().map(|n| n.parse::<usize>());
+        let result = match (dir, resident) {
+            (None, _) => Err("--open needs a directory".to_owned()),
+            (Some(_), Some(Err(e))) => Err(format!("--open DIR [RESIDENT]: {e}")),
+            (Some(dir), resident) => open_child(Path::new(&dir), resident.and_then(Result::ok)),
+        };
         return match result {
             Ok(line) => {
                 println!("{line}");
