@@ -166,6 +166,10 @@ fn assert_statements(store: &Store) {
         );
         assert_eq!(page.next, next, "from {from}, limit {limit}");
     }
+    // How many lines each statement holds, as its pages show.
+    assert_eq!(store.statement_lines(member).unwrap(), lines.len());
+    assert_eq!(store.statement_lines(account(102)).unwrap(), 1);
+    assert!(store.statement_lines(account(999)).is_err());
     // The member paid: one line, from the other side.
     let payee = store.statement(account(102), 0, 10).unwrap();
     assert_eq!(payee.lines.len(), 1);
