@@ -6,7 +6,7 @@
 //!   hold (posted balances), in total and by community. This is the figure a guarantee fund
 //!   stands behind.
 //! - [`flows`]: issued, withdrawn, donated, redeemed and expired totals per unit and per fund or
-//!   pool, net of reversals.
+//!   pool, net of reversals (from every transfer in memory: refused once some were evicted).
 //! - [`statement_entry`]: what one transfer does to one of its accounts, the part of a statement
 //!   line the transfer decides. Statements themselves (an account's posted movements with a
 //!   running balance, a page at a time) are the store's: `ledger_store::Store::statement` reads
@@ -170,9 +170,29 @@ pub struct FlowReport {
     pub pools: Vec<PoolFlows>,
 }
 
+/// The flow report sums every transfer ever applied, and some were evicted from memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the flow report sums every transfer ever applied, and {evicted} were evicted from memory \
+     (a store opened with resident_transfers): open the store without resident_transfers, which \
+     keeps every transfer in memory, to report flows"
+)]
+pub struct FlowsEvicted {
+    /// How many evictions the ledger made ([`Ledger::evicted_transfer_count`]).
+    pub evicted: u64,
+}
+
 /// Issued, withdrawn, donated, redeemed and expired totals per unit and per fund or pool.
 /// Purposes come from the ledger's policy; without one, from the accounts' kinds.
-pub fn flows(ledger: &Ledger) -> FlowReport {
+///
+/// It reads every transfer in memory, so it refuses with [`FlowsEvicted`] once the ledger has
+/// evicted any ([`Ledger::evict_transfers`]; a store with `resident_transfers` set): summing
+/// only the transfers still in memory would be a wrong report, not a partial one.
+pub fn flows(ledger: &Ledger) -> Result<FlowReport, FlowsEvicted> {
+    let evicted = ledger.evicted_transfer_count();
+    if evicted > 0 {
+        return Err(FlowsEvicted { evicted });
+    }
     let mut units: BTreeMap<UnitId, Flows> =
         ledger.units().map(|u| (u.id, Flows::default())).collect();
     let mut pools: BTreeMap<(UnitId, AccountId), Flows> = BTreeMap::new();
@@ -242,10 +262,10 @@ pub fn flows(ledger: &Ledger) -> FlowReport {
             })
         })
         .collect();
-    FlowReport {
+    Ok(FlowReport {
         units: units.into_iter().collect(),
         pools,
-    }
+    })
 }
 
 impl fmt::Display for FlowReport {

@@ -141,7 +141,7 @@ fn nanjing_volunteer_past_fifteen_hundred_donates_the_excess() {
     let raw = Transfer::new(bank.ids(), id(1), id(2), hours("1"), HOURS).code(COMPANIONSHIP);
     let r = bank.ledger.create_transfers(&[raw], bank.now + 1).unwrap();
     assert_eq!(r[0].code, ResultCode::CapExceededLifetime);
-    let flows = ledger_core::report::flows(&bank.ledger);
+    let flows = ledger_core::report::flows(&bank.ledger).unwrap();
     let hours_flows = flows.units.iter().find(|(u, _)| *u == HOURS).unwrap().1;
     assert_eq!(hours_flows.issued, dec("1500"));
     assert_eq!(hours_flows.donated, dec("5"));
@@ -357,7 +357,7 @@ fn points_are_awarded_redeemed_and_expire_oldest_first() {
         .unwrap();
     assert_eq!(r[0].code, ResultCode::TransferIdReserved);
     assert_eq!(r[1].code, ResultCode::TransferIdReserved);
-    let flows = ledger_core::report::flows(&bank.ledger);
+    let flows = ledger_core::report::flows(&bank.ledger).unwrap();
     let points = flows.units.iter().find(|(u, _)| *u == POINTS).unwrap().1;
     assert_eq!(
         (points.issued, points.redeemed, points.expired),

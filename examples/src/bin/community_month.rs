@@ -360,7 +360,10 @@ fn main() {
     }
     print_liability(&report::liability(&bank.ledger));
     println!("\nFlows this month and before (net of reversals):");
-    for (unit, flows) in report::flows(&bank.ledger).units {
+    for (unit, flows) in report::flows(&bank.ledger)
+        .expect("the example keeps every transfer in memory")
+        .units
+    {
         println!(
             "  unit {unit}: issued {}, withdrawn {}, donated {}, redeemed {}, expired {}",
             flows.issued, flows.withdrawn, flows.donated, flows.redeemed, flows.expired
