@@ -35,7 +35,7 @@ pub fn operate(
     what: &str,
     kind: OperationKind,
 ) -> CliResult {
-    let id = store.read(|ledger| first_transfer_id(ledger, ids.id))?;
+    let id = first_transfer_id(store, ids.id)?;
     let command = Command::Operate(Operation { id, kind });
     let (who, now) = (session.attribution()?, session.write_time(store)?);
     let outcome = submit(store, vec![command], who, now, what)?;
@@ -144,8 +144,11 @@ fn book(session: &Session, store: &Store, args: &BookArgs) -> CliResult {
 
 fn complete(session: &Session, store: &Store, args: &CompleteArgs) -> CliResult {
     let booking = transfer_id(args.booking)?;
+    // From the store: a settled booking may be evicted from memory (the engine then refuses
+    // it as no longer a booking, not as unknown).
     let unit = store
-        .read(|ledger| ledger.transfer(booking).map(|t| t.unit))
+        .transfer(booking)?
+        .map(|t| t.unit)
         .ok_or_else(|| CliError::not_found(format!("transfer {booking} does not exist")))?;
     let hours = args
         .hours

@@ -134,13 +134,9 @@ pub fn simulate(
             city::DAYS_MAX
         )));
     }
-    let (codes, next_id, clock) = store.read(|ledger| {
-        Ok::<_, CliError>((
-            Codes::of(ledger)?,
-            first_transfer_id(ledger, None)?.get(),
-            ledger.clock(),
-        ))
-    })?;
+    let next_id = first_transfer_id(store, None)?.get();
+    let (codes, clock) =
+        store.read(|ledger| Ok::<_, CliError>((Codes::of(ledger)?, ledger.clock())))?;
     // A second run continues after the first: its days follow the journal's last time.
     let start = now.max(clock.saturating_add(1));
     let mut sim = Simulation {

@@ -878,6 +878,35 @@ impl IndexTree {
             .and_then(|at| sequences.get(at).copied()))
     }
 
+    /// The highest transfer id below `limit` that a transfer run holds, if any: one seek back
+    /// from `limit` to the last run keyed before it (a run of consecutive ids may reach past
+    /// `limit`; its ids from `limit` on do not count).
+    pub fn highest_transfer_below(
+        &self,
+        limit: TransferId,
+    ) -> Result<Option<TransferId>, IndexError> {
+        contain(|| {
+            let key = transfer_key(limit);
+            let Some(found) = self
+                .tree
+                .range(&[PREFIX_TRANSFER][..]..&key[..])
+                .next_back()
+            else {
+                return Ok(None);
+            };
+            let (key, value) = found?;
+            let (first, sequences) = index_transfer::decode_run(&key, &value).ok_or_else(|| {
+                Failure::Damaged(format!(
+                    "the index's run of transfers from {:?} is damaged; rebuild the index",
+                    id_in(&key)
+                ))
+            })?;
+            // A run holds 1 to 64 ids (decode_run checks), so the sum cannot pass u128.
+            let last = first.get() + sequences.len() as u128 - 1;
+            Ok(TransferId::new(last.min(limit.get() - 1)))
+        })
+    }
+
     /// The transfer `id` as it was evicted last before record `before`: the newest version
     /// whose sequence is below `before` (what a replay applying record `before` must see), if
     /// any. A damaged version is an error of kind `Corrupted` that names the id.

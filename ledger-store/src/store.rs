@@ -599,6 +599,50 @@ impl Store {
         Ok(self.shared.index.live().evicted_transfer(id, u64::MAX)?)
     }
 
+    /// Loads into `ledger` (a copy of the engine, taken with [`Store::read`] to try a command
+    /// before submitting it) every evicted transfer `command` names, each as [`Store::transfer`]
+    /// finds it, until [`Ledger::transfers_to_load`] names none: the copy then applies `command`
+    /// as the store would, where without them it refuses it with `BatchError::NotLoaded`. Does
+    /// nothing for a store that never evicted. An error only when the index cannot be read.
+    pub fn load_named_transfers(
+        &self,
+        ledger: &mut Ledger,
+        command: &Command,
+        now: u64,
+    ) -> Result<()> {
+        // Each round loads or declares absent every id named, so none is named again; an
+        // operation names the transfers of its plan once its booking or original is loaded.
+        loop {
+            let ids = ledger.transfers_to_load(command, now);
+            if ids.is_empty() {
+                return Ok(());
+            }
+            for id in ids {
+                match self.transfer(id)? {
+                    Some(record) => ledger.load_transfer(record),
+                    None => ledger.load_absent(id),
+                }
+            }
+        }
+    }
+
+    /// The highest id below `limit` of a transfer the ledger applied, evicted ones included
+    /// ([`StoreOptions::resident_transfers`]): the engine's memory holds only its newest
+    /// transfers, so this also seeks the index once (after waiting, like [`Store::history`],
+    /// until it reflects every record durable at the call). `None` when no transfer has an id
+    /// below `limit`. An error only when the index cannot be read.
+    pub fn highest_transfer_id_below(&self, limit: TransferId) -> Result<Option<TransferId>> {
+        let in_memory = self
+            .ledger()
+            .transfers()
+            .map(|t| t.id())
+            .filter(|id| *id < limit)
+            .max();
+        self.wait_indexed()?;
+        let indexed = self.shared.index.live().highest_transfer_below(limit)?;
+        Ok(in_memory.max(indexed))
+    }
+
     /// The sequence of the journal record that created a transfer, from the index.
     pub fn transfer_sequence(&self, id: TransferId) -> Result<Option<u64>> {
         self.wait_indexed()?;
