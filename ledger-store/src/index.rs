@@ -12,11 +12,11 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte, 7) ++ accounts (u64 LE) ++ transfers (u64 LE) |
+//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte, 8) ++ accounts (u64 LE) ++ transfers (u64 LE) |
 //! | `a` ++ account id (u128 BE) | the account, 118 bytes (see `docs/FORMAT.md` §10) |
 //! | `t` ++ a run's first transfer id (u128 BE) | the sequences of the records that created up to 64 transfers of consecutive ids (see `index_transfer`) |
 //! | `h` ++ account id (BE) ++ the account's statement lines before the run (u64 BE) ++ its first entry's timestamp (u64 BE) | a run of up to 64 history entries, each what a transfer did to the account, after the posted balance before them (see `index_history`) |
-//! | `c` ++ transfer id (u128 BE) ++ the sequence of the last record applied when it was evicted (u64 BE) | a version of a transfer the engine no longer holds, in the engine state's transfer encoding (see `index_evicted`) |
+//! | `c` ++ a run's first transfer id (u128 BE) ++ the sequence of the last record applied when it was evicted (u64 BE) | up to 64 versions of transfers of consecutive ids the engine no longer holds, in the engine state's transfer encoding (see `index_evicted`) |
 //!
 //! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order. The
 //! counts in the mark are the index's fingerprint: opening checks them against the journal
@@ -40,7 +40,10 @@ use ledger_core::{
 
 use crate::error::{IndexError, IndexErrorKind};
 use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
-use crate::index_evicted::{decode_evicted, encode_evicted, evicted_key, PREFIX_EVICTED};
+use crate::index_evicted::{
+    decode_evicted, decode_evicted_key, encode_evicted, evicted_key, evicted_run_len,
+    split_evicted_runs, EVICTED_RUN_MAX, PREFIX_EVICTED,
+};
 use crate::index_history::{
     account_prefix, decode_run, encode_run, run_key, Run, PREFIX_HISTORY, RUN_ENTRIES_MAX,
 };
@@ -54,7 +57,7 @@ const KEY_LIVE: &[u8] = b"live";
 const GENERATION_PREFIX: &str = "index-";
 /// The layout of the values below; an index written in another layout (or before the marker
 /// carried one) reads as having no marker, so opening rebuilds it.
-const INDEX_FORMAT: u8 = 7;
+const INDEX_FORMAT: u8 = 8;
 const MARKER_BYTES: usize = 8 + 32 + 1 + 8 + 8;
 const PREFIX_ACCOUNT: u8 = b'a';
 /// How often opening retries sled's directory lock (about 2 s in all).
@@ -715,10 +718,10 @@ impl IndexTree {
             entries.sort_by_key(|e| e.timestamp);
             ends.push((account, self.add_history(&mut batch, account, &entries)?));
         }
-        for (sequence, record) in &delta.evicted {
+        for (sequence, run) in split_evicted_runs(&delta.evicted) {
             batch.insert(
-                &evicted_key(record.id(), *sequence)[..],
-                encode_evicted(record),
+                &evicted_key(run[0].1.id(), sequence)[..],
+                encode_evicted(run.iter().map(|(_, record)| record)),
             );
         }
         let mut value = [0u8; ACCOUNT_VALUE_BYTES];
@@ -931,20 +934,32 @@ impl IndexTree {
         if before == 0 {
             return Ok(None);
         }
-        let (first, end) = (evicted_key(id, 0), evicted_key(id, before));
-        // Every key of this id's versions starts `first[..17]`; a damaged longer or shorter one
-        // can still sort between the bounds, and is refused by the decoding below.
-        let Some(found) = self.tree.range(&first[..]..&end[..]).next_back() else {
-            return Ok(None);
-        };
-        let (key, value) = found?;
-        let (_, _, record) = decode_evicted(&key, &value).map_err(|why| {
+        // The runs that can hold `id` start at most 63 ids before it.
+        let lowest = TransferId::new(id.get().saturating_sub(EVICTED_RUN_MAX as u128 - 1).max(1))
+            .expect("at least 1");
+        let (start, end) = (evicted_key(lowest, 0), evicted_key(id, before));
+        let damaged = |why: String| {
             Failure::Damaged(format!(
                 "the index's record of evicted transfer {}: {why}; rebuild the index",
                 id.get()
             ))
-        })?;
-        Ok(Some(record))
+        };
+        let mut newest: Option<(u64, TransferRecord)> = None;
+        for found in self.tree.range(&start[..]..&end[..]) {
+            let (key, value) = found?;
+            // A damaged key sorting in the range is refused, as the run it would be.
+            let (first, sequence) = decode_evicted_key(&key)
+                .ok_or_else(|| damaged(format!("evicted transfer key {key:?} is damaged")))?;
+            let covers = first.get() + evicted_run_len(&value) as u128 > id.get();
+            let newer = newest.as_ref().is_none_or(|(at, _)| sequence > *at);
+            if sequence >= before || !covers || !newer {
+                continue;
+            }
+            let (_, _, mut records) = decode_evicted(&key, &value).map_err(damaged)?;
+            let record = records.swap_remove((id.get() - first.get()) as usize);
+            newest = Some((sequence, record));
+        }
+        Ok(newest.map(|(_, record)| record))
     }
 
     /// Up to `limit` history entries of `account` after `after` (exclusive: the statement
@@ -1053,20 +1068,30 @@ impl IndexTree {
     /// transfer the `t` runs place at or before the version's sequence (an evicted transfer
     /// was journaled before it was evicted). The first fault, if any.
     fn compare_evicted(&self) -> Result<Option<String>, Failure> {
-        let mut created: Option<(TransferId, Option<u64>)> = None;
         for found in self.tree.scan_prefix([PREFIX_EVICTED]) {
             let (key, value) = found?;
-            let (id, sequence, _) = match decode_evicted(&key, &value) {
-                Ok(version) => version,
+            let (_, sequence, records) = match decode_evicted(&key, &value) {
+                Ok(run) => run,
                 Err(why) => return Ok(Some(why)),
             };
-            // Versions of one id are adjacent: one run lookup per id.
-            let at = match created {
-                Some((known, at)) if known == id => at,
-                _ => self.transfer_uncontained(id)?,
-            };
-            created = Some((id, at));
-            match at {
+            for id in records.iter().map(TransferRecord::id) {
+                if let Some(diff) = self.check_evicted_version(id, sequence)? {
+                    return Ok(Some(diff));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// An evicted version of `id` at `sequence` names a transfer the `t` runs place at or
+    /// before it.
+    fn check_evicted_version(
+        &self,
+        id: TransferId,
+        sequence: u64,
+    ) -> Result<Option<String>, Failure> {
+        {
+            match self.transfer_uncontained(id)? {
                 None => {
                     return Ok(Some(format!(
                         "transfer {} is kept as evicted but not indexed as journaled",
@@ -1644,7 +1669,7 @@ mod tests {
             tree.remove(key).unwrap();
         };
         let tree = index.tree.clone();
-        let mut cut = crate::index_evicted::encode_evicted(&settled(5));
+        let mut cut = crate::index_evicted::encode_evicted(std::iter::once(&settled(5)));
         cut.pop();
         let key = evicted_key(tid(5), 9);
         check(
@@ -1653,17 +1678,17 @@ mod tests {
             &cut,
             "evicted transfer 5 (version at sequence 9) is damaged",
         );
-        let other = crate::index_evicted::encode_evicted(&settled(6));
+        let other = crate::index_evicted::encode_evicted(std::iter::once(&settled(6)));
         check(&tree, &key, &other, "holds transfer 6");
         check(&tree, &key[..24], &other, "is damaged");
-        let good = crate::index_evicted::encode_evicted(&settled(6));
+        let good = crate::index_evicted::encode_evicted(std::iter::once(&settled(6)));
         check(
             &tree,
             &evicted_key(tid(6), 9),
             &good,
             "not indexed as journaled",
         );
-        let early = crate::index_evicted::encode_evicted(&settled(5));
+        let early = crate::index_evicted::encode_evicted(std::iter::once(&settled(5)));
         check(
             &tree,
             &evicted_key(tid(5), 2),
