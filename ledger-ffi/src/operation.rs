@@ -24,6 +24,8 @@ use ledger_core::timebank::{self, Booking, Closing, Completion, Gift, PlanError}
 use ledger_core::timebank::{PointsAward, Redemption, ServiceRecord};
 use ledger_core::{AccountId, Amount, Command, Eligibility, Ledger, Link, ResultCode};
 
+use ledger_store::Store;
+
 use crate::amount;
 use crate::attribution::{attribution_arg, timebank_attribution};
 use crate::boundary;
@@ -99,7 +101,7 @@ unsafe fn operate(
     by: *const timebank_attribution,
     now: u64,
     error_out: *mut *mut c_char,
-    build: impl FnOnce(&Ledger) -> Result<Operation, Error>,
+    build: impl FnOnce(&Ledger, &Store) -> Result<Operation, Error>,
     check: Check,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
@@ -112,7 +114,7 @@ unsafe fn operate(
         // Refused before anything else, so the status is the same whatever the plan would say.
         store.check_time(now)?;
         let next = store.read(|ledger| -> Result<Next, Error> {
-            let operation = build(ledger)?;
+            let operation = build(ledger, &store)?;
             if let Some(record) = ledger.operation(operation.id) {
                 if record.kind == operation.kind {
                     let first = timebank_operation_outcome::of_record(record, true);
@@ -138,7 +140,17 @@ unsafe fn operate(
                 return Err(error);
             }
             let at = now.max(ledger.clock().saturating_add(1));
-            check(ledger, &operation, at)?;
+            // The planner reads the booking or original the operation names: one the engine
+            // evicted from memory is loaded back into a copy (rare: a settled transfer), as
+            // the store does before it applies the command.
+            let command = Command::Operate(operation.clone());
+            if ledger.transfers_to_load(&command, at).is_empty() {
+                check(ledger, &operation, at)?;
+            } else {
+                let mut copy = ledger.clone();
+                store.load_named_transfers(&mut copy, &command, at)?;
+                check(&copy, &operation, at)?;
+            }
             Ok(Next::Submit(operation))
         })?;
         let outcome = match next {
@@ -359,7 +371,7 @@ unsafe fn service(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |ledger: &Ledger| {
+    let build = |ledger: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, payer, provider, hours_text, donation) = unsafe {
             (
@@ -482,7 +494,7 @@ unsafe fn withdrawal(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |ledger: &Ledger| {
+    let build = |ledger: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, member, provider, hours_text) = unsafe {
             (
@@ -604,7 +616,7 @@ unsafe fn booking_operation(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |ledger: &Ledger| {
+    let build = |ledger: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, payer, provider, hours_text) = unsafe {
             (
@@ -726,7 +738,7 @@ unsafe fn completion(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |ledger: &Ledger| {
+    let build = |ledger: &Ledger, store: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, booking, hours_text, donation) = unsafe {
             (
@@ -736,12 +748,17 @@ unsafe fn completion(
                 optional_id_arg(donation).and_then(timebank_id::optional_account),
             )
         };
-        let hold = ledger.transfer(booking).ok_or_else(|| {
-            Error::new(
-                Status::NotFound,
-                format!("booking {booking} does not exist"),
-            )
-        })?;
+        // A settled booking may be evicted from memory: it exists (the planner refuses it as
+        // no longer a booking), and a retry of its completion is answered as the first was.
+        let hold = match ledger.transfer(booking) {
+            Some(hold) => hold.clone(),
+            None => store.evicted_transfer(booking)?.ok_or_else(|| {
+                Error::new(
+                    Status::NotFound,
+                    format!("booking {booking} does not exist"),
+                )
+            })?,
+        };
         let hours = hours_text
             .map(|text| amount_of(ledger, hold.credit_account_id, text, "hours"))
             .transpose()?;
@@ -832,7 +849,7 @@ unsafe fn cancellation_operation(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |_: &Ledger| {
+    let build = |_: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, booking) = unsafe {
             (
@@ -934,7 +951,7 @@ unsafe fn gift_operation(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |ledger: &Ledger| {
+    let build = |ledger: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, from, to, text) = unsafe {
             (
@@ -1045,7 +1062,7 @@ unsafe fn award_operation(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |_: &Ledger| {
+    let build = |_: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, issuer, member) = unsafe {
             (
@@ -1156,7 +1173,7 @@ unsafe fn redemption_operation(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |ledger: &Ledger| {
+    let build = |ledger: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, member, redemption, text) = unsafe {
             (
@@ -1264,7 +1281,7 @@ unsafe fn closing_operation(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |_: &Ledger| {
+    let build = |_: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, account, destination) = unsafe {
             (
@@ -1360,7 +1377,7 @@ unsafe fn reversal_operation(
     error_out: *mut *mut c_char,
     write: impl FnOnce(timebank_operation_outcome),
 ) -> Status {
-    let build = |_: &Ledger| {
+    let build = |_: &Ledger, _: &Store| {
         // SAFETY: the caller's contract covers every argument read here.
         let (id, original) = unsafe {
             (
@@ -1501,4 +1518,149 @@ pub unsafe extern "C" fn timebank_store_set_eligibility_by(
     };
     // SAFETY: the contract above covers `store` and `error_out`.
     unsafe { registry_change(store, by, now, error_out, command) }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Calls that name an old settled transfer answer the same on a store that evicted it from
+    //! the engine's memory (`StoreOptions::resident_transfers`) as on one that keeps it.
+
+    use super::*;
+    use crate::transfer::{
+        timebank_store_submit_transfers, timebank_transfer, TIMEBANK_FLAG_POST_PENDING,
+    };
+    use ledger_core::{AccountKind, NewAccount, Policy, Transfer, TransferId, Unit};
+    use ledger_store::StoreOptions;
+
+    const NOW: u64 = 1_767_225_600_000_000_000;
+
+    fn account(n: u128) -> AccountId {
+        AccountId::new(n).unwrap()
+    }
+
+    fn tid(n: u128) -> TransferId {
+        TransferId::new(n).unwrap()
+    }
+
+    fn hours(hundredths: u64) -> Amount {
+        Amount::from_minor(hundredths, 2).unwrap()
+    }
+
+    /// Two payments (1, 4), a hold (2) posted by 3, then 9,000 payments in three batches (eviction
+    /// runs every 4,096 transfers), registered as a handle.
+    fn filled(dir: &std::path::Path, options: StoreOptions) -> *mut timebank_store {
+        let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
+        let store = Store::create(dir, &policy, NOW, options.any_time()).unwrap();
+        let accounts = vec![
+            NewAccount::new(account(1), 1, AccountKind::Issuer),
+            NewAccount::new(account(2), 1, AccountKind::Member),
+            NewAccount::new(account(3), 1, AccountKind::Member),
+        ];
+        store.create_accounts(accounts, NOW).unwrap();
+        let all_ok = |done: ledger_store::Committed| {
+            assert!(done.events().iter().all(|e| e.code == ResultCode::Ok));
+        };
+        let first = vec![
+            Transfer::new(tid(1), account(1), account(2), hours(500), 1),
+            Transfer::new(tid(4), account(1), account(3), hours(500), 1),
+            Transfer::new(tid(2), account(3), account(2), hours(200), 1)
+                .flags(ledger_core::TransferFlags::PENDING),
+            Transfer::post(tid(3), tid(2), Some(hours(100))),
+        ];
+        all_ok(store.create_transfers(first, NOW + 1).unwrap());
+        for batch in 0..3u64 {
+            let from = 10_000 + u128::from(batch) * 3_000;
+            let services = (from..from + 3_000)
+                .map(|id| Transfer::new(tid(id), account(1), account(3), hours(1), 1))
+                .collect();
+            all_ok(store.create_transfers(services, NOW + 2 + batch).unwrap());
+        }
+        crate::handle::register(store).unwrap()
+    }
+
+    /// The status and result code of each call naming an old transfer.
+    fn answers(handle: *mut timebank_store) -> Vec<(Status, u16)> {
+        let mut answers = Vec::new();
+        // A retry of the post, its amount in minor units of the hold's unit (unit 0).
+        let retry = timebank_transfer {
+            id: tid(3).into(),
+            debit_account_id: timebank_id::from_u128(0),
+            credit_account_id: timebank_id::from_u128(0),
+            related_id: tid(2).into(),
+            user_data: timebank_id::from_u128(0),
+            amount_minor: 100,
+            timeout_s: 0,
+            unit: 0,
+            code: 0,
+            flags: TIMEBANK_FLAG_POST_PENDING,
+            reserved: [0; 3],
+        };
+        let mut code = 0u16;
+        // SAFETY: a live handle, one transfer and one code slot.
+        let status = unsafe {
+            timebank_store_submit_transfers(handle, &retry, 1, NOW + 10, &mut code, null_error())
+        };
+        answers.push((status, code));
+        // A reversal of the first service.
+        let (id, original) = (tid(50_000).into(), tid(1).into());
+        // SAFETY: a live handle and two ids.
+        let status =
+            unsafe { timebank_store_reverse(handle, &id, &original, NOW + 11, null_error()) };
+        answers.push((status, 0));
+        // A completion of the booking posted long ago: no longer a booking, not unknown.
+        let (id, booking) = (tid(50_001).into(), tid(2).into());
+        // SAFETY: a live handle, two ids, and NULL for every optional argument.
+        let status = unsafe {
+            timebank_store_operate_completion(
+                handle,
+                &id,
+                &booking,
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                NOW + 12,
+                std::ptr::null_mut(),
+                null_error(),
+            )
+        };
+        answers.push((status, 0));
+        answers
+    }
+
+    fn null_error() -> *mut *mut c_char {
+        std::ptr::null_mut()
+    }
+
+    #[test]
+    fn calls_naming_evicted_transfers_answer_as_when_they_are_kept() {
+        let dir = std::env::temp_dir().join(format!("timebank-ffi-evicted-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let keeping = filled(&dir.join("keeping"), StoreOptions::default());
+        let evicting = filled(
+            &dir.join("evicting"),
+            StoreOptions::default().resident_transfers(100),
+        );
+        let call = crate::handle::enter(evicting).unwrap();
+        let in_memory = call
+            .open()
+            .unwrap()
+            .read(|l| [1, 2, 3].map(|n| l.transfer(tid(n)).is_some()));
+        assert_eq!(in_memory, [false; 3], "the old transfers were evicted");
+        drop(call);
+        let expected = answers(keeping);
+        assert_eq!(
+            expected,
+            vec![
+                (Status::Ok, ResultCode::Exists as u16),
+                (Status::Ok, 0),
+                (Status::Refused, 0)
+            ]
+        );
+        assert_eq!(answers(evicting), expected);
+        crate::store::timebank_store_free(keeping);
+        crate::store::timebank_store_free(evicting);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -7,6 +7,8 @@ use ledger_core::{
     Amount, Attribution, Command, Ledger, Transfer, TransferFlags, TransferRecord, TransferState,
 };
 
+use ledger_store::Store;
+
 use crate::amount;
 use crate::attribution::{attribution_arg, timebank_attribution};
 use crate::boundary;
@@ -146,13 +148,14 @@ impl Fields {
 /// Converts a batch in order, so a post or void can find the scale of a hold earlier in it.
 fn convert<'a>(
     ledger: &Ledger,
+    store: &Store,
     count: usize,
     item: impl Fn(usize) -> Result<(Fields, AmountIn<'a>), Error>,
 ) -> Result<Vec<Transfer>, Error> {
     let mut batch = Vec::with_capacity(count);
     for i in 0..count {
         let (fields, amount) = item(i)?;
-        let transfer = to_core(ledger, &batch, i, &fields, amount)?;
+        let transfer = to_core(ledger, store, &batch, i, &fields, amount)?;
         batch.push(transfer);
     }
     Ok(batch)
@@ -164,25 +167,39 @@ enum AmountIn<'a> {
 }
 
 /// The scale an amount of this transfer is written in: its unit's, or for a post, void or
-/// reversal that leaves the unit empty, the related transfer's unit's (in the ledger, or earlier
-/// in the same batch). `None` when neither exists (the engine refuses the transfer; its amount
-/// then needs no scale).
-fn scale_for(ledger: &Ledger, f: &Fields, earlier: &[Transfer]) -> Option<u32> {
-    let unit = match f.unit {
-        0 => {
-            let related = f.related.optional_transfer()?;
-            match ledger.transfer(related) {
-                Some(record) => record.unit,
-                None => earlier.iter().rev().find(|t| t.id == related)?.unit,
-            }
-        }
-        unit => unit,
+/// reversal that leaves the unit empty, the related transfer's unit's (in the ledger, evicted
+/// from its memory to the store's index, or earlier in the same batch). `None` when neither
+/// exists (the engine refuses the transfer; its amount then needs no scale).
+fn scale_for(
+    ledger: &Ledger,
+    store: &Store,
+    f: &Fields,
+    earlier: &[Transfer],
+) -> Result<Option<u32>, Error> {
+    if f.unit != 0 {
+        return Ok(ledger.unit(f.unit).map(|u| u.scale));
+    }
+    let Some(related) = f.related.optional_transfer() else {
+        return Ok(None);
     };
-    ledger.unit(unit).map(|u| u.scale)
+    let unit = match ledger.transfer(related) {
+        Some(record) => Some(record.unit),
+        // A settled transfer may be evicted (a retry of a post of an old hold names it).
+        None => match store.evicted_transfer(related)? {
+            Some(record) => Some(record.unit),
+            None => earlier
+                .iter()
+                .rev()
+                .find(|t| t.id == related)
+                .map(|t| t.unit),
+        },
+    };
+    Ok(unit.and_then(|unit| ledger.unit(unit)).map(|u| u.scale))
 }
 
 fn to_core(
     ledger: &Ledger,
+    store: &Store,
     earlier: &[Transfer],
     index: usize,
     f: &Fields,
@@ -192,7 +209,8 @@ fn to_core(
     if f.reserved != [0; 3] {
         return Err(Error::invalid(format!("{} must be zero", at("reserved"))));
     }
-    let scale = scale_for(ledger, f, earlier).unwrap_or(ledger_core::limits::UNIT_SCALE_MAX);
+    let scale =
+        scale_for(ledger, store, f, earlier)?.unwrap_or(ledger_core::limits::UNIT_SCALE_MAX);
     let amount: Option<Amount> = match amount {
         AmountIn::Minor(0) | AmountIn::Text(None) => None,
         AmountIn::Minor(minor) => Some(amount::from_minor(minor, scale, &at("amount_minor"))?),
@@ -294,7 +312,7 @@ pub unsafe extern "C" fn timebank_store_submit_transfers_by(
         // SAFETY: the contract above covers `codes_out` and `count`.
         let codes_out = unsafe { pointer::slice_out(codes_out, count, "codes_out") }?;
         let batch = store.read(|ledger| {
-            convert(ledger, transfers.len(), |i| {
+            convert(ledger, &store, transfers.len(), |i| {
                 let t = &transfers[i];
                 Ok((Fields::of(t), AmountIn::Minor(t.amount_minor)))
             })
@@ -366,7 +384,7 @@ pub unsafe extern "C" fn timebank_store_submit_transfers_text_by(
         // SAFETY: the contract above covers `codes_out` and `count`.
         let codes_out = unsafe { pointer::slice_out(codes_out, count, "codes_out") }?;
         let batch = store.read(|ledger| {
-            convert(ledger, transfers.len(), |i| {
+            convert(ledger, &store, transfers.len(), |i| {
                 let t = &transfers[i];
                 // SAFETY: the contract above covers each `amount`.
                 let text = unsafe {

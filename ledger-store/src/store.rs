@@ -591,6 +591,15 @@ impl Store {
         if let Some(record) = self.ledger().transfer(id).cloned() {
             return Ok(Some(record));
         }
+        self.evicted_transfer(id)
+    }
+
+    /// The transfer as it was last evicted from the engine's memory, if it ever was: the part
+    /// of [`Store::transfer`] past the engine's memory. It takes no engine lock, so a reader
+    /// holding the engine in [`Store::read`] calls it for a transfer the engine does not hold
+    /// (while the engine is held nothing is evicted or loaded back, so the two together see
+    /// every transfer once). An error only when the index cannot be read.
+    pub fn evicted_transfer(&self, id: TransferId) -> Result<Option<TransferRecord>> {
         // Evicted versions move from memory to `unindexed` to the index, and leave one only
         // once in the next: looking in that order never misses one.
         if let Some(record) = lock(&self.shared.eviction).unindexed.find(id, u64::MAX) {
@@ -600,10 +609,12 @@ impl Store {
     }
 
     /// Loads into `ledger` (a copy of the engine, taken with [`Store::read`] to try a command
-    /// before submitting it) every evicted transfer `command` names, each as [`Store::transfer`]
-    /// finds it, until [`Ledger::transfers_to_load`] names none: the copy then applies `command`
-    /// as the store would, where without them it refuses it with `BatchError::NotLoaded`. Does
-    /// nothing for a store that never evicted. An error only when the index cannot be read.
+    /// before submitting it) every evicted transfer `command` names, each as
+    /// [`Store::evicted_transfer`] finds it, until [`Ledger::transfers_to_load`] names none: the
+    /// copy then applies `command` as the store would, where without them it refuses it with
+    /// `BatchError::NotLoaded`. Does nothing for a store that never evicted. Like
+    /// `evicted_transfer` it takes no engine lock (it may run inside [`Store::read`]). An error
+    /// only when the index cannot be read.
     pub fn load_named_transfers(
         &self,
         ledger: &mut Ledger,
@@ -618,7 +629,7 @@ impl Store {
                 return Ok(());
             }
             for id in ids {
-                match self.transfer(id)? {
+                match self.evicted_transfer(id)? {
                     Some(record) => ledger.load_transfer(record),
                     None => ledger.load_absent(id),
                 }
