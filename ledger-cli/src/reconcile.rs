@@ -68,6 +68,20 @@ fn movements(ledger: &Ledger, clock_before: u64) -> BTreeMap<UnitId, Movements> 
     units
 }
 
+/// Why the run cannot be reconciled, when it cannot. The movements are summed from the
+/// transfers in memory: once the engine evicted some (a store opened with resident transfers
+/// limited), part of the run's may be gone, and a sum of the rest would be wrong.
+pub(crate) fn not_reconciled(ledger: &Ledger) -> Option<String> {
+    let evicted = ledger.evicted_transfer_count();
+    (evicted > 0).then(|| {
+        format!(
+            "not reconciled: reconciling sums every transfer of the run, and the engine \
+             evicted {evicted} transfers from memory (resident transfers are limited); open \
+             the ledger without that limit to reconcile"
+        )
+    })
+}
+
 /// Prints, per unit: owed before + earned − donated − redeemed − expired − paid back = owed now,
 /// and what moved between holders; or, when the engine evicted transfers from memory, a line
 /// saying that it cannot reconcile and why.
@@ -76,16 +90,8 @@ pub fn print(
     owed_before: &BTreeMap<UnitId, Decimal>,
     clock_before: u64,
 ) -> CliResult {
-    // The movements are summed from the transfers in memory: once the engine evicted some
-    // (a store opened with resident transfers limited), part of the run's may be gone, and a
-    // sum of the rest would be wrong.
-    let evicted = ledger.evicted_transfer_count();
-    if evicted > 0 {
-        out!(
-            "  not reconciled: reconciling sums every transfer of the run, and the engine \
-             evicted {evicted} transfers from memory (resident transfers are limited); open \
-             the ledger without that limit to reconcile"
-        )?;
+    if let Some(why) = not_reconciled(ledger) {
+        out!("  {why}")?;
         return Ok(());
     }
     let owed_now = owed(ledger);

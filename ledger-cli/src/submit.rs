@@ -200,6 +200,15 @@ mod tests {
     }
 
     #[test]
+    fn the_reconciliation_says_it_cannot_once_transfers_were_evicted() {
+        let dir = tempfile::tempdir().unwrap();
+        let [keeping, evicting] = both(&dir);
+        assert_eq!(keeping.read(crate::reconcile::not_reconciled), None);
+        let why = evicting.read(crate::reconcile::not_reconciled).unwrap();
+        assert!(why.starts_with("not reconciled:") && why.contains("evicted"));
+    }
+
+    #[test]
     fn a_trial_loads_the_evicted_transfers_a_command_names() {
         let dir = tempfile::tempdir().unwrap();
         let who = Attribution::default();

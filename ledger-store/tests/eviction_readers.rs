@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 
 use ledger_core::report::{self, FlowsEvicted};
-use ledger_core::ResultCode;
+use ledger_core::{Command, Reply, ResultCode, Transfer};
 use ledger_store::{Store, StoreOptions};
 use support::*;
 
@@ -46,4 +46,45 @@ fn the_flow_report_is_refused_once_transfers_were_evicted() {
     assert_eq!(evicting.read(report::flows), Err(FlowsEvicted { evicted }));
     let message = FlowsEvicted { evicted }.to_string();
     assert!(message.contains("evicted") && message.contains("without resident_transfers"));
+}
+
+#[test]
+fn the_highest_id_below_a_bound_counts_evicted_transfers() {
+    let scratch = Scratch::new("evicted-highest");
+    let (keeping, evicting) = keeping_and_evicting(&scratch);
+    assert!(evicting.read(|l| l.transfer(tid(999)).is_none()));
+    for store in [&keeping, &evicting] {
+        assert_eq!(
+            store.highest_transfer_id_below(tid(1_000)).unwrap(),
+            Some(tid(999))
+        );
+        assert_eq!(store.highest_transfer_id_below(tid(1)).unwrap(), None);
+        assert_eq!(
+            store.highest_transfer_id_below(tid(u128::MAX)).unwrap(),
+            Some(tid(9_000))
+        );
+    }
+}
+
+#[test]
+fn a_copy_of_the_engine_loads_the_evicted_transfers_a_command_names() {
+    let scratch = Scratch::new("evicted-copy");
+    let (keeping, evicting) = keeping_and_evicting(&scratch);
+    assert!(evicting.read(|l| l.transfer(tid(12)).is_none() && l.transfer(tid(13)).is_none()));
+    let command = Command::CreateTransfers(vec![
+        Transfer::reversal(tid(20_000), tid(12)),
+        service(13, 13, 1 + 13 % 300),
+    ]);
+    let at = NOW + 100;
+    let tried = |store: &Store| {
+        let mut copy = store.read(|l| l.clone());
+        store.load_named_transfers(&mut copy, &command, at).unwrap();
+        copy.execute(&command, at).unwrap()
+    };
+    let expected = tried(&keeping);
+    assert!(
+        matches!(&expected, Reply::Events(e) if e[0].code == ResultCode::Ok
+        && e[1].code == ResultCode::Exists)
+    );
+    assert_eq!(tried(&evicting), expected);
 }
