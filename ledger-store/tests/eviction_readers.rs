@@ -73,7 +73,7 @@ fn a_copy_of_the_engine_loads_the_evicted_transfers_a_command_names() {
     assert!(evicting.read(|l| l.transfer(tid(12)).is_none() && l.transfer(tid(13)).is_none()));
     let command = Command::CreateTransfers(vec![
         Transfer::reversal(tid(20_000), tid(12)),
-        service(13, 13, 1 + 13 % 300),
+        services(13, 1).remove(0),
     ]);
     let at = NOW + 100;
     let tried = |store: &Store| {
