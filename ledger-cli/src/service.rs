@@ -183,3 +183,97 @@ fn cancel(session: &Session, store: &Store, args: &CancelArgs) -> CliResult {
         OperationKind::Cancellation { booking },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Global;
+    use ledger_core::{
+        AccountId, AccountKind, Amount, NewAccount, Policy, Transfer, TransferFlags, TransferId,
+        Unit,
+    };
+    use ledger_store::StoreOptions;
+
+    const NOW: u64 = 1_767_225_600_000_000_000;
+
+    fn account(n: u128) -> AccountId {
+        AccountId::new(n).unwrap()
+    }
+
+    fn tid(n: u128) -> TransferId {
+        TransferId::new(n).unwrap()
+    }
+
+    /// A booking (hold 1) posted by 2, then 9,000 payments in three batches (eviction runs
+    /// every 4,096 transfers).
+    fn store(dir: &std::path::Path, options: StoreOptions) -> Store {
+        let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
+        let store = Store::create(dir, &policy, NOW, options.any_time()).unwrap();
+        let accounts = vec![
+            NewAccount::new(account(1), 1, AccountKind::Issuer),
+            NewAccount::new(account(2), 1, AccountKind::Member),
+        ];
+        store.create_accounts(accounts, NOW).unwrap();
+        let hours = |n| Amount::from_minor(n, 2).unwrap();
+        let booking = vec![
+            Transfer::new(tid(1), account(1), account(2), hours(100), 1)
+                .flags(TransferFlags::PENDING),
+            Transfer::post(tid(2), tid(1), None),
+        ];
+        store.create_transfers(booking, NOW + 1).unwrap();
+        for batch in 0..3u64 {
+            let from = 10_000 + u128::from(batch) * 3_000;
+            let payments = (from..from + 3_000)
+                .map(|id| Transfer::new(tid(id), account(1), account(2), hours(1), 1))
+                .collect();
+            store.create_transfers(payments, NOW + 2 + batch).unwrap();
+        }
+        store
+    }
+
+    /// What `timebank service complete 1 --id 50000` says.
+    fn completed(dir: &std::path::Path, store: &Store) -> CliResult {
+        let global = Global {
+            data: dir.to_path_buf(),
+            policy: None,
+            key_file: None,
+            json: false,
+            at: Some((NOW + 100).to_string()),
+            allow_exposed_key: false,
+            operator: Some(1),
+            reason: None,
+            lock_timeout: None,
+            segments_from: Vec::new(),
+            segment_bytes: None,
+        };
+        let args = CompleteArgs {
+            booking: 1,
+            hours: None,
+            rating: None,
+            donation: None,
+            served_at: None,
+            ids: TransferIdArg { id: Some(50_000) },
+        };
+        complete(&Session::new(global)?, store, &args)
+    }
+
+    #[test]
+    fn completing_a_booking_settled_long_ago_is_refused_as_when_it_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (keeping_dir, evicting_dir) = (dir.path().join("keeping"), dir.path().join("evicting"));
+        let keeping = store(&keeping_dir, StoreOptions::default());
+        let evicting = store(
+            &evicting_dir,
+            StoreOptions::default().resident_transfers(100),
+        );
+        assert!(evicting.read(|l| l.transfer(tid(1)).is_none()));
+        let expected = completed(&keeping_dir, &keeping).unwrap_err();
+        assert!(
+            !expected.message.contains("does not exist"),
+            "{}",
+            expected.message
+        );
+        let got = completed(&evicting_dir, &evicting).unwrap_err();
+        assert_eq!(got.message, expected.message);
+    }
+}
