@@ -75,6 +75,12 @@ pub struct Global {
     /// least 1024): a record that would take the newest segment past it starts a new one.
     #[arg(long, global = true, value_name = "BYTES")]
     pub segment_bytes: Option<u64>,
+    /// Keep only the newest N transfers in memory (0, the default: every transfer): every
+    /// max(N, 4096) transfers written, the older settled ones go to the index and are loaded
+    /// back when a command names them, so memory follows the accounts, the pending holds and
+    /// N, not the history. Answers are the same either way (docs/FORMAT.md §16.4).
+    #[arg(long, global = true, value_name = "N")]
+    pub resident_transfers: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -245,6 +245,7 @@ mod tests {
             lock_timeout: None,
             segments_from: Vec::new(),
             segment_bytes: None,
+            resident_transfers: None,
         };
         let args = CompleteArgs {
             booking: 1,

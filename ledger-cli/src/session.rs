@@ -189,8 +189,9 @@ impl Session {
         })
     }
 
-    /// The store options: the checkpoint key, and the default time guard (a `--at` before the
-    /// ledger's creation or more than 5 minutes ahead of the clock is refused).
+    /// The store options: the checkpoint key, the default time guard (a `--at` before the
+    /// ledger's creation or more than 5 minutes ahead of the clock is refused), and the journal
+    /// and memory options (`--segment-bytes`, `--segments-from`, `--resident-transfers`).
     pub fn options(&self) -> StoreOptions {
         let mut options = match self.key {
             Some(key) => StoreOptions::default().checkpoint_key(key),
@@ -201,6 +202,10 @@ impl Session {
         }
         for dir in &self.global.segments_from {
             options = options.segments_from(dir);
+        }
+        // 0 keeps every transfer, as the option's absence does (the C ABI's 0 too).
+        if let Some(n) = self.global.resident_transfers.filter(|&n| n > 0) {
+            options = options.resident_transfers(n);
         }
         options
     }
