@@ -296,6 +296,7 @@ fn store(plan: &StorePlan) {
         } else {
             0
         },
+        resident_transfers: 0,
     };
     // SAFETY: the strings are NUL-terminated or NULL; the options and out-params are live.
     let status = unsafe {

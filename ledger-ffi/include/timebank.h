@@ -452,18 +452,31 @@ typedef struct timebank_statement_page {
   char opening_balance[TIMEBANK_DECIMAL_BYTES];
 } timebank_statement_page;
 
-// How to open a store (`timebank_store_open_with_options`). All zero is the default.
+// How to open a store (`timebank_store_open_with_options`). All zero is the default: zero the
+// whole struct and set the fields wanted (`= {.flags = TIMEBANK_OPEN_ANY_TIME}`, `= {0}` or
+// `memset`), so that a field added in a later version starts at its default.
 //
 // The time guard: every write's `now` (after 0 is replaced by the system clock) must be at most
 // `clock_skew_max_ns` ahead of the system clock and at most as much before the ledger's
 // creation; otherwise the call returns `TIMEBANK_STATUS_INVALID_TIME` and nothing is written, not even a
 // journal record. Creating a ledger runs at the system clock.
+//
+// Memory: `resident_transfers` bounds the transfers the open store keeps in memory. It sits
+// where the struct had 4 bytes of padding after `flags`: the size (16) and the other fields'
+// offsets are unchanged.
 typedef struct timebank_open_options {
   // How far ahead of the system clock a `now` may be, in nanoseconds; 0 for the default,
   // 5 minutes (300000000000).
   uint64_t clock_skew_max_ns;
   // `TIMEBANK_OPEN_*` bits; any other bit is `TIMEBANK_STATUS_INVALID_ARGUMENT`.
   uint32_t flags;
+  // How many of the newest transfers the store keeps in memory; 0 (the default) keeps every
+  // transfer. With n > 0, every max(n, 4096) transfers written the store moves the older
+  // settled ones (holds still pending stay) to its index and loads back those a later call
+  // names, so memory is bounded by the accounts, the pending holds and n rather than by the
+  // history. Every answer is the same either way; a ledger written with one setting opens
+  // with any other (docs/FORMAT.md §16.4).
+  uint32_t resident_transfers;
 } timebank_open_options;
 
 // The store's head and state.
@@ -1739,7 +1752,8 @@ timebank_status timebank_store_open(const char *path,
 // ledger, a given policy must equal the one it was created with (amendments aside: see
 // `timebank_store_amend_policy`). `checkpoint_key` is NULL or
 // points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
-// `options` is NULL for the defaults, or see `timebank_open_options` (the time guard).
+// `options` is NULL for the defaults, or see `timebank_open_options` (the time guard, and how
+// many transfers stay in memory).
 //
 // On success `*store_out` is a new handle; free it with `timebank_store_free`. A handle is a
 // checked token, not an address: a freed or never-made one is `TIMEBANK_STATUS_INVALID_HANDLE`

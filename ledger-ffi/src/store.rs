@@ -104,12 +104,18 @@ pub const TIMEBANK_OPEN_ANY_TIME: u32 = 1;
 /// Every flag `timebank_open_options.flags` knows.
 const OPEN_FLAGS_ALL: u32 = TIMEBANK_OPEN_ANY_TIME;
 
-/// How to open a store (`timebank_store_open_with_options`). All zero is the default.
+/// How to open a store (`timebank_store_open_with_options`). All zero is the default: zero the
+/// whole struct and set the fields wanted (`= {.flags = TIMEBANK_OPEN_ANY_TIME}`, `= {0}` or
+/// `memset`), so that a field added in a later version starts at its default.
 ///
 /// The time guard: every write's `now` (after 0 is replaced by the system clock) must be at most
 /// `clock_skew_max_ns` ahead of the system clock and at most as much before the ledger's
 /// creation; otherwise the call returns `TIMEBANK_STATUS_INVALID_TIME` and nothing is written, not even a
 /// journal record. Creating a ledger runs at the system clock.
+///
+/// Memory: `resident_transfers` bounds the transfers the open store keeps in memory. It sits
+/// where the struct had 4 bytes of padding after `flags`: the size (16) and the other fields'
+/// offsets are unchanged.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct timebank_open_options {
@@ -118,6 +124,13 @@ pub struct timebank_open_options {
     pub clock_skew_max_ns: u64,
     /// `TIMEBANK_OPEN_*` bits; any other bit is `TIMEBANK_STATUS_INVALID_ARGUMENT`.
     pub flags: u32,
+    /// How many of the newest transfers the store keeps in memory; 0 (the default) keeps every
+    /// transfer. With n > 0, every max(n, 4096) transfers written the store moves the older
+    /// settled ones (holds still pending stay) to its index and loads back those a later call
+    /// names, so memory is bounded by the accounts, the pending holds and n rather than by the
+    /// history. Every answer is the same either way; a ledger written with one setting opens
+    /// with any other (docs/FORMAT.md §16.4).
+    pub resident_transfers: u32,
 }
 
 impl timebank_open_options {
@@ -137,6 +150,16 @@ impl timebank_open_options {
                 skew => skew,
             },
         })
+    }
+
+    /// `resident_transfers` for the store: `None` (keep everything) for 0. Every value of the
+    /// `uint32_t` is valid (a usize holds it: checked below at compile time).
+    fn resident_transfers(&self) -> Option<usize> {
+        const _: () = assert!(usize::BITS >= u32::BITS);
+        match self.resident_transfers {
+            0 => None,
+            n => Some(n as usize),
+        }
     }
 }
 
@@ -176,7 +199,8 @@ pub unsafe extern "C" fn timebank_store_open(
 /// ledger, a given policy must equal the one it was created with (amendments aside: see
 /// `timebank_store_amend_policy`). `checkpoint_key` is NULL or
 /// points to `TIMEBANK_CHECKPOINT_KEY_BYTES` secret bytes that authenticate checkpoints.
-/// `options` is NULL for the defaults, or see `timebank_open_options` (the time guard).
+/// `options` is NULL for the defaults, or see `timebank_open_options` (the time guard, and how
+/// many transfers stay in memory).
 ///
 /// On success `*store_out` is a new handle; free it with `timebank_store_free`. A handle is a
 /// checked token, not an address: a freed or never-made one is `TIMEBANK_STATUS_INVALID_HANDLE`
@@ -218,6 +242,9 @@ pub unsafe extern "C" fn timebank_store_open_with_options(
             return Err(Error::invalid("path must not be empty"));
         }
         let mut store_options = StoreOptions::default().time_guard(options.time_guard()?);
+        if let Some(keep) = options.resident_transfers() {
+            store_options = store_options.resident_transfers(keep);
+        }
         let policy = policy.map(parse_policy).transpose()?;
         if let Some(key) = key {
             let key: CheckpointKey = *key;

@@ -38,7 +38,8 @@ fn rust_layouts_match_the_c_layouts() {
         out,
         timebank_open_options {
             clock_skew_max_ns,
-            flags
+            flags,
+            resident_transfers
         }
     );
     layout!(

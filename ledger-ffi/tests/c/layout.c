@@ -18,6 +18,7 @@ int main(void) {
 
     FIELD(timebank_open_options, clock_skew_max_ns);
     FIELD(timebank_open_options, flags);
+    FIELD(timebank_open_options, resident_transfers);
     SIZE(timebank_open_options);
 
     FIELD(timebank_account_new, id);

@@ -20,7 +20,7 @@ static char root[64];
 static timebank_store *open_ledger(const char *name, uint64_t member, uint64_t fund_member) {
     char path[128];
     snprintf(path, sizeof path, "%s/%s", root, name);
-    timebank_open_options options = {0, TIMEBANK_OPEN_ANY_TIME};
+    timebank_open_options options = {.flags = TIMEBANK_OPEN_ANY_TIME};
     timebank_store *store = NULL;
     char *error = NULL;
     CHECK_OK(timebank_store_open_with_options(path, NULL, NULL, &options, &store, &error), &error);

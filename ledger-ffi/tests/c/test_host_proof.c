@@ -115,21 +115,21 @@ static void time_guard(void) {
     timebank_store_free(store);
 
     /* A wider skew accepts 30 minutes ahead; unknown option bits are refused. */
-    timebank_open_options wide = {3600 * SECOND_NS, 0};
+    timebank_open_options wide = {.clock_skew_max_ns = 3600 * SECOND_NS};
     store = open_in(dir, &wide);
     t = service(301, 50);
     CHECK_OK(timebank_store_submit_transfers(store, &t, 1, wall_clock_ns() + 1800 * SECOND_NS,
                                              codes, &error),
              &error);
     timebank_store_free(store);
-    timebank_open_options unknown = {0, 2};
+    timebank_open_options unknown = {.flags = 2};
     timebank_store *none = NULL;
     CHECK_FAILS(timebank_store_open_with_options(dir, NULL, NULL, &unknown, &none, &error),
                 TIMEBANK_STATUS_INVALID_ARGUMENT, &error);
     CHECK(none == NULL);
 
     /* A simulation opts out: a year ahead is accepted. */
-    timebank_open_options any = {0, TIMEBANK_OPEN_ANY_TIME};
+    timebank_open_options any = {.flags = TIMEBANK_OPEN_ANY_TIME};
     store = open_in(dir, &any);
     t = service(302, 50);
     CHECK_OK(timebank_store_submit_transfers(store, &t, 1, wall_clock_ns() + 365 * 86400 * SECOND_NS,

@@ -40,6 +40,7 @@ class OpenOptions(ctypes.Structure):
     _fields_ = [
         ("clock_skew_max_ns", c_uint64),
         ("flags", c_uint32),
+        ("resident_transfers", c_uint32),
     ]
 
 

@@ -411,6 +411,14 @@ class Store:
     the ledger was created (less the same skew); any other ``now`` raises ``InvalidTimeError``
     and nothing is written. ``any_time=True`` turns the guard off, for simulations that run
     ahead of the clock, never for a live ledger.
+
+    Memory: ``resident_transfers`` (0, the default: every transfer) keeps only the newest n
+    transfers in memory. Every max(n, 4096) transfers written, the older settled ones (holds
+    still pending stay) go to the store's index and are loaded back when a call names them, so
+    memory is bounded by the accounts, the pending holds and n rather than by the history. Every
+    answer is the same either way, and a ledger written with one setting opens with any other.
+    An int outside 0 to 2**32 - 1 raises ``InvalidArgumentError``, anything but an int
+    ``TypeError``.
     """
 
     def __init__(
@@ -421,6 +429,7 @@ class Store:
         *,
         clock_skew_max_ns: int = 0,
         any_time: bool = False,
+        resident_transfers: int = 0,
     ) -> None:
         self._lib = library()
         path_bytes = A.path(path, "path")
@@ -429,7 +438,9 @@ class Store:
         if not isinstance(any_time, bool):
             raise TypeError(f"any_time must be a bool, not {type(any_time).__name__}")
         options = S.OpenOptions(
-            A.u64(clock_skew_max_ns, "clock_skew_max_ns"), S.OPEN_ANY_TIME if any_time else 0
+            A.u64(clock_skew_max_ns, "clock_skew_max_ns"),
+            S.OPEN_ANY_TIME if any_time else 0,
+            A.u32(resident_transfers, "resident_transfers"),
         )
         handle = c_void_p()
         error = c_void_p()

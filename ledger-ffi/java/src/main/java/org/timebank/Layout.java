@@ -65,6 +65,7 @@ final class Layout {
     static final int OPEN_OPTIONS = size(S_OPTIONS, 16);
     static final int OPTIONS_CLOCK_SKEW_MAX_NS = field(S_OPTIONS, "clock_skew_max_ns", 0, 8);
     static final int OPTIONS_FLAGS = field(S_OPTIONS, "flags", 8, 4);
+    static final int OPTIONS_RESIDENT_TRANSFERS = field(S_OPTIONS, "resident_transfers", 12, 4);
 
     static final String S_ACCOUNT_NEW = "timebank_account_new";
     static final int ACCOUNT_NEW = size(S_ACCOUNT_NEW, 64);

@@ -74,8 +74,8 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Opens (or creates) the ledger in {@code path} with {@code options} (the time guard: see
-     * {@link OpenOptions}).
+     * Opens (or creates) the ledger in {@code path} with {@code options} (the time guard, and
+     * how many transfers stay in memory: see {@link OpenOptions}).
      */
     public static Store open(String path, String policy, byte[] checkpointKey, OpenOptions options) {
         if (options == null) {
