@@ -282,3 +282,68 @@ fn a_first_cap_needs_every_transfer_and_a_replay_holds_them_until_it() {
         store.close().unwrap();
     }
 }
+
+#[test]
+fn old_transfers_are_rated_and_reversed_after_a_reopen_as_when_kept() {
+    use ledger_core::{AccountKind, NewAccount, Policy, Rating, ResultCode};
+
+    let (a, b) = (Scratch::new("rate-evicting"), Scratch::new("rate-keeping"));
+    let evicting = Store::create(a.path(), &Policy::default_policy(), NOW, evicting()).unwrap();
+    let keeping = Store::create(b.path(), &Policy::default_policy(), NOW, options()).unwrap();
+    for store in [&evicting, &keeping] {
+        let mut members = vec![NewAccount::new(account(FUND), HOURS, AccountKind::Issuer)];
+        members
+            .extend((0..6).map(|m| NewAccount::new(account(100 + m), HOURS, AccountKind::Member)));
+        store.create_accounts(members, NOW).unwrap();
+        for batch in 0..3 {
+            let first = 1_000 + batch * 3_000;
+            let services = services_of_default_policy(first, 3_000);
+            store
+                .create_transfers(services, NOW + 1 + batch as u64)
+                .unwrap();
+        }
+    }
+    let evicting_dir = a.path().to_path_buf();
+    evicting.close().unwrap();
+    let evicting = Store::open(&evicting_dir, self::evicting()).unwrap();
+    assert!(
+        evicting.read(|l| l.transfer(tid(1_005)).is_none()),
+        "transfer 1005 was evicted"
+    );
+    let rate = |n| {
+        Command::RecordRatings(vec![Rating {
+            transfer: tid(n),
+            rating: 5,
+        }])
+    };
+    let commands = [
+        rate(1_005),
+        rate(1_005),
+        Command::CreateTransfers(vec![Transfer::reversal(tid(50_000), tid(1_006))]),
+        Command::CreateTransfers(vec![Transfer::reversal(tid(50_001), tid(1_006))]),
+        // A retry of an old service, and one with another amount.
+        Command::CreateTransfers(services_of_default_policy(1_007, 1)),
+    ];
+    let mut codes = Vec::new();
+    for (n, command) in commands.into_iter().enumerate() {
+        let at = NOW + 100 + n as u64;
+        let expected = keeping.submit(command.clone(), at).unwrap().events()[0].code;
+        let got = evicting.submit(command, at).unwrap().events()[0].code;
+        assert_eq!(got, expected, "command {n}");
+        codes.push(got);
+    }
+    assert_eq!(
+        codes,
+        [
+            ResultCode::Ok,
+            ResultCode::AlreadyRated,
+            ResultCode::Ok,
+            ResultCode::AlreadyReversed,
+            ResultCode::Exists
+        ]
+    );
+    assert_eq!(
+        evicting.read(|l| l.state_digest()),
+        keeping.read(|l| l.state_digest())
+    );
+}
