@@ -253,14 +253,11 @@ impl Store {
                     );
                     Resume { sequence, ledger }
                 });
-                let mut replayed = replay_from(bytes, key, resume, &mut |_| {}, &mut catch_up);
-                // A record that needs every transfer in memory: from the start again, evicting
-                // only after it (the snapshot's state had let transfers go).
-                while let (Err(_), Some(at)) = (&replayed, catch_up.eviction.needs_history_at) {
+                let (replayed, again) = catch_up.replay(bytes, key, resume);
+                if again {
+                    // Started again without the snapshot, whose state had let transfers go.
                     snapshot_covers = 0;
                     snapshots.used = None;
-                    catch_up = CatchUp::new(live.clone(), catch_up_from, keep, at);
-                    replayed = replay_from(bytes, key, None, &mut |_| {}, &mut catch_up);
                 }
                 let replayed = replayed.map_err(|e| image.locate(e))?;
                 let counted = catch_up.counts_at_from;
@@ -504,6 +501,7 @@ struct CatchUp {
     error: Option<IndexError>,
     /// Accounts and transfers after record `from` (what a mark at `from` must count).
     counts_at_from: (u64, u64),
+    keep: Option<usize>,
     eviction: Eviction,
 }
 
@@ -517,8 +515,29 @@ impl CatchUp {
             delta: IndexDelta::default(),
             error: None,
             counts_at_from: (0, 0),
+            keep,
             eviction: Eviction::replay(keep, evict_after),
         }
+    }
+
+    /// Replays `bytes` (from `resume`) through this catch-up. When a record needs every
+    /// transfer in memory after the replay let some go, the replay starts again from the
+    /// journal's start without `resume`, evicting only after that record (as often as it takes);
+    /// the flag says whether it did.
+    fn replay(
+        &mut self,
+        bytes: &[u8],
+        key: Option<&CheckpointKey>,
+        resume: Option<Resume>,
+    ) -> (std::result::Result<Replayed, Corruption>, bool) {
+        let mut replayed = replay_from(bytes, key, resume, &mut |_| {}, self);
+        let mut again = false;
+        while let (Err(_), Some(at)) = (&replayed, self.eviction.needs_history_at) {
+            *self = CatchUp::new(self.index.clone(), self.from, self.keep, at);
+            replayed = replay_from(bytes, key, None, &mut |_| {}, self);
+            again = true;
+        }
+        (replayed, again)
     }
 
     fn observe(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &Ledger) {
@@ -603,13 +622,7 @@ pub(crate) fn rebuild_generation(
     let fresh = index.fresh()?;
     let keep = options.resident_transfers;
     let mut catch_up = CatchUp::new(fresh.clone(), 0, keep, 0);
-    let mut replayed = replay_from(bytes, key, None, &mut |_| {}, &mut catch_up);
-    // A record that needs every transfer in memory: again, evicting only after it.
-    while let (Err(_), Some(at)) = (&replayed, catch_up.eviction.needs_history_at) {
-        catch_up = CatchUp::new(fresh.clone(), 0, keep, at);
-        replayed = replay_from(bytes, key, None, &mut |_| {}, &mut catch_up);
-    }
-    let replayed = replayed?;
+    let replayed = catch_up.replay(bytes, key, None).0?;
     catch_up.finish(&replayed, true)?;
     if let Some(diff) = fresh.compare(&replayed.ledger)? {
         return Err(index_damage(
