@@ -69,6 +69,7 @@ mod index_evicted;
 mod index_history;
 mod index_transfer;
 pub mod journal;
+mod leb128;
 pub mod lock;
 pub mod merkle;
 pub mod outcome;
