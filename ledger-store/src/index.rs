@@ -12,7 +12,7 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte, 9) ++ accounts (u64 LE) ++ transfers (u64 LE) |
+//! | `m` | sequence reflected (u64 LE) ++ that record's hash (32 bytes) ++ format (1 byte, 10) ++ accounts (u64 LE) ++ transfers (u64 LE) |
 //! | `a` ++ account id (u128 BE) | the account, 118 bytes (see `docs/FORMAT.md` §10) |
 //! | `t` ++ a run's first transfer id (u128 BE) | the sequences of the records that created up to 64 transfers of consecutive ids (see `index_transfer`) |
 //! | `h` ++ account id (BE) ++ the account's statement lines before the run (u64 BE) ++ its first entry's timestamp (u64 BE) | a run of up to 64 history entries, each what a transfer did to the account, after the posted balance before them (see `index_history`) |
@@ -57,7 +57,7 @@ const KEY_LIVE: &[u8] = b"live";
 const GENERATION_PREFIX: &str = "index-";
 /// The layout of the values below; an index written in another layout (or before the marker
 /// carried one) reads as having no marker, so opening rebuilds it.
-const INDEX_FORMAT: u8 = 9;
+const INDEX_FORMAT: u8 = 10;
 const MARKER_BYTES: usize = 8 + 32 + 1 + 8 + 8;
 const PREFIX_ACCOUNT: u8 = b'a';
 /// How often opening retries sled's directory lock (about 2 s in all).

@@ -24,7 +24,14 @@ pub const RUN_ENTRIES_MAX: usize = 64;
 
 const FLAG_POSTED: u8 = 1;
 const FLAG_REVERSAL: u8 = 1 << 1;
-const FLAGS_DEFINED: u8 = FLAG_POSTED | FLAG_REVERSAL;
+/// The counterparty is the entry before's (not written); never on a run's first entry.
+const FLAG_SAME_COUNTERPARTY: u8 = 1 << 2;
+/// The code is the entry before's (not written); never on a run's first entry.
+const FLAG_SAME_CODE: u8 = 1 << 3;
+/// The service was recorded after it was done: `timestamp - served_at` (not zero) is written.
+const FLAG_SERVED_EARLIER: u8 = 1 << 4;
+const FLAGS_DEFINED: u8 =
+    FLAG_POSTED | FLAG_REVERSAL | FLAG_SAME_COUNTERPARTY | FLAG_SAME_CODE | FLAG_SERVED_EARLIER;
 
 const DECIMAL_SIGN_BIT: u8 = 1 << 7;
 const DECIMAL_SCALE_MASK: u8 = 0x1f;
@@ -80,22 +87,32 @@ pub fn account_prefix(account: AccountId) -> [u8; 17] {
     prefix
 }
 
-/// The opening balance (decimal), then per entry: flags (bit 0 posted, bit 1 reversal) ‖
+/// The opening balance (decimal), then per entry: flags (bit 0 posted, bit 1 reversal, bit 2
+/// the counterparty is the entry before's, bit 3 the code is, bit 4 served earlier) ‖
 /// timestamp − the previous entry's (LEB128; 0 for the first, whose timestamp is the key's) ‖
 /// transfer id − the previous entry's (zigzag LEB128, the first's from 0) ‖ counterparty (u128
-/// LE) ‖ code (u16 LE) ‖ timestamp − served_at (LEB128) ‖ amount (decimal). A decimal is one
-/// byte of sign (bit 7) and scale (bits 0–4) then its magnitude in LEB128.
+/// LE, unless bit 2) ‖ code (u16 LE, unless bit 3) ‖ timestamp − served_at (LEB128, if bit 4) ‖
+/// amount (decimal). A decimal is one byte of sign (bit 7) and scale (bits 0–4) then its
+/// magnitude in LEB128.
 pub fn encode_run(run: &Run) -> Vec<u8> {
-    let mut value = Vec::with_capacity(16 + run.entries.len() * 32);
+    let mut value = Vec::with_capacity(16 + run.entries.len() * 16);
     put_decimal(&mut value, run.opening_balance);
     let mut previous: Option<&StatementEntry> = None;
     for entry in &run.entries {
+        let same_counterparty = previous.is_some_and(|p| p.counterparty == entry.counterparty);
+        let same_code = previous.is_some_and(|p| p.code == entry.code);
+        let earlier = entry.timestamp.saturating_sub(entry.served_at);
         let mut flags = 0;
-        if entry.posted {
-            flags |= FLAG_POSTED;
-        }
-        if entry.reversal {
-            flags |= FLAG_REVERSAL;
+        for (bit, on) in [
+            (FLAG_POSTED, entry.posted),
+            (FLAG_REVERSAL, entry.reversal),
+            (FLAG_SAME_COUNTERPARTY, same_counterparty),
+            (FLAG_SAME_CODE, same_code),
+            (FLAG_SERVED_EARLIER, earlier != 0),
+        ] {
+            if on {
+                flags |= bit;
+            }
         }
         value.push(flags);
         let (after, previous_id) =
@@ -105,12 +122,15 @@ pub fn encode_run(run: &Run) -> Vec<u8> {
             &mut value,
             zigzag(entry.transfer.get().wrapping_sub(previous_id) as i128),
         );
-        value.extend_from_slice(&entry.counterparty.get().to_le_bytes());
-        value.extend_from_slice(&entry.code.to_le_bytes());
-        put_varint(
-            &mut value,
-            u128::from(entry.timestamp.saturating_sub(entry.served_at)),
-        );
+        if !same_counterparty {
+            value.extend_from_slice(&entry.counterparty.get().to_le_bytes());
+        }
+        if !same_code {
+            value.extend_from_slice(&entry.code.to_le_bytes());
+        }
+        if earlier != 0 {
+            put_varint(&mut value, u128::from(earlier));
+        }
         put_decimal(&mut value, entry.amount);
         previous = Some(entry);
     }
@@ -141,16 +161,44 @@ pub fn decode_run(key: &[u8], value: &[u8]) -> Option<Run> {
         }
         timestamp = timestamp.checked_add(step)?;
         id = id.wrapping_add(unzigzag(get_varint(&mut rest, u128::MAX)?) as u128);
-        let counterparty = take::<16>(&mut rest).map(u128::from_le_bytes)?;
-        let code = take::<2>(&mut rest).map(u16::from_le_bytes)?;
-        let late = u64::try_from(get_varint(&mut rest, u128::from(u64::MAX))?).ok()?;
+        // A repeat on the first entry, or of what is written, is not this encoding.
+        let counterparty = match (flags & FLAG_SAME_COUNTERPARTY != 0, entries.last()) {
+            (true, Some(previous)) => previous.counterparty,
+            (true, None) => return None,
+            (false, previous) => {
+                let counterparty = AccountId::new(take::<16>(&mut rest).map(u128::from_le_bytes)?)?;
+                if previous.is_some_and(|p| p.counterparty == counterparty) {
+                    return None;
+                }
+                counterparty
+            }
+        };
+        let code = match (flags & FLAG_SAME_CODE != 0, entries.last()) {
+            (true, Some(previous)) => previous.code,
+            (true, None) => return None,
+            (false, previous) => {
+                let code = take::<2>(&mut rest).map(u16::from_le_bytes)?;
+                if previous.is_some_and(|p| p.code == code) {
+                    return None;
+                }
+                code
+            }
+        };
+        let earlier = if flags & FLAG_SERVED_EARLIER != 0 {
+            match u64::try_from(get_varint(&mut rest, u128::from(u64::MAX))?).ok()? {
+                0 => return None,
+                earlier => earlier,
+            }
+        } else {
+            0
+        };
         let amount = get_decimal(&mut rest)?;
         entries.push(StatementEntry {
             transfer: TransferId::new(id)?,
             timestamp,
-            served_at: timestamp.checked_sub(late)?,
+            served_at: timestamp.checked_sub(earlier)?,
             code,
-            counterparty: AccountId::new(counterparty)?,
+            counterparty,
             amount,
             reversal: flags & FLAG_REVERSAL != 0,
             posted: flags & FLAG_POSTED != 0,
@@ -325,6 +373,74 @@ mod tests {
                 .collect(),
         };
         assert!(decode_run(&long.key(account).unwrap(), &encode_run(&long)).is_none());
+    }
+
+    /// Counterparties and codes that repeat are not written again, a service recorded when done
+    /// writes no gap; anything else is spelled out, and the flags must say which.
+    #[test]
+    fn repeats_are_flagged_not_written_and_a_wrong_flag_is_damage() {
+        let account = AccountId::new(3).unwrap();
+        let t = 1_700_000_000_000_000_000;
+        let mut entries: Vec<StatementEntry> =
+            (1..=4).map(|i| entry(i, t + i as u64, "1")).collect();
+        entries[0].served_at = entries[0].timestamp;
+        entries[2].counterparty = AccountId::new(9).unwrap();
+        entries[3].code = 102;
+        entries[3].served_at = entries[3].timestamp;
+        let run = Run {
+            lines_before: 0,
+            opening_balance: Decimal::ZERO,
+            entries,
+        };
+        let key = run.key(account).unwrap();
+        let value = encode_run(&run);
+        assert_eq!(decode_run(&key, &value), Some(run.clone()));
+        // Opening balance (2 bytes), then the first entry: flags, timestamp step, id step,
+        // counterparty (16), code (2), no gap, amount (2).
+        assert_eq!(value[2], FLAG_POSTED);
+        let second = 2 + 1 + 1 + 1 + 16 + 2 + 2;
+        assert_eq!(
+            value[second] & (FLAG_SAME_COUNTERPARTY | FLAG_SAME_CODE | FLAG_SERVED_EARLIER),
+            FLAG_SAME_COUNTERPARTY | FLAG_SAME_CODE | FLAG_SERVED_EARLIER
+        );
+        let repeats = Run {
+            entries: (1..=4).map(|i| entry(i, t + i as u64, "1")).collect(),
+            ..run.clone()
+        };
+        // The opening balance 2 bytes; the first entry 29 (flags, timestamp and id steps, the
+        // counterparty 16, the code 2, the gap of 10^12 ns 6, the amount 2); each later one 11.
+        assert_eq!(encode_run(&repeats).len(), 2 + 29 + 3 * 11);
+        // A repeat flag on the first entry: there is nothing before it to repeat.
+        for flag in [FLAG_SAME_COUNTERPARTY, FLAG_SAME_CODE] {
+            let mut bad = value.clone();
+            bad[2] |= flag;
+            assert_eq!(decode_run(&key, &bad), None, "flag {flag}");
+        }
+        // A gap flagged but written as zero.
+        let one = Run {
+            entries: run.entries[..1].to_vec(),
+            ..run.clone()
+        };
+        let mut zero_gap = encode_run(&one);
+        zero_gap[2] |= FLAG_SERVED_EARLIER;
+        zero_gap.insert(2 + 1 + 1 + 1 + 16 + 2, 0);
+        assert_eq!(decode_run(&key, &zero_gap), None);
+        // A counterparty (or code) written out equal to the entry before's.
+        let two = Run {
+            entries: run.entries[..2].to_vec(),
+            ..run.clone()
+        };
+        let compact = encode_run(&two);
+        let at = 2 + 1 + 1 + 1 + 16 + 2 + 2;
+        let mut spelled_out = compact.clone();
+        spelled_out[at] &= !FLAG_SAME_COUNTERPARTY;
+        let counterparty = run.entries[0].counterparty.get().to_le_bytes();
+        spelled_out.splice(at + 3..at + 3, counterparty);
+        assert_eq!(decode_run(&key, &spelled_out), None);
+        let mut code_out = compact;
+        code_out[at] &= !FLAG_SAME_CODE;
+        code_out.splice(at + 3..at + 3, 101u16.to_le_bytes());
+        assert_eq!(decode_run(&key, &code_out), None);
     }
 
     #[test]
