@@ -96,12 +96,20 @@ fn split_point(n: u64) -> u64 {
 }
 
 /// A Merkle tree that grows one leaf at a time and keeps the hash of every perfect subtree
-/// (`levels[k][i]` covers leaves `i·2^k .. (i+1)·2^k`): about two hashes (64 bytes) per leaf.
-/// Appending costs one leaf hash and, on average, one node hash; a root or a proof of any size
-/// up to the current one reads O(log n) stored hashes.
+/// (node `i` of level `k` covers leaves `i·2^k .. (i+1)·2^k`): about two hashes (64 bytes) per
+/// leaf. Appending costs one leaf hash and, on average, one node hash; a root or a proof of any
+/// size up to the current one reads O(log n) stored hashes.
+///
+/// A tree can start *pruned* ([`MerkleTree::from_frontier`]): of its first `pruned` leaves it
+/// holds only the frontier (the roots of the perfect subtrees that make up the tree of that
+/// size), which is all that growing it and the roots of sizes from `pruned` on need. Proofs
+/// that reach into the pruned leaves need the rest ([`MerkleTree::graft`]).
 #[derive(Debug, Clone)]
 pub struct MerkleTree {
     hash: TreeHash,
+    size: u64,
+    pruned: u64,
+    /// `levels[k][j]` is node `first(k) + j` of level `k`.
     levels: Vec<Vec<Hash>>,
 }
 
@@ -110,8 +118,32 @@ impl MerkleTree {
     pub fn new(hash: TreeHash) -> MerkleTree {
         MerkleTree {
             hash,
+            size: 0,
+            pruned: 0,
             levels: vec![Vec::new()],
         }
+    }
+
+    /// The tree of `size` leaves of which only `frontier` is known: for each bit `k` set in
+    /// `size`, from the highest, the root of the perfect subtree of `2^k` leaves that the tree of
+    /// that size ends with after the larger ones ([`MerkleTree::frontier`]). `None` when the
+    /// number of hashes is not the number of bits set in `size`.
+    pub fn from_frontier(hash: TreeHash, size: u64, frontier: &[Hash]) -> Option<MerkleTree> {
+        if frontier.len() != size.count_ones() as usize {
+            return None;
+        }
+        let height = (64 - size.leading_zeros() as usize).max(1);
+        let mut levels = vec![Vec::new(); height];
+        let set_bits = (0..height).rev().filter(|k| size >> k & 1 == 1);
+        for (k, node) in set_bits.zip(frontier) {
+            levels[k].push(*node);
+        }
+        Some(MerkleTree {
+            hash,
+            size,
+            pruned: size,
+            levels,
+        })
     }
 
     /// The tree's hash function.
@@ -121,108 +153,166 @@ impl MerkleTree {
 
     /// Leaves in the tree.
     pub fn size(&self) -> u64 {
-        self.levels[0].len() as u64
+        self.size
+    }
+
+    /// Leaves of which only the frontier is held (0 for a whole tree).
+    pub fn pruned(&self) -> u64 {
+        self.pruned
+    }
+
+    /// The index of the first node held at `level`: below it, only the frontier of the pruned
+    /// leaves (a node of odd count, waiting for its right sibling) is kept.
+    fn first(&self, level: usize) -> u64 {
+        match level {
+            64.. => 0,
+            _ => (self.pruned >> level) & !1,
+        }
+    }
+
+    /// Node `index` of `level`, when held.
+    fn node(&self, level: usize, index: u64) -> Option<Hash> {
+        let at = index.checked_sub(self.first(level))?;
+        self.levels.get(level)?.get(usize::try_from(at).ok()?).copied()
     }
 
     /// Appends a leaf whose data is `data` (in the journal's tree, a record hash), completing
     /// every perfect subtree it closes.
     pub fn push(&mut self, data: &[u8]) {
         let mut node = self.hash.leaf(data);
-        let mut level = 0;
+        let (mut level, mut index) = (0, self.size);
+        self.size += 1;
         loop {
-            self.levels[level].push(node);
-            let len = self.levels[level].len();
-            if len % 2 == 1 {
-                return;
-            }
-            node = self
-                .hash
-                .node(&self.levels[level][len - 2], &self.levels[level][len - 1]);
-            level += 1;
             if self.levels.len() == level {
                 self.levels.push(Vec::new());
             }
+            let nodes = &mut self.levels[level];
+            nodes.push(node);
+            if index % 2 == 0 {
+                return;
+            }
+            // Invariant: a right child's left sibling is held (it is at or after `first`).
+            let len = nodes.len();
+            node = self.hash.node(&nodes[len - 2], &nodes[len - 1]);
+            level += 1;
+            index /= 2;
         }
     }
 
+    /// The frontier of the tree of the first `size` leaves: for each bit `k` set in `size`,
+    /// from the highest, `MTH(D[a : a + 2^k])` where `a` is the sum of the larger powers of two
+    /// of `size`. `None` when the tree is smaller or pruned beyond `size`.
+    pub fn frontier(&self, size: u64) -> Option<Vec<Hash>> {
+        if size > self.size {
+            return None;
+        }
+        let height = 64 - size.leading_zeros() as usize;
+        let set_bits = (0..height).rev().filter(|k| size >> k & 1 == 1);
+        set_bits.map(|k| self.node(k, (size >> k) - 1)).collect()
+    }
+
+    /// Fills in the pruned leaves from `prefix`, the whole tree of exactly those leaves. Fails,
+    /// changing nothing, when `prefix` is of another size, pruned itself, or has another
+    /// frontier (it is not the tree whose frontier this one kept).
+    pub fn graft(&mut self, prefix: &MerkleTree) -> Result<(), ProofError> {
+        let fits = prefix.pruned == 0 && prefix.size == self.pruned;
+        if !fits || prefix.frontier(self.pruned) != self.frontier(self.pruned) {
+            return Err(ProofError::RootMismatch);
+        }
+        for (level, nodes) in self.levels.iter_mut().enumerate() {
+            let first = (self.pruned >> level) & !1;
+            if first > 0 {
+                let mut whole = prefix.levels[level][..first as usize].to_vec();
+                whole.append(nodes);
+                *nodes = whole;
+            }
+        }
+        self.pruned = 0;
+        Ok(())
+    }
+
     /// The root of the tree of the first `size` leaves (`MTH(D[0:size])`), or `None` when the
-    /// tree has fewer leaves.
+    /// tree has fewer leaves (or, pruned, holds not enough of them).
     pub fn root(&self, size: u64) -> Option<Hash> {
         match size {
             0 => Some(self.hash.empty_root()),
             _ if size > self.size() => None,
-            _ => Some(self.subtree(0, size)),
+            _ => self.subtree(0, size),
         }
     }
 
     /// `MTH(D[start:end])` for a range RFC 9162's recursion produces: `start` is a multiple of
     /// the largest power of two not above `end - start`, `start < end <= size`.
-    fn subtree(&self, start: u64, end: u64) -> Hash {
+    fn subtree(&self, start: u64, end: u64) -> Option<Hash> {
         let n = end - start;
         if n.is_power_of_two() && start.is_multiple_of(n) {
             let level = n.trailing_zeros() as usize;
-            return self.levels[level][(start >> level) as usize];
+            return self.node(level, start >> level);
         }
         let k = split_point(n);
-        self.hash.node(
-            &self.subtree(start, start + k),
-            &self.subtree(start + k, end),
-        )
+        Some(self.hash.node(
+            &self.subtree(start, start + k)?,
+            &self.subtree(start + k, end)?,
+        ))
     }
 
     /// The inclusion proof of leaf `index` in the tree of the first `size` leaves
-    /// (RFC 9162 §2.1.3.1, `PATH(m, D[n])`), or `None` unless `index < size <= self.size()`.
+    /// (RFC 9162 §2.1.3.1, `PATH(m, D[n])`), or `None` unless `index < size <= self.size()`
+    /// (and, pruned, the tree holds the nodes the proof needs).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Option<Vec<Hash>> {
         if index >= size || size > self.size() {
             return None;
         }
         let mut path = Vec::new();
-        self.path(index, 0, size, &mut path);
+        self.path(index, 0, size, &mut path)?;
         Some(path)
     }
 
-    fn path(&self, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
+    fn path(&self, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) -> Option<()> {
         let n = end - start;
         if n == 1 {
-            return;
+            return Some(());
         }
         let k = split_point(n);
         if m < k {
-            self.path(m, start, start + k, out);
-            out.push(self.subtree(start + k, end));
+            self.path(m, start, start + k, out)?;
+            out.push(self.subtree(start + k, end)?);
         } else {
-            self.path(m - k, start + k, end, out);
-            out.push(self.subtree(start, start + k));
+            self.path(m - k, start + k, end, out)?;
+            out.push(self.subtree(start, start + k)?);
         }
+        Some(())
     }
 
     /// The consistency proof from the tree of `old` leaves to the tree of `new` leaves
-    /// (RFC 9162 §2.1.4.1, `PROOF(m, D[n])`), or `None` unless `0 < old <= new <= size`.
+    /// (RFC 9162 §2.1.4.1, `PROOF(m, D[n])`), or `None` unless `0 < old <= new <= size`
+    /// (and, pruned, the tree holds the nodes the proof needs).
     pub fn consistency_proof(&self, old: u64, new: u64) -> Option<Vec<Hash>> {
         if old == 0 || old > new || new > self.size() {
             return None;
         }
         let mut proof = Vec::new();
-        self.subproof(old, 0, new, true, &mut proof);
+        self.subproof(old, 0, new, true, &mut proof)?;
         Some(proof)
     }
 
-    fn subproof(&self, m: u64, start: u64, end: u64, whole: bool, out: &mut Vec<Hash>) {
+    fn subproof(&self, m: u64, start: u64, end: u64, whole: bool, out: &mut Vec<Hash>) -> Option<()> {
         let n = end - start;
         if m == n {
             if !whole {
-                out.push(self.subtree(start, end));
+                out.push(self.subtree(start, end)?);
             }
-            return;
+            return Some(());
         }
         let k = split_point(n);
         if m <= k {
-            self.subproof(m, start, start + k, whole, out);
-            out.push(self.subtree(start + k, end));
+            self.subproof(m, start, start + k, whole, out)?;
+            out.push(self.subtree(start + k, end)?);
         } else {
-            self.subproof(m - k, start + k, end, false, out);
-            out.push(self.subtree(start, start + k));
+            self.subproof(m - k, start + k, end, false, out)?;
+            out.push(self.subtree(start, start + k)?);
         }
+        Some(())
     }
 }
 
@@ -398,6 +488,54 @@ mod tests {
             }
             assert_eq!(tree.root(71), None);
         }
+    }
+
+    /// A tree started from the frontier of its first `pruned` leaves, then grown to `all`:
+    /// the same roots from `pruned` on as the whole tree, no proof that needs a pruned node,
+    /// and after a graft of the prefix every root and proof the whole tree gives.
+    #[test]
+    fn a_pruned_tree_grows_as_the_whole_one_and_a_graft_makes_it_whole() {
+        let hash = TreeHash::Sha256;
+        let all = leaves(70);
+        let whole = tree_of(hash, &all);
+        for pruned in 0..=70u64 {
+            let frontier = whole.frontier(pruned).unwrap();
+            assert_eq!(frontier.len(), pruned.count_ones() as usize);
+            let mut tree = MerkleTree::from_frontier(hash, pruned, &frontier).unwrap();
+            assert_eq!(tree.root(pruned), whole.root(pruned), "pruned {pruned}");
+            all[pruned as usize..].iter().for_each(|l| tree.push(l));
+            assert_eq!(tree.size(), 70);
+            for n in pruned..=70 {
+                assert_eq!(tree.root(n), whole.root(n), "pruned {pruned}, size {n}");
+                assert_eq!(tree.frontier(n), whole.frontier(n), "pruned {pruned}, size {n}");
+            }
+            for m in 0..70 {
+                // What a pruned tree gives is right; what it cannot give is None.
+                let proof = tree.inclusion_proof(m, 70);
+                assert!(proof.is_none() || proof == whole.inclusion_proof(m, 70));
+                if m >= pruned.next_power_of_two() {
+                    assert!(proof.is_some(), "pruned {pruned}, leaf {m}");
+                }
+            }
+            if pruned > 0 {
+                let wrong = tree_of(hash, &leaves(pruned as usize + 1)[1..]);
+                assert_eq!(tree.graft(&wrong), Err(ProofError::RootMismatch));
+                assert_eq!(tree.pruned(), pruned, "a failed graft changes nothing");
+            }
+            let prefix = tree_of(hash, &all[..pruned as usize]);
+            tree.graft(&prefix).unwrap();
+            assert_eq!(tree.pruned(), 0);
+            for n in 0..=70u64 {
+                assert_eq!(tree.root(n), whole.root(n));
+                for m in 0..n {
+                    assert_eq!(tree.inclusion_proof(m, n), whole.inclusion_proof(m, n));
+                }
+                if n > 0 {
+                    assert_eq!(tree.consistency_proof(n, 70), whole.consistency_proof(n, 70));
+                }
+            }
+        }
+        assert!(MerkleTree::from_frontier(hash, 5, &[[0; 32]]).is_none());
     }
 
     #[test]

@@ -22,9 +22,10 @@ use crate::record::{parse_frame, Hash, RecordKind, HASH_BYTES};
 pub const SNAPSHOT_DIR_NAME: &str = "snapshots";
 /// The first bytes of a snapshot file: ASCII `TBSS`.
 pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TBSS";
-/// The snapshot file format version this build writes and reads (2: `state_digest` is the
-/// digest of record format 6 on; version 1 files held the first digest, and are passed over).
-pub const SNAPSHOT_VERSION: u8 = 2;
+/// The snapshot file format version this build writes and reads (3: the Merkle tree's frontier
+/// follows the state; version 2 files had none, version 1 held the first digest: both are
+/// passed over).
+pub const SNAPSHOT_VERSION: u8 = 3;
 /// Bytes before the state: magic, version, reserved, sequence, record hash, digest, length.
 pub const SNAPSHOT_HEADER_BYTES: usize = 88;
 /// The context of the hash that closes a snapshot file (BLAKE3 derive_key mode).
@@ -36,7 +37,7 @@ pub const SNAPSHOTS_KEPT: usize = 2;
 pub const SNAPSHOT_AFTER_BYTES_DEFAULT: u64 = 4 * 1024 * 1024;
 
 /// Where the state of a snapshot stands in the journal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotHeader {
     /// The sequence number of the record the state follows.
     pub sequence: u64,
@@ -44,6 +45,10 @@ pub struct SnapshotHeader {
     pub record_hash: Hash,
     /// The state digest (FORMAT.md §5.2) of the state.
     pub state_digest: Hash,
+    /// The frontier of the Merkle tree over records 0 to `sequence`
+    /// ([`crate::merkle::MerkleTree::frontier`]): one hash per bit set in `sequence + 1`,
+    /// so that an open from this snapshot can grow the tree without reading those records.
+    pub frontier: Vec<Hash>,
 }
 
 /// What opening did with the snapshots.
@@ -108,6 +113,9 @@ pub fn encode_file(header: &SnapshotHeader, state: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&header.state_digest);
     out.extend_from_slice(&(state.len() as u64).to_le_bytes());
     out.extend_from_slice(state);
+    // Invariant: at most 64 bits are set in a u64, one frontier hash each.
+    out.push(u8::try_from(header.frontier.len()).expect("at most 64 frontier hashes"));
+    header.frontier.iter().for_each(|h| out.extend_from_slice(h));
     let hash = file_hash(&out);
     out.extend_from_slice(&hash);
     out
@@ -132,14 +140,18 @@ pub fn parse_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
     }
     let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
     let length = u64_at(80);
-    let end = (SNAPSHOT_HEADER_BYTES as u64).checked_add(length);
-    if end.and_then(|e| e.checked_add(HASH_BYTES as u64)) != Some(bytes.len() as u64) {
-        return Err(format!(
+    let size_mismatch = || {
+        format!(
             "its length field ({length}) does not match its size ({} bytes): cut short or damaged",
             bytes.len()
-        ));
-    }
-    let end = SNAPSHOT_HEADER_BYTES + length as usize;
+        )
+    };
+    // The state, then (from version 3) a count and that many frontier hashes, then the hash.
+    let state_end = (SNAPSHOT_HEADER_BYTES as u64)
+        .checked_add(length)
+        .filter(|&end| end <= (bytes.len() - HASH_BYTES) as u64)
+        .ok_or_else(size_mismatch)? as usize;
+    let end = bytes.len() - HASH_BYTES;
     if file_hash(&bytes[..end]) != bytes[end..] {
         return Err("its hash does not match its bytes: damaged".into());
     }
@@ -149,13 +161,31 @@ pub fn parse_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
             bytes[4]
         ));
     }
+    let frontier_bytes = bytes.get(state_end + 1..end).unwrap_or_default();
+    let count = bytes[..end].get(state_end).copied().ok_or_else(size_mismatch)? as usize;
+    if frontier_bytes.len() != count * HASH_BYTES {
+        return Err(size_mismatch());
+    }
     let hash_at = |at: usize| -> Hash { bytes[at..at + 32].try_into().expect("32 bytes") };
     let header = SnapshotHeader {
         sequence: u64_at(8),
         record_hash: hash_at(16),
         state_digest: hash_at(48),
+        frontier: frontier_bytes
+            .chunks_exact(HASH_BYTES)
+            .map(|h| h.try_into().expect("32 bytes"))
+            .collect(),
     };
-    Ok((header, &bytes[SNAPSHOT_HEADER_BYTES..end]))
+    let bits_set = header.sequence.wrapping_add(1).count_ones() as usize;
+    if header.sequence == u64::MAX || header.frontier.len() != bits_set {
+        return Err(format!(
+            "its Merkle frontier holds {} hashes, where a tree of record 0 to {} has {bits_set}: \
+             damaged",
+            header.frontier.len(),
+            header.sequence
+        ));
+    }
+    Ok((header, &bytes[SNAPSHOT_HEADER_BYTES..state_end]))
 }
 
 /// The journal record a snapshot binds to, if `journal` holds it with that hash; else why not.

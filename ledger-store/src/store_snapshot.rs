@@ -26,10 +26,16 @@ impl Store {
             self.check_not_poisoned()?;
             let ledger = self.ledger();
             let head = *lock(&self.shared.durable);
+            // Invariant: the syncer grows the tree before it moves the durable head, and a
+            // tree holds the frontier of every size from where it was pruned.
+            let frontier = lock(&self.shared.tree)
+                .frontier(head.sequence + 1)
+                .expect("the tree covers the durable head");
             let header = SnapshotHeader {
                 sequence: head.sequence,
                 record_hash: head.hash,
                 state_digest: ledger.state_digest(),
+                frontier,
             };
             (header, ledger_core::snapshot::encode(&ledger), head.len)
         };

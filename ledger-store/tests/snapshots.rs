@@ -178,12 +178,8 @@ fn a_snapshot_in_an_older_state_encoding_is_passed_over_then_replaced() {
     let current = std::fs::read(&path).unwrap();
     // The same state under state version 1 (bytes 8..12 of the state), its file hash whole:
     // what a build before version 2 wrote for this record.
-    let header = SnapshotHeader {
-        sequence: u64::from_le_bytes(current[8..16].try_into().unwrap()),
-        record_hash: current[16..48].try_into().unwrap(),
-        state_digest: current[48..80].try_into().unwrap(),
-    };
-    let mut state = current[88..current.len() - 32].to_vec();
+    let (header, state) = ledger_store::snapshot::parse_file(&current).unwrap();
+    let mut state = state.to_vec();
     state[8..12].copy_from_slice(&1u32.to_le_bytes());
     std::fs::write(&path, encode_file(&header, &state)).unwrap();
 
@@ -387,7 +383,8 @@ fn verify_reads_the_journal_in_pieces_for_snapshots_and_names_the_same_faults() 
     let (header, state) = parse_file(&newest).unwrap();
     let past = SnapshotHeader {
         sequence: 10_000,
-        ..header
+        frontier: vec![[0; 32]; 10_001u64.count_ones() as usize],
+        ..header.clone()
     };
     std::fs::write(snapshot_path(dir.path(), 10_000), encode_file(&past, state)).unwrap();
     let (file, why) = named(verify_snapshots(dir.path(), &[]).unwrap_err());

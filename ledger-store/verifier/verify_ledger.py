@@ -871,7 +871,7 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
 # FORMAT.md section 16.2: snapshot files
 SNAPSHOT_DIR_NAME = "snapshots"
 SNAPSHOT_MAGIC = b"TBSS"
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 SNAPSHOT_HEADER_BYTES = 88
 SNAPSHOT_HASH_CONTEXT = "timebank-ledger 2026-11 snapshot file v1"
 
@@ -888,16 +888,26 @@ def snapshot_problem(data: bytes, sequence: int, hashes: list) -> Optional[str]:
     if data[:4] != SNAPSHOT_MAGIC:
         return "not a snapshot file (no TBSS magic)"
     (length,) = struct.unpack_from("<Q", data, 80)
-    if SNAPSHOT_HEADER_BYTES + length + 32 != len(data):
-        return (f"its length field ({length}) does not match its size ({len(data)} bytes): "
-                f"cut short or damaged")
-    end = SNAPSHOT_HEADER_BYTES + length
+    size_mismatch = (f"its length field ({length}) does not match its size ({len(data)} bytes): "
+                     f"cut short or damaged")
+    # The state, then a count and that many Merkle frontier hashes, then the file hash.
+    state_end = SNAPSHOT_HEADER_BYTES + length
+    end = len(data) - 32
+    if state_end > end:
+        return size_mismatch
     if blake3.blake3(data[:end], derive_key_context=SNAPSHOT_HASH_CONTEXT).digest() != data[end:]:
         return "its hash does not match its bytes: damaged"
     if data[4] != SNAPSHOT_VERSION or data[5:8] != bytes(3):
         return (f"snapshot format version {data[4]} is not one this binary reads (it reads "
                 f"{SNAPSHOT_VERSION})")
+    if state_end == end or end - state_end - 1 != data[state_end] * 32:
+        return size_mismatch
+    count = data[state_end]
     (follows,) = struct.unpack_from("<Q", data, 8)
+    bits_set = bin((follows + 1) % (1 << 64)).count("1")
+    if follows == (1 << 64) - 1 or count != bits_set:
+        return (f"its Merkle frontier holds {count} hashes, where a tree of record 0 to {follows} "
+                f"has {bits_set}: damaged")
     record_hash = data[16:48]
     if follows >= len(hashes):
         return f"it follows record {follows}, past the journal's last ({len(hashes) - 1})"
