@@ -173,7 +173,10 @@ impl MerkleTree {
     /// Node `index` of `level`, when held.
     fn node(&self, level: usize, index: u64) -> Option<Hash> {
         let at = index.checked_sub(self.first(level))?;
-        self.levels.get(level)?.get(usize::try_from(at).ok()?).copied()
+        self.levels
+            .get(level)?
+            .get(usize::try_from(at).ok()?)
+            .copied()
     }
 
     /// Appends a leaf whose data is `data` (in the journal's tree, a record hash), completing
@@ -296,7 +299,14 @@ impl MerkleTree {
         Some(proof)
     }
 
-    fn subproof(&self, m: u64, start: u64, end: u64, whole: bool, out: &mut Vec<Hash>) -> Option<()> {
+    fn subproof(
+        &self,
+        m: u64,
+        start: u64,
+        end: u64,
+        whole: bool,
+        out: &mut Vec<Hash>,
+    ) -> Option<()> {
         let n = end - start;
         if m == n {
             if !whole {
@@ -507,7 +517,11 @@ mod tests {
             assert_eq!(tree.size(), 70);
             for n in pruned..=70 {
                 assert_eq!(tree.root(n), whole.root(n), "pruned {pruned}, size {n}");
-                assert_eq!(tree.frontier(n), whole.frontier(n), "pruned {pruned}, size {n}");
+                assert_eq!(
+                    tree.frontier(n),
+                    whole.frontier(n),
+                    "pruned {pruned}, size {n}"
+                );
             }
             for m in 0..70 {
                 // What a pruned tree gives is right; what it cannot give is None.
@@ -531,7 +545,10 @@ mod tests {
                     assert_eq!(tree.inclusion_proof(m, n), whole.inclusion_proof(m, n));
                 }
                 if n > 0 {
-                    assert_eq!(tree.consistency_proof(n, 70), whole.consistency_proof(n, 70));
+                    assert_eq!(
+                        tree.consistency_proof(n, 70),
+                        whole.consistency_proof(n, 70)
+                    );
                 }
             }
         }

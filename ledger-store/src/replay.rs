@@ -120,17 +120,73 @@ pub fn replay(
 pub fn replay_from(
     bytes: &[u8],
     key: Option<&CheckpointKey>,
+    resume: Option<Resume>,
+    progress: &mut dyn FnMut(Progress),
+    host: &mut dyn ReplayHost,
+) -> Result<Replayed, Corruption> {
+    replay_image(bytes, None, key, resume, progress, host)
+}
+
+/// Where an image of the journal's tail starts ([`crate::segment::read_journal_tail`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Tail<'a> {
+    /// The journal's genesis record, whole (it gives the profile and the policy).
+    pub genesis: &'a [u8],
+    /// The sequence number of the image's first record (at least 1).
+    pub sequence: u64,
+    /// The hash its `prev_hash` must hold (its segment header's binding).
+    pub prev_hash: Hash,
+    /// Where the image starts in the whole journal's image.
+    pub offset: u64,
+}
+
+/// [`replay_from`] over an image of the journal's tail, resumed from a state at or after the
+/// tail's first record: the records before the tail are not read at all (the genesis record
+/// aside). Offsets and sequence numbers in the result and in errors are the whole journal's.
+pub fn replay_tail(
+    bytes: &[u8],
+    tail: Tail<'_>,
+    key: Option<&CheckpointKey>,
+    resume: Resume,
+    host: &mut dyn ReplayHost,
+) -> Result<Replayed, Corruption> {
+    replay_image(bytes, Some(tail), key, Some(resume), &mut |_| {}, host)
+}
+
+fn replay_image(
+    bytes: &[u8],
+    tail: Option<Tail<'_>>,
+    key: Option<&CheckpointKey>,
     mut resume: Option<Resume>,
     progress: &mut dyn FnMut(Progress),
     host: &mut dyn ReplayHost,
 ) -> Result<Replayed, Corruption> {
-    let scan = scan_frames(bytes)?;
+    let (first, base, prev) = tail.map_or((0, 0, [0; 32]), |t| (t.sequence, t.offset, t.prev_hash));
+    let scan = scan_frames(bytes).map_err(|mut c| {
+        c.sequence += first;
+        c.offset += base;
+        c
+    })?;
     let frames = &scan.frames;
-    let total = frames.len() as u64;
+    let total = first + frames.len() as u64;
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Verdict>(64);
-        scope.spawn(move || hash_and_link(bytes, frames, tx));
+        scope.spawn(move || hash_and_link(bytes, frames, (first, prev), tx));
         let mut state = ReplayState::default();
+        if let Some(tail) = tail {
+            let genesis = parse_frame(tail.genesis, 0)
+                .ok()
+                .filter(|g| g.hash_matches() && g.sequence() == 0 && g.len() == tail.genesis.len())
+                .ok_or(Corruption {
+                    segment: None,
+                    sequence: 0,
+                    offset: 0,
+                    reason: CorruptionReason::Genesis("the genesis record does not read whole"),
+                })?;
+            state.apply(&genesis, key, host)?;
+            // The records between the genesis and the tail are in the state resumed from.
+            state.records = first;
+        }
         let mut verified = 0usize;
         let mut bad: Option<(usize, CorruptionReason)> = None;
         let mut torn = scan.torn.clone();
@@ -145,6 +201,7 @@ pub fn replay_from(
                     }
                 }
             }
+            let sequence = first + i as u64;
             if i >= verified {
                 let (index, reason) = bad.take().expect("an unverified frame has a verdict");
                 debug_assert_eq!(index, i);
@@ -153,16 +210,19 @@ pub fn replay_from(
                 if reason != CorruptionReason::Checksum {
                     return Err(Corruption {
                         segment: None,
-                        sequence: i as u64,
-                        offset,
+                        sequence,
+                        offset: base + offset,
                         reason,
                     });
                 }
-                torn_or_corrupt(bytes, offset as usize, i as u64, reason)?;
+                torn_or_corrupt(bytes, offset as usize, sequence, reason).map_err(|mut c| {
+                    c.offset += base;
+                    c
+                })?;
                 torn = Some(TornTail {
-                    offset,
+                    offset: base + offset,
                     len: bytes.len() as u64 - offset,
-                    sequence: i as u64,
+                    sequence,
                     why: "the record's checksum does not match".into(),
                 });
                 break;
@@ -170,16 +230,16 @@ pub fn replay_from(
             // Invariant: scan_frames parsed this frame.
             let frame = parse_frame(
                 &bytes[offset as usize..offset as usize + len as usize],
-                offset,
+                base + offset,
             )
             .expect("scanned frame parses");
             let resumed = resume.as_ref().map(|r| r.sequence);
             match resumed {
                 // The genesis record is applied always: it gives the profile and policy.
-                Some(at) if i > 0 && i as u64 <= at => state.skip(&frame)?,
+                Some(at) if sequence > 0 && sequence <= at => state.skip(&frame)?,
                 _ => state.apply(&frame, key, host)?,
             }
-            if resumed == Some(i as u64) {
+            if resumed == Some(sequence) {
                 state.ledger = resume.take().map(|r| r.ledger);
             }
             if state.records % PROGRESS_EVERY_RECORDS == 0 {
@@ -189,13 +249,26 @@ pub fn replay_from(
                 });
             }
         }
+        if let (Some(at), Some(_)) = (resume.as_ref().map(|r| r.sequence), tail) {
+            // The tail ended before the record the state follows.
+            return Err(Corruption {
+                segment: None,
+                sequence: at,
+                offset: base + bytes.len() as u64,
+                reason: CorruptionReason::Genesis("the journal ends before the snapshot's record"),
+            });
+        }
         state.finish(torn, total, progress)
     })
 }
 
 /// The hashing thread: checksum, sequence number and link of every frame, in order.
-fn hash_and_link(bytes: &[u8], frames: &[(u64, u32)], tx: mpsc::SyncSender<Verdict>) {
-    let mut prev: Hash = [0; 32];
+fn hash_and_link(
+    bytes: &[u8],
+    frames: &[(u64, u32)],
+    (first, mut prev): (u64, Hash),
+    tx: mpsc::SyncSender<Verdict>,
+) {
     for (i, &(offset, len)) in frames.iter().enumerate() {
         let frame = Frame {
             offset,
@@ -204,7 +277,7 @@ fn hash_and_link(bytes: &[u8], frames: &[(u64, u32)], tx: mpsc::SyncSender<Verdi
         let stored = frame.stored_hash();
         let reason = if stored != frame.computed_hash() {
             Some(CorruptionReason::Checksum)
-        } else if frame.sequence() != i as u64 {
+        } else if frame.sequence() != first + i as u64 {
             Some(CorruptionReason::Sequence {
                 found: frame.sequence(),
             })

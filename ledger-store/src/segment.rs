@@ -145,19 +145,24 @@ pub struct Segment {
     pub header: SegmentHeader,
     /// Where its file was found.
     pub path: PathBuf,
-    /// Where its records start in the image (the records of the segments before it).
+    /// Where its records start in the whole journal's image (the records of the segments
+    /// before it).
     pub start: u64,
     /// Its records' bytes (the file's length less the header).
     pub len: u64,
 }
 
-/// Every segment's records laid end to end, and where each segment's are.
+/// Every segment's records laid end to end, and where each segment's are; or, for an image of
+/// the journal's tail ([`read_journal_tail`]), those of the segments from one on.
 #[derive(Debug, Default)]
 pub struct JournalImage {
-    /// The records of every segment, in order, headers left out.
+    /// The records of every segment read, in order, headers left out.
     pub bytes: Vec<u8>,
-    /// The segments, oldest first.
+    /// The segments read, oldest first.
     pub segments: Vec<Segment>,
+    /// Where `bytes` starts in the whole journal's image: 0 unless segments before the first
+    /// read were left out (their records' bytes).
+    pub base: u64,
 }
 
 impl JournalImage {
@@ -349,6 +354,63 @@ pub fn read_journal(io: &dyn JournalIo, dir: &Path, archives: &[PathBuf]) -> Res
             ));
         }
     }
+    read_segments(io, found, 0, 0)
+}
+
+/// Reads the journal of `dir` (and `archives`) from the segment that holds record `sequence`
+/// on, as [`read_journal`] does, without reading the segments before it: their files are only
+/// listed, and measured for the image offset where the tail starts. The first segment read is
+/// not checked against the one before it (whose records are not read). `None` when no
+/// segment's header says it starts at or before `sequence`, or a header does not read (the
+/// caller reads the whole journal, which names the problem).
+pub fn read_journal_tail(
+    io: &dyn JournalIo,
+    dir: &Path,
+    archives: &[PathBuf],
+    sequence: u64,
+) -> Result<Option<JournalImage>> {
+    let found = find_segments(io, dir, archives)?.unwrap_or_default();
+    let numbered = found
+        .iter()
+        .enumerate()
+        .all(|(i, (n, _))| *n == i as u64 + 1);
+    if found.is_empty() || !numbered {
+        return Ok(None);
+    }
+    let mut from = None;
+    for (i, (_, path)) in found.iter().enumerate().rev() {
+        let mut header = vec![0u8; SEGMENT_HEADER_BYTES];
+        if !io.read_at(path, 0, &mut header).unwrap_or(false) {
+            return Ok(None);
+        }
+        let Ok(header) = SegmentHeader::decode(&header) else {
+            return Ok(None);
+        };
+        if header.first_sequence <= sequence {
+            from = Some(i);
+            break;
+        }
+    }
+    let Some(from) = from else {
+        return Ok(None);
+    };
+    let mut base = 0u64;
+    for (index, path) in &found[..from] {
+        let len = io.size(path)?.saturating_sub(SEGMENT_HEADER_BYTES as u64);
+        base = base.checked_add(len).ok_or_else(|| too_large(*index))?;
+    }
+    read_segments(io, found, from, base).map(Some)
+}
+
+/// Reads and checks segments `found[from..]`, whose records start at `base` in the whole
+/// journal's image.
+fn read_segments(
+    io: &dyn JournalIo,
+    mut found: Vec<(u64, PathBuf)>,
+    from: usize,
+    base: u64,
+) -> Result<JournalImage> {
+    found.drain(..from);
     // Every segment's header read aside and its records straight into their place in one
     // buffer of the journal's size (no second copy of it, nothing moved), on two threads.
     let mut headers = Vec::with_capacity(found.len());
@@ -371,7 +433,7 @@ pub fn read_journal(io: &dyn JournalIo, dir: &Path, archives: &[PathBuf]) -> Res
     let mut records = vec![0u8; total];
     read_records(io, &found, &ranges, &mut records)?;
     let checked = check_all(&records, &headers, &found, &ranges)?;
-    join(found, checked, records, ranges)
+    join(found, checked, records, ranges, base)
 }
 
 /// Below this many bytes of records, one thread reads them all.
@@ -492,6 +554,7 @@ fn join(
     checked: Vec<Checked>,
     records: Vec<u8>,
     ranges: Vec<std::ops::Range<usize>>,
+    base: u64,
 ) -> Result<JournalImage> {
     let mut segments = Vec::with_capacity(found.len());
     let count = checked.len();
@@ -500,7 +563,8 @@ fn join(
         let header = c.header;
         let binding = (header.first_sequence, header.prev_hash);
         match prev {
-            None if binding != (0, [0; 32]) => {
+            // The first segment of a tail binds to the one before, which is not read.
+            None if base == 0 && binding != (0, [0; 32]) => {
                 let why = format!(
                     "segment {index:08} does not bind to the genesis (it starts at record {})",
                     header.first_sequence
@@ -580,13 +644,14 @@ fn join(
         segments.push(Segment {
             header,
             path,
-            start: range.start as u64,
+            start: base + range.start as u64,
             len: range.len() as u64,
         });
     }
     Ok(JournalImage {
         bytes: records,
         segments,
+        base,
     })
 }
 

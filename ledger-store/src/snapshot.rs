@@ -115,7 +115,10 @@ pub fn encode_file(header: &SnapshotHeader, state: &[u8]) -> Vec<u8> {
     out.extend_from_slice(state);
     // Invariant: at most 64 bits are set in a u64, one frontier hash each.
     out.push(u8::try_from(header.frontier.len()).expect("at most 64 frontier hashes"));
-    header.frontier.iter().for_each(|h| out.extend_from_slice(h));
+    header
+        .frontier
+        .iter()
+        .for_each(|h| out.extend_from_slice(h));
     let hash = file_hash(&out);
     out.extend_from_slice(&hash);
     out
@@ -162,7 +165,10 @@ pub fn parse_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
         ));
     }
     let frontier_bytes = bytes.get(state_end + 1..end).unwrap_or_default();
-    let count = bytes[..end].get(state_end).copied().ok_or_else(size_mismatch)? as usize;
+    let count = bytes[..end]
+        .get(state_end)
+        .copied()
+        .ok_or_else(size_mismatch)? as usize;
     if frontier_bytes.len() != count * HASH_BYTES {
         return Err(size_mismatch());
     }
@@ -221,18 +227,16 @@ pub struct ImageRecords<'a> {
 
 impl RecordHashes for ImageRecords<'_> {
     fn record_hash(&self, sequence: u64) -> Result<Hash, String> {
-        let Some(&(offset, len)) = self.frames.get(sequence as usize) else {
-            return Err(past_the_end(sequence, self.frames.len() as u64));
+        let image = ImageAt {
+            bytes: self.journal,
+            first: 0,
+            base: 0,
         };
-        let frame = parse_frame(
-            &self.journal[offset as usize..(offset + u64::from(len)) as usize],
-            offset,
-        )
-        .map_err(|e| format!("the journal's record {sequence} does not parse: {e}"))?;
-        match frame.sequence() == sequence {
-            true => Ok(frame.stored_hash()),
-            false => Err(format!("the journal's record {sequence} is out of place")),
+        ImageAtRecords {
+            image,
+            frames: self.frames,
         }
+        .record_hash(sequence)
     }
 }
 
@@ -329,18 +333,73 @@ pub fn list(io: &dyn JournalIo, dir: &Path) -> std::io::Result<Listing> {
     Ok((snapshots, others))
 }
 
+/// A journal image as [`load`] reads it: whole, or the journal's tail.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageAt<'a> {
+    /// The image's bytes.
+    pub bytes: &'a [u8],
+    /// The sequence number of its first record (0 for a whole image).
+    pub first: u64,
+    /// Where it starts in the whole journal's image (0 for a whole image).
+    pub base: u64,
+}
+
+/// A snapshot [`load`] found good.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The record its state follows.
+    pub sequence: u64,
+    /// Where that record ends in the whole journal's image.
+    pub covers: u64,
+    /// The state.
+    pub ledger: Ledger,
+    /// The Merkle frontier of records 0 to `sequence`.
+    pub frontier: Vec<Hash>,
+}
+
+/// The hashes of an image's records, by the whole journal's sequence numbers.
+struct ImageAtRecords<'a> {
+    image: ImageAt<'a>,
+    frames: &'a [(u64, u32)],
+}
+
+impl RecordHashes for ImageAtRecords<'_> {
+    fn record_hash(&self, sequence: u64) -> Result<Hash, String> {
+        let (journal, first) = (self.image.bytes, self.image.first);
+        let Some(local) = sequence.checked_sub(first) else {
+            return Err(format!(
+                "record {sequence} is before the journal's tail that was read"
+            ));
+        };
+        let Some(&(offset, len)) = usize::try_from(local).ok().and_then(|i| self.frames.get(i))
+        else {
+            return Err(past_the_end(sequence, first + self.frames.len() as u64));
+        };
+        let frame = parse_frame(
+            &journal[offset as usize..(offset + u64::from(len)) as usize],
+            offset,
+        )
+        .map_err(|e| format!("the journal's record {sequence} does not parse: {e}"))?;
+        match frame.sequence() == sequence {
+            true => Ok(frame.stored_hash()),
+            false => Err(format!("the journal's record {sequence} is out of place")),
+        }
+    }
+}
+
 /// The newest snapshot whose record is at most `at_most` and that checks (see [`check_file`]):
-/// its record's sequence, the image offset where that record ends, and the state. Every file
+/// its record's sequence, the image offset where that record ends, the state and the
+/// Merkle frontier. Every file
 /// passed over is noted in `report`, and so is every unfinished one. With `keep_all` (a store
 /// that keeps every transfer in memory) a state that let transfers go is passed over too.
 pub fn load(
     io: &dyn JournalIo,
     dir: &Path,
-    journal: &[u8],
+    journal: ImageAt<'_>,
     at_most: u64,
     keep_all: bool,
     report: &mut SnapshotReport,
-) -> Option<(u64, u64, Ledger)> {
+) -> Option<Loaded> {
     let (snapshots, others) = match list(io, dir) {
         Ok(found) => found,
         Err(e) => {
@@ -360,7 +419,7 @@ pub fn load(
     // Scanning the journal's frames hashes every record: only when there are snapshots.
     let frames = match snapshots.is_empty() {
         true => Vec::new(),
-        false => frames_of(journal),
+        false => frames_of(journal.bytes),
     };
     let mut found = None;
     for (sequence, name) in snapshots {
@@ -376,29 +435,37 @@ pub fn load(
             match io.read(&dir.join(SNAPSHOT_DIR_NAME).join(&name)) {
                 Ok(Some(bytes)) => match check_file(
                     &bytes,
-                    &ImageRecords {
-                        journal,
+                    &ImageAtRecords {
+                        image: journal,
                         frames: &frames,
                     },
                 )
-                .and_then(|(header, ledger)| check_name(&header, sequence).map(|()| ledger))
-                .and_then(|ledger| {
+                .and_then(|(header, ledger)| {
+                    check_name(&header, sequence).map(|()| (header, ledger))
+                })
+                .and_then(|(header, ledger)| {
                     match keep_all && ledger.evicted_transfer_count() > 0 {
                         true => Err(
                             "its state let old transfers go, and this store keeps every \
                                  transfer in memory (no resident_transfers): passed over"
                                 .into(),
                         ),
-                        false => Ok(ledger),
+                        false => Ok((header, ledger)),
                     }
                 }) {
-                    Ok(ledger) => {
+                    Ok((header, ledger)) => {
                         report.used = Some(SnapshotUsed {
                             file: name,
                             sequence,
                         });
-                        let (offset, len) = frames[sequence as usize];
-                        found = Some((sequence, offset + u64::from(len), ledger));
+                        // Invariant: the binding found the record in the image.
+                        let (offset, len) = frames[(sequence - journal.first) as usize];
+                        found = Some(Loaded {
+                            sequence,
+                            covers: journal.base + offset + u64::from(len),
+                            ledger,
+                            frontier: header.frontier,
+                        });
                         continue;
                     }
                     Err(why) => why,

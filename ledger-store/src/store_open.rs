@@ -14,14 +14,15 @@ use crate::file::{create_private_dir, JournalFile, JournalIo};
 use crate::index::{Index, IndexDelta, IndexMark, IndexTree, REBUILD_CHUNK_TRANSFERS};
 use crate::journal::{genesis_record, scan_frames, JournalWriter, TornTail};
 use crate::lock::DirLock;
+use crate::merkle::MerkleTree;
 use crate::profile::{genesis_body, CryptoProfile};
 use crate::record::{parse_frame, Hash};
-use crate::replay::{replay, replay_from, ReplayHost, Replayed, Resume};
+use crate::replay::{replay, replay_from, replay_tail, ReplayHost, Replayed, Resume, Tail};
 use crate::segment::{
-    find_segments, read_journal, segment_path, JournalImage, SegmentHeader, SegmentedFile,
-    JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES,
+    find_segments, read_journal, read_journal_tail, segment_path, JournalImage, Segment,
+    SegmentHeader, SegmentedFile, JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES,
 };
-use crate::snapshot::{self, SnapshotReport};
+use crate::snapshot::{self, ImageAt, Loaded, SnapshotReport};
 use crate::store::{IndexRecovery, OpenReport, Store, StoreOptions, INDEX_DIR_NAME};
 use crate::store_proof::journal_tree;
 
@@ -113,10 +114,17 @@ impl Store {
         Store::open_locked(dir, options, Some(lock))
     }
 
-    /// Opens the ledger in `dir`: takes the data directory's lock, reads and verifies the whole
+    /// Opens the ledger in `dir`: takes the data directory's lock, reads and verifies the
     /// journal, rebuilds the ledger by replay, cuts back a torn tail (reported in
     /// [`Store::open_report`]), and catches the sled index up (or rebuilds it when it is
     /// missing, damaged or from another journal).
+    ///
+    /// With a usable index and snapshot, only the journal's tail is read: the segments from the
+    /// one that holds the newest snapshot's record on, the state resumed from the snapshot
+    /// (`docs/FORMAT.md` §16.2, "Opening from the journal's tail"). The records before it are
+    /// then read, and checked against the snapshot's Merkle frontier, only when a root or proof
+    /// first needs them; [`crate::audit_ledger::audit_ledger`] and [`Store::verify`] check every record.
+    /// Otherwise the whole journal is read, checked and replayed.
     ///
     /// The lock is an exclusive operating-system lock on the file `LOCK` in `dir` (created if a
     /// ledger is there without one), taken before anything is read and held until the store is
@@ -167,6 +175,11 @@ impl Store {
     fn open_locked(dir: &Path, options: StoreOptions, lock: Option<DirLock>) -> Result<Store> {
         if unfinished_creation(&*options.io, dir)? {
             return Err(Error::UnfinishedCreation(dir.to_path_buf()));
+        }
+        if !options.read_only {
+            if let Some(opened) = open_from_tail(dir, &options)? {
+                return start_store(dir, options, lock, opened);
+            }
         }
         let image = read_journal(&*options.io, dir, &options.segments_from)?;
         Store::open_image(dir, options, lock, image)
@@ -237,22 +250,34 @@ impl Store {
                 // The newest snapshot at or before the index's mark: only the records after it
                 // are replayed (and fed to the index from the mark on).
                 let io = &*options.io;
+                let whole = ImageAt {
+                    bytes,
+                    first: 0,
+                    base: 0,
+                };
                 let resume = snapshot::load(
                     io,
                     dir,
-                    bytes,
+                    whole,
                     catch_up_from,
                     keep.is_none(),
                     &mut snapshots,
                 )
-                .map(|(sequence, covers, ledger)| {
-                    snapshot_covers = covers;
-                    catch_up.counts_at_from = (
-                        ledger.account_count() as u64,
-                        ledger.transfer_count() as u64,
-                    );
-                    Resume { sequence, ledger }
-                });
+                .map(
+                    |Loaded {
+                         sequence,
+                         covers,
+                         ledger,
+                         ..
+                     }| {
+                        snapshot_covers = covers;
+                        catch_up.counts_at_from = (
+                            ledger.account_count() as u64,
+                            ledger.transfer_count() as u64,
+                        );
+                        Resume { sequence, ledger }
+                    },
+                );
                 let (replayed, again) = catch_up.replay(bytes, key, resume);
                 if again {
                     // Started again without the snapshot, whose state had let transfers go.
@@ -301,52 +326,232 @@ impl Store {
             }));
         }
         drop(image);
-        let file: Box<dyn JournalFile> = match options.read_only {
-            true => Box::new(ReadOnlyJournal),
-            false => {
-                let mut file = options.io.open_append(&last.path)?;
-                let mut file_len = SEGMENT_HEADER_BYTES as u64 + last.len;
-                if let Some(torn) = &replayed.torn {
-                    let at = SEGMENT_HEADER_BYTES as u64 + torn.offset - last.start;
-                    keep_torn_bytes(&options, torn, &last.path, at)?;
-                    file.truncate(at)?;
-                    file_len = at;
-                }
-                Box::new(SegmentedFile::new(
-                    Arc::clone(&options.io),
-                    dir,
-                    (last.header.index, file, file_len),
-                    options.segment_bytes,
-                    (replayed.head.sequence, replayed.head.hash),
-                ))
-            }
-        };
-        let report = OpenReport {
-            torn_tail: replayed.torn.clone(),
-            read_only: options.read_only,
-            index: match rebuild_why {
-                _ if options.read_only => IndexRecovery::Temporary,
-                Some(why) => IndexRecovery::Rebuilt { why },
-                None if catch_up_from == replayed.head.sequence => IndexRecovery::UpToDate,
-                None => IndexRecovery::CaughtUp {
-                    from: catch_up_from,
-                },
+        let index_recovery = match rebuild_why {
+            _ if options.read_only => IndexRecovery::Temporary,
+            Some(why) => IndexRecovery::Rebuilt { why },
+            None if catch_up_from == replayed.head.sequence => IndexRecovery::UpToDate,
+            None => IndexRecovery::CaughtUp {
+                from: catch_up_from,
             },
-            records: replayed.records,
-            checkpoints_verified: replayed.checkpoints,
-            snapshots,
         };
-        let writer = JournalWriter::new(replayed.head);
-        Ok(Store::start(
-            dir,
-            (options, created),
-            (replayed, tree, snapshot_covers),
+        let opened = Opened {
             index,
-            (writer, file),
-            report,
-            lock,
-        ))
+            replayed,
+            tree,
+            last,
+            index_recovery,
+            snapshots,
+            snapshot_covers,
+            created,
+        };
+        start_store(dir, options, lock, opened)
     }
+}
+
+/// What opening found, read and replayed, for the store to start with.
+struct Opened {
+    index: Index,
+    replayed: Replayed,
+    tree: MerkleTree,
+    /// The newest segment, which the store appends to.
+    last: Segment,
+    index_recovery: IndexRecovery,
+    snapshots: SnapshotReport,
+    snapshot_covers: u64,
+    /// The genesis record's time.
+    created: u64,
+}
+
+/// Cuts a torn tail back (keeping its bytes), opens the newest segment for appending, and
+/// starts the store.
+fn start_store(
+    dir: &Path,
+    options: StoreOptions,
+    lock: Option<DirLock>,
+    opened: Opened,
+) -> Result<Store> {
+    let Opened {
+        index,
+        replayed,
+        tree,
+        last,
+        index_recovery,
+        snapshots,
+        snapshot_covers,
+        created,
+    } = opened;
+    let file: Box<dyn JournalFile> = match options.read_only {
+        true => Box::new(ReadOnlyJournal),
+        false => {
+            let mut file = options.io.open_append(&last.path)?;
+            let mut file_len = SEGMENT_HEADER_BYTES as u64 + last.len;
+            if let Some(torn) = &replayed.torn {
+                let at = SEGMENT_HEADER_BYTES as u64 + torn.offset - last.start;
+                keep_torn_bytes(&options, torn, &last.path, at)?;
+                file.truncate(at)?;
+                file_len = at;
+            }
+            Box::new(SegmentedFile::new(
+                Arc::clone(&options.io),
+                dir,
+                (last.header.index, file, file_len),
+                options.segment_bytes,
+                (replayed.head.sequence, replayed.head.hash),
+            ))
+        }
+    };
+    let report = OpenReport {
+        torn_tail: replayed.torn.clone(),
+        read_only: options.read_only,
+        index: index_recovery,
+        records: replayed.records,
+        checkpoints_verified: replayed.checkpoints,
+        snapshots,
+    };
+    let writer = JournalWriter::new(replayed.head);
+    Ok(Store::start(
+        dir,
+        (options, created),
+        (replayed, tree, snapshot_covers),
+        index,
+        (writer, file),
+        report,
+        lock,
+    ))
+}
+
+/// Opens from the newest snapshot without reading the journal before it (`docs/FORMAT.md`
+/// §16.2): the index's mark, the snapshot (bound to a record of the tail read) and the
+/// segments from the one holding that record on; the records after the snapshot are checked
+/// and replayed as always, and the Merkle tree grows from the snapshot's frontier. `None`
+/// when any of it is not there or does not check: the caller then reads and replays the
+/// whole journal, which decides (and reports) what to do.
+fn open_from_tail(dir: &Path, options: &StoreOptions) -> Result<Option<Opened>> {
+    let io = &*options.io;
+    let (index, None) = open_index(&dir.join(INDEX_DIR_NAME))? else {
+        return Ok(None);
+    };
+    let live = index.live();
+    let Ok(Some(mark)) = live.mark() else {
+        return Ok(None);
+    };
+    let (listed, _) = snapshot::list(io, dir)?;
+    let Some(&(newest, _)) = listed.iter().find(|(n, _)| *n <= mark.sequence) else {
+        return Ok(None);
+    };
+    let Some(image) = read_journal_tail(io, dir, &options.segments_from, newest)
+        .ok()
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let first = image.segments[0].header.first_sequence;
+    let Some(genesis) = read_genesis(dir, options).filter(|_| first > 0) else {
+        return Ok(None);
+    };
+    let bytes = &image.bytes;
+    let Ok(scan) = scan_frames(bytes) else {
+        return Ok(None);
+    };
+    let record = |sequence: u64| {
+        let &(offset, len) = scan
+            .frames
+            .get(usize::try_from(sequence.checked_sub(first)?).ok()?)?;
+        parse_frame(
+            &bytes[offset as usize..(offset + u64::from(len)) as usize],
+            offset,
+        )
+        .ok()
+    };
+    let marked = record(mark.sequence)
+        .is_some_and(|f| f.sequence() == mark.sequence && f.stored_hash() == mark.hash);
+    if !marked || !matches!(live.probe(&mark), Ok(None)) {
+        return Ok(None);
+    }
+    let keep = options.resident_transfers;
+    let mut snapshots = SnapshotReport::default();
+    let at = ImageAt {
+        bytes,
+        first,
+        base: image.base,
+    };
+    let Some(loaded) = snapshot::load(io, dir, at, mark.sequence, keep.is_none(), &mut snapshots)
+    else {
+        return Ok(None);
+    };
+    let Some(genesis_frame) = parse_frame(&genesis, 0).ok() else {
+        return Ok(None);
+    };
+    let created = genesis_frame.now();
+    let mut catch_up = CatchUp::new(live.clone(), mark.sequence, keep, 0);
+    catch_up.counts_at_from = (
+        loaded.ledger.account_count() as u64,
+        loaded.ledger.transfer_count() as u64,
+    );
+    let tail = Tail {
+        genesis: &genesis,
+        sequence: first,
+        prev_hash: image.segments[0].header.prev_hash,
+        offset: image.base,
+    };
+    let resume = Resume {
+        sequence: loaded.sequence,
+        ledger: loaded.ledger,
+    };
+    let key = options.checkpoint_key.as_ref();
+    let Ok(replayed) = replay_tail(bytes, tail, key, resume, &mut catch_up) else {
+        return Ok(None);
+    };
+    let last = image.last().clone();
+    let sealed_torn = replayed
+        .torn
+        .as_ref()
+        .is_some_and(|t| t.offset < last.start);
+    if sealed_torn || catch_up.counts_at_from != (mark.accounts, mark.transfers) {
+        return Ok(None);
+    }
+    let tree_hash = replayed.profile.tree_hash();
+    let Some(mut tree) =
+        MerkleTree::from_frontier(tree_hash, loaded.sequence + 1, &loaded.frontier)
+    else {
+        return Ok(None);
+    };
+    for sequence in loaded.sequence + 1..replayed.records {
+        // Invariant: the replay checked every record up to its head, all in the tail.
+        let frame = record(sequence).expect("a replayed record is in the tail");
+        tree.push(&frame.stored_hash());
+    }
+    catch_up.finish(&replayed, false)?;
+    let index_recovery = match mark.sequence == replayed.head.sequence {
+        true => IndexRecovery::UpToDate,
+        false => IndexRecovery::CaughtUp {
+            from: mark.sequence,
+        },
+    };
+    Ok(Some(Opened {
+        index,
+        replayed,
+        tree,
+        last,
+        index_recovery,
+        snapshots,
+        snapshot_covers: loaded.covers,
+        created,
+    }))
+}
+
+/// The journal's genesis record, read alone from the start of segment 1 (the replay checks it).
+fn read_genesis(dir: &Path, options: &StoreOptions) -> Option<Vec<u8>> {
+    use crate::record::{OFFSET_LENGTH, RECORD_BYTES_MAX, RECORD_BYTES_MIN};
+    let io = &*options.io;
+    let found = find_segments(io, dir, &options.segments_from).ok()??;
+    let (_, path) = found.iter().find(|(n, _)| *n == 1)?;
+    let at = SEGMENT_HEADER_BYTES as u64;
+    let mut start = [0u8; OFFSET_LENGTH + 4];
+    io.read_at(path, at, &mut start).ok()?.then_some(())?;
+    let len = u32::from_le_bytes(start[OFFSET_LENGTH..].try_into().ok()?) as usize;
+    let mut frame = vec![0u8; len.clamp(RECORD_BYTES_MIN, RECORD_BYTES_MAX)];
+    io.read_at(path, at, &mut frame).ok()?.then_some(frame)
 }
 
 /// Checks that `genesis` is exactly one valid genesis record: a well-formed frame filling all

@@ -4,7 +4,7 @@
 use ledger_core::{AccountId, TransferId};
 
 use crate::checkpoint::hex;
-use crate::error::{Error, Result};
+use crate::error::{Corruption, CorruptionReason, Error, Result};
 use crate::journal::scan_frames;
 use crate::merkle::{MerkleTree, TreeHash};
 use crate::profile::CryptoProfile;
@@ -29,9 +29,48 @@ impl Store {
         lock(&self.shared.tree).size()
     }
 
-    /// The Merkle root over records `0..size`, or `None` when the tree is smaller.
+    /// The Merkle root over records `0..size`, or `None` when the tree is smaller (or, the
+    /// tree started from a snapshot, its records before it do not give the snapshot's
+    /// frontier: see [`Store::inclusion_proof`]).
     pub fn tree_root(&self, size: u64) -> Option<Hash> {
-        lock(&self.shared.tree).root(size)
+        let tree = lock(&self.shared.tree);
+        if tree.root(size).is_none() && size <= tree.size() {
+            drop(tree);
+            self.make_tree_whole().ok()?; // a tree that started pruned holds not every node
+            return lock(&self.shared.tree).root(size);
+        }
+        tree.root(size)
+    }
+
+    /// Makes the Merkle tree whole after an open from a snapshot, which started it from the
+    /// snapshot's frontier without reading the records before it: reads the journal, builds
+    /// the tree of those records and grafts it on, once, when a root or proof first needs it.
+    ///
+    /// On `Err(Corrupted)`: those records do not give the frontier the snapshot holds (the
+    /// journal before the snapshot, or the snapshot, was changed); the tree stays as it was.
+    fn make_tree_whole(&self) -> Result<()> {
+        let pruned = lock(&self.shared.tree).pruned();
+        if pruned == 0 {
+            return Ok(());
+        }
+        let head = *lock(&self.shared.durable);
+        let image = self.journal_image(&head)?;
+        let prefix = journal_tree(&image.bytes, pruned, self.shared.profile.tree_hash())?;
+        let grafted = lock(&self.shared.tree).graft(&prefix);
+        grafted.map_err(|_| {
+            let why = format!(
+                "the Merkle tree of records 0 to {} differs from the frontier the snapshot the \
+                 store opened from holds: the journal before it, or the snapshot, was changed",
+                pruned - 1
+            );
+            Corruption {
+                segment: None,
+                sequence: pruned - 1,
+                offset: 0,
+                reason: CorruptionReason::Replay(why),
+            }
+            .into()
+        })
     }
 
     /// What a checkpoint of the durable head states: tree size (head sequence + 1), root, head
@@ -70,8 +109,12 @@ impl Store {
     ///
     /// On `Err(NoProof)`: `sequence < tree_size <= tree_size()` does not hold.
     pub fn inclusion_proof(&self, sequence: u64, tree_size: u64) -> Result<Vec<Hash>> {
+        let proof = |tree: &MerkleTree| tree.inclusion_proof(sequence, tree_size);
+        if proof(&lock(&self.shared.tree)).is_none() {
+            self.make_tree_whole()?; // a tree that started pruned holds not every node
+        }
         let tree = lock(&self.shared.tree);
-        tree.inclusion_proof(sequence, tree_size).ok_or_else(|| {
+        proof(&tree).ok_or_else(|| {
             Error::NoProof(format!(
                 "record {sequence} is not in a tree of {tree_size} records of the {} this ledger \
                  has",
@@ -84,8 +127,12 @@ impl Store {
     ///
     /// On `Err(NoProof)`: `0 < old_size <= new_size <= tree_size()` does not hold.
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>> {
+        let proof = |tree: &MerkleTree| tree.consistency_proof(old_size, new_size);
+        if proof(&lock(&self.shared.tree)).is_none() {
+            self.make_tree_whole()?; // a tree that started pruned holds not every node
+        }
         let tree = lock(&self.shared.tree);
-        tree.consistency_proof(old_size, new_size).ok_or_else(|| {
+        proof(&tree).ok_or_else(|| {
             Error::NoProof(format!(
                 "no consistency proof from {old_size} to {new_size} records (the ledger has {})",
                 tree.size()
