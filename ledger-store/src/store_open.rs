@@ -176,21 +176,24 @@ impl Store {
         if unfinished_creation(&*options.io, dir)? {
             return Err(Error::UnfinishedCreation(dir.to_path_buf()));
         }
+        let mut index = None;
         if !options.read_only {
-            if let Some(opened) = open_from_tail(dir, &options)? {
+            if let Some(opened) = open_from_tail(dir, &options, &mut index)? {
                 return start_store(dir, options, lock, opened);
             }
         }
         let image = read_journal(&*options.io, dir, &options.segments_from)?;
-        Store::open_image(dir, options, lock, image)
+        Store::open_image(dir, options, lock, image, index)
     }
 
-    /// [`Store::open_locked`] once the journal is read; corruption is named by segment.
+    /// [`Store::open_locked`] once the journal is read (and perhaps the index opened, with why
+    /// it must be rebuilt); corruption is named by segment.
     fn open_image(
         dir: &Path,
         options: StoreOptions,
         lock: Option<DirLock>,
         image: JournalImage,
+        index: Option<(Index, Option<String>)>,
     ) -> Result<Store> {
         let last = image.last().clone();
         if !options.read_only && last.path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
@@ -201,12 +204,13 @@ impl Store {
             ))));
         }
         let bytes = &image.bytes;
-        let (index, mut rebuild_why) = match options.read_only {
-            true => (
+        let (index, mut rebuild_why) = match (options.read_only, index) {
+            (true, _) => (
                 Index::open_temporary()?,
                 Some("opened read-only: a temporary index built from the journal".into()),
             ),
-            false => open_index(&dir.join(INDEX_DIR_NAME))?,
+            (false, Some(opened)) => opened,
+            (false, None) => open_index(&dir.join(INDEX_DIR_NAME))?,
         };
         let live = index.live();
         let mark = match live.mark() {
@@ -426,16 +430,27 @@ fn start_store(
 /// and replayed as always, and the Merkle tree grows from the snapshot's frontier. `None`
 /// when any of it is not there or does not check: the caller then reads and replays the
 /// whole journal, which decides (and reports) what to do.
-fn open_from_tail(dir: &Path, options: &StoreOptions) -> Result<Option<Opened>> {
+///
+/// The index it opens is left in `opened_index` for that whole read (sled is opened once).
+fn open_from_tail(
+    dir: &Path,
+    options: &StoreOptions,
+    opened_index: &mut Option<(Index, Option<String>)>,
+) -> Result<Option<Opened>> {
     let io = &*options.io;
-    let (index, None) = open_index(&dir.join(INDEX_DIR_NAME))? else {
+    // Without a second segment or a snapshot there is no tail to read alone.
+    let segments = find_segments(io, dir, &options.segments_from)?.unwrap_or_default();
+    let (listed, _) = snapshot::list(io, dir)?;
+    if segments.len() < 2 || listed.is_empty() {
+        return Ok(None);
+    }
+    let (index, None) = opened_index.insert(open_index(&dir.join(INDEX_DIR_NAME))?) else {
         return Ok(None);
     };
     let live = index.live();
     let Ok(Some(mark)) = live.mark() else {
         return Ok(None);
     };
-    let (listed, _) = snapshot::list(io, dir)?;
     let Some(&(newest, _)) = listed.iter().find(|(n, _)| *n <= mark.sequence) else {
         return Ok(None);
     };
@@ -522,6 +537,8 @@ fn open_from_tail(dir: &Path, options: &StoreOptions) -> Result<Option<Opened>> 
         tree.push(&frame.stored_hash());
     }
     catch_up.finish(&replayed, false)?;
+    // Invariant: the index was opened above.
+    let (index, _) = opened_index.take().expect("the index is open");
     let index_recovery = match mark.sequence == replayed.head.sequence {
         true => IndexRecovery::UpToDate,
         false => IndexRecovery::CaughtUp {
