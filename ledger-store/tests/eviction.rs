@@ -347,3 +347,92 @@ fn old_transfers_are_rated_and_reversed_after_a_reopen_as_when_kept() {
         keeping.read(|l| l.state_digest())
     );
 }
+
+/// kill -9 of a writer that evicts old transfers to its index (and writes snapshots and rolls
+/// segments, so that reopening reads only the journal's tail): after every kill, each
+/// acknowledged transfer is found, the state is the full replay's, and at the end a retry of
+/// old acknowledged transfers is answered `exists`, as when they were kept in memory. 2 rounds
+/// by default, 30 with `TIMEBANK_LONG=1`.
+#[test]
+fn sigkill_of_an_evicting_writer_loses_nothing() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command as Process, Stdio};
+    use std::time::Duration;
+
+    use ledger_core::{AccountId, Amount, ResultCode, TransferId};
+    use ledger_store::verify_dir;
+
+    let rounds = match std::env::var("TIMEBANK_LONG").as_deref() {
+        Ok("1") => 30,
+        _ => 2,
+    };
+    let dir = Scratch::new("eviction-kill9");
+    let reopen = || options().any_time().resident_transfers(KEEP);
+    let (mut acked, mut evicted): (Vec<u64>, u64) = (vec![], 0);
+    for round in 0..rounds {
+        let first = 1 + round * 100_000_000;
+        let mut child = Process::new(env!("CARGO_BIN_EXE_crash-writer"))
+            .args([
+                dir.path().to_str().unwrap(),
+                &first.to_string(),
+                "1048576",
+                "snapshots",
+                &KEEP.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = lines.next().unwrap().unwrap();
+        assert!(ready.starts_with("ready"), "{ready}");
+        std::thread::sleep(Duration::from_millis(300 + 200 * round));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        for line in lines {
+            let line = line.unwrap();
+            let words: Vec<&str> = line.split(' ').collect();
+            let (first, count): (u64, u64) = (words[2].parse().unwrap(), words[3].parse().unwrap());
+            acked.extend(first..first + count);
+        }
+        let store = Store::open(dir.path(), reopen())
+            .unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
+        evicted = evicted.max(store.read(|l| l.evicted_transfer_count()));
+        for &id in &acked {
+            assert!(
+                store.transfer(tid(u128::from(id))).unwrap().is_some(),
+                "round {round}: {id} lost"
+            );
+        }
+        let digest = store.state_digest();
+        store.close().unwrap();
+        let replayed = verify_dir(dir.path(), Some(&KEY), &mut |_| {}).unwrap();
+        assert_eq!(digest, replayed.state_digest, "round {round}");
+    }
+    assert!(evicted > 0, "no reopen held evicted transfers");
+    // Old acknowledged transfers, sent again exactly as the writer sent them.
+    let store = Store::open(dir.path(), reopen()).unwrap();
+    let again: Vec<Transfer> = acked
+        .iter()
+        .step_by(acked.len() / 50 + 1)
+        .map(|&n| {
+            Transfer::new(
+                TransferId::new(u128::from(n)).unwrap(),
+                AccountId::new(1).unwrap(),
+                AccountId::new(100 + u128::from(n) % 16).unwrap(),
+                Amount::from_minor(1 + n % 500, 2).unwrap(),
+                1,
+            )
+        })
+        .collect();
+    let done = store.create_transfers(again, NOW + 10_000_000_000).unwrap();
+    assert!(
+        done.events().iter().all(|e| e.code == ResultCode::Exists),
+        "{:?}",
+        done.events()
+    );
+    store.close().unwrap();
+    eprintln!(
+        "{rounds} kills, {} transfers acknowledged, up to {evicted} evicted at a reopen",
+        acked.len()
+    );
+}

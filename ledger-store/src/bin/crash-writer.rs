@@ -3,9 +3,11 @@
 //! batch after it is durable. The kill -9 test reads these lines and checks, after reopening,
 //! that every acknowledged transfer is there.
 //!
-//! Usage: `crash-writer <dir> <first transfer id> [segment bytes] [snapshots]` (a small segment
-//! size makes the kills land while the writer rolls to new segments too; `snapshots` adds a
-//! thread that writes snapshots one after another, so the kills land while one is written).
+//! Usage: `crash-writer <dir> <first transfer id> [segment bytes] [snapshots|none] [resident]`
+//! (a small segment size makes the kills land while the writer rolls to new segments too;
+//! `snapshots` adds a thread that writes snapshots one after another, so the kills land while
+//! one is written; `resident`, a number, makes the store evict old transfers to its index,
+//! `StoreOptions::resident_transfers`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,7 +34,8 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: crash-writer <dir> <first transfer id> [segment bytes] [snapshots]";
+    let usage = "usage: crash-writer <dir> <first transfer id> [segment bytes] [snapshots|none] \
+                 [resident]";
     let dir = PathBuf::from(args.next().ok_or(usage)?);
     let first: u64 = args.next().ok_or(usage)?.parse().map_err(|_| usage)?;
     let mut options = StoreOptions::default().checkpoint_key(KEY);
@@ -40,10 +43,13 @@ fn run() -> Result<(), String> {
         options = options.segment_bytes(bytes.parse().map_err(|_| usage)?);
     }
     let snapshots = match args.next().as_deref() {
-        None => false,
+        None | Some("none") => false,
         Some("snapshots") => true,
         Some(_) => return Err(usage.into()),
     };
+    if let Some(resident) = args.next() {
+        options = options.resident_transfers(resident.parse().map_err(|_| usage)?);
+    }
     let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
     let store = match Store::open(&dir, options.clone()) {
         Err(Error::NotFound(_)) => Store::create(&dir, &policy, NOW, options),
