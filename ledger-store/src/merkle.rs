@@ -326,6 +326,51 @@ impl MerkleTree {
     }
 }
 
+/// The frontier of a tree grown one leaf at a time, without the tree: O(log n) hashes, for
+/// checking a snapshot's frontier (`docs/FORMAT.md` §16.2) while reading a journal of any size.
+#[derive(Debug, Clone)]
+pub struct FrontierBuilder {
+    hash: TreeHash,
+    size: u64,
+    /// `nodes[k]` is the root of the perfect subtree of `2^k` leaves the tree ends with, when
+    /// bit `k` of `size` is set.
+    nodes: Vec<Hash>,
+}
+
+impl FrontierBuilder {
+    /// The frontier of the empty tree.
+    pub fn new(hash: TreeHash) -> FrontierBuilder {
+        FrontierBuilder {
+            hash,
+            size: 0,
+            nodes: Vec::new(),
+        }
+    }
+
+    /// Appends a leaf whose data is `data`.
+    pub fn push(&mut self, data: &[u8]) {
+        let mut node = self.hash.leaf(data);
+        let mut level = 0;
+        while self.size >> level & 1 == 1 {
+            node = self.hash.node(&self.nodes[level], &node);
+            level += 1;
+        }
+        if self.nodes.len() == level {
+            self.nodes.push(node);
+        } else {
+            self.nodes[level] = node;
+        }
+        self.size += 1;
+    }
+
+    /// The frontier of the leaves pushed so far, as [`MerkleTree::frontier`] gives it.
+    pub fn frontier(&self) -> Vec<Hash> {
+        let height = 64 - self.size.leading_zeros() as usize;
+        let set_bits = (0..height).rev().filter(|k| self.size >> k & 1 == 1);
+        set_bits.map(|k| self.nodes[k]).collect()
+    }
+}
+
 /// Why a proof does not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProofError {
@@ -553,6 +598,25 @@ mod tests {
             }
         }
         assert!(MerkleTree::from_frontier(hash, 5, &[[0; 32]]).is_none());
+    }
+
+    #[test]
+    fn the_frontier_builder_gives_the_trees_frontier_at_every_size() {
+        for hash in [TreeHash::Sha256, TreeHash::Sm3] {
+            let all = leaves(70);
+            let whole = tree_of(hash, &all);
+            let mut builder = FrontierBuilder::new(hash);
+            for n in 0..=70usize {
+                assert_eq!(
+                    Some(builder.frontier()),
+                    whole.frontier(n as u64),
+                    "size {n}"
+                );
+                if n < 70 {
+                    builder.push(&all[n]);
+                }
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::audit_stream::PIECE_BYTES;
 use crate::error::{Corruption, CorruptionReason};
 use crate::file::JournalIo;
 use crate::journal::scan_frames;
+use crate::merkle::FrontierBuilder;
 use crate::record::{parse_frame, Hash, RecordKind, HASH_BYTES};
 
 /// The directory, in the data directory, that holds the snapshot files.
@@ -194,7 +195,8 @@ pub fn parse_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
     Ok((header, &bytes[SNAPSHOT_HEADER_BYTES..state_end]))
 }
 
-/// The journal record a snapshot binds to, if `journal` holds it with that hash; else why not.
+/// The journal record a snapshot binds to, if `journal` holds it with that hash (and, when
+/// `journal` knows it, the Merkle frontier the snapshot holds); else why not.
 fn check_binding(header: &SnapshotHeader, journal: &dyn RecordHashes) -> Result<(), String> {
     let stored = journal.record_hash(header.sequence)?;
     if stored != header.record_hash {
@@ -207,6 +209,15 @@ fn check_binding(header: &SnapshotHeader, journal: &dyn RecordHashes) -> Result<
             hex(&stored)
         ));
     }
+    if journal
+        .frontier(header.sequence)
+        .is_some_and(|f| f != header.frontier)
+    {
+        return Err(format!(
+            "its Merkle frontier is not that of the journal's records 0 to {}: damaged",
+            header.sequence
+        ));
+    }
     Ok(())
 }
 
@@ -214,6 +225,12 @@ fn check_binding(header: &SnapshotHeader, journal: &dyn RecordHashes) -> Result<
 pub trait RecordHashes {
     /// Record `sequence`'s stored hash, or why the journal has none to compare.
     fn record_hash(&self, sequence: u64) -> Result<Hash, String>;
+
+    /// The Merkle frontier of records 0 to `sequence` (§13), when this source computed it
+    /// (a verification reading every record does; an open does not).
+    fn frontier(&self, _sequence: u64) -> Option<Vec<Hash>> {
+        None
+    }
 }
 
 /// A journal image and its frames (offset, length), as a replay or an open holds them.
@@ -240,19 +257,59 @@ impl RecordHashes for ImageRecords<'_> {
     }
 }
 
-/// The hashes of a few records, found by reading the journal's frames in pieces (no image).
+/// The hashes of a few records and the Merkle frontiers after them, found by reading every
+/// record of the journal in order (in pieces, or from an image).
 struct FoundRecords {
-    hashes: BTreeMap<u64, Hash>,
+    hashes: BTreeMap<u64, (Hash, Vec<Hash>)>,
     /// How many records the journal holds.
     records: u64,
+    /// The tree's frontier so far, once the genesis record named the tree's hash.
+    tree: Option<FrontierBuilder>,
+}
+
+impl FoundRecords {
+    fn new() -> FoundRecords {
+        FoundRecords {
+            hashes: BTreeMap::new(),
+            records: 0,
+            tree: None,
+        }
+    }
+
+    /// Notes the next record; `false` when it is out of place (its sequence number is not the
+    /// count so far).
+    fn note(&mut self, frame: &crate::record::Frame<'_>, wanted: &[u64]) -> bool {
+        if frame.sequence() != self.records {
+            return false;
+        }
+        if self.records == 0 {
+            let profile = crate::profile::split_genesis_body(frame.body()).map(|(p, _)| p);
+            self.tree = profile.ok().map(|p| FrontierBuilder::new(p.tree_hash()));
+        }
+        let hash = frame.stored_hash();
+        if let Some(tree) = self.tree.as_mut() {
+            tree.push(&hash);
+        }
+        if wanted.contains(&self.records) {
+            let frontier = self.tree.as_ref().map(|t| t.frontier()).unwrap_or_default();
+            self.hashes.insert(self.records, (hash, frontier));
+        }
+        self.records += 1;
+        true
+    }
 }
 
 impl RecordHashes for FoundRecords {
     fn record_hash(&self, sequence: u64) -> Result<Hash, String> {
         match self.hashes.get(&sequence) {
-            Some(hash) => Ok(*hash),
+            Some((hash, _)) => Ok(*hash),
             None => Err(past_the_end(sequence, self.records)),
         }
+    }
+
+    fn frontier(&self, sequence: u64) -> Option<Vec<Hash>> {
+        self.tree.as_ref()?;
+        self.hashes.get(&sequence).map(|(_, f)| f.clone())
     }
 }
 
@@ -558,18 +615,12 @@ impl ReplayCheck {
     /// The checks for the snapshot files of `dir`, against `journal` (its image).
     pub fn new(io: &dyn JournalIo, dir: &Path, journal: &[u8]) -> std::io::Result<ReplayCheck> {
         // Scanning the journal's frames hashes every record: only when there are snapshots.
-        let frames = match list(io, dir)?.0.is_empty() {
+        let named: Vec<u64> = list(io, dir)?.0.into_iter().map(|(n, _)| n).collect();
+        let frames = match named.is_empty() {
             true => Vec::new(),
             false => frames_of(journal),
         };
-        let files = check_all(
-            io,
-            dir,
-            &ImageRecords {
-                journal,
-                frames: &frames,
-            },
-        )?;
+        let files = check_all(io, dir, &found_in_image(journal, &frames, &named))?;
         let kind_at = |i: usize| {
             let (offset, len) = frames[i];
             let bytes = &journal[offset as usize..(offset + u64::from(len)) as usize];
@@ -656,11 +707,8 @@ pub fn verify_snapshots(dir: &Path, archives: &[PathBuf]) -> crate::Result<u64> 
             let head = frames.last().map_or((0, 0), |&(offset, len)| {
                 (frames.len() as u64 - 1, offset + u64::from(len))
             });
-            let journal = ImageRecords {
-                journal: &image.bytes,
-                frames: &frames,
-            };
-            (check_all(&io, dir, &journal)?, head)
+            let found = found_in_image(&image.bytes, &frames, &named);
+            (check_all(&io, dir, &found)?, head)
         }
     };
     let mut checked = 0;
@@ -669,6 +717,20 @@ pub fn verify_snapshots(dir: &Path, archives: &[PathBuf]) -> crate::Result<u64> 
         checked += 1;
     }
     Ok(checked)
+}
+
+/// The hashes of records `wanted` and the Merkle frontiers after them, from a journal image
+/// and its frames (up to the first frame out of place, which the binding then names).
+fn found_in_image(journal: &[u8], frames: &[(u64, u32)], wanted: &[u64]) -> FoundRecords {
+    let mut found = FoundRecords::new();
+    for &(offset, len) in frames {
+        let bytes = &journal[offset as usize..(offset + u64::from(len)) as usize];
+        match parse_frame(bytes, offset) {
+            Ok(frame) if found.note(&frame, wanted) => {}
+            _ => break,
+        }
+    }
+    found
 }
 
 /// The hashes of records `wanted`, read from the segments in pieces of `piece_bytes` (more when a
@@ -685,10 +747,7 @@ fn records_in_pieces(
     use crate::record::OFFSET_LENGTH;
     use crate::segment::{find_segments, SEGMENT_HEADER_BYTES};
     let segments = find_segments(io, dir, archives).ok()??;
-    let mut found = FoundRecords {
-        hashes: BTreeMap::new(),
-        records: 0,
-    };
+    let mut found = FoundRecords::new();
     let (mut image_len, mut buffer) = (0u64, Vec::new());
     for (_, path) in &segments {
         let size = io.size(path).ok()?;
@@ -703,13 +762,9 @@ fn records_in_pieces(
             let image_offset = image_len + at - SEGMENT_HEADER_BYTES as u64;
             let mut start = 0;
             while let Ok(frame) = parse_frame(&buffer[start..], image_offset + start as u64) {
-                if frame.sequence() != found.records {
+                if !found.note(&frame, wanted) {
                     return None;
                 }
-                if wanted.contains(&found.records) {
-                    found.hashes.insert(found.records, frame.stored_hash());
-                }
-                found.records += 1;
                 start += frame.len();
             }
             if start < len && at + len as u64 == size {

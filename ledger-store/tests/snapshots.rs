@@ -395,7 +395,7 @@ fn verify_reads_the_journal_in_pieces_for_snapshots_and_names_the_same_faults() 
     // Bound to another hash than the journal's record holds.
     let rebound = SnapshotHeader {
         record_hash: [7; 32],
-        ..header
+        ..header.clone()
     };
     std::fs::write(
         snapshot_path(dir.path(), written[1]),
@@ -419,4 +419,28 @@ fn verify_reads_the_journal_in_pieces_for_snapshots_and_names_the_same_faults() 
         .unwrap();
     std::io::Write::write_all(&mut file, b"TBJR").unwrap();
     assert_eq!(verify_snapshots(dir.path(), &[]).unwrap(), 2);
+
+    // Another Merkle frontier, the file's hash made whole again: found read from the image,
+    // and (the torn bytes cut) read in pieces.
+    let mut frontier = header.frontier.clone();
+    frontier[0][0] ^= 1;
+    let refronted = SnapshotHeader { frontier, ..header };
+    std::fs::write(
+        snapshot_path(dir.path(), written[1]),
+        encode_file(&refronted, state),
+    )
+    .unwrap();
+    for cut in [false, true] {
+        if cut {
+            let len = std::fs::metadata(&last).unwrap().len();
+            file.set_len(len - 4).unwrap();
+        }
+        let (file, why) = named(verify_snapshots(dir.path(), &[]).unwrap_err());
+        assert_eq!(file, snapshot_name(written[1]));
+        assert!(why.contains("Merkle frontier"), "{why}");
+    }
+    // An open does not read what the frontier is checked against; the first proof does.
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    let size = store.tree_size();
+    assert!(store.inclusion_proof(0, size).is_err());
 }

@@ -606,5 +606,14 @@ def test_snapshots_are_checked_and_labelled_as_timebank_labels_them(sample, tmp_
     path.write_bytes(bytes(rebound) + file_hash.digest())
     same_snapshot_label("a snapshot of another ledger or of a rewritten history")
 
+    # Another Merkle frontier (a byte of its first hash changed) under a recomputed file hash:
+    # the tree of the journal's records up to the snapshot is not the one the snapshot holds.
+    (length,) = vl.struct.unpack_from("<Q", intact, 80)
+    refronted = bytearray(intact[:-32])
+    refronted[vl.SNAPSHOT_HEADER_BYTES + length + 1] ^= 0x01
+    file_hash = vl.blake3.blake3(bytes(refronted), derive_key_context=vl.SNAPSHOT_HASH_CONTEXT)
+    path.write_bytes(bytes(refronted) + file_hash.digest())
+    same_snapshot_label("its Merkle frontier is not that of the journal's records 0 to")
+
     path.write_bytes(intact[:100])
     same_snapshot_label("100 bytes, less than a header and a hash: cut short")

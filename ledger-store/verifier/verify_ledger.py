@@ -17,8 +17,9 @@ headers must bind them into one journal; a missing, duplicated, out-of-order or 
 segment is named in the words `timebank verify` uses.
 
 Snapshot files (FORMAT.md 16, DATA_DIR/snapshots/NNNNNNNNNNNNNNNNNNNN.tbs) are derived data; each
-is checked as far as the bytes allow without the engine: its size, hash, version and binding to
-the journal record it names (that record's hash). Its state digest needs the engine (as a
+is checked as far as the bytes allow without the engine: its size, hash, version, binding to
+the journal record it names (that record's hash) and Merkle frontier (that of the tree of the
+records up to it, FORMAT.md 13). Its state digest needs the engine (as a
 checkpoint's does), so it is not recomputed here; `timebank verify` does that.
 
 Usage: verify_ledger.py DATA_DIR [--key-hex HEX | --key-file PATH] [--checkpoint TEXT]
@@ -29,6 +30,7 @@ Exit status: 0 verifies, 1 names the first bad record, 2 usage or I/O error.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import hmac
 import json
 import os
@@ -650,6 +652,7 @@ class Report:
     hashes: list
     balances: "Balances"
     policies: list  # (effective time, policy), the genesis policy first at 0
+    profile: str = "standard"  # the genesis record's crypto_profile (FORMAT.md 4.1)
 
 
 def fail(sequence: int, offset: int, why: str) -> Bad:
@@ -801,6 +804,7 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
     offset, prev_hash, prev_now, hashes, checkpoints = 0, bytes(32), None, [], 0
     balances = Balances()
     policies: list = []
+    profile = "standard"
     command_now = 0
     while offset < len(journal):
         sequence = len(hashes)
@@ -837,7 +841,7 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
                 policy = None
             if not isinstance(policy, dict):
                 raise fail(sequence, offset, "the genesis body is not a JSON object")
-            policy.pop("crypto_profile", None)
+            profile = policy.pop("crypto_profile", "standard")
             policies.append((0, policy))
         elif frame.kind == KIND_COMMAND:
             try:
@@ -865,7 +869,7 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
         raise fail(0, 0, "genesis: no complete genesis record (the ledger's creation did not "
                          "finish)")
     return Report(len(hashes), len(hashes) - 1, prev_hash, checkpoints, key is not None, hashes,
-                  balances, policies)
+                  balances, policies, profile)
 
 
 # FORMAT.md section 16.2: snapshot files
@@ -881,7 +885,7 @@ def snapshot_sequence(name: str) -> Optional[int]:
     return int(stem) if len(stem) == 20 and stem.isdigit() else None
 
 
-def snapshot_problem(data: bytes, sequence: int, hashes: list) -> Optional[str]:
+def snapshot_problem(data: bytes, sequence: int, hashes: list, frontiers: dict) -> Optional[str]:
     """Why a snapshot file is damaged, in the words `timebank verify` uses; None if it checks."""
     if len(data) < SNAPSHOT_HEADER_BYTES + 32:
         return f"{len(data)} bytes, less than a header and a hash: cut short"
@@ -915,9 +919,37 @@ def snapshot_problem(data: bytes, sequence: int, hashes: list) -> Optional[str]:
         return (f"it is bound to record {follows} with hash {record_hash.hex()}, but the "
                 f"journal's record {follows} has hash {hashes[follows].hex()}: a snapshot of "
                 f"another ledger or of a rewritten history")
+    frontier = [data[state_end + 1 + 32 * i:state_end + 33 + 32 * i] for i in range(count)]
+    if follows in frontiers and frontiers[follows] != frontier:
+        return (f"its Merkle frontier is not that of the journal's records 0 to {follows}: "
+                f"damaged")
     if follows != sequence:
         return f"it holds the state after record {follows}, not {sequence} as its name says"
     return None
+
+
+def merkle_frontiers(profile: str, hashes: list, wanted: set) -> dict:
+    """FORMAT.md 16.2 and 13: for each record n in `wanted`, the Merkle frontier of records 0 to
+    n (the roots of the perfect subtrees the tree of those leaves ends with, largest first), in
+    one pass over the record hashes."""
+    if profile == "gm":
+        from gmssl import sm3 as gm_sm3, func
+
+        def digest(data: bytes) -> bytes:
+            return bytes.fromhex(gm_sm3.sm3_hash(func.bytes_to_list(data)))
+    else:
+        def digest(data: bytes) -> bytes:
+            return hashlib.sha256(data).digest()
+    found, stack = {}, []  # stack: (leaves, root), the largest subtree first
+    last = max(wanted, default=-1)
+    for n, record_hash in enumerate(hashes[:last + 1]):
+        node, size = digest(b"\x00" + record_hash), 1
+        while stack and stack[-1][0] == size:
+            node, size = digest(b"\x01" + stack.pop()[1] + node), size * 2
+        stack.append((size, node))
+        if n in wanted:
+            found[n] = [root for _, root in stack]
+    return found
 
 
 def check_snapshots(data_dir: str, report: Report, journal_bytes: int) -> int:
@@ -928,9 +960,11 @@ def check_snapshots(data_dir: str, report: Report, journal_bytes: int) -> int:
         return 0
     found = sorted(((snapshot_sequence(n), n) for n in os.listdir(directory)
                     if snapshot_sequence(n) is not None), reverse=True)
+    frontiers = merkle_frontiers(report.profile, report.hashes,
+                                 {n for n, _ in found if n < len(report.hashes)})
     for sequence, name in found:
         with open(os.path.join(directory, name), "rb") as f:
-            why = snapshot_problem(f.read(), sequence, report.hashes)
+            why = snapshot_problem(f.read(), sequence, report.hashes, frontiers)
         if why is not None:
             raise Bad(f"a snapshot is damaged: {SNAPSHOT_DIR_NAME}/{name}: {why}; the journal "
                       f"is intact through record {report.head_sequence} ({journal_bytes} bytes): "
