@@ -606,15 +606,15 @@ mod tests {
             let all = leaves(70);
             let whole = tree_of(hash, &all);
             let mut builder = FrontierBuilder::new(hash);
-            for n in 0..=70usize {
+            assert_eq!(Some(builder.frontier()), whole.frontier(0));
+            for (n, leaf) in all.iter().enumerate() {
+                builder.push(leaf);
+                let size = n as u64 + 1;
                 assert_eq!(
                     Some(builder.frontier()),
-                    whole.frontier(n as u64),
-                    "size {n}"
+                    whole.frontier(size),
+                    "size {size}"
                 );
-                if n < 70 {
-                    builder.push(&all[n]);
-                }
             }
         }
     }
