@@ -1,4 +1,5 @@
-//! Reopen: `Store::open` reads the whole journal, checks every record, replays it into
+//! Reopen: `Store::open` reads the journal (only its tail when a snapshot and the index allow:
+//! `docs/FORMAT.md` §16.2), checks every record it reads, replays those after the snapshot into
 //! the in-memory ledger and confirms the sled index is up to date. Measured on a closed ledger of
 //! `TIMEBANK_BENCH_TRANSFERS` transfers (default 200,000; `TIMEBANK_BENCH_LEDGER=<dir>` keeps it
 //! for the next run, see `src/fixture.rs`). Target floor (printed,

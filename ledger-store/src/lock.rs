@@ -1,6 +1,6 @@
 //! The data directory's lock: one open store per directory, across processes and within one.
 //!
-//! Opening reads the whole journal and may cut a torn tail; a second store doing that while the
+//! Opening reads the journal (or its tail) and may cut a torn tail; a second store doing that while the
 //! first appends a group could take the group's half-written bytes for a torn tail and cut
 //! them, or rebuild the index under a writer. So `Store::create` and `Store::open` take an
 //! exclusive lock on `LOCK` in the data directory before they read anything, and hold it as long
