@@ -656,6 +656,25 @@ impl IndexTree {
         contain(|| Ok(self.tree.get(KEY_META)?.and_then(|v| IndexMark::decode(&v))))
     }
 
+    /// Per kind of key (its first byte, in byte order): how many keys the tree holds and their
+    /// bytes, keys and values together. What the index keeps, to set against the bytes sled
+    /// takes on disk for it (its log, rewritten pages and their headers). A full scan.
+    pub fn payload_by_kind(&self) -> Result<Vec<(u8, u64, u64)>, IndexError> {
+        contain(|| {
+            let mut kinds: BTreeMap<u8, (u64, u64)> = BTreeMap::new();
+            for found in self.tree.iter() {
+                let (key, value) = found?;
+                let kind = kinds.entry(key.first().copied().unwrap_or(0)).or_default();
+                kind.0 += 1;
+                kind.1 += (key.len() + value.len()) as u64;
+            }
+            Ok(kinds
+                .into_iter()
+                .map(|(kind, (keys, bytes))| (kind, keys, bytes))
+                .collect())
+        })
+    }
+
     /// A cheap check that the tree holds what its mark claims: keys of each kind where the
     /// mark counts any. The first difference, if any.
     pub fn probe(&self, mark: &IndexMark) -> Result<Option<String>, IndexError> {
@@ -1567,6 +1586,39 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ledger-index-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
+    }
+
+    /// Two transfers of consecutive ids, one evicted, and a mark: one transfer run, a history
+    /// run per account, one version run, the mark; each with its keys' and values' bytes.
+    #[test]
+    fn the_payload_counts_keys_and_their_bytes_per_kind() {
+        let dir = temporary("payload");
+        let db = Index::open(&dir).unwrap();
+        let index = db.live();
+        assert_eq!(index.payload_by_kind().unwrap(), []);
+        let mut applied = delta([(1_000, 5), (1_001, 6)]);
+        applied.evicted.push((3, settled(5)));
+        let mark = IndexMark {
+            sequence: 3,
+            hash: [7; 32],
+            accounts: 0,
+            transfers: 2,
+        };
+        index.apply(&applied, &[], Some(mark)).unwrap();
+        let version = crate::index_evicted::encode_evicted(std::iter::once(&settled(5)));
+        let kinds = index.payload_by_kind().unwrap();
+        let shape: Vec<(u8, u64)> = kinds.iter().map(|&(kind, keys, _)| (kind, keys)).collect();
+        assert_eq!(shape, [(b'c', 1), (b'h', 3), (b'm', 1), (b't', 1)]);
+        assert_eq!(
+            kinds[0].2,
+            (crate::index_evicted::EVICTED_KEY_BYTES + version.len()) as u64
+        );
+        assert!(kinds[1].2 > 3 * 33, "{kinds:?}");
+        assert_eq!(kinds[2].2, 1 + MARKER_BYTES as u64);
+        // `t` ‖ id 5, then the sequences 1 and 1: LEB128 1, then a step of 0.
+        assert_eq!(kinds[3].2, 17 + 2);
+        drop((index, db));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A transfer evicted at 10 and, reversed since, again at 30: a lookup before a sequence

@@ -41,7 +41,10 @@
 //! `open_replay_s` opens with the snapshots moved aside (a full replay). `index_bytes` is the
 //! size of the files under the index directory (`index.sled`) after the first open built the
 //! index and the store closed (which flushes it), and `index_bytes_per_transfer` that over the
-//! transfers.
+//! transfers. `index_payload` is what that index holds, per kind of key (docs/FORMAT.md §10:
+//! `a`, `c`, `h`, `m`, `t`): `keys`, `bytes` (keys and values) and `per_transfer`; sled's
+//! files take about twice their sum and more (its log, rewritten pages, segments it has not
+//! cleaned).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +55,7 @@ use benches::journal_image::write_journal;
 use benches::scratch_dir::ScratchDir;
 use ledger_core::AccountId;
 use ledger_store::audit_ledger::{audit_ledger, IndexCheck};
+use ledger_store::index::Index;
 use ledger_store::replay::replay;
 use ledger_store::segment::{find_segments, read_journal};
 use ledger_store::snapshot::SNAPSHOT_DIR_NAME;
@@ -369,6 +373,7 @@ fn measure_open(dir: &Path, resident: Option<usize>) -> Result<String, String> {
     // Closing flushes the index: its directory's size is then what it keeps on disk.
     store.close().map_err(|e| e.to_string())?;
     let index_bytes = dir_bytes(&dir.join(INDEX_DIR_NAME)).map_err(|e| e.to_string())?;
+    let index_payload = index_payload(&dir.join(INDEX_DIR_NAME), transfers)?;
     let opened = open_in_child(dir, resident)?;
     if !opened.used {
         return Err("the open did not start from the snapshot".into());
@@ -398,10 +403,29 @@ fn measure_open(dir: &Path, resident: Option<usize>) -> Result<String, String> {
          \"snapshot_bytes\":{},\"open_s\":{open_s:.3},\"open_replay_s\":{open_replay_s:.3},\
          \"open_rss_bytes\":{rss},\"accounts\":{accounts},\"statement_last50_p99_us\":{p99:.1},\
          \"index_bytes\":{index_bytes},\"index_bytes_per_transfer\":{:.1},\
+         \"index_payload\":{index_payload},\
          \"resident_transfers\":{resident},\"open_resident_transfers\":{in_memory}",
         written.bytes,
         index_bytes as f64 / transfers.max(1) as f64,
     ))
+}
+
+/// What the index holds per kind of key, as a JSON object: for each kind (its first byte as a
+/// letter) its keys, their bytes (keys and values) and those bytes over the transfers.
+fn index_payload(path: &Path, transfers: u64) -> Result<String, String> {
+    let index = Index::open(path).map_err(|e| e.to_string())?;
+    let kinds = index.live().payload_by_kind().map_err(|e| e.to_string())?;
+    let kinds: Vec<String> = kinds
+        .iter()
+        .map(|&(kind, keys, bytes)| {
+            format!(
+                "\"{}\":{{\"keys\":{keys},\"bytes\":{bytes},\"per_transfer\":{:.1}}}",
+                char::from(kind).escape_default(),
+                bytes as f64 / transfers.max(1) as f64
+            )
+        })
+        .collect();
+    Ok(format!("{{{}}}", kinds.join(",")))
 }
 
 fn main() -> ExitCode {
