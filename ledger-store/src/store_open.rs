@@ -461,6 +461,11 @@ fn open_from_tail(
         return Ok(None);
     };
     let first = image.segments[0].header.first_sequence;
+    // The newest segment is written, so it must be in the data directory (the whole read
+    // says so when it is not).
+    if image.last().path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
+        return Ok(None);
+    }
     let Some(genesis) = read_genesis(dir, options).filter(|_| first > 0) else {
         return Ok(None);
     };

@@ -177,3 +177,34 @@ fn a_torn_tail_is_cut_by_an_open_from_a_snapshot_as_by_a_whole_open() {
     let replayed = verify_dir(dir.path(), Some(&KEY), &mut |_| {}).unwrap();
     assert_eq!(replayed.state_digest, live);
 }
+
+#[test]
+fn a_missing_or_archived_segment_is_named_as_when_the_whole_journal_is_read() {
+    let dir = Scratch::new("open-tail-segments");
+    ledger(dir.path());
+    // A segment before the snapshot's, gone: not read by a tail open, but its absence is seen.
+    let second = std::fs::read(segment(dir.path(), 2)).unwrap();
+    std::fs::remove_file(segment(dir.path(), 2)).unwrap();
+    let err = Store::open(dir.path(), segmented()).unwrap_err();
+    assert!(
+        err.to_string().contains("segment 00000002 is missing"),
+        "{err}"
+    );
+    std::fs::write(segment(dir.path(), 2), second).unwrap();
+
+    // The newest segment moved to an archive directory: it is written, so it must stay.
+    let archive = Scratch::new("open-tail-archive");
+    let newest = segments(dir.path());
+    let name = format!("{newest:08}.tbj");
+    std::fs::rename(segment(dir.path(), newest), archive.path().join(&name)).unwrap();
+    let err = Store::open(dir.path(), segmented().segments_from(archive.path())).unwrap_err();
+    assert!(
+        err.to_string().contains("is not in the data directory"),
+        "{err}"
+    );
+    std::fs::rename(archive.path().join(&name), segment(dir.path(), newest)).unwrap();
+    Store::open(dir.path(), segmented())
+        .unwrap()
+        .close()
+        .unwrap();
+}
