@@ -269,6 +269,33 @@ def test_a_ledger_whose_engine_evicted_transfers_checks_from_the_spec_alone(tmp_
             assert Decimal(mine[field]) == Decimal(str(row[field])), (row, mine, field)
 
 
+def test_a_gm_ledgers_snapshot_frontier_is_checked_in_sm3(tmp_path):
+    """A 国密 ledger's tree is SM3 (FORMAT.md 13): its snapshot's Merkle frontier checks with
+    SM3, and a frontier changed under a recomputed file hash does not."""
+    data = tmp_path / "gm"
+    assert timebank(data, "init", "--profile", "gm").returncode == 0
+    for account, kind in (("1", "issuer"), ("2", "member"), ("3", "member")):
+        opened = timebank(data, "account", "open", account, "--kind", kind, "--unit", "hours")
+        assert opened.returncode == 0, opened.stderr
+    for provider, hours in (("2", "3"), ("3", "1.25"), ("2", "0.5"), ("3", "2")):
+        recorded = timebank(data, "record", "--payer", "1", "--provider", provider, "--hours",
+                            hours, "--code", "101")
+        assert recorded.returncode == 0, recorded.stderr
+    assert timebank(data, "snapshot").returncode == 0
+    mine = run_cli(data)
+    assert mine.returncode == 0 and "1 snapshot(s)" in mine.stdout, mine.stdout + mine.stderr
+    (path,) = (data / vl.SNAPSHOT_DIR_NAME).glob("*.tbs")
+    intact = path.read_bytes()
+    (length,) = vl.struct.unpack_from("<Q", intact, 80)
+    changed = bytearray(intact[:-32])
+    changed[vl.SNAPSHOT_HEADER_BYTES + length + 1] ^= 0x01
+    file_hash = vl.blake3.blake3(bytes(changed), derive_key_context=vl.SNAPSHOT_HASH_CONTEXT)
+    path.write_bytes(bytes(changed) + file_hash.digest())
+    mine = run_cli(data)
+    assert mine.returncode == 1, mine.stdout + mine.stderr
+    assert "its Merkle frontier is not that of the journal's records 0 to" in mine.stdout
+
+
 def test_a_rehashed_record_holding_an_overdraft(sample, tmp_path):
     """The first transfer (fund to alice, 2.5) rewritten to 1001 hours, past the fund's floor of
     -1000.50, with every later hash and link recomputed: without the key the bytes hold, and
