@@ -83,6 +83,7 @@ pub mod sim_disk;
 pub mod snapshot;
 pub mod store;
 mod store_open;
+mod store_open_tail;
 mod store_pipeline;
 mod store_proof;
 mod store_snapshot;

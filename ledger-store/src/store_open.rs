@@ -1,6 +1,7 @@
 //! Creating and opening a store: the genesis record, the data directory's lock, reading and
-//! replaying the journal, cutting back a torn tail (its bytes kept), and bringing the sled index
-//! up to the journal (caught up from its mark, or rebuilt beside the old one).
+//! replaying the journal (only its tail when it can: `store_open_tail.rs`), cutting back a torn
+//! tail (its bytes kept), and bringing the sled index up to the journal (caught up from its
+//! mark, or rebuilt beside the old one).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,13 +18,14 @@ use crate::lock::DirLock;
 use crate::merkle::MerkleTree;
 use crate::profile::{genesis_body, CryptoProfile};
 use crate::record::{parse_frame, Hash};
-use crate::replay::{replay, replay_from, replay_tail, ReplayHost, Replayed, Resume, Tail};
+use crate::replay::{replay, replay_from, ReplayHost, Replayed, Resume};
 use crate::segment::{
-    find_segments, read_journal, read_journal_tail, segment_path, JournalImage, Segment,
-    SegmentHeader, SegmentedFile, JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES,
+    find_segments, read_journal, segment_path, JournalImage, Segment, SegmentHeader, SegmentedFile,
+    JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES,
 };
 use crate::snapshot::{self, ImageAt, Loaded, SnapshotReport};
 use crate::store::{IndexRecovery, OpenReport, Store, StoreOptions, INDEX_DIR_NAME};
+use crate::store_open_tail::open_from_tail;
 use crate::store_proof::journal_tree;
 
 /// Most copies of torn tails cut at the same offset that the data directory keeps.
@@ -123,8 +125,8 @@ impl Store {
     /// one that holds the newest snapshot's record on, the state resumed from the snapshot
     /// (`docs/FORMAT.md` §16.2, "Opening from the journal's tail"). The records before it are
     /// then read, and checked against the snapshot's Merkle frontier, only when a root or proof
-    /// first needs them; [`crate::audit_ledger::audit_ledger`] and [`Store::verify`] check every record.
-    /// Otherwise the whole journal is read, checked and replayed.
+    /// first needs them; [`crate::audit_ledger::audit_ledger`] and [`Store::verify`] check
+    /// every record. Otherwise the whole journal is read, checked and replayed.
     ///
     /// The lock is an exclusive operating-system lock on the file `LOCK` in `dir` (created if a
     /// ledger is there without one), taken before anything is read and held until the store is
@@ -353,17 +355,17 @@ impl Store {
 }
 
 /// What opening found, read and replayed, for the store to start with.
-struct Opened {
-    index: Index,
-    replayed: Replayed,
-    tree: MerkleTree,
+pub(crate) struct Opened {
+    pub(crate) index: Index,
+    pub(crate) replayed: Replayed,
+    pub(crate) tree: MerkleTree,
     /// The newest segment, which the store appends to.
-    last: Segment,
-    index_recovery: IndexRecovery,
-    snapshots: SnapshotReport,
-    snapshot_covers: u64,
+    pub(crate) last: Segment,
+    pub(crate) index_recovery: IndexRecovery,
+    pub(crate) snapshots: SnapshotReport,
+    pub(crate) snapshot_covers: u64,
     /// The genesis record's time.
-    created: u64,
+    pub(crate) created: u64,
 }
 
 /// Cuts a torn tail back (keeping its bytes), opens the newest segment for appending, and
@@ -424,158 +426,6 @@ fn start_store(
     ))
 }
 
-/// Opens from the newest snapshot without reading the journal before it (`docs/FORMAT.md`
-/// §16.2): the index's mark, the snapshot (bound to a record of the tail read) and the
-/// segments from the one holding that record on; the records after the snapshot are checked
-/// and replayed as always, and the Merkle tree grows from the snapshot's frontier. `None`
-/// when any of it is not there or does not check: the caller then reads and replays the
-/// whole journal, which decides (and reports) what to do.
-///
-/// The index it opens is left in `opened_index` for that whole read (sled is opened once).
-fn open_from_tail(
-    dir: &Path,
-    options: &StoreOptions,
-    opened_index: &mut Option<(Index, Option<String>)>,
-) -> Result<Option<Opened>> {
-    let io = &*options.io;
-    // Without a second segment or a snapshot there is no tail to read alone.
-    let segments = find_segments(io, dir, &options.segments_from)?.unwrap_or_default();
-    let (listed, _) = snapshot::list(io, dir)?;
-    if segments.len() < 2 || listed.is_empty() {
-        return Ok(None);
-    }
-    let (index, None) = opened_index.insert(open_index(&dir.join(INDEX_DIR_NAME))?) else {
-        return Ok(None);
-    };
-    let live = index.live();
-    let Ok(Some(mark)) = live.mark() else {
-        return Ok(None);
-    };
-    let Some(&(newest, _)) = listed.iter().find(|(n, _)| *n <= mark.sequence) else {
-        return Ok(None);
-    };
-    let Some(image) = read_journal_tail(io, dir, &options.segments_from, newest)
-        .ok()
-        .flatten()
-    else {
-        return Ok(None);
-    };
-    let first = image.segments[0].header.first_sequence;
-    // The newest segment is written, so it must be in the data directory (the whole read
-    // says so when it is not).
-    if image.last().path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
-        return Ok(None);
-    }
-    let Some(genesis) = read_genesis(dir, options).filter(|_| first > 0) else {
-        return Ok(None);
-    };
-    let bytes = &image.bytes;
-    let Ok(scan) = scan_frames(bytes) else {
-        return Ok(None);
-    };
-    let record = |sequence: u64| {
-        let &(offset, len) = scan
-            .frames
-            .get(usize::try_from(sequence.checked_sub(first)?).ok()?)?;
-        parse_frame(
-            &bytes[offset as usize..(offset + u64::from(len)) as usize],
-            offset,
-        )
-        .ok()
-    };
-    let marked = record(mark.sequence)
-        .is_some_and(|f| f.sequence() == mark.sequence && f.stored_hash() == mark.hash);
-    if !marked || !matches!(live.probe(&mark), Ok(None)) {
-        return Ok(None);
-    }
-    let keep = options.resident_transfers;
-    let mut snapshots = SnapshotReport::default();
-    let at = ImageAt {
-        bytes,
-        first,
-        base: image.base,
-    };
-    let Some(loaded) = snapshot::load(io, dir, at, mark.sequence, keep.is_none(), &mut snapshots)
-    else {
-        return Ok(None);
-    };
-    let Some(genesis_frame) = parse_frame(&genesis, 0).ok() else {
-        return Ok(None);
-    };
-    let created = genesis_frame.now();
-    let mut catch_up = CatchUp::new(live.clone(), mark.sequence, keep, 0);
-    catch_up.counts_at_from = (
-        loaded.ledger.account_count() as u64,
-        loaded.ledger.transfer_count() as u64,
-    );
-    let tail = Tail {
-        genesis: &genesis,
-        sequence: first,
-        prev_hash: image.segments[0].header.prev_hash,
-        offset: image.base,
-    };
-    let resume = Resume {
-        sequence: loaded.sequence,
-        ledger: loaded.ledger,
-    };
-    let key = options.checkpoint_key.as_ref();
-    let Ok(replayed) = replay_tail(bytes, tail, key, resume, &mut catch_up) else {
-        return Ok(None);
-    };
-    let last = image.last().clone();
-    let sealed_torn = replayed
-        .torn
-        .as_ref()
-        .is_some_and(|t| t.offset < last.start);
-    if sealed_torn || catch_up.counts_at_from != (mark.accounts, mark.transfers) {
-        return Ok(None);
-    }
-    let tree_hash = replayed.profile.tree_hash();
-    let Some(mut tree) =
-        MerkleTree::from_frontier(tree_hash, loaded.sequence + 1, &loaded.frontier)
-    else {
-        return Ok(None);
-    };
-    for sequence in loaded.sequence + 1..replayed.records {
-        // Invariant: the replay checked every record up to its head, all in the tail.
-        let frame = record(sequence).expect("a replayed record is in the tail");
-        tree.push(&frame.stored_hash());
-    }
-    catch_up.finish(&replayed, false)?;
-    // Invariant: the index was opened above.
-    let (index, _) = opened_index.take().expect("the index is open");
-    let index_recovery = match mark.sequence == replayed.head.sequence {
-        true => IndexRecovery::UpToDate,
-        false => IndexRecovery::CaughtUp {
-            from: mark.sequence,
-        },
-    };
-    Ok(Some(Opened {
-        index,
-        replayed,
-        tree,
-        last,
-        index_recovery,
-        snapshots,
-        snapshot_covers: loaded.covers,
-        created,
-    }))
-}
-
-/// The journal's genesis record, read alone from the start of segment 1 (the replay checks it).
-fn read_genesis(dir: &Path, options: &StoreOptions) -> Option<Vec<u8>> {
-    use crate::record::{OFFSET_LENGTH, RECORD_BYTES_MAX, RECORD_BYTES_MIN};
-    let io = &*options.io;
-    let found = find_segments(io, dir, &options.segments_from).ok()??;
-    let (_, path) = found.iter().find(|(n, _)| *n == 1)?;
-    let at = SEGMENT_HEADER_BYTES as u64;
-    let mut start = [0u8; OFFSET_LENGTH + 4];
-    io.read_at(path, at, &mut start).ok()?.then_some(())?;
-    let len = u32::from_le_bytes(start[OFFSET_LENGTH..].try_into().ok()?) as usize;
-    let mut frame = vec![0u8; len.clamp(RECORD_BYTES_MIN, RECORD_BYTES_MAX)];
-    io.read_at(path, at, &mut frame).ok()?.then_some(frame)
-}
-
 /// Checks that `genesis` is exactly one valid genesis record: a well-formed frame filling all
 /// of it, its hash matching, then (by replaying it as a whole journal) kind genesis, sequence
 /// 0, zero `prev_hash` and a valid policy.
@@ -599,7 +449,7 @@ fn check_genesis(genesis: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
+pub(crate) fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
     use IndexErrorKind::{Corrupted, Unsupported};
     // sled creates its files with the umask's modes; a private directory keeps them private.
     create_private_dir(path)?;
@@ -721,13 +571,13 @@ fn keep_torn_bytes(options: &StoreOptions, torn: &TornTail, path: &Path, at: u64
 
 /// Index updates gathered during a replay, written in chunks to one generation; and the
 /// transfers the replay evicts, loaded back from that generation.
-struct CatchUp {
+pub(crate) struct CatchUp {
     index: IndexTree,
     from: u64,
     delta: IndexDelta,
     error: Option<IndexError>,
     /// Accounts and transfers after record `from` (what a mark at `from` must count).
-    counts_at_from: (u64, u64),
+    pub(crate) counts_at_from: (u64, u64),
     keep: Option<usize>,
     eviction: Eviction,
 }
@@ -735,7 +585,7 @@ struct CatchUp {
 impl CatchUp {
     /// Catches `index` up from record `from`; the replay evicts (when `keep` is set) after
     /// record `evict_after` only.
-    fn new(index: IndexTree, from: u64, keep: Option<usize>, evict_after: u64) -> Self {
+    pub(crate) fn new(index: IndexTree, from: u64, keep: Option<usize>, evict_after: u64) -> Self {
         CatchUp {
             index,
             from,
@@ -797,7 +647,7 @@ impl CatchUp {
     }
 
     /// Writes what is left with the mark of the replayed head.
-    fn finish(mut self, replayed: &Replayed, all_accounts: bool) -> Result<()> {
+    pub(crate) fn finish(mut self, replayed: &Replayed, all_accounts: bool) -> Result<()> {
         if let Some(e) = self.error {
             return Err(e.into());
         }
