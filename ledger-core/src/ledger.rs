@@ -561,9 +561,10 @@ impl Ledger {
 
     /// Looks up the accounts of the next events together, before any of them applies: the
     /// lookups do not depend on each other, so the processor overlaps their cache misses instead
-    /// of waiting for each in turn; it also brings the records and their ids' slots of the
-    /// transfer index into the cache. No account is added while transfers apply, so the buckets
-    /// stay valid; what applies is decided later, as without the look-ahead.
+    /// of waiting for each in turn; it also brings the records, their ids' slots of the
+    /// transfer index and the transfers that posts and voids name into the cache. No account
+    /// is added while transfers apply, so the buckets stay valid; what applies is decided
+    /// later, as without the look-ahead.
     fn look_ahead(&self, next: &[Transfer], resolved: &mut [Resolved; LOOKAHEAD]) {
         for (slot, transfer) in resolved.iter_mut().zip(next) {
             *slot = self.resolve(transfer);
@@ -580,6 +581,11 @@ impl Ledger {
         }
         for transfer in next {
             std::hint::black_box(self.transfers.position(&transfer.id));
+            // A post, void or reversal reads the transfer it names: two lines of a record
+            // anywhere in the table.
+            if let Some(related) = transfer.related_id {
+                std::hint::black_box(self.transfers.get(&related).map(|r| r.state));
+            }
         }
     }
 

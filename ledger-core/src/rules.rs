@@ -1046,8 +1046,11 @@ fn forget_closed_periods(e: &mut Earnings, v: &Versions, timestamp: u64) {
     e.months.retain(|month, _| *month >= oldest_month);
 }
 
+/// The local day (days since 1970-01-01) of a timestamp, at `offset_s` seconds east of UTC;
+/// without its month, whose calendar arithmetic costs several times the day's.
 fn local_day(timestamp: u64, offset_s: i64) -> i64 {
-    local_day_and_month(timestamp, offset_s).0
+    let seconds = (timestamp / NANOS_PER_SECOND as u64) as i64 + offset_s;
+    seconds.div_euclid(SECONDS_PER_DAY)
 }
 
 fn month_of_day(day: i64) -> (i64, i64) {
@@ -1058,8 +1061,7 @@ fn month_of_day(day: i64) -> (i64, i64) {
 /// The local day (days since 1970-01-01) and month (year × 12 + month − 1) of a timestamp in
 /// nanoseconds since the Unix epoch, at `offset_s` seconds east of UTC.
 pub(crate) fn local_day_and_month(timestamp: u64, offset_s: i64) -> (i64, i64) {
-    let seconds = (timestamp / NANOS_PER_SECOND as u64) as i64 + offset_s;
-    month_of_day(seconds.div_euclid(SECONDS_PER_DAY))
+    month_of_day(local_day(timestamp, offset_s))
 }
 
 /// When a credit made at `timestamp` expires: at local midnight starting the day

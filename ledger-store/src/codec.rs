@@ -285,55 +285,54 @@ fn list<T>(buf: &mut Vec<u8>, tag: u8, items: &[T], item: fn(&mut Vec<u8>, &T)) 
     }
 }
 
+/// Written into an array of [`TRANSFER_BYTES_MAX`] first, then copied into `buf` once: one
+/// bounds-checked append a transfer instead of one a field (this runs for every transfer
+/// committed).
 fn encode_transfer(buf: &mut Vec<u8>, t: &Transfer) {
-    buf.extend_from_slice(&t.id.get().to_le_bytes());
-    buf.extend_from_slice(&t.unit.to_le_bytes());
-    buf.extend_from_slice(&t.code.to_le_bytes());
-    buf.extend_from_slice(&t.flags.0.to_le_bytes());
-    buf.extend_from_slice(&t.timeout_s.to_le_bytes());
-    buf.extend_from_slice(&t.user_data.to_le_bytes());
+    let mut bytes = [0u8; TRANSFER_BYTES_MAX];
+    let mut at = 0;
+    let mut put = |field: &[u8]| {
+        bytes[at..at + field.len()].copy_from_slice(field);
+        at += field.len();
+    };
+    put(&t.id.get().to_le_bytes());
+    put(&t.unit.to_le_bytes());
+    put(&t.code.to_le_bytes());
+    put(&t.flags.0.to_le_bytes());
+    put(&t.timeout_s.to_le_bytes());
+    put(&t.user_data.to_le_bytes());
     let mut present = 0;
-    present |= if t.debit_account_id.is_some() {
-        PRESENT_DEBIT
-    } else {
-        0
-    };
-    present |= if t.credit_account_id.is_some() {
-        PRESENT_CREDIT
-    } else {
-        0
-    };
-    present |= if t.amount.is_some() {
-        PRESENT_AMOUNT
-    } else {
-        0
-    };
-    present |= if t.related_id.is_some() {
-        PRESENT_RELATED
-    } else {
-        0
-    };
-    present |= if t.served_at.is_some() {
-        PRESENT_SERVED_AT
-    } else {
-        0
-    };
-    buf.push(present);
+    for (bit, on) in [
+        (PRESENT_DEBIT, t.debit_account_id.is_some()),
+        (PRESENT_CREDIT, t.credit_account_id.is_some()),
+        (PRESENT_AMOUNT, t.amount.is_some()),
+        (PRESENT_RELATED, t.related_id.is_some()),
+        (PRESENT_SERVED_AT, t.served_at.is_some()),
+    ] {
+        if on {
+            present |= bit;
+        }
+    }
+    put(&[present]);
     if let Some(id) = t.debit_account_id {
-        buf.extend_from_slice(&id.get().to_le_bytes());
+        put(&id.get().to_le_bytes());
     }
     if let Some(id) = t.credit_account_id {
-        buf.extend_from_slice(&id.get().to_le_bytes());
+        put(&id.get().to_le_bytes());
     }
     if let Some(amount) = t.amount {
-        encode_amount(buf, amount);
+        // Normalized as `encode_amount` writes it.
+        let (mantissa, scale) = amount.mantissa_scale();
+        put(&mantissa.to_le_bytes());
+        put(&[scale as u8]);
     }
     if let Some(id) = t.related_id {
-        buf.extend_from_slice(&id.get().to_le_bytes());
+        put(&id.get().to_le_bytes());
     }
-    if let Some(at) = t.served_at {
-        buf.extend_from_slice(&at.to_le_bytes());
+    if let Some(served_at) = t.served_at {
+        put(&served_at.to_le_bytes());
     }
+    buf.extend_from_slice(&bytes[..at]);
 }
 
 pub(crate) fn encode_amount(buf: &mut Vec<u8>, amount: Amount) {

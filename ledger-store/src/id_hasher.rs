@@ -2,11 +2,14 @@
 //! costs more than the rest of summing a transfer. Seeded at random per map, like std's, so a
 //! journal cannot be written to make its ids collide.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher, RandomState};
 
 /// A `HashMap` with [`IdHasher`].
 pub(crate) type IdHashMap<K, V> = HashMap<K, V, IdHasherBuilder>;
+
+/// A `HashSet` with [`IdHasher`].
+pub(crate) type IdHashSet<K> = HashSet<K, IdHasherBuilder>;
 
 /// Builds [`IdHasher`]s with one random seed.
 #[derive(Clone, Debug)]

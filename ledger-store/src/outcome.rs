@@ -324,11 +324,7 @@ pub fn encode_outcome(buf: &mut Vec<u8>, command: &Command, outcome: &Outcome) {
     match outcome {
         Outcome::Events(events) => {
             for e in events {
-                buf.extend_from_slice(&(e.code as u16).to_le_bytes());
-                buf.extend_from_slice(&e.timestamp.to_le_bytes());
-                if transfers && e.code == ResultCode::Ok {
-                    encode_resolved(buf, &e.resolved);
-                }
+                encode_event(buf, e, transfers && e.code == ResultCode::Ok);
             }
         }
         Outcome::Operated { events, made } => {
@@ -364,33 +360,47 @@ pub fn encode_outcome(buf: &mut Vec<u8>, command: &Command, outcome: &Outcome) {
     }
 }
 
-fn encode_resolved(buf: &mut Vec<u8>, r: &Resolved) {
-    let mut bits = 0;
-    bits |= if r.debit.is_some() { RESOLVED_DEBIT } else { 0 };
-    bits |= if r.credit.is_some() {
-        RESOLVED_CREDIT
-    } else {
-        0
+/// The most bytes one event's outcome takes: code, timestamp, resolved byte, both accounts,
+/// the amount and the held amount.
+const EVENT_BYTES_MAX: usize = EVENT_OUTCOME_BYTES + 1 + 32 + 2 * AMOUNT_BYTES;
+
+/// Appends one event's code and timestamp, then its resolved byte and fields when `resolved`.
+/// Written into a fixed array first, then copied into `buf` once: one bounds-checked append an
+/// event instead of one a field (this runs for every event committed).
+fn encode_event(buf: &mut Vec<u8>, e: &EventOutcome, resolved: bool) {
+    let mut bytes = [0u8; EVENT_BYTES_MAX];
+    let mut at = 0;
+    let mut put = |field: &[u8]| {
+        bytes[at..at + field.len()].copy_from_slice(field);
+        at += field.len();
     };
-    bits |= if r.amount.is_some() {
-        RESOLVED_AMOUNT
-    } else {
-        0
-    };
-    bits |= if r.held.is_some() { RESOLVED_HELD } else { 0 };
-    buf.push(bits);
-    if let Some(id) = r.debit {
-        buf.extend_from_slice(&id.get().to_le_bytes());
+    put(&(e.code as u16).to_le_bytes());
+    put(&e.timestamp.to_le_bytes());
+    if resolved {
+        let r = &e.resolved;
+        let mut bits = 0;
+        for (bit, on) in [
+            (RESOLVED_DEBIT, r.debit.is_some()),
+            (RESOLVED_CREDIT, r.credit.is_some()),
+            (RESOLVED_AMOUNT, r.amount.is_some()),
+            (RESOLVED_HELD, r.held.is_some()),
+        ] {
+            if on {
+                bits |= bit;
+            }
+        }
+        put(&[bits]);
+        for id in [r.debit, r.credit].into_iter().flatten() {
+            put(&id.get().to_le_bytes());
+        }
+        // Normalized as `encode_amount` writes them.
+        for amount in [r.amount, r.held].into_iter().flatten() {
+            let (mantissa, scale) = amount.mantissa_scale();
+            put(&mantissa.to_le_bytes());
+            put(&[scale as u8]);
+        }
     }
-    if let Some(id) = r.credit {
-        buf.extend_from_slice(&id.get().to_le_bytes());
-    }
-    if let Some(a) = r.amount {
-        encode_amount(buf, a);
-    }
-    if let Some(a) = r.held {
-        encode_amount(buf, a);
-    }
+    buf.extend_from_slice(&bytes[..at]);
 }
 
 fn encode_movement(buf: &mut Vec<u8>, m: &Movement) {

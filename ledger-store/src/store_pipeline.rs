@@ -31,6 +31,7 @@ use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::eviction::Eviction;
 use crate::file::JournalFile;
+use crate::id_hasher::IdHashSet;
 use crate::index::{Index, IndexDelta, IndexMark};
 use crate::journal::{write_durably, Head, JournalWriter};
 use crate::lock::DirLock;
@@ -440,12 +441,7 @@ fn apply_group(
             }
         }
     }
-    let accounts = if delta.all_accounts {
-        ledger.accounts().cloned().collect()
-    } else {
-        let ids = delta.touched_accounts().iter();
-        ids.filter_map(|id| ledger.account(*id).cloned()).collect()
-    };
+    let accounts = changed_accounts(&ledger, &delta);
     // Under the write lock: a reader holding the read lock sees the state and this together.
     let applied = writer.staged_head().sequence;
     shared.applied.store(applied, Ordering::Release);
@@ -454,6 +450,26 @@ fn apply_group(
         ledger.transfer_count() as u64,
     );
     (answers, delta, accounts, counts)
+}
+
+/// The accounts `delta` changed, as `ledger` holds them now, each once and in no order (the
+/// indexer orders them as it merges groups). Deduplicated by a hash set rather than by sorting
+/// the ids (`IndexDelta::touched_accounts`): at batches of 8,190 the sort of the 16,380 ids
+/// cost about 550 instructions a transfer. The vector is sized first: grown as it filled, its
+/// 256-byte records were copied over and over.
+fn changed_accounts(ledger: &Ledger, delta: &IndexDelta) -> Vec<Account> {
+    if delta.all_accounts {
+        return ledger.accounts().cloned().collect();
+    }
+    let mut seen: IdHashSet<AccountId> =
+        IdHashSet::with_capacity_and_hasher(delta.accounts.len(), Default::default());
+    let mut accounts = Vec::with_capacity(delta.accounts.len());
+    for id in &delta.accounts {
+        if seen.insert(*id) {
+            accounts.extend(ledger.account(*id).cloned());
+        }
+    }
+    accounts
 }
 
 impl Answer {
