@@ -282,20 +282,10 @@ fn operated(id: TransferId, results: &[ledger_core::EventResult], ledger: &Ledge
     Outcome::Operated { events, made }
 }
 
-/// What an applied transfer's request left to the ledger. A plain transfer that names both
-/// sides and its amount (the hot path) needs no lookup.
+/// What an applied transfer's request left to the ledger: compared with the record it made,
+/// always, since a plain transfer that names both sides and its amount can still be moved for
+/// another amount (a weighted code credits hours × weight).
 fn resolve(request: &Transfer, ledger: &Ledger) -> Resolved {
-    let decided = TransferFlags::POST_PENDING.0
-        | TransferFlags::VOID_PENDING.0
-        | TransferFlags::REVERSAL.0
-        | TransferFlags::BALANCING_DEBIT.0
-        | TransferFlags::BALANCING_CREDIT.0;
-    let complete = request.debit_account_id.is_some()
-        && request.credit_account_id.is_some()
-        && request.amount.is_some();
-    if complete && request.flags.0 & decided == 0 {
-        return Resolved::default();
-    }
     // Invariant: an `ok` transfer is in the ledger (the reply came from this very ledger).
     let record = ledger.transfer(request.id).expect("an applied transfer");
     let differs =

@@ -250,3 +250,56 @@ fn balances_summed_from_the_outcomes_equal_the_engines() {
     };
     assert_eq!(c.reason, CorruptionReason::CheckpointMac);
 }
+
+/// A weighted code moves hours × weight, not the hours the request names: the outcome carries
+/// the amount moved, so balances summed from the outcomes (no engine) are the engine's.
+#[test]
+fn a_weighted_codes_amount_is_in_the_outcome_and_the_audit_sums_it() {
+    use ledger_core::Policy;
+    use ledger_store::Store;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&Policy::default_policy().to_json()).unwrap();
+    let rule = value["codes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["code"] == 104)
+        .unwrap();
+    rule["weight"] = "2".into();
+    let policy = Policy::from_json(&value.to_string()).unwrap();
+    let dir = Scratch::new("outcome-weighted");
+    let store = Store::create(dir.path(), &policy, NOW, options()).unwrap();
+    store.create_accounts(accounts(), NOW).unwrap();
+    let hour = Amount::parse("1").unwrap();
+    let weighted = Transfer::new(tid(1), account(FUND), account(100), hour, HOURS).code(104);
+    let plain = Transfer::new(tid(2), account(FUND), account(101), hour, HOURS).code(101);
+    let done = store.create_transfers(vec![weighted, plain], NOW).unwrap();
+    assert!(
+        done.events().iter().all(|e| e.code == ResultCode::Ok),
+        "{done:?}"
+    );
+    let moved = store.transfer(tid(1)).unwrap().unwrap().amount;
+    assert_eq!(moved, Amount::parse("2").unwrap());
+    store.checkpoint().unwrap();
+    let engine: Vec<_> = store.read(|l| l.accounts().cloned().collect());
+    store.close().unwrap();
+
+    let bytes = journal(&dir);
+    let (_, outcome) = decode_body(&body_of(&bytes, 2)).unwrap();
+    let Outcome::Events(events) = outcome else {
+        panic!("a transfer batch's outcome");
+    };
+    let resolved = |e: &EventOutcome| e.resolved.amount;
+    assert_eq!(resolved(&events[0]), Some(moved), "{events:?}");
+    assert_eq!(resolved(&events[1]), None, "{events:?}");
+    let audit = ledger_store::audit::audit(&bytes, Some(&KEY)).unwrap();
+    for account in engine {
+        let totals = audit.accounts[&account.id].1;
+        assert_eq!(
+            totals,
+            ledger_store::audit::Totals::of(&account),
+            "{}",
+            account.id
+        );
+    }
+}
