@@ -16,6 +16,8 @@
 use ledger_core::report::StatementEntry;
 use ledger_core::{AccountId, Decimal, TransferId};
 
+use crate::leb128;
+
 pub const PREFIX_HISTORY: u8 = b'h';
 pub const RUN_KEY_BYTES: usize = 1 + 16 + 8 + 8;
 /// Entries in a run at most: big enough that a catch-up writes few keys, small enough that
@@ -117,10 +119,10 @@ pub fn encode_run(run: &Run) -> Vec<u8> {
         value.push(flags);
         let (after, previous_id) =
             previous.map_or((entry.timestamp, 0), |p| (p.timestamp, p.transfer.get()));
-        put_varint(&mut value, u128::from(entry.timestamp - after));
-        put_varint(
+        leb128::put(&mut value, u128::from(entry.timestamp - after));
+        leb128::put(
             &mut value,
-            zigzag(entry.transfer.get().wrapping_sub(previous_id) as i128),
+            leb128::step(previous_id, entry.transfer.get(), 128),
         );
         if !same_counterparty {
             value.extend_from_slice(&entry.counterparty.get().to_le_bytes());
@@ -129,7 +131,7 @@ pub fn encode_run(run: &Run) -> Vec<u8> {
             value.extend_from_slice(&entry.code.to_le_bytes());
         }
         if earlier != 0 {
-            put_varint(&mut value, u128::from(earlier));
+            leb128::put(&mut value, u128::from(earlier));
         }
         put_decimal(&mut value, entry.amount);
         previous = Some(entry);
@@ -154,13 +156,13 @@ pub fn decode_run(key: &[u8], value: &[u8]) -> Option<Run> {
         if flags & !FLAGS_DEFINED != 0 || entries.len() == RUN_ENTRIES_MAX {
             return None;
         }
-        let step = u64::try_from(get_varint(&mut rest, u128::from(u64::MAX))?).ok()?;
+        let step = u64::try_from(leb128::take(&mut rest, u128::from(u64::MAX))?).ok()?;
         // The first entry is at the key's timestamp; each later one strictly after.
         if (step == 0) != entries.is_empty() {
             return None;
         }
         timestamp = timestamp.checked_add(step)?;
-        id = id.wrapping_add(unzigzag(get_varint(&mut rest, u128::MAX)?) as u128);
+        id = leb128::apply_step(id, leb128::take(&mut rest, u128::MAX)?, 128);
         // A repeat on the first entry, or of what is written, is not this encoding.
         let counterparty = match (flags & FLAG_SAME_COUNTERPARTY != 0, entries.last()) {
             (true, Some(previous)) => previous.counterparty,
@@ -185,7 +187,7 @@ pub fn decode_run(key: &[u8], value: &[u8]) -> Option<Run> {
             }
         };
         let earlier = if flags & FLAG_SERVED_EARLIER != 0 {
-            match u64::try_from(get_varint(&mut rest, u128::from(u64::MAX))?).ok()? {
+            match u64::try_from(leb128::take(&mut rest, u128::from(u64::MAX))?).ok()? {
                 0 => return None,
                 earlier => earlier,
             }
@@ -219,42 +221,6 @@ fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
     Some(*head)
 }
 
-fn zigzag(n: i128) -> u128 {
-    ((n << 1) ^ (n >> 127)) as u128
-}
-
-fn unzigzag(n: u128) -> i128 {
-    (n >> 1) as i128 ^ -((n & 1) as i128)
-}
-
-fn put_varint(out: &mut Vec<u8>, mut n: u128) {
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// A LEB128 number of at most `max`, in its shortest form.
-fn get_varint(bytes: &mut &[u8], max: u128) -> Option<u128> {
-    let mut n: u128 = 0;
-    for shift in (0..128).step_by(7) {
-        let (&byte, rest) = bytes.split_first()?;
-        *bytes = rest;
-        let bits = u128::from(byte & 0x7f);
-        if shift == 126 && bits > 3 {
-            return None; // past 128 bits
-        }
-        n |= bits << shift;
-        if byte & 0x80 == 0 {
-            // A zero last byte after the first is a longer form of a shorter number.
-            let shortest = byte != 0 || shift == 0;
-            return (shortest && n <= max).then_some(n);
-        }
-    }
-    None
-}
-
 fn put_decimal(out: &mut Vec<u8>, d: Decimal) {
     let sign = if d.is_sign_negative() {
         DECIMAL_SIGN_BIT
@@ -262,7 +228,7 @@ fn put_decimal(out: &mut Vec<u8>, d: Decimal) {
         0
     };
     out.push(sign | d.scale() as u8);
-    put_varint(out, d.mantissa().unsigned_abs());
+    leb128::put(out, d.mantissa().unsigned_abs());
 }
 
 fn get_decimal(bytes: &mut &[u8]) -> Option<Decimal> {
@@ -272,7 +238,7 @@ fn get_decimal(bytes: &mut &[u8]) -> Option<Decimal> {
     if sign_scale & !(DECIMAL_SIGN_BIT | DECIMAL_SCALE_MASK) != 0 || scale > DECIMAL_SCALE_MAX {
         return None;
     }
-    let magnitude = get_varint(bytes, DECIMAL_MAGNITUDE_MAX)?;
+    let magnitude = leb128::take(bytes, DECIMAL_MAGNITUDE_MAX)?;
     let word = |i: u32| (magnitude >> (32 * i)) as u32;
     Some(Decimal::from_parts(
         word(0),

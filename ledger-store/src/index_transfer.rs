@@ -9,6 +9,8 @@
 
 use ledger_core::TransferId;
 
+use crate::leb128;
+
 pub const PREFIX_TRANSFER: u8 = b't';
 pub const TRANSFER_KEY_BYTES: usize = 17;
 /// Transfers in a run at most.
@@ -45,13 +47,11 @@ pub fn encode_run(sequences: &[u64]) -> Vec<u8> {
     let mut value = Vec::with_capacity(8 + sequences.len());
     let mut previous = 0u64;
     for (at, &sequence) in sequences.iter().enumerate() {
-        let n = if at == 0 {
-            sequence
-        } else {
-            let step = sequence.wrapping_sub(previous) as i64;
-            ((step << 1) ^ (step >> 63)) as u64
+        let n = match at {
+            0 => u128::from(sequence),
+            _ => leb128::step(u128::from(previous), u128::from(sequence), 64),
         };
-        put_varint(&mut value, n);
+        leb128::put(&mut value, n);
         previous = sequence;
     }
     value
@@ -71,45 +71,17 @@ pub fn decode_run(key: &[u8], value: &[u8]) -> Option<(TransferId, Vec<u64>)> {
         if sequences.len() == TRANSFER_RUN_MAX {
             return None;
         }
-        let n = get_varint(&mut rest)?;
+        let n = leb128::take(&mut rest, u128::from(u64::MAX))?;
         let sequence = match sequences.last() {
             None => n,
-            Some(&previous) => {
-                let step = ((n >> 1) as i64) ^ -((n & 1) as i64);
-                previous.wrapping_add_signed(step)
-            }
+            Some(&previous) => leb128::apply_step(u128::from(previous), n, 64),
         };
-        sequences.push(sequence);
+        // Invariant: both are at most u64::MAX (take's bound, apply_step's 64 bits).
+        sequences.push(sequence as u64);
     }
     let extra = (sequences.len() as u128).checked_sub(1)?;
     first.get().checked_add(extra)?;
     Some((first, sequences))
-}
-
-fn put_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// A LEB128 u64 in its shortest form.
-fn get_varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut n: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes.split_first()?;
-        *bytes = rest;
-        let bits = u64::from(byte & 0x7f);
-        if shift == 63 && bits > 1 {
-            return None;
-        }
-        n |= bits << shift;
-        if byte & 0x80 == 0 {
-            return (byte != 0 || shift == 0).then_some(n);
-        }
-    }
-    None
 }
 
 #[cfg(test)]
