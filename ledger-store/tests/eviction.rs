@@ -355,8 +355,6 @@ fn old_transfers_are_rated_and_reversed_after_a_reopen_as_when_kept() {
 /// by default, 30 with `TIMEBANK_LONG=1`.
 #[test]
 fn sigkill_of_an_evicting_writer_loses_nothing() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command as Process, Stdio};
     use std::time::Duration;
 
     use ledger_core::{AccountId, Amount, ResultCode, TransferId};
@@ -371,29 +369,10 @@ fn sigkill_of_an_evicting_writer_loses_nothing() {
     let (mut acked, mut evicted): (Vec<u64>, u64) = (vec![], 0);
     for round in 0..rounds {
         let first = 1 + round * 100_000_000;
-        let mut child = Process::new(env!("CARGO_BIN_EXE_crash-writer"))
-            .args([
-                dir.path().to_str().unwrap(),
-                &first.to_string(),
-                "1048576",
-                "snapshots",
-                &KEEP.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let ready = lines.next().unwrap().unwrap();
-        assert!(ready.starts_with("ready"), "{ready}");
-        std::thread::sleep(Duration::from_millis(300 + 200 * round));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        for line in lines {
-            let line = line.unwrap();
-            let words: Vec<&str> = line.split(' ').collect();
-            let (first, count): (u64, u64) = (words[2].parse().unwrap(), words[3].parse().unwrap());
-            acked.extend(first..first + count);
-        }
+        let (first, keep) = (first.to_string(), KEEP.to_string());
+        let args = [first.as_str(), "1048576", "snapshots", keep.as_str()];
+        let write_for = Duration::from_millis(300 + 200 * round);
+        acked.extend(kill_crash_writer(dir.path(), &args, write_for));
         let store = Store::open(dir.path(), reopen())
             .unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
         evicted = evicted.max(store.read(|l| l.evicted_transfer_count()));

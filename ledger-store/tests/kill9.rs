@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ledger_store::{Store, StoreOptions};
@@ -31,32 +29,18 @@ fn every_acknowledged_transfer_survives_sigkill() {
     let mut cut_tails = 0;
     for round in 0..rounds {
         let first = 1 + round * IDS_PER_ROUND;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crash-writer"))
-            .arg(dir.path())
-            .arg(first.to_string())
-            .arg(SEGMENT_BYTES.to_string())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let ready = lines.next().unwrap().unwrap();
-        assert!(ready.starts_with("ready"), "{ready}");
         // Let it write for a random while, then kill it mid-flight.
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        std::thread::sleep(Duration::from_millis(rng % 150));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
         let before = acked.len();
-        for line in lines {
-            let line = line.unwrap();
-            let words: Vec<&str> = line.split(' ').collect();
-            assert_eq!(words[0], "ack", "{line}");
-            let first: u64 = words[2].parse().unwrap();
-            let count: u64 = words[3].parse().unwrap();
-            acked.extend(first..first + count);
-        }
+        let args = [first.to_string(), SEGMENT_BYTES.to_string()];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        acked.extend(kill_crash_writer(
+            dir.path(),
+            &args,
+            Duration::from_millis(rng % 150),
+        ));
         let store = Store::open(dir.path(), StoreOptions::default().checkpoint_key(KEY))
             .unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
         cut_tails += usize::from(store.open_report().torn_tail.is_some());

@@ -5,9 +5,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
 use ledger_core::{
@@ -287,31 +285,16 @@ fn sigkill_while_writing_snapshots_loses_nothing() {
     let (mut half_written, mut used) = (0, 0);
     for round in 0..rounds {
         let first = 1 + round * 100_000_000;
-        let mut child = Process::new(env!("CARGO_BIN_EXE_crash-writer"))
-            .args([
-                dir.path().to_str().unwrap(),
-                &first.to_string(),
-                "1048576",
-                "snapshots",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let ready = lines.next().unwrap().unwrap();
-        assert!(ready.starts_with("ready"), "{ready}");
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        std::thread::sleep(Duration::from_millis(20 + rng % 200));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        for line in lines {
-            let line = line.unwrap();
-            let words: Vec<&str> = line.split(' ').collect();
-            let (first, count): (u64, u64) = (words[2].parse().unwrap(), words[3].parse().unwrap());
-            acked.extend(first..first + count);
-        }
+        let first = first.to_string();
+        let args = [first.as_str(), "1048576", "snapshots"];
+        acked.extend(kill_crash_writer(
+            dir.path(),
+            &args,
+            Duration::from_millis(20 + rng % 200),
+        ));
         let store = Store::open(dir.path(), options().snapshot_after_bytes(u64::MAX))
             .unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
         let report = store.open_report().snapshots.clone();

@@ -149,3 +149,33 @@ pub fn first_segment_header() -> Vec<u8> {
     .encode()
     .to_vec()
 }
+
+/// Runs the crash writer (`src/bin/crash-writer.rs`) on `dir` with `args` after the directory
+/// (first transfer id, then its optional arguments), lets it write for `write_for`, SIGKILLs it,
+/// and returns the ids of the transfers it acknowledged before it died.
+pub fn kill_crash_writer(dir: &Path, args: &[&str], write_for: std::time::Duration) -> Vec<u64> {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crash-writer"))
+        .arg(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = lines.next().unwrap().unwrap();
+    assert!(ready.starts_with("ready"), "{ready}");
+    std::thread::sleep(write_for);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let mut acked = Vec::new();
+    for line in lines {
+        let line = line.unwrap();
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(words[0], "ack", "{line}");
+        let first: u64 = words[2].parse().unwrap();
+        let count: u64 = words[3].parse().unwrap();
+        acked.extend(first..first + count);
+    }
+    acked
+}
