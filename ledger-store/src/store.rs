@@ -190,6 +190,16 @@ pub enum IndexRecovery {
     Temporary,
 }
 
+impl IndexRecovery {
+    /// An index whose mark stood at record `from` once it is caught up to the head `head`.
+    pub(crate) fn from_mark(from: u64, head: u64) -> IndexRecovery {
+        match from == head {
+            true => IndexRecovery::UpToDate,
+            false => IndexRecovery::CaughtUp { from },
+        }
+    }
+}
+
 /// What opening found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenReport {

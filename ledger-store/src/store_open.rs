@@ -335,10 +335,7 @@ impl Store {
         let index_recovery = match rebuild_why {
             _ if options.read_only => IndexRecovery::Temporary,
             Some(why) => IndexRecovery::Rebuilt { why },
-            None if catch_up_from == replayed.head.sequence => IndexRecovery::UpToDate,
-            None => IndexRecovery::CaughtUp {
-                from: catch_up_from,
-            },
+            None => IndexRecovery::from_mark(catch_up_from, replayed.head.sequence),
         };
         let opened = Opened {
             index,

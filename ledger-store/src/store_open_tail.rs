@@ -136,12 +136,7 @@ pub(crate) fn open_from_tail(
     catch_up.finish(&replayed, false)?;
     // Invariant: the index was opened above.
     let (index, _) = opened_index.take().expect("the index is open");
-    let index_recovery = match mark.sequence == replayed.head.sequence {
-        true => IndexRecovery::UpToDate,
-        false => IndexRecovery::CaughtUp {
-            from: mark.sequence,
-        },
-    };
+    let index_recovery = IndexRecovery::from_mark(mark.sequence, replayed.head.sequence);
     Ok(Some(Opened {
         index,
         replayed,
