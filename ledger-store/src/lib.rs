@@ -77,6 +77,7 @@ pub mod profile;
 pub mod proof;
 pub mod record;
 pub mod replay;
+pub mod replay_spill;
 pub mod segment;
 pub mod signed_checkpoint;
 pub mod sim_disk;

@@ -8,6 +8,7 @@ use crate::error::{Corruption, CorruptionReason, Error, Result};
 use crate::file::OsIo;
 use crate::journal::{scan_frames, Head};
 use crate::replay::{replay, Progress, Replayed};
+use crate::replay_spill::{replay_spilling, Spilling};
 use crate::segment::{read_journal, JournalImage};
 use crate::snapshot::ReplayCheck;
 use crate::store::{lock, Store, VerifyReport};
@@ -150,7 +151,8 @@ pub fn verify_bytes(
     key: Option<&CheckpointKey>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport> {
-    let replayed = replay(bytes, key, progress, &mut |_, _, _, _| {})?;
+    let spilling = Spilling::default();
+    let (replayed, _) = replay_spilling(bytes, key, &spilling, progress, &mut |_, _, _, _| {})?;
     report_of(&replayed, key.is_some())
 }
 
@@ -173,10 +175,12 @@ pub fn verify_dir_with_index(
         let copy = s.spawn(|| crate::audit_ledger::open_index_copy(dir));
         let replayed = read_journal(&OsIo, dir, archives).and_then(|image| {
             let mut snapshots = ReplayCheck::new(&OsIo, dir, &image.bytes)?;
-            let replayed = replay(&image.bytes, key, progress, &mut |s, _, _, l| {
-                snapshots.observe(s, l)
-            })
-            .map_err(|e| image.locate(e))?;
+            let spilling = Spilling::default();
+            let (replayed, _) =
+                replay_spilling(&image.bytes, key, &spilling, progress, &mut |s, _, _, l| {
+                    snapshots.observe(s, l)
+                })
+                .map_err(|e| image.locate(e))?;
             let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
             let head = replayed.head;
             report.snapshots_checked = snapshots.finish((head.sequence, head.len))?;

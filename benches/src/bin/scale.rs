@@ -160,12 +160,16 @@ fn measure(dir: &Path, args: &Args) -> Result<String, String> {
         runs_s.join(","),
         verified.index == IndexCheck::Matches
     );
+    let (replay_fields, replayed_records) = verify_replay_fields(dir, verified.transfers)?;
+    if replayed_records != verified.records {
+        return Err("the audit and verify_dir disagree on the records".into());
+    }
     if args.verify_only {
         let per_s = |seconds: f64| (verified.transfers as f64 / seconds).round();
         return Ok(format!(
             "{{\"transfers\":{},\"records\":{},\"journal_bytes\":{},\"segments\":{},\
              \"write_s\":{write_s},{verify_fields},\"verify_transfers_per_s\":{},\
-             \"verify_median_transfers_per_s\":{}}}",
+             \"verify_median_transfers_per_s\":{},{replay_fields}}}",
             verified.transfers,
             verified.records,
             verified.journal_bytes,
@@ -178,7 +182,8 @@ fn measure(dir: &Path, args: &Args) -> Result<String, String> {
         let per_s = |seconds: f64| (verified.transfers as f64 / seconds).round();
         return Ok(format!(
             "{{\"transfers\":{},\"records\":{},\"journal_bytes\":{},\"bytes_per_transfer\":{:.2},\
-             \"segments\":{},\"write_s\":{write_s},{verify_fields},\"verify_transfers_per_s\":{},{}}}",
+             \"segments\":{},\"write_s\":{write_s},{verify_fields},\"verify_transfers_per_s\":{},\
+             {replay_fields},{}}}",
             verified.transfers,
             verified.records,
             verified.journal_bytes,
@@ -188,9 +193,6 @@ fn measure(dir: &Path, args: &Args) -> Result<String, String> {
             measure_open(dir, args.resident, false)?,
         ));
     }
-    let start = Instant::now();
-    let report = verify_dir(dir, None, &mut |_| {}).map_err(|e| e.to_string())?;
-    let verify_replay_s = start.elapsed().as_secs_f64();
     let image = read_journal(&OsIo, dir, &[]).map_err(|e| e.to_string())?;
     let file_bytes: u64 = image.segments.iter().map(|s| s.len).sum::<u64>()
         + image.segments.len() as u64 * ledger_store::SEGMENT_HEADER_BYTES as u64;
@@ -202,23 +204,21 @@ fn measure(dir: &Path, args: &Args) -> Result<String, String> {
     let start = Instant::now();
     let audited = ledger_store::audit::audit(&bytes, None).map_err(|e| e.to_string())?;
     let audit_s = start.elapsed().as_secs_f64();
-    if audited.records != report.records || verified.records != report.records {
-        return Err("the audit and verify_dir disagree on the records".into());
+    if audited.records != verified.records {
+        return Err("the audit and the default verify disagree on the records".into());
     }
     let held = replayed.ledger.transfer_count();
     let per_s = |seconds: f64| (held as f64 / seconds).round();
     Ok(format!(
         "{{\"transfers\":{held},\"records\":{},\"journal_bytes\":{},\"bytes_per_transfer\":{:.2},\
          \"segments\":{},\"file_bytes\":{file_bytes},\"write_s\":{write_s},{verify_fields},\"verify_transfers_per_s\":{},\
-         \"verify_replay_s\":{verify_replay_s:.3},\"verify_replay_transfers_per_s\":{},\
-         \"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{},\"audit_s\":{audit_s:.3},\
+         {replay_fields},\"replay_s\":{replay_s:.3},\"replay_transfers_per_s\":{},\"audit_s\":{audit_s:.3},\
          \"audit_transfers_per_s\":{},{}}}",
-        report.records,
-        report.journal_bytes,
-        report.journal_bytes as f64 / held.max(1) as f64,
+        verified.records,
+        verified.journal_bytes,
+        verified.journal_bytes as f64 / held.max(1) as f64,
         verified.segments,
         per_s(verify_s),
-        per_s(verify_replay_s),
         per_s(replay_s),
         per_s(audit_s),
         {
@@ -319,17 +319,67 @@ fn dir_bytes(path: &Path) -> std::io::Result<u64> {
 
 /// This process's resident memory, from /proc/self/status (Linux).
 fn resident_bytes() -> Result<u64, String> {
+    memory_field("VmRSS")
+}
+
+/// A memory figure of this process's /proc/self/status (`VmRSS`, `VmHWM`: its peak), in bytes.
+fn memory_field(name: &str) -> Result<u64, String> {
     let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
     let line = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .ok_or("no VmRSS")?;
+        .find(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
+        .ok_or(format!("no {name}"))?;
     let kib: u64 = line
         .split_whitespace()
         .nth(1)
         .and_then(|n| n.parse().ok())
-        .ok_or("a VmRSS without a number")?;
+        .ok_or(format!("a {name} without a number"))?;
     Ok(kib * 1024)
+}
+
+/// Runs `verify_dir` on `dir` (this process is the child `--verify-replay` runs) and prints
+/// `seconds peak_rss_bytes records`.
+fn verify_replay_child(dir: &Path) -> Result<String, String> {
+    let start = Instant::now();
+    let report = verify_dir(dir, None, &mut |_| {}).map_err(|e| e.to_string())?;
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(format!(
+        "{seconds} {} {}",
+        memory_field("VmHWM")?,
+        report.records
+    ))
+}
+
+/// `timebank verify --replay`'s replay, timed in a child process: the JSON fields
+/// `verify_replay_s`, `verify_replay_transfers_per_s` (over `transfers`) and
+/// `verify_replay_peak_rss_bytes`; and the records it replayed.
+fn verify_replay_fields(dir: &Path, transfers: u64) -> Result<(String, u64), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .arg("--verify-replay")
+        .arg(dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let parse_err = || format!("the verify child printed {text:?}");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let [seconds, peak, records] = words[..] else {
+        return Err(parse_err());
+    };
+    let seconds: f64 = seconds.parse().map_err(|_| parse_err())?;
+    let peak: u64 = peak.parse().map_err(|_| parse_err())?;
+    let fields = format!(
+        "\"verify_replay_s\":{seconds:.3},\"verify_replay_transfers_per_s\":{},\
+         \"verify_replay_peak_rss_bytes\":{peak}",
+        (transfers as f64 / seconds).round()
+    );
+    Ok((fields, records.parse().map_err(|_| parse_err())?))
 }
 
 /// What a child's open measured.
@@ -457,7 +507,24 @@ fn index_payload(path: &Path, transfers: u64) -> Result<String, String> {
 
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
-    if raw.next().as_deref() == Some("--open") {
+    let first = raw.next();
+    if first.as_deref() == Some("--verify-replay") {
+        let result = match raw.next() {
+            None => Err("--verify-replay needs a directory".to_owned()),
+            Some(dir) => verify_replay_child(Path::new(&dir)),
+        };
+        return match result {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("scale --verify-replay: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if first.as_deref() == Some("--open") {
         let dir = raw.next();
         let resident = raw.next().map(|n| n.parse::<usize>());
         let result = match (dir, resident) {

@@ -1,0 +1,456 @@
+//! A replay whose memory is bounded by the accounts, not the history: the engine lets its old
+//! settled transfers go as a store's committer does ([`Ledger::evict_transfers`]), and what it
+//! let go is spilled to scratch files, from which each command loads back what it names.
+//!
+//! `timebank verify --replay` replays the whole journal, and must not trust the sled index it
+//! is about to check, so it keeps the transfers it evicts itself. The scratch files are sorted
+//! runs: the versions evicted since the last run are held in memory until there are
+//! [`Spilling::run_versions`] of them, then written sorted by id, with one id and offset per
+//! block of [`BLOCK_RECORDS`] in memory and a Bloom filter of the run's ids. A lookup asks the
+//! runs newest first (a transfer evicted, loaded back, changed and evicted again is in a newer
+//! run), reading one block of a run whose filter says "maybe". A replay runs forward, so the
+//! newest version is always the one the next command must see.
+//!
+//! The files live in a directory of their own under [`Spilling::scratch`] (the system's
+//! temporary directory by default), removed when the replay ends; they are never read by
+//! anything else, so their layout is not in docs/FORMAT.md: per record a u16 length (LE) and
+//! the transfer's encoding of FORMAT.md §16.1.
+
+use std::fs::File;
+use std::hash::BuildHasher;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use ledger_core::history::HISTORY_CHUNK_TRANSFERS;
+use ledger_core::snapshot::{decode_transfer_record, encode_transfer_record};
+use ledger_core::{Command, Ledger, Reply, TransferId, TransferRecord};
+
+use crate::checkpoint::CheckpointKey;
+use crate::error::{Error, Result};
+use crate::id_hasher::IdHasherBuilder;
+use crate::replay::{replay_from, Observer, Progress, ReplayHost, Replayed};
+
+/// Records in a block of a run: a lookup reads one block.
+const BLOCK_RECORDS: usize = 32;
+/// Most rounds of loading one command may need (as the store's own eviction).
+const LOAD_ROUNDS_MAX: usize = 4;
+/// Bits of a run's filter per id: about 0.1% of the ids not in the run pass it.
+const FILTER_BITS_PER_ID: usize = 16;
+
+/// How a spilling replay bounds its memory.
+#[derive(Debug, Clone)]
+pub struct Spilling {
+    /// The newest transfers the engine keeps in memory: every `max(resident_transfers,
+    /// 4,096)` transfers it evicts down to them, as the store's committer does (a shorter
+    /// period would move the resident ones in memory at each eviction).
+    pub resident_transfers: usize,
+    /// Versions held in memory before they are written as one sorted run.
+    pub run_versions: usize,
+    /// The directory under which the replay makes its own scratch directory.
+    pub scratch: PathBuf,
+}
+
+impl Default for Spilling {
+    /// 262,144 to 524,288 transfers in memory (a journal of fewer spills nothing), runs of
+    /// 524,288 versions, scratch under [`std::env::temp_dir`] (`TMPDIR`): about 200 MB.
+    fn default() -> Spilling {
+        Spilling {
+            resident_transfers: 1 << 18,
+            run_versions: 1 << 19,
+            scratch: std::env::temp_dir(),
+        }
+    }
+}
+
+/// What a spilling replay let go and read back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpillReport {
+    /// Versions the engine evicted (a transfer evicted twice counts twice).
+    pub evicted: u64,
+    /// Runs written to scratch files.
+    pub runs: u64,
+    /// Bytes written to scratch files.
+    pub scratch_bytes: u64,
+    /// Transfers loaded back for a command.
+    pub loaded: u64,
+    /// Times the replay started again without evicting up to a record that needed every
+    /// transfer in memory (an amendment that caps a unit for the first time).
+    pub restarts: u64,
+}
+
+/// Replays a journal image as [`crate::replay::replay`] does, with the engine's memory bounded
+/// as `spilling` says. `Err(Error::Io)` when a scratch file could not be written or read
+/// (nothing about the journal is known then); `Err(Error::Corrupted)` as `replay`.
+pub fn replay_spilling(
+    bytes: &[u8],
+    key: Option<&CheckpointKey>,
+    spilling: &Spilling,
+    progress: &mut dyn FnMut(Progress),
+    observer: Observer<'_>,
+) -> Result<(Replayed, SpillReport)> {
+    let mut restarts = 0;
+    let mut evict_after = 0;
+    loop {
+        let mut host = Spill::new(spilling, evict_after, &mut *observer)?;
+        let replayed = replay_from(bytes, key, None, progress, &mut host);
+        let report = host.finish()?;
+        match (replayed, host.needs_history_at) {
+            // The engine refused the record: start again, keeping every transfer up to it.
+            (Err(_), Some(at)) if at > evict_after => {
+                evict_after = at;
+                restarts += 1;
+            }
+            (replayed, _) => return Ok((replayed?, SpillReport { restarts, ..report })),
+        }
+    }
+}
+
+/// Versions in memory, each chunk sorted by id, oldest chunk first.
+type Chunks = Vec<Vec<TransferRecord>>;
+
+/// The newest version of `id` in `chunks`.
+fn find_in(chunks: &Chunks, id: TransferId) -> Option<&TransferRecord> {
+    chunks.iter().rev().find_map(|chunk| {
+        let at = chunk.binary_search_by_key(&id, TransferRecord::id).ok()?;
+        Some(&chunk[at])
+    })
+}
+
+/// A run being written by its own thread (the replay's hashing thread leaves a core mostly
+/// idle), and its versions, still looked up in memory until it is written.
+struct Writing {
+    chunks: Arc<Chunks>,
+    thread: JoinHandle<std::io::Result<Run>>,
+}
+
+/// The replay's host: evicts, spills, and loads back.
+struct Spill<'s, 'o> {
+    limits: &'s Spilling,
+    scratch: Arc<ScratchDir>,
+    /// Versions evicted since the last run was started.
+    pending: Chunks,
+    pending_versions: usize,
+    writing: Option<Writing>,
+    /// Oldest first.
+    runs: Vec<Run>,
+    hasher: IdHasherBuilder,
+    /// Evicts only after this record.
+    evict_after: u64,
+    /// The ledger's transfer count at the last eviction.
+    evicted_at: usize,
+    needs_history_at: Option<u64>,
+    /// The first scratch file error: the replay stops at the next command.
+    error: Option<std::io::Error>,
+    report: SpillReport,
+    observer: Observer<'o>,
+}
+
+impl<'s, 'o> Spill<'s, 'o> {
+    fn new(limits: &'s Spilling, evict_after: u64, observer: Observer<'o>) -> Result<Self> {
+        Ok(Spill {
+            limits,
+            scratch: Arc::new(ScratchDir::new(&limits.scratch)?),
+            pending: Vec::new(),
+            pending_versions: 0,
+            writing: None,
+            runs: Vec::new(),
+            hasher: IdHasherBuilder::default(),
+            evict_after,
+            evicted_at: 0,
+            needs_history_at: None,
+            error: None,
+            report: SpillReport::default(),
+            observer,
+        })
+    }
+
+    /// The newest version of `id` evicted so far, if any.
+    fn find(&self, id: TransferId) -> std::io::Result<Option<TransferRecord>> {
+        if let Some(record) = find_in(&self.pending, id) {
+            return Ok(Some(record.clone()));
+        }
+        if let Some(record) = self.writing.as_ref().and_then(|w| find_in(&w.chunks, id)) {
+            return Ok(Some(record.clone()));
+        }
+        let hash = self.hasher.hash_one(id);
+        for run in self.runs.iter().rev() {
+            if let Some(record) = run.find(id, hash)? {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
+    }
+
+    fn evict(&mut self, ledger: &mut Ledger) -> std::io::Result<()> {
+        let keep = self.limits.resident_transfers;
+        let count = ledger.transfer_count();
+        if count < self.evicted_at + keep.max(HISTORY_CHUNK_TRANSFERS) {
+            return Ok(());
+        }
+        self.evicted_at = count;
+        let mut chunk = ledger.evict_transfers(keep);
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        // Ids mostly rise with time, so this is usually a check that they are in order.
+        chunk.sort_by_key(TransferRecord::id);
+        self.report.evicted += chunk.len() as u64;
+        self.pending_versions += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_versions >= self.limits.run_versions.max(1) {
+            self.start_run()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the pending versions to a thread that writes them as a run, once the run before
+    /// is written.
+    fn start_run(&mut self) -> std::io::Result<()> {
+        self.wait_for_run()?;
+        let chunks = Arc::new(std::mem::take(&mut self.pending));
+        self.pending_versions = 0;
+        let path = self.scratch.path.join(format!("run-{}", self.report.runs));
+        let (hasher, mine) = (self.hasher.clone(), Arc::clone(&chunks));
+        let thread = std::thread::spawn(move || Run::write(&path, &mine, &hasher));
+        self.writing = Some(Writing { chunks, thread });
+        self.report.runs += 1;
+        Ok(())
+    }
+
+    fn wait_for_run(&mut self) -> std::io::Result<()> {
+        if let Some(writing) = self.writing.take() {
+            // Invariant: Run::write does not panic.
+            let run = writing
+                .thread
+                .join()
+                .expect("the run writer does not panic")?;
+            self.report.scratch_bytes += run.len;
+            self.runs.push(run);
+        }
+        Ok(())
+    }
+
+    /// The report, or the first scratch file error.
+    fn finish(&mut self) -> Result<SpillReport> {
+        let waited = self.wait_for_run();
+        match self.error.take().map_or(waited, Err) {
+            Ok(()) => Ok(self.report),
+            Err(e) => Err(Error::Io(e)),
+        }
+    }
+}
+
+impl ReplayHost for Spill<'_, '_> {
+    fn prepare(
+        &mut self,
+        sequence: u64,
+        command: &Command,
+        now: u64,
+        ledger: &mut Ledger,
+    ) -> std::result::Result<(), String> {
+        const FAILED: &str = "the replay's scratch files could not be written or read";
+        if self.error.is_some() {
+            return Err(FAILED.into());
+        }
+        if ledger.needs_evicted_history(command) {
+            self.needs_history_at = Some(sequence);
+        }
+        for _ in 0..LOAD_ROUNDS_MAX {
+            let wanted = ledger.transfers_to_load(command, now);
+            if wanted.is_empty() {
+                break;
+            }
+            for id in wanted {
+                match self.find(id) {
+                    Ok(Some(record)) => {
+                        self.report.loaded += 1;
+                        ledger.load_transfer(record);
+                    }
+                    Ok(None) => ledger.load_absent(id),
+                    Err(e) => {
+                        self.error = Some(e);
+                        return Err(FAILED.into());
+                    }
+                }
+            }
+            // Only an operation names more once what it reads is loaded (its plan); any
+            // other command named every id it looks up in the first round.
+            if !matches!(command, Command::Operate(_)) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger) {
+        (self.observer)(sequence, command, reply, ledger);
+        if sequence > self.evict_after && self.error.is_none() {
+            if let Err(e) = self.evict(ledger) {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+/// One sorted run in a scratch file.
+struct Run {
+    file: File,
+    /// The first id of each block and where the block starts.
+    blocks: Vec<(TransferId, u64)>,
+    len: u64,
+    filter: RunFilter,
+}
+
+impl Run {
+    fn write(path: &Path, chunks: &Chunks, hasher: &IdHasherBuilder) -> std::io::Result<Run> {
+        // Newest chunk first, then a stable sort by id (it merges the chunks' sorted runs):
+        // the first of equal ids is the newest version, the only one written.
+        let mut records: Vec<&TransferRecord> = chunks.iter().rev().flatten().collect();
+        records.sort_by_key(|r| r.id());
+        records.dedup_by_key(|r| r.id());
+        let mut filter = RunFilter::new(records.len());
+        let mut blocks = Vec::with_capacity(records.len().div_ceil(BLOCK_RECORDS));
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        let mut out = BufWriter::with_capacity(1 << 20, &file);
+        let (mut len, mut one) = (0u64, Vec::with_capacity(256));
+        for (n, record) in records.iter().enumerate() {
+            if n % BLOCK_RECORDS == 0 {
+                blocks.push((record.id(), len));
+            }
+            filter.insert(hasher.hash_one(record.id()));
+            one.clear();
+            encode_transfer_record(record, &mut one);
+            let size = u16::try_from(one.len()).expect("a transfer's encoding is under 64 KiB");
+            out.write_all(&size.to_le_bytes())?;
+            out.write_all(&one)?;
+            len += 2 + one.len() as u64;
+        }
+        out.flush()?;
+        drop(out);
+        Ok(Run {
+            file,
+            blocks,
+            len,
+            filter,
+        })
+    }
+
+    fn find(&self, id: TransferId, hash: u64) -> std::io::Result<Option<TransferRecord>> {
+        if !self.filter.may_contain(hash) {
+            return Ok(None);
+        }
+        let after = self.blocks.partition_point(|(first, _)| *first <= id);
+        let Some(block) = after.checked_sub(1) else {
+            return Ok(None);
+        };
+        let start = self.blocks[block].1;
+        let end = self.blocks.get(after).map_or(self.len, |b| b.1);
+        let mut bytes = vec![0; (end - start) as usize];
+        self.file.read_exact_at(&mut bytes, start)?;
+        let damaged = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why);
+        let wanted = id.get().to_le_bytes();
+        let mut rest = &bytes[..];
+        while let Some((size, after)) = rest.split_first_chunk::<2>() {
+            let size = usize::from(u16::from_le_bytes(*size));
+            let one = after
+                .get(..size)
+                .ok_or_else(|| damaged("a scratch run is cut short"))?;
+            if one.starts_with(&wanted) {
+                let record = decode_transfer_record(one)
+                    .map_err(|e| damaged(&format!("a scratch run holds a bad record: {e}")))?;
+                return Ok(Some(record));
+            }
+            rest = &after[size..];
+        }
+        Ok(None)
+    }
+}
+
+/// A split-block Bloom filter sized for one run: one cache line a probe.
+struct RunFilter {
+    blocks: Vec<[u64; 8]>,
+}
+
+impl RunFilter {
+    fn new(ids: usize) -> RunFilter {
+        RunFilter {
+            blocks: vec![[0; 8]; (ids * FILTER_BITS_PER_ID).div_ceil(512).max(1)],
+        }
+    }
+
+    /// The block a hash picks and the bit it sets in each of the block's words.
+    fn probe(&self, hash: u64) -> (usize, [u64; 8]) {
+        let block = ((u128::from(hash) * self.blocks.len() as u128) >> 64) as usize;
+        // The low bits pick the positions; the high bits picked the block.
+        let positions = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (hash >> 29);
+        let mut bits = [0u64; 8];
+        for (word, bit) in bits.iter_mut().enumerate() {
+            *bit = 1 << ((positions >> (6 * word + 16)) & 63);
+        }
+        (block, bits)
+    }
+
+    fn insert(&mut self, hash: u64) {
+        let (block, bits) = self.probe(hash);
+        for (word, bit) in self.blocks[block].iter_mut().zip(bits) {
+            *word |= bit;
+        }
+    }
+
+    fn may_contain(&self, hash: u64) -> bool {
+        let (block, bits) = self.probe(hash);
+        let mut missing = 0;
+        for (word, bit) in self.blocks[block].iter().zip(bits) {
+            missing |= bit & !word;
+        }
+        missing == 0
+    }
+}
+
+/// A directory of the replay's own, removed with everything in it when dropped.
+struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    fn new(under: &Path) -> std::io::Result<ScratchDir> {
+        static MADE: AtomicU64 = AtomicU64::new(0);
+        let n = MADE.fetch_add(1, Ordering::Relaxed);
+        let path = under.join(format!("timebank-replay-{}-{n}", std::process::id()));
+        std::fs::create_dir(&path)?;
+        Ok(ScratchDir { path })
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        // Best effort: a scratch directory left behind holds nothing the ledger needs.
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_filter_has_no_false_negatives_and_few_false_positives() {
+        let hasher = IdHasherBuilder::default();
+        let id = |n: u128| TransferId::new(n).unwrap();
+        let mut filter = RunFilter::new(10_000);
+        (1..=10_000).for_each(|n| filter.insert(hasher.hash_one(id(n))));
+        assert!((1..=10_000).all(|n| filter.may_contain(hasher.hash_one(id(n)))));
+        let passed = (10_001..110_001)
+            .filter(|&n| filter.may_contain(hasher.hash_one(id(n))))
+            .count();
+        assert!(passed < 400, "{passed} of 100,000 absent ids passed");
+    }
+}
