@@ -19,12 +19,17 @@
 //! digest, which reads the chain, the transfers after it and the pending holds, is the same
 //! whatever was evicted.
 
-use crate::command::Command;
+use crate::attribution::Attribution;
+use crate::command::{Command, Reply};
 use crate::id::TransferId;
 use crate::ledger::{BatchError, Ledger};
 use crate::operation::{plan, OperationKind};
 use crate::transfer::{Transfer, TransferRecord};
 use crate::transfer_table::Presence;
+
+/// Most rounds of fetching one command may need: its own ids, then (for an operation) what its
+/// plan applies once what planning reads is loaded.
+const FETCH_ROUNDS_MAX: usize = 4;
 
 impl Ledger {
     /// Evicts the settled transfers older than the newest `keep`, as far as the history chain
@@ -111,6 +116,52 @@ impl Ledger {
             }
             _ => false,
         }
+    }
+
+    /// [`Ledger::execute_by`] for a host that evicts, which hands the loading to the engine:
+    /// before `command` applies, `fetch` is asked for each transfer it names that is not in
+    /// memory and may have been evicted ([`Ledger::transfers_to_load`], in as many rounds as an
+    /// operation's plan needs); `Ok(Some(record))` is loaded ([`Ledger::load_transfer`]: the
+    /// host's newest version, as of this command), `Ok(None)` declares the id never applied
+    /// ([`Ledger::load_absent`]), and an error stops the command before it applies (returned
+    /// as is). The reply is then `execute_by`'s. Each id is looked up in the filter of evicted
+    /// ids once, where loading with [`Ledger::transfers_to_load`] and then calling `execute_by`
+    /// looks twice: for every command but an operation, one round loads all it names.
+    pub fn execute_fetching<E>(
+        &mut self,
+        command: &Command,
+        who: Attribution,
+        now: u64,
+        fetch: &mut dyn FnMut(TransferId) -> Result<Option<TransferRecord>, E>,
+    ) -> Result<Result<Reply, BatchError>, E> {
+        if !self.transfers.has_evicted() {
+            return Ok(self.execute_by(command, who, now));
+        }
+        let operation = matches!(command, Command::Operate(_));
+        for _ in 0..FETCH_ROUNDS_MAX {
+            let wanted = self.transfers_to_load(command, now);
+            if wanted.is_empty() {
+                break;
+            }
+            for id in wanted {
+                match fetch(id)? {
+                    Some(record) => self.load_transfer(record),
+                    None => self.load_absent(id),
+                }
+            }
+            if !operation {
+                break;
+            }
+        }
+        // A batch of transfers or ratings named every id it looks up in the first round, and
+        // each is now held or known absent; an operation is checked again (its plan may name
+        // more than the rounds loaded).
+        let checked = match operation {
+            true => self.check_loaded(command, now),
+            false if self.needs_evicted_history(command) => Err(BatchError::HistoryEvicted),
+            false => Ok(()),
+        };
+        Ok(checked.and_then(|()| self.execute_unchecked(command, who, now)))
     }
 
     /// Refuses a command that names a transfer not loaded back, or that needs the whole history.

@@ -14,7 +14,8 @@ use engine_support::*;
 use ledger_core::history::HISTORY_CHUNK_TRANSFERS;
 use ledger_core::snapshot::{decode, decode_digested, digest, encode};
 use ledger_core::{
-    BatchError, Command, Ledger, Rating, Transfer, TransferId, TransferRecord, TransferState,
+    Attribution, BatchError, Command, Ledger, Rating, Transfer, TransferId, TransferRecord,
+    TransferState,
 };
 
 /// Transfers kept in memory after each eviction, besides the unchained tail and pending holds.
@@ -188,6 +189,10 @@ fn run(seed: u64, commands: usize) {
     let mut full = Fixture::new().ledger;
     let mut bounded = full.clone();
     let mut host = HostStore::default();
+    // The same, with the engine asking for what it needs (`execute_fetching`).
+    let mut fetching = full.clone();
+    let mut fetch_host = HostStore::default();
+    let mut fetch_failed = 0;
     let mut now = T0;
     let mut refused_unloaded = 0;
     for n in 0..commands {
@@ -211,10 +216,32 @@ fn run(seed: u64, commands: usize) {
         assert_eq!(got, expected, "command {n}: {command:?}");
         assert_eq!(bounded.state_digest(), full.state_digest(), "command {n}");
 
+        // A host that cannot read its store stops the command, which changes nothing.
+        if !fetching.transfers_to_load(&command, now).is_empty() && n % 2 == 0 {
+            let before = fetching.state_digest();
+            let failed = fetching.execute_fetching(&command, Attribution::NONE, now, &mut |_| {
+                Err("the store cannot be read")
+            });
+            assert_eq!(failed, Err("the store cannot be read"), "command {n}");
+            assert_eq!(fetching.state_digest(), before);
+            fetch_failed += 1;
+        }
+        let records = &fetch_host.records;
+        let got = fetching.execute_fetching(&command, Attribution::NONE, now, &mut |id| {
+            Ok::<_, ()>(records.get(&id).cloned())
+        });
+        assert_eq!(
+            got,
+            Ok(expected.clone()),
+            "command {n}, fetching: {command:?}"
+        );
+        assert_eq!(fetching.state_digest(), full.state_digest(), "command {n}");
+
         if n % 3 == 0 {
             let before = bounded.state_digest();
             host.keep(bounded.evict_transfers(KEEP));
             assert_eq!(bounded.state_digest(), before, "eviction after command {n}");
+            fetch_host.keep(fetching.evict_transfers(KEEP));
         }
         if n % 97 == 50 {
             // The evicting ledger's snapshot is the same state, and goes on the same way.
@@ -228,9 +255,13 @@ fn run(seed: u64, commands: usize) {
     }
     assert_eq!(bounded.transfer_count(), full.transfer_count());
     assert!(
-        bounded.evicted_transfer_count() > 0 && refused_unloaded > 0,
+        bounded.evicted_transfer_count() > 0 && refused_unloaded > 0 && fetch_failed > 0,
         "the run evicted and named evicted ids"
     );
+    for record in full.transfers() {
+        let kept = fetch_host.find(&fetching, record.id());
+        assert_eq!(kept, Some(record), "transfer {}, fetching", record.id());
+    }
     // Memory held the tail the chain has not reached, the kept ones and the pending holds only.
     let pending = full.pending_count();
     assert!(

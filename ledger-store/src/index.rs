@@ -39,6 +39,7 @@ use ledger_core::{
 };
 
 use crate::error::{IndexError, IndexErrorKind};
+use crate::history_sum::HistorySum;
 use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
 use crate::index_evicted::{
     decode_evicted, decode_evicted_key, encode_evicted, evicted_key, evicted_run_len,
@@ -1135,10 +1136,26 @@ impl IndexTree {
     /// own check only (a seek each would cost what the rebuild did); `verify` compares the
     /// index with a replay that keeps every transfer.
     pub fn compare(&self, ledger: &Ledger) -> Result<Option<String>, IndexError> {
-        contain(|| self.compare_uncontained(ledger))
+        contain(|| self.compare_uncontained(ledger, None))
     }
 
-    fn compare_uncontained(&self, ledger: &Ledger) -> Result<Option<String>, Failure> {
+    /// [`IndexTree::compare`] with a ledger replayed by
+    /// [`crate::replay_spill::replay_spilling`]: the history entries of the transfers it does
+    /// not hold are compared, as a sum, with `spilled` (the entries of the transfers it let
+    /// go), so every entry is checked against the journal, as with a ledger that holds them all.
+    pub fn compare_spilled(
+        &self,
+        ledger: &Ledger,
+        spilled: &HistorySum,
+    ) -> Result<Option<String>, IndexError> {
+        contain(|| self.compare_uncontained(ledger, Some(spilled)))
+    }
+
+    fn compare_uncontained(
+        &self,
+        ledger: &Ledger,
+        spilled: Option<&HistorySum>,
+    ) -> Result<Option<String>, Failure> {
         let mut accounts = 0usize;
         for entry in self.tree.scan_prefix([PREFIX_ACCOUNT]) {
             let (key, value) = entry?;
@@ -1190,6 +1207,7 @@ impl IndexTree {
             return Ok(Some(diff));
         }
         let mut history = 0usize;
+        let mut not_held = spilled.map(HistorySum::empty_like);
         // Each account's runs in order: what its transfers did, and the running count of lines
         // and posted balance (carried exactly, scale included), ending at the account's posted
         // balance.
@@ -1230,6 +1248,9 @@ impl IndexTree {
             for entry in &run.entries {
                 let record = ledger.transfer(entry.transfer);
                 if record.is_none() && partial {
+                    if let Some(sum) = not_held.as_mut() {
+                        sum.add(account, entry);
+                    }
                     continue;
                 }
                 let expected = record.and_then(|record| statement_entry(record, account));
@@ -1261,6 +1282,16 @@ impl IndexTree {
             return Ok(Some(format!(
                 "{history} history entries for {transfers} transfers (expected two each)"
             )));
+        }
+        if let (Some(expected), Some(found)) = (spilled, &not_held) {
+            if !found.same_as(expected) {
+                return Ok(Some(format!(
+                    "the history entries of the transfers the replay let go are not the \
+                     journal's ({} entries in the index, {} expected, or some differ)",
+                    found.entries(),
+                    expected.entries()
+                )));
+            }
         }
         Ok(None)
     }

@@ -62,6 +62,7 @@ pub mod error;
 mod eviction;
 pub mod exchange;
 pub mod file;
+pub mod history_sum;
 mod id_hasher;
 pub mod index;
 mod index_account;

@@ -6,7 +6,7 @@
 
 use std::sync::mpsc;
 
-use ledger_core::{Command, Ledger, Policy, Reply};
+use ledger_core::{Attribution, BatchError, Command, Ledger, Policy, Reply};
 
 use crate::checkpoint::{
     Checkpoint, CheckpointKey, CHECKPOINT_BODY_BYTES, CHECKPOINT_OFFSET_DIGEST,
@@ -62,26 +62,40 @@ pub type Observer<'a> = &'a mut dyn FnMut(u64, &Command, &Reply, &Ledger);
 pub trait ReplayHost {
     /// Before the command of record `sequence` applies at `now`: loads back what it names of
     /// the transfers the ledger evicted (docs/FORMAT.md §16.4). An error (the store holding the
-    /// evicted transfers could not be read) stops the replay as damage of the index.
+    /// evicted transfers could not be read) stops the replay as damage of the index. By
+    /// default nothing: a host that never evicts has nothing to load.
     fn prepare(
+        &mut self,
+        _sequence: u64,
+        _command: &Command,
+        _now: u64,
+        _ledger: &mut Ledger,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+    /// After it applied and its outcome matched the recorded one (the ledger may evict then).
+    fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger);
+
+    /// Applies the command of record `sequence` by `who` at `now`: by default
+    /// [`ReplayHost::prepare`], then [`Ledger::execute_by`]. An `Err` stops the replay as
+    /// `prepare`'s does.
+    fn execute(
         &mut self,
         sequence: u64,
         command: &Command,
+        who: Attribution,
         now: u64,
         ledger: &mut Ledger,
-    ) -> Result<(), String>;
-    /// After it applied and its outcome matched the recorded one (the ledger may evict then).
-    fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger);
+    ) -> Result<Result<Reply, BatchError>, String> {
+        self.prepare(sequence, command, now, ledger)?;
+        Ok(ledger.execute_by(command, who, now))
+    }
 }
 
 /// A host that only observes: nothing is evicted, so nothing is loaded.
 struct Observing<'a, 'b>(&'a mut Observer<'b>);
 
 impl ReplayHost for Observing<'_, '_> {
-    fn prepare(&mut self, _: u64, _: &Command, _: u64, _: &mut Ledger) -> Result<(), String> {
-        Ok(())
-    }
-
     fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger) {
         (self.0)(sequence, command, reply, ledger)
     }
@@ -357,10 +371,9 @@ impl ReplayState {
                 let (command, recorded, who) =
                     codec::decode_record_body(frame.body(), frame.version())
                         .map_err(|e| corrupt(CorruptionReason::Body(e)))?;
-                host.prepare(frame.sequence(), &command, now, ledger)
-                    .map_err(|e| corrupt(CorruptionReason::Index(e)))?;
-                let reply = ledger
-                    .execute_by(&command, who, now)
+                let reply = host
+                    .execute(frame.sequence(), &command, who, now, ledger)
+                    .map_err(|e| corrupt(CorruptionReason::Index(e)))?
                     .map_err(|e| corrupt(CorruptionReason::Replay(e.to_string())))?;
                 let engine = outcome_of(&command, &reply, ledger);
                 if engine != recorded {

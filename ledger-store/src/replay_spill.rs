@@ -16,6 +16,7 @@
 //! anything else, so their layout is not in docs/FORMAT.md: per record a u16 length (LE) and
 //! the transfer's encoding of FORMAT.md §16.1.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{BufWriter, Write};
@@ -27,17 +28,16 @@ use std::thread::JoinHandle;
 
 use ledger_core::history::HISTORY_CHUNK_TRANSFERS;
 use ledger_core::snapshot::{decode_transfer_record, encode_transfer_record};
-use ledger_core::{Command, Ledger, Reply, TransferId, TransferRecord};
+use ledger_core::{Attribution, BatchError, Command, Ledger, Reply, TransferId, TransferRecord};
 
 use crate::checkpoint::CheckpointKey;
 use crate::error::{Error, Result};
+use crate::history_sum::HistorySum;
 use crate::id_hasher::IdHasherBuilder;
 use crate::replay::{replay_from, Observer, Progress, ReplayHost, Replayed};
 
 /// Records in a block of a run: a lookup reads one block.
 const BLOCK_RECORDS: usize = 32;
-/// Most rounds of loading one command may need (as the store's own eviction).
-const LOAD_ROUNDS_MAX: usize = 4;
 /// Bits of a run's filter per id: about 0.1% of the ids not in the run pass it.
 const FILTER_BITS_PER_ID: usize = 16;
 
@@ -82,6 +82,17 @@ pub struct SpillReport {
     pub restarts: u64,
 }
 
+/// What a spilling replay gives besides the replayed ledger.
+#[derive(Debug, Clone)]
+pub struct Spilled {
+    /// What it let go and read back.
+    pub report: SpillReport,
+    /// The statement entries of every transfer it let go and did not hold at the end, each
+    /// once: what the index's history holds for the transfers the ledger does not
+    /// ([`crate::index::IndexTree::compare_spilled`]).
+    pub history: HistorySum,
+}
+
 /// Replays a journal image as [`crate::replay::replay`] does, with the engine's memory bounded
 /// as `spilling` says. `Err(Error::Io)` when a scratch file could not be written or read
 /// (nothing about the journal is known then); `Err(Error::Corrupted)` as `replay`.
@@ -91,20 +102,34 @@ pub fn replay_spilling(
     spilling: &Spilling,
     progress: &mut dyn FnMut(Progress),
     observer: Observer<'_>,
-) -> Result<(Replayed, SpillReport)> {
+) -> Result<(Replayed, Spilled)> {
     let mut restarts = 0;
     let mut evict_after = 0;
     loop {
         let mut host = Spill::new(spilling, evict_after, &mut *observer)?;
         let replayed = replay_from(bytes, key, None, progress, &mut host);
-        let report = host.finish()?;
+        host.finish()?;
         match (replayed, host.needs_history_at) {
             // The engine refused the record: start again, keeping every transfer up to it.
             (Err(_), Some(at)) if at > evict_after => {
                 evict_after = at;
                 restarts += 1;
             }
-            (replayed, _) => return Ok((replayed?, SpillReport { restarts, ..report })),
+            (replayed, _) => {
+                let replayed = replayed?;
+                // What was loaded back and is still held is compared as the ledger holds it.
+                for id in &host.loaded_since_eviction {
+                    if let Some(record) = replayed.ledger.transfer(*id) {
+                        host.history.remove_transfer(record);
+                    }
+                }
+                let report = SpillReport {
+                    restarts,
+                    ..host.report
+                };
+                let history = host.history;
+                return Ok((replayed, Spilled { report, history }));
+            }
         }
     }
 }
@@ -124,7 +149,7 @@ fn find_in(chunks: &Chunks, id: TransferId) -> Option<&TransferRecord> {
 /// idle), and its versions, still looked up in memory until it is written.
 struct Writing {
     chunks: Arc<Chunks>,
-    thread: JoinHandle<std::io::Result<Run>>,
+    thread: JoinHandle<std::io::Result<(Run, HistorySum)>>,
 }
 
 /// The replay's host: evicts, spills, and loads back.
@@ -143,6 +168,12 @@ struct Spill<'s, 'o> {
     /// The ledger's transfer count at the last eviction.
     evicted_at: usize,
     needs_history_at: Option<u64>,
+    /// Ids loaded back since the last eviction: one the eviction returns was counted in
+    /// `history` when first evicted.
+    loaded_since_eviction: HashSet<TransferId, IdHasherBuilder>,
+    /// Every version evicted (runs written add theirs when joined), less the versions evicted
+    /// again.
+    history: HistorySum,
     /// The first scratch file error: the replay stops at the next command.
     error: Option<std::io::Error>,
     report: SpillReport,
@@ -162,6 +193,8 @@ impl<'s, 'o> Spill<'s, 'o> {
             evict_after,
             evicted_at: 0,
             needs_history_at: None,
+            loaded_since_eviction: HashSet::default(),
+            history: HistorySum::new(),
             error: None,
             report: SpillReport::default(),
             observer,
@@ -196,6 +229,13 @@ impl<'s, 'o> Spill<'s, 'o> {
         if chunk.is_empty() {
             return Ok(());
         }
+        // A settled transfer's entries never change: count each once.
+        for record in &chunk {
+            if self.loaded_since_eviction.contains(&record.id()) {
+                self.history.remove_transfer(record);
+            }
+        }
+        self.loaded_since_eviction.clear();
         // Ids mostly rise with time, so this is usually a check that they are in order.
         chunk.sort_by_key(TransferRecord::id);
         self.report.evicted += chunk.len() as u64;
@@ -215,7 +255,11 @@ impl<'s, 'o> Spill<'s, 'o> {
         self.pending_versions = 0;
         let path = self.scratch.path.join(format!("run-{}", self.report.runs));
         let (hasher, mine) = (self.hasher.clone(), Arc::clone(&chunks));
-        let thread = std::thread::spawn(move || Run::write(&path, &mine, &hasher));
+        let mut sum = self.history.empty_like();
+        let thread = std::thread::spawn(move || {
+            mine.iter().flatten().for_each(|r| sum.add_transfer(r));
+            Ok((Run::write(&path, &mine, &hasher)?, sum))
+        });
         self.writing = Some(Writing { chunks, thread });
         self.report.runs += 1;
         Ok(())
@@ -224,10 +268,11 @@ impl<'s, 'o> Spill<'s, 'o> {
     fn wait_for_run(&mut self) -> std::io::Result<()> {
         if let Some(writing) = self.writing.take() {
             // Invariant: Run::write does not panic.
-            let run = writing
+            let (run, sum) = writing
                 .thread
                 .join()
                 .expect("the run writer does not panic")?;
+            self.history.merge(&sum);
             self.report.scratch_bytes += run.len;
             self.runs.push(run);
         }
@@ -235,23 +280,27 @@ impl<'s, 'o> Spill<'s, 'o> {
     }
 
     /// The report, or the first scratch file error.
-    fn finish(&mut self) -> Result<SpillReport> {
+    fn finish(&mut self) -> Result<()> {
         let waited = self.wait_for_run();
+        for record in self.pending.iter().flatten() {
+            self.history.add_transfer(record);
+        }
         match self.error.take().map_or(waited, Err) {
-            Ok(()) => Ok(self.report),
+            Ok(()) => Ok(()),
             Err(e) => Err(Error::Io(e)),
         }
     }
 }
 
 impl ReplayHost for Spill<'_, '_> {
-    fn prepare(
+    fn execute(
         &mut self,
         sequence: u64,
         command: &Command,
+        who: Attribution,
         now: u64,
         ledger: &mut Ledger,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<std::result::Result<Reply, BatchError>, String> {
         const FAILED: &str = "the replay's scratch files could not be written or read";
         if self.error.is_some() {
             return Err(FAILED.into());
@@ -259,31 +308,18 @@ impl ReplayHost for Spill<'_, '_> {
         if ledger.needs_evicted_history(command) {
             self.needs_history_at = Some(sequence);
         }
-        for _ in 0..LOAD_ROUNDS_MAX {
-            let wanted = ledger.transfers_to_load(command, now);
-            if wanted.is_empty() {
-                break;
+        let executed = ledger.execute_fetching(command, who, now, &mut |id| {
+            let found = self.find(id)?;
+            if found.is_some() {
+                self.report.loaded += 1;
+                self.loaded_since_eviction.insert(id);
             }
-            for id in wanted {
-                match self.find(id) {
-                    Ok(Some(record)) => {
-                        self.report.loaded += 1;
-                        ledger.load_transfer(record);
-                    }
-                    Ok(None) => ledger.load_absent(id),
-                    Err(e) => {
-                        self.error = Some(e);
-                        return Err(FAILED.into());
-                    }
-                }
-            }
-            // Only an operation names more once what it reads is loaded (its plan); any
-            // other command named every id it looks up in the first round.
-            if !matches!(command, Command::Operate(_)) {
-                break;
-            }
-        }
-        Ok(())
+            Ok(found)
+        });
+        executed.map_err(|e: std::io::Error| {
+            self.error = Some(e);
+            FAILED.to_owned()
+        })
     }
 
     fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger) {
@@ -440,6 +476,114 @@ impl Drop for ScratchDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::file::OsIo;
+    use crate::index::Index;
+    use crate::index_history::{decode_run, encode_run};
+    use crate::segment::read_journal;
+    use crate::{Store, StoreOptions, INDEX_DIR_NAME};
+    use ledger_core::{AccountId, AccountKind, Amount, NewAccount, Policy, Transfer, Unit};
+
+    /// A directory removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!(
+                "ledger-store-replay-spill-{name}-{}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A ledger of a fund and 8 members paid by 12,000 services, its index up to date.
+    fn ledger(dir: &Path) {
+        const NOW: u64 = 1_767_225_600_000_000_000;
+        let policy = Policy::units_only(vec![Unit::new(1, "hours", 2)]);
+        let store = Store::create(dir, &policy, NOW, StoreOptions::default()).unwrap();
+        let id = |n: u128| AccountId::new(n).unwrap();
+        let mut accounts = vec![NewAccount::new(id(1), 1, AccountKind::Issuer)];
+        accounts.extend((100..108).map(|n| NewAccount::new(id(n), 1, AccountKind::Member)));
+        store.create_accounts(accounts, NOW).unwrap();
+        for batch in 0..12u128 {
+            let services = (1..=1_000u128)
+                .map(|i| {
+                    let n = batch * 1_000 + i;
+                    let amount = Amount::from_minor(1 + (n % 300) as u64, 2).unwrap();
+                    Transfer::new(
+                        TransferId::new(n).unwrap(),
+                        id(1),
+                        id(100 + n % 8),
+                        amount,
+                        1,
+                    )
+                })
+                .collect();
+            store
+                .create_transfers(services, NOW + 1 + batch as u64)
+                .unwrap();
+        }
+        store.close().unwrap();
+    }
+
+    #[test]
+    fn the_history_of_transfers_let_go_is_compared_through_their_sum() {
+        let dir = Scratch::new("history");
+        ledger(&dir.0);
+        let scratch = Scratch::new("history-scratch");
+        let spilling = Spilling {
+            resident_transfers: 100,
+            run_versions: 3_000,
+            scratch: scratch.0.clone(),
+        };
+        let bytes = read_journal(&OsIo, &dir.0, &[]).unwrap().bytes;
+        let replay =
+            || replay_spilling(&bytes, None, &spilling, &mut |_| {}, &mut |_, _, _, _| {}).unwrap();
+        let index_path = dir.0.join(INDEX_DIR_NAME);
+        let (replayed, spilled) = replay();
+        assert!(replayed.ledger.evicted_transfer_count() >= 8_000);
+        // 12,000 transfers, less the unchained tail still held: two entries each.
+        let held = replayed.ledger.resident_transfer_count() as u64;
+        assert_eq!(spilled.history.entries(), 2 * (12_000 - held));
+        {
+            let index = Index::open(&index_path).unwrap();
+            let found = index
+                .live()
+                .compare_spilled(&replayed.ledger, &spilled.history);
+            assert_eq!(found.unwrap(), None);
+        }
+
+        // Member 101's first statement entry (an early transfer, let go by the replay) names
+        // another code: no balance or count changes, only the entry.
+        {
+            let db = sled::open(&index_path).unwrap();
+            let tree = db.open_tree(db.get(b"live").unwrap().unwrap()).unwrap();
+            let member = AccountId::new(101).unwrap();
+            let prefix = crate::index_history::account_prefix(member);
+            let (key, value) = tree.scan_prefix(prefix).next().unwrap().unwrap();
+            let mut run = decode_run(&key, &value).unwrap();
+            run.entries[0].code += 1;
+            tree.insert(key, encode_run(&run)).unwrap();
+            db.flush().unwrap();
+        }
+        let index = Index::open(&index_path).unwrap();
+        let (replayed, spilled) = replay();
+        // A comparison that skips what the ledger does not hold cannot see it.
+        assert_eq!(index.live().compare(&replayed.ledger).unwrap(), None);
+        let found = index
+            .live()
+            .compare_spilled(&replayed.ledger, &spilled.history);
+        let why = found.unwrap().expect("the changed entry is found");
+        assert!(why.contains("the replay let go"), "{why}");
+    }
 
     #[test]
     fn a_run_filter_has_no_false_negatives_and_few_false_positives() {

@@ -176,7 +176,7 @@ pub fn verify_dir_with_index(
         let replayed = read_journal(&OsIo, dir, archives).and_then(|image| {
             let mut snapshots = ReplayCheck::new(&OsIo, dir, &image.bytes)?;
             let spilling = Spilling::default();
-            let (replayed, _) =
+            let (replayed, spilled) =
                 replay_spilling(&image.bytes, key, &spilling, progress, &mut |s, _, _, l| {
                     snapshots.observe(s, l)
                 })
@@ -184,20 +184,23 @@ pub fn verify_dir_with_index(
             let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
             let head = replayed.head;
             report.snapshots_checked = snapshots.finish((head.sequence, head.len))?;
-            Ok((replayed, report))
+            Ok((replayed, spilled, report))
         });
         (
             replayed,
             copy.join().expect("opening the index does not panic"),
         )
     });
-    let (replayed, mut report) = replayed?;
+    let (replayed, spilled, mut report) = replayed?;
     let head = replayed.head;
     let index = match copy.at_head(head)? {
         Ok(index) => index,
         Err(why) => return Ok((report, Some(why))),
     };
-    if let Some(diff) = index.live().compare(&replayed.ledger)? {
+    let compared = index
+        .live()
+        .compare_spilled(&replayed.ledger, &spilled.history)?;
+    if let Some(diff) = compared {
         return Err(Corruption {
             segment: None,
             sequence: head.sequence,

@@ -289,7 +289,7 @@ fn a_first_cap_needs_every_transfer_and_a_replay_holds_them_until_it() {
     // transfer up to the amendment.
     let bytes = journal_bytes(dir.path());
     let scratch = Scratch::new("spill-amend");
-    let (replayed, report) = replay_spilling(
+    let (replayed, spilled) = replay_spilling(
         &bytes,
         None,
         &tiny(&scratch),
@@ -297,6 +297,7 @@ fn a_first_cap_needs_every_transfer_and_a_replay_holds_them_until_it() {
         &mut |_, _, _, _| {},
     )
     .unwrap();
+    let report = spilled.report;
     assert_eq!(replayed.ledger.state_digest(), digest);
     assert_eq!(report.restarts, 1, "{report:?}");
     assert!(report.evicted > 0, "{report:?}");
@@ -337,7 +338,7 @@ fn a_spilling_replay_loads_back_what_it_let_go_and_leaves_no_scratch_file() {
     // Retries, reversals, posts and voids of transfers long evicted: each outcome equals the
     // recorded one only when the version loaded back is the right one.
     let scratch = Scratch::new("spill");
-    let (replayed, report) = replay_spilling(
+    let (replayed, spilled) = replay_spilling(
         &bytes,
         None,
         &tiny(&scratch),
@@ -345,6 +346,7 @@ fn a_spilling_replay_loads_back_what_it_let_go_and_leaves_no_scratch_file() {
         &mut |_, _, _, _| {},
     )
     .unwrap();
+    let report = spilled.report;
     assert_eq!(replayed.ledger.state_digest(), digest);
     assert!(report.runs >= 3 && report.loaded >= 100, "{report:?}");
     assert_eq!(report.restarts, 0);

@@ -9,8 +9,9 @@
 //! transfers in memory (`StoreOptions::resident_transfers`, docs/FORMAT.md §16.4): the index
 //! built by the first open holds the evicted ones, and the snapshot holds only what memory
 //! does. `resident_transfers` echoes N (null without it), and `open_resident_transfers` is how
-//! many transfers the open from the snapshot holds in memory. The replay-based figures
-//! (`verify_replay`, `replay`) keep every transfer in memory either way.
+//! many transfers the open from the snapshot holds in memory. `replay` keeps every transfer in
+//! memory either way; `verify_replay` keeps at most 524,288 and spills the others to scratch
+//! files (`ledger_store::replay_spill`), as `timebank verify --replay` does.
 //!
 //! The journal is written in segments under `--segment-bytes` (default 256 MiB, the store's);
 //! `segments` is how many there are, `journal_bytes` their records' bytes and `file_bytes` the
@@ -23,14 +24,19 @@
 //! written here has not until the first run's open below builds it: `verify_index_checked`
 //! says whether it was compared, and `verify_index_not_checked` why not, or null). With `--verify-runs R` the default verify runs R times
 //! (`verify_runs_s`, every run; `verify_s` stays the first and `verify_median_s` is the median);
+//! Then `verify_replay` times `verify_dir` in a child process of this binary (`--verify-replay
+//! DIR`): the one replay `timebank verify --replay` runs (as `verify_dir_with_index`, before it
+//! compares the index), every command replayed through the engine with its memory bounded;
+//! `verify_replay_s`, `verify_replay_transfers_per_s` and `verify_replay_peak_rss_bytes` (the
+//! child's peak resident memory, `VmHWM`, which holds the journal's image).
 //! `--verify-only` stops there and prints `transfers` (as the audit counts them), `records`,
-//! `journal_bytes`, `segments`, `write_s` and those fields alone. `verify_replay` is
-//! `verify_dir`, the one replay `timebank verify --replay` runs (as `verify_dir_with_index`,
-//! before it compares the index): every command replayed through the engine. `replay` is the replay alone on bytes in memory; `audit` the audit alone.
+//! `journal_bytes`, `segments`, `write_s` and those fields alone. `replay` is the replay alone on
+//! bytes in memory with every transfer kept; `audit` the audit alone.
 //! `--no-replay` leaves out every figure that replays with every transfer in memory or reads
-//! the journal into memory beside the store (`verify_replay`, `replay`, `audit`, `file_bytes`,
-//! and `open_replay_s`, then null), so that a journal whose transfers do not fit in memory is
-//! measured: the default verify, the index build, the snapshot and the open from it.
+//! the journal into memory beside the store (`replay`, `audit`, `file_bytes`, and
+//! `open_replay_s`, then null), so that a journal whose transfers do not fit in memory is
+//! measured: the default verify, `verify_replay`, the index build, the snapshot and the open
+//! from it.
 //!
 //! Then the ledger is opened as a store: the first open builds the sled index (`index_build_s`,
 //! a full replay), times the state digest of the state in memory (`state_digest_s`: what a
