@@ -12,7 +12,8 @@
 //! newest version is always the one the next command must see.
 //!
 //! The files live in a directory of their own under [`Spilling::scratch`] (the system's
-//! temporary directory by default), removed when the replay ends; they are never read by
+//! temporary directory by default), made when the first run is written (a replay that spills
+//! nothing touches no file) and removed when the replay ends; they are never read by
 //! anything else, so their layout is not in docs/FORMAT.md: per record a u16 length (LE) and
 //! the transfer's encoding of FORMAT.md §16.1.
 
@@ -155,7 +156,8 @@ struct Writing {
 /// The replay's host: evicts, spills, and loads back.
 struct Spill<'s, 'o> {
     limits: &'s Spilling,
-    scratch: Arc<ScratchDir>,
+    /// Made when the first run is written: a replay that spills nothing touches no file.
+    scratch: Option<ScratchDir>,
     /// Versions evicted since the last run was started.
     pending: Chunks,
     pending_versions: usize,
@@ -184,7 +186,7 @@ impl<'s, 'o> Spill<'s, 'o> {
     fn new(limits: &'s Spilling, evict_after: u64, observer: Observer<'o>) -> Result<Self> {
         Ok(Spill {
             limits,
-            scratch: Arc::new(ScratchDir::new(&limits.scratch)?),
+            scratch: None,
             pending: Vec::new(),
             pending_versions: 0,
             writing: None,
@@ -253,12 +255,17 @@ impl<'s, 'o> Spill<'s, 'o> {
         self.wait_for_run()?;
         let chunks = Arc::new(std::mem::take(&mut self.pending));
         self.pending_versions = 0;
-        let path = self.scratch.path.join(format!("run-{}", self.report.runs));
+        let dir = match &self.scratch {
+            Some(dir) => dir,
+            None => self.scratch.insert(ScratchDir::new(&self.limits.scratch)?),
+        };
+        let path = dir.path.join(format!("run-{}", self.report.runs));
         let (hasher, mine) = (self.hasher.clone(), Arc::clone(&chunks));
         let mut sum = self.history.empty_like();
         let thread = std::thread::spawn(move || {
             mine.iter().flatten().for_each(|r| sum.add_transfer(r));
-            Ok((Run::write(&path, &mine, &hasher)?, sum))
+            let run = Run::write(&path, &mine, &hasher).map_err(|e| in_scratch(&path, e))?;
+            Ok((run, sum))
         });
         self.writing = Some(Writing { chunks, thread });
         self.report.runs += 1;
@@ -332,8 +339,15 @@ impl ReplayHost for Spill<'_, '_> {
     }
 }
 
+/// `e`, naming the scratch file or directory it happened to.
+fn in_scratch(path: &Path, e: std::io::Error) -> std::io::Error {
+    let what = format!("the replay's scratch file {}: {e}", path.display());
+    std::io::Error::new(e.kind(), what)
+}
+
 /// One sorted run in a scratch file.
 struct Run {
+    path: PathBuf,
     file: File,
     /// The first id of each block and where the block starts.
     blocks: Vec<(TransferId, u64)>,
@@ -372,6 +386,7 @@ impl Run {
         out.flush()?;
         drop(out);
         Ok(Run {
+            path: path.to_path_buf(),
             file,
             blocks,
             len,
@@ -390,8 +405,11 @@ impl Run {
         let start = self.blocks[block].1;
         let end = self.blocks.get(after).map_or(self.len, |b| b.1);
         let mut bytes = vec![0; (end - start) as usize];
-        self.file.read_exact_at(&mut bytes, start)?;
-        let damaged = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why);
+        (self.file.read_exact_at(&mut bytes, start)).map_err(|e| in_scratch(&self.path, e))?;
+        let damaged = |why: &str| {
+            let e = std::io::Error::new(std::io::ErrorKind::InvalidData, why);
+            in_scratch(&self.path, e)
+        };
         let wanted = id.get().to_le_bytes();
         let mut rest = &bytes[..];
         while let Some((size, after)) = rest.split_first_chunk::<2>() {
@@ -461,7 +479,7 @@ impl ScratchDir {
         static MADE: AtomicU64 = AtomicU64::new(0);
         let n = MADE.fetch_add(1, Ordering::Relaxed);
         let path = under.join(format!("timebank-replay-{}-{n}", std::process::id()));
-        std::fs::create_dir(&path)?;
+        std::fs::create_dir(&path).map_err(|e| in_scratch(&path, e))?;
         Ok(ScratchDir { path })
     }
 }
