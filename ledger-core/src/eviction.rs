@@ -37,12 +37,21 @@ impl Ledger {
     /// the records the host must keep to load them back later: each evicted transfer as it stands
     /// now, and each loaded record a command changed since, oldest first then by id.
     pub fn evict_transfers(&mut self, keep: usize) -> Vec<TransferRecord> {
+        let mut out = Vec::new();
+        self.evict_transfers_into(keep, &mut out);
+        out
+    }
+
+    /// [`Ledger::evict_transfers`], appending the records to `out`: a host that evicts often
+    /// uses one buffer again rather than allocating (and the kernel zeroing) a fresh one each
+    /// time.
+    pub fn evict_transfers_into(&mut self, keep: usize, out: &mut Vec<TransferRecord>) {
         let before = self
             .transfers
             .len()
             .saturating_sub(keep)
             .min(self.history.chained);
-        self.transfers.evict(before)
+        self.transfers.evict(before, out);
     }
 
     /// Puts back the record the host kept for an evicted id, for the next command (ignored when

@@ -294,10 +294,11 @@ impl TransferTable {
     /// Evicts the settled transfers before position `before` (at most the chained ones: the
     /// caller bounds it), keeping the pending holds aside; then every record loaded back.
     /// Returns what the store must keep: each evicted transfer as it stands now, and each loaded
-    /// record a command changed since it was loaded (its new state), oldest first.
-    pub fn evict(&mut self, before: usize) -> Vec<TransferRecord> {
+    /// record a command changed since it was loaded (its new state), oldest first: appended
+    /// to `out`.
+    pub fn evict(&mut self, before: usize, out: &mut Vec<TransferRecord>) {
         let count = before.saturating_sub(self.first).min(self.records.len());
-        let mut out = Vec::with_capacity(count + self.held.len());
+        out.reserve(count + self.held.len());
         let mut still_held = Vec::new();
         for at in 0..count {
             let id = self.records[at].id();
@@ -344,7 +345,6 @@ impl TransferTable {
             self.evicted.insert(record.id());
         }
         out.extend(changed);
-        out
     }
 
     /// An empty table for a snapshot's transfers: `first` were evicted or kept aside, and the

@@ -2,11 +2,11 @@
 //! --replay` checks the index's history entries of the transfers its replay let go, without
 //! holding those transfers or looking each one up.
 //!
-//! Each (account, entry) pair is hashed with two SipHash keys drawn at random for the
-//! verification, and the hashes are added (wrapping) into two 64-bit lanes with a count. Two
+//! Each (account, entry) pair is hashed with SipHash under a key drawn at random for the
+//! verification, and the hashes are added (wrapping) into a 64-bit sum beside a count. Two
 //! sums of the same key are equal when they hold the same pairs, in any order; a pair changed,
-//! added or left out changes a lane except with probability about 2^-128, whatever the index
-//! holds, since its writer cannot know the keys.
+//! added or left out changes the sum except with probability about 2^-64, whatever the index
+//! holds, since its writer cannot know the key.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 
@@ -16,8 +16,8 @@ use ledger_core::{AccountId, TransferRecord};
 /// A sum of (account, statement entry) pairs under one pair of keys.
 #[derive(Clone, Debug)]
 pub struct HistorySum {
-    keys: [RandomState; 2],
-    lanes: [u64; 2],
+    key: RandomState,
+    sum: u64,
     entries: u64,
 }
 
@@ -31,8 +31,8 @@ impl HistorySum {
     /// An empty sum under fresh random keys.
     pub fn new() -> HistorySum {
         HistorySum {
-            keys: [RandomState::new(), RandomState::new()],
-            lanes: [0; 2],
+            key: RandomState::new(),
+            sum: 0,
             entries: 0,
         }
     }
@@ -40,8 +40,8 @@ impl HistorySum {
     /// An empty sum under this one's keys, to be compared with it.
     pub fn empty_like(&self) -> HistorySum {
         HistorySum {
-            keys: self.keys.clone(),
-            lanes: [0; 2],
+            key: self.key.clone(),
+            sum: 0,
             entries: 0,
         }
     }
@@ -53,18 +53,12 @@ impl HistorySum {
 
     /// Adds the entry `entry` of `account`'s history.
     pub fn add(&mut self, account: AccountId, entry: &StatementEntry) {
-        let hashes = self.hashes(account, entry);
-        for (lane, hash) in self.lanes.iter_mut().zip(hashes) {
-            *lane = lane.wrapping_add(hash);
-        }
+        self.sum = self.sum.wrapping_add(self.hash(account, entry));
         self.entries += 1;
     }
 
     fn remove(&mut self, account: AccountId, entry: &StatementEntry) {
-        let hashes = self.hashes(account, entry);
-        for (lane, hash) in self.lanes.iter_mut().zip(hashes) {
-            *lane = lane.wrapping_sub(hash);
-        }
+        self.sum = self.sum.wrapping_sub(self.hash(account, entry));
         self.entries = self.entries.wrapping_sub(1);
     }
 
@@ -89,32 +83,28 @@ impl HistorySum {
 
     /// Adds another sum of the same keys.
     pub fn merge(&mut self, other: &HistorySum) {
-        for (lane, theirs) in self.lanes.iter_mut().zip(other.lanes) {
-            *lane = lane.wrapping_add(theirs);
-        }
+        self.sum = self.sum.wrapping_add(other.sum);
         self.entries = self.entries.wrapping_add(other.entries);
     }
 
     /// Whether the two sums hold the same pairs (they must share keys: one made by
     /// [`HistorySum::empty_like`] of the other).
     pub fn same_as(&self, other: &HistorySum) -> bool {
-        self.lanes == other.lanes && self.entries == other.entries
+        self.sum == other.sum && self.entries == other.entries
     }
 
-    fn hashes(&self, account: AccountId, entry: &StatementEntry) -> [u64; 2] {
-        self.keys.each_ref().map(|key| {
-            let mut h = key.build_hasher();
-            h.write_u128(account.get());
-            h.write_u128(entry.transfer.get());
-            h.write_u64(entry.timestamp);
-            h.write_u64(entry.served_at);
-            h.write_u16(entry.code);
-            h.write_u128(entry.counterparty.get());
-            // One value, one encoding: 2.5 and 2.50 are the same amount.
-            h.write(&entry.amount.normalize().serialize());
-            h.write_u8(u8::from(entry.reversal) | (u8::from(entry.posted) << 1));
-            h.finish()
-        })
+    fn hash(&self, account: AccountId, entry: &StatementEntry) -> u64 {
+        let mut h = self.key.build_hasher();
+        h.write_u128(account.get());
+        h.write_u128(entry.transfer.get());
+        h.write_u64(entry.timestamp);
+        h.write_u64(entry.served_at);
+        h.write_u16(entry.code);
+        h.write_u128(entry.counterparty.get());
+        // One value, one encoding: 2.5 and 2.50 are the same amount.
+        h.write(&entry.amount.normalize().serialize());
+        h.write_u8(u8::from(entry.reversal) | (u8::from(entry.posted) << 1));
+        h.finish()
     }
 }
 

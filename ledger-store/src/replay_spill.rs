@@ -6,7 +6,7 @@
 //! is about to check, so it keeps the transfers it evicts itself. The scratch files are sorted
 //! runs: the versions evicted since the last run are held in memory until there are
 //! [`Spilling::run_versions`] of them, then written sorted by id, with one id and offset per
-//! block of [`BLOCK_RECORDS`] in memory and a Bloom filter of the run's ids. A lookup asks the
+//! block of 32 records in memory and a Bloom filter of the run's ids. A lookup asks the
 //! runs newest first (a transfer evicted, loaded back, changed and evicted again is in a newer
 //! run), reading one block of a run whose filter says "maybe". A replay runs forward, so the
 //! newest version is always the one the next command must see.
@@ -39,6 +39,8 @@ use crate::replay::{replay_from, Observer, Progress, ReplayHost, Replayed};
 
 /// Records in a block of a run: a lookup reads one block.
 const BLOCK_RECORDS: usize = 32;
+/// Empty chunk buffers kept for the next evictions (a run is usually two or three chunks).
+const SPARE_CHUNKS: usize = 4;
 /// Bits of a run's filter per id: about 0.1% of the ids not in the run pass it.
 const FILTER_BITS_PER_ID: usize = 16;
 
@@ -164,6 +166,8 @@ struct Spill<'s, 'o> {
     writing: Option<Writing>,
     /// Oldest first.
     runs: Vec<Run>,
+    /// Empty chunk buffers to evict into.
+    spare: Vec<Vec<TransferRecord>>,
     hasher: IdHasherBuilder,
     /// Evicts only after this record.
     evict_after: u64,
@@ -191,6 +195,7 @@ impl<'s, 'o> Spill<'s, 'o> {
             pending_versions: 0,
             writing: None,
             runs: Vec::new(),
+            spare: Vec::new(),
             hasher: IdHasherBuilder::default(),
             evict_after,
             evicted_at: 0,
@@ -227,8 +232,10 @@ impl<'s, 'o> Spill<'s, 'o> {
             return Ok(());
         }
         self.evicted_at = count;
-        let mut chunk = ledger.evict_transfers(keep);
+        let mut chunk = self.spare.pop().unwrap_or_default();
+        ledger.evict_transfers_into(keep, &mut chunk);
         if chunk.is_empty() {
+            self.spare.push(chunk);
             return Ok(());
         }
         // A settled transfer's entries never change: count each once.
@@ -282,6 +289,14 @@ impl<'s, 'o> Spill<'s, 'o> {
             self.history.merge(&sum);
             self.report.scratch_bytes += run.len;
             self.runs.push(run);
+            // The writer has let go of its share: the chunks' buffers serve the next evictions.
+            if let Ok(chunks) = Arc::try_unwrap(writing.chunks) {
+                for mut chunk in chunks {
+                    chunk.clear();
+                    self.spare.push(chunk);
+                }
+                self.spare.truncate(SPARE_CHUNKS);
+            }
         }
         Ok(())
     }
