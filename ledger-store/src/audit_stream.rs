@@ -32,12 +32,70 @@ pub(crate) const PIECE_BYTES: usize = 4 << 20;
 const BUFFERS: usize = 4;
 
 /// Records read in one piece, for a hashing thread.
-struct Piece {
-    buffer: Vec<u8>,
+pub(crate) struct Piece {
+    pub buffer: Vec<u8>,
     /// Where the buffer's first byte is in the journal image.
-    image_offset: u64,
+    pub image_offset: u64,
     /// `(start, length)` in the buffer of each whole record it holds.
-    frames: Vec<(usize, usize)>,
+    pub frames: Vec<(usize, usize)>,
+}
+
+/// Reads the journal of `dir` (with segments moved to `archives`) in pieces of `piece_bytes` on
+/// a thread of its own, checking what the audit's reader does and each record's checksum too,
+/// and hands the pieces in journal order to `consume` on the calling thread, which sends each
+/// buffer back once done with it. `Some((consumed, head, bytes))`: every record read and
+/// checked, `consume`'s result, the last record and the records' bytes; `None` at the first
+/// thing a clean journal does not have, or when `consume` gives up (it returns `None`).
+pub(crate) fn read_in_pieces<R>(
+    io: &dyn JournalIo,
+    dir: &Path,
+    archives: &[PathBuf],
+    key: Option<&CheckpointKey>,
+    piece_bytes: usize,
+    consume: impl FnOnce(Receiver<Piece>, SyncSender<Vec<u8>>) -> Option<R>,
+) -> Option<(R, crate::journal::Head)> {
+    let found = find_segments(io, dir, archives).ok()??;
+    let numbered = (1..).zip(&found).all(|(n, (index, _))| *index == n);
+    if found.is_empty() || !numbered {
+        return None;
+    }
+    let failed = AtomicBool::new(false);
+    let (free_tx, free_rx) = sync_channel::<Vec<u8>>(BUFFERS);
+    for _ in 0..BUFFERS {
+        free_tx.send(Vec::new()).ok()?;
+    }
+    let (work_tx, work_rx) = sync_channel::<Piece>(BUFFERS);
+    let (read, consumed) = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut reader = Reader {
+                io,
+                key,
+                piece_bytes: piece_bytes.max(1),
+                hash: true,
+                free: free_rx,
+                spare: None,
+                work: work_tx,
+                failed: &failed,
+                chain: Chain::default(),
+                records: 0,
+                image_len: 0,
+            };
+            let read = reader.read_all(&found);
+            (read, reader.chain)
+        });
+        // The consumer owns its ends of both queues: when it returns, early or not, the
+        // reader's next send or receive fails and it stops.
+        let consumed = consume(work_rx, free_tx);
+        if consumed.is_none() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        let read = reader.join().expect("the reader does not panic");
+        (read, consumed)
+    });
+    let (segments, chain) = read;
+    segments?;
+    let head = chain.head().ok()?;
+    Some((consumed?, head))
 }
 
 /// Audits the journal of the data directory `dir` (with segments moved to `archives`) in
@@ -72,6 +130,7 @@ pub(crate) fn audit_in_pieces(
             io,
             key,
             piece_bytes: piece_bytes.max(1),
+            hash: false,
             free: free_rx,
             spare: None,
             work: work_tx,
@@ -151,6 +210,8 @@ struct Reader<'a> {
     io: &'a dyn JournalIo,
     key: Option<&'a CheckpointKey>,
     piece_bytes: usize,
+    /// Whether the reader checks each record's checksum itself (else the hashing threads do).
+    hash: bool,
     free: Receiver<Vec<u8>>,
     /// A buffer read into but not queued (it held no whole record).
     spare: Option<Vec<u8>>,
@@ -214,6 +275,9 @@ impl Reader<'_> {
             while start < len {
                 match parse_frame(&buffer[start..], image_offset + start as u64) {
                     Ok(frame) => {
+                        if self.hash && !frame.hash_matches() {
+                            return None;
+                        }
                         self.chain.next(&frame, self.key).ok()?;
                         frames.push((start, frame.len()));
                         start += frame.len();

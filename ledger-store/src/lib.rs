@@ -79,6 +79,7 @@ pub mod proof;
 pub mod record;
 pub mod replay;
 pub mod replay_spill;
+mod replay_stream;
 pub mod segment;
 pub mod signed_checkpoint;
 pub mod sim_disk;

@@ -276,6 +276,49 @@ fn replay_image(
     })
 }
 
+/// A replay fed one record at a time, in journal order, each already checked for its checksum,
+/// sequence number and link (by a reader of the journal in pieces,
+/// [`crate::audit_stream::read_in_pieces`]).
+pub(crate) struct Stepper<'k> {
+    state: ReplayState,
+    key: Option<&'k CheckpointKey>,
+}
+
+impl<'k> Stepper<'k> {
+    pub(crate) fn new(key: Option<&'k CheckpointKey>) -> Stepper<'k> {
+        Stepper {
+            state: ReplayState::default(),
+            key,
+        }
+    }
+
+    /// Applies the next record (its time, body and checkpoint digest checked as [`replay`]
+    /// does).
+    pub(crate) fn step(
+        &mut self,
+        frame: &Frame<'_>,
+        host: &mut dyn ReplayHost,
+    ) -> Result<(), Corruption> {
+        self.state.apply(frame, self.key, host)
+    }
+
+    /// Records applied so far.
+    pub(crate) fn records(&self) -> u64 {
+        self.state.records
+    }
+
+    /// The state so far (none before the genesis record).
+    pub(crate) fn ledger(&self) -> Option<&Ledger> {
+        self.state.ledger.as_ref()
+    }
+
+    /// What the records applied make.
+    pub(crate) fn finish(self, progress: &mut dyn FnMut(Progress)) -> Result<Replayed, Corruption> {
+        let total = self.state.records;
+        self.state.finish(None, total, progress)
+    }
+}
+
 /// The hashing thread: checksum, sequence number and link of every frame, in order.
 fn hash_and_link(
     bytes: &[u8],

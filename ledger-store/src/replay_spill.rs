@@ -109,7 +109,7 @@ pub fn replay_spilling(
     let mut restarts = 0;
     let mut evict_after = 0;
     loop {
-        let mut host = Spill::new(spilling, evict_after, &mut *observer)?;
+        let mut host = Spill::new(spilling, evict_after, &mut *observer);
         let replayed = replay_from(bytes, key, None, progress, &mut host);
         host.finish()?;
         match (replayed, host.needs_history_at) {
@@ -120,18 +120,8 @@ pub fn replay_spilling(
             }
             (replayed, _) => {
                 let replayed = replayed?;
-                // What was loaded back and is still held is compared as the ledger holds it.
-                for id in &host.loaded_since_eviction {
-                    if let Some(record) = replayed.ledger.transfer(*id) {
-                        host.history.remove_transfer(record);
-                    }
-                }
-                let report = SpillReport {
-                    restarts,
-                    ..host.report
-                };
-                let history = host.history;
-                return Ok((replayed, Spilled { report, history }));
+                let spilled = host.spilled(&replayed, restarts);
+                return Ok((replayed, spilled));
             }
         }
     }
@@ -156,7 +146,7 @@ struct Writing {
 }
 
 /// The replay's host: evicts, spills, and loads back.
-struct Spill<'s, 'o> {
+pub(crate) struct Spill<'s, 'o> {
     limits: &'s Spilling,
     /// Made when the first run is written: a replay that spills nothing touches no file.
     scratch: Option<ScratchDir>,
@@ -173,7 +163,8 @@ struct Spill<'s, 'o> {
     evict_after: u64,
     /// The ledger's transfer count at the last eviction.
     evicted_at: usize,
-    needs_history_at: Option<u64>,
+    /// The record that needed every transfer in memory when some were evicted, if any.
+    pub(crate) needs_history_at: Option<u64>,
     /// Ids loaded back since the last eviction: one the eviction returns was counted in
     /// `history` when first evicted.
     loaded_since_eviction: HashSet<TransferId, IdHasherBuilder>,
@@ -187,8 +178,9 @@ struct Spill<'s, 'o> {
 }
 
 impl<'s, 'o> Spill<'s, 'o> {
-    fn new(limits: &'s Spilling, evict_after: u64, observer: Observer<'o>) -> Result<Self> {
-        Ok(Spill {
+    /// A host that evicts after record `evict_after` only.
+    pub(crate) fn new(limits: &'s Spilling, evict_after: u64, observer: Observer<'o>) -> Self {
+        Spill {
             limits,
             scratch: None,
             pending: Vec::new(),
@@ -205,7 +197,7 @@ impl<'s, 'o> Spill<'s, 'o> {
             error: None,
             report: SpillReport::default(),
             observer,
-        })
+        }
     }
 
     /// The newest version of `id` evicted so far, if any.
@@ -301,8 +293,8 @@ impl<'s, 'o> Spill<'s, 'o> {
         Ok(())
     }
 
-    /// The report, or the first scratch file error.
-    fn finish(&mut self) -> Result<()> {
+    /// Once the replay stopped: the last run written, or the first scratch file error.
+    pub(crate) fn finish(&mut self) -> Result<()> {
         let waited = self.wait_for_run();
         for record in self.pending.iter().flatten() {
             self.history.add_transfer(record);
@@ -310,6 +302,26 @@ impl<'s, 'o> Spill<'s, 'o> {
         match self.error.take().map_or(waited, Err) {
             Ok(()) => Ok(()),
             Err(e) => Err(Error::Io(e)),
+        }
+    }
+}
+
+impl Spill<'_, '_> {
+    /// What the replay that made `replayed` (after `restarts` restarts) spilled.
+    pub(crate) fn spilled(mut self, replayed: &Replayed, restarts: u64) -> Spilled {
+        // What was loaded back and is still held is compared as the ledger holds it.
+        for id in &self.loaded_since_eviction {
+            if let Some(record) = replayed.ledger.transfer(*id) {
+                self.history.remove_transfer(record);
+            }
+        }
+        let report = SpillReport {
+            restarts,
+            ..self.report
+        };
+        Spilled {
+            report,
+            history: self.history,
         }
     }
 }

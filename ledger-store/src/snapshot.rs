@@ -675,6 +675,82 @@ impl ReplayCheck {
     }
 }
 
+/// [`ReplayCheck`] for a journal replayed as it is read, record by record: what it needs of
+/// the journal is noted on the way ([`StreamCheck::before`]), and the files are checked at the
+/// end.
+pub(crate) struct StreamCheck {
+    /// The records the snapshot files' names say they follow, ascending.
+    named: Vec<u64>,
+    /// How many of them the replay has passed.
+    passed: usize,
+    found: FoundRecords,
+    /// The newest command record seen.
+    last_command: Option<u64>,
+    /// Per named record: the replayed state's digest after the last command record at or
+    /// before it, or `None` when there is none.
+    digests: BTreeMap<u64, Option<Hash>>,
+}
+
+impl StreamCheck {
+    pub(crate) fn new(io: &dyn JournalIo, dir: &Path) -> std::io::Result<StreamCheck> {
+        let mut named: Vec<u64> = list(io, dir)?.0.into_iter().map(|(n, _)| n).collect();
+        named.sort_unstable();
+        named.dedup();
+        Ok(StreamCheck {
+            named,
+            passed: 0,
+            found: FoundRecords::new(),
+            last_command: None,
+            digests: BTreeMap::new(),
+        })
+    }
+
+    /// Called before the replay applies `frame`, with the state before it: the state of every
+    /// snapshot named before this record is this one (checkpoints change no state).
+    pub(crate) fn before(&mut self, frame: &crate::record::Frame<'_>, state: Option<&Ledger>) {
+        self.pass_before(frame.sequence(), state);
+        self.found.note(frame, &self.named);
+        if frame.kind() == RecordKind::Command {
+            self.last_command = Some(frame.sequence());
+        }
+    }
+
+    fn pass_before(&mut self, sequence: u64, state: Option<&Ledger>) {
+        while let Some(&at) = self.named.get(self.passed).filter(|&&at| at < sequence) {
+            let digest = self.last_command.and(state).map(Ledger::state_digest);
+            self.digests.insert(at, digest);
+            self.passed += 1;
+        }
+    }
+
+    /// After the last record, with the final state: every snapshot file checked (structure,
+    /// hash, binding, decoded state) and its digest compared with the replayed state after its
+    /// record, as [`ReplayCheck::finish`] does; the number checked.
+    pub(crate) fn finish(
+        mut self,
+        io: &dyn JournalIo,
+        dir: &Path,
+        state: &Ledger,
+        head: (u64, u64),
+    ) -> crate::Result<u64> {
+        self.pass_before(u64::MAX, Some(state));
+        let mut checked = 0;
+        for (file, result) in check_all(io, dir, &self.found)? {
+            let header = result.map_err(|why| damaged(&file, why, head))?;
+            let replayed = self.digests.get(&header.sequence).copied().flatten();
+            if replayed.is_some_and(|digest| digest != header.state_digest) {
+                let why = format!(
+                    "its state differs from the replayed state after record {}",
+                    header.sequence
+                );
+                return Err(damaged(&file, why, head).into());
+            }
+            checked += 1;
+        }
+        Ok(checked)
+    }
+}
+
 fn damaged(file: &str, why: String, (sequence, offset): (u64, u64)) -> Corruption {
     Corruption {
         segment: None,

@@ -8,7 +8,8 @@ use crate::error::{Corruption, CorruptionReason, Error, Result};
 use crate::file::OsIo;
 use crate::journal::{scan_frames, Head};
 use crate::replay::{replay, Progress, Replayed};
-use crate::replay_spill::{replay_spilling, Spilling};
+use crate::replay_spill::{replay_spilling, Spilled, Spilling};
+use crate::replay_stream::replay_dir_in_pieces;
 use crate::segment::{read_journal, JournalImage};
 use crate::snapshot::ReplayCheck;
 use crate::store::{lock, Store, VerifyReport};
@@ -173,21 +174,8 @@ pub fn verify_dir_with_index(
     // reported before anything the index holds. The snapshots are checked against the replay.
     let (replayed, copy) = std::thread::scope(|s| {
         let copy = s.spawn(|| crate::audit_ledger::open_index_copy(dir));
-        let replayed = read_journal(&OsIo, dir, archives).and_then(|image| {
-            let mut snapshots = ReplayCheck::new(&OsIo, dir, &image.bytes)?;
-            let spilling = Spilling::default();
-            let (replayed, spilled) =
-                replay_spilling(&image.bytes, key, &spilling, progress, &mut |s, _, _, l| {
-                    snapshots.observe(s, l)
-                })
-                .map_err(|e| image.locate(e))?;
-            let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
-            let head = replayed.head;
-            report.snapshots_checked = snapshots.finish((head.sequence, head.len))?;
-            Ok((replayed, spilled, report))
-        });
         (
-            replayed,
+            replay_to_verify(dir, archives, key, true, progress),
             copy.join().expect("opening the index does not panic"),
         )
     });
@@ -211,6 +199,44 @@ pub fn verify_dir_with_index(
     }
     report.index_checked = true;
     Ok((report, None))
+}
+
+/// The replay `timebank verify --replay` runs, with the engine's memory bounded
+/// ([`Spilling::default`]): of the journal read in pieces, or, when that gives way (damage,
+/// a torn tail), of its whole image, which names the problem. With `snapshots`, every snapshot
+/// file is checked against it.
+fn replay_to_verify(
+    dir: &Path,
+    archives: &[PathBuf],
+    key: Option<&CheckpointKey>,
+    snapshots: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Replayed, Spilled, VerifyReport)> {
+    let spilling = Spilling::default();
+    let streamed = replay_dir_in_pieces(&OsIo, dir, archives, key, &spilling, snapshots, progress)?;
+    if let Some(streamed) = streamed {
+        let mut report = report_of(&streamed.replayed, key.is_some())?;
+        report.snapshots_checked = streamed.snapshots_checked;
+        return Ok((streamed.replayed, streamed.spilled, report));
+    }
+    let image = read_journal(&OsIo, dir, archives)?;
+    let mut check = match snapshots {
+        true => Some(ReplayCheck::new(&OsIo, dir, &image.bytes)?),
+        false => None,
+    };
+    let (replayed, spilled) =
+        replay_spilling(&image.bytes, key, &spilling, progress, &mut |s, _, _, l| {
+            if let Some(check) = check.as_mut() {
+                check.observe(s, l)
+            }
+        })
+        .map_err(|e| image.locate(e))?;
+    let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+    let head = replayed.head;
+    if let Some(check) = check {
+        report.snapshots_checked = check.finish((head.sequence, head.len))?;
+    }
+    Ok((replayed, spilled, report))
 }
 
 /// The report of a replay; a torn tail still in the image is corruption here.
@@ -308,6 +334,5 @@ pub fn verify_dir_from(
     key: Option<&CheckpointKey>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport> {
-    let image = read_journal(&OsIo, dir, archives)?;
-    verify_bytes(&image.bytes, key, progress).map_err(|e| image.locate(e))
+    replay_to_verify(dir, archives, key, false, progress).map(|(_, _, report)| report)
 }
