@@ -29,7 +29,8 @@ const PROGRESS_EVERY_RECORDS: u64 = 4096;
 pub struct Progress {
     /// Records replayed or checked so far.
     pub records_done: u64,
-    /// Records in the journal (a torn tail not counted).
+    /// Records in the journal (a torn tail not counted); while a journal is replayed as it is
+    /// read (`timebank verify --replay`), an estimate from the bytes read so far.
     pub records_total: u64,
 }
 
