@@ -106,7 +106,7 @@ fn replay_in_pieces_of(
                     }
                     stepper.step(&frame, &mut host).ok()?;
                     let done = stepper.records();
-                    if done % PROGRESS_EVERY_RECORDS == 0 {
+                    if done.is_multiple_of(PROGRESS_EVERY_RECORDS) {
                         // The records to come are not counted yet: estimated from the bytes.
                         let read = (offset + len as u64).max(1);
                         let total = (done as u128 * u128::from(bytes_total) / u128::from(read))
