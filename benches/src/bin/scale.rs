@@ -10,7 +10,7 @@
 //! built by the first open holds the evicted ones, and the snapshot holds only what memory
 //! does. `resident_transfers` echoes N (null without it), and `open_resident_transfers` is how
 //! many transfers the open from the snapshot holds in memory. `replay` keeps every transfer in
-//! memory either way; `verify_replay` keeps at most 524,288 and spills the others to scratch
+//! memory either way; `verify_replay` keeps at most 32,768 and spills the others to scratch
 //! files (`ledger_store::replay_spill`), as `timebank verify --replay` does.
 //!
 //! The journal is written in segments under `--segment-bytes` (default 256 MiB, the store's);
