@@ -46,12 +46,14 @@ pub(crate) struct Piece {
 /// buffer back once done with it. `Some((consumed, head, bytes))`: every record read and
 /// checked, `consume`'s result, the last record and the records' bytes; `None` at the first
 /// thing a clean journal does not have, or when `consume` gives up (it returns `None`).
+/// Records past `limit` bytes of the image (a record boundary: a live store's durable head)
+/// are not read.
 pub(crate) fn read_in_pieces<R>(
     io: &dyn JournalIo,
     dir: &Path,
     archives: &[PathBuf],
     key: Option<&CheckpointKey>,
-    piece_bytes: usize,
+    (piece_bytes, limit): (usize, u64),
     consume: impl FnOnce(Receiver<Piece>, SyncSender<Vec<u8>>) -> Option<R>,
 ) -> Option<(R, crate::journal::Head)> {
     let found = find_segments(io, dir, archives).ok()??;
@@ -72,6 +74,7 @@ pub(crate) fn read_in_pieces<R>(
                 key,
                 piece_bytes: piece_bytes.max(1),
                 hash: true,
+                limit,
                 free: free_rx,
                 spare: None,
                 work: work_tx,
@@ -131,6 +134,7 @@ pub(crate) fn audit_in_pieces(
             key,
             piece_bytes: piece_bytes.max(1),
             hash: false,
+            limit: u64::MAX,
             free: free_rx,
             spare: None,
             work: work_tx,
@@ -212,6 +216,8 @@ struct Reader<'a> {
     piece_bytes: usize,
     /// Whether the reader checks each record's checksum itself (else the hashing threads do).
     hash: bool,
+    /// The image's bytes to read; the records after them are left out.
+    limit: u64,
     free: Receiver<Vec<u8>>,
     /// A buffer read into but not queued (it held no whole record).
     spare: Option<Vec<u8>>,
@@ -231,7 +237,11 @@ impl Reader<'_> {
         // before it. The chain then checks that its first record is that one's successor.
         let mut binding: (u64, Hash) = (0, [0; 32]);
         for (i, (index, path)) in found.iter().enumerate() {
-            let size = self.io.size(path).ok()?;
+            if self.image_len >= self.limit {
+                break;
+            }
+            let whole = (self.limit - self.image_len).saturating_add(SEGMENT_HEADER_BYTES as u64);
+            let size = self.io.size(path).ok()?.min(whole);
             let mut header = [0u8; SEGMENT_HEADER_BYTES];
             if size < SEGMENT_HEADER_BYTES as u64 || !self.io.read_at(path, 0, &mut header).ok()? {
                 return None;
@@ -243,7 +253,7 @@ impl Reader<'_> {
             let before = self.records;
             self.read_segment(path, size)?;
             // A sealed segment holds at least one record.
-            if self.records == before && i + 1 < found.len() {
+            if self.records == before && i + 1 < found.len() && self.image_len < self.limit {
                 return None;
             }
             let head = self.chain.head().ok()?;

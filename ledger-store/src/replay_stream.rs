@@ -16,7 +16,8 @@ use crate::audit_stream::{read_in_pieces, PIECE_BYTES};
 use crate::checkpoint::CheckpointKey;
 use crate::error::Result;
 use crate::file::JournalIo;
-use crate::record::parse_frame;
+use crate::merkle::{FrontierBuilder, TreeHash};
+use crate::record::{parse_frame, Hash};
 use crate::replay::{Observer, Progress, Replayed, Stepper};
 use crate::replay_spill::{Spill, Spilled, Spilling};
 use crate::segment::{find_segments, SEGMENT_HEADER_BYTES};
@@ -25,11 +26,13 @@ use crate::snapshot::StreamCheck;
 /// Records applied between two progress reports.
 const PROGRESS_EVERY_RECORDS: u64 = 4096;
 
-/// What a replay in pieces found: the replay, what it spilled, and the snapshot files checked.
+/// What a replay in pieces found: the replay, what it spilled, the snapshot files checked,
+/// and (when asked) the Merkle frontier of its records.
 pub(crate) struct Streamed {
     pub replayed: Replayed,
     pub spilled: Spilled,
     pub snapshots_checked: u64,
+    pub frontier: Option<Vec<Hash>>,
 }
 
 /// Replays the journal of `dir` (with segments moved to `archives`) read in pieces, with the
@@ -47,28 +50,49 @@ pub(crate) fn replay_dir_in_pieces(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Option<Streamed>> {
     let pieces = Pieces {
-        bytes: PIECE_BYTES,
         snapshots,
+        ..Pieces::default()
     };
     replay_in_pieces_of(io, dir, archives, key, spilling, pieces, progress)
 }
 
 /// How a replay in pieces reads and what it checks besides the journal.
 #[derive(Debug, Clone, Copy)]
-struct Pieces {
+pub(crate) struct Pieces {
     /// The bytes of a read (more when a record is longer).
-    bytes: usize,
+    pub bytes: usize,
     /// Whether the snapshot files are checked.
-    snapshots: bool,
+    pub snapshots: bool,
+    /// The image's bytes replayed: a live store's durable head (records after it are left).
+    pub limit: u64,
+    /// The Merkle tree whose frontier of the records replayed is wanted, if any.
+    pub tree: Option<TreeHash>,
 }
 
-fn replay_in_pieces_of(
+impl Default for Pieces {
+    fn default() -> Pieces {
+        Pieces {
+            bytes: PIECE_BYTES,
+            snapshots: true,
+            limit: u64::MAX,
+            tree: None,
+        }
+    }
+}
+
+/// [`replay_dir_in_pieces`] as `pieces` says.
+pub(crate) fn replay_in_pieces_of(
     io: &dyn JournalIo,
     dir: &Path,
     archives: &[PathBuf],
     key: Option<&CheckpointKey>,
     spilling: &Spilling,
-    Pieces { bytes, snapshots }: Pieces,
+    Pieces {
+        bytes,
+        snapshots,
+        limit,
+        tree,
+    }: Pieces,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Option<Streamed>> {
     let Some(found) = find_segments(io, dir, archives).ok().flatten() else {
@@ -96,7 +120,8 @@ fn replay_in_pieces_of(
             false => None,
         };
         let mut stepper = Stepper::new(key);
-        let read = read_in_pieces(io, dir, archives, key, bytes, |work, free| {
+        let mut frontier = tree.map(FrontierBuilder::new);
+        let read = read_in_pieces(io, dir, archives, key, (bytes, limit), |work, free| {
             for piece in work {
                 for &(start, len) in &piece.frames {
                     let offset = piece.image_offset + start as u64;
@@ -105,6 +130,9 @@ fn replay_in_pieces_of(
                         check.before(&frame, stepper.ledger());
                     }
                     stepper.step(&frame, &mut host).ok()?;
+                    if let Some(frontier) = frontier.as_mut() {
+                        frontier.push(&frame.stored_hash());
+                    }
                     let done = stepper.records();
                     if done.is_multiple_of(PROGRESS_EVERY_RECORDS) {
                         // The records to come are not counted yet: estimated from the bytes.
@@ -148,6 +176,7 @@ fn replay_in_pieces_of(
                     replayed,
                     spilled,
                     snapshots_checked,
+                    frontier: frontier.map(|f| f.frontier()),
                 }));
             }
         }
@@ -228,7 +257,7 @@ mod tests {
         let key = Some(KEY);
         let pieces = Pieces {
             bytes,
-            snapshots: true,
+            ..Pieces::default()
         };
         replay_in_pieces_of(&OsIo, dir, &[], key.as_ref(), spilling, pieces, &mut |_| {}).unwrap()
     }
@@ -269,6 +298,57 @@ mod tests {
     }
 
     #[test]
+    fn a_replay_in_pieces_up_to_a_head_is_the_replay_of_the_image_up_to_it_and_its_tree() {
+        let dir = Scratch::new("limit");
+        ledger(&dir.0);
+        let image = read_journal(&OsIo, &dir.0, &[]).unwrap();
+        let frames = crate::journal::scan_frames(&image.bytes).unwrap().frames;
+        let tree = crate::merkle::TreeHash::Sha256;
+        // A head in the middle of a segment, and one at a segment's end.
+        let middle = frames.len() / 2;
+        let join = image.segments[3].start;
+        let at_join = frames
+            .iter()
+            .position(|&(offset, len)| offset + u64::from(len) == join)
+            .unwrap();
+        for last in [middle, at_join, frames.len() - 1] {
+            let (offset, len) = frames[last];
+            let limit = offset + u64::from(len);
+            let bytes = &image.bytes[..limit as usize];
+            let whole = replay(bytes, Some(&KEY), &mut |_| {}, &mut |_, _, _, _| {}).unwrap();
+            let pieces = Pieces {
+                bytes: 3_000,
+                snapshots: false,
+                limit,
+                tree: Some(tree),
+            };
+            let key = Some(KEY);
+            let spilling = Spilling::default();
+            let streamed = replay_in_pieces_of(
+                &OsIo,
+                &dir.0,
+                &[],
+                key.as_ref(),
+                &spilling,
+                pieces,
+                &mut |_| {},
+            )
+            .unwrap()
+            .expect("a clean journal streams");
+            assert_eq!(streamed.replayed.head, whole.head, "up to record {last}");
+            assert_eq!(
+                streamed.replayed.ledger.state_digest(),
+                whole.ledger.state_digest()
+            );
+            let size = last as u64 + 1;
+            let journal = crate::store_proof::journal_tree(bytes, size, tree).unwrap();
+            let frontier = streamed.frontier.unwrap();
+            let streamed_tree = crate::merkle::MerkleTree::from_frontier(tree, size, &frontier);
+            assert_eq!(streamed_tree.unwrap().root(size), journal.root(size));
+        }
+    }
+
+    #[test]
     fn a_replay_in_pieces_gives_way_to_the_image_at_a_torn_tail_and_names_a_bad_snapshot() {
         let dir = Scratch::new("gives-way");
         ledger(&dir.0);
@@ -283,7 +363,7 @@ mod tests {
         let key = Some(KEY);
         let pieces = Pieces {
             bytes: 4096,
-            snapshots: true,
+            ..Pieces::default()
         };
         let damaged = replay_in_pieces_of(
             &OsIo,

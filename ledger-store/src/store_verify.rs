@@ -7,9 +7,11 @@ use crate::checkpoint::{Checkpoint, CheckpointKey};
 use crate::error::{Corruption, CorruptionReason, Error, Result};
 use crate::file::OsIo;
 use crate::journal::{scan_frames, Head};
+use crate::merkle::MerkleTree;
+use crate::record::Hash;
 use crate::replay::{replay, Progress, Replayed};
 use crate::replay_spill::{replay_spilling, Spilled, Spilling};
-use crate::replay_stream::replay_dir_in_pieces;
+use crate::replay_stream::{replay_dir_in_pieces, replay_in_pieces_of, Pieces};
 use crate::segment::{read_journal, JournalImage};
 use crate::snapshot::ReplayCheck;
 use crate::store::{lock, Store, VerifyReport};
@@ -24,7 +26,10 @@ impl Store {
     /// Verifies the whole store: every checksum, link and sequence number of the journal, every
     /// checkpoint (digest; MAC too when the key was given), the replayed state against the live
     /// one, the Merkle tree against the journal's record hashes, and the sled index against it.
-    /// Reports progress; uses two cores.
+    /// Reports progress; uses two cores. Its memory does not grow with the journal: the journal
+    /// is read in pieces up to the durable head, and the replay keeps the newest 16,384
+    /// transfers in memory and the others in scratch files under the system's temporary
+    /// directory ([`crate::replay_spill`]), as `timebank verify --replay` does.
     ///
     /// Commits pause only while the head and its state digest are noted; the index is then held
     /// at that head until it has been compared (commits go on; the index catches up after).
@@ -44,16 +49,7 @@ impl Store {
                 IndexPause::new(&self.shared, head.sequence),
             )
         };
-        let image = self.journal_image(&head)?;
-        let bytes = &image.bytes;
-        let key = self.shared.options.checkpoint_key;
-        let io = &*self.shared.options.io;
-        let mut snapshots = ReplayCheck::new(io, &self.shared.dir, bytes)?;
-        let replayed = replay(bytes, key.as_ref(), progress, &mut |s, _, _, l| {
-            snapshots.observe(s, l)
-        })
-        .map_err(|e| image.locate(e))?;
-        let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+        let (replayed, spilled, mut report, tree_root) = self.replay_to(&head, progress)?;
         let mismatch = |reason| -> Error {
             Corruption {
                 segment: None,
@@ -70,18 +66,75 @@ impl Store {
         // The tree in memory (what proofs and signed checkpoints come from) against one built
         // afresh from the verified journal.
         let size = head.sequence + 1;
-        let rebuilt = journal_tree(bytes, replayed.records, self.shared.profile.tree_hash())?;
-        if rebuilt.root(size) != self.tree_root(size) {
+        if Some(tree_root) != self.tree_root(size) {
             let why = "the Merkle tree in memory differs from the journal's".into();
             return Err(mismatch(CorruptionReason::Replay(why)));
         }
         self.wait_indexed_to(head.sequence)?;
-        if let Some(diff) = self.shared.index.live().compare(&replayed.ledger)? {
+        let index = self.shared.index.live();
+        if let Some(diff) = index.compare_spilled(&replayed.ledger, &spilled.history)? {
             return Err(mismatch(CorruptionReason::Index(diff)));
         }
         report.index_checked = true;
-        report.snapshots_checked = snapshots.finish((head.sequence, head.len))?;
         Ok(report)
+    }
+
+    /// The replay [`Store::verify`] checks against: the journal up to the durable `head`, read
+    /// in pieces and replayed with the engine's memory bounded (or, when that gives way, its
+    /// image), every snapshot file checked against it; with the report and the root of the
+    /// Merkle tree of its records.
+    fn replay_to(
+        &self,
+        head: &Head,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Replayed, Spilled, VerifyReport, Hash)> {
+        let options = &self.shared.options;
+        let (io, dir) = (&*options.io, &self.shared.dir);
+        let key = options.checkpoint_key;
+        let tree = self.shared.profile.tree_hash();
+        let size = head.sequence + 1;
+        let spilling = Spilling::default();
+        let pieces = Pieces {
+            limit: head.len,
+            tree: Some(tree),
+            ..Pieces::default()
+        };
+        let streamed = replay_in_pieces_of(
+            io,
+            dir,
+            &options.segments_from,
+            key.as_ref(),
+            &spilling,
+            pieces,
+            progress,
+        )?;
+        let root_of = |frontier: &[Hash]| {
+            MerkleTree::from_frontier(tree, size, frontier).and_then(|t| t.root(size))
+        };
+        if let Some(streamed) = streamed {
+            let root = streamed.frontier.as_deref().and_then(root_of);
+            if let (Some(root), true) = (root, streamed.replayed.head == *head) {
+                let mut report = report_of(&streamed.replayed, key.is_some())?;
+                report.snapshots_checked = streamed.snapshots_checked;
+                return Ok((streamed.replayed, streamed.spilled, report, root));
+            }
+        }
+        let image = self.journal_image(head)?;
+        let bytes = &image.bytes;
+        let mut snapshots = ReplayCheck::new(io, dir, bytes)?;
+        let (replayed, spilled) = replay_spilling(
+            bytes,
+            key.as_ref(),
+            &spilling,
+            progress,
+            &mut |s, _, _, l| snapshots.observe(s, l),
+        )
+        .map_err(|e| image.locate(e))?;
+        let mut report = report_of(&replayed, key.is_some()).map_err(|e| image.locate(e))?;
+        let rebuilt = journal_tree(bytes, replayed.records, tree)?;
+        let root = rebuilt.root(size).unwrap_or_else(|| tree.empty_root());
+        report.snapshots_checked = snapshots.finish((head.sequence, head.len))?;
+        Ok((replayed, spilled, report, root))
     }
 
     /// The journal's records up to the durable `head`, read from its segments.
