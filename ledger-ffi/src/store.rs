@@ -377,8 +377,10 @@ pub unsafe extern "C" fn timebank_store_checkpoint(
     unsafe { boundary::call(error_out, body) }
 }
 
-/// Called during `timebank_store_verify` with the records checked so far and in all, on the
-/// thread that called verify. Return 0 to go on; any other value stops the verification, which
+/// Called during `timebank_store_verify` with the records checked so far and in all (the
+/// journal is read as it is replayed, so until the last call `records_total` is an estimate
+/// from the bytes read; the last call has the two equal), on the thread that called verify.
+/// Return 0 to go on; any other value stops the verification, which
 /// then returns `TIMEBANK_STATUS_CANCELLED` (verification changes nothing either way). A call
 /// on the same store from inside the callback returns `TIMEBANK_STATUS_REENTRANT`; calls on
 /// other stores are allowed.

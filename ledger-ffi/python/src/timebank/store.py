@@ -1055,7 +1055,8 @@ class Store:
 
     def verify(self, progress: Optional[Callable[[int, int], Optional[bool]]] = None) -> VerifyReport:
         """Verifies the journal, checkpoints, state and index; ``DamagedError`` names the first
-        bad record. ``progress(done, total)`` is called as it goes, on the calling thread:
+        bad record. ``progress(done, total)`` is called as it goes, on the calling thread
+        (``total`` is an estimate until the last call, where it equals ``done``):
         returning ``False`` stops the verification (``CancelledError``); an exception raised in
         it stops it too and is re-raised here; a call on this store from inside it raises
         ``ReentrantError``."""

@@ -771,7 +771,8 @@ public final class Store implements AutoCloseable {
     /** Called by {@link #verify} as it goes. */
     public interface Progress {
         /**
-         * {@code recordsDone} of {@code recordsTotal} records are verified. Return {@code false}
+         * {@code recordsDone} of {@code recordsTotal} records are verified ({@code recordsTotal}
+         * is an estimate until the last call, where the two are equal). Return {@code false}
          * to stop: {@code verify} then throws {@link CancelledException}. A throwable thrown here
          * also stops it, and {@code verify} rethrows that throwable itself. Calls on this store
          * from here throw {@link ReentrantException}.
