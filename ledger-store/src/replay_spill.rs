@@ -611,7 +611,17 @@ mod tests {
         // Member 101's first statement entry (an early transfer, let go by the replay) names
         // another code: no balance or count changes, only the entry.
         {
-            let db = sled::open(&index_path).unwrap();
+            // sled lets go of its directory lock from background threads shortly after the
+            // index is dropped: the open tries for a while, as `Index::open` does.
+            let db = (0..500)
+                .find_map(|_| {
+                    let db = sled::open(&index_path).ok();
+                    if db.is_none() {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    db
+                })
+                .expect("the index opens");
             let tree = db.open_tree(db.get(b"live").unwrap().unwrap()).unwrap();
             let member = AccountId::new(101).unwrap();
             let prefix = crate::index_history::account_prefix(member);
