@@ -499,17 +499,25 @@ impl RunFilter {
 }
 
 /// A directory of the replay's own, removed with everything in it when dropped.
-struct ScratchDir {
-    path: PathBuf,
+pub(crate) struct ScratchDir {
+    pub(crate) path: PathBuf,
 }
 
 impl ScratchDir {
-    fn new(under: &Path) -> std::io::Result<ScratchDir> {
+    pub(crate) fn new(under: &Path) -> std::io::Result<ScratchDir> {
         static MADE: AtomicU64 = AtomicU64::new(0);
         let n = MADE.fetch_add(1, Ordering::Relaxed);
         let path = under.join(format!("timebank-replay-{}-{n}", std::process::id()));
         std::fs::create_dir(&path).map_err(|e| in_scratch(&path, e))?;
         Ok(ScratchDir { path })
+    }
+}
+
+#[cfg(test)]
+impl ScratchDir {
+    /// One under the system's temporary directory, for a test.
+    pub(crate) fn in_temp() -> ScratchDir {
+        ScratchDir::new(&std::env::temp_dir()).expect("a directory in the temporary directory")
     }
 }
 
@@ -529,27 +537,6 @@ mod tests {
     use crate::segment::read_journal;
     use crate::{Store, StoreOptions, INDEX_DIR_NAME};
     use ledger_core::{AccountId, AccountKind, Amount, NewAccount, Policy, Transfer, Unit};
-
-    /// A directory removed when dropped.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Scratch {
-            let dir = std::env::temp_dir().join(format!(
-                "ledger-store-replay-spill-{name}-{}",
-                std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Scratch(dir)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     /// A ledger of a fund and 8 members paid by 12,000 services, its index up to date.
     fn ledger(dir: &Path) {
@@ -583,18 +570,18 @@ mod tests {
 
     #[test]
     fn the_history_of_transfers_let_go_is_compared_through_their_sum() {
-        let dir = Scratch::new("history");
-        ledger(&dir.0);
-        let scratch = Scratch::new("history-scratch");
+        let dir = ScratchDir::in_temp();
+        ledger(&dir.path);
+        let scratch = ScratchDir::in_temp();
         let spilling = Spilling {
             resident_transfers: 100,
             run_versions: 3_000,
-            scratch: scratch.0.clone(),
+            scratch: scratch.path.clone(),
         };
-        let bytes = read_journal(&OsIo, &dir.0, &[]).unwrap().bytes;
+        let bytes = read_journal(&OsIo, &dir.path, &[]).unwrap().bytes;
         let replay =
             || replay_spilling(&bytes, None, &spilling, &mut |_| {}, &mut |_, _, _, _| {}).unwrap();
-        let index_path = dir.0.join(INDEX_DIR_NAME);
+        let index_path = dir.path.join(INDEX_DIR_NAME);
         let (replayed, spilled) = replay();
         assert!(replayed.ledger.evicted_transfer_count() >= 8_000);
         // 12,000 transfers, less the unchained tail still held: two entries each.

@@ -188,33 +188,13 @@ mod tests {
     use super::*;
     use crate::file::OsIo;
     use crate::replay::replay;
+    use crate::replay_spill::ScratchDir;
     use crate::segment::read_journal;
     use crate::{Store, StoreOptions};
     use ledger_core::{AccountId, AccountKind, Amount, NewAccount, Policy, Transfer, TransferId};
 
     const NOW: u64 = 1_767_225_600_000_000_000;
     const KEY: [u8; 32] = [0x5a; 32];
-
-    /// A directory removed when dropped.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Scratch {
-            let dir = std::env::temp_dir().join(format!(
-                "ledger-store-replay-stream-{name}-{}",
-                std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Scratch(dir)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     /// 40 batches of 300 services over segments of 64 KiB, a keyed checkpoint and a snapshot
     /// every tenth batch.
@@ -264,25 +244,25 @@ mod tests {
 
     #[test]
     fn a_replay_in_pieces_of_any_size_is_the_replay_of_the_image() {
-        let dir = Scratch::new("pieces");
-        ledger(&dir.0);
-        let image = read_journal(&OsIo, &dir.0, &[]).unwrap();
+        let dir = ScratchDir::in_temp();
+        ledger(&dir.path);
+        let image = read_journal(&OsIo, &dir.path, &[]).unwrap();
         assert!(
             image.segments.len() > 10,
             "{} segments",
             image.segments.len()
         );
         let whole = replay(&image.bytes, Some(&KEY), &mut |_| {}, &mut |_, _, _, _| {}).unwrap();
-        let files = crate::snapshot::list(&OsIo, &dir.0).unwrap().0.len() as u64;
+        let files = crate::snapshot::list(&OsIo, &dir.path).unwrap().0.len() as u64;
         assert!(files >= 2);
-        let scratch = Scratch::new("pieces-scratch");
+        let scratch = ScratchDir::in_temp();
         let spilling = Spilling {
             resident_transfers: 100,
             run_versions: 2_000,
-            scratch: scratch.0.clone(),
+            scratch: scratch.path.clone(),
         };
         for bytes in [1, 300, 5_000, 1 << 20] {
-            let streamed = in_pieces(&dir.0, &spilling, bytes).expect("a clean journal streams");
+            let streamed = in_pieces(&dir.path, &spilling, bytes).expect("a clean journal streams");
             assert_eq!(streamed.replayed.head, whole.head, "pieces of {bytes}");
             assert_eq!(streamed.replayed.records, whole.records);
             assert_eq!(streamed.replayed.checkpoints, whole.checkpoints);
@@ -299,9 +279,9 @@ mod tests {
 
     #[test]
     fn a_replay_in_pieces_up_to_a_head_is_the_replay_of_the_image_up_to_it_and_its_tree() {
-        let dir = Scratch::new("limit");
-        ledger(&dir.0);
-        let image = read_journal(&OsIo, &dir.0, &[]).unwrap();
+        let dir = ScratchDir::in_temp();
+        ledger(&dir.path);
+        let image = read_journal(&OsIo, &dir.path, &[]).unwrap();
         let frames = crate::journal::scan_frames(&image.bytes).unwrap().frames;
         let tree = crate::merkle::TreeHash::Sha256;
         // A head in the middle of a segment, and one at a segment's end.
@@ -326,7 +306,7 @@ mod tests {
             let spilling = Spilling::default();
             let streamed = replay_in_pieces_of(
                 &OsIo,
-                &dir.0,
+                &dir.path,
                 &[],
                 key.as_ref(),
                 &spilling,
@@ -350,11 +330,13 @@ mod tests {
 
     #[test]
     fn a_replay_in_pieces_gives_way_to_the_image_at_a_torn_tail_and_names_a_bad_snapshot() {
-        let dir = Scratch::new("gives-way");
-        ledger(&dir.0);
+        let dir = ScratchDir::in_temp();
+        ledger(&dir.path);
         let spilling = Spilling::default();
-        let snapshots = dir.0.join(crate::snapshot::SNAPSHOT_DIR_NAME);
-        let newest = crate::snapshot::list(&OsIo, &dir.0).unwrap().0[0].1.clone();
+        let snapshots = dir.path.join(crate::snapshot::SNAPSHOT_DIR_NAME);
+        let newest = crate::snapshot::list(&OsIo, &dir.path).unwrap().0[0]
+            .1
+            .clone();
         let path = snapshots.join(&newest);
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 1;
@@ -367,7 +349,7 @@ mod tests {
         };
         let damaged = replay_in_pieces_of(
             &OsIo,
-            &dir.0,
+            &dir.path,
             &[],
             key.as_ref(),
             &spilling,
@@ -381,13 +363,13 @@ mod tests {
         assert!(why.contains(&newest), "{why}");
 
         // Half a record at the end: a torn tail, which the image's replay names.
-        let image = read_journal(&OsIo, &dir.0, &[]).unwrap();
+        let image = read_journal(&OsIo, &dir.path, &[]).unwrap();
         let newest_segment = &image.last().path;
         let mut segment = std::fs::OpenOptions::new()
             .append(true)
             .open(newest_segment)
             .unwrap();
         std::io::Write::write_all(&mut segment, &[0x54, 0x42, 0x4a, 0x31]).unwrap();
-        assert!(in_pieces(&dir.0, &spilling, 4096).is_none());
+        assert!(in_pieces(&dir.path, &spilling, 4096).is_none());
     }
 }
