@@ -70,6 +70,7 @@ mod index_evicted;
 mod index_history;
 mod index_transfer;
 pub mod journal;
+mod journal_walk;
 mod leb128;
 pub mod lock;
 pub mod merkle;

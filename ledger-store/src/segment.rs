@@ -215,9 +215,9 @@ fn segment_error(index: u64, offset: u64, sequence: u64, reason: CorruptionReaso
     .into()
 }
 
-/// Checks one segment's file on its own: its first bytes, `header` (the whole header, or the
-/// whole file when it is shorter), and the `records` after them.
-fn check_segment(index: u64, header: &[u8], records: &[u8]) -> Result<Checked> {
+/// The header of segment `index` (its file's first bytes, or the whole file when shorter),
+/// checked: whole, undamaged, of a version this binary reads, and holding its own number.
+pub(crate) fn decode_header(index: u64, header: &[u8]) -> Result<SegmentHeader> {
     let header = SegmentHeader::decode(header).map_err(|e| {
         let why = match e {
             HeaderError::Short(n) => format!(
@@ -251,6 +251,13 @@ fn check_segment(index: u64, header: &[u8], records: &[u8]) -> Result<Checked> {
             CorruptionReason::Segment(why),
         ));
     }
+    Ok(header)
+}
+
+/// Checks one segment's file on its own: its first bytes, `header` (the whole header, or the
+/// whole file when it is shorter), and the `records` after them.
+fn check_segment(index: u64, header: &[u8], records: &[u8]) -> Result<Checked> {
+    let header = decode_header(index, header)?;
     let scan = scan_frames(records).map_err(|mut c| {
         c.sequence += header.first_sequence;
         c.segment = Some(SegmentPlace {

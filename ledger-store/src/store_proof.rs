@@ -6,6 +6,7 @@ use ledger_core::{AccountId, TransferId};
 use crate::checkpoint::hex;
 use crate::error::{Corruption, CorruptionReason, Error, Result};
 use crate::journal::scan_frames;
+use crate::journal_walk::{read_records, segment_files, tree_of_first, SegmentFile};
 use crate::merkle::{MerkleTree, TreeHash};
 use crate::profile::CryptoProfile;
 use crate::proof::{
@@ -43,7 +44,8 @@ impl Store {
     }
 
     /// Makes the Merkle tree whole after an open from a snapshot, which started it from the
-    /// snapshot's frontier without reading the records before it: reads the journal, builds
+    /// snapshot's frontier without reading the records before it: walks their frames in the
+    /// segment files (`journal_walk`: their stored hashes, not the journal read whole), builds
     /// the tree of those records and grafts it on, once, when a root or proof first needs it.
     ///
     /// On `Err(Corrupted)`: those records do not give the frontier the snapshot holds (the
@@ -53,9 +55,12 @@ impl Store {
         if pruned == 0 {
             return Ok(());
         }
-        let head = *lock(&self.shared.durable);
-        let image = self.journal_image(&head)?;
-        let prefix = journal_tree(&image.bytes, pruned, self.shared.profile.tree_hash())?;
+        let prefix = tree_of_first(
+            &*self.shared.options.io,
+            &self.segment_files()?,
+            pruned,
+            self.shared.profile.tree_hash(),
+        )?;
         let grafted = lock(&self.shared.tree).graft(&prefix);
         grafted.map_err(|_| {
             let why = format!(
@@ -140,10 +145,14 @@ impl Store {
         })
     }
 
-    /// The bytes of the durable records `sequences`, in the order asked (read from the journal
-    /// file, which is read whole: meant for proofs, not for hot paths).
+    /// The bytes of the durable records `sequences`, in the order asked, each checked against
+    /// its stored hash. Each is read on its own from its segment file, after a walk of that
+    /// segment's frames up to it (`journal_walk`): what it costs is bounded by a segment, not
+    /// by the journal.
     ///
-    /// On `Err(NoProof)`: a sequence is beyond the durable head.
+    /// On `Err(NoProof)`: a sequence is beyond the durable head. On `Err(Corrupted)`: a record
+    /// does not match its stored hash, or the frames before it in its segment do not follow
+    /// each other.
     pub fn records(&self, sequences: &[u64]) -> Result<Vec<Vec<u8>>> {
         let head = *lock(&self.shared.durable);
         if let Some(beyond) = sequences.iter().find(|&&s| s > head.sequence) {
@@ -152,17 +161,13 @@ impl Store {
                 head.sequence
             )));
         }
-        let image = self.journal_image(&head)?;
-        let bytes = &image.bytes;
-        let scan = scan_frames(bytes)?;
-        sequences
-            .iter()
-            .map(|&s| {
-                let (offset, len) = scan.frames[s as usize];
-                let start = offset as usize;
-                Ok(bytes[start..start + len as usize].to_vec())
-            })
-            .collect()
+        read_records(&*self.shared.options.io, &self.segment_files()?, sequences)
+    }
+
+    /// The journal's segment files, their headers read.
+    fn segment_files(&self) -> Result<Vec<SegmentFile>> {
+        let options = &self.shared.options;
+        segment_files(&*options.io, &self.shared.dir, &options.segments_from)
     }
 
     /// The tree size and root a proof is made against: `checkpoint`'s (after checking that its

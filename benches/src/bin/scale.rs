@@ -47,7 +47,11 @@
 //! date, no record after the snapshot), `open_rss_bytes` is the child's resident memory
 //! (`VmRSS`) after that open, and `statement_last50_p99_us` the 99th percentile of
 //! `Store::statement(account, from, 50)` over 1,000 random accounts, `from` being 50 lines
-//! before the end of each one's statement (its last page of 50 lines).
+//! before the end of each one's statement (its last page of 50 lines). Then the child proves
+//! the first transfer of each such page (`Store::prove_inclusion`, a member's proof of her
+//! own transfer): `first_proof_s` is the first proof after the open (which also builds the
+//! Merkle tree of the records before the snapshot), `proof_p99_ms` the 99th percentile of the
+//! next 200, and `proof_peak_rss_bytes` the child's peak resident memory (`VmHWM`) after them.
 //! `open_replay_s` opens with the snapshots moved aside (a full replay). `index_bytes` is the
 //! size of the files under the index directory (`index.sled`) after the first open built the
 //! index and the store closed (which flushes it), and `index_bytes_per_transfer` that over the
@@ -275,6 +279,7 @@ fn open_child(dir: &Path, resident: Option<usize>) -> Result<String, String> {
         *lines = store.statement_lines(*account).map_err(|e| e.to_string())?;
     }
     let mut micros = Vec::new();
+    let mut proved = Vec::new();
     for (account, lines) in &sample {
         let from = lines.saturating_sub(50);
         let start = Instant::now();
@@ -282,13 +287,33 @@ fn open_child(dir: &Path, resident: Option<usize>) -> Result<String, String> {
             .statement(*account, from, 50)
             .map_err(|e| e.to_string())?;
         micros.push(start.elapsed().as_secs_f64() * 1e6);
+        proved.extend(page.lines.first().map(|line| line.transfer));
         std::hint::black_box(page);
     }
     micros.sort_by(f64::total_cmp);
     let p99 = micros[(micros.len() * 99).div_ceil(100) - 1];
+    // A member's proof of a transfer of hers: the first after the open also builds the Merkle
+    // tree of the records before the snapshot; the next 200 are timed for their p99.
+    let mut proofs = Vec::new();
+    for transfer in proved.iter().take(201) {
+        let start = Instant::now();
+        let proof = store
+            .prove_inclusion(*transfer, None)
+            .map_err(|e| e.to_string())?;
+        proofs.push(start.elapsed().as_secs_f64());
+        std::hint::black_box(proof);
+    }
+    let first_proof_s = proofs.first().copied().unwrap_or(f64::NAN);
+    let mut later: Vec<f64> = proofs.iter().skip(1).map(|s| s * 1e3).collect();
+    later.sort_by(f64::total_cmp);
+    let proof_p99_ms = match later.len() {
+        0 => f64::NAN,
+        n => later[(n * 99).div_ceil(100) - 1],
+    };
+    let proof_rss = memory_field("VmHWM")?;
     store.close().map_err(|e| e.to_string())?;
     Ok(format!(
-        "{open_s} {rss} {} {p99} {used} {in_memory}",
+        "{open_s} {rss} {} {p99} {used} {in_memory} {first_proof_s} {proof_p99_ms} {proof_rss}",
         accounts.len()
     ))
 }
@@ -398,6 +423,9 @@ struct Opened {
     used: bool,
     /// Transfers in memory after it.
     in_memory: u64,
+    first_proof_s: f64,
+    proof_p99_ms: f64,
+    proof_peak_rss: u64,
 }
 
 /// Runs `--open dir [resident]` in a child process.
@@ -416,14 +444,19 @@ fn open_in_child(dir: &Path, resident: Option<usize>) -> Result<Opened, String> 
     let words: Vec<&str> = text.split_whitespace().collect();
     let parse_err = || format!("the open child printed {text:?}");
     match words[..] {
-        [open_s, rss, accounts, p99, used, in_memory] => Ok(Opened {
-            open_s: open_s.parse().map_err(|_| parse_err())?,
-            rss: rss.parse().map_err(|_| parse_err())?,
-            accounts: accounts.parse().map_err(|_| parse_err())?,
-            p99: p99.parse().map_err(|_| parse_err())?,
-            used: used == "true",
-            in_memory: in_memory.parse().map_err(|_| parse_err())?,
-        }),
+        [open_s, rss, accounts, p99, used, in_memory, first_proof_s, proof_p99_ms, proof_rss] => {
+            Ok(Opened {
+                first_proof_s: first_proof_s.parse().map_err(|_| parse_err())?,
+                proof_p99_ms: proof_p99_ms.parse().map_err(|_| parse_err())?,
+                proof_peak_rss: proof_rss.parse().map_err(|_| parse_err())?,
+                open_s: open_s.parse().map_err(|_| parse_err())?,
+                rss: rss.parse().map_err(|_| parse_err())?,
+                accounts: accounts.parse().map_err(|_| parse_err())?,
+                p99: p99.parse().map_err(|_| parse_err())?,
+                used: used == "true",
+                in_memory: in_memory.parse().map_err(|_| parse_err())?,
+            })
+        }
         _ => Err(parse_err()),
     }
 }
@@ -477,6 +510,9 @@ fn measure_open(dir: &Path, resident: Option<usize>, full_replay: bool) -> Resul
         accounts,
         p99,
         in_memory,
+        first_proof_s,
+        proof_p99_ms,
+        proof_peak_rss,
         ..
     } = opened;
     let resident = resident.map_or("null".into(), |n| n.to_string());
@@ -487,7 +523,9 @@ fn measure_open(dir: &Path, resident: Option<usize>, full_replay: bool) -> Resul
          \"open_rss_bytes\":{rss},\"accounts\":{accounts},\"statement_last50_p99_us\":{p99:.1},\
          \"index_bytes\":{index_bytes},\"index_bytes_per_transfer\":{:.1},\
          \"index_payload\":{index_payload},\
-         \"resident_transfers\":{resident},\"open_resident_transfers\":{in_memory}",
+         \"resident_transfers\":{resident},\"open_resident_transfers\":{in_memory},\
+         \"first_proof_s\":{first_proof_s:.3},\"proof_p99_ms\":{proof_p99_ms:.2},\
+         \"proof_peak_rss_bytes\":{proof_peak_rss}",
         written.bytes,
         index_bytes as f64 / transfers.max(1) as f64,
     ))

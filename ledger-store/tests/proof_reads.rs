@@ -1,0 +1,253 @@
+//! A proof reads the record it proves and a walk of that record's segment, never the journal
+//! whole; after an open from a snapshot, the Merkle tree of the records before it comes from
+//! their stored hashes, and a large record is stepped over, not read through
+//! (`docs/FORMAT.md` §13).
+
+mod support;
+
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use ledger_core::TransferId;
+use ledger_store::file::{JournalFile, JournalIo, OsIo};
+use ledger_store::{Error, Store, StoreOptions};
+use support::*;
+
+/// The operating system's files, counting the bytes read.
+#[derive(Debug, Default)]
+struct Counting {
+    read: AtomicU64,
+}
+
+impl Counting {
+    fn take(&self) -> u64 {
+        self.read.swap(0, Ordering::SeqCst)
+    }
+
+    fn count(&self, n: usize) {
+        self.read.fetch_add(n as u64, Ordering::SeqCst);
+    }
+}
+
+impl JournalIo for Counting {
+    fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>> {
+        let bytes = OsIo.read(path)?;
+        self.count(bytes.as_ref().map_or(0, Vec::len));
+        Ok(bytes)
+    }
+    fn create(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
+        OsIo.create(path)
+    }
+    fn create_whole(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        OsIo.create_whole(path, bytes)
+    }
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        OsIo.remove(path)
+    }
+    fn open_append(&self, path: &Path) -> io::Result<Box<dyn JournalFile>> {
+        OsIo.open_append(path)
+    }
+    fn list(&self, dir: &Path) -> io::Result<Option<Vec<String>>> {
+        OsIo.list(dir)
+    }
+    fn size(&self, path: &Path) -> io::Result<u64> {
+        OsIo.size(path)
+    }
+    fn read_append(&self, path: &Path, out: &mut Vec<u8>) -> io::Result<bool> {
+        let before = out.len();
+        let found = OsIo.read_append(path, out)?;
+        self.count(out.len() - before);
+        Ok(found)
+    }
+    fn read_at(&self, path: &Path, offset: u64, out: &mut [u8]) -> io::Result<bool> {
+        let found = OsIo.read_at(path, offset, out)?;
+        self.count(out.len());
+        Ok(found)
+    }
+}
+
+/// The journal's segment files: (first sequence, file length), oldest first.
+fn segments(dir: &Path) -> Vec<(u64, u64)> {
+    let mut names: Vec<_> = std::fs::read_dir(dir.join("journal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).unwrap();
+            let first = u64::from_le_bytes(bytes[16..24].try_into().unwrap());
+            (first, bytes.len() as u64)
+        })
+        .collect()
+}
+
+/// The length of the segment file that holds record `sequence`.
+fn segment_len_holding(dir: &Path, sequence: u64) -> u64 {
+    let all = segments(dir);
+    let at = all.partition_point(|(first, _)| *first <= sequence) - 1;
+    all[at].1
+}
+
+/// Batches of `per_batch` services, a snapshot after batch `snapshot_after`; closed.
+fn ledger(
+    dir: &Path,
+    options: StoreOptions,
+    batches: u128,
+    per_batch: usize,
+    snapshot_after: u128,
+) {
+    let store = new_store(dir, options);
+    for b in 0..batches {
+        let batch = services(1_000 + b * per_batch as u128, per_batch);
+        store.create_transfers(batch, NOW + 1 + b as u64).unwrap();
+        if b == snapshot_after {
+            store.write_snapshot().unwrap();
+        }
+    }
+    store.close().unwrap();
+}
+
+fn open_counted(dir: &Path, options: StoreOptions) -> (Store, Arc<Counting>) {
+    let io = Arc::new(Counting::default());
+    let store = Store::open(dir, options.io(io.clone())).unwrap();
+    assert!(
+        store.open_report().snapshots.used.is_some(),
+        "the test opens from a snapshot"
+    );
+    (store, io)
+}
+
+fn id(n: u128) -> TransferId {
+    TransferId::new(n).unwrap()
+}
+
+#[test]
+fn a_proof_reads_the_segment_that_holds_its_record_not_the_journal() {
+    let dir = Scratch::new("proof-reads-small");
+    let options = || {
+        options()
+            .snapshot_after_bytes(u64::MAX)
+            .segment_bytes(4_096)
+    };
+    ledger(dir.path(), options(), 40, 10, 30);
+    let journal: u64 = segments(dir.path()).iter().map(|(_, len)| len).sum();
+    assert!(
+        segments(dir.path()).len() > 8,
+        "the test needs many segments"
+    );
+
+    let (store, io) = open_counted(dir.path(), options());
+    // The first proof builds the tree of the records before the snapshot, once.
+    let first = store.prove_inclusion(id(1_005), None).unwrap();
+    first.verify(None).unwrap();
+    for (n, transfer) in [1_015u128, 1_120, 1_250, 1_395].into_iter().enumerate() {
+        io.take();
+        let proof = store.prove_inclusion(id(transfer), None).unwrap();
+        proof.verify(None).unwrap();
+        let read = io.take();
+        let sequence = proof.record.leaf_index;
+        let headers = 88 * segments(dir.path()).len() as u64;
+        let record = proof.record.record.len() as u64;
+        let bound = segment_len_holding(dir.path(), sequence) + record + headers;
+        assert!(
+            read <= bound,
+            "proof {n} (record {sequence}) read {read} bytes, more than its segment, its record \
+             and the headers ({bound}); the journal is {journal}"
+        );
+    }
+    store.close().unwrap();
+}
+
+#[test]
+fn large_records_are_stepped_over_by_the_tree_and_by_a_proof() {
+    let dir = Scratch::new("proof-reads-large");
+    let options = || {
+        options()
+            .snapshot_after_bytes(u64::MAX)
+            .segment_bytes(1 << 19)
+    };
+    // Records of 2,000 services (about 190 KB each), two to a segment.
+    ledger(dir.path(), options(), 12, 2_000, 8);
+    let journal: u64 = segments(dir.path()).iter().map(|(_, len)| len).sum();
+    assert!(
+        segments(dir.path()).len() >= 3,
+        "the test needs several segments"
+    );
+
+    let (store, io) = open_counted(dir.path(), options());
+    io.take();
+    // A root of the first records needs the tree before the snapshot: stored hashes only.
+    assert!(store.tree_root(2).is_some());
+    // The first segment starts with small records (the genesis, the accounts), read through a
+    // window at a time; every other segment holds only large ones.
+    let read = io.take();
+    let first_segment = segments(dir.path())[0].1;
+    assert!(
+        read < first_segment + (16 << 10) && read < journal / 3,
+        "the tree of the records before the snapshot read {read} bytes of {journal}"
+    );
+    // A proof of a transfer in batch 6 (a segment of large records only) reads its record, not
+    // the ones before it.
+    let proof = store
+        .prove_inclusion(id(1_000 + 6 * 2_000 + 7), None)
+        .unwrap();
+    let first_of_second = segments(dir.path())[1].0;
+    assert!(proof.record.leaf_index > first_of_second);
+    proof.verify(None).unwrap();
+    let read = io.take();
+    let record = proof.record.record.len() as u64;
+    assert!(
+        read < record + (16 << 10),
+        "a proof of a record of {record} bytes read {read} of {journal}"
+    );
+    store.close().unwrap();
+}
+
+#[test]
+fn a_damaged_record_before_the_snapshot_fails_its_proof_and_no_other() {
+    let dir = Scratch::new("proof-reads-damaged");
+    let options = || {
+        options()
+            .snapshot_after_bytes(u64::MAX)
+            .segment_bytes(4_096)
+    };
+    ledger(dir.path(), options(), 40, 10, 30);
+    let whole = Store::open(dir.path(), options().read_only()).unwrap();
+    let proved = whole.prove_inclusion(id(1_055), None).unwrap();
+    let sequence = proved.record.leaf_index;
+    whole.close().unwrap();
+
+    // One byte of the record's body changed, its stored hash left as it was: the tree of
+    // stored hashes still holds, the record's checksum does not.
+    let all = segments(dir.path());
+    let at = all.partition_point(|(first, _)| *first <= sequence) - 1;
+    let path = dir
+        .path()
+        .join("journal")
+        .join(format!("{:08}.tbj", at + 1));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut offset = 88;
+    for _ in all[at].0..sequence {
+        offset += u32::from_le_bytes(bytes[offset + 4..offset + 8].try_into().unwrap()) as usize;
+    }
+    bytes[offset + 70] ^= 0x40;
+    std::fs::write(&path, bytes).unwrap();
+
+    let store = Store::open(dir.path(), options()).unwrap();
+    assert!(store.open_report().snapshots.used.is_some());
+    let err = store.prove_inclusion(id(1_055), None).unwrap_err();
+    assert!(matches!(err, Error::Corrupted(_)), "{err}");
+    assert!(err.to_string().contains(&format!("{:08}", at + 1)), "{err}");
+    for other in [1_005u128, 1_105, 1_395] {
+        store
+            .prove_inclusion(id(other), None)
+            .unwrap()
+            .verify(None)
+            .unwrap();
+    }
+    store.close().unwrap();
+}
