@@ -5,7 +5,9 @@
 //! durable commits measured: `TIMEBANK_BENCH_COMMITS`, default 2,000)
 //!
 //! Prints one table: building the tree (per leaf), an inclusion and a consistency proof at random
-//! positions (p50/p99, hashes and bytes), verifying one, and the tree's share of a batch-1
+//! positions (p50/p99, hashes and bytes), verifying one, the store's tree kept in blocks of
+//! 1,024 leaves (what it holds, and a proof made with its block's leaves checked), and the
+//! tree's share of a batch-1
 //! durable commit (the syncer adds one leaf per record: `MerkleTree::push`, measured here per
 //! record, against `Store::create_transfers` of one transfer measured on the same machine).
 
@@ -16,7 +18,7 @@ use benches::latency::Latencies;
 use benches::scratch_dir::ScratchDir;
 use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::Policy;
-use ledger_store::merkle::{verify_consistency, verify_inclusion, MerkleTree, TreeHash};
+use ledger_store::merkle::{verify_consistency, verify_inclusion, Blocks, MerkleTree, TreeHash};
 use ledger_store::{Store, StoreOptions};
 use timebank_workload::service_stream::ServiceStream;
 use timebank_workload::{Dice, T0};
@@ -111,7 +113,44 @@ fn profile(hash: TreeHash, leaves: u64) -> f64 {
         hashes * 32,
         micros(check.percentile(50.0)),
     );
+    in_blocks(hash, leaves, &mut rng);
     push_us
+}
+
+/// The store's tree, kept in blocks of 1,024 leaves: what it holds, and an inclusion proof made
+/// with its block's leaves given (checked against the block's root first, as the store does
+/// after reading them from the journal; the reading is not timed here).
+fn in_blocks(hash: TreeHash, leaves: u64, rng: &mut Dice) {
+    const BLOCK_LEVELS: usize = 10;
+    let mut tree = MerkleTree::new(hash).in_blocks(BLOCK_LEVELS);
+    for i in 0..leaves {
+        tree.push(&record_hash(i));
+    }
+    let mut make = Latencies::with_capacity(PROOFS / 10);
+    for _ in 0..PROOFS / 10 {
+        let index = rng.next_u64() % leaves;
+        let start = Instant::now();
+        let mut blocks = Blocks::new();
+        for range in tree.blocks_needed(&[index, leaves - 1]) {
+            let data: Vec<[u8; 32]> = range.clone().map(record_hash).collect();
+            tree.check_block(&mut blocks, range, &data)
+                .expect("the block's leaves");
+        }
+        let path = tree.inclusion_proof_with(index, leaves, &blocks);
+        black_box(path.expect("in range"));
+        make.push(start.elapsed());
+    }
+    println!(
+        "{:>6} | in blocks of {}: {} hashes held ({} KiB, {:.3} bytes a leaf); inclusion proof \
+         with its block checked: p50 {:.1} us, p99 {:.1} us to make",
+        hash.name(),
+        1u32 << BLOCK_LEVELS,
+        tree.hashes_held(),
+        (tree.hashes_held() * 32) >> 10,
+        (tree.hashes_held() * 32) as f64 / leaves as f64,
+        micros(make.percentile(50.0)),
+        micros(make.percentile(99.0)),
+    );
 }
 
 /// Mean time of a durable batch-1 commit (`create_transfers` of one transfer) on this machine.

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Corruption, CorruptionReason, Error, Result, SegmentPlace};
 use crate::file::JournalIo;
-use crate::merkle::{MerkleTree, TreeHash};
+use crate::merkle::MerkleTree;
 use crate::record::{
     hash_at, parse_frame, u64_at, FrameError, Hash, HASH_BYTES, OFFSET_LENGTH, OFFSET_SEQUENCE,
     RECORD_BYTES_MAX, RECORD_BYTES_MIN, RECORD_MAGIC,
@@ -237,31 +237,67 @@ pub(crate) fn read_records(
         .collect()
 }
 
-/// The Merkle tree (§13) of the journal's first `records` records, from their stored hashes.
+/// `tree` (empty) grown with the stored hashes of the journal's first `records` records: the
+/// Merkle tree (§13) of those records.
 ///
 /// On `Err(Corrupted)`: the journal holds fewer records; a walk's errors.
 pub(crate) fn tree_of_first(
     io: &dyn JournalIo,
     segments: &[SegmentFile],
     records: u64,
-    hash: TreeHash,
+    mut tree: MerkleTree,
 ) -> Result<MerkleTree> {
-    let mut tree = MerkleTree::new(hash);
-    for segment in segments {
-        if tree.size() == records {
+    debug_assert_eq!(tree.size(), 0);
+    walk_records(io, segments, 0..records, |hash| tree.push(hash))?;
+    Ok(tree)
+}
+
+/// The stored hashes of records `range`, oldest first.
+///
+/// On `Err(Corrupted)`: the journal holds fewer records; a walk's errors.
+pub(crate) fn stored_hashes(
+    io: &dyn JournalIo,
+    segments: &[SegmentFile],
+    range: std::ops::Range<u64>,
+) -> Result<Vec<Hash>> {
+    let mut hashes = Vec::with_capacity((range.end - range.start) as usize);
+    walk_records(io, segments, range, |hash| hashes.push(*hash))?;
+    Ok(hashes)
+}
+
+/// Calls `each` with the stored hash of each record of `range`, in order: walks from the
+/// segment that holds the first on, as far as the last.
+fn walk_records(
+    io: &dyn JournalIo,
+    segments: &[SegmentFile],
+    range: std::ops::Range<u64>,
+    mut each: impl FnMut(&Hash),
+) -> Result<()> {
+    let mut next = range.start;
+    let from = segments
+        .partition_point(|s| s.first_sequence <= range.start)
+        .saturating_sub(1);
+    for segment in &segments[from..] {
+        if next >= range.end {
             break;
         }
         walk_frames(io, segment, |frame| {
-            tree.push(&frame.hash);
-            match tree.size() < records {
+            if frame.sequence > next {
+                return ControlFlow::Break(()); // a record missing between segments
+            }
+            if frame.sequence == next {
+                each(&frame.hash);
+                next += 1;
+            }
+            match next < range.end {
                 true => ControlFlow::Continue(()),
                 false => ControlFlow::Break(()),
             }
         })?;
     }
-    match tree.size() == records {
-        true => Ok(tree),
-        false => Err(missing(tree.size())),
+    match next >= range.end {
+        true => Ok(()),
+        false => Err(missing(next)),
     }
 }
 

@@ -100,17 +100,46 @@ fn split_point(n: u64) -> u64 {
 /// leaf. Appending costs one leaf hash and, on average, one node hash; a root or a proof of any
 /// size up to the current one reads O(log n) stored hashes.
 ///
-/// A tree can start *pruned* ([`MerkleTree::from_frontier`]): of its first `pruned` leaves it
-/// holds only the frontier (the roots of the perfect subtrees that make up the tree of that
-/// size), which is all that growing it and the roots of sizes from `pruned` on need. Proofs
-/// that reach into the pruned leaves need the rest ([`MerkleTree::graft`]).
+/// A tree can keep less, in two ways; what it lacks, a root or a proof asks for (`None`).
+///
+/// - **Pruned** ([`MerkleTree::from_frontier`]): of its first `pruned` leaves it holds only the
+///   frontier (the roots of the perfect subtrees that make up the tree of that size), which is
+///   all that growing it and the roots of sizes from `pruned` on need. Proofs that reach into
+///   the pruned leaves need the rest ([`MerkleTree::graft`]).
+/// - **In blocks** ([`MerkleTree::in_blocks`]): below level `b` it holds only the nodes of the
+///   newest block of `2^b` leaves, the one still filling: about `64 / 2^b` bytes per leaf
+///   instead of 64. A root or proof that needs nodes inside an older block takes that block's
+///   leaves from the caller ([`Blocks`], [`MerkleTree::blocks_needed`]), checked against the
+///   block's root, which the tree holds.
 #[derive(Debug, Clone)]
 pub struct MerkleTree {
     hash: TreeHash,
     size: u64,
     pruned: u64,
+    /// Below this level only the newest, unfinished block's nodes are held (0: every node).
+    block_levels: usize,
     /// `levels[k][j]` is node `first(k) + j` of level `k`.
     levels: Vec<Vec<Hash>>,
+}
+
+/// The leaves of whole blocks of a tree kept [`MerkleTree::in_blocks`], given for the roots and
+/// proofs that reach inside them ([`MerkleTree::check_block`] adds them).
+#[derive(Debug, Clone, Default)]
+pub struct Blocks {
+    /// Each block's leaf hashes (`H(0x00 || data)`), by the block's first leaf.
+    leaves: std::collections::BTreeMap<u64, Vec<Hash>>,
+}
+
+impl Blocks {
+    /// No blocks.
+    pub fn new() -> Blocks {
+        Blocks::default()
+    }
+
+    /// Whether the block of leaves `range` is here.
+    pub fn holds(&self, range: &std::ops::Range<u64>) -> bool {
+        self.leaves.contains_key(&range.start)
+    }
 }
 
 impl MerkleTree {
@@ -120,6 +149,7 @@ impl MerkleTree {
             hash,
             size: 0,
             pruned: 0,
+            block_levels: 0,
             levels: vec![Vec::new()],
         }
     }
@@ -142,8 +172,25 @@ impl MerkleTree {
             hash,
             size,
             pruned: size,
+            block_levels: 0,
             levels,
         })
+    }
+
+    /// This tree, keeping from now on below level `block_levels` (at most 32) only the nodes
+    /// of its newest block of `2^block_levels` leaves; the nodes it holds of older blocks
+    /// below that level are dropped now.
+    pub fn in_blocks(mut self, block_levels: usize) -> MerkleTree {
+        let block_levels = block_levels.min(32);
+        let before: Vec<u64> = (0..block_levels).map(|k| self.first(k)).collect();
+        self.block_levels = block_levels;
+        for (k, old_first) in before.into_iter().enumerate() {
+            let drop = (self.first(k) - old_first) as usize;
+            if let Some(nodes) = self.levels.get_mut(k) {
+                nodes.drain(..drop.min(nodes.len()));
+            }
+        }
+        self
     }
 
     /// The tree's hash function.
@@ -161,12 +208,32 @@ impl MerkleTree {
         self.pruned
     }
 
+    /// The hashes the tree holds (at 32 bytes each, its memory).
+    pub fn hashes_held(&self) -> usize {
+        self.levels.iter().map(Vec::len).sum()
+    }
+
+    /// The leaves of a block (`2^block_levels` of them; 1 when the tree is not kept in blocks).
+    fn block_leaves(&self) -> u64 {
+        1 << self.block_levels
+    }
+
+    /// The first leaf of the newest block, the one whose nodes below the block level are held.
+    fn open_block_start(&self) -> u64 {
+        self.size >> self.block_levels << self.block_levels
+    }
+
     /// The index of the first node held at `level`: below it, only the frontier of the pruned
-    /// leaves (a node of odd count, waiting for its right sibling) is kept.
+    /// leaves (a node of odd count, waiting for its right sibling) is kept, and below the block
+    /// level nothing before the newest block.
     fn first(&self, level: usize) -> u64 {
-        match level {
+        let after_pruned = match level {
             64.. => 0,
             _ => (self.pruned >> level) & !1,
+        };
+        match level < self.block_levels {
+            true => after_pruned.max(self.open_block_start() >> level),
+            false => after_pruned,
         }
     }
 
@@ -192,7 +259,7 @@ impl MerkleTree {
             let nodes = &mut self.levels[level];
             nodes.push(node);
             if index % 2 == 0 {
-                return;
+                break;
             }
             // Invariant: a right child's left sibling is held (it is at or after `first`).
             let len = nodes.len();
@@ -200,102 +267,208 @@ impl MerkleTree {
             level += 1;
             index /= 2;
         }
+        if self.block_levels > 0 && self.size.is_multiple_of(self.block_leaves()) {
+            // A block is whole: its root is held at the block level, and nothing below it.
+            self.levels[..self.block_levels]
+                .iter_mut()
+                .for_each(Vec::clear);
+        }
     }
 
     /// The frontier of the tree of the first `size` leaves: for each bit `k` set in `size`,
     /// from the highest, `MTH(D[a : a + 2^k])` where `a` is the sum of the larger powers of two
-    /// of `size`. `None` when the tree is smaller or pruned beyond `size`.
+    /// of `size`. `None` when the tree is smaller, or holds not those nodes (pruned beyond
+    /// `size`, or kept in blocks and `size` in an older block than the newest).
     pub fn frontier(&self, size: u64) -> Option<Vec<Hash>> {
         if size > self.size {
             return None;
         }
+        self.frontier_held(size).into_iter().collect()
+    }
+
+    /// The nodes of the frontier of `size` (at most the tree's size), each where held.
+    fn frontier_held(&self, size: u64) -> Vec<Option<Hash>> {
         let height = 64 - size.leading_zeros() as usize;
         let set_bits = (0..height).rev().filter(|k| size >> k & 1 == 1);
         set_bits.map(|k| self.node(k, (size >> k) - 1)).collect()
     }
 
-    /// Fills in the pruned leaves from `prefix`, the whole tree of exactly those leaves. Fails,
-    /// changing nothing, when `prefix` is of another size, pruned itself, or has another
-    /// frontier (it is not the tree whose frontier this one kept).
+    /// Fills in the pruned leaves from `prefix`, the tree of exactly those leaves, not pruned
+    /// itself (and, when this tree is kept in blocks, holding at least what it keeps: `prefix`
+    /// may be kept in blocks of the same size). Fails, changing nothing, when `prefix` does not
+    /// fit so or has another frontier (it is not the tree whose frontier this one kept).
     pub fn graft(&mut self, prefix: &MerkleTree) -> Result<(), ProofError> {
-        let fits = prefix.pruned == 0 && prefix.size == self.pruned;
-        if !fits || prefix.frontier(self.pruned) != self.frontier(self.pruned) {
+        let fits = prefix.pruned == 0
+            && prefix.size == self.pruned
+            && prefix.block_levels <= self.block_levels;
+        // Kept in blocks, this tree may have let go of the frontier's nodes below the block
+        // level since (their block filled): those the graft does not use, and its block's root
+        // checks the leaves given for it later (`check_block`).
+        let theirs = prefix
+            .frontier(self.pruned)
+            .ok_or(ProofError::RootMismatch)?;
+        let mine = self.frontier_held(self.pruned);
+        let differs = mine
+            .iter()
+            .zip(&theirs)
+            .any(|(m, t)| m.is_some_and(|m| m != *t));
+        if !fits || mine.len() != theirs.len() || differs {
             return Err(ProofError::RootMismatch);
         }
-        for (level, nodes) in self.levels.iter_mut().enumerate() {
-            let first = (self.pruned >> level) & !1;
-            if first > 0 {
-                let mut whole = prefix.levels[level][..first as usize].to_vec();
-                whole.append(nodes);
-                *nodes = whole;
-            }
+        let mut whole = self.clone();
+        whole.pruned = 0;
+        let firsts: Vec<u64> = (0..whole.levels.len()).map(|k| whole.first(k)).collect();
+        for (level, nodes) in whole.levels.iter_mut().enumerate() {
+            let (from, to) = (firsts[level], self.first(level));
+            let before: Option<Vec<Hash>> = (from..to).map(|i| prefix.node(level, i)).collect();
+            let mut before = before.ok_or(ProofError::RootMismatch)?;
+            before.append(nodes);
+            *nodes = before;
         }
-        self.pruned = 0;
+        *self = whole;
         Ok(())
     }
 
     /// The root of the tree of the first `size` leaves (`MTH(D[0:size])`), or `None` when the
-    /// tree has fewer leaves (or, pruned, holds not enough of them).
+    /// tree has fewer leaves (or holds not enough of them: pruned, or kept in blocks).
     pub fn root(&self, size: u64) -> Option<Hash> {
+        self.root_with(size, &Blocks::new())
+    }
+
+    /// [`MerkleTree::root`], with the leaves of older blocks in `blocks`.
+    pub fn root_with(&self, size: u64, blocks: &Blocks) -> Option<Hash> {
         match size {
             0 => Some(self.hash.empty_root()),
             _ if size > self.size() => None,
-            _ => self.subtree(0, size),
+            _ => self.subtree(0, size, blocks),
         }
+    }
+
+    /// The blocks whose leaves a root or proof needs that reaches leaves `leaves` (for a root of
+    /// size `n`: `n − 1`; an inclusion proof of leaf `m` in size `n`: `m` and `n − 1`; a
+    /// consistency proof from `m` to `n`: `m − 1` and `n − 1`): the older blocks they lie in,
+    /// each as the range of its leaves. Empty for a tree not kept in blocks.
+    pub fn blocks_needed(&self, leaves: &[u64]) -> Vec<std::ops::Range<u64>> {
+        let open = self.open_block_start();
+        let mut starts: Vec<u64> = leaves
+            .iter()
+            .filter(|&&leaf| self.block_levels > 0 && leaf < open)
+            .map(|leaf| leaf >> self.block_levels << self.block_levels)
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        starts
+            .into_iter()
+            .map(|start| start..start + self.block_leaves())
+            .collect()
+    }
+
+    /// Adds to `blocks` the block of leaves `range` (one [`MerkleTree::blocks_needed`] gave)
+    /// whose leaf data is `data`, after checking that they give the block's root this tree
+    /// holds. Fails, adding nothing, when they do not.
+    pub fn check_block(
+        &self,
+        blocks: &mut Blocks,
+        range: std::ops::Range<u64>,
+        data: &[Hash],
+    ) -> Result<(), ProofError> {
+        let whole_block = range.end - range.start == self.block_leaves()
+            && range.start.is_multiple_of(self.block_leaves())
+            && range.end <= self.open_block_start();
+        if !whole_block || data.len() as u64 != self.block_leaves() {
+            return Err(ProofError::Malformed);
+        }
+        let leaves: Vec<Hash> = data.iter().map(|d| self.hash.leaf(d)).collect();
+        let root = perfect_root(self.hash, &leaves);
+        let level = self.block_levels;
+        if self.node(level, range.start >> level) != Some(root) {
+            return Err(ProofError::RootMismatch);
+        }
+        blocks.leaves.insert(range.start, leaves);
+        Ok(())
     }
 
     /// `MTH(D[start:end])` for a range RFC 9162's recursion produces: `start` is a multiple of
     /// the largest power of two not above `end - start`, `start < end <= size`.
-    fn subtree(&self, start: u64, end: u64) -> Option<Hash> {
+    fn subtree(&self, start: u64, end: u64, blocks: &Blocks) -> Option<Hash> {
         let n = end - start;
         if n.is_power_of_two() && start.is_multiple_of(n) {
             let level = n.trailing_zeros() as usize;
-            return self.node(level, start >> level);
+            if let Some(node) = self.node(level, start >> level) {
+                return Some(node);
+            }
+            let block = start >> self.block_levels << self.block_levels;
+            let leaves = blocks.leaves.get(&block)?;
+            let at = (start % self.block_leaves()) as usize;
+            return (level < self.block_levels)
+                .then(|| perfect_root(self.hash, &leaves[at..at + n as usize]));
         }
         let k = split_point(n);
         Some(self.hash.node(
-            &self.subtree(start, start + k)?,
-            &self.subtree(start + k, end)?,
+            &self.subtree(start, start + k, blocks)?,
+            &self.subtree(start + k, end, blocks)?,
         ))
     }
 
     /// The inclusion proof of leaf `index` in the tree of the first `size` leaves
     /// (RFC 9162 §2.1.3.1, `PATH(m, D[n])`), or `None` unless `index < size <= self.size()`
-    /// (and, pruned, the tree holds the nodes the proof needs).
+    /// (and the tree holds the nodes the proof needs).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Option<Vec<Hash>> {
+        self.inclusion_proof_with(index, size, &Blocks::new())
+    }
+
+    /// [`MerkleTree::inclusion_proof`], with the leaves of older blocks in `blocks`.
+    pub fn inclusion_proof_with(
+        &self,
+        index: u64,
+        size: u64,
+        blocks: &Blocks,
+    ) -> Option<Vec<Hash>> {
         if index >= size || size > self.size() {
             return None;
         }
         let mut path = Vec::new();
-        self.path(index, 0, size, &mut path)?;
+        self.path(index, 0, size, blocks, &mut path)?;
         Some(path)
     }
 
-    fn path(&self, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) -> Option<()> {
+    fn path(
+        &self,
+        m: u64,
+        start: u64,
+        end: u64,
+        blocks: &Blocks,
+        out: &mut Vec<Hash>,
+    ) -> Option<()> {
         let n = end - start;
         if n == 1 {
             return Some(());
         }
         let k = split_point(n);
         if m < k {
-            self.path(m, start, start + k, out)?;
-            out.push(self.subtree(start + k, end)?);
+            self.path(m, start, start + k, blocks, out)?;
+            out.push(self.subtree(start + k, end, blocks)?);
         } else {
-            self.path(m - k, start + k, end, out)?;
-            out.push(self.subtree(start, start + k)?);
+            self.path(m - k, start + k, end, blocks, out)?;
+            out.push(self.subtree(start, start + k, blocks)?);
         }
         Some(())
     }
 
     /// The consistency proof from the tree of `old` leaves to the tree of `new` leaves
     /// (RFC 9162 §2.1.4.1, `PROOF(m, D[n])`), or `None` unless `0 < old <= new <= size`
-    /// (and, pruned, the tree holds the nodes the proof needs).
+    /// (and the tree holds the nodes the proof needs).
     pub fn consistency_proof(&self, old: u64, new: u64) -> Option<Vec<Hash>> {
+        self.consistency_proof_with(old, new, &Blocks::new())
+    }
+
+    /// [`MerkleTree::consistency_proof`], with the leaves of older blocks in `blocks`.
+    pub fn consistency_proof_with(&self, old: u64, new: u64, blocks: &Blocks) -> Option<Vec<Hash>> {
         if old == 0 || old > new || new > self.size() {
             return None;
         }
         let mut proof = Vec::new();
-        self.subproof(old, 0, new, true, &mut proof)?;
+        self.subproof(old, 0, new, true, blocks, &mut proof)?;
         Some(proof)
     }
 
@@ -305,24 +478,36 @@ impl MerkleTree {
         start: u64,
         end: u64,
         whole: bool,
+        blocks: &Blocks,
         out: &mut Vec<Hash>,
     ) -> Option<()> {
         let n = end - start;
         if m == n {
             if !whole {
-                out.push(self.subtree(start, end)?);
+                out.push(self.subtree(start, end, blocks)?);
             }
             return Some(());
         }
         let k = split_point(n);
         if m <= k {
-            self.subproof(m, start, start + k, whole, out)?;
-            out.push(self.subtree(start + k, end)?);
+            self.subproof(m, start, start + k, whole, blocks, out)?;
+            out.push(self.subtree(start + k, end, blocks)?);
         } else {
-            self.subproof(m - k, start + k, end, false, out)?;
-            out.push(self.subtree(start, start + k)?);
+            self.subproof(m - k, start + k, end, false, blocks, out)?;
+            out.push(self.subtree(start, start + k, blocks)?);
         }
         Some(())
+    }
+}
+
+/// The root of a perfect subtree from its leaf hashes (a power of two of them).
+fn perfect_root(hash: TreeHash, leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        1 => leaves[0],
+        n => {
+            let (left, right) = leaves.split_at(n / 2);
+            hash.node(&perfect_root(hash, left), &perfect_root(hash, right))
+        }
     }
 }
 
@@ -598,6 +783,105 @@ mod tests {
             }
         }
         assert!(MerkleTree::from_frontier(hash, 5, &[[0; 32]]).is_none());
+    }
+
+    /// The blocks `tree` needs for the leaves `at`, taken from `all` and checked.
+    fn blocks_for(tree: &MerkleTree, all: &[Hash], at: &[u64]) -> Blocks {
+        let mut blocks = Blocks::new();
+        for range in tree.blocks_needed(at) {
+            let data = &all[range.start as usize..range.end as usize];
+            tree.check_block(&mut blocks, range, data).unwrap();
+        }
+        blocks
+    }
+
+    #[test]
+    fn a_tree_in_blocks_gives_every_root_and_proof_from_its_blocks_leaves() {
+        let hash = TreeHash::Sha256;
+        let all = leaves(70);
+        let whole = tree_of(hash, &all);
+        for levels in 1..=3usize {
+            let mut tree = MerkleTree::new(hash).in_blocks(levels);
+            for (pushed, leaf) in all.iter().enumerate() {
+                tree.push(leaf);
+                // The open block's nodes (fewer than two a leaf) and two a block above them.
+                let bound = 2 * (1 << levels) + 2 * (pushed + 1) / (1 << levels) + 8;
+                assert!(
+                    tree.hashes_held() <= bound,
+                    "{levels} levels, {pushed} leaves"
+                );
+            }
+            for n in 0..=70u64 {
+                let at = [n.saturating_sub(1)];
+                assert_eq!(
+                    tree.root_with(n, &blocks_for(&tree, &all, &at)),
+                    whole.root(n)
+                );
+                if n >= 70 >> levels << levels || n.is_multiple_of(1 << levels) {
+                    assert_eq!(
+                        tree.frontier(n),
+                        whole.frontier(n),
+                        "{levels}: frontier of {n}"
+                    );
+                }
+                for m in 0..n {
+                    let blocks = blocks_for(&tree, &all, &[m, n - 1]);
+                    let proof = tree.inclusion_proof_with(m, n, &blocks);
+                    assert_eq!(proof, whole.inclusion_proof(m, n), "{levels}: {m} in {n}");
+                    let blocks = blocks_for(&tree, &all, &[m, n - 1]);
+                    let proof = tree.consistency_proof_with(m + 1, n, &blocks);
+                    assert_eq!(
+                        proof,
+                        whole.consistency_proof(m + 1, n),
+                        "{levels}: {m}+1 to {n}"
+                    );
+                }
+            }
+            // Without its block, a proof inside an older block is not made; a wrong block is
+            // refused.
+            assert_eq!(tree.inclusion_proof(0, 70), None);
+            let range = tree.blocks_needed(&[0]).remove(0);
+            let mut wrong = all[..1 << levels].to_vec();
+            wrong[0][0] ^= 1;
+            let mut blocks = Blocks::new();
+            assert_eq!(
+                tree.check_block(&mut blocks, range.clone(), &wrong),
+                Err(ProofError::RootMismatch)
+            );
+            assert_eq!(
+                tree.check_block(&mut blocks, range.start..range.end - 1, &wrong[1..]),
+                Err(ProofError::Malformed)
+            );
+            assert_eq!(tree.inclusion_proof_with(0, 70, &blocks), None);
+
+            // A tree from a frontier, kept in blocks, grafted with a prefix kept in blocks.
+            for pruned in [0u64, 1, 5, 8, 13, 64, 69, 70] {
+                let frontier = whole.frontier(pruned).unwrap();
+                let mut grown = MerkleTree::from_frontier(hash, pruned, &frontier)
+                    .unwrap()
+                    .in_blocks(levels);
+                all[pruned as usize..].iter().for_each(|l| grown.push(l));
+                let mut prefix = MerkleTree::new(hash).in_blocks(levels);
+                all[..pruned as usize].iter().for_each(|l| prefix.push(l));
+                grown.graft(&prefix).unwrap();
+                for n in 1..=70u64 {
+                    for m in 0..n {
+                        let blocks = blocks_for(&grown, &all, &[m, n - 1]);
+                        let proof = grown.inclusion_proof_with(m, n, &blocks);
+                        assert_eq!(proof, whole.inclusion_proof(m, n), "pruned {pruned}");
+                    }
+                }
+            }
+        }
+        // A whole tree put in blocks drops the nodes of its older blocks.
+        let held = whole.hashes_held();
+        let blocked = whole.clone().in_blocks(3);
+        assert!(blocked.hashes_held() < held / 4);
+        let blocks = blocks_for(&blocked, &all, &[3, 69]);
+        assert_eq!(
+            blocked.inclusion_proof_with(3, 70, &blocks),
+            whole.inclusion_proof(3, 70)
+        );
     }
 
     #[test]

@@ -45,6 +45,7 @@ use crate::store::{
     INDEX_BATCH_TRANSFERS_MAX, INDEX_LAG_TRANSFERS_MAX, SYNC_PIPELINE_DEPTH,
 };
 use crate::store_proof::grow_tree;
+use crate::store_proof::TREE_BLOCK_LEVELS;
 
 type Reply1<T> = mpsc::SyncSender<Result<T>>;
 
@@ -181,7 +182,7 @@ impl Store {
             dir: dir.to_path_buf(),
             options,
             profile: replayed.profile,
-            tree: Mutex::new(tree),
+            tree: Mutex::new(tree.in_blocks(TREE_BLOCK_LEVELS)),
             created,
             ledger: RwLock::new(replayed.ledger),
             queue: Mutex::new(Queue::default()),

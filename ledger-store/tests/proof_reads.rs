@@ -251,3 +251,118 @@ fn a_damaged_record_before_the_snapshot_fails_its_proof_and_no_other() {
     }
     store.close().unwrap();
 }
+
+/// Each record's stored hash, from the segment files.
+fn stored_hashes(dir: &Path) -> Vec<[u8; 32]> {
+    let mut names: Vec<_> = std::fs::read_dir(dir.join("journal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut hashes = Vec::new();
+    for path in names {
+        let bytes = std::fs::read(path).unwrap();
+        let mut at = 88;
+        while at < bytes.len() {
+            let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+            hashes.push(bytes[at + len - 32..at + len].try_into().unwrap());
+            at += len;
+        }
+    }
+    hashes
+}
+
+/// The byte offset of record `sequence`'s stored hash in segment 1 (which holds every record).
+fn hash_offset_in_first_segment(dir: &Path, sequence: u64) -> u64 {
+    let bytes = std::fs::read(dir.join("journal").join("00000001.tbj")).unwrap();
+    let mut at = 88;
+    for _ in 0..sequence {
+        at += u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+    }
+    let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+    (at + len - 32) as u64
+}
+
+/// The store keeps the Merkle tree's nodes below blocks of 1,024 records only for the newest
+/// block; roots and proofs that reach into older blocks read those blocks' stored hashes and
+/// check them against the block roots it holds.
+#[test]
+fn roots_and_proofs_reach_into_older_blocks_of_the_tree_and_a_changed_block_is_refused() {
+    use ledger_store::merkle::{verify_consistency, verify_inclusion, MerkleTree};
+    let dir = Scratch::new("proof-reads-blocks");
+    let options = || options().snapshot_after_bytes(u64::MAX);
+    let store = new_store(dir.path(), options());
+    let mut snapshot = 0;
+    for n in 0..2_200u128 {
+        store
+            .create_transfers(services(10_000 + n, 1), NOW + 1 + n as u64)
+            .unwrap();
+        if n == 1_500 {
+            snapshot = store.write_snapshot().unwrap().sequence;
+        }
+    }
+    let size = store.tree_size();
+    assert!(size > 2_048 + 100, "three blocks, the last open");
+    let hashes = stored_hashes(dir.path());
+    assert_eq!(hashes.len() as u64, size);
+    let mut whole = MerkleTree::new(store.profile().tree_hash());
+    hashes.iter().for_each(|h| whole.push(h));
+    let sizes = [
+        1u64, 2, 700, 1_023, 1_024, 1_025, 1_600, 2_047, 2_048, 2_049, size,
+    ];
+    let check = |store: &Store| {
+        let hash = store.profile().tree_hash();
+        for &n in &sizes {
+            let root = store.tree_root(n).unwrap();
+            assert_eq!(Some(root), whole.root(n), "root of {n}");
+            for m in [0, n / 3, n - 1] {
+                let path = store.inclusion_proof(m, n).unwrap();
+                assert_eq!(
+                    Some(path.clone()),
+                    whole.inclusion_proof(m, n),
+                    "{m} in {n}"
+                );
+                verify_inclusion(hash, m, n, &hashes[m as usize], &path, &root).unwrap();
+            }
+            for old in [1, n / 2 + 1, n] {
+                let old_root = whole.root(old).unwrap();
+                let path = store.consistency_proof(old, n).unwrap();
+                verify_consistency(hash, old, n, &old_root, &root, &path).unwrap();
+            }
+        }
+        let proof = store.prove_inclusion(id(10_005), None).unwrap();
+        proof.verify(None).unwrap();
+    };
+    check(&store);
+    store.close().unwrap();
+
+    // Opened from the snapshot (the tree from its frontier), and by a whole replay.
+    let tail = Store::open(dir.path(), options()).unwrap();
+    assert_eq!(
+        tail.open_report()
+            .snapshots
+            .used
+            .as_ref()
+            .map(|u| u.sequence),
+        Some(snapshot)
+    );
+    check(&tail);
+    tail.close().unwrap();
+    let replayed = Store::open(dir.path(), options().read_only()).unwrap();
+    check(&replayed);
+
+    // A stored hash in the first block changed under the open store: a proof into that block
+    // reads it and refuses; one into the newest block does not read it.
+    let at = hash_offset_in_first_segment(dir.path(), 10);
+    let path = dir.path().join("journal").join("00000001.tbj");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let mut byte = [0u8; 1];
+    std::os::unix::fs::FileExt::read_at(&std::fs::File::open(&path).unwrap(), &mut byte, at)
+        .unwrap();
+    std::os::unix::fs::FileExt::write_at(&file, &[byte[0] ^ 1], at).unwrap();
+    let err = replayed.inclusion_proof(10, size).unwrap_err();
+    assert!(matches!(err, Error::Corrupted(_)), "{err}");
+    assert!(err.to_string().contains("records 0 to 1023"), "{err}");
+    assert!(replayed.inclusion_proof(size - 1, size).is_ok());
+    replayed.close().unwrap();
+}
