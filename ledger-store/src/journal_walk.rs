@@ -9,13 +9,19 @@
 //! its hash are read on their own. So a walk reads about every byte of a segment of small
 //! records, two small pieces of each large one, and never more than one window at a time.
 //!
+//! Walks leave marks ([`FrameMarks`]): the place of every 1,024th record of a segment, so that a
+//! later walk to a record starts at most 1,024 records before it. The marks take 16 bytes per
+//! 1,024 records walked.
+//!
 //! A walk checks what it steps on (each frame's magic, length and sequence number) but not the
 //! records' checksums: [`read_records`] checks the checksum of each record it returns, and the
 //! tree built from stored hashes ([`tree_of_first`]) is checked by its caller against a
 //! frontier it trusts. Verifying the journal is `verify`'s work, not a walk's.
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use crate::error::{Corruption, CorruptionReason, Error, Result, SegmentPlace};
 use crate::file::JournalIo;
@@ -27,7 +33,10 @@ use crate::record::{
 use crate::segment::{decode_header, find_segments, SEGMENT_HEADER_BYTES};
 
 /// The most bytes a walk reads at once.
-pub(crate) const WINDOW_BYTES: usize = 1 << 20;
+pub(crate) const WINDOW_BYTES: usize = 64 << 10;
+
+/// A walk notes the place of every `MARK_EVERY`-th record of a segment ([`FrameMarks`]).
+pub(crate) const MARK_EVERY: u64 = 1024;
 
 /// Records longer than this are stepped over (their first bytes and their hash read, nothing
 /// between); shorter ones are read through, a window at a time.
@@ -49,6 +58,42 @@ pub(crate) struct SegmentFile {
     pub start: u64,
     /// The file's length, header included.
     pub size: u64,
+}
+
+/// Where walks may start: the place of every [`MARK_EVERY`]-th record of each segment
+/// (counting from its first), as walks step on them. A segment only grows at its end and a
+/// durable record never moves, so a mark stays true; one that does not (the file changed under
+/// the store) fails the walk that starts from it, as any frame out of place does.
+#[derive(Debug, Default)]
+pub(crate) struct FrameMarks {
+    /// By segment number: the (sequence, file offset) of its marked records, in order.
+    marks: Mutex<HashMap<u64, Vec<(u64, u64)>>>,
+}
+
+impl FrameMarks {
+    /// Where a walk of `segment` that needs record `sequence` first starts: the last mark at or
+    /// before it, or the segment's first record.
+    fn start(&self, segment: &SegmentFile, sequence: u64) -> (u64, u64) {
+        let marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner);
+        let marked = marks.get(&segment.index).and_then(|marks| {
+            let after = marks.partition_point(|&(s, _)| s <= sequence);
+            after.checked_sub(1).map(|i| marks[i])
+        });
+        marked.unwrap_or((segment.first_sequence, SEGMENT_HEADER_BYTES as u64))
+    }
+
+    /// Notes `frame`'s place when it is the next mark of its segment.
+    fn note(&self, segment: &SegmentFile, frame: &FrameAt) {
+        let nth = frame.sequence - segment.first_sequence;
+        if nth == 0 || !nth.is_multiple_of(MARK_EVERY) {
+            return;
+        }
+        let mut marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner);
+        let marks = marks.entry(segment.index).or_default();
+        if nth / MARK_EVERY == marks.len() as u64 + 1 {
+            marks.push((frame.sequence, frame.file_offset));
+        }
+    }
 }
 
 /// One record's place in a segment file, and its stored hash.
@@ -106,21 +151,21 @@ pub(crate) fn segment_files(
     Ok(files)
 }
 
-/// Visits the records of `segment` in order, from its first, until `visit` breaks or the file
-/// ends (where a frame does not start whole, the walk fails: callers stop at records they know
-/// are durable).
+/// Visits the records of `segment` in order, from the last mark at or before record `from`
+/// (or the segment's first record), until `visit` breaks or the file ends (where a frame does
+/// not start whole, the walk fails: callers stop at records they know are durable).
 ///
 /// On `Err(Corrupted)`: a frame is not where the one before it ends (no magic, a length out of
 /// range or past the file's end, another sequence number). On `Err(Io)`: a read failed.
 pub(crate) fn walk_frames(
-    io: &dyn JournalIo,
+    (io, marks): (&dyn JournalIo, &FrameMarks),
     segment: &SegmentFile,
+    from: u64,
     mut visit: impl FnMut(&FrameAt) -> ControlFlow<()>,
 ) -> Result<()> {
     let mut window = Vec::new();
     let mut window_at = 0u64;
-    let mut at = SEGMENT_HEADER_BYTES as u64;
-    let mut sequence = segment.first_sequence;
+    let (mut sequence, mut at) = marks.start(segment, from);
     let fail = |at: u64, sequence: u64, reason: CorruptionReason| {
         let image_offset = segment.start + at - SEGMENT_HEADER_BYTES as u64;
         corrupt(segment.index, at, image_offset, sequence, reason)
@@ -172,6 +217,7 @@ pub(crate) fn walk_frames(
             len,
             hash,
         };
+        marks.note(segment, &place);
         if visit(&place).is_break() {
             return Ok(());
         }
@@ -188,7 +234,7 @@ pub(crate) fn walk_frames(
 /// On `Err(Corrupted)`: a record's stored hash does not match its bytes (or it is not where
 /// the walk found it); a walk's errors.
 pub(crate) fn read_records(
-    io: &dyn JournalIo,
+    (io, marks): (&dyn JournalIo, &FrameMarks),
     segments: &[SegmentFile],
     sequences: &[u64],
 ) -> Result<Vec<Vec<u8>>> {
@@ -203,7 +249,7 @@ pub(crate) fn read_records(
             return Err(missing(first));
         };
         let end = segments.get(holder).map_or(u64::MAX, |s| s.first_sequence);
-        walk_frames(io, segment, |frame| {
+        walk_frames((io, marks), segment, first, |frame| {
             while next < wanted.len() && wanted[next].0 == frame.sequence {
                 places[wanted[next].1] = Some((segment, *frame));
                 next += 1;
@@ -242,13 +288,13 @@ pub(crate) fn read_records(
 ///
 /// On `Err(Corrupted)`: the journal holds fewer records; a walk's errors.
 pub(crate) fn tree_of_first(
-    io: &dyn JournalIo,
+    walker: (&dyn JournalIo, &FrameMarks),
     segments: &[SegmentFile],
     records: u64,
     mut tree: MerkleTree,
 ) -> Result<MerkleTree> {
     debug_assert_eq!(tree.size(), 0);
-    walk_records(io, segments, 0..records, |hash| tree.push(hash))?;
+    walk_records(walker, segments, 0..records, |hash| tree.push(hash))?;
     Ok(tree)
 }
 
@@ -256,19 +302,19 @@ pub(crate) fn tree_of_first(
 ///
 /// On `Err(Corrupted)`: the journal holds fewer records; a walk's errors.
 pub(crate) fn stored_hashes(
-    io: &dyn JournalIo,
+    walker: (&dyn JournalIo, &FrameMarks),
     segments: &[SegmentFile],
     range: std::ops::Range<u64>,
 ) -> Result<Vec<Hash>> {
     let mut hashes = Vec::with_capacity((range.end - range.start) as usize);
-    walk_records(io, segments, range, |hash| hashes.push(*hash))?;
+    walk_records(walker, segments, range, |hash| hashes.push(*hash))?;
     Ok(hashes)
 }
 
 /// Calls `each` with the stored hash of each record of `range`, in order: walks from the
 /// segment that holds the first on, as far as the last.
 fn walk_records(
-    io: &dyn JournalIo,
+    walker: (&dyn JournalIo, &FrameMarks),
     segments: &[SegmentFile],
     range: std::ops::Range<u64>,
     mut each: impl FnMut(&Hash),
@@ -281,7 +327,7 @@ fn walk_records(
         if next >= range.end {
             break;
         }
-        walk_frames(io, segment, |frame| {
+        walk_frames(walker, segment, next, |frame| {
             if frame.sequence > next {
                 return ControlFlow::Break(()); // a record missing between segments
             }

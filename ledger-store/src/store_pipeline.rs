@@ -34,6 +34,7 @@ use crate::file::JournalFile;
 use crate::id_hasher::IdHashSet;
 use crate::index::{Index, IndexDelta, IndexMark};
 use crate::journal::{write_durably, Head, JournalWriter};
+use crate::journal_walk::FrameMarks;
 use crate::lock::DirLock;
 use crate::merkle::MerkleTree;
 use crate::outcome::outcome_of;
@@ -130,6 +131,8 @@ pub(crate) struct Shared {
     /// returned: the syncer grows it before it moves `durable`, so it always covers the
     /// durable head). Held only to push or to read hashes, never with another lock.
     pub(crate) tree: Mutex<MerkleTree>,
+    /// Where walks of the journal's frames (proofs, blocks of the tree) may start.
+    pub(crate) frame_marks: FrameMarks,
     /// The genesis record's `now`: the time guard refuses commands before it.
     pub(crate) created: u64,
     pub(crate) ledger: RwLock<Ledger>,
@@ -183,6 +186,7 @@ impl Store {
             options,
             profile: replayed.profile,
             tree: Mutex::new(tree.in_blocks(TREE_BLOCK_LEVELS)),
+            frame_marks: FrameMarks::default(),
             created,
             ledger: RwLock::new(replayed.ledger),
             queue: Mutex::new(Queue::default()),

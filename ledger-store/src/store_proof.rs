@@ -5,8 +5,11 @@ use ledger_core::{AccountId, TransferId};
 
 use crate::checkpoint::hex;
 use crate::error::{Corruption, CorruptionReason, Error, Result};
+use crate::file::JournalIo;
 use crate::journal::scan_frames;
-use crate::journal_walk::{read_records, segment_files, stored_hashes, tree_of_first, SegmentFile};
+use crate::journal_walk::{
+    read_records, segment_files, stored_hashes, tree_of_first, FrameMarks, SegmentFile,
+};
 use crate::merkle::{Blocks, MerkleTree, TreeHash};
 use crate::profile::CryptoProfile;
 use crate::proof::{
@@ -78,11 +81,7 @@ impl Store {
                 return Ok(None);
             }
             for range in needed {
-                let hashes = stored_hashes(
-                    &*self.shared.options.io,
-                    &self.segment_files()?,
-                    range.clone(),
-                )?;
+                let hashes = stored_hashes(self.walker(), &self.segment_files()?, range.clone())?;
                 let tree = lock(&self.shared.tree);
                 let checked = tree.check_block(&mut blocks, range.clone(), &hashes);
                 checked.map_err(|_| {
@@ -116,12 +115,7 @@ impl Store {
             return Ok(());
         }
         let empty = MerkleTree::new(self.shared.profile.tree_hash()).in_blocks(TREE_BLOCK_LEVELS);
-        let prefix = tree_of_first(
-            &*self.shared.options.io,
-            &self.segment_files()?,
-            pruned,
-            empty,
-        )?;
+        let prefix = tree_of_first(self.walker(), &self.segment_files()?, pruned, empty)?;
         let grafted = lock(&self.shared.tree).graft(&prefix);
         grafted.map_err(|_| {
             let why = format!(
@@ -222,7 +216,12 @@ impl Store {
                 head.sequence
             )));
         }
-        read_records(&*self.shared.options.io, &self.segment_files()?, sequences)
+        read_records(self.walker(), &self.segment_files()?, sequences)
+    }
+
+    /// What walks of the journal's frames read with, and the marks they leave.
+    fn walker(&self) -> (&dyn JournalIo, &FrameMarks) {
+        (&*self.shared.options.io, &self.shared.frame_marks)
     }
 
     /// The journal's segment files, their headers read.

@@ -366,3 +366,39 @@ fn roots_and_proofs_reach_into_older_blocks_of_the_tree_and_a_changed_block_is_r
     assert!(replayed.inclusion_proof(size - 1, size).is_ok());
     replayed.close().unwrap();
 }
+
+/// A walk leaves a mark every 1,024 records of a segment; the next walk to a record after a
+/// mark starts there.
+#[test]
+fn a_second_proof_walks_from_the_nearest_mark_not_the_segments_start() {
+    let dir = Scratch::new("proof-reads-marks");
+    let io = Arc::new(Counting::default());
+    let store = new_store(dir.path(), options().io(io.clone()));
+    for n in 0..2_200u128 {
+        store
+            .create_transfers(services(10_000 + n, 1), NOW + 1 + n as u64)
+            .unwrap();
+    }
+    assert_eq!(
+        segments(dir.path()).len(),
+        1,
+        "one segment of small records"
+    );
+    io.take();
+    let first = store.prove_inclusion(id(12_150), None).unwrap();
+    let read_first = io.take();
+    let second = store.prove_inclusion(id(12_160), None).unwrap();
+    let read_second = io.take();
+    first.verify(None).unwrap();
+    second.verify(None).unwrap();
+    let record = second.record.record.len() as u64;
+    assert!(
+        first.record.leaf_index > 2_048 && read_first > 300 << 10,
+        "the first proof walks the segment from its start: {read_first} bytes"
+    );
+    assert!(
+        read_second <= (64 << 10) + record + 88,
+        "the second starts at the mark of record 2,048: {read_second} bytes"
+    );
+    store.close().unwrap();
+}
