@@ -1580,7 +1580,9 @@ timebank_status timebank_store_sign_checkpoint(const struct timebank_store *stor
 // Errors: `NOT_FOUND` when there is no such transfer or it came after the checkpoint;
 // `INVALID_ARGUMENT` for a zero id, or a checkpoint line that does not parse or is of the
 // other profile; `DAMAGED` when this ledger's tree of the checkpoint's size has another root
-// (a rewritten history, or the checkpoint of another ledger).
+// (a rewritten history, or the checkpoint of another ledger), or when a record the proof reads
+// from the journal does not match its stored hash or the tree's node over it (the journal was
+// changed since it was written); `IO` when the journal cannot be read.
 //
 // Thread safety: `store` may be used from several threads at once.
 //

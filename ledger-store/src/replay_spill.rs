@@ -471,9 +471,11 @@ impl RunFilter {
 
     /// The block a hash picks and the bit it sets in each of the block's words.
     fn probe(&self, hash: u64) -> (usize, [u64; 8]) {
-        let block = ((u128::from(hash) * self.blocks.len() as u128) >> 64) as usize;
-        // The low bits pick the positions; the high bits picked the block.
-        let positions = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (hash >> 29);
+        // The id hasher is one multiply, fast for maps but with patterns a filter would show
+        // (for some seeds, sequential ids passed 7% of the time): mixed again, twice apart.
+        let block = mix(hash);
+        let block = ((u128::from(block) * self.blocks.len() as u128) >> 64) as usize;
+        let positions = mix(hash ^ 0x9E37_79B9_7F4A_7C15);
         let mut bits = [0u64; 8];
         for (word, bit) in bits.iter_mut().enumerate() {
             *bit = 1 << ((positions >> (6 * word + 16)) & 63);
@@ -496,6 +498,15 @@ impl RunFilter {
         }
         missing == 0
     }
+}
+
+/// MurmurHash3's 64-bit finalizer: every output bit depends on every input bit.
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ (h >> 33)
 }
 
 /// A directory of the replay's own, removed with everything in it when dropped.
@@ -631,14 +642,17 @@ mod tests {
 
     #[test]
     fn a_run_filter_has_no_false_negatives_and_few_false_positives() {
-        let hasher = IdHasherBuilder::default();
         let id = |n: u128| TransferId::new(n).unwrap();
-        let mut filter = RunFilter::new(10_000);
-        (1..=10_000).for_each(|n| filter.insert(hasher.hash_one(id(n))));
-        assert!((1..=10_000).all(|n| filter.may_contain(hasher.hash_one(id(n)))));
-        let passed = (10_001..110_001)
-            .filter(|&n| filter.may_contain(hasher.hash_one(id(n))))
-            .count();
-        assert!(passed < 400, "{passed} of 100,000 absent ids passed");
+        // The id hasher is seeded at random: some seeds gave it patterns the filter showed.
+        for _ in 0..30 {
+            let hasher = IdHasherBuilder::default();
+            let mut filter = RunFilter::new(10_000);
+            (1..=10_000).for_each(|n| filter.insert(hasher.hash_one(id(n))));
+            assert!((1..=10_000).all(|n| filter.may_contain(hasher.hash_one(id(n)))));
+            let passed = (10_001..110_001)
+                .filter(|&n| filter.may_contain(hasher.hash_one(id(n))))
+                .count();
+            assert!(passed < 400, "{passed} of 100,000 absent ids passed");
+        }
     }
 }

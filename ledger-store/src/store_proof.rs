@@ -57,7 +57,7 @@ impl Store {
     ///
     /// On `Err(Corrupted)`: those records do not give the tree's nodes (the journal was changed
     /// since they were added). `Ok(None)`: `answer` gives none with every block it needs.
-    fn tree_answer<T>(
+    pub(crate) fn tree_answer<T>(
         &self,
         leaves: &[u64],
         answer: impl Fn(&MerkleTree, &Blocks) -> Option<T>,
@@ -136,18 +136,23 @@ impl Store {
     /// What a checkpoint of the durable head states: tree size (head sequence + 1), root, head
     /// hash, state digest and the head's time, all of one moment (as [`Store::status`]).
     pub fn checkpoint_claim(&self) -> CheckpointClaim {
-        let state = self.head_state();
-        let tree_size = state.head.sequence + 1;
-        // Invariant: the syncer grows the tree before it moves the durable head.
-        let root = self
-            .tree_root(tree_size)
-            .expect("the tree covers the durable head");
-        CheckpointClaim {
-            tree_size,
-            root,
-            head_hash: state.head.hash,
-            state_digest: state.state_digest,
-            time_ns: state.head.now,
+        loop {
+            let state = self.head_state();
+            let tree_size = state.head.sequence + 1;
+            // The tree holds every node of the root at any size in its newest block. The syncer
+            // grows it just before it moves the durable head (with nothing between that can
+            // fail), so only a group that has just filled a block leaves the head behind it in
+            // an older block, for a moment: then wait for the head to move.
+            if let Some(root) = lock(&self.shared.tree).root(tree_size) {
+                return CheckpointClaim {
+                    tree_size,
+                    root,
+                    head_hash: state.head.hash,
+                    state_digest: state.state_digest,
+                    time_ns: state.head.now,
+                };
+            }
+            std::thread::yield_now();
         }
     }
 
@@ -249,8 +254,9 @@ impl Store {
             )));
         }
         let head = lock(&self.shared.durable).sequence;
-        let root = match checkpoint.tree_size <= head + 1 {
-            true => self.tree_root(checkpoint.tree_size),
+        let size = checkpoint.tree_size;
+        let root = match size <= head + 1 {
+            true => self.tree_answer(&[size.saturating_sub(1)], |t, b| t.root_with(size, b))?,
             false => None,
         }
         .ok_or_else(|| {
@@ -276,7 +282,9 @@ impl Store {
     ///
     /// On `Err(NoProof)`: no such transfer, it came after the checkpoint, or the checkpoint is
     /// beyond this ledger's head or of another profile. On `Err(CheckpointMismatch)`: this
-    /// ledger's tree of the checkpoint's size has another root. Otherwise: the index's errors.
+    /// ledger's tree of the checkpoint's size has another root. On `Err(Corrupted)`: a record
+    /// the proof reads does not match its stored hash, or the tree's nodes over it. Otherwise:
+    /// the index's and the journal's I/O errors.
     pub fn prove_inclusion(
         &self,
         transfer: TransferId,
@@ -313,6 +321,7 @@ impl Store {
     ///
     /// On `Err(NoProof)`: the account has transfers in more than [`STATEMENT_RECORDS_MAX`]
     /// records before the checkpoint (prove them one by one with [`Store::prove_inclusion`]).
+    /// Otherwise as [`Store::prove_inclusion`].
     pub fn prove_statement(
         &self,
         account: AccountId,
