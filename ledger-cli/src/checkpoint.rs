@@ -7,11 +7,9 @@ use std::io::Read;
 use serde::Serialize;
 
 use ledger_store::checkpoint::hex;
-use ledger_store::store::verify_published;
+use ledger_store::store::{journal_root_dir, verify_published_dir};
 use ledger_store::{Checkpoint, CorruptionReason, Error as StoreError};
 
-use ledger_store::journal::scan_frames;
-use ledger_store::merkle::MerkleTree;
 use ledger_store::profile::CryptoProfile;
 use ledger_store::signed_checkpoint::{
     SignatureError, SignedCheckpoint, SigningKey, SIGNED_CHECKPOINT_TEXT_PREFIX,
@@ -95,8 +93,8 @@ fn verify(session: &Session, args: &CheckpointVerifyArgs) -> CliResult {
     }
     let checkpoint = Checkpoint::from_text(&text)?;
     let mac_checked = session.key.is_some();
-    let bytes = session.journal_image()?.bytes;
-    match verify_published(&bytes, &checkpoint, session.key.as_ref()) {
+    let archives = &session.global.segments_from;
+    match verify_published_dir(session.data(), archives, &checkpoint, session.key.as_ref()) {
         Ok(()) => {}
         Err(StoreError::Corrupted(c)) if matches!(c.reason, CorruptionReason::Published(_)) => {
             return Err(CliError::damaged(format!(
@@ -318,14 +316,14 @@ fn check_against_journal(session: &Session, signed: &SignedCheckpoint) -> CliRes
             session.data().display()
         )));
     }
-    let bytes = session.journal_image()?.bytes;
     let keyed = Checkpoint {
         sequence: signed.tree_size - 1,
         head_hash: signed.head_hash,
         state_digest: signed.state_digest,
         mac: [0; 32],
     };
-    match verify_published(&bytes, &keyed, None) {
+    let archives = &session.global.segments_from;
+    match verify_published_dir(session.data(), archives, &keyed, None) {
         Ok(()) => {}
         Err(StoreError::Corrupted(c)) if matches!(c.reason, CorruptionReason::Published(_)) => {
             return Err(CliError::damaged(format!(
@@ -336,13 +334,9 @@ fn check_against_journal(session: &Session, signed: &SignedCheckpoint) -> CliRes
         Err(e) => return Err(e.into()),
     }
     // The records up to the checkpoint verified: their stored hashes are the tree's leaves.
-    let frames = scan_frames(&bytes).map_err(|c| CliError::from(StoreError::Corrupted(c)))?;
-    let mut tree = MerkleTree::new(signed.profile.tree_hash());
-    for &(offset, len) in frames.frames.iter().take(signed.tree_size as usize) {
-        let end = (offset + u64::from(len)) as usize;
-        tree.push(&bytes[end - 32..end]);
-    }
-    if tree.root(signed.tree_size) != Some(signed.root) {
+    let hash = signed.profile.tree_hash();
+    let root = journal_root_dir(session.data(), archives, signed.tree_size, hash)?;
+    if root != signed.root {
         return Err(CliError::damaged(format!(
             "the checkpoint does not hold for this ledger: its first {} records have another \
              Merkle root (or another profile)",

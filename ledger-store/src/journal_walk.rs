@@ -28,7 +28,7 @@ use crate::file::JournalIo;
 use crate::merkle::MerkleTree;
 use crate::record::{
     hash_at, parse_frame, u64_at, FrameError, Hash, HASH_BYTES, OFFSET_LENGTH, OFFSET_SEQUENCE,
-    RECORD_BYTES_MAX, RECORD_BYTES_MIN, RECORD_MAGIC,
+    OFFSET_VERSION, RECORD_BYTES_MAX, RECORD_BYTES_MIN, RECORD_MAGIC,
 };
 use crate::segment::{decode_header, find_segments, SEGMENT_HEADER_BYTES};
 
@@ -100,6 +100,8 @@ impl FrameMarks {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FrameAt {
     pub sequence: u64,
+    /// Its record format version (§3.1).
+    pub version: u8,
     /// Its byte offset in the file, the segment header included.
     pub file_offset: u64,
     pub len: u32,
@@ -213,6 +215,7 @@ pub(crate) fn walk_frames(
         };
         let place = FrameAt {
             sequence,
+            version: start[OFFSET_VERSION],
             file_offset: at,
             len,
             hash,
@@ -345,6 +348,33 @@ fn walk_records(
         true => Ok(()),
         false => Err(missing(next)),
     }
+}
+
+/// Where record `sequence` starts and ends in the journal image, with its format version;
+/// `None` when the journal's segments hold no such record.
+///
+/// On `Err`: a walk's errors (a torn or damaged frame before it).
+pub(crate) fn record_place(
+    walker: (&dyn JournalIo, &FrameMarks),
+    segments: &[SegmentFile],
+    sequence: u64,
+) -> Result<Option<(std::ops::Range<u64>, u8)>> {
+    let holder = segments.partition_point(|s| s.first_sequence <= sequence);
+    let Some(segment) = holder.checked_sub(1).map(|i| &segments[i]) else {
+        return Ok(None);
+    };
+    let mut found = None;
+    walk_frames(walker, segment, sequence, |frame| {
+        if frame.sequence < sequence {
+            return ControlFlow::Continue(());
+        }
+        if frame.sequence == sequence {
+            let start = segment.start + frame.file_offset - SEGMENT_HEADER_BYTES as u64;
+            found = Some((start..start + u64::from(frame.len), frame.version));
+        }
+        ControlFlow::Break(())
+    })?;
+    Ok(found)
 }
 
 fn read_at(io: &dyn JournalIo, segment: &SegmentFile, at: u64, out: &mut [u8]) -> Result<()> {

@@ -107,8 +107,8 @@ pub use segment::{
 };
 pub use sim_disk::{CrashMode, SimDisk, SimOp};
 pub use store::{
-    verify_bytes, verify_dir, verify_dir_from, verify_dir_with_index, verify_published, Committed,
-    HistoryCursor, HistoryPage, IndexRecovery, OpenReport, Status, Store, StoreOptions,
-    VerifyReport, INDEX_DIR_NAME,
+    journal_root_dir, verify_bytes, verify_dir, verify_dir_from, verify_dir_with_index,
+    verify_published, verify_published_dir, Committed, HistoryCursor, HistoryPage, IndexRecovery,
+    OpenReport, Status, Store, StoreOptions, VerifyReport, INDEX_DIR_NAME,
 };
 pub use time_guard::{TimeGuard, TimeRefusal, CLOCK_SKEW_MAX_NS_DEFAULT};

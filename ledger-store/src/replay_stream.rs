@@ -372,4 +372,38 @@ mod tests {
         std::io::Write::write_all(&mut segment, &[0x54, 0x42, 0x4a, 0x31]).unwrap();
         assert!(in_pieces(&dir.path, &spilling, 4096).is_none());
     }
+
+    #[test]
+    fn a_published_line_is_decided_in_pieces_without_reading_the_image() {
+        use crate::checkpoint::Checkpoint;
+        use crate::store_verify::published_in_pieces;
+        let dir = ScratchDir::in_temp();
+        ledger(&dir.path);
+        let image = read_journal(&OsIo, &dir.path, &[]).unwrap();
+        let frames = crate::journal::scan_frames(&image.bytes).unwrap().frames;
+        for sequence in [0, 1, 7, 20, frames.len() as u64 - 1] {
+            let (offset, len) = frames[sequence as usize];
+            let end = (offset + u64::from(len)) as usize;
+            let replayed = replay(
+                &image.bytes[..end],
+                Some(&KEY),
+                &mut |_| {},
+                &mut |_, _, _, _| {},
+            )
+            .unwrap();
+            let digest = replayed.ledger.state_digest();
+            let line = Checkpoint::sign(sequence, replayed.head.hash, digest, &KEY);
+            let decided = published_in_pieces(&OsIo, &dir.path, &[], &line, Some(&KEY)).unwrap();
+            assert!(
+                matches!(decided, Some(Ok(()))),
+                "record {sequence}: {decided:?}"
+            );
+            let other = Checkpoint::sign(sequence, replayed.head.hash, [1; 32], &KEY);
+            let decided = published_in_pieces(&OsIo, &dir.path, &[], &other, Some(&KEY)).unwrap();
+            assert!(
+                matches!(decided, Some(Err(_))),
+                "record {sequence}: {decided:?}"
+            );
+        }
+    }
 }

@@ -40,7 +40,8 @@ use crate::time_guard::TimeGuard;
 
 pub use crate::store_open::is_refusal_to_write;
 pub use crate::store_verify::{
-    verify_bytes, verify_dir, verify_dir_from, verify_dir_with_index, verify_published,
+    journal_root_dir, verify_bytes, verify_dir, verify_dir_from, verify_dir_with_index,
+    verify_published, verify_published_dir,
 };
 
 /// The sled directory's name in the data directory.

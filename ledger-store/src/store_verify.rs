@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use crate::checkpoint::{Checkpoint, CheckpointKey};
 use crate::error::{Corruption, CorruptionReason, Error, Result};
-use crate::file::OsIo;
+use crate::file::{JournalIo, OsIo};
 use crate::journal::{scan_frames, Head};
-use crate::merkle::MerkleTree;
-use crate::record::Hash;
+use crate::journal_walk::{record_place, segment_files, tree_of_first, FrameMarks};
+use crate::merkle::{MerkleTree, TreeHash};
+use crate::record::{Hash, DIGEST_V2_VERSION};
 use crate::replay::{replay, Progress, Replayed};
 use crate::replay_spill::{replay_spilling, Spilled, Spilling};
 use crate::replay_stream::{replay_dir_in_pieces, replay_in_pieces_of, Pieces};
@@ -17,7 +18,7 @@ use crate::snapshot::ReplayCheck;
 use crate::store::{lock, Store, VerifyReport};
 use crate::store_open::rebuild_generation;
 use crate::store_pipeline::IndexPause;
-use crate::store_proof::journal_tree;
+use crate::store_proof::{journal_tree, TREE_BLOCK_LEVELS};
 
 impl Store {
     // ---------------------------------------------------------------------------------------
@@ -149,12 +150,22 @@ impl Store {
     /// Checks a published checkpoint against this store's durable journal
     /// (see [`verify_published`]).
     pub fn verify_published(&self, checkpoint: &Checkpoint) -> Result<()> {
+        let options = &self.shared.options;
         let head = *lock(&self.shared.durable);
-        let image = self.journal_image(&head)?;
-        verify_published(
-            &image.bytes,
+        let key = options.checkpoint_key.as_ref();
+        if key.is_some_and(|key| !checkpoint.verify_mac(key)) {
+            return Err(published(checkpoint, 0, MAC_FAILS));
+        }
+        if checkpoint.sequence > head.sequence {
+            // Records past the durable head are not the ledger's yet.
+            return Err(published(checkpoint, head.len, ENDS_BEFORE));
+        }
+        verify_published_in(
+            &*options.io,
+            &self.shared.dir,
+            &options.segments_from,
             checkpoint,
-            self.shared.options.checkpoint_key.as_ref(),
+            options.checkpoint_key.as_ref(),
         )
     }
 
@@ -326,25 +337,14 @@ pub fn verify_published(
     checkpoint: &Checkpoint,
     key: Option<&CheckpointKey>,
 ) -> Result<()> {
-    let published = |offset: u64, why| -> Error {
-        Corruption {
-            segment: None,
-            sequence: checkpoint.sequence,
-            offset,
-            reason: CorruptionReason::Published(why),
-        }
-        .into()
-    };
+    let published = |offset: u64, why| published(checkpoint, offset, why);
     if key.is_some_and(|key| !checkpoint.verify_mac(key)) {
-        return Err(published(0, "the MAC does not verify under the key"));
+        return Err(published(0, MAC_FAILS));
     }
     let scan = scan_frames(bytes)?;
     let index = usize::try_from(checkpoint.sequence).unwrap_or(usize::MAX);
     let Some(&(offset, len)) = scan.frames.get(index) else {
-        return Err(published(
-            bytes.len() as u64,
-            "the journal ends before its record",
-        ));
+        return Err(published(bytes.len() as u64, ENDS_BEFORE));
     };
     let end = (offset + u64::from(len)) as usize;
     let replayed = replay(&bytes[..end], key, &mut |_| {}, &mut |_, _, _, _| {})?;
@@ -368,6 +368,122 @@ pub fn verify_published(
         ));
     }
     Ok(())
+}
+
+/// Why a published checkpoint does not hold.
+const MAC_FAILS: &str = "the MAC does not verify under the key";
+const ENDS_BEFORE: &str = "the journal ends before its record";
+
+fn published(checkpoint: &Checkpoint, offset: u64, why: &'static str) -> Error {
+    Corruption {
+        segment: None,
+        sequence: checkpoint.sequence,
+        offset,
+        reason: CorruptionReason::Published(why),
+    }
+    .into()
+}
+
+/// [`verify_published`] against the journal in `dir` (with sealed segments moved to
+/// `archives`), without reading it whole: record `checkpoint.sequence` is found by a walk of its
+/// segment's frames (`docs/FORMAT.md` §13), and the journal up to it is read in pieces and
+/// replayed with the engine's memory bounded, as `timebank verify --replay` does. Where that
+/// cannot decide (damage or a torn record before it, or a line that may hold the first digest,
+/// which needs every transfer, §5.2.1), the image is read and checked as [`verify_published`]
+/// does, which names the problem. The errors are [`verify_published`]'s.
+pub fn verify_published_dir(
+    dir: &Path,
+    archives: &[PathBuf],
+    checkpoint: &Checkpoint,
+    key: Option<&CheckpointKey>,
+) -> Result<()> {
+    verify_published_in(&OsIo, dir, archives, checkpoint, key)
+}
+
+fn verify_published_in(
+    io: &dyn JournalIo,
+    dir: &Path,
+    archives: &[PathBuf],
+    checkpoint: &Checkpoint,
+    key: Option<&CheckpointKey>,
+) -> Result<()> {
+    if let Some(decided) = published_in_pieces(io, dir, archives, checkpoint, key)? {
+        return decided;
+    }
+    let image = read_journal(io, dir, archives)?;
+    verify_published(&image.bytes, checkpoint, key).map_err(|e| image.locate(e))
+}
+
+/// [`verify_published_in`] from a replay in pieces; `None` when it cannot decide.
+pub(crate) fn published_in_pieces(
+    io: &dyn JournalIo,
+    dir: &Path,
+    archives: &[PathBuf],
+    checkpoint: &Checkpoint,
+    key: Option<&CheckpointKey>,
+) -> Result<Option<Result<()>>> {
+    if key.is_some_and(|key| !checkpoint.verify_mac(key)) {
+        return Ok(Some(Err(published(checkpoint, 0, MAC_FAILS))));
+    }
+    let Ok(segments) = segment_files(io, dir, archives) else {
+        return Ok(None);
+    };
+    let walked = record_place((io, &FrameMarks::default()), &segments, checkpoint.sequence);
+    let Ok(Some((record, version))) = walked else {
+        return Ok(None);
+    };
+    let end = record.end;
+    let pieces = Pieces {
+        limit: end,
+        snapshots: false,
+        ..Pieces::default()
+    };
+    let spilling = Spilling::default();
+    let streamed = replay_in_pieces_of(io, dir, archives, key, &spilling, pieces, &mut |_| {})?;
+    let Some(streamed) = streamed else {
+        return Ok(None);
+    };
+    let replayed = &streamed.replayed;
+    if replayed.head.sequence != checkpoint.sequence || replayed.head.len != end {
+        return Ok(None);
+    }
+    let published = |why| published(checkpoint, record.start, why);
+    if replayed.head.hash != checkpoint.head_hash {
+        let why = "the record's hash differs from the published head";
+        return Ok(Some(Err(published(why))));
+    }
+    let digest = checkpoint.state_digest;
+    if replayed.ledger.state_digest() == digest || replayed.ledger.state_digest_v1() == Some(digest)
+    {
+        return Ok(Some(Ok(())));
+    }
+    // A line made for a record before format 6 may hold the first digest, which a replay that
+    // let transfers go cannot compute.
+    if version < DIGEST_V2_VERSION && replayed.ledger.state_digest_v1().is_none() {
+        return Ok(None);
+    }
+    let why = "the replayed state differs from the published digest";
+    Ok(Some(Err(published(why))))
+}
+
+/// The Merkle root (`docs/FORMAT.md` §13) of the first `size` records of the journal in `dir`
+/// (with sealed segments moved to `archives`), from their stored hashes, found by a walk of the
+/// segments' frames without reading the journal whole. The records' checksums are not checked
+/// here: [`verify_published_dir`] of the same size checks them.
+///
+/// On `Err(Corrupted)`: the journal holds fewer records, or a frame is out of place.
+pub fn journal_root_dir(
+    dir: &Path,
+    archives: &[PathBuf],
+    size: u64,
+    hash: TreeHash,
+) -> Result<Hash> {
+    let segments = segment_files(&OsIo, dir, archives)?;
+    let empty = MerkleTree::new(hash).in_blocks(TREE_BLOCK_LEVELS);
+    let tree = tree_of_first((&OsIo, &FrameMarks::default()), &segments, size, empty)?;
+    Ok(tree
+        .root(size)
+        .expect("a tree of exactly `size` leaves has its root"))
 }
 
 /// Verifies the journal in `dir` without opening the store (and without its index): for

@@ -215,3 +215,67 @@ fn a_published_checkpoint_catches_a_rewritten_history_without_the_key() {
     assert!(verify_published(&bytes, &altered, Some(&KEY)).is_err());
     assert!(verify_published(&bytes, &altered, None).is_err());
 }
+
+/// The published check against a directory reads the journal in pieces, its replay letting
+/// transfers go, and decides as the check of the whole image does.
+#[test]
+fn a_published_checkpoint_is_checked_against_a_directory_in_pieces() {
+    use ledger_store::verify_published_dir;
+    let dir = Scratch::new("published-dir");
+    let store = new_store(dir.path(), options().resident_transfers(100));
+    let mut lines = Vec::new();
+    for b in 0..60u128 {
+        store
+            .create_transfers(services(1 + b * 50, 50), NOW + b as u64)
+            .unwrap();
+        if b % 20 == 5 {
+            lines.push(Checkpoint::from_text(&store.checkpoint().unwrap().to_text()).unwrap());
+        }
+    }
+    store.close().unwrap();
+    let bytes = support::read_records(dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    for line in &lines {
+        verify_published_dir(dir.path(), &[], line, None).unwrap();
+        verify_published_dir(dir.path(), &[], line, Some(&KEY)).unwrap();
+        verify_published(&bytes, line, Some(&KEY)).unwrap();
+    }
+
+    // Each way a line can fail, with the reason the image's check gives.
+    let published = lines[1];
+    let fails = |line: &Checkpoint, key: Option<&[u8; 32]>| {
+        let from_dir = verify_published_dir(dir.path(), &[], line, key).unwrap_err();
+        let from_image = verify_published(&bytes, line, key).unwrap_err();
+        let (Error::Corrupted(d), Error::Corrupted(i)) = (&from_dir, &from_image) else {
+            panic!("{from_dir} / {from_image}");
+        };
+        assert!(matches!(d.reason, CorruptionReason::Published(_)), "{d}");
+        let reason = |c: &ledger_store::error::Corruption| (c.sequence, c.reason.to_string());
+        assert_eq!(reason(d), reason(i));
+    };
+    let digest = Checkpoint {
+        state_digest: [7; 32],
+        ..published
+    };
+    fails(&digest, None);
+    fails(&digest, Some(&KEY));
+    let head = Checkpoint {
+        head_hash: [7; 32],
+        ..published
+    };
+    fails(&head, None);
+    let beyond = Checkpoint {
+        sequence: 1_000,
+        ..published
+    };
+    fails(&beyond, None);
+
+    // A history rewritten after genesis, chain and checkpoints recomputed: the published line
+    // no longer holds.
+    let forged = forge_suffix(&bytes, 2);
+    support::write_records(dir.path().join(JOURNAL_FILE_NAME), &forged).unwrap();
+    let err = verify_published_dir(dir.path(), &[], &published, None).unwrap_err();
+    assert!(
+        matches!(err, Error::Corrupted(ref c) if matches!(c.reason, CorruptionReason::Published(_))),
+        "{err}"
+    );
+}
