@@ -116,7 +116,12 @@ impl Store {
         }
         let empty = MerkleTree::new(self.shared.profile.tree_hash()).in_blocks(TREE_BLOCK_LEVELS);
         let prefix = tree_of_first(self.walker(), &self.segment_files()?, pruned, empty)?;
-        let grafted = lock(&self.shared.tree).graft(&prefix);
+        let mut tree = lock(&self.shared.tree);
+        if tree.pruned() == 0 {
+            return Ok(()); // another request made it whole meanwhile
+        }
+        let grafted = tree.graft(&prefix);
+        drop(tree);
         grafted.map_err(|_| {
             let why = format!(
                 "the Merkle tree of records 0 to {} differs from the frontier the snapshot the \
