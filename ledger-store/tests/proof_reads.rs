@@ -125,14 +125,29 @@ fn id(n: u128) -> TransferId {
     TransferId::new(n).unwrap()
 }
 
+/// Segments of 4 KiB (a few records each), snapshots only when asked for.
+fn small_segments() -> StoreOptions {
+    options()
+        .snapshot_after_bytes(u64::MAX)
+        .segment_bytes(4_096)
+}
+
+/// The place (byte offset in the file, length) of each record of the segment file `bytes`.
+fn frames(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut frames = Vec::new();
+    let mut at = 88; // the segment header's size
+    while at < bytes.len() {
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        frames.push((at, len));
+        at += len;
+    }
+    frames
+}
+
 #[test]
 fn a_proof_reads_the_segment_that_holds_its_record_not_the_journal() {
     let dir = Scratch::new("proof-reads-small");
-    let options = || {
-        options()
-            .snapshot_after_bytes(u64::MAX)
-            .segment_bytes(4_096)
-    };
+    let options = small_segments;
     ledger(dir.path(), options(), 40, 10, 30);
     let journal: u64 = segments(dir.path()).iter().map(|(_, len)| len).sum();
     assert!(
@@ -210,11 +225,7 @@ fn large_records_are_stepped_over_by_the_tree_and_by_a_proof() {
 #[test]
 fn a_damaged_record_before_the_snapshot_fails_its_proof_and_no_other() {
     let dir = Scratch::new("proof-reads-damaged");
-    let options = || {
-        options()
-            .snapshot_after_bytes(u64::MAX)
-            .segment_bytes(4_096)
-    };
+    let options = small_segments;
     ledger(dir.path(), options(), 40, 10, 30);
     let whole = Store::open(dir.path(), options().read_only()).unwrap();
     let proved = whole.prove_inclusion(id(1_055), None).unwrap();
@@ -230,10 +241,7 @@ fn a_damaged_record_before_the_snapshot_fails_its_proof_and_no_other() {
         .join("journal")
         .join(format!("{:08}.tbj", at + 1));
     let mut bytes = std::fs::read(&path).unwrap();
-    let mut offset = 88;
-    for _ in all[at].0..sequence {
-        offset += u32::from_le_bytes(bytes[offset + 4..offset + 8].try_into().unwrap()) as usize;
-    }
+    let (offset, _) = frames(&bytes)[(sequence - all[at].0) as usize];
     bytes[offset + 70] ^= 0x40;
     std::fs::write(&path, bytes).unwrap();
 
@@ -262,11 +270,8 @@ fn stored_hashes(dir: &Path) -> Vec<[u8; 32]> {
     let mut hashes = Vec::new();
     for path in names {
         let bytes = std::fs::read(path).unwrap();
-        let mut at = 88;
-        while at < bytes.len() {
-            let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        for (at, len) in frames(&bytes) {
             hashes.push(bytes[at + len - 32..at + len].try_into().unwrap());
-            at += len;
         }
     }
     hashes
@@ -275,11 +280,7 @@ fn stored_hashes(dir: &Path) -> Vec<[u8; 32]> {
 /// The byte offset of record `sequence`'s stored hash in segment 1 (which holds every record).
 fn hash_offset_in_first_segment(dir: &Path, sequence: u64) -> u64 {
     let bytes = std::fs::read(dir.join("journal").join("00000001.tbj")).unwrap();
-    let mut at = 88;
-    for _ in 0..sequence {
-        at += u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
-    }
-    let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+    let (at, len) = frames(&bytes)[sequence as usize];
     (at + len - 32) as u64
 }
 
