@@ -403,3 +403,41 @@ fn a_second_proof_walks_from_the_nearest_mark_not_the_segments_start() {
     );
     store.close().unwrap();
 }
+
+/// Proofs made while commits go on, across the ends of blocks of the tree: every claim's root
+/// and every proof against it verify.
+#[test]
+fn proofs_made_while_records_are_committed_verify() {
+    use ledger_store::merkle::verify_inclusion;
+    let dir = Scratch::new("proof-reads-concurrent");
+    let store = new_store(dir.path(), options());
+    let hash = store.profile().tree_hash();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for n in 0..2_300u128 {
+                store
+                    .create_transfers(services(10_000 + n, 1), NOW + 1 + n as u64)
+                    .unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut proved = 0;
+        let mut rng = 7u64;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || proved < 50 {
+            let claim = store.checkpoint_claim();
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let leaf = rng % claim.tree_size;
+            let path = store.inclusion_proof(leaf, claim.tree_size).unwrap();
+            let record = store.records(&[leaf]).unwrap().remove(0);
+            let stored = &record[record.len() - 32..];
+            verify_inclusion(hash, leaf, claim.tree_size, stored, &path, &claim.root).unwrap();
+            assert_eq!(store.tree_root(claim.tree_size), Some(claim.root));
+            proved += 1;
+        }
+        assert!(proved >= 50);
+    });
+    store.close().unwrap();
+}
