@@ -17,7 +17,7 @@ use ledger_core::limits::BATCH_EVENTS_MAX;
 use ledger_core::{Attribution, Command, Policy};
 use ledger_store::checkpoint::hex;
 use ledger_store::codec::{command_len, decode_record_body, encode_command};
-use ledger_store::journal::scan_frames;
+use ledger_store::journal::for_each_record;
 use ledger_store::profile::split_genesis_body;
 use ledger_store::record::{
     append_record_in, parse_frame, Hash, RecordHeader, RecordKind, FORMAT_VERSION,
@@ -27,7 +27,7 @@ use ledger_store::replay::checkpoint_of;
 use ledger_store::Checkpoint;
 
 use crate::cli::ExportArgs;
-use crate::error::{corruption, CliError, CliResult};
+use crate::error::{CliError, CliResult};
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,74 +202,92 @@ pub fn unhex_bytes(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The journal's records as lines, read after opening the store (which verifies the whole
-/// journal and cuts back a torn tail).
-pub fn journal_lines(session: &Session) -> CliResult<Vec<RecordLine>> {
+/// The line of the record `raw` at image offset `offset`.
+fn record_line(offset: u64, raw: &[u8]) -> CliResult<RecordLine> {
+    let frame = parse_frame(raw, offset)
+        .map_err(|e| CliError::damaged(format!("record at byte {offset}: {e}")))?;
+    let bad = |why: String| CliError::damaged(format!("record {}: {why}", frame.sequence()));
+    let mut line = RecordLine {
+        seq: frame.sequence(),
+        hash: hex(&frame.stored_hash()),
+        prev: hex(&frame.prev_hash()),
+        now: frame.now(),
+        version: frame.version(),
+        kind: LineKind::Command,
+        policy: None,
+        record: None,
+        command: None,
+        outcome: None,
+        operator: None,
+        reason: None,
+        state_digest: None,
+        mac: None,
+    };
+    match frame.kind() {
+        RecordKind::Genesis => {
+            line.kind = LineKind::Genesis;
+            // The policy without the profile member (the record keeps both).
+            let (_, body) = split_genesis_body(frame.body()).map_err(bad)?;
+            line.policy = Some(serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?);
+            line.record = Some(hex(raw));
+        }
+        RecordKind::Command => {
+            let (command, _, who) = decode_record_body(frame.body(), frame.version())
+                .map_err(|e| bad(e.to_string()))?;
+            let mut alone = Vec::new();
+            encode_command(&mut alone, &command);
+            line.outcome = Some(hex(&frame.body()[alone.len()..]));
+            line.command = Some(command);
+            line.operator = who.is_given().then_some(who.operator);
+            line.reason = who.reason;
+        }
+        RecordKind::Checkpoint => {
+            let checkpoint = checkpoint_of(&frame).map_err(|e| bad(e.to_string()))?;
+            line.kind = LineKind::Checkpoint;
+            line.state_digest = Some(hex(&checkpoint.state_digest));
+            line.mac = Some(hex(&checkpoint.mac));
+        }
+    }
+    Ok(line)
+}
+
+/// Writes the journal's records as lines to `out`, read after opening the store (which verifies
+/// the journal, or its tail from a snapshot, and cuts back a torn tail), a record at a time
+/// from the segment files (`ledger_store::journal::for_each_record`: the records' checksums and
+/// links checked again as they are read): memory does not grow with the journal. Returns how
+/// many records it wrote.
+fn write_journal_lines(session: &Session, out: &mut dyn Write) -> CliResult<u64> {
     let store = session.open_for_reading()?;
     let end = store.status().journal_bytes;
-    let mut bytes = session.journal_image()?.bytes;
     store.close()?;
-    bytes.truncate(end as usize);
-    let scan = scan_frames(&bytes).map_err(|c| corruption(&c))?;
-    let mut lines = Vec::with_capacity(scan.frames.len());
-    for &(offset, len) in &scan.frames {
-        let start = offset as usize;
-        let raw = &bytes[start..start + len as usize];
-        let frame = parse_frame(raw, offset)
-            .map_err(|e| CliError::damaged(format!("record at byte {offset}: {e}")))?;
-        let bad = |why: String| CliError::damaged(format!("record {}: {why}", frame.sequence()));
-        let mut line = RecordLine {
-            seq: frame.sequence(),
-            hash: hex(&frame.stored_hash()),
-            prev: hex(&frame.prev_hash()),
-            now: frame.now(),
-            version: frame.version(),
-            kind: LineKind::Command,
-            policy: None,
-            record: None,
-            command: None,
-            outcome: None,
-            operator: None,
-            reason: None,
-            state_digest: None,
-            mac: None,
-        };
-        match frame.kind() {
-            RecordKind::Genesis => {
-                line.kind = LineKind::Genesis;
-                // The policy without the profile member (the record keeps both).
-                let (_, body) = split_genesis_body(frame.body()).map_err(bad)?;
-                line.policy = Some(serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?);
-                line.record = Some(hex(raw));
-            }
-            RecordKind::Command => {
-                let (command, _, who) = decode_record_body(frame.body(), frame.version())
-                    .map_err(|e| bad(e.to_string()))?;
-                let mut alone = Vec::new();
-                encode_command(&mut alone, &command);
-                line.outcome = Some(hex(&frame.body()[alone.len()..]));
-                line.command = Some(command);
-                line.operator = who.is_given().then_some(who.operator);
-                line.reason = who.reason;
-            }
-            RecordKind::Checkpoint => {
-                let checkpoint = checkpoint_of(&frame).map_err(|e| bad(e.to_string()))?;
-                line.kind = LineKind::Checkpoint;
-                line.state_digest = Some(hex(&checkpoint.state_digest));
-                line.mac = Some(hex(&checkpoint.mac));
-            }
-        }
-        lines.push(line);
+    let mut written = 0u64;
+    let archives = &session.global.segments_from;
+    let whole = for_each_record(session.data(), archives, end, |offset, raw| {
+        let line = record_line(offset, raw)?;
+        serde_json::to_writer(&mut *out, &line).map_err(|e| write_error(e.into()))?;
+        out.write_all(b"\n").map_err(write_error)?;
+        written += 1;
+        Ok::<(), CliError>(())
+    })?;
+    if !whole {
+        return Err(CliError::damaged(format!(
+            "the journal in {} is not whole past record {}: it changed after the store opened \
+             it, or is damaged where the open did not read (run `timebank verify`)",
+            session.data().display(),
+            written.saturating_sub(1)
+        )));
     }
-    Ok(lines)
+    Ok(written)
+}
+
+fn write_error(e: std::io::Error) -> CliError {
+    CliError::io(format!("cannot write the export: {e}"))
 }
 
 pub fn run(session: &Session, args: &ExportArgs) -> CliResult {
     if let Some(path) = &args.out {
         crate::paths::refuse_inside_data(path, session.data(), "the export's --out")?;
     }
-    let lines = journal_lines(session)?;
-    let write_error = |e: std::io::Error| CliError::io(format!("cannot write the export: {e}"));
     let sink: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
             std::fs::File::create(path)
@@ -278,14 +296,10 @@ pub fn run(session: &Session, args: &ExportArgs) -> CliResult {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);
-    for line in &lines {
-        serde_json::to_writer(&mut out, line)
-            .map_err(|e| CliError::io(format!("cannot write the export: {e}")))?;
-        out.write_all(b"\n").map_err(write_error)?;
-    }
+    let written = write_journal_lines(session, &mut out)?;
     out.flush().map_err(write_error)?;
     if let Some(path) = &args.out {
-        crate::output::note!("exported {} records to {}", lines.len(), path.display());
+        crate::output::note!("exported {written} records to {}", path.display());
     }
     Ok(())
 }

@@ -43,6 +43,54 @@ pub struct Scan {
     pub torn: Option<TornTail>,
 }
 
+/// Calls `each` with the image offset and the bytes of every record of the journal in `dir`
+/// (with sealed segments moved to `archives`) up to `limit` bytes of its image (a record
+/// boundary, such as [`Status::journal_bytes`](crate::Status::journal_bytes); `u64::MAX` for
+/// every record), in order. The
+/// segments are read in pieces of a few MiB on a thread of their own, so memory is bounded by a
+/// few pieces and the largest record, not by the journal; each record's frame, checksum,
+/// sequence number and link, and each segment's header and join, are checked as `verify`
+/// checks them (the checkpoints' MACs are not: no key is given).
+///
+/// `Ok(true)`: every record up to `limit` was given. `Ok(false)`: the journal is not clean
+/// before `limit` (damage, a torn record, a missing segment; the records before the problem may
+/// have been given): `timebank verify` or [`crate::segment::read_journal`] names it. `Err(e)`:
+/// `each` failed with `e`, and no record after that one was given.
+pub fn for_each_record<E>(
+    dir: &std::path::Path,
+    archives: &[std::path::PathBuf],
+    limit: u64,
+    mut each: impl FnMut(u64, &[u8]) -> Result<(), E>,
+) -> Result<bool, E> {
+    let mut failed = None;
+    let pieces = (crate::audit_stream::PIECE_BYTES, limit);
+    let read = crate::audit_stream::read_in_pieces(
+        &crate::file::OsIo,
+        dir,
+        archives,
+        None,
+        pieces,
+        |work, free| {
+            for piece in work {
+                for &(start, len) in &piece.frames {
+                    let offset = piece.image_offset + start as u64;
+                    if let Err(e) = each(offset, &piece.buffer[start..start + len]) {
+                        failed = Some(e);
+                        return None;
+                    }
+                }
+                // The reader has stopped taking buffers back once it read the last piece.
+                let _ = free.send(piece.buffer);
+            }
+            Some(())
+        },
+    );
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(read.is_some_and(|(_, head)| head.len == limit || limit == u64::MAX)),
+    }
+}
+
 /// Walks the frames of a journal image.
 ///
 /// A malformed frame with a valid record somewhere after it is corruption; without one, it is

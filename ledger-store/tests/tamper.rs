@@ -279,3 +279,49 @@ fn a_published_checkpoint_is_checked_against_a_directory_in_pieces() {
         "{err}"
     );
 }
+
+/// `journal::for_each_record` gives every record's bytes in order up to a limit, reading in
+/// pieces, and says when the journal is not clean.
+#[test]
+fn records_are_given_one_at_a_time_and_damage_is_reported() {
+    use ledger_store::journal::for_each_record;
+    let dir = Scratch::new("for-each-record");
+    let bytes = ledger_bytes(&dir);
+    let frames = frames(&bytes);
+    let mut given = Vec::new();
+    let whole = for_each_record(dir.path(), &[], u64::MAX, |offset, raw| {
+        given.push((offset as usize, raw.to_vec()));
+        Ok::<(), ()>(())
+    });
+    assert_eq!(whole, Ok(true));
+    let expected: Vec<_> = frames
+        .iter()
+        .map(|&(at, len)| (at, bytes[at..at + len].to_vec()))
+        .collect();
+    assert_eq!(given, expected);
+
+    // Up to a record boundary; an error of the caller's stops the walk.
+    let (at, len) = frames[4];
+    let mut count = 0;
+    let limited = for_each_record(dir.path(), &[], (at + len) as u64, |_, _| {
+        count += 1;
+        Ok::<(), ()>(())
+    });
+    assert_eq!((limited, count), (Ok(true), 5));
+    let mut count = 0;
+    let stopped = for_each_record(dir.path(), &[], u64::MAX, |_, _| {
+        count += 1;
+        if count == 3 {
+            return Err("stop");
+        }
+        Ok(())
+    });
+    assert_eq!((stopped, count), (Err("stop"), 3));
+
+    // A byte changed in a record's body.
+    let mut damaged = bytes.clone();
+    damaged[frames[3].0 + OFFSET_BODY + 1] ^= 1;
+    support::write_records(dir.path().join(JOURNAL_FILE_NAME), &damaged).unwrap();
+    let after = for_each_record(dir.path(), &[], u64::MAX, |_, _| Ok::<(), ()>(()));
+    assert_eq!(after, Ok(false));
+}
