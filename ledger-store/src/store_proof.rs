@@ -86,7 +86,8 @@ impl Store {
                 let checked = tree.check_block(&mut blocks, range.clone(), &hashes);
                 checked.map_err(|_| {
                     let why = format!(
-                        "the stored hashes of records {} to {} do not give the Merkle tree's node                          over them: the journal was changed since they were written",
+                        "the stored hashes of records {} to {} do not give the Merkle \
+                         tree's node over them: the journal was changed since they were written",
                         range.start,
                         range.end - 1
                     );
