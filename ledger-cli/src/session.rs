@@ -297,6 +297,18 @@ impl Session {
             );
         }
         let report = store.open_report();
+        let passed_over_eviction = report.snapshots.skipped.iter().any(|s| {
+            s.why.contains("let old transfers go")
+                && self.global.resident_transfers.unwrap_or(0) == 0
+        });
+        if passed_over_eviction {
+            crate::output::note!(
+                "note: this ledger's snapshot let old transfers go (it was written with \
+                 --resident-transfers), so without that option the whole journal was replayed \
+                 and every transfer is held in memory (and a snapshot this run writes holds them \
+                 all): pass --resident-transfers N to open from it"
+            );
+        }
         if let (Some(torn), true) = (&report.torn_tail, report.read_only) {
             crate::output::note!(
                 "note: a crash left {} incomplete bytes at offset {} (record {}); read-only, so \

@@ -53,6 +53,19 @@ fn resident_transfers_reaches_the_store_and_changes_no_answer() {
         assert!(skipped.contains("let old transfers go"), "{without}");
         assert_eq!(without["state_digest"], with["state_digest"]);
     }
+    let run = bounded.ok(&["status"]);
+    assert!(
+        run.stderr
+            .contains("pass --resident-transfers N to open from it"),
+        "{}",
+        run.stderr
+    );
+    let run = bounded.ok(&[&keep[..], &["status"]].concat());
+    assert!(
+        !run.stderr.contains("--resident-transfers N"),
+        "{}",
+        run.stderr
+    );
     bounded.ok(&[&keep[..], &["verify"]].concat());
 }
 
