@@ -81,7 +81,9 @@ def prove_inclusion(store: Store, transfer: Id, checkpoint: Optional[str] = None
     """The JSON proof that the record which made ``transfer`` is in the history ``checkpoint``
     (a signed line; None: the durable head, unsigned) signs. ``NotFoundError`` when there is no
     such transfer or it came after the checkpoint; ``DamagedError`` when this ledger does not
-    match the checkpoint."""
+    match the checkpoint, or a record the proof reads from the journal does not match its stored
+    hash or the Merkle tree's node over it (the journal was changed since it was written);
+    ``StorageIOError`` when the journal cannot be read."""
     lib = _lib()
     out = c_void_p()
     store._call(

@@ -43,7 +43,10 @@ public final class Proofs {
 
     /**
      * The JSON proof that the record which made {@code transfer} is in the history {@code
-     * checkpoint} (a signed line; {@code null}: the durable head, unsigned) signs.
+     * checkpoint} (a signed line; {@code null}: the durable head, unsigned) signs. A {@link
+     * DamagedException} when this ledger does not match the checkpoint, or a record the proof
+     * reads from the journal does not match its stored hash or the Merkle tree's node over it
+     * (the journal was changed since it was written).
      */
     public static String proveInclusion(Store store, UInt128 transfer, String checkpoint) {
         long[] out = new long[1];
