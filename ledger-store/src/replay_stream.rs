@@ -233,13 +233,18 @@ mod tests {
         store.close().unwrap();
     }
 
-    fn in_pieces(dir: &Path, spilling: &Spilling, bytes: usize) -> Option<Streamed> {
+    /// The keyed replay of the ledger in `dir` as `pieces` says.
+    fn with_pieces(dir: &Path, spilling: &Spilling, pieces: Pieces) -> Result<Option<Streamed>> {
         let key = Some(KEY);
+        replay_in_pieces_of(&OsIo, dir, &[], key.as_ref(), spilling, pieces, &mut |_| {})
+    }
+
+    fn in_pieces(dir: &Path, spilling: &Spilling, bytes: usize) -> Option<Streamed> {
         let pieces = Pieces {
             bytes,
             ..Pieces::default()
         };
-        replay_in_pieces_of(&OsIo, dir, &[], key.as_ref(), spilling, pieces, &mut |_| {}).unwrap()
+        with_pieces(dir, spilling, pieces).unwrap()
     }
 
     #[test]
@@ -302,19 +307,9 @@ mod tests {
                 limit,
                 tree: Some(tree),
             };
-            let key = Some(KEY);
-            let spilling = Spilling::default();
-            let streamed = replay_in_pieces_of(
-                &OsIo,
-                &dir.path,
-                &[],
-                key.as_ref(),
-                &spilling,
-                pieces,
-                &mut |_| {},
-            )
-            .unwrap()
-            .expect("a clean journal streams");
+            let streamed = with_pieces(&dir.path, &Spilling::default(), pieces)
+                .unwrap()
+                .expect("a clean journal streams");
             assert_eq!(streamed.replayed.head, whole.head, "up to record {last}");
             assert_eq!(
                 streamed.replayed.ledger.state_digest(),
@@ -342,20 +337,11 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
-        let key = Some(KEY);
         let pieces = Pieces {
             bytes: 4096,
             ..Pieces::default()
         };
-        let damaged = replay_in_pieces_of(
-            &OsIo,
-            &dir.path,
-            &[],
-            key.as_ref(),
-            &spilling,
-            pieces,
-            &mut |_| {},
-        );
+        let damaged = with_pieces(&dir.path, &spilling, pieces);
         let why = damaged
             .err()
             .expect("a damaged snapshot is named")
