@@ -113,7 +113,15 @@ fi
 step "FFI: Python wheels (x86_64, aarch64) built from source; their platform tags checked"
 # A private environment, so the package under test is this one even when other checkouts on the
 # machine install theirs; pytest comes from the system's packages when it is there.
-python3 -m venv --system-site-packages "$build/venv"
+if ! python3 -m venv --system-site-packages "$build/venv"; then
+    # venv hides why its pip bootstrap failed: show it, then make the environment without a pip of
+    # its own and use the system's, which --system-site-packages lets it see (installs still go
+    # into the environment).
+    echo "python3 -m venv failed; its pip bootstrap says:"
+    "$build/venv/bin/python" -m ensurepip --default-pip || true
+    rm -rf "$build/venv"
+    python3 -m venv --system-site-packages --without-pip "$build/venv"
+fi
 python="$build/venv/bin/python"
 pip=("$python" -m pip --quiet --disable-pip-version-check)
 "$python" -c "import auditwheel" 2>/dev/null || "${pip[@]}" install auditwheel
