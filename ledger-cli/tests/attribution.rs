@@ -89,7 +89,7 @@ fn the_operator_defaults_to_the_environment_then_to_the_local_account() {
 }
 
 /// A ledger begun by an earlier binary (records of format versions 2 and 3) and continued by
-/// this one (version 6) exports and imports to the same chain: each record is rebuilt in the
+/// this one (version 7) exports and imports to the same chain: each record is rebuilt in the
 /// version it was written in.
 #[test]
 fn a_ledger_begun_in_earlier_format_versions_exports_and_imports_to_the_same_chain() {

@@ -1,21 +1,29 @@
 //! The state digest: a blake3 hash of the whole ledger in a canonical order and encoding.
 //!
 //! Two ledgers have equal digests exactly when they hold the same units, accounts, transfers,
-//! failed ids, clock and rule state. Accounts and failed ids are walked in id order; the
-//! transfers enter through their history chain ([`crate::history`]), so the digest costs what
-//! the accounts and the rule state cost, not what the history does. Decimals are written as the
-//! 128-bit little-endian mantissa at the unit's scale, so `1.5` and `1.50` hash alike.
+//! failed ids, clock and rule state. Accounts are walked in id order; the transfers enter
+//! through their history chain ([`crate::history`]), and the failed ids, ratings and operations
+//! through chains of their own ([`crate::entry_chain`]), so the digest costs what the accounts
+//! and the rule state cost, not what the history does. Decimals are written as the 128-bit
+//! little-endian mantissa at the unit's scale, so `1.5` and `1.50` hash alike.
 //!
 //! Journals of record format version 5 and before hold checkpoints of the first digest, which
-//! wrote every transfer itself: [`Ledger::state_digest_v1`](crate::Ledger::state_digest_v1) still gives it, to check them.
+//! wrote every transfer itself, and those of version 6 the second, which wrote every failed id,
+//! rating and operation: [`Ledger::state_digest_v1`](crate::Ledger::state_digest_v1) and
+//! [`Ledger::state_digest_v2`](crate::Ledger::state_digest_v2) still give them, to check them.
 
 use crate::amount::Amount;
+use crate::entry_chain::failed_entry;
 use crate::history::{History, HistoryDigest};
 use crate::ledger::Ledger;
 use crate::transfer::{TransferRecord, TransferState};
 
 /// The blake3 key-derivation context of the digest (domain separation from every other hash).
-pub const STATE_DIGEST_CONTEXT: &str = "timebank-ledger 2026-11 state digest v2";
+pub const STATE_DIGEST_CONTEXT: &str = "timebank-ledger 2026-11 state digest v3";
+
+/// The context of the second digest, which wrote every failed id, rating and operation (see
+/// [`Ledger::state_digest_v2`](crate::Ledger::state_digest_v2)).
+pub const STATE_DIGEST_V2_CONTEXT: &str = "timebank-ledger 2026-11 state digest v2";
 
 /// The context of the first digest, which wrote every transfer (see [`Ledger::state_digest_v1`](crate::Ledger::state_digest_v1)).
 pub const STATE_DIGEST_V1_CONTEXT: &str = "timebank-ledger 2026-11 state digest v1";
@@ -59,12 +67,29 @@ impl Digester {
 }
 
 pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
+    live_digest(ledger, Version::V3)
+}
+
+/// The second digest (context [`STATE_DIGEST_V2_CONTEXT`]): parts 4, 6 and 8 wrote every
+/// failed id, rating and operation (docs/FORMAT.md §5.2.2).
+pub(crate) fn state_digest_v2(ledger: &Ledger) -> [u8; 32] {
+    live_digest(ledger, Version::V2)
+}
+
+/// Which digest [`StateDigest`] computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    V2,
+    V3,
+}
+
+fn live_digest(ledger: &Ledger, version: Version) -> [u8; 32] {
     let table = &ledger.transfers;
     // Everything evicted is in the chain: the vector holds the chain's end and the tail.
     let (chained, tail) = table
         .records()
         .split_at(ledger.history.chained - table.first());
-    let mut digest = StateDigest::start(ledger, table.len() as u64, ledger.history);
+    let mut digest = StateDigest::start(ledger, table.len() as u64, ledger.history, version);
     for (_, hold) in table.held() {
         digest.history.pending(hold.id());
     }
@@ -90,7 +115,7 @@ pub(crate) fn state_digest_v1(ledger: &Ledger) -> Option<[u8; 32]> {
     for t in ledger.transfers.records() {
         write_transfer_v1(&mut h, ledger, t);
     }
-    write_rest(&mut h, ledger);
+    write_rest(&mut h, ledger, true);
     Some(h.finalize())
 }
 
@@ -101,18 +126,29 @@ pub(crate) fn state_digest_v1(ledger: &Ledger) -> Option<[u8; 32]> {
 pub(crate) struct StateDigest {
     h: Digester,
     pub history: HistoryDigest,
+    version: Version,
 }
 
 impl StateDigest {
     /// Begins with `ledger`'s units and accounts, and the number of transfers it holds; the
     /// transfers fed follow the chain `history`.
-    pub fn start(ledger: &Ledger, transfers: u64, history: History) -> StateDigest {
-        let mut h = Digester::new(STATE_DIGEST_CONTEXT);
+    pub fn start(
+        ledger: &Ledger,
+        transfers: u64,
+        history: History,
+        version: Version,
+    ) -> StateDigest {
+        let context = match version {
+            Version::V2 => STATE_DIGEST_V2_CONTEXT,
+            Version::V3 => STATE_DIGEST_CONTEXT,
+        };
+        let mut h = Digester::new(context);
         write_units_and_accounts(&mut h, ledger);
         h.update(&transfers.to_le_bytes());
         StateDigest {
             h,
             history: HistoryDigest::start(history),
+            version,
         }
     }
 
@@ -124,7 +160,7 @@ impl StateDigest {
     /// Ends with the history, then `ledger`'s failed ids, clock and rule state.
     pub fn finish(mut self, ledger: &Ledger) -> [u8; 32] {
         self.history.write(&mut self.h);
-        write_rest(&mut self.h, ledger);
+        write_rest(&mut self.h, ledger, self.version == Version::V2);
         self.h.finalize()
     }
 }
@@ -196,20 +232,24 @@ fn write_transfer_v1(h: &mut Digester, ledger: &Ledger, t: &TransferRecord) {
     h.update(&t.reversed_by.map_or(0, |a| a.get()).to_le_bytes());
 }
 
-/// Parts 4 to 9: the failed ids, the clock and the rules' bookkeeping.
-fn write_rest(h: &mut Digester, ledger: &Ledger) {
-    let failed = &ledger.failed;
-    let mut ids: Vec<_> = failed.keys().copied().collect();
-    ids.sort_unstable();
-    h.update(&(ids.len() as u64).to_le_bytes());
-    for id in ids {
-        h.update(&id.get().to_le_bytes());
-        h.update(&(failed[&id] as u16).to_le_bytes());
+/// Parts 4 to 9: the failed ids, the clock and the rules' bookkeeping; the failed ids, ratings
+/// and operations as their chains, or (`whole`, the digests before the third) each of them.
+fn write_rest(h: &mut Digester, ledger: &Ledger, whole: bool) {
+    if whole {
+        let failed = &ledger.failed;
+        let mut ids: Vec<_> = failed.keys().copied().collect();
+        ids.sort_unstable();
+        h.update(&(ids.len() as u64).to_le_bytes());
+        for id in ids {
+            h.update(&failed_entry(id.get(), failed[&id] as u16));
+        }
+    } else {
+        ledger.failed_chain.write(h);
     }
 
     h.update(&ledger.clock.to_le_bytes());
-    ledger.rules.digest(h);
-    ledger.operations.digest(h);
+    ledger.rules.digest(h, whole);
+    ledger.operations.digest(h, whole);
     ledger.attributions.digest(h);
 }
 

@@ -14,6 +14,7 @@ use crate::amendment::{Amendment, AmendmentError};
 use crate::amount::Amount;
 use crate::attribution::{Attribution, Attributions};
 use crate::command::{Command, Eligibility, Link, Rating, Reply};
+use crate::entry_chain::{failed_entry, EntryChain, FAILED_IDS_CONTEXT};
 use crate::history::History;
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{
@@ -136,6 +137,8 @@ pub struct Ledger {
     pub(crate) history: History,
     /// Ids whose standalone transfer failed with a transient code: never applied later.
     pub(crate) failed: IdMap<TransferId, ResultCode>,
+    /// The chain over the failed ids in the order they failed (the state digest's part 4).
+    pub(crate) failed_chain: EntryChain,
     /// Pending transfers with a timeout, by when they expire.
     pub(crate) timeouts: BTreeSet<(u64, TransferId)>,
     /// The last timestamp given to an event.
@@ -186,6 +189,7 @@ impl Ledger {
             transfers: TransferTable::default(),
             history: History::default(),
             failed: IdMap::default(),
+            failed_chain: EntryChain::default(),
             timeouts: BTreeSet::new(),
             clock: 0,
             rules,
@@ -343,9 +347,19 @@ impl Ledger {
 
     /// A blake3 hash of the whole state in a canonical order: equal digests mean equal ledgers
     /// (docs/FORMAT.md §5.2). Its cost grows with the accounts and the rule state, not with the
-    /// history: the transfers enter through their hash chain ([`crate::history`]).
+    /// history: the transfers enter through their hash chain ([`crate::history`]), and the
+    /// failed ids, ratings and operations through chains of their own
+    /// ([`crate::entry_chain`]).
     pub fn state_digest(&self) -> [u8; 32] {
         crate::digest::state_digest(self)
+    }
+
+    /// The second state digest, which checkpoints of record format version 6 hold
+    /// (docs/FORMAT.md §5.2.2): as [`Ledger::state_digest`], but with every failed id, rating
+    /// and operation written out, so it costs what those do. Use [`Ledger::state_digest`] for
+    /// anything new.
+    pub fn state_digest_v2(&self) -> [u8; 32] {
+        crate::digest::state_digest_v2(self)
     }
 
     /// The first state digest, which journals of record format version 5 and before hold in
@@ -514,6 +528,8 @@ impl Ledger {
                 }
                 None if failed && result.code.is_transient() => {
                     self.failed.insert(transfer.id, result.code);
+                    let entry = failed_entry(transfer.id.get(), u16::from(result.code));
+                    self.failed_chain.push(FAILED_IDS_CONTEXT, &entry);
                 }
                 _ => {}
             }

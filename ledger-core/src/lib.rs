@@ -139,6 +139,7 @@ pub mod arrival;
 pub mod attribution;
 pub mod command;
 pub mod digest;
+pub mod entry_chain;
 mod eviction;
 pub mod history;
 pub mod id;

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::arrival::{Arrival, ARRIVAL_LOTS_MAX};
 use crate::command::{Command, Reply};
+use crate::entry_chain::{EntryChain, OPERATIONS_CONTEXT};
 use crate::id::{AccountId, TransferId};
 use crate::ledger::{BatchError, Ledger};
 use crate::limits::BATCH_EVENTS_MAX;
@@ -110,26 +111,49 @@ pub struct OperationRecord {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Operations {
     pub by_id: BTreeMap<TransferId, OperationRecord>,
+    /// The chain over the operations in the order they ran (the state digest's part 8).
+    pub chain: EntryChain,
 }
 
 impl Operations {
-    /// Feeds the operations into the state digest; nothing when there are none, so a ledger
-    /// that never ran one keeps the digest it always had.
-    pub fn digest(&self, h: &mut crate::digest::Digester) {
-        if self.by_id.is_empty() {
+    /// Remembers an operation the ledger ran.
+    pub fn insert(&mut self, id: TransferId, record: OperationRecord) {
+        self.chain
+            .push(OPERATIONS_CONTEXT, &digest_entry(id, &record));
+        self.by_id.insert(id, record);
+    }
+
+    /// Feeds the operations into the state digest: their chain, or (`whole`, the digests
+    /// before the third) every operation in id order; nothing when there are none, so a
+    /// ledger that never ran one keeps the digest it always had.
+    pub fn digest(&self, h: &mut crate::digest::Digester, whole: bool) {
+        if self.chain.count == 0 {
+            return;
+        }
+        if !whole {
+            self.chain.write(h);
             return;
         }
         h.update(&(self.by_id.len() as u64).to_le_bytes());
         for (id, record) in &self.by_id {
-            h.update(&id.get().to_le_bytes());
-            h.update(record.kind.name().as_bytes());
-            h.update(&(record.results.len() as u64).to_le_bytes());
-            for r in &record.results {
-                h.update(&u16::from(r.code).to_le_bytes());
-                h.update(&r.timestamp.to_le_bytes());
-            }
+            h.update(&digest_entry(*id, record));
         }
     }
+}
+
+/// An operation as the state digest writes it: id u128 ‖ the kind's name (ASCII) ‖ result count
+/// u64 ‖ per result: code u16 ‖ timestamp u64.
+fn digest_entry(id: TransferId, record: &OperationRecord) -> Vec<u8> {
+    let name = record.kind.name().as_bytes();
+    let mut e = Vec::with_capacity(16 + name.len() + 8 + 10 * record.results.len());
+    e.extend_from_slice(&id.get().to_le_bytes());
+    e.extend_from_slice(name);
+    e.extend_from_slice(&(record.results.len() as u64).to_le_bytes());
+    for r in &record.results {
+        e.extend_from_slice(&u16::from(r.code).to_le_bytes());
+        e.extend_from_slice(&r.timestamp.to_le_bytes());
+    }
+    e
 }
 
 impl Ledger {
@@ -197,7 +221,7 @@ impl Ledger {
         let (transfers, closes) = plan
             .map(|p| (p.transfers.iter().map(|t| t.id).collect(), p.closes))
             .unwrap_or_default();
-        self.operations.by_id.insert(
+        self.operations.insert(
             operation.id,
             OperationRecord {
                 kind: operation.kind.clone(),

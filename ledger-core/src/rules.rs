@@ -28,6 +28,7 @@ use crate::account_table::AccountTable;
 use crate::amendment::Amendment;
 use crate::amount::Amount;
 use crate::arrival::{CarriedLot, NO_EXPIRY};
+use crate::entry_chain::{rating_entry, EntryChain, RATINGS_CONTEXT};
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{BATCH_EVENTS_MAX, LINKS_PER_ACCOUNT_MAX, UNIT_SCALE_MAX};
 use crate::minor::{self, POW10};
@@ -238,6 +239,8 @@ pub(crate) struct Rules {
     pub(crate) links: BTreeSet<(AccountId, AccountId)>,
     pub(crate) links_per_account: IdMap<AccountId, usize>,
     pub(crate) ratings: BTreeMap<TransferId, u8>,
+    /// The chain over the ratings in the order recorded (the state digest's part 6).
+    pub(crate) ratings_chain: EntryChain,
     pub(crate) earnings: IdMap<AccountId, Earnings>,
     pub(crate) lots: IdMap<AccountId, VecDeque<Lot>>,
     /// (expiry of the oldest lot, account) for every account with lots.
@@ -941,6 +944,8 @@ impl Rules {
             return Err(ResultCode::AlreadyRated);
         }
         self.ratings.insert(transfer, rating);
+        let entry = rating_entry(transfer.get(), rating);
+        self.ratings_chain.push(RATINGS_CONTEXT, &entry);
         Ok(())
     }
 
@@ -948,17 +953,21 @@ impl Rules {
         self.ratings.get(&transfer).copied()
     }
 
-    /// Feeds the rules' state into the ledger's state digest.
-    pub fn digest(&self, h: &mut crate::digest::Digester) {
+    /// Feeds the rules' state into the ledger's state digest: the ratings as their chain, or
+    /// (`whole`, the digests before the third) every rating in transfer id order.
+    pub fn digest(&self, h: &mut crate::digest::Digester, whole: bool) {
         h.update(&(self.links.len() as u64).to_le_bytes());
         for (a, b) in &self.links {
             h.update(&a.get().to_le_bytes());
             h.update(&b.get().to_le_bytes());
         }
-        h.update(&(self.ratings.len() as u64).to_le_bytes());
-        for (t, r) in &self.ratings {
-            h.update(&t.get().to_le_bytes());
-            h.update(&[*r]);
+        if whole {
+            h.update(&(self.ratings.len() as u64).to_le_bytes());
+            for (t, r) in &self.ratings {
+                h.update(&rating_entry(t.get(), *r));
+            }
+        } else {
+            self.ratings_chain.write(h);
         }
         let Some(versions) = &self.compiled else {
             return;

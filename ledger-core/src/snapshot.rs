@@ -15,7 +15,8 @@ use rust_decimal::Decimal;
 use crate::account::{Account, AccountKind, Balances};
 use crate::amount::Amount;
 use crate::attribution::Attribution;
-use crate::digest::StateDigest;
+use crate::digest::{StateDigest, Version};
+use crate::entry_chain::EntryChain;
 use crate::history::History;
 use crate::history::HISTORY_CHUNK_TRANSFERS;
 use crate::id::{AccountId, TransferId};
@@ -35,8 +36,9 @@ use crate::unit::Unit;
 pub const STATE_MAGIC: [u8; 8] = *b"TBSTATE\0";
 /// The version of the state encoding this build writes and reads (2: without version 1's
 /// per-account history, which the store's index keeps; 3: with what eviction left, the
-/// transfers in memory and the filter of evicted ids).
-pub const STATE_VERSION: u32 = 3;
+/// transfers in memory and the filter of evicted ids; 4: with the chains over the failed ids,
+/// ratings and operations that the third state digest takes).
+pub const STATE_VERSION: u32 = 4;
 
 use crate::history::{
     self, AS_REQUESTED, HAS_AMOUNT, HAS_CREDIT, HAS_DEBIT, HAS_RELATED, HAS_REVERSED_BY,
@@ -128,6 +130,7 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
         w.u128(id.get());
         w.u16(u16::from(*code));
     }
+    w.bytes(&ledger.failed_chain.hash);
 
     w.u64(ledger.timeouts.len() as u64);
     for (at, id) in &ledger.timeouts {
@@ -156,6 +159,7 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
             w.u128(a.get());
         }
     }
+    w.bytes(&ledger.operations.chain.hash);
 
     w.u64(ledger.attributions.from.len() as u64);
     for (first, who) in &ledger.attributions.from {
@@ -222,6 +226,7 @@ fn encode_rules(w: &mut Writer, ledger: &Ledger) {
         w.u128(t.get());
         w.u8(*rating);
     }
+    w.bytes(&rules.ratings_chain.hash);
     let mut earnings: Vec<_> = rules.earnings.iter().collect();
     earnings.sort_unstable_by_key(|(id, _)| **id);
     w.u64(earnings.len() as u64);
@@ -322,7 +327,12 @@ impl TransferSink for IntoLedger {
             .transfers
             .reserve(count.saturating_sub(ledger.transfers.first()));
         if self.digesting {
-            self.digest = Some(StateDigest::start(ledger, count as u64, history));
+            self.digest = Some(StateDigest::start(
+                ledger,
+                count as u64,
+                history,
+                Version::V3,
+            ));
         }
     }
 
@@ -388,7 +398,12 @@ impl Digesting {
 
 impl TransferSink for Digesting {
     fn start(&mut self, ledger: &mut Ledger, count: usize, history: History) {
-        self.digest = Some(StateDigest::start(ledger, count as u64, history));
+        self.digest = Some(StateDigest::start(
+            ledger,
+            count as u64,
+            history,
+            Version::V3,
+        ));
         self.chained = history.chained;
         self.ids
             .reserve_exact(count.saturating_sub(ledger.transfers.first()));
@@ -535,6 +550,7 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
             .ok_or_else(|| bad("failed.code", "unknown result code"))?;
         failed.push((id, code));
     }
+    ledger.failed_chain = r.chain("failed.chain", failed_count)?;
 
     let timeout_count = r.count("timeouts", 24)?;
     let mut timeouts = BTreeSet::new();
@@ -599,6 +615,7 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
             return Err(bad("operations", "an id twice"));
         }
     }
+    ledger.operations.chain = r.chain("operations.chain", operation_count)?;
 
     let attribution_count = r.count("attributions", 17)?;
     for _ in 0..attribution_count {
@@ -778,6 +795,7 @@ fn decode_rule_state(r: &mut Reader<'_>, rules: &mut Rules) -> Result<(), StateE
             return Err(bad("ratings", "a transfer twice"));
         }
     }
+    rules.ratings_chain = r.chain("ratings.chain", rating_count)?;
     let earning_count = r.count("earnings", 48)?;
     for _ in 0..earning_count {
         let id = r.account_id("earnings.account")?;
@@ -922,6 +940,18 @@ impl<'a> Reader<'a> {
     }
     fn u128(&mut self, field: &'static str) -> Result<u128, StateError> {
         Ok(u128::from_le_bytes(self.array(field)?))
+    }
+    /// The 32-byte hash of a chain over the `count` entries just read (zero when there are
+    /// none).
+    fn chain(&mut self, field: &'static str, count: usize) -> Result<EntryChain, StateError> {
+        let hash = self.array::<32>(field)?;
+        if count == 0 && hash != [0; 32] {
+            return Err(bad(field, "not zero for no entries"));
+        }
+        Ok(EntryChain {
+            count: count as u64,
+            hash,
+        })
     }
     /// A u64 count of entries of at least `entry_bytes` each: one the remaining bytes cannot
     /// hold is refused before anything is allocated for it.

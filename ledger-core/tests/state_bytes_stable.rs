@@ -27,13 +27,18 @@ const START: u64 = 1_772_384_400 * 1_000_000_000;
 /// The first state digest (`state_digest_v1`, FORMAT.md §5.2.1), recorded from the engine that
 /// kept amounts and balances as decimals.
 const DIGEST_V1: &str = "cd782263f9117ba1eedca31a9be01738cbf247c9118865cf4f45bd5fd402e5cb";
-/// The state digest (§5.2), recorded when the transfers entered it through their history chain.
-const DIGEST: &str = "0bc22ae10d5d842c587b81d2fe26895f09f8a93d209aeb7db2ebe23f4c61d908";
+/// The second state digest (`state_digest_v2`, §5.2.2), recorded when the transfers entered it
+/// through their history chain.
+const DIGEST_V2: &str = "0bc22ae10d5d842c587b81d2fe26895f09f8a93d209aeb7db2ebe23f4c61d908";
+/// The state digest (§5.2), recorded when the failed ids, ratings and operations entered it
+/// through chains of their own.
+const DIGEST: &str = "63106f4206c042dcc2da175fbaf99d7218fbc3263e07646f47be1452c0817abf";
 /// blake3 of the snapshot encoding, recorded likewise, then again when state version 2 dropped
 /// the per-account history part (6,285 bytes before; the digest did not change), then when
-/// version 3 added the position of the first transfer in memory (8 bytes).
-const SNAPSHOT_HASH: &str = "d75deefd12fe2b514a0395c104d99a9a2b04e77cda02d67ea95e6d240ef4d0f4";
-const SNAPSHOT_LEN: usize = 5965;
+/// version 3 added the position of the first transfer in memory (8 bytes), then when version 4
+/// added the three chains (96 bytes).
+const SNAPSHOT_HASH: &str = "c6b2ea74bc1d3108469110469c60530725e7dd2f01e48dfdea7c2a1abe25d200";
+const SNAPSHOT_LEN: usize = 6061;
 
 fn id(n: u128) -> AccountId {
     AccountId::new(n).unwrap()
@@ -262,6 +267,8 @@ fn digest_and_snapshot_bytes_are_the_recorded_ones() {
     assert_eq!(restored.state_digest(), ledger.state_digest());
     assert_eq!(hex(&ledger.state_digest_v1().unwrap()), DIGEST_V1);
     assert_eq!(hex(&restored.state_digest_v1().unwrap()), DIGEST_V1);
+    assert_eq!(hex(&ledger.state_digest_v2()), DIGEST_V2);
+    assert_eq!(hex(&restored.state_digest_v2()), DIGEST_V2);
     assert_eq!(hex(&ledger.state_digest()), DIGEST);
     assert_eq!(bytes.len(), SNAPSHOT_LEN);
     assert_eq!(blake3::hash(&bytes).to_hex().as_str(), SNAPSHOT_HASH);

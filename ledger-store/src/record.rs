@@ -22,24 +22,38 @@
 /// The first four bytes of every record, so a scan can find record starts.
 pub const RECORD_MAGIC: [u8; 4] = *b"TBJR";
 /// The record version this code writes, and the newest it reads.
-pub const FORMAT_VERSION: u8 = 6;
+pub const FORMAT_VERSION: u8 = 7;
 /// The oldest record version this code reads (version 3 only added command tag 10, version 4
-/// annotations, version 5 operation kind 10 and version 6 the second state digest in
-/// checkpoints, so a version-2 record reads as it always did).
+/// annotations, version 5 operation kind 10, version 6 the second state digest in checkpoints
+/// and version 7 the third, so a version-2 record reads as it always did).
 pub const FORMAT_VERSION_MIN: u8 = 2;
 
-/// The first record version whose checkpoints hold the state digest of docs/FORMAT.md §5.2;
-/// those before hold the first digest (§5.2.1, `Ledger::state_digest_v1`).
+/// The first record version whose checkpoints hold the second state digest (docs/FORMAT.md
+/// §5.2.2, `Ledger::state_digest_v2`); those before hold the first (§5.2.1,
+/// `Ledger::state_digest_v1`).
 pub const DIGEST_V2_VERSION: u8 = 6;
+
+/// The first record version whose checkpoints hold the state digest of docs/FORMAT.md §5.2.
+pub const DIGEST_V3_VERSION: u8 = 7;
 
 /// The state digest a checkpoint in a record of `version` holds for `ledger`; `None` for the
 /// first digest once the ledger evicted transfers (it hashes every one).
 pub fn checkpoint_digest(ledger: &ledger_core::Ledger, version: u8) -> Option<Hash> {
-    if version >= DIGEST_V2_VERSION {
+    if version >= DIGEST_V3_VERSION {
         Some(ledger.state_digest())
+    } else if version >= DIGEST_V2_VERSION {
+        Some(ledger.state_digest_v2())
     } else {
         ledger.state_digest_v1()
     }
+}
+
+/// Whether `digest` is any of the state digests of `ledger` (a published checkpoint line,
+/// §5.3, holds whichever its binary wrote).
+pub fn is_a_digest_of(ledger: &ledger_core::Ledger, digest: &Hash) -> bool {
+    ledger.state_digest() == *digest
+        || ledger.state_digest_v2() == *digest
+        || ledger.state_digest_v1() == Some(*digest)
 }
 
 /// Header offset of the magic (4 bytes, [`RECORD_MAGIC`]).

@@ -23,10 +23,10 @@ use crate::record::{parse_frame, Hash, RecordKind, HASH_BYTES};
 pub const SNAPSHOT_DIR_NAME: &str = "snapshots";
 /// The first bytes of a snapshot file: ASCII `TBSS`.
 pub const SNAPSHOT_MAGIC: [u8; 4] = *b"TBSS";
-/// The snapshot file format version this build writes and reads (3: the Merkle tree's frontier
-/// follows the state; version 2 files had none, version 1 held the first digest: both are
-/// passed over).
-pub const SNAPSHOT_VERSION: u8 = 3;
+/// The snapshot file format version this build writes and reads (4: the state digest is the
+/// third, §5.2; version 3 files held the second, version 2 files had no Merkle frontier after
+/// the state, version 1 held the first digest: all are passed over).
+pub const SNAPSHOT_VERSION: u8 = 4;
 /// Bytes before the state: magic, version, reserved, sequence, record hash, digest, length.
 pub const SNAPSHOT_HEADER_BYTES: usize = 88;
 /// The context of the hash that closes a snapshot file (BLAKE3 derive_key mode).

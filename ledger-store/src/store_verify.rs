@@ -9,7 +9,7 @@ use crate::file::{JournalIo, OsIo};
 use crate::journal::{scan_frames, Head};
 use crate::journal_walk::{record_place, segment_files, tree_of_first, FrameMarks};
 use crate::merkle::{MerkleTree, TreeHash};
-use crate::record::{Hash, DIGEST_V2_VERSION};
+use crate::record::{is_a_digest_of, Hash, DIGEST_V2_VERSION};
 use crate::replay::{replay, Progress, Replayed};
 use crate::replay_spill::{replay_spilling, Spilled, Spilling};
 use crate::replay_stream::{replay_dir_in_pieces, replay_in_pieces_of, Pieces};
@@ -357,11 +357,8 @@ pub fn verify_published(
             "the record's hash differs from the published head",
         ));
     }
-    // A line made before record format 6 holds the first digest (FORMAT.md §5.2.1).
-    let digest = &checkpoint.state_digest;
-    if replayed.ledger.state_digest() != *digest
-        && replayed.ledger.state_digest_v1() != Some(*digest)
-    {
+    // A line made before record format 7 holds an earlier digest (FORMAT.md §5.2.1, §5.2.2).
+    if !is_a_digest_of(&replayed.ledger, &checkpoint.state_digest) {
         return Err(published(
             offset,
             "the replayed state differs from the published digest",
@@ -452,9 +449,7 @@ pub(crate) fn published_in_pieces(
         let why = "the record's hash differs from the published head";
         return Ok(Some(Err(published(why))));
     }
-    let digest = checkpoint.state_digest;
-    if replayed.ledger.state_digest() == digest || replayed.ledger.state_digest_v1() == Some(digest)
-    {
+    if is_a_digest_of(&replayed.ledger, &checkpoint.state_digest) {
         return Ok(Some(Ok(())));
     }
     // A line made for a record before format 6 may hold the first digest, which a replay that

@@ -1,10 +1,13 @@
-//! A checkpoint holds the state digest of its record's format version (FORMAT.md §5.2 and
-//! §5.2.1): one written in version 5 (a journal begun by an earlier binary, or imported in that
-//! version) holds the first digest and still verifies, after reopening and in a full
-//! verification, beside one written in this version.
+//! A checkpoint holds the state digest of its record's format version (FORMAT.md §5.2, §5.2.1
+//! and §5.2.2): one written in version 5 or 6 (a journal begun by an earlier binary, or
+//! imported in that version) holds the first or the second digest and still verifies, after
+//! reopening and in a full verification, beside one written in this version.
 
 mod support;
 
+use ledger_core::operation::{Operation, OperationKind};
+use ledger_core::timebank::ServiceRecord;
+use ledger_core::{Amount, Command, Rating, ResultCode, Transfer};
 use ledger_store::{verify_dir, Checkpoint, Store};
 use support::*;
 
@@ -33,6 +36,66 @@ fn checkpoints_of_both_digest_versions_verify_beside_each_other() {
     // Opening replays both checkpoints against their own digests; so does an auditor's check.
     let reopened = Store::open(dir.path(), options()).unwrap();
     assert_eq!(reopened.status().state_digest, new.state_digest);
+    reopened.close().unwrap();
+    verify_dir(dir.path(), Some(&KEY), &mut |_| {}).unwrap();
+}
+
+/// The second digest writes every failed id, rating and operation; the third takes them
+/// through chains. Both checkpoints are signed at the same state, so their digests differ only
+/// by the version.
+#[test]
+fn checkpoints_of_the_second_and_third_digests_verify_beside_each_other() {
+    let dir = Scratch::new("digest-versions-2-3");
+    let store = new_store(dir.path(), options());
+    store.create_transfers(services(1, 10), NOW).unwrap();
+    let nowhere = Transfer::new(
+        tid(50),
+        account(FUND),
+        account(999),
+        Amount::from_minor(1, 2).unwrap(),
+        HOURS,
+    );
+    let failed = store.create_transfers(vec![nowhere], NOW).unwrap();
+    let ledger_core::Reply::Events(results) = failed.reply else {
+        panic!("a batch of transfers answers with events");
+    };
+    assert_eq!(results[0].code, ResultCode::CreditAccountNotFound);
+    let rating = Rating {
+        transfer: tid(1),
+        rating: 5,
+    };
+    store
+        .submit(Command::RecordRatings(vec![rating]), NOW)
+        .unwrap();
+    let service = Operation {
+        id: tid(60),
+        kind: OperationKind::Service(ServiceRecord {
+            code: 1,
+            payer: account(FUND),
+            provider: account(100),
+            hours: Amount::from_minor(100, 2).unwrap(),
+            served_at: None,
+            donation: None,
+            points: None,
+            user_data: 0,
+        }),
+    };
+    store.submit(Command::Operate(service), NOW).unwrap();
+
+    let second = store.checkpoint_in(6).unwrap();
+    let third = store.checkpoint().unwrap();
+    assert_eq!(third.state_digest, store.status().state_digest);
+    assert_ne!(second.state_digest, third.state_digest);
+    store.verify(&mut |_| {}).unwrap();
+    store.verify_published(&second).unwrap();
+    store.verify_published(&third).unwrap();
+    let mut forged = Checkpoint::from_text(&second.to_text()).unwrap();
+    forged.state_digest[31] ^= 1;
+    assert!(store.verify_published(&forged).is_err());
+    store.close().unwrap();
+
+    let reopened = Store::open(dir.path(), options()).unwrap();
+    assert_eq!(reopened.status().state_digest, third.state_digest);
     reopened.close().unwrap();
     verify_dir(dir.path(), Some(&KEY), &mut |_| {}).unwrap();
 }

@@ -50,7 +50,7 @@ SEGMENT_VERSION = 1
 SEGMENT_HEADER_BYTES = 88
 SEGMENT_HASH_CONTEXT = "timebank-ledger 2026-11 journal segment header v1"
 RECORD_MAGIC = b"TBJR"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 FORMAT_VERSION_MIN = 2
 ARRIVAL_LOTS_MAX = 16
 OFFSET_MAGIC = 0
@@ -875,7 +875,7 @@ def verify_journal(journal: bytes, key: Optional[bytes]) -> Report:
 # FORMAT.md section 16.2: snapshot files
 SNAPSHOT_DIR_NAME = "snapshots"
 SNAPSHOT_MAGIC = b"TBSS"
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4
 SNAPSHOT_HEADER_BYTES = 88
 SNAPSHOT_HASH_CONTEXT = "timebank-ledger 2026-11 snapshot file v1"
 
