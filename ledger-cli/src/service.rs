@@ -39,12 +39,10 @@ pub fn operate(
     let command = Command::Operate(Operation { id, kind });
     let (who, now) = (session.attribution()?, session.write_time(store)?);
     let outcome = submit(store, vec![command], who, now, what)?;
-    let transfers: Vec<u128> = store.read(|ledger| {
-        ledger
-            .operation(id)
-            .map(|r| r.transfers.iter().map(|t| t.get()).collect())
-            .unwrap_or_default()
-    });
+    let transfers: Vec<u128> = store
+        .operation(id)?
+        .map(|r| r.transfers.iter().map(|t| t.get()).collect())
+        .unwrap_or_default();
     print_outcome(store, session.json(), what, &transfers, &outcome)
 }
 

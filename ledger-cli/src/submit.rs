@@ -36,16 +36,11 @@ pub fn first_transfer_id(store: &Store, explicit: Option<u128>) -> CliResult<Tra
     // The engine keeps only its newest transfers in memory once it evicts: the store looks in
     // the index too. Sweep ids (the top bit set) are the ledger's own.
     let sweeps = TransferId::new(SWEEP_TRANSFER_ID_BIT).expect("the sweep bit is not zero");
-    let applied = store
-        .highest_transfer_id_below(sweeps)?
-        .map_or(0, |id| id.get());
+    let applied = store.highest_transfer_id_below(sweeps)?;
+    // Operation ids count too: a refused operation made no transfer but keeps its id.
+    let operated = store.highest_operation_id_below(sweeps)?;
+    let highest = applied.max(operated).map_or(0, |id| id.get());
     store.read(|ledger| {
-        // Operation ids count too: a refused operation made no transfer but keeps its id.
-        let highest = ledger
-            .operations()
-            .map(|(id, _)| id.get())
-            .filter(|id| id & SWEEP_TRANSFER_ID_BIT == 0)
-            .fold(applied, u128::max);
         let mut first = highest + 1;
         // Ids that failed before are burned: skip any in the plan's range.
         while (first..first + PLAN_IDS_MAX)

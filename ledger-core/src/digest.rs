@@ -72,8 +72,11 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
 
 /// The second digest (context [`STATE_DIGEST_V2_CONTEXT`]): parts 4, 6 and 8 wrote every
 /// failed id, rating and operation (docs/FORMAT.md §5.2.2).
-pub(crate) fn state_digest_v2(ledger: &Ledger) -> [u8; 32] {
-    live_digest(ledger, Version::V2)
+pub(crate) fn state_digest_v2(ledger: &Ledger) -> Option<[u8; 32]> {
+    if ledger.operations.has_evicted() {
+        return None;
+    }
+    Some(live_digest(ledger, Version::V2))
 }
 
 /// Which digest [`StateDigest`] computes.
@@ -106,7 +109,7 @@ fn live_digest(ledger: &Ledger, version: Version) -> [u8; 32] {
 /// with its state, in the order applied (docs/FORMAT.md §5.2.1). It reads the whole history, so
 /// there is none once transfers were evicted.
 pub(crate) fn state_digest_v1(ledger: &Ledger) -> Option<[u8; 32]> {
-    if ledger.transfers.has_evicted() {
+    if ledger.transfers.has_evicted() || ledger.operations.has_evicted() {
         return None;
     }
     let mut h = Digester::new(STATE_DIGEST_V1_CONTEXT);

@@ -18,12 +18,18 @@
 //! Only transfers already in the history chain ([`crate::history`]) are evicted, so the state
 //! digest, which reads the chain, the transfers after it and the pending holds, is the same
 //! whatever was evicted.
+//!
+//! Operations go the same way ([`Ledger::evict_operations`]): a retry of an evicted one names
+//! its id ([`Ledger::operation_to_load`]), and the host loads its record
+//! ([`Ledger::load_operation`]) or declares it never ran ([`Ledger::load_operation_absent`])
+//! before anything else is loaded for the command. The digest takes the operations through
+//! their chain, so it too is the same whatever was evicted.
 
 use crate::attribution::Attribution;
 use crate::command::{Command, Reply};
 use crate::id::TransferId;
 use crate::ledger::{BatchError, Ledger};
-use crate::operation::{plan, OperationKind};
+use crate::operation::{plan, OperationKind, OperationRecord};
 use crate::transfer::{Transfer, TransferRecord};
 use crate::transfer_table::Presence;
 
@@ -52,6 +58,41 @@ impl Ledger {
             .saturating_sub(keep)
             .min(self.history.chained);
         self.transfers.evict(before, out);
+    }
+
+    /// Evicts all but the newest `keep` operations (in the order they ran) and drops every one
+    /// loaded back. Returns those the host must keep to load them back later, oldest first; an
+    /// operation never changes, so one loaded back is not returned again.
+    pub fn evict_operations(&mut self, keep: usize) -> Vec<(TransferId, OperationRecord)> {
+        let mut out = Vec::new();
+        self.operations.evict(keep, &mut out);
+        out
+    }
+
+    /// Puts back the record the host kept for an evicted operation, for the next command
+    /// (ignored when that id is in memory already).
+    pub fn load_operation(&mut self, id: TransferId, record: OperationRecord) {
+        self.operations.load(id, record);
+    }
+
+    /// Declares that no operation with `id` ran: the filter of evicted operation ids named it,
+    /// but the host's store holds none. Holds until the next eviction.
+    pub fn load_operation_absent(&mut self, id: TransferId) {
+        self.operations.load_absent(id);
+    }
+
+    /// The id of the operation `command` runs, when an operation with that id may have been
+    /// evicted and is not in memory: the host loads it first (is the command a retry?).
+    /// Always `None` for a ledger that never evicted an operation.
+    pub fn operation_to_load(&self, command: &Command) -> Option<TransferId> {
+        match command {
+            Command::Operate(operation)
+                if self.operations.presence(&operation.id) == Presence::Unloaded =>
+            {
+                Some(operation.id)
+            }
+            _ => None,
+        }
     }
 
     /// Puts back the record the host kept for an evicted id, for the next command (ignored when
@@ -84,7 +125,9 @@ impl Ledger {
         match command {
             Command::CreateTransfers(batch) => transfer_ids(batch, &mut want),
             Command::RecordRatings(ratings) => ratings.iter().for_each(|r| want(r.transfer)),
-            Command::Operate(operation) if !self.operations.by_id.contains_key(&operation.id) => {
+            Command::Operate(operation)
+                if self.operations.presence(&operation.id) == Presence::Absent =>
+            {
                 let read = match &operation.kind {
                     OperationKind::Completion(c) => Some(c.booking),
                     OperationKind::Cancellation { booking } => Some(*booking),
@@ -135,7 +178,9 @@ impl Ledger {
     /// ([`Ledger::load_absent`]), and an error stops the command before it applies (returned
     /// as is). The reply is then `execute_by`'s. Each id is looked up in the filter of evicted
     /// ids once, where loading with [`Ledger::transfers_to_load`] and then calling `execute_by`
-    /// looks twice: for every command but an operation, one round loads all it names.
+    /// looks twice: for every command but an operation, one round loads all it names. A host
+    /// that also evicts operations loads the one a command retries first
+    /// ([`Ledger::operation_to_load`]); this refuses it with [`BatchError::NotLoaded`] otherwise.
     pub fn execute_fetching<E>(
         &mut self,
         command: &Command,
@@ -175,6 +220,9 @@ impl Ledger {
 
     /// Refuses a command that names a transfer not loaded back, or that needs the whole history.
     pub(crate) fn check_loaded(&self, command: &Command, now: u64) -> Result<(), BatchError> {
+        if let Some(id) = self.operation_to_load(command) {
+            return Err(BatchError::NotLoaded { id });
+        }
         if !self.transfers.has_evicted() {
             return Ok(());
         }

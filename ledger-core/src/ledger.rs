@@ -22,7 +22,7 @@ use crate::limits::{
     PENDING_TIMEOUT_S_MAX, UNITS_MAX, UNIT_SCALE_MAX,
 };
 use crate::minor::{self, POW10};
-use crate::operation::Operations;
+use crate::operation_table::Operations;
 use crate::policy::{Policy, PolicyError};
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{RuleContext, Rules, RulesUndo};
@@ -49,11 +49,12 @@ pub enum BatchError {
     /// The command amends the policy and the amendment is refused.
     #[error(transparent)]
     Amendment(#[from] AmendmentError),
-    /// The command names a transfer the ledger evicted from memory and the host has not loaded
-    /// back ([`Ledger::transfers_to_load`]).
-    #[error("transfer {id} is not in memory: load it before the command")]
+    /// The command names a transfer or an operation the ledger evicted from memory and the
+    /// host has not loaded back ([`Ledger::transfers_to_load`],
+    /// [`Ledger::operation_to_load`]).
+    #[error("transfer or operation {id} is not in memory: load it before the command")]
     NotLoaded {
-        /// The first such id.
+        /// The first such id (of a transfer, or of the operation the command retries).
         id: TransferId,
     },
     /// The amendment caps a unit no version capped before, which counts the earnings of every
@@ -358,7 +359,10 @@ impl Ledger {
     /// (docs/FORMAT.md §5.2.2): as [`Ledger::state_digest`], but with every failed id, rating
     /// and operation written out, so it costs what those do. Use [`Ledger::state_digest`] for
     /// anything new.
-    pub fn state_digest_v2(&self) -> [u8; 32] {
+    ///
+    /// `None` once operations were evicted ([`Ledger::evict_operations`]): the second digest
+    /// cannot be computed without them.
+    pub fn state_digest_v2(&self) -> Option<[u8; 32]> {
         crate::digest::state_digest_v2(self)
     }
 

@@ -148,6 +148,7 @@ pub mod ledger;
 pub mod limits;
 pub mod minor;
 pub mod operation;
+mod operation_table;
 pub mod policy;
 pub mod report;
 pub mod result;

@@ -18,13 +18,10 @@
 //! A refusal by the planner (an unknown account, a transfer that is not a booking) is one event
 //! with the planner's result code ([`crate::timebank::PlanError::code`]).
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::arrival::{Arrival, ARRIVAL_LOTS_MAX};
 use crate::command::{Command, Reply};
-use crate::entry_chain::{EntryChain, OPERATIONS_CONTEXT};
 use crate::id::{AccountId, TransferId};
 use crate::ledger::{BatchError, Ledger};
 use crate::limits::BATCH_EVENTS_MAX;
@@ -107,55 +104,6 @@ pub struct OperationRecord {
     pub closes: Vec<AccountId>,
 }
 
-/// The operations a ledger ran, by id.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Operations {
-    pub by_id: BTreeMap<TransferId, OperationRecord>,
-    /// The chain over the operations in the order they ran (the state digest's part 8).
-    pub chain: EntryChain,
-}
-
-impl Operations {
-    /// Remembers an operation the ledger ran.
-    pub fn insert(&mut self, id: TransferId, record: OperationRecord) {
-        self.chain
-            .push(OPERATIONS_CONTEXT, &digest_entry(id, &record));
-        self.by_id.insert(id, record);
-    }
-
-    /// Feeds the operations into the state digest: their chain, or (`whole`, the digests
-    /// before the third) every operation in id order; nothing when there are none, so a
-    /// ledger that never ran one keeps the digest it always had.
-    pub fn digest(&self, h: &mut crate::digest::Digester, whole: bool) {
-        if self.chain.count == 0 {
-            return;
-        }
-        if !whole {
-            self.chain.write(h);
-            return;
-        }
-        h.update(&(self.by_id.len() as u64).to_le_bytes());
-        for (id, record) in &self.by_id {
-            h.update(&digest_entry(*id, record));
-        }
-    }
-}
-
-/// An operation as the state digest writes it: id u128 ‖ the kind's name (ASCII) ‖ result count
-/// u64 ‖ per result: code u16 ‖ timestamp u64.
-fn digest_entry(id: TransferId, record: &OperationRecord) -> Vec<u8> {
-    let name = record.kind.name().as_bytes();
-    let mut e = Vec::with_capacity(16 + name.len() + 8 + 10 * record.results.len());
-    e.extend_from_slice(&id.get().to_le_bytes());
-    e.extend_from_slice(name);
-    e.extend_from_slice(&(record.results.len() as u64).to_le_bytes());
-    for r in &record.results {
-        e.extend_from_slice(&u16::from(r.code).to_le_bytes());
-        e.extend_from_slice(&r.timestamp.to_le_bytes());
-    }
-    e
-}
-
 impl Ledger {
     /// Runs a domain operation at `now` (see the module docs): plans it against the ledger as it
     /// is, applies the plan, and remembers the outcome under the operation's id.
@@ -180,7 +128,7 @@ impl Ledger {
                 _ => {}
             }
         }
-        if let Some(record) = self.operations.by_id.get(&operation.id) {
+        if let Some(record) = self.operations.get(&operation.id) {
             let results = match first_difference(&record.kind, &operation.kind) {
                 None => retried(&record.results),
                 Some(code) => vec![EventResult { code, timestamp: 0 }],
@@ -233,17 +181,27 @@ impl Ledger {
         Ok(results)
     }
 
-    /// Every operation the ledger ran, by id.
+    /// The operations the ledger holds in memory, in the order they ran: every one it ran,
+    /// unless the host evicts them ([`Ledger::evict_operations`]); then the newest, and those
+    /// loaded back since the last eviction are not among them.
     pub fn operations(&self) -> impl Iterator<Item = (TransferId, &OperationRecord)> {
-        self.operations
-            .by_id
-            .iter()
-            .map(|(id, record)| (*id, record))
+        self.operations.in_order()
     }
 
-    /// The outcome of the operation with this id, if the ledger ran one.
+    /// How many operations the ledger holds in memory (those loaded back aside).
+    pub fn operations_held(&self) -> usize {
+        self.operations.len()
+    }
+
+    /// How many operations were evicted ([`Ledger::evict_operations`]) over the ledger's life.
+    pub fn evicted_operation_count(&self) -> u64 {
+        self.operations.evicted().len()
+    }
+
+    /// The outcome of the operation with this id, if the ledger ran one and holds it in memory
+    /// (one evicted and not loaded back gives `None`: its host's store keeps it).
     pub fn operation(&self, id: TransferId) -> Option<&OperationRecord> {
-        self.operations.by_id.get(&id)
+        self.operations.get(&id)
     }
 
     /// Applies an arrival's credit with its parts' expiries, then (when it applied) the moved

@@ -24,6 +24,7 @@ use crate::id_filter::IdFilter;
 use crate::ledger::Ledger;
 use crate::limits::{BALANCE_WHOLE_MAX, UNIT_SCALE_MAX};
 use crate::operation::{OperationKind, OperationRecord};
+use crate::operation_table::Operations;
 use crate::policy::Policy;
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{Earnings, Lot, Rules};
@@ -140,26 +141,13 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
 
     encode_rules(&mut w, ledger);
 
-    w.u64(ledger.operations.by_id.len() as u64);
-    for (id, record) in &ledger.operations.by_id {
-        w.u128(id.get());
-        let kind = serde_json::to_string(&record.kind).expect("an operation serializes");
-        w.long_text(&kind);
-        w.u64(record.results.len() as u64);
-        for r in &record.results {
-            w.u16(u16::from(r.code));
-            w.u64(r.timestamp);
-        }
-        w.u64(record.transfers.len() as u64);
-        for t in &record.transfers {
-            w.u128(t.get());
-        }
-        w.u64(record.closes.len() as u64);
-        for a in &record.closes {
-            w.u128(a.get());
-        }
+    w.u64(ledger.operations.len() as u64);
+    for (id, record) in ledger.operations.in_order() {
+        encode_operation(&mut w, id, record);
     }
+    w.u64(ledger.operations.chain.count);
     w.bytes(&ledger.operations.chain.hash);
+    ledger.operations.evicted().encode(&mut w.0);
 
     w.u64(ledger.attributions.from.len() as u64);
     for (first, who) in &ledger.attributions.from {
@@ -182,6 +170,76 @@ pub fn encode_transfer_record(t: &TransferRecord, out: &mut Vec<u8>) {
     let mut w = Writer(std::mem::take(out));
     encode_transfer(&mut w, t);
     *out = w.0;
+}
+
+/// One operation as the state encodes it (§16.1 of docs/FORMAT.md), appended to `out`: what a
+/// store keeps of an operation the engine no longer holds.
+pub fn encode_operation_record(id: TransferId, record: &OperationRecord, out: &mut Vec<u8>) {
+    let mut w = Writer(std::mem::take(out));
+    encode_operation(&mut w, id, record);
+    *out = w.0;
+}
+
+/// The operation [`encode_operation_record`] wrote, with its id: `bytes` must hold exactly
+/// one, checked as a state's operations are (an error, never a panic, for any input).
+pub fn decode_operation_record(bytes: &[u8]) -> Result<(TransferId, OperationRecord), StateError> {
+    let mut r = Reader { bytes, at: 0 };
+    let operation = decode_operation(&mut r)?;
+    if r.at != bytes.len() {
+        return Err(bad("end", "bytes after the operation"));
+    }
+    Ok(operation)
+}
+
+fn encode_operation(w: &mut Writer, id: TransferId, record: &OperationRecord) {
+    w.u128(id.get());
+    let kind = serde_json::to_string(&record.kind).expect("an operation serializes");
+    w.long_text(&kind);
+    w.u64(record.results.len() as u64);
+    for r in &record.results {
+        w.u16(u16::from(r.code));
+        w.u64(r.timestamp);
+    }
+    w.u64(record.transfers.len() as u64);
+    for t in &record.transfers {
+        w.u128(t.get());
+    }
+    w.u64(record.closes.len() as u64);
+    for a in &record.closes {
+        w.u128(a.get());
+    }
+}
+
+fn decode_operation(r: &mut Reader<'_>) -> Result<(TransferId, OperationRecord), StateError> {
+    let id = r.transfer_id("operation.id")?;
+    let text = r.long_text("operation.kind")?;
+    let kind: OperationKind =
+        serde_json::from_str(&text).map_err(|_| bad("operation.kind", "not an operation"))?;
+    let result_count = r.count("operation.results", 10)?;
+    let mut results = Vec::with_capacity(result_count);
+    for _ in 0..result_count {
+        let code = ResultCode::from_u16(r.u16("operation.result")?)
+            .ok_or_else(|| bad("operation.result", "unknown result code"))?;
+        let timestamp = r.u64("operation.result")?;
+        results.push(EventResult { code, timestamp });
+    }
+    let transfer_count = r.count("operation.transfers", 16)?;
+    let mut transfers = Vec::with_capacity(transfer_count);
+    for _ in 0..transfer_count {
+        transfers.push(r.transfer_id("operation.transfer")?);
+    }
+    let close_count = r.count("operation.closes", 16)?;
+    let mut closes = Vec::with_capacity(close_count);
+    for _ in 0..close_count {
+        closes.push(r.account_id("operation.close")?);
+    }
+    let record = OperationRecord {
+        kind,
+        results,
+        transfers,
+        closes,
+    };
+    Ok((id, record))
 }
 
 /// The transfer [`encode_transfer_record`] wrote: `bytes` must hold exactly one, checked as a
@@ -550,7 +608,7 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
             .ok_or_else(|| bad("failed.code", "unknown result code"))?;
         failed.push((id, code));
     }
-    ledger.failed_chain = r.chain("failed.chain", failed_count)?;
+    ledger.failed_chain = r.chain("failed.chain", failed_count as u64)?;
 
     let timeout_count = r.count("timeouts", 24)?;
     let mut timeouts = BTreeSet::new();
@@ -582,40 +640,17 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
     ledger.rules = rules;
 
     let operation_count = r.count("operations", 30)?;
+    let mut in_memory = Vec::with_capacity(operation_count);
     for _ in 0..operation_count {
-        let id = r.transfer_id("operation.id")?;
-        let text = r.long_text("operation.kind")?;
-        let kind: OperationKind =
-            serde_json::from_str(&text).map_err(|_| bad("operation.kind", "not an operation"))?;
-        let result_count = r.count("operation.results", 10)?;
-        let mut results = Vec::with_capacity(result_count);
-        for _ in 0..result_count {
-            let code = ResultCode::from_u16(r.u16("operation.result")?)
-                .ok_or_else(|| bad("operation.result", "unknown result code"))?;
-            let timestamp = r.u64("operation.result")?;
-            results.push(EventResult { code, timestamp });
-        }
-        let transfer_count = r.count("operation.transfers", 16)?;
-        let mut transfers = Vec::with_capacity(transfer_count);
-        for _ in 0..transfer_count {
-            transfers.push(r.transfer_id("operation.transfer")?);
-        }
-        let close_count = r.count("operation.closes", 16)?;
-        let mut closes = Vec::with_capacity(close_count);
-        for _ in 0..close_count {
-            closes.push(r.account_id("operation.close")?);
-        }
-        let record = OperationRecord {
-            kind,
-            results,
-            transfers,
-            closes,
-        };
-        if ledger.operations.by_id.insert(id, record).is_some() {
-            return Err(bad("operations", "an id twice"));
-        }
+        in_memory.push(decode_operation(&mut r)?);
     }
-    ledger.operations.chain = r.chain("operations.chain", operation_count)?;
+    let ran = r.u64("operations.chain")?;
+    let chain = r.chain("operations.chain", ran)?;
+    let (evicted, read) =
+        IdFilter::decode(&bytes[r.at..]).map_err(|e| bad("operations.evicted", e))?;
+    r.at += read;
+    ledger.operations =
+        Operations::restore(in_memory, evicted, chain).map_err(|e| bad("operations", e))?;
 
     let attribution_count = r.count("attributions", 17)?;
     for _ in 0..attribution_count {
@@ -795,7 +830,7 @@ fn decode_rule_state(r: &mut Reader<'_>, rules: &mut Rules) -> Result<(), StateE
             return Err(bad("ratings", "a transfer twice"));
         }
     }
-    rules.ratings_chain = r.chain("ratings.chain", rating_count)?;
+    rules.ratings_chain = r.chain("ratings.chain", rating_count as u64)?;
     let earning_count = r.count("earnings", 48)?;
     for _ in 0..earning_count {
         let id = r.account_id("earnings.account")?;
@@ -943,15 +978,12 @@ impl<'a> Reader<'a> {
     }
     /// The 32-byte hash of a chain over the `count` entries just read (zero when there are
     /// none).
-    fn chain(&mut self, field: &'static str, count: usize) -> Result<EntryChain, StateError> {
+    fn chain(&mut self, field: &'static str, count: u64) -> Result<EntryChain, StateError> {
         let hash = self.array::<32>(field)?;
         if count == 0 && hash != [0; 32] {
             return Err(bad(field, "not zero for no entries"));
         }
-        Ok(EntryChain {
-            count: count as u64,
-            hash,
-        })
+        Ok(EntryChain { count, hash })
     }
     /// A u64 count of entries of at least `entry_bytes` each: one the remaining bytes cannot
     /// hold is refused before anything is allocated for it.

@@ -474,7 +474,8 @@ typedef struct timebank_open_options {
   // transfer. With n > 0, every max(n, 4096) transfers written the store moves the older
   // settled ones (holds still pending stay) to its index and loads back those a later call
   // names, so memory is bounded by the accounts, the pending holds and n rather than by the
-  // history. Every answer is the same either way; a ledger written with one setting opens
+  // history. Operations likewise: beyond n + max(n, 4096) in memory, all but the newest n
+  // go to the index, and a retry or `timebank_store_operation` finds them there. Every answer is the same either way; a ledger written with one setting opens
   // with any other (docs/FORMAT.md §16.4).
   uint32_t resident_transfers;
 } timebank_open_options;
@@ -1473,7 +1474,9 @@ timebank_status timebank_store_set_eligibility_by(const struct timebank_store *s
 // whether the operation happened without running it again. Reads only.
 //
 // Errors: `NOT_FOUND` when the ledger ran no operation with this id (a transfer submitted
-// directly with this id is not an operation); `INVALID_ARGUMENT` for a zero id.
+// directly with this id is not an operation); `INVALID_ARGUMENT` for a zero id; `DAMAGED` or
+// `IO` when the store's index, which keeps the operations evicted from memory
+// (`timebank_open_options.resident_transfers`), cannot be read.
 //
 // Thread safety: `store` may be used from several threads at once.
 //

@@ -115,7 +115,13 @@ unsafe fn operate(
         store.check_time(now)?;
         let next = store.read(|ledger| -> Result<Next, Error> {
             let operation = build(ledger, &store)?;
-            if let Some(record) = ledger.operation(operation.id) {
+            let command = Command::Operate(operation.clone());
+            // One the engine evicted from memory is in the store's index.
+            let evicted = match ledger.operation_to_load(&command) {
+                Some(id) => store.evicted_operation(id)?,
+                None => None,
+            };
+            if let Some(record) = ledger.operation(operation.id).or(evicted.as_ref()) {
                 if record.kind == operation.kind {
                     let first = timebank_operation_outcome::of_record(record, true);
                     return Ok(Next::Answered(match refused_code(&record.results) {
@@ -142,9 +148,10 @@ unsafe fn operate(
             let at = now.max(ledger.clock().saturating_add(1));
             // The planner reads the booking or original the operation names: one the engine
             // evicted from memory is loaded back into a copy (rare: a settled transfer), as
-            // the store does before it applies the command.
-            let command = Command::Operate(operation.clone());
-            if ledger.transfers_to_load(&command, at).is_empty() {
+            // the store does before it applies the command (so is the answer that the
+            // operation's id, which the filter of evicted ones names, never ran).
+            let unloaded = ledger.operation_to_load(&command).is_some();
+            if !unloaded && ledger.transfers_to_load(&command, at).is_empty() {
                 check(ledger, &operation, at)?;
             } else {
                 let mut copy = ledger.clone();
@@ -170,11 +177,8 @@ unsafe fn operate(
                 let retried =
                     !results.is_empty() && results.iter().all(|r| r.code == ResultCode::Exists);
                 store
-                    .read(|ledger| {
-                        ledger
-                            .operation(id)
-                            .map(|r| timebank_operation_outcome::of_record(r, retried))
-                    })
+                    .operation(id)?
+                    .map(|r| timebank_operation_outcome::of_record(&r, retried))
                     .ok_or_else(|| {
                         Error::new(
                             Status::Panic,

@@ -83,7 +83,9 @@ impl timebank_operation_outcome {
 /// whether the operation happened without running it again. Reads only.
 ///
 /// Errors: `NOT_FOUND` when the ledger ran no operation with this id (a transfer submitted
-/// directly with this id is not an operation); `INVALID_ARGUMENT` for a zero id.
+/// directly with this id is not an operation); `INVALID_ARGUMENT` for a zero id; `DAMAGED` or
+/// `IO` when the store's index, which keeps the operations evicted from memory
+/// (`timebank_open_options.resident_transfers`), cannot be read.
 ///
 /// Thread safety: `store` may be used from several threads at once.
 ///
@@ -106,11 +108,8 @@ pub unsafe extern "C" fn timebank_store_operation(
         // SAFETY: the contract above covers `outcome_out`.
         let out = unsafe { pointer::out_arg(outcome_out, "outcome_out") }?;
         let outcome = store
-            .read(|ledger| {
-                ledger
-                    .operation(id)
-                    .map(|r| timebank_operation_outcome::of_record(r, false))
-            })
+            .operation(id)?
+            .map(|r| timebank_operation_outcome::of_record(&r, false))
             .ok_or_else(|| {
                 Error::new(
                     Status::NotFound,

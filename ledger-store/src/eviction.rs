@@ -1,6 +1,6 @@
 //! The store's side of eviction (docs/FORMAT.md §16.4): the engine lets its old settled
-//! transfers go, the index keeps each as a version (`c` keys, §10), and before each command the
-//! store loads back what the command names.
+//! transfers and its old operations go, the index keeps each as a version (`c` and `o` keys,
+//! §10), and before each command the store loads back what the command names.
 //!
 //! A version is keyed by the sequence of the record after which it was evicted; a command at
 //! record *p* loads the newest version below *p*. The committer evicts on a schedule (every
@@ -13,6 +13,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use ledger_core::history::HISTORY_CHUNK_TRANSFERS;
+use ledger_core::operation::OperationRecord;
 use ledger_core::{Command, Ledger, TransferId, TransferRecord};
 
 use crate::error::IndexError;
@@ -28,6 +29,10 @@ pub(crate) struct Unindexed {
     versions: HashMap<TransferId, Vec<(u64, TransferRecord)>>,
     /// (sequence, id) in the order added, to drop what the indexer wrote.
     order: VecDeque<(u64, TransferId)>,
+    /// Evicted operations, by id, with the sequence they were evicted after.
+    operations: HashMap<TransferId, (u64, OperationRecord)>,
+    /// (sequence, id) of the operations in the order added.
+    operation_order: VecDeque<(u64, TransferId)>,
 }
 
 impl Unindexed {
@@ -49,8 +54,44 @@ impl Unindexed {
             .map(|(_, record)| record)
     }
 
+    fn add_operation(&mut self, sequence: u64, id: TransferId, record: OperationRecord) {
+        self.operation_order.push_back((sequence, id));
+        self.operations.insert(id, (sequence, record));
+    }
+
+    /// The operation `id` if it was evicted before record `before`.
+    pub fn find_operation(&self, id: TransferId, before: u64) -> Option<&OperationRecord> {
+        self.operations
+            .get(&id)
+            .filter(|(at, _)| *at < before)
+            .map(|(_, record)| record)
+    }
+
+    /// The highest id below `limit` of an operation waiting here.
+    pub fn highest_operation_below(&self, limit: TransferId) -> Option<TransferId> {
+        self.operations
+            .keys()
+            .filter(|id| **id < limit)
+            .max()
+            .copied()
+    }
+
     /// Forgets the versions of records up to `sequence`: the index holds them now.
     pub fn indexed_through(&mut self, sequence: u64) {
+        while let Some(&(at, id)) = self.operation_order.front() {
+            if at > sequence {
+                break;
+            }
+            self.operation_order.pop_front();
+            // A later eviction of the same id (a replay's) stays until it is written too.
+            if self
+                .operations
+                .get(&id)
+                .is_some_and(|(v, _)| *v <= sequence)
+            {
+                self.operations.remove(&id);
+            }
+        }
         while let Some(&(at, id)) = self.order.front() {
             if at > sequence {
                 break;
@@ -117,6 +158,17 @@ impl Eviction {
             // The engine refuses it; a replay notes where, to start again without evicting.
             self.needs_history_at = Some(sequence);
         }
+        // Whether the command retries an evicted operation decides what else it reads.
+        if let Some(id) = ledger.operation_to_load(command) {
+            let found = match self.unindexed.find_operation(id, sequence) {
+                Some(record) => Some(record.clone()),
+                None => index.evicted_operation(id, sequence)?,
+            };
+            match found {
+                Some(record) => ledger.load_operation(id, record),
+                None => ledger.load_operation_absent(id),
+            }
+        }
         for _ in 0..LOAD_ROUNDS_MAX {
             let wanted = ledger.transfers_to_load(command, now);
             if wanted.is_empty() {
@@ -143,6 +195,13 @@ impl Eviction {
         let Some(keep) = self.keep.filter(|_| sequence > self.after_record) else {
             return;
         };
+        // Operations on the same kind of schedule, counted by those held.
+        if keep == 0 || ledger.operations_held() >= keep + keep.max(HISTORY_CHUNK_TRANSFERS) {
+            for (id, record) in ledger.evict_operations(keep) {
+                self.unindexed.add_operation(sequence, id, record.clone());
+                delta.evicted_operations.push((sequence, id, record));
+            }
+        }
         // A replay evicts after every command, even one that adds no transfer (an expiry
         // resolves holds): each change is in the index as of the record that made it.
         if keep > 0 && ledger.transfer_count() < self.evicted_at + keep.max(HISTORY_CHUNK_TRANSFERS)

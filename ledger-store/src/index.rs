@@ -17,6 +17,7 @@
 //! | `t` ++ a run's first transfer id (u128 BE) | the sequences of the records that created up to 64 transfers of consecutive ids (see `index_transfer`) |
 //! | `h` ++ account id (BE) ++ the account's statement lines before the run (u64 BE) ++ its first entry's timestamp (u64 BE) | a run of up to 64 history entries, each what a transfer did to the account, after the posted balance before them (see `index_history`) |
 //! | `c` ++ a run's first transfer id (u128 BE) ++ the sequence of the last record applied when it was evicted (u64 BE) | up to 64 versions of transfers of consecutive ids the engine no longer holds, each field of the engine state's transfer encoding a step from the transfer before (see `index_evicted`) |
+//! | `o` ++ operation id (u128 BE) ++ the sequence of the last record applied when it was evicted (u64 BE) | an operation the engine no longer holds, in the engine state's encoding (see `index_operation`) |
 //!
 //! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order. The
 //! counts in the mark are the index's fingerprint: opening checks them against the journal
@@ -32,6 +33,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
+use ledger_core::operation::OperationRecord;
 use ledger_core::report::{statement_entry, StatementEntry};
 use ledger_core::{
     Account, AccountId, Command, Decimal, Ledger, Reply, ResultCode, TransferId, TransferRecord,
@@ -47,6 +49,9 @@ use crate::index_evicted::{
 };
 use crate::index_history::{
     account_prefix, decode_run, encode_run, run_key, Run, PREFIX_HISTORY, RUN_ENTRIES_MAX,
+};
+use crate::index_operation::{
+    decode_operation, decode_operation_key, encode_operation, operation_key, PREFIX_OPERATION,
 };
 use crate::index_transfer::{self, split_runs, transfer_key, PREFIX_TRANSFER};
 use crate::record::Hash;
@@ -238,6 +243,9 @@ pub struct IndexDelta {
     /// Transfers the engine let go of, each with the sequence of the last record applied when
     /// it did: written as a new version (`c` key) beside the versions already there.
     pub evicted: Vec<(u64, TransferRecord)>,
+    /// Operations the engine let go of, each with the sequence of the last record applied when
+    /// it did (`o` keys).
+    pub evicted_operations: Vec<(u64, TransferId, OperationRecord)>,
 }
 
 impl IndexDelta {
@@ -342,6 +350,7 @@ impl IndexDelta {
     pub fn is_empty(&self) -> bool {
         self.transfers.is_empty()
             && self.evicted.is_empty()
+            && self.evicted_operations.is_empty()
             && self.accounts.is_empty()
             && !self.all_accounts
     }
@@ -349,7 +358,7 @@ impl IndexDelta {
     /// The transfers it adds and the evicted versions it writes: what a queue of deltas, or a
     /// batch merged from them, counts against its bound.
     pub fn transfer_entries(&self) -> usize {
-        self.transfers.len() + self.evicted.len()
+        self.transfers.len() + self.evicted.len() + self.evicted_operations.len()
     }
 
     /// Moves `later`'s transfers and evicted versions (a delta of later records) after this
@@ -357,6 +366,8 @@ impl IndexDelta {
     pub fn append_transfers(&mut self, later: &mut IndexDelta) {
         self.transfers.append(&mut later.transfers);
         self.evicted.append(&mut later.evicted);
+        self.evicted_operations
+            .append(&mut later.evicted_operations);
     }
 }
 
@@ -749,6 +760,12 @@ impl IndexTree {
                 encode_evicted(run.iter().map(|(_, record)| record)),
             );
         }
+        for (sequence, id, record) in &delta.evicted_operations {
+            batch.insert(
+                &operation_key(*id, *sequence)[..],
+                encode_operation(*id, record),
+            );
+        }
         let mut value = [0u8; ACCOUNT_VALUE_BYTES];
         for account in accounts {
             encode_account(account, &mut value);
@@ -982,6 +999,54 @@ impl IndexTree {
         Ok(newest.map(|(_, record)| record))
     }
 
+    /// The operation `id` if it was evicted before record `before` (a version whose sequence
+    /// is below `before`: what a replay applying record `before` may see). A damaged version
+    /// is an error of kind `Corrupted` that names the id.
+    pub fn evicted_operation(
+        &self,
+        id: TransferId,
+        before: u64,
+    ) -> Result<Option<OperationRecord>, IndexError> {
+        contain(|| {
+            let (start, end) = (operation_key(id, 0), operation_key(id, before));
+            let Some(found) = self.tree.range(&start[..]..&end[..]).next() else {
+                return Ok(None);
+            };
+            let (key, value) = found?;
+            match decode_operation(&key, &value) {
+                Ok((_, _, record)) => Ok(Some(record)),
+                Err(why) => Err(Failure::Damaged(format!(
+                    "the index's record of evicted operation {}: {why}; rebuild the index",
+                    id.get()
+                ))),
+            }
+        })
+    }
+
+    /// The highest id below `limit` of an operation evicted, if any.
+    pub fn highest_evicted_operation_below(
+        &self,
+        limit: TransferId,
+    ) -> Result<Option<TransferId>, IndexError> {
+        contain(|| {
+            let end = operation_key(limit, 0);
+            let Some(found) = self
+                .tree
+                .range(&[PREFIX_OPERATION][..]..&end[..])
+                .next_back()
+            else {
+                return Ok(None);
+            };
+            let (key, _) = found?;
+            let (id, _) = decode_operation_key(&key).ok_or_else(|| {
+                Failure::Damaged(format!(
+                    "evicted operation key {key:?} is damaged; rebuild the index"
+                ))
+            })?;
+            Ok(Some(id))
+        })
+    }
+
     /// Up to `limit` history entries of `account` after `after` (exclusive: the statement
     /// lines through an entry, and its timestamp), oldest first, each with the lines through
     /// it.
@@ -1103,6 +1168,18 @@ impl IndexTree {
         Ok(None)
     }
 
+    /// Checks every evicted operation on its own: its key and value decode, under one id. The
+    /// first fault, if any.
+    fn compare_evicted_operations(&self) -> Result<Option<String>, Failure> {
+        for found in self.tree.scan_prefix([PREFIX_OPERATION]) {
+            let (key, value) = found?;
+            if let Err(why) = decode_operation(&key, &value) {
+                return Ok(Some(why));
+            }
+        }
+        Ok(None)
+    }
+
     /// An evicted version of `id` at `sequence` names a transfer the `t` runs place at or
     /// before it.
     fn check_evicted_version(
@@ -1204,6 +1281,9 @@ impl IndexTree {
             )));
         }
         if let Some(diff) = self.compare_evicted()? {
+            return Ok(Some(diff));
+        }
+        if let Some(diff) = self.compare_evicted_operations()? {
             return Ok(Some(diff));
         }
         let mut history = 0usize;

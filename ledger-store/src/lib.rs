@@ -68,6 +68,7 @@ pub mod index;
 mod index_account;
 mod index_evicted;
 mod index_history;
+mod index_operation;
 mod index_transfer;
 pub mod journal;
 mod journal_walk;

@@ -37,12 +37,13 @@ pub const DIGEST_V2_VERSION: u8 = 6;
 pub const DIGEST_V3_VERSION: u8 = 7;
 
 /// The state digest a checkpoint in a record of `version` holds for `ledger`; `None` for the
-/// first digest once the ledger evicted transfers (it hashes every one).
+/// first digest once the ledger evicted transfers or operations, and for the second once it
+/// evicted operations (they hash every one).
 pub fn checkpoint_digest(ledger: &ledger_core::Ledger, version: u8) -> Option<Hash> {
     if version >= DIGEST_V3_VERSION {
         Some(ledger.state_digest())
     } else if version >= DIGEST_V2_VERSION {
-        Some(ledger.state_digest_v2())
+        ledger.state_digest_v2()
     } else {
         ledger.state_digest_v1()
     }
@@ -52,7 +53,7 @@ pub fn checkpoint_digest(ledger: &ledger_core::Ledger, version: u8) -> Option<Ha
 /// §5.3, holds whichever its binary wrote).
 pub fn is_a_digest_of(ledger: &ledger_core::Ledger, digest: &Hash) -> bool {
     ledger.state_digest() == *digest
-        || ledger.state_digest_v2() == *digest
+        || ledger.state_digest_v2() == Some(*digest)
         || ledger.state_digest_v1() == Some(*digest)
 }
 

@@ -21,6 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLockReadGuard};
 use std::thread::JoinHandle;
 
+use ledger_core::operation::OperationRecord;
 use ledger_core::report::{StatementLine, STATEMENT_PAGE_MAX};
 use ledger_core::{
     Account, AccountId, Attribution, Balances, Command, EventResult, Ledger, NewAccount, Reply,
@@ -93,9 +94,11 @@ pub struct StoreOptions {
     /// How many of the newest transfers the engine keeps in memory (`None`, the default: all
     /// of them). With `Some(n)`, every `max(n, 4,096)` transfers the store evicts the older
     /// settled ones to the index (holds still pending stay), and loads back the few a command
-    /// names before it applies (docs/FORMAT.md §16.4): memory is then bounded by the accounts,
-    /// the pending holds and `n`, not by the history. Whatever it is set to, transfers an
-    /// earlier run evicted are loaded back as needed.
+    /// names before it applies (docs/FORMAT.md §16.4). Operations likewise: once more than
+    /// `n + max(n, 4,096)` are in memory, all but the newest `n` go to the index, and one a
+    /// command retries is loaded back ([`Store::operation`] finds any). Memory is then bounded
+    /// by the accounts, the pending holds and `n`, not by the history. Whatever it is set to,
+    /// transfers and operations an earlier run evicted are loaded back as needed.
     pub resident_transfers: Option<usize>,
 }
 
@@ -619,11 +622,57 @@ impl Store {
         Ok(self.shared.index.live().evicted_transfer(id, u64::MAX)?)
     }
 
+    /// The outcome of the operation with this id, if the ledger ran one, evicted or not
+    /// ([`StoreOptions::resident_transfers`] bounds the operations in memory too). An error
+    /// only when the index cannot be read.
+    pub fn operation(&self, id: TransferId) -> Result<Option<OperationRecord>> {
+        if let Some(record) = self.ledger().operation(id).cloned() {
+            return Ok(Some(record));
+        }
+        self.evicted_operation(id)
+    }
+
+    /// The operation as it was evicted from the engine's memory, if it was: the part of
+    /// [`Store::operation`] past the engine's memory. Like [`Store::evicted_transfer`] it takes
+    /// no engine lock, so a reader holding the engine in [`Store::read`] calls it for an
+    /// operation the engine does not hold. An error only when the index cannot be read.
+    pub fn evicted_operation(&self, id: TransferId) -> Result<Option<OperationRecord>> {
+        let unindexed = lock(&self.shared.eviction)
+            .unindexed
+            .find_operation(id, u64::MAX)
+            .cloned();
+        if let Some(record) = unindexed {
+            return Ok(Some(record));
+        }
+        Ok(self.shared.index.live().evicted_operation(id, u64::MAX)?)
+    }
+
+    /// The highest id below `limit` of an operation the ledger ran, evicted ones included
+    /// (they are in the index). An error only when the index cannot be read.
+    pub fn highest_operation_id_below(&self, limit: TransferId) -> Result<Option<TransferId>> {
+        let in_memory = self
+            .ledger()
+            .operations()
+            .map(|(id, _)| id)
+            .filter(|id| *id < limit)
+            .max();
+        let unindexed = lock(&self.shared.eviction)
+            .unindexed
+            .highest_operation_below(limit);
+        let indexed = self
+            .shared
+            .index
+            .live()
+            .highest_evicted_operation_below(limit)?;
+        Ok(in_memory.max(unindexed).max(indexed))
+    }
+
     /// Loads into `ledger` (a copy of the engine, taken with [`Store::read`] to try a command
-    /// before submitting it) every evicted transfer `command` names, each as
-    /// [`Store::evicted_transfer`] finds it, until [`Ledger::transfers_to_load`] names none: the
-    /// copy then applies `command` as the store would, where without them it refuses it with
-    /// `BatchError::NotLoaded`. Does nothing for a store that never evicted. Like
+    /// before submitting it) the evicted operation `command` retries, if any, and every
+    /// evicted transfer it names, each as [`Store::evicted_operation`] and
+    /// [`Store::evicted_transfer`] find them, until [`Ledger::transfers_to_load`] names none:
+    /// the copy then applies `command` as the store would, where without them it refuses it
+    /// with `BatchError::NotLoaded`. Does nothing for a store that never evicted. Like
     /// `evicted_transfer` it takes no engine lock (it may run inside [`Store::read`]). An error
     /// only when the index cannot be read.
     pub fn load_named_transfers(
@@ -632,6 +681,12 @@ impl Store {
         command: &Command,
         now: u64,
     ) -> Result<()> {
+        if let Some(id) = ledger.operation_to_load(command) {
+            match self.evicted_operation(id)? {
+                Some(record) => ledger.load_operation(id, record),
+                None => ledger.load_operation_absent(id),
+            }
+        }
         // Each round loads or declares absent every id named, so none is named again; an
         // operation names the transfers of its plan once its booking or original is loaded.
         loop {

@@ -9,7 +9,7 @@ use crate::file::{JournalIo, OsIo};
 use crate::journal::{scan_frames, Head};
 use crate::journal_walk::{record_place, segment_files, tree_of_first, FrameMarks};
 use crate::merkle::{MerkleTree, TreeHash};
-use crate::record::{is_a_digest_of, Hash, DIGEST_V2_VERSION};
+use crate::record::{is_a_digest_of, Hash, DIGEST_V3_VERSION};
 use crate::replay::{replay, Progress, Replayed};
 use crate::replay_spill::{replay_spilling, Spilled, Spilling};
 use crate::replay_stream::{replay_dir_in_pieces, replay_in_pieces_of, Pieces};
@@ -452,9 +452,11 @@ pub(crate) fn published_in_pieces(
     if is_a_digest_of(&replayed.ledger, &checkpoint.state_digest) {
         return Ok(Some(Ok(())));
     }
-    // A line made for a record before format 6 may hold the first digest, which a replay that
-    // let transfers go cannot compute.
-    if version < DIGEST_V2_VERSION && replayed.ledger.state_digest_v1().is_none() {
+    // A line made for a record before format 7 may hold the first or second digest, which a
+    // replay that let transfers or operations go cannot compute.
+    let earlier_unknown =
+        replayed.ledger.state_digest_v1().is_none() || replayed.ledger.state_digest_v2().is_none();
+    if version < DIGEST_V3_VERSION && earlier_unknown {
         return Ok(None);
     }
     let why = "the replayed state differs from the published digest";

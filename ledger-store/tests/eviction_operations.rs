@@ -1,0 +1,156 @@
+//! A store that evicts (`StoreOptions::resident_transfers`) lets its old operations go too: it
+//! holds about the newest in memory, and answers every retry of an old operation id, every
+//! lookup (`Store::operation`) and the highest id used as one that keeps them all, after a
+//! reopen from a snapshot, after a full replay, and after the index was rebuilt.
+
+mod support;
+
+use ledger_core::operation::{Operation, OperationKind};
+use ledger_core::timebank::ServiceRecord;
+use ledger_core::{Amount, Command, EventResult, Policy, ResultCode, TransferId};
+use ledger_store::snapshot::SNAPSHOT_DIR_NAME;
+use ledger_store::{verify_dir_with_index, Store, StoreOptions, INDEX_DIR_NAME};
+use support::*;
+
+/// Operations the evicting store keeps in memory: beyond KEEP + 4,096 it evicts down to KEEP.
+const KEEP: usize = 10;
+/// Enough operations that the evicting store evicts some (KEEP + 4,096 and more).
+const OPERATIONS: u128 = 4_200;
+
+/// A service of `hundredths` hours from the fund to a member, under the operation id `id`
+/// (its plan's transfer takes the same id).
+fn service(id: u128, hundredths: u64) -> Command {
+    Command::Operate(Operation {
+        id: tid(id),
+        kind: OperationKind::Service(ServiceRecord {
+            code: 101,
+            payer: account(FUND),
+            provider: account(100 + id % MEMBERS),
+            hours: Amount::from_minor(hundredths, 2).unwrap(),
+            served_at: None,
+            donation: None,
+            points: None,
+            user_data: 0,
+        }),
+    })
+}
+
+/// Operation `id`'s service, or (every seventh id) one the planner refuses: a code the policy
+/// does not define.
+fn nth(id: u128) -> Command {
+    let Command::Operate(mut operation) = service(id, 1 + (id % 50) as u64) else {
+        unreachable!()
+    };
+    if id % 7 == 0 {
+        let OperationKind::Service(s) = &mut operation.kind else {
+            unreachable!()
+        };
+        s.code = 9_999;
+    }
+    Command::Operate(operation)
+}
+
+fn create(dir: &std::path::Path, options: StoreOptions) -> Store {
+    let store = Store::create(dir, &Policy::default_policy(), NOW, options).unwrap();
+    store.create_accounts(accounts(), NOW).unwrap();
+    store
+}
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open(dir, options().resident_transfers(KEEP)).unwrap()
+}
+
+/// Submits `command` to both stores: the same results, and the same state after.
+fn both(evicting: &Store, keeping: &Store, command: Command, at: u64) -> Vec<EventResult> {
+    let a = evicting.submit(command.clone(), at).unwrap();
+    let b = keeping.submit(command, at).unwrap();
+    assert_eq!(a.events(), b.events());
+    assert_eq!(
+        evicting.status().state_digest,
+        keeping.status().state_digest
+    );
+    a.events().to_vec()
+}
+
+/// Ids spread over the history: the oldest (evicted), some in between, the newest.
+fn probes() -> Vec<u128> {
+    vec![1_000, 1_001, 1_007, 2_100, 3_000, 1_000 + OPERATIONS - 1]
+}
+
+/// Every probe's record is the same in both stores, and a retry of each answers alike.
+fn retries_answer_alike(evicting: &Store, keeping: &Store, at: &mut u64) {
+    for id in probes() {
+        let record = keeping.operation(tid(id)).unwrap().expect("ran");
+        assert_eq!(evicting.operation(tid(id)).unwrap(), Some(record.clone()));
+        *at += 1_000;
+        let results = both(evicting, keeping, nth(id), *at);
+        // A retry answers the first outcome again: `exists` for what applied.
+        let first: Vec<ResultCode> = record.results.iter().map(|r| r.code).collect();
+        let again: Vec<ResultCode> = results.iter().map(|r| r.code).collect();
+        let expected: Vec<ResultCode> = first
+            .iter()
+            .map(|c| match c {
+                ResultCode::Ok => ResultCode::Exists,
+                other => *other,
+            })
+            .collect();
+        assert_eq!(again, expected, "retry of {id}");
+        // The same id with other arguments is refused, naming what differs.
+        *at += 1_000;
+        let other = both(evicting, keeping, service(id, 777), *at);
+        assert!(!other.iter().any(|r| r.code == ResultCode::Ok), "{other:?}");
+    }
+    let never = tid(999);
+    assert_eq!(evicting.operation(never).unwrap(), None);
+    let limit = TransferId::new(u128::MAX >> 1).unwrap();
+    assert_eq!(
+        evicting.highest_operation_id_below(limit).unwrap(),
+        keeping.highest_operation_id_below(limit).unwrap()
+    );
+}
+
+#[test]
+fn an_evicting_store_answers_old_operations_as_one_that_keeps_them() {
+    let (a, b) = (Scratch::new("ops-evicting"), Scratch::new("ops-keeping"));
+    let mut evicting = create(a.path(), options().resident_transfers(KEEP));
+    let keeping = create(b.path(), options());
+    let mut at = NOW;
+    for id in 1_000..1_000 + OPERATIONS {
+        at += 1_000;
+        both(&evicting, &keeping, nth(id), at);
+    }
+    let held = evicting.read(|ledger| ledger.operations_held());
+    assert!(held <= KEEP + 4_096, "{held} operations in memory");
+    assert!(evicting.read(|ledger| ledger.evicted_operation_count()) > 0);
+    assert_eq!(
+        keeping.read(|ledger| ledger.operations_held()),
+        OPERATIONS as usize
+    );
+    retries_answer_alike(&evicting, &keeping, &mut at);
+
+    // From a snapshot that holds only the newest operations and the filter of the others.
+    evicting.write_snapshot().unwrap();
+    evicting.close().unwrap();
+    evicting = open(a.path());
+    assert!(evicting.open_report().snapshots.used.is_some());
+    retries_answer_alike(&evicting, &keeping, &mut at);
+
+    // By a full replay, which evicts as it goes.
+    evicting.close().unwrap();
+    std::fs::remove_dir_all(a.path().join(SNAPSHOT_DIR_NAME)).unwrap();
+    evicting = open(a.path());
+    retries_answer_alike(&evicting, &keeping, &mut at);
+
+    // With the index deleted: rebuilt by a replay, the evicted operations are found again.
+    evicting.close().unwrap();
+    std::fs::remove_dir_all(a.path().join(INDEX_DIR_NAME)).unwrap();
+    evicting = open(a.path());
+    retries_answer_alike(&evicting, &keeping, &mut at);
+
+    evicting.write_snapshot().unwrap();
+    evicting.close().unwrap();
+    let key = options().checkpoint_key;
+    let (_, index_difference) =
+        verify_dir_with_index(a.path(), &[], key.as_ref(), &mut |_| {}).unwrap();
+    assert_eq!(index_difference, None);
+}
