@@ -41,7 +41,7 @@ fn nth(id: u128) -> Command {
     let Command::Operate(mut operation) = service(id, 1 + (id % 50) as u64) else {
         unreachable!()
     };
-    if id % 7 == 0 {
+    if id.is_multiple_of(7) {
         let OperationKind::Service(s) = &mut operation.kind else {
             unreachable!()
         };
