@@ -40,16 +40,23 @@ pub fn first_transfer_id(store: &Store, explicit: Option<u128>) -> CliResult<Tra
     // Operation ids count too: a refused operation made no transfer but keeps its id.
     let operated = store.highest_operation_id_below(sweeps)?;
     let highest = applied.max(operated).map_or(0, |id| id.get());
-    store.read(|ledger| {
-        let mut first = highest + 1;
-        // Ids that failed before are burned: skip any in the plan's range.
-        while (first..first + PLAN_IDS_MAX)
-            .any(|id| TransferId::new(id).is_some_and(|id| ledger.failed_code(id).is_some()))
-        {
-            first += 1;
+    let mut first = highest + 1;
+    // Ids that failed before are burned (evicted failures included): skip any in the plan's
+    // range.
+    while burned_in(store, first)? {
+        first += 1;
+    }
+    crate::session::transfer_id(first)
+}
+
+/// Whether an id of the plan's range from `first` failed before (evicted failures included).
+fn burned_in(store: &Store, first: u128) -> CliResult<bool> {
+    for id in (first..first + PLAN_IDS_MAX).filter_map(TransferId::new) {
+        if store.failed_code(id)?.is_some() {
+            return Ok(true);
         }
-        crate::session::transfer_id(first)
-    })
+    }
+    Ok(false)
 }
 
 /// Tries `commands` on a copy of the ledger at `now`, then journals them on behalf of `who`.

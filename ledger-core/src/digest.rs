@@ -73,10 +73,18 @@ pub(crate) fn state_digest(ledger: &Ledger) -> [u8; 32] {
 /// The second digest (context [`STATE_DIGEST_V2_CONTEXT`]): parts 4, 6 and 8 wrote every
 /// failed id, rating and operation (docs/FORMAT.md §5.2.2).
 pub(crate) fn state_digest_v2(ledger: &Ledger) -> Option<[u8; 32]> {
-    if ledger.operations.has_evicted() {
+    if evicted_entries(ledger) {
         return None;
     }
     Some(live_digest(ledger, Version::V2))
+}
+
+/// Whether the ledger evicted failed ids, ratings or operations, which the first two digests
+/// write one by one.
+fn evicted_entries(ledger: &Ledger) -> bool {
+    ledger.failed.has_evicted()
+        || ledger.rules.ratings.has_evicted()
+        || ledger.operations.has_evicted()
 }
 
 /// Which digest [`StateDigest`] computes.
@@ -109,7 +117,7 @@ fn live_digest(ledger: &Ledger, version: Version) -> [u8; 32] {
 /// with its state, in the order applied (docs/FORMAT.md §5.2.1). It reads the whole history, so
 /// there is none once transfers were evicted.
 pub(crate) fn state_digest_v1(ledger: &Ledger) -> Option<[u8; 32]> {
-    if ledger.transfers.has_evicted() || ledger.operations.has_evicted() {
+    if ledger.transfers.has_evicted() || evicted_entries(ledger) {
         return None;
     }
     let mut h = Digester::new(STATE_DIGEST_V1_CONTEXT);
@@ -239,15 +247,13 @@ fn write_transfer_v1(h: &mut Digester, ledger: &Ledger, t: &TransferRecord) {
 /// and operations as their chains, or (`whole`, the digests before the third) each of them.
 fn write_rest(h: &mut Digester, ledger: &Ledger, whole: bool) {
     if whole {
-        let failed = &ledger.failed;
-        let mut ids: Vec<_> = failed.keys().copied().collect();
-        ids.sort_unstable();
-        h.update(&(ids.len() as u64).to_le_bytes());
-        for id in ids {
-            h.update(&failed_entry(id.get(), failed[&id] as u16));
+        let failed = ledger.failed.sorted();
+        h.update(&(failed.len() as u64).to_le_bytes());
+        for (id, code) in failed {
+            h.update(&failed_entry(id.get(), *code as u16));
         }
     } else {
-        ledger.failed_chain.write(h);
+        ledger.failed.chain.write(h);
     }
 
     h.update(&ledger.clock.to_le_bytes());

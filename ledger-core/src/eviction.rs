@@ -22,14 +22,18 @@
 //! Operations go the same way ([`Ledger::evict_operations`]): a retry of an evicted one names
 //! its id ([`Ledger::operation_to_load`]), and the host loads its record
 //! ([`Ledger::load_operation`]) or declares it never ran ([`Ledger::load_operation_absent`])
-//! before anything else is loaded for the command. The digest takes the operations through
-//! their chain, so it too is the same whatever was evicted.
+//! before anything else is loaded for the command. So do failed ids ([`Ledger::evict_failed`],
+//! [`Ledger::failed_to_load`]) and ratings ([`Ledger::evict_ratings`],
+//! [`Ledger::ratings_to_load`]), loaded once what the command names of transfers is in memory.
+//! The digest takes these three through their chains, so it too is the same whatever was
+//! evicted.
 
 use crate::attribution::Attribution;
 use crate::command::{Command, Reply};
 use crate::id::TransferId;
 use crate::ledger::{BatchError, Ledger};
 use crate::operation::{plan, OperationKind, OperationRecord};
+use crate::result::ResultCode;
 use crate::transfer::{Transfer, TransferRecord};
 use crate::transfer_table::Presence;
 
@@ -67,6 +71,106 @@ impl Ledger {
         let mut out = Vec::new();
         self.operations.evict(keep, &mut out);
         out
+    }
+
+    /// Evicts all but the newest `keep` failed ids (in the order they failed) and returns the
+    /// others with their codes, oldest first, for the host to keep; drops those loaded back.
+    pub fn evict_failed(&mut self, keep: usize) -> Vec<(TransferId, ResultCode)> {
+        let mut out = Vec::new();
+        self.failed.evict(keep, &mut out);
+        out
+    }
+
+    /// Evicts all but the newest `keep` ratings (in the order recorded) and returns the others
+    /// (rated transfer and rating), oldest first, for the host to keep; drops those loaded back.
+    pub fn evict_ratings(&mut self, keep: usize) -> Vec<(TransferId, u8)> {
+        let mut out = Vec::new();
+        self.rules.ratings.evict(keep, &mut out);
+        out
+    }
+
+    /// Puts back a failed id the host kept, for the next command.
+    pub fn load_failed(&mut self, id: TransferId, code: ResultCode) {
+        self.failed.load(id, code);
+    }
+
+    /// Declares that `id` never failed, although the filter of evicted failed ids names it.
+    pub fn load_failed_absent(&mut self, id: TransferId) {
+        self.failed.load_absent(id);
+    }
+
+    /// Puts back a rating the host kept, for the next command.
+    pub fn load_rating(&mut self, transfer: TransferId, rating: u8) {
+        self.rules.ratings.load(transfer, rating);
+    }
+
+    /// Declares that `transfer` was never rated, although the filter of evicted ratings names
+    /// it.
+    pub fn load_rating_absent(&mut self, transfer: TransferId) {
+        self.rules.ratings.load_absent(transfer);
+    }
+
+    /// The ids `command` would check for an earlier failure (each new transfer's, an
+    /// operation's planned ones) that are not in memory and may have been evicted, in the order
+    /// named; empty for a ledger that never evicted a failed id. Asked once the transfers the
+    /// command names are loaded (an operation's plan reads them).
+    pub fn failed_to_load(&self, command: &Command, now: u64) -> Vec<TransferId> {
+        let mut wanted = Vec::new();
+        if !self.failed.has_evicted() {
+            return wanted;
+        }
+        let mut want = |id: TransferId| {
+            if self.failed.presence(&id) == Presence::Unloaded && !wanted.contains(&id) {
+                wanted.push(id);
+            }
+        };
+        match command {
+            Command::CreateTransfers(batch) => batch.iter().for_each(|t| want(t.id)),
+            Command::Operate(_) => {
+                if let Some(plan) = self.new_plan(command, now) {
+                    plan.transfers.iter().for_each(|t| want(t.id));
+                }
+            }
+            _ => {}
+        }
+        wanted
+    }
+
+    /// The transfers `command` rates (a rating's, a completion's) whose rating is not in memory
+    /// and may have been evicted, in the order named; empty for a ledger that never evicted a
+    /// rating. Asked once the transfers the command names are loaded.
+    pub fn ratings_to_load(&self, command: &Command, now: u64) -> Vec<TransferId> {
+        let mut wanted = Vec::new();
+        if !self.rules.ratings.has_evicted() {
+            return wanted;
+        }
+        let mut want = |id: TransferId| {
+            if self.rules.ratings.presence(&id) == Presence::Unloaded && !wanted.contains(&id) {
+                wanted.push(id);
+            }
+        };
+        match command {
+            Command::RecordRatings(ratings) => ratings.iter().for_each(|r| want(r.transfer)),
+            Command::Operate(_) => {
+                if let Some(plan) = self.new_plan(command, now) {
+                    plan.ratings.iter().for_each(|r| want(r.transfer));
+                }
+            }
+            _ => {}
+        }
+        wanted
+    }
+
+    /// The plan of an operation not run before, as it would apply at `now`.
+    fn new_plan(&self, command: &Command, now: u64) -> Option<crate::timebank::Plan> {
+        let Command::Operate(operation) = command else {
+            return None;
+        };
+        if self.operations.presence(&operation.id) != Presence::Absent {
+            return None;
+        }
+        let at = now.max(self.clock.saturating_add(1));
+        plan(self, operation, at).ok()
     }
 
     /// Puts back the record the host kept for an evicted operation, for the next command
@@ -179,8 +283,9 @@ impl Ledger {
     /// as is). The reply is then `execute_by`'s. Each id is looked up in the filter of evicted
     /// ids once, where loading with [`Ledger::transfers_to_load`] and then calling `execute_by`
     /// looks twice: for every command but an operation, one round loads all it names. A host
-    /// that also evicts operations loads the one a command retries first
-    /// ([`Ledger::operation_to_load`]); this refuses it with [`BatchError::NotLoaded`] otherwise.
+    /// that also evicts operations, failed ids or ratings loads them itself
+    /// ([`Ledger::operation_to_load`], [`Ledger::failed_to_load`], [`Ledger::ratings_to_load`]);
+    /// this refuses the command with [`BatchError::NotLoaded`] otherwise.
     pub fn execute_fetching<E>(
         &mut self,
         command: &Command,
@@ -213,7 +318,7 @@ impl Ledger {
         let checked = match operation {
             true => self.check_loaded(command, now),
             false if self.needs_evicted_history(command) => Err(BatchError::HistoryEvicted),
-            false => Ok(()),
+            false => self.check_entries_loaded(command, now),
         };
         Ok(checked.and_then(|()| self.execute_unchecked(command, who, now)))
     }
@@ -223,16 +328,28 @@ impl Ledger {
         if let Some(id) = self.operation_to_load(command) {
             return Err(BatchError::NotLoaded { id });
         }
-        if !self.transfers.has_evicted() {
-            return Ok(());
+        if self.transfers.has_evicted() {
+            if let Some(&id) = self.transfers_to_load(command, now).first() {
+                return Err(BatchError::NotLoaded { id });
+            }
         }
-        if let Some(&id) = self.transfers_to_load(command, now).first() {
-            return Err(BatchError::NotLoaded { id });
-        }
+        self.check_entries_loaded(command, now)?;
         if self.needs_evicted_history(command) {
             return Err(BatchError::HistoryEvicted);
         }
         Ok(())
+    }
+
+    /// Refuses a command that looks up a failed id or a rating not loaded back.
+    fn check_entries_loaded(&self, command: &Command, now: u64) -> Result<(), BatchError> {
+        let entries = [
+            self.failed_to_load(command, now),
+            self.ratings_to_load(command, now),
+        ];
+        match entries.iter().flatten().next() {
+            Some(&id) => Err(BatchError::NotLoaded { id }),
+            None => Ok(()),
+        }
     }
 }
 

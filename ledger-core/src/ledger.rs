@@ -14,15 +14,16 @@ use crate::amendment::{Amendment, AmendmentError};
 use crate::amount::Amount;
 use crate::attribution::{Attribution, Attributions};
 use crate::command::{Command, Eligibility, Link, Rating, Reply};
-use crate::entry_chain::{failed_entry, EntryChain, FAILED_IDS_CONTEXT};
+use crate::entry_chain::{failed_entry, FAILED_IDS_CONTEXT};
+use crate::evictable::Evictable;
 use crate::history::History;
-use crate::id::{AccountId, IdMap, TransferId};
+use crate::id::{AccountId, TransferId};
 use crate::limits::{
     ACCOUNTS_MAX, BALANCE_WHOLE_MAX, BATCH_EVENTS_MAX, EXPIRED_PER_EXPIRE_MAX,
     PENDING_TIMEOUT_S_MAX, UNITS_MAX, UNIT_SCALE_MAX,
 };
 use crate::minor::{self, POW10};
-use crate::operation_table::Operations;
+use crate::operation::Operations;
 use crate::policy::{Policy, PolicyError};
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{RuleContext, Rules, RulesUndo};
@@ -136,10 +137,9 @@ pub struct Ledger {
     pub(crate) transfers: TransferTable,
     /// The hash chain over the transfers' full chunks (see [`crate::history`]).
     pub(crate) history: History,
-    /// Ids whose standalone transfer failed with a transient code: never applied later.
-    pub(crate) failed: IdMap<TransferId, ResultCode>,
-    /// The chain over the failed ids in the order they failed (the state digest's part 4).
-    pub(crate) failed_chain: EntryChain,
+    /// Ids whose standalone transfer failed with a transient code: never applied later. Their
+    /// chain is the state digest's part 4.
+    pub(crate) failed: Evictable<ResultCode>,
     /// Pending transfers with a timeout, by when they expire.
     pub(crate) timeouts: BTreeSet<(u64, TransferId)>,
     /// The last timestamp given to an event.
@@ -189,8 +189,7 @@ impl Ledger {
             accounts: AccountTable::default(),
             transfers: TransferTable::default(),
             history: History::default(),
-            failed: IdMap::default(),
-            failed_chain: EntryChain::default(),
+            failed: Evictable::default(),
             timeouts: BTreeSet::new(),
             clock: 0,
             rules,
@@ -341,7 +340,9 @@ impl Ledger {
         self.clock
     }
 
-    /// The code an id failed with, if it did (see [`ResultCode::is_transient`]).
+    /// The code an id failed with, if it did (see [`ResultCode::is_transient`]) and the ledger
+    /// holds it in memory (one evicted, [`Ledger::evict_failed`], and not loaded back gives
+    /// `None`: its host's store keeps it).
     pub fn failed_code(&self, id: TransferId) -> Option<ResultCode> {
         self.failed.get(&id).copied()
     }
@@ -531,9 +532,9 @@ impl Ledger {
                     chain_failed = true;
                 }
                 None if failed && result.code.is_transient() => {
-                    self.failed.insert(transfer.id, result.code);
                     let entry = failed_entry(transfer.id.get(), u16::from(result.code));
-                    self.failed_chain.push(FAILED_IDS_CONTEXT, &entry);
+                    self.failed
+                        .insert(transfer.id, result.code, FAILED_IDS_CONTEXT, &entry);
                 }
                 _ => {}
             }
@@ -641,7 +642,7 @@ impl Ledger {
                     Some(code) => code,
                 });
             }
-            if self.failed.contains_key(&transfer.id) {
+            if self.failed.get(&transfer.id).is_some() {
                 return Err(ResultCode::IdAlreadyFailed);
             }
             if self.transfers.is_full() {

@@ -22,6 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::arrival::{Arrival, ARRIVAL_LOTS_MAX};
 use crate::command::{Command, Reply};
+use crate::entry_chain::OPERATIONS_CONTEXT;
+use crate::evictable::Evictable;
 use crate::id::{AccountId, TransferId};
 use crate::ledger::{BatchError, Ledger};
 use crate::limits::BATCH_EVENTS_MAX;
@@ -104,6 +106,50 @@ pub struct OperationRecord {
     pub closes: Vec<AccountId>,
 }
 
+/// The operations a ledger ran (see [`crate::evictable`]).
+pub(crate) type Operations = Evictable<OperationRecord>;
+
+impl Evictable<OperationRecord> {
+    /// Remembers an operation the ledger ran.
+    pub fn insert_operation(&mut self, id: TransferId, record: OperationRecord) {
+        let entry = digest_entry(id, &record);
+        self.insert(id, record, OPERATIONS_CONTEXT, &entry);
+    }
+
+    /// Feeds the operations into the state digest: their chain, or (`whole`, the digests
+    /// before the third) every operation in id order, which only a ledger that evicted none
+    /// can give; nothing when there are none, so a ledger that never ran one keeps the digest
+    /// it always had.
+    pub fn digest(&self, h: &mut crate::digest::Digester, whole: bool) {
+        if self.chain.count == 0 {
+            return;
+        }
+        if !whole {
+            self.chain.write(h);
+            return;
+        }
+        h.update(&(self.len() as u64).to_le_bytes());
+        for (id, record) in self.sorted() {
+            h.update(&digest_entry(id, record));
+        }
+    }
+}
+
+/// An operation as the state digest writes it: id u128 ‖ the kind's name (ASCII) ‖ result count
+/// u64 ‖ per result: code u16 ‖ timestamp u64.
+fn digest_entry(id: TransferId, record: &OperationRecord) -> Vec<u8> {
+    let name = record.kind.name().as_bytes();
+    let mut e = Vec::with_capacity(16 + name.len() + 8 + 10 * record.results.len());
+    e.extend_from_slice(&id.get().to_le_bytes());
+    e.extend_from_slice(name);
+    e.extend_from_slice(&(record.results.len() as u64).to_le_bytes());
+    for r in &record.results {
+        e.extend_from_slice(&u16::from(r.code).to_le_bytes());
+        e.extend_from_slice(&r.timestamp.to_le_bytes());
+    }
+    e
+}
+
 impl Ledger {
     /// Runs a domain operation at `now` (see the module docs): plans it against the ledger as it
     /// is, applies the plan, and remembers the outcome under the operation's id.
@@ -169,7 +215,7 @@ impl Ledger {
         let (transfers, closes) = plan
             .map(|p| (p.transfers.iter().map(|t| t.id).collect(), p.closes))
             .unwrap_or_default();
-        self.operations.insert(
+        self.operations.insert_operation(
             operation.id,
             OperationRecord {
                 kind: operation.kind.clone(),
@@ -191,6 +237,16 @@ impl Ledger {
     /// How many operations the ledger holds in memory (those loaded back aside).
     pub fn operations_held(&self) -> usize {
         self.operations.len()
+    }
+
+    /// How many failed ids the ledger holds in memory (those loaded back aside).
+    pub fn failed_held(&self) -> usize {
+        self.failed.len()
+    }
+
+    /// How many ratings the ledger holds in memory (those loaded back aside).
+    pub fn ratings_held(&self) -> usize {
+        self.rules.ratings.len()
     }
 
     /// How many operations were evicted ([`Ledger::evict_operations`]) over the ledger's life.

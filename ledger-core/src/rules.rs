@@ -28,7 +28,8 @@ use crate::account_table::AccountTable;
 use crate::amendment::Amendment;
 use crate::amount::Amount;
 use crate::arrival::{CarriedLot, NO_EXPIRY};
-use crate::entry_chain::{rating_entry, EntryChain, RATINGS_CONTEXT};
+use crate::entry_chain::{rating_entry, RATINGS_CONTEXT};
+use crate::evictable::Evictable;
 use crate::id::{AccountId, IdMap, TransferId};
 use crate::limits::{BATCH_EVENTS_MAX, LINKS_PER_ACCOUNT_MAX, UNIT_SCALE_MAX};
 use crate::minor::{self, POW10};
@@ -238,9 +239,8 @@ pub(crate) struct Rules {
     /// Family links, each stored once as (smaller id, larger id).
     pub(crate) links: BTreeSet<(AccountId, AccountId)>,
     pub(crate) links_per_account: IdMap<AccountId, usize>,
-    pub(crate) ratings: BTreeMap<TransferId, u8>,
-    /// The chain over the ratings in the order recorded (the state digest's part 6).
-    pub(crate) ratings_chain: EntryChain,
+    /// The ratings by rated transfer; their chain is in the state digest's part 6.
+    pub(crate) ratings: Evictable<u8>,
     pub(crate) earnings: IdMap<AccountId, Earnings>,
     pub(crate) lots: IdMap<AccountId, VecDeque<Lot>>,
     /// (expiry of the oldest lot, account) for every account with lots.
@@ -940,12 +940,12 @@ impl Rules {
     }
 
     pub fn rate(&mut self, transfer: TransferId, rating: u8) -> Result<(), ResultCode> {
-        if self.ratings.contains_key(&transfer) {
+        if self.ratings.get(&transfer).is_some() {
             return Err(ResultCode::AlreadyRated);
         }
-        self.ratings.insert(transfer, rating);
         let entry = rating_entry(transfer.get(), rating);
-        self.ratings_chain.push(RATINGS_CONTEXT, &entry);
+        self.ratings
+            .insert(transfer, rating, RATINGS_CONTEXT, &entry);
         Ok(())
     }
 
@@ -962,12 +962,13 @@ impl Rules {
             h.update(&b.get().to_le_bytes());
         }
         if whole {
-            h.update(&(self.ratings.len() as u64).to_le_bytes());
-            for (t, r) in &self.ratings {
+            let ratings = self.ratings.sorted();
+            h.update(&(ratings.len() as u64).to_le_bytes());
+            for (t, r) in ratings {
                 h.update(&rating_entry(t.get(), *r));
             }
         } else {
-            self.ratings_chain.write(h);
+            self.ratings.chain.write(h);
         }
         let Some(versions) = &self.compiled else {
             return;

@@ -17,14 +17,15 @@ use crate::amount::Amount;
 use crate::attribution::Attribution;
 use crate::digest::{StateDigest, Version};
 use crate::entry_chain::EntryChain;
+use crate::evictable::Evictable;
 use crate::history::History;
 use crate::history::HISTORY_CHUNK_TRANSFERS;
 use crate::id::{AccountId, TransferId};
 use crate::id_filter::IdFilter;
 use crate::ledger::Ledger;
 use crate::limits::{BALANCE_WHOLE_MAX, UNIT_SCALE_MAX};
+use crate::operation::Operations;
 use crate::operation::{OperationKind, OperationRecord};
-use crate::operation_table::Operations;
 use crate::policy::Policy;
 use crate::result::{EventResult, ResultCode};
 use crate::rules::{Earnings, Lot, Rules};
@@ -124,14 +125,12 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
         encode_transfer(&mut w, t);
     }
 
-    let mut failed: Vec<_> = ledger.failed.iter().collect();
-    failed.sort_unstable_by_key(|(id, _)| **id);
-    w.u64(failed.len() as u64);
-    for (id, code) in failed {
+    w.u64(ledger.failed.len() as u64);
+    for (id, code) in ledger.failed.in_order() {
         w.u128(id.get());
         w.u16(u16::from(*code));
     }
-    w.bytes(&ledger.failed_chain.hash);
+    encode_evicted_entries(&mut w, &ledger.failed);
 
     w.u64(ledger.timeouts.len() as u64);
     for (at, id) in &ledger.timeouts {
@@ -145,9 +144,7 @@ pub fn encode(ledger: &Ledger) -> Vec<u8> {
     for (id, record) in ledger.operations.in_order() {
         encode_operation(&mut w, id, record);
     }
-    w.u64(ledger.operations.chain.count);
-    w.bytes(&ledger.operations.chain.hash);
-    ledger.operations.evicted().encode(&mut w.0);
+    encode_evicted_entries(&mut w, &ledger.operations);
 
     w.u64(ledger.attributions.from.len() as u64);
     for (first, who) in &ledger.attributions.from {
@@ -170,6 +167,14 @@ pub fn encode_transfer_record(t: &TransferRecord, out: &mut Vec<u8>) {
     let mut w = Writer(std::mem::take(out));
     encode_transfer(&mut w, t);
     *out = w.0;
+}
+
+/// What follows the entries in memory of one kind (§16.1): u64 the entries ever added ‖ their
+/// entry chain (32 bytes) ‖ the filter of the ids evicted.
+fn encode_evicted_entries<V: Clone>(w: &mut Writer, entries: &Evictable<V>) {
+    w.u64(entries.chain.count);
+    w.bytes(&entries.chain.hash);
+    entries.evicted().encode(&mut w.0);
 }
 
 /// One operation as the state encodes it (§16.1 of docs/FORMAT.md), appended to `out`: what a
@@ -280,11 +285,11 @@ fn encode_rules(w: &mut Writer, ledger: &Ledger) {
         w.u128(b.get());
     }
     w.u64(rules.ratings.len() as u64);
-    for (t, rating) in &rules.ratings {
+    for (t, rating) in rules.ratings.in_order() {
         w.u128(t.get());
         w.u8(*rating);
     }
-    w.bytes(&rules.ratings_chain.hash);
+    encode_evicted_entries(w, &rules.ratings);
     let mut earnings: Vec<_> = rules.earnings.iter().collect();
     earnings.sort_unstable_by_key(|(id, _)| **id);
     w.u64(earnings.len() as u64);
@@ -608,7 +613,8 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
             .ok_or_else(|| bad("failed.code", "unknown result code"))?;
         failed.push((id, code));
     }
-    ledger.failed_chain = r.chain("failed.chain", failed_count as u64)?;
+    let (chain, evicted) = r.evicted_entries("failed")?;
+    ledger.failed = Evictable::restore(failed, evicted, chain).map_err(|e| bad("failed", e))?;
 
     let timeout_count = r.count("timeouts", 24)?;
     let mut timeouts = BTreeSet::new();
@@ -630,11 +636,6 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
     }
     let mut rules =
         Rules::restore(&versions).ok_or_else(|| bad("policies", "amendments of no rules"))?;
-    for (id, code) in failed {
-        if ledger.failed.insert(id, code).is_some() {
-            return Err(bad("failed", "an id twice"));
-        }
-    }
     ledger.timeouts = timeouts;
     decode_rule_state(&mut r, &mut rules)?;
     ledger.rules = rules;
@@ -644,11 +645,7 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
     for _ in 0..operation_count {
         in_memory.push(decode_operation(&mut r)?);
     }
-    let ran = r.u64("operations.chain")?;
-    let chain = r.chain("operations.chain", ran)?;
-    let (evicted, read) =
-        IdFilter::decode(&bytes[r.at..]).map_err(|e| bad("operations.evicted", e))?;
-    r.at += read;
+    let (chain, evicted) = r.evicted_entries("operations")?;
     ledger.operations =
         Operations::restore(in_memory, evicted, chain).map_err(|e| bad("operations", e))?;
 
@@ -823,14 +820,14 @@ fn decode_rule_state(r: &mut Reader<'_>, rules: &mut Rules) -> Result<(), StateE
         *rules.links_per_account.entry(b).or_default() += 1;
     }
     let rating_count = r.count("ratings", 17)?;
+    let mut ratings = Vec::with_capacity(rating_count);
     for _ in 0..rating_count {
         let t = r.transfer_id("rating.transfer")?;
         let rating = r.u8("rating.value")?;
-        if rules.ratings.insert(t, rating).is_some() {
-            return Err(bad("ratings", "a transfer twice"));
-        }
+        ratings.push((t, rating));
     }
-    rules.ratings_chain = r.chain("ratings.chain", rating_count as u64)?;
+    let (chain, evicted) = r.evicted_entries("ratings")?;
+    rules.ratings = Evictable::restore(ratings, evicted, chain).map_err(|e| bad("ratings", e))?;
     let earning_count = r.count("earnings", 48)?;
     for _ in 0..earning_count {
         let id = r.account_id("earnings.account")?;
@@ -978,6 +975,18 @@ impl<'a> Reader<'a> {
     }
     /// The 32-byte hash of a chain over the `count` entries just read (zero when there are
     /// none).
+    /// What [`encode_evicted_entries`] wrote.
+    fn evicted_entries(
+        &mut self,
+        field: &'static str,
+    ) -> Result<(EntryChain, IdFilter), StateError> {
+        let count = self.u64(field)?;
+        let chain = self.chain(field, count)?;
+        let (evicted, read) =
+            IdFilter::decode(&self.bytes[self.at..]).map_err(|e| bad(field, e))?;
+        self.at += read;
+        Ok((chain, evicted))
+    }
     fn chain(&mut self, field: &'static str, count: u64) -> Result<EntryChain, StateError> {
         let hash = self.array::<32>(field)?;
         if count == 0 && hash != [0; 32] {

@@ -6,7 +6,7 @@
 //! credits (the engine remembers a failed credit id; a refusal for lateness is given only when
 //! the journal's clock has passed the deadline, so no later command can run before it).
 
-use ledger_core::operation::{Operation, OperationKind};
+use ledger_core::operation::{Operation, OperationKind, OperationRecord};
 use ledger_core::{AccountId, Arrival, CarriedLot, Ledger, ResultCode, Transfer, TransferRecord};
 
 use crate::id::clearing_account;
@@ -69,6 +69,37 @@ pub fn on_offer_with(
     now: u64,
     credit: Option<&TransferRecord>,
 ) -> Result<OfferDecision, Verdict> {
+    let found = Found {
+        credit,
+        ..Found::default()
+    };
+    on_offer_found(ledger, peers, offer, now, found)
+}
+
+/// What a host whose ledger evicts found in its store of an offer's credit id
+/// (`ExchangeId::credit_transfer`), for [`on_offer_found`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Found<'a> {
+    /// The credit transfer, when it was applied (evicted or not).
+    pub credit: Option<&'a TransferRecord>,
+    /// The arrival operation run under the credit's id, when the ledger evicted it
+    /// (`Ledger::evict_operations`): a refused one is remembered as a failed credit is.
+    pub operation: Option<&'a OperationRecord>,
+    /// The code the credit's id failed with, when the ledger evicted that failure
+    /// (`Ledger::evict_failed`).
+    pub failed: Option<ResultCode>,
+}
+
+/// As [`on_offer_with`], with what the host's store holds of the credit's id besides the
+/// credit itself: the same decision as for a ledger that keeps everything in memory.
+pub fn on_offer_found(
+    ledger: &Ledger,
+    peers: &Peers,
+    offer: &Message,
+    now: u64,
+    found: Found<'_>,
+) -> Result<OfferDecision, Verdict> {
+    let credit = found.credit;
     let peer = peers.authenticate(offer)?;
     let Body::Offer(o) = &offer.body else {
         return Err(Verdict::Malformed);
@@ -104,7 +135,7 @@ pub fn on_offer_with(
         };
     }
     // An arrival the ledger refused is remembered under its id, as a failed credit is.
-    if let Some(record) = ledger.operation(credit_id) {
+    if let Some(record) = ledger.operation(credit_id).or(found.operation) {
         if let Some(refused) = record.results.iter().find(|r| !r.is_ok()) {
             return Ok(OfferDecision::Refuse {
                 verdict: Verdict::RefusedByLedger,
@@ -112,7 +143,7 @@ pub fn on_offer_with(
             });
         }
     }
-    if let Some(code) = ledger.failed_code(credit_id) {
+    if let Some(code) = ledger.failed_code(credit_id).or(found.failed) {
         return Ok(OfferDecision::Refuse {
             verdict: Verdict::RefusedByLedger,
             ledger_code: code as u16,

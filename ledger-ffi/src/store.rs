@@ -128,8 +128,9 @@ pub struct timebank_open_options {
     /// transfer. With n > 0, every max(n, 4096) transfers written the store moves the older
     /// settled ones (holds still pending stay) to its index and loads back those a later call
     /// names, so memory is bounded by the accounts, the pending holds and n rather than by the
-    /// history. Operations likewise: beyond n + max(n, 4096) in memory, all but the newest n
-    /// go to the index, and a retry or `timebank_store_operation` finds them there. Every answer is the same either way; a ledger written with one setting opens
+    /// history. Operations, failed ids and ratings likewise: beyond n + max(n, 4096) of a kind in
+    /// memory, all but the newest n go to the index, and a retry or `timebank_store_operation`
+    /// finds them there. Every answer is the same either way; a ledger written with one setting opens
     /// with any other (docs/FORMAT.md §16.4).
     pub resident_transfers: u32,
 }

@@ -14,7 +14,7 @@ use std::collections::{HashMap, VecDeque};
 
 use ledger_core::history::HISTORY_CHUNK_TRANSFERS;
 use ledger_core::operation::OperationRecord;
-use ledger_core::{Command, Ledger, TransferId, TransferRecord};
+use ledger_core::{Command, Ledger, ResultCode, TransferId, TransferRecord};
 
 use crate::error::IndexError;
 use crate::index::{IndexDelta, IndexTree};
@@ -29,10 +29,62 @@ pub(crate) struct Unindexed {
     versions: HashMap<TransferId, Vec<(u64, TransferRecord)>>,
     /// (sequence, id) in the order added, to drop what the indexer wrote.
     order: VecDeque<(u64, TransferId)>,
-    /// Evicted operations, by id, with the sequence they were evicted after.
-    operations: HashMap<TransferId, (u64, OperationRecord)>,
-    /// (sequence, id) of the operations in the order added.
-    operation_order: VecDeque<(u64, TransferId)>,
+    /// Evicted operations, failed ids and ratings (by rated transfer).
+    pub operations: UnindexedEntries<OperationRecord>,
+    pub failed: UnindexedEntries<ResultCode>,
+    pub ratings: UnindexedEntries<u8>,
+}
+
+/// Evicted entries of one kind the indexer has not written yet, each with the sequence of the
+/// record it was first evicted after (an entry never changes, so that version serves every
+/// later record).
+#[derive(Debug)]
+pub(crate) struct UnindexedEntries<V> {
+    entries: HashMap<TransferId, (u64, V)>,
+    /// (sequence, id) in the order added.
+    order: VecDeque<(u64, TransferId)>,
+}
+
+impl<V> Default for UnindexedEntries<V> {
+    fn default() -> UnindexedEntries<V> {
+        UnindexedEntries {
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+impl<V> UnindexedEntries<V> {
+    fn add(&mut self, sequence: u64, id: TransferId, value: V) {
+        self.order.push_back((sequence, id));
+        self.entries.entry(id).or_insert((sequence, value));
+    }
+
+    /// The entry `id` if it was evicted before record `before`.
+    pub fn find(&self, id: TransferId, before: u64) -> Option<&V> {
+        self.entries
+            .get(&id)
+            .filter(|(at, _)| *at < before)
+            .map(|(_, value)| value)
+    }
+
+    /// The highest id below `limit` waiting here.
+    pub fn highest_below(&self, limit: TransferId) -> Option<TransferId> {
+        self.entries.keys().filter(|id| **id < limit).max().copied()
+    }
+
+    /// Forgets what was evicted after records up to `sequence`: the index holds it now.
+    fn indexed_through(&mut self, sequence: u64) {
+        while let Some(&(at, id)) = self.order.front() {
+            if at > sequence {
+                break;
+            }
+            self.order.pop_front();
+            if self.entries.get(&id).is_some_and(|(v, _)| *v <= sequence) {
+                self.entries.remove(&id);
+            }
+        }
+    }
 }
 
 impl Unindexed {
@@ -54,44 +106,11 @@ impl Unindexed {
             .map(|(_, record)| record)
     }
 
-    fn add_operation(&mut self, sequence: u64, id: TransferId, record: OperationRecord) {
-        self.operation_order.push_back((sequence, id));
-        self.operations.insert(id, (sequence, record));
-    }
-
-    /// The operation `id` if it was evicted before record `before`.
-    pub fn find_operation(&self, id: TransferId, before: u64) -> Option<&OperationRecord> {
-        self.operations
-            .get(&id)
-            .filter(|(at, _)| *at < before)
-            .map(|(_, record)| record)
-    }
-
-    /// The highest id below `limit` of an operation waiting here.
-    pub fn highest_operation_below(&self, limit: TransferId) -> Option<TransferId> {
-        self.operations
-            .keys()
-            .filter(|id| **id < limit)
-            .max()
-            .copied()
-    }
-
     /// Forgets the versions of records up to `sequence`: the index holds them now.
     pub fn indexed_through(&mut self, sequence: u64) {
-        while let Some(&(at, id)) = self.operation_order.front() {
-            if at > sequence {
-                break;
-            }
-            self.operation_order.pop_front();
-            // A later eviction of the same id (a replay's) stays until it is written too.
-            if self
-                .operations
-                .get(&id)
-                .is_some_and(|(v, _)| *v <= sequence)
-            {
-                self.operations.remove(&id);
-            }
-        }
+        self.operations.indexed_through(sequence);
+        self.failed.indexed_through(sequence);
+        self.ratings.indexed_through(sequence);
         while let Some(&(at, id)) = self.order.front() {
             if at > sequence {
                 break;
@@ -160,7 +179,7 @@ impl Eviction {
         }
         // Whether the command retries an evicted operation decides what else it reads.
         if let Some(id) = ledger.operation_to_load(command) {
-            let found = match self.unindexed.find_operation(id, sequence) {
+            let found = match self.unindexed.operations.find(id, sequence) {
                 Some(record) => Some(record.clone()),
                 None => index.evicted_operation(id, sequence)?,
             };
@@ -172,7 +191,7 @@ impl Eviction {
         for _ in 0..LOAD_ROUNDS_MAX {
             let wanted = ledger.transfers_to_load(command, now);
             if wanted.is_empty() {
-                return Ok(());
+                break;
             }
             for id in wanted {
                 let found = match self.unindexed.find(id, sequence) {
@@ -186,6 +205,38 @@ impl Eviction {
             }
         }
         // Each round loads or declares absent every id named, so the rounds end well before.
+        self.load_entries(ledger, command, now, sequence, index)
+    }
+
+    /// Loads the failed ids and ratings `command` looks up (once its transfers are loaded).
+    fn load_entries(
+        &mut self,
+        ledger: &mut Ledger,
+        command: &Command,
+        now: u64,
+        sequence: u64,
+        index: &IndexTree,
+    ) -> Result<(), IndexError> {
+        for id in ledger.failed_to_load(command, now) {
+            let found = match self.unindexed.failed.find(id, sequence) {
+                Some(code) => Some(*code),
+                None => index.evicted_failed(id, sequence)?,
+            };
+            match found {
+                Some(code) => ledger.load_failed(id, code),
+                None => ledger.load_failed_absent(id),
+            }
+        }
+        for transfer in ledger.ratings_to_load(command, now) {
+            let found = match self.unindexed.ratings.find(transfer, sequence) {
+                Some(rating) => Some(*rating),
+                None => index.evicted_rating(transfer, sequence)?,
+            };
+            match found {
+                Some(rating) => ledger.load_rating(transfer, rating),
+                None => ledger.load_rating_absent(transfer),
+            }
+        }
         Ok(())
     }
 
@@ -198,8 +249,20 @@ impl Eviction {
         // Operations on the same kind of schedule, counted by those held.
         if keep == 0 || ledger.operations_held() >= keep + keep.max(HISTORY_CHUNK_TRANSFERS) {
             for (id, record) in ledger.evict_operations(keep) {
-                self.unindexed.add_operation(sequence, id, record.clone());
+                self.unindexed.operations.add(sequence, id, record.clone());
                 delta.evicted_operations.push((sequence, id, record));
+            }
+        }
+        if keep == 0 || ledger.failed_held() >= keep + keep.max(HISTORY_CHUNK_TRANSFERS) {
+            for (id, code) in ledger.evict_failed(keep) {
+                self.unindexed.failed.add(sequence, id, code);
+                delta.evicted_failed.push((sequence, id, code));
+            }
+        }
+        if keep == 0 || ledger.ratings_held() >= keep + keep.max(HISTORY_CHUNK_TRANSFERS) {
+            for (transfer, rating) in ledger.evict_ratings(keep) {
+                self.unindexed.ratings.add(sequence, transfer, rating);
+                delta.evicted_ratings.push((sequence, transfer, rating));
             }
         }
         // A replay evicts after every command, even one that adds no transfer (an expiry

@@ -317,10 +317,17 @@ impl Exchange {
         for _ in 0..2 {
             // The credit from the store: a settled one may be evicted from memory (and a
             // duplicate offer must get its receipt again, not a second credit).
-            let credit = store.transfer(offer.header.exchange.credit_transfer())?;
-            let decision = store.read(|ledger| {
-                receiver::on_offer_with(ledger, &self.peers, offer, now, credit.as_ref())
-            });
+            let credit_id = offer.header.exchange.credit_transfer();
+            let credit = store.transfer(credit_id)?;
+            // So are a refused arrival and a failed credit, remembered under the credit's id.
+            let operation = store.operation(credit_id)?;
+            let found = receiver::Found {
+                credit: credit.as_ref(),
+                operation: operation.as_ref(),
+                failed: store.failed_code(credit_id)?,
+            };
+            let decision = store
+                .read(|ledger| receiver::on_offer_found(ledger, &self.peers, offer, now, found));
             let decision = match decision {
                 Ok(d) => d,
                 Err(verdict) => return Ok(self.refuse(store, offer, verdict, 0)),

@@ -17,7 +17,9 @@
 //! | `t` ++ a run's first transfer id (u128 BE) | the sequences of the records that created up to 64 transfers of consecutive ids (see `index_transfer`) |
 //! | `h` ++ account id (BE) ++ the account's statement lines before the run (u64 BE) ++ its first entry's timestamp (u64 BE) | a run of up to 64 history entries, each what a transfer did to the account, after the posted balance before them (see `index_history`) |
 //! | `c` ++ a run's first transfer id (u128 BE) ++ the sequence of the last record applied when it was evicted (u64 BE) | up to 64 versions of transfers of consecutive ids the engine no longer holds, each field of the engine state's transfer encoding a step from the transfer before (see `index_evicted`) |
-//! | `o` ++ operation id (u128 BE) ++ the sequence of the last record applied when it was evicted (u64 BE) | an operation the engine no longer holds, in the engine state's encoding (see `index_operation`) |
+//! | `o` ++ operation id (u128 BE) ++ the sequence of the last record applied when it was evicted (u64 BE) | an operation the engine no longer holds, in the engine state's encoding (see `index_entries`) |
+//! | `f` ++ transfer id (u128 BE) ++ that sequence (u64 BE) | a failed id the engine no longer holds: its result code (u16 LE) |
+//! | `r` ++ rated transfer id (u128 BE) ++ that sequence (u64 BE) | a rating the engine no longer holds (one byte, 1 to 5) |
 //!
 //! Ids and timestamps are big-endian in keys so that sled's byte order is numeric order. The
 //! counts in the mark are the index's fingerprint: opening checks them against the journal
@@ -43,15 +45,16 @@ use ledger_core::{
 use crate::error::{IndexError, IndexErrorKind};
 use crate::history_sum::HistorySum;
 use crate::index_account::{decode_account, encode_account, ACCOUNT_VALUE_BYTES};
+use crate::index_entries::{
+    check_entry, decode_failed, decode_operation, decode_operation_key, decode_rating,
+    encode_operation, entry_key, operation_key, PREFIX_FAILED, PREFIX_OPERATION, PREFIX_RATING,
+};
 use crate::index_evicted::{
     decode_evicted, decode_evicted_key, encode_evicted, evicted_key, evicted_run_len,
     split_evicted_runs, EVICTED_RUN_MAX, PREFIX_EVICTED,
 };
 use crate::index_history::{
     account_prefix, decode_run, encode_run, run_key, Run, PREFIX_HISTORY, RUN_ENTRIES_MAX,
-};
-use crate::index_operation::{
-    decode_operation, decode_operation_key, encode_operation, operation_key, PREFIX_OPERATION,
 };
 use crate::index_transfer::{self, split_runs, transfer_key, PREFIX_TRANSFER};
 use crate::record::Hash;
@@ -246,6 +249,10 @@ pub struct IndexDelta {
     /// Operations the engine let go of, each with the sequence of the last record applied when
     /// it did (`o` keys).
     pub evicted_operations: Vec<(u64, TransferId, OperationRecord)>,
+    /// Failed ids the engine let go of, likewise (`f` keys).
+    pub evicted_failed: Vec<(u64, TransferId, ResultCode)>,
+    /// Ratings the engine let go of, by rated transfer, likewise (`r` keys).
+    pub evicted_ratings: Vec<(u64, TransferId, u8)>,
 }
 
 impl IndexDelta {
@@ -351,6 +358,8 @@ impl IndexDelta {
         self.transfers.is_empty()
             && self.evicted.is_empty()
             && self.evicted_operations.is_empty()
+            && self.evicted_failed.is_empty()
+            && self.evicted_ratings.is_empty()
             && self.accounts.is_empty()
             && !self.all_accounts
     }
@@ -358,7 +367,11 @@ impl IndexDelta {
     /// The transfers it adds and the evicted versions it writes: what a queue of deltas, or a
     /// batch merged from them, counts against its bound.
     pub fn transfer_entries(&self) -> usize {
-        self.transfers.len() + self.evicted.len() + self.evicted_operations.len()
+        self.transfers.len()
+            + self.evicted.len()
+            + self.evicted_operations.len()
+            + self.evicted_failed.len()
+            + self.evicted_ratings.len()
     }
 
     /// Moves `later`'s transfers and evicted versions (a delta of later records) after this
@@ -368,6 +381,8 @@ impl IndexDelta {
         self.evicted.append(&mut later.evicted);
         self.evicted_operations
             .append(&mut later.evicted_operations);
+        self.evicted_failed.append(&mut later.evicted_failed);
+        self.evicted_ratings.append(&mut later.evicted_ratings);
     }
 }
 
@@ -766,6 +781,14 @@ impl IndexTree {
                 encode_operation(*id, record),
             );
         }
+        for (sequence, id, code) in &delta.evicted_failed {
+            let key = entry_key(PREFIX_FAILED, *id, *sequence);
+            batch.insert(&key[..], &u16::from(*code).to_le_bytes()[..]);
+        }
+        for (sequence, id, rating) in &delta.evicted_ratings {
+            let key = entry_key(PREFIX_RATING, *id, *sequence);
+            batch.insert(&key[..], &[*rating][..]);
+        }
         let mut value = [0u8; ACCOUNT_VALUE_BYTES];
         for account in accounts {
             encode_account(account, &mut value);
@@ -1007,16 +1030,53 @@ impl IndexTree {
         id: TransferId,
         before: u64,
     ) -> Result<Option<OperationRecord>, IndexError> {
+        self.evicted_entry(PREFIX_OPERATION, id, before, "operation", |key, value| {
+            decode_operation(key, value).map(|(_, _, record)| record)
+        })
+    }
+
+    /// The code `id` failed with, if that failure was evicted before record `before`.
+    pub fn evicted_failed(
+        &self,
+        id: TransferId,
+        before: u64,
+    ) -> Result<Option<ResultCode>, IndexError> {
+        self.evicted_entry(PREFIX_FAILED, id, before, "failed id", |_, value| {
+            decode_failed(value)
+        })
+    }
+
+    /// The rating of `transfer`, if it was evicted before record `before`.
+    pub fn evicted_rating(
+        &self,
+        transfer: TransferId,
+        before: u64,
+    ) -> Result<Option<u8>, IndexError> {
+        self.evicted_entry(PREFIX_RATING, transfer, before, "rating", |_, value| {
+            decode_rating(value)
+        })
+    }
+
+    /// A version below `before` of the entry `id` of `prefix`, decoded (any one: an entry
+    /// never changes).
+    fn evicted_entry<V>(
+        &self,
+        prefix: u8,
+        id: TransferId,
+        before: u64,
+        what: &str,
+        decode: impl Fn(&[u8], &[u8]) -> Result<V, String>,
+    ) -> Result<Option<V>, IndexError> {
         contain(|| {
-            let (start, end) = (operation_key(id, 0), operation_key(id, before));
+            let (start, end) = (entry_key(prefix, id, 0), entry_key(prefix, id, before));
             let Some(found) = self.tree.range(&start[..]..&end[..]).next() else {
                 return Ok(None);
             };
             let (key, value) = found?;
-            match decode_operation(&key, &value) {
-                Ok((_, _, record)) => Ok(Some(record)),
+            match decode(&key, &value) {
+                Ok(entry) => Ok(Some(entry)),
                 Err(why) => Err(Failure::Damaged(format!(
-                    "the index's record of evicted operation {}: {why}; rebuild the index",
+                    "the index's record of evicted {what} {}: {why}; rebuild the index",
                     id.get()
                 ))),
             }
@@ -1168,13 +1228,21 @@ impl IndexTree {
         Ok(None)
     }
 
-    /// Checks every evicted operation on its own: its key and value decode, under one id. The
-    /// first fault, if any.
+    /// Checks every evicted operation, failed id and rating on its own: its key and value
+    /// decode (an operation under its key's id). The first fault, if any.
     fn compare_evicted_operations(&self) -> Result<Option<String>, Failure> {
         for found in self.tree.scan_prefix([PREFIX_OPERATION]) {
             let (key, value) = found?;
             if let Err(why) = decode_operation(&key, &value) {
                 return Ok(Some(why));
+            }
+        }
+        for prefix in [PREFIX_FAILED, PREFIX_RATING] {
+            for found in self.tree.scan_prefix([prefix]) {
+                let (key, value) = found?;
+                if let Some(why) = check_entry(prefix, &key, &value) {
+                    return Ok(Some(why));
+                }
             }
         }
         Ok(None)

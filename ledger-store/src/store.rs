@@ -25,7 +25,7 @@ use ledger_core::operation::OperationRecord;
 use ledger_core::report::{StatementLine, STATEMENT_PAGE_MAX};
 use ledger_core::{
     Account, AccountId, Attribution, Balances, Command, EventResult, Ledger, NewAccount, Reply,
-    Statement, StatementError, Transfer, TransferId, TransferRecord,
+    ResultCode, Statement, StatementError, Transfer, TransferId, TransferRecord,
 };
 
 use crate::checkpoint::{Checkpoint, CheckpointKey};
@@ -94,9 +94,10 @@ pub struct StoreOptions {
     /// How many of the newest transfers the engine keeps in memory (`None`, the default: all
     /// of them). With `Some(n)`, every `max(n, 4,096)` transfers the store evicts the older
     /// settled ones to the index (holds still pending stay), and loads back the few a command
-    /// names before it applies (docs/FORMAT.md §16.4). Operations likewise: once more than
-    /// `n + max(n, 4,096)` are in memory, all but the newest `n` go to the index, and one a
-    /// command retries is loaded back ([`Store::operation`] finds any). Memory is then bounded
+    /// names before it applies (docs/FORMAT.md §16.4). Operations, failed ids and ratings
+    /// likewise: once more than `n + max(n, 4,096)` of a kind are in memory, all but the newest
+    /// `n` go to the index, and those a command looks up are loaded back ([`Store::operation`],
+    /// [`Store::failed_code`] and [`Store::rating`] find any). Memory is then bounded
     /// by the accounts, the pending holds and `n`, not by the history. Whatever it is set to,
     /// transfers and operations an earlier run evicted are loaded back as needed.
     pub resident_transfers: Option<usize>,
@@ -639,12 +640,62 @@ impl Store {
     pub fn evicted_operation(&self, id: TransferId) -> Result<Option<OperationRecord>> {
         let unindexed = lock(&self.shared.eviction)
             .unindexed
-            .find_operation(id, u64::MAX)
+            .operations
+            .find(id, u64::MAX)
             .cloned();
         if let Some(record) = unindexed {
             return Ok(Some(record));
         }
         Ok(self.shared.index.live().evicted_operation(id, u64::MAX)?)
+    }
+
+    /// The code `id` failed with, if it did (a standalone transfer refused with a transient
+    /// code, which burns the id), evicted from memory or not. An error only when the index
+    /// cannot be read.
+    pub fn failed_code(&self, id: TransferId) -> Result<Option<ResultCode>> {
+        if let Some(code) = self.ledger().failed_code(id) {
+            return Ok(Some(code));
+        }
+        self.evicted_failed_code(id)
+    }
+
+    /// The part of [`Store::failed_code`] past the engine's memory (no engine lock).
+    fn evicted_failed_code(&self, id: TransferId) -> Result<Option<ResultCode>> {
+        let unindexed = lock(&self.shared.eviction)
+            .unindexed
+            .failed
+            .find(id, u64::MAX)
+            .copied();
+        if unindexed.is_some() {
+            return Ok(unindexed);
+        }
+        Ok(self.shared.index.live().evicted_failed(id, u64::MAX)?)
+    }
+
+    /// The recipient's rating of `transfer` (1 to 5), if it was rated, evicted from memory or
+    /// not. An error only when the index cannot be read.
+    pub fn rating(&self, transfer: TransferId) -> Result<Option<u8>> {
+        if let Some(rating) = ledger_core::timebank::rating(&self.ledger(), transfer) {
+            return Ok(Some(rating));
+        }
+        self.evicted_rating(transfer)
+    }
+
+    /// The part of [`Store::rating`] past the engine's memory (no engine lock).
+    fn evicted_rating(&self, transfer: TransferId) -> Result<Option<u8>> {
+        let unindexed = lock(&self.shared.eviction)
+            .unindexed
+            .ratings
+            .find(transfer, u64::MAX)
+            .copied();
+        if unindexed.is_some() {
+            return Ok(unindexed);
+        }
+        Ok(self
+            .shared
+            .index
+            .live()
+            .evicted_rating(transfer, u64::MAX)?)
     }
 
     /// The highest id below `limit` of an operation the ledger ran, evicted ones included
@@ -658,7 +709,8 @@ impl Store {
             .max();
         let unindexed = lock(&self.shared.eviction)
             .unindexed
-            .highest_operation_below(limit);
+            .operations
+            .highest_below(limit);
         let indexed = self
             .shared
             .index
@@ -668,9 +720,10 @@ impl Store {
     }
 
     /// Loads into `ledger` (a copy of the engine, taken with [`Store::read`] to try a command
-    /// before submitting it) the evicted operation `command` retries, if any, and every
-    /// evicted transfer it names, each as [`Store::evicted_operation`] and
-    /// [`Store::evicted_transfer`] find them, until [`Ledger::transfers_to_load`] names none:
+    /// before submitting it) the evicted operation `command` retries, if any, every evicted
+    /// transfer it names, each as [`Store::evicted_operation`] and [`Store::evicted_transfer`]
+    /// find them, until [`Ledger::transfers_to_load`] names none, then the evicted failed ids
+    /// and ratings it looks up ([`Store::failed_code`], [`Store::rating`]):
     /// the copy then applies `command` as the store would, where without them it refuses it
     /// with `BatchError::NotLoaded`. Does nothing for a store that never evicted. Like
     /// `evicted_transfer` it takes no engine lock (it may run inside [`Store::read`]). An error
@@ -692,7 +745,7 @@ impl Store {
         loop {
             let ids = ledger.transfers_to_load(command, now);
             if ids.is_empty() {
-                return Ok(());
+                break;
             }
             for id in ids {
                 match self.evicted_transfer(id)? {
@@ -701,6 +754,19 @@ impl Store {
                 }
             }
         }
+        for id in ledger.failed_to_load(command, now) {
+            match self.evicted_failed_code(id)? {
+                Some(code) => ledger.load_failed(id, code),
+                None => ledger.load_failed_absent(id),
+            }
+        }
+        for transfer in ledger.ratings_to_load(command, now) {
+            match self.evicted_rating(transfer)? {
+                Some(rating) => ledger.load_rating(transfer, rating),
+                None => ledger.load_rating_absent(transfer),
+            }
+        }
+        Ok(())
     }
 
     /// The highest id below `limit` of a transfer the ledger applied, evicted ones included

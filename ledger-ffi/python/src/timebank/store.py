@@ -415,7 +415,8 @@ class Store:
     Memory: ``resident_transfers`` (0, the default: every transfer) keeps only the newest n
     transfers in memory. Every max(n, 4096) transfers written, the older settled ones (holds
     still pending stay) go to the store's index and are loaded back when a call names them;
-    operations beyond n + max(n, 4096) in memory go there too, all but the newest n. So memory
+    operations, failed ids and ratings beyond n + max(n, 4096) of each kind in memory go there
+    too, all but the newest n. So memory
     is bounded by the accounts, the pending holds and n rather than by the history. Every
     answer is the same either way, and a ledger written with one setting opens with any other.
     An int outside 0 to 2**32 - 1 raises ``InvalidArgumentError``, anything but an int

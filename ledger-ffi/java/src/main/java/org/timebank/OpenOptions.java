@@ -13,7 +13,8 @@ package org.timebank;
  * <p>Memory: {@link #residentTransfers} (0, the default: every transfer) keeps only the newest
  * {@code n} transfers in memory. Every {@code max(n, 4096)} transfers written, the older settled
  * ones (holds still pending stay) go to the store's index and are loaded back when a call names
- * them; operations beyond {@code n + max(n, 4096)} in memory go there too, all but the newest
+ * them; operations, failed ids and ratings beyond {@code n + max(n, 4096)} of each kind in
+ * memory go there too, all but the newest
  * {@code n}. So memory is bounded by the accounts, the pending holds and {@code n} rather than by
  * the history. Every answer is the same either way, and a ledger written with one setting opens with
  * any other.

@@ -1,13 +1,14 @@
-//! A store that evicts (`StoreOptions::resident_transfers`) lets its old operations go too: it
-//! holds about the newest in memory, and answers every retry of an old operation id, every
-//! lookup (`Store::operation`) and the highest id used as one that keeps them all, after a
-//! reopen from a snapshot, after a full replay, and after the index was rebuilt.
+//! A store that evicts (`StoreOptions::resident_transfers`) lets its old operations, failed ids
+//! and ratings go too: it holds about the newest in memory, and answers every retry of an old
+//! operation id, of a failed id and of a rating, every lookup (`Store::operation`,
+//! `Store::failed_code`, `Store::rating`) and the highest id used as one that keeps them all,
+//! after a reopen from a snapshot, after a full replay, and after the index was rebuilt.
 
 mod support;
 
 use ledger_core::operation::{Operation, OperationKind};
 use ledger_core::timebank::ServiceRecord;
-use ledger_core::{Amount, Command, EventResult, Policy, ResultCode, TransferId};
+use ledger_core::{Amount, Command, EventResult, Policy, Rating, ResultCode, Transfer, TransferId};
 use ledger_store::snapshot::SNAPSHOT_DIR_NAME;
 use ledger_store::{verify_dir_with_index, Store, StoreOptions, INDEX_DIR_NAME};
 use support::*;
@@ -15,7 +16,11 @@ use support::*;
 /// Operations the evicting store keeps in memory: beyond KEEP + 4,096 it evicts down to KEEP.
 const KEEP: usize = 10;
 /// Enough operations that the evicting store evicts some (KEEP + 4,096 and more).
-const OPERATIONS: u128 = 4_200;
+const OPERATIONS: u128 = 4_900;
+/// Failed ids, in one batch (more than KEEP + 4,096, so the committer evicts them).
+const FAILURES: u128 = 4_200;
+/// The first failed id.
+const FAILED_FROM: u128 = 100_000;
 
 /// A service of `hundredths` hours from the fund to a member, under the operation id `id`
 /// (its plan's transfer takes the same id).
@@ -60,6 +65,25 @@ fn open(dir: &std::path::Path) -> Store {
     Store::open(dir, options().resident_transfers(KEEP)).unwrap()
 }
 
+/// A transfer that fails with a transient code (its credit account does not exist).
+fn failing(id: u128) -> Transfer {
+    Transfer::new(
+        tid(id),
+        account(FUND),
+        account(999),
+        Amount::from_minor(1, 2).unwrap(),
+        HOURS,
+    )
+}
+
+/// The rating of service `id`'s transfer.
+fn rating(id: u128) -> Command {
+    Command::RecordRatings(vec![Rating {
+        transfer: tid(id),
+        rating: 1 + (id % 5) as u8,
+    }])
+}
+
 /// Submits `command` to both stores: the same results, and the same state after.
 fn both(evicting: &Store, keeping: &Store, command: Command, at: u64) -> Vec<EventResult> {
     let a = evicting.submit(command.clone(), at).unwrap();
@@ -100,8 +124,31 @@ fn retries_answer_alike(evicting: &Store, keeping: &Store, at: &mut u64) {
         let other = both(evicting, keeping, service(id, 777), *at);
         assert!(!other.iter().any(|r| r.code == ResultCode::Ok), "{other:?}");
     }
+    for id in [FAILED_FROM, FAILED_FROM + 1, FAILED_FROM + FAILURES - 1] {
+        let code = keeping.failed_code(tid(id)).unwrap();
+        assert_eq!(code, Some(ResultCode::CreditAccountNotFound));
+        assert_eq!(evicting.failed_code(tid(id)).unwrap(), code);
+        *at += 1_000;
+        let again = both(
+            evicting,
+            keeping,
+            Command::CreateTransfers(vec![failing(id)]),
+            *at,
+        );
+        assert_eq!(again[0].code, ResultCode::IdAlreadyFailed);
+    }
+    for id in [1_002, 1_003, 2_101, 1_000 + OPERATIONS - 2] {
+        let rated = keeping.rating(tid(id)).unwrap();
+        assert_eq!(rated, Some(1 + (id % 5) as u8));
+        assert_eq!(evicting.rating(tid(id)).unwrap(), rated);
+        *at += 1_000;
+        let again = both(evicting, keeping, rating(id), *at);
+        assert_eq!(again[0].code, ResultCode::AlreadyRated);
+    }
     let never = tid(999);
     assert_eq!(evicting.operation(never).unwrap(), None);
+    assert_eq!(evicting.failed_code(never).unwrap(), None);
+    assert_eq!(evicting.rating(never).unwrap(), None);
     let limit = TransferId::new(u128::MAX >> 1).unwrap();
     assert_eq!(
         evicting.highest_operation_id_below(limit).unwrap(),
@@ -117,14 +164,32 @@ fn an_evicting_store_answers_old_operations_as_one_that_keeps_them() {
     let mut at = NOW;
     for id in 1_000..1_000 + OPERATIONS {
         at += 1_000;
-        both(&evicting, &keeping, nth(id), at);
+        let results = both(&evicting, &keeping, nth(id), at);
+        if results.iter().all(|r| r.code == ResultCode::Ok) {
+            at += 1_000;
+            both(&evicting, &keeping, rating(id), at);
+        }
     }
-    let held = evicting.read(|ledger| ledger.operations_held());
-    assert!(held <= KEEP + 4_096, "{held} operations in memory");
+    at += 1_000;
+    let failures = (FAILED_FROM..FAILED_FROM + FAILURES).map(failing).collect();
+    both(&evicting, &keeping, Command::CreateTransfers(failures), at);
+    at += 1_000;
+    both(&evicting, &keeping, nth(1_000 + OPERATIONS), at);
+    let held = evicting.read(|ledger| {
+        [
+            ledger.operations_held(),
+            ledger.failed_held(),
+            ledger.ratings_held(),
+        ]
+    });
+    assert!(
+        held.iter().all(|&n| n <= KEEP + 4_096),
+        "{held:?} in memory"
+    );
     assert!(evicting.read(|ledger| ledger.evicted_operation_count()) > 0);
     assert_eq!(
         keeping.read(|ledger| ledger.operations_held()),
-        OPERATIONS as usize
+        OPERATIONS as usize + 1
     );
     retries_answer_alike(&evicting, &keeping, &mut at);
 

@@ -1,4 +1,5 @@
-//! A ledger that evicts its old operations (`Ledger::evict_operations`) keeps the state digest
+//! A ledger that evicts its old operations (`Ledger::evict_operations`), failed ids and ratings
+//! (`evict_failed`, `evict_ratings`) keeps the state digest
 //! of one that holds them all, refuses a retry of an evicted one until its host loads it back,
 //! then answers it exactly as the other ledger does; its snapshot carries the filter of the
 //! evicted ids and decodes to the same state.
@@ -124,4 +125,76 @@ fn a_snapshot_whose_operation_counts_disagree_is_refused() {
     bad[at] += 1;
     let error = decode(&bad).unwrap_err();
     assert_eq!(error.field, "operations", "{error}");
+}
+
+/// Failed ids and ratings go the same way: the digest stays, a command that looks one up is
+/// refused until it is loaded back, then answers as the ledger that kept it.
+#[test]
+fn evicted_failed_ids_and_ratings_answer_once_loaded() {
+    use ledger_core::{Rating, ResultCode, Transfer};
+    let mut keeping = ledger_with_operations();
+    let failing = |id: u128| {
+        Transfer::new(
+            TransferId::new(id).unwrap(),
+            AccountId::new(1).unwrap(),
+            AccountId::new(99).unwrap(),
+            Amount::from_minor(1, 2).unwrap(),
+            1,
+        )
+    };
+    let now = NOW + 10_000_000;
+    let batch: Vec<Transfer> = (500..520).map(failing).collect();
+    keeping.create_transfers(&batch, now).unwrap();
+    let ratings: Vec<Rating> = (100..110)
+        .map(|t| Rating {
+            transfer: TransferId::new(t).unwrap(),
+            rating: 4,
+        })
+        .collect();
+    keeping
+        .execute(&Command::RecordRatings(ratings), now + 1_000)
+        .unwrap();
+    let mut evicting = keeping.clone();
+    assert_eq!(evicting.evict_failed(2).len(), 18);
+    assert_eq!(evicting.evict_ratings(2).len(), 8);
+    assert_eq!((evicting.failed_held(), evicting.ratings_held()), (2, 2));
+    assert_eq!(evicting.state_digest(), keeping.state_digest());
+    assert!(evicting.state_digest_v2().is_none());
+    let bytes = encode(&evicting);
+    assert_eq!(
+        decode(&bytes).unwrap().state_digest(),
+        keeping.state_digest()
+    );
+
+    let retry = Command::CreateTransfers(vec![failing(500)]);
+    let id = TransferId::new(500).unwrap();
+    let at = now + 2_000;
+    assert_eq!(evicting.failed_to_load(&retry, at), vec![id]);
+    assert_eq!(
+        evicting.execute(&retry, at),
+        Err(BatchError::NotLoaded { id })
+    );
+    evicting.load_failed(id, ResultCode::CreditAccountNotFound);
+    assert_eq!(evicting.execute(&retry, at), keeping.execute(&retry, at));
+    assert_eq!(evicting.state_digest(), keeping.state_digest());
+
+    let transfer = TransferId::new(100).unwrap();
+    let again = Command::RecordRatings(vec![Rating {
+        transfer,
+        rating: 2,
+    }]);
+    let at = at + 1_000;
+    assert_eq!(evicting.ratings_to_load(&again, at), vec![transfer]);
+    assert_eq!(
+        evicting.execute(&again, at),
+        Err(BatchError::NotLoaded { id: transfer })
+    );
+    evicting.load_rating(transfer, 4);
+    let answered = evicting.execute(&again, at);
+    assert_eq!(answered, keeping.execute(&again, at));
+    let Ok(ledger_core::Reply::Events(results)) = answered else {
+        panic!("events")
+    };
+    assert_eq!(results[0].code, ResultCode::AlreadyRated);
+    assert_eq!(evicting.state_digest(), keeping.state_digest());
 }
