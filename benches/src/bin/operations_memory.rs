@@ -1,13 +1,13 @@
-//! The engine's memory as it runs domain operations (one service each), with and without
-//! eviction: what a host that records every service as an operation keeps in memory per
-//! operation once the ledger is old.
+//! The engine's memory as it runs domain operations (one service each, which its recipient
+//! then rates), with and without eviction: what a host that records every service as an
+//! operation keeps in memory per service once the ledger is old.
 //!
 //! `cargo run --release -p benches --bin operations_memory -- N MODE [KEEP]` runs N services
 //! (the default policy, code 101, a fund paying 1,000 members) on a fresh `Ledger` in this
 //! process and prints one JSON line. MODE is `all` (nothing evicted), `transfers` (every 4,096
 //! operations the transfers are evicted down to the newest KEEP, default 10,000: what a store
-//! with `resident_transfers` did before operations were evicted too) or `both` (the transfers
-//! and the operations, as the store does now). The line holds the resident memory after a tenth
+//! with `resident_transfers` did before operations were evicted too) or `both` (the transfers,
+//! the operations and the ratings, as the store does now). The line holds the resident memory after a tenth
 //! of the operations and at the end, and `bytes_per_operation`: the growth between the two over
 //! the operations in between. Run each mode in its own process: freed memory is not returned to
 //! the system.
@@ -17,7 +17,8 @@ use std::time::Instant;
 use ledger_core::operation::{Operation, OperationKind};
 use ledger_core::timebank::ServiceRecord;
 use ledger_core::{
-    AccountId, AccountKind, Amount, Command, Ledger, NewAccount, Policy, ResultCode, TransferId,
+    AccountId, AccountKind, Amount, Command, Ledger, NewAccount, Policy, Rating, ResultCode,
+    TransferId,
 };
 
 const MEMBERS: u128 = 1_000;
@@ -81,12 +82,23 @@ fn main() {
                 "{results:?}"
             );
         }
+        let rating = Command::RecordRatings(vec![Rating {
+            transfer: TransferId::new(id).expect("not zero"),
+            rating: 1 + (i % 5) as u8,
+        }]);
+        // The rated transfer is the service's own, in memory; a rating the filter of evicted
+        // ones may name was never recorded.
+        for transfer in ledger.ratings_to_load(&rating, now) {
+            ledger.load_rating_absent(transfer);
+        }
+        ledger.execute(&rating, now).expect("a valid rating");
         if (i + 1) % EVERY == 0 {
             if evict_transfers {
                 drop(ledger.evict_transfers(keep));
             }
             if evict_operations {
                 drop(ledger.evict_operations(keep));
+                drop(ledger.evict_ratings(keep));
             }
         }
         if i + 1 == n / 10 {
@@ -98,9 +110,10 @@ fn main() {
     let between = (n - n / 10).max(1) as f64;
     println!(
         "{{\"operations\":{n},\"mode\":\"{mode}\",\"keep\":{keep},\"seconds\":{seconds:.3},\
-         \"operations_held\":{},\"transfers_held\":{},\"rss_after_tenth_bytes\":{tenth_rss},\
+         \"operations_held\":{},\"ratings_held\":{},\"transfers_held\":{},\"rss_after_tenth_bytes\":{tenth_rss},\
          \"rss_end_bytes\":{end_rss},\"bytes_per_operation\":{:.1}}}",
         ledger.operations_held(),
+        ledger.ratings_held(),
         ledger.resident_transfer_count(),
         (end_rss as f64 - tenth_rss as f64) / between,
     );
