@@ -1530,6 +1530,7 @@ mod tests {
     //! the engine's memory (`StoreOptions::resident_transfers`) as on one that keeps it.
 
     use super::*;
+    use crate::operation_outcome::timebank_store_operation;
     use crate::transfer::{
         timebank_store_submit_transfers, timebank_transfer, TIMEBANK_FLAG_POST_PENDING,
     };
@@ -1667,6 +1668,82 @@ mod tests {
         assert_eq!(answers(evicting), expected);
         crate::store::timebank_store_free(keeping);
         crate::store::timebank_store_free(evicting);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A service the fund pays member 2 for, through the C ABI, at `now`.
+    fn service_call(
+        handle: *mut timebank_store,
+        id: u128,
+        hours: &std::ffi::CStr,
+        now: u64,
+        outcome: &mut timebank_operation_outcome,
+    ) -> Status {
+        let (id, payer, provider) = (tid(id).into(), account(1).into(), account(2).into());
+        // SAFETY: a live handle, ids and a NUL-terminated amount, NULL for the optional ones.
+        unsafe {
+            timebank_store_operate_service(
+                handle,
+                &id,
+                101,
+                &payer,
+                &provider,
+                hours.as_ptr(),
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                now,
+                outcome,
+                null_error(),
+            )
+        }
+    }
+
+    #[test]
+    fn an_evicted_operation_is_found_and_retried_as_when_kept() {
+        let dir =
+            std::env::temp_dir().join(format!("timebank-ffi-evicted-op-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let options = StoreOptions::default().any_time();
+        let store = Store::create(&dir, &Policy::default_policy(), NOW, options.clone()).unwrap();
+        let accounts = vec![
+            NewAccount::new(account(1), 1, AccountKind::Issuer),
+            NewAccount::new(account(2), 1, AccountKind::Member),
+        ];
+        store.create_accounts(accounts, NOW).unwrap();
+        let handle = crate::handle::register(store).unwrap();
+        let mut first = timebank_operation_outcome::default();
+        assert_eq!(
+            service_call(handle, 7, c"1.50", NOW + 1, &mut first),
+            Status::Ok
+        );
+        assert_eq!((first.code, first.transfers, first.retried), (0, 1, 0));
+        crate::store::timebank_store_free(handle);
+
+        // Opened again by a full replay (a ledger this short has no snapshot), which lets every
+        // operation go to the index.
+        let snapshots = dir.join(ledger_store::snapshot::SNAPSHOT_DIR_NAME);
+        assert!(!snapshots.exists() || std::fs::read_dir(&snapshots).unwrap().next().is_none());
+        let store = Store::open(&dir, options.resident_transfers(100)).unwrap();
+        assert!(store.read(|l| l.operation(tid(7)).is_none()), "evicted");
+        let handle = crate::handle::register(store).unwrap();
+        let mut found = timebank_operation_outcome::default();
+        let id = tid(7).into();
+        // SAFETY: a live handle, an id and an outcome slot.
+        let status = unsafe { timebank_store_operation(handle, &id, &mut found, null_error()) };
+        assert_eq!(status, Status::Ok);
+        assert_eq!(found, first);
+        let mut again = timebank_operation_outcome::default();
+        assert_eq!(
+            service_call(handle, 7, c"1.50", NOW + 2, &mut again),
+            Status::Ok
+        );
+        assert_eq!(again.retried, 1);
+        assert_eq!((again.timestamp, again.transfers), (first.timestamp, 1));
+        let mut other = timebank_operation_outcome::default();
+        let status = service_call(handle, 7, c"2.00", NOW + 3, &mut other);
+        assert_eq!(status, Status::Refused);
+        crate::store::timebank_store_free(handle);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
