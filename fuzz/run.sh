@@ -25,7 +25,7 @@ cd "$(dirname "$0")"
 
 seconds="${1:-45}"
 shift || true
-all_targets=(engine_model engine_policy amount_parse policy_parse journal_decode store_faults c_abi exchange_decode)
+all_targets=(engine_model engine_policy amount_parse policy_parse journal_decode store_faults c_abi exchange_decode snapshot_decode)
 targets=()
 if [ "$#" -gt 0 ]; then
     targets=("$@")

@@ -14,4 +14,5 @@ pub mod journal_check;
 pub mod policy_check;
 pub mod policy_engine_check;
 pub mod scenario;
+pub mod snapshot_check;
 pub mod store_check;

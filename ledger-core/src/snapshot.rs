@@ -220,6 +220,11 @@ fn decode_operation(r: &mut Reader<'_>) -> Result<(TransferId, OperationRecord),
     let text = r.long_text("operation.kind")?;
     let kind: OperationKind =
         serde_json::from_str(&text).map_err(|_| bad("operation.kind", "not an operation"))?;
+    // One state, one encoding: the JSON must be what the encoder writes (JSON parsing alone
+    // would let other spellings, unknown fields or missing optional ones through).
+    if serde_json::to_string(&kind).ok().as_deref() != Some(text.as_str()) {
+        return Err(bad("operation.kind", "not the JSON the encoder writes"));
+    }
     let result_count = r.count("operation.results", 10)?;
     let mut results = Vec::with_capacity(result_count);
     for _ in 0..result_count {
@@ -789,6 +794,10 @@ fn decode_transfer(r: &mut Reader<'_>) -> Result<TransferRecord, StateError> {
         5 => TransferState::PendingExpired,
         _ => return Err(bad("transfer.state", "unknown")),
     };
+    // A hold (the pending flag) is pending or resolved; anything else applied posted.
+    if flags.contains(TransferFlags::PENDING) == (state == TransferState::Posted) {
+        return Err(bad("transfer.state", "not one the pending flag allows"));
+    }
     let reversed_by = has(HAS_REVERSED_BY)
         .then(|| r.transfer_id("transfer.reversed_by"))
         .transpose()?;

@@ -2,7 +2,8 @@
 //! and says what went wrong and what fixed it.
 
 use ledger_core::{
-    AccountId, AccountKind, BatchError, Eligibility, Ledger, NewAccount, ResultCode, Unit,
+    AccountId, AccountKind, Amount, BatchError, Eligibility, Ledger, NewAccount, ResultCode,
+    Transfer, TransferId, Unit,
 };
 
 fn account(id: u128) -> AccountId {
@@ -191,4 +192,51 @@ fn a_void_or_a_reversal_cannot_be_rated() {
             ResultCode::Ok
         ]
     );
+}
+
+/// Found by `snapshot_decode`: a state whose transfer without the pending flag was marked
+/// pending decoded (and tripped a debug assertion when its digest was computed); the state of a
+/// transfer must be the one its pending flag allows.
+#[test]
+fn snapshot_transfer_in_a_state_its_pending_flag_forbids_is_refused() {
+    use ledger_core::snapshot::{decode, digest, encode};
+    let mut ledger = Ledger::new(vec![Unit::new(1, "hours", 2)]).unwrap();
+    let (fund, member) = (AccountId::new(1).unwrap(), AccountId::new(2).unwrap());
+    ledger
+        .create_accounts(
+            &[
+                NewAccount::new(fund, 1, AccountKind::Issuer),
+                NewAccount::new(member, 1, AccountKind::Member),
+            ],
+            1_000,
+        )
+        .unwrap();
+    let now = 0x0102_0304_0506_0708;
+    let pay = Transfer::new(
+        TransferId::new(9).unwrap(),
+        fund,
+        member,
+        Amount::from_minor(150, 2).unwrap(),
+        1,
+    );
+    ledger.create_transfers(&[pay], now).unwrap();
+    let stamp = ledger
+        .transfer(TransferId::new(9).unwrap())
+        .unwrap()
+        .timestamp;
+    let good = encode(&ledger);
+    assert!(decode(&good).is_ok());
+    // The transfer's timestamp, then its state: posted (1); the last such bytes (the clock at
+    // the start holds the same timestamp).
+    let mut at_state = stamp.to_le_bytes().to_vec();
+    at_state.push(1);
+    let at = good
+        .windows(9)
+        .rposition(|w| w == at_state.as_slice())
+        .expect("the transfer's timestamp and state")
+        + 8;
+    let mut bad = good.clone();
+    bad[at] = 2;
+    assert_eq!(decode(&bad).unwrap_err().field, "transfer.state");
+    assert_eq!(digest(&bad).unwrap_err().field, "transfer.state");
 }
