@@ -70,6 +70,18 @@ impl<V: Clone> Evictable<V> {
         }
     }
 
+    /// The ids among `ids` that are not in memory and that the filter may hold, in order and
+    /// each once: what must be loaded (or declared absent) before a command may look them up.
+    pub fn unloaded(&self, ids: impl IntoIterator<Item = TransferId>) -> Vec<TransferId> {
+        let mut wanted = Vec::new();
+        for id in ids {
+            if self.presence(&id) == Presence::Unloaded && !wanted.contains(&id) {
+                wanted.push(id);
+            }
+        }
+        wanted
+    }
+
     /// The entries in memory (loaded ones aside), in the order added.
     pub fn in_order(&self) -> impl Iterator<Item = (TransferId, &V)> {
         self.order.iter().map(|id| (*id, &self.by_id[id]))

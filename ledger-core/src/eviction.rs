@@ -115,50 +115,33 @@ impl Ledger {
     /// named; empty for a ledger that never evicted a failed id. Asked once the transfers the
     /// command names are loaded (an operation's plan reads them).
     pub fn failed_to_load(&self, command: &Command, now: u64) -> Vec<TransferId> {
-        let mut wanted = Vec::new();
         if !self.failed.has_evicted() {
-            return wanted;
+            return Vec::new();
         }
-        let mut want = |id: TransferId| {
-            if self.failed.presence(&id) == Presence::Unloaded && !wanted.contains(&id) {
-                wanted.push(id);
-            }
-        };
         match command {
-            Command::CreateTransfers(batch) => batch.iter().for_each(|t| want(t.id)),
-            Command::Operate(_) => {
-                if let Some(plan) = self.new_plan(command, now) {
-                    plan.transfers.iter().for_each(|t| want(t.id));
-                }
-            }
-            _ => {}
+            Command::CreateTransfers(batch) => self.failed.unloaded(batch.iter().map(|t| t.id)),
+            Command::Operate(_) => self.new_plan(command, now).map_or_else(Vec::new, |plan| {
+                self.failed.unloaded(plan.transfers.iter().map(|t| t.id))
+            }),
+            _ => Vec::new(),
         }
-        wanted
     }
 
     /// The transfers `command` rates (a rating's, a completion's) whose rating is not in memory
     /// and may have been evicted, in the order named; empty for a ledger that never evicted a
     /// rating. Asked once the transfers the command names are loaded.
     pub fn ratings_to_load(&self, command: &Command, now: u64) -> Vec<TransferId> {
-        let mut wanted = Vec::new();
-        if !self.rules.ratings.has_evicted() {
-            return wanted;
+        let ratings = &self.rules.ratings;
+        if !ratings.has_evicted() {
+            return Vec::new();
         }
-        let mut want = |id: TransferId| {
-            if self.rules.ratings.presence(&id) == Presence::Unloaded && !wanted.contains(&id) {
-                wanted.push(id);
-            }
-        };
         match command {
-            Command::RecordRatings(ratings) => ratings.iter().for_each(|r| want(r.transfer)),
-            Command::Operate(_) => {
-                if let Some(plan) = self.new_plan(command, now) {
-                    plan.ratings.iter().for_each(|r| want(r.transfer));
-                }
-            }
-            _ => {}
+            Command::RecordRatings(batch) => ratings.unloaded(batch.iter().map(|r| r.transfer)),
+            Command::Operate(_) => self.new_plan(command, now).map_or_else(Vec::new, |plan| {
+                ratings.unloaded(plan.ratings.iter().map(|r| r.transfer))
+            }),
+            _ => Vec::new(),
         }
-        wanted
     }
 
     /// The plan of an operation not run before, as it would apply at `now`.
