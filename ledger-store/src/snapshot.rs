@@ -449,6 +449,8 @@ impl RecordHashes for ImageAtRecords<'_> {
 /// Merkle frontier. Every file
 /// passed over is noted in `report`, and so is every unfinished one. With `keep_all` (a store
 /// that keeps every transfer in memory) a state that let transfers go is passed over too.
+/// Files `report` already notes, and those whose record is before the image (a tail), are
+/// left alone.
 pub fn load(
     io: &dyn JournalIo,
     dir: &Path,
@@ -467,7 +469,11 @@ pub fn load(
             return None;
         }
     };
+    let noted = |report: &SnapshotReport, name: &str| report.skipped.iter().any(|s| s.file == name);
     for name in others.into_iter().filter(|n| n.ends_with(".creating")) {
+        if noted(report, &name) {
+            continue;
+        }
         report.skipped.push(SnapshotSkipped {
             file: name,
             why: "half-written (its writing did not finish): ignored".into(),
@@ -482,6 +488,11 @@ pub fn load(
     for (sequence, name) in snapshots {
         if found.is_some() {
             break;
+        }
+        // Passed over by the read of a shorter tail (and noted then), or before this tail (a
+        // longer one may take it): neither is tried here.
+        if noted(report, &name) || sequence < journal.first {
+            continue;
         }
         let why = if sequence > at_most {
             format!(

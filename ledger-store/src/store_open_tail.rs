@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::index::Index;
+use crate::index::{Index, IndexMark};
 use crate::journal::scan_frames;
 use crate::merkle::MerkleTree;
 use crate::record::parse_frame;
@@ -19,9 +19,11 @@ use crate::store_open::{open_index, CatchUp, Opened};
 /// Opens from the newest snapshot without reading the journal before it (`docs/FORMAT.md`
 /// §16.2): the index's mark, the snapshot (bound to a record of the tail read) and the
 /// segments from the one holding that record on; the records after the snapshot are checked
-/// and replayed as always, and the Merkle tree grows from the snapshot's frontier. `None`
-/// when any of it is not there or does not check: the caller then reads and replays the
-/// whole journal, which decides (and reports) what to do.
+/// and replayed as always, and the Merkle tree grows from the snapshot's frontier. When the
+/// newest snapshot does not check, the next older one is tried the same way, with the tail
+/// from its own record (a longer one). `None` when any of it is not there or does not check,
+/// or no snapshot does: the caller then reads and replays the whole journal, which decides
+/// (and reports) what to do.
 ///
 /// The index it opens is left in `opened_index` for that whole read (sled is opened once).
 pub(crate) fn open_from_tail(
@@ -39,31 +41,67 @@ pub(crate) fn open_from_tail(
     let (index, None) = opened_index.insert(open_index(&dir.join(INDEX_DIR_NAME))?) else {
         return Ok(None);
     };
-    let live = index.live();
-    let Ok(Some(mark)) = live.mark() else {
+    let Ok(Some(mark)) = index.live().mark() else {
         return Ok(None);
     };
-    let Some(&(newest, _)) = listed.iter().find(|(n, _)| *n <= mark.sequence) else {
-        return Ok(None);
-    };
+    // What every tail read passed over, each file once: a longer tail leaves them aside.
+    let mut snapshots = SnapshotReport::default();
+    for (newest, name) in listed.iter().filter(|(n, _)| *n <= mark.sequence) {
+        let tried = |report: &SnapshotReport| {
+            report.used.is_some() || report.skipped.iter().any(|s| s.file == *name)
+        };
+        if tried(&snapshots) {
+            continue;
+        }
+        match tail_from(dir, options, opened_index, &mark, *newest, &mut snapshots)? {
+            TailOpen::Opened(opened) => return Ok(Some(*opened)),
+            TailOpen::NoSnapshot => continue,
+            TailOpen::Unusable => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// What a read of the tail from one snapshot's record gave.
+enum TailOpen {
+    /// What the store starts with.
+    Opened(Box<Opened>),
+    /// No snapshot of that tail checked (each is in the report, with why).
+    NoSnapshot,
+    /// Something else did not check: only the whole read says what.
+    Unusable,
+}
+
+/// [`open_from_tail`] with the tail from the segment that holds record `newest` on.
+fn tail_from(
+    dir: &Path,
+    options: &StoreOptions,
+    opened_index: &mut Option<(Index, Option<String>)>,
+    mark: &IndexMark,
+    newest: u64,
+    snapshots: &mut SnapshotReport,
+) -> Result<TailOpen> {
+    let io = &*options.io;
+    // Invariant: the caller opened the index.
+    let live = opened_index.as_ref().expect("the index is open").0.live();
     let Some(image) = read_journal_tail(io, dir, &options.segments_from, newest)
         .ok()
         .flatten()
     else {
-        return Ok(None);
+        return Ok(TailOpen::Unusable);
     };
     let first = image.segments[0].header.first_sequence;
     // The newest segment is written, so it must be in the data directory (the whole read
     // says so when it is not).
     if image.last().path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
-        return Ok(None);
+        return Ok(TailOpen::Unusable);
     }
     let Some(genesis) = read_genesis(dir, options).filter(|_| first > 0) else {
-        return Ok(None);
+        return Ok(TailOpen::Unusable);
     };
     let bytes = &image.bytes;
     let Ok(scan) = scan_frames(bytes) else {
-        return Ok(None);
+        return Ok(TailOpen::Unusable);
     };
     let record = |sequence: u64| {
         let &(offset, len) = scan
@@ -77,22 +115,21 @@ pub(crate) fn open_from_tail(
     };
     let marked = record(mark.sequence)
         .is_some_and(|f| f.sequence() == mark.sequence && f.stored_hash() == mark.hash);
-    if !marked || !matches!(live.probe(&mark), Ok(None)) {
-        return Ok(None);
+    if !marked || !matches!(live.probe(mark), Ok(None)) {
+        return Ok(TailOpen::Unusable);
     }
     let keep = options.resident_transfers;
-    let mut snapshots = SnapshotReport::default();
     let at = ImageAt {
         bytes,
         first,
         base: image.base,
     };
-    let Some(loaded) = snapshot::load(io, dir, at, mark.sequence, keep.is_none(), &mut snapshots)
+    let Some(loaded) = snapshot::load(io, dir, at, mark.sequence, keep.is_none(), snapshots)
     else {
-        return Ok(None);
+        return Ok(TailOpen::NoSnapshot);
     };
     let Some(genesis_frame) = parse_frame(&genesis, 0).ok() else {
-        return Ok(None);
+        return Ok(TailOpen::Unusable);
     };
     let created = genesis_frame.now();
     let mut catch_up = CatchUp::new(live.clone(), mark.sequence, keep, 0);
@@ -112,7 +149,7 @@ pub(crate) fn open_from_tail(
     };
     let key = options.checkpoint_key.as_ref();
     let Ok(replayed) = replay_tail(bytes, tail, key, resume, &mut catch_up) else {
-        return Ok(None);
+        return Ok(TailOpen::Unusable);
     };
     let last = image.last().clone();
     let sealed_torn = replayed
@@ -120,13 +157,13 @@ pub(crate) fn open_from_tail(
         .as_ref()
         .is_some_and(|t| t.offset < last.start);
     if sealed_torn || catch_up.counts_at_from != (mark.accounts, mark.transfers) {
-        return Ok(None);
+        return Ok(TailOpen::Unusable);
     }
     let tree_hash = replayed.profile.tree_hash();
     let Some(mut tree) =
         MerkleTree::from_frontier(tree_hash, loaded.sequence + 1, &loaded.frontier)
     else {
-        return Ok(None);
+        return Ok(TailOpen::Unusable);
     };
     for sequence in loaded.sequence + 1..replayed.records {
         // Invariant: the replay checked every record up to its head, all in the tail.
@@ -134,19 +171,19 @@ pub(crate) fn open_from_tail(
         tree.push(&frame.stored_hash());
     }
     catch_up.finish(&replayed, false)?;
-    // Invariant: the index was opened above.
+    // Invariant: the index was opened by the caller.
     let (index, _) = opened_index.take().expect("the index is open");
     let index_recovery = IndexRecovery::from_mark(mark.sequence, replayed.head.sequence);
-    Ok(Some(Opened {
+    Ok(TailOpen::Opened(Box::new(Opened {
         index,
         replayed,
         tree,
         last,
         index_recovery,
-        snapshots,
+        snapshots: std::mem::take(snapshots),
         snapshot_covers: loaded.covers,
         created,
-    }))
+    })))
 }
 
 /// The journal's genesis record, read alone from the start of segment 1 (the replay checks it).

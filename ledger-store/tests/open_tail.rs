@@ -208,3 +208,47 @@ fn a_missing_or_archived_segment_is_named_as_when_the_whole_journal_is_read() {
         .close()
         .unwrap();
 }
+
+#[test]
+fn a_damaged_newest_snapshot_falls_back_to_an_older_one_from_a_longer_tail() {
+    let dir = Scratch::new("open-tail-older");
+    let store = new_store(dir.path(), segmented());
+    let mut snapshots = Vec::new();
+    for b in 0..40u128 {
+        let batch = services(1_000 + b * 10, 10);
+        store.create_transfers(batch, NOW + 1 + b as u64).unwrap();
+        if b == 20 || b == 30 {
+            snapshots.push(store.write_snapshot().unwrap().sequence);
+        }
+    }
+    store.close().unwrap();
+    let (older, newest) = (snapshots[0], snapshots[1]);
+    let digest = verify_dir(dir.path(), Some(&KEY), &mut |_| {})
+        .unwrap()
+        .state_digest;
+    let name = |sequence: u64| format!("{sequence:020}.tbs");
+    let damage = |sequence: u64| {
+        let path = dir.path().join("snapshots").join(name(sequence));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x10;
+        std::fs::write(&path, bytes).unwrap();
+    };
+    damage(newest);
+    // A record before both snapshots changes: only a read of the whole journal sees it.
+    change_a_record_hash(dir.path(), 2);
+
+    let store = Store::open(dir.path(), segmented()).unwrap();
+    let report = store.open_report().snapshots.clone();
+    assert_eq!(report.used.as_ref().map(|u| u.sequence), Some(older));
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(report.skipped[0].file, name(newest));
+    assert!(report.skipped[0].why.contains("damaged"), "{report:?}");
+    assert_eq!(store.state_digest(), digest);
+    store.close().unwrap();
+
+    // With no snapshot left to check, the open reads the whole journal and finds the change.
+    damage(older);
+    let err = Store::open(dir.path(), segmented()).unwrap_err();
+    assert!(matches!(err, Error::Corrupted(_)), "{err}");
+}
