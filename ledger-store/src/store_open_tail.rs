@@ -124,8 +124,7 @@ fn tail_from(
         first,
         base: image.base,
     };
-    let Some(loaded) = snapshot::load(io, dir, at, mark.sequence, keep.is_none(), snapshots)
-    else {
+    let Some(loaded) = snapshot::load(io, dir, at, mark.sequence, keep.is_none(), snapshots) else {
         return Ok(TailOpen::NoSnapshot);
     };
     let Some(genesis_frame) = parse_frame(&genesis, 0).ok() else {
