@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use ledger_store::checkpoint::hex;
 use ledger_store::profile::CryptoProfile;
-use ledger_store::{IndexRecovery, Store};
+use ledger_store::{IndexRecovery, JournalRead, Store};
 
 use crate::cli::{InitArgs, ProfileArg};
 
@@ -39,6 +39,9 @@ struct StatusView {
     /// What opening started from: "snapshot of record N (file)" (only the records after it
     /// were replayed), or "full replay".
     snapshot_on_open: String,
+    /// How opening read the journal: "tail" (from the snapshot's segment on), "pieces" (whole,
+    /// a few MiB at a time) or "image" (whole, held in memory at once).
+    journal_read_on_open: String,
     /// Snapshot files opening passed over, each "file: why" (damaged, half-written, ...).
     snapshots_skipped: Vec<String>,
     /// The length of a torn tail that opening cut back (left in place when read-only).
@@ -113,6 +116,12 @@ fn show(session: &Session, store: &Store) -> CliResult {
             Some(used) => format!("snapshot of record {} ({})", used.sequence, used.file),
             None => "full replay".into(),
         },
+        journal_read_on_open: match report.journal_read {
+            JournalRead::Tail => "tail",
+            JournalRead::Pieces => "pieces",
+            JournalRead::Image => "image",
+        }
+        .into(),
         snapshots_skipped: report
             .snapshots
             .skipped
@@ -148,7 +157,11 @@ fn show(session: &Session, store: &Store) -> CliResult {
         view.indexed_seq,
         view.index_on_open
     )?;
-    out!("opened from   {}", view.snapshot_on_open)?;
+    out!(
+        "opened from   {} (journal read: {})",
+        view.snapshot_on_open,
+        view.journal_read_on_open
+    )?;
     for skipped in &view.snapshots_skipped {
         out!("snapshot      passed over: {skipped}")?;
     }

@@ -37,6 +37,8 @@ fn a_snapshot_is_used_at_open_and_a_damaged_one_is_named_by_status_and_verify() 
     std::fs::write(&path, &bytes).unwrap();
     let status = bank.status();
     assert_eq!(status["snapshot_on_open"], "full replay");
+    // A journal of one segment with a snapshot file is read whole at once (docs/FORMAT.md §16.2).
+    assert_eq!(status["journal_read_on_open"], "image");
     let skipped = status["snapshots_skipped"][0].as_str().unwrap();
     assert!(
         skipped.starts_with(&file) && skipped.contains("hash does not match"),

@@ -88,6 +88,7 @@ pub mod sim_disk;
 pub mod snapshot;
 pub mod store;
 mod store_open;
+mod store_open_pieces;
 mod store_open_tail;
 mod store_pipeline;
 mod store_proof;
@@ -110,6 +111,6 @@ pub use sim_disk::{CrashMode, SimDisk, SimOp};
 pub use store::{
     journal_root_dir, verify_bytes, verify_dir, verify_dir_from, verify_dir_with_index,
     verify_published, verify_published_dir, Committed, HistoryCursor, HistoryPage, IndexRecovery,
-    OpenReport, Status, Store, StoreOptions, VerifyReport, INDEX_DIR_NAME,
+    JournalRead, OpenReport, Status, Store, StoreOptions, VerifyReport, INDEX_DIR_NAME,
 };
 pub use time_guard::{TimeGuard, TimeRefusal, CLOCK_SKEW_MAX_NS_DEFAULT};

@@ -308,6 +308,11 @@ impl<'k> Stepper<'k> {
         self.state.records
     }
 
+    /// The profile the genesis record named (the standard one before it is applied).
+    pub(crate) fn profile(&self) -> CryptoProfile {
+        self.state.profile
+    }
+
     /// The state so far (none before the genesis record).
     pub(crate) fn ledger(&self) -> Option<&Ledger> {
         self.state.ledger.as_ref()

@@ -17,8 +17,8 @@ use crate::checkpoint::CheckpointKey;
 use crate::error::Result;
 use crate::file::JournalIo;
 use crate::merkle::{FrontierBuilder, TreeHash};
-use crate::record::{parse_frame, Hash};
-use crate::replay::{Observer, Progress, Replayed, Stepper};
+use crate::record::{parse_frame, Frame, Hash};
+use crate::replay::{Observer, Progress, ReplayHost, Replayed, Stepper};
 use crate::replay_spill::{Spill, Spilled, Spilling};
 use crate::segment::{find_segments, SEGMENT_HEADER_BYTES};
 use crate::snapshot::StreamCheck;
@@ -181,6 +181,65 @@ pub(crate) fn replay_in_pieces_of(
             }
         }
     }
+}
+
+/// What [`replay_host_in_pieces`] made: the replay, its genesis record's time and the Merkle
+/// frontier of its records.
+pub(crate) struct HostReplay {
+    pub replayed: Replayed,
+    pub created: u64,
+    pub frontier: Vec<Hash>,
+}
+
+/// Replays the journal of `dir` (with segments moved to `archives`) read in pieces through
+/// `host`, the records up to `limit` bytes of the image; `inspect` sees each record first and
+/// gives way by returning `false`. `None`: it gave way, for the reasons of the module
+/// documentation, or the engine refused a record (the host may know why).
+pub(crate) fn replay_host_in_pieces(
+    io: &dyn JournalIo,
+    (dir, archives): (&Path, &[PathBuf]),
+    key: Option<&CheckpointKey>,
+    limit: u64,
+    host: &mut dyn ReplayHost,
+    inspect: &mut dyn FnMut(&Frame<'_>) -> bool,
+) -> Option<HostReplay> {
+    let mut stepper = Stepper::new(key);
+    let mut frontier: Option<FrontierBuilder> = None;
+    let mut created = None;
+    let read = read_in_pieces(
+        io,
+        dir,
+        archives,
+        key,
+        (PIECE_BYTES, limit),
+        |work, free| {
+            for piece in work {
+                for &(start, len) in &piece.frames {
+                    let offset = piece.image_offset + start as u64;
+                    let frame = parse_frame(&piece.buffer[start..start + len], offset).ok()?;
+                    if !inspect(&frame) {
+                        return None;
+                    }
+                    stepper.step(&frame, host).ok()?;
+                    // The genesis record, applied first, names the tree's hash.
+                    created.get_or_insert(frame.now());
+                    frontier
+                        .get_or_insert_with(|| FrontierBuilder::new(stepper.profile().tree_hash()))
+                        .push(&frame.stored_hash());
+                }
+                let _ = free.send(piece.buffer);
+            }
+            Some(())
+        },
+    );
+    let ((), head) = read?;
+    let replayed = stepper.finish(&mut |_| {}).ok()?;
+    let (created, frontier) = (created?, frontier?.frontier());
+    (replayed.head == head).then_some(HostReplay {
+        replayed,
+        created,
+        frontier,
+    })
 }
 
 #[cfg(test)]

@@ -175,6 +175,19 @@ impl StoreOptions {
     }
 }
 
+/// How an open read the journal (`docs/FORMAT.md` §16.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalRead {
+    /// Only its tail: the segments from the one holding the snapshot's record on.
+    Tail,
+    /// Whole, in pieces of a few MiB, never held at once (no snapshot was used).
+    Pieces,
+    /// Whole, as one image in memory: a read-only open, or one that found something a clean
+    /// journal does not have (a torn tail, damage, an index that does not match its mark),
+    /// which this read names, cuts or rebuilds.
+    Image,
+}
+
 /// What the index needed when the store opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IndexRecovery {
@@ -222,6 +235,8 @@ pub struct OpenReport {
     pub checkpoints_verified: u64,
     /// The snapshot the state was rebuilt from, and the snapshot files passed over with why.
     pub snapshots: SnapshotReport,
+    /// How the journal was read.
+    pub journal_read: JournalRead,
 }
 
 /// A command that is durable, with what the engine answered.

@@ -24,8 +24,9 @@ use crate::segment::{
     JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES,
 };
 use crate::snapshot::{self, ImageAt, Loaded, SnapshotReport};
-use crate::store::{IndexRecovery, OpenReport, Store, StoreOptions, INDEX_DIR_NAME};
-use crate::store_open_tail::open_from_tail;
+use crate::store::{IndexRecovery, JournalRead, OpenReport, Store, StoreOptions, INDEX_DIR_NAME};
+use crate::store_open_pieces::open_in_pieces;
+use crate::store_open_tail::{open_from_tail, FromTail};
 use crate::store_proof::journal_tree;
 
 /// Most copies of torn tails cut at the same offset that the data directory keeps.
@@ -180,7 +181,12 @@ impl Store {
         }
         let mut index = None;
         if !options.read_only {
-            if let Some(opened) = open_from_tail(dir, &options, &mut index)? {
+            let snapshots = match open_from_tail(dir, &options, &mut index)? {
+                FromTail::Opened(opened) => return start_store(dir, options, lock, *opened),
+                FromTail::NoSnapshot(report) => Some(report),
+                FromTail::NotUsed => None,
+            };
+            if let Some(opened) = open_in_pieces(dir, &options, &mut index, snapshots)? {
                 return start_store(dir, options, lock, opened);
             }
         }
@@ -346,6 +352,7 @@ impl Store {
             snapshots,
             snapshot_covers,
             created,
+            journal_read: JournalRead::Image,
         };
         start_store(dir, options, lock, opened)
     }
@@ -363,6 +370,8 @@ pub(crate) struct Opened {
     pub(crate) snapshot_covers: u64,
     /// The genesis record's time.
     pub(crate) created: u64,
+    /// How the journal was read.
+    pub(crate) journal_read: JournalRead,
 }
 
 /// Cuts a torn tail back (keeping its bytes), opens the newest segment for appending, and
@@ -382,6 +391,7 @@ fn start_store(
         snapshots,
         snapshot_covers,
         created,
+        journal_read,
     } = opened;
     let file: Box<dyn JournalFile> = match options.read_only {
         true => Box::new(ReadOnlyJournal),
@@ -410,6 +420,7 @@ fn start_store(
         records: replayed.records,
         checkpoints_verified: replayed.checkpoints,
         snapshots,
+        journal_read,
     };
     let writer = JournalWriter::new(replayed.head);
     Ok(Store::start(
@@ -614,6 +625,12 @@ impl CatchUp {
         (replayed, again)
     }
 
+    /// The record that needed every transfer in memory after the replay let some go, if one
+    /// did (a replay then starts again, evicting only after it).
+    pub(crate) fn needs_history_at(&self) -> Option<u64> {
+        self.eviction.needs_history_at
+    }
+
     fn observe(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &Ledger) {
         if sequence <= self.from {
             self.counts_at_from = (
@@ -709,7 +726,7 @@ pub(crate) fn rebuild_generation(
 }
 
 /// The index disagrees with a journal that verifies (never a fault of the journal).
-fn index_damage(replayed: &Replayed, why: String) -> Error {
+pub(crate) fn index_damage(replayed: &Replayed, why: String) -> Error {
     Corruption {
         segment: None,
         sequence: replayed.head.sequence,

@@ -13,53 +13,66 @@ use crate::record::parse_frame;
 use crate::replay::{replay_tail, Resume, Tail};
 use crate::segment::{find_segments, read_journal_tail, JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES};
 use crate::snapshot::{self, ImageAt, SnapshotReport};
-use crate::store::{IndexRecovery, StoreOptions, INDEX_DIR_NAME};
+use crate::store::{IndexRecovery, JournalRead, StoreOptions, INDEX_DIR_NAME};
 use crate::store_open::{open_index, CatchUp, Opened};
+
+/// What the open from the journal's tail did.
+pub(crate) enum FromTail {
+    /// What the store starts with.
+    Opened(Box<Opened>),
+    /// Every snapshot file was tried and passed over (each in the report, once): the journal
+    /// is replayed from its start.
+    NoSnapshot(SnapshotReport),
+    /// The tail was not used (one segment, no snapshot file, an index without a usable mark,
+    /// or something else that did not check): the caller decides from the whole journal.
+    NotUsed,
+}
 
 /// Opens from the newest snapshot without reading the journal before it (`docs/FORMAT.md`
 /// §16.2): the index's mark, the snapshot (bound to a record of the tail read) and the
 /// segments from the one holding that record on; the records after the snapshot are checked
 /// and replayed as always, and the Merkle tree grows from the snapshot's frontier. When the
 /// newest snapshot does not check, the next older one is tried the same way, with the tail
-/// from its own record (a longer one). `None` when any of it is not there or does not check,
-/// or no snapshot does: the caller then reads and replays the whole journal, which decides
-/// (and reports) what to do.
+/// from its own record (a longer one).
 ///
-/// The index it opens is left in `opened_index` for that whole read (sled is opened once).
+/// The index it opens is left in `opened_index` unless it opened (sled is opened once).
 pub(crate) fn open_from_tail(
     dir: &Path,
     options: &StoreOptions,
     opened_index: &mut Option<(Index, Option<String>)>,
-) -> Result<Option<Opened>> {
+) -> Result<FromTail> {
     let io = &*options.io;
     // Without a second segment or a snapshot there is no tail to read alone.
     let segments = find_segments(io, dir, &options.segments_from)?.unwrap_or_default();
     let (listed, _) = snapshot::list(io, dir)?;
     if segments.len() < 2 || listed.is_empty() {
-        return Ok(None);
+        return Ok(FromTail::NotUsed);
     }
     let (index, None) = opened_index.insert(open_index(&dir.join(INDEX_DIR_NAME))?) else {
-        return Ok(None);
+        return Ok(FromTail::NotUsed);
     };
     let Ok(Some(mark)) = index.live().mark() else {
-        return Ok(None);
+        return Ok(FromTail::NotUsed);
     };
     // What every tail read passed over, each file once: a longer tail leaves them aside.
     let mut snapshots = SnapshotReport::default();
+    let tried = |report: &SnapshotReport, name: &str| {
+        report.used.is_some() || report.skipped.iter().any(|s| s.file == name)
+    };
     for (newest, name) in listed.iter().filter(|(n, _)| *n <= mark.sequence) {
-        let tried = |report: &SnapshotReport| {
-            report.used.is_some() || report.skipped.iter().any(|s| s.file == *name)
-        };
-        if tried(&snapshots) {
+        if tried(&snapshots, name) {
             continue;
         }
         match tail_from(dir, options, opened_index, &mark, *newest, &mut snapshots)? {
-            TailOpen::Opened(opened) => return Ok(Some(*opened)),
+            TailOpen::Opened(opened) => return Ok(FromTail::Opened(opened)),
             TailOpen::NoSnapshot => continue,
-            TailOpen::Unusable => return Ok(None),
+            TailOpen::Unusable => return Ok(FromTail::NotUsed),
         }
     }
-    Ok(None)
+    match listed.iter().all(|(_, name)| tried(&snapshots, name)) {
+        true => Ok(FromTail::NoSnapshot(snapshots)),
+        false => Ok(FromTail::NotUsed),
+    }
 }
 
 /// What a read of the tail from one snapshot's record gave.
@@ -182,6 +195,7 @@ fn tail_from(
         snapshots: std::mem::take(snapshots),
         snapshot_covers: loaded.covers,
         created,
+        journal_read: JournalRead::Tail,
     })))
 }
 

@@ -17,7 +17,7 @@ use crate::proof::{
 };
 use crate::record::{Hash, HASH_BYTES, OFFSET_LENGTH};
 use crate::signed_checkpoint::{CheckpointClaim, SignedCheckpoint, SigningKey};
-use crate::store::{lock, Store, HISTORY_PAGE_MAX};
+use crate::store::{lock, JournalRead, Store, HISTORY_PAGE_MAX};
 
 /// The store's Merkle tree keeps the nodes below blocks of `2^TREE_BLOCK_LEVELS` (1,024)
 /// records only for the newest block: about 0.06 bytes per record instead of 64.
@@ -104,7 +104,8 @@ impl Store {
     }
 
     /// Makes the Merkle tree whole after an open from a snapshot, which started it from the
-    /// snapshot's frontier without reading the records before it: walks their frames in the
+    /// snapshot's frontier without reading the records before it, or after an open that read
+    /// the journal in pieces and kept only its frontier: walks their frames in the
     /// segment files (`journal_walk`: their stored hashes, not the journal read whole), builds
     /// the tree of those records and grafts it on, once, when a root or proof first needs it.
     ///
@@ -124,11 +125,18 @@ impl Store {
         let grafted = tree.graft(&prefix);
         drop(tree);
         grafted.map_err(|_| {
-            let why = format!(
-                "the Merkle tree of records 0 to {} differs from the frontier the snapshot the \
-                 store opened from holds: the journal before it, or the snapshot, was changed",
-                pruned - 1
-            );
+            let last = pruned - 1;
+            let why = match self.open_report().journal_read {
+                JournalRead::Tail => format!(
+                    "the Merkle tree of records 0 to {last} differs from the frontier the \
+                     snapshot the store opened from holds: the journal before it, or the \
+                     snapshot, was changed"
+                ),
+                _ => format!(
+                    "the Merkle tree of records 0 to {last} differs from the frontier the store \
+                     computed when it opened: the journal was changed since"
+                ),
+            };
             Corruption {
                 segment: None,
                 sequence: pruned - 1,

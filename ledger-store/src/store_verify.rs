@@ -17,6 +17,7 @@ use crate::segment::{read_journal, JournalImage};
 use crate::snapshot::ReplayCheck;
 use crate::store::{lock, Store, VerifyReport};
 use crate::store_open::rebuild_generation;
+use crate::store_open_pieces::rebuild_in_pieces;
 use crate::store_pipeline::IndexPause;
 use crate::store_proof::{journal_tree, TREE_BLOCK_LEVELS};
 
@@ -185,16 +186,17 @@ impl Store {
         self.check_not_poisoned()?;
         self.wait_indexed()?;
         let head = *lock(&self.shared.durable);
-        let image = self.journal_image(&head)?;
-        let key = self.shared.options.checkpoint_key;
-        let replayed = rebuild_generation(
-            &self.shared.index,
-            &image.bytes,
-            key.as_ref(),
-            "rebuild_index",
-            &self.shared.options,
-        )
-        .map_err(|e| image.locate(e))?;
+        let (index, dir, options) = (&self.shared.index, &self.shared.dir, &self.shared.options);
+        // The journal read in pieces; at anything it does not expect, read whole, which names it.
+        let replayed = match rebuild_in_pieces(index, dir, options, head.len, "rebuild_index")? {
+            Some(rebuilt) => rebuilt.replayed,
+            None => {
+                let image = self.journal_image(&head)?;
+                let key = options.checkpoint_key.as_ref();
+                rebuild_generation(index, &image.bytes, key, "rebuild_index", options)
+                    .map_err(|e| image.locate(e))?
+            }
+        };
         if replayed.ledger.state_digest() != self.ledger().state_digest() {
             let why = "the replayed state differs from the live state".to_owned();
             return Err(Corruption {
