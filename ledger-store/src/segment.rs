@@ -409,6 +409,41 @@ pub fn read_journal_tail(
     read_segments(io, found, from, base).map(Some)
 }
 
+/// The newest segment, from its header and the files' sizes alone (its records are not read):
+/// what a store appends to after a replay that read the journal in pieces, which checked every
+/// segment's header, join and records. `None` when the segments are not numbered from 1 or a
+/// header does not read or decode.
+pub(crate) fn newest_segment(
+    io: &dyn JournalIo,
+    dir: &Path,
+    archives: &[PathBuf],
+) -> Option<Segment> {
+    let found = find_segments(io, dir, archives).ok()??;
+    let numbered = (1..).zip(&found).all(|(n, (index, _))| *index == n);
+    let ((_, path), earlier) = found.split_last().filter(|_| numbered)?;
+    let mut start = 0u64;
+    for (_, path) in earlier {
+        start = start.checked_add(
+            io.size(path)
+                .ok()?
+                .checked_sub(SEGMENT_HEADER_BYTES as u64)?,
+        )?;
+    }
+    let mut header = vec![0u8; SEGMENT_HEADER_BYTES];
+    io.read_at(path, 0, &mut header).ok()?.then_some(())?;
+    let header = SegmentHeader::decode(&header).ok()?;
+    let len = io
+        .size(path)
+        .ok()?
+        .checked_sub(SEGMENT_HEADER_BYTES as u64)?;
+    Some(Segment {
+        header,
+        path: path.clone(),
+        start,
+        len,
+    })
+}
+
 /// Reads and checks segments `found[from..]`, whose records start at `base` in the whole
 /// journal's image.
 fn read_segments(

@@ -16,7 +16,7 @@ use crate::index::{Index, IndexMark, IndexTree};
 use crate::merkle::MerkleTree;
 use crate::record::Frame;
 use crate::replay_stream::{replay_host_in_pieces, HostReplay};
-use crate::segment::{read_journal_tail, JOURNAL_DIR_NAME};
+use crate::segment::{newest_segment, JOURNAL_DIR_NAME};
 use crate::snapshot::{self, SnapshotReport};
 use crate::store::{IndexRecovery, JournalRead, StoreOptions, INDEX_DIR_NAME};
 use crate::store_open::{index_damage, open_index, CatchUp, Opened};
@@ -34,15 +34,11 @@ pub(crate) fn open_in_pieces(
     snapshots: Option<SnapshotReport>,
 ) -> Result<Option<Opened>> {
     let io = &*options.io;
-    // The newest segment alone: the one the store appends to, which must be in `dir`.
-    let Some(newest) = read_journal_tail(io, dir, &options.segments_from, u64::MAX)
-        .ok()
-        .flatten()
-    else {
+    // The newest segment, the one the store appends to, which must be in `dir` (the replay
+    // checks its header, its join and its records).
+    let Some(last) = newest_segment(io, dir, &options.segments_from) else {
         return Ok(None);
     };
-    let last = newest.last().clone();
-    drop(newest);
     if last.path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
         return Ok(None);
     }
@@ -92,6 +88,10 @@ pub(crate) fn open_in_pieces(
         created,
         frontier,
     } = opened;
+    // The records end where the newest segment does (the store appends there).
+    if replayed.head.len != last.start + last.len {
+        return Ok(None);
+    }
     let tree_hash = replayed.profile.tree_hash();
     let Some(tree) = MerkleTree::from_frontier(tree_hash, replayed.records, &frontier) else {
         return Ok(None);
