@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::account::{Account, AccountKind, Balances};
 use crate::amount::Amount;
-use crate::attribution::Attribution;
+use crate::attribution::{Attribution, Attributions};
 use crate::digest::{StateDigest, Version};
 use crate::entry_chain::EntryChain;
 use crate::evictable::Evictable;
@@ -655,6 +655,7 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
         Operations::restore(in_memory, evicted, chain).map_err(|e| bad("operations", e))?;
 
     let attribution_count = r.count("attributions", 17)?;
+    let mut attributions = Vec::with_capacity(attribution_count);
     for _ in 0..attribution_count {
         let first = r.u64("attribution.first")?;
         let operator = r.u64("attribution.operator")?;
@@ -663,11 +664,10 @@ fn decode_with(bytes: &[u8], sink: &mut dyn TransferSink) -> Result<Ledger, Stat
             1 => Some(r.u32("attribution.reason")?),
             _ => return Err(bad("attribution.reason", "presence byte not 0 or 1")),
         };
-        let who = Attribution { operator, reason };
-        if ledger.attributions.from.insert(first, who).is_some() {
-            return Err(bad("attributions", "a time twice"));
-        }
+        attributions.push((first, Attribution { operator, reason }));
     }
+    ledger.attributions =
+        Attributions::restore(attributions).map_err(|e| bad("attributions", e))?;
     if r.at != bytes.len() {
         return Err(bad("end", "bytes after the state"));
     }

@@ -2,12 +2,14 @@
 //! then rates), with and without eviction: what a host that records every service as an
 //! operation keeps in memory per service once the ledger is old.
 //!
-//! `cargo run --release -p benches --bin operations_memory -- N MODE [KEEP]` runs N services
+//! `cargo run --release -p benches --bin operations_memory -- N MODE [KEEP [OPERATORS]]` runs N services
 //! (the default policy, code 101, a fund paying 1,000 members) on a fresh `Ledger` in this
 //! process and prints one JSON line. MODE is `all` (nothing evicted), `transfers` (every 4,096
 //! operations the transfers are evicted down to the newest KEEP, default 10,000: what a store
 //! with `resident_transfers` did before operations were evicted too) or `both` (the transfers,
-//! the operations and the ratings, as the store does now). The line holds the resident memory after a tenth
+//! the operations and the ratings, as the store does now). With OPERATORS (default 0, none),
+//! service *i* is run by operator 1 + *i* mod OPERATORS, as staff at a desk take turns: each
+//! change of operator is an attribution the ledger keeps. The line holds the resident memory after a tenth
 //! of the operations and at the end, and `bytes_per_operation`: the growth between the two over
 //! the operations in between. Run each mode in its own process: freed memory is not returned to
 //! the system.
@@ -27,10 +29,11 @@ const EVERY: u64 = 4_096;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: operations_memory N all|transfers|both [KEEP]";
+    let usage = "usage: operations_memory N all|transfers|both [KEEP [OPERATORS]]";
     let n: u64 = args.first().and_then(|a| a.parse().ok()).expect(usage);
     let mode = args.get(1).map(String::as_str).expect(usage);
     let keep: usize = args.get(2).map_or(10_000, |a| a.parse().expect(usage));
+    let operators: u64 = args.get(3).map_or(0, |a| a.parse().expect(usage));
     let (evict_transfers, evict_operations) = match mode {
         "all" => (false, false),
         "transfers" => (true, false),
@@ -72,8 +75,12 @@ fn main() {
             ledger.load_operation_absent(id);
         }
         let fetch = &mut |_| Ok::<_, ()>(None);
+        let who = match operators {
+            0 => ledger_core::Attribution::NONE,
+            k => ledger_core::Attribution::by(1 + i % k),
+        };
         let reply = ledger
-            .execute_fetching(&command, ledger_core::Attribution::NONE, now, fetch)
+            .execute_fetching(&command, who, now, fetch)
             .expect("nothing to fetch")
             .expect("a valid command");
         if let ledger_core::Reply::Events(results) = &reply {
@@ -109,7 +116,7 @@ fn main() {
     let end_rss = resident_bytes();
     let between = (n - n / 10).max(1) as f64;
     println!(
-        "{{\"operations\":{n},\"mode\":\"{mode}\",\"keep\":{keep},\"seconds\":{seconds:.3},\
+        "{{\"operations\":{n},\"mode\":\"{mode}\",\"keep\":{keep},\"operators\":{operators},\"seconds\":{seconds:.3},\
          \"operations_held\":{},\"ratings_held\":{},\"transfers_held\":{},\"rss_after_tenth_bytes\":{tenth_rss},\
          \"rss_end_bytes\":{end_rss},\"bytes_per_operation\":{:.1}}}",
         ledger.operations_held(),
