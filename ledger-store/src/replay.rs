@@ -77,6 +77,12 @@ pub trait ReplayHost {
     /// After it applied and its outcome matched the recorded one (the ledger may evict then).
     fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger);
 
+    /// The checkpoint of record `sequence` holds a digest of an earlier format (§5.2.1,
+    /// §5.2.2) that the ledger cannot compute once it evicted: the replay stops there, and a
+    /// host that evicts starts it again, evicting only after that record. By default nothing
+    /// (a host that never evicts can always compute it).
+    fn needs_history(&mut self, _sequence: u64) {}
+
     /// Applies the command of record `sequence` by `who` at `now`: by default
     /// [`ReplayHost::prepare`], then [`Ledger::execute_by`]. An `Err` stops the replay as
     /// `prepare`'s does.
@@ -433,7 +439,11 @@ impl ReplayState {
             }
             (RecordKind::Checkpoint, Some(ledger)) => {
                 let checkpoint = checkpoint_of(frame).map_err(corrupt)?;
-                if checkpoint_digest(ledger, frame.version()) != Some(checkpoint.state_digest) {
+                let digest = checkpoint_digest(ledger, frame.version());
+                if digest.is_none() {
+                    host.needs_history(frame.sequence());
+                }
+                if digest != Some(checkpoint.state_digest) {
                     return Err(corrupt(CorruptionReason::CheckpointDigest));
                 }
                 if key.is_some_and(|key| !checkpoint.verify_mac(key)) {

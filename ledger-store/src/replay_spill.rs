@@ -115,7 +115,8 @@ pub fn replay_spilling(
         let replayed = replay_from(bytes, key, None, progress, &mut host);
         host.finish()?;
         match (replayed, host.needs_history_at) {
-            // The engine refused the record: start again, keeping every transfer up to it.
+            // The engine refused the record, or an earlier format's checkpoint digest could not
+            // be computed: start again, keeping every transfer up to it.
             (Err(_), Some(at)) if at > evict_after => {
                 evict_after = at;
                 restarts += 1;
@@ -356,6 +357,10 @@ impl ReplayHost for Spill<'_, '_> {
             self.error = Some(e);
             FAILED.to_owned()
         })
+    }
+
+    fn needs_history(&mut self, sequence: u64) {
+        self.needs_history_at = Some(sequence);
     }
 
     fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger) {

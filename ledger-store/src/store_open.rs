@@ -693,6 +693,10 @@ impl ReplayHost for CatchUp {
         (self.eviction.prepare(ledger, command, now, sequence, index)).map_err(|e| e.to_string())
     }
 
+    fn needs_history(&mut self, sequence: u64) {
+        self.eviction.needs_history_at = Some(sequence);
+    }
+
     fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger) {
         self.observe(sequence, command, reply, ledger);
         self.eviction.after(ledger, sequence, &mut self.delta);

@@ -99,3 +99,42 @@ fn checkpoints_of_the_second_and_third_digests_verify_beside_each_other() {
     reopened.close().unwrap();
     verify_dir(dir.path(), Some(&KEY), &mut |_| {}).unwrap();
 }
+
+/// A replay that lets transfers go cannot compute the first two digests, which hash every
+/// transfer (or failed id, rating, operation): it keeps them all up to the last checkpoint of
+/// an earlier format, and lets them go after it. `verify` (whose replay keeps 16,384) and an
+/// open that replays with `resident_transfers` both check such a journal.
+#[test]
+fn a_replay_that_evicts_still_checks_checkpoints_of_the_earlier_digests() {
+    let dir = Scratch::new("digest-versions-evicting");
+    let store = new_store(dir.path(), options().snapshot_after_bytes(u64::MAX));
+    for first in (1..=30_000u128).step_by(1_000) {
+        store.create_transfers(services(first, 1_000), NOW).unwrap();
+    }
+    store.checkpoint_in(5).unwrap();
+    for first in (40_001..=50_000u128).step_by(1_000) {
+        store.create_transfers(services(first, 1_000), NOW).unwrap();
+    }
+    store.checkpoint_in(6).unwrap();
+    for first in (60_001..=80_000u128).step_by(1_000) {
+        store.create_transfers(services(first, 1_000), NOW).unwrap();
+    }
+    let digest = store.checkpoint().unwrap().state_digest;
+    store.close().unwrap();
+
+    let verified = verify_dir(dir.path(), Some(&KEY), &mut |_| {}).unwrap();
+    assert_eq!(verified.state_digest, digest);
+    // An open that rebuilds the index replays the journal, evicting as it goes.
+    std::fs::remove_dir_all(dir.path().join("index.sled")).unwrap();
+    let evicting = options()
+        .snapshot_after_bytes(u64::MAX)
+        .resident_transfers(100);
+    let store = Store::open(dir.path(), evicting.clone()).unwrap();
+    assert_eq!(store.status().state_digest, digest);
+    assert!(store.read(|l| l.evicted_transfer_count()) > 0);
+    store.verify(&mut |_| {}).unwrap();
+    store.close().unwrap();
+    let store = Store::open(dir.path(), evicting).unwrap();
+    assert_eq!(store.status().state_digest, digest);
+    store.close().unwrap();
+}
