@@ -81,6 +81,7 @@ pub mod proof;
 pub mod record;
 pub mod replay;
 pub mod replay_spill;
+mod replay_spill_entries;
 mod replay_stream;
 pub mod segment;
 pub mod signed_checkpoint;

@@ -15,7 +15,9 @@
 //! temporary directory by default), made when the first run is written (a replay that spills
 //! nothing touches no file) and removed when the replay ends; they are never read by
 //! anything else, so their layout is not in docs/FORMAT.md: per record a u16 length (LE) and
-//! the transfer's encoding of FORMAT.md §16.1.
+//! the transfer's encoding of FORMAT.md §16.1. The operations, failed ids and ratings it lets go
+//! go to runs of their own in the same directory ([`crate::replay_spill_entries`]), and each
+//! command loads back what it names of them too.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -36,9 +38,12 @@ use crate::error::{Error, Result};
 use crate::history_sum::HistorySum;
 use crate::id_hasher::IdHasherBuilder;
 use crate::replay::{replay_from, Observer, Progress, ReplayHost, Replayed};
+use crate::replay_spill_entries::SpilledEntries;
 
 /// Records in a block of a run: a lookup reads one block.
 const BLOCK_RECORDS: usize = 32;
+/// Rounds of loading before a command (an operation's plan may name more as it learns more).
+const LOAD_ROUNDS_MAX: usize = 4;
 /// Empty chunk buffers kept for the next evictions (a run is usually two or three chunks).
 const SPARE_CHUNKS: usize = 4;
 /// Bits of a run's filter per id: about 0.1% of the ids not in the run pass it.
@@ -174,6 +179,8 @@ pub(crate) struct Spill<'s, 'o> {
     /// Every version evicted (runs written add theirs when joined), less the versions evicted
     /// again.
     history: HistorySum,
+    /// The operations, failed ids and ratings the engine let go.
+    entries: SpilledEntries,
     /// The first scratch file error: the replay stops at the next command.
     error: Option<std::io::Error>,
     report: SpillReport,
@@ -197,6 +204,7 @@ impl<'s, 'o> Spill<'s, 'o> {
             needs_history_at: None,
             loaded_since_eviction: HashSet::default(),
             history: HistorySum::new(),
+            entries: SpilledEntries::default(),
             error: None,
             report: SpillReport::default(),
             observer,
@@ -257,11 +265,8 @@ impl<'s, 'o> Spill<'s, 'o> {
         self.wait_for_run()?;
         let chunks = Arc::new(std::mem::take(&mut self.pending));
         self.pending_versions = 0;
-        let dir = match &self.scratch {
-            Some(dir) => dir,
-            None => self.scratch.insert(ScratchDir::new(&self.limits.scratch)?),
-        };
-        let path = dir.path.join(format!("run-{}", self.report.runs));
+        let name = format!("run-{}", self.report.runs);
+        let path = self.scratch_dir()?.join(name);
         let (hasher, mine) = (self.hasher.clone(), Arc::clone(&chunks));
         let mut sum = self.history.empty_like();
         let thread = std::thread::spawn(move || {
@@ -272,6 +277,92 @@ impl<'s, 'o> Spill<'s, 'o> {
         self.writing = Some(Writing { chunks, thread });
         self.report.runs += 1;
         Ok(())
+    }
+
+    /// The replay's scratch directory, made the first time something is spilled.
+    fn scratch_dir(&mut self) -> std::io::Result<PathBuf> {
+        if self.scratch.is_none() {
+            self.scratch = Some(ScratchDir::new(&self.limits.scratch)?);
+        }
+        // Invariant: made just above when it was not.
+        Ok(self
+            .scratch
+            .as_ref()
+            .expect("the scratch directory")
+            .path
+            .clone())
+    }
+
+    /// Lets the oldest operations, failed ids and ratings go once more than `keep +
+    /// max(keep, 4,096)` of a kind are in memory, as the store's committer does, to the
+    /// scratch database.
+    fn evict_entries(&mut self, ledger: &mut Ledger) -> std::io::Result<()> {
+        let keep = self.limits.resident_transfers;
+        let due = |held: usize| held >= keep + keep.max(HISTORY_CHUNK_TRANSFERS);
+        let operations = match due(ledger.operations_held()) {
+            true => ledger.evict_operations(keep),
+            false => Vec::new(),
+        };
+        let failed = match due(ledger.failed_held()) {
+            true => ledger.evict_failed(keep),
+            false => Vec::new(),
+        };
+        let ratings = match due(ledger.ratings_held()) {
+            true => ledger.evict_ratings(keep),
+            false => Vec::new(),
+        };
+        if operations.is_empty() && failed.is_empty() && ratings.is_empty() {
+            return Ok(());
+        }
+        let scratch = self.scratch_dir()?;
+        self.entries.put(&scratch, operations, failed, ratings)
+    }
+
+    /// Loads back what `command` names of the operations, transfers, failed ids and ratings
+    /// let go (in the order the store's committer loads them), then applies it: for a replay
+    /// that let entries go, which [`Ledger::execute_fetching`] leaves to its host.
+    fn execute_loading(
+        &mut self,
+        command: &Command,
+        who: Attribution,
+        now: u64,
+        ledger: &mut Ledger,
+    ) -> std::io::Result<std::result::Result<Reply, BatchError>> {
+        if let Some(id) = ledger.operation_to_load(command) {
+            match self.entries.operation(id)? {
+                Some(record) => ledger.load_operation(id, record),
+                None => ledger.load_operation_absent(id),
+            }
+        }
+        for _ in 0..LOAD_ROUNDS_MAX {
+            let wanted = ledger.transfers_to_load(command, now);
+            if wanted.is_empty() {
+                break;
+            }
+            for id in wanted {
+                match self.find(id)? {
+                    Some(record) => {
+                        self.report.loaded += 1;
+                        self.loaded_since_eviction.insert(id);
+                        ledger.load_transfer(record);
+                    }
+                    None => ledger.load_absent(id),
+                }
+            }
+        }
+        for id in ledger.failed_to_load(command, now) {
+            match self.entries.failed(id)? {
+                Some(code) => ledger.load_failed(id, code),
+                None => ledger.load_failed_absent(id),
+            }
+        }
+        for transfer in ledger.ratings_to_load(command, now) {
+            match self.entries.rating(transfer)? {
+                Some(rating) => ledger.load_rating(transfer, rating),
+                None => ledger.load_rating_absent(transfer),
+            }
+        }
+        Ok(ledger.execute_by(command, who, now))
     }
 
     fn wait_for_run(&mut self) -> std::io::Result<()> {
@@ -345,14 +436,17 @@ impl ReplayHost for Spill<'_, '_> {
         if ledger.needs_evicted_history(command) {
             self.needs_history_at = Some(sequence);
         }
-        let executed = ledger.execute_fetching(command, who, now, &mut |id| {
-            let found = self.find(id)?;
-            if found.is_some() {
-                self.report.loaded += 1;
-                self.loaded_since_eviction.insert(id);
-            }
-            Ok(found)
-        });
+        let executed = match self.entries.written {
+            0 => ledger.execute_fetching(command, who, now, &mut |id| {
+                let found = self.find(id)?;
+                if found.is_some() {
+                    self.report.loaded += 1;
+                    self.loaded_since_eviction.insert(id);
+                }
+                Ok(found)
+            }),
+            _ => self.execute_loading(command, who, now, ledger),
+        };
         executed.map_err(|e: std::io::Error| {
             self.error = Some(e);
             FAILED.to_owned()
@@ -366,7 +460,7 @@ impl ReplayHost for Spill<'_, '_> {
     fn applied(&mut self, sequence: u64, command: &Command, reply: &Reply, ledger: &mut Ledger) {
         (self.observer)(sequence, command, reply, ledger);
         if sequence > self.evict_after && self.error.is_none() {
-            if let Err(e) = self.evict(ledger) {
+            if let Err(e) = self.evict_entries(ledger).and_then(|()| self.evict(ledger)) {
                 self.error = Some(e);
             }
         }
@@ -463,12 +557,12 @@ impl Run {
 }
 
 /// A split-block Bloom filter sized for one run: one cache line a probe.
-struct RunFilter {
+pub(crate) struct RunFilter {
     blocks: Vec<[u64; 8]>,
 }
 
 impl RunFilter {
-    fn new(ids: usize) -> RunFilter {
+    pub(crate) fn new(ids: usize) -> RunFilter {
         RunFilter {
             blocks: vec![[0; 8]; (ids * FILTER_BITS_PER_ID).div_ceil(512).max(1)],
         }
@@ -488,14 +582,14 @@ impl RunFilter {
         (block, bits)
     }
 
-    fn insert(&mut self, hash: u64) {
+    pub(crate) fn insert(&mut self, hash: u64) {
         let (block, bits) = self.probe(hash);
         for (word, bit) in self.blocks[block].iter_mut().zip(bits) {
             *word |= bit;
         }
     }
 
-    fn may_contain(&self, hash: u64) -> bool {
+    pub(crate) fn may_contain(&self, hash: u64) -> bool {
         let (block, bits) = self.probe(hash);
         let mut missing = 0;
         for (word, bit) in self.blocks[block].iter().zip(bits) {

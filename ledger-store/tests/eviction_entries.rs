@@ -9,6 +9,7 @@ mod support;
 use ledger_core::operation::{Operation, OperationKind};
 use ledger_core::timebank::ServiceRecord;
 use ledger_core::{Amount, Command, EventResult, Policy, Rating, ResultCode, Transfer, TransferId};
+use ledger_store::replay_spill::{replay_spilling, Spilling};
 use ledger_store::snapshot::SNAPSHOT_DIR_NAME;
 use ledger_store::{verify_dir_with_index, Store, StoreOptions, INDEX_DIR_NAME};
 use support::*;
@@ -218,4 +219,32 @@ fn an_evicting_store_answers_old_operations_as_one_that_keeps_them() {
     let (_, index_difference) =
         verify_dir_with_index(a.path(), &[], key.as_ref(), &mut |_| {}).unwrap();
     assert_eq!(index_difference, None);
+
+    // `verify --replay`'s replay lets them go too, to a scratch database of its own, and
+    // answers the retries the journal holds as the store did (it checks every outcome).
+    let image = read_records(a.path().join(JOURNAL_FILE_NAME)).unwrap();
+    let spilling = Spilling {
+        resident_transfers: KEEP,
+        ..Spilling::default()
+    };
+    let (replayed, _) = replay_spilling(
+        &image,
+        key.as_ref(),
+        &spilling,
+        &mut |_| {},
+        &mut |_, _, _, _| {},
+    )
+    .unwrap();
+    let ledger = &replayed.ledger;
+    let held = [
+        ledger.operations_held(),
+        ledger.failed_held(),
+        ledger.ratings_held(),
+    ];
+    assert!(
+        held.iter().all(|&n| n <= KEEP + 4_096),
+        "{held:?} in memory"
+    );
+    assert!(ledger.evicted_operation_count() > 0);
+    assert_eq!(ledger.state_digest(), keeping.status().state_digest);
 }
