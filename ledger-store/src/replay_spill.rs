@@ -16,7 +16,7 @@
 //! nothing touches no file) and removed when the replay ends; they are never read by
 //! anything else, so their layout is not in docs/FORMAT.md: per record a u16 length (LE) and
 //! the transfer's encoding of FORMAT.md §16.1. The operations, failed ids and ratings it lets go
-//! go to runs of their own in the same directory ([`crate::replay_spill_entries`]), and each
+//! go to runs of their own in the same directory (`replay_spill_entries.rs`), and each
 //! command loads back what it names of them too.
 
 use std::collections::HashSet;
