@@ -526,14 +526,10 @@ impl Run {
         if !self.filter.may_contain(hash) {
             return Ok(None);
         }
-        let after = self.blocks.partition_point(|(first, _)| *first <= id);
-        let Some(block) = after.checked_sub(1) else {
+        let read = read_block(&self.file, &self.blocks, self.len, &id);
+        let Some(bytes) = read.map_err(|e| in_scratch(&self.path, e))? else {
             return Ok(None);
         };
-        let start = self.blocks[block].1;
-        let end = self.blocks.get(after).map_or(self.len, |b| b.1);
-        let mut bytes = vec![0; (end - start) as usize];
-        (self.file.read_exact_at(&mut bytes, start)).map_err(|e| in_scratch(&self.path, e))?;
         let damaged = |why: &str| {
             let e = std::io::Error::new(std::io::ErrorKind::InvalidData, why);
             in_scratch(&self.path, e)
@@ -554,6 +550,25 @@ impl Run {
         }
         Ok(None)
     }
+}
+
+/// The bytes of the block of a run that would hold `key`: `blocks` holds each block's first key
+/// and where it starts, `len` is the run's length. `None` when `key` is before the first block.
+pub(crate) fn read_block<K: Ord>(
+    file: &File,
+    blocks: &[(K, u64)],
+    len: u64,
+    key: &K,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let after = blocks.partition_point(|(first, _)| first <= key);
+    let Some(block) = after.checked_sub(1) else {
+        return Ok(None);
+    };
+    let start = blocks[block].1;
+    let end = blocks.get(after).map_or(len, |b| b.1);
+    let mut bytes = vec![0; (end - start) as usize];
+    file.read_exact_at(&mut bytes, start)?;
+    Ok(Some(bytes))
 }
 
 /// A split-block Bloom filter sized for one run: one cache line a probe.

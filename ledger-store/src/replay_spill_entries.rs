@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use ledger_core::operation::OperationRecord;
@@ -25,7 +24,7 @@ use ledger_core::{ResultCode, TransferId};
 
 use crate::id_hasher::IdHasherBuilder;
 use crate::index_entries::{decode_failed, decode_rating, encode_operation};
-use crate::replay_spill::RunFilter;
+use crate::replay_spill::{read_block, RunFilter};
 
 const OPERATION: u8 = b'o';
 const FAILED: u8 = b'f';
@@ -185,14 +184,9 @@ impl EntryRun {
         if !self.filter.may_contain(hash) {
             return Ok(None);
         }
-        let after = self.blocks.partition_point(|(first, _)| *first <= key);
-        let Some(block) = after.checked_sub(1) else {
+        let Some(bytes) = read_block(&self.file, &self.blocks, self.len, &key)? else {
             return Ok(None);
         };
-        let start = self.blocks[block].1;
-        let end = self.blocks.get(after).map_or(self.len, |b| b.1);
-        let mut bytes = vec![0; (end - start) as usize];
-        self.file.read_exact_at(&mut bytes, start)?;
         let mut rest = &bytes[..];
         while !rest.is_empty() {
             let (Some((&kind, after)), true) = (rest.split_first(), rest.len() >= 19) else {
