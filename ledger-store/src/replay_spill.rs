@@ -79,16 +79,19 @@ impl Default for Spilling {
 /// What a spilling replay let go and read back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SpillReport {
-    /// Versions the engine evicted (a transfer evicted twice counts twice).
+    /// Transfer versions the engine evicted (a transfer evicted twice counts twice).
     pub evicted: u64,
-    /// Runs written to scratch files.
+    /// Operations, failed ids and ratings the engine evicted.
+    pub entries_evicted: u64,
+    /// Runs written to scratch files (of transfers, and of the other entries).
     pub runs: u64,
     /// Bytes written to scratch files.
     pub scratch_bytes: u64,
     /// Transfers loaded back for a command.
     pub loaded: u64,
     /// Times the replay started again without evicting up to a record that needed every
-    /// transfer in memory (an amendment that caps a unit for the first time).
+    /// transfer in memory (an amendment that caps a unit for the first time, or a checkpoint
+    /// of an earlier digest format).
     pub restarts: u64,
 }
 
@@ -411,6 +414,9 @@ impl Spill<'_, '_> {
         }
         let report = SpillReport {
             restarts,
+            entries_evicted: self.entries.written,
+            runs: self.report.runs + self.entries.runs(),
+            scratch_bytes: self.report.scratch_bytes + self.entries.bytes(),
             ..self.report
         };
         Spilled {

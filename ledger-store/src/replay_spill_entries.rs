@@ -85,6 +85,16 @@ impl SpilledEntries {
         Ok(())
     }
 
+    /// Runs written.
+    pub(crate) fn runs(&self) -> u64 {
+        self.runs.len() as u64
+    }
+
+    /// Bytes the runs hold.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.runs.iter().map(|run| run.len).sum()
+    }
+
     fn get(&self, kind: u8, id: TransferId) -> io::Result<Option<Vec<u8>>> {
         let key = (kind, id.get());
         if let Some(value) = self.pending.get(&key) {
