@@ -227,7 +227,7 @@ fn an_evicting_store_answers_old_operations_as_one_that_keeps_them() {
         resident_transfers: KEEP,
         ..Spilling::default()
     };
-    let (replayed, _) = replay_spilling(
+    let (replayed, spilled) = replay_spilling(
         &image,
         key.as_ref(),
         &spilling,
@@ -235,6 +235,7 @@ fn an_evicting_store_answers_old_operations_as_one_that_keeps_them() {
         &mut |_, _, _, _| {},
     )
     .unwrap();
+    assert!(spilled.report.entries_evicted > 0, "{:?}", spilled.report);
     let ledger = &replayed.ledger;
     let held = [
         ledger.operations_held(),
