@@ -79,10 +79,24 @@ impl Attributions {
 
     /// Records that the command whose first event has `first` was by `who`.
     pub fn record(&mut self, first: u64, who: Attribution) {
-        if self.at(first) == who {
-            return;
+        // Commands come in time order: the last change decides, without a search.
+        match self.from.last() {
+            Some(&(last, current)) if first > last => {
+                if current != who {
+                    self.from.push((first, who));
+                }
+                return;
+            }
+            None => {
+                if who != Attribution::NONE {
+                    self.from.push((first, who));
+                }
+                return;
+            }
+            Some(_) if self.at(first) == who => return,
+            Some(_) => {}
         }
-        // Always the end, but for a time at or before the last change (kept in order).
+        // A time at or before the last change: kept in order.
         match self.from.partition_point(|(t, _)| *t < first) {
             at if at == self.from.len() => self.from.push((first, who)),
             at if self.from[at].0 == first => self.from[at].1 = who,
