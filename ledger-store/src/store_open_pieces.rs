@@ -48,33 +48,32 @@ pub(crate) fn open_in_pieces(
     // Invariant: opened just above when it was not.
     let (index, why) = opened_index.as_ref().expect("the index is open");
     let live = index.live();
-    let rebuild_why = match (why, live.mark()) {
-        (Some(why), _) => Some(why.clone()),
-        (None, Err(e)) => Some(format!("unreadable mark: {e}")),
-        (None, Ok(None)) => Some("the index was empty or missing".to_owned()),
+    // The index's mark when it holds what the mark claims, else why the index is rebuilt.
+    let usable = match (why, live.mark()) {
+        (Some(why), _) => Err(why.clone()),
+        (None, Err(e)) => Err(format!("unreadable mark: {e}")),
+        (None, Ok(None)) => Err("the index was empty or missing".to_owned()),
         (None, Ok(Some(mark))) => match live.probe(&mark) {
-            Ok(None) => None,
-            Ok(Some(diff)) => Some(format!("the index diverged from its mark: {diff}")),
-            Err(e) => Some(format!("unreadable index: {e}")),
+            Ok(None) => Ok(mark),
+            Ok(Some(diff)) => Err(format!("the index diverged from its mark: {diff}")),
+            Err(e) => Err(format!("unreadable index: {e}")),
         },
     };
     let key = options.checkpoint_key.as_ref();
-    let (opened, index_recovery, snapshots) = match rebuild_why {
-        Some(why) => {
+    let (opened, index_recovery, snapshots) = match usable {
+        Err(why) => {
             let Some(rebuilt) = rebuild_in_pieces(index, dir, options, u64::MAX, &why)? else {
                 return Ok(None);
             };
             let recovery = IndexRecovery::Rebuilt { why };
             (rebuilt, recovery, SnapshotReport::default())
         }
-        None => {
+        Ok(mark) => {
             let snapshots = match snapshots {
                 Some(report) => report,
                 None if no_snapshot_files(dir, options)? => SnapshotReport::default(),
                 None => return Ok(None),
             };
-            // Invariant: the mark was read above.
-            let mark = live.mark().ok().flatten().expect("the index has a mark");
             let Some(caught_up) = catch_up_in_pieces(&live, &mark, dir, options, key)? else {
                 return Ok(None);
             };
