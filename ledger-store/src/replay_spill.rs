@@ -498,11 +498,7 @@ impl Run {
         records.dedup_by_key(|r| r.id());
         let mut filter = RunFilter::new(records.len());
         let mut blocks = Vec::with_capacity(records.len().div_ceil(BLOCK_RECORDS));
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)?;
+        let file = new_run_file(path)?;
         let mut out = BufWriter::with_capacity(1 << 20, &file);
         let (mut len, mut one) = (0u64, Vec::with_capacity(256));
         for (n, record) in records.iter().enumerate() {
@@ -556,6 +552,15 @@ impl Run {
         }
         Ok(None)
     }
+}
+
+/// A new scratch file for a run, to write and then read back (never one that is there).
+pub(crate) fn new_run_file(path: &Path) -> std::io::Result<File> {
+    File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 /// The bytes of the block of a run that would hold `key`: `blocks` holds each block's first key

@@ -24,7 +24,7 @@ use ledger_core::{ResultCode, TransferId};
 
 use crate::id_hasher::IdHasherBuilder;
 use crate::index_entries::{decode_failed, decode_rating, encode_operation};
-use crate::replay_spill::{read_block, RunFilter};
+use crate::replay_spill::{new_run_file, read_block, RunFilter};
 
 const OPERATION: u8 = b'o';
 const FAILED: u8 = b'f';
@@ -159,11 +159,7 @@ impl EntryRun {
     ) -> io::Result<EntryRun> {
         let mut filter = RunFilter::new(entries.len());
         let mut blocks = Vec::with_capacity(entries.len().div_ceil(BLOCK_ENTRIES));
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)?;
+        let file = new_run_file(path)?;
         let mut out = BufWriter::with_capacity(1 << 20, &file);
         let mut len = 0u64;
         for (n, (key, value)) in entries.iter().enumerate() {
