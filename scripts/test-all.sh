@@ -5,6 +5,8 @@
 # `N passed, 1 failed` with a non-zero exit (the first failing step stops the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One build from a clean clone: incremental compilation's caches would only take disk (gigabytes).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 passed=0
 current=""
