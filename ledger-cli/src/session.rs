@@ -264,8 +264,8 @@ impl Session {
 
     /// Opens the ledger for a command that only reads. When the data directory cannot be
     /// written (a read-only mount, a copy without write permission, a full disk) the ledger is
-    /// opened read-only instead, with a note: the journal is only read, and the index is
-    /// built in memory from it (slower; nothing in the directory changes).
+    /// opened read-only instead, with a note: the journal is only read, and the index is a
+    /// temporary copy (nothing in the directory changes).
     pub fn open_for_reading(&self) -> CliResult<Store> {
         Ok(self.try_open_for_reading()?)
     }
@@ -275,9 +275,9 @@ impl Session {
         match self.try_open() {
             Err(e) if cannot_write(&e) => {
                 crate::output::note!(
-                    "note: {} cannot be written ({e}); reading it read-only: the index is built \
-                     in memory from the journal (slower), a torn tail is reported but not cut, \
-                     and nothing in the directory changes",
+                    "note: {} cannot be written ({e}); reading it read-only: the index is copied \
+                     to the temporary directory (or built there from the journal), a torn tail \
+                     is reported but not cut, and nothing in the directory changes",
                     crate::error::shorten_path(self.data())
                 );
                 self.try_open_with(self.options().read_only())

@@ -110,7 +110,7 @@ fn show(session: &Session, store: &Store) -> CliResult {
             IndexRecovery::UpToDate => "up to date".into(),
             IndexRecovery::CaughtUp { from } => format!("caught up from record {from}"),
             IndexRecovery::Rebuilt { why } => format!("rebuilt ({why})"),
-            IndexRecovery::Temporary => "read-only: built in memory from the journal".into(),
+            IndexRecovery::Temporary => "read-only: a temporary copy".into(),
         },
         snapshot_on_open: match &report.snapshots.used {
             Some(used) => format!("snapshot of record {} ({})", used.sequence, used.file),

@@ -4,7 +4,7 @@
 //! On a read-only mount (an auditor's copy, a backup) `status`, `verify`, `balance` and
 //! `export` once failed because sled wanted to write, and a full disk blocked every read the
 //! same way. Now the reading commands fall back to opening the ledger read-only: the journal is
-//! only read and the index is built in memory from it. Each case checks that every reading
+//! only read and the index is a temporary copy. Each case checks that every reading
 //! command answers as it did on the writable original, that a write fails with its documented
 //! exit code and changes nothing, and that no run panics.
 //!

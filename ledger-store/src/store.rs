@@ -203,8 +203,9 @@ pub enum IndexRecovery {
         /// What was wrong with the index.
         why: String,
     },
-    /// The store was opened read-only: the index on disk was not used, and a temporary one
-    /// (in memory) was built from the journal.
+    /// The store was opened read-only: the index on disk was not changed. A private copy of
+    /// it was caught up (or rebuilt) instead, or, without one that could be copied, a
+    /// temporary index was built from the journal (see [`Store::open`]).
     Temporary,
 }
 

@@ -140,10 +140,14 @@ impl Store {
     /// being written for a torn tail and cut it. A process that dies releases its lock.
     ///
     /// With [`StoreOptions::read_only`] nothing in the directory is written: the journal is
-    /// only read (a torn tail is reported in [`OpenReport::torn_tail`], not cut), the index on
-    /// disk is not used (queries use a temporary index built in memory from the journal, so
-    /// opening takes about as long as a rebuild), the lock is taken when the lock file can be
-    /// opened, and every write fails with `Err(ReadOnly)`. This is for read-only media, full
+    /// only read (a torn tail is reported in [`OpenReport::torn_tail`], not cut), the index is
+    /// a private copy of the one on disk, made in the system's temporary directory and removed
+    /// when the store is dropped (it takes as much space there as the index takes here), which
+    /// the open catches up or rebuilds as a writable open does its own; without an index on
+    /// disk, or one that cannot be copied or opened, a temporary index (in memory where the
+    /// system allows) is built from the journal. The journal is read as a writable open reads
+    /// it: from the newest snapshot, else in pieces. The lock is taken when the lock file can
+    /// be opened, and every write fails with `Err(ReadOnly)`. This is for read-only media, full
     /// disks and auditors' copies.
     ///
     /// On `Ok`: the journal ends at its last complete record, durable, and the index reflects
@@ -184,15 +188,13 @@ impl Store {
             return Err(Error::UnfinishedCreation(dir.to_path_buf()));
         }
         let mut index = None;
-        if !options.read_only {
-            let snapshots = match open_from_tail(dir, &options, &mut index)? {
-                FromTail::Opened(opened) => return start_store(dir, options, lock, *opened),
-                FromTail::NoSnapshot(report) => Some(report),
-                FromTail::NotUsed => None,
-            };
-            if let Some(opened) = open_in_pieces(dir, &options, &mut index, snapshots)? {
-                return start_store(dir, options, lock, opened);
-            }
+        let snapshots = match open_from_tail(dir, &options, &mut index)? {
+            FromTail::Opened(opened) => return start_store(dir, options, lock, *opened),
+            FromTail::NoSnapshot(report) => Some(report),
+            FromTail::NotUsed => None,
+        };
+        if let Some(opened) = open_in_pieces(dir, &options, &mut index, snapshots)? {
+            return start_store(dir, options, lock, opened);
         }
         let image = read_journal(&*options.io, dir, &options.segments_from)?;
         Store::open_image(dir, options, lock, image, index)
@@ -216,13 +218,9 @@ impl Store {
             ))));
         }
         let bytes = &image.bytes;
-        let (index, mut rebuild_why) = match (options.read_only, index) {
-            (true, _) => (
-                Index::open_temporary()?,
-                Some("opened read-only: a temporary index built from the journal".into()),
-            ),
-            (false, Some(opened)) => opened,
-            (false, None) => open_index(&dir.join(INDEX_DIR_NAME))?,
+        let (index, mut rebuild_why) = match index {
+            Some(opened) => opened,
+            None => open_index_for(dir, &options)?,
         };
         let live = index.live();
         let mark = match live.mark() {
@@ -343,7 +341,6 @@ impl Store {
         }
         drop(image);
         let index_recovery = match rebuild_why {
-            _ if options.read_only => IndexRecovery::Temporary,
             Some(why) => IndexRecovery::Rebuilt { why },
             None => IndexRecovery::from_mark(catch_up_from, replayed.head.sequence),
         };
@@ -420,7 +417,11 @@ fn start_store(
     let report = OpenReport {
         torn_tail: replayed.torn.clone(),
         read_only: options.read_only,
-        index: index_recovery,
+        // Read-only, whatever was done to it was done to a private copy.
+        index: match options.read_only {
+            true => IndexRecovery::Temporary,
+            false => index_recovery,
+        },
         records: replayed.records,
         checkpoints_verified: replayed.checkpoints,
         snapshots,
@@ -461,6 +462,30 @@ fn check_genesis(genesis: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The index an open uses, with why it must be rebuilt if it must: the data directory's, or,
+/// read-only, a private copy of it in the system's temporary directory (`Index::open_copy_of`),
+/// which the open catches up or rebuilds without writing the data directory. Read-only
+/// without an index to copy, or with one that cannot be copied or opened, it is a temporary
+/// index (in memory where the system allows) that the open rebuilds from the journal.
+pub(crate) fn open_index_for(
+    dir: &Path,
+    options: &StoreOptions,
+) -> Result<(Index, Option<String>)> {
+    let path = dir.join(INDEX_DIR_NAME);
+    if !options.read_only {
+        return open_index(&path);
+    }
+    let why = match path.is_dir() {
+        true => match Index::open_copy_of(&path) {
+            Ok(copy) => return Ok((copy, None)),
+            Err(e) => format!("opened read-only, and the index could not be copied: {e}"),
+        },
+        false => "the index was empty or missing".to_owned(),
+    };
+    Ok((Index::open_temporary()?, Some(why)))
+}
+
+/// Opens (or creates) the index at `path`; one sled cannot open is started afresh.
 pub(crate) fn open_index(path: &Path) -> Result<(Index, Option<String>)> {
     use IndexErrorKind::{Corrupted, Unsupported};
     // sled creates its files with the umask's modes; a private directory keeps them private.

@@ -18,8 +18,8 @@ use crate::record::Frame;
 use crate::replay_stream::{replay_host_in_pieces, HostReplay};
 use crate::segment::{newest_segment, JOURNAL_DIR_NAME};
 use crate::snapshot::{self, SnapshotReport};
-use crate::store::{IndexRecovery, JournalRead, StoreOptions, INDEX_DIR_NAME};
-use crate::store_open::{index_damage, open_index, CatchUp, Opened};
+use crate::store::{IndexRecovery, JournalRead, StoreOptions};
+use crate::store_open::{index_damage, open_index_for, CatchUp, Opened};
 
 /// Opens the store in `dir` by replaying its whole journal read in pieces: the index caught up
 /// from its mark, or rebuilt (a fresh generation, checked, then made live) when it has no
@@ -43,7 +43,7 @@ pub(crate) fn open_in_pieces(
         return Ok(None);
     }
     if opened_index.is_none() {
-        *opened_index = Some(open_index(&dir.join(INDEX_DIR_NAME))?);
+        *opened_index = Some(open_index_for(dir, options)?);
     }
     // Invariant: opened just above when it was not.
     let (index, why) = opened_index.as_ref().expect("the index is open");

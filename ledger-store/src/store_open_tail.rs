@@ -13,8 +13,8 @@ use crate::record::parse_frame;
 use crate::replay::{replay_tail, Resume, Tail};
 use crate::segment::{find_segments, read_journal_tail, JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES};
 use crate::snapshot::{self, ImageAt, SnapshotReport};
-use crate::store::{IndexRecovery, JournalRead, StoreOptions, INDEX_DIR_NAME};
-use crate::store_open::{open_index, CatchUp, Opened};
+use crate::store::{IndexRecovery, JournalRead, StoreOptions};
+use crate::store_open::{open_index_for, CatchUp, Opened};
 
 /// What the open from the journal's tail did.
 pub(crate) enum FromTail {
@@ -48,7 +48,7 @@ pub(crate) fn open_from_tail(
     if segments.len() < 2 || listed.is_empty() {
         return Ok(FromTail::NotUsed);
     }
-    let (index, None) = opened_index.insert(open_index(&dir.join(INDEX_DIR_NAME))?) else {
+    let (index, None) = opened_index.insert(open_index_for(dir, options)?) else {
         return Ok(FromTail::NotUsed);
     };
     let Ok(Some(mark)) = index.live().mark() else {
