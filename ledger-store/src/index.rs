@@ -32,7 +32,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use ledger_core::operation::OperationRecord;
@@ -391,6 +391,8 @@ impl IndexDelta {
 pub struct Index {
     /// `None` only while dropping (see `Drop`).
     open: Option<OpenIndex>,
+    /// The directory of a copy or of a temporary index placed by this code, removed on drop.
+    scratch: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -478,6 +480,7 @@ impl Index {
                 db,
                 live: RwLock::new(IndexTree::new(name, tree)),
             }),
+            scratch: None,
         };
         index.drop_other_generations()?;
         Ok(index)
@@ -526,6 +529,7 @@ impl Index {
                 db,
                 live: RwLock::new(IndexTree::new(name, tree)),
             }),
+            scratch: Some(copy),
         })
     }
 
@@ -536,6 +540,7 @@ impl Index {
         let config = sled::Config::new()
             .temporary(true)
             .mode(sled::Mode::HighThroughput);
+        let mut scratch = None;
         let db = match contain(|| Ok(config.open()?)) {
             Ok(db) => db,
             // No usable /dev/shm: the system's temporary directory.
@@ -548,9 +553,10 @@ impl Index {
                         .map_or(0, |d| d.as_nanos())
                 ));
                 let config = sled::Config::new()
-                    .path(path)
+                    .path(&path)
                     .temporary(true)
                     .mode(sled::Mode::HighThroughput);
+                scratch = Some(path);
                 contain(|| Ok(config.open()?))?
             }
         };
@@ -561,6 +567,7 @@ impl Index {
                 db,
                 live: RwLock::new(IndexTree::new(name, tree)),
             }),
+            scratch,
         })
     }
 
@@ -669,11 +676,25 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// How long dropping a copied or temporary index waits for sled to remove its directory before
+/// removing it itself.
+const SCRATCH_REMOVAL_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 impl Drop for Index {
     fn drop(&mut self) {
         // sled flushes when its last handle goes, and may panic doing so on an I/O error.
         let open = self.open.take();
         let _ = catch_unwind(AssertUnwindSafe(move || drop(open)));
+        // sled removes a temporary database from its own threads once their last handle goes,
+        // which a process that exits right after does not wait for: the copy (as large as the
+        // index) would stay behind. Give sled a moment, then remove what is left.
+        if let Some(dir) = self.scratch.take() {
+            let deadline = std::time::Instant::now() + SCRATCH_REMOVAL_WAIT;
+            while dir.exists() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
 

@@ -7,7 +7,9 @@
 //! (DIR must not exist) and damages its newest snapshot; `... open DIR [RESIDENT]` opens it
 //! (keeping at most RESIDENT transfers in memory, default 100,000) and prints one line:
 //! `open_s`, the peak resident memory (`VmHWM`) in bytes, the snapshot used and the ones passed
-//! over. Run `open` once per process: the peak is the process's.
+//! over. Run `open` once per process: the peak is the process's. `... open-read-only DIR
+//! [RESIDENT]` opens any ledger read-only (`StoreOptions::read_only`) the same way and also
+//! prints how the journal was read.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,7 +21,8 @@ use ledger_store::{Store, StoreOptions};
 use timebank_workload::service_stream::ServiceStream;
 use timebank_workload::T0;
 
-const USAGE: &str = "usage: open_fallback build DIR TRANSFERS | open DIR [RESIDENT]";
+const USAGE: &str =
+    "usage: open_fallback build DIR TRANSFERS | open DIR [RESIDENT] | open-read-only DIR [RESIDENT]";
 const SEGMENT_BYTES: u64 = 16 << 20;
 
 fn options(resident: usize) -> StoreOptions {
@@ -63,9 +66,9 @@ fn build(dir: &Path, transfers: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn open(dir: &Path, resident: usize) -> Result<(), String> {
+fn open(dir: &Path, options: StoreOptions) -> Result<(), String> {
     let start = Instant::now();
-    let store = Store::open(dir, options(resident)).map_err(|e| e.to_string())?;
+    let store = Store::open(dir, options).map_err(|e| e.to_string())?;
     let open_s = start.elapsed().as_secs_f64();
     let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
     let peak_kib = status
@@ -76,9 +79,10 @@ fn open(dir: &Path, resident: usize) -> Result<(), String> {
     let report = store.open_report().snapshots.clone();
     let skipped: Vec<_> = report.skipped.iter().map(|s| s.file.as_str()).collect();
     println!(
-        "open_s {open_s:.3} peak_rss_bytes {} used {:?} skipped {skipped:?}",
+        "open_s {open_s:.3} peak_rss_bytes {} used {:?} skipped {skipped:?} journal_read {:?}",
         peak_kib * 1024,
-        report.used.map(|u| u.file)
+        report.used.map(|u| u.file),
+        store.open_report().journal_read
     );
     store.close().map_err(|e| e.to_string())
 }
@@ -95,7 +99,11 @@ fn main() -> ExitCode {
             None => Err(USAGE.into()),
         },
         (Some("open"), Some(dir)) => match number(2, 100_000) {
-            Some(n) => open(Path::new(dir), n),
+            Some(n) => open(Path::new(dir), options(n)),
+            None => Err(USAGE.into()),
+        },
+        (Some("open-read-only"), Some(dir)) => match number(2, 100_000) {
+            Some(n) => open(Path::new(dir), options(n).read_only()),
             None => Err(USAGE.into()),
         },
         _ => Err(USAGE.into()),
