@@ -180,11 +180,12 @@ impl StoreOptions {
 pub enum JournalRead {
     /// Only its tail: the segments from the one holding the snapshot's record on.
     Tail,
-    /// Whole, in pieces of a few MiB, never held at once (no snapshot was used).
+    /// Whole, in pieces of a few MiB, never held at once (no snapshot was used); a torn tail
+    /// is found in the newest segment first and cut.
     Pieces,
-    /// Whole, as one image in memory: a read-only open, or one that found something a clean
-    /// journal does not have (a torn tail, damage, an index that does not match its mark),
-    /// which this read names, cuts or rebuilds.
+    /// Whole, as one image in memory: an open that found something else a clean journal does
+    /// not have (damage, an index that does not match its mark), which this read names or
+    /// rebuilds, or a journal whose newest segment is not in the data directory.
     Image,
 }
 

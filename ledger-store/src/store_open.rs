@@ -128,10 +128,11 @@ impl Store {
     /// then read, and checked against the snapshot's Merkle frontier, only when a root or proof
     /// first needs them; [`crate::audit_ledger::audit_ledger`] and [`Store::verify`] check
     /// every record. Otherwise the whole journal is read, checked and replayed: in pieces of a
-    /// few MiB, never held at once, unless it holds something a clean journal does not have (a
-    /// torn tail, damage, an index that does not match its mark), which a read of it as one
-    /// image then names, cuts or rebuilds (`docs/FORMAT.md` §16.2, "Replaying the whole
-    /// journal in pieces"; [`OpenReport::journal_read`] says which read it made).
+    /// few MiB, never held at once (a torn tail found in the newest segment first, and cut),
+    /// unless it holds something else a clean journal does not have (damage, an index that
+    /// does not match its mark), which a read of it as one image then names or rebuilds
+    /// (`docs/FORMAT.md` §16.2, "Replaying the whole journal in pieces";
+    /// [`OpenReport::journal_read`] says which read it made).
     ///
     /// The lock is an exclusive operating-system lock on the file `LOCK` in `dir` (created if a
     /// ledger is there without one), taken before anything is read and held until the store is

@@ -3,20 +3,25 @@
 //! holds a few pieces of the journal and the engine's bounded state, never the journal's image,
 //! so a ledger of any length opens in the memory its accounts need.
 //!
-//! Like the other readers in pieces it gives way rather than report: at the first thing a
-//! clean journal does not have (a problem with a segment, a torn tail, a record that fails a
-//! check, an index that does not match its mark) it returns `None`, and the caller reads the
-//! whole journal, which names the problem, cuts a torn tail, or rebuilds the index.
+//! A torn tail (the newest segment ending in a record a crash left half written) is found
+//! first, in the newest segment alone, as the whole read finds one; the replay then stops
+//! before it, and the store cuts it as after any open. Like the other readers in pieces it
+//! gives way rather than report: at the first thing a clean journal does not have (a problem
+//! with a segment, a record that fails a check, an index that does not match its mark) it
+//! returns `None`, and the caller reads the whole journal, which names the problem or
+//! rebuilds the index.
 
 use std::path::Path;
 
 use crate::checkpoint::CheckpointKey;
-use crate::error::Result;
+use crate::error::{CorruptionReason, Result};
+use crate::file::JournalIo;
 use crate::index::{Index, IndexMark, IndexTree};
+use crate::journal::{scan_frames, torn_or_corrupt, TornTail};
 use crate::merkle::MerkleTree;
-use crate::record::Frame;
+use crate::record::{parse_frame, Frame};
 use crate::replay_stream::{replay_host_in_pieces, HostReplay};
-use crate::segment::{newest_segment, JOURNAL_DIR_NAME};
+use crate::segment::{newest_segment, Segment, JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES};
 use crate::snapshot::{self, SnapshotReport};
 use crate::store::{IndexRecovery, JournalRead, StoreOptions};
 use crate::store_open::{index_damage, open_index_for, CatchUp, Opened};
@@ -42,6 +47,11 @@ pub(crate) fn open_in_pieces(
     if last.path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
         return Ok(None);
     }
+    // The records replayed end where the newest segment's whole records do.
+    let Ok(torn) = torn_tail_of(io, &last) else {
+        return Ok(None);
+    };
+    let end = torn.as_ref().map_or(last.start + last.len, |t| t.offset);
     if opened_index.is_none() {
         *opened_index = Some(open_index_for(dir, options)?);
     }
@@ -53,6 +63,10 @@ pub(crate) fn open_in_pieces(
         (Some(why), _) => Err(why.clone()),
         (None, Err(e)) => Err(format!("unreadable mark: {e}")),
         (None, Ok(None)) => Err("the index was empty or missing".to_owned()),
+        // The mark names a record the torn write left incomplete (one that will be cut).
+        (None, Ok(Some(mark))) if torn.as_ref().is_some_and(|t| mark.sequence >= t.sequence) => {
+            Err("the index reflects another journal or a lost record".to_owned())
+        }
         (None, Ok(Some(mark))) => match live.probe(&mark) {
             Ok(None) => Ok(mark),
             Ok(Some(diff)) => Err(format!("the index diverged from its mark: {diff}")),
@@ -62,7 +76,7 @@ pub(crate) fn open_in_pieces(
     let key = options.checkpoint_key.as_ref();
     let (opened, index_recovery, snapshots) = match usable {
         Err(why) => {
-            let Some(rebuilt) = rebuild_in_pieces(index, dir, options, u64::MAX, &why)? else {
+            let Some(rebuilt) = rebuild_in_pieces(index, dir, options, end, &why)? else {
                 return Ok(None);
             };
             let recovery = IndexRecovery::Rebuilt { why };
@@ -74,7 +88,7 @@ pub(crate) fn open_in_pieces(
                 None if no_snapshot_files(dir, options)? => SnapshotReport::default(),
                 None => return Ok(None),
             };
-            let Some(caught_up) = catch_up_in_pieces(&live, &mark, dir, options, key)? else {
+            let Some(caught_up) = catch_up_in_pieces(&live, &mark, dir, options, key, end)? else {
                 return Ok(None);
             };
             let head = caught_up.replayed.head.sequence;
@@ -83,14 +97,16 @@ pub(crate) fn open_in_pieces(
         }
     };
     let HostReplay {
-        replayed,
+        mut replayed,
         created,
         frontier,
     } = opened;
-    // The records end where the newest segment does (the store appends there).
-    if replayed.head.len != last.start + last.len {
+    // The records end where the newest segment's whole records do (the store appends there,
+    // once a torn tail is cut).
+    if replayed.head.len != end {
         return Ok(None);
     }
+    replayed.torn = torn;
     let tree_hash = replayed.profile.tree_hash();
     let Some(tree) = MerkleTree::from_frontier(tree_hash, replayed.records, &frontier) else {
         return Ok(None);
@@ -110,6 +126,43 @@ pub(crate) fn open_in_pieces(
     }))
 }
 
+/// The newest segment's torn tail, found as the whole read finds one (`crate::replay`): the
+/// first record whose checksum fails, or bytes that do not make a whole record, with no whole
+/// record after them. `Ok(None)`: the segment ends in a whole record. `Err(())`: something
+/// else is wrong in it (bad bytes with a whole record after them, a record of a newer binary),
+/// which the whole read names.
+fn torn_tail_of(io: &dyn JournalIo, last: &Segment) -> std::result::Result<Option<TornTail>, ()> {
+    let mut bytes = vec![0u8; usize::try_from(last.len).map_err(|_| ())?];
+    if !io
+        .read_at(&last.path, SEGMENT_HEADER_BYTES as u64, &mut bytes)
+        .map_err(|_| ())?
+    {
+        return Err(());
+    }
+    let scan = scan_frames(&bytes).map_err(|_| ())?;
+    let first = last.header.first_sequence;
+    let in_journal = |torn: TornTail| TornTail {
+        offset: last.start + torn.offset,
+        sequence: first + torn.sequence,
+        ..torn
+    };
+    for (i, &(offset, len)) in scan.frames.iter().enumerate() {
+        let at = offset as usize;
+        let frame = parse_frame(&bytes[at..at + len as usize], offset).map_err(|_| ())?;
+        if !frame.hash_matches() {
+            let reason = CorruptionReason::Checksum;
+            torn_or_corrupt(&bytes, at, i as u64, reason).map_err(|_| ())?;
+            return Ok(Some(in_journal(TornTail {
+                offset,
+                len: bytes.len() as u64 - offset,
+                sequence: i as u64,
+                why: "the record's checksum does not match".into(),
+            })));
+        }
+    }
+    Ok(scan.torn.map(in_journal))
+}
+
 /// Whether `snapshots/` holds no snapshot file and no half-written one (the whole read would
 /// report either).
 fn no_snapshot_files(dir: &Path, options: &StoreOptions) -> Result<bool> {
@@ -127,6 +180,7 @@ fn catch_up_in_pieces(
     dir: &Path,
     options: &StoreOptions,
     key: Option<&CheckpointKey>,
+    limit: u64,
 ) -> Result<Option<HostReplay>> {
     let mut marked = false;
     let mut inspect = |frame: &Frame<'_>| {
@@ -136,15 +190,9 @@ fn catch_up_in_pieces(
         }
         true
     };
-    let Some((catch_up, replayed)) = replay_catching_up(
-        live,
-        mark.sequence,
-        dir,
-        options,
-        key,
-        u64::MAX,
-        &mut inspect,
-    ) else {
+    let Some((catch_up, replayed)) =
+        replay_catching_up(live, mark.sequence, dir, options, key, limit, &mut inspect)
+    else {
         return Ok(None);
     };
     if !marked || catch_up.counts_at_from != (mark.accounts, mark.transfers) {

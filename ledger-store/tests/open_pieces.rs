@@ -1,7 +1,8 @@
 //! An open that cannot start from a snapshot replays the whole journal read in pieces, never
 //! holding its image (docs/FORMAT.md §16.2): the state, the index, the roots and the proofs
-//! are those of an open that reads the journal whole, and anything a clean journal does not
-//! have (a torn tail) is left to that whole read, which names it and cuts it.
+//! are those of an open that reads the journal whole; a torn tail is found and cut as that
+//! whole read does, and anything else a clean journal does not have is left to that whole
+//! read, which names it.
 
 mod support;
 
@@ -161,29 +162,85 @@ fn a_damaged_only_snapshot_is_reported_and_the_journal_replayed_in_pieces() {
     store.close().unwrap();
 }
 
+/// The newest segment of a fresh copy of the 40-batch ledger, and its path.
+fn newest_segment(dir: &Path) -> std::path::PathBuf {
+    let journal = dir.join("journal");
+    let newest = (std::fs::read_dir(&journal).unwrap().count()) as u64;
+    journal.join(format!("{newest:08}.tbj"))
+}
+
+/// A crash that left half a record: the open in pieces finds the torn tail in the newest
+/// segment as the whole read does, stops before it and cuts it (it once gave way to a read of
+/// the whole journal into memory, as large as the journal).
 #[test]
-fn a_torn_tail_is_left_to_the_whole_read_which_cuts_it() {
+fn a_torn_tail_is_cut_by_the_open_in_pieces_as_by_the_whole_read() {
     let dir = Scratch::new("open-pieces-torn");
     ledger(dir.path(), false);
     let digest = verify_dir(dir.path(), Some(&KEY), &mut |_| {})
         .unwrap()
         .state_digest;
-    let journal = dir.path().join("journal");
-    let newest = (std::fs::read_dir(&journal).unwrap().count()) as u64;
-    let last = journal.join(format!("{newest:08}.tbj"));
+    let last = newest_segment(dir.path());
     let mut bytes = std::fs::read(&last).unwrap();
+    let whole_len = bytes.len();
     bytes.extend_from_slice(b"TBJR\x00\x10\x00\x00partial");
     std::fs::write(&last, bytes).unwrap();
+    let (whole, _copy) = open_whole(dir.path(), segmented());
+    let expected = whole.open_report().torn_tail.clone();
+    whole.close().unwrap();
 
     let store = Store::open(dir.path(), segmented()).unwrap();
     let report = store.open_report().clone();
-    assert_eq!(report.journal_read, JournalRead::Image);
-    assert_eq!(report.torn_tail.map(|t| t.len), Some(15));
+    assert_eq!(report.journal_read, JournalRead::Pieces);
+    assert_eq!(report.torn_tail.as_ref().map(|t| t.len), Some(15));
+    assert_eq!(report.torn_tail, expected);
     assert_eq!(store.state_digest(), digest);
     store.close().unwrap();
-    // Cut, the journal is clean again: the next open reads it in pieces.
+    assert_eq!(std::fs::metadata(&last).unwrap().len() as usize, whole_len);
+    // Cut, the journal is clean again.
     let store = Store::open(dir.path(), segmented()).unwrap();
     assert_eq!(store.open_report().journal_read, JournalRead::Pieces);
+    assert_eq!(store.open_report().torn_tail, None);
     assert_eq!(store.state_digest(), digest);
     store.close().unwrap();
+}
+
+/// A torn write can leave a record of its full length whose bytes are not all there: its
+/// checksum fails and nothing whole follows it. The open in pieces cuts it as the whole read
+/// does; bad bytes with a whole record after them are damage, which it leaves to the whole
+/// read to name.
+#[test]
+fn a_last_record_whose_checksum_fails_is_torn_and_an_earlier_one_is_damage() {
+    let dir = Scratch::new("open-pieces-torn-checksum");
+    ledger(dir.path(), false);
+    let last = newest_segment(dir.path());
+    let bytes = std::fs::read(&last).unwrap();
+    // The segment's last byte is the last record's stored hash's.
+    let mut torn = bytes.clone();
+    *torn.last_mut().unwrap() ^= 1;
+    std::fs::write(&last, &torn).unwrap();
+    let (whole, _copy) = open_whole(dir.path(), segmented());
+    let expected = (whole.open_report().torn_tail.clone(), whole.state_digest());
+    whole.close().unwrap();
+    assert!(expected.0.is_some());
+
+    let store = Store::open(dir.path(), segmented()).unwrap();
+    let report = store.open_report().clone();
+    assert_eq!(report.journal_read, JournalRead::Pieces);
+    assert_eq!((report.torn_tail, store.state_digest()), expected);
+    store.close().unwrap();
+
+    // The first record of the newest segment changed, whole records after it: damage.
+    let dir = Scratch::new("open-pieces-damage");
+    ledger(dir.path(), false);
+    let last = newest_segment(dir.path());
+    let mut damaged = std::fs::read(&last).unwrap();
+    damaged[88 + 20] ^= 1; // a byte of the first record's body (the header is 88 bytes)
+    std::fs::write(&last, &damaged).unwrap();
+    match Store::open(dir.path(), segmented()) {
+        Err(ledger_store::Error::Corrupted(c)) => assert!(c.to_string().contains("checksum")),
+        other => panic!(
+            "expected damage, got {:?}",
+            other.map(|s| s.open_report().clone())
+        ),
+    }
 }

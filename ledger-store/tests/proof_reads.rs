@@ -277,9 +277,10 @@ fn stored_hashes(dir: &Path) -> Vec<[u8; 32]> {
     hashes
 }
 
-/// The byte offset of record `sequence`'s stored hash in segment 1 (which holds every record).
-fn hash_offset_in_first_segment(dir: &Path, sequence: u64) -> u64 {
-    let bytes = std::fs::read(dir.join("journal").join("00000001.tbj")).unwrap();
+/// The byte offset of record `sequence`'s stored hash in segment 1 (which holds every record),
+/// whose file is `path`.
+fn hash_offset_in_first_segment(path: &Path, sequence: u64) -> u64 {
+    let bytes = std::fs::read(path).unwrap();
     let (at, len) = frames(&bytes)[sequence as usize];
     (at + len - 32) as u64
 }
@@ -354,8 +355,8 @@ fn roots_and_proofs_reach_into_older_blocks_of_the_tree_and_a_changed_block_is_r
 
     // A stored hash in the first block changed under the open store (in the copy it reads):
     // a proof into that block reads it and refuses; one into the newest block does not read it.
-    let at = hash_offset_in_first_segment(copy.path(), 10);
-    let path = copy.path().join("journal").join("00000001.tbj");
+    let path = copy.path().join("archive").join("00000001.tbj");
+    let at = hash_offset_in_first_segment(&path, 10);
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     let mut byte = [0u8; 1];
     std::os::unix::fs::FileExt::read_at(&std::fs::File::open(&path).unwrap(), &mut byte, at)

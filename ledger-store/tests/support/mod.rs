@@ -181,31 +181,24 @@ pub fn kill_crash_writer(dir: &Path, args: &[&str], write_for: std::time::Durati
 }
 
 /// The ledger in `dir` opened by a read of its whole journal as one image, the reference the
-/// faster opens are compared with: a copy of its journal alone (no index, no snapshot), whose
-/// newest segment then ends in a few bytes of a torn record, opened read-only (a torn tail is
-/// what the tail and the pieces give way on; read-only, it is reported and left). The copy
-/// goes with the `Scratch`.
+/// faster opens are compared with: a copy of its segments (no index, no snapshot), moved out of
+/// a fresh data directory into archive storage (`StoreOptions::segments_from`), the newest one
+/// too, opened read-only. The tail and the pieces read only a journal whose newest segment is in
+/// the data directory (the one a store appends to), which a read-only open does not need; it
+/// then reads the whole journal as one image. The copy goes with the `Scratch`.
 pub fn open_whole(dir: &Path, options: StoreOptions) -> (Store, Scratch) {
-    use std::io::Write;
     let copy = Scratch::new("whole-image");
-    let journal = copy.path().join("journal");
-    std::fs::create_dir_all(&journal).unwrap();
-    let mut newest = None;
+    let (data, archive) = (copy.path().join("data"), copy.path().join("archive"));
+    std::fs::create_dir_all(data.join("journal")).unwrap();
+    std::fs::create_dir_all(&archive).unwrap();
+    std::fs::write(data.join("LOCK"), b"").unwrap();
     for entry in std::fs::read_dir(dir.join("journal")).unwrap() {
         let entry = entry.unwrap();
-        let to = journal.join(entry.file_name());
-        std::fs::copy(entry.path(), &to).unwrap();
-        newest = newest.max(Some(to));
+        std::fs::copy(entry.path(), archive.join(entry.file_name())).unwrap();
     }
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(newest.expect("a journal"))
-        .unwrap()
-        .write_all(b"half a record")
-        .unwrap();
-    let store = Store::open(copy.path(), options.read_only()).unwrap();
+    let store = Store::open(&data, options.read_only().segments_from(&archive)).unwrap();
     let report = store.open_report();
     assert_eq!(report.journal_read, ledger_store::JournalRead::Image);
-    assert!(report.torn_tail.is_some() && report.snapshots.used.is_none());
+    assert!(report.snapshots.used.is_none());
     (store, copy)
 }
