@@ -89,7 +89,11 @@ pub struct StoreOptions {
     pub segments_from: Vec<PathBuf>,
     /// Journal bytes written after the newest snapshot's record before a checkpoint or a clean
     /// close writes a new snapshot (default [`SNAPSHOT_AFTER_BYTES_DEFAULT`], 4 MiB; `u64::MAX`
-    /// for never; [`Store::write_snapshot`] writes one at any time). See [`crate::snapshot`].
+    /// for never; [`Store::write_snapshot`] writes one at any time). A host that does neither
+    /// still gets one: after `max(segment_bytes, snapshot_after_bytes)` bytes without a
+    /// snapshot, the caller of the commit that crosses it writes one once its record is durable
+    /// (commits pause while the state is encoded, as for any snapshot), so that an open after a
+    /// crash starts from it. See [`crate::snapshot`].
     pub snapshot_after_bytes: u64,
     /// How many of the newest transfers the engine keeps in memory (`None`, the default: all
     /// of them). With `Some(n)`, every `max(n, 4,096)` transfers the store evicts the older
@@ -483,7 +487,9 @@ impl Store {
             version,
             reply: tx,
         })?;
-        rx.recv().map_err(|_| Error::Closed)?
+        let committed = rx.recv().map_err(|_| Error::Closed)??;
+        self.snapshot_after_commit();
+        Ok(committed)
     }
 
     /// Whether [`Store::submit`] would accept `now` under the store's time guard: `Ok`, or

@@ -162,8 +162,11 @@ pub(crate) struct Shared {
     /// The journal image's length up to the end of the newest snapshot's record (0 when there
     /// is none): how much a replay from it covers.
     pub(crate) snapshot_covers: AtomicU64,
-    /// Why the snapshot the last checkpoint tried to write was not written, if it was not.
+    /// Why the snapshot the last checkpoint (or commit) tried to write was not written, if it
+    /// was not.
     pub(crate) snapshot_failure: Mutex<Option<String>>,
+    /// Set while a commit's caller writes a snapshot (one at a time; the others go on).
+    pub(crate) snapshot_writing: AtomicBool,
     /// When the committer evicts transfers, and the versions not in the index yet.
     pub(crate) eviction: Mutex<Eviction>,
 }
@@ -210,6 +213,7 @@ impl Store {
             poisoned: AtomicBool::new(false),
             snapshot_covers: AtomicU64::new(snapshot_covers),
             snapshot_failure: Mutex::new(None),
+            snapshot_writing: AtomicBool::new(false),
             eviction: Mutex::new(Eviction::live(options_keep, transfer_count)),
         });
         let (sync_tx, sync_rx) = mpsc::sync_channel(SYNC_PIPELINE_DEPTH);

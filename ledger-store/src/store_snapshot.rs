@@ -1,5 +1,6 @@
 //! Writing snapshots from a running store (the file format and loading are in
-//! [`crate::snapshot`]): on demand, after a checkpoint and at a clean close.
+//! [`crate::snapshot`]): on demand, after a checkpoint, at a clean close, and after a commit
+//! once a segment's worth of journal was written without one.
 
 use std::sync::atomic::Ordering;
 
@@ -62,6 +63,29 @@ impl Store {
         }
     }
 
+    /// After a commit: a snapshot when a segment's worth of journal
+    /// ([`crate::StoreOptions::segment_bytes`], or `snapshot_after_bytes` when larger) was
+    /// written since the newest snapshot's record, written by this commit's caller after its
+    /// record is durable, so that a host that neither checkpoints nor closes cleanly still
+    /// opens from a recent snapshot after a crash. One caller at a time writes it (the others
+    /// go on); a failure is kept for [`Store::snapshot_failure`].
+    pub(crate) fn snapshot_after_commit(&self) {
+        let shared = &self.shared;
+        let options = &shared.options;
+        if !self.snapshot_due_after(options.segment_bytes.max(options.snapshot_after_bytes)) {
+            return;
+        }
+        if shared.snapshot_writing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // Due again under the flag: another caller may have just written one.
+        if self.snapshot_due_after(options.segment_bytes.max(options.snapshot_after_bytes)) {
+            let failure = self.write_snapshot().err().map(|e| e.to_string());
+            *lock(&shared.snapshot_failure) = failure;
+        }
+        shared.snapshot_writing.store(false, Ordering::Release);
+    }
+
     /// At a clean close (the threads stopped, the index flushed): a snapshot when one is due.
     /// Should it fail, the next open starts from an older one, or replays the whole journal,
     /// and its report says so.
@@ -74,12 +98,19 @@ impl Store {
     /// Whether [`crate::StoreOptions::snapshot_after_bytes`] of journal were written since the
     /// newest snapshot's record (never on a read-only or poisoned store).
     fn snapshot_due(&self) -> bool {
+        self.snapshot_due_after(self.shared.options.snapshot_after_bytes)
+    }
+
+    /// Whether `bytes` of journal were written since the newest snapshot's record (never on a
+    /// read-only or poisoned store, nor when `bytes` is `u64::MAX`).
+    fn snapshot_due_after(&self, bytes: u64) -> bool {
         let shared = &self.shared;
-        if shared.options.read_only || shared.poisoned.load(Ordering::Acquire) {
+        if bytes == u64::MAX || shared.options.read_only || shared.poisoned.load(Ordering::Acquire)
+        {
             return false;
         }
         let written = lock(&shared.durable).len;
         let covered = shared.snapshot_covers.load(Ordering::Acquire);
-        written.saturating_sub(covered) >= shared.options.snapshot_after_bytes
+        written.saturating_sub(covered) >= bytes
     }
 }

@@ -273,6 +273,61 @@ fn a_clean_close_writes_a_snapshot_the_next_open_uses_and_keeps_two() {
 /// kill -9 while a thread writes snapshots back to back: every acknowledged transfer is there
 /// after reopening, a half-written snapshot is reported and ignored, and the state opened from
 /// a snapshot is the full replay's. 4 rounds by default, 40 with `TIMEBANK_LONG=1`.
+/// The snapshot files in `dir`, by name.
+fn snapshot_files(dir: &Path) -> Vec<String> {
+    let (listed, _) = ledger_store::snapshot::list(&ledger_store::OsIo, dir).unwrap();
+    listed.into_iter().map(|(_, name)| name).collect()
+}
+
+/// A host that never checkpoints and never closes cleanly (it crashes, or is killed) still
+/// gets snapshots: once a segment's worth of journal (`segment_bytes`, here larger than
+/// `snapshot_after_bytes`) was written without one, the commit that crosses it writes one, and
+/// an open starts from it.
+#[test]
+fn a_host_that_never_checkpoints_gets_a_snapshot_every_segments_worth_of_journal() {
+    let dir = Scratch::new("snapshot-unattended");
+    const SEGMENT: u64 = 256 << 10;
+    let options = || {
+        options()
+            .segment_bytes(SEGMENT)
+            .snapshot_after_bytes(128 << 10)
+    };
+    let store = new_store(dir.path(), options());
+    let mut id = 1_000u128;
+    let mut written = 0;
+    while snapshot_files(dir.path()).is_empty() {
+        let batch: Vec<Transfer> = (0..50).map(|i| service(id + i)).collect();
+        store.create_transfers(batch, NOW + 1 + (id / 50) as u64).unwrap();
+        id += 50;
+        let bytes = store.status().journal_bytes;
+        assert!(
+            snapshot_files(dir.path()).is_empty() || bytes >= SEGMENT,
+            "a snapshot at {bytes} bytes, before a segment's worth"
+        );
+        assert!(bytes < 4 * SEGMENT, "no snapshot after {bytes} bytes");
+        written = bytes;
+    }
+    let unattended = snapshot_files(dir.path());
+    assert_eq!(unattended.len(), 1);
+    // A few more records, fewer than `snapshot_after_bytes`: the close writes none.
+    store.create_transfers(vec![service(id)], NOW + 10_000).unwrap();
+    let digest = store.state_digest();
+    store.close().unwrap();
+    assert_eq!(snapshot_files(dir.path()), unattended);
+    assert!(written >= SEGMENT);
+
+    let store = Store::open(dir.path(), options()).unwrap();
+    let report = store.open_report();
+    assert_eq!(report.journal_read, ledger_store::JournalRead::Tail);
+    assert_eq!(
+        report.snapshots.used.as_ref().map(|u| u.file.clone()),
+        unattended.first().cloned()
+    );
+    assert_eq!(store.state_digest(), digest);
+    store.close().unwrap();
+    assert_eq!(full_replay_digest(dir.path()), digest);
+}
+
 #[test]
 fn sigkill_while_writing_snapshots_loses_nothing() {
     let rounds = match std::env::var("TIMEBANK_LONG").as_deref() {
