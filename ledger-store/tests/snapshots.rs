@@ -297,7 +297,9 @@ fn a_host_that_never_checkpoints_gets_a_snapshot_every_segments_worth_of_journal
     let mut written = 0;
     while snapshot_files(dir.path()).is_empty() {
         let batch: Vec<Transfer> = (0..50).map(|i| service(id + i)).collect();
-        store.create_transfers(batch, NOW + 1 + (id / 50) as u64).unwrap();
+        store
+            .create_transfers(batch, NOW + 1 + (id / 50) as u64)
+            .unwrap();
         id += 50;
         let bytes = store.status().journal_bytes;
         assert!(
@@ -310,7 +312,9 @@ fn a_host_that_never_checkpoints_gets_a_snapshot_every_segments_worth_of_journal
     let unattended = snapshot_files(dir.path());
     assert_eq!(unattended.len(), 1);
     // A few more records, fewer than `snapshot_after_bytes`: the close writes none.
-    store.create_transfers(vec![service(id)], NOW + 10_000).unwrap();
+    store
+        .create_transfers(vec![service(id)], NOW + 10_000)
+        .unwrap();
     let digest = store.state_digest();
     store.close().unwrap();
     assert_eq!(snapshot_files(dir.path()), unattended);
