@@ -18,10 +18,7 @@ use ledger_core::{Command, Ledger, ResultCode, TransferId, TransferRecord};
 
 use crate::error::IndexError;
 use crate::index::{IndexDelta, IndexTree};
-
-/// Most rounds of loading one command may need: its own ids, then (for an operation) what
-/// its plan applies once what planning reads is loaded.
-const LOAD_ROUNDS_MAX: usize = 4;
+use crate::load_evicted::{load_named, Evicted};
 
 /// Evicted versions the indexer has not written yet, by id, oldest first.
 #[derive(Debug, Default)]
@@ -177,67 +174,12 @@ impl Eviction {
             // The engine refuses it; a replay notes where, to start again without evicting.
             self.needs_history_at = Some(sequence);
         }
-        // Whether the command retries an evicted operation decides what else it reads.
-        if let Some(id) = ledger.operation_to_load(command) {
-            let found = match self.unindexed.operations.find(id, sequence) {
-                Some(record) => Some(record.clone()),
-                None => index.evicted_operation(id, sequence)?,
-            };
-            match found {
-                Some(record) => ledger.load_operation(id, record),
-                None => ledger.load_operation_absent(id),
-            }
-        }
-        for _ in 0..LOAD_ROUNDS_MAX {
-            let wanted = ledger.transfers_to_load(command, now);
-            if wanted.is_empty() {
-                break;
-            }
-            for id in wanted {
-                let found = match self.unindexed.find(id, sequence) {
-                    Some(record) => Some(record.clone()),
-                    None => index.evicted_transfer(id, sequence)?,
-                };
-                match found {
-                    Some(record) => ledger.load_transfer(record),
-                    None => ledger.load_absent(id),
-                }
-            }
-        }
-        // Each round loads or declares absent every id named, so the rounds end well before.
-        self.load_entries(ledger, command, now, sequence, index)
-    }
-
-    /// Loads the failed ids and ratings `command` looks up (once its transfers are loaded).
-    fn load_entries(
-        &mut self,
-        ledger: &mut Ledger,
-        command: &Command,
-        now: u64,
-        sequence: u64,
-        index: &IndexTree,
-    ) -> Result<(), IndexError> {
-        for id in ledger.failed_to_load(command, now) {
-            let found = match self.unindexed.failed.find(id, sequence) {
-                Some(code) => Some(*code),
-                None => index.evicted_failed(id, sequence)?,
-            };
-            match found {
-                Some(code) => ledger.load_failed(id, code),
-                None => ledger.load_failed_absent(id),
-            }
-        }
-        for transfer in ledger.ratings_to_load(command, now) {
-            let found = match self.unindexed.ratings.find(transfer, sequence) {
-                Some(rating) => Some(*rating),
-                None => index.evicted_rating(transfer, sequence)?,
-            };
-            match found {
-                Some(rating) => ledger.load_rating(transfer, rating),
-                None => ledger.load_rating_absent(transfer),
-            }
-        }
-        Ok(())
+        let mut from = InFlightOrIndex {
+            unindexed: &self.unindexed,
+            sequence,
+            index,
+        };
+        load_named(ledger, command, now, &mut from)
     }
 
     /// After the command at record `sequence`: evicts when the schedule says so, keeping the
@@ -275,6 +217,46 @@ impl Eviction {
         for record in ledger.evict_transfers(keep) {
             self.unindexed.add(sequence, record.clone());
             delta.evicted.push((sequence, record));
+        }
+    }
+}
+
+/// What the committer and a replay load from: the versions the indexer has not written yet,
+/// else the index, each as of record `sequence`.
+struct InFlightOrIndex<'a> {
+    unindexed: &'a Unindexed,
+    sequence: u64,
+    index: &'a IndexTree,
+}
+
+impl Evicted for InFlightOrIndex<'_> {
+    type Error = IndexError;
+
+    fn operation(&mut self, id: TransferId) -> Result<Option<OperationRecord>, IndexError> {
+        match self.unindexed.operations.find(id, self.sequence) {
+            Some(record) => Ok(Some(record.clone())),
+            None => self.index.evicted_operation(id, self.sequence),
+        }
+    }
+
+    fn transfer(&mut self, id: TransferId) -> Result<Option<TransferRecord>, IndexError> {
+        match self.unindexed.find(id, self.sequence) {
+            Some(record) => Ok(Some(record.clone())),
+            None => self.index.evicted_transfer(id, self.sequence),
+        }
+    }
+
+    fn failed(&mut self, id: TransferId) -> Result<Option<ResultCode>, IndexError> {
+        match self.unindexed.failed.find(id, self.sequence) {
+            Some(code) => Ok(Some(*code)),
+            None => self.index.evicted_failed(id, self.sequence),
+        }
+    }
+
+    fn rating(&mut self, transfer: TransferId) -> Result<Option<u8>, IndexError> {
+        match self.unindexed.ratings.find(transfer, self.sequence) {
+            Some(rating) => Ok(Some(*rating)),
+            None => self.index.evicted_rating(transfer, self.sequence),
         }
     }
 }

@@ -73,6 +73,7 @@ mod index_transfer;
 pub mod journal;
 mod journal_walk;
 mod leb128;
+mod load_evicted;
 pub mod lock;
 pub mod merkle;
 pub mod outcome;

@@ -30,20 +30,22 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use ledger_core::history::HISTORY_CHUNK_TRANSFERS;
+use ledger_core::operation::OperationRecord;
 use ledger_core::snapshot::{decode_transfer_record, encode_transfer_record};
-use ledger_core::{Attribution, BatchError, Command, Ledger, Reply, TransferId, TransferRecord};
+use ledger_core::{
+    Attribution, BatchError, Command, Ledger, Reply, ResultCode, TransferId, TransferRecord,
+};
 
 use crate::checkpoint::CheckpointKey;
 use crate::error::{Error, Result};
 use crate::history_sum::HistorySum;
 use crate::id_hasher::IdHasherBuilder;
+use crate::load_evicted::{load_named, Evicted};
 use crate::replay::{replay_from, Observer, Progress, ReplayHost, Replayed};
 use crate::replay_spill_entries::SpilledEntries;
 
 /// Records in a block of a run: a lookup reads one block.
 const BLOCK_RECORDS: usize = 32;
-/// Rounds of loading before a command (an operation's plan may name more as it learns more).
-const LOAD_ROUNDS_MAX: usize = 4;
 /// Empty chunk buffers kept for the next evictions (a run is usually two or three chunks).
 const SPARE_CHUNKS: usize = 4;
 /// Bits of a run's filter per id: about 0.1% of the ids not in the run pass it.
@@ -322,7 +324,7 @@ impl<'s, 'o> Spill<'s, 'o> {
     }
 
     /// Loads back what `command` names of the operations, transfers, failed ids and ratings
-    /// let go (in the order the store's committer loads them), then applies it: for a replay
+    /// let go (as the store's committer loads them, `crate::load_evicted`), then applies it: for a replay
     /// that let entries go, which [`Ledger::execute_fetching`] leaves to its host.
     fn execute_loading(
         &mut self,
@@ -331,40 +333,7 @@ impl<'s, 'o> Spill<'s, 'o> {
         now: u64,
         ledger: &mut Ledger,
     ) -> std::io::Result<std::result::Result<Reply, BatchError>> {
-        if let Some(id) = ledger.operation_to_load(command) {
-            match self.entries.operation(id)? {
-                Some(record) => ledger.load_operation(id, record),
-                None => ledger.load_operation_absent(id),
-            }
-        }
-        for _ in 0..LOAD_ROUNDS_MAX {
-            let wanted = ledger.transfers_to_load(command, now);
-            if wanted.is_empty() {
-                break;
-            }
-            for id in wanted {
-                match self.find(id)? {
-                    Some(record) => {
-                        self.report.loaded += 1;
-                        self.loaded_since_eviction.insert(id);
-                        ledger.load_transfer(record);
-                    }
-                    None => ledger.load_absent(id),
-                }
-            }
-        }
-        for id in ledger.failed_to_load(command, now) {
-            match self.entries.failed(id)? {
-                Some(code) => ledger.load_failed(id, code),
-                None => ledger.load_failed_absent(id),
-            }
-        }
-        for transfer in ledger.ratings_to_load(command, now) {
-            match self.entries.rating(transfer)? {
-                Some(rating) => ledger.load_rating(transfer, rating),
-                None => ledger.load_rating_absent(transfer),
-            }
-        }
+        load_named(ledger, command, now, &mut Scratch(self))?;
         Ok(ledger.execute_by(command, who, now))
     }
 
@@ -646,6 +615,35 @@ impl ScratchDir {
         let path = under.join(format!("timebank-replay-{}-{n}", std::process::id()));
         std::fs::create_dir(&path).map_err(|e| in_scratch(&path, e))?;
         Ok(ScratchDir { path })
+    }
+}
+
+/// What `verify --replay` loads from: its own scratch runs. A transfer found is counted, and
+/// kept from the next eviction's runs until it is evicted again.
+struct Scratch<'a, 's, 'o>(&'a mut Spill<'s, 'o>);
+
+impl Evicted for Scratch<'_, '_, '_> {
+    type Error = std::io::Error;
+
+    fn operation(&mut self, id: TransferId) -> std::io::Result<Option<OperationRecord>> {
+        self.0.entries.operation(id)
+    }
+
+    fn transfer(&mut self, id: TransferId) -> std::io::Result<Option<TransferRecord>> {
+        let found = self.0.find(id)?;
+        if found.is_some() {
+            self.0.report.loaded += 1;
+            self.0.loaded_since_eviction.insert(id);
+        }
+        Ok(found)
+    }
+
+    fn failed(&mut self, id: TransferId) -> std::io::Result<Option<ResultCode>> {
+        self.0.entries.failed(id)
+    }
+
+    fn rating(&mut self, transfer: TransferId) -> std::io::Result<Option<u8>> {
+        self.0.entries.rating(transfer)
     }
 }
 

@@ -32,6 +32,7 @@ use crate::checkpoint::{Checkpoint, CheckpointKey};
 use crate::error::{Error, IndexError, IndexErrorKind, Result};
 use crate::file::{JournalIo, OsIo};
 use crate::journal::{Head, TornTail};
+use crate::load_evicted::{load_named, Evicted};
 use crate::lock::DirLock;
 use crate::record::{Hash, FORMAT_VERSION, FORMAT_VERSION_MIN};
 use crate::segment::{find_segments, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MIN};
@@ -745,7 +746,7 @@ impl Store {
     /// Loads into `ledger` (a copy of the engine, taken with [`Store::read`] to try a command
     /// before submitting it) the evicted operation `command` retries, if any, every evicted
     /// transfer it names, each as [`Store::evicted_operation`] and [`Store::evicted_transfer`]
-    /// find them, until [`Ledger::transfers_to_load`] names none, then the evicted failed ids
+    /// find them, round after round as the committer loads them, then the evicted failed ids
     /// and ratings it looks up ([`Store::failed_code`], [`Store::rating`]):
     /// the copy then applies `command` as the store would, where without them it refuses it
     /// with `BatchError::NotLoaded`. Does nothing for a store that never evicted. Like
@@ -757,39 +758,7 @@ impl Store {
         command: &Command,
         now: u64,
     ) -> Result<()> {
-        if let Some(id) = ledger.operation_to_load(command) {
-            match self.evicted_operation(id)? {
-                Some(record) => ledger.load_operation(id, record),
-                None => ledger.load_operation_absent(id),
-            }
-        }
-        // Each round loads or declares absent every id named, so none is named again; an
-        // operation names the transfers of its plan once its booking or original is loaded.
-        loop {
-            let ids = ledger.transfers_to_load(command, now);
-            if ids.is_empty() {
-                break;
-            }
-            for id in ids {
-                match self.evicted_transfer(id)? {
-                    Some(record) => ledger.load_transfer(record),
-                    None => ledger.load_absent(id),
-                }
-            }
-        }
-        for id in ledger.failed_to_load(command, now) {
-            match self.evicted_failed_code(id)? {
-                Some(code) => ledger.load_failed(id, code),
-                None => ledger.load_failed_absent(id),
-            }
-        }
-        for transfer in ledger.ratings_to_load(command, now) {
-            match self.evicted_rating(transfer)? {
-                Some(rating) => ledger.load_rating(transfer, rating),
-                None => ledger.load_rating_absent(transfer),
-            }
-        }
-        Ok(())
+        load_named(ledger, command, now, &mut Readers(self))
     }
 
     /// The highest id below `limit` of a transfer the ledger applied, evicted ones included
@@ -1033,6 +1002,30 @@ impl Store {
                 .wait(progress)
                 .unwrap_or_else(|e| e.into_inner());
         }
+    }
+}
+
+/// What a reader's copy of the engine loads from: what the store's own lookups find (the
+/// versions in flight, else the index once it has caught up).
+struct Readers<'a>(&'a Store);
+
+impl Evicted for Readers<'_> {
+    type Error = Error;
+
+    fn operation(&mut self, id: TransferId) -> Result<Option<OperationRecord>> {
+        self.0.evicted_operation(id)
+    }
+
+    fn transfer(&mut self, id: TransferId) -> Result<Option<TransferRecord>> {
+        self.0.evicted_transfer(id)
+    }
+
+    fn failed(&mut self, id: TransferId) -> Result<Option<ResultCode>> {
+        self.0.evicted_failed_code(id)
+    }
+
+    fn rating(&mut self, transfer: TransferId) -> Result<Option<u8>> {
+        self.0.evicted_rating(transfer)
     }
 }
 
