@@ -8,7 +8,9 @@ mod support;
 
 use ledger_core::operation::{Operation, OperationKind};
 use ledger_core::timebank::ServiceRecord;
-use ledger_core::{Amount, Command, EventResult, Policy, Rating, ResultCode, Transfer, TransferId};
+use ledger_core::{
+    Amount, Command, EventResult, Ledger, Policy, Rating, ResultCode, Transfer, TransferId,
+};
 use ledger_store::replay_spill::{replay_spilling, Spilling};
 use ledger_store::snapshot::SNAPSHOT_DIR_NAME;
 use ledger_store::{verify_dir_with_index, Store, StoreOptions, INDEX_DIR_NAME};
@@ -103,6 +105,15 @@ fn probes() -> Vec<u128> {
 }
 
 /// Every probe's record is the same in both stores, and a retry of each answers alike.
+/// The operations, failed ids and ratings `ledger` holds in memory.
+fn held(ledger: &Ledger) -> [usize; 3] {
+    [
+        ledger.operations_held(),
+        ledger.failed_held(),
+        ledger.ratings_held(),
+    ]
+}
+
 fn retries_answer_alike(evicting: &Store, keeping: &Store, at: &mut u64) {
     for id in probes() {
         let record = keeping.operation(tid(id)).unwrap().expect("ran");
@@ -176,16 +187,10 @@ fn an_evicting_store_answers_old_operations_as_one_that_keeps_them() {
     both(&evicting, &keeping, Command::CreateTransfers(failures), at);
     at += 1_000;
     both(&evicting, &keeping, nth(1_000 + OPERATIONS), at);
-    let held = evicting.read(|ledger| {
-        [
-            ledger.operations_held(),
-            ledger.failed_held(),
-            ledger.ratings_held(),
-        ]
-    });
+    let in_memory = evicting.read(held);
     assert!(
-        held.iter().all(|&n| n <= KEEP + 4_096),
-        "{held:?} in memory"
+        in_memory.iter().all(|&n| n <= KEEP + 4_096),
+        "{in_memory:?} in memory"
     );
     assert!(evicting.read(|ledger| ledger.evicted_operation_count()) > 0);
     assert_eq!(
@@ -220,7 +225,7 @@ fn an_evicting_store_answers_old_operations_as_one_that_keeps_them() {
         verify_dir_with_index(a.path(), &[], key.as_ref(), &mut |_| {}).unwrap();
     assert_eq!(index_difference, None);
 
-    // `verify --replay`'s replay lets them go too, to a scratch database of its own, and
+    // `verify --replay`'s replay lets them go too, to scratch runs of its own, and
     // answers the retries the journal holds as the store did (it checks every outcome).
     let image = read_records(a.path().join(JOURNAL_FILE_NAME)).unwrap();
     let spilling = Spilling {
@@ -237,14 +242,10 @@ fn an_evicting_store_answers_old_operations_as_one_that_keeps_them() {
     .unwrap();
     assert!(spilled.report.entries_evicted > 0, "{:?}", spilled.report);
     let ledger = &replayed.ledger;
-    let held = [
-        ledger.operations_held(),
-        ledger.failed_held(),
-        ledger.ratings_held(),
-    ];
+    let in_memory = held(ledger);
     assert!(
-        held.iter().all(|&n| n <= KEEP + 4_096),
-        "{held:?} in memory"
+        in_memory.iter().all(|&n| n <= KEEP + 4_096),
+        "{in_memory:?} in memory"
     );
     assert!(ledger.evicted_operation_count() > 0);
     assert_eq!(ledger.state_digest(), keeping.status().state_digest);
