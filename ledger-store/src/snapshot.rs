@@ -133,6 +133,23 @@ fn file_hash(bytes: &[u8]) -> Hash {
 
 /// The header and state of a snapshot file, after its structure and hash are checked.
 pub fn parse_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
+    let layout = layout_of(bytes)?;
+    check_hash(bytes, &layout)?;
+    header_of(bytes, &layout)
+}
+
+/// Where a snapshot file's parts end, from its size and length field.
+struct Layout {
+    /// The end of the state (the frontier's count follows).
+    state_end: usize,
+    /// The end of what the file's hash covers (the hash follows).
+    end: usize,
+    /// The error for a file whose size does not match its fields.
+    size_mismatch: String,
+}
+
+/// The first checks of a snapshot file: its size, magic and length field.
+fn layout_of(bytes: &[u8]) -> Result<Layout, String> {
     if bytes.len() < SNAPSHOT_HEADER_BYTES + HASH_BYTES {
         return Err(format!(
             "{} bytes, less than a header and a hash: cut short",
@@ -142,23 +159,38 @@ pub fn parse_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
     if bytes[..4] != SNAPSHOT_MAGIC {
         return Err("not a snapshot file (no TBSS magic)".into());
     }
-    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    let length = u64_at(80);
-    let size_mismatch = || {
-        format!(
-            "its length field ({length}) does not match its size ({} bytes): cut short or damaged",
-            bytes.len()
-        )
-    };
+    let length = u64::from_le_bytes(bytes[80..88].try_into().expect("8 bytes"));
+    let size_mismatch = format!(
+        "its length field ({length}) does not match its size ({} bytes): cut short or damaged",
+        bytes.len()
+    );
     // The state, then (from version 3) a count and that many frontier hashes, then the hash.
-    let state_end = (SNAPSHOT_HEADER_BYTES as u64)
-        .checked_add(length)
-        .filter(|&end| end <= (bytes.len() - HASH_BYTES) as u64)
-        .ok_or_else(size_mismatch)? as usize;
     let end = bytes.len() - HASH_BYTES;
-    if file_hash(&bytes[..end]) != bytes[end..] {
-        return Err("its hash does not match its bytes: damaged".into());
+    match (SNAPSHOT_HEADER_BYTES as u64)
+        .checked_add(length)
+        .filter(|&state_end| state_end <= end as u64)
+    {
+        Some(state_end) => Ok(Layout {
+            state_end: state_end as usize,
+            end,
+            size_mismatch,
+        }),
+        None => Err(size_mismatch),
     }
+}
+
+fn check_hash(bytes: &[u8], layout: &Layout) -> Result<(), String> {
+    match file_hash(&bytes[..layout.end]) == bytes[layout.end..] {
+        true => Ok(()),
+        false => Err("its hash does not match its bytes: damaged".into()),
+    }
+}
+
+/// The header and state of a snapshot file whose layout was read: the checks after the hash.
+fn header_of<'a>(bytes: &'a [u8], layout: &Layout) -> Result<(SnapshotHeader, &'a [u8]), String> {
+    let Layout { state_end, end, .. } = *layout;
+    let size_mismatch = || layout.size_mismatch.clone();
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
     if bytes[4] != SNAPSHOT_VERSION || bytes[5..8] != [0; 3] {
         return Err(format!(
             "snapshot format version {} is not one this binary reads (it reads {SNAPSHOT_VERSION})",
@@ -330,12 +362,13 @@ pub fn check_file(
     file: &[u8],
     journal: &dyn RecordHashes,
 ) -> Result<(SnapshotHeader, Ledger), String> {
-    let (header, state) = parse_file(file)?;
-    check_binding(&header, journal)?;
-    let (ledger, digest) =
-        ledger_core::snapshot::decode_digested(state).map_err(|e| e.to_string())?;
-    check_digest(&header, digest)?;
-    Ok((header, ledger))
+    checked_while_hashed(file, |header, state| {
+        check_binding(&header, journal)?;
+        let (ledger, digest) =
+            ledger_core::snapshot::decode_digested(state).map_err(|e| e.to_string())?;
+        check_digest(&header, digest)?;
+        Ok((header, ledger))
+    })
 }
 
 /// Checks a snapshot file as [`check_file`] does, without building the ledger: the state is
@@ -345,11 +378,31 @@ pub fn check_file_digest(
     file: &[u8],
     journal: &dyn RecordHashes,
 ) -> Result<SnapshotHeader, String> {
-    let (header, state) = parse_file(file)?;
-    check_binding(&header, journal)?;
-    let digest = ledger_core::snapshot::digest(state).map_err(|e| e.to_string())?;
-    check_digest(&header, digest)?;
-    Ok(header)
+    checked_while_hashed(file, |header, state| {
+        check_binding(&header, journal)?;
+        let digest = ledger_core::snapshot::digest(state).map_err(|e| e.to_string())?;
+        check_digest(&header, digest)?;
+        Ok(header)
+    })
+}
+
+/// `check(header, state)` of a snapshot file, run while a second thread checks the file's
+/// hash: neither needs the other, so a check takes the longer of the two rather than both
+/// (at 100 M transfers the file is 300 MB). Its result counts only once the hash matches: a
+/// file whose hash fails is refused for that, as when the hash was checked first, whatever
+/// the decoder made of its bytes (it refuses any bytes it cannot read, hashed or not).
+fn checked_while_hashed<T>(
+    file: &[u8],
+    check: impl FnOnce(SnapshotHeader, &[u8]) -> Result<T, String>,
+) -> Result<T, String> {
+    let layout = layout_of(file)?;
+    let (hashed, checked) = std::thread::scope(|scope| {
+        let hashed = scope.spawn(|| check_hash(file, &layout));
+        let checked = header_of(file, &layout).and_then(|(header, state)| check(header, state));
+        (hashed.join(), checked)
+    });
+    hashed.unwrap_or_else(|_| Err("its hash could not be computed".into()))?;
+    checked
 }
 
 fn check_digest(header: &SnapshotHeader, decoded: Hash) -> Result<(), String> {

@@ -167,6 +167,29 @@ fn a_damaged_newest_snapshot_falls_back_to_an_older_one_then_to_a_full_replay() 
     store.close().unwrap();
 }
 
+/// The file's hash is checked on a second thread while the state decodes: a file whose hash
+/// fails is still refused for its hash, whatever else the damage broke (here the version
+/// byte, which the hash covers, and the state's first byte).
+#[test]
+fn a_snapshot_whose_hash_fails_is_refused_for_its_hash_whatever_else_is_wrong() {
+    let dir = Scratch::new("snapshot-hash-first");
+    let written = ledger(dir.path(), 3, &[2]);
+    let path = snapshot_path(dir.path(), written[0]);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[4] ^= 0x40;
+    bytes[88] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let store = Store::open(dir.path(), by_hand()).unwrap();
+    let report = store.open_report().snapshots.clone();
+    assert_eq!(report.used, None);
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert!(
+        report.skipped[0].why.contains("hash does not match"),
+        "{report:?}"
+    );
+    store.close().unwrap();
+}
+
 #[test]
 fn a_snapshot_in_an_older_state_encoding_is_passed_over_then_replaced() {
     let dir = Scratch::new("snapshot-old-encoding");
