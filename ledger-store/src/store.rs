@@ -92,9 +92,10 @@ pub struct StoreOptions {
     /// close writes a new snapshot (default [`SNAPSHOT_AFTER_BYTES_DEFAULT`], 4 MiB; `u64::MAX`
     /// for never; [`Store::write_snapshot`] writes one at any time). A host that does neither
     /// still gets one: after `max(segment_bytes, snapshot_after_bytes)` bytes without a
-    /// snapshot, the caller of the commit that crosses it writes one once its record is durable
-    /// (commits pause while the state is encoded, as for any snapshot), so that an open after a
-    /// crash starts from it. See [`crate::snapshot`].
+    /// snapshot, a thread of the store's own writes one, started once the commit that crosses
+    /// it is durable (that commit's caller does not wait for it; commits pause while the state
+    /// is encoded, as for any snapshot; closing waits for it), so that an open after a crash
+    /// starts from it. See [`crate::snapshot`].
     pub snapshot_after_bytes: u64,
     /// How many of the newest transfers the engine keeps in memory (`None`, the default: all
     /// of them). With `Some(n)`, every `max(n, 4,096)` transfers the store evicts the older
@@ -386,6 +387,8 @@ pub struct Store {
     pub(crate) committer: Option<JoinHandle<()>>,
     pub(crate) syncer: Option<JoinHandle<()>>,
     pub(crate) indexer: Option<JoinHandle<()>>,
+    /// The thread writing the snapshot a commit made due, if one was started.
+    pub(crate) snapshotter: Mutex<Option<JoinHandle<()>>>,
     pub(crate) report: OpenReport,
     /// The data directory's lock. Declared last so that it is released only after everything
     /// above (the threads, the journal file, sled) was dropped.
@@ -579,6 +582,10 @@ impl Store {
     }
 
     fn shutdown(&mut self) -> Result<()> {
+        // A snapshot a commit made due is finished first (an open after a close starts from it).
+        if let Some(handle) = lock(&self.snapshotter).take() {
+            let _ = handle.join();
+        }
         lock(&self.shared.queue).closed = true;
         self.shared.queue_ready.notify_all();
         // The committer drains the queue and exits, which ends the syncer's channel.
@@ -961,21 +968,11 @@ impl Store {
     /// Waits until no applied group is waiting for its sync (call with the commit gate held,
     /// so that the state in memory is then exactly the durable head's).
     pub(crate) fn wait_synced(&self) {
-        let mut in_flight = lock(&self.shared.in_flight);
-        while *in_flight > 0 {
-            in_flight = self
-                .shared
-                .in_flight_done
-                .wait(in_flight)
-                .unwrap_or_else(|e| e.into_inner());
-        }
+        self.shared.wait_synced();
     }
 
     pub(crate) fn check_not_poisoned(&self) -> Result<()> {
-        match self.shared.poisoned.load(Ordering::Acquire) {
-            true => Err(Error::Poisoned),
-            false => Ok(()),
-        }
+        self.shared.check_not_poisoned()
     }
 
     /// Waits until the index reflects every record durable at the time of the call. This waits

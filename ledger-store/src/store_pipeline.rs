@@ -165,10 +165,30 @@ pub(crate) struct Shared {
     /// Why the snapshot the last checkpoint (or commit) tried to write was not written, if it
     /// was not.
     pub(crate) snapshot_failure: Mutex<Option<String>>,
-    /// Set while a commit's caller writes a snapshot (one at a time; the others go on).
+    /// Set while the snapshot a commit made due is written (one at a time).
     pub(crate) snapshot_writing: AtomicBool,
     /// When the committer evicts transfers, and the versions not in the index yet.
     pub(crate) eviction: Mutex<Eviction>,
+}
+
+impl Shared {
+    /// Waits until no applied group is on its way to the disk.
+    pub(crate) fn wait_synced(&self) {
+        let mut in_flight = lock(&self.in_flight);
+        while *in_flight > 0 {
+            in_flight = self
+                .in_flight_done
+                .wait(in_flight)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    pub(crate) fn check_not_poisoned(&self) -> Result<()> {
+        match self.poisoned.load(Ordering::Acquire) {
+            true => Err(Error::Poisoned),
+            false => Ok(()),
+        }
+    }
 }
 
 impl Store {
@@ -243,6 +263,7 @@ impl Store {
             committer: Some(committer),
             syncer: Some(syncer),
             indexer: Some(indexer),
+            snapshotter: Mutex::new(None),
             report,
             _lock: lock,
         }

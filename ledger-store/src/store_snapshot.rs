@@ -1,12 +1,14 @@
 //! Writing snapshots from a running store (the file format and loading are in
-//! [`crate::snapshot`]): on demand, after a checkpoint, at a clean close, and after a commit
-//! once a segment's worth of journal was written without one.
+//! [`crate::snapshot`]): on demand, after a checkpoint, at a clean close, and (on a thread of
+//! its own) after a commit once a segment's worth of journal was written without one.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::snapshot::{self, SnapshotHeader, SnapshotWritten};
 use crate::store::{lock, Store};
+use crate::store_pipeline::Shared;
 
 impl Store {
     /// Writes a snapshot of the state at the durable head now (see [`crate::snapshot`]).
@@ -18,34 +20,7 @@ impl Store {
     /// derived data); a half-written file may remain, which opening ignores and reports.
     /// `Err(ReadOnly)` on a read-only store.
     pub fn write_snapshot(&self) -> Result<SnapshotWritten> {
-        if self.shared.options.read_only {
-            return Err(Error::ReadOnly);
-        }
-        let (header, state, covers) = {
-            let _gate = lock(&self.shared.commit_gate);
-            self.wait_synced();
-            self.check_not_poisoned()?;
-            let ledger = self.ledger();
-            let head = *lock(&self.shared.durable);
-            // Invariant: the syncer grows the tree before it moves the durable head, and a
-            // tree holds the frontier of every size from where it was pruned.
-            let frontier = lock(&self.shared.tree)
-                .frontier(head.sequence + 1)
-                .expect("the tree covers the durable head");
-            let header = SnapshotHeader {
-                sequence: head.sequence,
-                record_hash: head.hash,
-                state_digest: ledger.state_digest(),
-                frontier,
-            };
-            (header, ledger_core::snapshot::encode(&ledger), head.len)
-        };
-        let io = &*self.shared.options.io;
-        let written = snapshot::write(io, &self.shared.dir, &header, &state)?;
-        self.shared
-            .snapshot_covers
-            .fetch_max(covers, Ordering::AcqRel);
-        Ok(written)
+        write_snapshot_of(&self.shared)
     }
 
     /// Why the snapshot the last checkpoint tried to write was not written (`None` when it
@@ -65,25 +40,47 @@ impl Store {
 
     /// After a commit: a snapshot when a segment's worth of journal
     /// ([`crate::StoreOptions::segment_bytes`], or `snapshot_after_bytes` when larger) was
-    /// written since the newest snapshot's record, written by this commit's caller after its
-    /// record is durable, so that a host that neither checkpoints nor closes cleanly still
-    /// opens from a recent snapshot after a crash. One caller at a time writes it (the others
-    /// go on); a failure is kept for [`Store::snapshot_failure`].
+    /// written since the newest snapshot's record, so that a host that neither checkpoints nor
+    /// closes cleanly still opens from a recent snapshot after a crash. It is written on a
+    /// thread of its own, started by the caller whose commit made it due once that commit is
+    /// durable: the caller has its answer at once, as the others do, and commits pause only
+    /// while the state is encoded (at 100 M transfers the file is 300 MB, and writing and
+    /// syncing it held that caller for seconds). One is written at a time; a failure is kept
+    /// for [`Store::snapshot_failure`]; closing waits for it.
     pub(crate) fn snapshot_after_commit(&self) {
         let shared = &self.shared;
-        let options = &shared.options;
-        if !self.snapshot_due_after(options.segment_bytes.max(options.snapshot_after_bytes)) {
+        let threshold = shared
+            .options
+            .segment_bytes
+            .max(shared.options.snapshot_after_bytes);
+        if !snapshot_due_after(shared, threshold)
+            || shared.snapshot_writing.swap(true, Ordering::AcqRel)
+        {
             return;
         }
-        if shared.snapshot_writing.swap(true, Ordering::AcqRel) {
-            return;
+        let mut snapshotter = lock(&self.snapshotter);
+        // The last one cleared the flag as its thread ended.
+        if let Some(done) = snapshotter.take() {
+            let _ = done.join();
         }
-        // Due again under the flag: another caller may have just written one.
-        if self.snapshot_due_after(options.segment_bytes.max(options.snapshot_after_bytes)) {
-            let failure = self.write_snapshot().err().map(|e| e.to_string());
-            *lock(&shared.snapshot_failure) = failure;
+        let writing = Arc::clone(shared);
+        let spawned = std::thread::Builder::new()
+            .name("ledger-snapshot".into())
+            .spawn(move || {
+                // Due again under the flag: another snapshot may have just been written.
+                if snapshot_due_after(&writing, threshold) {
+                    let failure = write_snapshot_of(&writing).err().map(|e| e.to_string());
+                    *lock(&writing.snapshot_failure) = failure;
+                }
+                writing.snapshot_writing.store(false, Ordering::Release);
+            });
+        match spawned {
+            Ok(handle) => *snapshotter = Some(handle),
+            Err(e) => {
+                *lock(&shared.snapshot_failure) = Some(format!("no thread to write it: {e}"));
+                shared.snapshot_writing.store(false, Ordering::Release);
+            }
         }
-        shared.snapshot_writing.store(false, Ordering::Release);
     }
 
     /// At a clean close (the threads stopped, the index flushed): a snapshot when one is due.
@@ -98,19 +95,47 @@ impl Store {
     /// Whether [`crate::StoreOptions::snapshot_after_bytes`] of journal were written since the
     /// newest snapshot's record (never on a read-only or poisoned store).
     fn snapshot_due(&self) -> bool {
-        self.snapshot_due_after(self.shared.options.snapshot_after_bytes)
+        snapshot_due_after(&self.shared, self.shared.options.snapshot_after_bytes)
     }
+}
 
-    /// Whether `bytes` of journal were written since the newest snapshot's record (never on a
-    /// read-only or poisoned store, nor when `bytes` is `u64::MAX`).
-    fn snapshot_due_after(&self, bytes: u64) -> bool {
-        let shared = &self.shared;
-        if bytes == u64::MAX || shared.options.read_only || shared.poisoned.load(Ordering::Acquire)
-        {
-            return false;
-        }
-        let written = lock(&shared.durable).len;
-        let covered = shared.snapshot_covers.load(Ordering::Acquire);
-        written.saturating_sub(covered) >= bytes
+/// Writes a snapshot of the state at the durable head ([`Store::write_snapshot`]).
+fn write_snapshot_of(shared: &Shared) -> Result<SnapshotWritten> {
+    if shared.options.read_only {
+        return Err(Error::ReadOnly);
     }
+    let (header, state, covers) = {
+        let _gate = lock(&shared.commit_gate);
+        shared.wait_synced();
+        shared.check_not_poisoned()?;
+        let ledger = shared.ledger.read().unwrap_or_else(|e| e.into_inner());
+        let head = *lock(&shared.durable);
+        // Invariant: the syncer grows the tree before it moves the durable head, and a
+        // tree holds the frontier of every size from where it was pruned.
+        let frontier = lock(&shared.tree)
+            .frontier(head.sequence + 1)
+            .expect("the tree covers the durable head");
+        let header = SnapshotHeader {
+            sequence: head.sequence,
+            record_hash: head.hash,
+            state_digest: ledger.state_digest(),
+            frontier,
+        };
+        (header, ledger_core::snapshot::encode(&ledger), head.len)
+    };
+    let io = &*shared.options.io;
+    let written = snapshot::write(io, &shared.dir, &header, &state)?;
+    shared.snapshot_covers.fetch_max(covers, Ordering::AcqRel);
+    Ok(written)
+}
+
+/// Whether `bytes` of journal were written since the newest snapshot's record (never on a
+/// read-only or poisoned store, nor when `bytes` is `u64::MAX`).
+fn snapshot_due_after(shared: &Shared, bytes: u64) -> bool {
+    if bytes == u64::MAX || shared.options.read_only || shared.poisoned.load(Ordering::Acquire) {
+        return false;
+    }
+    let written = lock(&shared.durable).len;
+    let covered = shared.snapshot_covers.load(Ordering::Acquire);
+    written.saturating_sub(covered) >= bytes
 }

@@ -293,6 +293,116 @@ fn a_clean_close_writes_a_snapshot_the_next_open_uses_and_keeps_two() {
     assert_eq!(kept, ledger_store::snapshot::SNAPSHOTS_KEPT);
 }
 
+/// Disk access as the OS gives it, except that writing a snapshot file waits until the test
+/// opens the gate (or 20 s pass, which the test counts as a failure).
+#[derive(Debug, Default)]
+struct GatedSnapshots {
+    state: std::sync::Mutex<(bool, bool, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl GatedSnapshots {
+    /// (a snapshot write started, the gate is open, the wait timed out)
+    fn state(&self) -> (bool, bool, bool) {
+        *self.state.lock().unwrap()
+    }
+
+    fn open(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
+impl ledger_store::JournalIo for GatedSnapshots {
+    fn read(&self, path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+        ledger_store::OsIo.read(path)
+    }
+    fn create(&self, path: &Path) -> std::io::Result<Box<dyn ledger_store::JournalFile>> {
+        ledger_store::OsIo.create(path)
+    }
+    fn create_whole(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        if path.parent().and_then(|p| p.file_name()) == Some(SNAPSHOT_DIR_NAME.as_ref()) {
+            let mut state = self.state.lock().unwrap();
+            state.0 = true;
+            self.changed.notify_all();
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while !state.1 {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    state.2 = true;
+                    break;
+                }
+                state = self.changed.wait_timeout(state, left).unwrap().0;
+            }
+        }
+        ledger_store::OsIo.create_whole(path, bytes)
+    }
+    fn remove(&self, path: &Path) -> std::io::Result<()> {
+        ledger_store::OsIo.remove(path)
+    }
+    fn open_append(&self, path: &Path) -> std::io::Result<Box<dyn ledger_store::JournalFile>> {
+        ledger_store::OsIo.open_append(path)
+    }
+    fn list(&self, dir: &Path) -> std::io::Result<Option<Vec<String>>> {
+        ledger_store::OsIo.list(dir)
+    }
+    fn read_at(&self, path: &Path, offset: u64, out: &mut [u8]) -> std::io::Result<bool> {
+        ledger_store::OsIo.read_at(path, offset, out)
+    }
+}
+
+/// The snapshot a commit makes due is written on a thread of its own: the caller whose commit
+/// crossed the threshold has its answer while the file is still being written, and later
+/// commits go on meanwhile; closing waits for the file.
+#[test]
+fn the_commit_that_makes_a_snapshot_due_does_not_wait_for_its_writing() {
+    let dir = Scratch::new("snapshot-unattended-thread");
+    let gate = std::sync::Arc::new(GatedSnapshots::default());
+    let gated = options()
+        .segment_bytes(256 << 10)
+        .snapshot_after_bytes(128 << 10)
+        .io(gate.clone());
+    let store = new_store(dir.path(), gated);
+    let mut id = 1_000u128;
+    let mut submit = |store: &Store| {
+        let batch: Vec<Transfer> = (0..50).map(|i| service(id + i)).collect();
+        store
+            .create_transfers(batch, NOW + 1 + (id / 50) as u64)
+            .unwrap();
+        id += 50;
+    };
+    // Until the snapshot's writing has started (and waits at the gate): each submit returned.
+    while !gate.state().0 {
+        submit(&store);
+        assert!(
+            store.status().journal_bytes < 1 << 20,
+            "no snapshot started"
+        );
+    }
+    for _ in 0..5 {
+        submit(&store);
+    }
+    let (_, opened, timed_out) = gate.state();
+    assert!(
+        !opened && !timed_out,
+        "commits went on while the snapshot waited"
+    );
+    assert!(snapshot_files(dir.path()).is_empty());
+    gate.open();
+    let head = store.status().head_sequence;
+    store.close().unwrap();
+    assert!(
+        !gate.state().2,
+        "the snapshot was written when the gate opened"
+    );
+    let files = snapshot_files(dir.path());
+    assert!(!files.is_empty(), "closing waited for the snapshot");
+    let store = Store::open(dir.path(), options().segment_bytes(256 << 10)).unwrap();
+    assert_eq!(store.status().head_sequence, head);
+    assert!(store.open_report().snapshots.used.is_some());
+    store.close().unwrap();
+}
+
 /// kill -9 while a thread writes snapshots back to back: every acknowledged transfer is there
 /// after reopening, a half-written snapshot is reported and ignored, and the state opened from
 /// a snapshot is the full replay's. 4 rounds by default, 40 with `TIMEBANK_LONG=1`.

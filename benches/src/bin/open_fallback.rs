@@ -10,6 +10,13 @@
 //! over. Run `open` once per process: the peak is the process's. `... open-read-only DIR
 //! [RESIDENT]` opens any ledger read-only (`StoreOptions::read_only`) the same way and also
 //! prints how the journal was read.
+//!
+//! `... append DIR BATCHES [RESIDENT]` opens a ledger that `build` or `scale` wrote (whose
+//! transfers are `ServiceStream::new(2026)`'s, in order) with the store's default snapshot
+//! settings, goes on with that stream for BATCHES batches of 8,190, one submit at a time, and
+//! prints the submits' p50, p99 and longest times and the snapshots written meanwhile: what
+//! the snapshot a commit writes once a segment's worth of journal was written without one
+//! costs the commits around it (docs/FORMAT.md §16.2).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -21,8 +28,8 @@ use ledger_store::{Store, StoreOptions};
 use timebank_workload::service_stream::ServiceStream;
 use timebank_workload::T0;
 
-const USAGE: &str =
-    "usage: open_fallback build DIR TRANSFERS | open DIR [RESIDENT] | open-read-only DIR [RESIDENT]";
+const USAGE: &str = "usage: open_fallback build DIR TRANSFERS | open DIR [RESIDENT] | \
+                     open-read-only DIR [RESIDENT] | append DIR BATCHES [RESIDENT]";
 const SEGMENT_BYTES: u64 = 16 << 20;
 
 fn options(resident: usize) -> StoreOptions {
@@ -87,6 +94,46 @@ fn open(dir: &Path, options: StoreOptions) -> Result<(), String> {
     store.close().map_err(|e| e.to_string())
 }
 
+fn append(dir: &Path, batches: usize, resident: usize) -> Result<(), String> {
+    let err = |e: ledger_store::Error| e.to_string();
+    let options = StoreOptions::default()
+        .any_time()
+        .resident_transfers(resident);
+    let store = Store::open(dir, options).map_err(err)?;
+    let applied = store.read(|l| l.transfer_count());
+    // The stream again from its start, to the transfer after the ledger's last.
+    let mut stream = ServiceStream::new(2026);
+    let mut skipped = 0;
+    while skipped < applied {
+        let n = (applied - skipped).min(BATCH_EVENTS_MAX);
+        stream.batch(n);
+        skipped += n;
+    }
+    let snapshots = || std::fs::read_dir(dir.join("snapshots")).map_or(0, |d| d.count());
+    let before = store.open_report().snapshots.used.clone();
+    let mut times = Vec::with_capacity(batches);
+    for _ in 0..batches {
+        let (batch, now) = stream.batch(BATCH_EVENTS_MAX);
+        let start = Instant::now();
+        let done = store.create_transfers(batch, now).map_err(err)?;
+        times.push(start.elapsed().as_secs_f64());
+        assert!(done.events().iter().all(|r| r.code == ResultCode::Ok));
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    println!(
+        "batches {batches} p50_ms {:.1} p99_ms {:.1} max_ms {:.1} snapshot_files {} \
+         opened_from {:?} snapshot_failure {:?}",
+        at(0.5) * 1e3,
+        at(0.99) * 1e3,
+        at(1.0) * 1e3,
+        snapshots(),
+        before.map(|u| u.file),
+        store.snapshot_failure(),
+    );
+    store.close().map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number = |i: usize, default: usize| match args.get(i) {
@@ -102,6 +149,12 @@ fn main() -> ExitCode {
             Some(n) => open(Path::new(dir), options(n)),
             None => Err(USAGE.into()),
         },
+        (Some("append"), Some(dir)) => {
+            match (number(2, 0).filter(|&n| n > 0), number(3, 100_000)) {
+                (Some(batches), Some(n)) => append(Path::new(dir), batches, n),
+                _ => Err(USAGE.into()),
+            }
+        }
         (Some("open-read-only"), Some(dir)) => match number(2, 100_000) {
             Some(n) => open(Path::new(dir), options(n).read_only()),
             None => Err(USAGE.into()),
