@@ -144,8 +144,15 @@ struct Layout {
     state_end: usize,
     /// The end of what the file's hash covers (the hash follows).
     end: usize,
-    /// The error for a file whose size does not match its fields.
-    size_mismatch: String,
+    /// The state's length, as its field says.
+    length: u64,
+}
+
+impl Layout {
+    /// Why a file of `size` bytes does not hold what its length field says.
+    fn size_mismatch(length: u64, size: usize) -> String {
+        format!("its length field ({length}) does not match its size ({size} bytes): cut short or damaged")
+    }
 }
 
 /// The first checks of a snapshot file: its size, magic and length field.
@@ -160,10 +167,6 @@ fn layout_of(bytes: &[u8]) -> Result<Layout, String> {
         return Err("not a snapshot file (no TBSS magic)".into());
     }
     let length = u64::from_le_bytes(bytes[80..88].try_into().expect("8 bytes"));
-    let size_mismatch = format!(
-        "its length field ({length}) does not match its size ({} bytes): cut short or damaged",
-        bytes.len()
-    );
     // The state, then (from version 3) a count and that many frontier hashes, then the hash.
     let end = bytes.len() - HASH_BYTES;
     match (SNAPSHOT_HEADER_BYTES as u64)
@@ -173,9 +176,9 @@ fn layout_of(bytes: &[u8]) -> Result<Layout, String> {
         Some(state_end) => Ok(Layout {
             state_end: state_end as usize,
             end,
-            size_mismatch,
+            length,
         }),
-        None => Err(size_mismatch),
+        None => Err(Layout::size_mismatch(length, bytes.len())),
     }
 }
 
@@ -188,8 +191,12 @@ fn check_hash(bytes: &[u8], layout: &Layout) -> Result<(), String> {
 
 /// The header and state of a snapshot file whose layout was read: the checks after the hash.
 fn header_of<'a>(bytes: &'a [u8], layout: &Layout) -> Result<(SnapshotHeader, &'a [u8]), String> {
-    let Layout { state_end, end, .. } = *layout;
-    let size_mismatch = || layout.size_mismatch.clone();
+    let Layout {
+        state_end,
+        end,
+        length,
+    } = *layout;
+    let size_mismatch = || Layout::size_mismatch(length, bytes.len());
     let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
     if bytes[4] != SNAPSHOT_VERSION || bytes[5..8] != [0; 3] {
         return Err(format!(
