@@ -23,8 +23,9 @@ impl Store {
         write_snapshot_of(&self.shared)
     }
 
-    /// Why the snapshot the last checkpoint tried to write was not written (`None` when it
-    /// was, or none was due).
+    /// Why the last snapshot a checkpoint, or a commit once a segment's worth of journal was
+    /// written without one, tried to write was not written (`None` when it was, or none was
+    /// due). [`Store::write_snapshot`] returns its own error instead.
     pub fn snapshot_failure(&self) -> Option<String> {
         lock(&self.shared.snapshot_failure).clone()
     }
