@@ -7,12 +7,14 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::index::{Index, IndexMark};
-use crate::journal::scan_frames;
+use crate::journal::{scan_frames, Scan};
 use crate::merkle::MerkleTree;
 use crate::record::parse_frame;
 use crate::replay::{replay_tail, Resume, Tail};
-use crate::segment::{find_segments, read_journal_tail, JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES};
-use crate::snapshot::{self, ImageAt, SnapshotReport};
+use crate::segment::{
+    find_segments, read_journal_tail, JournalImage, JOURNAL_DIR_NAME, SEGMENT_HEADER_BYTES,
+};
+use crate::snapshot::{self, ImageAt, Loaded, SnapshotReport};
 use crate::store::{IndexRecovery, JournalRead, StoreOptions};
 use crate::store_open::{open_index_for, CatchUp, Opened};
 
@@ -48,7 +50,20 @@ pub(crate) fn open_from_tail(
     if segments.len() < 2 || listed.is_empty() {
         return Ok(FromTail::NotUsed);
     }
-    let (index, None) = opened_index.insert(open_index_for(dir, options)?) else {
+    // sled opens the index on a thread of its own while the newest snapshot's tail and state
+    // are read and checked here: neither needs the other, and on a large ledger each takes
+    // most of a second. What was read early counts only if the index's mark is at or after
+    // that snapshot (else the snapshot is not the one to use, and the tails are read below).
+    let (newest_listed, _) = &listed[0];
+    let (opened, mut early) = std::thread::scope(|s| {
+        let opening = s.spawn(|| open_index_for(dir, options));
+        let early = Some(read_early(dir, options, *newest_listed));
+        let opened = opening
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (opened, early)
+    });
+    let (index, None) = opened_index.insert(opened?) else {
         return Ok(FromTail::NotUsed);
     };
     let Ok(Some(mark)) = index.live().mark() else {
@@ -63,7 +78,9 @@ pub(crate) fn open_from_tail(
         if tried(&snapshots, name) {
             continue;
         }
-        match tail_from(dir, options, opened_index, &mark, *newest, &mut snapshots)? {
+        // Only the first tail tried can be the one read early (the newest snapshot's).
+        let early = early.take().filter(|e| e.newest == *newest);
+        match tail_from(dir, options, opened_index, &mark, *newest, &mut snapshots, early)? {
             TailOpen::Opened(opened) => return Ok(FromTail::Opened(opened)),
             TailOpen::NoSnapshot => continue,
             TailOpen::Unusable => return Ok(FromTail::NotUsed),
@@ -72,6 +89,77 @@ pub(crate) fn open_from_tail(
     match listed.iter().all(|(_, name)| tried(&snapshots, name)) {
         true => Ok(FromTail::NoSnapshot(snapshots)),
         false => Ok(FromTail::NotUsed),
+    }
+}
+
+/// The journal's tail from the segment that holds record `newest` on, with what the open from
+/// it reads besides: the genesis record and the tail's frames.
+struct TailRead {
+    image: JournalImage,
+    genesis: Vec<u8>,
+    scan: Scan,
+}
+
+impl TailRead {
+    /// The tail, or `None` when something does not check (the whole read says what).
+    fn read(dir: &Path, options: &StoreOptions, newest: u64) -> Option<TailRead> {
+        let io = &*options.io;
+        let image = read_journal_tail(io, dir, &options.segments_from, newest)
+            .ok()
+            .flatten()?;
+        let first = image.segments[0].header.first_sequence;
+        // The newest segment is written, so it must be in the data directory (the whole read
+        // says so when it is not).
+        if image.last().path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
+            return None;
+        }
+        let genesis = read_genesis(dir, options).filter(|_| first > 0)?;
+        let scan = scan_frames(&image.bytes).ok()?;
+        Some(TailRead {
+            image,
+            genesis,
+            scan,
+        })
+    }
+
+    fn first(&self) -> u64 {
+        self.image.segments[0].header.first_sequence
+    }
+
+    fn at(&self) -> ImageAt<'_> {
+        ImageAt {
+            bytes: &self.image.bytes,
+            first: self.first(),
+            base: self.image.base,
+        }
+    }
+}
+
+/// The newest snapshot's tail and state, read before the index's mark is known.
+struct Early {
+    /// The record the newest snapshot file follows.
+    newest: u64,
+    /// Its tail; `None` when it did not check.
+    tail: Option<TailRead>,
+    /// What [`snapshot::load`] gave on that tail, as if the index stood at or after `newest`:
+    /// a state, and what it passed over.
+    loaded: Option<Loaded>,
+    report: SnapshotReport,
+}
+
+fn read_early(dir: &Path, options: &StoreOptions, newest: u64) -> Early {
+    let tail = TailRead::read(dir, options, newest);
+    let mut report = SnapshotReport::default();
+    let loaded = tail.as_ref().and_then(|tail| {
+        let keep_all = options.resident_transfers.is_none();
+        // No snapshot is newer than `newest`: a bound at or after it changes nothing.
+        snapshot::load(&*options.io, dir, tail.at(), u64::MAX, keep_all, &mut report)
+    });
+    Early {
+        newest,
+        tail,
+        loaded,
+        report,
     }
 }
 
@@ -93,29 +181,21 @@ fn tail_from(
     mark: &IndexMark,
     newest: u64,
     snapshots: &mut SnapshotReport,
+    early: Option<Early>,
 ) -> Result<TailOpen> {
     let io = &*options.io;
     // Invariant: the caller opened the index.
     let live = opened_index.as_ref().expect("the index is open").0.live();
-    let Some(image) = read_journal_tail(io, dir, &options.segments_from, newest)
-        .ok()
-        .flatten()
-    else {
+    let (tail, loaded_early) = match early {
+        Some(early) => (early.tail, Some((early.loaded, early.report))),
+        None => (TailRead::read(dir, options, newest), None),
+    };
+    let Some(tail) = tail else {
         return Ok(TailOpen::Unusable);
     };
-    let first = image.segments[0].header.first_sequence;
-    // The newest segment is written, so it must be in the data directory (the whole read
-    // says so when it is not).
-    if image.last().path.parent() != Some(&dir.join(JOURNAL_DIR_NAME)) {
-        return Ok(TailOpen::Unusable);
-    }
-    let Some(genesis) = read_genesis(dir, options).filter(|_| first > 0) else {
-        return Ok(TailOpen::Unusable);
-    };
+    let first = tail.first();
+    let (image, genesis, scan) = (&tail.image, &tail.genesis, &tail.scan);
     let bytes = &image.bytes;
-    let Ok(scan) = scan_frames(bytes) else {
-        return Ok(TailOpen::Unusable);
-    };
     let record = |sequence: u64| {
         let &(offset, len) = scan
             .frames
@@ -132,15 +212,18 @@ fn tail_from(
         return Ok(TailOpen::Unusable);
     }
     let keep = options.resident_transfers;
-    let at = ImageAt {
-        bytes,
-        first,
-        base: image.base,
+    let loaded = match loaded_early {
+        // The caller's report is empty: this is the first tail it tries.
+        Some((loaded, report)) => {
+            *snapshots = report;
+            loaded
+        }
+        None => snapshot::load(io, dir, tail.at(), mark.sequence, keep.is_none(), snapshots),
     };
-    let Some(loaded) = snapshot::load(io, dir, at, mark.sequence, keep.is_none(), snapshots) else {
+    let Some(loaded) = loaded else {
         return Ok(TailOpen::NoSnapshot);
     };
-    let Some(genesis_frame) = parse_frame(&genesis, 0).ok() else {
+    let Some(genesis_frame) = parse_frame(genesis, 0).ok() else {
         return Ok(TailOpen::Unusable);
     };
     let created = genesis_frame.now();
@@ -150,7 +233,7 @@ fn tail_from(
         loaded.ledger.transfer_count() as u64,
     );
     let tail = Tail {
-        genesis: &genesis,
+        genesis,
         sequence: first,
         prev_hash: image.segments[0].header.prev_hash,
         offset: image.base,

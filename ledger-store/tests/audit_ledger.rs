@@ -26,19 +26,6 @@ fn populated(dir: &Path, batches: u128, hundredths: u64) -> ledger_store::Status
     status
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn an_intact_ledger_audits_with_the_index_matching_its_balances() {
     let dir = Scratch::new("audit-intact");

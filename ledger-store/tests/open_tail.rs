@@ -251,3 +251,37 @@ fn a_damaged_newest_snapshot_falls_back_to_an_older_one_from_a_longer_tail() {
     let err = Store::open(dir.path(), segmented()).unwrap_err();
     assert!(matches!(err, Error::Corrupted(_)), "{err}");
 }
+
+#[test]
+fn a_snapshot_after_the_index_mark_is_passed_over_for_one_at_or_before_it() {
+    let dir = Scratch::new("open-tail-ahead");
+    let older = ledger(dir.path());
+    // The index as that close left it, caught up to the head: its mark is after `older`.
+    let index = dir.path().join(ledger_store::INDEX_DIR_NAME);
+    let kept = Scratch::new("open-tail-ahead-index");
+    copy_dir(&index, kept.path());
+    let store = Store::open(dir.path(), segmented()).unwrap();
+    for b in 40..50u128 {
+        let batch = services(1_000 + b * 10, 10);
+        store.create_transfers(batch, NOW + 1 + b as u64).unwrap();
+    }
+    let newest = store.write_snapshot().unwrap().sequence;
+    store.close().unwrap();
+    // The index lags as after a crash before it caught up: its mark is before `newest`.
+    std::fs::remove_dir_all(&index).unwrap();
+    copy_dir(kept.path(), &index);
+    let digest = verify_dir(dir.path(), Some(&KEY), &mut |_| {})
+        .unwrap()
+        .state_digest;
+
+    let store = Store::open(dir.path(), segmented()).unwrap();
+    let report = store.open_report().clone();
+    assert_eq!(report.journal_read, ledger_store::JournalRead::Tail);
+    let snapshots = report.snapshots;
+    assert_eq!(snapshots.used.as_ref().map(|u| u.sequence), Some(older));
+    assert_eq!(snapshots.skipped.len(), 1, "{snapshots:?}");
+    assert_eq!(snapshots.skipped[0].file, format!("{newest:020}.tbs"));
+    assert!(snapshots.skipped[0].why.contains("where the index stands"));
+    assert_eq!(store.state_digest(), digest);
+    store.close().unwrap();
+}

@@ -202,3 +202,17 @@ pub fn open_whole(dir: &Path, options: StoreOptions) -> (Store, Scratch) {
     assert!(report.snapshots.used.is_none());
     (store, copy)
 }
+
+/// Copies directory `from` into `to` (created), subdirectories included.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
