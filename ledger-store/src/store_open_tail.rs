@@ -80,7 +80,15 @@ pub(crate) fn open_from_tail(
         }
         // Only the first tail tried can be the one read early (the newest snapshot's).
         let early = early.take().filter(|e| e.newest == *newest);
-        match tail_from(dir, options, opened_index, &mark, *newest, &mut snapshots, early)? {
+        match tail_from(
+            dir,
+            options,
+            opened_index,
+            &mark,
+            *newest,
+            &mut snapshots,
+            early,
+        )? {
             TailOpen::Opened(opened) => return Ok(FromTail::Opened(opened)),
             TailOpen::NoSnapshot => continue,
             TailOpen::Unusable => return Ok(FromTail::NotUsed),
@@ -153,7 +161,14 @@ fn read_early(dir: &Path, options: &StoreOptions, newest: u64) -> Early {
     let loaded = tail.as_ref().and_then(|tail| {
         let keep_all = options.resident_transfers.is_none();
         // No snapshot is newer than `newest`: a bound at or after it changes nothing.
-        snapshot::load(&*options.io, dir, tail.at(), u64::MAX, keep_all, &mut report)
+        snapshot::load(
+            &*options.io,
+            dir,
+            tail.at(),
+            u64::MAX,
+            keep_all,
+            &mut report,
+        )
     });
     Early {
         newest,
