@@ -124,8 +124,8 @@ impl Store {
     ///
     /// With a usable index and snapshot, only the journal's tail is read: the segments from the
     /// one that holds the newest snapshot's record on, the state resumed from the snapshot
-    /// (`docs/FORMAT.md` §16.2, "Opening from the journal's tail"). The records before it are
-    /// then read, and checked against the snapshot's Merkle frontier, only when a root or proof
+    /// (`docs/FORMAT.md` §16.2, "Opening from the journal's tail"); the snapshot and the tail
+    /// are read and checked while sled opens the index. The records before it are then read, and checked against the snapshot's Merkle frontier, only when a root or proof
     /// first needs them; [`crate::audit_ledger::audit_ledger`] and [`Store::verify`] check
     /// every record. Otherwise the whole journal is read, checked and replayed: in pieces of a
     /// few MiB, never held at once (a torn tail found in the newest segment first, and cut),
