@@ -160,15 +160,9 @@ fn read_early(dir: &Path, options: &StoreOptions, newest: u64) -> Early {
     let mut report = SnapshotReport::default();
     let loaded = tail.as_ref().and_then(|tail| {
         let keep_all = options.resident_transfers.is_none();
-        // No snapshot is newer than `newest`: a bound at or after it changes nothing.
-        snapshot::load(
-            &*options.io,
-            dir,
-            tail.at(),
-            u64::MAX,
-            keep_all,
-            &mut report,
-        )
+        // `newest` was the newest file listed: with the mark at or after it, a bound there is
+        // the bound the mark sets.
+        snapshot::load(&*options.io, dir, tail.at(), newest, keep_all, &mut report)
     });
     Early {
         newest,
