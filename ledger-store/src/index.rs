@@ -56,6 +56,7 @@ use crate::index_evicted::{
 use crate::index_history::{
     account_prefix, decode_run, encode_run, run_key, Run, PREFIX_HISTORY, RUN_ENTRIES_MAX,
 };
+use crate::index_prefetch::prefetch_segment_headers;
 use crate::index_transfer::{self, split_runs, transfer_key, PREFIX_TRANSFER};
 use crate::record::Hash;
 
@@ -451,23 +452,12 @@ impl Index {
     /// sled releases its directory lock from background threads shortly after the last handle
     /// is dropped, so a reopen in the same process retries the lock for a bounded time.
     pub fn open(path: &Path) -> Result<Index, IndexError> {
-        let mut attempt = 0;
-        let db = loop {
-            // High-throughput mode: the index is written in large batches and read by key.
-            let config = sled::Config::new()
-                .path(path)
-                .mode(sled::Mode::HighThroughput);
-            match contain(|| Ok(config.open()?)) {
-                Ok(db) => break db,
-                Err(e)
-                    if e.kind() == IndexErrorKind::Locked && attempt < OPEN_LOCK_ATTEMPTS_MAX =>
-                {
-                    attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(attempt));
-                }
-                Err(e) => return Err(e),
-            }
-        };
+        // The headers sled reads first are read ahead from many threads meanwhile (on a cold
+        // page cache, most of a large index's open).
+        let db = std::thread::scope(|s| {
+            s.spawn(|| prefetch_segment_headers(&path.join("db")));
+            Self::open_sled(path)
+        })?;
         let name = match contain(|| Ok(db.get(KEY_LIVE)?))? {
             Some(name) => String::from_utf8_lossy(&name).into_owned(),
             // A new index, or one of a layout before generations: it starts at generation 1,
@@ -484,6 +474,27 @@ impl Index {
         };
         index.drop_other_generations()?;
         Ok(index)
+    }
+
+    /// sled's database at `path`, retrying its lock for a bounded time.
+    fn open_sled(path: &Path) -> Result<sled::Db, IndexError> {
+        let mut attempt = 0;
+        loop {
+            // High-throughput mode: the index is written in large batches and read by key.
+            let config = sled::Config::new()
+                .path(path)
+                .mode(sled::Mode::HighThroughput);
+            match contain(|| Ok(config.open()?)) {
+                Ok(db) => return Ok(db),
+                Err(e)
+                    if e.kind() == IndexErrorKind::Locked && attempt < OPEN_LOCK_ATTEMPTS_MAX =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(attempt));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Opens a private copy of the index at `path` for reading, and writes nothing under

@@ -69,6 +69,7 @@ mod index_account;
 mod index_entries;
 mod index_evicted;
 mod index_history;
+mod index_prefetch;
 mod index_transfer;
 pub mod journal;
 mod journal_walk;
