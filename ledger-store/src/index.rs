@@ -455,7 +455,10 @@ impl Index {
         // The headers sled reads first are read ahead from many threads meanwhile (on a cold
         // page cache, most of a large index's open).
         let db = std::thread::scope(|s| {
-            s.spawn(|| prefetch_segment_headers(&path.join("db")));
+            // Without a thread to be had, sled reads its headers alone.
+            let _ = std::thread::Builder::new()
+                .name("ledger-index-prefetch".into())
+                .spawn_scoped(s, || prefetch_segment_headers(&path.join("db")));
             Self::open_sled(path)
         })?;
         let name = match contain(|| Ok(db.get(KEY_LIVE)?))? {

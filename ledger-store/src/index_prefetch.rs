@@ -34,9 +34,10 @@ pub(crate) fn prefetch_segment_headers(db: &Path) -> u64 {
     }
     let file = &file;
     std::thread::scope(|s| {
+        // As many readers as the system gives threads.
         let readers: Vec<_> = (0..PREFETCH_THREADS)
-            .map(|first| {
-                s.spawn(move || {
+            .filter_map(|first| {
+                let reader = std::thread::Builder::new().spawn_scoped(s, move || {
                     let mut page = [0u8; PAGE_BYTES];
                     let mut read = 0;
                     let mut segment = first;
@@ -50,7 +51,8 @@ pub(crate) fn prefetch_segment_headers(db: &Path) -> u64 {
                         segment += PREFETCH_THREADS;
                     }
                     read
-                })
+                });
+                reader.ok()
             })
             .collect();
         readers.into_iter().map(|r| r.join().unwrap_or(0)).sum()

@@ -56,11 +56,17 @@ pub(crate) fn open_from_tail(
     // that snapshot (else the snapshot is not the one to use, and the tails are read below).
     let (newest_listed, _) = &listed[0];
     let (opened, mut early) = std::thread::scope(|s| {
-        let opening = s.spawn(|| open_index_for(dir, options));
+        let opening = std::thread::Builder::new()
+            .name("ledger-open-index".into())
+            .spawn_scoped(s, || open_index_for(dir, options));
         let early = Some(read_early(dir, options, *newest_listed));
-        let opened = opening
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let opened = match opening {
+            Ok(opening) => opening
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: the index opens after the read.
+            Err(_) => open_index_for(dir, options),
+        };
         (opened, early)
     });
     let (index, None) = opened_index.insert(opened?) else {
