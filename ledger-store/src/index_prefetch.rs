@@ -1,7 +1,7 @@
 //! Reading sled's segment headers ahead of its open. sled's file is a run of segments (512 KiB,
 //! its default, which the index keeps), each starting with a header, and sled reads every
 //! header when it opens, a few at a time on its small thread pool: on a cold page cache a large
-//! index waits on those reads one after another (59,000 of them at 100 M transfers). Many
+//! index waits on those reads a few at a time (59,000 of them at 100 M transfers). Many
 //! threads reading the same pages at once keep the disk busy with them together, and sled then
 //! finds most of them in the page cache. Nothing here is needed for correctness: every error is
 //! ignored, and a file laid out otherwise only costs the reads.
